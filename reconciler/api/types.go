@@ -1,0 +1,541 @@
+// Package api holds the v1 wire types of pesd: one definition of each JSON
+// shape, shared by the HTTP server, the Go client, the CLI and the Terraform
+// provider. It is pure Go (no cgo, no store) so the provider can import it.
+package api
+
+import (
+	"time"
+)
+
+// Drivers.
+const (
+	DriverLocal = "local"
+	DriverSim   = "sim"
+)
+
+// Aggregation policies (SPEC §2.1).
+const (
+	PolicyLargest  = "largest"
+	PolicySmallest = "smallest"
+	PolicyAverage  = "average"
+	PolicySum      = "sum"
+	PolicyPriority = "priority"
+	PolicyFirst    = "first"
+	PolicyLast     = "last"
+)
+
+// Replacement policies (SPEC §2.2).
+const (
+	ReplacementImmediate = "immediate"
+	ReplacementDeferred  = "deferred"
+	ReplacementAuto      = "auto"
+)
+
+// Termination policies (SPEC §2.3).
+const (
+	TerminateNewest = "newest"
+	TerminateOldest = "oldest"
+)
+
+// Health check types (SPEC §2.7).
+const (
+	HealthProcess = "process"
+	HealthHTTP    = "http"
+	HealthTCP     = "tcp"
+	HealthExec    = "exec"
+)
+
+// Group statuses.
+const (
+	GroupActive  = "active"
+	GroupDeleted = "deleted"
+)
+
+// Default group configuration. pesd and the provider both use these so that
+// a field left unset means the same thing everywhere.
+const (
+	DefaultAggregationPeriod      = "60s"
+	DefaultAggregationPolicy      = PolicyLargest
+	DefaultReplacement            = ReplacementAuto
+	DefaultReplacementDeferWindow = "15s"
+	DefaultInitDeadline           = "10m"
+	DefaultCooldown               = "0s"
+	DefaultTerminationPolicy      = TerminateNewest
+	DefaultHealthInterval         = "2s"
+	DefaultHealthFailureThreshold = 3
+	DefaultSimBootTime            = "2s"
+	DefaultMinQuantity            = 0
+	DefaultMaxQuantity            = 100
+	// User instructions outrank triggers unless a priority is given.
+	DefaultInstructionPriority = 100
+	DefaultTriggerPriority     = 50
+)
+
+// Program is what each node runs.
+type Program struct {
+	Command string            `json:"command"`
+	Args    []string          `json:"args,omitempty"`
+	Env     map[string]string `json:"env,omitempty"`
+}
+
+// HealthCheck says how a node is judged ready and alive.
+type HealthCheck struct {
+	Type             string `json:"type"`
+	Path             string `json:"path,omitempty"`
+	Port             int    `json:"port,omitempty"` // 0: the node's PES_PORT
+	Command          string `json:"command,omitempty"`
+	Interval         string `json:"interval,omitempty"`
+	FailureThreshold int    `json:"failure_threshold,omitempty"`
+}
+
+// SimConfig configures the sim driver's virtual nodes.
+type SimConfig struct {
+	BootTime string `json:"boot_time,omitempty"`
+	// BootTimes, when set, gives the boot time of the first launches in
+	// order (later launches use BootTime), so a scenario can have nodes
+	// become ready at different moments.
+	BootTimes    []string `json:"boot_times,omitempty"`
+	InitFailures int    `json:"init_failures,omitempty"`
+}
+
+// Predictive configures predictive governing (SPEC §2.8, seed 001).
+type Predictive struct {
+	Mode       string   `json:"mode"` // off | forecast_only | enforce
+	History    string   `json:"history,omitempty"`
+	Interval   string   `json:"interval,omitempty"`
+	Confidence float64  `json:"confidence,omitempty"`
+	MinHistory string   `json:"min_history,omitempty"`
+	Governs    []string `json:"governs,omitempty"` // triggers, instructions
+}
+
+// GroupConfig is every user-settable field of a group. In a create request
+// every field but name, driver, program and desired_quantity may be omitted
+// and takes its default; Group echoes the resolved values.
+type GroupConfig struct {
+	Name                   string            `json:"name"`
+	Driver                 string            `json:"driver"`
+	Program                Program           `json:"program"`
+	DesiredQuantity        int               `json:"desired_quantity"`
+	MinQuantity            int               `json:"min_quantity"`
+	MaxQuantity            int               `json:"max_quantity"`
+	AggregationPeriod      string            `json:"aggregation_period"`
+	AggregationPolicy      string            `json:"aggregation_policy"`
+	Replacement            string            `json:"replacement"`
+	ReplacementDeferWindow string            `json:"replacement_defer_window"`
+	InitDeadline           string            `json:"init_deadline"`
+	Cooldown               string            `json:"cooldown"`
+	TerminationPolicy      string            `json:"termination_policy"`
+	HealthCheck            *HealthCheck      `json:"health_check,omitempty"`
+	Labels                 map[string]string `json:"labels,omitempty"`
+	Sim                    *SimConfig        `json:"sim,omitempty"`
+	Predictive             *Predictive       `json:"predictive,omitempty"`
+}
+
+// Group is a node group as pesd returns it.
+type Group struct {
+	ID string `json:"id"`
+	GroupConfig
+	OfficialQuantity    int        `json:"official_quantity"`
+	ActualQuantity      int        `json:"actual_quantity"`
+	Status              string     `json:"status"`
+	NextHarmonizationAt *time.Time `json:"next_harmonization_at,omitempty"`
+	CurrentPeriodID     string     `json:"current_period_id,omitempty"`
+	CurrentPeriodLabel  string     `json:"current_period_label,omitempty"`
+	CreatedAt           time.Time  `json:"created_at"`
+	UpdatedAt           time.Time  `json:"updated_at"`
+	DeletedAt           *time.Time `json:"deleted_at,omitempty"`
+}
+
+// GroupPatch is the body of PATCH /v1/groups/{id}: only the fields present
+// change. A new desired_quantity is a user instruction (set_to).
+type GroupPatch struct {
+	DesiredQuantity        *int              `json:"desired_quantity,omitempty"`
+	MinQuantity            *int              `json:"min_quantity,omitempty"`
+	MaxQuantity            *int              `json:"max_quantity,omitempty"`
+	AggregationPeriod      *string           `json:"aggregation_period,omitempty"`
+	AggregationPolicy      *string           `json:"aggregation_policy,omitempty"`
+	Replacement            *string           `json:"replacement,omitempty"`
+	ReplacementDeferWindow *string           `json:"replacement_defer_window,omitempty"`
+	InitDeadline           *string           `json:"init_deadline,omitempty"`
+	Cooldown               *string           `json:"cooldown,omitempty"`
+	TerminationPolicy      *string           `json:"termination_policy,omitempty"`
+	HealthCheck            *HealthCheck      `json:"health_check,omitempty"`
+	Labels                 map[string]string `json:"labels,omitempty"`
+	Program                *Program          `json:"program,omitempty"`
+	Sim                    *SimConfig        `json:"sim,omitempty"`
+	Predictive             *Predictive       `json:"predictive,omitempty"`
+	// Reason and Actor annotate the set_to instruction a new
+	// desired_quantity produces (the provider sends "terraform").
+	Reason string `json:"reason,omitempty"`
+	Actor  string `json:"actor,omitempty"`
+	// Immediate makes that instruction act at once (direct attribution)
+	// instead of waiting for the end of the period.
+	Immediate bool `json:"immediate,omitempty"`
+}
+
+// Request is one of the three request forms (SPEC §2.1). Exactly one is set.
+type Request struct {
+	ChangeBy        *int     `json:"change_by,omitempty"`
+	ChangeByPercent *float64 `json:"change_by_percent,omitempty"`
+	SetTo           *int     `json:"set_to,omitempty"`
+}
+
+// Instruction is the body of POST /v1/groups/{id}/instructions.
+type Instruction struct {
+	Request
+	Immediate bool   `json:"immediate,omitempty"`
+	Priority  *int   `json:"priority,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	// Actor names who gave the instruction (a user name, "terraform"); when
+	// empty pesd records "api".
+	Actor string `json:"actor,omitempty"`
+}
+
+// Node states (SPEC §2.7).
+const (
+	NodeLaunching   = "launching"
+	NodeReady       = "ready"
+	NodeUnavailable = "unavailable"
+	NodeInitFailed  = "init_failed"
+	NodeTerminating = "terminating"
+	NodeTerminated  = "terminated"
+)
+
+// Node is one unit of capacity.
+type Node struct {
+	ID           string     `json:"id"`
+	GroupID      string     `json:"group_id"`
+	Index        int        `json:"index"`
+	State        string     `json:"state"`
+	StateReason  string     `json:"state_reason,omitempty"`
+	LaunchedAt   time.Time  `json:"launched_at"`
+	ReadyAt      *time.Time `json:"ready_at,omitempty"`
+	TerminatedAt *time.Time `json:"terminated_at,omitempty"`
+	ChangeID     string     `json:"change_id,omitempty"` // the change that launched it
+	// Driver-specific handle needed to re-adopt the node after a restart
+	// (local: pid, process start time, port, log path).
+	Handle map[string]string `json:"handle,omitempty"`
+}
+
+// Trigger is a capacity-modification trigger (SPEC §2.5).
+type Trigger struct {
+	ID        string    `json:"id"`
+	GroupID   string    `json:"group_id"`
+	Name      string    `json:"name"`
+	Condition string    `json:"condition"`
+	For       string    `json:"for,omitempty"`
+	Schedule  string    `json:"schedule,omitempty"`
+	Request             // change_by | change_by_percent | set_to
+	Priority  int       `json:"priority"`
+	Immediate bool      `json:"immediate"`
+	Enabled   bool      `json:"enabled"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// TriggerSpec is the body of POST /v1/groups/{id}/triggers; PATCH takes the
+// same shape with only the fields to change (a request form given replaces
+// the old one).
+type TriggerSpec struct {
+	Name      *string `json:"name,omitempty"`
+	Condition *string `json:"condition,omitempty"`
+	For       *string `json:"for,omitempty"`
+	Schedule  *string `json:"schedule,omitempty"`
+	Request
+	Priority  *int  `json:"priority,omitempty"`
+	Immediate *bool `json:"immediate,omitempty"`
+	Enabled   *bool `json:"enabled,omitempty"`
+}
+
+// ValidateConditionRequest is the body of POST /v1/triggers/validate.
+type ValidateConditionRequest struct {
+	Condition string `json:"condition"`
+}
+
+// ValidateConditionResponse answers it.
+type ValidateConditionResponse struct {
+	Valid   bool   `json:"valid"`
+	Message string `json:"message,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Hint    string `json:"hint,omitempty"`
+	// Metrics names the metrics the condition reads.
+	Metrics []string `json:"metrics,omitempty"`
+}
+
+// Sample is one metric sample pushed through the API.
+type Sample struct {
+	Name   string     `json:"name"`
+	Value  float64    `json:"value"`
+	NodeID string     `json:"node_id,omitempty"`
+	Time   *time.Time `json:"time,omitempty"`
+}
+
+// MetricsRequest is the body of POST /v1/groups/{id}/metrics.
+type MetricsRequest struct {
+	Samples []Sample `json:"samples"`
+}
+
+// MetricsResponse answers it.
+type MetricsResponse struct {
+	Accepted int `json:"accepted"`
+}
+
+// Event types.
+const (
+	EventGroupCreated       = "group_created"
+	EventGroupDeleted       = "group_deleted"
+	EventUserInstruction    = "user_instruction"
+	EventTriggerFired       = "trigger_fired"
+	EventNodeInitFailed     = "node_init_failed"
+	EventNodeUnavailable    = "node_unavailable"
+	EventReplacementRequest = "replacement_requested"
+	EventNodeTerminatedUser = "node_terminated_by_user"
+	EventMetricsMissing     = "metrics_missing"
+)
+
+// Event statuses.
+const (
+	EventApplied    = "applied"
+	EventAggregated = "aggregated"
+	EventSuppressed = "suppressed"
+	EventIgnored    = "ignored"
+)
+
+// Source kinds.
+const (
+	SourceUser    = "user"
+	SourceTrigger = "trigger"
+	SourceSystem  = "system"
+)
+
+// Source says who or what produced an event.
+type Source struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// Event is something that can cause a capacity change.
+type Event struct {
+	ID               string    `json:"id"`
+	Label            string    `json:"label"`
+	GroupID          string    `json:"group_id"`
+	Type             string    `json:"type"`
+	Source           Source    `json:"source"`
+	Time             time.Time `json:"time"`
+	PeriodID         string    `json:"period_id"`
+	PeriodLabel      string    `json:"period_label"`
+	Request          *Request  `json:"request"`
+	Immediate        bool      `json:"immediate,omitempty"`
+	ProposedQuantity *int      `json:"proposed_quantity"`
+	Priority         int       `json:"priority"`
+	Status           string    `json:"status"`
+	Reason           string    `json:"reason,omitempty"`
+	// Observed holds what a trigger saw ("avg cpu_utilization 87.3 > 80 for 2m").
+	Observed       string `json:"observed,omitempty"`
+	NodeID         string `json:"node_id,omitempty"`
+	ParentChangeID string `json:"parent_change_id,omitempty"`
+	NexusID        string `json:"nexus_id,omitempty"`
+	Description    string `json:"description"`
+}
+
+// Change types.
+const (
+	ChangeAddNodes    = "add_nodes"
+	ChangeRemoveNodes = "remove_nodes"
+	ChangeNodeLost    = "node_lost"
+)
+
+// Change statuses.
+const (
+	ChangeInProgress = "in_progress"
+	ChangeCompleted  = "completed"
+	ChangeFailed     = "failed"
+)
+
+// Attributions.
+const (
+	AttributionDirect   = "direct"
+	AttributionIndirect = "indirect"
+)
+
+// Change is a change in capacity.
+type Change struct {
+	ID             string     `json:"id"`
+	Label          string     `json:"label"`
+	GroupID        string     `json:"group_id"`
+	Type           string     `json:"type"`
+	Amount         int        `json:"amount"`
+	QuantityBefore int        `json:"quantity_before"`
+	QuantityAfter  int        `json:"quantity_after"`
+	Status         string     `json:"status"`
+	StartedAt      time.Time  `json:"started_at"`
+	EndedAt        *time.Time `json:"ended_at,omitempty"`
+	PeriodID       string     `json:"period_id"`
+	PeriodLabel    string     `json:"period_label"`
+	NexusID        string     `json:"nexus_id"`
+	Attribution    string     `json:"attribution"`
+	NodeIDs        []string   `json:"node_ids"`
+	Description    string     `json:"description"`
+}
+
+// Nexus links a set of events to the set of changes they caused.
+type Nexus struct {
+	ID          string    `json:"id"`
+	GroupID     string    `json:"group_id"`
+	Attribution string    `json:"attribution"`
+	PeriodID    string    `json:"period_id,omitempty"`
+	EventIDs    []string  `json:"event_ids"`
+	ChangeIDs   []string  `json:"change_ids"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Cause is one entry of a change's causes.
+type Cause struct {
+	Attribution string `json:"attribution"`
+	Event       Event  `json:"event"`
+}
+
+// Effect is one entry of an event's effects.
+type Effect struct {
+	Attribution string `json:"attribution"`
+	Change      Change `json:"change"`
+}
+
+// ChangeDetail is GET /v1/changes/{id}.
+type ChangeDetail struct {
+	Change
+	Causes      []Cause `json:"causes"`
+	Explanation string  `json:"explanation"`
+}
+
+// EventDetail is GET /v1/events/{id}.
+type EventDetail struct {
+	Event
+	Effects     []Effect `json:"effects"`
+	Explanation string   `json:"explanation"`
+}
+
+// Clamp kinds.
+const (
+	ClampMin      = "min_quantity"
+	ClampMax      = "max_quantity"
+	ClampForecast = "forecast"
+)
+
+// PeriodRequest is one request considered at harmonization.
+type PeriodRequest struct {
+	EventID          string `json:"event_id"`
+	Label            string `json:"label"`
+	ProposedQuantity int    `json:"proposed_quantity"`
+	Priority         int    `json:"priority"`
+	// Kind is user, trigger or replacement.
+	Kind string `json:"kind,omitempty"`
+}
+
+// PeriodSuppressed is one request that was not considered, with why.
+type PeriodSuppressed struct {
+	EventID string `json:"event_id"`
+	Label   string `json:"label"`
+	Reason  string `json:"reason"`
+}
+
+// Clamp records that a bound changed the aggregated quantity.
+type Clamp struct {
+	Kind  string `json:"kind"`
+	Bound int    `json:"bound"`
+	From  int    `json:"from"`
+	To    int    `json:"to"`
+	// Applied is false when predictive governing is forecast_only: the
+	// record shows what would have happened.
+	Applied bool `json:"applied"`
+	// EventID is set when the clamp applied to one request (forecast
+	// governing of a trigger request) rather than the aggregate.
+	EventID string `json:"event_id,omitempty"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// Period is an aggregation period and, once harmonized, its decision record.
+type Period struct {
+	ID                 string             `json:"id"`
+	Label              string             `json:"label"`
+	GroupID            string             `json:"group_id"`
+	StartedAt          time.Time          `json:"started_at"`
+	EndedAt            *time.Time         `json:"ended_at"`
+	Harmonized         bool               `json:"harmonized"`
+	Policy             string             `json:"policy"`
+	DesiredBefore      int                `json:"desired_before"`
+	DesiredAfter       int                `json:"desired_after"`
+	OfficialBefore     int                `json:"official_before"`
+	OfficialAfter      int                `json:"official_after"`
+	Actual             int                `json:"actual"`
+	InFlight           int                `json:"in_flight"`
+	Requests           []PeriodRequest    `json:"requests"`
+	Suppressed         []PeriodSuppressed `json:"suppressed"`
+	AggregatedQuantity *int               `json:"aggregated_quantity"`
+	Clamps             []Clamp            `json:"clamps"`
+	ChangeIDs          []string           `json:"change_ids"`
+	// Summary is the decision record in the text form of SPEC §2.3.
+	Summary string `json:"summary,omitempty"`
+}
+
+// ForecastInterval is one interval of a forecast (seed 001).
+type ForecastInterval struct {
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	Expected float64   `json:"expected"`
+	Lower    int       `json:"lower"`
+	Upper    int       `json:"upper"`
+}
+
+// Forecast is GET /v1/groups/{id}/forecast.
+type Forecast struct {
+	GroupID    string             `json:"group_id"`
+	Mode       string             `json:"mode"`
+	Ready      bool               `json:"ready"`
+	Reason     string             `json:"reason,omitempty"`
+	Confidence float64            `json:"confidence"`
+	History    string             `json:"history"`
+	Intervals  []ForecastInterval `json:"intervals"`
+}
+
+// List is the envelope of every list answer.
+type List[T any] struct {
+	Items         []T    `json:"items"`
+	NextPageToken string `json:"next_page_token,omitempty"`
+}
+
+// ErrorBody is the error envelope: {"error": {...}}.
+type ErrorBody struct {
+	Error Error `json:"error"`
+}
+
+// Error codes.
+const (
+	CodeInvalid      = "invalid_argument"
+	CodeUnauthorized = "unauthenticated"
+	CodeForbidden    = "permission_denied"
+	CodeNotFound     = "not_found"
+	CodeConflict     = "conflict"
+	CodeTooLarge     = "payload_too_large"
+	CodeInternal     = "internal"
+	CodeUnavailable  = "unavailable"
+)
+
+// Error is an API error. It is also a Go error, so the client returns it
+// as is and callers use errors.As.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+	// Status is the HTTP status; not on the wire.
+	Status int `json:"-"`
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return e.Field + ": " + e.Message
+	}
+	return e.Message
+}

@@ -1,0 +1,78 @@
+// Package driver runs nodes. Each driver (local: OS processes; sim: virtual
+// nodes) sits behind the Driver interface and passes the conformance suite
+// in drivertest. Drivers act and report; they decide nothing: the
+// controller reads their observations level-based and converges.
+package driver
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+)
+
+// ErrUnsupported is returned (wrapped) by an operation a driver does not
+// have, such as Fail on the local driver.
+var ErrUnsupported = errors.New("not supported by this driver")
+
+// ErrUnknownNode is returned (wrapped) for a node the driver does not know.
+var ErrUnknownNode = errors.New("unknown node")
+
+// NodeSpec is what a driver needs to launch one node.
+type NodeSpec struct {
+	GroupID     string
+	NodeID      string
+	Index       int
+	Program     api.Program
+	HealthCheck *api.HealthCheck
+	Sim         *api.SimConfig
+}
+
+// Observation is the driver's view of one node at one moment.
+type Observation struct {
+	NodeID string
+	// State is one of api.NodeLaunching, NodeReady, NodeUnavailable,
+	// NodeTerminated. A driver never reports init_failed: that is the
+	// controller's judgement against init_deadline.
+	State  string
+	Reason string    // why unavailable/terminated, for people
+	Since  time.Time // when the node entered State
+	// Handle is the driver's re-adoption data, to persist with the node.
+	Handle map[string]string
+	// Samples measured since the previous observation (local: the
+	// cpu_utilization and memory_bytes metrics, one sample each).
+	Samples []api.Sample
+}
+
+// Driver runs the nodes of groups.
+type Driver interface {
+	// Name is the driver's name as used in group config ("local", "sim").
+	Name() string
+	// Launch starts a node and returns at once; the node is launching
+	// until its health check passes. The returned handle is persisted.
+	Launch(ctx context.Context, spec NodeSpec) (map[string]string, error)
+	// Terminate stops a node: gracefully, then forcibly after grace. It is
+	// idempotent: terminating an unknown or terminated node is not an
+	// error.
+	Terminate(ctx context.Context, groupID, nodeID string, grace time.Duration) error
+	// Observe reports every node the driver runs for the group.
+	Observe(ctx context.Context, groupID string) ([]Observation, error)
+	// Adopt re-attaches to nodes recorded before a restart of pesd. It
+	// reports each of them: alive nodes keep their state; nodes that are
+	// gone are reported unavailable with the reason.
+	Adopt(ctx context.Context, specs []AdoptSpec) ([]Observation, error)
+	// Fail makes a ready node unavailable (sim only; others return
+	// ErrUnsupported).
+	Fail(ctx context.Context, groupID, nodeID string) error
+	// Close releases the driver's resources. Local nodes keep running, so
+	// a restarted pesd can adopt them.
+	Close() error
+}
+
+// AdoptSpec is a node recorded in the store, to be re-adopted.
+type AdoptSpec struct {
+	NodeSpec
+	State  string // the state last recorded
+	Handle map[string]string
+}

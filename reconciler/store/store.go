@@ -1,0 +1,165 @@
+// Package store is pesd's persistence interface. Implementations live in
+// subpackages (sqlite; later postgres) and must all pass the conformance
+// suite in storetest. Every method that returns nil has made its write
+// durable: a kill -9 of pesd afterwards loses nothing.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+)
+
+// ErrNotFound is returned (wrapped) when a row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned (wrapped) when a unique constraint is violated,
+// e.g. a second live group with the same name.
+var ErrConflict = errors.New("conflict")
+
+// Store is the whole persistence surface.
+type Store interface {
+	Reader
+	// Update runs fn in one transaction: all its writes land or none do.
+	// Writes made through tx are visible to reads through tx.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// PurgeBefore deletes the history (events, changes, nexus, periods,
+	// nodes, triggers) of groups deleted before t, and the groups.
+	PurgeBefore(ctx context.Context, t time.Time) (int, error)
+	Close() error
+}
+
+// Page is a page request. Limit 0 means a default of 100; the token is
+// opaque (returned as NextPageToken by the previous page).
+type Page struct {
+	Limit int
+	Token string
+}
+
+// EventFilter filters events. Zero values do not filter.
+type EventFilter struct {
+	GroupID  string
+	Since    time.Time
+	Until    time.Time
+	Type     string
+	PeriodID string
+	Status   string
+	Page
+}
+
+// ChangeFilter filters changes. CausedBy keeps changes linked to that
+// event through a nexus.
+type ChangeFilter struct {
+	GroupID  string
+	Since    time.Time
+	Until    time.Time
+	Type     string
+	CausedBy string
+	PeriodID string
+	Status   string
+	Page
+}
+
+// GroupFilter filters groups. Deleted groups are listed only when
+// IncludeDeleted is set.
+type GroupFilter struct {
+	IncludeDeleted bool
+	Page
+}
+
+// Reader is every query. Lists return items in time order (oldest first,
+// ties by id) and the token of the next page ("" on the last).
+type Reader interface {
+	GetGroup(ctx context.Context, id string) (api.Group, error)
+	ListGroups(ctx context.Context, f GroupFilter) ([]api.Group, string, error)
+
+	GetTrigger(ctx context.Context, id string) (api.Trigger, error)
+	ListTriggers(ctx context.Context, groupID string) ([]api.Trigger, error)
+
+	GetNode(ctx context.Context, groupID, nodeID string) (api.Node, error)
+	// ListNodes returns the group's nodes; terminated ones only when
+	// includeTerminated.
+	ListNodes(ctx context.Context, groupID string, includeTerminated bool) ([]api.Node, error)
+
+	GetEvent(ctx context.Context, id string) (api.Event, error)
+	// GetEventByLabel finds "E4" within a group.
+	GetEventByLabel(ctx context.Context, groupID, label string) (api.Event, error)
+	ListEvents(ctx context.Context, f EventFilter) ([]api.Event, string, error)
+
+	GetChange(ctx context.Context, id string) (api.Change, error)
+	GetChangeByLabel(ctx context.Context, groupID, label string) (api.Change, error)
+	ListChanges(ctx context.Context, f ChangeFilter) ([]api.Change, string, error)
+
+	// Causes and effects are read through nexus rows (an event or a
+	// change belongs to at most one nexus):
+	//   change -> causes: GetNexus(change.NexusID).EventIDs
+	//   event  -> effects: GetNexus(event.NexusID).ChangeIDs
+	GetNexus(ctx context.Context, id string) (api.Nexus, error)
+	GetEventsByID(ctx context.Context, ids []string) ([]api.Event, error)
+	GetChangesByID(ctx context.Context, ids []string) ([]api.Change, error)
+
+	GetPeriod(ctx context.Context, id string) (api.Period, error)
+	GetPeriodByLabel(ctx context.Context, groupID, label string) (api.Period, error)
+	ListPeriods(ctx context.Context, groupID string, p Page) ([]api.Period, string, error)
+
+	// Samples returns the stored metric samples of a group since t, for
+	// rebuilding in-memory windows at start-up.
+	Samples(ctx context.Context, groupID string, since time.Time) ([]StoredSample, error)
+	// QuantityHistory returns the recorded desired/actual quantities of a
+	// group since t (for forecasting).
+	QuantityHistory(ctx context.Context, groupID string, since time.Time) ([]QuantityPoint, error)
+}
+
+// Tx is the write side, used inside Store.Update. It also reads, seeing its
+// own writes.
+type Tx interface {
+	Reader
+
+	InsertGroup(g api.Group) error
+	UpdateGroup(g api.Group) error
+
+	InsertTrigger(t api.Trigger) error
+	UpdateTrigger(t api.Trigger) error
+	DeleteTrigger(id string) error
+
+	UpsertNode(n api.Node) error
+
+	// NextLabel returns the next per-group label of a kind: "E" for
+	// events, "C" for changes, "H" for periods ("E1", "E2", ...). Labels
+	// are never reused, even after a rollback of a later transaction.
+	NextLabel(groupID, kind string) (string, error)
+
+	InsertEvent(e api.Event) error
+	UpdateEvent(e api.Event) error
+	InsertChange(c api.Change) error
+	UpdateChange(c api.Change) error
+	// InsertNexus stores the nexus; the caller sets NexusID on its events
+	// and changes too.
+	InsertNexus(n api.Nexus) error
+	UpdateNexus(n api.Nexus) error
+
+	InsertPeriod(p api.Period) error
+	UpdatePeriod(p api.Period) error
+
+	InsertSamples(groupID string, s []StoredSample) error
+	// DeleteSamplesBefore drops samples older than t (retention).
+	DeleteSamplesBefore(groupID string, t time.Time) error
+	InsertQuantityPoints(groupID string, p []QuantityPoint) error
+}
+
+// StoredSample is one persisted metric sample.
+type StoredSample struct {
+	Name   string
+	NodeID string
+	Time   time.Time
+	Value  float64
+}
+
+// QuantityPoint is one recorded desired/actual pair.
+type QuantityPoint struct {
+	Time    time.Time
+	Desired int
+	Actual  int
+}
