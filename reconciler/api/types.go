@@ -95,7 +95,7 @@ type SimConfig struct {
 	// order (later launches use BootTime), so a scenario can have nodes
 	// become ready at different moments.
 	BootTimes    []string `json:"boot_times,omitempty"`
-	InitFailures int    `json:"init_failures,omitempty"`
+	InitFailures int      `json:"init_failures,omitempty"`
 }
 
 // Predictive configures predictive governing (SPEC §2.8, seed 001).
