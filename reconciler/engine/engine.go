@@ -1,0 +1,127 @@
+// Package engine makes pesd's capacity decisions as pure functions: no I/O,
+// no clock reads (the time is an input). The controller gathers the inputs
+// from the store and the drivers, calls the engine, then carries the
+// decision out and records it. Decide, then act.
+package engine
+
+import (
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+)
+
+// Bounds is the forecast range of authorized quantities for the time of a
+// decision (SPEC §2.8). A nil *Bounds means predictive governing is off or
+// has too little history.
+type Bounds struct {
+	Lower, Upper int
+	Start, End   time.Time // the forecast interval the bounds belong to
+	Enforce      bool      // false: forecast_only, record without clamping
+	// GovernInstructions extends governing to user instructions
+	// (governs = ["triggers", "instructions"]); triggers are always governed.
+	GovernInstructions bool
+}
+
+// HarmonizeInput is everything a harmonization decision depends on.
+type HarmonizeInput struct {
+	Config         api.GroupConfig
+	Now            time.Time
+	DesiredBefore  int // the live desired quantity at the start of the period
+	OfficialBefore int
+	// Nodes are the group's nodes that are not terminated, with their
+	// current states (ready, launching, unavailable, init_failed).
+	Nodes []api.Node
+	// Requests are the period's events with status aggregated, in time
+	// order: user instructions and trigger firings (with Request and
+	// ProposedQuantity set), and deferred replacement requests
+	// (type replacement_requested), which do not propose a quantity but
+	// are fulfilled by bringing the group back to the desired quantity.
+	Requests []api.Event
+	// Suppressed are the period's suppressed/ignored events, copied into
+	// the record so "why did it not scale?" has an answer.
+	Suppressed []api.Event
+	Bounds     *Bounds
+}
+
+// Decision is a decision record plus the actions that carry it out.
+type Decision struct {
+	// Period carries the record fields: Policy, DesiredBefore/After,
+	// OfficialBefore/After, Actual, InFlight, Requests, Suppressed,
+	// AggregatedQuantity, Clamps. The controller fills ID, Label, times
+	// and ChangeIDs.
+	Period api.Period
+	// Launch is how many nodes to start.
+	Launch int
+	// Terminate lists the nodes to remove, in the order chosen (failed
+	// and unready first, then by termination_policy).
+	Terminate []string
+	// CauseEventIDs are the events the resulting change(s) are attributed
+	// to (indirect): every aggregated request of the period plus the
+	// replacement requests the change fulfils. Empty when no change.
+	CauseEventIDs []string
+}
+
+// ImmediateInput is an immediate request (instruction or trigger marked
+// immediate) acting at once.
+type ImmediateInput struct {
+	Config        api.GroupConfig
+	Now           time.Time
+	DesiredBefore int
+	Nodes         []api.Node
+	Event         api.Event // with Request set
+	Bounds        *Bounds
+}
+
+// ImmediateDecision is the outcome of an immediate request: the new
+// desired quantity (official follows it), clamps applied, and the actions.
+// The resulting change is attributed directly to the one event.
+type ImmediateDecision struct {
+	ProposedQuantity int
+	DesiredAfter     int
+	Clamps           []api.Clamp
+	Launch           int
+	Terminate        []string
+}
+
+// Admission is whether a trigger firing is accepted now.
+type Admission struct {
+	Suppressed bool
+	// Reason says why, for people: "lockdown: 3 nodes added by C7 are
+	// still launching (until 10:02:40 at the latest)" or "cooldown 2m
+	// after C7 ends at 10:04:40".
+	Reason string
+}
+
+// AdmitInput is what a trigger firing's admission depends on.
+type AdmitInput struct {
+	Config api.GroupConfig
+	Now    time.Time
+	// Nodes in flight (launching) with the change that launched them.
+	Nodes []api.Node
+	// LastScaleOutEnd is when the most recent add_nodes change ended
+	// (zero if none or still in progress); the cooldown runs from it.
+	LastScaleOutEnd  time.Time
+	LastScaleOutID   string
+	LastScaleOutName string // its label, e.g. "C7"
+}
+
+// Replace says whether the replacement of a lost node happens now or is
+// deferred to the next harmonization (replacement policy; auto defers when
+// the next harmonization is within replacement_defer_window).
+type ReplaceInput struct {
+	Config              api.GroupConfig
+	Now                 time.Time
+	NextHarmonizationAt time.Time
+}
+
+// Functions the engine provides (see the files beside this one):
+//
+//	Propose(desired int, r api.Request) int
+//	    the proposed desired quantity of a request relative to desired
+//	Harmonize(in HarmonizeInput) Decision
+//	Immediate(in ImmediateInput) ImmediateDecision
+//	Admit(in AdmitInput) Admission
+//	ReplaceNow(in ReplaceInput) bool
+//	SelectForRemoval(nodes []api.Node, n int, policy string) []string
+//	Reconcile(desired int, nodes []api.Node, policy string) (launch int, terminate []string)
+//	    bring ready+launching to desired, counting in-flight nodes

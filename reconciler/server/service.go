@@ -1,0 +1,40 @@
+package server
+
+import (
+	"context"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+)
+
+// Service is what the HTTP handlers need from pesd: the controller does
+// every write (it serializes per group and actuates through drivers);
+// reads go straight to the store. Inputs reaching the Service have already
+// been decoded and validated by the handlers (api.Validate*), with defaults
+// applied. Errors it returns are *api.Error (status and field set) or
+// wrap store.ErrNotFound / store.ErrConflict; anything else is a 500.
+type Service interface {
+	Store() store.Reader
+
+	CreateGroup(ctx context.Context, cfg api.GroupConfig) (api.Group, error)
+	UpdateGroup(ctx context.Context, id string, patch api.GroupPatch) (api.Group, error)
+	DeleteGroup(ctx context.Context, id string) error
+
+	Instruct(ctx context.Context, groupID string, in api.Instruction) (api.Event, error)
+	Harmonize(ctx context.Context, groupID string) (api.Period, error)
+
+	TerminateNode(ctx context.Context, groupID, nodeID string) (api.Event, error)
+	FailNode(ctx context.Context, groupID, nodeID string) error
+
+	CreateTrigger(ctx context.Context, groupID string, spec api.TriggerSpec) (api.Trigger, error)
+	UpdateTrigger(ctx context.Context, id string, spec api.TriggerSpec) (api.Trigger, error)
+	DeleteTrigger(ctx context.Context, id string) error
+
+	PushMetrics(ctx context.Context, groupID string, samples []api.Sample) (int, error)
+
+	// ExplainChange / ExplainEvent answer the causality queries.
+	ExplainChange(ctx context.Context, id string) (api.ChangeDetail, error)
+	ExplainEvent(ctx context.Context, id string) (api.EventDetail, error)
+
+	Forecast(ctx context.Context, groupID string) (api.Forecast, error)
+}
