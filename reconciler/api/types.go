@@ -98,6 +98,15 @@ type SimConfig struct {
 	InitFailures int      `json:"init_failures,omitempty"`
 }
 
+// Predictive governing modes and what it governs (SPEC §2.8).
+const (
+	PredictiveOff          = "off"
+	PredictiveForecastOnly = "forecast_only"
+	PredictiveEnforce      = "enforce"
+	GovernTriggers         = "triggers"
+	GovernInstructions     = "instructions"
+)
+
 // Predictive configures predictive governing (SPEC §2.8, seed 001).
 type Predictive struct {
 	Mode       string   `json:"mode"` // off | forecast_only | enforce
@@ -149,6 +158,10 @@ type Group struct {
 // GroupPatch is the body of PATCH /v1/groups/{id}: only the fields present
 // change. A new desired_quantity is a user instruction (set_to).
 type GroupPatch struct {
+	// Name and Driver cannot change; they are accepted only when equal to
+	// the group's, so a client may send the whole configuration.
+	Name                   *string           `json:"name,omitempty"`
+	Driver                 *string           `json:"driver,omitempty"`
 	DesiredQuantity        *int              `json:"desired_quantity,omitempty"`
 	MinQuantity            *int              `json:"min_quantity,omitempty"`
 	MaxQuantity            *int              `json:"max_quantity,omitempty"`

@@ -1,0 +1,653 @@
+package api
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Limits of the validators. They keep arithmetic on quantities far from
+// overflow and a single request cheap to apply.
+const (
+	// MaxQuantityLimit bounds every quantity (max_quantity, set_to,
+	// |change_by|).
+	MaxQuantityLimit = 1_000_000
+	// MaxSamplesPerRequest bounds POST /v1/groups/{id}/metrics.
+	MaxSamplesPerRequest = 10_000
+	// MinAggregationPeriod is the shortest aggregation period.
+	MinAggregationPeriod = time.Second
+	// MinHealthInterval is the shortest health check interval.
+	MinHealthInterval = 100 * time.Millisecond
+	// MaxHealthFailureThreshold bounds health_check.failure_threshold.
+	MaxHealthFailureThreshold = 100
+	// MaxNameLength bounds group and trigger names (a DNS label).
+	MaxNameLength = 63
+	// MaxMetricNameLength bounds pushed metric names.
+	MaxMetricNameLength = 128
+)
+
+// Invalid returns the 400 error for field (a JSON path such as
+// "health_check.port" or "samples[3].value").
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{
+		Code:    CodeInvalid,
+		Status:  http.StatusBadRequest,
+		Field:   field,
+		Message: fmt.Sprintf(format, args...),
+	}
+}
+
+// GroupCreate is the decode-time shadow of GroupConfig for POST /v1/groups.
+// A plain GroupConfig cannot tell an omitted quantity from 0, so a create
+// request is decoded into this struct, whose quantity fields are pointers
+// and shadow those of the embedded GroupConfig (encoding/json prefers the
+// shallower field). Resolve then knows that desired_quantity is required
+// and that an explicit "max_quantity": 0 is an error rather than "use the
+// default 100".
+type GroupCreate struct {
+	GroupConfig
+	DesiredQuantity *int `json:"desired_quantity"`
+	MinQuantity     *int `json:"min_quantity"`
+	MaxQuantity     *int `json:"max_quantity"`
+}
+
+// Resolve returns the validated config of a create request with every
+// default applied.
+func (c GroupCreate) Resolve() (GroupConfig, error) {
+	cfg := c.GroupConfig
+	if c.DesiredQuantity == nil {
+		return cfg, Invalid("desired_quantity", "is required: the number of nodes the group should start with")
+	}
+	cfg.DesiredQuantity = *c.DesiredQuantity
+	if c.MinQuantity != nil {
+		cfg.MinQuantity = *c.MinQuantity
+	}
+	if c.MaxQuantity != nil {
+		if *c.MaxQuantity < 1 {
+			return cfg, Invalid("max_quantity", "must be at least 1 (omit it for the default %d); got %d", DefaultMaxQuantity, *c.MaxQuantity)
+		}
+		cfg.MaxQuantity = *c.MaxQuantity
+	}
+	err := ResolveGroupConfig(&cfg)
+	return cfg, err
+}
+
+// ResolveGroupConfig applies the defaults (the api.Default* constants) to
+// cfg in place and validates it. The first problem found is returned as an
+// *Error naming the field.
+//
+// Zero values mean "omitted": a group may never have max_quantity 0 (a
+// group that can hold no node is a deleted group), so MaxQuantity 0 becomes
+// DefaultMaxQuantity; MinQuantity 0 is both the default and a legal value.
+// Callers that can tell an omitted max_quantity from an explicit 0 (the
+// server through GroupCreate, the provider from a null attribute) reject
+// the explicit 0 themselves. DesiredQuantity 0 is legal; that it is present
+// in a create request is checked by GroupCreate.Resolve.
+func ResolveGroupConfig(cfg *GroupConfig) error {
+	return resolveGroupConfig(cfg, true)
+}
+
+// ApplyGroupPatch returns cur with the fields present in p applied, with
+// defaults applied and validated. The name and the driver cannot change: a
+// patch may repeat them unchanged (a provider sending the whole config)
+// but not alter them. A new desired_quantity must lie within the merged
+// bounds; without one, the live desired quantity of cur is left to the
+// controller to clamp at the next harmonization, so tightening bounds never
+// fails because triggers had moved it.
+func ApplyGroupPatch(cur GroupConfig, p GroupPatch) (GroupConfig, error) {
+	next := cur
+	if p.Name != nil && *p.Name != cur.Name {
+		return cur, Invalid("name", "cannot be changed (it is %q); create a new group instead", cur.Name)
+	}
+	if p.Driver != nil && *p.Driver != cur.Driver {
+		return cur, Invalid("driver", "cannot be changed (it is %q); create a new group instead", cur.Driver)
+	}
+	if p.DesiredQuantity != nil {
+		next.DesiredQuantity = *p.DesiredQuantity
+	}
+	if p.MinQuantity != nil {
+		next.MinQuantity = *p.MinQuantity
+	}
+	if p.MaxQuantity != nil {
+		if *p.MaxQuantity < 1 {
+			return cur, Invalid("max_quantity", "must be at least 1; got %d", *p.MaxQuantity)
+		}
+		next.MaxQuantity = *p.MaxQuantity
+	}
+	setString(&next.AggregationPeriod, p.AggregationPeriod)
+	setString(&next.AggregationPolicy, p.AggregationPolicy)
+	setString(&next.Replacement, p.Replacement)
+	setString(&next.ReplacementDeferWindow, p.ReplacementDeferWindow)
+	setString(&next.InitDeadline, p.InitDeadline)
+	setString(&next.Cooldown, p.Cooldown)
+	setString(&next.TerminationPolicy, p.TerminationPolicy)
+	if p.HealthCheck != nil {
+		hc := *p.HealthCheck
+		next.HealthCheck = &hc
+	}
+	if p.Labels != nil {
+		next.Labels = p.Labels
+	}
+	if p.Program != nil {
+		next.Program = *p.Program
+	}
+	if p.Sim != nil {
+		sim := *p.Sim
+		next.Sim = &sim
+	}
+	if p.Predictive != nil {
+		pr := *p.Predictive
+		next.Predictive = &pr
+	}
+	if err := resolveGroupConfig(&next, p.DesiredQuantity != nil); err != nil {
+		return cur, err
+	}
+	return next, nil
+}
+
+func setString(dst *string, src *string) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
+func resolveGroupConfig(cfg *GroupConfig, checkDesired bool) error {
+	if err := validateName("name", cfg.Name, true); err != nil {
+		return err
+	}
+	if cfg.Driver == "" {
+		return Invalid("driver", "is required: one of %s", strings.Join(Drivers(), ", "))
+	}
+	if err := ValidateEnum("driver", cfg.Driver, Drivers()); err != nil {
+		return err
+	}
+	if err := validateProgram(cfg); err != nil {
+		return err
+	}
+	if err := resolveQuantities(cfg, checkDesired); err != nil {
+		return err
+	}
+
+	durations := []struct {
+		field string
+		value *string
+		def   string
+		min   time.Duration
+	}{
+		{"aggregation_period", &cfg.AggregationPeriod, DefaultAggregationPeriod, MinAggregationPeriod},
+		{"replacement_defer_window", &cfg.ReplacementDeferWindow, DefaultReplacementDeferWindow, 0},
+		{"init_deadline", &cfg.InitDeadline, DefaultInitDeadline, time.Second},
+		{"cooldown", &cfg.Cooldown, DefaultCooldown, 0},
+	}
+	for _, d := range durations {
+		if err := resolveDuration(d.field, d.value, d.def, d.min); err != nil {
+			return err
+		}
+	}
+
+	enums := []struct {
+		field   string
+		value   *string
+		def     string
+		allowed []string
+	}{
+		{"aggregation_policy", &cfg.AggregationPolicy, DefaultAggregationPolicy, AggregationPolicies()},
+		{"replacement", &cfg.Replacement, DefaultReplacement, ReplacementPolicies()},
+		{"termination_policy", &cfg.TerminationPolicy, DefaultTerminationPolicy, TerminationPolicies()},
+	}
+	for _, e := range enums {
+		if err := resolveEnum(e.field, e.value, e.def, e.allowed); err != nil {
+			return err
+		}
+	}
+
+	if err := resolveHealthCheck(cfg); err != nil {
+		return err
+	}
+	if err := resolveSim(cfg); err != nil {
+		return err
+	}
+	if err := resolvePredictive(cfg.Predictive); err != nil {
+		return err
+	}
+	for k := range cfg.Labels {
+		if k == "" || len(k) > MaxMetricNameLength {
+			return Invalid("labels", "keys must be 1 to %d characters; got %q", MaxMetricNameLength, k)
+		}
+	}
+	return nil
+}
+
+// Enumerations, in the order error messages list them. They are functions
+// so no caller can change the rules for everyone by appending to a slice.
+
+// AggregationPolicies lists the aggregation_policy values.
+func AggregationPolicies() []string {
+	return []string{PolicyLargest, PolicySmallest, PolicyAverage, PolicySum, PolicyPriority, PolicyFirst, PolicyLast}
+}
+
+// ReplacementPolicies lists the replacement values.
+func ReplacementPolicies() []string {
+	return []string{ReplacementImmediate, ReplacementDeferred, ReplacementAuto}
+}
+
+// TerminationPolicies lists the termination_policy values.
+func TerminationPolicies() []string { return []string{TerminateNewest, TerminateOldest} }
+
+// Drivers lists the driver values.
+func Drivers() []string { return []string{DriverLocal, DriverSim} }
+
+// HealthCheckTypes lists the health_check.type values.
+func HealthCheckTypes() []string { return []string{HealthProcess, HealthHTTP, HealthTCP, HealthExec} }
+
+// PredictiveModes lists the predictive.mode values.
+func PredictiveModes() []string {
+	return []string{PredictiveOff, PredictiveForecastOnly, PredictiveEnforce}
+}
+
+// PredictiveGoverns lists the predictive.governs values.
+func PredictiveGoverns() []string { return []string{GovernTriggers, GovernInstructions} }
+
+// EventTypes lists the event type values (the type filter of event lists).
+func EventTypes() []string {
+	return []string{EventGroupCreated, EventGroupDeleted, EventUserInstruction, EventTriggerFired,
+		EventNodeInitFailed, EventNodeUnavailable, EventReplacementRequest, EventNodeTerminatedUser,
+		EventMetricsMissing}
+}
+
+// ChangeTypes lists the change type values (the type filter of change lists).
+func ChangeTypes() []string { return []string{ChangeAddNodes, ChangeRemoveNodes, ChangeNodeLost} }
+
+// ValidateEnum returns an *Error naming field unless v is one of allowed.
+func ValidateEnum(field, v string, allowed []string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return Invalid(field, "must be one of %s; got %q", strings.Join(allowed, ", "), v)
+}
+
+func resolveEnum(field string, v *string, def string, allowed []string) error {
+	if *v == "" {
+		*v = def
+	}
+	return ValidateEnum(field, *v, allowed)
+}
+
+// resolveDuration defaults an empty duration and checks it parses and is at
+// least min.
+func resolveDuration(field string, v *string, def string, min time.Duration) error {
+	if *v == "" {
+		*v = def
+	}
+	d, err := ParseDuration(*v)
+	if err != nil {
+		return Invalid(field, "%v", err)
+	}
+	if d < min {
+		return Invalid(field, "must be at least %s; got %q", min, *v)
+	}
+	return nil
+}
+
+// validateName checks a group name: a lowercase DNS label, because names
+// end up in hostnames, environment variables and log file names.
+func validateName(field, name string, required bool) error {
+	if name == "" {
+		if required {
+			return Invalid(field, "is required: 1 to %d characters of a-z, 0-9 and -", MaxNameLength)
+		}
+		return nil
+	}
+	if len(name) > MaxNameLength {
+		return Invalid(field, "must be at most %d characters; got %d", MaxNameLength, len(name))
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return Invalid(field, "must be a lowercase DNS label (a-z, 0-9 and -); got %q", name)
+		}
+	}
+	if name[0] == '-' || name[len(name)-1] == '-' {
+		return Invalid(field, "must start and end with a letter or digit; got %q", name)
+	}
+	return nil
+}
+
+func validateProgram(cfg *GroupConfig) error {
+	// sim nodes run nothing, so only local groups need a command.
+	if cfg.Driver == DriverLocal && strings.TrimSpace(cfg.Program.Command) == "" {
+		return Invalid("program.command", "is required: the executable each node runs")
+	}
+	if strings.ContainsRune(cfg.Program.Command, 0) {
+		return Invalid("program.command", "must not contain a NUL byte")
+	}
+	for i, a := range cfg.Program.Args {
+		if strings.ContainsRune(a, 0) {
+			return Invalid(fmt.Sprintf("program.args[%d]", i), "must not contain a NUL byte")
+		}
+	}
+	for k, v := range cfg.Program.Env {
+		if k == "" || strings.ContainsAny(k, "=\x00") {
+			return Invalid("program.env", "variable names must be non-empty and contain neither = nor NUL; got %q", k)
+		}
+		if strings.ContainsRune(v, 0) {
+			return Invalid("program.env."+k, "must not contain a NUL byte")
+		}
+	}
+	return nil
+}
+
+func resolveQuantities(cfg *GroupConfig, checkDesired bool) error {
+	if cfg.MaxQuantity == 0 {
+		cfg.MaxQuantity = DefaultMaxQuantity
+	}
+	switch {
+	case cfg.MinQuantity < 0:
+		return Invalid("min_quantity", "must not be negative; got %d", cfg.MinQuantity)
+	case cfg.MaxQuantity < 0:
+		return Invalid("max_quantity", "must not be negative; got %d", cfg.MaxQuantity)
+	case cfg.MaxQuantity > MaxQuantityLimit:
+		return Invalid("max_quantity", "must be at most %d; got %d", MaxQuantityLimit, cfg.MaxQuantity)
+	case cfg.MinQuantity > cfg.MaxQuantity:
+		return Invalid("min_quantity", "must be ≤ max_quantity (%d > %d)", cfg.MinQuantity, cfg.MaxQuantity)
+	}
+	if checkDesired && (cfg.DesiredQuantity < cfg.MinQuantity || cfg.DesiredQuantity > cfg.MaxQuantity) {
+		return Invalid("desired_quantity", "must be between min_quantity %d and max_quantity %d; got %d",
+			cfg.MinQuantity, cfg.MaxQuantity, cfg.DesiredQuantity)
+	}
+	return nil
+}
+
+func resolveHealthCheck(cfg *GroupConfig) error {
+	if cfg.HealthCheck == nil {
+		cfg.HealthCheck = &HealthCheck{}
+	}
+	hc := cfg.HealthCheck
+	if err := resolveEnum("health_check.type", &hc.Type, HealthProcess, HealthCheckTypes()); err != nil {
+		return err
+	}
+	if hc.Path != "" && hc.Type != HealthHTTP {
+		return Invalid("health_check.path", "only applies to type http; this check is %s", hc.Type)
+	}
+	if hc.Port != 0 && hc.Type != HealthHTTP && hc.Type != HealthTCP {
+		return Invalid("health_check.port", "only applies to types http and tcp; this check is %s", hc.Type)
+	}
+	if hc.Command != "" && hc.Type != HealthExec {
+		return Invalid("health_check.command", "only applies to type exec; this check is %s", hc.Type)
+	}
+	if hc.Port < 0 || hc.Port > 65535 {
+		return Invalid("health_check.port", "must be between 1 and 65535 (omit it to use the node's PES_PORT); got %d", hc.Port)
+	}
+	switch hc.Type {
+	case HealthHTTP:
+		if hc.Path == "" {
+			hc.Path = "/"
+		}
+		if !strings.HasPrefix(hc.Path, "/") {
+			return Invalid("health_check.path", "must start with /; got %q", hc.Path)
+		}
+	case HealthExec:
+		if strings.TrimSpace(hc.Command) == "" {
+			return Invalid("health_check.command", "is required for type exec")
+		}
+	}
+	if err := resolveDuration("health_check.interval", &hc.Interval, DefaultHealthInterval, MinHealthInterval); err != nil {
+		return err
+	}
+	if hc.FailureThreshold == 0 {
+		hc.FailureThreshold = DefaultHealthFailureThreshold
+	}
+	if hc.FailureThreshold < 1 || hc.FailureThreshold > MaxHealthFailureThreshold {
+		return Invalid("health_check.failure_threshold", "must be between 1 and %d; got %d", MaxHealthFailureThreshold, hc.FailureThreshold)
+	}
+	return nil
+}
+
+func resolveSim(cfg *GroupConfig) error {
+	if cfg.Driver != DriverSim {
+		if cfg.Sim != nil {
+			return Invalid("sim", "only applies to driver sim; this group's driver is %s", cfg.Driver)
+		}
+		return nil
+	}
+	if cfg.Sim == nil {
+		cfg.Sim = &SimConfig{}
+	}
+	s := cfg.Sim
+	if err := resolveDuration("sim.boot_time", &s.BootTime, DefaultSimBootTime, 0); err != nil {
+		return err
+	}
+	for i := range s.BootTimes {
+		if err := resolveDuration(fmt.Sprintf("sim.boot_times[%d]", i), &s.BootTimes[i], DefaultSimBootTime, 0); err != nil {
+			return err
+		}
+	}
+	if s.InitFailures < 0 {
+		return Invalid("sim.init_failures", "must not be negative; got %d", s.InitFailures)
+	}
+	return nil
+}
+
+func resolvePredictive(p *Predictive) error {
+	if p == nil {
+		return nil
+	}
+	if err := resolveEnum("predictive.mode", &p.Mode, PredictiveOff, PredictiveModes()); err != nil {
+		return err
+	}
+	for _, d := range []struct {
+		field string
+		value string
+	}{
+		{"predictive.history", p.History},
+		{"predictive.interval", p.Interval},
+		{"predictive.min_history", p.MinHistory},
+	} {
+		if d.value == "" {
+			continue // the forecaster's default
+		}
+		v, err := ParseDuration(d.value)
+		if err != nil {
+			return Invalid(d.field, "%v", err)
+		}
+		if v == 0 {
+			return Invalid(d.field, "must be positive; got %q", d.value)
+		}
+	}
+	if p.Confidence != 0 && !(p.Confidence > 0 && p.Confidence < 1) {
+		return Invalid("predictive.confidence", "must be between 0 and 1 exclusive (e.g. 0.9); got %v", p.Confidence)
+	}
+	seen := map[string]bool{}
+	for i, g := range p.Governs {
+		field := fmt.Sprintf("predictive.governs[%d]", i)
+		if err := ValidateEnum(field, g, PredictiveGoverns()); err != nil {
+			return err
+		}
+		if seen[g] {
+			return Invalid(field, "%q is listed twice", g)
+		}
+		seen[g] = true
+	}
+	return nil
+}
+
+// ValidateInstruction checks a user instruction and applies the default
+// priority.
+func ValidateInstruction(in *Instruction) error {
+	if err := validateRequest(in.Request, true); err != nil {
+		return err
+	}
+	if in.Priority == nil {
+		p := DefaultInstructionPriority
+		in.Priority = &p
+	}
+	if *in.Priority < 0 {
+		return Invalid("priority", "must not be negative; got %d", *in.Priority)
+	}
+	return nil
+}
+
+// validateRequest checks the request form: exactly one (required) or at
+// most one (a patch) of change_by, change_by_percent and set_to.
+func validateRequest(r Request, required bool) error {
+	var given []string
+	if r.ChangeBy != nil {
+		given = append(given, "change_by")
+	}
+	if r.ChangeByPercent != nil {
+		given = append(given, "change_by_percent")
+	}
+	if r.SetTo != nil {
+		given = append(given, "set_to")
+	}
+	switch {
+	case len(given) == 0 && required:
+		return Invalid("change_by", "one of change_by, change_by_percent or set_to is required")
+	case len(given) > 1:
+		return Invalid(given[1], "conflicts with %s: give exactly one of change_by, change_by_percent, set_to", given[0])
+	}
+	if v := r.ChangeBy; v != nil {
+		if *v == 0 {
+			return Invalid("change_by", "must not be 0: a request that changes nothing")
+		}
+		if *v > MaxQuantityLimit || *v < -MaxQuantityLimit {
+			return Invalid("change_by", "must be between -%d and %d; got %d", MaxQuantityLimit, MaxQuantityLimit, *v)
+		}
+	}
+	if v := r.ChangeByPercent; v != nil {
+		switch {
+		case math.IsNaN(*v) || math.IsInf(*v, 0):
+			return Invalid("change_by_percent", "must be a finite number")
+		case *v == 0:
+			return Invalid("change_by_percent", "must not be 0: a request that changes nothing")
+		case *v <= -100 || *v > 1000:
+			return Invalid("change_by_percent", "must be greater than -100 and at most 1000; got %v", *v)
+		}
+	}
+	if v := r.SetTo; v != nil && (*v < 0 || *v > MaxQuantityLimit) {
+		return Invalid("set_to", "must be between 0 and %d; got %d", MaxQuantityLimit, *v)
+	}
+	return nil
+}
+
+// ValidateTriggerSpec checks a trigger body. On create, name, a condition
+// (or a schedule) and exactly one request form are required, and the
+// defaults are applied: priority DefaultTriggerPriority, enabled true,
+// immediate false, and condition "true" for a trigger that only has a
+// schedule. On patch every field is optional, at most one request form may
+// be given, and an empty for or schedule removes it.
+//
+// The condition and the schedule are only checked for presence here: their
+// grammar belongs to package trigger, which pesd and the provider call.
+func ValidateTriggerSpec(spec *TriggerSpec, create bool) error {
+	if create && spec.Name == nil {
+		return Invalid("name", "is required: 1 to %d characters of letters, digits, -, _ and .", MaxNameLength)
+	}
+	if spec.Name != nil {
+		if err := validateTriggerName(*spec.Name); err != nil {
+			return err
+		}
+	}
+	hasSchedule := spec.Schedule != nil && strings.TrimSpace(*spec.Schedule) != ""
+	switch {
+	case spec.Condition != nil && strings.TrimSpace(*spec.Condition) == "":
+		return Invalid("condition", "must not be empty: an expression such as avg(cpu_utilization, '2m') > 80")
+	case create && spec.Condition == nil && !hasSchedule:
+		return Invalid("condition", "is required: an expression such as avg(cpu_utilization, '2m') > 80 (or give a schedule)")
+	case create && spec.Condition == nil:
+		always := "true"
+		spec.Condition = &always
+	}
+	if spec.For != nil && *spec.For != "" {
+		if _, err := ParseDuration(*spec.For); err != nil {
+			return Invalid("for", "%v", err)
+		}
+	}
+	if err := validateRequest(spec.Request, create); err != nil {
+		return err
+	}
+	if spec.Priority != nil && *spec.Priority < 0 {
+		return Invalid("priority", "must not be negative; got %d", *spec.Priority)
+	}
+	if create {
+		if spec.Priority == nil {
+			p := DefaultTriggerPriority
+			spec.Priority = &p
+		}
+		if spec.Enabled == nil {
+			t := true
+			spec.Enabled = &t
+		}
+		if spec.Immediate == nil {
+			f := false
+			spec.Immediate = &f
+		}
+	}
+	return nil
+}
+
+// validateTriggerName is laxer than a group name: trigger names only appear
+// in descriptions ("trigger cpu-high"), never in hostnames.
+func validateTriggerName(name string) error {
+	if name == "" || len(name) > MaxNameLength {
+		return Invalid("name", "must be 1 to %d characters; got %d", MaxNameLength, len(name))
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return Invalid("name", "must use only letters, digits, -, _ and .; got %q", name)
+		}
+	}
+	return nil
+}
+
+// Metrics pesd computes itself; a pushed sample must not shadow them.
+func computedMetric(name string) bool { return name == "nodes_ready" || name == "nodes_desired" }
+
+// ValidateSamples checks pushed metric samples: at least one and at most
+// MaxSamplesPerRequest, each named like an identifier (conditions refer to
+// metrics by name) with a finite value.
+func ValidateSamples(samples []Sample) error {
+	if len(samples) == 0 {
+		return Invalid("samples", "must hold at least one sample")
+	}
+	if len(samples) > MaxSamplesPerRequest {
+		return Invalid("samples", "must hold at most %d samples; got %d: send them in several requests", MaxSamplesPerRequest, len(samples))
+	}
+	for i, s := range samples {
+		if err := validateMetricName(fmt.Sprintf("samples[%d].name", i), s.Name); err != nil {
+			return err
+		}
+		if math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
+			return Invalid(fmt.Sprintf("samples[%d].value", i), "must be a finite number")
+		}
+		if s.Time != nil && s.Time.IsZero() {
+			return Invalid(fmt.Sprintf("samples[%d].time", i), "must be an RFC 3339 time, or omitted for now")
+		}
+	}
+	return nil
+}
+
+func validateMetricName(field, name string) error {
+	if name == "" {
+		return Invalid(field, "is required")
+	}
+	if len(name) > MaxMetricNameLength {
+		return Invalid(field, "must be at most %d characters; got %d", MaxMetricNameLength, len(name))
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+		if !letter && (i == 0 || c < '0' || c > '9') {
+			return Invalid(field, "must be a letter or _ followed by letters, digits or _ (conditions name metrics this way); got %q", name)
+		}
+	}
+	if computedMetric(name) {
+		return Invalid(field, "%s is computed by pesd and cannot be pushed", name)
+	}
+	return nil
+}
