@@ -41,6 +41,9 @@ type HarmonizeInput struct {
 	// the record so "why did it not scale?" has an answer.
 	Suppressed []api.Event
 	Bounds     *Bounds
+	// PeriodLabel (e.g. "H2"), when known, names the period in the
+	// record's Summary.
+	PeriodLabel string
 }
 
 // Decision is a decision record plus the actions that carry it out.
@@ -103,6 +106,9 @@ type AdmitInput struct {
 	LastScaleOutEnd  time.Time
 	LastScaleOutID   string
 	LastScaleOutName string // its label, e.g. "C7"
+	// ChangeLabels optionally maps the IDs of the changes that launched
+	// the in-flight nodes to their labels, for the lockdown reason.
+	ChangeLabels map[string]string
 }
 
 // Replace says whether the replacement of a lost node happens now or is
@@ -125,3 +131,5 @@ type ReplaceInput struct {
 //	SelectForRemoval(nodes []api.Node, n int, policy string) []string
 //	Reconcile(desired int, nodes []api.Node, policy string) (launch int, terminate []string)
 //	    bring ready+launching to desired, counting in-flight nodes
+//	Summary(p api.Period, requests []api.Event, changes []api.Change) string
+//	    the decision record in the text form of SPEC §2.3

@@ -1,0 +1,124 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+)
+
+// Admit decides whether a trigger firing is accepted now. A scale-out
+// locks the group down while its nodes are launching (until ready, failed
+// or past init_deadline); the cooldown follows the end of the last
+// scale-out. A refused firing is recorded as suppressed with the Reason,
+// so "why did it not scale?" has an answer. User instructions are not
+// subject to Admit.
+func Admit(in AdmitInput) Admission {
+	deadline := duration(in.Config.InitDeadline, api.DefaultInitDeadline)
+	var (
+		order []string // change IDs in order of first appearance
+		per   = make(map[string]int)
+		total int
+		until time.Time
+	)
+	for _, n := range in.Nodes {
+		if n.State != api.NodeLaunching {
+			continue
+		}
+		end := n.LaunchedAt.Add(deadline)
+		if !in.Now.Before(end) {
+			continue // past init_deadline: it counts as failed
+		}
+		if _, seen := per[n.ChangeID]; !seen {
+			order = append(order, n.ChangeID)
+		}
+		per[n.ChangeID]++
+		total++
+		if end.After(until) {
+			until = end
+		}
+	}
+	if total > 0 {
+		parts := make([]string, 0, len(order))
+		for _, id := range order {
+			label := in.changeLabel(id)
+			if label == "" {
+				parts = append(parts, nodes(per[id]))
+				continue
+			}
+			parts = append(parts, nodes(per[id])+" added by "+label)
+		}
+		verb := "are"
+		if total == 1 {
+			verb = "is"
+		}
+		return Admission{Suppressed: true, Reason: fmt.Sprintf("lockdown: %s %s still launching (until %s at the latest)",
+			joinAnd(parts), verb, clockTime(until))}
+	}
+
+	cooldown := duration(in.Config.Cooldown, api.DefaultCooldown)
+	if cooldown > 0 && !in.LastScaleOutEnd.IsZero() {
+		if end := in.LastScaleOutEnd.Add(cooldown); in.Now.Before(end) {
+			what := "the last scale-out"
+			if l := in.changeLabel(in.LastScaleOutID); l != "" {
+				what = l
+			}
+			return Admission{Suppressed: true, Reason: fmt.Sprintf("cooldown: %s after %s ended at %s, until %s",
+				durationText(in.Config.Cooldown, cooldown), what, clockTime(in.LastScaleOutEnd), clockTime(end))}
+		}
+	}
+	return Admission{}
+}
+
+func (in AdmitInput) changeLabel(id string) string {
+	if l := in.ChangeLabels[id]; l != "" {
+		return l
+	}
+	if id != "" && id == in.LastScaleOutID {
+		return in.LastScaleOutName
+	}
+	return ""
+}
+
+// ReplaceNow says whether a lost node is replaced at once (true) or its
+// replacement deferred to the next harmonization (false). auto defers when
+// that harmonization is within replacement_defer_window, because it may
+// shrink the group and the lost node then counts as one of the removals.
+func ReplaceNow(in ReplaceInput) bool {
+	switch cmpOr(in.Config.Replacement, api.DefaultReplacement) {
+	case api.ReplacementImmediate:
+		return true
+	case api.ReplacementDeferred:
+		return false
+	}
+	if in.NextHarmonizationAt.IsZero() {
+		return true // no harmonization scheduled: nothing to wait for
+	}
+	window := duration(in.Config.ReplacementDeferWindow, api.DefaultReplacementDeferWindow)
+	return in.NextHarmonizationAt.Sub(in.Now) > window
+}
+
+// clockTime is how decisions name an instant for people: 15:04:05, UTC.
+func clockTime(t time.Time) string { return t.UTC().Format("15:04:05") }
+
+// durationText prefers the duration as the user wrote it ("2m" rather
+// than "2m0s").
+func durationText(s string, d time.Duration) string {
+	if s != "" {
+		if p, err := time.ParseDuration(s); err == nil && p == d {
+			return s
+		}
+	}
+	return d.String()
+}
+
+func joinAnd(parts []string) string {
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}

@@ -1,0 +1,268 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+)
+
+// Request kinds in the decision record.
+const (
+	kindUser        = "user"
+	kindTrigger     = "trigger"
+	kindReplacement = "replacement"
+)
+
+// proposal is one proposing request of a period.
+type proposal struct {
+	ev       api.Event
+	kind     string
+	asked    int // what the request proposed
+	quantity int // what aggregation uses (after forecast governing)
+}
+
+// Harmonize decides the end of an aggregation period: it aggregates the
+// proposing requests by the group's policy, clamps the result, and
+// computes the actions that bring ready+in-flight nodes to the new desired
+// quantity. Deferred replacement requests propose nothing; they are
+// fulfilled by that same reconciliation and become causes when they
+// counted toward the change.
+func Harmonize(in HarmonizeInput) Decision {
+	cfg := in.Config
+	policy := cmpOr(cfg.AggregationPolicy, api.DefaultAggregationPolicy)
+	reqs := slices.Clone(in.Requests)
+	slices.SortStableFunc(reqs, func(a, b api.Event) int { return a.Time.Compare(b.Time) })
+
+	p := api.Period{
+		Label:          in.PeriodLabel,
+		Policy:         policy,
+		DesiredBefore:  in.DesiredBefore,
+		OfficialBefore: in.OfficialBefore,
+		Requests:       []api.PeriodRequest{},
+		Suppressed:     []api.PeriodSuppressed{},
+		Clamps:         []api.Clamp{},
+		ChangeIDs:      []string{},
+	}
+	p.Actual, p.InFlight = counts(in.Nodes)
+
+	var props []proposal
+	var repls []api.Event
+	for _, e := range reqs {
+		if e.Type == api.EventReplacementRequest {
+			repls = append(repls, e)
+			p.Requests = append(p.Requests, api.PeriodRequest{
+				EventID: e.ID, Label: e.Label, ProposedQuantity: in.DesiredBefore,
+				Priority: e.Priority, Kind: kindReplacement,
+			})
+			continue
+		}
+		asked, ok := proposalOf(e, in.DesiredBefore)
+		if !ok {
+			continue // an event with no request form proposes nothing
+		}
+		pr := proposal{ev: e, kind: requestKind(e), asked: asked, quantity: asked}
+		if governed(pr.kind, in.Bounds) {
+			q, c, clamped := forecastClamp(in.Bounds, asked, e.ID)
+			if clamped {
+				p.Clamps = append(p.Clamps, c)
+				pr.quantity = q
+			}
+		}
+		props = append(props, pr)
+		p.Requests = append(p.Requests, api.PeriodRequest{
+			EventID: e.ID, Label: e.Label, ProposedQuantity: asked,
+			Priority: e.Priority, Kind: pr.kind,
+		})
+	}
+	for _, e := range in.Suppressed {
+		p.Suppressed = append(p.Suppressed, api.PeriodSuppressed{EventID: e.ID, Label: e.Label, Reason: e.Reason})
+	}
+
+	desired := in.DesiredBefore
+	if len(props) > 0 {
+		agg, _ := aggregate(policy, in.DesiredBefore, props)
+		p.AggregatedQuantity = &agg
+		desired = agg
+	}
+	// Bounds apply even with no request: a raised min_quantity takes
+	// effect at the next harmonization.
+	desired, mm := limit(cfg, desired)
+	p.Clamps = append(p.Clamps, mm...)
+	p.DesiredAfter = desired
+	p.OfficialAfter = desired
+
+	d := Decision{Period: p}
+	d.Launch, d.Terminate = Reconcile(desired, in.Nodes, cfg.TerminationPolicy)
+	if d.Launch > 0 || len(d.Terminate) > 0 {
+		fulfilled := min(len(repls), max(in.DesiredBefore-(p.Actual+p.InFlight), 0))
+		causes := make(map[string]bool)
+		for _, pr := range props {
+			causes[pr.ev.ID] = true
+		}
+		for _, e := range repls[:fulfilled] {
+			causes[e.ID] = true
+		}
+		for _, e := range reqs {
+			if causes[e.ID] {
+				d.CauseEventIDs = append(d.CauseEventIDs, e.ID)
+			}
+		}
+	}
+	d.Period.Summary = Summary(d.Period, reqs, plannedChanges(d.Launch, d.Terminate))
+	return d
+}
+
+// Immediate decides an immediate request: its proposal relative to the
+// live desired quantity, governed and clamped like a harmonization, and
+// the actions that reach it at once.
+func Immediate(in ImmediateInput) ImmediateDecision {
+	asked, ok := proposalOf(in.Event, in.DesiredBefore)
+	if !ok {
+		asked = in.DesiredBefore
+	}
+	d := ImmediateDecision{ProposedQuantity: asked, Clamps: []api.Clamp{}}
+	q := asked
+	if governed(requestKind(in.Event), in.Bounds) {
+		fq, c, clamped := forecastClamp(in.Bounds, q, in.Event.ID)
+		if clamped {
+			d.Clamps = append(d.Clamps, c)
+			q = fq
+		}
+	}
+	q, mm := limit(in.Config, q)
+	d.Clamps = append(d.Clamps, mm...)
+	d.DesiredAfter = q
+	d.Launch, d.Terminate = Reconcile(q, in.Nodes, in.Config.TerminationPolicy)
+	return d
+}
+
+// proposalOf is the quantity an event proposes relative to desired: the
+// request form recomputed against the period's starting quantity (so every
+// proposal in a record shares one base), else the recorded proposal.
+func proposalOf(e api.Event, desired int) (int, bool) {
+	switch {
+	case e.Request != nil && (e.Request.SetTo != nil || e.Request.ChangeBy != nil || e.Request.ChangeByPercent != nil):
+		return Propose(desired, *e.Request), true
+	case e.ProposedQuantity != nil:
+		return max(*e.ProposedQuantity, 0), true
+	}
+	return 0, false
+}
+
+func requestKind(e api.Event) string {
+	if e.Type == api.EventUserInstruction || (e.Type != api.EventTriggerFired && e.Source.Kind == api.SourceUser) {
+		return kindUser
+	}
+	return kindTrigger
+}
+
+// governed reports whether forecast bounds govern a request of this kind.
+func governed(kind string, b *Bounds) bool {
+	return b != nil && (kind == kindTrigger || b.GovernInstructions)
+}
+
+// forecastClamp moves q to the nearest authorized quantity of b. With
+// forecast_only the clamp is recorded (Applied false) but q is kept.
+func forecastClamp(b *Bounds, q int, eventID string) (int, api.Clamp, bool) {
+	lo, hi := b.Lower, max(b.Upper, b.Lower)
+	var bound int
+	switch {
+	case q < lo:
+		bound = lo
+	case q > hi:
+		bound = hi
+	default:
+		return q, api.Clamp{}, false
+	}
+	c := api.Clamp{
+		Kind: api.ClampForecast, Bound: bound, From: q, To: bound,
+		Applied: b.Enforce, EventID: eventID,
+		Detail: fmt.Sprintf("the forecast for %s–%s authorizes %d–%d", hhmm(b.Start), hhmm(b.End), lo, hi),
+	}
+	if !b.Enforce {
+		return q, c, true
+	}
+	return bound, c, true
+}
+
+// limit clamps q into [min_quantity, max_quantity].
+func limit(cfg api.GroupConfig, q int) (int, []api.Clamp) {
+	var cs []api.Clamp
+	if cfg.MaxQuantity >= cfg.MinQuantity && q > cfg.MaxQuantity {
+		cs = append(cs, api.Clamp{Kind: api.ClampMax, Bound: cfg.MaxQuantity, From: q, To: cfg.MaxQuantity, Applied: true,
+			Detail: fmt.Sprintf("max_quantity is %d", cfg.MaxQuantity)})
+		q = cfg.MaxQuantity
+	}
+	if q < cfg.MinQuantity {
+		cs = append(cs, api.Clamp{Kind: api.ClampMin, Bound: cfg.MinQuantity, From: q, To: cfg.MinQuantity, Applied: true,
+			Detail: fmt.Sprintf("min_quantity is %d", cfg.MinQuantity)})
+		q = cfg.MinQuantity
+	}
+	return q, cs
+}
+
+// aggregate combines the proposals (in time order) by policy. It returns
+// the aggregate and the index of the chosen proposal, -1 when the result
+// combines several (average, sum).
+func aggregate(policy string, desired int, ps []proposal) (int, int) {
+	if len(ps) == 0 {
+		return desired, -1
+	}
+	pick := func(better func(a, b proposal) bool) (int, int) {
+		best := 0
+		for i := 1; i < len(ps); i++ {
+			if better(ps[i], ps[best]) {
+				best = i
+			}
+		}
+		return ps[best].quantity, best
+	}
+	switch policy {
+	case api.PolicySmallest:
+		return pick(func(a, b proposal) bool { return a.quantity < b.quantity })
+	case api.PolicyAverage:
+		sum := 0
+		for _, p := range ps {
+			sum += p.quantity
+		}
+		// math.Round rounds half away from zero.
+		return int(math.Round(float64(sum) / float64(len(ps)))), -1
+	case api.PolicySum:
+		q := desired
+		for _, p := range ps {
+			q += p.quantity - desired
+		}
+		return max(q, 0), -1
+	case api.PolicyPriority:
+		// >= so that among equal priorities the latest wins.
+		return pick(func(a, b proposal) bool { return a.ev.Priority >= b.ev.Priority })
+	case api.PolicyFirst:
+		return ps[0].quantity, 0
+	case api.PolicyLast:
+		return ps[len(ps)-1].quantity, len(ps) - 1
+	default: // largest
+		return pick(func(a, b proposal) bool { return a.quantity > b.quantity })
+	}
+}
+
+// plannedChanges describes the actions of a decision as changes without
+// IDs, labels or quantities, for the summary.
+func plannedChanges(launch int, terminate []string) []api.Change {
+	var cs []api.Change
+	if len(terminate) > 0 {
+		cs = append(cs, api.Change{Type: api.ChangeRemoveNodes, Amount: len(terminate), NodeIDs: terminate})
+	}
+	if launch > 0 {
+		cs = append(cs, api.Change{Type: api.ChangeAddNodes, Amount: launch})
+	}
+	return cs
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

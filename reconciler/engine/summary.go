@@ -1,0 +1,158 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+)
+
+// Summary renders a decision record in the text form of SPEC §2.3:
+//
+//	period H2: desired 8 → 12, official 8 → 12, actual 7 at harmonization
+//	  requests: E5 (+4 → 12, trigger cpu-high), E4 (+3 → 11, user alice), E9b (replacement)
+//	  policy largest → 12; clamps: none
+//	  changes: C7 add 5 nodes
+//
+// requests are the period's events (for their forms and sources); changes
+// are the changes carried out, labelled once the controller has recorded
+// them (Harmonize renders the planned ones without labels, and the
+// controller may render again with the recorded ones).
+func Summary(p api.Period, requests []api.Event, changes []api.Change) string {
+	byID := make(map[string]api.Event, len(requests))
+	for _, e := range requests {
+		byID[e.ID] = e
+	}
+	var b strings.Builder
+	b.WriteString("period")
+	if p.Label != "" {
+		b.WriteString(" " + p.Label)
+	}
+	fmt.Fprintf(&b, ": desired %d → %d, official %d → %d, actual %d", p.DesiredBefore, p.DesiredAfter,
+		p.OfficialBefore, p.OfficialAfter, p.Actual)
+	if p.InFlight > 0 {
+		fmt.Fprintf(&b, " (+%d launching)", p.InFlight)
+	}
+	b.WriteString(" at harmonization\n  requests: ")
+	if len(p.Requests) == 0 {
+		b.WriteString("none")
+	}
+	for i, r := range p.Requests {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(requestSummary(r, byID[r.EventID], p.DesiredBefore))
+	}
+	if len(p.Suppressed) > 0 {
+		b.WriteString("\n  suppressed: ")
+		for i, s := range p.Suppressed {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s (%s)", s.Label, s.Reason)
+		}
+	}
+	if p.AggregatedQuantity != nil {
+		fmt.Fprintf(&b, "\n  policy %s → %d; clamps: ", p.Policy, *p.AggregatedQuantity)
+	} else {
+		fmt.Fprintf(&b, "\n  policy %s: no proposals, desired stays %d; clamps: ", p.Policy, p.DesiredBefore)
+	}
+	if len(p.Clamps) == 0 {
+		b.WriteString("none")
+	}
+	for i, c := range p.Clamps {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(clampSummary(c, p.Requests))
+	}
+	b.WriteString("\n  changes: ")
+	if len(changes) == 0 {
+		b.WriteString("none")
+	}
+	for i, c := range changes {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if c.Label != "" {
+			b.WriteString(c.Label + " ")
+		}
+		b.WriteString(changeVerb(c))
+	}
+	return b.String()
+}
+
+func requestSummary(r api.PeriodRequest, e api.Event, base int) string {
+	if r.Kind == kindReplacement {
+		return r.Label + " (replacement)"
+	}
+	ask := fmt.Sprintf("→ %d", r.ProposedQuantity)
+	if e.Request != nil {
+		ask = proposalText(*e.Request, base, r.ProposedQuantity)
+	}
+	who := r.Kind
+	if e.Source.Name != "" {
+		who += " " + e.Source.Name
+	}
+	return fmt.Sprintf("%s (%s, %s)", r.Label, ask, who)
+}
+
+// proposalText reads "+4 → 12", "-2 → 10", "+50% → 12" or "set to 12".
+func proposalText(r api.Request, base, proposed int) string {
+	switch {
+	case r.SetTo != nil:
+		return fmt.Sprintf("set to %d", *r.SetTo)
+	case r.ChangeBy != nil:
+		return fmt.Sprintf("%+d → %d", *r.ChangeBy, proposed)
+	case r.ChangeByPercent != nil:
+		return fmt.Sprintf("%+g%% → %d", *r.ChangeByPercent, proposed)
+	}
+	return fmt.Sprintf("→ %d", proposed)
+}
+
+func clampSummary(c api.Clamp, reqs []api.PeriodRequest) string {
+	s := fmt.Sprintf("%s %d → %d", c.Kind, c.From, c.To)
+	if c.EventID != "" {
+		for _, r := range reqs {
+			if r.EventID == c.EventID {
+				s = fmt.Sprintf("%s %s %d → %d", c.Kind, r.Label, c.From, c.To)
+			}
+		}
+	}
+	if !c.Applied {
+		s += " not applied (forecast_only)"
+	}
+	if c.Kind == api.ClampForecast && c.Detail != "" {
+		s += " (" + c.Detail + ")"
+	}
+	return s
+}
+
+func changeVerb(c api.Change) string {
+	switch c.Type {
+	case api.ChangeAddNodes:
+		return "add " + nodes(c.Amount)
+	case api.ChangeRemoveNodes:
+		return "remove " + nodes(c.Amount)
+	default:
+		return nodes(c.Amount) + " lost"
+	}
+}
+
+func nodes(n int) string {
+	if n == 1 {
+		return "1 node"
+	}
+	return fmt.Sprintf("%d nodes", n)
+}
+
+// hhmm formats an interval boundary for people: 10:00, or 10:00:30 when
+// it is not on a whole minute.
+func hhmm(t time.Time) string {
+	t = t.UTC()
+	if t.Second() == 0 {
+		return t.Format("15:04")
+	}
+	return t.Format("15:04:05")
+}
