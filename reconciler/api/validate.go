@@ -43,9 +43,10 @@ func Invalid(field, format string, args ...any) *Error {
 // A plain GroupConfig cannot tell an omitted quantity from 0, so a create
 // request is decoded into this struct, whose quantity fields are pointers
 // and shadow those of the embedded GroupConfig (encoding/json prefers the
-// shallower field). Resolve then knows that desired_quantity is required
-// and that an explicit "max_quantity": 0 is an error rather than "use the
-// default 100".
+// shallower field). Resolve uses that to require desired_quantity, whose 0
+// is a legal value. For min_quantity and max_quantity the distinction does
+// not matter: 0 and omitted mean the same (see ResolveGroupConfig), which
+// is also what a Go client sending a whole GroupConfig relies on.
 type GroupCreate struct {
 	GroupConfig
 	DesiredQuantity *int `json:"desired_quantity"`
@@ -65,9 +66,6 @@ func (c GroupCreate) Resolve() (GroupConfig, error) {
 		cfg.MinQuantity = *c.MinQuantity
 	}
 	if c.MaxQuantity != nil {
-		if *c.MaxQuantity < 1 {
-			return cfg, Invalid("max_quantity", "must be at least 1 (omit it for the default %d); got %d", DefaultMaxQuantity, *c.MaxQuantity)
-		}
 		cfg.MaxQuantity = *c.MaxQuantity
 	}
 	err := ResolveGroupConfig(&cfg)
@@ -78,12 +76,12 @@ func (c GroupCreate) Resolve() (GroupConfig, error) {
 // cfg in place and validates it. The first problem found is returned as an
 // *Error naming the field.
 //
-// Zero values mean "omitted": a group may never have max_quantity 0 (a
-// group that can hold no node is a deleted group), so MaxQuantity 0 becomes
-// DefaultMaxQuantity; MinQuantity 0 is both the default and a legal value.
-// Callers that can tell an omitted max_quantity from an explicit 0 (the
-// server through GroupCreate, the provider from a null attribute) reject
-// the explicit 0 themselves. DesiredQuantity 0 is legal; that it is present
+// Zero values mean "omitted". For min_quantity that is harmless: its
+// default is 0. A group can never have max_quantity 0 (a group that may
+// hold no node is a deleted group; park one with desired and min 0), so
+// MaxQuantity 0 means "omitted" and becomes DefaultMaxQuantity, on the wire
+// as in Go. Only a patch, whose fields are pointers, can say max 0, and is
+// told it must be at least 1. DesiredQuantity 0 is legal; that it is present
 // in a create request is checked by GroupCreate.Resolve.
 func ResolveGroupConfig(cfg *GroupConfig) error {
 	return resolveGroupConfig(cfg, true)

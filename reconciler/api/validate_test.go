@@ -213,7 +213,8 @@ func TestGroupCreateResolve(t *testing.T) {
 	}{
 		{"max omitted", `{"name":"a","driver":"sim","desired_quantity":0}`, DefaultMaxQuantity, ""},
 		{"max given", `{"name":"a","driver":"sim","desired_quantity":1,"max_quantity":5}`, 5, ""},
-		{"explicit max 0", `{"name":"a","driver":"sim","desired_quantity":0,"max_quantity":0}`, 0, "max_quantity"},
+		{"explicit max 0 is the default", `{"name":"a","driver":"sim","desired_quantity":0,"max_quantity":0}`, DefaultMaxQuantity, ""},
+		{"desired above default max", `{"name":"a","driver":"sim","desired_quantity":101}`, 0, "desired_quantity"},
 		{"desired omitted", `{"name":"a","driver":"sim"}`, 0, "desired_quantity"},
 		{"explicit min 0", `{"name":"a","driver":"sim","desired_quantity":0,"min_quantity":0}`, DefaultMaxQuantity, ""},
 	}
