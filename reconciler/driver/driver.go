@@ -19,6 +19,10 @@ var ErrUnsupported = errors.New("not supported by this driver")
 // ErrUnknownNode is returned (wrapped) for a node the driver does not know.
 var ErrUnknownNode = errors.New("unknown node")
 
+// ErrNotReady is returned (wrapped) by Fail for a node that is not ready
+// (launching, unavailable or terminated), so callers can answer 409.
+var ErrNotReady = errors.New("node is not ready")
+
 // NodeSpec is what a driver needs to launch one node.
 type NodeSpec struct {
 	GroupID     string

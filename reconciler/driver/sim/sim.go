@@ -1,0 +1,389 @@
+// Package sim is the sim driver: virtual nodes that boot, fail and end on
+// the driver's clock, with no process behind them. Tests, benchmarks, demos
+// and what-if runs use it to get boot delays and failures on demand.
+//
+// A node's state is not stored but computed from the clock when observed
+// (launched + boot time ≤ now means ready), so nothing runs in the
+// background and one process holds 100,000 nodes.
+//
+// Launches of a group are numbered in order from 0. Launch n becomes ready
+// after SimConfig.BootTimes[n] while n < len(BootTimes). The launches after
+// those fail to initialize (stay launching forever) until the group has had
+// SimConfig.InitFailures of them; later launches become ready after
+// SimConfig.BootTime (default api.DefaultSimBootTime). So boot_times of 7
+// entries and init_failures 1 make the eighth launch the one that fails.
+//
+// Handles: {"boot_time": "2s"} or {"init_failure": "true"}. The handles in
+// observations are shared between nodes and must not be modified.
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
+	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
+)
+
+// Handle keys.
+const (
+	HandleBootTime    = "boot_time"
+	HandleInitFailure = "init_failure"
+)
+
+// Reasons reported with states.
+const (
+	ReasonFailed     = "failed on demand"
+	ReasonTerminated = "terminated"
+)
+
+var _ driver.Driver = (*Driver)(nil)
+
+// Driver runs virtual nodes. It is safe for concurrent use.
+type Driver struct {
+	clk clock.Clock
+
+	mu      sync.Mutex
+	groups  map[string]*group
+	handles map[string]map[string]string // interned, read-only
+}
+
+// group holds one group's nodes in launch order.
+type group struct {
+	nodes    []node
+	byID     map[string]int32
+	launches int // launches so far, numbering BootTimes
+	failed   int // launches that were made to fail init
+}
+
+// never is a time that does not come, so "t <= now" reads "has happened".
+const never = math.MaxInt64
+
+// node is one virtual node. Times are Unix nanoseconds (never: not yet) to
+// keep a node small.
+type node struct {
+	id         string
+	handle     map[string]string
+	since      int64 // launched, or adopted
+	readyAt    int64
+	failedAt   int64
+	terminated int64
+	adoptState string // the state an adopted node started in, "" for launches
+}
+
+func newNode(id string, now int64) node {
+	return node{id: id, since: now, readyAt: never, failedAt: never, terminated: never}
+}
+
+// New returns a sim driver on clk.
+func New(clk clock.Clock) *Driver {
+	return &Driver{
+		clk:     clk,
+		groups:  make(map[string]*group),
+		handles: make(map[string]map[string]string),
+	}
+}
+
+// Name returns "sim".
+func (d *Driver) Name() string { return api.DriverSim }
+
+// Launch creates a virtual node. Launching a node ID the group already has
+// creates nothing and returns the existing handle, so a retried launch
+// never doubles a node.
+func (d *Driver) Launch(ctx context.Context, spec driver.NodeSpec) (map[string]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if spec.GroupID == "" {
+		return nil, fmt.Errorf("sim: launch: group_id is required")
+	}
+	if spec.NodeID == "" {
+		return nil, fmt.Errorf("sim: launch: node_id is required")
+	}
+	cfg := api.SimConfig{}
+	if spec.Sim != nil {
+		cfg = *spec.Sim
+	}
+	if cfg.InitFailures < 0 {
+		return nil, fmt.Errorf("sim: launch: sim.init_failures must be ≥ 0; got %d", cfg.InitFailures)
+	}
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	g := d.group(spec.GroupID)
+	if i, ok := g.byID[spec.NodeID]; ok {
+		return cloneHandle(g.nodes[i].handle), nil
+	}
+
+	n := g.launches
+	var (
+		boot time.Duration
+		fail bool
+		err  error
+	)
+	switch {
+	case n < len(cfg.BootTimes):
+		boot, err = parseBoot(fmt.Sprintf("sim.boot_times[%d]", n), cfg.BootTimes[n])
+	case g.failed < cfg.InitFailures:
+		fail = true
+	default:
+		bt := cfg.BootTime
+		if bt == "" {
+			bt = api.DefaultSimBootTime
+		}
+		boot, err = parseBoot("sim.boot_time", bt)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sim: launch: %w", err)
+	}
+	g.launches++
+	if fail {
+		g.failed++
+	}
+
+	now := d.clk.Now().UnixNano()
+	nd := newNode(spec.NodeID, now)
+	nd.handle = d.handle(boot, fail)
+	if !fail {
+		nd.readyAt = now + int64(boot)
+	}
+	g.add(nd)
+	return cloneHandle(nd.handle), nil
+}
+
+// Terminate ends a node at once; grace does not apply to a virtual node.
+// Unknown and already terminated nodes are not an error.
+func (d *Driver) Terminate(ctx context.Context, groupID, nodeID string, grace time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	g, ok := d.groups[groupID]
+	if !ok {
+		return nil
+	}
+	i, ok := g.byID[nodeID]
+	if !ok {
+		return nil
+	}
+	if g.nodes[i].terminated == never {
+		g.nodes[i].terminated = d.clk.Now().UnixNano()
+	}
+	return nil
+}
+
+// Observe reports every node of the group, in launch order, including
+// terminated ones.
+func (d *Driver) Observe(ctx context.Context, groupID string) ([]driver.Observation, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	g, ok := d.groups[groupID]
+	if !ok {
+		return nil, nil
+	}
+	now := d.clk.Now().UnixNano()
+	obs := make([]driver.Observation, len(g.nodes))
+	for i := range g.nodes {
+		obs[i] = g.nodes[i].observe(now)
+	}
+	return obs, nil
+}
+
+// Fail makes a ready node unavailable.
+func (d *Driver) Fail(ctx context.Context, groupID, nodeID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	g, ok := d.groups[groupID]
+	if !ok {
+		return fmt.Errorf("sim: fail node %s of group %s: %w", nodeID, groupID, driver.ErrUnknownNode)
+	}
+	i, ok := g.byID[nodeID]
+	if !ok {
+		return fmt.Errorf("sim: fail node %s of group %s: %w", nodeID, groupID, driver.ErrUnknownNode)
+	}
+	now := d.clk.Now().UnixNano()
+	if st := g.nodes[i].state(now); st != api.NodeReady {
+		return fmt.Errorf("sim: fail node %s: it is %s, and only a ready node can fail: %w", nodeID, st, driver.ErrNotReady)
+	}
+	g.nodes[i].failedAt = now
+	return nil
+}
+
+// Adopt recreates recorded nodes after a restart: a ready node stays
+// ready, an unavailable one stays unavailable, a launching one boots from
+// now (with the boot time its handle records), a terminated or terminating
+// one is terminated. Adopting a node the driver already has reports it as
+// it is.
+func (d *Driver) Adopt(ctx context.Context, specs []driver.AdoptSpec) ([]driver.Observation, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.clk.Now().UnixNano()
+	obs := make([]driver.Observation, 0, len(specs))
+	for _, s := range specs {
+		if s.GroupID == "" || s.NodeID == "" {
+			return nil, fmt.Errorf("sim: adopt: group_id and node_id are required (got %q, %q)", s.GroupID, s.NodeID)
+		}
+		g := d.group(s.GroupID)
+		if i, ok := g.byID[s.NodeID]; ok {
+			obs = append(obs, g.nodes[i].observe(now))
+			continue
+		}
+		nd, err := d.adopted(s, now)
+		if err != nil {
+			return nil, fmt.Errorf("sim: adopt node %s: %w", s.NodeID, err)
+		}
+		// Adopted launches count, so boot_times and init_failures are not
+		// spent a second time after a restart.
+		g.launches++
+		if nd.handle[HandleInitFailure] == "true" {
+			g.failed++
+		}
+		g.add(nd)
+		obs = append(obs, nd.observe(now))
+	}
+	return obs, nil
+}
+
+// Close does nothing: virtual nodes hold no resources.
+func (d *Driver) Close() error { return nil }
+
+func (d *Driver) adopted(s driver.AdoptSpec, now int64) (node, error) {
+	nd := newNode(s.NodeID, now)
+	fail := s.Handle[HandleInitFailure] == "true"
+	var boot time.Duration
+	if !fail {
+		bt := s.Handle[HandleBootTime]
+		if bt == "" && s.Sim != nil {
+			bt = s.Sim.BootTime
+		}
+		if bt == "" {
+			bt = api.DefaultSimBootTime
+		}
+		var err error
+		if boot, err = parseBoot("handle.boot_time", bt); err != nil {
+			return node{}, err
+		}
+	}
+	nd.handle = d.handle(boot, fail)
+	switch s.State {
+	case api.NodeReady:
+		nd.adoptState = api.NodeReady
+		nd.readyAt = now
+	case api.NodeUnavailable:
+		nd.adoptState = api.NodeUnavailable
+		nd.failedAt = now
+	case api.NodeTerminated, api.NodeTerminating:
+		nd.adoptState = api.NodeTerminated
+		nd.terminated = now
+	case api.NodeLaunching, api.NodeInitFailed, "":
+		// init_failed is the controller's judgement; the node itself
+		// is still one that never became ready.
+		if !fail && s.State != api.NodeInitFailed {
+			nd.readyAt = now + int64(boot)
+		}
+	default:
+		return node{}, fmt.Errorf("recorded state %q is not a node state", s.State)
+	}
+	return nd, nil
+}
+
+func (d *Driver) group(id string) *group {
+	g, ok := d.groups[id]
+	if !ok {
+		g = &group{byID: make(map[string]int32)}
+		d.groups[id] = g
+	}
+	return g
+}
+
+// handle returns the interned handle for a boot time, so 100,000 nodes
+// share a few maps.
+func (d *Driver) handle(boot time.Duration, fail bool) map[string]string {
+	key := "fail"
+	if !fail {
+		key = boot.String()
+	}
+	h, ok := d.handles[key]
+	if !ok {
+		if fail {
+			h = map[string]string{HandleInitFailure: "true"}
+		} else {
+			h = map[string]string{HandleBootTime: key}
+		}
+		d.handles[key] = h
+	}
+	return h
+}
+
+func (g *group) add(nd node) {
+	g.byID[nd.id] = int32(len(g.nodes))
+	g.nodes = append(g.nodes, nd)
+}
+
+func (n *node) state(now int64) string {
+	switch {
+	case n.terminated <= now:
+		return api.NodeTerminated
+	case n.failedAt <= now:
+		return api.NodeUnavailable
+	case n.readyAt <= now:
+		return api.NodeReady
+	default:
+		return api.NodeLaunching
+	}
+}
+
+func (n *node) observe(now int64) driver.Observation {
+	o := driver.Observation{NodeID: n.id, State: n.state(now), Handle: n.handle}
+	switch o.State {
+	case api.NodeTerminated:
+		o.Since = unix(n.terminated)
+		o.Reason = ReasonTerminated
+	case api.NodeUnavailable:
+		o.Since = unix(n.failedAt)
+		o.Reason = ReasonFailed
+		if n.adoptState == api.NodeUnavailable {
+			o.Reason = "unavailable before pesd restarted"
+		}
+	case api.NodeReady:
+		o.Since = unix(n.readyAt)
+	default:
+		o.Since = unix(n.since)
+	}
+	return o
+}
+
+func unix(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+func parseBoot(field, s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s: not a duration: use a Go duration such as \"2s\"; got %q", field, s)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%s: must not be negative; got %s", field, s)
+	}
+	return d, nil
+}
+
+func cloneHandle(h map[string]string) map[string]string {
+	c := make(map[string]string, len(h))
+	for k, v := range h {
+		c[k] = v
+	}
+	return c
+}
