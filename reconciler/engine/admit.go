@@ -106,7 +106,7 @@ func clockTime(t time.Time) string { return t.UTC().Format("15:04:05") }
 // than "2m0s").
 func durationText(s string, d time.Duration) string {
 	if s != "" {
-		if p, err := time.ParseDuration(s); err == nil && p == d {
+		if p, err := api.ParseDuration(s); err == nil && p == d {
 			return s
 		}
 	}

@@ -49,13 +49,14 @@ func percentDelta(desired int, pct float64) int {
 	return n
 }
 
-// duration parses a config duration, falling back to def when s is empty
-// or unparsable. Config reaching the engine has been validated, so the
-// fallback only covers fields left unset.
+// duration parses a config duration with api.ParseDuration (the one
+// grammar pesd and the provider validate with), falling back to def when s
+// is empty or unparsable. Config reaching the engine has been validated,
+// so the fallback only covers fields left unset.
 func duration(s, def string) time.Duration {
-	if d, err := time.ParseDuration(s); err == nil && s != "" {
+	if d, err := api.ParseDuration(s); err == nil {
 		return d
 	}
-	d, _ := time.ParseDuration(def)
+	d, _ := api.ParseDuration(def)
 	return d
 }
