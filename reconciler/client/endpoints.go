@@ -1,0 +1,325 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+)
+
+// Page asks for one page of a list. Limit 0 lets the server choose.
+type Page struct {
+	Limit     int
+	PageToken string
+}
+
+func (p Page) encode(q url.Values) {
+	if p.Limit > 0 {
+		q.Set("limit", strconv.Itoa(p.Limit))
+	}
+	if p.PageToken != "" {
+		q.Set("page_token", p.PageToken)
+	}
+}
+
+// GroupFilter filters GET /v1/groups.
+type GroupFilter struct {
+	// IncludeDeleted lists deleted groups too (their history is kept).
+	IncludeDeleted bool
+	Page
+}
+
+// EventFilter filters GET /v1/groups/{id}/events. Zero values do not filter.
+type EventFilter struct {
+	Since time.Time
+	Until time.Time
+	Type  string
+	Page
+}
+
+// ChangeFilter filters GET /v1/groups/{id}/changes. Zero values do not
+// filter. CausedBy keeps the changes an event caused (an event ID).
+type ChangeFilter struct {
+	Since    time.Time
+	Until    time.Time
+	Type     string
+	CausedBy string
+	Page
+}
+
+func setTime(q url.Values, key string, t time.Time) {
+	if !t.IsZero() {
+		q.Set(key, t.UTC().Format(time.RFC3339Nano))
+	}
+}
+
+// Healthz checks that pesd is alive. It needs no token.
+func (c *Client) Healthz(ctx context.Context) error {
+	return c.do(ctx, call{method: http.MethodGet, path: "/healthz", idempotent: true})
+}
+
+// CreateGroup creates a group. Fields left zero take their defaults; the
+// answer holds the resolved values.
+func (c *Client) CreateGroup(ctx context.Context, cfg api.GroupConfig) (api.Group, error) {
+	var g api.Group
+	err := c.do(ctx, call{method: http.MethodPost, path: "/v1/groups", body: cfg, out: &g})
+	return g, err
+}
+
+// GetGroup reads a group.
+func (c *Client) GetGroup(ctx context.Context, id string) (api.Group, error) {
+	var g api.Group
+	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(id), out: &g, idempotent: true})
+	return g, err
+}
+
+// ListGroups reads one page of groups.
+func (c *Client) ListGroups(ctx context.Context, f GroupFilter) (api.List[api.Group], error) {
+	q := url.Values{}
+	if f.IncludeDeleted {
+		q.Set("include_deleted", "true")
+	}
+	f.Page.encode(q)
+	var l api.List[api.Group]
+	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups", query: q, out: &l, idempotent: true})
+	return l, err
+}
+
+// ListAllGroups follows every page of ListGroups.
+func (c *Client) ListAllGroups(ctx context.Context, f GroupFilter) ([]api.Group, error) {
+	return all(ctx, &f.Page, func(ctx context.Context) (api.List[api.Group], error) { return c.ListGroups(ctx, f) })
+}
+
+// UpdateGroup changes the fields present in patch. A new desired_quantity
+// is recorded as a user instruction (set_to). PATCH is not retried once
+// the server has answered.
+func (c *Client) UpdateGroup(ctx context.Context, id string, patch api.GroupPatch) (api.Group, error) {
+	var g api.Group
+	err := c.do(ctx, call{method: http.MethodPatch, path: "/v1/groups/" + seg(id), body: patch, out: &g})
+	return g, err
+}
+
+// DeleteGroup deletes a group: its nodes are terminated, its history kept.
+func (c *Client) DeleteGroup(ctx context.Context, id string) error {
+	return c.do(ctx, call{method: http.MethodDelete, path: "/v1/groups/" + seg(id), idempotent: true})
+}
+
+// Instruct sends a user instruction and returns the event recording it.
+func (c *Client) Instruct(ctx context.Context, groupID string, in api.Instruction) (api.Event, error) {
+	var e api.Event
+	err := c.do(ctx, call{method: http.MethodPost, path: "/v1/groups/" + seg(groupID) + "/instructions", body: in, out: &e})
+	return e, err
+}
+
+// Harmonize ends the group's current period now and returns its decision
+// record.
+func (c *Client) Harmonize(ctx context.Context, groupID string) (api.Period, error) {
+	var p api.Period
+	err := c.do(ctx, call{method: http.MethodPost, path: "/v1/groups/" + seg(groupID) + "/harmonize", out: &p})
+	return p, err
+}
+
+// NodeFilter filters GET /v1/groups/{id}/nodes.
+type NodeFilter struct {
+	// IncludeTerminated lists terminated nodes too.
+	IncludeTerminated bool
+}
+
+// ListNodes reads the group's nodes, following every page.
+func (c *Client) ListNodes(ctx context.Context, groupID string, f NodeFilter) ([]api.Node, error) {
+	var p Page
+	return all(ctx, &p, func(ctx context.Context) (api.List[api.Node], error) {
+		q := url.Values{}
+		if f.IncludeTerminated {
+			q.Set("include_terminated", "true")
+		}
+		p.encode(q)
+		var l api.List[api.Node]
+		err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(groupID) + "/nodes", query: q, out: &l, idempotent: true})
+		return l, err
+	})
+}
+
+// TerminateNode terminates one node at the user's request and returns the
+// event recording it.
+func (c *Client) TerminateNode(ctx context.Context, groupID, nodeID string) (api.Event, error) {
+	var e api.Event
+	err := c.do(ctx, call{method: http.MethodDelete, path: "/v1/groups/" + seg(groupID) + "/nodes/" + seg(nodeID), out: &e})
+	return e, err
+}
+
+// FailNode makes a ready node of a sim group unavailable (409 on other
+// drivers).
+func (c *Client) FailNode(ctx context.Context, groupID, nodeID string) error {
+	return c.do(ctx, call{method: http.MethodPost, path: "/v1/groups/" + seg(groupID) + "/nodes/" + seg(nodeID) + "/fail"})
+}
+
+// CreateTrigger adds a trigger to a group.
+func (c *Client) CreateTrigger(ctx context.Context, groupID string, spec api.TriggerSpec) (api.Trigger, error) {
+	var t api.Trigger
+	err := c.do(ctx, call{method: http.MethodPost, path: "/v1/groups/" + seg(groupID) + "/triggers", body: spec, out: &t})
+	return t, err
+}
+
+// ListTriggers reads the group's triggers, following every page.
+func (c *Client) ListTriggers(ctx context.Context, groupID string) ([]api.Trigger, error) {
+	var p Page
+	return all(ctx, &p, func(ctx context.Context) (api.List[api.Trigger], error) {
+		q := url.Values{}
+		p.encode(q)
+		var l api.List[api.Trigger]
+		err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(groupID) + "/triggers", query: q, out: &l, idempotent: true})
+		return l, err
+	})
+}
+
+// GetTrigger reads a trigger.
+func (c *Client) GetTrigger(ctx context.Context, id string) (api.Trigger, error) {
+	var t api.Trigger
+	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/triggers/" + seg(id), out: &t, idempotent: true})
+	return t, err
+}
+
+// UpdateTrigger changes the fields present in spec.
+func (c *Client) UpdateTrigger(ctx context.Context, id string, spec api.TriggerSpec) (api.Trigger, error) {
+	var t api.Trigger
+	err := c.do(ctx, call{method: http.MethodPatch, path: "/v1/triggers/" + seg(id), body: spec, out: &t})
+	return t, err
+}
+
+// DeleteTrigger deletes a trigger.
+func (c *Client) DeleteTrigger(ctx context.Context, id string) error {
+	return c.do(ctx, call{method: http.MethodDelete, path: "/v1/triggers/" + seg(id), idempotent: true})
+}
+
+// ValidateCondition compiles a trigger condition on the server. An invalid
+// condition is an answer with Valid false (and the position), not an
+// error. It changes nothing, so it is retried like a GET.
+func (c *Client) ValidateCondition(ctx context.Context, condition string) (api.ValidateConditionResponse, error) {
+	var r api.ValidateConditionResponse
+	err := c.do(ctx, call{method: http.MethodPost, path: "/v1/triggers/validate",
+		body: api.ValidateConditionRequest{Condition: condition}, out: &r, idempotent: true})
+	return r, err
+}
+
+// PushMetrics sends metric samples for a group's triggers.
+func (c *Client) PushMetrics(ctx context.Context, groupID string, samples []api.Sample) (api.MetricsResponse, error) {
+	var r api.MetricsResponse
+	err := c.do(ctx, call{method: http.MethodPost, path: "/v1/groups/" + seg(groupID) + "/metrics",
+		body: api.MetricsRequest{Samples: samples}, out: &r})
+	return r, err
+}
+
+// ListEvents reads one page of a group's events, oldest first.
+func (c *Client) ListEvents(ctx context.Context, groupID string, f EventFilter) (api.List[api.Event], error) {
+	q := url.Values{}
+	setTime(q, "since", f.Since)
+	setTime(q, "until", f.Until)
+	if f.Type != "" {
+		q.Set("type", f.Type)
+	}
+	f.Page.encode(q)
+	var l api.List[api.Event]
+	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(groupID) + "/events", query: q, out: &l, idempotent: true})
+	return l, err
+}
+
+// ListAllEvents follows every page of ListEvents.
+func (c *Client) ListAllEvents(ctx context.Context, groupID string, f EventFilter) ([]api.Event, error) {
+	return all(ctx, &f.Page, func(ctx context.Context) (api.List[api.Event], error) { return c.ListEvents(ctx, groupID, f) })
+}
+
+// GetEvent reads one event with its effects and explanation.
+func (c *Client) GetEvent(ctx context.Context, id string) (api.EventDetail, error) {
+	var e api.EventDetail
+	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/events/" + seg(id), out: &e, idempotent: true})
+	return e, err
+}
+
+// ListChanges reads one page of a group's changes, oldest first.
+func (c *Client) ListChanges(ctx context.Context, groupID string, f ChangeFilter) (api.List[api.Change], error) {
+	q := url.Values{}
+	setTime(q, "since", f.Since)
+	setTime(q, "until", f.Until)
+	if f.Type != "" {
+		q.Set("type", f.Type)
+	}
+	if f.CausedBy != "" {
+		q.Set("caused_by", f.CausedBy)
+	}
+	f.Page.encode(q)
+	var l api.List[api.Change]
+	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(groupID) + "/changes", query: q, out: &l, idempotent: true})
+	return l, err
+}
+
+// ListAllChanges follows every page of ListChanges.
+func (c *Client) ListAllChanges(ctx context.Context, groupID string, f ChangeFilter) ([]api.Change, error) {
+	return all(ctx, &f.Page, func(ctx context.Context) (api.List[api.Change], error) { return c.ListChanges(ctx, groupID, f) })
+}
+
+// GetChange reads one change with its causes and explanation.
+func (c *Client) GetChange(ctx context.Context, id string) (api.ChangeDetail, error) {
+	var ch api.ChangeDetail
+	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/changes/" + seg(id), out: &ch, idempotent: true})
+	return ch, err
+}
+
+// ListPeriods reads one page of a group's periods (decision records).
+func (c *Client) ListPeriods(ctx context.Context, groupID string, p Page) (api.List[api.Period], error) {
+	q := url.Values{}
+	p.encode(q)
+	var l api.List[api.Period]
+	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(groupID) + "/periods", query: q, out: &l, idempotent: true})
+	return l, err
+}
+
+// ListAllPeriods follows every page of ListPeriods.
+func (c *Client) ListAllPeriods(ctx context.Context, groupID string, p Page) ([]api.Period, error) {
+	return all(ctx, &p, func(ctx context.Context) (api.List[api.Period], error) { return c.ListPeriods(ctx, groupID, p) })
+}
+
+// GetPeriod reads one period.
+func (c *Client) GetPeriod(ctx context.Context, id string) (api.Period, error) {
+	var p api.Period
+	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/periods/" + seg(id), out: &p, idempotent: true})
+	return p, err
+}
+
+// Forecast reads the group's forecast of authorized quantities (seed 001).
+func (c *Client) Forecast(ctx context.Context, groupID string) (api.Forecast, error) {
+	var f api.Forecast
+	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(groupID) + "/forecast", out: &f, idempotent: true})
+	return f, err
+}
+
+// maxPages stops a server that keeps answering the same page token from
+// looping a client forever.
+const maxPages = 100000
+
+// all fetches pages until the server gives no next token. fetch reads the
+// page named by *p; all advances p.
+func all[T any](ctx context.Context, p *Page, fetch func(context.Context) (api.List[T], error)) ([]T, error) {
+	var items []T
+	seen := map[string]bool{}
+	for range maxPages {
+		l, err := fetch(ctx)
+		if err != nil {
+			return items, err
+		}
+		items = append(items, l.Items...)
+		if l.NextPageToken == "" {
+			return items, nil
+		}
+		if seen[l.NextPageToken] {
+			return items, fmt.Errorf("pesd repeated page token %q", l.NextPageToken)
+		}
+		seen[l.NextPageToken] = true
+		p.PageToken = l.NextPageToken
+	}
+	return items, fmt.Errorf("more than %d pages", maxPages)
+}
