@@ -17,7 +17,7 @@ const (
 
 // proposal is one proposing request of a period.
 type proposal struct {
-	ev       api.Event
+	ev       *api.Event
 	kind     string
 	asked    int // what the request proposed
 	quantity int // what aggregation uses (after forecast governing)
@@ -32,37 +32,37 @@ type proposal struct {
 func Harmonize(in HarmonizeInput) Decision {
 	cfg := in.Config
 	policy := cmpOr(cfg.AggregationPolicy, api.DefaultAggregationPolicy)
-	reqs := slices.Clone(in.Requests)
-	slices.SortStableFunc(reqs, func(a, b api.Event) int { return a.Time.Compare(b.Time) })
+	reqs := byTime(in.Requests)
 
 	p := api.Period{
 		Label:          in.PeriodLabel,
 		Policy:         policy,
 		DesiredBefore:  in.DesiredBefore,
 		OfficialBefore: in.OfficialBefore,
-		Requests:       []api.PeriodRequest{},
+		Requests:       make([]api.PeriodRequest, 0, len(in.Requests)),
 		Suppressed:     []api.PeriodSuppressed{},
 		Clamps:         []api.Clamp{},
 		ChangeIDs:      []string{},
 	}
 	p.Actual, p.InFlight = counts(in.Nodes)
 
-	var props []proposal
+	props := make([]proposal, 0, len(reqs))
 	var repls []api.Event
-	for _, e := range reqs {
+	for i := range reqs {
+		e := &reqs[i]
 		if e.Type == api.EventReplacementRequest {
-			repls = append(repls, e)
+			repls = append(repls, *e)
 			p.Requests = append(p.Requests, api.PeriodRequest{
 				EventID: e.ID, Label: e.Label, ProposedQuantity: in.DesiredBefore,
 				Priority: e.Priority, Kind: kindReplacement,
 			})
 			continue
 		}
-		asked, ok := proposalOf(e, in.DesiredBefore)
+		asked, ok := proposalOf(*e, in.DesiredBefore)
 		if !ok {
 			continue // an event with no request form proposes nothing
 		}
-		pr := proposal{ev: e, kind: requestKind(e), asked: asked, quantity: asked}
+		pr := proposal{ev: e, kind: requestKind(*e), asked: asked, quantity: asked}
 		if governed(pr.kind, in.Bounds) {
 			q, c, clamped := forecastClamp(in.Bounds, asked, e.ID)
 			if clamped {
@@ -258,6 +258,25 @@ func plannedChanges(launch int, terminate []string) []api.Change {
 		cs = append(cs, api.Change{Type: api.ChangeAddNodes, Amount: launch})
 	}
 	return cs
+}
+
+// byTime returns the events in time order (stable). Events are large, so
+// it sorts positions rather than moving the events around.
+func byTime(evs []api.Event) []api.Event {
+	cmpTime := func(a, b api.Event) int { return a.Time.Compare(b.Time) }
+	if slices.IsSortedFunc(evs, cmpTime) {
+		return slices.Clone(evs)
+	}
+	pos := make([]int, len(evs))
+	for i := range pos {
+		pos[i] = i
+	}
+	slices.SortStableFunc(pos, func(a, b int) int { return cmpTime(evs[a], evs[b]) })
+	out := make([]api.Event, len(evs))
+	for i, p := range pos {
+		out[i] = evs[p]
+	}
+	return out
 }
 
 func cmpOr(s, def string) string {

@@ -71,7 +71,7 @@ func SelectForRemoval(nodes []api.Node, n int, policy string) []string {
 // Failed nodes (init_failed, unavailable) count for nothing and are always
 // removed, first, so a dead node never lingers in the group.
 func Reconcile(desired int, nodes []api.Node, policy string) (launch int, terminate []string) {
-	var alive []api.Node
+	alive := make([]api.Node, 0, len(nodes))
 	for _, n := range nodes {
 		switch {
 		case failed(n):

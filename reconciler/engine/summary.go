@@ -20,9 +20,9 @@ import (
 // them (Harmonize renders the planned ones without labels, and the
 // controller may render again with the recorded ones).
 func Summary(p api.Period, requests []api.Event, changes []api.Change) string {
-	byID := make(map[string]api.Event, len(requests))
-	for _, e := range requests {
-		byID[e.ID] = e
+	byID := make(map[string]*api.Event, len(requests))
+	for i := range requests {
+		byID[requests[i].ID] = &requests[i]
 	}
 	var b strings.Builder
 	b.WriteString("period")
@@ -42,7 +42,7 @@ func Summary(p api.Period, requests []api.Event, changes []api.Change) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(requestSummary(r, byID[r.EventID], p.DesiredBefore))
+		b.WriteString(requestSummary(r, byID[r.EventID]))
 	}
 	if len(p.Suppressed) > 0 {
 		b.WriteString("\n  suppressed: ")
@@ -83,23 +83,23 @@ func Summary(p api.Period, requests []api.Event, changes []api.Change) string {
 	return b.String()
 }
 
-func requestSummary(r api.PeriodRequest, e api.Event, base int) string {
+func requestSummary(r api.PeriodRequest, e *api.Event) string {
 	if r.Kind == kindReplacement {
 		return r.Label + " (replacement)"
 	}
 	ask := fmt.Sprintf("→ %d", r.ProposedQuantity)
-	if e.Request != nil {
-		ask = proposalText(*e.Request, base, r.ProposedQuantity)
+	if e != nil && e.Request != nil {
+		ask = proposalText(*e.Request, r.ProposedQuantity)
 	}
 	who := r.Kind
-	if e.Source.Name != "" {
+	if e != nil && e.Source.Name != "" {
 		who += " " + e.Source.Name
 	}
 	return fmt.Sprintf("%s (%s, %s)", r.Label, ask, who)
 }
 
 // proposalText reads "+4 → 12", "-2 → 10", "+50% → 12" or "set to 12".
-func proposalText(r api.Request, base, proposed int) string {
+func proposalText(r api.Request, proposed int) string {
 	switch {
 	case r.SetTo != nil:
 		return fmt.Sprintf("set to %d", *r.SetTo)
