@@ -1,0 +1,320 @@
+package trigger
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+)
+
+// MaxFor is the longest "for" a trigger may ask for.
+const MaxFor = 24 * time.Hour
+
+// Spec is the evaluable part of a trigger, checked.
+type Spec struct {
+	ID        string
+	GroupID   string
+	Condition *Condition
+	For       time.Duration
+	Schedule  Schedule
+	forText   string
+}
+
+// ParseTrigger checks the condition, for and schedule of t. An error is a
+// *FieldError naming the field ("condition", "for" or "schedule"); for the
+// condition it wraps a *CompileError.
+func ParseTrigger(t api.Trigger) (Spec, error) {
+	s := Spec{ID: t.ID, GroupID: t.GroupID}
+	if strings.TrimSpace(t.Schedule) != "" {
+		sched, err := ParseSchedule(t.Schedule)
+		if err != nil {
+			return Spec{}, &FieldError{Field: "schedule", Err: err}
+		}
+		s.Schedule = sched
+	}
+	var err error
+	if s.Schedule.IsZero() {
+		s.Condition, err = Compile(t.Condition)
+	} else {
+		s.Condition, err = CompileScheduled(t.Condition)
+	}
+	if err != nil {
+		return Spec{}, &FieldError{Field: "condition", Err: err}
+	}
+	if s.For, err = ParseFor(t.For); err != nil {
+		return Spec{}, &FieldError{Field: "for", Err: err}
+	}
+	s.forText = strings.TrimSpace(t.For)
+	return s, nil
+}
+
+// ParseFor parses a trigger's "for": empty or a Go duration from 0 to
+// MaxFor.
+func ParseFor(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf(`%q is not a duration: use a Go duration such as "2m" or "90s"`, s)
+	case d < 0:
+		return 0, fmt.Errorf("%q is negative: use a duration of 0 or more", s)
+	case d > MaxFor:
+		return 0, fmt.Errorf("%q is longer than 24h", s)
+	}
+	return d, nil
+}
+
+// same reports whether two specs evaluate alike, so that state carries over
+// an update that only changed, say, the request form.
+func (s Spec) same(o Spec) bool {
+	return s.GroupID == o.GroupID && s.Condition.String() == o.Condition.String() &&
+		s.For == o.For && s.Schedule.String() == o.Schedule.String()
+}
+
+// Outcome is what one trigger's evaluation asks the caller to record.
+type Outcome struct {
+	TriggerID string
+	// Fired: the trigger is satisfied (for its whole "for"), and this is
+	// its first firing in the period. The caller records a trigger_fired
+	// event, or a suppressed one during lockdown or cooldown: either way
+	// the firing counts for the period.
+	Fired bool
+	// Observed lists the function values ("avg(cpu_utilization, 2m) = 87.3").
+	Observed string
+	// Text says why it fired, for the event description:
+	// "avg cpu_utilization 87.3 > 80 over 2m for 5m".
+	Text string
+	// HeldFor is how long the condition has held (0 on the first pass).
+	HeldFor time.Duration
+	// MissingData names the metrics without samples; set only on the first
+	// such pass of a trigger in a period, so the event log says it once.
+	MissingData []string
+	// Err is a run-time failure of the expression, reported like missing
+	// data: once per period.
+	Err error
+}
+
+// Evaluator keeps the state of triggers between evaluation passes, keyed
+// by trigger ID:
+//
+//   - since: when the current run of satisfied passes began ("for" is
+//     measured from it; a pass that is false, misses data or fails resets
+//     it);
+//   - the period of the last firing (at most one per aggregation period
+//     while the condition stays satisfied; a new period re-arms it);
+//   - the period in which missing data was last reported (once per
+//     period);
+//   - the time of the previous pass, to tell whether the schedule ticked
+//     since.
+//
+// A scheduled trigger is evaluated only in passes where its schedule
+// ticked since the previous pass (missed ticks while pesd was down are not
+// caught up). With a "for" as well, its condition is evaluated in every
+// pass, so that "held for" is measured continuously, and it fires only at
+// a tick.
+//
+// It is safe for concurrent use; passes over different groups may run in
+// parallel.
+type Evaluator struct {
+	mu     sync.RWMutex
+	byID   map[string]*entry
+	groups map[string]*groupEntries
+}
+
+type groupEntries struct {
+	mu      sync.Mutex
+	entries []*entry // sorted by trigger ID
+}
+
+// entry is one trigger; its state fields are guarded by its group's mu.
+type entry struct {
+	spec          Spec
+	since         time.Time
+	firedPeriod   string
+	problemPeriod string
+	lastPass      time.Time
+}
+
+// NewEvaluator returns an Evaluator without triggers.
+func NewEvaluator() *Evaluator {
+	return &Evaluator{byID: map[string]*entry{}, groups: map[string]*groupEntries{}}
+}
+
+// Set adds or updates a trigger as of now (the time its schedule is
+// watched from). A disabled trigger is removed. An update that keeps the
+// condition, for and schedule keeps the state; any other resets it.
+func (e *Evaluator) Set(t api.Trigger, now time.Time) error {
+	if t.ID == "" {
+		return &FieldError{Field: "id", Err: errors.New("is empty")}
+	}
+	if !t.Enabled {
+		e.Remove(t.ID)
+		return nil
+	}
+	spec, err := ParseTrigger(t)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if old, ok := e.byID[t.ID]; ok {
+		g := e.groups[old.spec.GroupID]
+		g.mu.Lock()
+		if old.spec.same(spec) {
+			old.spec = spec
+			g.mu.Unlock()
+			return nil
+		}
+		g.mu.Unlock()
+		e.removeLocked(t.ID)
+	}
+	en := &entry{spec: spec, lastPass: now}
+	e.byID[t.ID] = en
+	g := e.groups[spec.GroupID]
+	if g == nil {
+		g = &groupEntries{}
+		e.groups[spec.GroupID] = g
+	}
+	g.mu.Lock()
+	i, _ := slices.BinarySearchFunc(g.entries, t.ID, func(x *entry, id string) int { return strings.Compare(x.spec.ID, id) })
+	g.entries = slices.Insert(g.entries, i, en)
+	g.mu.Unlock()
+	return nil
+}
+
+// Remove forgets a trigger. Removing an unknown ID does nothing.
+func (e *Evaluator) Remove(triggerID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.removeLocked(triggerID)
+}
+
+func (e *Evaluator) removeLocked(id string) {
+	en, ok := e.byID[id]
+	if !ok {
+		return
+	}
+	delete(e.byID, id)
+	g := e.groups[en.spec.GroupID]
+	g.mu.Lock()
+	g.entries = slices.DeleteFunc(g.entries, func(x *entry) bool { return x == en })
+	empty := len(g.entries) == 0
+	g.mu.Unlock()
+	if empty {
+		delete(e.groups, en.spec.GroupID)
+	}
+}
+
+// RemoveGroup forgets every trigger of a group.
+func (e *Evaluator) RemoveGroup(groupID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	g, ok := e.groups[groupID]
+	if !ok {
+		return
+	}
+	g.mu.Lock()
+	for _, en := range g.entries {
+		delete(e.byID, en.spec.ID)
+	}
+	g.mu.Unlock()
+	delete(e.groups, groupID)
+}
+
+// MaxWindow returns the longest window any trigger reads: the metric
+// retention must be at least that.
+func (e *Evaluator) MaxWindow() time.Duration {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var d time.Duration
+	for _, en := range e.byID {
+		d = max(d, en.spec.Condition.MaxWindow())
+	}
+	return d
+}
+
+// Len returns the number of triggers evaluated.
+func (e *Evaluator) Len() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.byID)
+}
+
+// Evaluate runs one evaluation pass over a group's triggers at now, in
+// the aggregation period periodID, reading samples from src. It returns
+// an Outcome only for triggers that fired or have a problem to report, in
+// trigger ID order.
+func (e *Evaluator) Evaluate(now time.Time, groupID, periodID string, src Source) []Outcome {
+	e.mu.RLock()
+	g := e.groups[groupID]
+	e.mu.RUnlock()
+	if g == nil {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []Outcome
+	for _, en := range g.entries {
+		if o, ok := en.evaluate(now, periodID, src); ok {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func (en *entry) evaluate(now time.Time, periodID string, src Source) (Outcome, bool) {
+	sp := &en.spec
+	scheduled := !sp.Schedule.IsZero()
+	ticked := scheduled && sp.Schedule.Ticked(en.lastPass, now)
+	if now.After(en.lastPass) {
+		en.lastPass = now
+	}
+	if scheduled && !ticked && sp.For == 0 {
+		return Outcome{}, false
+	}
+
+	res := sp.Condition.Eval(now, src)
+	o := Outcome{TriggerID: sp.ID, Observed: res.Observed}
+	if !res.Satisfied {
+		en.since = time.Time{}
+		if (len(res.Missing) == 0 && res.Err == nil) || en.problemPeriod == periodID {
+			return Outcome{}, false
+		}
+		en.problemPeriod = periodID
+		o.MissingData, o.Err = res.Missing, res.Err
+		return o, true
+	}
+	if en.since.IsZero() {
+		en.since = now
+	}
+	o.HeldFor = now.Sub(en.since)
+	if o.HeldFor < sp.For || en.firedPeriod == periodID || (scheduled && !ticked) {
+		return Outcome{}, false
+	}
+	en.firedPeriod = periodID
+	o.Fired = true
+	o.Text = sp.describe(res)
+	return o, true
+}
+
+// describe says why a trigger fired.
+func (sp *Spec) describe(res Result) string {
+	var parts []string
+	if res.Text != "" {
+		parts = append(parts, res.Text)
+	}
+	if sp.For > 0 {
+		parts = append(parts, "for "+sp.forText)
+	}
+	if !sp.Schedule.IsZero() {
+		parts = append(parts, fmt.Sprintf("at schedule %q", sp.Schedule.String()))
+	}
+	return strings.Join(parts, " ")
+}
