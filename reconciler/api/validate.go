@@ -24,6 +24,8 @@ const (
 	MaxHealthFailureThreshold = 100
 	// MaxNameLength bounds group and trigger names (a DNS label).
 	MaxNameLength = 63
+	// MaxTriggerFor bounds a trigger's for (as package trigger does).
+	MaxTriggerFor = 24 * time.Hour
 	// MaxMetricNameLength bounds pushed metric names.
 	MaxMetricNameLength = 128
 )
@@ -532,15 +534,16 @@ func validateRequest(r Request, required bool) error {
 	return nil
 }
 
-// ValidateTriggerSpec checks a trigger body. On create, name, a condition
-// (or a schedule) and exactly one request form are required, and the
-// defaults are applied: priority DefaultTriggerPriority, enabled true,
-// immediate false, and condition "true" for a trigger that only has a
-// schedule. On patch every field is optional, at most one request form may
-// be given, and an empty for or schedule removes it.
+// ValidateTriggerSpec checks a trigger body. On create, a name, a
+// condition (unless the trigger has a schedule: a scheduled trigger without
+// a condition fires at every tick) and exactly one request form are
+// required, and the defaults are applied: priority DefaultTriggerPriority,
+// enabled true, immediate false. On patch every field is optional, at most
+// one request form may be given, and an empty for or schedule removes it.
 //
 // The condition and the schedule are only checked for presence here: their
-// grammar belongs to package trigger, which pesd and the provider call.
+// grammar belongs to package trigger (trigger.ParseTrigger), which pesd
+// and the provider call on the merged trigger.
 func ValidateTriggerSpec(spec *TriggerSpec, create bool) error {
 	if create && spec.Name == nil {
 		return Invalid("name", "is required: 1 to %d characters of letters, digits, -, _ and .", MaxNameLength)
@@ -551,18 +554,16 @@ func ValidateTriggerSpec(spec *TriggerSpec, create bool) error {
 		}
 	}
 	hasSchedule := spec.Schedule != nil && strings.TrimSpace(*spec.Schedule) != ""
-	switch {
-	case spec.Condition != nil && strings.TrimSpace(*spec.Condition) == "":
-		return Invalid("condition", "must not be empty: an expression such as avg(cpu_utilization, '2m') > 80")
-	case create && spec.Condition == nil && !hasSchedule:
+	if create && spec.Condition == nil && !hasSchedule {
 		return Invalid("condition", "is required: an expression such as avg(cpu_utilization, '2m') > 80 (or give a schedule)")
-	case create && spec.Condition == nil:
-		always := "true"
-		spec.Condition = &always
 	}
-	if spec.For != nil && *spec.For != "" {
-		if _, err := ParseDuration(*spec.For); err != nil {
+	if spec.For != nil && strings.TrimSpace(*spec.For) != "" {
+		d, err := ParseDuration(*spec.For)
+		if err != nil {
 			return Invalid("for", "%v", err)
+		}
+		if d > MaxTriggerFor {
+			return Invalid("for", "must be at most %s; got %q", MaxTriggerFor, *spec.For)
 		}
 	}
 	if err := validateRequest(spec.Request, create); err != nil {

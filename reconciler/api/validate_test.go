@@ -343,7 +343,7 @@ func TestValidateTriggerSpec(t *testing.T) {
 		{name: "no name", spec: TriggerSpec{Condition: cond, Request: Request{ChangeBy: ptr(4)}}, create: true, field: "name", message: "is required"},
 		{name: "bad name", spec: TriggerSpec{Name: ptr("cpu high"), Condition: cond, Request: Request{ChangeBy: ptr(4)}}, create: true, field: "name", message: "letters"},
 		{name: "no condition", spec: TriggerSpec{Name: ptr("t"), Request: Request{ChangeBy: ptr(4)}}, create: true, field: "condition", message: "is required"},
-		{name: "blank condition", spec: TriggerSpec{Condition: ptr("  ")}, field: "condition", message: "must not be empty"},
+		{name: "for too long", spec: TriggerSpec{For: ptr("25h")}, field: "for", message: "at most 24h"},
 		{name: "bad for", spec: TriggerSpec{Name: ptr("t"), Condition: cond, For: ptr("2 minutes"), Request: Request{ChangeBy: ptr(4)}}, create: true, field: "for", message: "not a duration"},
 		{name: "create no request", spec: TriggerSpec{Name: ptr("t"), Condition: cond}, create: true, field: "change_by", message: "required"},
 		{name: "patch two requests", spec: TriggerSpec{Request: Request{ChangeBy: ptr(1), ChangeByPercent: ptr(5.0)}}, field: "change_by_percent", message: "conflicts"},
@@ -361,7 +361,7 @@ func TestValidateTriggerSpec(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.create {
-				if spec.Priority == nil || *spec.Priority != DefaultTriggerPriority || spec.Enabled == nil || !*spec.Enabled || spec.Condition == nil {
+				if spec.Priority == nil || *spec.Priority != DefaultTriggerPriority || spec.Enabled == nil || !*spec.Enabled || spec.Immediate == nil {
 					t.Errorf("create defaults not applied: %+v", spec)
 				}
 			} else if spec.Priority != nil || spec.Enabled != nil {
