@@ -133,3 +133,5 @@ type ReplaceInput struct {
 //	    bring ready+launching to desired, counting in-flight nodes
 //	Summary(p api.Period, requests []api.Event, changes []api.Change) string
 //	    the decision record in the text form of SPEC §2.3
+//	Chosen(p api.Period) string
+//	    the request a record's policy took, for explanations

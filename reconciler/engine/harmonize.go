@@ -17,7 +17,9 @@ const (
 
 // proposal is one proposing request of a period.
 type proposal struct {
-	ev       *api.Event
+	ev       *api.Event // nil when rebuilt from a record (Chosen)
+	id       string
+	priority int
 	kind     string
 	asked    int // what the request proposed
 	quantity int // what aggregation uses (after forecast governing)
@@ -62,7 +64,7 @@ func Harmonize(in HarmonizeInput) Decision {
 		if !ok {
 			continue // an event with no request form proposes nothing
 		}
-		pr := proposal{ev: e, kind: requestKind(*e), asked: asked, quantity: asked}
+		pr := proposal{ev: e, id: e.ID, priority: e.Priority, kind: requestKind(*e), asked: asked, quantity: asked}
 		if governed(pr.kind, in.Bounds) {
 			q, c, clamped := forecastClamp(in.Bounds, asked, e.ID)
 			if clamped {
@@ -99,7 +101,7 @@ func Harmonize(in HarmonizeInput) Decision {
 		fulfilled := min(len(repls), max(in.DesiredBefore-(p.Actual+p.InFlight), 0))
 		causes := make(map[string]bool)
 		for _, pr := range props {
-			causes[pr.ev.ID] = true
+			causes[pr.id] = true
 		}
 		for _, e := range repls[:fulfilled] {
 			causes[e.ID] = true
@@ -136,6 +138,35 @@ func Immediate(in ImmediateInput) ImmediateDecision {
 	d.DesiredAfter = q
 	d.Launch, d.Terminate = Reconcile(q, in.Nodes, in.Config.TerminationPolicy)
 	return d
+}
+
+// Chosen returns the ID of the request whose proposal a decision record's
+// policy took (largest, smallest, priority, first, last), or "" when the
+// policy combines proposals (average, sum) or none was made. It reads the
+// record with the same aggregate function Harmonize used, so an
+// explanation names the request the decision really chose.
+func Chosen(p api.Period) string {
+	governedTo := make(map[string]int)
+	for _, c := range p.Clamps {
+		if c.Kind == api.ClampForecast && c.EventID != "" && c.Applied {
+			governedTo[c.EventID] = c.To
+		}
+	}
+	var props []proposal
+	for _, r := range p.Requests {
+		if r.Kind == kindReplacement {
+			continue
+		}
+		q := r.ProposedQuantity
+		if to, ok := governedTo[r.EventID]; ok {
+			q = to
+		}
+		props = append(props, proposal{id: r.EventID, priority: r.Priority, kind: r.Kind, asked: r.ProposedQuantity, quantity: q})
+	}
+	if _, i := aggregate(cmpOr(p.Policy, api.DefaultAggregationPolicy), p.DesiredBefore, props); i >= 0 {
+		return props[i].id
+	}
+	return ""
 }
 
 // proposalOf is the quantity an event proposes relative to desired: the
@@ -237,7 +268,7 @@ func aggregate(policy string, desired int, ps []proposal) (int, int) {
 		return max(q, 0), -1
 	case api.PolicyPriority:
 		// >= so that among equal priorities the latest wins.
-		return pick(func(a, b proposal) bool { return a.ev.Priority >= b.ev.Priority })
+		return pick(func(a, b proposal) bool { return a.priority >= b.priority })
 	case api.PolicyFirst:
 		return ps[0].quantity, 0
 	case api.PolicyLast:

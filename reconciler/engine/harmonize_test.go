@@ -243,3 +243,36 @@ func BenchmarkHarmonize(b *testing.B) {
 		})
 	}
 }
+
+// TestChosen checks that reading a record back names the request the
+// decision took, for every policy.
+func TestChosen(t *testing.T) {
+	b := &Bounds{Lower: 6, Upper: 11, Enforce: true}
+	tests := []struct {
+		policy string
+		bounds *Bounds
+		want   string
+	}{
+		{api.PolicyLargest, nil, "id-E5"},
+		{api.PolicySmallest, nil, "id-E6"},
+		{api.PolicyPriority, nil, "id-E4"},
+		{api.PolicyFirst, nil, "id-E5"},
+		{api.PolicyLast, nil, "id-E4"},
+		{api.PolicyAverage, nil, ""},
+		{api.PolicySum, nil, ""},
+		// E5's 12 governed down to 11 ties E4's 11: largest keeps the first.
+		{api.PolicyLargest, b, "id-E5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.policy, func(t *testing.T) {
+			d := Harmonize(HarmonizeInput{Config: cfg(tt.policy), DesiredBefore: 8, OfficialBefore: 8,
+				Nodes: ready(7), Requests: h2Requests(), Bounds: tt.bounds})
+			if got := Chosen(d.Period); got != tt.want {
+				t.Errorf("Chosen = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if got := Chosen(api.Period{Policy: api.PolicyLargest}); got != "" {
+		t.Errorf("Chosen of an empty record = %q", got)
+	}
+}
