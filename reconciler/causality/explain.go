@@ -1,0 +1,413 @@
+package causality
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
+)
+
+// ExplainChange answers "why did this change happen?". A direct change
+// names its one event (and, for a replacement, the loss it replaced); an
+// indirect one names every cause, the window they fell in, what the
+// period's policy chose, the clamps, and how many nodes replaced lost
+// ones. period is the decision record of the change's period (nil for
+// immediate changes); l may be nil.
+func ExplainChange(c api.Change, causes []api.Cause, period *api.Period, l Lookup) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Change %s (%s)", c.Label, DescribeChange(c))
+	evs := make([]api.Event, 0, len(causes))
+	for _, cs := range causes {
+		evs = append(evs, cs.Event)
+	}
+	slices.SortStableFunc(evs, func(a, b api.Event) int { return a.Time.Compare(b.Time) })
+
+	if len(evs) == 0 {
+		fmt.Fprintf(&b, " at %s has no recorded cause.", clock(c.StartedAt))
+		return b.String()
+	}
+	if isDirect(c, causes) {
+		e := evs[0]
+		fmt.Fprintf(&b, " at %s was directly caused by event %s: %s.", clock(c.StartedAt), e.Label, what(e, l))
+		if lost, cause, ok := loss(e, l); ok && cause.Label != "" {
+			fmt.Fprintf(&b, " %s (%s) was directly caused by %s: %s.", lost.Label, DescribeChange(lost), cause.Label, what(cause, l))
+		}
+		return b.String()
+	}
+
+	where := c.PeriodLabel
+	if where == "" && period != nil {
+		where = period.Label
+	}
+	if where == "" {
+		where = clock(c.StartedAt)
+	}
+	noun := "events"
+	if len(evs) == 1 {
+		noun = "event"
+	}
+	fmt.Fprintf(&b, " at %s was indirectly caused by %s %s %s.", where, noun, joinAnd(labels(evs)), window(evs))
+	for _, e := range evs {
+		fmt.Fprintf(&b, " %s: %s.", e.Label, what(e, l))
+	}
+	if period == nil {
+		return b.String()
+	}
+	// "Policy largest chose +4 → desired 12; 1 more node replaced the
+	// lost one." as in SPEC §3.
+	b.WriteString(" " + policyClause(*period))
+	repl := 0
+	for _, e := range evs {
+		if e.Type == api.EventReplacementRequest {
+			repl++
+		}
+	}
+	if s := replacementClause(c, *period, repl); s != "" {
+		b.WriteString("; " + s)
+	}
+	b.WriteString(".")
+	for _, cl := range period.Clamps {
+		if cl.Kind != api.ClampForecast || cl.EventID == "" {
+			continue
+		}
+		if i := slices.IndexFunc(evs, func(e api.Event) bool { return e.ID == cl.EventID }); i >= 0 {
+			fmt.Fprintf(&b, " %s was governed by the forecast: %s", evs[i].Label, forecastSentence(evs[i], cl))
+		}
+	}
+	return b.String()
+}
+
+// ExplainEvent answers "what did this event do?" and, when it did
+// nothing, "why not?": suppressed (lockdown, cooldown), ignored (missing
+// data), aggregated without a change, lost to the policy, or clamped.
+// period is the decision record of the event's period (nil if unknown);
+// l may be nil.
+func ExplainEvent(e api.Event, effects []api.Effect, period *api.Period, l Lookup) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Event %s at %s: %s.", e.Label, clock(e.Time), what(e, l))
+	var direct, indirect []api.Change
+	for _, ef := range effects {
+		if ef.Attribution == api.AttributionIndirect {
+			indirect = append(indirect, ef.Change)
+		} else {
+			direct = append(direct, ef.Change)
+		}
+	}
+	if len(direct) > 0 {
+		parts := make([]string, 0, len(direct))
+		for _, c := range direct {
+			parts = append(parts, fmt.Sprintf("%s (%s)", c.Label, DescribeChange(c)))
+		}
+		fmt.Fprintf(&b, " It directly caused %s.", joinAnd(parts))
+	}
+	for _, c := range indirect {
+		at := c.PeriodLabel
+		if at == "" {
+			at = clock(c.StartedAt)
+		}
+		fmt.Fprintf(&b, " At %s it caused %s (%s)", at, c.Label, DescribeChange(c))
+		if others := together(e, c, period, l); len(others) > 0 {
+			b.WriteString(" together with " + joinAnd(others))
+		}
+		b.WriteString(".")
+		if period != nil {
+			if s := roleSentence(e, c, *period); s != "" {
+				b.WriteString(" " + s)
+			}
+		}
+	}
+	if len(effects) == 0 {
+		b.WriteString(" " + whyNot(e, period))
+	}
+	if period != nil {
+		for _, cl := range period.Clamps {
+			if cl.Kind == api.ClampForecast && cl.EventID == e.ID {
+				b.WriteString(" " + capitalize(forecastSentence(e, cl)))
+			}
+		}
+	}
+	return b.String()
+}
+
+// whyNot says why an event caused no change.
+func whyNot(e api.Event, p *api.Period) string {
+	switch {
+	case e.Type == api.EventMetricsMissing:
+		return "A condition over a metric with no samples is not satisfied, so nothing was asked and nothing changed: pesd does not scale on missing data."
+	case e.Status == api.EventSuppressed:
+		return "It was suppressed and caused no change: " + sentence(e.Reason)
+	case e.Status == api.EventIgnored:
+		if e.Reason == "" {
+			return "It was ignored and caused no change."
+		}
+		return "It was ignored and caused no change: " + sentence(e.Reason)
+	case e.Status == api.EventAggregated && (p == nil || !harmonized(*p)):
+		label := e.PeriodLabel
+		if label == "" && p != nil {
+			label = p.Label
+		}
+		if label == "" {
+			return "It waits for the harmonization at the end of its period."
+		}
+		return "It waits for the harmonization at the end of " + label + "."
+	case p != nil && e.Type == api.EventReplacementRequest:
+		return fmt.Sprintf("At %s no node was launched for it: desired went %d → %d, and the %s running or launching already met it.",
+			p.Label, p.DesiredBefore, p.DesiredAfter, nodes(p.Actual+p.InFlight))
+	case p != nil:
+		s := fmt.Sprintf("At %s the %s", p.Label, policyPhrase(p.Policy))
+		if p.DesiredAfter == p.DesiredBefore {
+			s += fmt.Sprintf(" kept desired at %d; nothing to do.", p.DesiredAfter)
+		} else {
+			s += fmt.Sprintf(" set desired to %d; the nodes running or launching already matched it, nothing to do.", p.DesiredAfter)
+		}
+		if chosen := engine.Chosen(*p); chosen != "" && chosen != e.ID {
+			if r, ok := request(*p, chosen); ok {
+				s += fmt.Sprintf(" Policy %s chose %s's %d.", p.Policy, r.Label, governed(*p, r))
+			}
+		}
+		return s
+	}
+	return "It caused no change."
+}
+
+// roleSentence says what part an aggregated event played in change c.
+func roleSentence(e api.Event, c api.Change, p api.Period) string {
+	if e.Type == api.EventReplacementRequest {
+		switch c.Type {
+		case api.ChangeAddNodes:
+			return fmt.Sprintf("1 of the %s replaced the lost node %s.", nodes(c.Amount), e.NodeID)
+		case api.ChangeRemoveNodes:
+			return fmt.Sprintf("The lost node %s counted as one of the removals, so %s removed %s instead of %d.",
+				e.NodeID, c.Label, nodes(c.Amount), c.Amount+1)
+		}
+		return ""
+	}
+	mine, ok := request(p, e.ID)
+	if !ok {
+		return ""
+	}
+	asked := fmt.Sprintf("%s asked for %s → %d", e.Label, ask(e), mine.ProposedQuantity)
+	if e.Request != nil && e.Request.SetTo != nil {
+		asked = fmt.Sprintf("%s asked for %s", e.Label, ask(e))
+	}
+	chosen := engine.Chosen(p)
+	switch {
+	case chosen == e.ID:
+		return fmt.Sprintf("Policy %s chose its %d → desired %d.", p.Policy, governed(p, mine), p.DesiredAfter)
+	case chosen != "":
+		r, _ := request(p, chosen)
+		return fmt.Sprintf("%s; policy %s chose %s's %d, so %s is a contributing cause of %s.",
+			asked, p.Policy, r.Label, governed(p, r), e.Label, c.Label)
+	case p.AggregatedQuantity != nil:
+		return fmt.Sprintf("%s; policy %s combined the proposals into %d, so %s is a contributing cause of %s.",
+			asked, p.Policy, *p.AggregatedQuantity, e.Label, c.Label)
+	}
+	return ""
+}
+
+// policyClause says what the policy chose and how min/max bounded it.
+func policyClause(p api.Period) string {
+	if p.AggregatedQuantity == nil {
+		if p.DesiredAfter == p.DesiredBefore {
+			return fmt.Sprintf("No request proposed a new quantity; desired stayed %d", p.DesiredAfter)
+		}
+		return fmt.Sprintf("No request proposed a new quantity; desired went %d → %d%s", p.DesiredBefore, p.DesiredAfter, bounded(p))
+	}
+	agg := *p.AggregatedQuantity
+	if agg == p.DesiredBefore && p.DesiredAfter == agg {
+		return fmt.Sprintf("Policy %s kept desired at %d", p.Policy, agg)
+	}
+	if b := bounded(p); b != "" {
+		return fmt.Sprintf("Policy %s chose %+d → %d%s → desired %d", p.Policy, agg-p.DesiredBefore, agg, b, p.DesiredAfter)
+	}
+	return fmt.Sprintf("Policy %s chose %+d → desired %d", p.Policy, agg-p.DesiredBefore, p.DesiredAfter)
+}
+
+// bounded names the min/max clamps of a record: ", clamped to max_quantity 15".
+func bounded(p api.Period) string {
+	var s string
+	for _, c := range p.Clamps {
+		if c.EventID == "" && c.Applied && (c.Kind == api.ClampMin || c.Kind == api.ClampMax) {
+			s += fmt.Sprintf(", clamped to %s %d", c.Kind, c.Bound)
+		}
+	}
+	return s
+}
+
+// forecastSentence reads "trigger cpu-high asked for 14; the forecast for
+// 10:00–11:00 authorizes 6–11; 11 was used."
+func forecastSentence(e api.Event, c api.Clamp) string {
+	detail := c.Detail
+	if detail == "" {
+		detail = fmt.Sprintf("the forecast bound is %d", c.Bound)
+	}
+	if !c.Applied {
+		return fmt.Sprintf("%s asked for %d; %s; forecast_only, so %d was kept.", who(e), c.From, detail, c.From)
+	}
+	return fmt.Sprintf("%s asked for %d; %s; %d was used.", who(e), c.From, detail, c.To)
+}
+
+// replacementClause says how many nodes of change c replaced lost ones,
+// from the record: what the change did beyond moving desired.
+func replacementClause(c api.Change, p api.Period, repl int) string {
+	if repl == 0 {
+		return ""
+	}
+	switch c.Type {
+	case api.ChangeAddNodes:
+		n := min(max(c.Amount-(p.DesiredAfter-p.DesiredBefore), 0), repl, c.Amount)
+		if n == 0 {
+			return ""
+		}
+		more := ""
+		if p.DesiredAfter > p.DesiredBefore {
+			more = " more"
+		}
+		if n == 1 {
+			return fmt.Sprintf("1%s node replaced the lost one", more)
+		}
+		return fmt.Sprintf("%d%s nodes replaced the lost ones", n, more)
+	case api.ChangeRemoveNodes:
+		n := min(max(p.DesiredBefore-p.DesiredAfter-c.Amount, 0), repl)
+		if n == 0 {
+			return ""
+		}
+		if n == 1 {
+			return fmt.Sprintf("the lost node already counted as one of the removals, so %s removed instead of %d",
+				wasWere(c.Amount), c.Amount+n)
+		}
+		return fmt.Sprintf("the %d lost nodes already counted as removals, so %s removed instead of %d",
+			n, wasWere(c.Amount), c.Amount+n)
+	}
+	return ""
+}
+
+func wasWere(n int) string {
+	if n == 1 {
+		return "1 node was"
+	}
+	return fmt.Sprintf("%d nodes were", n)
+}
+
+// together names the other causes of change c besides e: from the nexus
+// when it can be looked up, else the period's requests.
+func together(e api.Event, c api.Change, p *api.Period, l Lookup) []string {
+	var others []api.Event
+	if l != nil && c.NexusID != "" {
+		if n, ok := l.Nexus(c.NexusID); ok {
+			for _, id := range n.EventIDs {
+				if id == e.ID {
+					continue
+				}
+				if o, ok := l.Event(id); ok {
+					others = append(others, o)
+				}
+			}
+			slices.SortStableFunc(others, func(a, b api.Event) int { return a.Time.Compare(b.Time) })
+			return labels(others)
+		}
+	}
+	if p == nil {
+		return nil
+	}
+	var ls []string
+	for _, r := range p.Requests {
+		if r.EventID != e.ID && r.Kind != "replacement" {
+			ls = append(ls, r.Label)
+		}
+	}
+	return ls
+}
+
+func request(p api.Period, id string) (api.PeriodRequest, bool) {
+	i := slices.IndexFunc(p.Requests, func(r api.PeriodRequest) bool { return r.EventID == id })
+	if i < 0 {
+		return api.PeriodRequest{}, false
+	}
+	return p.Requests[i], true
+}
+
+// governed is the quantity a request took part in aggregation with: its
+// proposal, or the forecast bound that replaced it.
+func governed(p api.Period, r api.PeriodRequest) int {
+	for _, c := range p.Clamps {
+		if c.Kind == api.ClampForecast && c.EventID == r.EventID && c.Applied {
+			return c.To
+		}
+	}
+	return r.ProposedQuantity
+}
+
+func harmonized(p api.Period) bool { return p.Harmonized || p.EndedAt != nil }
+
+func isDirect(c api.Change, causes []api.Cause) bool {
+	if c.Attribution != "" {
+		return c.Attribution == api.AttributionDirect
+	}
+	return len(causes) == 1 && causes[0].Attribution == api.AttributionDirect
+}
+
+// policyPhrase names what a policy takes: "largest proposal".
+func policyPhrase(policy string) string {
+	switch cmp.Or(policy, api.DefaultAggregationPolicy) {
+	case api.PolicySmallest:
+		return "smallest proposal"
+	case api.PolicyAverage:
+		return "average of the proposals"
+	case api.PolicySum:
+		return "sum of the requests"
+	case api.PolicyPriority:
+		return "highest-priority proposal"
+	case api.PolicyFirst:
+		return "first proposal"
+	case api.PolicyLast:
+		return "last proposal"
+	}
+	return "largest proposal"
+}
+
+// window reads "between 10:01:05 and 10:01:52", or "at 10:01:05" for one
+// instant; evs are in time order.
+func window(evs []api.Event) string {
+	first, last := evs[0].Time, evs[len(evs)-1].Time
+	if first.Equal(last) {
+		return "at " + clock(first)
+	}
+	return fmt.Sprintf("between %s and %s", clock(first), clock(last))
+}
+
+func labels(evs []api.Event) []string {
+	ls := make([]string, 0, len(evs))
+	for _, e := range evs {
+		ls = append(ls, e.Label)
+	}
+	return ls
+}
+
+func joinAnd(parts []string) string {
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// sentence ends s with a period unless it has one.
+func sentence(s string) string {
+	if strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
+}
