@@ -1,0 +1,598 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/client"
+)
+
+const defaultEndpoint = "http://127.0.0.1:7400"
+
+// cli is one client command invocation: its flags, its writers, and the
+// flags every client command shares.
+type cli struct {
+	fs       *flag.FlagSet
+	stdout   io.Writer
+	stderr   io.Writer
+	endpoint string
+	token    string
+	output   string
+	timeout  time.Duration
+	group    string
+}
+
+// newCLI prepares a client command. withGroup adds the --group flag (a
+// group ID or name), required unless groupOptional.
+func newCLI(name, synopsis string, stdout, stderr io.Writer, withGroup bool) *cli {
+	c := &cli{fs: flag.NewFlagSet("pesd "+name, flag.ContinueOnError), stdout: stdout, stderr: stderr}
+	c.fs.SetOutput(stderr)
+	endpoint := os.Getenv("PES_ENDPOINT")
+	if endpoint == "" {
+		endpoint = defaultEndpoint
+	}
+	c.fs.StringVar(&c.endpoint, "endpoint", endpoint, "pesd `URL` (PES_ENDPOINT)")
+	c.fs.StringVar(&c.token, "token", "", "API `token` (default: PES_TOKEN)")
+	c.fs.StringVar(&c.output, "o", "table", "output `format`: table or json")
+	c.fs.DurationVar(&c.timeout, "timeout", time.Minute, "give up after this `duration`")
+	if withGroup {
+		c.fs.StringVar(&c.group, "group", "", "group `ID` or name")
+	}
+	c.fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: pesd %s\n\nflags:\n", synopsis)
+		c.fs.PrintDefaults()
+	}
+	return c
+}
+
+// errUsage marks a command-line mistake (exit 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// parse parses flags that may come before, between or after positional
+// arguments ("explain change C1 --group g") and returns the positionals.
+func (c *cli) parse(args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := c.fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()} // flag has printed the usage
+		}
+		args = c.fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		if args[0] == "--" {
+			pos = append(pos, args[1:]...)
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	if c.output != "table" && c.output != "json" {
+		return nil, usagef("-o: must be table or json, got %q", c.output)
+	}
+	if c.token == "" {
+		c.token = os.Getenv("PES_TOKEN")
+	}
+	return pos, nil
+}
+
+// requireGroup returns an error when --group is missing.
+func (c *cli) requireGroup() error {
+	if c.group == "" {
+		return usagef("--group: required (a group ID or name; 'pesd groups' lists them)")
+	}
+	return nil
+}
+
+func (c *cli) client() (*client.Client, error) {
+	if c.token == "" {
+		return nil, usagef("--token: required (or set PES_TOKEN)")
+	}
+	return client.New(c.endpoint, c.token, client.WithUserAgent("pesd-cli"))
+}
+
+// context ends on Ctrl-C or after --timeout.
+func (c *cli) context() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	return ctx, func() { cancel(); stop() }
+}
+
+// exit prints err the way every command does and returns the exit code.
+// An API error shows its message, field, code and HTTP status.
+func (c *cli) exit(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(c.stderr, "pesd: %s\n", ue.msg)
+		return exitUsage
+	}
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		field := ""
+		if ae.Field != "" {
+			field = " (field " + ae.Field + ")"
+		}
+		// Keep what the command added around the API's message.
+		prefix := strings.TrimSuffix(err.Error(), ae.Error())
+		fmt.Fprintf(c.stderr, "pesd: error: %s%s%s [%s, HTTP %d]\n", prefix, ae.Message, field, ae.Code, ae.Status)
+		return exitError
+	}
+	fmt.Fprintf(c.stderr, "pesd: error: %v\n", err)
+	return exitError
+}
+
+// start parses args and connects: the common head of every command.
+func (c *cli) start(args []string, needGroup bool) ([]string, *client.Client, error) {
+	pos, err := c.parse(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if needGroup {
+		if err := c.requireGroup(); err != nil {
+			return nil, nil, err
+		}
+	}
+	cl, err := c.client()
+	return pos, cl, err
+}
+
+func noArgs(pos []string) error {
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	return nil
+}
+
+// resolveGroup finds a group by ID, or else by name, so people can type
+// "--group web". The ID's own error is reported when nothing matches.
+func resolveGroup(ctx context.Context, cl *client.Client, ref string) (api.Group, error) {
+	g, err := cl.GetGroup(ctx, ref)
+	if err == nil {
+		return g, nil
+	}
+	var ae *api.Error
+	if !errors.As(err, &ae) || (ae.Status != 404 && ae.Status != 400) {
+		return api.Group{}, err
+	}
+	groups, lerr := cl.ListAllGroups(ctx, client.GroupFilter{})
+	if lerr != nil {
+		return api.Group{}, err
+	}
+	for _, cand := range groups {
+		if cand.Name == ref {
+			return cand, nil
+		}
+	}
+	return api.Group{}, err
+}
+
+// parseTime reads --since/--until: RFC 3339, or a duration meaning that
+// long ago ("90m", "2d").
+func parseTime(flagName, v string, now time.Time) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t.UTC(), nil
+	}
+	if d, err := api.ParseDuration(v); err == nil && d >= 0 {
+		return now.Add(-d).UTC(), nil
+	}
+	return time.Time{}, usagef("--%s: want an RFC 3339 time (2026-01-02T10:00:00Z) or a duration ago (90m, 2d), got %q", flagName, v)
+}
+
+func cliGroups(args []string, stdout, stderr io.Writer) int {
+	c := newCLI("groups", "groups [--all] [-o json]", stdout, stderr, false)
+	all := c.fs.Bool("all", false, "include deleted groups")
+	return c.exit(func() error {
+		pos, cl, err := c.start(args, false)
+		if err != nil {
+			return err
+		}
+		if err := noArgs(pos); err != nil {
+			return err
+		}
+		ctx, cancel := c.context()
+		defer cancel()
+		groups, err := cl.ListAllGroups(ctx, client.GroupFilter{IncludeDeleted: *all})
+		if err != nil {
+			return err
+		}
+		return c.print(groups, func(t *table) { groupsTable(t, groups) })
+	}())
+}
+
+func cliNodes(args []string, stdout, stderr io.Writer) int {
+	c := newCLI("nodes", "nodes --group ID [--all] [-o json]", stdout, stderr, true)
+	all := c.fs.Bool("all", false, "include terminated nodes")
+	return c.exit(func() error {
+		pos, cl, err := c.start(args, true)
+		if err != nil {
+			return err
+		}
+		if err := noArgs(pos); err != nil {
+			return err
+		}
+		ctx, cancel := c.context()
+		defer cancel()
+		g, err := resolveGroup(ctx, cl, c.group)
+		if err != nil {
+			return err
+		}
+		nodes, err := cl.ListNodes(ctx, g.ID, client.NodeFilter{IncludeTerminated: *all})
+		if err != nil {
+			return err
+		}
+		return c.print(nodes, func(t *table) { nodesTable(t, nodes) })
+	}())
+}
+
+func cliEvents(args []string, stdout, stderr io.Writer) int {
+	c := newCLI("events", "events --group ID [--since T] [--until T] [--type TYPE] [-o json]", stdout, stderr, true)
+	since := c.fs.String("since", "", "only events at or after `T` (RFC 3339, or a duration ago: 1h)")
+	until := c.fs.String("until", "", "only events before `T`")
+	typ := c.fs.String("type", "", "only events of this `type` ("+strings.Join(api.EventTypes(), ", ")+")")
+	return c.exit(func() error {
+		pos, cl, err := c.start(args, true)
+		if err != nil {
+			return err
+		}
+		if err := noArgs(pos); err != nil {
+			return err
+		}
+		f := client.EventFilter{Type: *typ}
+		now := time.Now()
+		if f.Since, err = parseTime("since", *since, now); err != nil {
+			return err
+		}
+		if f.Until, err = parseTime("until", *until, now); err != nil {
+			return err
+		}
+		ctx, cancel := c.context()
+		defer cancel()
+		g, err := resolveGroup(ctx, cl, c.group)
+		if err != nil {
+			return err
+		}
+		events, err := cl.ListAllEvents(ctx, g.ID, f)
+		if err != nil {
+			return err
+		}
+		return c.print(events, func(t *table) { eventsTable(t, events) })
+	}())
+}
+
+func cliChanges(args []string, stdout, stderr io.Writer) int {
+	c := newCLI("changes", "changes --group ID [--since T] [--until T] [--type TYPE] [--caused-by EVENT] [-o json]", stdout, stderr, true)
+	since := c.fs.String("since", "", "only changes started at or after `T` (RFC 3339, or a duration ago: 1h)")
+	until := c.fs.String("until", "", "only changes started before `T`")
+	typ := c.fs.String("type", "", "only changes of this `type` ("+strings.Join(api.ChangeTypes(), ", ")+")")
+	causedBy := c.fs.String("caused-by", "", "only changes caused by this `event` (ID or label such as E4)")
+	return c.exit(func() error {
+		pos, cl, err := c.start(args, true)
+		if err != nil {
+			return err
+		}
+		if err := noArgs(pos); err != nil {
+			return err
+		}
+		f := client.ChangeFilter{Type: *typ}
+		now := time.Now()
+		if f.Since, err = parseTime("since", *since, now); err != nil {
+			return err
+		}
+		if f.Until, err = parseTime("until", *until, now); err != nil {
+			return err
+		}
+		ctx, cancel := c.context()
+		defer cancel()
+		g, err := resolveGroup(ctx, cl, c.group)
+		if err != nil {
+			return err
+		}
+		if *causedBy != "" {
+			e, err := findEvent(ctx, cl, g.ID, *causedBy)
+			if err != nil {
+				return fmt.Errorf("--caused-by: %w", err)
+			}
+			f.CausedBy = e.ID
+		}
+		changes, err := cl.ListAllChanges(ctx, g.ID, f)
+		if err != nil {
+			return err
+		}
+		return c.print(changes, func(t *table) { changesTable(t, changes) })
+	}())
+}
+
+func cliPeriods(args []string, stdout, stderr io.Writer) int {
+	c := newCLI("periods", "periods --group ID [-o json]", stdout, stderr, true)
+	return c.exit(func() error {
+		pos, cl, err := c.start(args, true)
+		if err != nil {
+			return err
+		}
+		if err := noArgs(pos); err != nil {
+			return err
+		}
+		ctx, cancel := c.context()
+		defer cancel()
+		g, err := resolveGroup(ctx, cl, c.group)
+		if err != nil {
+			return err
+		}
+		periods, err := cl.ListAllPeriods(ctx, g.ID, client.Page{})
+		if err != nil {
+			return err
+		}
+		return c.print(periods, func(t *table) { periodsTable(t, periods) })
+	}())
+}
+
+// labelRE matches the per-group labels people use: E4, C7, H2, E9b.
+var labelRE = regexp.MustCompile(`^[A-Za-z][0-9]+[a-z]?$`)
+
+// findEvent resolves an event ID or a label within the group. The API has
+// no label lookup, so labels are matched in the group's event list.
+func findEvent(ctx context.Context, cl *client.Client, groupID, ref string) (api.Event, error) {
+	if !labelRE.MatchString(ref) {
+		d, err := cl.GetEvent(ctx, ref)
+		return d.Event, err
+	}
+	if groupID == "" {
+		return api.Event{}, usagef("--group: required to find event %s by its label", ref)
+	}
+	events, err := cl.ListAllEvents(ctx, groupID, client.EventFilter{})
+	if err != nil {
+		return api.Event{}, err
+	}
+	for _, e := range events {
+		if strings.EqualFold(e.Label, ref) {
+			return e, nil
+		}
+	}
+	return api.Event{}, &api.Error{Code: api.CodeNotFound, Status: 404, Message: fmt.Sprintf("no event labelled %s in group %s", ref, groupID)}
+}
+
+// findChange is findEvent for changes.
+func findChange(ctx context.Context, cl *client.Client, groupID, ref string) (string, error) {
+	if !labelRE.MatchString(ref) {
+		return ref, nil
+	}
+	if groupID == "" {
+		return "", usagef("--group: required to find change %s by its label", ref)
+	}
+	changes, err := cl.ListAllChanges(ctx, groupID, client.ChangeFilter{})
+	if err != nil {
+		return "", err
+	}
+	for _, ch := range changes {
+		if strings.EqualFold(ch.Label, ref) {
+			return ch.ID, nil
+		}
+	}
+	return "", &api.Error{Code: api.CodeNotFound, Status: 404, Message: fmt.Sprintf("no change labelled %s in group %s", ref, groupID)}
+}
+
+func cliExplain(args []string, stdout, stderr io.Writer) int {
+	c := newCLI("explain", "explain change|event <ID or label> [--group ID] [-o json]", stdout, stderr, true)
+	return c.exit(func() error {
+		pos, cl, err := c.start(args, false)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 2 || (pos[0] != "change" && pos[0] != "event") {
+			return usagef("explain: want 'change <ID or label>' or 'event <ID or label>', got %q", strings.Join(pos, " "))
+		}
+		kind, ref := pos[0], pos[1]
+		ctx, cancel := c.context()
+		defer cancel()
+		groupID := ""
+		if c.group != "" {
+			g, err := resolveGroup(ctx, cl, c.group)
+			if err != nil {
+				return err
+			}
+			groupID = g.ID
+		}
+		if kind == "change" {
+			id, err := findChange(ctx, cl, groupID, ref)
+			if err != nil {
+				return err
+			}
+			d, err := cl.GetChange(ctx, id)
+			if err != nil {
+				return err
+			}
+			return c.print(d, func(t *table) { explainChange(t, d) })
+		}
+		e, err := findEvent(ctx, cl, groupID, ref)
+		if err != nil {
+			return err
+		}
+		d, err := cl.GetEvent(ctx, e.ID)
+		if err != nil {
+			return err
+		}
+		return c.print(d, func(t *table) { explainEvent(t, d) })
+	}())
+}
+
+func cliHarmonize(args []string, stdout, stderr io.Writer) int {
+	c := newCLI("harmonize", "harmonize --group ID [-o json]", stdout, stderr, true)
+	return c.exit(func() error {
+		pos, cl, err := c.start(args, true)
+		if err != nil {
+			return err
+		}
+		if err := noArgs(pos); err != nil {
+			return err
+		}
+		ctx, cancel := c.context()
+		defer cancel()
+		g, err := resolveGroup(ctx, cl, c.group)
+		if err != nil {
+			return err
+		}
+		p, err := cl.Harmonize(ctx, g.ID)
+		if err != nil {
+			return err
+		}
+		return c.print(p, func(t *table) { periodRecord(t, p) })
+	}())
+}
+
+func cliInstruct(args []string, stdout, stderr io.Writer) int {
+	c := newCLI("instruct", "instruct --group ID (--change-by N | --change-by-percent P | --set-to N) [--immediate] [--priority N] [--reason TEXT]", stdout, stderr, true)
+	changeBy := c.fs.String("change-by", "", "add (or with a minus sign, remove) `N` nodes")
+	percent := c.fs.String("change-by-percent", "", "change by `P` percent")
+	setTo := c.fs.String("set-to", "", "set the desired quantity to `N`")
+	immediate := c.fs.Bool("immediate", false, "act now instead of at the end of the period")
+	priority := c.fs.String("priority", "", "request `priority` (default: the instruction default)")
+	reason := c.fs.String("reason", "", "why, for the causality record")
+	actor := c.fs.String("actor", "", "who gives the instruction (default: your user name)")
+	return c.exit(func() error {
+		pos, cl, err := c.start(args, true)
+		if err != nil {
+			return err
+		}
+		if err := noArgs(pos); err != nil {
+			return err
+		}
+		in := api.Instruction{Immediate: *immediate, Reason: *reason, Actor: *actor}
+		if in.Actor == "" {
+			in.Actor = os.Getenv("USER")
+		}
+		forms := 0
+		if *changeBy != "" {
+			n, err := strconv.Atoi(*changeBy)
+			if err != nil {
+				return usagef("--change-by: want a whole number, got %q", *changeBy)
+			}
+			in.ChangeBy = &n
+			forms++
+		}
+		if *percent != "" {
+			p, err := strconv.ParseFloat(*percent, 64)
+			if err != nil {
+				return usagef("--change-by-percent: want a number, got %q", *percent)
+			}
+			in.ChangeByPercent = &p
+			forms++
+		}
+		if *setTo != "" {
+			n, err := strconv.Atoi(*setTo)
+			if err != nil {
+				return usagef("--set-to: want a whole number, got %q", *setTo)
+			}
+			in.SetTo = &n
+			forms++
+		}
+		if forms != 1 {
+			return usagef("instruct: give exactly one of --change-by, --change-by-percent, --set-to")
+		}
+		if *priority != "" {
+			n, err := strconv.Atoi(*priority)
+			if err != nil {
+				return usagef("--priority: want a whole number, got %q", *priority)
+			}
+			in.Priority = &n
+		}
+		ctx, cancel := c.context()
+		defer cancel()
+		g, err := resolveGroup(ctx, cl, c.group)
+		if err != nil {
+			return err
+		}
+		e, err := cl.Instruct(ctx, g.ID, in)
+		if err != nil {
+			return err
+		}
+		return c.print(e, func(t *table) { eventsTable(t, []api.Event{e}) })
+	}())
+}
+
+func cliPush(args []string, stdout, stderr io.Writer) int {
+	c := newCLI("push", "push --group ID [--node NODE] name=value...", stdout, stderr, true)
+	node := c.fs.String("node", "", "attribute the samples to this node `ID`")
+	return c.exit(func() error {
+		pos, cl, err := c.start(args, true)
+		if err != nil {
+			return err
+		}
+		if len(pos) == 0 {
+			return usagef("push: give at least one name=value sample")
+		}
+		samples := make([]api.Sample, 0, len(pos))
+		for _, p := range pos {
+			name, val, ok := strings.Cut(p, "=")
+			if !ok || name == "" {
+				return usagef("push: want name=value, got %q", p)
+			}
+			v, err := strconv.ParseFloat(val, 64)
+			if err != nil {
+				return usagef("push: %s: want a number, got %q", name, val)
+			}
+			samples = append(samples, api.Sample{Name: name, Value: v, NodeID: *node})
+		}
+		ctx, cancel := c.context()
+		defer cancel()
+		g, err := resolveGroup(ctx, cl, c.group)
+		if err != nil {
+			return err
+		}
+		r, err := cl.PushMetrics(ctx, g.ID, samples)
+		if err != nil {
+			return err
+		}
+		return c.print(r, func(t *table) { t.line("accepted %d sample(s) for group %s", r.Accepted, g.Name) })
+	}())
+}
+
+func cliForecast(args []string, stdout, stderr io.Writer) int {
+	c := newCLI("forecast", "forecast --group ID [-o json]", stdout, stderr, true)
+	return c.exit(func() error {
+		pos, cl, err := c.start(args, true)
+		if err != nil {
+			return err
+		}
+		if err := noArgs(pos); err != nil {
+			return err
+		}
+		ctx, cancel := c.context()
+		defer cancel()
+		g, err := resolveGroup(ctx, cl, c.group)
+		if err != nil {
+			return err
+		}
+		f, err := cl.Forecast(ctx, g.ID)
+		if err != nil {
+			return err
+		}
+		return c.print(f, func(t *table) { forecastTable(t, f) })
+	}())
+}

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
+	"github.com/pes-project/terraform-provider-pes/reconciler/controller"
+	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
+	"github.com/pes-project/terraform-provider-pes/reconciler/driver/local"
+	"github.com/pes-project/terraform-provider-pes/reconciler/driver/sim"
+	"github.com/pes-project/terraform-provider-pes/reconciler/server"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlite"
+)
+
+// shutdownGrace bounds how long in-flight API requests may take at
+// shutdown.
+const shutdownGrace = 10 * time.Second
+
+// serve runs the daemon until SIGTERM or SIGINT.
+func serve(args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseServe(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pesd: %v\n", err)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	if err := daemon(ctx, cfg, stdout, log); err != nil {
+		log.Error("pesd stopped", "err", err)
+		fmt.Fprintf(stderr, "pesd: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// daemon wires the store, the drivers, the controller and the HTTP
+// server, and tears them down in reverse order when ctx ends. Local nodes
+// keep running: the next start adopts them.
+func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Logger) (err error) {
+	if err := os.MkdirAll(cfg.dataDir, 0o750); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	unlock, err := lockDataDir(cfg.dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	st, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close store: %w", cerr)
+		}
+	}()
+
+	localDriver, err := local.New(cfg.dataDir, local.WithLogger(log.With("driver", api.DriverLocal)))
+	if err != nil {
+		return fmt.Errorf("local driver: %w", err)
+	}
+	drivers := map[string]driver.Driver{
+		api.DriverLocal: localDriver,
+		api.DriverSim:   sim.New(clock.Real{}),
+	}
+	defer func() {
+		for name, d := range drivers {
+			if cerr := d.Close(); cerr != nil {
+				log.Warn("close driver", "driver", name, "err", cerr)
+			}
+		}
+	}()
+
+	// New re-adopts the nodes recorded before a restart.
+	ctrl, err := controller.New(controller.Options{
+		Store:              st,
+		Drivers:            drivers,
+		Clock:              clock.Real{},
+		Logger:             log,
+		EvaluationInterval: cfg.evaluationInterval,
+		ObserveInterval:    cfg.observeInterval,
+		Retention:          cfg.retention,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           server.New(ctrl, cfg.token, log),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	loopCtx, stopLoop := context.WithCancel(context.Background())
+	loopDone := make(chan error, 1)
+	go func() { loopDone <- ctrl.Run(loopCtx) }()
+
+	// The one line scripts and tests read: the real address (port 0
+	// resolved).
+	fmt.Fprintf(stdout, "pesd listening on http://%s (data dir %s, store %s)\n", ln.Addr(), cfg.dataDir, cfg.storeKind)
+	log.Info("pesd started", "addr", ln.Addr().String(), "data_dir", cfg.dataDir, "store", cfg.storeKind)
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err = <-serveErr:
+		err = fmt.Errorf("http server: %w", err)
+	}
+
+	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if serr := srv.Shutdown(shutCtx); serr != nil {
+		log.Warn("http shutdown", "err", serr)
+	}
+	stopLoop()
+	if lerr := <-loopDone; lerr != nil {
+		log.Warn("controller loop", "err", lerr)
+	}
+	if cerr := ctrl.Close(); cerr != nil {
+		log.Warn("controller close", "err", cerr)
+	}
+	if err == nil {
+		log.Info("pesd stopped; local nodes keep running and are adopted at the next start")
+	}
+	return err
+}
+
+func openStore(cfg serveConfig) (store.Store, error) {
+	switch cfg.storeKind {
+	case "sqlite":
+		st, err := sqlite.Open(filepath.Join(cfg.dataDir, "pes.db"))
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return st, nil
+	default:
+		// Checked by parseServe; the PostgreSQL store is not written yet.
+		return nil, fmt.Errorf("--store %s: not available in this build of pesd (use sqlite)", cfg.storeKind)
+	}
+}
+
+// lockDataDir takes an exclusive lock on <dataDir>/pesd.lock so that two
+// pesd never run the same nodes. The kernel drops the lock when the
+// process dies, even by kill -9.
+func lockDataDir(dataDir string) (func(), error) {
+	path := filepath.Join(dataDir, "pesd.lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("lock data dir: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("data dir %s is in use by another pesd (%s is locked)", dataDir, path)
+		}
+		return nil, fmt.Errorf("lock data dir: %w", err)
+	}
+	return func() { f.Close() }, nil
+}

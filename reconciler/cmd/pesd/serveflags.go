@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+)
+
+// serveConfig is `pesd serve`'s command line, checked.
+type serveConfig struct {
+	listen             string
+	dataDir            string
+	token              string
+	evaluationInterval time.Duration
+	observeInterval    time.Duration
+	storeKind          string
+	dsn                string
+	retention          time.Duration
+	logLevel           slog.Level
+}
+
+func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
+	fs := flag.NewFlagSet("pesd serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		cfg        serveConfig
+		evaluation = fs.String("evaluation-interval", "5s", "how often triggers are evaluated (`duration`)")
+		observe    = fs.String("observe-interval", "500ms", "how often nodes are observed and due periods harmonized (`duration`)")
+		retention  = fs.String("retention", "90d", "how long the history of a deleted group is kept (`duration`, d for days)")
+		level      = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	)
+	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:7400", "`address` to serve the API on (port 0 picks a free one)")
+	fs.StringVar(&cfg.dataDir, "data-dir", "./.pes", "`directory` of the database and the node logs")
+	fs.StringVar(&cfg.token, "token", "", "API bearer `token` (default: PES_TOKEN)")
+	fs.StringVar(&cfg.storeKind, "store", "sqlite", "`store`: sqlite or postgres")
+	fs.StringVar(&cfg.dsn, "dsn", "", "PostgreSQL `DSN` (with --store postgres)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: pesd serve --listen 127.0.0.1:7400 --data-dir ./.pes --token \"$PES_TOKEN\" [flags]\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, err
+		}
+		return cfg, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return cfg, usagef("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.token == "" {
+		cfg.token = os.Getenv("PES_TOKEN")
+	}
+	if strings.TrimSpace(cfg.token) == "" {
+		return cfg, usagef("serve: no API token: pass --token or set PES_TOKEN (every client must send it as a bearer token)")
+	}
+	if _, _, err := net.SplitHostPort(cfg.listen); err != nil {
+		return cfg, usagef("--listen: want host:port such as 127.0.0.1:7400, got %q", cfg.listen)
+	}
+	if cfg.dataDir == "" {
+		return cfg, usagef("--data-dir: must not be empty")
+	}
+	for _, d := range []struct {
+		name string
+		v    string
+		dst  *time.Duration
+	}{
+		{"evaluation-interval", *evaluation, &cfg.evaluationInterval},
+		{"observe-interval", *observe, &cfg.observeInterval},
+		{"retention", *retention, &cfg.retention},
+	} {
+		v, err := api.ParseDuration(d.v)
+		if err != nil || v <= 0 {
+			return cfg, usagef("--%s: want a positive duration such as 5s, 10m or 90d, got %q", d.name, d.v)
+		}
+		*d.dst = v
+	}
+	switch cfg.storeKind {
+	case "sqlite":
+		if cfg.dsn != "" {
+			return cfg, usagef("--dsn: only with --store postgres (sqlite lives in --data-dir)")
+		}
+	case "postgres":
+		if cfg.dsn == "" {
+			return cfg, usagef("--dsn: required with --store postgres")
+		}
+	default:
+		return cfg, usagef("--store: want sqlite or postgres, got %q", cfg.storeKind)
+	}
+	if err := cfg.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		return cfg, usagef("--log-level: want debug, info, warn or error, got %q", *level)
+	}
+	return cfg, nil
+}
