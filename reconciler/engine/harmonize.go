@@ -218,13 +218,18 @@ func forecastClamp(b *Bounds, q int, eventID string) (int, api.Clamp, bool) {
 	return bound, c, true
 }
 
-// limit clamps q into [min_quantity, max_quantity].
+// limit clamps q into [min_quantity, max_quantity]. A max_quantity of 0
+// means unset, as in api (a group can never have max_quantity 0).
 func limit(cfg api.GroupConfig, q int) (int, []api.Clamp) {
+	hi := cfg.MaxQuantity
+	if hi <= 0 {
+		hi = api.DefaultMaxQuantity
+	}
 	var cs []api.Clamp
-	if cfg.MaxQuantity >= cfg.MinQuantity && q > cfg.MaxQuantity {
-		cs = append(cs, api.Clamp{Kind: api.ClampMax, Bound: cfg.MaxQuantity, From: q, To: cfg.MaxQuantity, Applied: true,
-			Detail: fmt.Sprintf("max_quantity is %d", cfg.MaxQuantity)})
-		q = cfg.MaxQuantity
+	if hi >= cfg.MinQuantity && q > hi {
+		cs = append(cs, api.Clamp{Kind: api.ClampMax, Bound: hi, From: q, To: hi, Applied: true,
+			Detail: fmt.Sprintf("max_quantity is %d", hi)})
+		q = hi
 	}
 	if q < cfg.MinQuantity {
 		cs = append(cs, api.Clamp{Kind: api.ClampMin, Bound: cfg.MinQuantity, From: q, To: cfg.MinQuantity, Applied: true,

@@ -163,6 +163,14 @@ func TestHarmonizeClamps(t *testing.T) {
 		})
 	}
 
+	t.Run("unset max_quantity means the default", func(t *testing.T) {
+		d := Harmonize(HarmonizeInput{Config: api.GroupConfig{}, DesiredBefore: 8, OfficialBefore: 8, Nodes: ready(8),
+			Requests: []api.Event{trigger("E1", "a", 1, to(150))}})
+		if d.Period.DesiredAfter != api.DefaultMaxQuantity {
+			t.Errorf("desired after = %d, want %d", d.Period.DesiredAfter, api.DefaultMaxQuantity)
+		}
+	})
+
 	t.Run("raised min with no requests", func(t *testing.T) {
 		c := cfg("")
 		c.MinQuantity = 10
