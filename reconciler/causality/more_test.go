@@ -106,7 +106,9 @@ func TestExplainClamped(t *testing.T) {
 		}
 		return cs
 	}
-	effect := func(ch api.Change) []api.Effect { return []api.Effect{{Attribution: api.AttributionIndirect, Change: ch}} }
+	effect := func(ch api.Change) []api.Effect {
+		return []api.Effect{{Attribution: api.AttributionIndirect, Change: ch}}
+	}
 
 	enforced := decide(api.PolicyLargest, 20, true, e13)
 	fonly := decide(api.PolicyLargest, 20, false, e13)
