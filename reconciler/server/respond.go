@@ -1,0 +1,98 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+)
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // messages say "5 > 3", not "5 \u003e 3"
+	// An error here is the client going away; there is no one to tell.
+	_ = enc.Encode(v)
+}
+
+// writeAPIError writes the error envelope.
+func writeAPIError(w http.ResponseWriter, e *api.Error) {
+	status := e.Status
+	if status == 0 {
+		status = statusOf(e.Code)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="pesd"`)
+	}
+	writeJSON(w, status, api.ErrorBody{Error: api.Error{Code: e.Code, Message: e.Message, Field: e.Field}})
+}
+
+// statusOf is the HTTP status of an error code, for an *api.Error that
+// came without one.
+func statusOf(code string) int {
+	switch code {
+	case api.CodeInvalid:
+		return http.StatusBadRequest
+	case api.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case api.CodeForbidden:
+		return http.StatusForbidden
+	case api.CodeNotFound:
+		return http.StatusNotFound
+	case api.CodeConflict:
+		return http.StatusConflict
+	case api.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case api.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// fail answers err. what names the object the request was about ("group
+// 0190…"), for the 404 message. An *api.Error keeps its status; store
+// errors become 404 and 409; anything else is logged and answered with a
+// generic 500 that does not leak internals.
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error, what string) {
+	var e *api.Error
+	switch {
+	case errors.As(err, &e):
+		writeAPIError(w, e)
+	case errors.Is(err, store.ErrNotFound):
+		writeAPIError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound, Message: what + " not found"})
+	case errors.Is(err, store.ErrConflict):
+		writeAPIError(w, &api.Error{Code: api.CodeConflict, Status: http.StatusConflict,
+			Message: fmt.Sprintf("%s conflicts with the current state: %v", what, err)})
+	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
+		// The client went away; nobody reads the answer.
+		s.log.DebugContext(r.Context(), "request canceled", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeAPIError(w, &api.Error{Code: api.CodeUnavailable, Status: http.StatusServiceUnavailable, Message: "request canceled"})
+	case errors.Is(err, context.DeadlineExceeded):
+		s.log.WarnContext(r.Context(), "request timed out", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeAPIError(w, &api.Error{Code: api.CodeUnavailable, Status: http.StatusServiceUnavailable, Message: "pesd did not answer in time; retry"})
+	default:
+		id := requestID(r)
+		s.log.ErrorContext(r.Context(), "request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+		writeAPIError(w, &api.Error{Code: api.CodeInternal, Status: http.StatusInternalServerError,
+			Message: "internal error; the pesd log has the details under request_id " + id})
+	}
+}
+
+func (s *server) logPanic(r *http.Request, v any, stack []byte) {
+	s.log.ErrorContext(r.Context(), "panic in handler", "request_id", requestID(r), "method", r.Method,
+		"path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(stack))
+}
+
+// writeList writes the list envelope; an empty list is [] rather than null.
+func writeList[T any](w http.ResponseWriter, items []T, next string) {
+	if items == nil {
+		items = []T{}
+	}
+	writeJSON(w, http.StatusOK, api.List[T]{Items: items, NextPageToken: next})
+}

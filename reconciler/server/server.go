@@ -1,0 +1,216 @@
+// Package server is pesd's HTTP API v1 (SPEC §4). Handlers decode and
+// validate every request strictly (api.Validate*, api.ResolveGroupConfig,
+// trigger.Compile) before anything reaches the Service, so bad input is a
+// 400 naming the field and never a 500.
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+)
+
+type server struct {
+	svc       Service
+	tokenHash [sha256.Size]byte
+	noToken   bool
+	log       *slog.Logger
+	mux       *http.ServeMux
+	metrics   *httpMetrics
+}
+
+// New returns the HTTP handler of the API. Every /v1 route requires
+// "Authorization: Bearer <token>"; /healthz and /metrics are open. An empty
+// token rejects every /v1 request: pesd never runs its API unauthenticated
+// by accident.
+func New(svc Service, token string, logger *slog.Logger) http.Handler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &server{
+		svc:       svc,
+		tokenHash: sha256.Sum256([]byte(token)),
+		noToken:   token == "",
+		log:       logger,
+		mux:       http.NewServeMux(),
+		metrics:   newHTTPMetrics(),
+	}
+	s.routes()
+	return s
+}
+
+func (s *server) routes() {
+	h := s.mux.HandleFunc
+	h("GET /healthz", s.handleHealthz)
+	h("GET /metrics", s.handleMetrics)
+
+	h("POST /v1/groups", s.createGroup)
+	h("GET /v1/groups", s.listGroups)
+	h("GET /v1/groups/{id}", s.getGroup)
+	h("PATCH /v1/groups/{id}", s.updateGroup)
+	h("DELETE /v1/groups/{id}", s.deleteGroup)
+	h("POST /v1/groups/{id}/instructions", s.instruct)
+	h("POST /v1/groups/{id}/harmonize", s.harmonize)
+	h("GET /v1/groups/{id}/forecast", s.forecast)
+	h("POST /v1/groups/{id}/metrics", s.pushMetrics)
+
+	h("GET /v1/groups/{id}/nodes", s.listNodes)
+	h("DELETE /v1/groups/{id}/nodes/{node}", s.terminateNode)
+	h("POST /v1/groups/{id}/nodes/{node}/fail", s.failNode)
+
+	h("POST /v1/groups/{id}/triggers", s.createTrigger)
+	h("GET /v1/groups/{id}/triggers", s.listTriggers)
+	h("POST /v1/triggers/validate", s.validateCondition)
+	h("GET /v1/triggers/{id}", s.getTrigger)
+	h("PATCH /v1/triggers/{id}", s.updateTrigger)
+	h("DELETE /v1/triggers/{id}", s.deleteTrigger)
+
+	h("GET /v1/groups/{id}/events", s.listEvents)
+	h("GET /v1/events/{id}", s.getEvent)
+	h("GET /v1/groups/{id}/changes", s.listChanges)
+	h("GET /v1/changes/{id}", s.getChange)
+	h("GET /v1/groups/{id}/periods", s.listPeriods)
+	h("GET /v1/periods/{id}", s.getPeriod)
+}
+
+type ctxKey struct{}
+
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(ctxKey{}).(string)
+	return id
+}
+
+// ServeHTTP wraps the mux: request id, metrics, panic recovery, bearer
+// auth, and JSON answers for unknown routes and methods.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	s.metrics.start()
+	id := uuid.NewString()
+	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
+	w.Header().Set("X-Request-Id", id)
+	rec := &statusRecorder{ResponseWriter: w}
+
+	_, route := s.mux.Handler(r)
+	if route == "" {
+		route = "unmatched"
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				s.metrics.observe(route, 499, time.Since(start))
+				panic(v)
+			}
+			s.logPanic(r, v, debug.Stack())
+			if !rec.wroteHeader {
+				writeAPIError(rec, &api.Error{Code: api.CodeInternal, Status: http.StatusInternalServerError,
+					Message: "internal error; the pesd log has the details under request_id " + id})
+			}
+		}
+		s.metrics.observe(route, rec.status(), time.Since(start))
+	}()
+
+	if (r.URL.Path == "/v1" || strings.HasPrefix(r.URL.Path, "/v1/")) && !s.authorized(rec, r) {
+		return
+	}
+	if route == "unmatched" {
+		s.notRouted(rec, r)
+		return
+	}
+	s.mux.ServeHTTP(rec, r)
+}
+
+// authorized checks the bearer token in constant time (hashing first, so
+// not even the length leaks) and answers 401 when it is wrong.
+func (s *server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	unauthorized := func(msg string) bool {
+		writeAPIError(w, &api.Error{Code: api.CodeUnauthorized, Status: http.StatusUnauthorized, Message: msg})
+		return false
+	}
+	if s.noToken {
+		return unauthorized("pesd was started without a token; restart it with --token or PES_TOKEN")
+	}
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return unauthorized("missing bearer token: send the header \"Authorization: Bearer <token>\"")
+	}
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return unauthorized("the Authorization header must be \"Bearer <token>\"")
+	}
+	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	if subtle.ConstantTimeCompare(got[:], s.tokenHash[:]) != 1 {
+		return unauthorized("invalid bearer token")
+	}
+	return true
+}
+
+// notRouted answers a path no route matches (404) or a method the path
+// does not take (405, with Allow), in the error envelope rather than the
+// mux's plain text.
+func (s *server) notRouted(w http.ResponseWriter, r *http.Request) {
+	h, _ := s.mux.Handler(r)
+	probe := &headerProbe{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.code == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		writeAPIError(w, &api.Error{Code: api.CodeInvalid, Status: http.StatusMethodNotAllowed,
+			Message: r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + probe.header.Get("Allow")})
+		return
+	}
+	writeAPIError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound,
+		Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
+}
+
+// headerProbe records what the mux's own 404/405 handler would answer.
+type headerProbe struct {
+	header http.Header
+	code   int
+}
+
+func (p *headerProbe) Header() http.Header         { return p.header }
+func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *headerProbe) WriteHeader(code int)        { p.code = code }
+
+// statusRecorder remembers the status code for the metrics and whether a
+// panic can still be answered.
+type statusRecorder struct {
+	http.ResponseWriter
+	code        int
+	wroteHeader bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wroteHeader {
+		r.code, r.wroteHeader = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if !r.wroteHeader {
+		r.code, r.wroteHeader = http.StatusOK, true
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (r *statusRecorder) status() int {
+	if !r.wroteHeader {
+		return http.StatusOK
+	}
+	return r.code
+}
+
+func (s *server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}

@@ -1,0 +1,595 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/server/servertest"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+)
+
+const testToken = "s3cret-token"
+
+// logBuffer collects the server's log lines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type fixture struct {
+	svc *recorder
+	srv *httptest.Server
+	log *logBuffer
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{svc: newRecorder(), log: &logBuffer{}}
+	h := New(f.svc, testToken, slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	f.srv = httptest.NewServer(h)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// do sends a request with the test token and returns the status, headers
+// and body.
+func (f *fixture) do(t *testing.T, method, path, body string) (int, http.Header, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, f.srv.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, raw
+}
+
+func TestMalformedRequests(t *testing.T) {
+	f := newFixture(t)
+	if n := len(servertest.MalformedCases()); n < 40 {
+		t.Fatalf("only %d malformed cases", n)
+	}
+	servertest.RunMalformed(t, f.srv.URL, testToken, "g1")
+	if w := f.svc.writes(); len(w) > 0 {
+		t.Errorf("malformed requests reached the Service: %v", w)
+	}
+	if log := f.log.String(); strings.Contains(log, "panic") || strings.Contains(log, "level=ERROR") {
+		t.Errorf("malformed requests caused errors in the log:\n%s", log)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestRoutes sends one good request to every route and checks the status,
+// the Service call it made and, where it matters, the answer.
+func TestRoutes(t *testing.T) {
+	tests := []struct {
+		name       string
+		method     string
+		path       string
+		body       string
+		wantStatus int
+		wantCall   string
+		wantArgs   []any // compared when set
+		check      func(t *testing.T, h http.Header, body []byte)
+	}{
+		{
+			name: "create group applies defaults", method: "POST", path: "/v1/groups",
+			body:       `{"name":"web","driver":"local","program":{"command":"python3","args":["-m","http.server"]},"desired_quantity":4,"min_quantity":2,"max_quantity":20}`,
+			wantStatus: 201, wantCall: "CreateGroup",
+			wantArgs: []any{api.GroupConfig{Name: "web", Driver: "local", Program: api.Program{Command: "python3", Args: []string{"-m", "http.server"}},
+				DesiredQuantity: 4, MinQuantity: 2, MaxQuantity: 20, AggregationPeriod: "60s", AggregationPolicy: "largest",
+				Replacement: "auto", ReplacementDeferWindow: "15s", InitDeadline: "10m", Cooldown: "0s", TerminationPolicy: "newest",
+				HealthCheck: &api.HealthCheck{Type: "process", Interval: "2s", FailureThreshold: 3}}},
+			check: func(t *testing.T, h http.Header, body []byte) {
+				if h.Get("Location") != "/v1/groups/g-new" {
+					t.Errorf("Location %q", h.Get("Location"))
+				}
+			},
+		},
+		{name: "list groups", method: "GET", path: "/v1/groups?include_deleted=true&limit=5", wantStatus: 200, wantCall: "ListGroups",
+			wantArgs: []any{store.GroupFilter{IncludeDeleted: true, Page: store.Page{Limit: 5}}}},
+		{name: "get group", method: "GET", path: "/v1/groups/g1", wantStatus: 200, wantCall: "GetGroup", wantArgs: []any{"g1"}},
+		{name: "patch group", method: "PATCH", path: "/v1/groups/g1", body: `{"desired_quantity":8,"reason":"launch","name":"web"}`,
+			wantStatus: 200, wantCall: "UpdateGroup",
+			wantArgs: []any{"g1", api.GroupPatch{Name: ptr("web"), DesiredQuantity: ptr(8), Reason: "launch"}}},
+		{name: "delete group", method: "DELETE", path: "/v1/groups/g1", wantStatus: 204, wantCall: "DeleteGroup", wantArgs: []any{"g1"}},
+		{name: "instruction gets the default priority", method: "POST", path: "/v1/groups/g1/instructions", body: `{"change_by":3,"reason":"sale"}`,
+			wantStatus: 201, wantCall: "Instruct",
+			wantArgs: []any{"g1", api.Instruction{Request: api.Request{ChangeBy: ptr(3)}, Priority: ptr(api.DefaultInstructionPriority), Reason: "sale"}},
+			check: func(t *testing.T, h http.Header, body []byte) {
+				if h.Get("Location") != "/v1/events/e-new" {
+					t.Errorf("Location %q", h.Get("Location"))
+				}
+			}},
+		{name: "harmonize", method: "POST", path: "/v1/groups/g1/harmonize", wantStatus: 200, wantCall: "Harmonize", wantArgs: []any{"g1"}},
+		{name: "forecast", method: "GET", path: "/v1/groups/g1/forecast", wantStatus: 200, wantCall: "Forecast", wantArgs: []any{"g1"}},
+		{name: "nodes, paged", method: "GET", path: "/v1/groups/g1/nodes?include_terminated=true&limit=2", wantStatus: 200, wantCall: "ListNodes",
+			wantArgs: []any{"g1", true},
+			check: func(t *testing.T, h http.Header, body []byte) {
+				var l api.List[api.Node]
+				mustDecode(t, body, &l)
+				if len(l.Items) != 2 || l.NextPageToken == "" {
+					t.Errorf("page %+v", l)
+				}
+			}},
+		{name: "terminate node", method: "DELETE", path: "/v1/groups/g1/nodes/n1", wantStatus: 200, wantCall: "TerminateNode", wantArgs: []any{"g1", "n1"}},
+		{name: "fail node", method: "POST", path: "/v1/groups/g1/nodes/n1/fail", wantStatus: 204, wantCall: "FailNode", wantArgs: []any{"g1", "n1"}},
+		{name: "create trigger gets defaults", method: "POST", path: "/v1/groups/g1/triggers",
+			body:       `{"name":"cpu-high","condition":"avg(cpu_utilization, '2m') > 80","for":"2m","change_by":4}`,
+			wantStatus: 201, wantCall: "CreateTrigger",
+			wantArgs: []any{"g1", api.TriggerSpec{Name: ptr("cpu-high"), Condition: ptr("avg(cpu_utilization, '2m') > 80"), For: ptr("2m"),
+				Request: api.Request{ChangeBy: ptr(4)}, Priority: ptr(api.DefaultTriggerPriority), Immediate: ptr(false), Enabled: ptr(true)}}},
+		{name: "scheduled trigger without condition", method: "POST", path: "/v1/groups/g1/triggers",
+			body: `{"name":"morning","schedule":"0 8 * * 1-5","set_to":10}`, wantStatus: 201, wantCall: "CreateTrigger"},
+		{name: "list triggers", method: "GET", path: "/v1/groups/g1/triggers", wantStatus: 200, wantCall: "ListTriggers", wantArgs: []any{"g1"}},
+		{name: "get trigger", method: "GET", path: "/v1/triggers/t1", wantStatus: 200, wantCall: "GetTrigger", wantArgs: []any{"t1"}},
+		{name: "patch trigger", method: "PATCH", path: "/v1/triggers/t1", body: `{"enabled":false}`, wantStatus: 200, wantCall: "UpdateTrigger",
+			wantArgs: []any{"t1", api.TriggerSpec{Enabled: ptr(false)}}},
+		{name: "delete trigger", method: "DELETE", path: "/v1/triggers/t1", wantStatus: 204, wantCall: "DeleteTrigger", wantArgs: []any{"t1"}},
+		{name: "push metrics", method: "POST", path: "/v1/groups/g1/metrics",
+			body:       `{"samples":[{"name":"queue_depth","value":12.5,"time":"2026-01-02T10:00:00Z"},{"name":"cpu_utilization","value":80,"node_id":"n1"}]}`,
+			wantStatus: 200, wantCall: "PushMetrics",
+			check: func(t *testing.T, h http.Header, body []byte) {
+				var r api.MetricsResponse
+				mustDecode(t, body, &r)
+				if r.Accepted != 2 {
+					t.Errorf("accepted %d", r.Accepted)
+				}
+			}},
+		{name: "events with filters", method: "GET", path: "/v1/groups/g1/events?since=2026-01-02T10:01:00Z&until=2026-01-02T10:02:00Z&type=trigger_fired&limit=3",
+			wantStatus: 200, wantCall: "ListEvents",
+			wantArgs: []any{store.EventFilter{GroupID: "g1", Since: mustTime(t, "2026-01-02T10:01:00Z"), Until: mustTime(t, "2026-01-02T10:02:00Z"),
+				Type: "trigger_fired", Page: store.Page{Limit: 3}}}},
+		{name: "explain event", method: "GET", path: "/v1/events/e1", wantStatus: 200, wantCall: "ExplainEvent", wantArgs: []any{"e1"},
+			check: func(t *testing.T, h http.Header, body []byte) {
+				if !bytes.Contains(body, []byte(`"effects":[]`)) {
+					t.Errorf("effects not an empty list: %s", body)
+				}
+			}},
+		{name: "changes caused by a label", method: "GET", path: "/v1/groups/g1/changes?caused_by=e1&type=add_nodes", wantStatus: 200, wantCall: "ListChanges",
+			wantArgs: []any{store.ChangeFilter{GroupID: "g1", Type: "add_nodes", CausedBy: "e1", Page: store.Page{Limit: 100}}},
+			check: func(t *testing.T, h http.Header, body []byte) {
+				if !bytes.Contains(body, []byte(`"items":[]`)) {
+					t.Errorf("items not an empty list: %s", body)
+				}
+			}},
+		{name: "explain change", method: "GET", path: "/v1/changes/c1", wantStatus: 200, wantCall: "ExplainChange", wantArgs: []any{"c1"}},
+		{name: "periods", method: "GET", path: "/v1/groups/g1/periods?limit=1", wantStatus: 200, wantCall: "ListPeriods",
+			wantArgs: []any{"g1", store.Page{Limit: 1}}},
+		{name: "period", method: "GET", path: "/v1/periods/p1", wantStatus: 200, wantCall: "GetPeriod", wantArgs: []any{"p1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			status, h, body := f.do(t, tt.method, tt.path, tt.body)
+			if status != tt.wantStatus {
+				t.Fatalf("status %d, want %d: %s", status, tt.wantStatus, body)
+			}
+			c, ok := f.svc.last(tt.wantCall)
+			if !ok {
+				t.Fatalf("%s was not called; calls: %v", tt.wantCall, f.svc.calls)
+			}
+			if tt.wantArgs != nil && !reflect.DeepEqual(c.args, tt.wantArgs) {
+				t.Errorf("%s args\n got %s\nwant %s", tt.wantCall, mustJSON(t, c.args), mustJSON(t, tt.wantArgs))
+			}
+			if tt.check != nil {
+				tt.check(t, h, body)
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func mustDecode(t *testing.T, b []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+}
+
+func TestCausedByLabel(t *testing.T) {
+	f := newFixture(t)
+	status, _, body := f.do(t, "GET", "/v1/groups/g1/changes?caused_by=E1", "")
+	if status != 200 {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	c, _ := f.svc.last("ListChanges")
+	if got := c.args[0].(store.ChangeFilter).CausedBy; got != "e1" {
+		t.Errorf("caused_by E1 resolved to %q, want the event id e1", got)
+	}
+	status, _, body = f.do(t, "GET", "/v1/groups/g1/changes?caused_by=E99", "")
+	assertError(t, status, body, 400, api.CodeInvalid, "caused_by")
+}
+
+func assertError(t *testing.T, status int, body []byte, wantStatus int, wantCode, wantField string) api.Error {
+	t.Helper()
+	var env api.ErrorBody
+	mustDecode(t, body, &env)
+	if status != wantStatus || env.Error.Code != wantCode || env.Error.Field != wantField || env.Error.Message == "" {
+		t.Fatalf("got %d %s, want %d %s on field %q", status, body, wantStatus, wantCode, wantField)
+	}
+	return env.Error
+}
+
+// TestPageTokens follows a page token and checks it cannot be used on
+// another list.
+func TestPageTokens(t *testing.T) {
+	f := newFixture(t)
+	status, _, body := f.do(t, "GET", "/v1/groups/g1/events?type=group_created", "")
+	if status != 200 {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	var l api.List[api.Event]
+	mustDecode(t, body, &l)
+	if l.NextPageToken == "" || l.NextPageToken == "page2" {
+		t.Fatalf("next_page_token %q: want the store's token, sealed", l.NextPageToken)
+	}
+	tok := url.QueryEscape(l.NextPageToken)
+
+	status, _, body = f.do(t, "GET", "/v1/groups/g1/events?type=group_created&limit=7&page_token="+tok, "")
+	if status != 200 {
+		t.Fatalf("following the token: status %d: %s", status, body)
+	}
+	c, _ := f.svc.last("ListEvents")
+	if flt := c.args[0].(store.EventFilter); flt.Token != "page2" || flt.Limit != 7 {
+		t.Errorf("store got token %q limit %d, want page2 and 7", flt.Token, flt.Limit)
+	}
+
+	for _, path := range []string{
+		"/v1/groups/g1/changes?page_token=" + tok,                   // another list
+		"/v1/groups/g1/events?type=trigger_fired&page_token=" + tok, // other filters
+		"/v1/groups/g1/events?page_token=" + tok[:len(tok)-1] + "x", // corrupted
+	} {
+		status, _, body = f.do(t, "GET", path, "")
+		assertError(t, status, body, 400, api.CodeInvalid, "page_token")
+	}
+
+	// In-memory paging of nodes walks every node once.
+	var seen []string
+	next := ""
+	for range 5 {
+		status, _, body = f.do(t, "GET", "/v1/groups/g1/nodes?limit=1&page_token="+url.QueryEscape(next), "")
+		if status != 200 {
+			t.Fatalf("nodes: status %d: %s", status, body)
+		}
+		var nl api.List[api.Node]
+		mustDecode(t, body, &nl)
+		for _, n := range nl.Items {
+			seen = append(seen, n.ID)
+		}
+		if next = nl.NextPageToken; next == "" {
+			break
+		}
+	}
+	if strings.Join(seen, ",") != "n1,n2,n3" {
+		t.Errorf("paged nodes %v, want n1,n2,n3", seen)
+	}
+}
+
+// TestErrorMapping checks how Service errors come out.
+func TestErrorMapping(t *testing.T) {
+	tests := []struct {
+		name        string
+		err         error
+		wantStatus  int
+		wantCode    string
+		wantField   string
+		wantMessage string
+		notMessage  string
+		wantLog     string
+	}{
+		{name: "api error keeps its status", err: &api.Error{Code: api.CodeConflict, Status: 409, Message: "node n1 is not a sim node"},
+			wantStatus: 409, wantCode: api.CodeConflict, wantMessage: "not a sim node"},
+		{name: "api error without status", err: fmt.Errorf("wrapped: %w", &api.Error{Code: api.CodeInvalid, Field: "set_to", Message: "too big"}),
+			wantStatus: 400, wantCode: api.CodeInvalid, wantField: "set_to"},
+		{name: "not found names the object", err: fmt.Errorf("sqlite: no rows: %w", store.ErrNotFound),
+			wantStatus: 404, wantCode: api.CodeNotFound, wantMessage: "group g1 not found", notMessage: "sqlite"},
+		{name: "conflict", err: fmt.Errorf("a live group is named web: %w", store.ErrConflict),
+			wantStatus: 409, wantCode: api.CodeConflict, wantMessage: "named web"},
+		{name: "anything else is a generic 500", err: errors.New("disk I/O error at /var/lib/pes/pes.db"),
+			wantStatus: 500, wantCode: api.CodeInternal, wantMessage: "request_id", notMessage: "/var/lib", wantLog: "disk I/O error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.svc.err = tt.err
+			status, h, body := f.do(t, "POST", "/v1/groups/g1/harmonize", "")
+			e := assertError(t, status, body, tt.wantStatus, tt.wantCode, tt.wantField)
+			if !strings.Contains(e.Message, tt.wantMessage) || (tt.notMessage != "" && strings.Contains(e.Message, tt.notMessage)) {
+				t.Errorf("message %q", e.Message)
+			}
+			if tt.wantLog != "" {
+				log := f.log.String()
+				if !strings.Contains(log, tt.wantLog) || !strings.Contains(log, h.Get("X-Request-Id")) {
+					t.Errorf("log lacks the error or the request id %s:\n%s", h.Get("X-Request-Id"), log)
+				}
+			}
+		})
+	}
+}
+
+func TestPanicIsA500(t *testing.T) {
+	f := newFixture(t)
+	f.svc.panicking = true
+	status, _, body := f.do(t, "POST", "/v1/groups/g1/harmonize", "")
+	e := assertError(t, status, body, 500, api.CodeInternal, "")
+	if strings.Contains(e.Message, "exploded") {
+		t.Errorf("the panic value leaked: %q", e.Message)
+	}
+	if !strings.Contains(f.log.String(), "harmonize exploded") {
+		t.Errorf("panic not logged:\n%s", f.log.String())
+	}
+	// The server still answers.
+	if status, _, _ := f.do(t, "GET", "/v1/groups/g1", ""); status != 200 {
+		t.Errorf("after a panic: status %d", status)
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	tests := []struct {
+		method, path, body string
+		want               string
+	}{
+		{"GET", "/v1/groups/nope", "", "group nope not found"},
+		{"PATCH", "/v1/groups/nope", `{"min_quantity":1}`, "group nope not found"},
+		{"GET", "/v1/groups/nope/events", "", "group nope not found"},
+		{"GET", "/v1/triggers/nope", "", "trigger nope not found"},
+		{"PATCH", "/v1/triggers/nope", `{"enabled":true}`, "trigger nope not found"},
+		{"GET", "/v1/periods/nope", "", "period nope not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			f := newFixture(t)
+			status, _, body := f.do(t, tt.method, tt.path, tt.body)
+			if e := assertError(t, status, body, 404, api.CodeNotFound, ""); e.Message != tt.want {
+				t.Errorf("message %q, want %q", e.Message, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateCondition(t *testing.T) {
+	tests := []struct {
+		condition   string
+		valid       bool
+		wantMetrics []string
+	}{
+		{condition: "avg(cpu_utilization, '2m') > 80 and last(queue_depth) > 100", valid: true, wantMetrics: []string{"cpu_utilization", "queue_depth"}},
+		{condition: "avg(cpu_utilization, '2m') >"},
+		{condition: "avgg(cpu_utilization, '2m') > 80"},
+		{condition: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.condition, func(t *testing.T) {
+			f := newFixture(t)
+			status, _, body := f.do(t, "POST", "/v1/triggers/validate", mustJSON(t, api.ValidateConditionRequest{Condition: tt.condition}))
+			if status != 200 {
+				t.Fatalf("status %d: %s", status, body)
+			}
+			var r api.ValidateConditionResponse
+			mustDecode(t, body, &r)
+			if r.Valid != tt.valid {
+				t.Fatalf("valid %v: %s", r.Valid, body)
+			}
+			if tt.valid && !reflect.DeepEqual(r.Metrics, tt.wantMetrics) {
+				t.Errorf("metrics %v, want %v", r.Metrics, tt.wantMetrics)
+			}
+			if !tt.valid && (r.Message == "" || r.Line < 1 || r.Column < 1) {
+				t.Errorf("invalid without a message or position: %s", body)
+			}
+		})
+	}
+}
+
+func TestAuth(t *testing.T) {
+	f := newFixture(t)
+	for _, path := range []string{"/healthz", "/metrics"} {
+		resp, err := http.Get(f.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("%s without a token: %d, want 200", path, resp.StatusCode)
+		}
+	}
+
+	// A server started without a token refuses every /v1 request.
+	open := httptest.NewServer(New(newRecorder(), "", nil))
+	defer open.Close()
+	for _, auth := range []string{"", "Bearer ", "Bearer x"} {
+		req, _ := http.NewRequest("GET", open.URL+"/v1/groups", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 {
+			t.Errorf("no-token server with %q: %d, want 401", auth, resp.StatusCode)
+		}
+	}
+}
+
+func TestBodyLimits(t *testing.T) {
+	f := newFixture(t)
+	// 2 MiB of samples is over the general limit but within the metrics one.
+	var b strings.Builder
+	b.WriteString(`{"samples":[`)
+	n := 0
+	for b.Len() < 2<<20 {
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"name":"queue_depth_with_a_long_name_%04d","value":%d,"node_id":"node-%0200d"}`, n%9000, n, n)
+		n++
+	}
+	b.WriteString(`]}`)
+	if n > api.MaxSamplesPerRequest {
+		t.Fatalf("test body has %d samples, over the limit", n)
+	}
+	status, _, body := f.do(t, "POST", "/v1/groups/g1/metrics", b.String())
+	if status != 200 {
+		t.Fatalf("2 MiB metrics body: status %d: %.300s", status, body)
+	}
+	c, _ := f.svc.last("PushMetrics")
+	if got := len(c.args[1].([]api.Sample)); got != n {
+		t.Errorf("service got %d samples, want %d", got, n)
+	}
+}
+
+func TestMetricsEndpoint(t *testing.T) {
+	f := newFixture(t)
+	f.svc.gauges = []Gauge{
+		{Name: "pes_group_desired_quantity", Help: "Desired quantity.", Labels: map[string]string{"group": `we"b`}, Value: 4},
+		{Name: "pes_group_desired_quantity", Labels: map[string]string{"group": "api"}, Value: 2},
+		{Name: "bad name", Value: 1},
+		{Name: "pes_http_requests_total", Value: 1}, // would clash with the server's own
+	}
+	f.do(t, "GET", "/v1/groups/g1", "")
+	f.do(t, "GET", "/v1/groups/g1", "")
+	f.do(t, "GET", "/v1/groups/nope", "")
+	f.do(t, "GET", "/v1/nothing/here", "")
+
+	resp, err := http.Get(f.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	text := string(raw)
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	for _, want := range []string{
+		`pes_http_requests_total{route="GET /v1/groups/{id}",code="200"} 2`,
+		`pes_http_requests_total{route="GET /v1/groups/{id}",code="404"} 1`,
+		`pes_http_requests_total{route="unmatched",code="404"} 1`,
+		`pes_http_request_duration_seconds_bucket{route="GET /v1/groups/{id}",code="200",le="+Inf"} 2`,
+		`pes_http_request_duration_seconds_count{route="GET /v1/groups/{id}",code="200"} 2`,
+		"# TYPE pes_http_request_duration_seconds histogram",
+		"# HELP pes_group_desired_quantity Desired quantity.",
+		"# TYPE pes_group_desired_quantity gauge",
+		`pes_group_desired_quantity{group="we\"b"} 4`,
+		`pes_group_desired_quantity{group="api"} 2`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(text, "bad name") || strings.Count(text, "# TYPE pes_http_requests_total") != 1 {
+		t.Errorf("invalid gauges were written:\n%s", text)
+	}
+	if !strings.Contains(f.log.String(), "bad name") {
+		t.Errorf("skipped gauges not logged")
+	}
+	checkExposition(t, text)
+}
+
+// checkExposition checks every line is a comment or "name{labels} value",
+// and that histogram buckets never decrease.
+func checkExposition(t *testing.T, text string) {
+	t.Helper()
+	last := map[string]float64{}
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		if strings.HasPrefix(line, "# HELP ") || strings.HasPrefix(line, "# TYPE ") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			t.Fatalf("bad line %q", line)
+		}
+		var v float64
+		if _, err := fmt.Sscanf(line[i+1:], "%g", &v); err != nil {
+			t.Errorf("bad value in %q", line)
+		}
+		name := line[:i]
+		if strings.Contains(name, "_bucket{") {
+			series := name[:strings.Index(name, ",le=")]
+			if v < last[series] {
+				t.Errorf("bucket decreases at %q", line)
+			}
+			last[series] = v
+		}
+	}
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// A JSON body is accepted whatever its Content-Type says.
+func TestContentTypeTolerated(t *testing.T) {
+	f := newFixture(t)
+	for _, ct := range []string{"text/plain", "", "application/x-www-form-urlencoded"} {
+		req, _ := http.NewRequest("POST", f.srv.URL+"/v1/groups", strings.NewReader(`{"name":"s","driver":"sim","desired_quantity":0}`))
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := f.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 201 {
+			t.Errorf("Content-Type %q: status %d, want 201", ct, resp.StatusCode)
+		}
+	}
+}
