@@ -1,0 +1,348 @@
+// Package controller is pesd's reconcile loop. It owns every write: group
+// lifecycle, monitoring and replacement of nodes, trigger evaluation,
+// instructions, harmonization, and the causality records (events, changes
+// and the nexus rows between them). It gathers inputs from the store and
+// the drivers, asks the pure engine for decisions, records them, then acts
+// through the drivers: intent is committed before any action, so a crash at
+// any point converges at the next start.
+//
+// Each group has a mutex shared by the loop and the API methods, and an
+// in-memory copy of its live state (group row, open period, nodes, changes
+// in progress) that is replaced only after the transaction that wrote it
+// commits.
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
+	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
+	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
+	"github.com/pes-project/terraform-provider-pes/reconciler/metrics"
+	"github.com/pes-project/terraform-provider-pes/reconciler/server"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
+)
+
+var _ server.Service = (*Controller)(nil)
+
+// Defaults of Options.
+const (
+	DefaultEvaluationInterval = 5 * time.Second
+	DefaultObserveInterval    = 500 * time.Millisecond
+	DefaultRetention          = 90 * 24 * time.Hour
+	DefaultTerminationGrace   = 10 * time.Second
+	DefaultMetricRetention    = time.Hour
+	DefaultBatchSize          = 500
+)
+
+// Governor supplies predictive governing (SPEC §2.8, seed 001): the
+// forecast range authorized at a time, and the forecast itself. A nil
+// Governor means no group is governed.
+type Governor interface {
+	// Bounds returns the authorized range for g at t, or nil when g is
+	// not governed or has too little history.
+	Bounds(ctx context.Context, g api.Group, t time.Time) (*engine.Bounds, error)
+	Forecast(ctx context.Context, g api.Group) (api.Forecast, error)
+}
+
+// Options configure a Controller.
+type Options struct {
+	Store   store.Store
+	Drivers map[string]driver.Driver
+	Clock   clock.Clock  // default clock.Real
+	Logger  *slog.Logger // default: discard
+	// EvaluationInterval is how often triggers are evaluated.
+	EvaluationInterval time.Duration
+	// ObserveInterval is how often nodes are observed and due periods
+	// harmonized.
+	ObserveInterval time.Duration
+	// Retention is how long the history of a deleted group is kept.
+	Retention time.Duration
+	// TerminationGrace is passed to Driver.Terminate.
+	TerminationGrace time.Duration
+	// MetricRetention is how long metric samples are kept, in memory and
+	// in the store; it bounds the longest usable window.
+	MetricRetention time.Duration
+	// Governor is the predictive-governing seam; nil turns it off.
+	Governor Governor
+	// BatchSize is how many groups one transaction of a pass writes.
+	BatchSize int
+}
+
+// Controller is pesd's reconciler. It implements server.Service.
+type Controller struct {
+	opts  Options
+	store store.Store
+	clock clock.Clock
+	log   *slog.Logger
+
+	eval    *trigger.Evaluator // every group's triggers, keyed by trigger ID
+	metrics *metrics.Store     // every group's metric windows
+
+	mu       sync.Mutex
+	groups   map[string]*groupState
+	evalAt   time.Time // last trigger evaluation
+	purgeAt  time.Time // last retention purge
+	stop     context.CancelFunc
+	stopped  chan struct{}
+	passLock sync.Mutex // one pass at a time
+}
+
+// New returns a controller over opts.Store and loads the live groups:
+// their recorded nodes are re-adopted through their drivers (a node that
+// died meanwhile is reported unavailable and replaced; a node recorded
+// launching with no handle is launched now under the same ID) and their
+// metric windows are rebuilt from stored samples.
+func New(opts Options) (*Controller, error) {
+	if opts.Store == nil {
+		return nil, errors.New("controller: Options.Store is required")
+	}
+	if len(opts.Drivers) == 0 {
+		return nil, errors.New("controller: Options.Drivers must name at least one driver")
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.EvaluationInterval <= 0 {
+		opts.EvaluationInterval = DefaultEvaluationInterval
+	}
+	if opts.ObserveInterval <= 0 {
+		opts.ObserveInterval = DefaultObserveInterval
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = DefaultRetention
+	}
+	if opts.TerminationGrace <= 0 {
+		opts.TerminationGrace = DefaultTerminationGrace
+	}
+	if opts.MetricRetention <= 0 {
+		opts.MetricRetention = DefaultMetricRetention
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	c := &Controller{
+		opts:   opts,
+		store:  opts.Store,
+		clock:  opts.Clock,
+		log:    opts.Logger,
+		groups: make(map[string]*groupState),
+		eval:   trigger.NewEvaluator(),
+	}
+	c.metrics = metrics.New(opts.Clock, metrics.Options{Retention: opts.MetricRetention})
+	// Start-up is bounded so a wedged driver cannot hang pesd forever.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := c.recover(ctx); err != nil {
+		return nil, fmt.Errorf("controller: start-up: %w", err)
+	}
+	return c, nil
+}
+
+// Store returns the store for the read side of the API.
+func (c *Controller) Store() store.Reader { return c.store }
+
+// Start runs the loop in the background until ctx ends or Close is called.
+func (c *Controller) Start(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	c.mu.Lock()
+	c.stop, c.stopped = cancel, done
+	c.mu.Unlock()
+	go func() {
+		defer close(done)
+		if err := c.Run(ctx); err != nil {
+			c.log.Error("controller loop ended", "err", err)
+		}
+	}()
+}
+
+// Run runs the loop on real time until ctx ends: nodes are observed and
+// due periods harmonized every ObserveInterval, triggers evaluated every
+// EvaluationInterval. It returns nil when ctx ends.
+func (c *Controller) Run(ctx context.Context) error {
+	t := time.NewTicker(c.opts.ObserveInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		now := c.clock.Now()
+		c.mu.Lock()
+		evaluate := now.Sub(c.evalAt) >= c.opts.EvaluationInterval
+		c.mu.Unlock()
+		if err := c.pass(ctx, evaluate); err != nil && ctx.Err() == nil {
+			c.log.Error("reconcile pass", "err", err)
+		}
+	}
+}
+
+// Close stops a loop started with Start and waits for it. It does not
+// close the store or the drivers, which belong to the caller.
+func (c *Controller) Close() error {
+	c.mu.Lock()
+	stop, stopped := c.stop, c.stopped
+	c.stop, c.stopped = nil, nil
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-stopped
+	}
+	return nil
+}
+
+// Tick runs one full pass: observe every group's nodes, evaluate every
+// trigger, harmonize the groups whose period has ended, and purge expired
+// history. Tests drive it on a fake clock.
+func (c *Controller) Tick(ctx context.Context) error {
+	return c.pass(ctx, true)
+}
+
+func (c *Controller) pass(ctx context.Context, evaluate bool) error {
+	c.passLock.Lock()
+	defer c.passLock.Unlock()
+	now := c.clock.Now()
+	groups := c.snapshot()
+	var errs []error
+	if err := c.observeAll(ctx, groups); err != nil {
+		errs = append(errs, fmt.Errorf("observe: %w", err))
+	}
+	if evaluate {
+		c.mu.Lock()
+		c.evalAt = now
+		c.mu.Unlock()
+		if err := c.evaluateAll(ctx, groups); err != nil {
+			errs = append(errs, fmt.Errorf("evaluate: %w", err))
+		}
+	}
+	if err := c.harmonizeDue(ctx, groups); err != nil {
+		errs = append(errs, fmt.Errorf("harmonize: %w", err))
+	}
+	if err := c.purgeIfDue(ctx, now); err != nil {
+		errs = append(errs, fmt.Errorf("retention: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// snapshot returns the registered groups in a stable order (by ID, which
+// sorts by creation time), the order batches lock them in.
+func (c *Controller) snapshot() []*groupState {
+	c.mu.Lock()
+	gs := make([]*groupState, 0, len(c.groups))
+	for _, g := range c.groups {
+		gs = append(gs, g)
+	}
+	c.mu.Unlock()
+	slices.SortFunc(gs, func(a, b *groupState) int {
+		switch {
+		case a.id < b.id:
+			return -1
+		case a.id > b.id:
+			return 1
+		}
+		return 0
+	})
+	return gs
+}
+
+func (c *Controller) register(gs *groupState) {
+	c.mu.Lock()
+	c.groups[gs.id] = gs
+	c.mu.Unlock()
+}
+
+func (c *Controller) unregister(id string) {
+	c.mu.Lock()
+	delete(c.groups, id)
+	c.mu.Unlock()
+}
+
+// lockGroup returns the live group id locked, or an error the server
+// maps: not found (404) or deleted (409).
+func (c *Controller) lockGroup(ctx context.Context, id string) (*groupState, error) {
+	c.mu.Lock()
+	gs := c.groups[id]
+	c.mu.Unlock()
+	if gs == nil {
+		g, err := c.store.GetGroup(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("group %s: %w", id, err)
+		}
+		if g.Status == api.GroupDeleted {
+			return nil, errDeleted(id)
+		}
+		// A live group this controller has not loaded: load it now.
+		if gs, err = c.load(ctx, g); err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		if cur := c.groups[id]; cur != nil {
+			gs = cur
+		} else {
+			c.groups[id] = gs
+		}
+		c.mu.Unlock()
+	}
+	gs.mu.Lock()
+	if gs.st.group.Status == api.GroupDeleted {
+		gs.mu.Unlock()
+		return nil, errDeleted(id)
+	}
+	return gs, nil
+}
+
+func errDeleted(id string) error {
+	return &api.Error{Code: api.CodeConflict, Status: 409, Field: "id",
+		Message: fmt.Sprintf("group %s is deleted; its history stays readable but it takes no more changes", id)}
+}
+
+func (c *Controller) driverFor(g api.Group) (driver.Driver, error) {
+	d, ok := c.opts.Drivers[g.Driver]
+	if !ok {
+		return nil, &api.Error{Code: api.CodeInvalid, Status: 400, Field: "driver",
+			Message: fmt.Sprintf("driver %q is not enabled in this pesd (enabled: %s)", g.Driver, c.driverNames())}
+	}
+	return d, nil
+}
+
+func (c *Controller) driverNames() string {
+	names := make([]string, 0, len(c.opts.Drivers))
+	for n := range c.opts.Drivers {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += ", "
+		}
+		s += n
+	}
+	return s
+}
+
+// bounds asks the governor for the authorized range of g at t.
+func (c *Controller) bounds(ctx context.Context, g api.Group, t time.Time) *engine.Bounds {
+	if c.opts.Governor == nil || g.Predictive == nil || g.Predictive.Mode == "" || g.Predictive.Mode == api.PredictiveOff {
+		return nil
+	}
+	b, err := c.opts.Governor.Bounds(ctx, g, t)
+	if err != nil {
+		c.log.Warn("forecast bounds unavailable; deciding without them", "group", g.ID, "err", err)
+		return nil
+	}
+	return b
+}

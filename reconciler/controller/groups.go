@@ -1,0 +1,284 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+)
+
+// userSource is the source of a user's action through the API.
+func userSource(actor string) api.Source {
+	if actor == "" {
+		actor = "api"
+	}
+	return api.Source{Kind: api.SourceUser, Name: actor}
+}
+
+// CreateGroup creates a group with its first period H1, records event E1
+// (group_created) and one add_nodes change for the desired nodes,
+// attributed directly to E1, and launches them.
+func (c *Controller) CreateGroup(ctx context.Context, cfg api.GroupConfig) (api.Group, error) {
+	if _, err := c.driverFor(api.Group{GroupConfig: cfg}); err != nil {
+		return api.Group{}, err
+	}
+	id := newID()
+	gs := &groupState{id: id, st: &state{
+		nodes: make(map[string]api.Node), open: make(map[string]api.Change),
+	}}
+	gs.mu.Lock()
+	defer gs.mu.Unlock()
+	_, err := c.write(ctx, gs, func(w *work) error {
+		g := api.Group{
+			ID: id, GroupConfig: cfg, OfficialQuantity: cfg.DesiredQuantity,
+			Status: api.GroupActive, CreatedAt: w.now, UpdatedAt: w.now,
+		}
+		if err := w.tx.InsertGroup(g); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return &api.Error{Code: api.CodeConflict, Status: 409, Field: "name",
+					Message: fmt.Sprintf("a live group named %q already exists", cfg.Name)}
+			}
+			return fmt.Errorf("insert group: %w", err)
+		}
+		w.s.group = g
+		if err := w.openPeriod(w.now); err != nil {
+			return err
+		}
+		desired := cfg.DesiredQuantity
+		e, err := w.newEvent(api.Event{
+			Type: api.EventGroupCreated, Source: userSource(""), Status: api.EventApplied,
+			Request: &api.Request{SetTo: &desired}, ProposedQuantity: &desired,
+		})
+		if err != nil {
+			return err
+		}
+		if desired == 0 {
+			return nil
+		}
+		ch, err := w.addChange(desired, "", "")
+		if err != nil {
+			return err
+		}
+		_, err = w.link(api.AttributionDirect, "", []*api.Event{&e}, []*api.Change{&ch})
+		return err
+	})
+	if err != nil {
+		return api.Group{}, err
+	}
+	c.register(gs)
+	return gs.st.group, nil
+}
+
+// openPeriod opens the next aggregation period at start and schedules its
+// harmonization.
+func (w *work) openPeriod(start time.Time) error {
+	g := &w.s.group
+	label, err := w.tx.NextLabel(g.ID, "H")
+	if err != nil {
+		return fmt.Errorf("period label: %w", err)
+	}
+	p := api.Period{
+		ID: newID(), Label: label, GroupID: g.ID, StartedAt: start,
+		Policy: g.AggregationPolicy, DesiredBefore: g.DesiredQuantity, OfficialBefore: g.OfficialQuantity,
+		Requests: []api.PeriodRequest{}, Suppressed: []api.PeriodSuppressed{},
+		Clamps: []api.Clamp{}, ChangeIDs: []string{},
+	}
+	if err := w.tx.InsertPeriod(p); err != nil {
+		return fmt.Errorf("insert period %s: %w", label, err)
+	}
+	length := configDuration(g.AggregationPeriod, api.DefaultAggregationPeriod)
+	at := start.Add(length)
+	if prev := next(*g); !prev.IsZero() && prev.Add(length).After(start) && !prev.After(start) {
+		// Keep the cadence when the pass that harmonized ran a little late.
+		at = prev.Add(length)
+	}
+	g.NextHarmonizationAt = &at
+	g.CurrentPeriodID, g.CurrentPeriodLabel = p.ID, p.Label
+	w.groupDirty = true
+	w.s.period = p
+	w.s.requests, w.s.suppressed = nil, nil
+	return nil
+}
+
+// UpdateGroup changes a group's configuration. A new desired_quantity is a
+// user instruction (set_to) with the patch's actor, reason and immediate
+// flag; the other fields take effect at once (bounds at the next
+// harmonization).
+func (c *Controller) UpdateGroup(ctx context.Context, id string, patch api.GroupPatch) (api.Group, error) {
+	gs, err := c.lockGroup(ctx, id)
+	if err != nil {
+		return api.Group{}, err
+	}
+	defer gs.mu.Unlock()
+	cur := gs.st.group
+	cfg, err := api.ApplyGroupPatch(cur.GroupConfig, patch)
+	if err != nil {
+		return api.Group{}, err
+	}
+	// The live desired quantity moves only through the instruction.
+	cfg.DesiredQuantity = cur.DesiredQuantity
+	if _, err := c.driverFor(api.Group{GroupConfig: cfg}); err != nil {
+		return api.Group{}, err
+	}
+	_, err = c.write(ctx, gs, func(w *work) error {
+		w.s.group.GroupConfig = cfg
+		w.groupDirty = true
+		if patch.DesiredQuantity == nil {
+			return nil
+		}
+		in := api.Instruction{
+			Request:   api.Request{SetTo: patch.DesiredQuantity},
+			Immediate: patch.Immediate, Reason: patch.Reason, Actor: patch.Actor,
+		}
+		_, err := w.instruct(in)
+		return err
+	})
+	if err != nil {
+		return api.Group{}, err
+	}
+	return gs.st.group, nil
+}
+
+// DeleteGroup records event group_deleted, terminates every node with one
+// remove_nodes change attributed to it, and marks the group deleted. The
+// history stays queryable until Retention after the deletion.
+func (c *Controller) DeleteGroup(ctx context.Context, id string) error {
+	gs, err := c.lockGroup(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer gs.mu.Unlock()
+	_, err = c.write(ctx, gs, func(w *work) error {
+		e, err := w.newEvent(api.Event{Type: api.EventGroupDeleted, Source: userSource(""), Status: api.EventApplied})
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for _, n := range w.s.nodeList() {
+			if n.State != api.NodeTerminating {
+				ids = append(ids, n.ID)
+			}
+		}
+		if len(ids) > 0 {
+			ch, err := w.removeChange(api.ChangeRemoveNodes, ids, "group deleted", "", "")
+			if err != nil {
+				return err
+			}
+			if _, err := w.link(api.AttributionDirect, "", []*api.Event{&e}, []*api.Change{&ch}); err != nil {
+				return err
+			}
+		}
+		p := w.s.period
+		t := w.now
+		p.EndedAt = &t
+		p.Summary = fmt.Sprintf("period %s: ended without harmonization: the group was deleted", p.Label)
+		if err := w.tx.UpdatePeriod(p); err != nil {
+			return fmt.Errorf("close period %s: %w", p.Label, err)
+		}
+		w.s.period = p
+		g := &w.s.group
+		g.Status, g.DeletedAt, g.NextHarmonizationAt = api.GroupDeleted, &t, nil
+		w.groupDirty = true
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	c.eval.RemoveGroup(id)
+	c.metrics.DropGroup(id)
+	gs.triggers = nil
+	if len(gs.st.nodes) == 0 {
+		c.unregister(id)
+	}
+	return nil
+}
+
+// TerminateNode terminates one node at the user's request: event
+// node_terminated_by_user, a remove_nodes change attributed directly to
+// it, then a replacement per the group's replacement policy (the desired
+// quantity does not change). It returns the event.
+func (c *Controller) TerminateNode(ctx context.Context, groupID, nodeID string) (api.Event, error) {
+	gs, err := c.lockGroup(ctx, groupID)
+	if err != nil {
+		return api.Event{}, err
+	}
+	defer gs.mu.Unlock()
+	if err := c.liveNode(ctx, gs, nodeID); err != nil {
+		return api.Event{}, err
+	}
+	var ev api.Event
+	_, err = c.write(ctx, gs, func(w *work) error {
+		reason := "terminated by the user"
+		e, err := w.newEvent(api.Event{
+			Type: api.EventNodeTerminatedUser, Source: userSource(""), NodeID: nodeID,
+			Status: api.EventApplied, Reason: reason,
+		})
+		if err != nil {
+			return err
+		}
+		ch, err := w.removeChange(api.ChangeRemoveNodes, []string{nodeID}, reason, "", "")
+		if err != nil {
+			return err
+		}
+		if _, err := w.link(api.AttributionDirect, "", []*api.Event{&e}, []*api.Change{&ch}); err != nil {
+			return err
+		}
+		ev = e
+		_, err = w.replace(ch, nodeID)
+		return err
+	})
+	return ev, err
+}
+
+// liveNode checks that nodeID is a node of the group that can still be
+// terminated or failed.
+func (c *Controller) liveNode(ctx context.Context, gs *groupState, nodeID string) error {
+	n, ok := gs.st.nodes[nodeID]
+	if !ok {
+		stored, err := c.store.GetNode(ctx, gs.id, nodeID)
+		if err != nil {
+			return fmt.Errorf("node %s of group %s: %w", nodeID, gs.id, err)
+		}
+		n = stored
+	}
+	switch n.State {
+	case api.NodeTerminating, api.NodeTerminated:
+		return &api.Error{Code: api.CodeConflict, Status: 409, Field: "node_id",
+			Message: fmt.Sprintf("node %s is already %s", nodeID, n.State)}
+	}
+	return nil
+}
+
+// FailNode makes a ready sim node unavailable, then observes the group so
+// the failure and its replacement are recorded when the call returns.
+func (c *Controller) FailNode(ctx context.Context, groupID, nodeID string) error {
+	gs, err := c.lockGroup(ctx, groupID)
+	if err != nil {
+		return err
+	}
+	defer gs.mu.Unlock()
+	if err := c.liveNode(ctx, gs, nodeID); err != nil {
+		return err
+	}
+	drv, err := c.driverFor(gs.st.group)
+	if err != nil {
+		return err
+	}
+	if err := drv.Fail(ctx, groupID, nodeID); err != nil {
+		switch {
+		case errors.Is(err, driver.ErrUnsupported):
+			return &api.Error{Code: api.CodeConflict, Status: 409, Field: "driver",
+				Message: fmt.Sprintf("only sim nodes can be failed on demand; group %s uses the %s driver", groupID, gs.st.group.Driver)}
+		case errors.Is(err, driver.ErrNotReady):
+			return &api.Error{Code: api.CodeConflict, Status: 409, Field: "node_id", Message: err.Error()}
+		case errors.Is(err, driver.ErrUnknownNode):
+			return fmt.Errorf("%w: %w", store.ErrNotFound, err)
+		}
+		return err
+	}
+	return c.observeNow(ctx, gs)
+}

@@ -1,0 +1,171 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+)
+
+// purgeEvery is how often the retention purge runs.
+const purgeEvery = time.Hour
+
+// Harmonize ends the group's current period now and returns its decision
+// record.
+func (c *Controller) Harmonize(ctx context.Context, groupID string) (api.Period, error) {
+	gs, err := c.lockGroup(ctx, groupID)
+	if err != nil {
+		return api.Period{}, err
+	}
+	defer gs.mu.Unlock()
+	var p api.Period
+	_, err = c.write(ctx, gs, func(w *work) error {
+		p, err = w.harmonize()
+		return err
+	})
+	return p, err
+}
+
+// harmonizeDue harmonizes every group whose period has ended, a batch of
+// groups per transaction.
+func (c *Controller) harmonizeDue(ctx context.Context, groups []*groupState) error {
+	var errs []error
+	for start := 0; start < len(groups); start += c.opts.BatchSize {
+		batch := groups[start:min(start+c.opts.BatchSize, len(groups))]
+		if err := c.harmonizeBatch(ctx, batch); err != nil {
+			errs = append(errs, err)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return joinErrs(errs)
+}
+
+func (c *Controller) harmonizeBatch(ctx context.Context, batch []*groupState) error {
+	now := c.clock.Now()
+	var due []*groupState
+	for _, gs := range batch {
+		gs.mu.Lock()
+		g := gs.st.group
+		if g.Status == api.GroupActive && g.NextHarmonizationAt != nil && !now.Before(*g.NextHarmonizationAt) {
+			due = append(due, gs)
+			continue
+		}
+		gs.mu.Unlock()
+	}
+	if len(due) == 0 {
+		return nil
+	}
+	defer func() {
+		for _, gs := range due {
+			gs.mu.Unlock()
+		}
+	}()
+	_, err := c.writeBatch(ctx, due, func(w *work) error {
+		_, err := w.harmonize()
+		return err
+	})
+	return err
+}
+
+// harmonize closes the open period with its decision record: the engine
+// aggregates the period's requests and decides the actions; the changes
+// carrying them out are attributed indirectly, through one nexus, to the
+// events the decision names; desired and official take the decided
+// quantity; the next period opens.
+func (w *work) harmonize() (api.Period, error) {
+	s := w.s
+	g := s.group
+	d := engine.Harmonize(engine.HarmonizeInput{
+		Config: g.GroupConfig, Now: w.now,
+		DesiredBefore: g.DesiredQuantity, OfficialBefore: g.OfficialQuantity,
+		Nodes: s.nodeList(), Requests: s.requests, Suppressed: s.suppressed,
+		Bounds: w.c.bounds(w.ctx, g, w.now), PeriodLabel: s.period.Label,
+	})
+	requests := s.requests
+	period := s.period
+	changes, err := w.carryOut(d.Launch, d.Terminate, period.ID, period.Label, "harmonization "+period.Label)
+	if err != nil {
+		return api.Period{}, err
+	}
+	if len(changes) > 0 {
+		var causes []*api.Event
+		byID := make(map[string]int, len(requests))
+		for i, e := range requests {
+			byID[e.ID] = i
+		}
+		for _, id := range d.CauseEventIDs {
+			if i, ok := byID[id]; ok {
+				e := requests[i]
+				causes = append(causes, &e)
+			}
+		}
+		if len(causes) > 0 {
+			if _, err := w.link(api.AttributionIndirect, period.ID, causes, changes); err != nil {
+				return api.Period{}, err
+			}
+		} else {
+			// Nothing asked for it (a raised min_quantity, a dead node
+			// cleared): the change still belongs to the harmonization.
+			for _, ch := range changes {
+				ch.Attribution = api.AttributionIndirect
+				if *ch, err = w.updateChange(*ch); err != nil {
+					return api.Period{}, err
+				}
+			}
+		}
+	}
+
+	p := d.Period
+	p.ID, p.Label, p.GroupID, p.StartedAt = period.ID, period.Label, g.ID, period.StartedAt
+	t := w.now
+	p.EndedAt, p.Harmonized = &t, true
+	recorded := make([]api.Change, 0, len(changes))
+	for _, ch := range changes {
+		p.ChangeIDs = append(p.ChangeIDs, ch.ID)
+		recorded = append(recorded, *ch)
+	}
+	p.Summary = engine.Summary(p, requests, recorded)
+	if err := w.tx.UpdatePeriod(p); err != nil {
+		return p, fmt.Errorf("close period %s: %w", p.Label, err)
+	}
+
+	w.s.group.DesiredQuantity = p.DesiredAfter
+	w.s.group.OfficialQuantity = p.OfficialAfter
+	w.groupDirty = true
+	if err := w.tx.InsertQuantityPoints(g.ID, []store.QuantityPoint{
+		{Time: w.now, Desired: p.DesiredAfter, Actual: p.Actual},
+	}); err != nil {
+		return p, fmt.Errorf("record quantity history: %w", err)
+	}
+	if err := w.openPeriod(w.now); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// purgeIfDue deletes the history of groups deleted more than Retention
+// ago, at most once per purgeEvery.
+func (c *Controller) purgeIfDue(ctx context.Context, now time.Time) error {
+	c.mu.Lock()
+	due := c.purgeAt.IsZero() || now.Sub(c.purgeAt) >= purgeEvery
+	if due {
+		c.purgeAt = now
+	}
+	c.mu.Unlock()
+	if !due {
+		return nil
+	}
+	n, err := c.store.PurgeBefore(ctx, now.Add(-c.opts.Retention))
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		c.log.Info("purged the history of deleted groups", "groups", n, "retention", c.opts.Retention)
+	}
+	return nil
+}

@@ -1,0 +1,252 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
+)
+
+// actResult is what the drivers did with one group's actions.
+type actResult struct {
+	handles   map[string]map[string]string // launched node → handle
+	launchErr map[string]string            // node → why its launch failed
+	stopped   []string                     // nodes terminated
+}
+
+// actuate carries out the actions of committed work through the drivers,
+// then records the results (handles, terminated nodes, completed removals)
+// in one more transaction. A failed launch leaves the node launching with
+// the reason, to be judged against init_deadline like a slow boot; a failed
+// termination leaves it terminating, retried by the next observation.
+func (c *Controller) actuate(ctx context.Context, ws []*work) {
+	var (
+		gss     []*groupState
+		results = make(map[*groupState]*actResult)
+	)
+	for _, w := range ws {
+		if w == nil || (len(w.launch) == 0 && len(w.stop) == 0) {
+			continue
+		}
+		g := w.s.group
+		drv, err := c.driverFor(g)
+		if err != nil {
+			c.log.Error("no driver for group", "group", g.ID, "driver", g.Driver)
+			continue
+		}
+		r := &actResult{handles: make(map[string]map[string]string), launchErr: make(map[string]string)}
+		for _, n := range w.launch {
+			h, err := drv.Launch(ctx, nodeSpec(g, n))
+			if err != nil {
+				c.log.Warn("launch failed", "group", g.ID, "node", n.ID, "err", err)
+				r.launchErr[n.ID] = err.Error()
+				continue
+			}
+			r.handles[n.ID] = h
+		}
+		for _, id := range w.stop {
+			if err := drv.Terminate(ctx, g.ID, id, c.opts.TerminationGrace); err != nil {
+				c.log.Warn("terminate failed; will retry", "group", g.ID, "node", id, "err", err)
+				continue
+			}
+			r.stopped = append(r.stopped, id)
+		}
+		gss = append(gss, w.gs)
+		results[w.gs] = r
+	}
+	if len(gss) == 0 {
+		return
+	}
+	_, err := c.writeBatch(ctx, gss, func(w *work) error {
+		return w.recordResults(results[w.gs])
+	})
+	if err != nil {
+		// The nodes run; their rows say launching/terminating, which the
+		// next observation and the next start converge from.
+		c.log.Error("record driver results", "err", err)
+	}
+}
+
+func nodeSpec(g api.Group, n api.Node) driver.NodeSpec {
+	return driver.NodeSpec{
+		GroupID: g.ID, NodeID: n.ID, Index: n.Index,
+		Program: g.Program, HealthCheck: g.HealthCheck, Sim: g.Sim,
+	}
+}
+
+func (w *work) recordResults(r *actResult) error {
+	for id, h := range r.handles {
+		n, ok := w.s.nodes[id]
+		if !ok || len(n.Handle) > 0 {
+			continue
+		}
+		n.Handle = h
+		if err := w.putNode(n); err != nil {
+			return err
+		}
+	}
+	for id, msg := range r.launchErr {
+		n, ok := w.s.nodes[id]
+		if !ok {
+			continue
+		}
+		n.StateReason = "launch failed: " + msg
+		if err := w.putNode(n); err != nil {
+			return err
+		}
+	}
+	if err := w.terminated(r.stopped); err != nil {
+		return err
+	}
+	return nil
+}
+
+// terminated records nodes as terminated and completes the removals that
+// have no node left to stop.
+func (w *work) terminated(ids []string) error {
+	for _, id := range ids {
+		n, ok := w.s.nodes[id]
+		if !ok {
+			continue
+		}
+		n.State = api.NodeTerminated
+		t := w.now
+		n.TerminatedAt = &t
+		if err := w.putNode(n); err != nil {
+			return err
+		}
+	}
+	for _, ch := range w.s.openList() {
+		if ch.Type == api.ChangeAddNodes {
+			continue
+		}
+		if slices.ContainsFunc(ch.NodeIDs, func(id string) bool { _, alive := w.s.nodes[id]; return alive }) {
+			continue
+		}
+		ch.Status = api.ChangeCompleted
+		t := w.now
+		ch.EndedAt = &t
+		if _, err := w.updateChange(ch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// settleAdds brings each add_nodes change in progress in line with its
+// nodes. A change whose nodes are all ready completes; all failed, it
+// fails. When only some are done, the row ends with those (ready ones
+// first) and a new row, same nexus, attribution and start, carries the
+// rest: this is how one launch of 8 nodes becomes C1 (4 ready at T2), C2
+// (3 at T3) and C10a (1 failed) in seed 000.
+func (w *work) settleAdds() error {
+	for _, ch := range w.s.openList() {
+		if ch.Type != api.ChangeAddNodes {
+			continue
+		}
+		if err := w.settleAdd(ch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *work) settleAdd(ch api.Change) error {
+	for {
+		var arrived, failed, pending []string
+		for _, id := range ch.NodeIDs {
+			n, ok := w.s.nodes[id]
+			switch {
+			case ok && n.ReadyAt != nil:
+				arrived = append(arrived, id)
+			case ok && n.State == api.NodeLaunching:
+				pending = append(pending, id)
+			default: // init_failed, or stopped before it was ever ready
+				failed = append(failed, id)
+			}
+		}
+		var done, rest []string
+		status := api.ChangeCompleted
+		switch {
+		case len(arrived) == 0 && len(failed) == 0:
+			return nil // nothing happened yet
+		case len(arrived) > 0:
+			done, rest = arrived, append(failed, pending...)
+		default:
+			done, rest, status = failed, pending, api.ChangeFailed
+		}
+		before := w.runningActual(ch)
+		ch.NodeIDs, ch.Amount, ch.Status = done, len(done), status
+		ch.QuantityBefore, ch.QuantityAfter = before, before
+		if status == api.ChangeCompleted {
+			ch.QuantityAfter = before + len(done)
+		}
+		t := w.now
+		ch.EndedAt = &t
+		var err error
+		if ch, err = w.updateChange(ch); err != nil {
+			return err
+		}
+		if len(rest) == 0 {
+			return nil
+		}
+		next, err := w.splitOff(ch, rest)
+		if err != nil {
+			return err
+		}
+		ch = next
+	}
+}
+
+// runningActual is the actual quantity before the nodes of ch that became
+// ready are counted: the ready nodes, less those that arrived in changes
+// still in progress, this one included.
+func (w *work) runningActual(ch api.Change) int {
+	a := w.s.ready()
+	for _, o := range w.s.open {
+		if o.Type != api.ChangeAddNodes {
+			continue
+		}
+		for _, id := range o.NodeIDs {
+			if n, ok := w.s.nodes[id]; ok && n.State == api.NodeReady && n.ReadyAt != nil {
+				a--
+			}
+		}
+	}
+	return a
+}
+
+// splitOff creates the row that carries the nodes of ch still pending
+// (and failed ones when ch completed with the ready ones), in ch's nexus.
+func (w *work) splitOff(ch api.Change, ids []string) (api.Change, error) {
+	next, err := w.newChange(api.Change{
+		Type: api.ChangeAddNodes, Amount: len(ids),
+		QuantityBefore: ch.QuantityAfter, QuantityAfter: ch.QuantityAfter + len(ids),
+		StartedAt: ch.StartedAt, PeriodID: ch.PeriodID, PeriodLabel: ch.PeriodLabel,
+		NexusID: ch.NexusID, Attribution: ch.Attribution, NodeIDs: slices.Clone(ids),
+	})
+	if err != nil {
+		return next, err
+	}
+	if ch.NexusID != "" {
+		nx, err := w.tx.GetNexus(w.ctx, ch.NexusID)
+		if err != nil {
+			return next, fmt.Errorf("nexus of %s: %w", ch.Label, err)
+		}
+		nx.ChangeIDs = append(nx.ChangeIDs, next.ID)
+		if err := w.tx.UpdateNexus(nx); err != nil {
+			return next, fmt.Errorf("update nexus of %s: %w", ch.Label, err)
+		}
+	}
+	for _, id := range ids {
+		if n, ok := w.s.nodes[id]; ok {
+			n.ChangeID = next.ID
+			if err := w.putNode(n); err != nil {
+				return next, err
+			}
+		}
+	}
+	return next, nil
+}

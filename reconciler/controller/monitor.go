@@ -1,0 +1,351 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
+	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+)
+
+// nodeFault is a node to be judged failed, with why.
+type nodeFault struct {
+	id, reason string
+}
+
+// obsPlan is what one observation of a group means for its rows.
+type obsPlan struct {
+	ready      map[string]time.Time // launching → ready, since
+	initFailed []nodeFault          // launching that will never be ready
+	lost       []nodeFault          // ready → unavailable or gone
+	gone       []string             // stopping nodes the driver no longer runs
+	restop     []string             // stopping nodes still running
+	samples    []api.Sample
+}
+
+func (p *obsPlan) empty() bool {
+	return len(p.ready) == 0 && len(p.initFailed) == 0 && len(p.lost) == 0 &&
+		len(p.gone) == 0 && len(p.restop) == 0
+}
+
+// plan reads the driver's observations against the recorded nodes,
+// level-based: whatever the driver reports now is the truth.
+func plan(s *state, obs []driver.Observation, now time.Time) obsPlan {
+	byID := make(map[string]*driver.Observation, len(obs))
+	for i := range obs {
+		byID[obs[i].NodeID] = &obs[i]
+	}
+	deadline := configDuration(s.group.InitDeadline, api.DefaultInitDeadline)
+	var p obsPlan
+	for _, n := range s.nodeList() {
+		o := byID[n.ID]
+		if o != nil {
+			p.samples = append(p.samples, o.Samples...)
+		}
+		switch n.State {
+		case api.NodeLaunching:
+			switch {
+			case o != nil && o.State == api.NodeReady:
+				if p.ready == nil {
+					p.ready = make(map[string]time.Time)
+				}
+				since := o.Since
+				if since.IsZero() || since.After(now) {
+					since = now
+				}
+				p.ready[n.ID] = since
+			case o != nil && (o.State == api.NodeUnavailable || o.State == api.NodeTerminated):
+				p.initFailed = append(p.initFailed, nodeFault{n.ID, stateWords(o) + " before it was ready"})
+			case !now.Before(n.LaunchedAt.Add(deadline)):
+				why := fmt.Sprintf("not ready within init_deadline %s", durationText(s.group.InitDeadline, deadline))
+				if n.StateReason != "" {
+					why += " (" + n.StateReason + ")"
+				}
+				p.initFailed = append(p.initFailed, nodeFault{n.ID, why})
+			}
+		case api.NodeReady:
+			switch {
+			case o == nil:
+				p.lost = append(p.lost, nodeFault{n.ID, "the driver no longer reports it"})
+			case o.State == api.NodeUnavailable || o.State == api.NodeTerminated:
+				p.lost = append(p.lost, nodeFault{n.ID, stateWords(o)})
+			}
+		default: // terminating, or judged failed before a crash
+			if o == nil || o.State == api.NodeTerminated {
+				p.gone = append(p.gone, n.ID)
+			} else {
+				p.restop = append(p.restop, n.ID)
+			}
+		}
+	}
+	return p
+}
+
+// stateWords says what the driver reports, for the event's reason.
+func stateWords(o *driver.Observation) string {
+	s := "the driver reports it " + o.State
+	if o.Reason != "" && o.Reason != o.State {
+		s += ": " + o.Reason
+	}
+	return s
+}
+
+// observeAll observes every group's nodes and records what changed, a
+// batch of groups per transaction.
+func (c *Controller) observeAll(ctx context.Context, groups []*groupState) error {
+	var errs []error
+	for start := 0; start < len(groups); start += c.opts.BatchSize {
+		batch := groups[start:min(start+c.opts.BatchSize, len(groups))]
+		if err := c.observeBatch(ctx, batch); err != nil {
+			errs = append(errs, err)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return joinErrs(errs)
+}
+
+func (c *Controller) observeBatch(ctx context.Context, batch []*groupState) error {
+	for _, gs := range batch {
+		gs.mu.Lock()
+	}
+	defer func() {
+		for _, gs := range batch {
+			gs.mu.Unlock()
+		}
+	}()
+	var (
+		todo    []*groupState
+		plans   = make(map[*groupState]obsPlan)
+		samples = make(map[string][]store.StoredSample)
+		errs    []error
+	)
+	now := c.clock.Now()
+	for _, gs := range batch {
+		p, err := c.observe(ctx, gs, now)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if len(p.samples) > 0 {
+			samples[gs.id] = c.addSamples(gs, p.samples, now)
+		}
+		if !p.empty() {
+			todo = append(todo, gs)
+			plans[gs] = p
+		}
+	}
+	if len(samples) > 0 {
+		if err := c.storeSamples(ctx, samples); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(todo) > 0 {
+		if _, err := c.writeBatch(ctx, todo, func(w *work) error {
+			p := plans[w.gs]
+			return w.applyPlan(&p)
+		}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, gs := range batch {
+		if gs.st.group.Status == api.GroupDeleted && len(gs.st.nodes) == 0 {
+			c.unregister(gs.id)
+		}
+	}
+	return joinErrs(errs)
+}
+
+// observe asks the group's driver for its nodes. The caller holds gs.mu.
+func (c *Controller) observe(ctx context.Context, gs *groupState, now time.Time) (obsPlan, error) {
+	if len(gs.st.nodes) == 0 {
+		return obsPlan{}, nil
+	}
+	drv, err := c.driverFor(gs.st.group)
+	if err != nil {
+		return obsPlan{}, err
+	}
+	obs, err := drv.Observe(ctx, gs.id)
+	if err != nil {
+		return obsPlan{}, fmt.Errorf("observe group %s: %w", gs.id, err)
+	}
+	return plan(gs.st, obs, now), nil
+}
+
+// observeNow observes one group and records what changed, for API calls
+// that want their effect visible when they return. The caller holds gs.mu.
+func (c *Controller) observeNow(ctx context.Context, gs *groupState) error {
+	now := c.clock.Now()
+	p, err := c.observe(ctx, gs, now)
+	if err != nil {
+		return err
+	}
+	if len(p.samples) > 0 {
+		ss := c.addSamples(gs, p.samples, now)
+		if err := c.storeSamples(ctx, map[string][]store.StoredSample{gs.id: ss}); err != nil {
+			return err
+		}
+	}
+	if p.empty() {
+		return nil
+	}
+	_, err = c.write(ctx, gs, func(w *work) error { return w.applyPlan(&p) })
+	return err
+}
+
+// applyPlan records an observation: nodes that became ready (and the
+// add_nodes changes they complete), then failed inits and lost nodes, each
+// an event, a change attributed directly to it, and a replacement request
+// chained to that change (seed 000: E2a → C10b → E2b → C3).
+func (w *work) applyPlan(p *obsPlan) error {
+	for id, since := range p.ready {
+		n := w.s.nodes[id]
+		n.State, n.StateReason = api.NodeReady, ""
+		t := since
+		n.ReadyAt = &t
+		if err := w.putNode(n); err != nil {
+			return err
+		}
+	}
+	for _, f := range p.initFailed {
+		n := w.s.nodes[f.id]
+		n.State, n.StateReason = api.NodeInitFailed, f.reason
+		if err := w.putNode(n); err != nil {
+			return err
+		}
+	}
+	// Changes complete or fail before the failures are recorded, so C10a
+	// fails before E2a asks for the node to go.
+	if err := w.settleAdds(); err != nil {
+		return err
+	}
+	for _, f := range p.initFailed {
+		if err := w.fault(api.EventNodeInitFailed, api.ChangeRemoveNodes, f); err != nil {
+			return err
+		}
+	}
+	for _, f := range p.lost {
+		if err := w.fault(api.EventNodeUnavailable, api.ChangeNodeLost, f); err != nil {
+			return err
+		}
+	}
+	if err := w.terminated(p.gone); err != nil {
+		return err
+	}
+	w.stop = append(w.stop, p.restop...)
+	return nil
+}
+
+// fault records a failed node: the event, the change removing the node
+// (direct), and the replacement that change requests.
+func (w *work) fault(eventType, changeType string, f nodeFault) error {
+	e, err := w.newEvent(api.Event{
+		Type: eventType, Source: api.Source{Kind: api.SourceSystem, Name: "monitor"},
+		NodeID: f.id, Reason: f.reason, Status: api.EventApplied,
+	})
+	if err != nil {
+		return err
+	}
+	ch, err := w.removeChange(changeType, []string{f.id}, f.reason, "", "")
+	if err != nil {
+		return err
+	}
+	if _, err := w.link(api.AttributionDirect, "", []*api.Event{&e}, []*api.Change{&ch}); err != nil {
+		return err
+	}
+	_, err = w.replace(ch, f.id)
+	return err
+}
+
+// replace requests the replacement of a node removed by parent: at once
+// (an add_nodes change attributed directly to the request) or deferred to
+// the harmonization, which fulfils it (indirect), per the group's
+// replacement policy. A group that still has its desired quantity ready
+// or launching needs no replacement; the request says so.
+func (w *work) replace(parent api.Change, nodeID string) (api.Event, error) {
+	g := w.s.group
+	e := api.Event{
+		Type: api.EventReplacementRequest, Source: api.Source{Kind: api.SourceSystem, Name: "monitor"},
+		NodeID: nodeID, ParentChangeID: parent.ID,
+	}
+	launch, _ := engine.Reconcile(g.DesiredQuantity, w.s.nodeList(), g.TerminationPolicy)
+	now := engine.ReplaceNow(engine.ReplaceInput{Config: g.GroupConfig, Now: w.now, NextHarmonizationAt: next(g)})
+	switch {
+	case launch == 0:
+		e.Status = api.EventIgnored
+		e.Reason = fmt.Sprintf("no replacement needed: %d nodes ready or launching for desired %d",
+			w.s.live(), g.DesiredQuantity)
+	case now:
+		e.Status = api.EventApplied
+	default:
+		e.Status = api.EventAggregated
+		e.Reason = w.deferReason()
+	}
+	e, err := w.newEvent(e)
+	if err != nil || e.Status != api.EventApplied {
+		return e, err
+	}
+	ch, err := w.addChange(1, "", "")
+	if err != nil {
+		return e, err
+	}
+	if _, err := w.link(api.AttributionDirect, "", []*api.Event{&e}, []*api.Change{&ch}); err != nil {
+		return e, err
+	}
+	return e, nil
+}
+
+func (w *work) deferReason() string {
+	g := w.s.group
+	at := ""
+	if t := next(g); !t.IsZero() {
+		at = " at " + t.UTC().Format("15:04:05")
+	}
+	if g.Replacement == api.ReplacementDeferred {
+		return fmt.Sprintf("replacement deferred to the harmonization of %s%s (replacement policy deferred)", w.s.period.Label, at)
+	}
+	window := configDuration(g.ReplacementDeferWindow, api.DefaultReplacementDeferWindow)
+	return fmt.Sprintf("replacement deferred to the harmonization of %s%s, within replacement_defer_window %s",
+		w.s.period.Label, at, durationText(g.ReplacementDeferWindow, window))
+}
+
+func next(g api.Group) time.Time {
+	if g.NextHarmonizationAt == nil {
+		return time.Time{}
+	}
+	return *g.NextHarmonizationAt
+}
+
+// live counts ready and launching nodes.
+func (s *state) live() int {
+	n := 0
+	for _, nd := range s.nodes {
+		if nd.State == api.NodeReady || nd.State == api.NodeLaunching {
+			n++
+		}
+	}
+	return n
+}
+
+// configDuration parses a validated config duration, def when unset.
+func configDuration(s, def string) time.Duration {
+	if s != "" {
+		if d, err := api.ParseDuration(s); err == nil {
+			return d
+		}
+	}
+	d, _ := api.ParseDuration(def)
+	return d
+}
+
+// durationText prefers the duration as the user wrote it.
+func durationText(s string, d time.Duration) string {
+	if s != "" {
+		return s
+	}
+	return d.String()
+}

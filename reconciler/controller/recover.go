@@ -1,0 +1,227 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+)
+
+// recover loads every group that still has work and converges it with
+// what its driver runs. It is level-based: whatever the last pesd did or
+// did not finish, the rows say what was intended and the drivers say what
+// is, and the normal observation path reconciles the two.
+func (c *Controller) recover(ctx context.Context) error {
+	var loaded []*groupState
+	f := store.GroupFilter{IncludeDeleted: true, Page: store.Page{Limit: 1000}}
+	for {
+		groups, nextToken, err := c.store.ListGroups(ctx, f)
+		if err != nil {
+			return fmt.Errorf("list groups: %w", err)
+		}
+		for _, g := range groups {
+			gs, err := c.load(ctx, g)
+			if err != nil {
+				return err
+			}
+			// A deleted group stays only while nodes are left to stop.
+			if g.Status == api.GroupDeleted && len(gs.st.nodes) == 0 {
+				continue
+			}
+			c.register(gs)
+			loaded = append(loaded, gs)
+		}
+		if nextToken == "" {
+			break
+		}
+		f.Token = nextToken
+	}
+	return c.adopt(ctx, loaded)
+}
+
+// load reads a group's live rows, triggers and metric samples.
+func (c *Controller) load(ctx context.Context, g api.Group) (*groupState, error) {
+	st := &state{group: g, nodes: make(map[string]api.Node), open: make(map[string]api.Change)}
+	nodes, err := c.store.ListNodes(ctx, g.ID, false)
+	if err != nil {
+		return nil, fmt.Errorf("load nodes of group %s: %w", g.ID, err)
+	}
+	for _, n := range nodes {
+		if n.State != api.NodeTerminated {
+			st.nodes[n.ID] = n
+		}
+	}
+	open, err := listChanges(ctx, c.store, store.ChangeFilter{GroupID: g.ID, Status: api.ChangeInProgress})
+	if err != nil {
+		return nil, fmt.Errorf("load changes of group %s: %w", g.ID, err)
+	}
+	for _, ch := range open {
+		st.open[ch.ID] = ch
+	}
+	// The last scale-out that ended, for cooldown: it started at most
+	// init_deadline before it ended.
+	now := c.clock.Now()
+	since := now.Add(-configDuration(g.Cooldown, api.DefaultCooldown) -
+		configDuration(g.InitDeadline, api.DefaultInitDeadline) - c.opts.EvaluationInterval)
+	adds, err := listChanges(ctx, c.store, store.ChangeFilter{GroupID: g.ID, Type: api.ChangeAddNodes, Since: since})
+	if err != nil {
+		return nil, fmt.Errorf("load changes of group %s: %w", g.ID, err)
+	}
+	for _, ch := range adds {
+		if ch.EndedAt != nil && (st.lastOut.EndedAt == nil || !ch.EndedAt.Before(*st.lastOut.EndedAt)) {
+			st.lastOut = ch
+		}
+	}
+	if g.CurrentPeriodID != "" {
+		if st.period, err = c.store.GetPeriod(ctx, g.CurrentPeriodID); err != nil {
+			return nil, fmt.Errorf("load period of group %s: %w", g.ID, err)
+		}
+		events, err := listEvents(ctx, c.store, store.EventFilter{GroupID: g.ID, PeriodID: g.CurrentPeriodID})
+		if err != nil {
+			return nil, fmt.Errorf("load events of group %s: %w", g.ID, err)
+		}
+		for _, e := range events {
+			switch e.Status {
+			case api.EventAggregated:
+				st.requests = append(st.requests, e)
+			case api.EventSuppressed, api.EventIgnored:
+				st.suppressed = append(st.suppressed, e)
+			}
+		}
+	}
+	gs := &groupState{id: g.ID, st: st}
+	if g.Status != api.GroupActive {
+		return gs, nil
+	}
+	triggers, err := c.store.ListTriggers(ctx, g.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load triggers of group %s: %w", g.ID, err)
+	}
+	for _, t := range triggers {
+		if !t.Enabled {
+			continue
+		}
+		if err := c.setTrigger(gs, t, now); err != nil {
+			// A stored trigger that no longer compiles must not keep
+			// the group from running.
+			c.log.Error("trigger skipped", "group", g.ID, "trigger", t.ID, "err", err)
+		}
+	}
+	samples, err := c.store.Samples(ctx, g.ID, now.Add(-c.metrics.Retention()))
+	if err != nil {
+		return nil, fmt.Errorf("load samples of group %s: %w", g.ID, err)
+	}
+	c.addStored(g.ID, samples)
+	return gs, nil
+}
+
+// adopt re-attaches the recorded nodes through their drivers. A node
+// recorded launching without a handle was recorded but never launched (or
+// its handle never stored): it is launched now under the same ID, which
+// drivers treat as the same node. Every other node is adopted, and the
+// adoption report goes through the observation path, so a node that died
+// while pesd was down is lost and replaced.
+func (c *Controller) adopt(ctx context.Context, groups []*groupState) error {
+	specs := make(map[string][]driver.AdoptSpec)
+	relaunch := make(map[*groupState][]api.Node)
+	for _, gs := range groups {
+		g := gs.st.group
+		if _, err := c.driverFor(g); err != nil {
+			c.log.Error("group's driver is not enabled; its nodes are not monitored", "group", g.ID, "driver", g.Driver)
+			continue
+		}
+		for _, n := range gs.st.nodeList() {
+			if n.State == api.NodeLaunching && len(n.Handle) == 0 {
+				relaunch[gs] = append(relaunch[gs], n)
+				continue
+			}
+			specs[g.Driver] = append(specs[g.Driver], driver.AdoptSpec{
+				NodeSpec: nodeSpec(g, n), State: n.State, Handle: n.Handle,
+			})
+		}
+	}
+	obs := make(map[string][]driver.Observation)
+	for name, ss := range specs {
+		got, err := c.opts.Drivers[name].Adopt(ctx, ss)
+		if err != nil {
+			return fmt.Errorf("adopt %d nodes of the %s driver: %w", len(ss), name, err)
+		}
+		// Observations name nodes, not groups: map them back.
+		group := make(map[string]string, len(ss))
+		for _, s := range ss {
+			group[s.NodeID] = s.GroupID
+		}
+		for _, o := range got {
+			obs[group[o.NodeID]] = append(obs[group[o.NodeID]], o)
+		}
+	}
+	now := c.clock.Now()
+	var errs []error
+	for start := 0; start < len(groups); start += c.opts.BatchSize {
+		batch := groups[start:min(start+c.opts.BatchSize, len(groups))]
+		for _, gs := range batch {
+			gs.mu.Lock()
+		}
+		_, err := c.writeBatch(ctx, batch, func(w *work) error {
+			// Relaunched nodes are not in the observations and keep
+			// their recorded state.
+			o := obs[w.gs.id]
+			for _, n := range relaunch[w.gs] {
+				o = append(o, driver.Observation{NodeID: n.ID, State: api.NodeLaunching, Since: n.LaunchedAt})
+			}
+			p := plan(w.s, o, now)
+			if err := w.applyPlan(&p); err != nil {
+				return err
+			}
+			for _, n := range relaunch[w.gs] {
+				if cur, ok := w.s.nodes[n.ID]; ok && cur.State == api.NodeLaunching {
+					w.launch = append(w.launch, cur)
+				}
+			}
+			return nil
+		})
+		for _, gs := range batch {
+			gs.mu.Unlock()
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return joinErrs(errs)
+}
+
+// listChanges reads every page of a change query.
+func listChanges(ctx context.Context, r store.Reader, f store.ChangeFilter) ([]api.Change, error) {
+	var all []api.Change
+	f.Limit = 1000
+	for {
+		cs, next, err := r.ListChanges(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, cs...)
+		if next == "" {
+			return all, nil
+		}
+		f.Token = next
+	}
+}
+
+// listEvents reads every page of an event query.
+func listEvents(ctx context.Context, r store.Reader, f store.EventFilter) ([]api.Event, error) {
+	var all []api.Event
+	f.Limit = 1000
+	for {
+		es, next, err := r.ListEvents(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, es...)
+		if next == "" {
+			return all, nil
+		}
+		f.Token = next
+	}
+}

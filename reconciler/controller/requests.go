@@ -1,0 +1,123 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
+)
+
+// Instruct records a user instruction. Immediate ones act at once and are
+// the direct cause of the change; others are aggregated into the current
+// period. Instructions are not subject to lockdown or cooldown.
+func (c *Controller) Instruct(ctx context.Context, groupID string, in api.Instruction) (api.Event, error) {
+	gs, err := c.lockGroup(ctx, groupID)
+	if err != nil {
+		return api.Event{}, err
+	}
+	defer gs.mu.Unlock()
+	var ev api.Event
+	_, err = c.write(ctx, gs, func(w *work) error {
+		ev, err = w.instruct(in)
+		return err
+	})
+	return ev, err
+}
+
+func (w *work) instruct(in api.Instruction) (api.Event, error) {
+	prio := api.DefaultInstructionPriority
+	if in.Priority != nil {
+		prio = *in.Priority
+	}
+	req := in.Request
+	e := api.Event{
+		Type: api.EventUserInstruction, Source: userSource(in.Actor),
+		Request: &req, Immediate: in.Immediate, Priority: prio, Reason: in.Reason,
+	}
+	return w.request(e)
+}
+
+// request records a request (an instruction or an admitted trigger
+// firing) with its proposal: immediate ones act now, the others wait for
+// the harmonization.
+func (w *work) request(e api.Event) (api.Event, error) {
+	proposed := engine.Propose(w.s.group.DesiredQuantity, *e.Request)
+	e.ProposedQuantity = &proposed
+	if !e.Immediate {
+		e.Status = api.EventAggregated
+		return w.newEvent(e)
+	}
+	return w.immediate(e)
+}
+
+// immediate carries out a request at once: desired and official follow
+// the decision, and the change is attributed directly to the event.
+func (w *work) immediate(e api.Event) (api.Event, error) {
+	g := w.s.group
+	d := engine.Immediate(engine.ImmediateInput{
+		Config: g.GroupConfig, Now: w.now, DesiredBefore: g.DesiredQuantity,
+		Nodes: w.s.nodeList(), Event: e, Bounds: w.c.bounds(w.ctx, g, w.now),
+	})
+	e.Status = api.EventApplied
+	e.ProposedQuantity = &d.ProposedQuantity
+	if note := clampNote(d.Clamps); note != "" {
+		if e.Reason != "" {
+			e.Reason += "; "
+		}
+		e.Reason += note
+	}
+	e, err := w.newEvent(e)
+	if err != nil {
+		return e, err
+	}
+	w.s.group.DesiredQuantity = d.DesiredAfter
+	w.s.group.OfficialQuantity = d.DesiredAfter
+	w.groupDirty = true
+	changes, err := w.carryOut(d.Launch, d.Terminate, "", "", "requested by "+e.Label)
+	if err != nil || len(changes) == 0 {
+		return e, err
+	}
+	if _, err := w.link(api.AttributionDirect, "", []*api.Event{&e}, changes); err != nil {
+		return e, err
+	}
+	return e, nil
+}
+
+// carryOut records the changes for a decision's actions: removals first
+// (failed nodes go before anything is added), then the launch.
+func (w *work) carryOut(launch int, terminate []string, periodID, periodLabel, reason string) ([]*api.Change, error) {
+	var changes []*api.Change
+	if len(terminate) > 0 {
+		ch, err := w.removeChange(api.ChangeRemoveNodes, terminate, reason, periodID, periodLabel)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, &ch)
+	}
+	if launch > 0 {
+		ch, err := w.addChange(launch, periodID, periodLabel)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, &ch)
+	}
+	return changes, nil
+}
+
+// clampNote says how bounds changed a request, for its event.
+func clampNote(cs []api.Clamp) string {
+	var parts []string
+	for _, c := range cs {
+		s := fmt.Sprintf("clamped by %s %d: %d → %d", c.Kind, c.Bound, c.From, c.To)
+		if !c.Applied {
+			s = fmt.Sprintf("%s would clamp %d → %d (forecast_only, not applied)", c.Kind, c.From, c.To)
+		}
+		if c.Detail != "" {
+			s += " (" + c.Detail + ")"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,438 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+)
+
+// groupState is one live group as the controller holds it.
+type groupState struct {
+	id string
+
+	mu sync.Mutex // held for every write to the group, by the loop and the API
+	st *state     // replaced only after the transaction that wrote it commits
+	// triggers are the group's enabled triggers, for the events of their
+	// firings; their evaluation state is in Controller.eval.
+	triggers map[string]api.Trigger
+
+	samplesPrunedAt time.Time
+}
+
+// state is the group's live rows. A copy is taken for every write; the
+// copy becomes st when the transaction commits, so a failed write leaves
+// the cache as the store is.
+type state struct {
+	group  api.Group
+	period api.Period            // the open period
+	nodes  map[string]api.Node   // nodes not terminated
+	open   map[string]api.Change // changes in progress
+	// The open period's events that harmonization reads: aggregated
+	// requests, and suppressed or ignored ones for the record.
+	requests   []api.Event
+	suppressed []api.Event
+	// The last add_nodes change that ended, for cooldown.
+	lastOut api.Change
+}
+
+func (s *state) clone() *state {
+	c := *s
+	c.nodes = maps.Clone(s.nodes)
+	c.open = maps.Clone(s.open)
+	c.requests = slices.Clone(s.requests)
+	c.suppressed = slices.Clone(s.suppressed)
+	return &c
+}
+
+// nodeList returns the nodes in launch order.
+func (s *state) nodeList() []api.Node {
+	ns := slices.Collect(maps.Values(s.nodes))
+	slices.SortFunc(ns, func(a, b api.Node) int {
+		if c := a.LaunchedAt.Compare(b.LaunchedAt); c != 0 {
+			return c
+		}
+		if a.ID < b.ID {
+			return -1
+		}
+		if a.ID > b.ID {
+			return 1
+		}
+		return 0
+	})
+	return ns
+}
+
+// openList returns the changes in progress in the order they were made.
+func (s *state) openList() []api.Change {
+	cs := slices.Collect(maps.Values(s.open))
+	slices.SortFunc(cs, func(a, b api.Change) int {
+		if c := a.StartedAt.Compare(b.StartedAt); c != 0 {
+			return c
+		}
+		if a.ID < b.ID {
+			return -1
+		}
+		if a.ID > b.ID {
+			return 1
+		}
+		return 0
+	})
+	return cs
+}
+
+func (s *state) ready() int {
+	n := 0
+	for _, nd := range s.nodes {
+		if nd.State == api.NodeReady {
+			n++
+		}
+	}
+	return n
+}
+
+// work is one group's share of a transaction: the copy of its state being
+// written, and the driver actions to take once the transaction commits.
+type work struct {
+	ctx context.Context
+	c   *Controller
+	gs  *groupState
+	tx  store.Tx
+	s   *state
+	now time.Time
+
+	launch []api.Node // to start after commit
+	stop   []string   // node IDs to terminate after commit
+
+	groupDirty bool // s.group changed and must be written
+}
+
+// write runs fn on a copy of gs's state in one transaction, publishes the
+// copy when it commits, then carries out the actions fn recorded. The
+// caller holds gs.mu.
+func (c *Controller) write(ctx context.Context, gs *groupState, fn func(w *work) error) (*work, error) {
+	ws, err := c.writeBatch(ctx, []*groupState{gs}, func(w *work) error { return fn(w) })
+	if err != nil {
+		return nil, err
+	}
+	return ws[0], nil
+}
+
+// writeBatch is write for many groups in one transaction, the way a pass
+// over thousands of groups stays fast. When the batch fails, each group is
+// retried alone so one bad group does not hold the others back; the error
+// returned joins the groups that still failed. The caller holds every
+// gs.mu. The returned work has nil entries for groups that failed.
+func (c *Controller) writeBatch(ctx context.Context, gss []*groupState, fn func(w *work) error) ([]*work, error) {
+	ws, err := c.commit(ctx, gss, fn)
+	if err != nil && len(gss) > 1 && ctx.Err() == nil {
+		ws = make([]*work, len(gss))
+		var errs []error
+		for i := range gss {
+			one, err := c.commit(ctx, gss[i:i+1], fn)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			ws[i] = one[0]
+		}
+		err = joinErrs(errs)
+	}
+	for _, w := range ws {
+		if w != nil {
+			w.gs.st = w.s
+		}
+	}
+	c.actuate(ctx, ws)
+	return ws, err
+}
+
+// commit runs fn for each group in one transaction; nil work on failure.
+func (c *Controller) commit(ctx context.Context, gss []*groupState, fn func(w *work) error) ([]*work, error) {
+	var ws []*work
+	err := c.store.Update(ctx, func(tx store.Tx) error {
+		ws = make([]*work, len(gss))
+		now := c.clock.Now()
+		for i, gs := range gss {
+			w := &work{ctx: ctx, c: c, gs: gs, tx: tx, s: gs.st.clone(), now: now}
+			if err := fn(w); err != nil {
+				return fmt.Errorf("group %s: %w", gs.id, err)
+			}
+			if err := w.finish(); err != nil {
+				return fmt.Errorf("group %s: %w", gs.id, err)
+			}
+			ws[i] = w
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ws, nil
+}
+
+func joinErrs(errs []error) error {
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return fmt.Errorf("%w (and %d more groups failed)", errs[0], len(errs)-1)
+}
+
+// finish ends a group's share of a transaction: add_nodes changes settle
+// against the nodes' new states and the group row follows actual.
+func (w *work) finish() error {
+	if err := w.settleAdds(); err != nil {
+		return err
+	}
+	if a := w.s.ready(); a != w.s.group.ActualQuantity {
+		w.s.group.ActualQuantity = a
+		w.groupDirty = true
+	}
+	if !w.groupDirty {
+		return nil
+	}
+	w.s.group.UpdatedAt = w.now
+	if err := w.tx.UpdateGroup(w.s.group); err != nil {
+		return fmt.Errorf("update group: %w", err)
+	}
+	w.groupDirty = false
+	return nil
+}
+
+func newID() string {
+	// NewV7 fails only when the system's random source does.
+	return uuid.Must(uuid.NewV7()).String()
+}
+
+// putNode writes a node and keeps the state's node set to the nodes that
+// are not terminated.
+func (w *work) putNode(n api.Node) error {
+	if err := w.tx.UpsertNode(n); err != nil {
+		return fmt.Errorf("write node %s: %w", n.ID, err)
+	}
+	if n.State == api.NodeTerminated {
+		delete(w.s.nodes, n.ID)
+	} else {
+		w.s.nodes[n.ID] = n
+	}
+	return nil
+}
+
+// newEvent records e in the open period with an ID, a label and a
+// description.
+func (w *work) newEvent(e api.Event) (api.Event, error) {
+	label, err := w.tx.NextLabel(w.s.group.ID, "E")
+	if err != nil {
+		return e, fmt.Errorf("event label: %w", err)
+	}
+	e.ID, e.Label, e.GroupID = newID(), label, w.s.group.ID
+	if e.Time.IsZero() {
+		e.Time = w.now
+	}
+	e.PeriodID, e.PeriodLabel = w.s.period.ID, w.s.period.Label
+	e.Description = describeEvent(e)
+	if err := w.tx.InsertEvent(e); err != nil {
+		return e, fmt.Errorf("insert event %s: %w", e.Label, err)
+	}
+	w.track(e)
+	return e, nil
+}
+
+// updateEvent rewrites e and its description.
+func (w *work) updateEvent(e api.Event) (api.Event, error) {
+	e.Description = describeEvent(e)
+	if err := w.tx.UpdateEvent(e); err != nil {
+		return e, fmt.Errorf("update event %s: %w", e.Label, err)
+	}
+	w.track(e)
+	return e, nil
+}
+
+// track keeps the open period's aggregated and suppressed events in the
+// state, for harmonization.
+func (w *work) track(e api.Event) {
+	if e.PeriodID != w.s.period.ID {
+		return
+	}
+	w.s.requests = slices.DeleteFunc(w.s.requests, func(x api.Event) bool { return x.ID == e.ID })
+	w.s.suppressed = slices.DeleteFunc(w.s.suppressed, func(x api.Event) bool { return x.ID == e.ID })
+	switch e.Status {
+	case api.EventAggregated:
+		w.s.requests = append(w.s.requests, e)
+	case api.EventSuppressed, api.EventIgnored:
+		w.s.suppressed = append(w.s.suppressed, e)
+	}
+}
+
+// newChange records ch (in progress unless set) in the open period.
+func (w *work) newChange(ch api.Change) (api.Change, error) {
+	label, err := w.tx.NextLabel(w.s.group.ID, "C")
+	if err != nil {
+		return ch, fmt.Errorf("change label: %w", err)
+	}
+	ch.ID, ch.Label, ch.GroupID = newID(), label, w.s.group.ID
+	if ch.StartedAt.IsZero() {
+		ch.StartedAt = w.now
+	}
+	if ch.PeriodID == "" {
+		ch.PeriodID, ch.PeriodLabel = w.s.period.ID, w.s.period.Label
+	}
+	if ch.Status == "" {
+		ch.Status = api.ChangeInProgress
+	}
+	if ch.NodeIDs == nil {
+		ch.NodeIDs = []string{}
+	}
+	ch.Description = describeChange(ch)
+	if err := w.tx.InsertChange(ch); err != nil {
+		return ch, fmt.Errorf("insert change %s: %w", ch.Label, err)
+	}
+	w.trackChange(ch)
+	return ch, nil
+}
+
+func (w *work) updateChange(ch api.Change) (api.Change, error) {
+	ch.Description = describeChange(ch)
+	if err := w.tx.UpdateChange(ch); err != nil {
+		return ch, fmt.Errorf("update change %s: %w", ch.Label, err)
+	}
+	w.trackChange(ch)
+	return ch, nil
+}
+
+func (w *work) trackChange(ch api.Change) {
+	if ch.Status == api.ChangeInProgress {
+		w.s.open[ch.ID] = ch
+		return
+	}
+	delete(w.s.open, ch.ID)
+	if ch.Type == api.ChangeAddNodes && ch.EndedAt != nil &&
+		(w.s.lastOut.EndedAt == nil || !ch.EndedAt.Before(*w.s.lastOut.EndedAt)) {
+		w.s.lastOut = ch
+	}
+}
+
+// link records a nexus between events and changes already written, and
+// sets their nexus_id.
+func (w *work) link(attribution string, periodID string, events []*api.Event, changes []*api.Change) (api.Nexus, error) {
+	nx := api.Nexus{
+		ID: newID(), GroupID: w.s.group.ID, Attribution: attribution, PeriodID: periodID,
+		EventIDs: make([]string, 0, len(events)), ChangeIDs: make([]string, 0, len(changes)),
+		CreatedAt: w.now,
+	}
+	for _, e := range events {
+		nx.EventIDs = append(nx.EventIDs, e.ID)
+	}
+	for _, ch := range changes {
+		nx.ChangeIDs = append(nx.ChangeIDs, ch.ID)
+	}
+	if err := w.tx.InsertNexus(nx); err != nil {
+		return nx, fmt.Errorf("insert nexus: %w", err)
+	}
+	for _, e := range events {
+		e.NexusID = nx.ID
+		var err error
+		if *e, err = w.updateEvent(*e); err != nil {
+			return nx, err
+		}
+	}
+	for _, ch := range changes {
+		ch.NexusID, ch.Attribution = nx.ID, attribution
+		var err error
+		if *ch, err = w.updateChange(*ch); err != nil {
+			return nx, err
+		}
+	}
+	return nx, nil
+}
+
+// launchNodes records n nodes launching for the change and schedules
+// their launch after commit. It returns their IDs.
+func (w *work) launchNodes(n int, changeID string) ([]string, error) {
+	used := make(map[int]bool, len(w.s.nodes))
+	for _, nd := range w.s.nodes {
+		used[nd.Index] = true
+	}
+	ids := make([]string, 0, n)
+	idx := 0
+	for range n {
+		for used[idx] {
+			idx++
+		}
+		used[idx] = true
+		nd := api.Node{
+			ID: newID(), GroupID: w.s.group.ID, Index: idx, State: api.NodeLaunching,
+			LaunchedAt: w.now, ChangeID: changeID,
+		}
+		if err := w.putNode(nd); err != nil {
+			return nil, err
+		}
+		w.launch = append(w.launch, nd)
+		ids = append(ids, nd.ID)
+	}
+	return ids, nil
+}
+
+// stopNodes marks nodes terminating and schedules their termination after
+// commit.
+func (w *work) stopNodes(ids []string, reason string) error {
+	for _, id := range ids {
+		nd, ok := w.s.nodes[id]
+		if !ok {
+			continue
+		}
+		nd.State = api.NodeTerminating
+		if reason != "" {
+			nd.StateReason = reason
+		}
+		if err := w.putNode(nd); err != nil {
+			return err
+		}
+		w.stop = append(w.stop, id)
+	}
+	return nil
+}
+
+// addChange records an add_nodes change of n nodes and their launch.
+func (w *work) addChange(n int, periodID, periodLabel string) (api.Change, error) {
+	actual := w.s.ready()
+	ch, err := w.newChange(api.Change{
+		Type: api.ChangeAddNodes, Amount: n, QuantityBefore: actual, QuantityAfter: actual + n,
+		PeriodID: periodID, PeriodLabel: periodLabel,
+	})
+	if err != nil {
+		return ch, err
+	}
+	if ch.NodeIDs, err = w.launchNodes(n, ch.ID); err != nil {
+		return ch, err
+	}
+	return w.updateChange(ch)
+}
+
+// removeChange records a change of type typ (remove_nodes or node_lost)
+// removing the nodes, and their termination.
+func (w *work) removeChange(typ string, ids []string, reason, periodID, periodLabel string) (api.Change, error) {
+	before := w.s.ready()
+	lost := 0
+	for _, id := range ids {
+		if w.s.nodes[id].State == api.NodeReady {
+			lost++
+		}
+	}
+	if err := w.stopNodes(ids, reason); err != nil {
+		return api.Change{}, err
+	}
+	return w.newChange(api.Change{
+		Type: typ, Amount: len(ids), QuantityBefore: before, QuantityAfter: before - lost,
+		NodeIDs: slices.Clone(ids), PeriodID: periodID, PeriodLabel: periodLabel,
+	})
+}

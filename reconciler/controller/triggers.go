@@ -1,0 +1,345 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
+	"github.com/pes-project/terraform-provider-pes/reconciler/metrics"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
+)
+
+// Metrics pesd computes for every group with triggers (SPEC §2.6).
+const (
+	metricNodesReady   = "nodes_ready"
+	metricNodesDesired = "nodes_desired"
+)
+
+// samplePruneEvery is how often a group's stored samples are pruned.
+const samplePruneEvery = time.Minute
+
+// CreateTrigger adds a trigger to a group: it is compiled, stored and
+// evaluated from the next pass.
+func (c *Controller) CreateTrigger(ctx context.Context, groupID string, spec api.TriggerSpec) (api.Trigger, error) {
+	gs, err := c.lockGroup(ctx, groupID)
+	if err != nil {
+		return api.Trigger{}, err
+	}
+	defer gs.mu.Unlock()
+	now := c.clock.Now()
+	t := api.Trigger{
+		ID: newID(), GroupID: groupID, Priority: api.DefaultTriggerPriority, Enabled: true,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	applyTriggerSpec(&t, spec)
+	if err := checkTrigger(t); err != nil {
+		return api.Trigger{}, err
+	}
+	if err := c.store.Update(ctx, func(tx store.Tx) error { return tx.InsertTrigger(t) }); err != nil {
+		return api.Trigger{}, triggerConflict(t, err)
+	}
+	return t, c.setTrigger(gs, t, now)
+}
+
+// UpdateTrigger changes the fields present in spec. A request form given
+// replaces the old one. Evaluation state carries over when the condition,
+// for and schedule stay the same.
+func (c *Controller) UpdateTrigger(ctx context.Context, id string, spec api.TriggerSpec) (api.Trigger, error) {
+	stored, err := c.store.GetTrigger(ctx, id)
+	if err != nil {
+		return api.Trigger{}, fmt.Errorf("trigger %s: %w", id, err)
+	}
+	gs, err := c.lockGroup(ctx, stored.GroupID)
+	if err != nil {
+		return api.Trigger{}, err
+	}
+	defer gs.mu.Unlock()
+	// Read again under the lock: another update may have landed.
+	t, err := c.store.GetTrigger(ctx, id)
+	if err != nil {
+		return api.Trigger{}, fmt.Errorf("trigger %s: %w", id, err)
+	}
+	now := c.clock.Now()
+	applyTriggerSpec(&t, spec)
+	t.UpdatedAt = now
+	if err := checkTrigger(t); err != nil {
+		return api.Trigger{}, err
+	}
+	if err := c.store.Update(ctx, func(tx store.Tx) error { return tx.UpdateTrigger(t) }); err != nil {
+		return api.Trigger{}, triggerConflict(t, err)
+	}
+	return t, c.setTrigger(gs, t, now)
+}
+
+// DeleteTrigger removes a trigger. Its past events stay.
+func (c *Controller) DeleteTrigger(ctx context.Context, id string) error {
+	t, err := c.store.GetTrigger(ctx, id)
+	if err != nil {
+		return fmt.Errorf("trigger %s: %w", id, err)
+	}
+	gs, err := c.lockGroup(ctx, t.GroupID)
+	if err != nil {
+		return err
+	}
+	defer gs.mu.Unlock()
+	if err := c.store.Update(ctx, func(tx store.Tx) error { return tx.DeleteTrigger(id) }); err != nil {
+		return fmt.Errorf("delete trigger %s: %w", id, err)
+	}
+	delete(gs.triggers, id)
+	c.eval.Remove(id)
+	return nil
+}
+
+func applyTriggerSpec(t *api.Trigger, s api.TriggerSpec) {
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = strings.TrimSpace(*src)
+		}
+	}
+	set(&t.Name, s.Name)
+	set(&t.Condition, s.Condition)
+	set(&t.For, s.For)
+	set(&t.Schedule, s.Schedule)
+	if s.ChangeBy != nil || s.ChangeByPercent != nil || s.SetTo != nil {
+		t.Request = s.Request
+	}
+	if s.Priority != nil {
+		t.Priority = *s.Priority
+	}
+	if s.Immediate != nil {
+		t.Immediate = *s.Immediate
+	}
+	if s.Enabled != nil {
+		t.Enabled = *s.Enabled
+	}
+}
+
+// checkTrigger compiles the trigger; the error names the field.
+func checkTrigger(t api.Trigger) error {
+	if _, err := trigger.ParseTrigger(t); err != nil {
+		var fe *trigger.FieldError
+		if errors.As(err, &fe) {
+			return &api.Error{Code: api.CodeInvalid, Status: 400, Field: fe.Field, Message: fe.Err.Error()}
+		}
+		return &api.Error{Code: api.CodeInvalid, Status: 400, Field: "condition", Message: err.Error()}
+	}
+	return nil
+}
+
+func triggerConflict(t api.Trigger, err error) error {
+	if errors.Is(err, store.ErrConflict) {
+		return &api.Error{Code: api.CodeConflict, Status: 409, Field: "name",
+			Message: fmt.Sprintf("the group already has a trigger named %q", t.Name)}
+	}
+	return fmt.Errorf("store trigger %s: %w", t.ID, err)
+}
+
+// setTrigger keeps the evaluator in step with a stored trigger. The caller
+// holds gs.mu.
+func (c *Controller) setTrigger(gs *groupState, t api.Trigger, now time.Time) error {
+	if err := c.eval.Set(t, now); err != nil {
+		// The trigger compiled a moment ago: this is a bug, not bad input.
+		return fmt.Errorf("evaluate trigger %s: %w", t.ID, err)
+	}
+	if gs.triggers == nil {
+		gs.triggers = make(map[string]api.Trigger)
+	}
+	gs.triggers[t.ID] = t
+	c.metrics.EnsureRetention(c.eval.MaxWindow())
+	return nil
+}
+
+// PushMetrics adds samples to the group's windows and stores them, so the
+// windows survive a restart. Samples without a time are taken as now.
+func (c *Controller) PushMetrics(ctx context.Context, groupID string, samples []api.Sample) (int, error) {
+	gs, err := c.lockGroup(ctx, groupID)
+	if err != nil {
+		return 0, err
+	}
+	defer gs.mu.Unlock()
+	now := c.clock.Now()
+	stored := make([]store.StoredSample, 0, len(samples))
+	for _, s := range samples {
+		t := now
+		if s.Time != nil && !s.Time.IsZero() {
+			t = s.Time.UTC()
+		}
+		stored = append(stored, store.StoredSample{Name: s.Name, NodeID: s.NodeID, Time: t, Value: s.Value})
+	}
+	n := c.addStored(gs.id, stored)
+	prune := now.Sub(gs.samplesPrunedAt) >= samplePruneEvery
+	err = c.store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.InsertSamples(gs.id, stored); err != nil {
+			return fmt.Errorf("store samples: %w", err)
+		}
+		if prune {
+			return tx.DeleteSamplesBefore(gs.id, now.Add(-c.metrics.Retention()))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if prune {
+		gs.samplesPrunedAt = now
+	}
+	return n, nil
+}
+
+func (c *Controller) addStored(groupID string, ss []store.StoredSample) int {
+	ms := make([]metrics.Sample, len(ss))
+	for i, s := range ss {
+		ms[i] = metrics.Sample{Name: s.Name, Value: s.Value, NodeID: s.NodeID, Time: s.Time}
+	}
+	return c.metrics.Add(groupID, ms...)
+}
+
+// addSamples takes the samples of a driver observation into the group's
+// windows and queues them for storage. The caller holds gs.mu.
+func (c *Controller) addSamples(gs *groupState, samples []api.Sample, now time.Time) []store.StoredSample {
+	stored := make([]store.StoredSample, len(samples))
+	for i, s := range samples {
+		t := now
+		if s.Time != nil && !s.Time.IsZero() {
+			t = s.Time.UTC()
+		}
+		stored[i] = store.StoredSample{Name: s.Name, NodeID: s.NodeID, Time: t, Value: s.Value}
+	}
+	c.addStored(gs.id, stored)
+	return stored
+}
+
+// storeSamples persists observed samples of several groups in one
+// transaction.
+func (c *Controller) storeSamples(ctx context.Context, byGroup map[string][]store.StoredSample) error {
+	return c.store.Update(ctx, func(tx store.Tx) error {
+		for id, ss := range byGroup {
+			if err := tx.InsertSamples(id, ss); err != nil {
+				return fmt.Errorf("store samples of group %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// evaluateAll runs one evaluation pass over every group's triggers and
+// records the outcomes, a batch of groups per transaction.
+func (c *Controller) evaluateAll(ctx context.Context, groups []*groupState) error {
+	var errs []error
+	for start := 0; start < len(groups); start += c.opts.BatchSize {
+		batch := groups[start:min(start+c.opts.BatchSize, len(groups))]
+		if err := c.evaluateBatch(ctx, batch); err != nil {
+			errs = append(errs, err)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return joinErrs(errs)
+}
+
+func (c *Controller) evaluateBatch(ctx context.Context, batch []*groupState) error {
+	now := c.clock.Now()
+	var (
+		locked []*groupState
+		todo   []*groupState
+		out    = make(map[*groupState][]trigger.Outcome)
+	)
+	defer func() {
+		for _, gs := range locked {
+			gs.mu.Unlock()
+		}
+	}()
+	for _, gs := range batch {
+		gs.mu.Lock()
+		if len(gs.triggers) == 0 || gs.st.group.Status != api.GroupActive {
+			gs.mu.Unlock()
+			continue
+		}
+		locked = append(locked, gs)
+		g := gs.st.group
+		c.metrics.Add(gs.id,
+			metrics.Sample{Name: metricNodesReady, Value: float64(g.ActualQuantity), Time: now},
+			metrics.Sample{Name: metricNodesDesired, Value: float64(g.DesiredQuantity), Time: now})
+		if o := c.eval.Evaluate(now, gs.id, gs.st.period.ID, c.metrics.Group(gs.id)); len(o) > 0 {
+			todo = append(todo, gs)
+			out[gs] = o
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	_, err := c.writeBatch(ctx, todo, func(w *work) error {
+		for _, o := range out[w.gs] {
+			if err := w.outcome(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return err
+}
+
+// outcome records one trigger outcome: a firing (suppressed during
+// lockdown or cooldown, else immediate or aggregated), or missing data.
+func (w *work) outcome(o trigger.Outcome) error {
+	t, ok := w.gs.triggers[o.TriggerID]
+	if !ok {
+		return nil // deleted meanwhile
+	}
+	src := api.Source{Kind: api.SourceTrigger, ID: t.ID, Name: t.Name}
+	if !o.Fired {
+		reason := ""
+		switch {
+		case len(o.MissingData) > 0:
+			reason = fmt.Sprintf("no samples of %s in the condition's window: the condition is not satisfied (%s)",
+				strings.Join(o.MissingData, ", "), o.Observed)
+		case o.Err != nil:
+			reason = fmt.Sprintf("the condition failed to evaluate: %v", o.Err)
+		default:
+			return nil
+		}
+		_, err := w.newEvent(api.Event{
+			Type: api.EventMetricsMissing, Source: src, Status: api.EventIgnored,
+			Reason: reason, Observed: o.Observed, Priority: t.Priority,
+		})
+		return err
+	}
+	req := t.Request
+	observed := o.Text
+	if observed == "" {
+		observed = o.Observed
+	}
+	e := api.Event{
+		Type: api.EventTriggerFired, Source: src, Request: &req,
+		Immediate: t.Immediate, Priority: t.Priority, Observed: observed,
+	}
+	if adm := engine.Admit(w.admitInput()); adm.Suppressed {
+		proposed := engine.Propose(w.s.group.DesiredQuantity, req)
+		e.ProposedQuantity = &proposed
+		e.Status, e.Reason = api.EventSuppressed, adm.Reason
+		_, err := w.newEvent(e)
+		return err
+	}
+	_, err := w.request(e)
+	return err
+}
+
+func (w *work) admitInput() engine.AdmitInput {
+	in := engine.AdmitInput{
+		Config: w.s.group.GroupConfig, Now: w.now, Nodes: w.s.nodeList(),
+		ChangeLabels: make(map[string]string),
+	}
+	for id, ch := range w.s.open {
+		in.ChangeLabels[id] = ch.Label
+	}
+	if l := w.s.lastOut; l.EndedAt != nil {
+		in.LastScaleOutEnd, in.LastScaleOutID, in.LastScaleOutName = *l.EndedAt, l.ID, l.Label
+	}
+	return in
+}
