@@ -26,6 +26,13 @@ func ExplainChange(c api.Change, causes []api.Cause, period *api.Period, l Looku
 	slices.SortStableFunc(evs, func(a, b api.Event) int { return a.Time.Compare(b.Time) })
 
 	if len(evs) == 0 {
+		if period != nil && harmonized(*period) {
+			// A raised min_quantity or a dead node cleared: the
+			// harmonization acted with no request behind it.
+			fmt.Fprintf(&b, " at %s was made by the harmonization with no request behind it. %s.",
+				cmp.Or(c.PeriodLabel, period.Label, clock(c.StartedAt)), policyClause(*period))
+			return b.String()
+		}
 		fmt.Fprintf(&b, " at %s has no recorded cause.", clock(c.StartedAt))
 		return b.String()
 	}

@@ -155,6 +155,23 @@ func TestExplainClamped(t *testing.T) {
 	}
 }
 
+// TestExplainRaisedMin: a harmonization that acts with no request (the
+// user raised min_quantity) still explains itself from the record.
+func TestExplainRaisedMin(t *testing.T) {
+	d := engine.Harmonize(engine.HarmonizeInput{Config: api.GroupConfig{MinQuantity: 10, MaxQuantity: 20},
+		DesiredBefore: 8, OfficialBefore: 8, Nodes: ready(8), PeriodLabel: "H5"})
+	p := d.Period
+	end := hms(10, 5, 0)
+	p.EndedAt = &end
+	c := api.Change{Label: "C12", Type: api.ChangeAddNodes, Amount: d.Launch, QuantityBefore: 8, QuantityAfter: 10,
+		StartedAt: end, PeriodLabel: "H5", Attribution: api.AttributionIndirect}
+	want := "Change C12 (add 2 nodes, 8 → 10) at H5 was made by the harmonization with no request behind it. " +
+		"No request proposed a new quantity; desired went 8 → 10, clamped to min_quantity 10."
+	if got := ExplainChange(c, nil, &p, nil); got != want {
+		t.Errorf("\n got %s\nwant %s", got, want)
+	}
+}
+
 // TestExplainWithout checks explanations degrade without a Lookup or a
 // decision record instead of failing.
 func TestExplainWithout(t *testing.T) {
