@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -107,6 +108,8 @@ func TestPropose(t *testing.T) {
 		{"percent -150% is zero", 8, pct(-150), 0},
 		{"percent zero moves nothing", 8, pct(0), 8},
 		{"no form proposes desired", 8, api.Request{}, 8},
+		{"huge percent does not wrap", 8, pct(1e300), 8 + math.MaxInt32},
+		{"huge negative percent is zero", 8, pct(-1e300), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,7 +34,8 @@ func percentDelta(desired int, pct float64) int {
 	if pct == 0 || math.IsNaN(pct) || math.IsInf(pct, 0) {
 		return 0
 	}
-	d := float64(desired) * pct / 100
+	// Bound the float before converting: a huge percent must not wrap.
+	d := max(min(float64(desired)*pct/100, math.MaxInt32), -math.MaxInt32)
 	// 10 × 10% is 1.0000000000000002 in floating point; snap values that
 	// are whole up to rounding noise so they are not pushed one further.
 	if r := math.Round(d); math.Abs(d-r) < 1e-9 {
