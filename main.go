@@ -1,0 +1,31 @@
+// Command terraform-provider-pes is the Terraform provider for pes: node
+// groups, capacity triggers and the causality of every capacity change.
+package main
+
+import (
+	"context"
+	"flag"
+	"log"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+
+	"github.com/pes-project/terraform-provider-pes/provider"
+)
+
+// version is set by the release build (-ldflags "-X main.version=...").
+var version = "dev"
+
+func main() {
+	var debug bool
+	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
+	flag.Parse()
+
+	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
+		Address:         provider.Address,
+		Debug:           debug,
+		ProtocolVersion: 6,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+}

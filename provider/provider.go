@@ -1,0 +1,177 @@
+// Package provider is the Terraform provider for pes: node groups, capacity
+// triggers, and data sources that answer "why did the capacity change?".
+// It talks to pesd only through reconciler/client and never links the
+// store, so the provider binary builds without cgo.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/client"
+)
+
+// Address is the provider's registry address.
+const Address = "registry.terraform.io/pes-project/pes"
+
+// DefaultEndpoint is where pesd listens when nothing else is configured
+// (the address `pesd serve` documents).
+const DefaultEndpoint = "http://127.0.0.1:7400"
+
+// Environment variables read when the provider block leaves a field unset.
+const (
+	EnvEndpoint = "PES_ENDPOINT"
+	EnvToken    = "PES_TOKEN"
+)
+
+// New returns the provider factory providerserver.Serve expects.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &pesProvider{version: version}
+	}
+}
+
+type pesProvider struct {
+	version string
+}
+
+type providerModel struct {
+	Endpoint types.String `tfsdk:"endpoint"`
+	Token    types.String `tfsdk:"token"`
+}
+
+// pesClient is what resources and data sources receive from Configure: the
+// API client and the endpoint it talks to, so diagnostics can name it.
+type pesClient struct {
+	api      *client.Client
+	endpoint string
+}
+
+var _ provider.Provider = (*pesProvider)(nil)
+
+func (p *pesProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "pes"
+	resp.Version = p.version
+}
+
+func (p *pesProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The pes provider declares node groups and capacity triggers in pesd " +
+			"and reads back the causality of every capacity change.",
+		Attributes: map[string]schema.Attribute{
+			"endpoint": schema.StringAttribute{
+				MarkdownDescription: "URL of pesd's HTTP API, e.g. `http://127.0.0.1:7400`. " +
+					"Falls back to the `PES_ENDPOINT` environment variable, then to `" + DefaultEndpoint + "`.",
+				Optional: true,
+			},
+			"token": schema.StringAttribute{
+				MarkdownDescription: "Bearer token pesd was started with (`pesd serve --token`). " +
+					"Falls back to the `PES_TOKEN` environment variable.",
+				Optional:  true,
+				Sensitive: true,
+			},
+		},
+	}
+}
+
+func (p *pesProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if cfg.Endpoint.IsUnknown() {
+		resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Unknown pesd endpoint",
+			"The endpoint depends on a value that is not known until apply. Set it to a known value or use PES_ENDPOINT.")
+	}
+	if cfg.Token.IsUnknown() {
+		resp.Diagnostics.AddAttributeError(path.Root("token"), "Unknown pesd token",
+			"The token depends on a value that is not known until apply. Set it to a known value or use PES_TOKEN.")
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	endpoint := firstSet(cfg.Endpoint.ValueString(), os.Getenv(EnvEndpoint), DefaultEndpoint)
+	token := firstSet(cfg.Token.ValueString(), os.Getenv(EnvToken))
+	if err := checkEndpoint(endpoint); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Invalid pesd endpoint",
+			fmt.Sprintf("%s. Set endpoint (or %s) to a URL such as %s.", err, EnvEndpoint, DefaultEndpoint))
+		return
+	}
+
+	c, err := client.New(endpoint, token, client.WithUserAgent("terraform-provider-pes/"+p.version))
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot create the pesd client", err.Error())
+		return
+	}
+	ctx = tflog.SetField(ctx, "pes_endpoint", endpoint)
+	tflog.Debug(ctx, "configured pes provider")
+
+	data := &pesClient{api: c, endpoint: endpoint}
+	resp.ResourceData = data
+	resp.DataSourceData = data
+}
+
+func (p *pesProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		newNodeGroupResource,
+		newTriggerResource,
+	}
+}
+
+func (p *pesProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{
+		newCapacityChangesDataSource,
+		newCapacityEventsDataSource,
+		newNodeGroupDataSource,
+	}
+}
+
+func checkEndpoint(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL: %w", s, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q must start with http:// or https://", s)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%q has no host", s)
+	}
+	return nil
+}
+
+func firstSet(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// clientFrom turns the value Configure handed over into a *pesClient,
+// reporting a provider bug when it is something else.
+func clientFrom(data any, diags interface{ AddError(string, string) }) *pesClient {
+	if data == nil {
+		return nil // provider not configured yet (validation, early plan)
+	}
+	c, ok := data.(*pesClient)
+	if !ok {
+		diags.AddError("Unexpected provider data",
+			fmt.Sprintf("Expected *pesClient, got %T. This is a bug in the provider; please report it.", data))
+		return nil
+	}
+	return c
+}

@@ -1,0 +1,825 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/client"
+)
+
+// Defaults of the wait for capacity.
+const (
+	defaultCapacityTimeout = 10 * time.Minute
+	capacityPollInterval   = 500 * time.Millisecond
+	// eventsInTimeoutDetail is how many of the group's latest events a
+	// capacity timeout shows, enough to see why nodes are not ready.
+	eventsInTimeoutDetail = 10
+)
+
+// terraformActor names Terraform in the causality record: a change of
+// desired_quantity in configuration is a user instruction from "terraform".
+const terraformActor = "terraform"
+
+var (
+	_ resource.Resource                   = (*nodeGroupResource)(nil)
+	_ resource.ResourceWithConfigure      = (*nodeGroupResource)(nil)
+	_ resource.ResourceWithImportState    = (*nodeGroupResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*nodeGroupResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*nodeGroupResource)(nil)
+)
+
+func newNodeGroupResource() resource.Resource { return &nodeGroupResource{} }
+
+type nodeGroupResource struct {
+	c *pesClient
+}
+
+type nodeGroupModel struct {
+	ID                     types.String   `tfsdk:"id"`
+	Name                   types.String   `tfsdk:"name"`
+	Driver                 types.String   `tfsdk:"driver"`
+	Program                types.Object   `tfsdk:"program"`
+	DesiredQuantity        types.Int64    `tfsdk:"desired_quantity"`
+	MinQuantity            types.Int64    `tfsdk:"min_quantity"`
+	MaxQuantity            types.Int64    `tfsdk:"max_quantity"`
+	AggregationPeriod      types.String   `tfsdk:"aggregation_period"`
+	AggregationPolicy      types.String   `tfsdk:"aggregation_policy"`
+	Replacement            types.String   `tfsdk:"replacement"`
+	ReplacementDeferWindow types.String   `tfsdk:"replacement_defer_window"`
+	InitDeadline           types.String   `tfsdk:"init_deadline"`
+	Cooldown               types.String   `tfsdk:"cooldown"`
+	TerminationPolicy      types.String   `tfsdk:"termination_policy"`
+	HealthCheck            types.Object   `tfsdk:"health_check"`
+	Labels                 types.Map      `tfsdk:"labels"`
+	Sim                    types.Object   `tfsdk:"sim"`
+	Predictive             types.Object   `tfsdk:"predictive"`
+	WaitForCapacity        types.Bool     `tfsdk:"wait_for_capacity"`
+	CurrentDesiredQuantity types.Int64    `tfsdk:"current_desired_quantity"`
+	OfficialQuantity       types.Int64    `tfsdk:"official_quantity"`
+	ActualQuantity         types.Int64    `tfsdk:"actual_quantity"`
+	Status                 types.String   `tfsdk:"status"`
+	Timeouts               timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *nodeGroupResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_node_group"
+}
+
+func (r *nodeGroupResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.c = clientFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func durationValidators(more ...validator.String) []validator.String {
+	return append([]validator.String{durationValidator{}}, more...)
+}
+
+func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	defaultHealth, _ := types.ObjectValue(healthCheckAttrTypes, map[string]attr.Value{
+		"type":              types.StringValue(api.HealthProcess),
+		"path":              types.StringNull(),
+		"port":              types.Int64Null(),
+		"command":           types.StringNull(),
+		"interval":          types.StringValue(api.DefaultHealthInterval),
+		"failure_threshold": types.Int64Value(api.DefaultHealthFailureThreshold),
+	})
+
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A node group: a set of nodes running one program, resized by " +
+			"[triggers](trigger) and instructions, with every capacity change recorded with its causes.\n\n" +
+			"`desired_quantity` is the *declared* quantity. Triggers move the live desired quantity " +
+			"(`current_desired_quantity`) without producing a diff on the next plan; changing " +
+			"`desired_quantity` in the configuration sends a user instruction (`set_to`, immediate) " +
+			"that shows in the causality record as a user event from `terraform`.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "ID of the group (a UUID).",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Name of the group: a lowercase DNS label (a-z, 0-9 and `-`, at most 63 characters). Changing it replaces the group.",
+				Required:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"driver": schema.StringAttribute{
+				MarkdownDescription: "What runs the nodes: `local` (OS processes on pesd's machine) or `sim` (virtual nodes for tests, demos and what-if runs). Changing it replaces the group.",
+				Required:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators:          []validator.String{stringvalidator.OneOf(api.Drivers()...)},
+			},
+			"program": schema.SingleNestedAttribute{
+				MarkdownDescription: "The program every node runs. Required for the `local` driver; `sim` nodes run nothing. " +
+					"Each node gets `PES_PORT` (a free port), `PES_NODE_ID` and `PES_GROUP` in its environment; " +
+					"write `$${PES_PORT}` in Terraform to pass a literal `${PES_PORT}` for pesd to expand.",
+				Optional: true,
+				Attributes: map[string]schema.Attribute{
+					"command": schema.StringAttribute{
+						MarkdownDescription: "Executable to run, looked up in pesd's `PATH`.",
+						Required:            true,
+					},
+					"args": schema.ListAttribute{
+						MarkdownDescription: "Arguments. `${PES_PORT}` and the other `PES_` variables are expanded by pesd.",
+						Optional:            true,
+						ElementType:         types.StringType,
+					},
+					"env": schema.MapAttribute{
+						MarkdownDescription: "Extra environment variables.",
+						Optional:            true,
+						ElementType:         types.StringType,
+					},
+				},
+			},
+			"desired_quantity": schema.Int64Attribute{
+				MarkdownDescription: "Declared number of nodes. Sent at creation and, when changed here, as an immediate " +
+					"user instruction `set_to` from `terraform`. Triggers moving the live quantity do not change it " +
+					"(see `current_desired_quantity`). Must lie within `min_quantity` and `max_quantity`.",
+				Required:   true,
+				Validators: []validator.Int64{int64validator.Between(0, api.MaxQuantityLimit)},
+			},
+			"min_quantity": schema.Int64Attribute{
+				MarkdownDescription: "Lower bound of the desired quantity; every aggregated request is clamped to it.",
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(api.DefaultMinQuantity),
+				Validators:          []validator.Int64{int64validator.Between(0, api.MaxQuantityLimit)},
+			},
+			"max_quantity": schema.Int64Attribute{
+				MarkdownDescription: "Upper bound of the desired quantity; every aggregated request is clamped to it.",
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(api.DefaultMaxQuantity),
+				Validators:          []validator.Int64{int64validator.Between(1, api.MaxQuantityLimit)},
+			},
+			"aggregation_period": schema.StringAttribute{
+				MarkdownDescription: "Length of an aggregation period (a duration such as `60s`, at least `1s`). Requests that are not immediate are collected during the period and combined at its end, the *harmonization*.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(api.DefaultAggregationPeriod),
+				Validators:          durationValidators(),
+			},
+			"aggregation_policy": schema.StringAttribute{
+				MarkdownDescription: "How a period's requests combine into one desired quantity: `largest` (the largest proposal), " +
+					"`smallest`, `average` (rounded mean), `sum` (prior desired plus every delta), `priority` (the " +
+					"highest-priority request, ties to the latest), `first` or `last`.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(api.DefaultAggregationPolicy),
+				Validators: []validator.String{stringvalidator.OneOf(api.AggregationPolicies()...)},
+			},
+			"replacement": schema.StringAttribute{
+				MarkdownDescription: "When a failed node is replaced: `immediate`, `deferred` (at the next harmonization) or `auto` " +
+					"(deferred when the next harmonization is within `replacement_defer_window`, since it may shrink the group anyway).",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(api.DefaultReplacement),
+				Validators: []validator.String{stringvalidator.OneOf(api.ReplacementPolicies()...)},
+			},
+			"replacement_defer_window": schema.StringAttribute{
+				MarkdownDescription: "With `replacement = \"auto\"`, how close the next harmonization must be for a replacement to wait for it.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(api.DefaultReplacementDeferWindow),
+				Validators:          durationValidators(),
+			},
+			"init_deadline": schema.StringAttribute{
+				MarkdownDescription: "How long a launching node may take to become ready before it counts as failed to initialize (at least `1s`).",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(api.DefaultInitDeadline),
+				Validators:          durationValidators(),
+			},
+			"cooldown": schema.StringAttribute{
+				MarkdownDescription: "Quiet time after a scale-out's lockdown ends. Trigger firings during lockdown or cooldown are recorded as suppressed events, so \"why did it not scale?\" has an answer.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(api.DefaultCooldown),
+				Validators:          durationValidators(),
+			},
+			"termination_policy": schema.StringAttribute{
+				MarkdownDescription: "Which ready nodes go first on scale-in, after failed and unready ones: `newest` or `oldest`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(api.DefaultTerminationPolicy),
+				Validators:          []validator.String{stringvalidator.OneOf(api.TerminationPolicies()...)},
+			},
+			"health_check": schema.SingleNestedAttribute{
+				MarkdownDescription: "How a node is judged ready and alive. Defaults to a `process` check (the process is alive).",
+				Optional:            true,
+				Computed:            true,
+				Default:             objectdefault.StaticValue(defaultHealth),
+				Attributes: map[string]schema.Attribute{
+					"type": schema.StringAttribute{
+						MarkdownDescription: "`process` (alive), `http` (a 2xx/3xx answer on `path`), `tcp` (the port accepts connections) or `exec` (`command` exits 0).",
+						Required:            true,
+						Validators:          []validator.String{stringvalidator.OneOf(api.HealthCheckTypes()...)},
+					},
+					"path": schema.StringAttribute{
+						MarkdownDescription: "`http` only: the path to GET. Defaults to `/` for `http`.",
+						Optional:            true,
+						Computed:            true,
+					},
+					"port": schema.Int64Attribute{
+						MarkdownDescription: "`http` and `tcp` only: the port to probe. Omit it to use the node's `PES_PORT`.",
+						Optional:            true,
+						Validators:          []validator.Int64{int64validator.Between(1, 65535)},
+					},
+					"command": schema.StringAttribute{
+						MarkdownDescription: "`exec` only: a shell command that exits 0 when the node is healthy.",
+						Optional:            true,
+					},
+					"interval": schema.StringAttribute{
+						MarkdownDescription: "Time between checks (at least `100ms`).",
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(api.DefaultHealthInterval),
+						Validators:          durationValidators(),
+					},
+					"failure_threshold": schema.Int64Attribute{
+						MarkdownDescription: "Consecutive failed checks after which a ready node is unavailable.",
+						Optional:            true,
+						Computed:            true,
+						Default:             int64default.StaticInt64(api.DefaultHealthFailureThreshold),
+						Validators:          []validator.Int64{int64validator.Between(1, api.MaxHealthFailureThreshold)},
+					},
+				},
+			},
+			"labels": schema.MapAttribute{
+				MarkdownDescription: "Free-form labels kept with the group.",
+				Optional:            true,
+				ElementType:         types.StringType,
+			},
+			"sim": schema.SingleNestedAttribute{
+				MarkdownDescription: "`sim` driver only: how the virtual nodes behave. Filled with the defaults for `sim` groups.",
+				Optional:            true,
+				Computed:            true,
+				Attributes: map[string]schema.Attribute{
+					"boot_time": schema.StringAttribute{
+						MarkdownDescription: "How long a virtual node takes to become ready.",
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(api.DefaultSimBootTime),
+						Validators:          durationValidators(),
+					},
+					"boot_times": schema.ListAttribute{
+						MarkdownDescription: "Boot times of the first launches, in order (later launches use `boot_time`), so nodes become ready at different moments.",
+						Optional:            true,
+						ElementType:         types.StringType,
+						Validators:          []validator.List{listvalidator.ValueStringsAre(durationValidator{})},
+					},
+					"init_failures": schema.Int64Attribute{
+						MarkdownDescription: "How many of the next launches never become ready (to exercise `init_deadline`).",
+						Optional:            true,
+						Computed:            true,
+						Default:             int64default.StaticInt64(0),
+						Validators:          []validator.Int64{int64validator.AtLeast(0)},
+					},
+				},
+			},
+			"predictive": schema.SingleNestedAttribute{
+				MarkdownDescription: "Predictive governing: a forecast from the group's history bounds the quantities triggers may ask for.",
+				Optional:            true,
+				Attributes: map[string]schema.Attribute{
+					"mode": schema.StringAttribute{
+						MarkdownDescription: "`off`, `forecast_only` (record what would have been clamped) or `enforce`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(api.PredictiveOff),
+						Validators:          []validator.String{stringvalidator.OneOf(api.PredictiveModes()...)},
+					},
+					"history": schema.StringAttribute{
+						MarkdownDescription: "How much recorded history the forecast uses (e.g. `14d`). Omit for pesd's default.",
+						Optional:            true,
+						Validators:          durationValidators(),
+					},
+					"interval": schema.StringAttribute{
+						MarkdownDescription: "Length of a forecast interval (e.g. `1h`). Omit for pesd's default.",
+						Optional:            true,
+						Validators:          durationValidators(),
+					},
+					"confidence": schema.Float64Attribute{
+						MarkdownDescription: "Confidence of the authorized range, between 0 and 1 exclusive (e.g. `0.9`). Omit for pesd's default.",
+						Optional:            true,
+						Validators:          []validator.Float64{float64validator.Between(0, 1)},
+					},
+					"min_history": schema.StringAttribute{
+						MarkdownDescription: "History needed before the forecast governs anything. Omit for pesd's default.",
+						Optional:            true,
+						Validators:          durationValidators(),
+					},
+					"governs": schema.ListAttribute{
+						MarkdownDescription: "What the range governs: `triggers` (always) and optionally `instructions`.",
+						Optional:            true,
+						ElementType:         types.StringType,
+						Validators:          []validator.List{listvalidator.ValueStringsAre(stringvalidator.OneOf(api.PredictiveGoverns()...))},
+					},
+				},
+			},
+			"wait_for_capacity": schema.BoolAttribute{
+				MarkdownDescription: "Wait, on create and update, until `actual_quantity` reaches the live desired quantity, within the `timeouts`. On timeout the error lists the group's latest events.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(true),
+			},
+			"current_desired_quantity": schema.Int64Attribute{
+				MarkdownDescription: "Live desired quantity in pesd, as moved by triggers and instructions since the last apply.",
+				Computed:            true,
+			},
+			"official_quantity": schema.Int64Attribute{
+				MarkdownDescription: "Quantity recorded at the last harmonization or immediate change.",
+				Computed:            true,
+			},
+			"actual_quantity": schema.Int64Attribute{
+				MarkdownDescription: "Nodes ready now, as measured by monitoring.",
+				Computed:            true,
+			},
+			"status": schema.StringAttribute{
+				MarkdownDescription: "`active`, or `deleted` once the group is deleted (its history is kept).",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{
+				Create:            true,
+				Update:            true,
+				CreateDescription: "How long create waits for capacity (`wait_for_capacity`). Defaults to `10m`.",
+				UpdateDescription: "How long update waits for capacity (`wait_for_capacity`). Defaults to `10m`.",
+			}),
+		},
+	}
+}
+
+// ValidateConfig checks what no single attribute can: min ≤ desired ≤ max,
+// which health check fields fit which type, sim only on sim groups. It
+// runs pesd's own validation (api.ResolveGroupConfig) so plan and apply
+// agree; values already reported by attribute validators, or unknown yet,
+// are replaced by their defaults so each problem is reported once.
+func (r *nodeGroupResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m nodeGroupModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cfg, ok := validationConfig(ctx, m)
+	if !ok {
+		return
+	}
+	if err := api.ResolveGroupConfig(&cfg); err != nil {
+		resp.Diagnostics.Append(validationDiag("Invalid node group configuration", err))
+	}
+}
+
+// validationDiag reports a validation error of package api at the
+// attribute it names.
+func validationDiag(summary string, err error) diag.Diagnostic {
+	if ae, ok := err.(*api.Error); ok && ae.Field != "" {
+		if p, ok := attrPath(ae.Field); ok {
+			return diag.NewAttributeErrorDiagnostic(p, summary, ae.Error()+".")
+		}
+	}
+	return diag.NewErrorDiagnostic(summary, err.Error())
+}
+
+func (r *nodeGroupResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	var plan, config nodeGroupModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	// Computed parts of nested objects take the values pesd will resolve,
+	// so the plan shows them and apply matches it.
+	// Resolve from the configuration, where an omitted value is null, not
+	// the unknown the plan shows for it; an omitted block is the default.
+	hcSrc := config.HealthCheck
+	if hcSrc.IsNull() {
+		hcSrc = plan.HealthCheck
+	}
+	if hc, ok := resolvedHealthCheck(ctx, hcSrc); ok {
+		obj, d := healthCheckObject(hcSrc, hc)
+		resp.Diagnostics.Append(d...)
+		plan.HealthCheck = obj
+	}
+	if !plan.Driver.IsUnknown() {
+		if plan.Driver.ValueString() != api.DriverSim {
+			if config.Sim.IsNull() {
+				plan.Sim = types.ObjectNull(simAttrTypes)
+			}
+		} else if s, ok := resolvedSim(ctx, config.Sim); ok {
+			obj, d := simObject(config.Sim, s)
+			resp.Diagnostics.Append(d...)
+			plan.Sim = obj
+		}
+	}
+
+	if !req.State.Raw.IsNull() {
+		var state nodeGroupModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		// A PATCH cannot say "no labels" (an empty map is omitted), so
+		// removing the last label would silently keep them in pesd.
+		if len(state.Labels.Elements()) > 0 && !plan.Labels.IsUnknown() && len(plan.Labels.Elements()) == 0 {
+			resp.Diagnostics.AddAttributeError(path.Root("labels"), "Cannot remove every label",
+				"pesd keeps a group's labels when an update carries none, so removing all of them would have no effect. "+
+					"Keep at least one label, or replace the group.")
+		}
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// resolvedHealthCheck returns the health check pesd will store for the
+// planned object, or false when parts of it are not known yet.
+func resolvedHealthCheck(ctx context.Context, o types.Object) (*api.HealthCheck, bool) {
+	if o.IsUnknown() || o.IsNull() || !allKnown(o) {
+		return nil, false
+	}
+	hc, d := healthCheckFrom(ctx, o)
+	if d.HasError() {
+		return nil, false
+	}
+	cfg := api.GroupConfig{Name: "plan", Driver: api.DriverSim, HealthCheck: hc}
+	if api.ResolveGroupConfig(&cfg) != nil {
+		return nil, false // ValidateConfig reports it
+	}
+	return cfg.HealthCheck, true
+}
+
+// resolvedSim is resolvedHealthCheck for the sim object; a null object
+// resolves to pesd's defaults.
+func resolvedSim(ctx context.Context, o types.Object) (*api.SimConfig, bool) {
+	if o.IsUnknown() || !allKnown(o) {
+		return nil, false
+	}
+	s, d := simFrom(ctx, o)
+	if d.HasError() {
+		return nil, false
+	}
+	cfg := api.GroupConfig{Name: "plan", Driver: api.DriverSim, Sim: s}
+	if api.ResolveGroupConfig(&cfg) != nil {
+		return nil, false
+	}
+	return cfg.Sim, true
+}
+
+func allKnown(o types.Object) bool {
+	for _, v := range o.Attributes() {
+		if v.IsUnknown() {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *nodeGroupResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	if r.c == nil {
+		resp.Diagnostics.AddError("Provider not configured", "The pes provider was not configured before creating a node group.")
+		return
+	}
+	var plan nodeGroupModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cfg, diags := plan.groupConfig(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Create(ctx, defaultCapacityTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	g, err := r.c.api.CreateGroup(ctx, cfg)
+	if err != nil {
+		resp.Diagnostics.Append(apiErrorDiag("Cannot create node group", r.c.endpoint, "", err))
+		return
+	}
+	tflog.Info(ctx, "created node group", map[string]any{"id": g.ID, "name": g.Name})
+	r.finish(ctx, g, plan, timeout, &resp.State, &resp.Diagnostics)
+}
+
+// finish waits for capacity when asked and writes the state. The state is
+// written even when the wait fails, so Terraform keeps track of the group
+// (and marks it tainted).
+func (r *nodeGroupResource) finish(ctx context.Context, g api.Group, plan nodeGroupModel, timeout time.Duration, st stateSetter, diags *diag.Diagnostics) {
+	if plan.WaitForCapacity.ValueBool() {
+		waited, err := r.waitForCapacity(ctx, g, timeout)
+		if waited.ID != "" {
+			g = waited
+		}
+		if err != nil {
+			diags.Append(r.capacityDiag(ctx, g, timeout, err))
+		}
+	}
+	var state nodeGroupModel
+	diags.Append(state.fromGroup(g, plan)...)
+	diags.Append(st.Set(ctx, &state)...)
+}
+
+type stateSetter interface {
+	Set(ctx context.Context, val any) diag.Diagnostics
+}
+
+// waitForCapacity polls the group until its ready nodes reach the live
+// desired quantity or the timeout passes.
+func (r *nodeGroupResource) waitForCapacity(ctx context.Context, g api.Group, timeout time.Duration) (api.Group, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(capacityPollInterval)
+	defer tick.Stop()
+	lastActual := -1
+	for {
+		if g.ActualQuantity >= g.DesiredQuantity {
+			tflog.Info(ctx, "node group has its capacity", map[string]any{"id": g.ID, "actual": g.ActualQuantity, "desired": g.DesiredQuantity})
+			return g, nil
+		}
+		if g.ActualQuantity != lastActual {
+			tflog.Info(ctx, fmt.Sprintf("waiting for capacity: %d of %d nodes ready", g.ActualQuantity, g.DesiredQuantity),
+				map[string]any{"id": g.ID, "actual": g.ActualQuantity, "desired": g.DesiredQuantity})
+			lastActual = g.ActualQuantity
+		}
+		select {
+		case <-ctx.Done():
+			return g, ctx.Err()
+		case <-tick.C:
+		}
+		next, err := r.c.api.GetGroup(ctx, g.ID)
+		if err != nil {
+			if ctx.Err() != nil {
+				return g, ctx.Err()
+			}
+			return g, err
+		}
+		g = next
+	}
+}
+
+// capacityDiag explains a failed wait for capacity with the group's latest
+// events, which say why nodes are not ready (init failures, lost nodes,
+// clamps).
+func (r *nodeGroupResource) capacityDiag(ctx context.Context, g api.Group, timeout time.Duration, err error) diag.Diagnostic {
+	if ctx.Err() == nil && !isTimeout(err) {
+		return apiErrorDiag("Cannot wait for the node group's capacity", r.c.endpoint, g.ID, err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "After %s the group %q had %d of %d nodes ready (official quantity %d).\n",
+		timeout, g.Name, g.ActualQuantity, g.DesiredQuantity, g.OfficialQuantity)
+	// The caller's context may be done too; the events get their own.
+	evCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	events, evErr := latestEvents(evCtx, r.c.api, g.ID, eventsInTimeoutDetail)
+	switch {
+	case evErr != nil:
+		fmt.Fprintf(&b, "\nThe group's events could not be read: %v.\n", evErr)
+	case len(events) == 0:
+		b.WriteString("\npesd recorded no events for the group.\n")
+	default:
+		b.WriteString("\nLatest events:\n")
+		for _, e := range events {
+			fmt.Fprintf(&b, "  %s %s %s: %s\n", e.Label, e.Time.UTC().Format(time.RFC3339), e.Type, e.Description)
+		}
+	}
+	b.WriteString("\nRaise timeouts.create / timeouts.update, set wait_for_capacity = false, or look at the nodes " +
+		"(`pesd events --group " + g.ID + "`).\n\nID: " + g.ID)
+	return diag.NewErrorDiagnostic("Node group did not reach its desired quantity", b.String())
+}
+
+func isTimeout(err error) bool {
+	return err == context.DeadlineExceeded || strings.Contains(err.Error(), context.DeadlineExceeded.Error())
+}
+
+// latestEvents returns the group's last n events, oldest first.
+func latestEvents(ctx context.Context, c *client.Client, groupID string, n int) ([]api.Event, error) {
+	events, err := c.ListAllEvents(ctx, groupID, client.EventFilter{})
+	if err != nil {
+		return nil, err
+	}
+	sortEvents(events)
+	if len(events) > n {
+		events = events[len(events)-n:]
+	}
+	return events, nil
+}
+
+func (r *nodeGroupResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if r.c == nil {
+		resp.Diagnostics.AddError("Provider not configured", "The pes provider was not configured before reading a node group.")
+		return
+	}
+	var state nodeGroupModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := state.ID.ValueString()
+	g, err := r.c.api.GetGroup(ctx, id)
+	if client.IsNotFound(err) || (err == nil && g.Status == api.GroupDeleted) {
+		resp.Diagnostics.AddWarning("Node group deleted outside Terraform",
+			fmt.Sprintf("pesd has no active node group %s (%s). Terraform removed it from the state and will plan to create it again. "+
+				"Its history (events and changes) is still in pesd.", id, state.Name.ValueString()))
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.Append(apiErrorDiag("Cannot read node group", r.c.endpoint, id, err))
+		return
+	}
+	var next nodeGroupModel
+	resp.Diagnostics.Append(next.fromGroup(g, state)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)
+}
+
+func (r *nodeGroupResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	if r.c == nil {
+		resp.Diagnostics.AddError("Provider not configured", "The pes provider was not configured before updating a node group.")
+		return
+	}
+	var plan, state nodeGroupModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cfg, diags := plan.groupConfig(ctx)
+	resp.Diagnostics.Append(diags...)
+	timeout, diags := plan.Timeouts.Update(ctx, defaultCapacityTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	id := state.ID.ValueString()
+	patch := patchFor(cfg)
+	if !plan.DesiredQuantity.Equal(state.DesiredQuantity) {
+		// The declared quantity changed: a user instruction from Terraform,
+		// acting at once so the apply can wait for it.
+		d := cfg.DesiredQuantity
+		patch.DesiredQuantity = &d
+		patch.Actor = terraformActor
+		patch.Immediate = true
+		patch.Reason = fmt.Sprintf("desired_quantity changed in configuration from %d to %d",
+			state.DesiredQuantity.ValueInt64(), plan.DesiredQuantity.ValueInt64())
+	}
+	if cfg.Predictive == nil && !state.Predictive.IsNull() {
+		patch.Predictive = &api.Predictive{Mode: api.PredictiveOff}
+	}
+
+	g, err := r.c.api.UpdateGroup(ctx, id, patch)
+	if err != nil {
+		resp.Diagnostics.Append(apiErrorDiag("Cannot update node group", r.c.endpoint, id, err))
+		return
+	}
+	r.finish(ctx, g, plan, timeout, &resp.State, &resp.Diagnostics)
+}
+
+// patchFor is a PATCH carrying the whole configuration but the desired
+// quantity (which is an instruction, sent only when it changed).
+func patchFor(cfg api.GroupConfig) api.GroupPatch {
+	return api.GroupPatch{
+		Name:                   &cfg.Name,
+		Driver:                 &cfg.Driver,
+		MinQuantity:            &cfg.MinQuantity,
+		MaxQuantity:            &cfg.MaxQuantity,
+		AggregationPeriod:      &cfg.AggregationPeriod,
+		AggregationPolicy:      &cfg.AggregationPolicy,
+		Replacement:            &cfg.Replacement,
+		ReplacementDeferWindow: &cfg.ReplacementDeferWindow,
+		InitDeadline:           &cfg.InitDeadline,
+		Cooldown:               &cfg.Cooldown,
+		TerminationPolicy:      &cfg.TerminationPolicy,
+		HealthCheck:            cfg.HealthCheck,
+		Labels:                 cfg.Labels,
+		Program:                &cfg.Program,
+		Sim:                    cfg.Sim,
+		Predictive:             cfg.Predictive,
+	}
+}
+
+func (r *nodeGroupResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	if r.c == nil {
+		resp.Diagnostics.AddError("Provider not configured", "The pes provider was not configured before deleting a node group.")
+		return
+	}
+	var state nodeGroupModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := state.ID.ValueString()
+	if err := r.c.api.DeleteGroup(ctx, id); err != nil && !client.IsNotFound(err) {
+		resp.Diagnostics.Append(apiErrorDiag("Cannot delete node group", r.c.endpoint, id, err))
+	}
+}
+
+func (r *nodeGroupResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+// groupConfig is the create body for a planned (fully known) model.
+func (m nodeGroupModel) groupConfig(ctx context.Context) (api.GroupConfig, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	prog, d := programFrom(ctx, m.Program)
+	diags.Append(d...)
+	hc, d := healthCheckFrom(ctx, m.HealthCheck)
+	diags.Append(d...)
+	sim, d := simFrom(ctx, m.Sim)
+	diags.Append(d...)
+	pred, d := predictiveFrom(ctx, m.Predictive)
+	diags.Append(d...)
+	labels, d := mapStrings(ctx, m.Labels)
+	diags.Append(d...)
+	return api.GroupConfig{
+		Name:                   m.Name.ValueString(),
+		Driver:                 m.Driver.ValueString(),
+		Program:                prog,
+		DesiredQuantity:        int(m.DesiredQuantity.ValueInt64()),
+		MinQuantity:            int(m.MinQuantity.ValueInt64()),
+		MaxQuantity:            int(m.MaxQuantity.ValueInt64()),
+		AggregationPeriod:      m.AggregationPeriod.ValueString(),
+		AggregationPolicy:      m.AggregationPolicy.ValueString(),
+		Replacement:            m.Replacement.ValueString(),
+		ReplacementDeferWindow: m.ReplacementDeferWindow.ValueString(),
+		InitDeadline:           m.InitDeadline.ValueString(),
+		Cooldown:               m.Cooldown.ValueString(),
+		TerminationPolicy:      m.TerminationPolicy.ValueString(),
+		HealthCheck:            hc,
+		Labels:                 labels,
+		Sim:                    sim,
+		Predictive:             pred,
+	}, diags
+}
+
+// fromGroup sets m from pesd's answer. prior is the plan (after create or
+// update) or the state (on refresh): values that mean the same as prior
+// keep the user's spelling, and desired_quantity keeps the declared value
+// so triggers never cause a diff. On import prior is empty and everything
+// comes from pesd.
+func (m *nodeGroupModel) fromGroup(g api.Group, prior nodeGroupModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	var d diag.Diagnostics
+
+	m.ID = types.StringValue(g.ID)
+	m.Name = types.StringValue(g.Name)
+	m.Driver = types.StringValue(g.Driver)
+	m.Program, d = programObject(prior.Program, g.Program)
+	diags.Append(d...)
+	m.DesiredQuantity = prior.DesiredQuantity
+	if m.DesiredQuantity.IsNull() || m.DesiredQuantity.IsUnknown() {
+		m.DesiredQuantity = types.Int64Value(int64(g.DesiredQuantity)) // import
+	}
+	m.MinQuantity = types.Int64Value(int64(g.MinQuantity))
+	m.MaxQuantity = types.Int64Value(int64(g.MaxQuantity))
+	m.AggregationPeriod = keepDuration(prior.AggregationPeriod, g.AggregationPeriod)
+	m.AggregationPolicy = types.StringValue(g.AggregationPolicy)
+	m.Replacement = types.StringValue(g.Replacement)
+	m.ReplacementDeferWindow = keepDuration(prior.ReplacementDeferWindow, g.ReplacementDeferWindow)
+	m.InitDeadline = keepDuration(prior.InitDeadline, g.InitDeadline)
+	m.Cooldown = keepDuration(prior.Cooldown, g.Cooldown)
+	m.TerminationPolicy = types.StringValue(g.TerminationPolicy)
+	m.HealthCheck, d = healthCheckObject(prior.HealthCheck, g.HealthCheck)
+	diags.Append(d...)
+	m.Labels, d = stringMap(prior.Labels, g.Labels)
+	diags.Append(d...)
+	m.Sim, d = simObject(prior.Sim, g.Sim)
+	diags.Append(d...)
+	m.Predictive, d = predictiveObject(prior.Predictive, g.Predictive)
+	diags.Append(d...)
+	m.WaitForCapacity = prior.WaitForCapacity
+	if m.WaitForCapacity.IsNull() || m.WaitForCapacity.IsUnknown() {
+		m.WaitForCapacity = types.BoolValue(true)
+	}
+	m.Timeouts = prior.Timeouts
+	m.CurrentDesiredQuantity = types.Int64Value(int64(g.DesiredQuantity))
+	m.OfficialQuantity = types.Int64Value(int64(g.OfficialQuantity))
+	m.ActualQuantity = types.Int64Value(int64(g.ActualQuantity))
+	m.Status = types.StringValue(g.Status)
+	return diags
+}

@@ -1,0 +1,362 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/client"
+	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
+)
+
+// conditionAlways is the condition of a trigger that only has a schedule;
+// pesd stores it so.
+const conditionAlways = "true"
+
+var (
+	_ resource.Resource                   = (*triggerResource)(nil)
+	_ resource.ResourceWithConfigure      = (*triggerResource)(nil)
+	_ resource.ResourceWithImportState    = (*triggerResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*triggerResource)(nil)
+)
+
+func newTriggerResource() resource.Resource { return &triggerResource{} }
+
+type triggerResource struct {
+	c *pesClient
+}
+
+type triggerModel struct {
+	ID              types.String  `tfsdk:"id"`
+	GroupID         types.String  `tfsdk:"group_id"`
+	Name            types.String  `tfsdk:"name"`
+	Condition       types.String  `tfsdk:"condition"`
+	For             types.String  `tfsdk:"for"`
+	Schedule        types.String  `tfsdk:"schedule"`
+	ChangeBy        types.Int64   `tfsdk:"change_by"`
+	ChangeByPercent types.Float64 `tfsdk:"change_by_percent"`
+	SetTo           types.Int64   `tfsdk:"set_to"`
+	Priority        types.Int64   `tfsdk:"priority"`
+	Immediate       types.Bool    `tfsdk:"immediate"`
+	Enabled         types.Bool    `tfsdk:"enabled"`
+}
+
+func (r *triggerResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_trigger"
+}
+
+func (r *triggerResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.c = clientFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *triggerResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	requestForms := []path.Expression{
+		path.MatchRoot("change_by"), path.MatchRoot("change_by_percent"), path.MatchRoot("set_to"),
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A capacity trigger of a node group: when its `condition` holds (for `for`, or at a " +
+			"`schedule` tick) it asks for a change of the desired quantity. A firing is an event carrying what " +
+			"the trigger observed; unless `immediate`, it is aggregated with the period's other requests at " +
+			"harmonization, so the resulting change is attributed to it *indirectly*. A trigger fires at most " +
+			"once per aggregation period while it stays satisfied.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "ID of the trigger (a UUID).",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"group_id": schema.StringAttribute{
+				MarkdownDescription: "ID of the node group the trigger belongs to. Changing it replaces the trigger.",
+				Required:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Name shown in events and explanations (\"trigger cpu-high asked for +4\"): letters, digits, `-`, `_` and `.`.",
+				Required:            true,
+			},
+			"condition": schema.StringAttribute{
+				MarkdownDescription: "Expression over the group's metrics, checked at plan time. Functions: " +
+					"`avg(m, w)`, `min(m, w)`, `max(m, w)`, `sum(m, w)`, `count(m, w)`, `last(m)`, `percentile(m, q, w)`, " +
+					"`rate(m, w)` (`m` a metric name, `w` a window such as `'2m'`), `hour()`, `weekday()`; " +
+					"`and`, `or`, `not`, comparisons and arithmetic. Metrics: `cpu_utilization`, `memory_bytes`, " +
+					"`nodes_ready`, `nodes_desired` and any pushed metric. A metric with no samples in its window " +
+					"makes the condition false. Required unless `schedule` is set; a scheduled trigger without a " +
+					"condition has the condition `true`.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(conditionAlways),
+				Validators: []validator.String{conditionValidator{}},
+			},
+			"for": schema.StringAttribute{
+				MarkdownDescription: "How long the condition must hold continuously before the trigger fires (e.g. `2m`, at most `24h`).",
+				Optional:            true,
+				Validators:          []validator.String{forValidator{}},
+			},
+			"schedule": schema.StringAttribute{
+				MarkdownDescription: "Cron schedule in UTC (`0 8 * * 1-5`, `@hourly`): the trigger fires at each tick when its condition holds.",
+				Optional:            true,
+				Validators:          []validator.String{scheduleValidator{}},
+			},
+			"change_by": schema.Int64Attribute{
+				MarkdownDescription: "Ask for the desired quantity plus this many nodes (negative to remove). Exactly one of `change_by`, `change_by_percent` and `set_to`.",
+				Optional:            true,
+				Validators: []validator.Int64{
+					int64validator.ExactlyOneOf(requestForms...),
+					int64validator.NoneOf(0),
+					int64validator.Between(-api.MaxQuantityLimit, api.MaxQuantityLimit),
+				},
+			},
+			"change_by_percent": schema.Float64Attribute{
+				MarkdownDescription: "Ask for the desired quantity changed by this percentage (greater than -100, at most 1000, not 0).",
+				Optional:            true,
+				Validators: []validator.Float64{
+					float64validator.ExactlyOneOf(requestForms...),
+					float64validator.NoneOf(0),
+					float64validator.Between(-99.999999, 1000),
+				},
+			},
+			"set_to": schema.Int64Attribute{
+				MarkdownDescription: "Ask for exactly this desired quantity.",
+				Optional:            true,
+				Validators: []validator.Int64{
+					int64validator.ExactlyOneOf(requestForms...),
+					int64validator.Between(0, api.MaxQuantityLimit),
+				},
+			},
+			"priority": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("Priority of the trigger's requests, used by the `priority` aggregation policy. User instructions default to %d.", api.DefaultInstructionPriority),
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(api.DefaultTriggerPriority),
+				Validators:          []validator.Int64{int64validator.AtLeast(0)},
+			},
+			"immediate": schema.BoolAttribute{
+				MarkdownDescription: "Act at once instead of at the end of the period; the change is then attributed to the firing *directly*.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
+			},
+			"enabled": schema.BoolAttribute{
+				MarkdownDescription: "Whether the trigger is evaluated.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(true),
+			},
+		},
+	}
+}
+
+// ValidateConfig runs pesd's trigger validation (api.ValidateTriggerSpec)
+// for what attribute validators cannot see, like "condition is required
+// unless there is a schedule" and the name rules.
+func (r *triggerResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m triggerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := api.ValidateTriggerSpec(triggerValidationSpec(m), true); err != nil {
+		resp.Diagnostics.Append(validationDiag("Invalid trigger configuration", err))
+	}
+}
+
+// triggerValidationSpec builds the spec ValidateConfig checks: unknown
+// values, and values attribute validators already report, become values
+// that pass.
+func triggerValidationSpec(m triggerModel) *api.TriggerSpec {
+	known := func(v interface {
+		IsNull() bool
+		IsUnknown() bool
+	}) bool { return !v.IsNull() && !v.IsUnknown() }
+	placeholder := "placeholder"
+	spec := &api.TriggerSpec{Name: &placeholder}
+	if known(m.Name) {
+		spec.Name = m.Name.ValueStringPointer()
+	}
+	switch {
+	case m.Schedule.IsUnknown():
+		s := "@hourly"
+		spec.Schedule = &s
+	case known(m.Schedule):
+		if _, err := trigger.ParseSchedule(m.Schedule.ValueString()); err == nil {
+			spec.Schedule = m.Schedule.ValueStringPointer()
+		}
+	}
+	if !m.Condition.IsNull() {
+		always := conditionAlways // unknown, or reported by conditionValidator
+		spec.Condition = &always
+		if known(m.Condition) {
+			if _, err := trigger.Compile(m.Condition.ValueString()); err == nil {
+				spec.Condition = m.Condition.ValueStringPointer()
+			}
+		}
+	}
+	// ExactlyOneOf reports a missing or doubled request form; check the
+	// value of the first one given.
+	switch {
+	case known(m.ChangeBy):
+		spec.ChangeBy = intPtr(m.ChangeBy)
+	case known(m.ChangeByPercent):
+		spec.ChangeByPercent = floatPtr(m.ChangeByPercent)
+	case known(m.SetTo):
+		spec.SetTo = intPtr(m.SetTo)
+	default:
+		one := 1
+		spec.ChangeBy = &one
+	}
+	spec.Priority = intPtr(m.Priority)
+	return spec
+}
+
+func (m triggerModel) spec() api.TriggerSpec {
+	s := api.TriggerSpec{
+		Name:      m.Name.ValueStringPointer(),
+		Condition: m.Condition.ValueStringPointer(),
+		For:       strPtr(m.For),
+		Schedule:  strPtr(m.Schedule),
+		Request: api.Request{
+			ChangeBy:        intPtr(m.ChangeBy),
+			ChangeByPercent: floatPtr(m.ChangeByPercent),
+			SetTo:           intPtr(m.SetTo),
+		},
+		Priority:  intPtr(m.Priority),
+		Immediate: boolPtr(m.Immediate),
+		Enabled:   boolPtr(m.Enabled),
+	}
+	return s
+}
+
+func (m *triggerModel) fromTrigger(t api.Trigger, prior triggerModel) {
+	m.ID = types.StringValue(t.ID)
+	m.GroupID = types.StringValue(t.GroupID)
+	m.Name = types.StringValue(t.Name)
+	m.Condition = keepString(prior.Condition, t.Condition)
+	m.For = keepDuration(prior.For, t.For)
+	m.Schedule = keepString(prior.Schedule, t.Schedule)
+	m.ChangeBy = types.Int64PointerValue(int64Ptr(t.ChangeBy))
+	m.ChangeByPercent = types.Float64PointerValue(t.ChangeByPercent)
+	m.SetTo = types.Int64PointerValue(int64Ptr(t.SetTo))
+	m.Priority = types.Int64Value(int64(t.Priority))
+	m.Immediate = types.BoolValue(t.Immediate)
+	m.Enabled = types.BoolValue(t.Enabled)
+}
+
+func int64Ptr(p *int) *int64 {
+	if p == nil {
+		return nil
+	}
+	n := int64(*p)
+	return &n
+}
+
+func (r *triggerResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	if r.c == nil {
+		resp.Diagnostics.AddError("Provider not configured", "The pes provider was not configured before creating a trigger.")
+		return
+	}
+	var plan triggerModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	spec := plan.spec()
+	if plan.For.IsNull() {
+		spec.For = nil
+	}
+	if plan.Schedule.IsNull() {
+		spec.Schedule = nil
+	}
+	t, err := r.c.api.CreateTrigger(ctx, plan.GroupID.ValueString(), spec)
+	if err != nil {
+		resp.Diagnostics.Append(apiErrorDiag("Cannot create trigger", r.c.endpoint, "group "+plan.GroupID.ValueString(), err))
+		return
+	}
+	var state triggerModel
+	state.fromTrigger(t, plan)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *triggerResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if r.c == nil {
+		resp.Diagnostics.AddError("Provider not configured", "The pes provider was not configured before reading a trigger.")
+		return
+	}
+	var state triggerModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := state.ID.ValueString()
+	t, err := r.c.api.GetTrigger(ctx, id)
+	if client.IsNotFound(err) {
+		resp.Diagnostics.AddWarning("Trigger deleted outside Terraform",
+			fmt.Sprintf("pesd has no trigger %s (%s). Terraform removed it from the state and will plan to create it again.",
+				id, state.Name.ValueString()))
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.Append(apiErrorDiag("Cannot read trigger", r.c.endpoint, id, err))
+		return
+	}
+	var next triggerModel
+	next.fromTrigger(t, state)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)
+}
+
+func (r *triggerResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	if r.c == nil {
+		resp.Diagnostics.AddError("Provider not configured", "The pes provider was not configured before updating a trigger.")
+		return
+	}
+	var plan, state triggerModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := state.ID.ValueString()
+	// The whole spec: an empty for or schedule removes it, and the request
+	// form given replaces the old one.
+	t, err := r.c.api.UpdateTrigger(ctx, id, plan.spec())
+	if err != nil {
+		resp.Diagnostics.Append(apiErrorDiag("Cannot update trigger", r.c.endpoint, id, err))
+		return
+	}
+	var next triggerModel
+	next.fromTrigger(t, plan)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)
+}
+
+func (r *triggerResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	if r.c == nil {
+		resp.Diagnostics.AddError("Provider not configured", "The pes provider was not configured before deleting a trigger.")
+		return
+	}
+	var state triggerModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := state.ID.ValueString()
+	if err := r.c.api.DeleteTrigger(ctx, id); err != nil && !client.IsNotFound(err) {
+		resp.Diagnostics.Append(apiErrorDiag("Cannot delete trigger", r.c.endpoint, id, err))
+	}
+}
+
+func (r *triggerResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
