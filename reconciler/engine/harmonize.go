@@ -17,12 +17,10 @@ const (
 
 // proposal is one proposing request of a period.
 type proposal struct {
-	ev       *api.Event // nil when rebuilt from a record (Chosen)
 	id       string
 	priority int
 	kind     string
-	asked    int // what the request proposed
-	quantity int // what aggregation uses (after forecast governing)
+	quantity int // what aggregation uses: the proposal after forecast governing
 }
 
 // Harmonize decides the end of an aggregation period: it aggregates the
@@ -64,7 +62,7 @@ func Harmonize(in HarmonizeInput) Decision {
 		if !ok {
 			continue // an event with no request form proposes nothing
 		}
-		pr := proposal{ev: e, id: e.ID, priority: e.Priority, kind: requestKind(*e), asked: asked, quantity: asked}
+		pr := proposal{id: e.ID, priority: e.Priority, kind: requestKind(*e), quantity: asked}
 		if governed(pr.kind, in.Bounds) {
 			q, c, clamped := forecastClamp(in.Bounds, asked, e.ID)
 			if clamped {
@@ -161,7 +159,7 @@ func Chosen(p api.Period) string {
 		if to, ok := governedTo[r.EventID]; ok {
 			q = to
 		}
-		props = append(props, proposal{id: r.EventID, priority: r.Priority, kind: r.Kind, asked: r.ProposedQuantity, quantity: q})
+		props = append(props, proposal{id: r.EventID, priority: r.Priority, kind: r.Kind, quantity: q})
 	}
 	if _, i := aggregate(cmpOr(p.Policy, api.DefaultAggregationPolicy), p.DesiredBefore, props); i >= 0 {
 		return props[i].id
