@@ -49,13 +49,25 @@ func (s Sample) Validate() error {
 		return &SampleError{Field: "name", Message: "is empty"}
 	case len(s.Name) > MaxNameLength:
 		return &SampleError{Field: "name", Message: fmt.Sprintf("is longer than %d characters", MaxNameLength)}
-	case strings.ContainsAny(s.Name, "'\"\\\n\r\t"):
+	case !writableName(s.Name):
 		// A condition names the metric in quotes; keep every name writable.
 		return &SampleError{Field: "name", Message: "must not contain quotes, backslashes or control characters"}
 	case math.IsNaN(s.Value) || math.IsInf(s.Value, 0):
 		return &SampleError{Field: "value", Message: "must be a finite number"}
 	}
 	return nil
+}
+
+// writableName reports whether a name has no quotes, backslashes or
+// control characters.
+func writableName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c < 0x20, c == 0x7f, c == '\'', c == '"', c == '\\':
+			return false
+		}
+	}
+	return true
 }
 
 // SampleError is an invalid sample field.

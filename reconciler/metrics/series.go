@@ -1,7 +1,5 @@
 package metrics
 
-import "sort"
-
 // series is one metric of one group: samples sorted by time, live from
 // start on. Trimming advances start; the dead prefix is reclaimed when it
 // outgrows the live part, so memory stays within about twice the live
@@ -24,7 +22,7 @@ func (s *series) insert(t int64, v float64) {
 		s.vs = append(s.vs, v)
 		return
 	}
-	i := s.start + sort.Search(n-s.start, func(k int) bool { return s.ts[s.start+k] > t })
+	i := s.start + upperBound(s.ts[s.start:], t)
 	s.ts = append(s.ts, 0)
 	s.vs = append(s.vs, 0)
 	copy(s.ts[i+1:], s.ts[i:n])
@@ -37,7 +35,7 @@ func (s *series) trim(cutoff int64) {
 	if s.len() == 0 || s.ts[s.start] > cutoff {
 		return
 	}
-	s.start += sort.Search(s.len(), func(k int) bool { return s.ts[s.start+k] > cutoff })
+	s.start += upperBound(s.ts[s.start:], cutoff)
 	live := s.len()
 	if s.start < 64 || s.start < live {
 		return
@@ -54,7 +52,21 @@ func (s *series) trim(cutoff int64) {
 // window returns the index range [i, j) of the samples in (from, to].
 func (s *series) window(from, to int64) (i, j int) {
 	live := s.ts[s.start:]
-	i = sort.Search(len(live), func(k int) bool { return live[k] > from })
-	j = i + sort.Search(len(live)-i, func(k int) bool { return live[i+k] > to })
+	i = upperBound(live, from)
+	j = i + upperBound(live[i:], to)
 	return s.start + i, s.start + j
+}
+
+// upperBound returns the index of the first element of ts greater than t.
+func upperBound(ts []int64, t int64) int {
+	lo, hi := 0, len(ts)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ts[m] <= t {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }

@@ -6,7 +6,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -72,26 +71,33 @@ type evalEnv struct {
 	Weekday int       `expr:"_weekday"`
 }
 
-// Condition is a compiled condition. It is safe for concurrent use.
+// Condition is a compiled condition. It is immutable and safe for
+// concurrent use.
 type Condition struct {
 	src       string
-	always    bool     // an empty condition of a scheduled trigger
-	tree      ast.Node // the checked parse tree, for Text
+	always    bool // an empty condition of a scheduled trigger
 	program   *vm.Program
 	calls     []call
-	slots     map[string]int // call key -> index in calls
-	hour      bool
-	weekday   bool
+	text      []segment // the condition for people, with value holes
 	metrics   []string
 	maxWindow time.Duration
-	scratch   sync.Pool // *evalScratch
 }
 
+// evalScratch is the working memory of one evaluation; an Evaluator
+// reuses it across conditions.
 type evalScratch struct {
 	vm      vm.VM
 	env     evalEnv
 	ok      []bool
-	samples []float64
+	samples []float64 // percentile's copy of the window
+}
+
+// reset sizes the scratch for n calls.
+func (s *evalScratch) reset(n int) {
+	if cap(s.env.V) < n {
+		s.env.V, s.ok = make([]float64, n), make([]bool, n)
+	}
+	s.env.V, s.ok = s.env.V[:n], s.ok[:n]
 }
 
 // Compile compiles a condition. An empty condition is an error; see
@@ -131,15 +137,14 @@ func (c *Condition) MaxWindow() time.Duration { return c.maxWindow }
 // Eval evaluates the condition at now against src. hour() and weekday()
 // read now in UTC.
 func (c *Condition) Eval(now time.Time, src Source) Result {
+	return c.eval(now, src, new(evalScratch))
+}
+
+func (c *Condition) eval(now time.Time, src Source, s *evalScratch) Result {
 	if c.always {
 		return Result{Satisfied: true}
 	}
-	s, _ := c.scratch.Get().(*evalScratch)
-	if s == nil {
-		s = &evalScratch{env: evalEnv{V: make([]float64, len(c.calls))}, ok: make([]bool, len(c.calls))}
-	}
-	defer c.scratch.Put(s)
-
+	s.reset(len(c.calls))
 	var res Result
 	for i := range c.calls {
 		cl := &c.calls[i]
@@ -165,7 +170,7 @@ func (c *Condition) Eval(now time.Time, src Source) Result {
 		return res
 	}
 	res.Satisfied, _ = out.(bool)
-	res.Text = c.text(s)
+	res.Text = c.render(s)
 	return res
 }
 
@@ -240,12 +245,13 @@ func compile(src string) (*Condition, error) {
 	if err != nil {
 		return nil, syntaxError(src, err)
 	}
-	c := &compiler{src: src, slots: map[string]int{}, cond: &Condition{src: src, tree: tree.Node}}
+	c := &compiler{src: src, slots: map[string]int{}, cond: &Condition{src: src}}
 	if err := c.check(tree.Node); err != nil {
 		return nil, err
 	}
 	cond := c.cond
-	cond.calls, cond.slots = c.calls, c.slots
+	cond.calls = c.calls
+	cond.text = c.textTemplate(tree.Node)
 
 	opts := []expr.Option{
 		expr.Env(evalEnv{}),
@@ -302,7 +308,11 @@ func (c *compiler) check(node ast.Node) error {
 		return c.unknownFunction(n, n.Name)
 	case *ast.VariableDeclaratorNode:
 		return c.errorAt(n, "variables (let) are not supported in conditions", "write the expression out")
-	case *ast.MemberNode, *ast.ChainNode, *ast.SliceNode:
+	case *ast.MemberNode:
+		// Point at the start of "a.b", not at the dot.
+		return c.errorAt(n.Node, "field and index access are not supported in conditions",
+			"read metrics through functions such as avg(cpu_utilization, '2m')")
+	case *ast.ChainNode, *ast.SliceNode:
 		return c.errorAt(n, "field and index access are not supported in conditions",
 			"read metrics through functions such as avg(cpu_utilization, '2m')")
 	}
@@ -432,10 +442,7 @@ func (c *compiler) record(cl call) {
 	c.slots[cl.key] = len(c.calls)
 	c.calls = append(c.calls, cl)
 	switch cl.kind {
-	case fnHour:
-		c.cond.hour = true
-	case fnWeekday:
-		c.cond.weekday = true
+	case fnHour, fnWeekday:
 	default:
 		if !contains(c.cond.metrics, cl.metric) {
 			c.cond.metrics = append(c.cond.metrics, cl.metric)

@@ -123,6 +123,8 @@ type Outcome struct {
 // It is safe for concurrent use; passes over different groups may run in
 // parallel.
 type Evaluator struct {
+	scratch sync.Pool // *evalScratch, so passes do not allocate per trigger
+
 	mu     sync.RWMutex
 	byID   map[string]*entry
 	groups map[string]*groupEntries
@@ -258,18 +260,23 @@ func (e *Evaluator) Evaluate(now time.Time, groupID, periodID string, src Source
 	if g == nil {
 		return nil
 	}
+	s, _ := e.scratch.Get().(*evalScratch)
+	if s == nil {
+		s = new(evalScratch)
+	}
+	defer e.scratch.Put(s)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var out []Outcome
 	for _, en := range g.entries {
-		if o, ok := en.evaluate(now, periodID, src); ok {
+		if o, ok := en.evaluate(now, periodID, src, s); ok {
 			out = append(out, o)
 		}
 	}
 	return out
 }
 
-func (en *entry) evaluate(now time.Time, periodID string, src Source) (Outcome, bool) {
+func (en *entry) evaluate(now time.Time, periodID string, src Source, s *evalScratch) (Outcome, bool) {
 	sp := &en.spec
 	scheduled := !sp.Schedule.IsZero()
 	ticked := scheduled && sp.Schedule.Ticked(en.lastPass, now)
@@ -280,7 +287,7 @@ func (en *entry) evaluate(now time.Time, periodID string, src Source) (Outcome, 
 		return Outcome{}, false
 	}
 
-	res := sp.Condition.Eval(now, src)
+	res := sp.Condition.eval(now, src, s)
 	o := Outcome{TriggerID: sp.ID, Observed: res.Observed}
 	if !res.Satisfied {
 		en.since = time.Time{}
@@ -291,7 +298,9 @@ func (en *entry) evaluate(now time.Time, periodID string, src Source) (Outcome, 
 		o.MissingData, o.Err = res.Missing, res.Err
 		return o, true
 	}
-	if en.since.IsZero() {
+	// Without a "for", a scheduled trigger is only looked at on ticks: how
+	// long it held between them is unknown.
+	if en.since.IsZero() || (scheduled && sp.For == 0) {
 		en.since = now
 	}
 	o.HeldFor = now.Sub(en.since)

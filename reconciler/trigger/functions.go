@@ -83,9 +83,7 @@ func aggregate(c *call, now time.Time, src Source, scratch *[]float64) (v float6
 		var sum float64
 		src.Scan(c.metric, from, now, func(_ []int64, vs []float64) {
 			n += len(vs)
-			for _, x := range vs {
-				sum += x
-			}
+			sum += sumOf(vs)
 		})
 		switch {
 		case n == 0:
@@ -131,6 +129,23 @@ func aggregate(c *call, now time.Time, src Source, scratch *[]float64) (v float6
 		return rate(c.metric, from, now, src)
 	}
 	return 0, false
+}
+
+// sumOf adds xs with four accumulators, so the additions do not wait on
+// one another.
+func sumOf(xs []float64) float64 {
+	var a, b, c, d float64
+	i := 0
+	for ; i+4 <= len(xs); i += 4 {
+		a += xs[i]
+		b += xs[i+1]
+		c += xs[i+2]
+		d += xs[i+3]
+	}
+	for ; i < len(xs); i++ {
+		a += xs[i]
+	}
+	return (a + b) + (c + d)
 }
 
 // rate is the least-squares slope of value over time, per second: a trend

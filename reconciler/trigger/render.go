@@ -7,18 +7,38 @@ import (
 	"github.com/expr-lang/expr/parser/operator"
 )
 
-// text writes the condition with each function replaced by what it saw,
-// for event descriptions: "avg cpu_utilization 87.3 > 80 over 2m". When all
-// windows are equal the window is said once, at the end; otherwise after
-// each value.
-func (c *Condition) text(s *evalScratch) string {
+// segment is a piece of a condition's text for people: literal text, then
+// the value of a call (slot >= 0) or nothing (slot < 0).
+type segment struct {
+	lit  string
+	slot int
+}
+
+// render writes the condition with each function replaced by what it saw,
+// for event descriptions: "avg cpu_utilization 87.3 > 80 over 2m".
+func (c *Condition) render(s *evalScratch) string {
+	var b strings.Builder
+	for _, sg := range c.text {
+		b.WriteString(sg.lit)
+		if sg.slot >= 0 {
+			b.WriteString(c.valueText(s, sg.slot))
+		}
+	}
+	return b.String()
+}
+
+// textTemplate lays out the text of the condition once, at compile time.
+// When every window is the same it is said once, at the end ("... over
+// 2m"); otherwise after each value.
+func (c *compiler) textTemplate(root ast.Node) []segment {
 	var window *call
-	shared, last := true, false
+	shared := true
 	for i := range c.calls {
 		cl := &c.calls[i]
 		switch {
 		case cl.kind == fnLast:
-			last = true
+			// A trailing window would seem to apply to last() too.
+			shared = false
 		case cl.windowText == "":
 		case window == nil:
 			window = cl
@@ -26,87 +46,90 @@ func (c *Condition) text(s *evalScratch) string {
 			shared = false
 		}
 	}
-	// With last() beside windowed calls a trailing window would seem to
-	// apply to last() too.
-	shared = shared && !last
-	r := renderer{c: c, s: s, inlineWindow: !shared}
-	var b strings.Builder
-	r.node(&b, c.tree, 0)
+	t := &textBuilder{c: c, inlineWindow: !shared}
+	t.node(root, 0)
 	if shared && window != nil {
-		b.WriteString(" over ")
-		b.WriteString(window.windowText)
+		t.b.WriteString(" over " + window.windowText)
 	}
-	return b.String()
+	t.flush(-1)
+	return t.segs
 }
 
-type renderer struct {
-	c            *Condition
-	s            *evalScratch
+type textBuilder struct {
+	c            *compiler
 	inlineWindow bool
+	b            strings.Builder
+	segs         []segment
 }
 
-func (r renderer) node(b *strings.Builder, n ast.Node, outer int) {
+func (t *textBuilder) flush(slot int) {
+	t.segs = append(t.segs, segment{lit: t.b.String(), slot: slot})
+	t.b.Reset()
+}
+
+func (t *textBuilder) node(n ast.Node, outer int) {
 	switch n := n.(type) {
 	case *ast.BinaryNode:
 		p := operator.Binary[n.Operator].Precedence
 		paren := p < outer
 		if paren {
-			b.WriteByte('(')
+			t.b.WriteByte('(')
 		}
-		r.node(b, n.Left, p)
-		b.WriteByte(' ')
-		b.WriteString(n.Operator)
-		b.WriteByte(' ')
-		// Left-associative: a right operand of equal precedence needs
-		// parentheses to keep its meaning.
-		r.node(b, n.Right, p+1)
+		// The operand on the side the operator does not associate to
+		// needs parentheses at equal precedence to keep its meaning.
+		left, right := p, p+1
+		if operator.Binary[n.Operator].Associativity == operator.Right {
+			left, right = p+1, p
+		}
+		t.node(n.Left, left)
+		t.b.WriteString(" " + n.Operator + " ")
+		t.node(n.Right, right)
 		if paren {
-			b.WriteByte(')')
+			t.b.WriteByte(')')
 		}
 	case *ast.UnaryNode:
-		b.WriteString(n.Operator)
+		t.b.WriteString(n.Operator)
 		if n.Operator == "not" {
-			b.WriteByte(' ')
+			t.b.WriteByte(' ')
 		}
-		r.node(b, n.Node, operator.Unary[n.Operator].Precedence)
+		t.node(n.Node, operator.Unary[n.Operator].Precedence)
 	case *ast.CallNode:
-		r.call(b, n)
+		t.call(n)
 	case *ast.StringNode:
-		b.WriteString("'" + n.Value + "'")
+		t.b.WriteString("'" + n.Value + "'")
 	case *ast.ConditionalNode:
-		b.WriteByte('(')
-		r.node(b, n.Cond, 0)
-		b.WriteString(" ? ")
-		r.node(b, n.Exp1, 0)
-		b.WriteString(" : ")
-		r.node(b, n.Exp2, 0)
-		b.WriteByte(')')
+		t.b.WriteByte('(')
+		t.node(n.Cond, 0)
+		t.b.WriteString(" ? ")
+		t.node(n.Exp1, 0)
+		t.b.WriteString(" : ")
+		t.node(n.Exp2, 0)
+		t.b.WriteByte(')')
 	default:
-		b.WriteString(n.String())
+		t.b.WriteString(n.String())
 	}
 }
 
-func (r renderer) call(b *strings.Builder, n *ast.CallNode) {
-	i, ok := slotOf(n, r.c.slots)
+func (t *textBuilder) call(n *ast.CallNode) {
+	i, ok := slotOf(n, t.c.slots)
 	if !ok {
-		b.WriteString(n.String())
+		t.b.WriteString(n.String())
 		return
 	}
-	cl := r.c.calls[i]
+	cl := t.c.calls[i]
 	switch cl.kind {
 	case fnHour, fnWeekday:
-		b.WriteString(cl.name + " " + r.c.valueText(r.s, i))
+		t.b.WriteString(cl.name + " ")
+		t.flush(i)
 		return
 	case fnPercentile:
-		b.WriteString("p" + formatValue(cl.quantile))
+		t.b.WriteString("p" + formatValue(cl.quantile))
 	default:
-		b.WriteString(cl.name)
+		t.b.WriteString(cl.name)
 	}
-	b.WriteByte(' ')
-	b.WriteString(cl.metric)
-	b.WriteByte(' ')
-	b.WriteString(r.c.valueText(r.s, i))
-	if r.inlineWindow && cl.windowText != "" {
-		b.WriteString(" over " + cl.windowText)
+	t.b.WriteString(" " + cl.metric + " ")
+	t.flush(i)
+	if t.inlineWindow && cl.windowText != "" {
+		t.b.WriteString(" over " + cl.windowText)
 	}
 }
