@@ -100,7 +100,7 @@ func (w *work) openPeriod(start time.Time) error {
 	g.CurrentPeriodID, g.CurrentPeriodLabel = p.ID, p.Label
 	w.groupDirty = true
 	w.s.period = p
-	w.s.requests, w.s.suppressed = nil, nil
+	w.s.requests, w.s.suppressed, w.s.reported = nil, nil, nil
 	return nil
 }
 

@@ -83,6 +83,7 @@ func (c *Controller) load(ctx context.Context, g api.Group) (*groupState, error)
 			return nil, fmt.Errorf("load events of group %s: %w", g.ID, err)
 		}
 		for _, e := range events {
+			st.report(e)
 			switch e.Status {
 			case api.EventAggregated:
 				st.requests = append(st.requests, e)

@@ -40,6 +40,10 @@ type state struct {
 	suppressed []api.Event
 	// The last add_nodes change that ended, for cooldown.
 	lastOut api.Change
+	// reported holds "trigger id/event type" for the trigger events of
+	// the open period, so a restarted pesd whose evaluator forgot them
+	// still records a firing (or missing data) once per period.
+	reported map[string]bool
 }
 
 func (s *state) clone() *state {
@@ -48,6 +52,7 @@ func (s *state) clone() *state {
 	c.open = maps.Clone(s.open)
 	c.requests = slices.Clone(s.requests)
 	c.suppressed = slices.Clone(s.suppressed)
+	c.reported = maps.Clone(s.reported)
 	return &c
 }
 
@@ -213,6 +218,21 @@ func newID() string {
 	return uuid.Must(uuid.NewV7()).String()
 }
 
+// report remembers a trigger's event in the open period.
+func (s *state) report(e api.Event) {
+	if e.Source.Kind != api.SourceTrigger {
+		return
+	}
+	if s.reported == nil {
+		s.reported = make(map[string]bool)
+	}
+	s.reported[e.Source.ID+"/"+e.Type] = true
+}
+
+func (s *state) reportedIn(triggerID, eventType string) bool {
+	return s.reported[triggerID+"/"+eventType]
+}
+
 // putNode writes a node and keeps the state's node set to the nodes that
 // are not terminated.
 func (w *work) putNode(n api.Node) error {
@@ -263,6 +283,7 @@ func (w *work) track(e api.Event) {
 	if e.PeriodID != w.s.period.ID {
 		return
 	}
+	w.s.report(e)
 	w.s.requests = slices.DeleteFunc(w.s.requests, func(x api.Event) bool { return x.ID == e.ID })
 	w.s.suppressed = slices.DeleteFunc(w.s.suppressed, func(x api.Event) bool { return x.ID == e.ID })
 	switch e.Status {

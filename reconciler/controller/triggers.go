@@ -293,6 +293,13 @@ func (w *work) outcome(o trigger.Outcome) error {
 		return nil // deleted meanwhile
 	}
 	src := api.Source{Kind: api.SourceTrigger, ID: t.ID, Name: t.Name}
+	typ := api.EventTriggerFired
+	if !o.Fired {
+		typ = api.EventMetricsMissing
+	}
+	if w.s.reportedIn(t.ID, typ) {
+		return nil // already in this period, before a restart
+	}
 	if !o.Fired {
 		reason := ""
 		switch {
