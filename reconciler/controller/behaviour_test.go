@@ -1,0 +1,436 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+)
+
+// nexusOf returns the events and changes linked by a nexus.
+func nexusOf(t *testing.T, h *harness, id string) api.Nexus {
+	t.Helper()
+	if id == "" {
+		t.Fatalf("no nexus")
+	}
+	nx, err := h.st.GetNexus(h.ctx, id)
+	if err != nil {
+		t.Fatalf("GetNexus: %v", err)
+	}
+	return nx
+}
+
+func eventsOfType(es []api.Event, typ string) []api.Event {
+	var out []api.Event
+	for _, e := range es {
+		if e.Type == typ {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// TestLockdownAndCooldown: a trigger satisfied while a scale-out is
+// launching (lockdown) and during the cooldown after it is recorded as
+// suppressed with the reason, and shows in its period's record.
+func TestLockdownAndCooldown(t *testing.T) {
+	h := newHarness(t)
+	g := h.createGroup(api.GroupConfig{
+		Name: "locked", DesiredQuantity: 2, MaxQuantity: 10, AggregationPeriod: "20s",
+		Cooldown: "30s", InitDeadline: "60s", Sim: &api.SimConfig{BootTime: "10s"},
+	})
+	load := func(time.Duration) { h.push(g.ID, api.Sample{Name: "load", Value: 1}) }
+	load(0)
+	if _, err := h.c.CreateTrigger(h.ctx, g.ID, api.TriggerSpec{
+		Name: ptr("busy"), Condition: ptr("last(load) > 0"), Request: api.Request{ChangeBy: ptr(1)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// +1s: the two nodes boot until +10s: lockdown. +10s: C1 ends, the
+	// cooldown runs to +40s. H1 at +20s, H2 at +40s, H3 at +60s with the
+	// one accepted firing (+41s); its node boots until +70s: lockdown.
+	h.runTo(62*time.Second, load)
+
+	fired := eventsOfType(h.events(g.ID), api.EventTriggerFired)
+	tests := []struct {
+		at     time.Duration
+		status string
+		reason string // substring
+		period string
+	}{
+		{1 * time.Second, api.EventSuppressed, "lockdown: 2 nodes added by C1 are still launching", "H1"},
+		{21 * time.Second, api.EventSuppressed, "cooldown: 30s after C1 ended at 10:00:10, until 10:00:40", "H2"},
+		{41 * time.Second, api.EventAggregated, "", "H3"},
+		{61 * time.Second, api.EventSuppressed, "lockdown: 1 node added by C2 is still launching", "H4"},
+	}
+	if len(fired) != len(tests) {
+		t.Fatalf("got %d firings, want %d (once per period): %v", len(fired), len(tests), labelsOf(fired))
+	}
+	periods := h.periods(g.ID)
+	for i, tt := range tests {
+		e := fired[i]
+		if e.Time.Sub(t0) != tt.at || e.Status != tt.status || !strings.Contains(e.Reason, tt.reason) || e.PeriodLabel != tt.period {
+			t.Errorf("firing %d: +%s %s %q in %s; want +%s %s %q in %s", i, e.Time.Sub(t0), e.Status, e.Reason,
+				e.PeriodLabel, tt.at, tt.status, tt.reason, tt.period)
+		}
+		if e.ProposedQuantity == nil {
+			t.Errorf("firing %d: no proposed quantity", i)
+		}
+		if tt.status != api.EventSuppressed || i >= len(periods) || periods[i].EndedAt == nil {
+			continue
+		}
+		p := periods[i]
+		if len(p.Suppressed) != 1 || p.Suppressed[0].EventID != e.ID || p.Suppressed[0].Reason != e.Reason {
+			t.Errorf("%s suppressed %+v, want %s with its reason", p.Label, p.Suppressed, e.Label)
+		}
+		if p.DesiredAfter != 2 || !strings.Contains(p.Summary, "suppressed: "+e.Label) {
+			t.Errorf("%s: desired after %d, summary %q", p.Label, p.DesiredAfter, p.Summary)
+		}
+	}
+	if p := periods[2]; p.DesiredAfter != 3 || len(p.Requests) != 1 || len(p.ChangeIDs) != 1 {
+		t.Errorf("H3: desired %d→%d, %d requests, %d changes; want 2→3 from the accepted firing", p.DesiredBefore, p.DesiredAfter,
+			len(p.Requests), len(p.ChangeIDs))
+	}
+}
+
+// TestImmediateInstructions: immediate instructions act at once, attributed
+// directly; others wait for the harmonization.
+func TestImmediateInstructions(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        api.Instruction
+		status    string
+		desired   int // desired and official right after
+		change    string
+		amount    int
+		reasonHas string
+	}{
+		{"immediate change_by", api.Instruction{Request: api.Request{ChangeBy: ptr(3)}, Immediate: true}, api.EventApplied, 7, api.ChangeAddNodes, 3, ""},
+		{"immediate set_to scale-in", api.Instruction{Request: api.Request{SetTo: ptr(1)}, Immediate: true}, api.EventApplied, 1, api.ChangeRemoveNodes, 3, ""},
+		{"immediate percent", api.Instruction{Request: api.Request{ChangeByPercent: ptr(50.0)}, Immediate: true}, api.EventApplied, 6, api.ChangeAddNodes, 2, ""},
+		{"clamped by max_quantity", api.Instruction{Request: api.Request{SetTo: ptr(50)}, Immediate: true}, api.EventApplied, 10, api.ChangeAddNodes, 6, "max_quantity 10"},
+		{"aggregated", api.Instruction{Request: api.Request{ChangeBy: ptr(2)}}, api.EventAggregated, 4, "", 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			g := h.createGroup(api.GroupConfig{Name: "imm", DesiredQuantity: 4, MaxQuantity: 10, Sim: &api.SimConfig{BootTime: "1s"}})
+			h.runTo(2*time.Second, nil)
+			e, err := h.c.Instruct(h.ctx, g.ID, tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Status != tt.status || e.Source.Kind != api.SourceUser || e.Source.Name != "api" || !strings.Contains(e.Reason, tt.reasonHas) {
+				t.Errorf("event %s from %s %q reason %q; want %s from user api, reason with %q",
+					e.Status, e.Source.Kind, e.Source.Name, e.Reason, tt.status, tt.reasonHas)
+			}
+			got := h.group(g.ID)
+			if got.DesiredQuantity != tt.desired || got.OfficialQuantity != tt.desired {
+				t.Errorf("desired/official %d/%d right after, want %d", got.DesiredQuantity, got.OfficialQuantity, tt.desired)
+			}
+			if tt.change == "" {
+				if e.NexusID != "" {
+					t.Errorf("an aggregated instruction has a nexus before harmonization")
+				}
+				return
+			}
+			nx := nexusOf(t, h, e.NexusID)
+			if nx.Attribution != api.AttributionDirect || len(nx.EventIDs) != 1 || len(nx.ChangeIDs) != 1 {
+				t.Fatalf("nexus %+v, want one event directly causing one change", nx)
+			}
+			c, err := h.st.GetChange(h.ctx, nx.ChangeIDs[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Type != tt.change || c.Amount != tt.amount || c.Attribution != api.AttributionDirect {
+				t.Errorf("change %s %d (%s), want %s %d direct", c.Type, c.Amount, c.Attribution, tt.change, tt.amount)
+			}
+			h.runTo(5*time.Second, nil)
+			if got := h.group(g.ID); got.ActualQuantity != tt.desired {
+				t.Errorf("actual %d after the change, want %d", got.ActualQuantity, tt.desired)
+			}
+		})
+	}
+}
+
+// TestImmediateTrigger: a trigger marked immediate acts at once.
+func TestImmediateTrigger(t *testing.T) {
+	h := newHarness(t)
+	g := h.createGroup(api.GroupConfig{Name: "hot", DesiredQuantity: 2, MaxQuantity: 10, Sim: &api.SimConfig{BootTime: "1s"}})
+	h.runTo(2*time.Second, nil)
+	if _, err := h.c.CreateTrigger(h.ctx, g.ID, api.TriggerSpec{
+		Name: ptr("spike"), Condition: ptr("last(queue_depth) > 100"), Request: api.Request{SetTo: ptr(5)},
+		Immediate: ptr(true),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.push(g.ID, api.Sample{Name: "queue_depth", Value: 500})
+	h.tick()
+	fired := eventsOfType(h.events(g.ID), api.EventTriggerFired)
+	if len(fired) != 1 || fired[0].Status != api.EventApplied || !fired[0].Immediate {
+		t.Fatalf("firings %v, want one applied immediate", labelsOf(fired))
+	}
+	nx := nexusOf(t, h, fired[0].NexusID)
+	if nx.Attribution != api.AttributionDirect || len(nx.ChangeIDs) != 1 {
+		t.Errorf("nexus %+v, want direct to one change", nx)
+	}
+	if got := h.group(g.ID); got.DesiredQuantity != 5 || got.OfficialQuantity != 5 {
+		t.Errorf("desired/official %d/%d, want 5/5", got.DesiredQuantity, got.OfficialQuantity)
+	}
+}
+
+// TestTerminateNode: a user's termination of a node is an event causing a
+// removal directly, then a replacement per the group's policy.
+func TestTerminateNode(t *testing.T) {
+	tests := []struct {
+		replacement string
+		status      string // of the replacement request
+		attribution string // of the replacement's add_nodes change
+	}{
+		{api.ReplacementImmediate, api.EventApplied, api.AttributionDirect},
+		{api.ReplacementDeferred, api.EventAggregated, api.AttributionIndirect},
+	}
+	for _, tt := range tests {
+		t.Run(tt.replacement, func(t *testing.T) {
+			h := newHarness(t)
+			g := h.createGroup(api.GroupConfig{Name: "term", DesiredQuantity: 3, AggregationPeriod: "30s",
+				Replacement: tt.replacement, Sim: &api.SimConfig{BootTime: "1s"}})
+			h.runTo(2*time.Second, nil)
+			victim := h.nodes(g.ID, api.NodeReady)[0].ID
+			e, err := h.c.TerminateNode(h.ctx, g.ID, victim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Type != api.EventNodeTerminatedUser || e.Source.Kind != api.SourceUser || e.NodeID != victim {
+				t.Errorf("event %s from %s for %s", e.Type, e.Source.Kind, e.NodeID)
+			}
+			nx := nexusOf(t, h, e.NexusID)
+			removal, err := h.st.GetChange(h.ctx, nx.ChangeIDs[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if removal.Type != api.ChangeRemoveNodes || removal.Attribution != api.AttributionDirect ||
+				removal.QuantityBefore != 3 || removal.QuantityAfter != 2 || removal.Status != api.ChangeCompleted {
+				t.Errorf("removal %s %s %d→%d %s", removal.Type, removal.Attribution, removal.QuantityBefore, removal.QuantityAfter, removal.Status)
+			}
+			if n := h.simNodes(g.ID); n[api.NodeTerminated] != 1 {
+				t.Errorf("sim nodes %v, want the victim terminated", n)
+			}
+			repl := eventsOfType(h.events(g.ID), api.EventReplacementRequest)
+			if len(repl) != 1 || repl[0].ParentChangeID != removal.ID || repl[0].Status != tt.status {
+				t.Fatalf("replacement requests %+v, want one %s chained to %s", repl, tt.status, removal.Label)
+			}
+			h.runTo(35*time.Second, nil) // past H1
+			rn := nexusOf(t, h, eventsOfType(h.events(g.ID), api.EventReplacementRequest)[0].NexusID)
+			if rn.Attribution != tt.attribution || len(rn.ChangeIDs) != 1 {
+				t.Errorf("replacement nexus %+v, want %s", rn, tt.attribution)
+			}
+			got := h.group(g.ID)
+			if got.DesiredQuantity != 3 || got.ActualQuantity != 3 {
+				t.Errorf("desired/actual %d/%d, want 3/3", got.DesiredQuantity, got.ActualQuantity)
+			}
+		})
+	}
+}
+
+// TestDeleteGroupKeepsHistory: deleting terminates every node through one
+// change caused by group_deleted; the history stays readable until the
+// retention runs out.
+func TestDeleteGroupKeepsHistory(t *testing.T) {
+	h := newHarness(t)
+	h.opts.Retention = 24 * time.Hour
+	h.crash() // pick up the retention
+	g := h.createGroup(api.GroupConfig{Name: "gone", DesiredQuantity: 3, Sim: &api.SimConfig{BootTime: "1s"}})
+	h.runTo(2*time.Second, nil)
+	if err := h.c.DeleteGroup(h.ctx, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := h.group(g.ID)
+	if got.Status != api.GroupDeleted || got.DeletedAt == nil || got.ActualQuantity != 0 {
+		t.Errorf("group %s deleted_at %v actual %d", got.Status, got.DeletedAt, got.ActualQuantity)
+	}
+	if n := h.simNodes(g.ID); n[api.NodeTerminated] != 3 {
+		t.Errorf("sim nodes %v, want 3 terminated", n)
+	}
+	del := eventsOfType(h.events(g.ID), api.EventGroupDeleted)
+	if len(del) != 1 {
+		t.Fatalf("group_deleted events: %v", labelsOf(del))
+	}
+	d, err := h.c.ExplainEvent(h.ctx, del[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Effects) != 1 || d.Effects[0].Change.Type != api.ChangeRemoveNodes || d.Effects[0].Change.Amount != 3 {
+		t.Errorf("effects of group_deleted: %+v", d.Effects)
+	}
+	var apiErr *api.Error
+	if _, err := h.c.Instruct(h.ctx, g.ID, api.Instruction{Request: api.Request{ChangeBy: ptr(1)}}); !errors.As(err, &apiErr) || apiErr.Status != 409 {
+		t.Errorf("Instruct on a deleted group: %v, want a 409", err)
+	}
+	h.runTo(10*time.Second, nil)
+	if len(h.changes(g.ID)) != 2 || len(h.events(g.ID)) != 2 {
+		t.Errorf("history after deletion: %d changes, %d events; want 2 and 2", len(h.changes(g.ID)), len(h.events(g.ID)))
+	}
+	h.clk.Advance(25 * time.Hour)
+	h.crash() // the purge runs at most hourly; a new controller purges at once
+	h.tick()
+	if _, err := h.st.GetGroup(h.ctx, g.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("group after retention: %v, want not found", err)
+	}
+}
+
+// TestMissingDataOncePerPeriod: a condition over a metric with no samples
+// is not satisfied, and the event log says so once per period.
+func TestMissingDataOncePerPeriod(t *testing.T) {
+	h := newHarness(t)
+	g := h.createGroup(api.GroupConfig{Name: "quiet", DesiredQuantity: 1, MinQuantity: 1, AggregationPeriod: "30s",
+		Sim: &api.SimConfig{BootTime: "1s"}})
+	if _, err := h.c.CreateTrigger(h.ctx, g.ID, api.TriggerSpec{
+		Name: ptr("scale-in"), Condition: ptr("avg(queue_depth, '1m') < 5"), Request: api.Request{ChangeBy: ptr(-1)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.runTo(70*time.Second, nil) // H1 at 30s, H2 at 60s, into H3
+	missing := eventsOfType(h.events(g.ID), api.EventMetricsMissing)
+	var periods []string
+	for _, e := range missing {
+		periods = append(periods, e.PeriodLabel)
+		if e.Status != api.EventIgnored || !strings.Contains(e.Reason, "queue_depth") || e.Source.Name != "scale-in" {
+			t.Errorf("%s: %s %q from %q", e.Label, e.Status, e.Reason, e.Source.Name)
+		}
+	}
+	if strings.Join(periods, ",") != "H1,H2,H3" {
+		t.Errorf("metrics_missing in periods %v, want once in each of H1, H2, H3", periods)
+	}
+	if p := h.periods(g.ID)[0]; len(p.Suppressed) != 1 || p.DesiredAfter != 1 {
+		t.Errorf("H1 suppressed %+v desired %d, want the missing data and no scale-in", p.Suppressed, p.DesiredAfter)
+	}
+	if n := len(eventsOfType(h.events(g.ID), api.EventTriggerFired)); n != 0 {
+		t.Errorf("%d firings without data", n)
+	}
+}
+
+// TestPatchDesiredIsInstruction: a new desired_quantity in a PATCH is a
+// user instruction set_to with the patch's actor and immediate flag.
+func TestPatchDesiredIsInstruction(t *testing.T) {
+	h := newHarness(t)
+	g := h.createGroup(api.GroupConfig{Name: "tf", DesiredQuantity: 2, Sim: &api.SimConfig{BootTime: "1s"}})
+	got, err := h.c.UpdateGroup(h.ctx, g.ID, api.GroupPatch{DesiredQuantity: ptr(5), Actor: "terraform", Cooldown: ptr("1m")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.DesiredQuantity != 2 || got.Cooldown != "1m" {
+		t.Errorf("after PATCH: desired %d cooldown %q, want 2 (until harmonization) and 1m", got.DesiredQuantity, got.Cooldown)
+	}
+	got, err = h.c.UpdateGroup(h.ctx, g.ID, api.GroupPatch{DesiredQuantity: ptr(4), Actor: "terraform", Immediate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.DesiredQuantity != 4 || got.OfficialQuantity != 4 {
+		t.Errorf("after immediate PATCH: desired/official %d/%d, want 4/4", got.DesiredQuantity, got.OfficialQuantity)
+	}
+	ins := eventsOfType(h.events(g.ID), api.EventUserInstruction)
+	if len(ins) != 2 {
+		t.Fatalf("instructions %v", labelsOf(ins))
+	}
+	for i, want := range []struct {
+		setTo  int
+		status string
+	}{{5, api.EventAggregated}, {4, api.EventApplied}} {
+		e := ins[i]
+		if e.Source.Name != "terraform" || e.Request == nil || e.Request.SetTo == nil || *e.Request.SetTo != want.setTo || e.Status != want.status {
+			t.Errorf("%s: from %q request %+v %s, want terraform set_to %d %s", e.Label, e.Source.Name, e.Request, e.Status, want.setTo, want.status)
+		}
+	}
+}
+
+// localish is a driver without Fail, standing in for local in error tests.
+type localish struct{ driver.Driver }
+
+func (localish) Name() string { return api.DriverLocal }
+func (localish) Fail(context.Context, string, string) error {
+	return driver.ErrUnsupported
+}
+
+// TestErrors: bad requests get a clear error naming the field, with the
+// status the server maps: never a panic, never an unexplained failure.
+func TestErrors(t *testing.T) {
+	h := newHarness(t)
+	h.opts.Drivers[api.DriverLocal] = localish{h.sim}
+	h.crash()
+	g := h.createGroup(api.GroupConfig{Name: "err", DesiredQuantity: 1, Sim: &api.SimConfig{BootTime: "1s"}})
+	lg := h.createGroup(api.GroupConfig{Name: "local", Driver: api.DriverLocal, DesiredQuantity: 1})
+	h.runTo(2*time.Second, nil)
+	gone := h.createGroup(api.GroupConfig{Name: "gone", DesiredQuantity: 0})
+	if err := h.c.DeleteGroup(h.ctx, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	node := h.nodes(g.ID, api.NodeReady)[0].ID
+	lnode := h.nodes(lg.ID, "")[0].ID
+
+	tests := []struct {
+		name     string
+		call     func() error
+		status   int // 0: store.ErrNotFound
+		field    string
+		contains string
+	}{
+		{"fail a local node", func() error { return h.c.FailNode(h.ctx, lg.ID, lnode) }, 409, "driver", "only sim nodes can be failed on demand"},
+		{"unknown group", func() error { _, err := h.c.Instruct(h.ctx, "nope", api.Instruction{}); return err }, 0, "", ""},
+		{"deleted group", func() error { _, err := h.c.Harmonize(h.ctx, gone.ID); return err }, 409, "id", "deleted"},
+		{"unknown trigger", func() error { _, err := h.c.UpdateTrigger(h.ctx, "nope", api.TriggerSpec{}); return err }, 0, "", ""},
+		{"delete unknown trigger", func() error { return h.c.DeleteTrigger(h.ctx, "nope") }, 0, "", ""},
+		{"unknown node", func() error { _, err := h.c.TerminateNode(h.ctx, g.ID, "nope"); return err }, 0, "", ""},
+		{"duplicate name", func() error {
+			cfg := api.GroupConfig{Name: "err", Driver: api.DriverSim, Program: api.Program{Command: "x"}, DesiredQuantity: 1}
+			_ = api.ResolveGroupConfig(&cfg)
+			_, err := h.c.CreateGroup(h.ctx, cfg)
+			return err
+		}, 409, "name", "already exists"},
+		{"driver not enabled", func() error {
+			_, err := h.c.CreateGroup(h.ctx, api.GroupConfig{Name: "k", Driver: "kubernetes", DesiredQuantity: 1})
+			return err
+		}, 400, "driver", "not enabled"},
+		{"bad condition", func() error {
+			_, err := h.c.CreateTrigger(h.ctx, g.ID, api.TriggerSpec{Name: ptr("bad"), Condition: ptr("avg(cpu_utilization) >"), Request: api.Request{ChangeBy: ptr(1)}})
+			return err
+		}, 400, "condition", ""},
+		{"terminate twice", func() error {
+			if _, err := h.c.TerminateNode(h.ctx, g.ID, node); err != nil {
+				return err
+			}
+			_, err := h.c.TerminateNode(h.ctx, g.ID, node)
+			return err
+		}, 409, "node_id", "already"},
+		{"fail a node that is not ready", func() error {
+			nodes := h.nodes(g.ID, api.NodeLaunching)
+			if len(nodes) == 0 {
+				return errors.New("no launching node")
+			}
+			return h.c.FailNode(h.ctx, g.ID, nodes[0].ID)
+		}, 409, "node_id", "not ready"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if tt.status == 0 {
+				if !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("got %v, want store.ErrNotFound", err)
+				}
+				return
+			}
+			var apiErr *api.Error
+			if !errors.As(err, &apiErr) {
+				t.Fatalf("got %v, want an *api.Error", err)
+			}
+			if apiErr.Status != tt.status || apiErr.Field != tt.field || !strings.Contains(apiErr.Message, tt.contains) {
+				t.Errorf("got %d %s %q, want %d %s containing %q", apiErr.Status, apiErr.Field, apiErr.Message, tt.status, tt.field, tt.contains)
+			}
+		})
+	}
+}
