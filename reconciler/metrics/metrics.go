@@ -17,7 +17,6 @@
 package metrics
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -77,9 +76,6 @@ type SampleError struct {
 }
 
 func (e *SampleError) Error() string { return e.Field + " " + e.Message }
-
-// ErrTooOld reports a sample older than the retention.
-var ErrTooOld = errors.New("sample is older than the retention")
 
 // Options configure a Store.
 type Options struct {
