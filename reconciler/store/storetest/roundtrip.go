@@ -1,0 +1,627 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+)
+
+// The round trips below write a value through a transaction and read it
+// back three ways: inside the same transaction (read your writes), after
+// commit through the store, and in lists.
+
+func testGroups(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	full := filled[api.Group](1)
+	full.ID, full.Status = "g-full", api.GroupActive
+	minimal := group("g-min", "minimal")
+	minimal.Program = api.Program{Command: "true"}
+	// A zone other than UTC and a monotonic reading: the store must
+	// return the same instant in UTC.
+	kolkata := time.FixedZone("IST", 5*3600+1800)
+	local := time.Now().In(kolkata)
+	minimal.CreatedAt, minimal.UpdatedAt = local, local
+	empty := group("g-empty", "empty")
+	empty.Labels, empty.Program.Args = map[string]string{}, nil
+
+	for _, g := range []api.Group{full, minimal, empty} {
+		update(t, s, func(tx store.Tx) error {
+			if err := tx.InsertGroup(g); err != nil {
+				return err
+			}
+			got, err := tx.GetGroup(ctx, g.ID)
+			if err != nil {
+				return err
+			}
+			checkSame(t, "in tx: group "+g.ID, g, got)
+			return nil
+		})
+		got, err := s.GetGroup(ctx, g.ID)
+		must(t, err)
+		checkSame(t, "group "+g.ID, g, got)
+	}
+
+	// Every field can change, and pointers can go back to nil.
+	changed := filled[api.Group](2)
+	changed.ID, changed.Status = full.ID, api.GroupActive
+	update(t, s, func(tx store.Tx) error { return tx.UpdateGroup(changed) })
+	got, err := s.GetGroup(ctx, full.ID)
+	must(t, err)
+	checkSame(t, "updated group", changed, got)
+
+	cleared := changed
+	cleared.HealthCheck, cleared.Sim, cleared.Predictive, cleared.Labels = nil, nil, nil, nil
+	cleared.NextHarmonizationAt, cleared.DeletedAt = nil, nil
+	update(t, s, func(tx store.Tx) error { return tx.UpdateGroup(cleared) })
+	got, err = s.GetGroup(ctx, full.ID)
+	must(t, err)
+	checkSame(t, "cleared group", cleared, got)
+}
+
+func testGroupErrors(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	insertGroups(t, s, "g1")
+	_, err := s.GetGroup(ctx, "nope")
+	wantErr(t, "GetGroup(nope)", err, store.ErrNotFound)
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.UpdateGroup(group("nope", "x")) })
+	wantErr(t, "UpdateGroup(nope)", err, store.ErrNotFound)
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.InsertGroup(group("g1", "another-name")) })
+	wantErr(t, "InsertGroup with an existing id", err, store.ErrConflict)
+	got, err := s.GetGroup(ctx, "g1")
+	must(t, err)
+	if got.Name != "name-g1" {
+		t.Errorf("a rejected insert changed the group: name %q", got.Name)
+	}
+}
+
+func testUniqueLiveNames(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	update(t, s, func(tx store.Tx) error { return tx.InsertGroup(group("g1", "web")) })
+
+	err := s.Update(ctx, func(tx store.Tx) error { return tx.InsertGroup(group("g2", "web")) })
+	wantErr(t, "second live group named web", err, store.ErrConflict)
+
+	update(t, s, func(tx store.Tx) error { return tx.InsertGroup(group("g2", "api")) })
+	err = s.Update(ctx, func(tx store.Tx) error {
+		g := group("g2", "web")
+		return tx.UpdateGroup(g)
+	})
+	wantErr(t, "renaming a live group to a taken name", err, store.ErrConflict)
+
+	// Once web is deleted its name is free, and the deleted group keeps it.
+	update(t, s, func(tx store.Tx) error {
+		g, err := tx.GetGroup(ctx, "g1")
+		if err != nil {
+			return err
+		}
+		g.Status, g.DeletedAt = api.GroupDeleted, ptr(at(60))
+		return tx.UpdateGroup(g)
+	})
+	update(t, s, func(tx store.Tx) error { return tx.InsertGroup(group("g3", "web")) })
+	// A second deleted group with the same name is fine too.
+	update(t, s, func(tx store.Tx) error {
+		g, err := tx.GetGroup(ctx, "g3")
+		if err != nil {
+			return err
+		}
+		g.Status, g.DeletedAt = api.GroupDeleted, ptr(at(120))
+		return tx.UpdateGroup(g)
+	})
+	update(t, s, func(tx store.Tx) error { return tx.InsertGroup(group("g4", "web")) })
+
+	all, _, err := s.ListGroups(ctx, store.GroupFilter{IncludeDeleted: true})
+	must(t, err)
+	webs := 0
+	for _, g := range all {
+		if g.Name == "web" {
+			webs++
+		}
+	}
+	if webs != 3 {
+		t.Errorf("%d groups named web, want 3 (two deleted, one live)", webs)
+	}
+}
+
+func testListGroups(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	// Created out of id order, with ties on created_at.
+	specs := []struct {
+		id      string
+		created int
+		deleted bool
+	}{
+		{"g5", 10, false}, {"g2", 10, false}, {"g9", 5, true}, {"g1", 20, false}, {"g3", 5, false}, {"g4", 30, true},
+	}
+	update(t, s, func(tx store.Tx) error {
+		for _, sp := range specs {
+			g := group(sp.id, "n-"+sp.id)
+			g.CreatedAt = at(sp.created)
+			if sp.deleted {
+				g.Status, g.DeletedAt = api.GroupDeleted, ptr(at(100))
+			}
+			if err := tx.InsertGroup(g); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, tc := range []struct {
+		name           string
+		includeDeleted bool
+		want           []string
+	}{
+		{"live", false, []string{"g3", "g2", "g5", "g1"}},
+		{"with deleted", true, []string{"g3", "g9", "g2", "g5", "g1", "g4"}},
+	} {
+		for _, limit := range []int{0, 1, 2, 4, 1000} {
+			got := pageAll(t, limit, func(p store.Page) ([]api.Group, string, error) {
+				return s.ListGroups(ctx, store.GroupFilter{IncludeDeleted: tc.includeDeleted, Page: p})
+			})
+			sameIDs(t, tc.name, tc.want, ids(got))
+		}
+	}
+	g, err := s.GetGroup(ctx, "g9")
+	must(t, err)
+	if g.Status != api.GroupDeleted || g.DeletedAt == nil || !g.DeletedAt.Equal(at(100)) {
+		t.Errorf("deleted group reads back with status %q, deleted_at %v", g.Status, g.DeletedAt)
+	}
+}
+
+func testTriggers(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	insertGroups(t, s, "g1", "g2")
+	full := filled[api.Trigger](1)
+	full.ID, full.GroupID = "t-full", "g1"
+	full.CreatedAt = at(3)
+	forms := []api.Trigger{full}
+	for i, req := range []api.Request{{ChangeBy: ptr(-2)}, {ChangeByPercent: ptr(12.5)}, {SetTo: ptr(0)}} {
+		tr := api.Trigger{
+			ID: "t-" + string(rune('a'+i)), GroupID: "g1", Name: "cpu-high",
+			Condition: "avg(cpu_utilization, '2m') > 80", Request: req,
+			Priority: api.DefaultTriggerPriority, Enabled: i%2 == 0,
+			CreatedAt: at(i), UpdatedAt: at(i),
+		}
+		forms = append(forms, tr)
+	}
+	other := forms[1]
+	other.ID, other.GroupID = "t-other", "g2"
+	forms = append(forms, other)
+	update(t, s, func(tx store.Tx) error {
+		for _, tr := range forms {
+			if err := tx.InsertTrigger(tr); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, tr := range forms {
+		got, err := s.GetTrigger(ctx, tr.ID)
+		must(t, err)
+		checkSame(t, "trigger "+tr.ID, tr, got)
+	}
+	list, err := s.ListTriggers(ctx, "g1")
+	must(t, err)
+	sameIDs(t, "ListTriggers(g1) in created order", []string{"t-a", "t-b", "t-c", "t-full"}, ids(list))
+
+	// Update: a new request form replaces the old one entirely.
+	upd := forms[1]
+	upd.ChangeBy, upd.SetTo, upd.Enabled, upd.UpdatedAt = nil, ptr(7), false, at(50)
+	update(t, s, func(tx store.Tx) error { return tx.UpdateTrigger(upd) })
+	got, err := s.GetTrigger(ctx, upd.ID)
+	must(t, err)
+	checkSame(t, "updated trigger", upd, got)
+
+	update(t, s, func(tx store.Tx) error { return tx.DeleteTrigger("t-b") })
+	_, err = s.GetTrigger(ctx, "t-b")
+	wantErr(t, "GetTrigger after delete", err, store.ErrNotFound)
+	list, err = s.ListTriggers(ctx, "g1")
+	must(t, err)
+	sameIDs(t, "ListTriggers after delete", []string{"t-a", "t-c", "t-full"}, ids(list))
+
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.DeleteTrigger("t-b") })
+	wantErr(t, "DeleteTrigger twice", err, store.ErrNotFound)
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.UpdateTrigger(api.Trigger{ID: "nope", GroupID: "g1"}) })
+	wantErr(t, "UpdateTrigger(nope)", err, store.ErrNotFound)
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.InsertTrigger(forms[3]) })
+	wantErr(t, "InsertTrigger with an existing id", err, store.ErrConflict)
+	err = s.Update(ctx, func(tx store.Tx) error {
+		tr := forms[2]
+		tr.ID, tr.GroupID = "t-orphan", "no-such-group"
+		return tx.InsertTrigger(tr)
+	})
+	if err == nil {
+		t.Error("InsertTrigger for a group that does not exist: no error")
+	}
+	list, err = s.ListTriggers(ctx, "no-such-group")
+	must(t, err)
+	if len(list) != 0 {
+		t.Errorf("ListTriggers(no-such-group) = %d triggers", len(list))
+	}
+}
+
+func testNodes(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	insertGroups(t, s, "g1", "g2")
+	full := filled[api.Node](1)
+	full.ID, full.GroupID, full.State = "n-full", "g1", api.NodeReady
+	full.LaunchedAt = at(1)
+	nodes := []api.Node{full}
+	for i, st := range []string{api.NodeLaunching, api.NodeTerminated, api.NodeUnavailable, api.NodeInitFailed} {
+		nodes = append(nodes, api.Node{
+			ID: "n-" + st, GroupID: "g1", Index: i + 2, State: st, LaunchedAt: at(i + 2),
+		})
+	}
+	nodes = append(nodes, api.Node{ID: "n-x", GroupID: "g2", State: api.NodeReady, LaunchedAt: at(0)})
+	update(t, s, func(tx store.Tx) error {
+		for _, n := range nodes {
+			if err := tx.UpsertNode(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, n := range nodes {
+		got, err := s.GetNode(ctx, n.GroupID, n.ID)
+		must(t, err)
+		checkSame(t, "node "+n.ID, n, got)
+	}
+	live, err := s.ListNodes(ctx, "g1", false)
+	must(t, err)
+	sameIDs(t, "ListNodes(g1) without terminated", []string{"n-full", "n-launching", "n-unavailable", "n-init_failed"}, ids(live))
+	all, err := s.ListNodes(ctx, "g1", true)
+	must(t, err)
+	sameIDs(t, "ListNodes(g1) with terminated", []string{"n-full", "n-launching", "n-terminated", "n-unavailable", "n-init_failed"}, ids(all))
+
+	// Upsert of an existing node moves it through its states.
+	n := nodes[1]
+	n.State, n.ReadyAt, n.Handle = api.NodeReady, ptr(at(30)), map[string]string{"pid": "4242"}
+	update(t, s, func(tx store.Tx) error { return tx.UpsertNode(n) })
+	n.State, n.TerminatedAt, n.StateReason = api.NodeTerminated, ptr(at(90)), "scale-in"
+	update(t, s, func(tx store.Tx) error { return tx.UpsertNode(n) })
+	got, err := s.GetNode(ctx, "g1", n.ID)
+	must(t, err)
+	checkSame(t, "upserted node", n, got)
+	live, err = s.ListNodes(ctx, "g1", false)
+	must(t, err)
+	sameIDs(t, "ListNodes after termination", []string{"n-full", "n-unavailable", "n-init_failed"}, ids(live))
+
+	_, err = s.GetNode(ctx, "g2", "n-full")
+	wantErr(t, "GetNode in the wrong group", err, store.ErrNotFound)
+	_, err = s.GetNode(ctx, "g1", "nope")
+	wantErr(t, "GetNode(nope)", err, store.ErrNotFound)
+}
+
+func testEvents(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	insertGroups(t, s, "g1", "g2")
+	full := filled[api.Event](1)
+	full.ID, full.GroupID, full.Label = "e-full", "g1", "E1"
+	minimal := api.Event{ID: "e-min", GroupID: "g1", Label: "E2", Type: api.EventGroupCreated,
+		Source: api.Source{Kind: api.SourceSystem}, Time: at(5), Status: api.EventApplied}
+	zero := minimal
+	zero.ID, zero.Label, zero.ProposedQuantity = "e-zero", "E3", ptr(0) // 0 is not null
+	zero.Request = &api.Request{SetTo: ptr(0)}
+	sameLabel := minimal
+	sameLabel.ID, sameLabel.GroupID, sameLabel.Label = "e-g2", "g2", "E1"
+	evs := []api.Event{full, minimal, zero, sameLabel}
+	update(t, s, func(tx store.Tx) error {
+		for _, e := range evs {
+			if err := tx.InsertEvent(e); err != nil {
+				return err
+			}
+			got, err := tx.GetEvent(ctx, e.ID)
+			if err != nil {
+				return err
+			}
+			checkSame(t, "in tx: event "+e.ID, e, got)
+		}
+		return nil
+	})
+	for _, e := range evs {
+		got, err := s.GetEvent(ctx, e.ID)
+		must(t, err)
+		checkSame(t, "event "+e.ID, e, got)
+		got, err = s.GetEventByLabel(ctx, e.GroupID, e.Label)
+		must(t, err)
+		checkSame(t, "event by label "+e.Label, e, got)
+	}
+
+	upd := minimal
+	upd.Status, upd.Reason, upd.NexusID, upd.Request = api.EventSuppressed, "cooldown until 10:05", "x-1", &api.Request{ChangeByPercent: ptr(-33.5)}
+	update(t, s, func(tx store.Tx) error { return tx.UpdateEvent(upd) })
+	got, err := s.GetEvent(ctx, upd.ID)
+	must(t, err)
+	checkSame(t, "updated event", upd, got)
+
+	_, err = s.GetEvent(ctx, "nope")
+	wantErr(t, "GetEvent(nope)", err, store.ErrNotFound)
+	_, err = s.GetEventByLabel(ctx, "g1", "E99")
+	wantErr(t, "GetEventByLabel(E99)", err, store.ErrNotFound)
+	_, err = s.GetEventByLabel(ctx, "g2", "E2")
+	wantErr(t, "GetEventByLabel of another group's label", err, store.ErrNotFound)
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.UpdateEvent(api.Event{ID: "nope", GroupID: "g1"}) })
+	wantErr(t, "UpdateEvent(nope)", err, store.ErrNotFound)
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.InsertEvent(minimal) })
+	wantErr(t, "InsertEvent with an existing id", err, store.ErrConflict)
+	err = s.Update(ctx, func(tx store.Tx) error {
+		e := minimal
+		e.ID = "e-dup-label"
+		return tx.InsertEvent(e)
+	})
+	wantErr(t, "InsertEvent with a label the group already used", err, store.ErrConflict)
+}
+
+func testChanges(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	insertGroups(t, s, "g1")
+	full := filled[api.Change](1)
+	full.ID, full.GroupID, full.Label = "c-full", "g1", "C1"
+	nilNodes := change("c-nil", "g1", at(1))
+	nilNodes.Label, nilNodes.NodeIDs = "C2", nil
+	emptyNodes := change("c-empty", "g1", at(2))
+	emptyNodes.Label, emptyNodes.NodeIDs = "C3", []string{}
+	chs := []api.Change{full, nilNodes, emptyNodes}
+	update(t, s, func(tx store.Tx) error {
+		for _, c := range chs {
+			if err := tx.InsertChange(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, c := range chs {
+		got, err := s.GetChange(ctx, c.ID)
+		must(t, err)
+		checkSame(t, "change "+c.ID, c, got)
+		got, err = s.GetChangeByLabel(ctx, "g1", c.Label)
+		must(t, err)
+		checkSame(t, "change by label "+c.Label, c, got)
+	}
+	upd := emptyNodes
+	upd.Status, upd.EndedAt, upd.NodeIDs = api.ChangeCompleted, ptr(at(40)), []string{"n-9"}
+	update(t, s, func(tx store.Tx) error { return tx.UpdateChange(upd) })
+	got, err := s.GetChange(ctx, upd.ID)
+	must(t, err)
+	checkSame(t, "updated change", upd, got)
+
+	_, err = s.GetChange(ctx, "nope")
+	wantErr(t, "GetChange(nope)", err, store.ErrNotFound)
+	_, err = s.GetChangeByLabel(ctx, "g1", "C9")
+	wantErr(t, "GetChangeByLabel(C9)", err, store.ErrNotFound)
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.UpdateChange(api.Change{ID: "nope", GroupID: "g1"}) })
+	wantErr(t, "UpdateChange(nope)", err, store.ErrNotFound)
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.InsertChange(full) })
+	wantErr(t, "InsertChange with an existing id", err, store.ErrConflict)
+}
+
+func testPeriods(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	insertGroups(t, s, "g1", "g2")
+	full := filled[api.Period](1)
+	full.ID, full.GroupID, full.Label = "p-full", "g1", "H1"
+	full.StartedAt = at(0)
+	open := api.Period{ID: "p-open", GroupID: "g1", Label: "H2", StartedAt: at(60), Policy: api.PolicyLargest,
+		DesiredBefore: 3, OfficialBefore: 3}
+	empty := open
+	empty.ID, empty.Label, empty.StartedAt = "p-empty", "H3", at(120)
+	empty.EndedAt, empty.Harmonized = ptr(at(180)), true
+	empty.Requests, empty.Suppressed, empty.Clamps, empty.ChangeIDs = []api.PeriodRequest{}, []api.PeriodSuppressed{}, []api.Clamp{}, []string{}
+	empty.AggregatedQuantity = ptr(0)
+	other := open
+	other.ID, other.GroupID, other.Label = "p-other", "g2", "H1"
+	ps := []api.Period{full, open, empty, other}
+	update(t, s, func(tx store.Tx) error {
+		for _, p := range ps {
+			if err := tx.InsertPeriod(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, p := range ps {
+		got, err := s.GetPeriod(ctx, p.ID)
+		must(t, err)
+		checkSame(t, "period "+p.ID, p, got)
+		got, err = s.GetPeriodByLabel(ctx, p.GroupID, p.Label)
+		must(t, err)
+		checkSame(t, "period by label "+p.Label, p, got)
+	}
+
+	// Harmonizing fills in the record.
+	h := open
+	h.EndedAt, h.Harmonized, h.DesiredAfter, h.OfficialAfter, h.Actual, h.InFlight = ptr(at(119)), true, 12, 12, 7, 1
+	h.Requests = []api.PeriodRequest{{EventID: "e5", Label: "E5", ProposedQuantity: 12, Priority: 50, Kind: "trigger"}}
+	h.Suppressed = []api.PeriodSuppressed{{EventID: "e8", Label: "E8", Reason: "cooldown"}}
+	h.AggregatedQuantity = ptr(12)
+	h.Clamps = []api.Clamp{{Kind: api.ClampMax, Bound: 10, From: 12, To: 10, Applied: true}}
+	h.ChangeIDs, h.Summary = []string{"c7"}, "period H2: desired 3 → 12"
+	update(t, s, func(tx store.Tx) error { return tx.UpdatePeriod(h) })
+	got, err := s.GetPeriod(ctx, h.ID)
+	must(t, err)
+	checkSame(t, "harmonized period", h, got)
+
+	for _, limit := range []int{0, 1, 2} {
+		list := pageAll(t, limit, func(p store.Page) ([]api.Period, string, error) { return s.ListPeriods(ctx, "g1", p) })
+		sameIDs(t, "ListPeriods(g1)", []string{"p-full", "p-open", "p-empty"}, ids(list))
+	}
+
+	_, err = s.GetPeriod(ctx, "nope")
+	wantErr(t, "GetPeriod(nope)", err, store.ErrNotFound)
+	_, err = s.GetPeriodByLabel(ctx, "g2", "H2")
+	wantErr(t, "GetPeriodByLabel(g2, H2)", err, store.ErrNotFound)
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.UpdatePeriod(api.Period{ID: "nope", GroupID: "g1"}) })
+	wantErr(t, "UpdatePeriod(nope)", err, store.ErrNotFound)
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.InsertPeriod(full) })
+	wantErr(t, "InsertPeriod with an existing id", err, store.ErrConflict)
+}
+
+// testNexus builds part of seed 000's timeline: a direct nexus (E1 group
+// created -> C1 add 3), and an indirect one (E4, E5, E6 aggregated in H2
+// -> C7, later joined by C8), and walks causes and effects both ways.
+func testNexus(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	insertGroups(t, s, "g1")
+	update(t, s, func(tx store.Tx) error {
+		for i, id := range []string{"e1", "e4", "e5", "e6", "e9"} {
+			if err := tx.InsertEvent(event(id, "g1", at(i))); err != nil {
+				return err
+			}
+		}
+		for i, id := range []string{"c1", "c7", "c8"} {
+			if err := tx.InsertChange(change(id, "g1", at(10+i))); err != nil {
+				return err
+			}
+		}
+		// The nexus may come before its members' NexusID is set.
+		if err := tx.InsertNexus(api.Nexus{ID: "x-direct", GroupID: "g1", Attribution: api.AttributionDirect,
+			EventIDs: []string{"e1"}, ChangeIDs: []string{"c1"}, CreatedAt: at(10)}); err != nil {
+			return err
+		}
+		// Order is the caller's (E5, E6, E4), not id order.
+		return tx.InsertNexus(api.Nexus{ID: "x-h2", GroupID: "g1", Attribution: api.AttributionIndirect,
+			PeriodID: "h2", EventIDs: []string{"e5", "e6", "e4"}, ChangeIDs: []string{"c7"}, CreatedAt: at(11)})
+	})
+	want := api.Nexus{ID: "x-h2", GroupID: "g1", Attribution: api.AttributionIndirect, PeriodID: "h2",
+		EventIDs: []string{"e5", "e6", "e4"}, ChangeIDs: []string{"c7"}, CreatedAt: at(11)}
+	got, err := s.GetNexus(ctx, "x-h2")
+	must(t, err)
+	checkSame(t, "nexus x-h2", want, got)
+
+	// A later change of the same harmonization joins the nexus.
+	want.ChangeIDs = []string{"c7", "c8"}
+	update(t, s, func(tx store.Tx) error { return tx.UpdateNexus(want) })
+	got, err = s.GetNexus(ctx, "x-h2")
+	must(t, err)
+	checkSame(t, "updated nexus", want, got)
+
+	// change -> causes and event -> effects, as the contract reads them.
+	causes := func(changeID string) []string {
+		c, err := s.GetChange(ctx, changeID)
+		must(t, err)
+		x, err := s.GetNexus(ctx, c.NexusID)
+		must(t, err)
+		evs, err := s.GetEventsByID(ctx, x.EventIDs)
+		must(t, err)
+		return ids(evs)
+	}
+	effects := func(eventID string) []string {
+		e, err := s.GetEvent(ctx, eventID)
+		must(t, err)
+		x, err := s.GetNexus(ctx, e.NexusID)
+		must(t, err)
+		chs, err := s.GetChangesByID(ctx, x.ChangeIDs)
+		must(t, err)
+		return ids(chs)
+	}
+	update(t, s, func(tx store.Tx) error {
+		for id, x := range map[string]string{"e1": "x-direct", "e4": "x-h2", "e5": "x-h2", "e6": "x-h2"} {
+			e, err := tx.GetEvent(ctx, id)
+			if err != nil {
+				return err
+			}
+			e.NexusID = x
+			if err := tx.UpdateEvent(e); err != nil {
+				return err
+			}
+		}
+		for id, x := range map[string]string{"c1": "x-direct", "c7": "x-h2", "c8": "x-h2"} {
+			c, err := tx.GetChange(ctx, id)
+			if err != nil {
+				return err
+			}
+			c.NexusID = x
+			if err := tx.UpdateChange(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	sameIDs(t, "causes of c1", []string{"e1"}, causes("c1"))
+	sameIDs(t, "causes of c8", []string{"e5", "e6", "e4"}, causes("c8"))
+	sameIDs(t, "effects of e6", []string{"c7", "c8"}, effects("e6"))
+	sameIDs(t, "effects of e1", []string{"c1"}, effects("e1"))
+
+	// A nexus with no changes yet reads back with empty, non-nil lists.
+	update(t, s, func(tx store.Tx) error {
+		return tx.InsertNexus(api.Nexus{ID: "x-empty", GroupID: "g1", Attribution: api.AttributionIndirect, CreatedAt: at(12)})
+	})
+	got, err = s.GetNexus(ctx, "x-empty")
+	must(t, err)
+	if got.EventIDs == nil || got.ChangeIDs == nil || len(got.EventIDs)+len(got.ChangeIDs) != 0 {
+		t.Errorf("empty nexus: event_ids %#v, change_ids %#v; want [] and []", got.EventIDs, got.ChangeIDs)
+	}
+
+	// An event belongs to at most one nexus.
+	err = s.Update(ctx, func(tx store.Tx) error {
+		return tx.InsertNexus(api.Nexus{ID: "x-bad", GroupID: "g1", Attribution: api.AttributionDirect,
+			EventIDs: []string{"e4"}, ChangeIDs: []string{}, CreatedAt: at(13)})
+	})
+	wantErr(t, "an event in a second nexus", err, store.ErrConflict)
+	err = s.Update(ctx, func(tx store.Tx) error {
+		return tx.InsertNexus(api.Nexus{ID: "x-bad", GroupID: "g1", Attribution: api.AttributionDirect,
+			EventIDs: []string{"e9"}, ChangeIDs: []string{"c1"}, CreatedAt: at(13)})
+	})
+	wantErr(t, "a change in a second nexus", err, store.ErrConflict)
+	_, err = s.GetNexus(ctx, "x-bad")
+	wantErr(t, "GetNexus of a rejected nexus", err, store.ErrNotFound)
+	err = s.Update(ctx, func(tx store.Tx) error {
+		return tx.InsertNexus(api.Nexus{ID: "x-ghost", GroupID: "g1", EventIDs: []string{"no-such-event"}, CreatedAt: at(14)})
+	})
+	if err == nil {
+		t.Error("a nexus linking an event that does not exist: no error")
+	}
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.UpdateNexus(api.Nexus{ID: "nope", GroupID: "g1"}) })
+	wantErr(t, "UpdateNexus(nope)", err, store.ErrNotFound)
+	_, err = s.GetNexus(ctx, "nope")
+	wantErr(t, "GetNexus(nope)", err, store.ErrNotFound)
+}
+
+func testByID(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	insertGroups(t, s, "g1")
+	const n = 1203 // more than any one statement's worth of ids
+	var eids, cids []string
+	update(t, s, func(tx store.Tx) error {
+		for i := range n {
+			e, c := event(idf("e", i), "g1", at(i)), change(idf("c", i), "g1", at(i))
+			eids, cids = append(eids, e.ID), append(cids, c.ID)
+			if err := tx.InsertEvent(e); err != nil {
+				return err
+			}
+			if err := tx.InsertChange(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// Reverse order, with a duplicate: answers follow the request.
+	req := []string{eids[1202], eids[7], eids[600], eids[7]}
+	evs, err := s.GetEventsByID(ctx, req)
+	must(t, err)
+	sameIDs(t, "GetEventsByID order", req, ids(evs))
+	checkSame(t, "GetEventsByID item", event(eids[600], "g1", at(600)), evs[2])
+
+	rev := make([]string, n)
+	for i := range cids {
+		rev[n-1-i] = cids[i]
+	}
+	chs, err := s.GetChangesByID(ctx, rev)
+	must(t, err)
+	sameIDs(t, "GetChangesByID of all, reversed", rev, ids(chs))
+
+	_, err = s.GetEventsByID(ctx, []string{eids[0], "missing-event"})
+	wantErr(t, "GetEventsByID with a missing id", err, store.ErrNotFound)
+	_, err = s.GetChangesByID(ctx, []string{"missing-change"})
+	wantErr(t, "GetChangesByID with a missing id", err, store.ErrNotFound)
+	none, err := s.GetEventsByID(ctx, nil)
+	must(t, err)
+	if len(none) != 0 {
+		t.Errorf("GetEventsByID(nil) = %d events", len(none))
+	}
+}
+
+func idf(prefix string, i int) string { return fmt.Sprintf("%s-%06d", prefix, i) }
