@@ -1,0 +1,258 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+)
+
+func rawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", dsn(path, map[string][]string{"_foreign_keys": {"on"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func versions(t *testing.T, db *sql.DB) []int {
+	t.Helper()
+	rows, err := db.Query(`SELECT version FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var vs []int
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+func TestOpenAppliesEveryMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a", "b", "pes.db") // parents created
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ms := mustMigrations()
+	got := versions(t, s.w)
+	if len(got) != len(ms) || got[len(got)-1] != ms[len(ms)-1].version {
+		t.Errorf("applied versions %v, want the %d embedded migrations", got, len(ms))
+	}
+	// The pragmas the durability and concurrency design rests on.
+	for _, p := range []struct {
+		db     *sql.DB
+		pragma string
+		want   string
+	}{
+		{s.w, "journal_mode", "wal"},
+		{s.w, "synchronous", "1"}, // NORMAL
+		{s.w, "foreign_keys", "1"},
+		{s.r, "query_only", "1"},
+		{s.r, "journal_mode", "wal"},
+	} {
+		var v string
+		if err := p.db.QueryRow("PRAGMA " + p.pragma).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if v != p.want {
+			t.Errorf("PRAGMA %s = %s, want %s", p.pragma, v, p.want)
+		}
+	}
+	// Readers cannot write, even by mistake.
+	if _, err := s.r.Exec(`DELETE FROM groups`); err == nil {
+		t.Error("a reader connection accepted a write")
+	}
+}
+
+func TestOpenMigratesAnOlderDatabase(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "pes.db")
+	ms := mustMigrations()
+	db := rawDB(t, path)
+	// A database written by the previous release: all but the newest
+	// migration.
+	if err := migrate(ctx, db, ms[:len(ms)-1], time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := versions(t, s.w); len(got) != len(ms) {
+		t.Errorf("versions after Open: %v, want %d", got, len(ms))
+	}
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		return tx.InsertGroup(api.Group{ID: "g1", GroupConfig: api.GroupConfig{Name: "web"}, Status: api.GroupActive})
+	}); err != nil {
+		t.Fatalf("migrated database does not take writes: %v", err)
+	}
+}
+
+func TestMigrateStepByStep(t *testing.T) {
+	ctx := context.Background()
+	fsys := fstest.MapFS{
+		"m/0001_things.sql": {Data: []byte(`CREATE TABLE things (id TEXT PRIMARY KEY);`)},
+		"m/0002_color.sql":  {Data: []byte(`ALTER TABLE things ADD COLUMN color TEXT NOT NULL DEFAULT 'red';`)},
+		"m/0010_index.sql":  {Data: []byte(`CREATE INDEX things_color ON things (color);`)},
+		"m/README":          {Data: []byte(`not a migration`)},
+	}
+	all, err := loadMigrations(fsys, "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 3 || all[0].version != 1 || all[1].version != 2 || all[2].version != 10 {
+		t.Fatalf("loaded %+v", all)
+	}
+	db := rawDB(t, filepath.Join(t.TempDir(), "m.db"))
+	if err := migrate(ctx, db, all[:1], time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO things (id) VALUES ('a')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, db, all, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var color string
+	if err := db.QueryRow(`SELECT color FROM things WHERE id = 'a'`).Scan(&color); err != nil || color != "red" {
+		t.Errorf("row after migration: color %q, err %v", color, err)
+	}
+	// Idempotent: migrating again applies nothing.
+	if err := migrate(ctx, db, all, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got := versions(t, db); len(got) != 3 {
+		t.Errorf("versions %v", got)
+	}
+
+	// A failing migration leaves no trace: not recorded, DDL undone.
+	bad := append(all, migration{version: 11, name: "0011_bad.sql",
+		sql: `CREATE TABLE half (id TEXT); INSERT INTO nowhere VALUES (1);`})
+	if err := migrate(ctx, db, bad, time.Now()); err == nil || !strings.Contains(err.Error(), "0011_bad.sql") {
+		t.Errorf("bad migration: err %v, want one naming the file", err)
+	}
+	if got := versions(t, db); len(got) != 3 {
+		t.Errorf("versions after a failed migration: %v", got)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'half'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("table of a failed migration exists (%d, %v)", n, err)
+	}
+}
+
+func TestLoadMigrationsRejectsBadNames(t *testing.T) {
+	for name, fsys := range map[string]fstest.MapFS{
+		"no number":    {"m/init.sql": {Data: []byte(`SELECT 1;`)}},
+		"zero":         {"m/0000_init.sql": {Data: []byte(`SELECT 1;`)}},
+		"same version": {"m/0001_a.sql": {Data: []byte(`SELECT 1;`)}, "m/01_b.sql": {Data: []byte(`SELECT 1;`)}},
+	} {
+		if _, err := loadMigrations(fsys, "m"); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+func TestOpenRefusesANewerDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pes.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', '')`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err = Open(path)
+	if !errors.Is(err, ErrSchemaTooNew) {
+		t.Fatalf("Open of a newer database: %v, want ErrSchemaTooNew", err)
+	}
+	if !strings.Contains(err.Error(), "9999") {
+		t.Errorf("error %q does not say which version the database has", err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "plain-file")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	garbage := filepath.Join(dir, "garbage.db")
+	if err := os.WriteFile(garbage, []byte(strings.Repeat("this is not a database\n", 500)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, path := range map[string]string{
+		"parent is a file": filepath.Join(file, "pes.db"),
+		"not a database":   garbage,
+	} {
+		s, err := Open(path)
+		if err == nil {
+			s.Close()
+			t.Errorf("%s: Open succeeded", name)
+			continue
+		}
+		if !strings.Contains(err.Error(), "sqlite") {
+			t.Errorf("%s: error %q does not say where it comes from", name, err)
+		}
+	}
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "pes.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.InsertGroup(api.Group{ID: "g1", GroupConfig: api.GroupConfig{Name: "web"}, Status: api.GroupActive}); err != nil {
+			return err
+		}
+		_, err := tx.NextLabel("g1", "E")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.GetGroup(ctx, "g1"); err != nil {
+		t.Errorf("after reopen: %v", err)
+	}
+	err = s.Update(ctx, func(tx store.Tx) error {
+		l, err := tx.NextLabel("g1", "E")
+		if err == nil && l != "E2" {
+			t.Errorf("label after reopen: %s, want E2", l)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
