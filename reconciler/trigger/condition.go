@@ -231,7 +231,17 @@ type compiler struct {
 	cond  *Condition
 }
 
+// MaxConditionLength bounds the source of a condition.
+const MaxConditionLength = 4096
+
 func compile(src string) (*Condition, error) {
+	if n := len(src); n > MaxConditionLength {
+		return nil, &CompileError{
+			Message: fmt.Sprintf("condition is %d bytes long, more than %d", n, MaxConditionLength),
+			Line:    1, Column: 1,
+			Hint: "split it into several triggers",
+		}
+	}
 	cfg := conf.CreateNew()
 	for _, name := range funcNames() {
 		cfg.Functions[name] = &builtin.Function{Name: name, Func: unreachable}

@@ -273,6 +273,7 @@ func TestCompileErrors(t *testing.T) {
 		{"avg(cpu, '2m') in [1, 2]", 1, 16, `operator "in" is not supported`, ""},
 		{"$env.cpu > 1", 1, 1, "not supported in conditions", ""},
 		{"let x = 1; x > 0", 1, 5, "variables (let) are not supported", ""},
+		{"last(x) > 1" + strings.Repeat(" ", MaxConditionLength), 1, 1, "more than 4096", "split it"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.cond, func(t *testing.T) {
