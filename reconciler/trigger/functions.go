@@ -161,7 +161,7 @@ func rate(metric string, from, now time.Time, src Source) (float64, bool) {
 		for i, t := range ts {
 			// Seconds from the first sample keep the sums small and exact
 			// enough in float64.
-			x := float64(t-t0) / 1e9
+			x := float64(t-t0) * 1e-9
 			y := vs[i]
 			n++
 			st += x
