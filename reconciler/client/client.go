@@ -129,11 +129,10 @@ func New(endpoint, token string, opts ...Option) (*Client, error) {
 		Backoff:      backoff,
 		ErrorHandler: keepLastResponse,
 	}
-	// A nil interface keeps retryablehttp silent; a typed nil would not.
+	// Logger stays a nil interface without WithLogger, which keeps
+	// retryablehttp silent (a typed nil *slog.Logger would not).
 	if s.logger != nil {
 		rc.Logger = s.logger
-	} else {
-		rc.Logger = nil
 	}
 	return &Client{base: base, token: token, userAgent: s.userAgent, http: rc}, nil
 }

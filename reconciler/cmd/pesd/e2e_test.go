@@ -85,14 +85,14 @@ func setSubreaper() error {
 	return nil
 }
 
-func needE2E(t *testing.T) {
+func needE2E(t testing.TB) {
 	t.Helper()
 	if testing.Short() || pesdBin == "" {
 		t.Skip("end-to-end process test (skipped with -short)")
 	}
 }
 
-func needPython(t *testing.T) {
+func needPython(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 is not installed: the local-driver scenarios run python3 -m http.server")
@@ -101,7 +101,6 @@ func needPython(t *testing.T) {
 
 // pesdProc is one running pesd process.
 type pesdProc struct {
-	t       *testing.T
 	cmd     *exec.Cmd
 	url     string
 	dataDir string
@@ -112,13 +111,13 @@ type pesdProc struct {
 }
 
 // startDaemon starts pesd on dataDir and waits for its "listening" line.
-func startDaemon(t *testing.T, dataDir, token string) *pesdProc {
+func startDaemon(t testing.TB, dataDir, token string) *pesdProc {
 	t.Helper()
 	logf, err := os.CreateTemp(t.TempDir(), "pesd-*.log")
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &pesdProc{t: t, dataDir: dataDir, token: token, logPath: logf.Name(), exited: make(chan struct{})}
+	d := &pesdProc{dataDir: dataDir, token: token, logPath: logf.Name(), exited: make(chan struct{})}
 	d.cmd = exec.Command(pesdBin, "serve",
 		"--listen", "127.0.0.1:0",
 		"--data-dir", dataDir,
@@ -173,7 +172,7 @@ func startDaemon(t *testing.T, dataDir, token string) *pesdProc {
 	return d
 }
 
-func (d *pesdProc) client(t *testing.T) *client.Client {
+func (d *pesdProc) client(t testing.TB) *client.Client {
 	t.Helper()
 	c, err := client.New(d.url, d.token, client.WithRetryMax(2), client.WithRetryWait(50*time.Millisecond, 500*time.Millisecond))
 	if err != nil {
@@ -193,7 +192,7 @@ func (d *pesdProc) kill9() {
 }
 
 // term sends SIGTERM and returns pesd's exit code.
-func (d *pesdProc) term(t *testing.T) int {
+func (d *pesdProc) term(t testing.TB) int {
 	t.Helper()
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -234,7 +233,7 @@ type nodeProcs struct {
 	seen   map[int]bool
 }
 
-func newNodeProcs(t *testing.T) *nodeProcs {
+func newNodeProcs(t testing.TB) *nodeProcs {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	p := &nodeProcs{marker: hex.EncodeToString(b), seen: map[int]bool{}}
@@ -329,7 +328,7 @@ func pids(m map[int]string) []int {
 
 // eventually polls check until it reports done, or fails the test with
 // the last status after timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, check func() (bool, string)) {
+func eventually(t testing.TB, timeout time.Duration, what string, check func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	status := ""
@@ -347,7 +346,7 @@ func eventually(t *testing.T, timeout time.Duration, what string, check func() (
 }
 
 // consistently polls check for d and fails the test at the first miss.
-func consistently(t *testing.T, d time.Duration, what string, check func() (bool, string)) {
+func consistently(t testing.TB, d time.Duration, what string, check func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
@@ -358,7 +357,7 @@ func consistently(t *testing.T, d time.Duration, what string, check func() (bool
 	}
 }
 
-func ctxFor(t *testing.T) context.Context {
+func ctxFor(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
@@ -393,7 +392,7 @@ func simGroup(name string, n int) api.GroupConfig {
 	}
 }
 
-func waitActual(t *testing.T, ctx context.Context, c *client.Client, id string, want int, timeout time.Duration) api.Group {
+func waitActual(t testing.TB, ctx context.Context, c *client.Client, id string, want int, timeout time.Duration) api.Group {
 	t.Helper()
 	var g api.Group
 	eventually(t, timeout, fmt.Sprintf("group %s actual_quantity %d", id, want), func() (bool, string) {
@@ -846,4 +845,58 @@ func TestE2EAPIAndCLI(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkPesdStartup measures how long pesd takes from exec to its
+// "listening" line on a fresh data directory (migrations included).
+func BenchmarkPesdStartup(b *testing.B) {
+	needE2E(b)
+	var total time.Duration
+	for b.Loop() {
+		start := time.Now()
+		d := startDaemon(b, b.TempDir(), "bench-token")
+		total += time.Since(start)
+		d.kill9()
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/start")
+}
+
+// BenchmarkLocalReplacement measures, on a local group of 3 python3 http
+// nodes with an http health check every 200ms, the time from kill -9 of a
+// node process until actual_quantity is 3 again (detection, causality
+// records, launch, health check).
+func BenchmarkLocalReplacement(b *testing.B) {
+	needE2E(b)
+	needPython(b)
+	procs := newNodeProcs(b)
+	d := startDaemon(b, b.TempDir(), "bench-token")
+	c := d.client(b)
+	ctx := ctxFor(b)
+	g, err := c.CreateGroup(ctx, localGroup("bench", 3, procs))
+	if err != nil {
+		b.Fatal(err)
+	}
+	waitActual(b, ctx, c, g.ID, 3, 20*time.Second)
+	var total time.Duration
+	for b.Loop() {
+		ready, err := readyPIDs(ctx, c, g.ID)
+		if err != nil || len(ready) != 3 {
+			b.Fatalf("ready nodes %v, %v", ready, err)
+		}
+		victim := slices.Sorted(maps.Keys(ready))[0]
+		start := time.Now()
+		if err := syscall.Kill(ready[victim], syscall.SIGKILL); err != nil {
+			b.Fatal(err)
+		}
+		eventually(b, 20*time.Second, "replacement ready", func() (bool, string) {
+			now, err := readyPIDs(ctx, c, g.ID)
+			if err != nil {
+				return false, err.Error()
+			}
+			_, stillThere := now[victim]
+			return len(now) == 3 && !stillThere, fmt.Sprintf("ready %v", now)
+		})
+		total += time.Since(start)
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/replacement")
 }

@@ -42,9 +42,11 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	// After the first signal, a second one kills pesd at once instead of
+	// waiting for a slow shutdown.
+	go func() { <-ctx.Done(); stop() }()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
 	if err := daemon(ctx, cfg, stdout, log); err != nil {
-		log.Error("pesd stopped", "err", err)
 		fmt.Fprintf(stderr, "pesd: %v\n", err)
 		return exitError
 	}
