@@ -43,6 +43,7 @@ const (
 	// before another counts half as much, so the forecast follows a group
 	// whose level drifts without forgetting the shape of its week.
 	halfLife = week
+	horizon  = 10 * halfLife
 
 	// minResiduals is how many out-of-season misses a quantile needs
 	// before it is trusted; below it the range falls back to something
@@ -307,6 +308,17 @@ func (m *Model) baseline(start int64) (float64, bool) {
 	// [first, last].
 	kmin := -floorDiv(last-start, p)
 	kmax := floorDiv(start+step-1-first, p)
+	// Seasons more than horizon further back than the nearest one weigh
+	// under 1/1000 of it: skip them, so a long history costs no more than
+	// ten weeks of it.
+	nearest := int64(1)
+	if kmin > 0 {
+		nearest = kmin
+	} else if kmax < 0 {
+		nearest = -kmax
+	}
+	reach := nearest + int64(horizon)/p
+	kmin, kmax = max(kmin, -reach), min(kmax, reach)
 	var sum, weights float64
 	for k := kmin; k <= kmax; k++ {
 		if k == 0 {
