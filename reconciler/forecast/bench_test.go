@@ -22,11 +22,9 @@ func BenchmarkForecastCoverage(b *testing.B) {
 			train = append(train, p)
 		}
 	}
-	var m *forecast.Model
-	var err error
 	start := time.Now()
 	for b.Loop() {
-		if m, err = forecast.Fit(train, cfg, now); err != nil {
+		if _, err := forecast.Fit(train, cfg, now); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -38,7 +36,6 @@ func BenchmarkForecastCoverage(b *testing.B) {
 	b.ReportMetric(flat, "flat-width-nodes")
 	b.ReportMetric(float64(fit)/float64(time.Millisecond), "fit-ms")
 	b.ReportMetric(float64(len(train)), "points")
-	_ = m
 }
 
 // BenchmarkFitMinuteHistory fits the default 14 days recorded at pesd's
