@@ -81,6 +81,14 @@ func newID(t *testing.T) string {
 	return id.String()
 }
 
+// ctx bounds a call that waits (Terminate), so a broken driver fails the
+// test instead of hanging it.
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
 func open(t *testing.T, h Harness) driver.Driver {
 	t.Helper()
 	d := h.New(t)
@@ -209,9 +217,8 @@ func testTerminate(t *testing.T, h Harness) {
 	awaitState(t, h, d, g, n, api.NodeReady)
 	awaitState(t, h, d, g, other, api.NodeReady)
 
-	ctx := context.Background()
 	for i := range 2 {
-		if err := d.Terminate(ctx, g, n, 5*time.Second); err != nil {
+		if err := d.Terminate(ctx(t), g, n, 5*time.Second); err != nil {
 			t.Fatalf("Terminate #%d: %v", i+1, err)
 		}
 		awaitState(t, h, d, g, n, api.NodeTerminated)
@@ -227,12 +234,11 @@ func testTerminate(t *testing.T, h Harness) {
 func testTerminateUnknown(t *testing.T, h Harness) {
 	d := open(t, h)
 	g, n := newID(t), newID(t)
-	ctx := context.Background()
-	if err := d.Terminate(ctx, newID(t), newID(t), time.Second); err != nil {
+	if err := d.Terminate(ctx(t), newID(t), newID(t), time.Second); err != nil {
 		t.Errorf("Terminate of an unknown group's node: %v, want nil", err)
 	}
 	launch(t, d, h.Spec(g, n, 0))
-	if err := d.Terminate(ctx, g, newID(t), time.Second); err != nil {
+	if err := d.Terminate(ctx(t), g, newID(t), time.Second); err != nil {
 		t.Errorf("Terminate of an unknown node in a known group: %v, want nil", err)
 	}
 	if got := ids(observe(t, d, g)); !slices.Equal(got, []string{n}) {
@@ -256,15 +262,15 @@ func testOutOfBandDeath(t *testing.T, h Harness) {
 	if st := stateOf(t, d, g, other); st != api.NodeReady {
 		t.Errorf("the other node is %q after one died, want ready", st)
 	}
-	if err := d.Terminate(context.Background(), g, n, time.Second); err != nil {
+	if err := d.Terminate(ctx(t), g, n, time.Second); err != nil {
 		t.Fatalf("Terminate of the dead node: %v", err)
 	}
 	awaitState(t, h, d, g, n, api.NodeTerminated)
 }
 
 func testReadoption(t *testing.T, h Harness) {
-	ctx := context.Background()
-	d := h.New(t)
+	ctx := ctx(t)
+	d := open(t, h)
 	g := newID(t)
 	live, dieDown, deadBefore := newID(t), newID(t), newID(t)
 	names := map[string]string{live: "live", dieDown: "dies while down", deadBefore: "dead before restart"}
@@ -360,7 +366,7 @@ func testGroupsIsolated(t *testing.T, h Harness) {
 		t.Errorf("group 2 sees %v, want [%s]", got, c)
 	}
 	// A node ID under the wrong group is unknown there.
-	if err := d.Terminate(context.Background(), g2, a, time.Second); err != nil {
+	if err := d.Terminate(ctx(t), g2, a, time.Second); err != nil {
 		t.Fatalf("Terminate of group 1's node through group 2: %v", err)
 	}
 	awaitState(t, h, d, g1, a, api.NodeReady)

@@ -5,8 +5,8 @@
 // to pesd does not reach it; a restarted pesd re-adopts it from its handle
 // (pid, process start time, port, log path). Its stdout and stderr go to
 // <dataDir>/nodes/<group>/<node>.log. The driver probes each node in the
-// background (health check, CPU and memory) and Observe reads the latest
-// state.
+// background (health check, CPU and memory), first one interval after
+// launch, and Observe reads the latest state.
 package local
 
 import (
@@ -471,7 +471,13 @@ func (d *Driver) signal(n *node, sig syscall.Signal) {
 	if !n.child && !alive(n.pid, n.startTime) {
 		return // never signal a pid that now belongs to someone else
 	}
-	if err := syscall.Kill(-n.pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+	err := syscall.Kill(-n.pid, sig)
+	if errors.Is(err, syscall.ESRCH) {
+		// The program left the process group it was started in; signal
+		// the process itself.
+		err = syscall.Kill(n.pid, sig)
+	}
+	if err != nil && !errors.Is(err, syscall.ESRCH) {
 		d.log.Warn("signal node", "group", n.group, "node", n.id, "pid", n.pid, "signal", sig, "err", err)
 	}
 }

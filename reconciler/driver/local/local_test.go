@@ -46,6 +46,7 @@ func killAtCleanup(t *testing.T, h map[string]string) {
 		// Only if the pid is still the process we started.
 		if _, _, _, st, err := local.ReadStat(pid); err == nil && st == start {
 			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			_ = syscall.Kill(pid, syscall.SIGKILL) // in case it left its group
 		}
 	})
 }
@@ -157,6 +158,14 @@ func awaitState(t *testing.T, d driver.Driver, g, n, state string) driver.Observ
 		return o.State == state
 	})
 	return o
+}
+
+// bounded is a context for calls that wait, so a broken driver fails the
+// test instead of hanging it.
+func bounded(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 func launch(t *testing.T, d driver.Driver, spec driver.NodeSpec) map[string]string {
@@ -275,7 +284,7 @@ func TestTerminate(t *testing.T) {
 			eventually(t, "the program to start", func() bool {
 				return strings.Contains(readLog(t, h[local.HandleLog]), "42-up") // not the script text in the log header
 			})
-			if err := d.Terminate(context.Background(), "g", "n", tt.grace); err != nil {
+			if err := d.Terminate(bounded(t), "g", "n", tt.grace); err != nil {
 				t.Fatalf("Terminate: %v", err)
 			}
 			// Terminate returns once the process is gone.
@@ -292,7 +301,7 @@ func TestTerminate(t *testing.T) {
 			if pid := pidOf(t, h); !gone(pid) {
 				t.Errorf("pid %d is still in /proc after Terminate", pid)
 			}
-			if err := d.Terminate(context.Background(), "g", "n", tt.grace); err != nil {
+			if err := d.Terminate(bounded(t), "g", "n", tt.grace); err != nil {
 				t.Errorf("second Terminate: %v", err)
 			}
 		})
@@ -444,7 +453,7 @@ func TestFailureThreshold(t *testing.T) {
 	if gone(pid) {
 		t.Fatal("the process of a node failing its health check is gone")
 	}
-	if err := d.Terminate(context.Background(), "g", "n", time.Second); err != nil {
+	if err := d.Terminate(bounded(t), "g", "n", time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if o := observe(t, d, "g", "n"); o.State != api.NodeTerminated {
@@ -507,7 +516,7 @@ func TestAdoptChecksStartTime(t *testing.T) {
 			if len(obs) != 1 || obs[0].State != tt.state || obs[0].Reason != tt.reason {
 				t.Fatalf("Adopt reports %+v, want %s %q", obs, tt.state, tt.reason)
 			}
-			if err := d.Terminate(context.Background(), "g", "n", time.Second); err != nil {
+			if err := d.Terminate(bounded(t), "g", "n", time.Second); err != nil {
 				t.Fatal(err)
 			}
 			_, _, _, st, err := local.ReadStat(pid)
@@ -545,7 +554,7 @@ func TestAdoptFinishesTerminating(t *testing.T) {
 	h := launch(t, d, sleepSpec("g", "n", 0))
 	d.Close()
 	d2 := newDriver(t, dir)
-	obs, err := d2.Adopt(context.Background(), []driver.AdoptSpec{{NodeSpec: sleepSpec("g", "n", 0), State: api.NodeTerminating, Handle: h}})
+	obs, err := d2.Adopt(bounded(t), []driver.AdoptSpec{{NodeSpec: sleepSpec("g", "n", 0), State: api.NodeTerminating, Handle: h}})
 	if err != nil {
 		t.Fatal(err)
 	}
