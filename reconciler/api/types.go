@@ -489,6 +489,10 @@ type Period struct {
 	AggregatedQuantity *int               `json:"aggregated_quantity"`
 	Clamps             []Clamp            `json:"clamps"`
 	ChangeIDs          []string           `json:"change_ids"`
+	// Notes say what the decision did not do and why, where no clamp
+	// records it: "predictive governing did not clamp: forecast needs
+	// 24h of history; the group has 3h".
+	Notes []string `json:"notes,omitempty"`
 	// Summary is the decision record in the text form of SPEC §2.3.
 	Summary string `json:"summary,omitempty"`
 }

@@ -106,6 +106,17 @@ func TestImmediate(t *testing.T) {
 			want: ImmediateDecision{ProposedQuantity: 14, DesiredAfter: 14, Launch: 6},
 		},
 		{
+			name: "trigger with a forecast not ready is not clamped", ev: trigger("E5", "cpu-high", 5, by(6)),
+			bounds: &Bounds{NotReady: "forecast needs 24h of history; the group has none", Enforce: true}, nodes: ready(8),
+			want: ImmediateDecision{ProposedQuantity: 14, DesiredAfter: 14, Launch: 6,
+				Notes: []string{"predictive governing did not clamp: forecast needs 24h of history; the group has none"}},
+		},
+		{
+			name: "ungoverned user gets no not-ready note", ev: user("E4", "alice", 40, by(6)),
+			bounds: &Bounds{NotReady: "forecast needs 24h of history; the group has none", Enforce: true}, nodes: ready(8),
+			want: ImmediateDecision{ProposedQuantity: 14, DesiredAfter: 14, Launch: 6},
+		},
+		{
 			name: "in flight counted", ev: user("E4", "alice", 40, by(2)),
 			nodes: append(ready(8), node(9, api.NodeLaunching, at(30))),
 			want:  ImmediateDecision{ProposedQuantity: 10, DesiredAfter: 10, Launch: 1},
@@ -115,7 +126,8 @@ func TestImmediate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Immediate(ImmediateInput{Config: cfg(""), Now: at(60), DesiredBefore: 8, Nodes: tt.nodes, Event: tt.ev, Bounds: tt.bounds})
 			if got.ProposedQuantity != tt.want.ProposedQuantity || got.DesiredAfter != tt.want.DesiredAfter ||
-				got.Launch != tt.want.Launch || !slices.Equal(got.Terminate, tt.want.Terminate) {
+				got.Launch != tt.want.Launch || !slices.Equal(got.Terminate, tt.want.Terminate) ||
+				!slices.Equal(got.Notes, tt.want.Notes) {
 				t.Errorf("Immediate = %+v, want %+v", got, tt.want)
 			}
 			if !clampsEqual(got.Clamps, tt.wantClamps) {

@@ -11,8 +11,7 @@ import (
 )
 
 // Bounds is the forecast range of authorized quantities for the time of a
-// decision (SPEC §2.8). A nil *Bounds means predictive governing is off or
-// has too little history.
+// decision (SPEC §2.8). A nil *Bounds means predictive governing is off.
 type Bounds struct {
 	Lower, Upper int
 	Start, End   time.Time // the forecast interval the bounds belong to
@@ -20,6 +19,12 @@ type Bounds struct {
 	// GovernInstructions extends governing to user instructions
 	// (governs = ["triggers", "instructions"]); triggers are always governed.
 	GovernInstructions bool
+	// NotReady, when set, says why there is no forecast to govern by
+	// ("forecast needs 24h of history; the group has 3h"). Nothing is
+	// clamped; a decision with a request that would have been governed
+	// carries a note saying so, because governing that silently does
+	// nothing looks like governing that allowed everything.
+	NotReady string
 }
 
 // HarmonizeInput is everything a harmonization decision depends on.
@@ -82,8 +87,11 @@ type ImmediateDecision struct {
 	ProposedQuantity int
 	DesiredAfter     int
 	Clamps           []api.Clamp
-	Launch           int
-	Terminate        []string
+	// Notes say what was not done and why, as api.Period.Notes do (e.g.
+	// predictive governing not ready); nil when there is nothing to say.
+	Notes     []string
+	Launch    int
+	Terminate []string
 }
 
 // Admission is whether a trigger firing is accepted now.

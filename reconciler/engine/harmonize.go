@@ -48,6 +48,7 @@ func Harmonize(in HarmonizeInput) Decision {
 
 	props := make([]proposal, 0, len(reqs))
 	var repls []api.Event
+	ungoverned := false // a request governing would have bounded, had it been ready
 	for i := range reqs {
 		e := &reqs[i]
 		if e.Type == api.EventReplacementRequest {
@@ -63,6 +64,7 @@ func Harmonize(in HarmonizeInput) Decision {
 			continue // an event with no request form proposes nothing
 		}
 		pr := proposal{id: e.ID, priority: e.Priority, kind: requestKind(*e), quantity: asked}
+		ungoverned = ungoverned || notReady(pr.kind, in.Bounds)
 		if governed(pr.kind, in.Bounds) {
 			q, c, clamped := forecastClamp(in.Bounds, asked, e.ID)
 			if clamped {
@@ -78,6 +80,9 @@ func Harmonize(in HarmonizeInput) Decision {
 	}
 	for _, e := range in.Suppressed {
 		p.Suppressed = append(p.Suppressed, api.PeriodSuppressed{EventID: e.ID, Label: e.Label, Reason: e.Reason})
+	}
+	if ungoverned {
+		p.Notes = append(p.Notes, notReadyNote(in.Bounds))
 	}
 
 	desired := in.DesiredBefore
@@ -123,6 +128,9 @@ func Immediate(in ImmediateInput) ImmediateDecision {
 		asked = in.DesiredBefore
 	}
 	d := ImmediateDecision{ProposedQuantity: asked, Clamps: []api.Clamp{}}
+	if notReady(requestKind(in.Event), in.Bounds) {
+		d.Notes = append(d.Notes, notReadyNote(in.Bounds))
+	}
 	q := asked
 	if governed(requestKind(in.Event), in.Bounds) {
 		fq, c, clamped := forecastClamp(in.Bounds, q, in.Event.ID)
@@ -189,7 +197,18 @@ func requestKind(e api.Event) string {
 
 // governed reports whether forecast bounds govern a request of this kind.
 func governed(kind string, b *Bounds) bool {
-	return b != nil && (kind == kindTrigger || b.GovernInstructions)
+	return b != nil && b.NotReady == "" && (kind == kindTrigger || b.GovernInstructions)
+}
+
+// notReady reports whether bounds would govern a request of this kind but
+// have no forecast yet.
+func notReady(kind string, b *Bounds) bool {
+	return b != nil && b.NotReady != "" && (kind == kindTrigger || b.GovernInstructions)
+}
+
+// notReadyNote is the record's note for bounds without a forecast.
+func notReadyNote(b *Bounds) string {
+	return "predictive governing did not clamp: " + b.NotReady
 }
 
 // forecastClamp moves q to the nearest authorized quantity of b. With

@@ -284,3 +284,47 @@ func TestChosen(t *testing.T) {
 		t.Errorf("Chosen of an empty record = %q", got)
 	}
 }
+
+// TestHarmonizeNotReady: bounds without a forecast clamp nothing, and the
+// record says so when a request would have been governed.
+func TestHarmonizeNotReady(t *testing.T) {
+	const why = "forecast needs 24h of history; the group has 3h"
+	const note = "predictive governing did not clamp: " + why
+	notReady := func(instr bool) *Bounds { return &Bounds{NotReady: why, Enforce: true, GovernInstructions: instr} }
+	tests := []struct {
+		name      string
+		reqs      []api.Event
+		bounds    *Bounds
+		wantAfter int
+		wantNotes []string
+	}{
+		{"trigger beyond any range is not clamped", []api.Event{trigger("E5", "cpu-high", 1, by(6))}, notReady(false), 14, []string{note}},
+		{"one note for several triggers", []api.Event{trigger("E5", "cpu-high", 1, by(6)), trigger("E6", "net-high", 2, by(-6))},
+			notReady(false), 14, []string{note}},
+		{"ungoverned instruction needs no note", []api.Event{user("E4", "alice", 1, to(15))}, notReady(false), 15, nil},
+		{"governed instruction gets the note", []api.Event{user("E4", "alice", 1, to(15))}, notReady(true), 15, []string{note}},
+		{"no request, no note", nil, notReady(true), 8, nil},
+		{"replacement alone, no note", []api.Event{replacement("E9b", 52, "n-6")}, notReady(true), 8, nil},
+		{"off: no note", []api.Event{trigger("E5", "cpu-high", 1, by(6))}, nil, 14, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Harmonize(HarmonizeInput{Config: cfg(""), DesiredBefore: 8, OfficialBefore: 8, Nodes: ready(8),
+				Requests: tt.reqs, Bounds: tt.bounds})
+			p := d.Period
+			if p.DesiredAfter != tt.wantAfter {
+				t.Errorf("desired after = %d, want %d", p.DesiredAfter, tt.wantAfter)
+			}
+			if len(p.Clamps) != 0 {
+				t.Errorf("clamps = %+v, want none", p.Clamps)
+			}
+			if !slices.Equal(p.Notes, tt.wantNotes) {
+				t.Errorf("notes = %q, want %q", p.Notes, tt.wantNotes)
+			}
+			hasLine := strings.Contains(p.Summary, "\n  note: "+note+"\n")
+			if hasLine != (len(tt.wantNotes) > 0) {
+				t.Errorf("summary has the note line: %v, want %v:\n%s", hasLine, len(tt.wantNotes) > 0, p.Summary)
+			}
+		})
+	}
+}

@@ -15,6 +15,9 @@ import (
 //	  policy largest → 12; clamps: none
 //	  changes: C7 add 5 nodes
 //
+// A record with notes (api.Period.Notes) has a "note:" line for each
+// before the changes.
+//
 // requests are the period's events (for their forms and sources); changes
 // are the changes carried out, labelled once the controller has recorded
 // them (Harmonize renders the planned ones without labels, and the
@@ -66,6 +69,9 @@ func Summary(p api.Period, requests []api.Event, changes []api.Change) string {
 			b.WriteString(", ")
 		}
 		b.WriteString(clampSummary(c, p.Requests))
+	}
+	for _, n := range p.Notes {
+		b.WriteString("\n  note: " + n)
 	}
 	b.WriteString("\n  changes: ")
 	if len(changes) == 0 {
