@@ -84,6 +84,9 @@ func ExplainChange(c api.Change, causes []api.Cause, period *api.Period, l Looku
 			fmt.Fprintf(&b, " %s was governed by the forecast: %s", evs[i].Label, forecastSentence(evs[i], cl))
 		}
 	}
+	for _, n := range period.Notes {
+		b.WriteString(" " + capitalize(sentence(n)))
+	}
 	return b.String()
 }
 
@@ -135,8 +138,32 @@ func ExplainEvent(e api.Event, effects []api.Effect, period *api.Period, l Looku
 				b.WriteString(" " + capitalize(forecastSentence(e, cl)))
 			}
 		}
+		if noted(e, *period) {
+			for _, n := range period.Notes {
+				b.WriteString(" " + capitalize(sentence(n)))
+			}
+		}
 	}
 	return b.String()
+}
+
+// noted reports whether the notes of record p concern event e. Notes are
+// about predictive governing, which always covers triggers and covers
+// instructions only when the group says so; the record does not keep that
+// setting, so an instruction shares the notes only when no trigger of the
+// period could have caused them.
+func noted(e api.Event, p api.Period) bool {
+	r, ok := request(p, e.ID)
+	if !ok || len(p.Notes) == 0 {
+		return false
+	}
+	switch r.Kind {
+	case "trigger":
+		return true
+	case "user":
+		return !slices.ContainsFunc(p.Requests, func(r api.PeriodRequest) bool { return r.Kind == "trigger" })
+	}
+	return false
 }
 
 // whyNot says why an event caused no change.
