@@ -417,13 +417,9 @@ func (r *nodeGroupResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	// Computed parts of nested objects take the values pesd will resolve,
 	// so the plan shows them and apply matches it.
 	// Resolve from the configuration, where an omitted value is null, not
-	// the unknown the plan shows for it; an omitted block is the default.
-	hcSrc := config.HealthCheck
-	if hcSrc.IsNull() {
-		hcSrc = plan.HealthCheck
-	}
-	if hc, ok := resolvedHealthCheck(ctx, hcSrc); ok {
-		obj, d := healthCheckObject(hcSrc, hc)
+	// the unknown the plan shows for it; an omitted block is pesd's default.
+	if hc, ok := resolvedHealthCheck(ctx, config.HealthCheck); ok {
+		obj, d := healthCheckObject(config.HealthCheck, hc)
 		resp.Diagnostics.Append(d...)
 		plan.HealthCheck = obj
 	}
@@ -454,9 +450,10 @@ func (r *nodeGroupResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 }
 
 // resolvedHealthCheck returns the health check pesd will store for the
-// planned object, or false when parts of it are not known yet.
+// configured object (null: the default check), or false when parts of it
+// are not known yet.
 func resolvedHealthCheck(ctx context.Context, o types.Object) (*api.HealthCheck, bool) {
-	if o.IsUnknown() || o.IsNull() || !allKnown(o) {
+	if o.IsUnknown() || !allKnown(o) {
 		return nil, false
 	}
 	hc, d := healthCheckFrom(ctx, o)
@@ -470,8 +467,7 @@ func resolvedHealthCheck(ctx context.Context, o types.Object) (*api.HealthCheck,
 	return cfg.HealthCheck, true
 }
 
-// resolvedSim is resolvedHealthCheck for the sim object; a null object
-// resolves to pesd's defaults.
+// resolvedSim is resolvedHealthCheck for the sim object of a sim group.
 func resolvedSim(ctx context.Context, o types.Object) (*api.SimConfig, bool) {
 	if o.IsUnknown() || !allKnown(o) {
 		return nil, false

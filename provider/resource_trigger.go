@@ -115,8 +115,6 @@ func (r *triggerResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Optional:            true,
 				Validators: []validator.Int64{
 					int64validator.ExactlyOneOf(requestForms...),
-					int64validator.NoneOf(0),
-					int64validator.Between(-api.MaxQuantityLimit, api.MaxQuantityLimit),
 				},
 			},
 			"change_by_percent": schema.Float64Attribute{
@@ -124,8 +122,6 @@ func (r *triggerResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Optional:            true,
 				Validators: []validator.Float64{
 					float64validator.ExactlyOneOf(requestForms...),
-					float64validator.NoneOf(0),
-					float64validator.Between(-99.999999, 1000),
 				},
 			},
 			"set_to": schema.Int64Attribute{
@@ -133,7 +129,6 @@ func (r *triggerResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Optional:            true,
 				Validators: []validator.Int64{
 					int64validator.ExactlyOneOf(requestForms...),
-					int64validator.Between(0, api.MaxQuantityLimit),
 				},
 			},
 			"priority": schema.Int64Attribute{
@@ -141,7 +136,6 @@ func (r *triggerResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(api.DefaultTriggerPriority),
-				Validators:          []validator.Int64{int64validator.AtLeast(0)},
 			},
 			"immediate": schema.BoolAttribute{
 				MarkdownDescription: "Act at once instead of at the end of the period; the change is then attributed to the firing *directly*.",
@@ -180,7 +174,9 @@ func triggerValidationSpec(m triggerModel) *api.TriggerSpec {
 	known := func(v interface {
 		IsNull() bool
 		IsUnknown() bool
-	}) bool { return !v.IsNull() && !v.IsUnknown() }
+	}) bool {
+		return !v.IsNull() && !v.IsUnknown()
+	}
 	placeholder := "placeholder"
 	spec := &api.TriggerSpec{Name: &placeholder}
 	if known(m.Name) {

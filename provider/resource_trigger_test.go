@@ -1,0 +1,154 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+func TestAccTrigger_lifecycle(t *testing.T) {
+	const name = "pes_trigger.test"
+	group := simGroup("acc-trigger", 1, "")
+	updated := group + `
+resource "pes_trigger" "test" {
+  group_id  = pes_node_group.test.id
+  name      = "cpu-low"
+  condition = "avg(cpu_utilization, '5m') < 10\n  and last(nodes_ready) > 1"
+  for       = "10m"
+  set_to    = 1
+  priority  = 70
+  enabled   = false
+}
+`
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: group + `
+resource "pes_trigger" "test" {
+  group_id  = pes_node_group.test.id
+  name      = "cpu-high"
+  condition = "avg(cpu_utilization, '2m') > 80"
+  for       = "1m"
+  change_by = 4
+}
+`,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("id"), knownvalue.NotNull()),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("condition"), knownvalue.StringExact("avg(cpu_utilization, '2m') > 80")),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("change_by"), knownvalue.Int64Exact(4)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("set_to"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("priority"), knownvalue.Int64Exact(50)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("immediate"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("enabled"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("schedule"), knownvalue.Null()),
+				},
+			},
+			{
+				ResourceName:      name,
+				ImportState:       true,
+				ImportStateVerify: true,
+			},
+			{
+				Config: updated,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(name, plancheck.ResourceActionUpdate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("name"), knownvalue.StringExact("cpu-low")),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("change_by"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("set_to"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("for"), knownvalue.StringExact("10m")),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("priority"), knownvalue.Int64Exact(70)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("enabled"), knownvalue.Bool(false)),
+				},
+			},
+			{
+				Config: updated,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				// A scheduled trigger needs no condition; removing for works.
+				Config: group + `
+resource "pes_trigger" "test" {
+  group_id          = pes_node_group.test.id
+  name              = "morning"
+  schedule          = "0 8 * * 1-5"
+  change_by_percent = 50
+  immediate         = true
+}
+`,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("condition"), knownvalue.StringExact("true")),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("schedule"), knownvalue.StringExact("0 8 * * 1-5")),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("for"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("change_by_percent"), knownvalue.Float64Exact(50)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("set_to"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("immediate"), knownvalue.Bool(true)),
+				},
+			},
+		},
+	})
+}
+
+func TestAccTrigger_planTimeErrors(t *testing.T) {
+	trig := func(body string) string {
+		return fmt.Sprintf(`resource "pes_trigger" "test" {
+  group_id = "00000000-0000-0000-0000-000000000000"
+  name     = "bad"
+%s
+}
+`, body)
+	}
+	cases := []struct {
+		name   string
+		config string
+		want   string
+	}{
+		{"condition syntax", trig(`  condition = "avg(cpu_utilization, '2m') >"
+  change_by = 1`), `(?s)Invalid trigger condition.*condition.*line 1, column \d+`},
+		{"unknown function", trig(`  condition = "avgg(cpu_utilization, '2m') > 80"
+  change_by = 1`), `(?s)Invalid trigger condition.*line 1, column 1:.*Hint:.*avg`},
+		{"condition on second line", trig(`  condition = "last(queue_depth) > 10\n  and avg(cpu_utilization, 'soon') > 1"
+  change_by = 1`), `(?s)Invalid trigger condition.*line 2, column \d+`},
+		{"no condition nor schedule", trig(`  change_by = 1`), `(?s)condition.*is required`},
+		{"two request forms", trig(`  condition = "last(queue_depth) > 10"
+  change_by = 1
+  set_to    = 3`), `(?s)Invalid Attribute Combination.*change_by`},
+		{"no request form", trig(`  condition = "last(queue_depth) > 10"`), `(?s)Invalid Attribute Combination`},
+		{"change_by zero", trig(`  condition = "last(queue_depth) > 10"
+  change_by = 0`), `(?s)change_by.*must not be`},
+		{"bad for", trig(`  condition = "last(queue_depth) > 10"
+  for       = "forever"
+  change_by = 1`), `(?s)Invalid duration.*for`},
+		{"bad schedule", trig(`  schedule  = "every morning"
+  change_by = 1`), `(?s)Invalid schedule.*not a cron expression`},
+		{"bad name", trig(`  condition = "last(queue_depth) > 10"
+  change_by = 1`) + `resource "pes_trigger" "other" {
+  group_id  = "00000000-0000-0000-0000-000000000000"
+  name      = "has spaces"
+  condition = "last(queue_depth) > 10"
+  change_by = 1
+}`, `(?s)name.*must use only letters`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:      tc.config,
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(tc.want),
+				}},
+			})
+		})
+	}
+}
