@@ -97,7 +97,7 @@ func ResolveGroupConfig(cfg *GroupConfig) error {
 // controller to clamp at the next harmonization, so tightening bounds never
 // fails because triggers had moved it.
 func ApplyGroupPatch(cur GroupConfig, p GroupPatch) (GroupConfig, error) {
-	next := cur
+	next := cloneResolved(cur)
 	if p.Name != nil && *p.Name != cur.Name {
 		return cur, Invalid("name", "cannot be changed (it is %q); create a new group instead", cur.Name)
 	}
@@ -135,6 +135,7 @@ func ApplyGroupPatch(cur GroupConfig, p GroupPatch) (GroupConfig, error) {
 	}
 	if p.Sim != nil {
 		sim := *p.Sim
+		sim.BootTimes = append([]string(nil), sim.BootTimes...)
 		next.Sim = &sim
 	}
 	if p.Predictive != nil {
@@ -145,6 +146,26 @@ func ApplyGroupPatch(cur GroupConfig, p GroupPatch) (GroupConfig, error) {
 		return cur, err
 	}
 	return next, nil
+}
+
+// cloneResolved copies what resolving writes through (the pointed-to
+// health check, sim and predictive configs), so resolving the copy leaves
+// the original alone.
+func cloneResolved(c GroupConfig) GroupConfig {
+	if c.HealthCheck != nil {
+		hc := *c.HealthCheck
+		c.HealthCheck = &hc
+	}
+	if c.Sim != nil {
+		sim := *c.Sim
+		sim.BootTimes = append([]string(nil), sim.BootTimes...)
+		c.Sim = &sim
+	}
+	if c.Predictive != nil {
+		pr := *c.Predictive
+		c.Predictive = &pr
+	}
+	return c
 }
 
 func setString(dst *string, src *string) {

@@ -287,6 +287,20 @@ func TestApplyGroupPatch(t *testing.T) {
 	}
 }
 
+// ApplyGroupPatch must not write defaults through the pointers of a
+// config it was given unresolved.
+func TestApplyGroupPatchLeavesInputAlone(t *testing.T) {
+	cur := GroupConfig{Name: "s", Driver: DriverSim, DesiredQuantity: 1,
+		HealthCheck: &HealthCheck{}, Sim: &SimConfig{BootTimes: []string{""}}, Predictive: &Predictive{}}
+	before := mustJSON(t, cur)
+	if _, err := ApplyGroupPatch(cur, GroupPatch{Sim: cur.Sim}); err != nil {
+		t.Fatal(err)
+	}
+	if after := mustJSON(t, cur); after != before {
+		t.Errorf("input changed:\n got %s\nwant %s", after, before)
+	}
+}
+
 func TestValidateInstruction(t *testing.T) {
 	tests := []struct {
 		name    string
