@@ -108,7 +108,7 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A node group: a set of nodes running one program, resized by " +
-			"[triggers](trigger) and instructions, with every capacity change recorded with its causes.\n\n" +
+			"[`pes_trigger`](trigger.md) and instructions, with every capacity change recorded with its causes.\n\n" +
 			"`desired_quantity` is the *declared* quantity. Triggers move the live desired quantity " +
 			"(`current_desired_quantity`) without producing a diff on the next plan; changing " +
 			"`desired_quantity` in the configuration sends a user instruction (`set_to`, immediate) " +
@@ -160,21 +160,21 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Validators: []validator.Int64{int64validator.Between(0, api.MaxQuantityLimit)},
 			},
 			"min_quantity": schema.Int64Attribute{
-				MarkdownDescription: "Lower bound of the desired quantity; every aggregated request is clamped to it.",
+				MarkdownDescription: "Lower bound of the desired quantity; every aggregated request is clamped to it. Defaults to `" + fmt.Sprint(api.DefaultMinQuantity) + "`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(api.DefaultMinQuantity),
 				Validators:          []validator.Int64{int64validator.Between(0, api.MaxQuantityLimit)},
 			},
 			"max_quantity": schema.Int64Attribute{
-				MarkdownDescription: "Upper bound of the desired quantity; every aggregated request is clamped to it.",
+				MarkdownDescription: "Upper bound of the desired quantity; every aggregated request is clamped to it. Defaults to `" + fmt.Sprint(api.DefaultMaxQuantity) + "`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(api.DefaultMaxQuantity),
 				Validators:          []validator.Int64{int64validator.Between(1, api.MaxQuantityLimit)},
 			},
 			"aggregation_period": schema.StringAttribute{
-				MarkdownDescription: "Length of an aggregation period (a duration such as `60s`, at least `1s`). Requests that are not immediate are collected during the period and combined at its end, the *harmonization*.",
+				MarkdownDescription: "Length of an aggregation period (a duration such as `60s`, at least `1s`). Requests that are not immediate are collected during the period and combined at its end, the *harmonization*. Defaults to `" + api.DefaultAggregationPeriod + "`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(api.DefaultAggregationPeriod),
@@ -183,7 +183,7 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"aggregation_policy": schema.StringAttribute{
 				MarkdownDescription: "How a period's requests combine into one desired quantity: `largest` (the largest proposal), " +
 					"`smallest`, `average` (rounded mean), `sum` (prior desired plus every delta), `priority` (the " +
-					"highest-priority request, ties to the latest), `first` or `last`.",
+					"highest-priority request, ties to the latest), `first` or `last`. Defaults to `" + api.DefaultAggregationPolicy + "`.",
 				Optional:   true,
 				Computed:   true,
 				Default:    stringdefault.StaticString(api.DefaultAggregationPolicy),
@@ -191,35 +191,36 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			},
 			"replacement": schema.StringAttribute{
 				MarkdownDescription: "When a failed node is replaced: `immediate`, `deferred` (at the next harmonization) or `auto` " +
-					"(deferred when the next harmonization is within `replacement_defer_window`, since it may shrink the group anyway).",
+					"(deferred when the next harmonization is within `replacement_defer_window`, since it may shrink the group anyway). " +
+					"Defaults to `" + api.DefaultReplacement + "`.",
 				Optional:   true,
 				Computed:   true,
 				Default:    stringdefault.StaticString(api.DefaultReplacement),
 				Validators: []validator.String{stringvalidator.OneOf(api.ReplacementPolicies()...)},
 			},
 			"replacement_defer_window": schema.StringAttribute{
-				MarkdownDescription: "With `replacement = \"auto\"`, how close the next harmonization must be for a replacement to wait for it.",
+				MarkdownDescription: "With `replacement = \"auto\"`, how close the next harmonization must be for a replacement to wait for it. Defaults to `" + api.DefaultReplacementDeferWindow + "`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(api.DefaultReplacementDeferWindow),
 				Validators:          durationValidators(),
 			},
 			"init_deadline": schema.StringAttribute{
-				MarkdownDescription: "How long a launching node may take to become ready before it counts as failed to initialize (at least `1s`).",
+				MarkdownDescription: "How long a launching node may take to become ready before it counts as failed to initialize (at least `1s`). Defaults to `" + api.DefaultInitDeadline + "`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(api.DefaultInitDeadline),
 				Validators:          durationValidators(),
 			},
 			"cooldown": schema.StringAttribute{
-				MarkdownDescription: "Quiet time after a scale-out's lockdown ends. Trigger firings during lockdown or cooldown are recorded as suppressed events, so \"why did it not scale?\" has an answer.",
+				MarkdownDescription: "Quiet time after a scale-out's lockdown ends. Trigger firings during lockdown or cooldown are recorded as suppressed events, so \"why did it not scale?\" has an answer. Defaults to `" + api.DefaultCooldown + "`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(api.DefaultCooldown),
 				Validators:          durationValidators(),
 			},
 			"termination_policy": schema.StringAttribute{
-				MarkdownDescription: "Which ready nodes go first on scale-in, after failed and unready ones: `newest` or `oldest`.",
+				MarkdownDescription: "Which ready nodes go first on scale-in, after failed and unready ones: `newest` or `oldest`. Defaults to `" + api.DefaultTerminationPolicy + "`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(api.DefaultTerminationPolicy),
@@ -251,14 +252,14 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						Optional:            true,
 					},
 					"interval": schema.StringAttribute{
-						MarkdownDescription: "Time between checks (at least `100ms`).",
+						MarkdownDescription: "Time between checks (at least `100ms`). Defaults to `" + api.DefaultHealthInterval + "`.",
 						Optional:            true,
 						Computed:            true,
 						Default:             stringdefault.StaticString(api.DefaultHealthInterval),
 						Validators:          durationValidators(),
 					},
 					"failure_threshold": schema.Int64Attribute{
-						MarkdownDescription: "Consecutive failed checks after which a ready node is unavailable.",
+						MarkdownDescription: "Consecutive failed checks after which a ready node is unavailable. Defaults to `" + fmt.Sprint(api.DefaultHealthFailureThreshold) + "`.",
 						Optional:            true,
 						Computed:            true,
 						Default:             int64default.StaticInt64(api.DefaultHealthFailureThreshold),
@@ -277,7 +278,7 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Computed:            true,
 				Attributes: map[string]schema.Attribute{
 					"boot_time": schema.StringAttribute{
-						MarkdownDescription: "How long a virtual node takes to become ready.",
+						MarkdownDescription: "How long a virtual node takes to become ready. Defaults to `" + api.DefaultSimBootTime + "`.",
 						Optional:            true,
 						Computed:            true,
 						Default:             stringdefault.StaticString(api.DefaultSimBootTime),
@@ -290,7 +291,7 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						Validators:          []validator.List{listvalidator.ValueStringsAre(durationValidator{})},
 					},
 					"init_failures": schema.Int64Attribute{
-						MarkdownDescription: "How many of the next launches never become ready (to exercise `init_deadline`).",
+						MarkdownDescription: "How many of the next launches never become ready (to exercise `init_deadline`). Defaults to `0`.",
 						Optional:            true,
 						Computed:            true,
 						Default:             int64default.StaticInt64(0),
@@ -303,7 +304,7 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Optional:            true,
 				Attributes: map[string]schema.Attribute{
 					"mode": schema.StringAttribute{
-						MarkdownDescription: "`off`, `forecast_only` (record what would have been clamped) or `enforce`.",
+						MarkdownDescription: "`off`, `forecast_only` (record what would have been clamped) or `enforce`. Defaults to `off`.",
 						Optional:            true,
 						Computed:            true,
 						Default:             stringdefault.StaticString(api.PredictiveOff),
@@ -338,7 +339,7 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				},
 			},
 			"wait_for_capacity": schema.BoolAttribute{
-				MarkdownDescription: "Wait, on create and update, until `actual_quantity` reaches the live desired quantity, within the `timeouts`. On timeout the error lists the group's latest events.",
+				MarkdownDescription: "Wait, on create and update, until `actual_quantity` reaches the live desired quantity, within the `timeouts`. On timeout the error lists the group's latest events. Defaults to `true`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             booldefault.StaticBool(true),

@@ -132,19 +132,19 @@ func (r *triggerResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				},
 			},
 			"priority": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("Priority of the trigger's requests, used by the `priority` aggregation policy. User instructions default to %d.", api.DefaultInstructionPriority),
+				MarkdownDescription: fmt.Sprintf("Priority of the trigger's requests, used by the `priority` aggregation policy. Defaults to `%d`; user instructions default to %d.", api.DefaultTriggerPriority, api.DefaultInstructionPriority),
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(api.DefaultTriggerPriority),
 			},
 			"immediate": schema.BoolAttribute{
-				MarkdownDescription: "Act at once instead of at the end of the period; the change is then attributed to the firing *directly*.",
+				MarkdownDescription: "Act at once instead of at the end of the period; the change is then attributed to the firing *directly*. Defaults to `false`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             booldefault.StaticBool(false),
 			},
 			"enabled": schema.BoolAttribute{
-				MarkdownDescription: "Whether the trigger is evaluated.",
+				MarkdownDescription: "Whether the trigger is evaluated. Defaults to `true`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             booldefault.StaticBool(true),

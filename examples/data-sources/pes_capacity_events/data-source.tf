@@ -1,0 +1,14 @@
+# The trigger firings of the group and what each one caused.
+data "pes_capacity_events" "firings" {
+  group_id = pes_node_group.web.id
+  type     = "trigger_fired"
+}
+
+output "firings" {
+  value = [for e in data.pes_capacity_events.firings.events : {
+    event   = e.label
+    status  = e.status # suppressed firings say why in reason
+    reason  = e.reason
+    effects = [for c in e.effects : "${c.label} ${c.type} ${c.amount} (${c.attribution})"]
+  }]
+}

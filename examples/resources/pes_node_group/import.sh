@@ -1,0 +1,2 @@
+# A node group is imported by its ID (`pesd groups` lists them).
+terraform import pes_node_group.web 01a1fef4-bda4-788d-bb58-1ec982fb8ef5
