@@ -111,19 +111,22 @@ type pesdProc struct {
 }
 
 // startDaemon starts pesd on dataDir and waits for its "listening" line.
-func startDaemon(t testing.TB, dataDir, token string) *pesdProc {
+// Extra serve flags come after the defaults, so they override them (the
+// last value of a flag wins).
+func startDaemon(t testing.TB, dataDir, token string, flags ...string) *pesdProc {
 	t.Helper()
 	logf, err := os.CreateTemp(t.TempDir(), "pesd-*.log")
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := &pesdProc{dataDir: dataDir, token: token, logPath: logf.Name(), exited: make(chan struct{})}
-	d.cmd = exec.Command(pesdBin, "serve",
+	args := append([]string{"serve",
 		"--listen", "127.0.0.1:0",
 		"--data-dir", dataDir,
 		"--evaluation-interval", "1s",
 		"--observe-interval", "100ms",
-		"--log-level", "debug")
+		"--log-level", "debug"}, flags...)
+	d.cmd = exec.Command(pesdBin, args...)
 	// The token comes from the environment, as in production.
 	d.cmd.Env = append(os.Environ(), "PES_TOKEN="+token)
 	d.cmd.Stderr = logf
