@@ -137,9 +137,25 @@ func (c *Condition) MaxWindow() time.Duration { return c.maxWindow }
 // Eval evaluates the condition at now against src. hour() and weekday()
 // read now in UTC.
 func (c *Condition) Eval(now time.Time, src Source) Result {
-	return c.eval(now, src, new(evalScratch))
+	s := new(evalScratch)
+	res := c.eval(now, src, s)
+	c.describe(&res, s)
+	return res
 }
 
+// describe fills in the texts of a result from the scratch eval left;
+// the Evaluator only pays for them when it reports.
+func (c *Condition) describe(res *Result, s *evalScratch) {
+	if c.always {
+		return
+	}
+	res.Observed = c.observed(s)
+	if len(res.Missing) == 0 && res.Err == nil {
+		res.Text = c.render(s)
+	}
+}
+
+// eval decides; the texts are left to describe.
 func (c *Condition) eval(now time.Time, src Source, s *evalScratch) Result {
 	if c.always {
 		return Result{Satisfied: true}
@@ -160,7 +176,6 @@ func (c *Condition) eval(now time.Time, src Source, s *evalScratch) Result {
 	}
 	utc := now.UTC()
 	s.env.Hour, s.env.Weekday = utc.Hour(), int(utc.Weekday())
-	res.Observed = c.observed(s)
 	if len(res.Missing) > 0 {
 		return res
 	}
@@ -170,7 +185,6 @@ func (c *Condition) eval(now time.Time, src Source, s *evalScratch) Result {
 		return res
 	}
 	res.Satisfied, _ = out.(bool)
-	res.Text = c.render(s)
 	return res
 }
 

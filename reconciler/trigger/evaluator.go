@@ -288,29 +288,27 @@ func (en *entry) evaluate(now time.Time, periodID string, src Source, s *evalScr
 	}
 
 	res := sp.Condition.eval(now, src, s)
-	o := Outcome{TriggerID: sp.ID, Observed: res.Observed}
 	if !res.Satisfied {
 		en.since = time.Time{}
 		if (len(res.Missing) == 0 && res.Err == nil) || en.problemPeriod == periodID {
 			return Outcome{}, false
 		}
 		en.problemPeriod = periodID
-		o.MissingData, o.Err = res.Missing, res.Err
-		return o, true
+		sp.Condition.describe(&res, s)
+		return Outcome{TriggerID: sp.ID, Observed: res.Observed, MissingData: res.Missing, Err: res.Err}, true
 	}
 	// Without a "for", a scheduled trigger is only looked at on ticks: how
 	// long it held between them is unknown.
 	if en.since.IsZero() || (scheduled && sp.For == 0) {
 		en.since = now
 	}
-	o.HeldFor = now.Sub(en.since)
-	if o.HeldFor < sp.For || en.firedPeriod == periodID || (scheduled && !ticked) {
+	held := now.Sub(en.since)
+	if held < sp.For || en.firedPeriod == periodID || (scheduled && !ticked) {
 		return Outcome{}, false
 	}
 	en.firedPeriod = periodID
-	o.Fired = true
-	o.Text = sp.describe(res)
-	return o, true
+	sp.Condition.describe(&res, s)
+	return Outcome{TriggerID: sp.ID, Fired: true, Observed: res.Observed, Text: sp.describe(res), HeldFor: held}, true
 }
 
 // describe says why a trigger fired.
