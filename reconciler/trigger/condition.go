@@ -389,31 +389,32 @@ func (c *compiler) checkCall(n *ast.CallNode) error {
 		case pMetric:
 			name, ok := metricName(arg)
 			if !ok {
-				return c.errorAt(arg, fmt.Sprintf("the first argument of %s must be a metric name", f.name), "write it as "+f.usage)
+				return c.argErrorAt(arg, fmt.Sprintf("the first argument of %s must be a metric name", f.name),
+					"write the name bare (cpu_utilization) or quoted if it has other characters ('http.requests-total')")
 			}
 			if name == "" {
-				return c.errorAt(arg, "metric name is empty", "write it as "+f.usage)
+				return c.argErrorAt(arg, "metric name is empty", "write it as "+f.usage)
 			}
 			cl.metric = name
 		case pWindow:
 			s, ok := arg.(*ast.StringNode)
 			if !ok {
-				return c.errorAt(arg, fmt.Sprintf("the window of %s must be a quoted duration", f.name), "write it as "+f.usage)
+				return c.argErrorAt(arg, fmt.Sprintf("the window of %s must be a quoted duration", f.name), "write it as "+f.usage)
 			}
 			d, err := time.ParseDuration(strings.TrimSpace(s.Value))
 			switch {
 			case err != nil:
-				return c.errorAt(arg, fmt.Sprintf("window %q is not a duration", s.Value), `use a Go duration such as "2m" or "90s"`)
+				return c.argErrorAt(arg, fmt.Sprintf("window %q is not a duration", s.Value), `use a Go duration such as "2m" or "90s"`)
 			case d <= 0:
-				return c.errorAt(arg, fmt.Sprintf("window %q must be longer than zero", s.Value), `use a Go duration such as "2m" or "90s"`)
+				return c.argErrorAt(arg, fmt.Sprintf("window %q must be longer than zero", s.Value), `use a Go duration such as "2m" or "90s"`)
 			case d > MaxWindowLimit:
-				return c.errorAt(arg, fmt.Sprintf("window %q is longer than %s", s.Value, "24h"), "use a window of at most 24h")
+				return c.argErrorAt(arg, fmt.Sprintf("window %q is longer than %s", s.Value, "24h"), "use a window of at most 24h")
 			}
 			cl.window, cl.windowText = d, strings.TrimSpace(s.Value)
 		case pQuantile:
 			q, ok := numberLiteral(arg)
 			if !ok || q < 0 || q > 100 {
-				return c.errorAt(arg, "the percentile must be a number from 0 to 100", "write it as "+f.usage)
+				return c.argErrorAt(arg, "the percentile must be a number from 0 to 100", "write it as "+f.usage)
 			}
 			cl.quantile = q
 		}
@@ -552,6 +553,19 @@ func (c *compiler) errorAt(n ast.Node, msg, hint string) *CompileError {
 	line, col := position(c.src, n.Location().From)
 	return &CompileError{Message: msg, Line: line, Column: col, Hint: hint}
 }
+
+// argErrorAt points at the start of an argument: the parser places a
+// node such as a.b or 1 + 2 at its operator.
+func (c *compiler) argErrorAt(n ast.Node, msg, hint string) *CompileError {
+	v := &leftmost{from: n.Location().From}
+	ast.Walk(&n, v)
+	line, col := position(c.src, v.from)
+	return &CompileError{Message: msg, Line: line, Column: col, Hint: hint}
+}
+
+type leftmost struct{ from int }
+
+func (v *leftmost) Visit(n *ast.Node) { v.from = min(v.from, (*n).Location().From) }
 
 // syntaxError turns a parser error into a CompileError.
 func syntaxError(src string, err error) error {
