@@ -67,11 +67,33 @@ func decodeJSON(body []byte, contentType string, v any) error {
 	if err := c.check(doc, reflect.TypeOf(v).Elem(), ""); err != nil {
 		return err
 	}
-	if err := json.Unmarshal(body, v); err != nil {
-		// The shape check has accepted it, so this is a shape it does not model.
+	// The shape check has accepted the document, so this decode should not
+	// fail; if it does (a shape the check does not model), still answer
+	// with the field.
+	final := json.NewDecoder(bytes.NewReader(body))
+	final.DisallowUnknownFields()
+	if err := final.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return api.Invalid(jsonPath(te.Field), "must be of type %s; got %s", te.Type, te.Value)
+		}
 		return api.Invalid("", "request body does not fit this request: %v", err)
 	}
 	return nil
+}
+
+// jsonPath drops the Go names of embedded structs ("GroupConfig.") that
+// encoding/json puts into UnmarshalTypeError.Field; JSON names are never
+// capitalized.
+func jsonPath(field string) string {
+	parts := strings.Split(field, ".")
+	kept := parts[:0]
+	for _, p := range parts {
+		if p != "" && (p[0] < 'A' || p[0] > 'Z') {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, ".")
 }
 
 func syntaxError(err error, n int, contentType string) error {
