@@ -24,7 +24,7 @@ var day0 = time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
 var noon = day0.Add(3*24*time.Hour + 12*time.Hour + 30*time.Minute)
 
 // openStore opens a real SQLite store in a temporary directory.
-func openStore(t *testing.T) *sqlite.Store {
+func openStore(t testing.TB) *sqlite.Store {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "pes.db"))
 	if err != nil {
@@ -35,7 +35,7 @@ func openStore(t *testing.T) *sqlite.Store {
 }
 
 // newGroup records a live group created at created, with history.
-func newGroup(t *testing.T, st store.Store, id string, created time.Time, p *api.Predictive, history []store.QuantityPoint) api.Group {
+func newGroup(t testing.TB, st store.Store, id string, created time.Time, p *api.Predictive, history []store.QuantityPoint) api.Group {
 	t.Helper()
 	g := api.Group{
 		ID: id,
@@ -224,7 +224,7 @@ func TestCaching(t *testing.T) {
 		{"same interval is cached", g, noon.Add(20 * time.Minute), nil, 1},
 		{"mode change keeps the model", mode, noon.Add(25 * time.Minute), nil, 1},
 		{"next interval refits", g, noon.Add(30 * time.Minute), nil, 2}, // 13:00
-		{"and is then cached", g, noon.Add(80 * time.Minute), nil, 2},  // 13:50
+		{"and is then cached", g, noon.Add(80 * time.Minute), nil, 2},   // 13:50
 		{"settings change refits", wider, noon.Add(85 * time.Minute), nil, 3},
 		{"back to the old settings refits", g, noon.Add(86 * time.Minute), nil, 4},
 		{"forget refits", g, noon.Add(87 * time.Minute), forgotten, 5},
