@@ -180,12 +180,30 @@ func formatLabels(l map[string]string) string {
 // quoteLabel quotes a label value as the text format wants: only \, " and
 // newline are escaped.
 func quoteLabel(v string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-	return `"` + r.Replace(v) + `"`
+	return `"` + escape(v, true) + `"`
 }
 
-func escapeHelp(v string) string {
-	return strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(v)
+// escapeHelp escapes a HELP text: \ and newline.
+func escapeHelp(v string) string { return escape(v, false) }
+
+func escape(v string, quote bool) string {
+	if !strings.ContainsAny(v, "\\\n\"") {
+		return v
+	}
+	var b strings.Builder
+	for _, c := range v {
+		switch {
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '"' && quote:
+			b.WriteString(`\"`)
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
 }
 
 func formatFloat(f float64) string {
