@@ -233,16 +233,12 @@ func parseTime(v types.String) time.Time {
 }
 
 func changeFrom(d api.ChangeDetail) changeModel {
-	causes := make([]api.Cause, len(d.Causes))
-	copy(causes, d.Causes)
-	events := make([]api.Event, len(causes))
-	for i, c := range causes {
+	// Causes are ordered as events are everywhere else.
+	events := make([]api.Event, len(d.Causes))
+	attribution := make(map[string]string, len(d.Causes))
+	for i, c := range d.Causes {
 		events[i] = c.Event
-	}
-	// Order causes as events are ordered everywhere else.
-	idx := make(map[string]string, len(causes))
-	for _, c := range causes {
-		idx[c.Event.ID] = c.Attribution
+		attribution[c.Event.ID] = c.Attribution
 	}
 	sortEvents(events)
 
@@ -266,7 +262,7 @@ func changeFrom(d api.ChangeDetail) changeModel {
 		Explanation:    types.StringValue(d.Explanation),
 	}
 	for _, e := range events {
-		m.Causes = append(m.Causes, causeFrom(idx[e.ID], e))
+		m.Causes = append(m.Causes, causeFrom(attribution[e.ID], e))
 	}
 	return m
 }

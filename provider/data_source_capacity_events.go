@@ -202,10 +202,9 @@ func eventFrom(d api.EventDetail) eventModel {
 		Effects:          make([]effectModel, 0, len(d.Effects)),
 		Explanation:      types.StringValue(d.Explanation),
 	}
-	effects := append([]api.Effect(nil), d.Effects...)
-	changes := make([]api.Change, len(effects))
-	attribution := make(map[string]string, len(effects))
-	for i, e := range effects {
+	changes := make([]api.Change, len(d.Effects))
+	attribution := make(map[string]string, len(d.Effects))
+	for i, e := range d.Effects {
 		changes[i] = e.Change
 		attribution[e.Change.ID] = e.Attribution
 	}

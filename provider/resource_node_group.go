@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -583,7 +584,7 @@ func (r *nodeGroupResource) waitForCapacity(ctx context.Context, g api.Group, ti
 // events, which say why nodes are not ready (init failures, lost nodes,
 // clamps).
 func (r *nodeGroupResource) capacityDiag(ctx context.Context, g api.Group, timeout time.Duration, err error) diag.Diagnostic {
-	if ctx.Err() == nil && !isTimeout(err) {
+	if !errors.Is(err, context.DeadlineExceeded) {
 		return apiErrorDiag("Cannot wait for the node group's capacity", r.c.endpoint, g.ID, err)
 	}
 	var b strings.Builder
@@ -607,10 +608,6 @@ func (r *nodeGroupResource) capacityDiag(ctx context.Context, g api.Group, timeo
 	b.WriteString("\nRaise timeouts.create / timeouts.update, set wait_for_capacity = false, or look at the nodes " +
 		"(`pesd events --group " + g.ID + "`).\n\nID: " + g.ID)
 	return diag.NewErrorDiagnostic("Node group did not reach its desired quantity", b.String())
-}
-
-func isTimeout(err error) bool {
-	return err == context.DeadlineExceeded || strings.Contains(err.Error(), context.DeadlineExceeded.Error())
 }
 
 // latestEvents returns the group's last n events, oldest first.

@@ -49,7 +49,8 @@ func (timeValidator) ValidateString(_ context.Context, req validator.StringReque
 	}
 }
 
-// validDuration reports whether v is a known, well-formed duration.
+// validDuration returns v when it is a known, well-formed duration, else
+// "" (the default).
 func validDuration(v types.String) string {
 	if v.IsNull() || v.IsUnknown() {
 		return ""
