@@ -149,7 +149,7 @@ func (f *fakeAPI) handler() http.Handler {
 			if by := r.URL.Query().Get("caused_by"); by != "" {
 				found := false
 				for _, c := range f.causes(ch) {
-					found = found || c.Event.ID == by
+					found = found || c.Event.ID == by || c.Event.Label == by // pesd takes labels too
 				}
 				if !found {
 					continue

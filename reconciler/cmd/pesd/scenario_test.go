@@ -504,16 +504,19 @@ func checkCausality(t testing.TB, ctx context.Context, c *client.Client, groupID
 		if (e.Status == api.EventSuppressed || e.Status == api.EventIgnored) && len(effects) > 0 {
 			t.Errorf("event %s is %s but has effects %v", e.Label, e.Status, effects)
 		}
-		filtered, err := c.ListAllChanges(ctx, groupID, client.ChangeFilter{CausedBy: e.ID})
-		if err != nil {
-			t.Fatalf("changes caused_by %s: %v", e.Label, err)
-		}
-		var byFilter []string
-		for _, ch := range filtered {
-			byFilter = append(byFilter, ch.ID)
-		}
-		if !sameSet(byFilter, effects) {
-			t.Errorf("event %s: caused_by lists %v, effects are %v", e.Label, labelsOf(labels, byFilter), labelsOf(labels, effects))
+		// caused_by takes the event's id or, for people, its label.
+		for _, by := range []string{e.ID, e.Label} {
+			filtered, err := c.ListAllChanges(ctx, groupID, client.ChangeFilter{CausedBy: by})
+			if err != nil {
+				t.Fatalf("changes caused_by %s: %v", by, err)
+			}
+			var byFilter []string
+			for _, ch := range filtered {
+				byFilter = append(byFilter, ch.ID)
+			}
+			if !sameSet(byFilter, effects) {
+				t.Errorf("event %s: caused_by=%s lists %v, effects are %v", e.Label, by, labelsOf(labels, byFilter), labelsOf(labels, effects))
+			}
 		}
 	}
 
