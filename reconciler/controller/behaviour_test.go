@@ -434,3 +434,21 @@ func TestErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestStartClose: the background loop stops when closed, and Close
+// without Start is fine.
+func TestStartClose(t *testing.T) {
+	h := newHarness(t)
+	if err := h.c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h.c.Start(h.ctx)
+	if err := h.c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(h.ctx)
+	cancel()
+	if err := h.c.Run(ctx); err != nil {
+		t.Errorf("Run after its context ended: %v", err)
+	}
+}

@@ -288,6 +288,10 @@ func (c *Controller) lockGroup(ctx context.Context, id string) (*groupState, err
 		if gs, err = c.load(ctx, g); err != nil {
 			return nil, err
 		}
+		c.metrics.EnsureRetention(c.eval.MaxWindow())
+		if err := c.loadSamples(ctx, gs); err != nil {
+			return nil, err
+		}
 		c.mu.Lock()
 		if cur := c.groups[id]; cur != nil {
 			gs = cur

@@ -137,15 +137,24 @@ func (w *work) harmonize() (api.Period, error) {
 	w.s.group.DesiredQuantity = p.DesiredAfter
 	w.s.group.OfficialQuantity = p.OfficialAfter
 	w.groupDirty = true
-	if err := w.tx.InsertQuantityPoints(g.ID, []store.QuantityPoint{
-		{Time: w.now, Desired: p.DesiredAfter, Actual: p.Actual},
-	}); err != nil {
-		return p, fmt.Errorf("record quantity history: %w", err)
+	if err := w.recordQuantity(p.DesiredAfter, p.Actual); err != nil {
+		return p, err
 	}
 	if err := w.openPeriod(w.now); err != nil {
 		return p, err
 	}
 	return p, nil
+}
+
+// recordQuantity adds a point to the group's quantity history, which
+// forecasting reads: at every harmonization and immediate change.
+func (w *work) recordQuantity(desired, actual int) error {
+	if err := w.tx.InsertQuantityPoints(w.s.group.ID, []store.QuantityPoint{
+		{Time: w.now, Desired: desired, Actual: actual},
+	}); err != nil {
+		return fmt.Errorf("record quantity history: %w", err)
+	}
+	return nil
 }
 
 // purgeIfDue deletes the history of groups deleted more than Retention
@@ -167,5 +176,22 @@ func (c *Controller) purgeIfDue(ctx context.Context, now time.Time) error {
 	if n > 0 {
 		c.log.Info("purged the history of deleted groups", "groups", n, "retention", c.opts.Retention)
 	}
-	return nil
+	// Samples older than the longest window are of no use: drop them
+	// (PushMetrics prunes its group; this catches driver samples).
+	cutoff := now.Add(-c.metrics.Retention())
+	c.metrics.Prune(now)
+	c.mu.Lock()
+	ids := make([]string, 0, len(c.groups))
+	for id := range c.groups {
+		ids = append(ids, id)
+	}
+	c.mu.Unlock()
+	return c.store.Update(ctx, func(tx store.Tx) error {
+		for _, id := range ids {
+			if err := tx.DeleteSamplesBefore(id, cutoff); err != nil {
+				return fmt.Errorf("prune samples of group %s: %w", id, err)
+			}
+		}
+		return nil
+	})
 }

@@ -38,10 +38,18 @@ func (c *Controller) recover(ctx context.Context) error {
 		}
 		f.Token = nextToken
 	}
+	// Once for all triggers: the longest window decides the retention.
+	c.metrics.EnsureRetention(c.eval.MaxWindow())
+	for _, gs := range loaded {
+		if err := c.loadSamples(ctx, gs); err != nil {
+			return err
+		}
+	}
 	return c.adopt(ctx, loaded)
 }
 
-// load reads a group's live rows, triggers and metric samples.
+// load reads a group's live rows and triggers. The caller then ensures
+// the metric retention and loads the samples (loadSamples).
 func (c *Controller) load(ctx context.Context, g api.Group) (*groupState, error) {
 	st := &state{group: g, nodes: make(map[string]api.Node), open: make(map[string]api.Change)}
 	nodes, err := c.store.ListNodes(ctx, g.ID, false)
@@ -104,18 +112,24 @@ func (c *Controller) load(ctx context.Context, g api.Group) (*groupState, error)
 		if !t.Enabled {
 			continue
 		}
-		if err := c.setTrigger(gs, t, now); err != nil {
+		if err := c.setTrigger(gs, t, now, false); err != nil {
 			// A stored trigger that no longer compiles must not keep
 			// the group from running.
 			c.log.Error("trigger skipped", "group", g.ID, "trigger", t.ID, "err", err)
 		}
 	}
-	samples, err := c.store.Samples(ctx, g.ID, now.Add(-c.metrics.Retention()))
-	if err != nil {
-		return nil, fmt.Errorf("load samples of group %s: %w", g.ID, err)
-	}
-	c.addStored(g.ID, samples)
 	return gs, nil
+}
+
+// loadSamples rebuilds a group's metric windows from stored samples. It
+// runs once the triggers are set, whose windows decide the retention.
+func (c *Controller) loadSamples(ctx context.Context, gs *groupState) error {
+	samples, err := c.store.Samples(ctx, gs.id, c.clock.Now().Add(-c.metrics.Retention()))
+	if err != nil {
+		return fmt.Errorf("load samples of group %s: %w", gs.id, err)
+	}
+	c.addStored(gs.id, samples)
+	return nil
 }
 
 // adopt re-attaches the recorded nodes through their drivers. A node

@@ -72,9 +72,13 @@ func (w *work) immediate(e api.Event) (api.Event, error) {
 	if err != nil {
 		return e, err
 	}
+	actual := w.s.ready()
 	w.s.group.DesiredQuantity = d.DesiredAfter
 	w.s.group.OfficialQuantity = d.DesiredAfter
 	w.groupDirty = true
+	if err := w.recordQuantity(d.DesiredAfter, actual); err != nil {
+		return e, err
+	}
 	changes, err := w.carryOut(d.Launch, d.Terminate, "", "", "requested by "+e.Label)
 	if err != nil || len(changes) == 0 {
 		return e, err

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
@@ -43,7 +45,7 @@ func (c *Controller) CreateTrigger(ctx context.Context, groupID string, spec api
 	if err := c.store.Update(ctx, func(tx store.Tx) error { return tx.InsertTrigger(t) }); err != nil {
 		return api.Trigger{}, triggerConflict(t, err)
 	}
-	return t, c.setTrigger(gs, t, now)
+	return t, c.setTrigger(gs, t, now, true)
 }
 
 // UpdateTrigger changes the fields present in spec. A request form given
@@ -73,7 +75,7 @@ func (c *Controller) UpdateTrigger(ctx context.Context, id string, spec api.Trig
 	if err := c.store.Update(ctx, func(tx store.Tx) error { return tx.UpdateTrigger(t) }); err != nil {
 		return api.Trigger{}, triggerConflict(t, err)
 	}
-	return t, c.setTrigger(gs, t, now)
+	return t, c.setTrigger(gs, t, now, true)
 }
 
 // DeleteTrigger removes a trigger. Its past events stay.
@@ -139,9 +141,11 @@ func triggerConflict(t api.Trigger, err error) error {
 	return fmt.Errorf("store trigger %s: %w", t.ID, err)
 }
 
-// setTrigger keeps the evaluator in step with a stored trigger. The caller
+// setTrigger keeps the evaluator in step with a stored trigger. With
+// ensure, the metric retention grows to the longest window in use (a scan
+// of every trigger: start-up does it once at the end instead). The caller
 // holds gs.mu.
-func (c *Controller) setTrigger(gs *groupState, t api.Trigger, now time.Time) error {
+func (c *Controller) setTrigger(gs *groupState, t api.Trigger, now time.Time, ensure bool) error {
 	if err := c.eval.Set(t, now); err != nil {
 		// The trigger compiled a moment ago: this is a bug, not bad input.
 		return fmt.Errorf("evaluate trigger %s: %w", t.ID, err)
@@ -150,7 +154,9 @@ func (c *Controller) setTrigger(gs *groupState, t api.Trigger, now time.Time) er
 		gs.triggers = make(map[string]api.Trigger)
 	}
 	gs.triggers[t.ID] = t
-	c.metrics.EnsureRetention(c.eval.MaxWindow())
+	if ensure {
+		c.metrics.EnsureRetention(c.eval.MaxWindow())
+	}
 	return nil
 }
 
@@ -245,11 +251,7 @@ func (c *Controller) evaluateAll(ctx context.Context, groups []*groupState) erro
 
 func (c *Controller) evaluateBatch(ctx context.Context, batch []*groupState) error {
 	now := c.clock.Now()
-	var (
-		locked []*groupState
-		todo   []*groupState
-		out    = make(map[*groupState][]trigger.Outcome)
-	)
+	var locked []*groupState
 	defer func() {
 		for _, gs := range locked {
 			gs.mu.Unlock()
@@ -262,20 +264,39 @@ func (c *Controller) evaluateBatch(ctx context.Context, batch []*groupState) err
 			continue
 		}
 		locked = append(locked, gs)
-		g := gs.st.group
-		c.metrics.Add(gs.id,
-			metrics.Sample{Name: metricNodesReady, Value: float64(g.ActualQuantity), Time: now},
-			metrics.Sample{Name: metricNodesDesired, Value: float64(g.DesiredQuantity), Time: now})
-		if o := c.eval.Evaluate(now, gs.id, gs.st.period.ID, c.metrics.Group(gs.id)); len(o) > 0 {
+	}
+	// Conditions are pure computation over in-memory windows: spread the
+	// groups over the cores. The evaluator and the windows are safe for
+	// concurrent use, and each group is evaluated by one goroutine.
+	out := make([][]trigger.Outcome, len(locked))
+	workers := min(runtime.GOMAXPROCS(0), len(locked))
+	var wg sync.WaitGroup
+	for k := range workers {
+		wg.Go(func() {
+			for i := k; i < len(locked); i += workers {
+				gs := locked[i]
+				g := gs.st.group
+				c.metrics.Add(gs.id,
+					metrics.Sample{Name: metricNodesReady, Value: float64(g.ActualQuantity), Time: now},
+					metrics.Sample{Name: metricNodesDesired, Value: float64(g.DesiredQuantity), Time: now})
+				out[i] = c.eval.Evaluate(now, gs.id, gs.st.period.ID, c.metrics.Group(gs.id))
+			}
+		})
+	}
+	wg.Wait()
+	var todo []*groupState
+	outcomes := make(map[*groupState][]trigger.Outcome)
+	for i, gs := range locked {
+		if len(out[i]) > 0 {
 			todo = append(todo, gs)
-			out[gs] = o
+			outcomes[gs] = out[i]
 		}
 	}
 	if len(todo) == 0 {
 		return nil
 	}
 	_, err := c.writeBatch(ctx, todo, func(w *work) error {
-		for _, o := range out[w.gs] {
+		for _, o := range outcomes[w.gs] {
 			if err := w.outcome(o); err != nil {
 				return err
 			}
