@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
@@ -25,6 +26,7 @@ func (c *Controller) actuate(ctx context.Context, ws []*work) {
 	var (
 		gss     []*groupState
 		results = make(map[*groupState]*actResult)
+		stops   []stop
 	)
 	for _, w := range ws {
 		if w == nil || (len(w.launch) == 0 && len(w.stop) == 0) {
@@ -47,11 +49,7 @@ func (c *Controller) actuate(ctx context.Context, ws []*work) {
 			r.handles[n.ID] = h
 		}
 		for _, id := range w.stop {
-			if err := drv.Terminate(ctx, g.ID, id, c.opts.TerminationGrace); err != nil {
-				c.log.Warn("terminate failed; will retry", "group", g.ID, "node", id, "err", err)
-				continue
-			}
-			r.stopped = append(r.stopped, id)
+			stops = append(stops, stop{drv: drv, group: g.ID, node: id, r: r})
 		}
 		gss = append(gss, w.gs)
 		results[w.gs] = r
@@ -59,6 +57,7 @@ func (c *Controller) actuate(ctx context.Context, ws []*work) {
 	if len(gss) == 0 {
 		return
 	}
+	c.terminate(ctx, stops)
 	_, err := c.writeBatch(ctx, gss, func(w *work) error {
 		return w.recordResults(results[w.gs])
 	})
@@ -67,6 +66,40 @@ func (c *Controller) actuate(ctx context.Context, ws []*work) {
 		// next observation and the next start converge from.
 		c.log.Error("record driver results", "err", err)
 	}
+}
+
+// stop is one node to terminate and where to report it.
+type stop struct {
+	drv         driver.Driver
+	group, node string
+	r           *actResult
+}
+
+// maxStopping bounds the terminations in flight at once.
+const maxStopping = 32
+
+// terminate stops nodes concurrently: a driver may wait up to the grace
+// period for each, and a pass must not wait for them one after another.
+func (c *Controller) terminate(ctx context.Context, stops []stop) {
+	var (
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, maxStopping)
+	)
+	for _, s := range stops {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := s.drv.Terminate(ctx, s.group, s.node, c.opts.TerminationGrace); err != nil {
+				c.log.Warn("terminate failed; will retry", "group", s.group, "node", s.node, "err", err)
+				return
+			}
+			mu.Lock()
+			s.r.stopped = append(s.r.stopped, s.node)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
 }
 
 func nodeSpec(g api.Group, n api.Node) driver.NodeSpec {

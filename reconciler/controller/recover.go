@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
@@ -22,13 +23,19 @@ func (c *Controller) recover(ctx context.Context) error {
 			return fmt.Errorf("list groups: %w", err)
 		}
 		for _, g := range groups {
+			// A deleted group is loaded only while nodes are left to stop.
+			if g.Status == api.GroupDeleted {
+				nodes, err := c.store.ListNodes(ctx, g.ID, false)
+				if err != nil {
+					return fmt.Errorf("load nodes of group %s: %w", g.ID, err)
+				}
+				if !slices.ContainsFunc(nodes, func(n api.Node) bool { return n.State != api.NodeTerminated }) {
+					continue
+				}
+			}
 			gs, err := c.load(ctx, g)
 			if err != nil {
 				return err
-			}
-			// A deleted group stays only while nodes are left to stop.
-			if g.Status == api.GroupDeleted && len(gs.st.nodes) == 0 {
-				continue
 			}
 			c.register(gs)
 			loaded = append(loaded, gs)

@@ -150,6 +150,10 @@ func (c *Controller) setTrigger(gs *groupState, t api.Trigger, now time.Time, en
 		// The trigger compiled a moment ago: this is a bug, not bad input.
 		return fmt.Errorf("evaluate trigger %s: %w", t.ID, err)
 	}
+	if !t.Enabled {
+		delete(gs.triggers, t.ID)
+		return nil
+	}
 	if gs.triggers == nil {
 		gs.triggers = make(map[string]api.Trigger)
 	}
