@@ -452,3 +452,94 @@ func TestStartClose(t *testing.T) {
 		t.Errorf("Run after its context ended: %v", err)
 	}
 }
+
+// TestWindowsSurviveRestart: pushed samples are stored, and a restarted
+// pesd rebuilds the windows from them, so a condition over the last 30s
+// still sees the samples pushed before the restart.
+func TestWindowsSurviveRestart(t *testing.T) {
+	h := newHarness(t)
+	g := h.createGroup(api.GroupConfig{Name: "windows", DesiredQuantity: 1, MaxQuantity: 5, AggregationPeriod: "5m",
+		Sim: &api.SimConfig{BootTime: "1s"}})
+	h.runTo(12*time.Second, nil)
+	for i := range 10 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		h.push(g.ID, api.Sample{Name: "queue_depth", Value: 200, Time: &at})
+	}
+	h.crash()
+	if _, err := h.c.CreateTrigger(h.ctx, g.ID, api.TriggerSpec{
+		Name: ptr("backlog"), Condition: ptr("avg(queue_depth, '30s') > 100 and count(queue_depth, '30s') >= 10"),
+		Request: api.Request{ChangeBy: ptr(1)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.tick()
+	fired := eventsOfType(h.events(g.ID), api.EventTriggerFired)
+	if len(fired) != 1 || !strings.Contains(fired[0].Observed, "200") {
+		t.Fatalf("firings after restart %v, want one that saw the pushed samples", labelsOf(fired))
+	}
+	if n := len(eventsOfType(h.events(g.ID), api.EventMetricsMissing)); n != 0 {
+		t.Errorf("%d metrics_missing events after restart", n)
+	}
+}
+
+// TestTriggerLifecycle: updating, disabling and deleting a trigger keep
+// the evaluation in step.
+func TestTriggerLifecycle(t *testing.T) {
+	h := newHarness(t)
+	g := h.createGroup(api.GroupConfig{Name: "life", DesiredQuantity: 1, MaxQuantity: 9, AggregationPeriod: "10s",
+		Sim: &api.SimConfig{BootTime: "1s"}})
+	load := func(time.Duration) { h.push(g.ID, api.Sample{Name: "load", Value: 1}) }
+	load(0)
+	tr, err := h.c.CreateTrigger(h.ctx, g.ID, api.TriggerSpec{
+		Name: ptr("busy"), Condition: ptr("last(load) > 0"), Request: api.Request{ChangeBy: ptr(1)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Priority != api.DefaultTriggerPriority || !tr.Enabled || tr.GroupID != g.ID {
+		t.Errorf("created %+v, want default priority, enabled", tr)
+	}
+	// Periods of 10s: a satisfied trigger fires at +1s, +11s, +21s...
+	// while it is enabled; a rename keeps its state (no second firing in
+	// the period), re-enabling starts afresh.
+	steps := []struct {
+		name   string
+		spec   *api.TriggerSpec // nil: delete (after the first step)
+		to     time.Duration    // run to
+		firing int              // firings in total so far
+		source string           // name on the last firing
+	}{
+		{"enabled", nil, 12 * time.Second, 2, "busy"},
+		{"renamed, set_to", &api.TriggerSpec{Name: ptr("hot"), Request: api.Request{SetTo: ptr(4)}}, 22 * time.Second, 3, "hot"},
+		{"disabled", &api.TriggerSpec{Enabled: ptr(false)}, 32 * time.Second, 3, "hot"},
+		{"enabled again", &api.TriggerSpec{Enabled: ptr(true)}, 42 * time.Second, 5, "hot"},
+		{"deleted", nil, 52 * time.Second, 5, "hot"},
+	}
+	for i, st := range steps {
+		switch {
+		case i == 0:
+		case st.spec == nil:
+			if err := h.c.DeleteTrigger(h.ctx, tr.ID); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			if _, err := h.c.UpdateTrigger(h.ctx, tr.ID, *st.spec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.runTo(st.to, load)
+		fired := eventsOfType(h.events(g.ID), api.EventTriggerFired)
+		if len(fired) != st.firing {
+			t.Fatalf("%s: %d firings, want %d: %v", st.name, len(fired), st.firing, labelsOf(fired))
+		}
+		if last := fired[len(fired)-1]; last.Source.Name != st.source || last.Source.ID != tr.ID {
+			t.Errorf("%s: last firing from %q, want %q", st.name, last.Source.Name, st.source)
+		}
+	}
+	if _, err := h.st.GetTrigger(h.ctx, tr.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleted trigger: %v", err)
+	}
+	if got := h.group(g.ID); got.DesiredQuantity != 4 {
+		t.Errorf("desired %d, want 4 (set_to 4 after 1 → 2)", got.DesiredQuantity)
+	}
+}
