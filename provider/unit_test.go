@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -280,5 +281,130 @@ func TestFromGroupKeepsDeclaredDesiredQuantity(t *testing.T) {
 	}
 	if imported.DesiredQuantity.ValueInt64() != 7 || !imported.WaitForCapacity.ValueBool() {
 		t.Errorf("import: desired %s wait %s, want 7 and true", imported.DesiredQuantity, imported.WaitForCapacity)
+	}
+}
+
+// ValidateConfig's cross-field checks, without Terraform: the config it
+// builds is what api.ResolveGroupConfig judges, with unknown and
+// attribute-level errors neutralized so each problem is reported once.
+func TestValidationConfig(t *testing.T) {
+	base := func() nodeGroupModel {
+		return nodeGroupModel{
+			Name:            types.StringValue("web"),
+			Driver:          types.StringValue(api.DriverSim),
+			DesiredQuantity: types.Int64Value(2),
+			MinQuantity:     types.Int64Null(),
+			MaxQuantity:     types.Int64Null(),
+		}
+	}
+	tests := []struct {
+		name      string
+		edit      func(m *nodeGroupModel)
+		wantField string // "" for valid
+	}{
+		{"defaults", func(m *nodeGroupModel) {}, ""},
+		{"min above max", func(m *nodeGroupModel) {
+			m.MinQuantity, m.MaxQuantity = types.Int64Value(5), types.Int64Value(3)
+		}, "min_quantity"},
+		{"desired above default max", func(m *nodeGroupModel) { m.DesiredQuantity = types.Int64Value(101) }, "desired_quantity"},
+		{"desired below min", func(m *nodeGroupModel) { m.MinQuantity = types.Int64Value(3) }, "desired_quantity"},
+		{"unknown max cannot conflict", func(m *nodeGroupModel) {
+			m.DesiredQuantity, m.MaxQuantity = types.Int64Value(500), types.Int64Unknown()
+		}, ""},
+		{"unknown desired cannot conflict", func(m *nodeGroupModel) {
+			m.DesiredQuantity, m.MinQuantity = types.Int64Unknown(), types.Int64Value(3)
+		}, ""},
+		{"bad duration left to its attribute validator", func(m *nodeGroupModel) { m.AggregationPeriod = types.StringValue("soon") }, ""},
+		{"duration below its minimum", func(m *nodeGroupModel) { m.AggregationPeriod = types.StringValue("10ms") }, "aggregation_period"},
+		{"bad enum left to its attribute validator", func(m *nodeGroupModel) { m.AggregationPolicy = types.StringValue("biggest") }, ""},
+		{"bad name", func(m *nodeGroupModel) { m.Name = types.StringValue("Web_1") }, "name"},
+		{"unknown name", func(m *nodeGroupModel) { m.Name = types.StringUnknown() }, ""},
+		{"local needs a program", func(m *nodeGroupModel) { m.Driver = types.StringValue(api.DriverLocal) }, "program.command"},
+		{"sim on a local group", func(m *nodeGroupModel) {
+			m.Driver = types.StringValue(api.DriverLocal)
+			m.Program = types.ObjectValueMust(programAttrTypes, map[string]attr.Value{
+				"command": types.StringValue("sleep"),
+				"args":    types.ListNull(types.StringType),
+				"env":     types.MapNull(types.StringType),
+			})
+			m.Sim = types.ObjectValueMust(simAttrTypes, map[string]attr.Value{
+				"boot_time":     types.StringValue("1s"),
+				"boot_times":    types.ListNull(types.StringType),
+				"init_failures": types.Int64Value(0),
+			})
+		}, "sim"},
+		{"path on a tcp check", func(m *nodeGroupModel) {
+			m.HealthCheck = types.ObjectValueMust(healthCheckAttrTypes, map[string]attr.Value{
+				"type":              types.StringValue(api.HealthTCP),
+				"path":              types.StringValue("/"),
+				"port":              types.Int64Null(),
+				"command":           types.StringNull(),
+				"interval":          types.StringNull(),
+				"failure_threshold": types.Int64Null(),
+			})
+		}, "health_check.path"},
+		{"unknown driver: nothing to check", func(m *nodeGroupModel) {
+			m.Driver = types.StringUnknown()
+			m.MinQuantity, m.MaxQuantity = types.Int64Value(5), types.Int64Value(3)
+		}, "skip"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := base()
+			tt.edit(&m)
+			cfg, ok := validationConfig(context.Background(), m)
+			if tt.wantField == "skip" {
+				if ok {
+					t.Fatalf("validationConfig checked a config with an unknown driver: %+v", cfg)
+				}
+				return
+			}
+			if !ok {
+				t.Fatal("validationConfig skipped the check")
+			}
+			err := api.ResolveGroupConfig(&cfg)
+			var field string
+			if ae, isAPI := err.(*api.Error); isAPI {
+				field = ae.Field
+			} else if err != nil {
+				t.Fatalf("error %v is not an *api.Error", err)
+			}
+			if field != tt.wantField {
+				t.Errorf("error %v on field %q, want field %q", err, field, tt.wantField)
+			}
+		})
+	}
+}
+
+func TestTriggerValidationSpec(t *testing.T) {
+	tests := []struct {
+		name      string
+		m         triggerModel
+		wantField string
+	}{
+		{"valid", triggerModel{Name: types.StringValue("cpu-high"), Condition: types.StringValue("last(q) > 1"), ChangeBy: types.Int64Value(2)}, ""},
+		{"no condition nor schedule", triggerModel{Name: types.StringValue("t"), ChangeBy: types.Int64Value(2)}, "condition"},
+		{"schedule only", triggerModel{Name: types.StringValue("t"), Schedule: types.StringValue("@hourly"), SetTo: types.Int64Value(2)}, ""},
+		{"unknown schedule", triggerModel{Name: types.StringValue("t"), Schedule: types.StringUnknown(), SetTo: types.Int64Value(2)}, ""},
+		{"bad condition left to its validator", triggerModel{Name: types.StringValue("t"), Condition: types.StringValue("avg("), ChangeBy: types.Int64Value(1)}, ""},
+		{"change_by zero", triggerModel{Name: types.StringValue("t"), Condition: types.StringValue("last(q) > 1"), ChangeBy: types.Int64Value(0)}, "change_by"},
+		{"percent out of range", triggerModel{Name: types.StringValue("t"), Condition: types.StringValue("last(q) > 1"), ChangeByPercent: types.Float64Value(-100)}, "change_by_percent"},
+		{"negative priority", triggerModel{Name: types.StringValue("t"), Condition: types.StringValue("last(q) > 1"), ChangeBy: types.Int64Value(1), Priority: types.Int64Value(-1)}, "priority"},
+		{"bad name", triggerModel{Name: types.StringValue("a b"), Condition: types.StringValue("last(q) > 1"), ChangeBy: types.Int64Value(1)}, "name"},
+		{"no request form left to ExactlyOneOf", triggerModel{Name: types.StringValue("t"), Condition: types.StringValue("last(q) > 1")}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := api.ValidateTriggerSpec(triggerValidationSpec(tt.m), true)
+			var field string
+			if ae, ok := err.(*api.Error); ok {
+				field = ae.Field
+			} else if err != nil {
+				t.Fatalf("error %v is not an *api.Error", err)
+			}
+			if field != tt.wantField {
+				t.Errorf("error %v on field %q, want %q", err, field, tt.wantField)
+			}
+		})
 	}
 }
