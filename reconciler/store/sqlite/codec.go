@@ -177,10 +177,6 @@ func uniqueDetail(se sqlite3.Error) string {
 		return "a live group already has this name"
 	case strings.Contains(msg, ".label"):
 		return "the label is already used in this group"
-	case strings.Contains(msg, "nexus_events.event_id"):
-		return "the event already belongs to a nexus"
-	case strings.Contains(msg, "nexus_changes.change_id"):
-		return "the change already belongs to a nexus"
 	case strings.Contains(msg, ".id"):
 		return "the id already exists"
 	}

@@ -256,3 +256,79 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMigration2KeepsNexusMembers opens a version-1 database holding
+// nexus rows with members in the link tables; after migration each
+// nexus lists the same members in the same order.
+func TestMigration2KeepsNexusMembers(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "pes.db")
+	db := rawDB(t, path)
+	ms := mustMigrations()
+	if err := migrate(ctx, db, ms[:1], time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ts := fmtTime(time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC))
+	for _, q := range []string{
+		`INSERT INTO groups (id, name, driver, program, desired_quantity, min_quantity, max_quantity,
+			aggregation_period, aggregation_policy, replacement, replacement_defer_window, init_deadline,
+			cooldown, termination_policy, official_quantity, actual_quantity, status, current_period_id,
+			current_period_label, created_at, updated_at)
+			VALUES ('g1', 'web', 'sim', '{"command":"x"}', 3, 0, 10, '60s', 'largest', 'auto', '15s', '10m',
+			'0s', 'newest', 3, 3, 'active', '', '', '` + ts + `', '` + ts + `')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range []string{"e4", "e5", "e6"} {
+		if _, err := db.Exec(`INSERT INTO events (id, group_id, label, type, source_kind, source_id, source_name,
+			time, period_id, period_label, immediate, priority, status, reason, observed, node_id,
+			parent_change_id, nexus_id, description) VALUES (?, 'g1', '', 't', 'user', '', '', ?, '', '', 0, 0,
+			'aggregated', '', '', '', '', 'x1', '')`, e, ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []string{"c7", "c8"} {
+		if _, err := db.Exec(`INSERT INTO changes (id, group_id, label, type, amount, quantity_before,
+			quantity_after, status, started_at, period_id, period_label, nexus_id, attribution, description)
+			VALUES (?, 'g1', '', 'add_nodes', 1, 1, 2, 'completed', ?, '', '', 'x1', 'indirect', '')`, c, ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO nexus (id, group_id, attribution, period_id, created_at) VALUES ('x1', 'g1', 'indirect', 'p2', '` + ts + `')`,
+		`INSERT INTO nexus (id, group_id, attribution, period_id, created_at) VALUES ('x-empty', 'g1', 'direct', '', '` + ts + `')`,
+		`INSERT INTO nexus_events (nexus_id, pos, event_id) VALUES ('x1', 0, 'e5'), ('x1', 1, 'e6'), ('x1', 2, 'e4')`,
+		`INSERT INTO nexus_changes (nexus_id, pos, change_id) VALUES ('x1', 1, 'c8'), ('x1', 0, 'c7')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	x, err := s.GetNexus(ctx, "x1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(x.EventIDs, " ") != "e5 e6 e4" || strings.Join(x.ChangeIDs, " ") != "c7 c8" {
+		t.Errorf("migrated nexus: events %v changes %v, want [e5 e6 e4] [c7 c8]", x.EventIDs, x.ChangeIDs)
+	}
+	x, err = s.GetNexus(ctx, "x-empty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.EventIDs == nil || x.ChangeIDs == nil || len(x.EventIDs)+len(x.ChangeIDs) != 0 {
+		t.Errorf("migrated empty nexus: %#v %#v", x.EventIDs, x.ChangeIDs)
+	}
+	chs, _, err := s.ListChanges(ctx, store.ChangeFilter{CausedBy: "e6"})
+	if err != nil || len(chs) != 2 {
+		t.Errorf("caused_by after migration: %d changes, %v", len(chs), err)
+	}
+}

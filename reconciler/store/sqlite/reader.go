@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -304,36 +305,62 @@ func (r reader) ListEvents(ctx context.Context, f store.EventFilter) ([]api.Even
 		scan: scanEvent,
 		key:  func(e api.Event) cursor { return cursor{fmtTime(e.Time), e.ID} },
 	}
-	k.conds, k.args = commonFilter(f.GroupID, "time", f.Since, f.Until, f.Type, f.PeriodID, f.Status)
+	k.conds, k.args = filter{groupID: f.GroupID, since: f.Since, until: f.Until, typ: f.Type,
+		periodID: f.PeriodID, status: f.Status}.where("time")
 	return k.page(ctx, r.q, f.Page)
 }
 
-// commonFilter builds the conditions events and changes share. Since is
-// inclusive and Until exclusive, so consecutive windows never overlap.
-func commonFilter(groupID, timeCol string, since, until time.Time, typ, periodID, status string) ([]string, []any) {
+// filter is what events and changes are filtered by.
+type filter struct {
+	groupID      string
+	since, until time.Time
+	typ          string
+	periodID     string
+	status       string
+	causedBy     string // changes only
+}
+
+// where builds the conditions of a list. Since is inclusive and Until
+// exclusive, so consecutive windows never overlap.
+//
+// A period or a caused_by event picks out a few rows of one group, so
+// then the group condition is written +group_id: the unary plus keeps
+// SQLite from walking the group's whole (time, id) index, which without
+// statistics it would prefer because it needs no sort.
+func (f filter) where(timeCol string) ([]string, []any) {
 	var conds []string
 	var args []any
 	add := func(cond string, arg any) {
 		conds = append(conds, cond)
 		args = append(args, arg)
 	}
-	if groupID != "" {
-		add("group_id = ?", groupID)
+	if f.groupID != "" {
+		if f.periodID != "" || f.causedBy != "" {
+			add("+group_id = ?", f.groupID)
+		} else {
+			add("group_id = ?", f.groupID)
+		}
 	}
-	if !since.IsZero() {
-		add(timeCol+" >= ?", fmtTime(since))
+	if !f.since.IsZero() {
+		add(timeCol+" >= ?", fmtTime(f.since))
 	}
-	if !until.IsZero() {
-		add(timeCol+" < ?", fmtTime(until))
+	if !f.until.IsZero() {
+		add(timeCol+" < ?", fmtTime(f.until))
 	}
-	if typ != "" {
-		add("type = ?", typ)
+	if f.typ != "" {
+		add("type = ?", f.typ)
 	}
-	if periodID != "" {
-		add("period_id = ?", periodID)
+	if f.periodID != "" {
+		add("period_id = ?", f.periodID)
 	}
-	if status != "" {
-		add("status = ?", status)
+	if f.status != "" {
+		add("status = ?", f.status)
+	}
+	if f.causedBy != "" {
+		// The changes of the event's nexus: the event and its nexus by
+		// primary key, then the (few) changes by primary key.
+		add(`id IN (SELECT value FROM json_each((SELECT x.change_ids
+			FROM events e JOIN nexus x ON x.id = e.nexus_id WHERE e.id = ?)))`, f.causedBy)
 	}
 	return conds, args
 }
@@ -383,23 +410,12 @@ func (r reader) ListChanges(ctx context.Context, f store.ChangeFilter) ([]api.Ch
 		scan: scanChange,
 		key:  func(c api.Change) cursor { return cursor{fmtTime(c.StartedAt), c.ID} },
 	}
-	k.conds, k.args = commonFilter(f.GroupID, "started_at", f.Since, f.Until, f.Type, f.PeriodID, f.Status)
-	if f.CausedBy != "" {
-		// The changes of the nexus the event belongs to: two index
-		// lookups, then the (few) changes by primary key.
-		k.conds = append(k.conds, `id IN (SELECT nc.change_id FROM nexus_events ne
-			JOIN nexus_changes nc ON nc.nexus_id = ne.nexus_id WHERE ne.event_id = ?)`)
-		k.args = append(k.args, f.CausedBy)
-	}
+	k.conds, k.args = filter{groupID: f.GroupID, since: f.Since, until: f.Until, typ: f.Type,
+		periodID: f.PeriodID, status: f.Status, causedBy: f.CausedBy}.where("started_at")
 	return k.page(ctx, r.q, f.Page)
 }
 
 // ---- nexus
-
-const nexusQuery = `SELECT id, group_id, attribution, period_id, created_at,
-	(SELECT json_group_array(event_id ORDER BY pos) FROM nexus_events WHERE nexus_id = n.id),
-	(SELECT json_group_array(change_id ORDER BY pos) FROM nexus_changes WHERE nexus_id = n.id)
-	FROM nexus n WHERE id = ?`
 
 func scanNexus(sc scanner) (api.Nexus, error) {
 	var (
@@ -414,47 +430,40 @@ func scanNexus(sc scanner) (api.Nexus, error) {
 	if n.CreatedAt, err = parseTime(created); err != nil {
 		return n, err
 	}
-	// Always non-nil: a nexus with no changes yet reads as [], not null.
-	n.EventIDs, n.ChangeIDs = []string{}, []string{}
 	if err := json2(&n.EventIDs, events); err != nil {
-		return n, fmt.Errorf("nexus %s events: %w", n.ID, err)
+		return n, fmt.Errorf("nexus %s event_ids: %w", n.ID, err)
 	}
 	if err := json2(&n.ChangeIDs, changes); err != nil {
-		return n, fmt.Errorf("nexus %s changes: %w", n.ID, err)
+		return n, fmt.Errorf("nexus %s change_ids: %w", n.ID, err)
 	}
 	return n, nil
 }
 
-// GetNexus reads the nexus and its ordered members in one statement, so
-// the pool's reader sees one snapshot.
+// GetNexus reads one row: the members are ordered JSON arrays on it.
 func (r reader) GetNexus(ctx context.Context, id string) (api.Nexus, error) {
-	return getOne(ctx, r.q, "nexus", id, nexusQuery, scanNexus, id)
+	return getOne(ctx, r.q, "nexus", id, `SELECT id, group_id, attribution, period_id, created_at,
+		event_ids, change_ids FROM nexus WHERE id = ?`, scanNexus, id)
 }
 
-// byIDChunk bounds the number of bound variables per statement.
-const byIDChunk = 500
-
 // getByID returns the rows with the given ids in the order of ids
-// (duplicates repeated); any missing id is store.ErrNotFound.
+// (duplicates repeated); any missing id is store.ErrNotFound. The ids go
+// in as one JSON array, so the statement text (and its cached prepared
+// statement) is the same for any number of ids.
 func getByID[T any](ctx context.Context, q querier, kind, from string, ids []string, scan func(scanner) (T, error), id func(T) string) ([]T, error) {
 	if len(ids) == 0 {
 		return []T{}, nil
 	}
-	found := make(map[string]T, len(ids))
-	for start := 0; start < len(ids); start += byIDChunk {
-		chunk := ids[start:min(start+byIDChunk, len(ids))]
-		args := make([]any, len(chunk))
-		for i, v := range chunk {
-			args[i] = v
-		}
-		query := from + ` WHERE id IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
-		items, err := queryAll(ctx, q, kind+"s", query, scan, args...)
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range items {
-			found[id(it)] = it
-		}
+	arg, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("get %ss by id: %w", kind, err)
+	}
+	items, err := queryAll(ctx, q, kind+"s", from+` WHERE id IN (SELECT value FROM json_each(?))`, scan, string(arg))
+	if err != nil {
+		return nil, err
+	}
+	found := make(map[string]T, len(items))
+	for _, it := range items {
+		found[id(it)] = it
 	}
 	out := make([]T, len(ids))
 	for i, v := range ids {
@@ -486,18 +495,19 @@ func (r reader) GetChangesByID(ctx context.Context, ids []string) ([]api.Change,
 const periodCols = `id, group_id, label, started_at, ended_at, harmonized, policy,
 	desired_before, desired_after, official_before, official_after, actual,
 	in_flight, requests, suppressed, aggregated_quantity, clamps, change_ids,
-	summary`
+	summary, notes`
 
 func scanPeriod(sc scanner) (api.Period, error) {
 	var (
 		p                                              api.Period
 		started                                        string
 		ended, requests, suppressed, clamps, changeIDs sql.NullString
+		notes                                          sql.NullString
 		aggregated                                     sql.NullInt64
 	)
 	err := sc.Scan(&p.ID, &p.GroupID, &p.Label, &started, &ended, &p.Harmonized, &p.Policy,
 		&p.DesiredBefore, &p.DesiredAfter, &p.OfficialBefore, &p.OfficialAfter, &p.Actual,
-		&p.InFlight, &requests, &suppressed, &aggregated, &clamps, &changeIDs, &p.Summary)
+		&p.InFlight, &requests, &suppressed, &aggregated, &clamps, &changeIDs, &p.Summary, &notes)
 	if err != nil {
 		return p, err
 	}
@@ -511,7 +521,7 @@ func scanPeriod(sc scanner) (api.Period, error) {
 	for _, c := range []struct {
 		col sql.NullString
 		dst any
-	}{{requests, &p.Requests}, {suppressed, &p.Suppressed}, {clamps, &p.Clamps}, {changeIDs, &p.ChangeIDs}} {
+	}{{requests, &p.Requests}, {suppressed, &p.Suppressed}, {clamps, &p.Clamps}, {changeIDs, &p.ChangeIDs}, {notes, &p.Notes}} {
 		if err := fromJSON(c.col, c.dst); err != nil {
 			return p, fmt.Errorf("period %s: %w", p.ID, err)
 		}

@@ -53,11 +53,14 @@ func Open(path string) (*Store, error) {
 	// crash (never consistency), which FULL would buy with an fsync per
 	// commit.
 	w, err := sql.Open("sqlite3", dsn(abs, url.Values{
-		"_journal_mode":    {"WAL"},
-		"_synchronous":     {"NORMAL"},
-		"_foreign_keys":    {"on"},
-		"_busy_timeout":    {"10000"},
-		"_txlock":          {"immediate"},
+		"_journal_mode": {"WAL"},
+		"_synchronous":  {"NORMAL"},
+		"_foreign_keys": {"on"},
+		"_busy_timeout": {"10000"},
+		"_txlock":       {"immediate"},
+		// database/sql hands a connection to one goroutine at a time, so
+		// SQLite's own per-connection mutexes are pure overhead.
+		"_mutex":           {"no"},
 		"_cache_size":      {"-32768"}, // KiB
 		"_stmt_cache_size": {"128"},
 	}))
@@ -76,6 +79,7 @@ func Open(path string) (*Store, error) {
 	readers := max(4, runtime.GOMAXPROCS(0))
 	r, err := sql.Open("sqlite3", dsn(abs, url.Values{
 		"_query_only":      {"true"},
+		"_mutex":           {"no"},
 		"_busy_timeout":    {"10000"},
 		"_cache_size":      {"-16384"},
 		"_stmt_cache_size": {"128"},

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -272,62 +273,47 @@ func (t *tx) UpdateChange(c api.Change) error {
 
 // ---- nexus
 
+// memberJSON encodes a nexus's member ids; nil is stored as [] (a nexus
+// always answers with lists).
+func memberJSON(ids []string) string {
+	if len(ids) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(ids) // strings cannot fail to encode
+	return string(b)
+}
+
+// InsertNexus stores the nexus with its members in the caller's order.
+// Membership is the caller's to keep consistent with the NexusID of the
+// events and changes (store.Tx says so); the store does not check it.
 func (t *tx) InsertNexus(n api.Nexus) error {
 	if n.ID == "" {
 		return fmt.Errorf("insert nexus: empty id")
 	}
-	what := "insert nexus " + strconv.Quote(n.ID)
-	if _, err := t.exec(what, `INSERT INTO nexus (id, group_id, attribution, period_id, created_at)
-		VALUES (?,?,?,?,?)`, n.ID, n.GroupID, n.Attribution, n.PeriodID, fmtTime(n.CreatedAt)); err != nil {
-		return err
-	}
-	return t.linkNexus(what, n)
+	_, err := t.exec("insert nexus "+strconv.Quote(n.ID), `INSERT INTO nexus (group_id, attribution,
+		period_id, created_at, event_ids, change_ids, id) VALUES (?,?,?,?,?,?,?)`,
+		n.GroupID, n.Attribution, n.PeriodID, fmtTime(n.CreatedAt), memberJSON(n.EventIDs), memberJSON(n.ChangeIDs), n.ID)
+	return err
 }
 
-// UpdateNexus rewrites the nexus row and replaces its members.
+// UpdateNexus rewrites the nexus, members included.
 func (t *tx) UpdateNexus(n api.Nexus) error {
-	if err := t.update("nexus", n.ID, `UPDATE nexus SET group_id = ?, attribution = ?,
-		period_id = ?, created_at = ? WHERE id = ?`,
-		n.GroupID, n.Attribution, n.PeriodID, fmtTime(n.CreatedAt), n.ID); err != nil {
-		return err
-	}
-	what := "update nexus " + strconv.Quote(n.ID)
-	if _, err := t.exec(what, `DELETE FROM nexus_events WHERE nexus_id = ?`, n.ID); err != nil {
-		return err
-	}
-	if _, err := t.exec(what, `DELETE FROM nexus_changes WHERE nexus_id = ?`, n.ID); err != nil {
-		return err
-	}
-	return t.linkNexus(what, n)
-}
-
-func (t *tx) linkNexus(what string, n api.Nexus) error {
-	for i, id := range n.EventIDs {
-		if _, err := t.exec(what+": event "+strconv.Quote(id),
-			`INSERT INTO nexus_events (nexus_id, pos, event_id) VALUES (?,?,?)`, n.ID, i, id); err != nil {
-			return err
-		}
-	}
-	for i, id := range n.ChangeIDs {
-		if _, err := t.exec(what+": change "+strconv.Quote(id),
-			`INSERT INTO nexus_changes (nexus_id, pos, change_id) VALUES (?,?,?)`, n.ID, i, id); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.update("nexus", n.ID, `UPDATE nexus SET group_id = ?, attribution = ?, period_id = ?,
+		created_at = ?, event_ids = ?, change_ids = ? WHERE id = ?`,
+		n.GroupID, n.Attribution, n.PeriodID, fmtTime(n.CreatedAt), memberJSON(n.EventIDs), memberJSON(n.ChangeIDs), n.ID)
 }
 
 // ---- periods
 
 func periodArgs(p api.Period) ([]any, error) {
-	js, err := jsonArgs("period "+p.ID, p.Requests, p.Suppressed, p.Clamps, p.ChangeIDs)
+	js, err := jsonArgs("period "+p.ID, p.Requests, p.Suppressed, p.Clamps, p.ChangeIDs, p.Notes)
 	if err != nil {
 		return nil, err
 	}
 	return []any{p.GroupID, p.Label, fmtTime(p.StartedAt), fmtTimePtr(p.EndedAt),
 		boolInt(p.Harmonized), p.Policy, p.DesiredBefore, p.DesiredAfter, p.OfficialBefore,
 		p.OfficialAfter, p.Actual, p.InFlight, js[0], js[1], nullInt(p.AggregatedQuantity),
-		js[2], js[3], p.Summary, p.ID}, nil
+		js[2], js[3], p.Summary, js[4], p.ID}, nil
 }
 
 func (t *tx) InsertPeriod(p api.Period) error {
@@ -341,8 +327,8 @@ func (t *tx) InsertPeriod(p api.Period) error {
 	_, err = t.exec("insert period "+strconv.Quote(p.ID), `INSERT INTO periods (group_id, label,
 		started_at, ended_at, harmonized, policy, desired_before, desired_after,
 		official_before, official_after, actual, in_flight, requests, suppressed,
-		aggregated_quantity, clamps, change_ids, summary, id)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+		aggregated_quantity, clamps, change_ids, summary, notes, id)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
 	return err
 }
 
@@ -355,7 +341,7 @@ func (t *tx) UpdatePeriod(p api.Period) error {
 		started_at = ?, ended_at = ?, harmonized = ?, policy = ?, desired_before = ?,
 		desired_after = ?, official_before = ?, official_after = ?, actual = ?,
 		in_flight = ?, requests = ?, suppressed = ?, aggregated_quantity = ?, clamps = ?,
-		change_ids = ?, summary = ? WHERE id = ?`, args...)
+		change_ids = ?, summary = ?, notes = ? WHERE id = ?`, args...)
 }
 
 // ---- samples and quantity history

@@ -312,6 +312,16 @@ func testChangeFilters(t *testing.T, s store.Store) {
 			}
 		}
 	}
+	// The caller sets NexusID on the members too (store.Tx.InsertNexus).
+	member := map[string]string{}
+	for _, x := range nexus {
+		for _, id := range append(slices.Clone(x.EventIDs), x.ChangeIDs...) {
+			member[id] = x.ID
+		}
+	}
+	for i := range chs {
+		chs[i].NexusID, evs[i].NexusID = member[chs[i].ID], member[evs[i].ID]
+	}
 	update(t, s, func(tx store.Tx) error {
 		for i := range chs {
 			if err := tx.InsertChange(chs[i]); err != nil {
