@@ -215,26 +215,16 @@ func (c *Controller) pass(ctx context.Context, evaluate bool) error {
 	c.passLock.Lock()
 	defer c.passLock.Unlock()
 	now := c.clock.Now()
-	groups := c.snapshot()
-	var errs []error
-	if err := c.observeAll(ctx, groups); err != nil {
-		errs = append(errs, fmt.Errorf("observe: %w", err))
-	}
 	if evaluate {
 		c.mu.Lock()
 		c.evalAt = now
 		c.mu.Unlock()
-		if err := c.evaluateAll(ctx, groups); err != nil {
-			errs = append(errs, fmt.Errorf("evaluate: %w", err))
-		}
 	}
-	if err := c.harmonizeDue(ctx, groups); err != nil {
-		errs = append(errs, fmt.Errorf("harmonize: %w", err))
+	err := c.passGroups(ctx, c.snapshot(), now, evaluate)
+	if perr := c.purgeIfDue(ctx, now); perr != nil {
+		err = errors.Join(err, fmt.Errorf("retention: %w", perr))
 	}
-	if err := c.purgeIfDue(ctx, now); err != nil {
-		errs = append(errs, fmt.Errorf("retention: %w", err))
-	}
-	return errors.Join(errs...)
+	return err
 }
 
 // snapshot returns the registered groups in a stable order (by ID, which

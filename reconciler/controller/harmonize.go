@@ -29,49 +29,6 @@ func (c *Controller) Harmonize(ctx context.Context, groupID string) (api.Period,
 	return p, err
 }
 
-// harmonizeDue harmonizes every group whose period has ended, a batch of
-// groups per transaction.
-func (c *Controller) harmonizeDue(ctx context.Context, groups []*groupState) error {
-	var errs []error
-	for start := 0; start < len(groups); start += c.opts.BatchSize {
-		batch := groups[start:min(start+c.opts.BatchSize, len(groups))]
-		if err := c.harmonizeBatch(ctx, batch); err != nil {
-			errs = append(errs, err)
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return joinErrs(errs)
-}
-
-func (c *Controller) harmonizeBatch(ctx context.Context, batch []*groupState) error {
-	now := c.clock.Now()
-	var due []*groupState
-	for _, gs := range batch {
-		gs.mu.Lock()
-		g := gs.st.group
-		if g.Status == api.GroupActive && g.NextHarmonizationAt != nil && !now.Before(*g.NextHarmonizationAt) {
-			due = append(due, gs)
-			continue
-		}
-		gs.mu.Unlock()
-	}
-	if len(due) == 0 {
-		return nil
-	}
-	defer func() {
-		for _, gs := range due {
-			gs.mu.Unlock()
-		}
-	}()
-	_, err := c.writeBatch(ctx, due, func(w *work) error {
-		_, err := w.harmonize()
-		return err
-	})
-	return err
-}
-
 // harmonize closes the open period with its decision record: the engine
 // aggregates the period's requests and decides the actions; the changes
 // carrying them out are attributed indirectly, through one nexus, to the

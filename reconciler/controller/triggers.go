@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
@@ -235,79 +233,6 @@ func (c *Controller) storeSamples(ctx context.Context, byGroup map[string][]stor
 		}
 		return nil
 	})
-}
-
-// evaluateAll runs one evaluation pass over every group's triggers and
-// records the outcomes, a batch of groups per transaction.
-func (c *Controller) evaluateAll(ctx context.Context, groups []*groupState) error {
-	var errs []error
-	for start := 0; start < len(groups); start += c.opts.BatchSize {
-		batch := groups[start:min(start+c.opts.BatchSize, len(groups))]
-		if err := c.evaluateBatch(ctx, batch); err != nil {
-			errs = append(errs, err)
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return joinErrs(errs)
-}
-
-func (c *Controller) evaluateBatch(ctx context.Context, batch []*groupState) error {
-	now := c.clock.Now()
-	var locked []*groupState
-	defer func() {
-		for _, gs := range locked {
-			gs.mu.Unlock()
-		}
-	}()
-	for _, gs := range batch {
-		gs.mu.Lock()
-		if len(gs.triggers) == 0 || gs.st.group.Status != api.GroupActive {
-			gs.mu.Unlock()
-			continue
-		}
-		locked = append(locked, gs)
-	}
-	// Conditions are pure computation over in-memory windows: spread the
-	// groups over the cores. The evaluator and the windows are safe for
-	// concurrent use, and each group is evaluated by one goroutine.
-	out := make([][]trigger.Outcome, len(locked))
-	workers := min(runtime.GOMAXPROCS(0), len(locked))
-	var wg sync.WaitGroup
-	for k := range workers {
-		wg.Go(func() {
-			for i := k; i < len(locked); i += workers {
-				gs := locked[i]
-				g := gs.st.group
-				c.metrics.Add(gs.id,
-					metrics.Sample{Name: metricNodesReady, Value: float64(g.ActualQuantity), Time: now},
-					metrics.Sample{Name: metricNodesDesired, Value: float64(g.DesiredQuantity), Time: now})
-				out[i] = c.eval.Evaluate(now, gs.id, gs.st.period.ID, c.metrics.Group(gs.id))
-			}
-		})
-	}
-	wg.Wait()
-	var todo []*groupState
-	outcomes := make(map[*groupState][]trigger.Outcome)
-	for i, gs := range locked {
-		if len(out[i]) > 0 {
-			todo = append(todo, gs)
-			outcomes[gs] = out[i]
-		}
-	}
-	if len(todo) == 0 {
-		return nil
-	}
-	_, err := c.writeBatch(ctx, todo, func(w *work) error {
-		for _, o := range outcomes[w.gs] {
-			if err := w.outcome(o); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return err
 }
 
 // outcome records one trigger outcome: a firing (suppressed during
