@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -236,15 +237,7 @@ func (c *Controller) snapshot() []*groupState {
 		gs = append(gs, g)
 	}
 	c.mu.Unlock()
-	slices.SortFunc(gs, func(a, b *groupState) int {
-		switch {
-		case a.id < b.id:
-			return -1
-		case a.id > b.id:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(gs, func(a, b *groupState) int { return strings.Compare(a.id, b.id) })
 	return gs
 }
 
@@ -318,14 +311,7 @@ func (c *Controller) driverNames() string {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += ", "
-		}
-		s += n
-	}
-	return s
+	return strings.Join(names, ", ")
 }
 
 // bounds asks the governor for the authorized range of g at t.

@@ -1,10 +1,12 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,16 +62,7 @@ func (s *state) clone() *state {
 func (s *state) nodeList() []api.Node {
 	ns := slices.Collect(maps.Values(s.nodes))
 	slices.SortFunc(ns, func(a, b api.Node) int {
-		if c := a.LaunchedAt.Compare(b.LaunchedAt); c != 0 {
-			return c
-		}
-		if a.ID < b.ID {
-			return -1
-		}
-		if a.ID > b.ID {
-			return 1
-		}
-		return 0
+		return cmp.Or(a.LaunchedAt.Compare(b.LaunchedAt), strings.Compare(a.ID, b.ID))
 	})
 	return ns
 }
@@ -78,16 +71,7 @@ func (s *state) nodeList() []api.Node {
 func (s *state) openList() []api.Change {
 	cs := slices.Collect(maps.Values(s.open))
 	slices.SortFunc(cs, func(a, b api.Change) int {
-		if c := a.StartedAt.Compare(b.StartedAt); c != 0 {
-			return c
-		}
-		if a.ID < b.ID {
-			return -1
-		}
-		if a.ID > b.ID {
-			return 1
-		}
-		return 0
+		return cmp.Or(a.StartedAt.Compare(b.StartedAt), strings.Compare(a.ID, b.ID))
 	})
 	return cs
 }
@@ -122,7 +106,7 @@ type work struct {
 // copy when it commits, then carries out the actions fn recorded. The
 // caller holds gs.mu.
 func (c *Controller) write(ctx context.Context, gs *groupState, fn func(w *work) error) (*work, error) {
-	ws, err := c.writeBatch(ctx, []*groupState{gs}, func(w *work) error { return fn(w) })
+	ws, err := c.writeBatch(ctx, []*groupState{gs}, fn)
 	if err != nil {
 		return nil, err
 	}
