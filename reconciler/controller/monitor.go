@@ -98,9 +98,11 @@ func (c *Controller) observe(ctx context.Context, gs *groupState, now time.Time)
 	if len(gs.st.nodes) == 0 {
 		return obsPlan{}, nil
 	}
-	drv, err := c.driverFor(gs.st.group)
-	if err != nil {
-		return obsPlan{}, err
+	drv, ok := c.opts.Drivers[gs.st.group.Driver]
+	if !ok {
+		// Reported once at start-up: this pesd runs without the
+		// group's driver, so its nodes cannot be observed.
+		return obsPlan{}, nil
 	}
 	obs, err := drv.Observe(ctx, gs.id)
 	if err != nil {
