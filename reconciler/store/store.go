@@ -97,6 +97,11 @@ type Reader interface {
 	//   change -> causes: GetNexus(change.NexusID).EventIDs
 	//   event  -> effects: GetNexus(event.NexusID).ChangeIDs
 	GetNexus(ctx context.Context, id string) (api.Nexus, error)
+	// The ByID reads answer in the order of ids (a repeated id is
+	// repeated); any missing id fails the call with ErrNotFound naming it.
+	// GetNexusesByID serves lists of changes with their causes: one read
+	// for the nexus of every change on a page instead of one per change.
+	GetNexusesByID(ctx context.Context, ids []string) ([]api.Nexus, error)
 	GetEventsByID(ctx context.Context, ids []string) ([]api.Event, error)
 	GetChangesByID(ctx context.Context, ids []string) ([]api.Change, error)
 

@@ -46,7 +46,7 @@ func queryAll[T any](ctx context.Context, q querier, what, query string, scan fu
 		return nil, fmt.Errorf("list %s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []T
+	out := []T{} // none is [], not null, on the wire
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
@@ -100,9 +100,6 @@ func (k keyset[T]) page(ctx context.Context, q querier, p store.Page) ([]T, stri
 		return nil, "", err
 	}
 	if len(items) <= n {
-		if items == nil {
-			items = []T{} // an empty page is [], not null, on the wire
-		}
 		return items, "", nil
 	}
 	items = items[:n]
@@ -439,10 +436,17 @@ func scanNexus(sc scanner) (api.Nexus, error) {
 	return n, nil
 }
 
+const nexusSelect = `SELECT id, group_id, attribution, period_id, created_at, event_ids, change_ids FROM nexus`
+
 // GetNexus reads one row: the members are ordered JSON arrays on it.
 func (r reader) GetNexus(ctx context.Context, id string) (api.Nexus, error) {
-	return getOne(ctx, r.q, "nexus", id, `SELECT id, group_id, attribution, period_id, created_at,
-		event_ids, change_ids FROM nexus WHERE id = ?`, scanNexus, id)
+	return getOne(ctx, r.q, "nexus", id, nexusSelect+` WHERE id = ?`, scanNexus, id)
+}
+
+// GetNexusesByID returns the nexus rows in the order of ids; if any is
+// missing the error wraps store.ErrNotFound and names it.
+func (r reader) GetNexusesByID(ctx context.Context, ids []string) ([]api.Nexus, error) {
+	return getByID(ctx, r.q, "nexus", nexusSelect, ids, scanNexus, func(n api.Nexus) string { return n.ID })
 }
 
 // getByID returns the rows with the given ids in the order of ids
@@ -455,9 +459,9 @@ func getByID[T any](ctx context.Context, q querier, kind, from string, ids []str
 	}
 	arg, err := json.Marshal(ids)
 	if err != nil {
-		return nil, fmt.Errorf("get %ss by id: %w", kind, err)
+		return nil, fmt.Errorf("get %s by id: %w", kind, err)
 	}
-	items, err := queryAll(ctx, q, kind+"s", from+` WHERE id IN (SELECT value FROM json_each(?))`, scan, string(arg))
+	items, err := queryAll(ctx, q, kind, from+` WHERE id IN (SELECT value FROM json_each(?))`, scan, string(arg))
 	if err != nil {
 		return nil, err
 	}

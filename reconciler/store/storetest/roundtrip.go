@@ -604,6 +604,36 @@ func testByID(t *testing.T, s store.Store) {
 	if len(none) != 0 {
 		t.Errorf("GetEventsByID(nil) = %d events", len(none))
 	}
+
+	// Nexus rows, read in one call for a page of changes.
+	var xs []api.Nexus
+	update(t, s, func(tx store.Tx) error {
+		for i := range 300 {
+			x := api.Nexus{ID: idf("x", i), GroupID: "g1", Attribution: api.AttributionIndirect,
+				EventIDs: []string{eids[i], eids[i+300]}, ChangeIDs: []string{cids[i]}, CreatedAt: at(i)}
+			if i%7 == 0 {
+				x.Attribution, x.EventIDs = api.AttributionDirect, []string{eids[i]}
+			}
+			xs = append(xs, x)
+			if err := tx.InsertNexus(x); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	want := []api.Nexus{xs[299], xs[0], xs[150], xs[0]}
+	got, err := s.GetNexusesByID(ctx, []string{xs[299].ID, xs[0].ID, xs[150].ID, xs[0].ID})
+	must(t, err)
+	checkSame(t, "GetNexusesByID", want, got)
+	all := make([]string, len(xs))
+	for i, x := range xs {
+		all[i] = x.ID
+	}
+	got, err = s.GetNexusesByID(ctx, all)
+	must(t, err)
+	checkSame(t, "GetNexusesByID of all", xs, got)
+	_, err = s.GetNexusesByID(ctx, []string{xs[1].ID, "missing-nexus"})
+	wantErr(t, "GetNexusesByID with a missing id", err, store.ErrNotFound)
 }
 
 func idf(prefix string, i int) string { return fmt.Sprintf("%s-%06d", prefix, i) }
