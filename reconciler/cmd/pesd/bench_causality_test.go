@@ -8,8 +8,10 @@ package main
 // Update transactions), shaped like seed 000's timeline, and cached under
 // os.TempDir() so repeated runs do not rebuild it; each run serves a copy,
 // because pesd writes to its store (the open periods are harmonized).
+// Benchmarks run only with -bench; the first build of the store takes
+// minutes, hence the timeout:
 //
-//	go test -run '^$' -bench CausalityHTTP ./reconciler/cmd/pesd/
+//	go test -run '^$' -bench CausalityHTTP -timeout 30m ./reconciler/cmd/pesd/
 //	PES_BENCH_EVENTS=100000 go test ...   # a smaller store while iterating
 
 import (
@@ -73,7 +75,8 @@ type fixtureManifest struct {
 	Groups        int      `json:"groups"`
 	SampleEvents  []string `json:"sample_events"`
 	SampleChanges []string `json:"sample_changes"`
-	// ListGroups have at least benchListLimit changes.
+	// ListGroups are the groups with the most changes, for the page of
+	// benchListLimit.
 	ListGroups   []string `json:"list_groups"`
 	BuildSeconds float64  `json:"build_seconds"`
 	BuildCPU     float64  `json:"build_cpu_seconds"`
