@@ -191,7 +191,7 @@ resource "pes_trigger" "queue" {
 }
 
 // A group deleted behind Terraform's back is dropped from the state with a
-// warning and planned for creation, without an error.
+// warning and planned for creation, without an error. Renaming replaces.
 func TestAccNodeGroup_deletedOutsideTerraform(t *testing.T) {
 	const name = "pes_node_group.test"
 	var firstID string
@@ -222,6 +222,16 @@ func TestAccNodeGroup_deletedOutsideTerraform(t *testing.T) {
 						return fmt.Errorf("group was not recreated: still %s", id)
 					}
 					return nil
+				},
+			},
+			{
+				// A new name is a new group.
+				Config: simGroup("acc-deleted-renamed", 1, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(name, plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("name"), knownvalue.StringExact("acc-deleted-renamed")),
 				},
 			},
 		},
