@@ -1,0 +1,180 @@
+package postgres
+
+import (
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+)
+
+// timeLayout is fixed-width (always nine fractional digits, always Z), so
+// stored times sort and compare correctly as strings.
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func fmtTimePtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return fmtTime(*t)
+}
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t.UTC(), nil
+}
+
+func parseTimePtr(s sql.NullString) (*time.Time, error) {
+	if !s.Valid {
+		return nil, nil
+	}
+	t, err := parseTime(s.String)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// toJSON encodes a nested part; a nil pointer, slice or map becomes NULL so
+// that nil and empty stay distinct.
+func toJSON(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if string(b) == "null" {
+		return nil, nil
+	}
+	return string(b), nil
+}
+
+// fromJSON decodes a nested part; NULL leaves dst as its zero value.
+func fromJSON(s sql.NullString, dst any) error {
+	if !s.Valid {
+		return nil
+	}
+	return json.Unmarshal([]byte(s.String), dst)
+}
+
+func intPtr(n sql.NullInt64) *int {
+	if !n.Valid {
+		return nil
+	}
+	v := int(n.Int64)
+	return &v
+}
+
+func nullInt(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func nullFloat(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// Page sizes (SPEC §4).
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
+
+// limit resolves a page's limit: 0 is the default, above MaxLimit is
+// capped.
+func limit(p store.Page) (int, error) {
+	switch {
+	case p.Limit < 0:
+		return 0, &api.Error{Code: api.CodeInvalid, Field: "limit", Status: 400,
+			Message: fmt.Sprintf("must be between 1 and %d, got %d", MaxLimit, p.Limit)}
+	case p.Limit == 0:
+		return DefaultLimit, nil
+	case p.Limit > MaxLimit:
+		return MaxLimit, nil
+	}
+	return p.Limit, nil
+}
+
+// cursor is the position after the last item of a page: its sort time and
+// id. The token is opaque to callers so the encoding can change.
+type cursor struct {
+	Time string `json:"t"`
+	ID   string `json:"i"`
+}
+
+func encodeToken(c cursor) string {
+	b, _ := json.Marshal(c) // two strings cannot fail to encode
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func badToken(why string) error {
+	return &api.Error{Code: api.CodeInvalid, Field: "page_token", Status: 400,
+		Message: "invalid page token (" + why + "); pass the next_page_token of the previous page unchanged"}
+}
+
+func decodeToken(tok string) (cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return cursor{}, badToken("not base64url")
+	}
+	var c cursor
+	if err := json.Unmarshal(b, &c); err != nil {
+		return cursor{}, badToken("malformed")
+	}
+	if _, err := time.Parse(timeLayout, c.Time); err != nil || c.ID == "" {
+		return cursor{}, badToken("malformed")
+	}
+	return c, nil
+}
+
+// mapErr turns PostgreSQL constraint violations into the store's
+// sentinel errors, keeping the original in the chain for the message.
+func mapErr(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505": // unique_violation
+			return fmt.Errorf("%s: %w (%s)", what, store.ErrConflict, uniqueDetail(pe.ConstraintName))
+		case "23503": // foreign_key_violation
+			return fmt.Errorf("%s: a referenced row does not exist: %w", what, store.ErrNotFound)
+		}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// uniqueDetail says which unique rule was broken, in the words of the
+// domain rather than of the schema.
+func uniqueDetail(constraint string) string {
+	switch {
+	case constraint == "groups_live_name":
+		return "a live group already has this name"
+	case strings.HasSuffix(constraint, "_label"):
+		return "the label is already used in this group"
+	case strings.HasSuffix(constraint, "_pkey"):
+		return "the id already exists"
+	}
+	return "constraint " + constraint
+}
+
+func notFound(kind, id string) error {
+	return fmt.Errorf("%s %q: %w", kind, id, store.ErrNotFound)
+}

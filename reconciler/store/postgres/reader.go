@@ -1,0 +1,576 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+)
+
+// querier is what reads need: the pool (*sql.DB) or a write transaction
+// (*sql.Tx), so a transaction reads its own writes.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// reader implements store.Reader over a querier.
+type reader struct{ q querier }
+
+var _ store.Reader = reader{}
+
+// getOne runs a one-row query; no row is store.ErrNotFound naming kind and id.
+func getOne[T any](ctx context.Context, q querier, kind, id, query string, scan func(scanner) (T, error), args ...any) (T, error) {
+	v, err := scan(q.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, notFound(kind, id)
+	}
+	if err != nil {
+		return v, fmt.Errorf("get %s %q: %w", kind, id, err)
+	}
+	return v, nil
+}
+
+func queryAll[T any](ctx context.Context, q querier, what, query string, scan func(scanner) (T, error), args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{} // none is [], not null, on the wire
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// keyset describes one paginated list: rows of a table in (timeCol, id)
+// order, filtered by conds.
+type keyset[T any] struct {
+	what    string // for errors: "events"
+	from    string // "SELECT <cols> FROM <table>"
+	timeCol string
+	conds   []string
+	args    []any
+	scan    func(scanner) (T, error)
+	key     func(T) cursor
+}
+
+// page returns one page and the token of the next ("" on the last). The
+// cursor is the (time, id) of the last item returned, so rows inserted
+// meanwhile never shift a page: no duplicates, no gaps.
+func (k keyset[T]) page(ctx context.Context, q querier, p store.Page) ([]T, string, error) {
+	n, err := limit(p)
+	if err != nil {
+		return nil, "", err
+	}
+	conds, args := k.conds, k.args
+	if p.Token != "" {
+		c, err := decodeToken(p.Token)
+		if err != nil {
+			return nil, "", err
+		}
+		conds = append(conds[:len(conds):len(conds)], "("+k.timeCol+", id) > (?, ?)")
+		args = append(args[:len(args):len(args)], c.Time, c.ID)
+	}
+	query := k.from
+	if len(conds) > 0 {
+		query += " WHERE " + strings.Join(conds, " AND ")
+	}
+	query += " ORDER BY " + k.timeCol + ", id LIMIT ?"
+	args = append(args[:len(args):len(args)], n+1)
+	items, err := queryAll(ctx, q, k.what, query, k.scan, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(items) <= n {
+		return items, "", nil
+	}
+	items = items[:n]
+	return items, encodeToken(k.key(items[n-1])), nil
+}
+
+// ---- groups
+
+const groupCols = `id, name, driver, program, desired_quantity, min_quantity,
+	max_quantity, aggregation_period, aggregation_policy, replacement,
+	replacement_defer_window, init_deadline, cooldown, termination_policy,
+	health_check, labels, sim, predictive, official_quantity, actual_quantity,
+	status, next_harmonization_at, current_period_id, current_period_label,
+	created_at, updated_at, deleted_at`
+
+func scanGroup(sc scanner) (api.Group, error) {
+	var (
+		g                         api.Group
+		program                   string
+		health, labels, sim, pred sql.NullString
+		nextHarm, deleted         sql.NullString
+		created, updated          string
+	)
+	err := sc.Scan(&g.ID, &g.Name, &g.Driver, &program, &g.DesiredQuantity, &g.MinQuantity,
+		&g.MaxQuantity, &g.AggregationPeriod, &g.AggregationPolicy, &g.Replacement,
+		&g.ReplacementDeferWindow, &g.InitDeadline, &g.Cooldown, &g.TerminationPolicy,
+		&health, &labels, &sim, &pred, &g.OfficialQuantity, &g.ActualQuantity,
+		&g.Status, &nextHarm, &g.CurrentPeriodID, &g.CurrentPeriodLabel,
+		&created, &updated, &deleted)
+	if err != nil {
+		return g, err
+	}
+	if err := json2(&g.Program, program); err != nil {
+		return g, fmt.Errorf("group %s program: %w", g.ID, err)
+	}
+	for _, p := range []struct {
+		col sql.NullString
+		dst any
+	}{{health, &g.HealthCheck}, {labels, &g.Labels}, {sim, &g.Sim}, {pred, &g.Predictive}} {
+		if err := fromJSON(p.col, p.dst); err != nil {
+			return g, fmt.Errorf("group %s: %w", g.ID, err)
+		}
+	}
+	if g.NextHarmonizationAt, err = parseTimePtr(nextHarm); err != nil {
+		return g, err
+	}
+	if g.DeletedAt, err = parseTimePtr(deleted); err != nil {
+		return g, err
+	}
+	if g.CreatedAt, err = parseTime(created); err != nil {
+		return g, err
+	}
+	g.UpdatedAt, err = parseTime(updated)
+	return g, err
+}
+
+func json2(dst any, s string) error { return fromJSON(sql.NullString{String: s, Valid: true}, dst) }
+
+func (r reader) GetGroup(ctx context.Context, id string) (api.Group, error) {
+	return getOne(ctx, r.q, "group", id, `SELECT `+groupCols+` FROM groups WHERE id = ?`, scanGroup, id)
+}
+
+func (r reader) ListGroups(ctx context.Context, f store.GroupFilter) ([]api.Group, string, error) {
+	k := keyset[api.Group]{
+		what: "groups", from: `SELECT ` + groupCols + ` FROM groups`, timeCol: "created_at",
+		scan: scanGroup,
+		key:  func(g api.Group) cursor { return cursor{fmtTime(g.CreatedAt), g.ID} },
+	}
+	if !f.IncludeDeleted {
+		k.conds = []string{"status <> 'deleted'"}
+	}
+	return k.page(ctx, r.q, f.Page)
+}
+
+// ---- triggers
+
+const triggerCols = `id, group_id, name, condition, for_duration, schedule,
+	change_by, change_by_percent, set_to, priority, immediate, enabled,
+	created_at, updated_at`
+
+func scanTrigger(sc scanner) (api.Trigger, error) {
+	var (
+		t                api.Trigger
+		changeBy, setTo  sql.NullInt64
+		pct              sql.NullFloat64
+		created, updated string
+	)
+	err := sc.Scan(&t.ID, &t.GroupID, &t.Name, &t.Condition, &t.For, &t.Schedule,
+		&changeBy, &pct, &setTo, &t.Priority, &t.Immediate, &t.Enabled, &created, &updated)
+	if err != nil {
+		return t, err
+	}
+	t.ChangeBy, t.SetTo = intPtr(changeBy), intPtr(setTo)
+	if pct.Valid {
+		t.ChangeByPercent = &pct.Float64
+	}
+	if t.CreatedAt, err = parseTime(created); err != nil {
+		return t, err
+	}
+	t.UpdatedAt, err = parseTime(updated)
+	return t, err
+}
+
+func (r reader) GetTrigger(ctx context.Context, id string) (api.Trigger, error) {
+	return getOne(ctx, r.q, "trigger", id, `SELECT `+triggerCols+` FROM triggers WHERE id = ?`, scanTrigger, id)
+}
+
+func (r reader) ListTriggers(ctx context.Context, groupID string) ([]api.Trigger, error) {
+	return queryAll(ctx, r.q, "triggers",
+		`SELECT `+triggerCols+` FROM triggers WHERE group_id = ? ORDER BY created_at, id`, scanTrigger, groupID)
+}
+
+// ---- nodes
+
+const nodeCols = `id, group_id, idx, state, state_reason, launched_at, ready_at,
+	terminated_at, change_id, handle`
+
+func scanNode(sc scanner) (api.Node, error) {
+	var (
+		n                     api.Node
+		launched              string
+		ready, terminated, hd sql.NullString
+	)
+	err := sc.Scan(&n.ID, &n.GroupID, &n.Index, &n.State, &n.StateReason, &launched,
+		&ready, &terminated, &n.ChangeID, &hd)
+	if err != nil {
+		return n, err
+	}
+	if n.LaunchedAt, err = parseTime(launched); err != nil {
+		return n, err
+	}
+	if n.ReadyAt, err = parseTimePtr(ready); err != nil {
+		return n, err
+	}
+	if n.TerminatedAt, err = parseTimePtr(terminated); err != nil {
+		return n, err
+	}
+	if err := fromJSON(hd, &n.Handle); err != nil {
+		return n, fmt.Errorf("node %s handle: %w", n.ID, err)
+	}
+	return n, nil
+}
+
+func (r reader) GetNode(ctx context.Context, groupID, nodeID string) (api.Node, error) {
+	return getOne(ctx, r.q, "node", nodeID,
+		`SELECT `+nodeCols+` FROM nodes WHERE group_id = ? AND id = ?`, scanNode, groupID, nodeID)
+}
+
+func (r reader) ListNodes(ctx context.Context, groupID string, includeTerminated bool) ([]api.Node, error) {
+	q := `SELECT ` + nodeCols + ` FROM nodes WHERE group_id = ?`
+	if !includeTerminated {
+		q += ` AND state <> 'terminated'`
+	}
+	return queryAll(ctx, r.q, "nodes", q+` ORDER BY launched_at, id`, scanNode, groupID)
+}
+
+// ---- events
+
+const eventCols = `id, group_id, label, type, source_kind, source_id, source_name,
+	time, period_id, period_label, request, immediate, proposed_quantity,
+	priority, status, reason, observed, node_id, parent_change_id, nexus_id,
+	description`
+
+func scanEvent(sc scanner) (api.Event, error) {
+	var (
+		e        api.Event
+		tm       string
+		req      sql.NullString
+		proposed sql.NullInt64
+	)
+	err := sc.Scan(&e.ID, &e.GroupID, &e.Label, &e.Type, &e.Source.Kind, &e.Source.ID,
+		&e.Source.Name, &tm, &e.PeriodID, &e.PeriodLabel, &req, &e.Immediate, &proposed,
+		&e.Priority, &e.Status, &e.Reason, &e.Observed, &e.NodeID, &e.ParentChangeID,
+		&e.NexusID, &e.Description)
+	if err != nil {
+		return e, err
+	}
+	if e.Time, err = parseTime(tm); err != nil {
+		return e, err
+	}
+	if err := fromJSON(req, &e.Request); err != nil {
+		return e, fmt.Errorf("event %s request: %w", e.ID, err)
+	}
+	e.ProposedQuantity = intPtr(proposed)
+	return e, nil
+}
+
+func (r reader) GetEvent(ctx context.Context, id string) (api.Event, error) {
+	return getOne(ctx, r.q, "event", id, `SELECT `+eventCols+` FROM events WHERE id = ?`, scanEvent, id)
+}
+
+func (r reader) GetEventByLabel(ctx context.Context, groupID, label string) (api.Event, error) {
+	return getOne(ctx, r.q, "event", label,
+		`SELECT `+eventCols+` FROM events WHERE group_id = ? AND label = ? AND label <> ''`, scanEvent, groupID, label)
+}
+
+func (r reader) ListEvents(ctx context.Context, f store.EventFilter) ([]api.Event, string, error) {
+	k := keyset[api.Event]{
+		what: "events", from: `SELECT ` + eventCols + ` FROM events`, timeCol: "time",
+		scan: scanEvent,
+		key:  func(e api.Event) cursor { return cursor{fmtTime(e.Time), e.ID} },
+	}
+	k.conds, k.args = filter{groupID: f.GroupID, since: f.Since, until: f.Until, typ: f.Type,
+		periodID: f.PeriodID, status: f.Status}.where("time")
+	return k.page(ctx, r.q, f.Page)
+}
+
+// filter is what events and changes are filtered by.
+type filter struct {
+	groupID      string
+	since, until time.Time
+	typ          string
+	periodID     string
+	status       string
+	causedBy     string // changes only
+}
+
+// where builds the conditions of a list. Since is inclusive and Until
+// exclusive, so consecutive windows never overlap.
+
+func (f filter) where(timeCol string) ([]string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, arg any) {
+		conds = append(conds, cond)
+		args = append(args, arg)
+	}
+	if f.groupID != "" {
+		add("group_id = ?", f.groupID)
+	}
+	if !f.since.IsZero() {
+		add(timeCol+" >= ?", fmtTime(f.since))
+	}
+	if !f.until.IsZero() {
+		add(timeCol+" < ?", fmtTime(f.until))
+	}
+	if f.typ != "" {
+		add("type = ?", f.typ)
+	}
+	if f.periodID != "" {
+		add("period_id = ?", f.periodID)
+	}
+	if f.status != "" {
+		add("status = ?", f.status)
+	}
+	if f.causedBy != "" {
+		// The changes of the event's nexus: the event and its nexus by
+		// primary key, then the (few) changes by primary key.
+		add(`id IN (SELECT unnest(x.change_ids)
+			FROM events e JOIN nexus x ON x.id = e.nexus_id WHERE e.id = ?)`, f.causedBy)
+	}
+	return conds, args
+}
+
+// ---- changes
+
+const changeCols = `id, group_id, label, type, amount, quantity_before,
+	quantity_after, status, started_at, ended_at, period_id, period_label,
+	nexus_id, attribution, node_ids, description`
+
+func scanChange(sc scanner) (api.Change, error) {
+	var (
+		c            api.Change
+		started      string
+		ended, nodes sql.NullString
+	)
+	err := sc.Scan(&c.ID, &c.GroupID, &c.Label, &c.Type, &c.Amount, &c.QuantityBefore,
+		&c.QuantityAfter, &c.Status, &started, &ended, &c.PeriodID, &c.PeriodLabel,
+		&c.NexusID, &c.Attribution, &nodes, &c.Description)
+	if err != nil {
+		return c, err
+	}
+	if c.StartedAt, err = parseTime(started); err != nil {
+		return c, err
+	}
+	if c.EndedAt, err = parseTimePtr(ended); err != nil {
+		return c, err
+	}
+	if err := fromJSON(nodes, &c.NodeIDs); err != nil {
+		return c, fmt.Errorf("change %s node_ids: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+func (r reader) GetChange(ctx context.Context, id string) (api.Change, error) {
+	return getOne(ctx, r.q, "change", id, `SELECT `+changeCols+` FROM changes WHERE id = ?`, scanChange, id)
+}
+
+func (r reader) GetChangeByLabel(ctx context.Context, groupID, label string) (api.Change, error) {
+	return getOne(ctx, r.q, "change", label,
+		`SELECT `+changeCols+` FROM changes WHERE group_id = ? AND label = ? AND label <> ''`, scanChange, groupID, label)
+}
+
+func (r reader) ListChanges(ctx context.Context, f store.ChangeFilter) ([]api.Change, string, error) {
+	k := keyset[api.Change]{
+		what: "changes", from: `SELECT ` + changeCols + ` FROM changes`, timeCol: "started_at",
+		scan: scanChange,
+		key:  func(c api.Change) cursor { return cursor{fmtTime(c.StartedAt), c.ID} },
+	}
+	k.conds, k.args = filter{groupID: f.GroupID, since: f.Since, until: f.Until, typ: f.Type,
+		periodID: f.PeriodID, status: f.Status, causedBy: f.CausedBy}.where("started_at")
+	return k.page(ctx, r.q, f.Page)
+}
+
+// ---- nexus
+
+func scanNexus(sc scanner) (api.Nexus, error) {
+	var (
+		n               api.Nexus
+		created         string
+		events, changes string
+	)
+	if err := sc.Scan(&n.ID, &n.GroupID, &n.Attribution, &n.PeriodID, &created, &events, &changes); err != nil {
+		return n, err
+	}
+	var err error
+	if n.CreatedAt, err = parseTime(created); err != nil {
+		return n, err
+	}
+	if err := json2(&n.EventIDs, events); err != nil {
+		return n, fmt.Errorf("nexus %s event_ids: %w", n.ID, err)
+	}
+	if err := json2(&n.ChangeIDs, changes); err != nil {
+		return n, fmt.Errorf("nexus %s change_ids: %w", n.ID, err)
+	}
+	return n, nil
+}
+
+const nexusSelect = `SELECT id, group_id, attribution, period_id, created_at,
+	to_jsonb(event_ids), to_jsonb(change_ids) FROM nexus`
+
+// GetNexus reads one row: the members are ordered JSON arrays on it.
+func (r reader) GetNexus(ctx context.Context, id string) (api.Nexus, error) {
+	return getOne(ctx, r.q, "nexus", id, nexusSelect+` WHERE id = ?`, scanNexus, id)
+}
+
+// GetNexusesByID returns the nexus rows in the order of ids; if any is
+// missing the error wraps store.ErrNotFound and names it.
+func (r reader) GetNexusesByID(ctx context.Context, ids []string) ([]api.Nexus, error) {
+	return getByID(ctx, r.q, "nexus", nexusSelect, ids, scanNexus, func(n api.Nexus) string { return n.ID })
+}
+
+// getByID returns the rows with the given ids in the order of ids
+// (duplicates repeated); any missing id is store.ErrNotFound. The ids go
+// in as one text[] parameter.
+func getByID[T any](ctx context.Context, q querier, kind, from string, ids []string, scan func(scanner) (T, error), id func(T) string) ([]T, error) {
+	if len(ids) == 0 {
+		return []T{}, nil
+	}
+	items, err := queryAll(ctx, q, kind, from+` WHERE id = ANY(?)`, scan, ids)
+	if err != nil {
+		return nil, err
+	}
+	found := make(map[string]T, len(items))
+	for _, it := range items {
+		found[id(it)] = it
+	}
+	out := make([]T, len(ids))
+	for i, v := range ids {
+		it, ok := found[v]
+		if !ok {
+			return nil, notFound(kind, v)
+		}
+		out[i] = it
+	}
+	return out, nil
+}
+
+// GetEventsByID returns the events in the order of ids; if any is missing
+// the error wraps store.ErrNotFound and names it.
+func (r reader) GetEventsByID(ctx context.Context, ids []string) ([]api.Event, error) {
+	return getByID(ctx, r.q, "event", `SELECT `+eventCols+` FROM events`, ids, scanEvent,
+		func(e api.Event) string { return e.ID })
+}
+
+// GetChangesByID returns the changes in the order of ids; if any is
+// missing the error wraps store.ErrNotFound and names it.
+func (r reader) GetChangesByID(ctx context.Context, ids []string) ([]api.Change, error) {
+	return getByID(ctx, r.q, "change", `SELECT `+changeCols+` FROM changes`, ids, scanChange,
+		func(c api.Change) string { return c.ID })
+}
+
+// ---- periods
+
+const periodCols = `id, group_id, label, started_at, ended_at, harmonized, policy,
+	desired_before, desired_after, official_before, official_after, actual,
+	in_flight, requests, suppressed, aggregated_quantity, clamps, change_ids,
+	summary, notes`
+
+func scanPeriod(sc scanner) (api.Period, error) {
+	var (
+		p                                              api.Period
+		started                                        string
+		ended, requests, suppressed, clamps, changeIDs sql.NullString
+		notes                                          sql.NullString
+		aggregated                                     sql.NullInt64
+	)
+	err := sc.Scan(&p.ID, &p.GroupID, &p.Label, &started, &ended, &p.Harmonized, &p.Policy,
+		&p.DesiredBefore, &p.DesiredAfter, &p.OfficialBefore, &p.OfficialAfter, &p.Actual,
+		&p.InFlight, &requests, &suppressed, &aggregated, &clamps, &changeIDs, &p.Summary, &notes)
+	if err != nil {
+		return p, err
+	}
+	if p.StartedAt, err = parseTime(started); err != nil {
+		return p, err
+	}
+	if p.EndedAt, err = parseTimePtr(ended); err != nil {
+		return p, err
+	}
+	p.AggregatedQuantity = intPtr(aggregated)
+	for _, c := range []struct {
+		col sql.NullString
+		dst any
+	}{{requests, &p.Requests}, {suppressed, &p.Suppressed}, {clamps, &p.Clamps}, {changeIDs, &p.ChangeIDs}, {notes, &p.Notes}} {
+		if err := fromJSON(c.col, c.dst); err != nil {
+			return p, fmt.Errorf("period %s: %w", p.ID, err)
+		}
+	}
+	return p, nil
+}
+
+func (r reader) GetPeriod(ctx context.Context, id string) (api.Period, error) {
+	return getOne(ctx, r.q, "period", id, `SELECT `+periodCols+` FROM periods WHERE id = ?`, scanPeriod, id)
+}
+
+func (r reader) GetPeriodByLabel(ctx context.Context, groupID, label string) (api.Period, error) {
+	return getOne(ctx, r.q, "period", label,
+		`SELECT `+periodCols+` FROM periods WHERE group_id = ? AND label = ? AND label <> ''`, scanPeriod, groupID, label)
+}
+
+func (r reader) ListPeriods(ctx context.Context, groupID string, p store.Page) ([]api.Period, string, error) {
+	k := keyset[api.Period]{
+		what: "periods", from: `SELECT ` + periodCols + ` FROM periods`, timeCol: "started_at",
+		conds: []string{"group_id = ?"}, args: []any{groupID},
+		scan: scanPeriod,
+		key:  func(p api.Period) cursor { return cursor{fmtTime(p.StartedAt), p.ID} },
+	}
+	return k.page(ctx, r.q, p)
+}
+
+// ---- samples and quantity history
+
+func scanSample(sc scanner) (store.StoredSample, error) {
+	var s store.StoredSample
+	var tm string
+	if err := sc.Scan(&s.Name, &s.NodeID, &tm, &s.Value); err != nil {
+		return s, err
+	}
+	var err error
+	s.Time, err = parseTime(tm)
+	return s, err
+}
+
+func (r reader) Samples(ctx context.Context, groupID string, since time.Time) ([]store.StoredSample, error) {
+	return queryAll(ctx, r.q, "samples",
+		`SELECT name, node_id, time, value FROM samples WHERE group_id = ? AND time >= ? ORDER BY time, seq`,
+		scanSample, groupID, fmtTime(since))
+}
+
+func scanPoint(sc scanner) (store.QuantityPoint, error) {
+	var p store.QuantityPoint
+	var tm string
+	if err := sc.Scan(&tm, &p.Desired, &p.Actual); err != nil {
+		return p, err
+	}
+	var err error
+	p.Time, err = parseTime(tm)
+	return p, err
+}
+
+func (r reader) QuantityHistory(ctx context.Context, groupID string, since time.Time) ([]store.QuantityPoint, error) {
+	return queryAll(ctx, r.q, "quantity history",
+		`SELECT time, desired, actual FROM quantity_points WHERE group_id = ? AND time >= ? ORDER BY time, seq`,
+		scanPoint, groupID, fmtTime(since))
+}

@@ -1,0 +1,376 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+)
+
+// tx is the write side: store.Tx over one *sql.Tx, with the context
+// Update was given.
+type tx struct {
+	reader
+	ctx   context.Context
+	sqlTx *sql.Tx
+}
+
+var _ store.Tx = (*tx)(nil)
+
+func (t *tx) exec(what, query string, args ...any) (sql.Result, error) {
+	res, err := t.sqlTx.ExecContext(t.ctx, rebind(query), args...)
+	if err != nil {
+		return nil, mapErr(what, err)
+	}
+	return res, nil
+}
+
+// update runs an UPDATE; no row matched is store.ErrNotFound.
+func (t *tx) update(kind, id, query string, args ...any) error {
+	res, err := t.exec("update "+kind+" "+strconv.Quote(id), query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("update %s %q: %w", kind, id, err)
+	}
+	if n == 0 {
+		return notFound(kind, id)
+	}
+	return nil
+}
+
+// jsonArgs encodes several nested parts, stopping at the first error.
+func jsonArgs(what string, vs ...any) ([]any, error) {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		j, err := toJSON(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: encode: %w", what, err)
+		}
+		out[i] = j
+	}
+	return out, nil
+}
+
+// ---- groups
+
+func groupArgs(g api.Group) ([]any, error) {
+	js, err := jsonArgs("group "+g.ID, g.Program, g.HealthCheck, g.Labels, g.Sim, g.Predictive)
+	if err != nil {
+		return nil, err
+	}
+	return []any{g.Name, g.Driver, js[0], g.DesiredQuantity, g.MinQuantity,
+		g.MaxQuantity, g.AggregationPeriod, g.AggregationPolicy, g.Replacement,
+		g.ReplacementDeferWindow, g.InitDeadline, g.Cooldown, g.TerminationPolicy,
+		js[1], js[2], js[3], js[4], g.OfficialQuantity, g.ActualQuantity,
+		g.Status, fmtTimePtr(g.NextHarmonizationAt), g.CurrentPeriodID, g.CurrentPeriodLabel,
+		fmtTime(g.CreatedAt), fmtTime(g.UpdatedAt), fmtTimePtr(g.DeletedAt), g.ID}, nil
+}
+
+func (t *tx) InsertGroup(g api.Group) error {
+	if g.ID == "" {
+		return fmt.Errorf("insert group: empty id")
+	}
+	args, err := groupArgs(g)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec("insert group "+strconv.Quote(g.ID), `INSERT INTO groups (name, driver, program,
+		desired_quantity, min_quantity, max_quantity, aggregation_period, aggregation_policy,
+		replacement, replacement_defer_window, init_deadline, cooldown, termination_policy,
+		health_check, labels, sim, predictive, official_quantity, actual_quantity, status,
+		next_harmonization_at, current_period_id, current_period_label, created_at,
+		updated_at, deleted_at, id)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+	return err
+}
+
+func (t *tx) UpdateGroup(g api.Group) error {
+	args, err := groupArgs(g)
+	if err != nil {
+		return err
+	}
+	return t.update("group", g.ID, `UPDATE groups SET name = ?, driver = ?, program = ?,
+		desired_quantity = ?, min_quantity = ?, max_quantity = ?, aggregation_period = ?,
+		aggregation_policy = ?, replacement = ?, replacement_defer_window = ?,
+		init_deadline = ?, cooldown = ?, termination_policy = ?, health_check = ?,
+		labels = ?, sim = ?, predictive = ?, official_quantity = ?, actual_quantity = ?,
+		status = ?, next_harmonization_at = ?, current_period_id = ?,
+		current_period_label = ?, created_at = ?, updated_at = ?, deleted_at = ?
+		WHERE id = ?`, args...)
+}
+
+// ---- triggers
+
+func triggerArgs(tr api.Trigger) []any {
+	return []any{tr.GroupID, tr.Name, tr.Condition, tr.For, tr.Schedule,
+		nullInt(tr.ChangeBy), nullFloat(tr.ChangeByPercent), nullInt(tr.SetTo),
+		tr.Priority, tr.Immediate, tr.Enabled,
+		fmtTime(tr.CreatedAt), fmtTime(tr.UpdatedAt), tr.ID}
+}
+
+func (t *tx) InsertTrigger(tr api.Trigger) error {
+	if tr.ID == "" {
+		return fmt.Errorf("insert trigger: empty id")
+	}
+	_, err := t.exec("insert trigger "+strconv.Quote(tr.ID), `INSERT INTO triggers (group_id, name,
+		condition, for_duration, schedule, change_by, change_by_percent, set_to, priority,
+		immediate, enabled, created_at, updated_at, id)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, triggerArgs(tr)...)
+	return err
+}
+
+func (t *tx) UpdateTrigger(tr api.Trigger) error {
+	return t.update("trigger", tr.ID, `UPDATE triggers SET group_id = ?, name = ?,
+		condition = ?, for_duration = ?, schedule = ?, change_by = ?, change_by_percent = ?,
+		set_to = ?, priority = ?, immediate = ?, enabled = ?, created_at = ?, updated_at = ?
+		WHERE id = ?`, triggerArgs(tr)...)
+}
+
+func (t *tx) DeleteTrigger(id string) error {
+	res, err := t.exec("delete trigger "+strconv.Quote(id), `DELETE FROM triggers WHERE id = ?`, id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("delete trigger %q: %w", id, err)
+	} else if n == 0 {
+		return notFound("trigger", id)
+	}
+	return nil
+}
+
+// ---- nodes
+
+func (t *tx) UpsertNode(n api.Node) error {
+	if n.ID == "" || n.GroupID == "" {
+		return fmt.Errorf("upsert node: empty id or group_id")
+	}
+	handle, err := toJSON(n.Handle)
+	if err != nil {
+		return fmt.Errorf("upsert node %q: encode handle: %w", n.ID, err)
+	}
+	_, err = t.exec("upsert node "+strconv.Quote(n.ID), `INSERT INTO nodes (group_id, id, idx, state,
+		state_reason, launched_at, ready_at, terminated_at, change_id, handle)
+		VALUES (?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT (group_id, id) DO UPDATE SET idx = excluded.idx, state = excluded.state,
+		state_reason = excluded.state_reason, launched_at = excluded.launched_at,
+		ready_at = excluded.ready_at, terminated_at = excluded.terminated_at,
+		change_id = excluded.change_id, handle = excluded.handle`,
+		n.GroupID, n.ID, n.Index, n.State, n.StateReason, fmtTime(n.LaunchedAt),
+		fmtTimePtr(n.ReadyAt), fmtTimePtr(n.TerminatedAt), n.ChangeID, handle)
+	return err
+}
+
+// ---- labels
+
+// NextLabel increments the group's counter of kind in this transaction.
+// The counter is transactional: a rolled-back transaction gives its
+// labels back, so committed labels are gapless (E1, E2, ...) and a
+// committed label is never issued again.
+func (t *tx) NextLabel(groupID, kind string) (string, error) {
+	switch kind {
+	case "E", "C", "H":
+	default:
+		return "", fmt.Errorf("next label: kind %q: must be E, C or H", kind)
+	}
+	var n int64
+	err := t.sqlTx.QueryRowContext(t.ctx, rebind(`INSERT INTO labels (group_id, kind, last) VALUES (?, ?, 1)
+		ON CONFLICT (group_id, kind) DO UPDATE SET last = labels.last + 1 RETURNING last`),
+		groupID, kind).Scan(&n)
+	if err != nil {
+		return "", mapErr("next label for group "+strconv.Quote(groupID), err)
+	}
+	return kind + strconv.FormatInt(n, 10), nil
+}
+
+// ---- events
+
+func eventArgs(e api.Event) ([]any, error) {
+	req, err := toJSON(e.Request)
+	if err != nil {
+		return nil, fmt.Errorf("event %q: encode request: %w", e.ID, err)
+	}
+	return []any{e.GroupID, e.Label, e.Type, e.Source.Kind, e.Source.ID, e.Source.Name,
+		fmtTime(e.Time), e.PeriodID, e.PeriodLabel, req, e.Immediate,
+		nullInt(e.ProposedQuantity), e.Priority, e.Status, e.Reason, e.Observed, e.NodeID,
+		e.ParentChangeID, e.NexusID, e.Description, e.ID}, nil
+}
+
+func (t *tx) InsertEvent(e api.Event) error {
+	if e.ID == "" {
+		return fmt.Errorf("insert event: empty id")
+	}
+	args, err := eventArgs(e)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec("insert event "+strconv.Quote(e.ID), `INSERT INTO events (group_id, label, type,
+		source_kind, source_id, source_name, time, period_id, period_label, request,
+		immediate, proposed_quantity, priority, status, reason, observed, node_id,
+		parent_change_id, nexus_id, description, id)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+	return err
+}
+
+func (t *tx) UpdateEvent(e api.Event) error {
+	args, err := eventArgs(e)
+	if err != nil {
+		return err
+	}
+	return t.update("event", e.ID, `UPDATE events SET group_id = ?, label = ?, type = ?,
+		source_kind = ?, source_id = ?, source_name = ?, time = ?, period_id = ?,
+		period_label = ?, request = ?, immediate = ?, proposed_quantity = ?, priority = ?,
+		status = ?, reason = ?, observed = ?, node_id = ?, parent_change_id = ?,
+		nexus_id = ?, description = ? WHERE id = ?`, args...)
+}
+
+// ---- changes
+
+func changeArgs(c api.Change) ([]any, error) {
+	nodes, err := toJSON(c.NodeIDs)
+	if err != nil {
+		return nil, fmt.Errorf("change %q: encode node_ids: %w", c.ID, err)
+	}
+	return []any{c.GroupID, c.Label, c.Type, c.Amount, c.QuantityBefore, c.QuantityAfter,
+		c.Status, fmtTime(c.StartedAt), fmtTimePtr(c.EndedAt), c.PeriodID, c.PeriodLabel,
+		c.NexusID, c.Attribution, nodes, c.Description, c.ID}, nil
+}
+
+func (t *tx) InsertChange(c api.Change) error {
+	if c.ID == "" {
+		return fmt.Errorf("insert change: empty id")
+	}
+	args, err := changeArgs(c)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec("insert change "+strconv.Quote(c.ID), `INSERT INTO changes (group_id, label, type,
+		amount, quantity_before, quantity_after, status, started_at, ended_at, period_id,
+		period_label, nexus_id, attribution, node_ids, description, id)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+	return err
+}
+
+func (t *tx) UpdateChange(c api.Change) error {
+	args, err := changeArgs(c)
+	if err != nil {
+		return err
+	}
+	return t.update("change", c.ID, `UPDATE changes SET group_id = ?, label = ?, type = ?,
+		amount = ?, quantity_before = ?, quantity_after = ?, status = ?, started_at = ?,
+		ended_at = ?, period_id = ?, period_label = ?, nexus_id = ?, attribution = ?,
+		node_ids = ?, description = ? WHERE id = ?`, args...)
+}
+
+// ---- nexus
+
+// members is a nexus's member ids as stored: never NULL (a nexus always
+// answers with lists).
+func members(ids []string) []string {
+	if ids == nil {
+		return []string{}
+	}
+	return ids
+}
+
+// InsertNexus stores the nexus with its members in the caller's order.
+// Membership is the caller's to keep consistent with the NexusID of the
+// events and changes (store.Tx says so); the store does not check it.
+func (t *tx) InsertNexus(n api.Nexus) error {
+	if n.ID == "" {
+		return fmt.Errorf("insert nexus: empty id")
+	}
+	_, err := t.exec("insert nexus "+strconv.Quote(n.ID), `INSERT INTO nexus (group_id, attribution,
+		period_id, created_at, event_ids, change_ids, id) VALUES (?,?,?,?,?,?,?)`,
+		n.GroupID, n.Attribution, n.PeriodID, fmtTime(n.CreatedAt), members(n.EventIDs), members(n.ChangeIDs), n.ID)
+	return err
+}
+
+// UpdateNexus rewrites the nexus, members included.
+func (t *tx) UpdateNexus(n api.Nexus) error {
+	return t.update("nexus", n.ID, `UPDATE nexus SET group_id = ?, attribution = ?, period_id = ?,
+		created_at = ?, event_ids = ?, change_ids = ? WHERE id = ?`,
+		n.GroupID, n.Attribution, n.PeriodID, fmtTime(n.CreatedAt), members(n.EventIDs), members(n.ChangeIDs), n.ID)
+}
+
+// ---- periods
+
+func periodArgs(p api.Period) ([]any, error) {
+	js, err := jsonArgs("period "+p.ID, p.Requests, p.Suppressed, p.Clamps, p.ChangeIDs, p.Notes)
+	if err != nil {
+		return nil, err
+	}
+	return []any{p.GroupID, p.Label, fmtTime(p.StartedAt), fmtTimePtr(p.EndedAt),
+		p.Harmonized, p.Policy, p.DesiredBefore, p.DesiredAfter, p.OfficialBefore,
+		p.OfficialAfter, p.Actual, p.InFlight, js[0], js[1], nullInt(p.AggregatedQuantity),
+		js[2], js[3], p.Summary, js[4], p.ID}, nil
+}
+
+func (t *tx) InsertPeriod(p api.Period) error {
+	if p.ID == "" {
+		return fmt.Errorf("insert period: empty id")
+	}
+	args, err := periodArgs(p)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec("insert period "+strconv.Quote(p.ID), `INSERT INTO periods (group_id, label,
+		started_at, ended_at, harmonized, policy, desired_before, desired_after,
+		official_before, official_after, actual, in_flight, requests, suppressed,
+		aggregated_quantity, clamps, change_ids, summary, notes, id)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+	return err
+}
+
+func (t *tx) UpdatePeriod(p api.Period) error {
+	args, err := periodArgs(p)
+	if err != nil {
+		return err
+	}
+	return t.update("period", p.ID, `UPDATE periods SET group_id = ?, label = ?,
+		started_at = ?, ended_at = ?, harmonized = ?, policy = ?, desired_before = ?,
+		desired_after = ?, official_before = ?, official_after = ?, actual = ?,
+		in_flight = ?, requests = ?, suppressed = ?, aggregated_quantity = ?, clamps = ?,
+		change_ids = ?, summary = ?, notes = ? WHERE id = ?`, args...)
+}
+
+// ---- samples and quantity history
+
+func (t *tx) InsertSamples(groupID string, s []store.StoredSample) error {
+	for _, x := range s {
+		if math.IsNaN(x.Value) {
+			return fmt.Errorf("insert samples: %s at %s: value is NaN", x.Name, fmtTime(x.Time))
+		}
+		if _, err := t.exec("insert samples for group "+strconv.Quote(groupID),
+			`INSERT INTO samples (group_id, name, node_id, time, value) VALUES (?,?,?,?,?)`,
+			groupID, x.Name, x.NodeID, fmtTime(x.Time), x.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) DeleteSamplesBefore(groupID string, before time.Time) error {
+	_, err := t.exec("delete samples of group "+strconv.Quote(groupID),
+		`DELETE FROM samples WHERE group_id = ? AND time < ?`, groupID, fmtTime(before))
+	return err
+}
+
+func (t *tx) InsertQuantityPoints(groupID string, ps []store.QuantityPoint) error {
+	for _, p := range ps {
+		if _, err := t.exec("insert quantity points for group "+strconv.Quote(groupID),
+			`INSERT INTO quantity_points (group_id, time, desired, actual) VALUES (?,?,?,?)`,
+			groupID, fmtTime(p.Time), p.Desired, p.Actual); err != nil {
+			return err
+		}
+	}
+	return nil
+}
