@@ -132,7 +132,7 @@ func scanGroup(sc scanner) (api.Group, error) {
 	if err != nil {
 		return g, err
 	}
-	if err := json2(&g.Program, program); err != nil {
+	if err := decodeJSON(&g.Program, program); err != nil {
 		return g, fmt.Errorf("group %s program: %w", g.ID, err)
 	}
 	for _, p := range []struct {
@@ -156,7 +156,10 @@ func scanGroup(sc scanner) (api.Group, error) {
 	return g, err
 }
 
-func json2(dst any, s string) error { return fromJSON(sql.NullString{String: s, Valid: true}, dst) }
+// decodeJSON decodes a NOT NULL JSON column.
+func decodeJSON(dst any, s string) error {
+	return fromJSON(sql.NullString{String: s, Valid: true}, dst)
+}
 
 func (r reader) GetGroup(ctx context.Context, id string) (api.Group, error) {
 	return getOne(ctx, r.q, "group", id, `SELECT `+groupCols+` FROM groups WHERE id = ?`, scanGroup, id)
@@ -427,10 +430,10 @@ func scanNexus(sc scanner) (api.Nexus, error) {
 	if n.CreatedAt, err = parseTime(created); err != nil {
 		return n, err
 	}
-	if err := json2(&n.EventIDs, events); err != nil {
+	if err := decodeJSON(&n.EventIDs, events); err != nil {
 		return n, fmt.Errorf("nexus %s event_ids: %w", n.ID, err)
 	}
-	if err := json2(&n.ChangeIDs, changes); err != nil {
+	if err := decodeJSON(&n.ChangeIDs, changes); err != nil {
 		return n, fmt.Errorf("nexus %s change_ids: %w", n.ID, err)
 	}
 	return n, nil

@@ -119,7 +119,7 @@ func (s *Store) Path() string { return s.path }
 // Update runs fn in one write transaction on the writer connection. The
 // error fn returns is returned as is (after rolling back), so callers keep
 // their *api.Error values. Update must not be called from inside fn.
-func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (err error) {
+func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
