@@ -11,8 +11,8 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 )
 
-// MaxFor is the longest "for" a trigger may ask for.
-const MaxFor = 24 * time.Hour
+// MaxFor is the longest "for" a trigger may ask for (the API's bound).
+const MaxFor = api.MaxTriggerFor
 
 // Spec is the evaluable part of a trigger, checked.
 type Spec struct {
@@ -52,19 +52,21 @@ func ParseTrigger(t api.Trigger) (Spec, error) {
 	return s, nil
 }
 
-// ParseFor parses a trigger's "for": empty or a Go duration from 0 to
-// MaxFor.
+// ParseFor parses a trigger's "for": empty, or a duration from 0 to
+// MaxFor as api.ParseDuration reads it (so "1d" is accepted here exactly
+// when the API accepts it).
 func ParseFor(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, nil
 	}
-	d, err := time.ParseDuration(s)
+	if strings.HasPrefix(s, "-") {
+		return 0, fmt.Errorf("%q is negative: use a duration of 0 or more", s)
+	}
+	d, err := api.ParseDuration(s)
 	switch {
 	case err != nil:
 		return 0, fmt.Errorf(`%q is not a duration: use a Go duration such as "2m" or "90s"`, s)
-	case d < 0:
-		return 0, fmt.Errorf("%q is negative: use a duration of 0 or more", s)
 	case d > MaxFor:
 		return 0, fmt.Errorf("%q is longer than 24h", s)
 	}

@@ -369,13 +369,12 @@ func (n *node) observe(now int64) driver.Observation {
 
 func unix(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 
+// parseBoot reads a boot time as the API validated it (api.ParseDuration,
+// which also takes days), so a config the API accepts always launches.
 func parseBoot(field, s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
+	d, err := api.ParseDuration(s)
 	if err != nil {
-		return 0, fmt.Errorf("%s: not a duration: use a Go duration such as \"2s\"; got %q", field, s)
-	}
-	if d < 0 {
-		return 0, fmt.Errorf("%s: must not be negative; got %s", field, s)
+		return 0, fmt.Errorf("%s: %w; got %q", field, err, s)
 	}
 	return d, nil
 }
