@@ -119,8 +119,15 @@ func what(e api.Event, l Lookup) string {
 		if e.Type == api.EventTriggerFired && e.Observed != "" {
 			s += " (" + e.Observed + ")"
 		}
-		if e.Type == api.EventUserInstruction && e.Reason != "" && e.Status != api.EventSuppressed && e.Status != api.EventIgnored {
-			s += fmt.Sprintf(" (%q)", e.Reason)
+		if e.Reason != "" && e.Status != api.EventSuppressed && e.Status != api.EventIgnored {
+			if e.Type == api.EventUserInstruction {
+				s += fmt.Sprintf(" (%q)", e.Reason)
+			} else {
+				// A trigger has no reason of its own: what the
+				// controller wrote there is how bounds changed the
+				// request (an immediate firing's clamp or note).
+				s += "; " + e.Reason
+			}
 		}
 		return s
 	case api.EventNodeInitFailed:
