@@ -517,6 +517,14 @@ type Forecast struct {
 	Intervals  []ForecastInterval `json:"intervals"`
 }
 
+// HistoryImport answers POST /v1/groups/{id}/history, whose body is a
+// quantity history exported from elsewhere: CSV lines time,desired[,actual]
+// or a JSON array of {"time", "desired", "actual"?}. Imported counts the
+// points recorded (those before the group's own history).
+type HistoryImport struct {
+	Imported int `json:"imported"`
+}
+
 // List is the envelope of every list answer.
 type List[T any] struct {
 	Items         []T    `json:"items"`

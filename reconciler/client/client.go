@@ -190,6 +190,10 @@ type call struct {
 	body       any
 	out        any
 	idempotent bool
+	// raw, when set, is sent as the body as it is (body is ignored),
+	// with contentType.
+	raw         []byte
+	contentType string
 }
 
 func (c *Client) do(ctx context.Context, k call) error {
@@ -201,7 +205,11 @@ func (c *Client) do(ctx context.Context, k call) error {
 	}
 
 	var body any
-	if k.body != nil {
+	contentType := "application/json"
+	switch {
+	case k.raw != nil:
+		body, contentType = k.raw, k.contentType
+	case k.body != nil:
 		b, err := json.Marshal(k.body)
 		if err != nil {
 			return fmt.Errorf("encode %s %s: %w", k.method, k.path, err)
@@ -216,7 +224,7 @@ func (c *Client) do(ctx context.Context, k call) error {
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)

@@ -1,8 +1,10 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -295,6 +297,28 @@ func (c *Client) Forecast(ctx context.Context, groupID string) (api.Forecast, er
 	var f api.Forecast
 	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(groupID) + "/forecast", out: &f, idempotent: true})
 	return f, err
+}
+
+// ImportHistory sends a quantity history exported from elsewhere (CSV
+// lines time,desired[,actual] or a JSON array of {"time", "desired",
+// "actual"?}) to be recorded as the group's past for predictive governing,
+// and returns how many points pesd recorded. r is read whole first (at
+// most governor.MaxImportBytes is accepted), so the request can be
+// retried: pesd records only points older than the group's own history,
+// so sending the same file twice records it once.
+func (c *Client) ImportHistory(ctx context.Context, groupID string, r io.Reader) (int, error) {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return 0, fmt.Errorf("import history of group %s: read: %w", groupID, err)
+	}
+	ct := "text/csv"
+	if t := bytes.TrimLeft(raw, " \t\r\n\uFEFF"); len(t) > 0 && t[0] == '[' {
+		ct = "application/json"
+	}
+	var out api.HistoryImport
+	err = c.do(ctx, call{method: http.MethodPost, path: "/v1/groups/" + seg(groupID) + "/history",
+		raw: raw, contentType: ct, out: &out, idempotent: true})
+	return out.Imported, err
 }
 
 // maxPages stops a server that keeps answering the same page token from

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -46,12 +47,28 @@ const (
 
 // Governor supplies predictive governing (SPEC §2.8, seed 001): the
 // forecast range authorized at a time, and the forecast itself. A nil
-// Governor means no group is governed.
+// Governor means no group is governed. *governor.Governor implements it,
+// and the optional Forgetter and HistoryImporter.
 type Governor interface {
-	// Bounds returns the authorized range for g at t, or nil when g is
-	// not governed or has too little history.
+	// Bounds returns the authorized range for g at t: nil when g is not
+	// governed; bounds with NotReady set (nothing clamped, the record
+	// says why) when there is too little history or the settings give no
+	// forecast. An error means the history could not be read.
 	Bounds(ctx context.Context, g api.Group, t time.Time) (*engine.Bounds, error)
 	Forecast(ctx context.Context, g api.Group) (api.Forecast, error)
+}
+
+// Forgetter is a Governor that caches per group and can drop a group's
+// cache, e.g. once the group is deleted.
+type Forgetter interface {
+	Forget(groupID string)
+}
+
+// HistoryImporter is a Governor that records a quantity history exported
+// from elsewhere as a group's past (CSV or JSON), returning how many
+// points it recorded; see governor.ImportHistory.
+type HistoryImporter interface {
+	ImportHistory(ctx context.Context, st store.Store, groupID string, r io.Reader) (int, error)
 }
 
 // Options configure a Controller.

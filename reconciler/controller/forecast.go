@@ -2,8 +2,12 @@ package controller
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/forecast"
 )
 
 // Forecast returns the group's forecast from the Governor. Without
@@ -25,4 +29,40 @@ func (c *Controller) Forecast(ctx context.Context, groupID string) (api.Forecast
 		return f, nil
 	}
 	return c.opts.Governor.Forecast(ctx, g)
+}
+
+// ImportHistory records a quantity history exported from elsewhere (CSV or
+// JSON, see governor.ImportHistory) as the group's past, so the group is
+// governed from it at once instead of after min_history of its own. It
+// returns how many points were recorded: only those before the group's own
+// history, so importing a file twice records it once.
+func (c *Controller) ImportHistory(ctx context.Context, groupID string, r io.Reader) (int, error) {
+	// Answer an unknown or deleted group before reading a large body.
+	g, err := c.store.GetGroup(ctx, groupID)
+	if err != nil {
+		return 0, fmt.Errorf("group %s: %w", groupID, err)
+	}
+	if g.Status == api.GroupDeleted {
+		return 0, errDeleted(groupID)
+	}
+	imp, ok := c.opts.Governor.(HistoryImporter)
+	if !ok {
+		return 0, &api.Error{Code: api.CodeConflict, Status: http.StatusConflict,
+			Message: "this pesd has no forecaster to import history into; start it with predictive governing"}
+	}
+	// No group lock: the import writes only points older than anything
+	// the controller records, in a transaction of its own that checks
+	// the group again.
+	return imp.ImportHistory(ctx, c.store, groupID, r)
+}
+
+// checkPredictive rejects predictive settings that are each valid but give
+// no forecast together (min_history longer than history): the governor's
+// own reading of them, forecast.ConfigFrom, names the field.
+func checkPredictive(p *api.Predictive) error {
+	if p == nil {
+		return nil
+	}
+	_, err := forecast.ConfigFrom(*p)
+	return err
 }

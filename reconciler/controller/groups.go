@@ -26,6 +26,9 @@ func (c *Controller) CreateGroup(ctx context.Context, cfg api.GroupConfig) (api.
 	if _, err := c.driverFor(api.Group{GroupConfig: cfg}); err != nil {
 		return api.Group{}, err
 	}
+	if err := checkPredictive(cfg.Predictive); err != nil {
+		return api.Group{}, err
+	}
 	id := newID()
 	gs := &groupState{id: id, st: &state{
 		nodes: make(map[string]api.Node), open: make(map[string]api.Change),
@@ -115,9 +118,16 @@ func (c *Controller) UpdateGroup(ctx context.Context, id string, patch api.Group
 	}
 	defer gs.mu.Unlock()
 	cur := gs.st.group
+	// The server checked the patch against the config it read; another
+	// patch may have landed since, so check it again under the lock.
 	cfg, err := api.ApplyGroupPatch(cur.GroupConfig, patch)
 	if err != nil {
 		return api.Group{}, err
+	}
+	if patch.Predictive != nil {
+		if err := checkPredictive(cfg.Predictive); err != nil {
+			return api.Group{}, err
+		}
 	}
 	// The live desired quantity moves only through the instruction.
 	cfg.DesiredQuantity = cur.DesiredQuantity
@@ -190,6 +200,9 @@ func (c *Controller) DeleteGroup(ctx context.Context, id string) error {
 	}
 	c.eval.RemoveGroup(id)
 	c.metrics.DropGroup(id)
+	if f, ok := c.opts.Governor.(Forgetter); ok {
+		f.Forget(id)
+	}
 	gs.triggers = nil
 	if len(gs.st.nodes) == 0 {
 		c.unregister(id)

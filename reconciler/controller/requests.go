@@ -62,7 +62,12 @@ func (w *work) immediate(e api.Event) (api.Event, error) {
 	})
 	e.Status = api.EventApplied
 	e.ProposedQuantity = &d.ProposedQuantity
-	if note := clampNote(d.Clamps); note != "" {
+	// An immediate request has no decision record: its clamps and notes
+	// go into its reason, where explanations read them.
+	for _, note := range append([]string{clampNote(d.Clamps)}, d.Notes...) {
+		if note == "" {
+			continue
+		}
 		if e.Reason != "" {
 			e.Reason += "; "
 		}

@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -282,4 +284,17 @@ func (f *fakeReader) GetPeriod(ctx context.Context, id string) (api.Period, erro
 		return api.Period{}, f.notFound("period", id)
 	}
 	return api.Period{ID: "p1", GroupID: "g1"}, nil
+}
+
+// ImportHistory records the body it read (all of it, as the governor's
+// parser does) and answers one point per line.
+func (r *recorder) ImportHistory(ctx context.Context, groupID string, body io.Reader) (int, error) {
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return 0, fmt.Errorf("import history of group %s: read: %w", groupID, err)
+	}
+	if err := r.record("ImportHistory", groupID, string(b)); err != nil {
+		return 0, err
+	}
+	return strings.Count(string(b), "\n"), nil
 }

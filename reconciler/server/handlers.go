@@ -2,10 +2,13 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/forecast"
+	"github.com/pes-project/terraform-provider-pes/reconciler/governor"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
 )
@@ -23,6 +26,9 @@ func (s *server) createGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cfg, err := in.Resolve()
+	if err == nil {
+		err = checkPredictive(cfg.Predictive)
+	}
 	if err != nil {
 		s.fail(w, r, err, "")
 		return
@@ -86,7 +92,11 @@ func (s *server) updateGroup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "group "+id)
 		return
 	}
-	if _, err := api.ApplyGroupPatch(cur.GroupConfig, p); err != nil {
+	next, err := api.ApplyGroupPatch(cur.GroupConfig, p)
+	if err == nil && p.Predictive != nil {
+		err = checkPredictive(next.Predictive)
+	}
+	if err != nil {
 		s.fail(w, r, err, "")
 		return
 	}
@@ -96,6 +106,19 @@ func (s *server) updateGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, g)
+}
+
+// checkPredictive rejects predictive settings that api checks field by
+// field but that only fail together (min_history longer than history, an
+// interval over a day), so a bad config is a 400 naming predictive.<field>
+// now rather than a note in every later decision record. forecast.ConfigFrom
+// is the governor's own reading of the settings.
+func checkPredictive(p *api.Predictive) error {
+	if p == nil {
+		return nil
+	}
+	_, err := forecast.ConfigFrom(*p)
+	return err
 }
 
 func (s *server) deleteGroup(w http.ResponseWriter, r *http.Request) {
@@ -157,6 +180,28 @@ func (s *server) forecast(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, f)
+}
+
+// importHistory reads a quantity history exported from elsewhere, CSV or
+// JSON (the parser tells them apart, so the Content-Type is not needed).
+func (s *server) importHistory(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := newQuery(r.URL).done(); err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	body := http.MaxBytesReader(w, r.Body, governor.MaxImportBytes)
+	n, err := s.svc.ImportHistory(r.Context(), id, body)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		err = &api.Error{Code: api.CodeTooLarge, Status: http.StatusRequestEntityTooLarge, Field: "history",
+			Message: fmt.Sprintf("history is larger than %d MiB; downsample it (one point a minute is plenty)", governor.MaxImportBytes>>20)}
+	}
+	if err != nil {
+		s.fail(w, r, err, "group "+id)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.HistoryImport{Imported: n})
 }
 
 func (s *server) pushMetrics(w http.ResponseWriter, r *http.Request) {

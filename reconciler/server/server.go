@@ -61,6 +61,7 @@ func (s *server) routes() {
 	h("POST /v1/groups/{id}/instructions", s.instruct)
 	h("POST /v1/groups/{id}/harmonize", s.harmonize)
 	h("GET /v1/groups/{id}/forecast", s.forecast)
+	h("POST /v1/groups/{id}/history", s.importHistory)
 	h("POST /v1/groups/{id}/metrics", s.pushMetrics)
 
 	h("GET /v1/groups/{id}/nodes", s.listNodes)

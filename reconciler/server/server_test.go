@@ -144,6 +144,13 @@ func TestRoutes(t *testing.T) {
 			}},
 		{name: "harmonize", method: "POST", path: "/v1/groups/g1/harmonize", wantStatus: 200, wantCall: "Harmonize", wantArgs: []any{"g1"}},
 		{name: "forecast", method: "GET", path: "/v1/groups/g1/forecast", wantStatus: 200, wantCall: "Forecast", wantArgs: []any{"g1"}},
+		{name: "import history", method: "POST", path: "/v1/groups/g1/history", body: "time,desired\n2026-01-01T00:00:00Z,3\n",
+			wantStatus: 200, wantCall: "ImportHistory", wantArgs: []any{"g1", "time,desired\n2026-01-01T00:00:00Z,3\n"},
+			check: func(t *testing.T, h http.Header, body []byte) {
+				if string(body) != `{"imported":2}`+"\n" {
+					t.Errorf("answer %s, want {\"imported\":2}", body)
+				}
+			}},
 		{name: "nodes, paged", method: "GET", path: "/v1/groups/g1/nodes?include_terminated=true&limit=2", wantStatus: 200, wantCall: "ListNodes",
 			wantArgs: []any{"g1", true},
 			check: func(t *testing.T, h http.Header, body []byte) {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"io"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
@@ -37,4 +38,8 @@ type Service interface {
 	ExplainEvent(ctx context.Context, id string) (api.EventDetail, error)
 
 	Forecast(ctx context.Context, groupID string) (api.Forecast, error)
+	// ImportHistory records a quantity history (CSV or JSON, read from r,
+	// which the handler bounds) as the group's past for predictive
+	// governing, and returns how many points it recorded.
+	ImportHistory(ctx context.Context, groupID string, r io.Reader) (int, error)
 }

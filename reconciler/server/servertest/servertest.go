@@ -94,6 +94,10 @@ func MalformedCases() []Case {
 		bad("sim config on local", post, groups, `{"name":"web","driver":"local","desired_quantity":1,"program":{"command":"x"},"sim":{"boot_time":"1s"}}`, "sim", "driver sim"),
 		bad("predictive confidence", post, groups, `{`+group+`,"predictive":{"mode":"enforce","confidence":1.5}}`, "predictive.confidence", "between 0 and 1"),
 		bad("predictive mode", post, groups, `{`+group+`,"predictive":{"mode":"always"}}`, "predictive.mode", "must be one of"),
+		// Settings valid one by one that give no forecast together.
+		bad("predictive min_history over history", post, groups, `{`+group+`,"predictive":{"mode":"enforce","history":"1d","min_history":"2d"}}`, "predictive.min_history", "must not exceed history (24h)"),
+		bad("predictive default min_history over history", post, groups, `{`+group+`,"predictive":{"mode":"forecast_only","history":"12h"}}`, "predictive.min_history", "must not exceed history"),
+		bad("predictive interval over a day", post, groups, `{`+group+`,"predictive":{"mode":"enforce","interval":"2d"}}`, "predictive.interval", "at most 24h"),
 		bad("unknown field", post, groups, `{`+group+`,"colour":"blue"}`, "colour", "not a field"),
 		bad("unknown nested field", post, groups, `{`+group+`,"health_check":{"type":"tcp","portt":80}}`, "health_check.portt", "not a field"),
 		bad("field in the wrong case", post, groups, `{"Name":"web","driver":"sim","desired_quantity":2}`, "Name", "not a field"),
@@ -136,6 +140,8 @@ func MalformedCases() []Case {
 		bad("patch min above max", patch, one, `{"min_quantity":7,"max_quantity":6}`, "min_quantity", "(7 > 6)"),
 		bad("patch unknown field", patch, one, `{"desired":3}`, "desired", "not a field"),
 		bad("patch bad policy", patch, one, `{"aggregation_policy":"max"}`, "aggregation_policy", "must be one of"),
+		bad("patch predictive min_history over history", patch, one, `{"predictive":{"mode":"enforce","history":"2d","min_history":"3d"}}`, "predictive.min_history", "must not exceed history (2d)"),
+		bad("patch predictive interval over a day", patch, one, `{"predictive":{"mode":"forecast_only","interval":"25h"}}`, "predictive.interval", "at most 24h"),
 
 		// Lists.
 		bad("limit 0", get, "/v1/groups?limit=0", "", "limit", "from 1 to 1000"),
