@@ -41,6 +41,7 @@ func commands() []command {
 		{"instruct", "send a user instruction (--change-by, --change-by-percent or --set-to)", cliInstruct},
 		{"push", "push metric samples: push --group ID name=value...", cliPush},
 		{"forecast", "show a group's forecast of authorized quantities", cliForecast},
+		{"history", "import a quantity history for predictive governing: history import --group ID FILE", cliHistory},
 	}
 }
 

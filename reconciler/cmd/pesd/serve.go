@@ -21,6 +21,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver/local"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver/sim"
+	"github.com/pes-project/terraform-provider-pes/reconciler/governor"
 	"github.com/pes-project/terraform-provider-pes/reconciler/server"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlite"
@@ -93,14 +94,16 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 	}()
 
 	// New re-adopts the nodes recorded before a restart.
+	clk := clock.Real{}
 	ctrl, err := controller.New(controller.Options{
 		Store:              st,
 		Drivers:            drivers,
-		Clock:              clock.Real{},
+		Clock:              clk,
 		Logger:             log,
 		EvaluationInterval: cfg.evaluationInterval,
 		ObserveInterval:    cfg.observeInterval,
 		Retention:          cfg.retention,
+		Governor:           governor.New(st, governor.WithClock(clk), governor.WithLogger(log.With("component", "governor"))),
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+)
+
+// cliHistory is "pesd history import --group ID FILE": a quantity history
+// exported from elsewhere becomes the group's past, so predictive
+// governing works before the group has min_history of its own.
+func cliHistory(args []string, stdout, stderr io.Writer) int {
+	c := newCLI("history", "history import --group ID FILE|- [-o json]\n\n"+
+		"FILE holds CSV lines time,desired[,actual] (RFC 3339 times; a header line and # comments\n"+
+		"are allowed) or a JSON array of {\"time\", \"desired\", \"actual\"}; - reads standard input.\n"+
+		"Only points older than the group's own history are recorded.", stdout, stderr, true)
+	return c.exit(func() error {
+		pos, cl, err := c.start(args, true)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 2 || pos[0] != "import" {
+			return usagef("history: want 'import FILE' (or - for standard input), got %q", pos)
+		}
+		path := pos[1]
+		var r io.Reader = os.Stdin
+		if path != "-" {
+			f, err := os.Open(path)
+			if err != nil {
+				return fmt.Errorf("history: %w", err)
+			}
+			defer f.Close()
+			r = f
+		}
+		ctx, cancel := c.context()
+		defer cancel()
+		g, err := resolveGroup(ctx, cl, c.group)
+		if err != nil {
+			return err
+		}
+		n, err := cl.ImportHistory(ctx, g.ID, r)
+		if err != nil {
+			return fmt.Errorf("import %s: %w", path, err)
+		}
+		res := api.HistoryImport{Imported: n}
+		return c.print(res, func(t *table) {
+			t.line("imported %d point(s) of history into group %s", n, g.Name)
+			if n == 0 {
+				t.line("(none was older than the group's own history)")
+			}
+		})
+	}())
+}
