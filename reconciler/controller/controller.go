@@ -117,8 +117,9 @@ type Controller struct {
 // New returns a controller over opts.Store and loads the live groups:
 // their recorded nodes are re-adopted through their drivers (a node that
 // died meanwhile is reported unavailable and replaced; a node recorded
-// launching with no handle is launched now under the same ID) and their
-// metric windows are rebuilt from stored samples.
+// launching with no handle is launched now under the same ID unless its
+// driver finds the launch) and their metric windows are rebuilt from
+// stored samples.
 func New(opts Options) (*Controller, error) {
 	if opts.Store == nil {
 		return nil, errors.New("controller: Options.Store is required")

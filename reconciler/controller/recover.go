@@ -139,15 +139,16 @@ func (c *Controller) loadSamples(ctx context.Context, gs *groupState) error {
 	return nil
 }
 
-// adopt re-attaches the recorded nodes through their drivers. A node
-// recorded launching without a handle was recorded but never launched (or
-// its handle never stored): it is launched now under the same ID, which
-// drivers treat as the same node. Every other node is adopted, and the
+// adopt re-attaches the recorded nodes through their drivers, and the
 // adoption report goes through the observation path, so a node that died
-// while pesd was down is lost and replaced.
+// while pesd was down is lost and replaced. A node recorded launching
+// without a handle was recorded but perhaps never launched, or launched
+// with its handle never stored: it is adopted first (a driver that finds
+// the launch reports it) and launched now under the same ID only when the
+// driver does not report it, so no node runs twice.
 func (c *Controller) adopt(ctx context.Context, groups []*groupState) error {
 	specs := make(map[string][]driver.AdoptSpec)
-	relaunch := make(map[*groupState][]api.Node)
+	unsure := make(map[*groupState][]api.Node)
 	for _, gs := range groups {
 		g := gs.st.group
 		if _, err := c.driverFor(g); err != nil {
@@ -156,8 +157,7 @@ func (c *Controller) adopt(ctx context.Context, groups []*groupState) error {
 		}
 		for _, n := range gs.st.nodeList() {
 			if n.State == api.NodeLaunching && len(n.Handle) == 0 {
-				relaunch[gs] = append(relaunch[gs], n)
-				continue
+				unsure[gs] = append(unsure[gs], n)
 			}
 			specs[g.Driver] = append(specs[g.Driver], driver.AdoptSpec{
 				NodeSpec: nodeSpec(g, n), State: n.State, Handle: n.Handle,
@@ -165,6 +165,7 @@ func (c *Controller) adopt(ctx context.Context, groups []*groupState) error {
 		}
 	}
 	obs := make(map[string][]driver.Observation)
+	reported := make(map[string]bool) // node IDs the drivers reported
 	for name, ss := range specs {
 		got, err := c.opts.Drivers[name].Adopt(ctx, ss)
 		if err != nil {
@@ -177,6 +178,15 @@ func (c *Controller) adopt(ctx context.Context, groups []*groupState) error {
 		}
 		for _, o := range got {
 			obs[group[o.NodeID]] = append(obs[group[o.NodeID]], o)
+			reported[o.NodeID] = true
+		}
+	}
+	relaunch := make(map[*groupState][]api.Node)
+	for gs, ns := range unsure {
+		for _, n := range ns {
+			if !reported[n.ID] {
+				relaunch[gs] = append(relaunch[gs], n)
+			}
 		}
 	}
 	now := c.clock.Now()
@@ -190,6 +200,16 @@ func (c *Controller) adopt(ctx context.Context, groups []*groupState) error {
 			// Relaunched nodes are not in the observations and keep
 			// their recorded state.
 			o := obs[w.gs.id]
+			// A launch found again by its driver: store the handle the
+			// crash lost.
+			for _, ob := range o {
+				if n, ok := w.s.nodes[ob.NodeID]; ok && len(n.Handle) == 0 && len(ob.Handle) > 0 {
+					n.Handle = ob.Handle
+					if err := w.putNode(n); err != nil {
+						return err
+					}
+				}
+			}
 			for _, n := range relaunch[w.gs] {
 				o = append(o, driver.Observation{NodeID: n.ID, State: api.NodeLaunching, Since: n.LaunchedAt})
 			}

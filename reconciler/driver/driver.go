@@ -64,7 +64,11 @@ type Driver interface {
 	Observe(ctx context.Context, groupID string) ([]Observation, error)
 	// Adopt re-attaches to nodes recorded before a restart of pesd. It
 	// reports each of them: alive nodes keep their state; nodes that are
-	// gone are reported unavailable with the reason.
+	// gone are reported unavailable with the reason. A spec without a
+	// handle is a node whose launch may never have happened (or whose
+	// handle was never stored): a driver that finds a trace of the launch
+	// reports it as above; one that finds none leaves it out of the
+	// report, and the caller launches it.
 	Adopt(ctx context.Context, specs []AdoptSpec) ([]Observation, error)
 	// Fail makes a ready node unavailable (sim only; others return
 	// ErrUnsupported).

@@ -63,6 +63,7 @@ func Run(t *testing.T, h Harness) {
 		{"TerminateUnknownNodeIsNotAnError", testTerminateUnknown},
 		{"OutOfBandDeathIsUnavailable", testOutOfBandDeath},
 		{"ReadoptionAfterRestart", testReadoption},
+		{"AdoptWithoutHandleOfANeverLaunchedNode", testAdoptNeverLaunched},
 		{"GroupsDoNotSeeEachOther", testGroupsIsolated},
 		{"FailUnknownNode", testFailUnknown},
 	}
@@ -350,6 +351,36 @@ func testReadoption(t *testing.T, h Harness) {
 		}
 		awaitState(t, h, d2, g, n, api.NodeTerminated)
 	}
+}
+
+// testAdoptNeverLaunched: a node recorded without a handle that no launch
+// ever reached is left out of Adopt's report (the caller launches it),
+// and the driver does not run it; adopting it does not hide the others.
+func testAdoptNeverLaunched(t *testing.T, h Harness) {
+	d := open(t, h)
+	g, known, never := newID(t), newID(t), newID(t)
+	handle := launch(t, d, h.Spec(g, known, 0))
+	obs, err := d.Adopt(ctx(t), []driver.AdoptSpec{
+		{NodeSpec: h.Spec(g, never, 1), State: api.NodeLaunching},
+		{NodeSpec: h.Spec(g, known, 0), State: api.NodeLaunching, Handle: handle},
+	})
+	if err != nil {
+		t.Fatalf("Adopt: %v", err)
+	}
+	if got := ids(observationsByID(obs)); !slices.Equal(got, []string{known}) {
+		t.Errorf("Adopt reports %v, want only the launched node %s", got, known)
+	}
+	if got := ids(observe(t, d, g)); !slices.Equal(got, []string{known}) {
+		t.Errorf("after Adopt, Observe lists %v, want only %s", got, known)
+	}
+}
+
+func observationsByID(obs []driver.Observation) map[string]driver.Observation {
+	m := make(map[string]driver.Observation, len(obs))
+	for _, o := range obs {
+		m[o.NodeID] = o
+	}
+	return m
 }
 
 func testGroupsIsolated(t *testing.T, h Harness) {

@@ -3,8 +3,10 @@
 //
 // A node process runs in its own session, so it outlives pesd and a signal
 // to pesd does not reach it; a restarted pesd re-adopts it from its handle
-// (pid, process start time, port, log path). Its stdout and stderr go to
-// <dataDir>/nodes/<group>/<node>.log. The driver probes each node in the
+// (pid, process start time, port, log path), which is also written to
+// <dataDir>/nodes/<group>/<node>.pid before Launch returns, so a launch is
+// found again even if pesd died before storing the handle. Its stdout and
+// stderr go to <dataDir>/nodes/<group>/<node>.log. The driver probes each node in the
 // background (health check, CPU and memory), first one interval after
 // launch, and Observe reads the latest state.
 package local
@@ -192,12 +194,20 @@ func (d *Driver) Launch(ctx context.Context, spec driver.NodeSpec) (map[string]s
 	if n, ok := d.groups[spec.GroupID][spec.NodeID]; ok {
 		return cloneHandle(n.handle), nil
 	}
+	// A process a previous pesd launched for this node and whose handle
+	// it never stored: attach to it rather than start a second one.
+	if h, err := d.readRecord(spec.GroupID, spec.NodeID); err == nil && recordAlive(h) {
+		n := d.adopt(driver.AdoptSpec{NodeSpec: spec, State: api.NodeLaunching, Handle: h})
+		d.add(n)
+		return cloneHandle(n.handle), nil
+	}
 	port, err := d.freePort()
 	if err != nil {
 		return nil, fmt.Errorf("local: launch: choose a port: %w", err)
 	}
 	n, err := d.start(spec, port)
 	if err != nil {
+		delete(d.ports, port)
 		return nil, fmt.Errorf("local: launch node %s: %w", spec.NodeID, err)
 	}
 	d.add(n)
@@ -267,6 +277,12 @@ func (d *Driver) start(spec driver.NodeSpec, port int) (*node, error) {
 		HandlePort:      strconv.Itoa(port),
 		HandleLog:       logPath,
 	}
+	if err := d.writeRecord(n); err != nil {
+		// A launch no restart could find again must not run.
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		return nil, err
+	}
 	go d.reap(n, cmd)
 	d.probe(n)
 	return n, nil
@@ -296,7 +312,9 @@ func (d *Driver) reap(n *node, cmd *exec.Cmd) {
 func (d *Driver) exited(n *node, reason string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	n.goneOnce.Do(func() { close(n.gone) })
+	// Terminate returns when gone closes: record the end (and remove the
+	// launch record) first.
+	defer n.goneOnce.Do(func() { close(n.gone) })
 	delete(d.ports, n.port)
 	switch {
 	case n.state == api.NodeTerminated:
@@ -305,6 +323,7 @@ func (d *Driver) exited(n *node, reason string) {
 		if n.killed {
 			n.reason = "did not exit within its grace after SIGTERM; killed"
 		}
+		d.removeRecord(n)
 	case n.state == api.NodeUnavailable:
 		// Already judged unavailable by its health check; the reason
 		// stays the first cause.
@@ -431,6 +450,7 @@ func (d *Driver) beginTerminate(n *node, grace time.Duration) {
 	case <-n.gone:
 		// Nothing runs (dead, or never attached): record the end.
 		n.state, n.since, n.reason = api.NodeTerminated, d.clk.Now(), ReasonTerminated
+		d.removeRecord(n)
 		return
 	default:
 	}
@@ -525,6 +545,11 @@ func (d *Driver) observe(n *node) driver.Observation {
 // Attached nodes keep their recorded state (a launching one stays
 // launching until its health check passes). Nodes recorded terminating
 // are terminated now, with the default grace.
+//
+// A spec without a handle is looked up in the node's launch record: the
+// launch happened but pesd died before storing the handle. A node with
+// neither was never launched from this data directory and is left out of
+// the report, for the caller to launch.
 func (d *Driver) Adopt(ctx context.Context, specs []driver.AdoptSpec) ([]driver.Observation, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -544,6 +569,17 @@ func (d *Driver) Adopt(ctx context.Context, specs []driver.AdoptSpec) ([]driver.
 		if n, ok := d.groups[s.GroupID][s.NodeID]; ok {
 			nodes = append(nodes, n)
 			continue
+		}
+		if len(s.Handle) == 0 {
+			h, err := d.readRecord(s.GroupID, s.NodeID)
+			switch {
+			case errors.Is(err, errNoRecord):
+				continue // never launched: not ours to report
+			case err != nil:
+				d.log.Warn("launch record unreadable; the node is reported without a process", "group", s.GroupID, "node", s.NodeID, "err", err)
+			default:
+				s.Handle = h
+			}
 		}
 		n := d.adopt(s)
 		d.add(n)
@@ -585,6 +621,7 @@ func (d *Driver) adopt(s driver.AdoptSpec) *node {
 		return n
 	}
 	if s.State == api.NodeTerminated {
+		d.removeRecord(n)
 		return gone(api.NodeTerminated, ReasonTerminated)
 	}
 	pid, err1 := strconv.Atoi(s.Handle[HandlePID])

@@ -502,7 +502,9 @@ func TestAdoptChecksStartTime(t *testing.T) {
 		{"pid gone", func(_ int, start uint64) map[string]string {
 			return map[string]string{local.HandlePID: strconv.Itoa(exited.Process.Pid), local.HandleStartTime: strconv.FormatUint(start, 10)}
 		}, api.NodeUnavailable, local.ReasonGoneWhileDown},
-		{"no handle", func(int, uint64) map[string]string { return nil }, api.NodeUnavailable, local.ReasonNoHandle},
+		// (No handle at all is looked up in the launch record: TestAdoptWithoutHandle.)
+		{"handle without a pid", func(int, uint64) map[string]string { return map[string]string{local.HandlePort: "8000"} },
+			api.NodeUnavailable, local.ReasonNoHandle},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -242,6 +242,15 @@ func (d *Driver) Adopt(ctx context.Context, specs []driver.AdoptSpec) ([]driver.
 			obs = append(obs, g.nodes[i].observe(now))
 			continue
 		}
+		if !recordedState(s.State) {
+			return nil, fmt.Errorf("sim: adopt node %s: recorded state %q is not a node state", s.NodeID, s.State)
+		}
+		if len(s.Handle) == 0 {
+			// Never launched here (or its launch is lost with the old
+			// driver): left out, for the caller to launch, so it gets
+			// the boot time and init failure of a launch.
+			continue
+		}
 		nd, err := d.adopted(s, now)
 		if err != nil {
 			return nil, fmt.Errorf("sim: adopt node %s: %w", s.NodeID, err)
@@ -299,6 +308,17 @@ func (d *Driver) adopted(s driver.AdoptSpec, now int64) (node, error) {
 		return node{}, fmt.Errorf("recorded state %q is not a node state", s.State)
 	}
 	return nd, nil
+}
+
+// recordedState reports whether Adopt accepts state ("" for a node
+// recorded before states were).
+func recordedState(state string) bool {
+	switch state {
+	case api.NodeLaunching, api.NodeReady, api.NodeUnavailable, api.NodeInitFailed,
+		api.NodeTerminating, api.NodeTerminated, "":
+		return true
+	}
+	return false
 }
 
 func (d *Driver) group(id string) *group {

@@ -260,7 +260,6 @@ func TestAdopt(t *testing.T) {
 	}{
 		{"ready", api.NodeReady, map[string]string{sim.HandleBootTime: "10s"}, api.NodeReady, api.NodeReady},
 		{"launching", api.NodeLaunching, map[string]string{sim.HandleBootTime: "10s"}, api.NodeLaunching, api.NodeReady},
-		{"launching-no-handle", api.NodeLaunching, nil, api.NodeLaunching, api.NodeReady},
 		{"never-boots", api.NodeLaunching, map[string]string{sim.HandleInitFailure: "true"}, api.NodeLaunching, api.NodeLaunching},
 		{"init-failed", api.NodeInitFailed, map[string]string{sim.HandleBootTime: "10s"}, api.NodeLaunching, api.NodeLaunching},
 		{"unavailable", api.NodeUnavailable, map[string]string{sim.HandleBootTime: "10s"}, api.NodeUnavailable, api.NodeUnavailable},
