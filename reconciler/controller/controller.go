@@ -93,6 +93,12 @@ type Options struct {
 	Governor Governor
 	// BatchSize is how many groups one transaction of a pass writes.
 	BatchSize int
+	// GroupGauges bounds the active groups that get gauges of their own
+	// on /metrics (default DefaultGroupGauges): each is three labelled
+	// series, and 10,000 groups' worth would cost Prometheus more than it
+	// tells anyone. Beyond it only the sums over all groups are exported,
+	// and pes_group_gauges_limited says so.
+	GroupGauges int
 }
 
 // Controller is pesd's reconciler. It implements server.Service.
@@ -112,6 +118,8 @@ type Controller struct {
 	stop     context.CancelFunc
 	stopped  chan struct{}
 	passLock sync.Mutex // one pass at a time
+
+	counts counters // for /metrics
 }
 
 // New returns a controller over opts.Store and loads the live groups:
@@ -150,6 +158,9 @@ func New(opts Options) (*Controller, error) {
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
+	}
+	if opts.GroupGauges <= 0 {
+		opts.GroupGauges = DefaultGroupGauges
 	}
 	c := &Controller{
 		opts:   opts,
@@ -239,9 +250,15 @@ func (c *Controller) pass(ctx context.Context, evaluate bool) error {
 		c.evalAt = now
 		c.mu.Unlock()
 	}
+	start := time.Now() // wall time, for /metrics, whatever the clock
 	err := c.passGroups(ctx, c.snapshot(), now, evaluate)
 	if perr := c.purgeIfDue(ctx, now); perr != nil {
 		err = errors.Join(err, fmt.Errorf("retention: %w", perr))
+	}
+	c.counts.lastPass.Store(int64(time.Since(start)))
+	c.counts.passes.Add(1)
+	if err != nil {
+		c.counts.passErrors.Add(1)
 	}
 	return err
 }

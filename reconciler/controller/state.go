@@ -100,6 +100,10 @@ type work struct {
 	stop   []string   // node IDs to terminate after commit
 
 	groupDirty bool // s.group changed and must be written
+
+	// events and changes written, counted into the controller's totals
+	// once the transaction commits.
+	events, changes int
 }
 
 // write runs fn on a copy of gs's state in one transaction, publishes the
@@ -136,6 +140,8 @@ func (c *Controller) writeBatch(ctx context.Context, gss []*groupState, fn func(
 	for _, w := range ws {
 		if w != nil {
 			w.gs.st = w.s
+			c.counts.events.Add(int64(w.events))
+			c.counts.changes.Add(int64(w.changes))
 		}
 	}
 	c.actuate(ctx, ws)
@@ -247,6 +253,7 @@ func (w *work) newEvent(e api.Event) (api.Event, error) {
 	if err := w.tx.InsertEvent(e); err != nil {
 		return e, fmt.Errorf("insert event %s: %w", e.Label, err)
 	}
+	w.events++
 	w.track(e)
 	return e, nil
 }
@@ -301,6 +308,7 @@ func (w *work) newChange(ch api.Change) (api.Change, error) {
 	if err := w.tx.InsertChange(ch); err != nil {
 		return ch, fmt.Errorf("insert change %s: %w", ch.Label, err)
 	}
+	w.changes++
 	w.trackChange(ch)
 	return ch, nil
 }

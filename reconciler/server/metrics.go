@@ -14,8 +14,9 @@ import (
 	"time"
 )
 
-// MetricsSource is implemented by a Service that has gauges to add to
-// /metrics (groups, nodes by state, quantities, queue lengths). The server
+// MetricsSource is implemented by a Service that has gauges (and
+// counters) to add to /metrics (groups, nodes by state, quantities,
+// records written). The server
 // asks for them on every scrape; a Service that does not implement it only
 // gets the HTTP metrics.
 type MetricsSource interface {
@@ -23,12 +24,15 @@ type MetricsSource interface {
 }
 
 // Gauge is one sample of a gauge. Samples sharing a Name form one metric
-// family and should share Help.
+// family and should share Help (and Counter).
 type Gauge struct {
 	Name   string // e.g. pes_group_desired_quantity
 	Help   string
 	Labels map[string]string
 	Value  float64
+	// Counter types the family as a counter (a value that only grows,
+	// named ..._total) instead of a gauge.
+	Counter bool
 }
 
 // latencyBuckets are the upper bounds, in seconds, of the request latency
@@ -148,7 +152,11 @@ func writeGauges(w io.Writer, gauges []Gauge) error {
 		if help := samples[0].Help; help != "" {
 			fmt.Fprintf(w, "# HELP %s %s\n", name, escapeHelp(help))
 		}
-		fmt.Fprintf(w, "# TYPE %s gauge\n", name)
+		typ := "gauge"
+		if samples[0].Counter {
+			typ = "counter"
+		}
+		fmt.Fprintf(w, "# TYPE %s %s\n", name, typ)
 		for _, g := range samples {
 			fmt.Fprintf(w, "%s%s %s\n", name, formatLabels(g.Labels), formatFloat(g.Value))
 		}

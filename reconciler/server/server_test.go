@@ -503,6 +503,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		{Name: "pes_group_desired_quantity", Labels: map[string]string{"group": "api"}, Value: 2},
 		{Name: "bad name", Value: 1},
 		{Name: "pes_http_requests_total", Value: 1}, // would clash with the server's own
+		{Name: "pes_events_written_total", Help: "Events recorded.", Value: 12, Counter: true},
 	}
 	f.do(t, "GET", "/v1/groups/g1", "")
 	f.do(t, "GET", "/v1/groups/g1", "")
@@ -530,6 +531,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		"# TYPE pes_group_desired_quantity gauge",
 		`pes_group_desired_quantity{group="we\"b"} 4`,
 		`pes_group_desired_quantity{group="api"} 2`,
+		"# TYPE pes_events_written_total counter\npes_events_written_total 12\n",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/metrics lacks %s", want)
