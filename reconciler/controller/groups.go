@@ -109,8 +109,10 @@ func (w *work) openPeriod(start time.Time) error {
 
 // UpdateGroup changes a group's configuration. A new desired_quantity is a
 // user instruction (set_to) with the patch's actor, reason and immediate
-// flag; the other fields take effect at once (bounds at the next
-// harmonization).
+// flag; the other fields take effect at once. Bounds that no longer hold
+// the live desired quantity move it at once, by an immediate set_to
+// instruction of the patch's actor with reason "bounds changed", so the
+// capacity that moves is attributed to the patch.
 func (c *Controller) UpdateGroup(ctx context.Context, id string, patch api.GroupPatch) (api.Group, error) {
 	gs, err := c.lockGroup(ctx, id)
 	if err != nil {
@@ -135,8 +137,12 @@ func (c *Controller) UpdateGroup(ctx context.Context, id string, patch api.Group
 		return api.Group{}, err
 	}
 	_, err = c.write(ctx, gs, func(w *work) error {
+		before := w.s.group.GroupConfig
 		w.s.group.GroupConfig = cfg
 		w.groupDirty = true
+		if err := w.boundsChanged(before, patch.Actor); err != nil {
+			return err
+		}
 		if patch.DesiredQuantity == nil {
 			return nil
 		}
@@ -151,6 +157,28 @@ func (c *Controller) UpdateGroup(ctx context.Context, id string, patch api.Group
 		return api.Group{}, err
 	}
 	return gs.st.group, nil
+}
+
+// boundsChanged brings the live desired quantity into the group's new
+// min/max bounds (before were the old ones) with an immediate set_to
+// instruction of actor.
+func (w *work) boundsChanged(before api.GroupConfig, actor string) error {
+	g := w.s.group
+	q, to := g.DesiredQuantity, g.DesiredQuantity
+	var why string
+	switch {
+	case g.MaxQuantity > 0 && q > g.MaxQuantity:
+		to, why = g.MaxQuantity, fmt.Sprintf("max_quantity %d → %d", before.MaxQuantity, g.MaxQuantity)
+	case q < g.MinQuantity:
+		to, why = g.MinQuantity, fmt.Sprintf("min_quantity %d → %d", before.MinQuantity, g.MinQuantity)
+	default:
+		return nil
+	}
+	_, err := w.instruct(api.Instruction{
+		Request: api.Request{SetTo: &to}, Immediate: true, Actor: actor,
+		Reason: "bounds changed: " + why,
+	})
+	return err
 }
 
 // DeleteGroup records event group_deleted, terminates every node with one
