@@ -4,6 +4,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -105,7 +107,24 @@ func TestPredictiveGoverning(t *testing.T) {
 	if !strings.Contains(ev.Explanation, "the forecast for") || !strings.Contains(ev.Explanation, fmt.Sprintf("%d was used", now.Upper)) {
 		t.Errorf("event %s explanation:\n%s\nwant it to say the forecast clamped it to %d", fired.Label, ev.Explanation, now.Upper)
 	}
-	s.settle()
+	g = s.settle()
+
+	// /metrics carries the controller's gauges.
+	resp, err := http.Get(d.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		fmt.Sprintf(`pes_group_desired_quantity{group="governed",group_id="%s"} %d`, g.ID, now.Upper),
+		`pes_groups{status="active"} 1`,
+		"# TYPE pes_changes_written_total counter",
+	} {
+		if !strings.Contains(string(body), want+"\n") {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 }
 
 // pesdCLI runs the pesd binary as a client of d and returns its stdout.
