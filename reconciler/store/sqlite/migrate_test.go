@@ -13,6 +13,7 @@ import (
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlstore"
 )
 
 func rawDB(t *testing.T, path string) *sql.DB {
@@ -24,6 +25,11 @@ func rawDB(t *testing.T, path string) *sql.DB {
 	db.SetMaxOpenConns(1)
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// migrate runs the shared migrations runner with SQLite's dialect.
+func migrate(ctx context.Context, db *sql.DB, ms []sqlstore.Migration, now time.Time) error {
+	return sqlstore.Migrate(ctx, db, dialect(), ms, now)
 }
 
 func versions(t *testing.T, db *sql.DB) []int {
@@ -53,7 +59,7 @@ func TestOpenAppliesEveryMigration(t *testing.T) {
 	defer s.Close()
 	ms := mustMigrations()
 	got := versions(t, s.w)
-	if len(got) != len(ms) || got[len(got)-1] != ms[len(ms)-1].version {
+	if len(got) != len(ms) || got[len(got)-1] != ms[len(ms)-1].Version {
 		t.Errorf("applied versions %v, want the %d embedded migrations", got, len(ms))
 	}
 	// The pragmas the durability and concurrency design rests on.
@@ -116,11 +122,11 @@ func TestMigrateStepByStep(t *testing.T) {
 		"m/0010_index.sql":  {Data: []byte(`CREATE INDEX things_color ON things (color);`)},
 		"m/README":          {Data: []byte(`not a migration`)},
 	}
-	all, err := loadMigrations(fsys, "m")
+	all, err := sqlstore.LoadMigrations(fsys, "m")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 3 || all[0].version != 1 || all[1].version != 2 || all[2].version != 10 {
+	if len(all) != 3 || all[0].Version != 1 || all[1].Version != 2 || all[2].Version != 10 {
 		t.Fatalf("loaded %+v", all)
 	}
 	db := rawDB(t, filepath.Join(t.TempDir(), "m.db"))
@@ -146,8 +152,8 @@ func TestMigrateStepByStep(t *testing.T) {
 	}
 
 	// A failing migration leaves no trace: not recorded, DDL undone.
-	bad := append(all, migration{version: 11, name: "0011_bad.sql",
-		sql: `CREATE TABLE half (id TEXT); INSERT INTO nowhere VALUES (1);`})
+	bad := append(all, sqlstore.Migration{Version: 11, Name: "0011_bad.sql",
+		SQL: `CREATE TABLE half (id TEXT); INSERT INTO nowhere VALUES (1);`})
 	if err := migrate(ctx, db, bad, time.Now()); err == nil || !strings.Contains(err.Error(), "0011_bad.sql") {
 		t.Errorf("bad migration: err %v, want one naming the file", err)
 	}
@@ -157,18 +163,6 @@ func TestMigrateStepByStep(t *testing.T) {
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'half'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("table of a failed migration exists (%d, %v)", n, err)
-	}
-}
-
-func TestLoadMigrationsRejectsBadNames(t *testing.T) {
-	for name, fsys := range map[string]fstest.MapFS{
-		"no number":    {"m/init.sql": {Data: []byte(`SELECT 1;`)}},
-		"zero":         {"m/0000_init.sql": {Data: []byte(`SELECT 1;`)}},
-		"same version": {"m/0001_a.sql": {Data: []byte(`SELECT 1;`)}, "m/01_b.sql": {Data: []byte(`SELECT 1;`)}},
-	} {
-		if _, err := loadMigrations(fsys, "m"); err == nil {
-			t.Errorf("%s: no error", name)
-		}
 	}
 }
 
@@ -268,7 +262,7 @@ func TestMigration2KeepsNexusMembers(t *testing.T) {
 	if err := migrate(ctx, db, ms[:1], time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	ts := fmtTime(time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC))
+	ts := sqlstore.FormatTime(time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC))
 	for _, q := range []string{
 		`INSERT INTO groups (id, name, driver, program, desired_quantity, min_quantity, max_quantity,
 			aggregation_period, aggregation_policy, replacement, replacement_defer_window, init_deadline,

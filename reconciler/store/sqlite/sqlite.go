@@ -10,7 +10,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -21,17 +20,21 @@ import (
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlstore"
 )
 
 // Store is a store.Store on one SQLite file.
 type Store struct {
-	reader // reads go to the pool of query-only connections
-	path   string
-	w      *sql.DB // exactly one connection
-	r      *sql.DB
+	*shared // every store method
+	path    string
+	w       *sql.DB // exactly one connection
+	r       *sql.DB // query-only connections
 }
 
 var _ store.Store = (*Store)(nil)
+
+// shared keeps the embedded sqlstore.Store out of Store's exported fields.
+type shared = sqlstore.Store
 
 // Open opens (creating it and its parent directory if needed) the database
 // at path and migrates it to the newest schema. A database written by a
@@ -71,7 +74,7 @@ func Open(path string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := migrate(ctx, w, mustMigrations(), time.Now()); err != nil {
+	if err := sqlstore.Migrate(ctx, w, dialect(), mustMigrations(), time.Now()); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", abs, err)
 	}
@@ -95,7 +98,7 @@ func Open(path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", abs, err)
 	}
-	return &Store{reader: reader{q: r}, path: abs, w: w, r: r}, nil
+	return &Store{shared: sqlstore.New(dialect(), w, r), path: abs, w: w, r: r}, nil
 }
 
 func dsn(abs string, params url.Values) string {
@@ -103,68 +106,5 @@ func dsn(abs string, params url.Values) string {
 	return u.String()
 }
 
-func mustMigrations() []migration {
-	ms, err := loadMigrations(migrationFiles, "migrations")
-	if err != nil {
-		// The migrations are embedded at build time; a bad name is a
-		// programming error caught by every test run.
-		panic(err)
-	}
-	return ms
-}
-
 // Path is the absolute path of the database file.
 func (s *Store) Path() string { return s.path }
-
-// Update runs fn in one write transaction on the writer connection. The
-// error fn returns is returned as is (after rolling back), so callers keep
-// their *api.Error values. Update must not be called from inside fn.
-func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
-	sqlTx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			// fn panicked: roll back so the writer connection is free,
-			// then let the panic continue.
-			_ = sqlTx.Rollback()
-		}
-	}()
-	if err := fn(&tx{reader: reader{q: sqlTx}, ctx: ctx, sqlTx: sqlTx}); err != nil {
-		done = true
-		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-			return errors.Join(err, fmt.Errorf("sqlite: rollback: %w", rbErr))
-		}
-		return err
-	}
-	done = true
-	if err := sqlTx.Commit(); err != nil {
-		return mapErr("sqlite: commit", err)
-	}
-	return nil
-}
-
-// PurgeBefore deletes the groups deleted before t and, by cascade, all
-// their history. It returns how many groups it purged.
-func (s *Store) PurgeBefore(ctx context.Context, t time.Time) (int, error) {
-	var n int64
-	err := s.Update(ctx, func(stx store.Tx) error {
-		// RowsAffected counts the groups only, not the cascaded rows.
-		res, err := stx.(*tx).sqlTx.ExecContext(ctx,
-			`DELETE FROM groups WHERE status = 'deleted' AND deleted_at < ?`, fmtTime(t))
-		if err != nil {
-			return mapErr("sqlite: purge", err)
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return int(n), err
-}
-
-// Close closes the database. The last connection to close checkpoints the
-// WAL into the main file.
-func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
-}

@@ -70,7 +70,7 @@ func testGroupErrors(t *testing.T, s store.Store) {
 	err = s.Update(ctx, func(tx store.Tx) error { return tx.UpdateGroup(group("nope", "x")) })
 	wantErr(t, "UpdateGroup(nope)", err, store.ErrNotFound)
 	err = s.Update(ctx, func(tx store.Tx) error { return tx.InsertGroup(group("g1", "another-name")) })
-	wantErr(t, "InsertGroup with an existing id", err, store.ErrConflict)
+	wantConflict(t, "InsertGroup with an existing id", err, "the id already exists")
 	got, err := s.GetGroup(ctx, "g1")
 	must(t, err)
 	if got.Name != "name-g1" {
@@ -83,14 +83,14 @@ func testUniqueLiveNames(t *testing.T, s store.Store) {
 	update(t, s, func(tx store.Tx) error { return tx.InsertGroup(group("g1", "web")) })
 
 	err := s.Update(ctx, func(tx store.Tx) error { return tx.InsertGroup(group("g2", "web")) })
-	wantErr(t, "second live group named web", err, store.ErrConflict)
+	wantConflict(t, "second live group named web", err, "a live group already has this name")
 
 	update(t, s, func(tx store.Tx) error { return tx.InsertGroup(group("g2", "api")) })
 	err = s.Update(ctx, func(tx store.Tx) error {
 		g := group("g2", "web")
 		return tx.UpdateGroup(g)
 	})
-	wantErr(t, "renaming a live group to a taken name", err, store.ErrConflict)
+	wantConflict(t, "renaming a live group to a taken name", err, "a live group already has this name")
 
 	// Once web is deleted its name is free, and the deleted group keeps it.
 	update(t, s, func(tx store.Tx) error {
@@ -352,7 +352,7 @@ func testEvents(t *testing.T, s store.Store) {
 		e.ID = "e-dup-label"
 		return tx.InsertEvent(e)
 	})
-	wantErr(t, "InsertEvent with a label the group already used", err, store.ErrConflict)
+	wantConflict(t, "InsertEvent with a label the group already used", err, "the label is already used in this group")
 }
 
 func testChanges(t *testing.T, s store.Store) {

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,6 +91,16 @@ func wantErr(t *testing.T, what string, err, target error) {
 	t.Helper()
 	if !errors.Is(err, target) {
 		t.Errorf("%s: error %v, want one wrapping %v", what, err, target)
+	}
+}
+
+// wantConflict checks that err wraps store.ErrConflict and says which
+// rule was broken (the API shows the message in its 409).
+func wantConflict(t *testing.T, what string, err error, rule string) {
+	t.Helper()
+	wantErr(t, what, err, store.ErrConflict)
+	if err != nil && !strings.Contains(err.Error(), rule) {
+		t.Errorf("%s: error %q does not say %q", what, err, rule)
 	}
 }
 

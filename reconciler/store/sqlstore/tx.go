@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -12,20 +12,19 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
-// tx is the write side: store.Tx over one *sql.Tx, with the context
-// Update was given.
+// tx is the write side: store.Tx over one *sql.Tx (its reader's
+// querier), with the context Update was given.
 type tx struct {
 	reader
-	ctx   context.Context
-	sqlTx *sql.Tx
+	ctx context.Context
 }
 
 var _ store.Tx = (*tx)(nil)
 
 func (t *tx) exec(what, query string, args ...any) (sql.Result, error) {
-	res, err := t.sqlTx.ExecContext(t.ctx, rebind(query), args...)
+	res, err := t.q.ExecContext(t.ctx, query, args...)
 	if err != nil {
-		return nil, mapErr(what, err)
+		return nil, t.d.mapErr(what, err)
 	}
 	return res, nil
 }
@@ -71,7 +70,7 @@ func groupArgs(g api.Group) ([]any, error) {
 		g.ReplacementDeferWindow, g.InitDeadline, g.Cooldown, g.TerminationPolicy,
 		js[1], js[2], js[3], js[4], g.OfficialQuantity, g.ActualQuantity,
 		g.Status, fmtTimePtr(g.NextHarmonizationAt), g.CurrentPeriodID, g.CurrentPeriodLabel,
-		fmtTime(g.CreatedAt), fmtTime(g.UpdatedAt), fmtTimePtr(g.DeletedAt), g.ID}, nil
+		FormatTime(g.CreatedAt), FormatTime(g.UpdatedAt), fmtTimePtr(g.DeletedAt), g.ID}, nil
 }
 
 func (t *tx) InsertGroup(g api.Group) error {
@@ -113,7 +112,7 @@ func triggerArgs(tr api.Trigger) []any {
 	return []any{tr.GroupID, tr.Name, tr.Condition, tr.For, tr.Schedule,
 		nullInt(tr.ChangeBy), nullFloat(tr.ChangeByPercent), nullInt(tr.SetTo),
 		tr.Priority, tr.Immediate, tr.Enabled,
-		fmtTime(tr.CreatedAt), fmtTime(tr.UpdatedAt), tr.ID}
+		FormatTime(tr.CreatedAt), FormatTime(tr.UpdatedAt), tr.ID}
 }
 
 func (t *tx) InsertTrigger(tr api.Trigger) error {
@@ -164,7 +163,7 @@ func (t *tx) UpsertNode(n api.Node) error {
 		state_reason = excluded.state_reason, launched_at = excluded.launched_at,
 		ready_at = excluded.ready_at, terminated_at = excluded.terminated_at,
 		change_id = excluded.change_id, handle = excluded.handle`,
-		n.GroupID, n.ID, n.Index, n.State, n.StateReason, fmtTime(n.LaunchedAt),
+		n.GroupID, n.ID, n.Index, n.State, n.StateReason, FormatTime(n.LaunchedAt),
 		fmtTimePtr(n.ReadyAt), fmtTimePtr(n.TerminatedAt), n.ChangeID, handle)
 	return err
 }
@@ -182,11 +181,11 @@ func (t *tx) NextLabel(groupID, kind string) (string, error) {
 		return "", fmt.Errorf("next label: kind %q: must be E, C or H", kind)
 	}
 	var n int64
-	err := t.sqlTx.QueryRowContext(t.ctx, rebind(`INSERT INTO labels (group_id, kind, last) VALUES (?, ?, 1)
-		ON CONFLICT (group_id, kind) DO UPDATE SET last = labels.last + 1 RETURNING last`),
+	err := t.q.QueryRowContext(t.ctx, `INSERT INTO labels (group_id, kind, last) VALUES (?, ?, 1)
+		ON CONFLICT (group_id, kind) DO UPDATE SET last = labels.last + 1 RETURNING last`,
 		groupID, kind).Scan(&n)
 	if err != nil {
-		return "", mapErr("next label for group "+strconv.Quote(groupID), err)
+		return "", t.d.mapErr("next label for group "+strconv.Quote(groupID), err)
 	}
 	return kind + strconv.FormatInt(n, 10), nil
 }
@@ -199,7 +198,7 @@ func eventArgs(e api.Event) ([]any, error) {
 		return nil, fmt.Errorf("event %q: encode request: %w", e.ID, err)
 	}
 	return []any{e.GroupID, e.Label, e.Type, e.Source.Kind, e.Source.ID, e.Source.Name,
-		fmtTime(e.Time), e.PeriodID, e.PeriodLabel, req, e.Immediate,
+		FormatTime(e.Time), e.PeriodID, e.PeriodLabel, req, e.Immediate,
 		nullInt(e.ProposedQuantity), e.Priority, e.Status, e.Reason, e.Observed, e.NodeID,
 		e.ParentChangeID, e.NexusID, e.Description, e.ID}, nil
 }
@@ -240,7 +239,7 @@ func changeArgs(c api.Change) ([]any, error) {
 		return nil, fmt.Errorf("change %q: encode node_ids: %w", c.ID, err)
 	}
 	return []any{c.GroupID, c.Label, c.Type, c.Amount, c.QuantityBefore, c.QuantityAfter,
-		c.Status, fmtTime(c.StartedAt), fmtTimePtr(c.EndedAt), c.PeriodID, c.PeriodLabel,
+		c.Status, FormatTime(c.StartedAt), fmtTimePtr(c.EndedAt), c.PeriodID, c.PeriodLabel,
 		c.NexusID, c.Attribution, nodes, c.Description, c.ID}, nil
 }
 
@@ -272,13 +271,13 @@ func (t *tx) UpdateChange(c api.Change) error {
 
 // ---- nexus
 
-// members is a nexus's member ids as stored: never NULL (a nexus always
-// answers with lists).
-func members(ids []string) []string {
+// members binds a nexus's member ids; nil is stored as empty (a nexus
+// always answers with lists).
+func (t *tx) members(ids []string) any {
 	if ids == nil {
-		return []string{}
+		ids = []string{}
 	}
-	return ids
+	return t.d.List(ids)
 }
 
 // InsertNexus stores the nexus with its members in the caller's order.
@@ -290,7 +289,7 @@ func (t *tx) InsertNexus(n api.Nexus) error {
 	}
 	_, err := t.exec("insert nexus "+strconv.Quote(n.ID), `INSERT INTO nexus (group_id, attribution,
 		period_id, created_at, event_ids, change_ids, id) VALUES (?,?,?,?,?,?,?)`,
-		n.GroupID, n.Attribution, n.PeriodID, fmtTime(n.CreatedAt), members(n.EventIDs), members(n.ChangeIDs), n.ID)
+		n.GroupID, n.Attribution, n.PeriodID, FormatTime(n.CreatedAt), t.members(n.EventIDs), t.members(n.ChangeIDs), n.ID)
 	return err
 }
 
@@ -298,7 +297,7 @@ func (t *tx) InsertNexus(n api.Nexus) error {
 func (t *tx) UpdateNexus(n api.Nexus) error {
 	return t.update("nexus", n.ID, `UPDATE nexus SET group_id = ?, attribution = ?, period_id = ?,
 		created_at = ?, event_ids = ?, change_ids = ? WHERE id = ?`,
-		n.GroupID, n.Attribution, n.PeriodID, fmtTime(n.CreatedAt), members(n.EventIDs), members(n.ChangeIDs), n.ID)
+		n.GroupID, n.Attribution, n.PeriodID, FormatTime(n.CreatedAt), t.members(n.EventIDs), t.members(n.ChangeIDs), n.ID)
 }
 
 // ---- periods
@@ -308,7 +307,7 @@ func periodArgs(p api.Period) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []any{p.GroupID, p.Label, fmtTime(p.StartedAt), fmtTimePtr(p.EndedAt),
+	return []any{p.GroupID, p.Label, FormatTime(p.StartedAt), fmtTimePtr(p.EndedAt),
 		p.Harmonized, p.Policy, p.DesiredBefore, p.DesiredAfter, p.OfficialBefore,
 		p.OfficialAfter, p.Actual, p.InFlight, js[0], js[1], nullInt(p.AggregatedQuantity),
 		js[2], js[3], p.Summary, js[4], p.ID}, nil
@@ -347,11 +346,11 @@ func (t *tx) UpdatePeriod(p api.Period) error {
 func (t *tx) InsertSamples(groupID string, s []store.StoredSample) error {
 	for _, x := range s {
 		if math.IsNaN(x.Value) {
-			return fmt.Errorf("insert samples: %s at %s: value is NaN", x.Name, fmtTime(x.Time))
+			return fmt.Errorf("insert samples: %s at %s: value is NaN", x.Name, FormatTime(x.Time))
 		}
 		if _, err := t.exec("insert samples for group "+strconv.Quote(groupID),
 			`INSERT INTO samples (group_id, name, node_id, time, value) VALUES (?,?,?,?,?)`,
-			groupID, x.Name, x.NodeID, fmtTime(x.Time), x.Value); err != nil {
+			groupID, x.Name, x.NodeID, FormatTime(x.Time), x.Value); err != nil {
 			return err
 		}
 	}
@@ -360,7 +359,7 @@ func (t *tx) InsertSamples(groupID string, s []store.StoredSample) error {
 
 func (t *tx) DeleteSamplesBefore(groupID string, before time.Time) error {
 	_, err := t.exec("delete samples of group "+strconv.Quote(groupID),
-		`DELETE FROM samples WHERE group_id = ? AND time < ?`, groupID, fmtTime(before))
+		`DELETE FROM samples WHERE group_id = ? AND time < ?`, groupID, FormatTime(before))
 	return err
 }
 
@@ -368,7 +367,7 @@ func (t *tx) InsertQuantityPoints(groupID string, ps []store.QuantityPoint) erro
 	for _, p := range ps {
 		if _, err := t.exec("insert quantity points for group "+strconv.Quote(groupID),
 			`INSERT INTO quantity_points (group_id, time, desired, actual) VALUES (?,?,?,?)`,
-			groupID, fmtTime(p.Time), p.Desired, p.Actual); err != nil {
+			groupID, FormatTime(p.Time), p.Desired, p.Actual); err != nil {
 			return err
 		}
 	}

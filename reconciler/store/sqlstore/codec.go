@@ -1,31 +1,29 @@
-package sqlite
+package sqlstore
 
 import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
 // timeLayout is fixed-width (always nine fractional digits, always Z), so
-// stored times sort and compare correctly as strings.
+// stored times sort and compare correctly as strings, and keep the
+// nanoseconds a native timestamp type might cut.
 const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
-func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+// FormatTime is t as the time columns hold it.
+func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
 func fmtTimePtr(t *time.Time) any {
 	if t == nil {
 		return nil
 	}
-	return fmtTime(*t)
+	return FormatTime(*t)
 }
 
 func parseTime(s string) (time.Time, error) {
@@ -68,6 +66,11 @@ func fromJSON(s sql.NullString, dst any) error {
 	return json.Unmarshal([]byte(s.String), dst)
 }
 
+// decodeJSON decodes a NOT NULL JSON column.
+func decodeJSON(dst any, s string) error {
+	return fromJSON(sql.NullString{String: s, Valid: true}, dst)
+}
+
 func intPtr(n sql.NullInt64) *int {
 	if !n.Valid {
 		return nil
@@ -88,13 +91,6 @@ func nullFloat(p *float64) any {
 		return nil
 	}
 	return *p
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // Page sizes (SPEC §4).
@@ -150,37 +146,25 @@ func decodeToken(tok string) (cursor, error) {
 	return c, nil
 }
 
-// mapErr turns SQLite constraint violations into the store's sentinel
-// errors, keeping the original in the chain for the message.
-func mapErr(what string, err error) error {
+// mapErr turns constraint violations into the store's sentinel errors,
+// said in the words of the domain rather than of the schema.
+func (d *Dialect) mapErr(what string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var se sqlite3.Error
-	if errors.As(err, &se) {
-		switch se.ExtendedCode {
-		case sqlite3.ErrConstraintUnique, sqlite3.ErrConstraintPrimaryKey:
-			return fmt.Errorf("%s: %w (%s)", what, store.ErrConflict, uniqueDetail(se))
-		case sqlite3.ErrConstraintForeignKey:
-			return fmt.Errorf("%s: a referenced row does not exist: %w", what, store.ErrNotFound)
-		}
+	switch d.Violation(err) {
+	case DuplicateID:
+		return fmt.Errorf("%s: %w (the id already exists)", what, store.ErrConflict)
+	case DuplicateName:
+		return fmt.Errorf("%s: %w (a live group already has this name)", what, store.ErrConflict)
+	case DuplicateLabel:
+		return fmt.Errorf("%s: %w (the label is already used in this group)", what, store.ErrConflict)
+	case DuplicateKey:
+		return fmt.Errorf("%s: %w (%v)", what, store.ErrConflict, err)
+	case MissingRow:
+		return fmt.Errorf("%s: a referenced row does not exist: %w", what, store.ErrNotFound)
 	}
 	return fmt.Errorf("%s: %w", what, err)
-}
-
-// uniqueDetail says which unique rule was broken, in the words of the
-// domain rather than of the schema.
-func uniqueDetail(se sqlite3.Error) string {
-	msg := se.Error()
-	switch {
-	case strings.Contains(msg, "groups.name"):
-		return "a live group already has this name"
-	case strings.Contains(msg, ".label"):
-		return "the label is already used in this group"
-	case strings.Contains(msg, ".id"):
-		return "the id already exists"
-	}
-	return msg
 }
 
 func notFound(kind, id string) error {

@@ -1,9 +1,8 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,20 +12,44 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
-// querier is what reads need: the reader pool (*sql.DB) or a write
-// transaction (*sql.Tx), so a transaction reads its own writes.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 type scanner interface{ Scan(dest ...any) error }
 
 // reader implements store.Reader over a querier.
-type reader struct{ q querier }
+type reader struct {
+	q   querier
+	d   *Dialect
+	sql *queries
+}
 
 var _ store.Reader = reader{}
+
+// queries are the statements and conditions whose text depends on the
+// dialect, built once per store.
+type queries struct {
+	nexusSelect string
+	byID        string // rows whose id is in one List argument
+	causedBy    string // changes of the nexus of one event id argument
+	narrowGroup string // the group condition when another narrows better
+	samples     string
+	points      string
+}
+
+func newQueries(d *Dialect) *queries {
+	return &queries{
+		nexusSelect: `SELECT id, group_id, attribution, period_id, created_at, ` +
+			d.ListJSON("event_ids") + `, ` + d.ListJSON("change_ids") + ` FROM nexus`,
+		byID: d.InList("id", "?"),
+		// The event and its nexus by primary key, then the (few) changes
+		// by primary key.
+		causedBy: d.InList("id", `(SELECT x.change_ids
+			FROM events e JOIN nexus x ON x.id = e.nexus_id WHERE e.id = ?)`),
+		narrowGroup: d.Unindexed("group_id") + " = ?",
+		samples: `SELECT name, node_id, time, value FROM samples
+			WHERE group_id = ? AND time >= ? ORDER BY time, ` + d.InsertOrder,
+		points: `SELECT time, desired, actual FROM quantity_points
+			WHERE group_id = ? AND time >= ? ORDER BY time, ` + d.InsertOrder,
+	}
+}
 
 // getOne runs a one-row query; no row is store.ErrNotFound naming kind and id.
 func getOne[T any](ctx context.Context, q querier, kind, id, query string, scan func(scanner) (T, error), args ...any) (T, error) {
@@ -156,11 +179,6 @@ func scanGroup(sc scanner) (api.Group, error) {
 	return g, err
 }
 
-// decodeJSON decodes a NOT NULL JSON column.
-func decodeJSON(dst any, s string) error {
-	return fromJSON(sql.NullString{String: s, Valid: true}, dst)
-}
-
 func (r reader) GetGroup(ctx context.Context, id string) (api.Group, error) {
 	return getOne(ctx, r.q, "group", id, `SELECT `+groupCols+` FROM groups WHERE id = ?`, scanGroup, id)
 }
@@ -169,7 +187,7 @@ func (r reader) ListGroups(ctx context.Context, f store.GroupFilter) ([]api.Grou
 	k := keyset[api.Group]{
 		what: "groups", from: `SELECT ` + groupCols + ` FROM groups`, timeCol: "created_at",
 		scan: scanGroup,
-		key:  func(g api.Group) cursor { return cursor{fmtTime(g.CreatedAt), g.ID} },
+		key:  func(g api.Group) cursor { return cursor{FormatTime(g.CreatedAt), g.ID} },
 	}
 	if !f.IncludeDeleted {
 		k.conds = []string{"status <> 'deleted'"}
@@ -303,10 +321,10 @@ func (r reader) ListEvents(ctx context.Context, f store.EventFilter) ([]api.Even
 	k := keyset[api.Event]{
 		what: "events", from: `SELECT ` + eventCols + ` FROM events`, timeCol: "time",
 		scan: scanEvent,
-		key:  func(e api.Event) cursor { return cursor{fmtTime(e.Time), e.ID} },
+		key:  func(e api.Event) cursor { return cursor{FormatTime(e.Time), e.ID} },
 	}
 	k.conds, k.args = filter{groupID: f.GroupID, since: f.Since, until: f.Until, typ: f.Type,
-		periodID: f.PeriodID, status: f.Status}.where("time")
+		periodID: f.PeriodID, status: f.Status}.where(r.sql, "time")
 	return k.page(ctx, r.q, f.Page)
 }
 
@@ -324,10 +342,10 @@ type filter struct {
 // exclusive, so consecutive windows never overlap.
 //
 // A period or a caused_by event picks out a few rows of one group, so
-// then the group condition is written +group_id: the unary plus keeps
-// SQLite from walking the group's whole (time, id) index, which without
-// statistics it would prefer because it needs no sort.
-func (f filter) where(timeCol string) ([]string, []any) {
+// then the group condition is written so that the planner does not walk
+// the group's whole (time, id) index, which SQLite without statistics
+// would prefer because it needs no sort.
+func (f filter) where(q *queries, timeCol string) ([]string, []any) {
 	var conds []string
 	var args []any
 	add := func(cond string, arg any) {
@@ -336,16 +354,16 @@ func (f filter) where(timeCol string) ([]string, []any) {
 	}
 	if f.groupID != "" {
 		if f.periodID != "" || f.causedBy != "" {
-			add("+group_id = ?", f.groupID)
+			add(q.narrowGroup, f.groupID)
 		} else {
 			add("group_id = ?", f.groupID)
 		}
 	}
 	if !f.since.IsZero() {
-		add(timeCol+" >= ?", fmtTime(f.since))
+		add(timeCol+" >= ?", FormatTime(f.since))
 	}
 	if !f.until.IsZero() {
-		add(timeCol+" < ?", fmtTime(f.until))
+		add(timeCol+" < ?", FormatTime(f.until))
 	}
 	if f.typ != "" {
 		add("type = ?", f.typ)
@@ -357,10 +375,7 @@ func (f filter) where(timeCol string) ([]string, []any) {
 		add("status = ?", f.status)
 	}
 	if f.causedBy != "" {
-		// The changes of the event's nexus: the event and its nexus by
-		// primary key, then the (few) changes by primary key.
-		add(`id IN (SELECT value FROM json_each((SELECT x.change_ids
-			FROM events e JOIN nexus x ON x.id = e.nexus_id WHERE e.id = ?)))`, f.causedBy)
+		add(q.causedBy, f.causedBy)
 	}
 	return conds, args
 }
@@ -408,10 +423,10 @@ func (r reader) ListChanges(ctx context.Context, f store.ChangeFilter) ([]api.Ch
 	k := keyset[api.Change]{
 		what: "changes", from: `SELECT ` + changeCols + ` FROM changes`, timeCol: "started_at",
 		scan: scanChange,
-		key:  func(c api.Change) cursor { return cursor{fmtTime(c.StartedAt), c.ID} },
+		key:  func(c api.Change) cursor { return cursor{FormatTime(c.StartedAt), c.ID} },
 	}
 	k.conds, k.args = filter{groupID: f.GroupID, since: f.Since, until: f.Until, typ: f.Type,
-		periodID: f.PeriodID, status: f.Status, causedBy: f.CausedBy}.where("started_at")
+		periodID: f.PeriodID, status: f.Status, causedBy: f.CausedBy}.where(r.sql, "started_at")
 	return k.page(ctx, r.q, f.Page)
 }
 
@@ -439,32 +454,26 @@ func scanNexus(sc scanner) (api.Nexus, error) {
 	return n, nil
 }
 
-const nexusSelect = `SELECT id, group_id, attribution, period_id, created_at, event_ids, change_ids FROM nexus`
-
 // GetNexus reads one row: the members are ordered JSON arrays on it.
 func (r reader) GetNexus(ctx context.Context, id string) (api.Nexus, error) {
-	return getOne(ctx, r.q, "nexus", id, nexusSelect+` WHERE id = ?`, scanNexus, id)
+	return getOne(ctx, r.q, "nexus", id, r.sql.nexusSelect+` WHERE id = ?`, scanNexus, id)
 }
 
 // GetNexusesByID returns the nexus rows in the order of ids; if any is
 // missing the error wraps store.ErrNotFound and names it.
 func (r reader) GetNexusesByID(ctx context.Context, ids []string) ([]api.Nexus, error) {
-	return getByID(ctx, r.q, "nexus", nexusSelect, ids, scanNexus, func(n api.Nexus) string { return n.ID })
+	return getByID(ctx, r, "nexus", r.sql.nexusSelect, ids, scanNexus, func(n api.Nexus) string { return n.ID })
 }
 
 // getByID returns the rows with the given ids in the order of ids
 // (duplicates repeated); any missing id is store.ErrNotFound. The ids go
-// in as one JSON array, so the statement text (and its cached prepared
+// in as one List argument, so the statement text (and its cached prepared
 // statement) is the same for any number of ids.
-func getByID[T any](ctx context.Context, q querier, kind, from string, ids []string, scan func(scanner) (T, error), id func(T) string) ([]T, error) {
+func getByID[T any](ctx context.Context, r reader, kind, from string, ids []string, scan func(scanner) (T, error), id func(T) string) ([]T, error) {
 	if len(ids) == 0 {
 		return []T{}, nil
 	}
-	arg, err := json.Marshal(ids)
-	if err != nil {
-		return nil, fmt.Errorf("get %s by id: %w", kind, err)
-	}
-	items, err := queryAll(ctx, q, kind, from+` WHERE id IN (SELECT value FROM json_each(?))`, scan, string(arg))
+	items, err := queryAll(ctx, r.q, kind, from+` WHERE `+r.sql.byID, scan, r.d.List(ids))
 	if err != nil {
 		return nil, err
 	}
@@ -486,14 +495,14 @@ func getByID[T any](ctx context.Context, q querier, kind, from string, ids []str
 // GetEventsByID returns the events in the order of ids; if any is missing
 // the error wraps store.ErrNotFound and names it.
 func (r reader) GetEventsByID(ctx context.Context, ids []string) ([]api.Event, error) {
-	return getByID(ctx, r.q, "event", `SELECT `+eventCols+` FROM events`, ids, scanEvent,
+	return getByID(ctx, r, "event", `SELECT `+eventCols+` FROM events`, ids, scanEvent,
 		func(e api.Event) string { return e.ID })
 }
 
 // GetChangesByID returns the changes in the order of ids; if any is
 // missing the error wraps store.ErrNotFound and names it.
 func (r reader) GetChangesByID(ctx context.Context, ids []string) ([]api.Change, error) {
-	return getByID(ctx, r.q, "change", `SELECT `+changeCols+` FROM changes`, ids, scanChange,
+	return getByID(ctx, r, "change", `SELECT `+changeCols+` FROM changes`, ids, scanChange,
 		func(c api.Change) string { return c.ID })
 }
 
@@ -550,7 +559,7 @@ func (r reader) ListPeriods(ctx context.Context, groupID string, p store.Page) (
 		what: "periods", from: `SELECT ` + periodCols + ` FROM periods`, timeCol: "started_at",
 		conds: []string{"group_id = ?"}, args: []any{groupID},
 		scan: scanPeriod,
-		key:  func(p api.Period) cursor { return cursor{fmtTime(p.StartedAt), p.ID} },
+		key:  func(p api.Period) cursor { return cursor{FormatTime(p.StartedAt), p.ID} },
 	}
 	return k.page(ctx, r.q, p)
 }
@@ -570,8 +579,7 @@ func scanSample(sc scanner) (store.StoredSample, error) {
 
 func (r reader) Samples(ctx context.Context, groupID string, since time.Time) ([]store.StoredSample, error) {
 	return queryAll(ctx, r.q, "samples",
-		`SELECT name, node_id, time, value FROM samples WHERE group_id = ? AND time >= ? ORDER BY time, rowid`,
-		scanSample, groupID, fmtTime(since))
+		r.sql.samples, scanSample, groupID, FormatTime(since))
 }
 
 func scanPoint(sc scanner) (store.QuantityPoint, error) {
@@ -587,6 +595,5 @@ func scanPoint(sc scanner) (store.QuantityPoint, error) {
 
 func (r reader) QuantityHistory(ctx context.Context, groupID string, since time.Time) ([]store.QuantityPoint, error) {
 	return queryAll(ctx, r.q, "quantity history",
-		`SELECT time, desired, actual FROM quantity_points WHERE group_id = ? AND time >= ? ORDER BY time, rowid`,
-		scanPoint, groupID, fmtTime(since))
+		r.sql.points, scanPoint, groupID, FormatTime(since))
 }

@@ -1,0 +1,127 @@
+package sqlstore
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+)
+
+func TestRebind(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`SELECT 1`, `SELECT 1`},
+		{`SELECT * FROM t WHERE a = ?`, `SELECT * FROM t WHERE a = $1`},
+		{`INSERT INTO t VALUES (?,?,?,?,?,?,?,?,?,?,?)`, `INSERT INTO t VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`},
+		{`(time, id) > (?, ?) LIMIT ?`, `(time, id) > ($1, $2) LIMIT $3`},
+	} {
+		if got := Rebind(tc.in); got != tc.want {
+			t.Errorf("Rebind(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestPageTokens(t *testing.T) {
+	c := cursor{Time: FormatTime(time.Date(2025, 3, 14, 10, 0, 0, 5, time.UTC)), ID: "e-1"}
+	got, err := decodeToken(encodeToken(c))
+	if err != nil || got != c {
+		t.Fatalf("round trip: %+v, %v; want %+v", got, err, c)
+	}
+	for name, tok := range map[string]string{
+		"not base64":  "!!!",
+		"not json":    "bm90IGpzb24",
+		"bad time":    encodeToken(cursor{Time: "yesterday", ID: "e-1"}),
+		"no id":       encodeToken(cursor{Time: c.Time}),
+		"no fraction": encodeToken(cursor{Time: "2025-03-14T10:00:00Z", ID: "e-1"}),
+		"empty json":  "e30",
+		"json array":  "W10",
+		"truncated":   encodeToken(c)[:10],
+		"other field": "eyJ4IjoxfQ",
+	} {
+		_, err := decodeToken(tok)
+		var ae *api.Error
+		if !errors.As(err, &ae) || ae.Field != "page_token" || ae.Status != 400 {
+			t.Errorf("%s: decodeToken(%q) = %v, want a 400 naming page_token", name, tok, err)
+		}
+	}
+}
+
+func TestLimit(t *testing.T) {
+	for _, tc := range []struct {
+		in, want int
+		bad      bool
+	}{
+		{0, DefaultLimit, false},
+		{1, 1, false},
+		{MaxLimit, MaxLimit, false},
+		{MaxLimit + 1, MaxLimit, false},
+		{-1, 0, true},
+	} {
+		got, err := limit(store.Page{Limit: tc.in})
+		var ae *api.Error
+		if tc.bad != errors.As(err, &ae) || got != tc.want {
+			t.Errorf("limit(%d) = %d, %v; want %d (error: %v)", tc.in, got, err, tc.want, tc.bad)
+		}
+		if tc.bad && ae.Field != "limit" {
+			t.Errorf("limit(%d): error names %q, want limit", tc.in, ae.Field)
+		}
+	}
+}
+
+func TestMapErr(t *testing.T) {
+	cause := errors.New("driver says no")
+	for _, tc := range []struct {
+		v      Violation
+		target error
+		says   string
+	}{
+		{DuplicateID, store.ErrConflict, "the id already exists"},
+		{DuplicateName, store.ErrConflict, "a live group already has this name"},
+		{DuplicateLabel, store.ErrConflict, "the label is already used in this group"},
+		{DuplicateKey, store.ErrConflict, "driver says no"},
+		{MissingRow, store.ErrNotFound, "a referenced row does not exist"},
+		{NoViolation, cause, "driver says no"},
+	} {
+		d := Dialect{Violation: func(error) Violation { return tc.v }}
+		err := d.mapErr("insert thing", cause)
+		if !errors.Is(err, tc.target) || !strings.HasPrefix(err.Error(), "insert thing: ") || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("violation %d: %v, want one wrapping %v that says %q", tc.v, err, tc.target, tc.says)
+		}
+	}
+	if err := (&Dialect{}).mapErr("x", nil); err != nil {
+		t.Errorf("mapErr(nil) = %v", err)
+	}
+}
+
+func TestLoadMigrations(t *testing.T) {
+	ms, err := LoadMigrations(fstest.MapFS{
+		"m/0010_index.sql":  {Data: []byte(`CREATE INDEX i ON t (c);`)},
+		"m/0001_things.sql": {Data: []byte(`CREATE TABLE t (c TEXT);`)},
+		"m/0002_more.sql":   {Data: []byte(`SELECT 1;`)},
+		"m/README":          {Data: []byte(`not a migration`)},
+	}, "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range ms {
+		got = append(got, m.Name)
+	}
+	if strings.Join(got, " ") != "0001_things.sql 0002_more.sql 0010_index.sql" || ms[2].Version != 10 || ms[0].SQL != `CREATE TABLE t (c TEXT);` {
+		t.Errorf("loaded %+v", ms)
+	}
+
+	for name, fsys := range map[string]fstest.MapFS{
+		"no number":    {"m/init.sql": {Data: []byte(`SELECT 1;`)}},
+		"zero":         {"m/0000_init.sql": {Data: []byte(`SELECT 1;`)}},
+		"same version": {"m/0001_a.sql": {Data: []byte(`SELECT 1;`)}, "m/01_b.sql": {Data: []byte(`SELECT 1;`)}},
+		"no directory": {"x/0001_a.sql": {Data: []byte(`SELECT 1;`)}},
+	} {
+		if _, err := LoadMigrations(fsys, "m"); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
