@@ -24,6 +24,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/governor"
 	"github.com/pes-project/terraform-provider-pes/reconciler/server"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store/postgres"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlite"
 )
 
@@ -67,7 +68,7 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 	}
 	defer unlock()
 
-	st, err := openStore(cfg)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -155,7 +156,7 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 	return err
 }
 
-func openStore(cfg serveConfig) (store.Store, error) {
+func openStore(ctx context.Context, cfg serveConfig) (store.Store, error) {
 	switch cfg.storeKind {
 	case "sqlite":
 		st, err := sqlite.Open(filepath.Join(cfg.dataDir, "pes.db"))
@@ -163,9 +164,15 @@ func openStore(cfg serveConfig) (store.Store, error) {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 		return st, nil
+	case "postgres":
+		st, err := postgres.Open(ctx, cfg.dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return st, nil
 	default:
-		// Checked by parseServe; the PostgreSQL store is not written yet.
-		return nil, fmt.Errorf("--store %s: not available in this build of pesd (use sqlite)", cfg.storeKind)
+		// Checked by parseServe.
+		return nil, fmt.Errorf("--store: want sqlite or postgres, got %q", cfg.storeKind)
 	}
 }
 

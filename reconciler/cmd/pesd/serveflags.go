@@ -41,7 +41,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&cfg.dataDir, "data-dir", "./.pes", "`directory` of the database and the node logs")
 	fs.StringVar(&cfg.token, "token", "", "API bearer `token` (default: PES_TOKEN)")
 	fs.StringVar(&cfg.storeKind, "store", "sqlite", "`store`: sqlite or postgres")
-	fs.StringVar(&cfg.dsn, "dsn", "", "PostgreSQL `DSN` (with --store postgres)")
+	fs.StringVar(&cfg.dsn, "dsn", "", "PostgreSQL `DSN` (with --store postgres; default: PES_DSN)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: pesd serve --listen 127.0.0.1:7400 --data-dir ./.pes --token \"$PES_TOKEN\" [flags]\n\nflags:")
 		fs.PrintDefaults()
@@ -89,7 +89,10 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		}
 	case "postgres":
 		if cfg.dsn == "" {
-			return cfg, usagef("--dsn: required with --store postgres")
+			cfg.dsn = os.Getenv("PES_DSN")
+		}
+		if strings.TrimSpace(cfg.dsn) == "" {
+			return cfg, usagef("--dsn: required with --store postgres: pass --dsn or set PES_DSN (e.g. postgres://user@host:5432/pes)")
 		}
 	default:
 		return cfg, usagef("--store: want sqlite or postgres, got %q", cfg.storeKind)
