@@ -3,6 +3,7 @@ package provider
 import (
 	"cmp"
 	"slices"
+	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 )
@@ -10,22 +11,21 @@ import (
 // Data sources list events and changes in a stable order, by time then by
 // label, so an output does not reshuffle from one refresh to the next.
 
-func sortEvents(events []api.Event) {
-	slices.SortStableFunc(events, func(a, b api.Event) int {
-		if c := a.Time.Compare(b.Time); c != 0 {
-			return c
-		}
-		return compareLabels(a.Label, b.Label)
-	})
+func sortEvents(events []api.Event) { slices.SortStableFunc(events, compareEvents) }
+
+func sortChanges(changes []api.Change) { slices.SortStableFunc(changes, compareChanges) }
+
+func compareEvents(a, b api.Event) int { return byTimeThenLabel(a.Time, a.Label, b.Time, b.Label) }
+
+func compareChanges(a, b api.Change) int {
+	return byTimeThenLabel(a.StartedAt, a.Label, b.StartedAt, b.Label)
 }
 
-func sortChanges(changes []api.Change) {
-	slices.SortStableFunc(changes, func(a, b api.Change) int {
-		if c := a.StartedAt.Compare(b.StartedAt); c != 0 {
-			return c
-		}
-		return compareLabels(a.Label, b.Label)
-	})
+func byTimeThenLabel(ta time.Time, la string, tb time.Time, lb string) int {
+	if c := ta.Compare(tb); c != 0 {
+		return c
+	}
+	return compareLabels(la, lb)
 }
 
 // compareLabels orders sequence labels as people read them: E2 < E9b <

@@ -11,10 +11,12 @@ import (
 	"os"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -174,4 +176,63 @@ func clientFrom(data any, diags interface{ AddError(string, string) }) *pesClien
 		return nil
 	}
 	return c
+}
+
+// dataSourceClient is embedded by every data source: its Configure keeps
+// the client the provider hands over.
+type dataSourceClient struct {
+	c *pesClient
+}
+
+func (d *dataSourceClient) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.c = clientFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// resourceClient is dataSourceClient for resources.
+type resourceClient struct {
+	c *pesClient
+}
+
+func (r *resourceClient) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.c = clientFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ready reports whether the provider was configured (c is not nil), and
+// when it was not, says what could not be done ("reading a trigger").
+func (c *pesClient) ready(diags *diag.Diagnostics, doing string) bool {
+	if c == nil {
+		diags.AddError("Provider not configured", "The pes provider was not configured before "+doing+".")
+		return false
+	}
+	return true
+}
+
+// load reads a configuration, plan or state into a model of type M; false
+// when it could not (diags says why).
+func load[M any](ctx context.Context, from interface {
+	Get(context.Context, any) diag.Diagnostics
+}, diags *diag.Diagnostics) (M, bool) {
+	var m M
+	diags.Append(from.Get(ctx, &m)...)
+	return m, !diags.HasError()
+}
+
+// loadUpdate reads the plan and the prior state of an update.
+func loadUpdate[M any](ctx context.Context, req resource.UpdateRequest, diags *diag.Diagnostics) (plan, state M, ok bool) {
+	plan, planOK := load[M](ctx, req.Plan, diags)
+	state, stateOK := load[M](ctx, req.State, diags)
+	return plan, state, planOK && stateOK
+}
+
+// deleteByID deletes the object whose ID is in the state with del. One
+// that is already gone is no error: either way it no longer exists.
+func (c *pesClient) deleteByID(ctx context.Context, st tfsdk.State, diags *diag.Diagnostics, what string, del func(context.Context, string) error) {
+	var id types.String
+	diags.Append(st.GetAttribute(ctx, path.Root("id"), &id)...)
+	if diags.HasError() {
+		return
+	}
+	if err := del(ctx, id.ValueString()); err != nil && !client.IsNotFound(err) {
+		diags.Append(apiErrorDiag("Cannot delete "+what, c.endpoint, id.ValueString(), err))
+	}
 }

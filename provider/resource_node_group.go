@@ -17,11 +17,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -55,46 +52,20 @@ var (
 func newNodeGroupResource() resource.Resource { return &nodeGroupResource{} }
 
 type nodeGroupResource struct {
-	c *pesClient
+	resourceClient
 }
 
+// nodeGroupModel is the resource: the fields it shares with the data
+// source, and how Terraform waits for capacity.
 type nodeGroupModel struct {
-	ID                     types.String   `tfsdk:"id"`
-	Name                   types.String   `tfsdk:"name"`
-	Driver                 types.String   `tfsdk:"driver"`
-	Program                types.Object   `tfsdk:"program"`
-	DesiredQuantity        types.Int64    `tfsdk:"desired_quantity"`
-	MinQuantity            types.Int64    `tfsdk:"min_quantity"`
-	MaxQuantity            types.Int64    `tfsdk:"max_quantity"`
-	AggregationPeriod      types.String   `tfsdk:"aggregation_period"`
-	AggregationPolicy      types.String   `tfsdk:"aggregation_policy"`
-	Replacement            types.String   `tfsdk:"replacement"`
-	ReplacementDeferWindow types.String   `tfsdk:"replacement_defer_window"`
-	InitDeadline           types.String   `tfsdk:"init_deadline"`
-	Cooldown               types.String   `tfsdk:"cooldown"`
-	TerminationPolicy      types.String   `tfsdk:"termination_policy"`
-	HealthCheck            types.Object   `tfsdk:"health_check"`
-	Labels                 types.Map      `tfsdk:"labels"`
-	Sim                    types.Object   `tfsdk:"sim"`
-	Predictive             types.Object   `tfsdk:"predictive"`
+	nodeGroupFields
 	WaitForCapacity        types.Bool     `tfsdk:"wait_for_capacity"`
 	CurrentDesiredQuantity types.Int64    `tfsdk:"current_desired_quantity"`
-	OfficialQuantity       types.Int64    `tfsdk:"official_quantity"`
-	ActualQuantity         types.Int64    `tfsdk:"actual_quantity"`
-	Status                 types.String   `tfsdk:"status"`
 	Timeouts               timeouts.Value `tfsdk:"timeouts"`
 }
 
 func (r *nodeGroupResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_node_group"
-}
-
-func (r *nodeGroupResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.c = clientFrom(req.ProviderData, &resp.Diagnostics)
-}
-
-func durationValidators(more ...validator.String) []validator.String {
-	return append([]validator.String{durationValidator{}}, more...)
 }
 
 func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -160,73 +131,28 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Required:   true,
 				Validators: []validator.Int64{int64validator.Between(0, api.MaxQuantityLimit)},
 			},
-			"min_quantity": schema.Int64Attribute{
-				MarkdownDescription: "Lower bound of the desired quantity; every aggregated request is clamped to it. Defaults to `" + fmt.Sprint(api.DefaultMinQuantity) + "`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             int64default.StaticInt64(api.DefaultMinQuantity),
-				Validators:          []validator.Int64{int64validator.Between(0, api.MaxQuantityLimit)},
-			},
-			"max_quantity": schema.Int64Attribute{
-				MarkdownDescription: "Upper bound of the desired quantity; every aggregated request is clamped to it. Defaults to `" + fmt.Sprint(api.DefaultMaxQuantity) + "`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             int64default.StaticInt64(api.DefaultMaxQuantity),
-				Validators:          []validator.Int64{int64validator.Between(1, api.MaxQuantityLimit)},
-			},
-			"aggregation_period": schema.StringAttribute{
-				MarkdownDescription: "Length of an aggregation period (a duration such as `60s`, at least `1s`). Requests that are not immediate are collected during the period and combined at its end, the *harmonization*. Defaults to `" + api.DefaultAggregationPeriod + "`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             stringdefault.StaticString(api.DefaultAggregationPeriod),
-				Validators:          durationValidators(),
-			},
-			"aggregation_policy": schema.StringAttribute{
-				MarkdownDescription: "How a period's requests combine into one desired quantity: `largest` (the largest proposal), " +
-					"`smallest`, `average` (rounded mean), `sum` (prior desired plus every delta), `priority` (the " +
-					"highest-priority request, ties to the latest), `first` or `last`. Defaults to `" + api.DefaultAggregationPolicy + "`.",
-				Optional:   true,
-				Computed:   true,
-				Default:    stringdefault.StaticString(api.DefaultAggregationPolicy),
-				Validators: []validator.String{stringvalidator.OneOf(api.AggregationPolicies()...)},
-			},
-			"replacement": schema.StringAttribute{
-				MarkdownDescription: "When a failed node is replaced: `immediate`, `deferred` (at the next harmonization) or `auto` " +
-					"(deferred when the next harmonization is within `replacement_defer_window`, since it may shrink the group anyway). " +
-					"Defaults to `" + api.DefaultReplacement + "`.",
-				Optional:   true,
-				Computed:   true,
-				Default:    stringdefault.StaticString(api.DefaultReplacement),
-				Validators: []validator.String{stringvalidator.OneOf(api.ReplacementPolicies()...)},
-			},
-			"replacement_defer_window": schema.StringAttribute{
-				MarkdownDescription: "With `replacement = \"auto\"`, how close the next harmonization must be for a replacement to wait for it. Defaults to `" + api.DefaultReplacementDeferWindow + "`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             stringdefault.StaticString(api.DefaultReplacementDeferWindow),
-				Validators:          durationValidators(),
-			},
-			"init_deadline": schema.StringAttribute{
-				MarkdownDescription: "How long a launching node may take to become ready before it counts as failed to initialize (at least `1s`). Defaults to `" + api.DefaultInitDeadline + "`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             stringdefault.StaticString(api.DefaultInitDeadline),
-				Validators:          durationValidators(),
-			},
-			"cooldown": schema.StringAttribute{
-				MarkdownDescription: "Quiet time after a scale-out's lockdown ends. Trigger firings during lockdown or cooldown are recorded as suppressed events, so \"why did it not scale?\" has an answer. Defaults to `" + api.DefaultCooldown + "`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             stringdefault.StaticString(api.DefaultCooldown),
-				Validators:          durationValidators(),
-			},
-			"termination_policy": schema.StringAttribute{
-				MarkdownDescription: "Which ready nodes go first on scale-in, after failed and unready ones: `newest` or `oldest`. Defaults to `" + api.DefaultTerminationPolicy + "`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             stringdefault.StaticString(api.DefaultTerminationPolicy),
-				Validators:          []validator.String{stringvalidator.OneOf(api.TerminationPolicies()...)},
-			},
+			"min_quantity": defaultedInt("Lower bound of the desired quantity; every aggregated request is clamped to it.",
+				api.DefaultMinQuantity, int64validator.Between(0, api.MaxQuantityLimit)),
+			"max_quantity": defaultedInt("Upper bound of the desired quantity; every aggregated request is clamped to it.",
+				api.DefaultMaxQuantity, int64validator.Between(1, api.MaxQuantityLimit)),
+			"aggregation_period": defaultedDuration("Length of an aggregation period (a duration such as `60s`, at least `1s`). "+
+				"Requests that are not immediate are collected during the period and combined at its end, the *harmonization*.",
+				api.DefaultAggregationPeriod),
+			"aggregation_policy": defaultedString("How a period's requests combine into one desired quantity: `largest` (the largest proposal), "+
+				"`smallest`, `average` (rounded mean), `sum` (prior desired plus every delta), `priority` (the "+
+				"highest-priority request, ties to the latest), `first` or `last`.",
+				api.DefaultAggregationPolicy, stringvalidator.OneOf(api.AggregationPolicies()...)),
+			"replacement": defaultedString("When a failed node is replaced: `immediate`, `deferred` (at the next harmonization) or `auto` "+
+				"(deferred when the next harmonization is within `replacement_defer_window`, since it may shrink the group anyway).",
+				api.DefaultReplacement, stringvalidator.OneOf(api.ReplacementPolicies()...)),
+			"replacement_defer_window": defaultedDuration("With `replacement = \"auto\"`, how close the next harmonization must be for a replacement to wait for it.",
+				api.DefaultReplacementDeferWindow),
+			"init_deadline": defaultedDuration("How long a launching node may take to become ready before it counts as failed to initialize (at least `1s`).",
+				api.DefaultInitDeadline),
+			"cooldown": defaultedDuration("Quiet time after a scale-out's lockdown ends. Trigger firings during lockdown or cooldown are recorded as suppressed events, so \"why did it not scale?\" has an answer.",
+				api.DefaultCooldown),
+			"termination_policy": defaultedString("Which ready nodes go first on scale-in, after failed and unready ones: `newest` or `oldest`.",
+				api.DefaultTerminationPolicy, stringvalidator.OneOf(api.TerminationPolicies()...)),
 			"health_check": schema.SingleNestedAttribute{
 				MarkdownDescription: "How a node is judged ready and alive. Defaults to a `process` check (the process is alive).",
 				Optional:            true,
@@ -244,7 +170,7 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						Computed:            true,
 					},
 					"port": schema.Int64Attribute{
-						MarkdownDescription: "`http` and `tcp` only: the port to probe. Omit it to use the node's `PES_PORT`.",
+						MarkdownDescription: "`http` and `tcp` only: the port to probe; unset, the node's `PES_PORT`.",
 						Optional:            true,
 						Validators:          []validator.Int64{int64validator.Between(1, 65535)},
 					},
@@ -252,20 +178,9 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						MarkdownDescription: "`exec` only: a shell command that exits 0 when the node is healthy.",
 						Optional:            true,
 					},
-					"interval": schema.StringAttribute{
-						MarkdownDescription: "Time between checks (at least `100ms`). Defaults to `" + api.DefaultHealthInterval + "`.",
-						Optional:            true,
-						Computed:            true,
-						Default:             stringdefault.StaticString(api.DefaultHealthInterval),
-						Validators:          durationValidators(),
-					},
-					"failure_threshold": schema.Int64Attribute{
-						MarkdownDescription: "Consecutive failed checks after which a ready node is unavailable. Defaults to `" + fmt.Sprint(api.DefaultHealthFailureThreshold) + "`.",
-						Optional:            true,
-						Computed:            true,
-						Default:             int64default.StaticInt64(api.DefaultHealthFailureThreshold),
-						Validators:          []validator.Int64{int64validator.Between(1, api.MaxHealthFailureThreshold)},
-					},
+					"interval": defaultedDuration("Time between checks (at least `100ms`).", api.DefaultHealthInterval),
+					"failure_threshold": defaultedInt("Consecutive failed checks after which a ready node is unavailable.",
+						api.DefaultHealthFailureThreshold, int64validator.Between(1, api.MaxHealthFailureThreshold)),
 				},
 			},
 			"labels": schema.MapAttribute{
@@ -278,56 +193,44 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Optional:            true,
 				Computed:            true,
 				Attributes: map[string]schema.Attribute{
-					"boot_time": schema.StringAttribute{
-						MarkdownDescription: "How long a virtual node takes to become ready. Defaults to `" + api.DefaultSimBootTime + "`.",
-						Optional:            true,
-						Computed:            true,
-						Default:             stringdefault.StaticString(api.DefaultSimBootTime),
-						Validators:          durationValidators(),
-					},
+					"boot_time": defaultedDuration("How long a virtual node takes to become ready.", api.DefaultSimBootTime),
 					"boot_times": schema.ListAttribute{
 						MarkdownDescription: "Boot times of the first launches, in order (later launches use `boot_time`), so nodes become ready at different moments.",
 						Optional:            true,
 						ElementType:         types.StringType,
 						Validators:          []validator.List{listvalidator.ValueStringsAre(durationValidator{})},
 					},
-					"init_failures": schema.Int64Attribute{
-						MarkdownDescription: "How many of the next launches never become ready (to exercise `init_deadline`). Defaults to `0`.",
-						Optional:            true,
-						Computed:            true,
-						Default:             int64default.StaticInt64(0),
-						Validators:          []validator.Int64{int64validator.AtLeast(0)},
-					},
+					"init_failures": defaultedInt("How many of the next launches never become ready (to exercise `init_deadline`).",
+						0, int64validator.AtLeast(0)),
 				},
 			},
 			"predictive": schema.SingleNestedAttribute{
-				MarkdownDescription: "Predictive governing: a forecast from the group's history bounds the quantities triggers may ask for.",
-				Optional:            true,
+				MarkdownDescription: "Predictive governing (seed 001): a forecast from the group's recorded history bounds the " +
+					"quantities triggers may ask for. With `enforce`, a trigger's request outside the forecast range of its " +
+					"interval is replaced by the nearest authorized quantity, and the clamp is written in the decision record " +
+					"and in the explanations of [`pes_capacity_changes`](../data-sources/capacity_changes.md). " +
+					"Read the forecast with [`pes_capacity_forecast`](../data-sources/capacity_forecast.md).",
+				Optional: true,
 				Attributes: map[string]schema.Attribute{
-					"mode": schema.StringAttribute{
-						MarkdownDescription: "`off`, `forecast_only` (record what would have been clamped) or `enforce`. Defaults to `off`.",
-						Optional:            true,
-						Computed:            true,
-						Default:             stringdefault.StaticString(api.PredictiveOff),
-						Validators:          []validator.String{stringvalidator.OneOf(api.PredictiveModes()...)},
-					},
+					"mode": defaultedString("`off`, `forecast_only` (record what would have been clamped) or `enforce`.",
+						api.PredictiveOff, stringvalidator.OneOf(api.PredictiveModes()...)),
 					"history": schema.StringAttribute{
-						MarkdownDescription: "How much recorded history the forecast uses (e.g. `14d`). Omit for pesd's default.",
+						MarkdownDescription: "How much recorded history the forecast uses (e.g. `14d`); unset, pesd's default.",
 						Optional:            true,
 						Validators:          durationValidators(),
 					},
 					"interval": schema.StringAttribute{
-						MarkdownDescription: "Length of a forecast interval (e.g. `1h`). Omit for pesd's default.",
+						MarkdownDescription: "Length of a forecast interval (e.g. `1h`); unset, pesd's default.",
 						Optional:            true,
 						Validators:          durationValidators(),
 					},
 					"confidence": schema.Float64Attribute{
-						MarkdownDescription: "Confidence of the authorized range, between 0 and 1 exclusive (e.g. `0.9`). Omit for pesd's default.",
+						MarkdownDescription: "Confidence of the authorized range, between 0 and 1 exclusive (e.g. `0.9`); unset, pesd's default.",
 						Optional:            true,
 						Validators:          []validator.Float64{float64validator.Between(0, 1)},
 					},
 					"min_history": schema.StringAttribute{
-						MarkdownDescription: "History needed before the forecast governs anything. Omit for pesd's default.",
+						MarkdownDescription: "History needed before the forecast governs anything; unset, pesd's default.",
 						Optional:            true,
 						Validators:          durationValidators(),
 					},
@@ -339,12 +242,7 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 					},
 				},
 			},
-			"wait_for_capacity": schema.BoolAttribute{
-				MarkdownDescription: "Wait, on create and update, until `actual_quantity` reaches the live desired quantity, within the `timeouts`. On timeout the error lists the group's latest events. Defaults to `true`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(true),
-			},
+			"wait_for_capacity": defaultedBool("Wait, on create and update, until `actual_quantity` reaches the live desired quantity, within the `timeouts`. On timeout the error lists the group's latest events.", true),
 			"current_desired_quantity": schema.Int64Attribute{
 				MarkdownDescription: "Live desired quantity in pesd, as moved by triggers and instructions since the last apply.",
 				Computed:            true,
@@ -380,9 +278,8 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 // agree; values already reported by attribute validators, or unknown yet,
 // are replaced by their defaults so each problem is reported once.
 func (r *nodeGroupResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var m nodeGroupModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
+	m, ok := load[nodeGroupModel](ctx, req.Config, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	cfg, ok := validationConfig(ctx, m)
@@ -409,10 +306,9 @@ func (r *nodeGroupResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
-	var plan, config nodeGroupModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
+	plan, planOK := load[nodeGroupModel](ctx, req.Plan, &resp.Diagnostics)
+	config, configOK := load[nodeGroupModel](ctx, req.Config, &resp.Diagnostics)
+	if !planOK || !configOK {
 		return
 	}
 
@@ -455,34 +351,35 @@ func (r *nodeGroupResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 // configured object (null: the default check), or false when parts of it
 // are not known yet.
 func resolvedHealthCheck(ctx context.Context, o types.Object) (*api.HealthCheck, bool) {
-	if o.IsUnknown() || !allKnown(o) {
-		return nil, false
-	}
-	hc, d := healthCheckFrom(ctx, o)
-	if d.HasError() {
-		return nil, false
-	}
-	cfg := api.GroupConfig{Name: "plan", Driver: api.DriverSim, HealthCheck: hc}
-	if api.ResolveGroupConfig(&cfg) != nil {
-		return nil, false // ValidateConfig reports it
-	}
-	return cfg.HealthCheck, true
+	return resolved(ctx, o, healthCheckFrom, func(c *api.GroupConfig) **api.HealthCheck { return &c.HealthCheck })
 }
 
 // resolvedSim is resolvedHealthCheck for the sim object of a sim group.
 func resolvedSim(ctx context.Context, o types.Object) (*api.SimConfig, bool) {
+	return resolved(ctx, o, simFrom, func(c *api.GroupConfig) **api.SimConfig { return &c.Sim })
+}
+
+// resolved reads a configured nested object with from, resolves it as
+// pesd will (api.ResolveGroupConfig, in the field of a sim group that
+// field names) and returns the result; false when parts of the object are
+// unknown or invalid (ValidateConfig reports those).
+func resolved[T any](ctx context.Context, o types.Object,
+	from func(context.Context, types.Object) (*T, diag.Diagnostics),
+	field func(*api.GroupConfig) **T,
+) (*T, bool) {
 	if o.IsUnknown() || !allKnown(o) {
 		return nil, false
 	}
-	s, d := simFrom(ctx, o)
+	v, d := from(ctx, o)
 	if d.HasError() {
 		return nil, false
 	}
-	cfg := api.GroupConfig{Name: "plan", Driver: api.DriverSim, Sim: s}
+	cfg := api.GroupConfig{Name: "plan", Driver: api.DriverSim}
+	*field(&cfg) = v
 	if api.ResolveGroupConfig(&cfg) != nil {
 		return nil, false
 	}
-	return cfg.Sim, true
+	return *field(&cfg), true
 }
 
 func allKnown(o types.Object) bool {
@@ -495,13 +392,11 @@ func allKnown(o types.Object) bool {
 }
 
 func (r *nodeGroupResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	if r.c == nil {
-		resp.Diagnostics.AddError("Provider not configured", "The pes provider was not configured before creating a node group.")
+	if !r.c.ready(&resp.Diagnostics, "creating a node group") {
 		return
 	}
-	var plan nodeGroupModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	plan, ok := load[nodeGroupModel](ctx, req.Plan, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	cfg, diags := plan.groupConfig(ctx)
@@ -624,13 +519,11 @@ func latestEvents(ctx context.Context, c *client.Client, groupID string, n int) 
 }
 
 func (r *nodeGroupResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	if r.c == nil {
-		resp.Diagnostics.AddError("Provider not configured", "The pes provider was not configured before reading a node group.")
+	if !r.c.ready(&resp.Diagnostics, "reading a node group") {
 		return
 	}
-	var state nodeGroupModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	state, ok := load[nodeGroupModel](ctx, req.State, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	id := state.ID.ValueString()
@@ -652,14 +545,11 @@ func (r *nodeGroupResource) Read(ctx context.Context, req resource.ReadRequest, 
 }
 
 func (r *nodeGroupResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	if r.c == nil {
-		resp.Diagnostics.AddError("Provider not configured", "The pes provider was not configured before updating a node group.")
+	if !r.c.ready(&resp.Diagnostics, "updating a node group") {
 		return
 	}
-	var plan, state nodeGroupModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	plan, state, ok := loadUpdate[nodeGroupModel](ctx, req, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	cfg, diags := plan.groupConfig(ctx)
@@ -718,18 +608,8 @@ func patchFor(cfg api.GroupConfig) api.GroupPatch {
 }
 
 func (r *nodeGroupResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	if r.c == nil {
-		resp.Diagnostics.AddError("Provider not configured", "The pes provider was not configured before deleting a node group.")
-		return
-	}
-	var state nodeGroupModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id := state.ID.ValueString()
-	if err := r.c.api.DeleteGroup(ctx, id); err != nil && !client.IsNotFound(err) {
-		resp.Diagnostics.Append(apiErrorDiag("Cannot delete node group", r.c.endpoint, id, err))
+	if r.c.ready(&resp.Diagnostics, "deleting a node group") {
+		r.c.deleteByID(ctx, req.State, &resp.Diagnostics, "node group", r.c.api.DeleteGroup)
 	}
 }
 
@@ -771,49 +651,16 @@ func (m nodeGroupModel) groupConfig(ctx context.Context) (api.GroupConfig, diag.
 	}, diags
 }
 
-// fromGroup sets m from pesd's answer. prior is the plan (after create or
-// update) or the state (on refresh): values that mean the same as prior
-// keep the user's spelling, and desired_quantity keeps the declared value
-// so triggers never cause a diff. On import prior is empty and everything
-// comes from pesd.
+// fromGroup sets m from pesd's answer; prior is the plan (after create or
+// update) or the state (on refresh), empty on import. See
+// nodeGroupFields.fromGroup.
 func (m *nodeGroupModel) fromGroup(g api.Group, prior nodeGroupModel) diag.Diagnostics {
-	var diags diag.Diagnostics
-	var d diag.Diagnostics
-
-	m.ID = types.StringValue(g.ID)
-	m.Name = types.StringValue(g.Name)
-	m.Driver = types.StringValue(g.Driver)
-	m.Program, d = programObject(prior.Program, g.Program)
-	diags.Append(d...)
-	m.DesiredQuantity = prior.DesiredQuantity
-	if m.DesiredQuantity.IsNull() || m.DesiredQuantity.IsUnknown() {
-		m.DesiredQuantity = types.Int64Value(int64(g.DesiredQuantity)) // import
-	}
-	m.MinQuantity = types.Int64Value(int64(g.MinQuantity))
-	m.MaxQuantity = types.Int64Value(int64(g.MaxQuantity))
-	m.AggregationPeriod = keepDuration(prior.AggregationPeriod, g.AggregationPeriod)
-	m.AggregationPolicy = types.StringValue(g.AggregationPolicy)
-	m.Replacement = types.StringValue(g.Replacement)
-	m.ReplacementDeferWindow = keepDuration(prior.ReplacementDeferWindow, g.ReplacementDeferWindow)
-	m.InitDeadline = keepDuration(prior.InitDeadline, g.InitDeadline)
-	m.Cooldown = keepDuration(prior.Cooldown, g.Cooldown)
-	m.TerminationPolicy = types.StringValue(g.TerminationPolicy)
-	m.HealthCheck, d = healthCheckObject(prior.HealthCheck, g.HealthCheck)
-	diags.Append(d...)
-	m.Labels, d = stringMap(prior.Labels, g.Labels)
-	diags.Append(d...)
-	m.Sim, d = simObject(prior.Sim, g.Sim)
-	diags.Append(d...)
-	m.Predictive, d = predictiveObject(prior.Predictive, g.Predictive)
-	diags.Append(d...)
+	diags := m.nodeGroupFields.fromGroup(g, prior.nodeGroupFields)
 	m.WaitForCapacity = prior.WaitForCapacity
 	if m.WaitForCapacity.IsNull() || m.WaitForCapacity.IsUnknown() {
 		m.WaitForCapacity = types.BoolValue(true)
 	}
 	m.Timeouts = prior.Timeouts
 	m.CurrentDesiredQuantity = types.Int64Value(int64(g.DesiredQuantity))
-	m.OfficialQuantity = types.Int64Value(int64(g.OfficialQuantity))
-	m.ActualQuantity = types.Int64Value(int64(g.ActualQuantity))
-	m.Status = types.StringValue(g.Status)
 	return diags
 }

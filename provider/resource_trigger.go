@@ -9,8 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -36,7 +34,7 @@ var (
 func newTriggerResource() resource.Resource { return &triggerResource{} }
 
 type triggerResource struct {
-	c *pesClient
+	resourceClient
 }
 
 type triggerModel struct {
@@ -56,10 +54,6 @@ type triggerModel struct {
 
 func (r *triggerResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_trigger"
-}
-
-func (r *triggerResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.c = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *triggerResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -131,24 +125,10 @@ func (r *triggerResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 					int64validator.ExactlyOneOf(requestForms...),
 				},
 			},
-			"priority": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("Priority of the trigger's requests, used by the `priority` aggregation policy. Defaults to `%d`; user instructions default to %d.", api.DefaultTriggerPriority, api.DefaultInstructionPriority),
-				Optional:            true,
-				Computed:            true,
-				Default:             int64default.StaticInt64(api.DefaultTriggerPriority),
-			},
-			"immediate": schema.BoolAttribute{
-				MarkdownDescription: "Act at once instead of at the end of the period; the change is then attributed to the firing *directly*. Defaults to `false`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(false),
-			},
-			"enabled": schema.BoolAttribute{
-				MarkdownDescription: "Whether the trigger is evaluated. Defaults to `true`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(true),
-			},
+			"priority": defaultedInt(fmt.Sprintf("Priority of the trigger's requests, used by the `priority` aggregation policy "+
+				"(user instructions default to %d).", api.DefaultInstructionPriority), api.DefaultTriggerPriority),
+			"immediate": defaultedBool("Act at once instead of at the end of the period; the change is then attributed to the firing *directly*.", false),
+			"enabled":   defaultedBool("Whether the trigger is evaluated.", true),
 		},
 	}
 }
@@ -157,9 +137,8 @@ func (r *triggerResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 // for what attribute validators cannot see, like "condition is required
 // unless there is a schedule" and the name rules.
 func (r *triggerResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var m triggerModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
+	m, ok := load[triggerModel](ctx, req.Config, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	if err := api.ValidateTriggerSpec(triggerValidationSpec(m), true); err != nil {
@@ -235,19 +214,23 @@ func (m triggerModel) spec() api.TriggerSpec {
 	return s
 }
 
-func (m *triggerModel) fromTrigger(t api.Trigger, prior triggerModel) {
-	m.ID = types.StringValue(t.ID)
-	m.GroupID = types.StringValue(t.GroupID)
-	m.Name = types.StringValue(t.Name)
-	m.Condition = keepString(prior.Condition, t.Condition)
-	m.For = keepDuration(prior.For, t.For)
-	m.Schedule = keepString(prior.Schedule, t.Schedule)
-	m.ChangeBy = types.Int64PointerValue(int64Ptr(t.ChangeBy))
-	m.ChangeByPercent = types.Float64PointerValue(t.ChangeByPercent)
-	m.SetTo = types.Int64PointerValue(int64Ptr(t.SetTo))
-	m.Priority = types.Int64Value(int64(t.Priority))
-	m.Immediate = types.BoolValue(t.Immediate)
-	m.Enabled = types.BoolValue(t.Enabled)
+// triggerFrom is the state for pesd's answer t; prior (plan or state)
+// keeps the user's spelling of values that mean the same.
+func triggerFrom(t api.Trigger, prior triggerModel) triggerModel {
+	return triggerModel{
+		ID:              types.StringValue(t.ID),
+		GroupID:         types.StringValue(t.GroupID),
+		Name:            types.StringValue(t.Name),
+		Condition:       keepString(prior.Condition, t.Condition),
+		For:             keepDuration(prior.For, t.For),
+		Schedule:        keepString(prior.Schedule, t.Schedule),
+		ChangeBy:        types.Int64PointerValue(int64Ptr(t.ChangeBy)),
+		ChangeByPercent: types.Float64PointerValue(t.ChangeByPercent),
+		SetTo:           types.Int64PointerValue(int64Ptr(t.SetTo)),
+		Priority:        types.Int64Value(int64(t.Priority)),
+		Immediate:       types.BoolValue(t.Immediate),
+		Enabled:         types.BoolValue(t.Enabled),
+	}
 }
 
 func int64Ptr(p *int) *int64 {
@@ -259,13 +242,11 @@ func int64Ptr(p *int) *int64 {
 }
 
 func (r *triggerResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	if r.c == nil {
-		resp.Diagnostics.AddError("Provider not configured", "The pes provider was not configured before creating a trigger.")
+	if !r.c.ready(&resp.Diagnostics, "creating a trigger") {
 		return
 	}
-	var plan triggerModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	plan, ok := load[triggerModel](ctx, req.Plan, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	spec := plan.spec()
@@ -280,19 +261,16 @@ func (r *triggerResource) Create(ctx context.Context, req resource.CreateRequest
 		resp.Diagnostics.Append(apiErrorDiag("Cannot create trigger", r.c.endpoint, "group "+plan.GroupID.ValueString(), err))
 		return
 	}
-	var state triggerModel
-	state.fromTrigger(t, plan)
+	state := triggerFrom(t, plan)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
 func (r *triggerResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	if r.c == nil {
-		resp.Diagnostics.AddError("Provider not configured", "The pes provider was not configured before reading a trigger.")
+	if !r.c.ready(&resp.Diagnostics, "reading a trigger") {
 		return
 	}
-	var state triggerModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	state, ok := load[triggerModel](ctx, req.State, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	id := state.ID.ValueString()
@@ -308,20 +286,16 @@ func (r *triggerResource) Read(ctx context.Context, req resource.ReadRequest, re
 		resp.Diagnostics.Append(apiErrorDiag("Cannot read trigger", r.c.endpoint, id, err))
 		return
 	}
-	var next triggerModel
-	next.fromTrigger(t, state)
+	next := triggerFrom(t, state)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)
 }
 
 func (r *triggerResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	if r.c == nil {
-		resp.Diagnostics.AddError("Provider not configured", "The pes provider was not configured before updating a trigger.")
+	if !r.c.ready(&resp.Diagnostics, "updating a trigger") {
 		return
 	}
-	var plan, state triggerModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	plan, state, ok := loadUpdate[triggerModel](ctx, req, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	id := state.ID.ValueString()
@@ -332,24 +306,13 @@ func (r *triggerResource) Update(ctx context.Context, req resource.UpdateRequest
 		resp.Diagnostics.Append(apiErrorDiag("Cannot update trigger", r.c.endpoint, id, err))
 		return
 	}
-	var next triggerModel
-	next.fromTrigger(t, plan)
+	next := triggerFrom(t, plan)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)
 }
 
 func (r *triggerResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	if r.c == nil {
-		resp.Diagnostics.AddError("Provider not configured", "The pes provider was not configured before deleting a trigger.")
-		return
-	}
-	var state triggerModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id := state.ID.ValueString()
-	if err := r.c.api.DeleteTrigger(ctx, id); err != nil && !client.IsNotFound(err) {
-		resp.Diagnostics.Append(apiErrorDiag("Cannot delete trigger", r.c.endpoint, id, err))
+	if r.c.ready(&resp.Diagnostics, "deleting a trigger") {
+		r.c.deleteByID(ctx, req.State, &resp.Diagnostics, "trigger", r.c.api.DeleteTrigger)
 	}
 }
 

@@ -264,7 +264,8 @@ func TestFromGroupKeepsDeclaredDesiredQuantity(t *testing.T) {
 	g.AggregationPeriod, g.Cooldown = "60s", "0s"
 
 	var refreshed nodeGroupModel
-	prior := nodeGroupModel{DesiredQuantity: types.Int64Value(4), AggregationPeriod: types.StringValue("1m")}
+	var prior nodeGroupModel
+	prior.DesiredQuantity, prior.AggregationPeriod = types.Int64Value(4), types.StringValue("1m")
 	if d := refreshed.fromGroup(g, prior); d.HasError() {
 		t.Fatal(d)
 	}
@@ -289,13 +290,13 @@ func TestFromGroupKeepsDeclaredDesiredQuantity(t *testing.T) {
 // attribute-level errors neutralized so each problem is reported once.
 func TestValidationConfig(t *testing.T) {
 	base := func() nodeGroupModel {
-		return nodeGroupModel{
+		return nodeGroupModel{nodeGroupFields: nodeGroupFields{
 			Name:            types.StringValue("web"),
 			Driver:          types.StringValue(api.DriverSim),
 			DesiredQuantity: types.Int64Value(2),
 			MinQuantity:     types.Int64Null(),
 			MaxQuantity:     types.Int64Null(),
-		}
+		}}
 	}
 	tests := []struct {
 		name      string
