@@ -136,6 +136,7 @@ func (p *pesProvider) DataSources(context.Context) []func() datasource.DataSourc
 	return []func() datasource.DataSource{
 		newCapacityChangesDataSource,
 		newCapacityEventsDataSource,
+		newCapacityForecastDataSource,
 		newNodeGroupDataSource,
 	}
 }

@@ -33,6 +33,7 @@ func TestModelsMatchSchemas(t *testing.T) {
 		{"data source", "pes_node_group", resp.DataSourceSchemas, nodeGroupDataModel{}},
 		{"data source", "pes_capacity_changes", resp.DataSourceSchemas, capacityChangesModel{}},
 		{"data source", "pes_capacity_events", resp.DataSourceSchemas, capacityEventsModel{}},
+		{"data source", "pes_capacity_forecast", resp.DataSourceSchemas, capacityForecastModel{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind+" "+tt.name, func(t *testing.T) {

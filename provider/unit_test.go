@@ -44,7 +44,7 @@ func TestProviderSchemaIsValid(t *testing.T) {
 			t.Errorf("resource %s missing", want)
 		}
 	}
-	for _, want := range []string{"pes_node_group", "pes_capacity_changes", "pes_capacity_events"} {
+	for _, want := range []string{"pes_node_group", "pes_capacity_changes", "pes_capacity_events", "pes_capacity_forecast"} {
 		if _, ok := resp.DataSourceSchemas[want]; !ok {
 			t.Errorf("data source %s missing", want)
 		}
