@@ -157,6 +157,11 @@ type Group struct {
 
 // GroupPatch is the body of PATCH /v1/groups/{id}: only the fields present
 // change. A new desired_quantity is a user instruction (set_to).
+//
+// Labels replaces the group's labels: absent or null (a nil map in Go)
+// leaves them unchanged, an empty object ({}, an empty non-nil map) clears
+// them. omitzero keeps that difference on the wire: a nil map is left out,
+// an empty one is sent as {}.
 type GroupPatch struct {
 	// Name and Driver cannot change; they are accepted only when equal to
 	// the group's, so a client may send the whole configuration.
@@ -173,12 +178,13 @@ type GroupPatch struct {
 	Cooldown               *string           `json:"cooldown,omitempty"`
 	TerminationPolicy      *string           `json:"termination_policy,omitempty"`
 	HealthCheck            *HealthCheck      `json:"health_check,omitempty"`
-	Labels                 map[string]string `json:"labels,omitempty"`
+	Labels                 map[string]string `json:"labels,omitzero"`
 	Program                *Program          `json:"program,omitempty"`
 	Sim                    *SimConfig        `json:"sim,omitempty"`
 	Predictive             *Predictive       `json:"predictive,omitempty"`
 	// Reason and Actor annotate the set_to instruction a new
-	// desired_quantity produces (the provider sends "terraform").
+	// desired_quantity produces (the provider sends "terraform"); when
+	// Actor is empty pesd records "api".
 	Reason string `json:"reason,omitempty"`
 	Actor  string `json:"actor,omitempty"`
 	// Immediate makes that instruction act at once (direct attribution)
@@ -416,14 +422,24 @@ type Effect struct {
 	Change      Change `json:"change"`
 }
 
-// ChangeDetail is GET /v1/changes/{id}.
+// List includes: GET /v1/groups/{id}/changes?include=causes answers
+// ChangeDetail items, GET /v1/groups/{id}/events?include=effects
+// EventDetail items.
+const (
+	IncludeCauses  = "causes"
+	IncludeEffects = "effects"
+)
+
+// ChangeDetail is GET /v1/changes/{id}, and an item of
+// GET /v1/groups/{id}/changes?include=causes.
 type ChangeDetail struct {
 	Change
 	Causes      []Cause `json:"causes"`
 	Explanation string  `json:"explanation"`
 }
 
-// EventDetail is GET /v1/events/{id}.
+// EventDetail is GET /v1/events/{id}, and an item of
+// GET /v1/groups/{id}/events?include=effects.
 type EventDetail struct {
 	Event
 	Effects     []Effect `json:"effects"`

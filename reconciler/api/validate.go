@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"strings"
@@ -49,11 +50,16 @@ func Invalid(field, format string, args ...any) *Error {
 // is a legal value. For min_quantity and max_quantity the distinction does
 // not matter: 0 and omitted mean the same (see ResolveGroupConfig), which
 // is also what a Go client sending a whole GroupConfig relies on.
+//
+// Actor names who creates the group (a user name, "terraform"), as an
+// instruction's does; it goes into the group_created event, not into the
+// group's configuration. When empty pesd records "api".
 type GroupCreate struct {
 	GroupConfig
-	DesiredQuantity *int `json:"desired_quantity"`
-	MinQuantity     *int `json:"min_quantity"`
-	MaxQuantity     *int `json:"max_quantity"`
+	DesiredQuantity *int   `json:"desired_quantity"`
+	MinQuantity     *int   `json:"min_quantity"`
+	MaxQuantity     *int   `json:"max_quantity"`
+	Actor           string `json:"actor,omitempty"`
 }
 
 // Resolve returns the validated config of a create request with every
@@ -127,8 +133,12 @@ func ApplyGroupPatch(cur GroupConfig, p GroupPatch) (GroupConfig, error) {
 		hc := *p.HealthCheck
 		next.HealthCheck = &hc
 	}
-	if p.Labels != nil {
-		next.Labels = p.Labels
+	switch {
+	case p.Labels == nil: // absent: unchanged
+	case len(p.Labels) == 0: // {}: cleared
+		next.Labels = nil
+	default:
+		next.Labels = maps.Clone(p.Labels)
 	}
 	if p.Program != nil {
 		next.Program = *p.Program

@@ -287,6 +287,68 @@ func TestApplyGroupPatch(t *testing.T) {
 	}
 }
 
+// TestPatchLabels: labels absent or null leave them, {} clears them, a
+// map replaces them, through the JSON a client sends and the patch
+// applied.
+func TestPatchLabels(t *testing.T) {
+	cur := base()
+	cur.Labels = map[string]string{"team": "web", "tier": "1"}
+	if err := ResolveGroupConfig(&cur); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		patch    GroupPatch // as a Go client builds it
+		wantWire string     // the labels part of what it sends
+		body     string     // what it sends, decoded again as the server does
+		want     map[string]string
+	}{
+		{"nil map is left out", GroupPatch{MinQuantity: ptr(1)}, `{"min_quantity":1}`, "", map[string]string{"team": "web", "tier": "1"}},
+		{"empty map clears", GroupPatch{Labels: map[string]string{}}, `{"labels":{}}`, "", nil},
+		{"map replaces", GroupPatch{Labels: map[string]string{"team": "api"}}, `{"labels":{"team":"api"}}`, "", map[string]string{"team": "api"}},
+		{"null leaves them", GroupPatch{}, "", `{"labels":null}`, map[string]string{"team": "web", "tier": "1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := tt.body
+			if tt.wantWire != "" {
+				body = mustJSON(t, tt.patch)
+				if body != tt.wantWire {
+					t.Errorf("sent %s, want %s", body, tt.wantWire)
+				}
+			}
+			var p GroupPatch
+			if err := json.Unmarshal([]byte(body), &p); err != nil {
+				t.Fatal(err)
+			}
+			got, err := ApplyGroupPatch(cur, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mustJSON(t, got.Labels) != mustJSON(t, tt.want) {
+				t.Errorf("labels %s, want %s", mustJSON(t, got.Labels), mustJSON(t, tt.want))
+			}
+		})
+	}
+}
+
+func TestGroupCreateActor(t *testing.T) {
+	var c GroupCreate
+	if err := json.Unmarshal([]byte(`{"name":"a","driver":"sim","desired_quantity":1,"actor":"terraform"}`), &c); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := c.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Actor != "terraform" {
+		t.Errorf("actor %q, want terraform", c.Actor)
+	}
+	if strings.Contains(mustJSON(t, cfg), "actor") || strings.Contains(mustJSON(t, cfg), "terraform") {
+		t.Errorf("the actor leaked into the group config: %s", mustJSON(t, cfg))
+	}
+}
+
 // ApplyGroupPatch must not write defaults through the pointers of a
 // config it was given unresolved.
 func TestApplyGroupPatchLeavesInputAlone(t *testing.T) {
