@@ -14,8 +14,10 @@ import (
 // names its one event (and, for a replacement, the loss it replaced); an
 // indirect one names every cause, the window they fell in, what the
 // period's policy chose, the clamps, and how many nodes replaced lost
-// ones. period is the decision record of the change's period (nil for
-// immediate changes); l may be nil.
+// ones. A part of a launch recorded in parts (its nodes became ready at
+// different moments) says which part it is, and the causes are the
+// launch's. period is the decision record of the change's period (nil for
+// immediate changes); l may be nil (the parts are found through it).
 func ExplainChange(c api.Change, causes []api.Cause, period *api.Period, l Lookup) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Change %s (%s)", c.Label, DescribeChange(c))
@@ -36,27 +38,46 @@ func ExplainChange(c api.Change, causes []api.Cause, period *api.Period, l Looku
 		fmt.Fprintf(&b, " at %s has no recorded cause.", clock(c.StartedAt))
 		return b.String()
 	}
-	if isDirect(c, causes) {
+	direct := isDirect(c, causes)
+	where := clock(c.StartedAt)
+	if !direct {
+		where = cmp.Or(c.PeriodLabel, periodLabel(period), where)
+	}
+	// A launch whose nodes became ready at different moments is
+	// recorded in parts (seed 000: C1 4 nodes, C2 3 nodes): each part
+	// says which it is, and the causes are the launch's.
+	launch := c
+	if parts := launchParts(c, l); len(parts) > 1 {
+		launch.Amount = 0
+		var nth int
+		var others []string
+		for i, p := range parts {
+			launch.Amount += p.Amount
+			if p.ID == c.ID {
+				nth = i + 1
+			} else {
+				others = append(others, p.Label)
+			}
+		}
+		fmt.Fprintf(&b, " is the %s part of the %s launched at %s (with %s). The launch",
+			ordinal(nth), nodes(launch.Amount), where, joinAnd(others))
+	} else {
+		b.WriteString(" at " + where)
+	}
+	if direct {
 		e := evs[0]
-		fmt.Fprintf(&b, " at %s was directly caused by event %s: %s.", clock(c.StartedAt), e.Label, what(e, l))
+		fmt.Fprintf(&b, " was directly caused by event %s: %s.", e.Label, what(e, l))
 		if lost, cause, ok := loss(e, l); ok && cause.Label != "" {
 			fmt.Fprintf(&b, " %s (%s) was directly caused by %s: %s.", lost.Label, DescribeChange(lost), cause.Label, what(cause, l))
 		}
 		return b.String()
 	}
 
-	where := c.PeriodLabel
-	if where == "" && period != nil {
-		where = period.Label
-	}
-	if where == "" {
-		where = clock(c.StartedAt)
-	}
 	noun := "events"
 	if len(evs) == 1 {
 		noun = "event"
 	}
-	fmt.Fprintf(&b, " at %s was indirectly caused by %s %s %s.", where, noun, joinAnd(labels(evs)), window(evs))
+	fmt.Fprintf(&b, " was indirectly caused by %s %s %s.", noun, joinAnd(labels(evs)), window(evs))
 	for _, e := range evs {
 		fmt.Fprintf(&b, " %s: %s.", e.Label, what(e, l))
 	}
@@ -72,7 +93,7 @@ func ExplainChange(c api.Change, causes []api.Cause, period *api.Period, l Looku
 			repl++
 		}
 	}
-	if s := replacementClause(c, *period, repl); s != "" {
+	if s := replacementClause(launch, *period, repl); s != "" {
 		b.WriteString("; " + s)
 	}
 	b.WriteString(".")
@@ -113,13 +134,31 @@ func ExplainEvent(e api.Event, effects []api.Effect, period *api.Period, l Looku
 		}
 		fmt.Fprintf(&b, " It directly caused %s.", joinAnd(parts))
 	}
-	for _, c := range indirect {
+	for _, parts := range launches(indirect) {
+		c := parts[0]
 		at := c.PeriodLabel
 		if at == "" {
 			at = clock(c.StartedAt)
 		}
-		fmt.Fprintf(&b, " At %s it caused %s (%s)", at, c.Label, DescribeChange(c))
+		if len(parts) == 1 {
+			fmt.Fprintf(&b, " At %s it caused %s (%s)", at, c.Label, DescribeChange(c))
+		} else {
+			// One launch recorded in parts: said once, as the launch.
+			var ls, ds []string
+			for _, p := range parts {
+				ls = append(ls, p.Label)
+				ds = append(ds, fmt.Sprintf("%s (%s)", p.Label, DescribeChange(p)))
+				if p.ID != c.ID {
+					c.Amount += p.Amount
+				}
+			}
+			fmt.Fprintf(&b, " At %s it caused the launch of %s, recorded as %s", at, nodes(c.Amount), joinAnd(ds))
+			c.Label = joinAnd(ls)
+		}
 		if others := together(e, c, period, l); len(others) > 0 {
+			if len(parts) > 1 {
+				b.WriteString(",") // after the list of parts
+			}
 			b.WriteString(" together with " + joinAnd(others))
 		}
 		b.WriteString(".")
@@ -403,14 +442,119 @@ func policyPhrase(policy string) string {
 	return "largest proposal"
 }
 
-// window reads "between 10:01:05 and 10:01:52", or "at 10:01:05" for one
-// instant; evs are in time order.
+// window reads "between 10:01:05 and 10:01:52", or "at 10:01:05" when
+// every event falls in one second (as people read the clock); evs are in
+// time order.
 func window(evs []api.Event) string {
-	first, last := evs[0].Time, evs[len(evs)-1].Time
-	if first.Equal(last) {
-		return "at " + clock(first)
+	first, last := clock(evs[0].Time), clock(evs[len(evs)-1].Time)
+	if first == last {
+		return "at " + first
 	}
-	return fmt.Sprintf("between %s and %s", clock(first), clock(last))
+	return fmt.Sprintf("between %s and %s", first, last)
+}
+
+// launches groups changes into launches: the parts of one launch
+// together (in label order), every other change alone, in the order of
+// their first change.
+func launches(cs []api.Change) [][]api.Change {
+	var out [][]api.Change
+	for _, c := range cs {
+		i := slices.IndexFunc(out, func(g []api.Change) bool { return samePart(g[0], c) })
+		if i < 0 {
+			out = append(out, []api.Change{c})
+			continue
+		}
+		out[i] = append(out[i], c)
+		slices.SortStableFunc(out[i], func(a, b api.Change) int { return compareLabels(a.Label, b.Label) })
+	}
+	return out
+}
+
+// launchParts returns the parts of the launch change c belongs to, in
+// label order, when it was recorded in more than one: the add_nodes
+// changes of c's nexus that started with it. Nil otherwise, or without
+// the records to tell.
+func launchParts(c api.Change, l Lookup) []api.Change {
+	if l == nil || c.NexusID == "" || c.Type != api.ChangeAddNodes {
+		return nil
+	}
+	n, ok := l.Nexus(c.NexusID)
+	if !ok {
+		return nil
+	}
+	var parts []api.Change
+	for _, id := range n.ChangeIDs {
+		o := c
+		if id != c.ID {
+			if o, ok = l.Change(id); !ok {
+				continue
+			}
+		}
+		if samePart(o, c) {
+			parts = append(parts, o)
+		}
+	}
+	if len(parts) < 2 {
+		return nil
+	}
+	slices.SortStableFunc(parts, func(a, b api.Change) int { return compareLabels(a.Label, b.Label) })
+	return parts
+}
+
+// samePart reports whether a and b are parts of one launch: the controller
+// splits a launch into changes of one nexus that keep its start.
+func samePart(a, b api.Change) bool {
+	return a.Type == api.ChangeAddNodes && b.Type == api.ChangeAddNodes &&
+		a.NexusID == b.NexusID && a.PeriodID == b.PeriodID && a.StartedAt.Equal(b.StartedAt)
+}
+
+// compareLabels orders sequence labels as people read them: C2 < C10.
+func compareLabels(a, b string) int {
+	na, nb := labelNumber(a), labelNumber(b)
+	if na != nb {
+		return cmp.Compare(na, nb)
+	}
+	return strings.Compare(a, b)
+}
+
+func labelNumber(s string) int {
+	n, seen := 0, false
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			n, seen = n*10+int(r-'0'), true
+		case seen:
+			return n
+		}
+	}
+	return n
+}
+
+// ordinal reads 1 as "first", 12 as "12th".
+func ordinal(n int) string {
+	words := []string{"first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"}
+	if n >= 1 && n <= len(words) {
+		return words[n-1]
+	}
+	suffix := "th"
+	if n%100 < 11 || n%100 > 13 {
+		switch n % 10 {
+		case 1:
+			suffix = "st"
+		case 2:
+			suffix = "nd"
+		case 3:
+			suffix = "rd"
+		}
+	}
+	return fmt.Sprintf("%d%s", n, suffix)
+}
+
+func periodLabel(p *api.Period) string {
+	if p == nil {
+		return ""
+	}
+	return p.Label
 }
 
 func labels(evs []api.Event) []string {

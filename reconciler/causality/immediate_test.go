@@ -7,6 +7,58 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 )
 
+// TestReasonNotes: pesd's notes follow the requester's words in a reason,
+// and descriptions quote the words alone, whatever they hold.
+func TestReasonNotes(t *testing.T) {
+	const clamp = "clamped by max_quantity 10: 12 → 10"
+	user := func(reason string) api.Event {
+		return api.Event{Type: api.EventUserInstruction, Source: api.Source{Kind: api.SourceUser, Name: "alice"},
+			Request: to(12), Immediate: true, Status: api.EventApplied, Reason: reason}
+	}
+	trig := func(reason string) api.Event {
+		return api.Event{Type: api.EventTriggerFired, Source: api.Source{Kind: api.SourceTrigger, Name: "spike"},
+			Request: to(12), Immediate: true, Status: api.EventApplied, Reason: reason}
+	}
+	tests := []struct {
+		name       string
+		words      string
+		notes      []string
+		wantReason string
+		event      func(string) api.Event
+		want       string
+	}{
+		{"words and a clamp", "launch day", []string{clamp}, "launch day; pesd: " + clamp, user,
+			`user alice asked for 12 nodes at once ("launch day"); ` + clamp},
+		{"words with a semicolon", "launch day; big push", []string{clamp}, "launch day; big push; pesd: " + clamp, user,
+			`user alice asked for 12 nodes at once ("launch day; big push"); ` + clamp},
+		{"a clamp, no words", "", []string{clamp}, "pesd: " + clamp, user,
+			"user alice asked for 12 nodes at once; " + clamp},
+		{"words, no notes", "launch day", []string{""}, "launch day", user,
+			`user alice asked for 12 nodes at once ("launch day")`},
+		{"two notes", "x", []string{clamp, "", "predictive governing did not clamp: no history"},
+			"x; pesd: " + clamp + "; predictive governing did not clamp: no history", user,
+			`user alice asked for 12 nodes at once ("x"); ` + clamp + "; predictive governing did not clamp: no history"},
+		{"a trigger's clamp", "", []string{clamp}, "pesd: " + clamp, trig,
+			"trigger spike asked for 12 nodes at once; " + clamp},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := WithNotes(tt.words, tt.notes...)
+			if r != tt.wantReason {
+				t.Errorf("WithNotes = %q, want %q", r, tt.wantReason)
+			}
+			if got := DescribeEvent(tt.event(r)); got != tt.want {
+				t.Errorf("DescribeEvent = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	// A reason an older pesd wrote, words and clamp without the mark,
+	// stays quoted whole: nothing tells them apart.
+	if got, want := DescribeEvent(user("launch day; "+clamp)), `user alice asked for 12 nodes at once ("launch day; `+clamp+`")`; got != want {
+		t.Errorf("legacy reason: %q, want %q", got, want)
+	}
+}
+
 // TestExplainImmediateTriggerClamp: an immediate trigger firing has no
 // decision record; how the forecast or min/max moved its request is in the
 // event's reason, and every text about the event shows it. A user
@@ -16,7 +68,7 @@ func TestExplainImmediateTriggerClamp(t *testing.T) {
 	const clamp = "clamped by forecast 12: 20 → 12 (the forecast for 10:00–11:00 authorizes 8–12)"
 	fired := api.Event{ID: "ev-E7", Label: "E7", Type: api.EventTriggerFired, Time: hms(10, 5, 0),
 		Source: api.Source{Kind: api.SourceTrigger, Name: "queue-deep"}, Request: by(10), Immediate: true,
-		Observed: "last(queue_depth) 900 > 100", Status: api.EventApplied, Reason: clamp}
+		Observed: "last(queue_depth) 900 > 100", Status: api.EventApplied, Reason: WithNotes("", clamp)}
 	change := api.Change{ID: "ch-C4", Label: "C4", Type: api.ChangeAddNodes, Amount: 2, QuantityBefore: 10,
 		QuantityAfter: 12, StartedAt: hms(10, 5, 0), Attribution: api.AttributionDirect}
 	cause := []api.Cause{{Attribution: api.AttributionDirect, Event: fired}}
@@ -24,7 +76,7 @@ func TestExplainImmediateTriggerClamp(t *testing.T) {
 
 	user := fired
 	user.Type, user.Source, user.Observed = api.EventUserInstruction, api.Source{Kind: api.SourceUser, Name: "alice"}, ""
-	user.Reason = "launch day; " + clamp
+	user.Reason = WithNotes("launch day", clamp)
 	suppressed := fired
 	suppressed.Immediate, suppressed.Status = false, api.EventSuppressed
 	suppressed.Reason = "cooldown 2m after C3 ended at 10:04:00"
@@ -43,7 +95,10 @@ func TestExplainImmediateTriggerClamp(t *testing.T) {
 			"Event E7 at 10:05:00: trigger queue-deep asked for +10 at once (last(queue_depth) 900 > 100); " + clamp +
 				". It directly caused C4 (add 2 nodes, 10 → 12).", 1},
 		{"description", DescribeEvent(fired), "; " + clamp, 1},
-		{"user instruction", DescribeEvent(user), `user alice asked for +10 at once ("launch day; ` + clamp + `")`, 1},
+		{"user instruction", DescribeEvent(user), `user alice asked for +10 at once ("launch day"); ` + clamp, 1},
+		{"user instruction explained", ExplainEvent(user, effect, nil, nil),
+			`Event E7 at 10:05:00: user alice asked for +10 at once ("launch day"); ` + clamp + ". It directly caused C4 (add 2 nodes, 10 → 12).", 1},
+		{"no mark shown", ExplainEvent(fired, effect, nil, nil) + ExplainEvent(user, effect, nil, nil) + DescribeEvent(user), "pesd:", 0},
 		{"suppressed trigger", ExplainEvent(suppressed, nil, nil, nil), suppressed.Reason, 1},
 	}
 	for _, tt := range tests {
