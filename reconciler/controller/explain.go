@@ -18,26 +18,11 @@ func (c *Controller) ExplainChange(ctx context.Context, id string) (api.ChangeDe
 	if err != nil {
 		return api.ChangeDetail{}, fmt.Errorf("change %s: %w", id, err)
 	}
-	d := api.ChangeDetail{Change: ch, Causes: []api.Cause{}}
-	if ch.NexusID != "" {
-		nx, err := c.store.GetNexus(ctx, ch.NexusID)
-		if err != nil {
-			return d, fmt.Errorf("nexus of change %s: %w", ch.Label, err)
-		}
-		events, err := c.store.GetEventsByID(ctx, nx.EventIDs)
-		if err != nil {
-			return d, fmt.Errorf("causes of change %s: %w", ch.Label, err)
-		}
-		for _, e := range events {
-			d.Causes = append(d.Causes, api.Cause{Attribution: nx.Attribution, Event: e})
-		}
-	}
-	period, err := c.period(ctx, ch.PeriodID)
+	ds, err := explainChanges(ctx, c.store, []api.Change{ch})
 	if err != nil {
-		return d, err
+		return api.ChangeDetail{Change: ch, Causes: []api.Cause{}}, err
 	}
-	d.Explanation = causality.ExplainChange(ch, d.Causes, period, &lookup{ctx: ctx, r: c.store})
-	return d, nil
+	return ds[0], nil
 }
 
 // ExplainEvent answers event → effects: the changes of the event's nexus,
@@ -47,61 +32,271 @@ func (c *Controller) ExplainEvent(ctx context.Context, id string) (api.EventDeta
 	if err != nil {
 		return api.EventDetail{}, fmt.Errorf("event %s: %w", id, err)
 	}
-	d := api.EventDetail{Event: e, Effects: []api.Effect{}}
-	if e.NexusID != "" {
-		nx, err := c.store.GetNexus(ctx, e.NexusID)
-		if err != nil {
-			return d, fmt.Errorf("nexus of event %s: %w", e.Label, err)
-		}
-		changes, err := c.store.GetChangesByID(ctx, nx.ChangeIDs)
-		if err != nil {
-			return d, fmt.Errorf("effects of event %s: %w", e.Label, err)
-		}
-		for _, ch := range changes {
-			d.Effects = append(d.Effects, api.Effect{Attribution: nx.Attribution, Change: ch})
-		}
-	}
-	period, err := c.period(ctx, e.PeriodID)
+	ds, err := explainEvents(ctx, c.store, []api.Event{e})
 	if err != nil {
-		return d, err
+		return api.EventDetail{Event: e, Effects: []api.Effect{}}, err
 	}
-	d.Explanation = causality.ExplainEvent(e, d.Effects, period, &lookup{ctx: ctx, r: c.store})
-	return d, nil
+	return ds[0], nil
 }
 
-// period reads a period record; nil when there is none.
-func (c *Controller) period(ctx context.Context, id string) (*api.Period, error) {
-	if id == "" {
+// ExplainChanges answers change → causes for a page of changes, as
+// ExplainChange does for one, in a fixed number of reads whatever the
+// page's length: the nexuses of the page, then the events and changes they
+// name, then the replacement chains, and each distinct period once.
+func (c *Controller) ExplainChanges(ctx context.Context, changes []api.Change) ([]api.ChangeDetail, error) {
+	return explainChanges(ctx, c.store, changes)
+}
+
+// ExplainEvents answers event → effects for a page of events, as
+// ExplainEvent does for one, in a fixed number of reads.
+func (c *Controller) ExplainEvents(ctx context.Context, events []api.Event) ([]api.EventDetail, error) {
+	return explainEvents(ctx, c.store, events)
+}
+
+func explainChanges(ctx context.Context, r store.Reader, changes []api.Change) ([]api.ChangeDetail, error) {
+	rs := newRecordSet(r)
+	rs.addChanges(changes)
+	nexusIDs := make([]string, 0, len(changes))
+	for _, ch := range changes {
+		nexusIDs = append(nexusIDs, ch.NexusID)
+	}
+	if err := rs.fetchNexuses(ctx, nexusIDs, true); err != nil {
+		return nil, fmt.Errorf("nexus of change: %w", err)
+	}
+	// The causes, and the other parts of a launch recorded in parts.
+	var eventIDs, changeIDs []string
+	for _, id := range nexusIDs {
+		if nx, ok := rs.Nexuses[id]; ok {
+			eventIDs = append(eventIDs, nx.EventIDs...)
+			changeIDs = append(changeIDs, nx.ChangeIDs...)
+		}
+	}
+	if err := rs.fetchEvents(ctx, eventIDs, true); err != nil {
+		return nil, fmt.Errorf("causes of change: %w", err)
+	}
+	if err := rs.fetchChanges(ctx, changeIDs, false); err != nil {
+		return nil, err
+	}
+	if err := rs.followLosses(ctx, eventIDs); err != nil {
+		return nil, err
+	}
+	periodIDs := make([]string, 0, len(changes))
+	for _, ch := range changes {
+		periodIDs = append(periodIDs, ch.PeriodID)
+	}
+	periods, err := readPeriods(ctx, r, periodIDs)
+	if err != nil {
+		return nil, err
+	}
+
+	out := make([]api.ChangeDetail, 0, len(changes))
+	for _, ch := range changes {
+		d := api.ChangeDetail{Change: ch, Causes: []api.Cause{}}
+		if nx, ok := rs.Nexuses[ch.NexusID]; ok {
+			for _, id := range nx.EventIDs {
+				d.Causes = append(d.Causes, api.Cause{Attribution: nx.Attribution, Event: rs.Events[id]})
+			}
+		}
+		d.Explanation = causality.ExplainChange(ch, d.Causes, periods[ch.PeriodID], rs)
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func explainEvents(ctx context.Context, r store.Reader, events []api.Event) ([]api.EventDetail, error) {
+	rs := newRecordSet(r)
+	rs.addEvents(events)
+	nexusIDs := make([]string, 0, len(events))
+	pageIDs := make([]string, 0, len(events))
+	for _, e := range events {
+		nexusIDs = append(nexusIDs, e.NexusID)
+		pageIDs = append(pageIDs, e.ID)
+	}
+	if err := rs.fetchNexuses(ctx, nexusIDs, true); err != nil {
+		return nil, fmt.Errorf("nexus of event: %w", err)
+	}
+	// The effects, and the events they were caused together with.
+	var eventIDs, changeIDs []string
+	for _, id := range nexusIDs {
+		if nx, ok := rs.Nexuses[id]; ok {
+			eventIDs = append(eventIDs, nx.EventIDs...)
+			changeIDs = append(changeIDs, nx.ChangeIDs...)
+		}
+	}
+	if err := rs.fetchChanges(ctx, changeIDs, true); err != nil {
+		return nil, fmt.Errorf("effects of event: %w", err)
+	}
+	if err := rs.fetchEvents(ctx, eventIDs, false); err != nil {
+		return nil, err
+	}
+	if err := rs.followLosses(ctx, pageIDs); err != nil {
+		return nil, err
+	}
+	periodIDs := make([]string, 0, len(events))
+	for _, e := range events {
+		periodIDs = append(periodIDs, e.PeriodID)
+	}
+	periods, err := readPeriods(ctx, r, periodIDs)
+	if err != nil {
+		return nil, err
+	}
+
+	out := make([]api.EventDetail, 0, len(events))
+	for _, e := range events {
+		d := api.EventDetail{Event: e, Effects: []api.Effect{}}
+		if nx, ok := rs.Nexuses[e.NexusID]; ok {
+			for _, id := range nx.ChangeIDs {
+				d.Effects = append(d.Effects, api.Effect{Attribution: nx.Attribution, Change: rs.Changes[id]})
+			}
+		}
+		d.Explanation = causality.ExplainEvent(e, d.Effects, periods[e.PeriodID], rs)
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// recordSet gathers the records explanations follow, reading each kind in
+// one batch per step and never a record it already holds. It is the
+// causality.Lookup the explanations read.
+type recordSet struct {
+	*causality.Records
+	r store.Reader
+}
+
+func newRecordSet(r store.Reader) *recordSet {
+	return &recordSet{Records: causality.NewRecords(nil, nil, nil), r: r}
+}
+
+func (rs *recordSet) addChanges(cs []api.Change) {
+	for _, c := range cs {
+		rs.Changes[c.ID] = c
+	}
+}
+
+func (rs *recordSet) addEvents(es []api.Event) {
+	for _, e := range es {
+		rs.Events[e.ID] = e
+	}
+}
+
+// missing returns the distinct non-empty ids that have is false for.
+func missing(ids []string, have func(string) bool) []string {
+	var out []string
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if id == "" || seen[id] || have(id) {
+			continue
+		}
+		seen[id] = true
+		out = append(out, id)
+	}
+	return out
+}
+
+// fetchNexuses, fetchEvents and fetchChanges read the records of ids not
+// yet held, in one read. A record that must be there (required: the
+// nexus of a record, the causes or effects it names) fails the call when
+// it is missing; the others (parts, parent chains) only make an
+// explanation name less, as a nil Lookup does.
+func (rs *recordSet) fetchNexuses(ctx context.Context, ids []string, required bool) error {
+	ids = missing(ids, func(id string) bool { _, ok := rs.Nexuses[id]; return ok })
+	got, err := fetch(ctx, ids, required, rs.r.GetNexusesByID, rs.r.GetNexus)
+	for _, n := range got {
+		rs.Nexuses[n.ID] = n
+	}
+	return err
+}
+
+func (rs *recordSet) fetchEvents(ctx context.Context, ids []string, required bool) error {
+	ids = missing(ids, func(id string) bool { _, ok := rs.Events[id]; return ok })
+	got, err := fetch(ctx, ids, required, rs.r.GetEventsByID, rs.r.GetEvent)
+	rs.addEvents(got)
+	return err
+}
+
+func (rs *recordSet) fetchChanges(ctx context.Context, ids []string, required bool) error {
+	ids = missing(ids, func(id string) bool { _, ok := rs.Changes[id]; return ok })
+	got, err := fetch(ctx, ids, required, rs.r.GetChangesByID, rs.r.GetChange)
+	rs.addChanges(got)
+	return err
+}
+
+// fetch reads ids in one batch. A batch fails whole when one id is
+// missing; when the records are optional it is read again one by one,
+// keeping those found (a rare path: history is purged a group at a time).
+func fetch[T any](ctx context.Context, ids []string, required bool,
+	batch func(context.Context, []string) ([]T, error), one func(context.Context, string) (T, error)) ([]T, error) {
+	if len(ids) == 0 {
 		return nil, nil
 	}
-	p, err := c.store.GetPeriod(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+	got, err := batch(ctx, ids)
+	if err == nil || required || !errors.Is(err, store.ErrNotFound) {
+		return got, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("period %s: %w", id, err)
+	got = got[:0]
+	for _, id := range ids {
+		v, err := one(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			continue
+		case err != nil:
+			return got, err
+		}
+		got = append(got, v)
 	}
-	return &p, nil
+	return got, nil
 }
 
-// lookup is a causality.Lookup backed by the store, for the parent chains
-// an explanation follows (replacement → removal → failure).
-type lookup struct {
-	ctx context.Context
-	r   store.Reader
+// followLosses reads the replacement chains of the events of ids (a
+// replacement request → the change that removed the lost node → the event
+// that change was attributed to), so explanations can say what was
+// replaced and why it was lost.
+func (rs *recordSet) followLosses(ctx context.Context, ids []string) error {
+	var parents []string
+	for _, id := range ids {
+		if e, ok := rs.Events[id]; ok && e.ParentChangeID != "" {
+			parents = append(parents, e.ParentChangeID)
+		}
+	}
+	if len(parents) == 0 {
+		return nil
+	}
+	if err := rs.fetchChanges(ctx, parents, false); err != nil {
+		return err
+	}
+	var nexusIDs []string
+	for _, id := range parents {
+		nexusIDs = append(nexusIDs, rs.Changes[id].NexusID)
+	}
+	if err := rs.fetchNexuses(ctx, nexusIDs, false); err != nil {
+		return err
+	}
+	var first []string
+	for _, id := range nexusIDs {
+		if nx, ok := rs.Nexuses[id]; ok && len(nx.EventIDs) > 0 {
+			first = append(first, nx.EventIDs[0])
+		}
+	}
+	return rs.fetchEvents(ctx, first, false)
 }
 
-func (l *lookup) Event(id string) (api.Event, bool) {
-	e, err := l.r.GetEvent(l.ctx, id)
-	return e, err == nil
-}
-
-func (l *lookup) Change(id string) (api.Change, bool) {
-	ch, err := l.r.GetChange(l.ctx, id)
-	return ch, err == nil
-}
-
-func (l *lookup) Nexus(id string) (api.Nexus, bool) {
-	nx, err := l.r.GetNexus(l.ctx, id)
-	return nx, err == nil
+// readPeriods reads the decision record of every distinct period of ids,
+// once each; a period that is gone leaves nil, as for an immediate change.
+func readPeriods(ctx context.Context, r store.Reader, ids []string) (map[string]*api.Period, error) {
+	out := make(map[string]*api.Period)
+	for _, id := range ids {
+		if _, done := out[id]; done || id == "" {
+			continue
+		}
+		p, err := r.GetPeriod(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			out[id] = nil
+		case err != nil:
+			return nil, fmt.Errorf("period %s: %w", id, err)
+		default:
+			out[id] = &p
+		}
+	}
+	return out, nil
 }

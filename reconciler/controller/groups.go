@@ -19,10 +19,16 @@ func userSource(actor string) api.Source {
 	return api.Source{Kind: api.SourceUser, Name: actor}
 }
 
-// CreateGroup creates a group with its first period H1, records event E1
-// (group_created) and one add_nodes change for the desired nodes,
-// attributed directly to E1, and launches them.
+// CreateGroup creates a group as CreateGroupBy does, by the actor "api".
 func (c *Controller) CreateGroup(ctx context.Context, cfg api.GroupConfig) (api.Group, error) {
+	return c.CreateGroupBy(ctx, cfg, "")
+}
+
+// CreateGroupBy creates a group with its first period H1, records event E1
+// (group_created, by the user actor: "terraform", a user name; "api" when
+// empty) and one add_nodes change for the desired nodes, attributed
+// directly to E1, and launches them.
+func (c *Controller) CreateGroupBy(ctx context.Context, cfg api.GroupConfig, actor string) (api.Group, error) {
 	if _, err := c.driverFor(api.Group{GroupConfig: cfg}); err != nil {
 		return api.Group{}, err
 	}
@@ -53,7 +59,7 @@ func (c *Controller) CreateGroup(ctx context.Context, cfg api.GroupConfig) (api.
 		}
 		desired := cfg.DesiredQuantity
 		e, err := w.newEvent(api.Event{
-			Type: api.EventGroupCreated, Source: userSource(""), Status: api.EventApplied,
+			Type: api.EventGroupCreated, Source: userSource(actor), Status: api.EventApplied,
 			Request: &api.Request{SetTo: &desired}, ProposedQuantity: &desired,
 		})
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 )
 
@@ -63,16 +64,9 @@ func (w *work) immediate(e api.Event) (api.Event, error) {
 	e.Status = api.EventApplied
 	e.ProposedQuantity = &d.ProposedQuantity
 	// An immediate request has no decision record: its clamps and notes
-	// go into its reason, where explanations read them.
-	for _, note := range append([]string{clampNote(d.Clamps)}, d.Notes...) {
-		if note == "" {
-			continue
-		}
-		if e.Reason != "" {
-			e.Reason += "; "
-		}
-		e.Reason += note
-	}
+	// go into its reason, after the requester's words, where
+	// explanations read them.
+	e.Reason = causality.WithNotes(e.Reason, append([]string{clampNote(d.Clamps)}, d.Notes...)...)
 	e, err := w.newEvent(e)
 	if err != nil {
 		return e, err
