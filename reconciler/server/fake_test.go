@@ -47,6 +47,7 @@ func newRecorder() *recorder {
 		trigger: api.Trigger{ID: "t1", GroupID: "g1", Name: "cpu-high", Condition: "avg(cpu_utilization, '2m') > 80", Request: api.Request{ChangeBy: &one}, Priority: 50, Enabled: true},
 		nodes:   []api.Node{{ID: "n1", GroupID: "g1", State: api.NodeReady}, {ID: "n2", GroupID: "g1", State: api.NodeReady}, {ID: "n3", GroupID: "g1", State: api.NodeLaunching}},
 		events:  []api.Event{{ID: "e1", Label: "E1", GroupID: "g1", Type: api.EventGroupCreated}},
+		changes: []api.Change{{ID: "c1", Label: "C1", GroupID: "g1"}, {ID: "c2", Label: "C2", GroupID: "g1"}},
 	}
 	return rec
 }
@@ -65,7 +66,8 @@ func (r *recorder) writes() []call {
 	var out []call
 	for _, c := range r.calls {
 		if !slices.Contains([]string{"Store", "ListGroups", "GetGroup", "GetTrigger", "ListTriggers", "ListNodes",
-			"ListEvents", "ListChanges", "ListPeriods", "GetPeriod", "GetEventByLabel", "ExplainEvent", "ExplainChange", "Forecast"}, c.method) {
+			"ListEvents", "ListChanges", "ListPeriods", "GetPeriod", "GetEventByLabel", "ExplainEvent", "ExplainChange",
+			"ExplainEvents", "ExplainChanges", "Forecast"}, c.method) {
 			out = append(out, c)
 		}
 	}
@@ -85,8 +87,8 @@ func (r *recorder) last(method string) (call, bool) {
 
 func (r *recorder) Store() store.Reader { return r.reader }
 
-func (r *recorder) CreateGroup(ctx context.Context, cfg api.GroupConfig) (api.Group, error) {
-	if err := r.record("CreateGroup", cfg); err != nil {
+func (r *recorder) CreateGroupBy(ctx context.Context, cfg api.GroupConfig, actor string) (api.Group, error) {
+	if err := r.record("CreateGroupBy", cfg, actor); err != nil {
 		return api.Group{}, err
 	}
 	return api.Group{ID: "g-new", GroupConfig: cfg, Status: api.GroupActive}, nil
@@ -171,6 +173,30 @@ func (r *recorder) ExplainEvent(ctx context.Context, id string) (api.EventDetail
 	return api.EventDetail{Event: api.Event{ID: id}, Explanation: "because"}, nil
 }
 
+// ExplainChanges and ExplainEvents explain each item of the page in order
+// ("why C1", "what E1"), so a test sees the page went through whole.
+func (r *recorder) ExplainChanges(ctx context.Context, changes []api.Change) ([]api.ChangeDetail, error) {
+	if err := r.record("ExplainChanges", changes); err != nil {
+		return nil, err
+	}
+	out := make([]api.ChangeDetail, 0, len(changes))
+	for _, c := range changes {
+		out = append(out, api.ChangeDetail{Change: c, Causes: []api.Cause{}, Explanation: "why " + c.Label})
+	}
+	return out, nil
+}
+
+func (r *recorder) ExplainEvents(ctx context.Context, events []api.Event) ([]api.EventDetail, error) {
+	if err := r.record("ExplainEvents", events); err != nil {
+		return nil, err
+	}
+	out := make([]api.EventDetail, 0, len(events))
+	for _, e := range events {
+		out = append(out, api.EventDetail{Event: e, Effects: []api.Effect{}, Explanation: "what " + e.Label})
+	}
+	return out, nil
+}
+
 func (r *recorder) Forecast(ctx context.Context, groupID string) (api.Forecast, error) {
 	if err := r.record("Forecast", groupID); err != nil {
 		return api.Forecast{}, err
@@ -192,6 +218,7 @@ type fakeReader struct {
 	trigger api.Trigger
 	nodes   []api.Node
 	events  []api.Event
+	changes []api.Change
 }
 
 func (f *fakeReader) notFound(kind, id string) error {
@@ -266,7 +293,10 @@ func (f *fakeReader) ListChanges(ctx context.Context, flt store.ChangeFilter) ([
 	if err := f.rec.record("ListChanges", flt); err != nil {
 		return nil, "", err
 	}
-	return nil, "", nil
+	if flt.CausedBy != "" {
+		return nil, "", nil // no change of the fake has a recorded cause
+	}
+	return f.changes, "", nil
 }
 
 func (f *fakeReader) ListPeriods(ctx context.Context, groupID string, p store.Page) ([]api.Period, string, error) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,76 +14,178 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
 )
 
-// Groups.
+// The shapes every handler shares. A route's handler says what is its
+// own (the body, the filters, the Service call) and one of these does the
+// rest the same way for every route: the query checked, the errors
+// answered, the answer written.
 
-func (s *server) createGroup(w http.ResponseWriter, r *http.Request) {
+// none is the answer of a call that has none (204).
+type none struct{}
+
+// serve answers a request without a body or query parameters: do is the
+// call, status the answer's status (204 writes no body). what names the
+// object for a 404.
+func serve[T any](s *server, w http.ResponseWriter, r *http.Request, what string, status int, do func(context.Context) (T, error)) {
 	if err := newQuery(r.URL).done(); err != nil {
 		s.fail(w, r, err, "")
 		return
 	}
-	var in api.GroupCreate
-	if err := decodeBody(w, r, maxBodyBytes, &in); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	cfg, err := in.Resolve()
-	if err == nil {
-		err = checkPredictive(cfg.Predictive)
-	}
+	v, err := do(r.Context())
 	if err != nil {
-		s.fail(w, r, err, "")
+		s.fail(w, r, err, what)
 		return
 	}
-	g, err := s.svc.CreateGroup(r.Context(), cfg)
-	if err != nil {
-		s.fail(w, r, err, "group "+cfg.Name)
+	if status == http.StatusNoContent {
+		w.WriteHeader(status)
 		return
 	}
-	w.Header().Set("Location", "/v1/groups/"+g.ID)
-	writeJSON(w, http.StatusCreated, g)
+	writeJSON(w, status, v)
 }
 
-func (s *server) listGroups(w http.ResponseWriter, r *http.Request) {
-	q := newQuery(r.URL)
-	f := store.GroupFilter{IncludeDeleted: q.bool("include_deleted")}
-	sc := scope("groups", q.get("include_deleted"))
-	f.Limit = q.limit()
-	f.Token = q.pageToken(sc)
-	if err := q.done(); err != nil {
+// decodeRequest reads a request whose JSON body is a T and that takes no
+// query parameters, checks it with check (nil: no check) and answers
+// the first problem itself; ok reports whether the caller goes on.
+func decodeRequest[T any](s *server, w http.ResponseWriter, r *http.Request, limit int64, check func(*T) error) (in T, ok bool) {
+	err := decodeBody(w, r, limit, &in)
+	if err == nil {
+		err = newQuery(r.URL).done()
+	}
+	if err == nil && check != nil {
+		err = check(&in)
+	}
+	if err != nil {
+		s.fail(w, r, err, "")
+		return in, false
+	}
+	return in, true
+}
+
+// created answers 201 with the new object and its Location.
+func created(w http.ResponseWriter, location string, v any) {
+	w.Header().Set("Location", location)
+	writeJSON(w, http.StatusCreated, v)
+}
+
+// listing is what a list route says about itself; serveList does the rest.
+type listing struct {
+	// name is the list's ("events"), for page tokens and messages.
+	name string
+	// filters are the raw values of its filters: a page token is valid
+	// only with the filters it was issued for.
+	filters []string
+	// check, when set, checks the filters together once each is valid
+	// (until after since).
+	check func() error
+}
+
+// serveList answers a list: q holds the filters the caller read; limit
+// and page_token are read here, then the group of the path (if any) must
+// exist, then fetch reads one page.
+func serveList[T any](s *server, w http.ResponseWriter, r *http.Request, q *query, l listing,
+	fetch func(context.Context, store.Page) ([]T, string, error)) {
+	id := r.PathValue("id")
+	parts := []string{l.name}
+	if id != "" {
+		parts = append(parts, id)
+	}
+	sc := scope(append(parts, l.filters...)...)
+	p := store.Page{Limit: q.limit(), Token: q.pageToken(sc)}
+	err := q.done()
+	if err == nil && l.check != nil {
+		err = l.check()
+	}
+	if err != nil {
 		s.fail(w, r, err, "")
 		return
 	}
-	items, next, err := s.svc.Store().ListGroups(r.Context(), f)
+	what := l.name
+	if id != "" {
+		if _, err := s.svc.Store().GetGroup(r.Context(), id); err != nil {
+			s.fail(w, r, err, "group "+id)
+			return
+		}
+		what += " of group " + id
+	}
+	items, next, err := fetch(r.Context(), p)
 	if err != nil {
-		s.fail(w, r, err, "groups")
+		s.fail(w, r, err, what)
 		return
 	}
 	writeList(w, items, sealToken(sc, next))
 }
 
+// inMemory pages a list the store returns whole (nodes, triggers).
+func inMemory[T any](all func(context.Context) ([]T, error)) func(context.Context, store.Page) ([]T, string, error) {
+	return func(ctx context.Context, p store.Page) ([]T, string, error) {
+		items, err := all(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		page, next, ok := pageOf(items, p.Limit, p.Token)
+		if !ok {
+			return nil, "", api.Invalid("page_token", "is not a token this list returned; omit it to start from the first page")
+		}
+		return page, next, nil
+	}
+}
+
+// detailed turns a page of records into their details (causes or effects
+// and explanations), explained together.
+func detailed[T, D any](fetch func(context.Context, store.Page) ([]T, string, error),
+	explain func(context.Context, []T) ([]D, error)) func(context.Context, store.Page) ([]D, string, error) {
+	return func(ctx context.Context, p store.Page) ([]D, string, error) {
+		items, next, err := fetch(ctx, p)
+		if err != nil || len(items) == 0 {
+			return nil, next, err
+		}
+		ds, err := explain(ctx, items)
+		return ds, next, err
+	}
+}
+
+// Groups.
+
+func (s *server) createGroup(w http.ResponseWriter, r *http.Request) {
+	var cfg api.GroupConfig
+	in, ok := decodeRequest(s, w, r, maxBodyBytes, func(in *api.GroupCreate) error {
+		var err error
+		if cfg, err = in.Resolve(); err != nil {
+			return err
+		}
+		return checkPredictive(cfg.Predictive)
+	})
+	if !ok {
+		return
+	}
+	g, err := s.svc.CreateGroupBy(r.Context(), cfg, in.Actor)
+	if err != nil {
+		s.fail(w, r, err, "group "+cfg.Name)
+		return
+	}
+	created(w, "/v1/groups/"+g.ID, g)
+}
+
+func (s *server) listGroups(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r.URL)
+	f := store.GroupFilter{IncludeDeleted: q.bool("include_deleted")}
+	serveList(s, w, r, q, listing{name: "groups", filters: []string{q.get("include_deleted")}},
+		func(ctx context.Context, p store.Page) ([]api.Group, string, error) {
+			f.Page = p
+			return s.svc.Store().ListGroups(ctx, f)
+		})
+}
+
 func (s *server) getGroup(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := newQuery(r.URL).done(); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	g, err := s.svc.Store().GetGroup(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err, "group "+id)
-		return
-	}
-	writeJSON(w, http.StatusOK, g)
+	serve(s, w, r, "group "+id, http.StatusOK, func(ctx context.Context) (api.Group, error) {
+		return s.svc.Store().GetGroup(ctx, id)
+	})
 }
 
 func (s *server) updateGroup(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	var p api.GroupPatch
-	if err := decodeBody(w, r, maxBodyBytes, &p); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if err := newQuery(r.URL).done(); err != nil {
-		s.fail(w, r, err, "")
+	p, ok := decodeRequest[api.GroupPatch](s, w, r, maxBodyBytes, nil)
+	if !ok {
 		return
 	}
 	// Validate against the current config so the error names the field;
@@ -123,26 +226,15 @@ func checkPredictive(p *api.Predictive) error {
 
 func (s *server) deleteGroup(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := newQuery(r.URL).done(); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if err := s.svc.DeleteGroup(r.Context(), id); err != nil {
-		s.fail(w, r, err, "group "+id)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	serve(s, w, r, "group "+id, http.StatusNoContent, func(ctx context.Context) (none, error) {
+		return none{}, s.svc.DeleteGroup(ctx, id)
+	})
 }
 
 func (s *server) instruct(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	var in api.Instruction
-	if err := decodeBody(w, r, maxBodyBytes, &in); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if err := api.ValidateInstruction(&in); err != nil {
-		s.fail(w, r, err, "")
+	in, ok := decodeRequest(s, w, r, maxBodyBytes, api.ValidateInstruction)
+	if !ok {
 		return
 	}
 	e, err := s.svc.Instruct(r.Context(), id, in)
@@ -150,69 +242,45 @@ func (s *server) instruct(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "group "+id)
 		return
 	}
-	w.Header().Set("Location", "/v1/events/"+e.ID)
-	writeJSON(w, http.StatusCreated, e)
+	created(w, "/v1/events/"+e.ID, e)
 }
 
 func (s *server) harmonize(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := newQuery(r.URL).done(); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	p, err := s.svc.Harmonize(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err, "group "+id)
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
+	serve(s, w, r, "group "+id, http.StatusOK, func(ctx context.Context) (api.Period, error) {
+		return s.svc.Harmonize(ctx, id)
+	})
 }
 
 func (s *server) forecast(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := newQuery(r.URL).done(); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	f, err := s.svc.Forecast(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err, "group "+id)
-		return
-	}
-	writeJSON(w, http.StatusOK, f)
+	serve(s, w, r, "group "+id, http.StatusOK, func(ctx context.Context) (api.Forecast, error) {
+		return s.svc.Forecast(ctx, id)
+	})
 }
 
 // importHistory reads a quantity history exported from elsewhere, CSV or
 // JSON (the parser tells them apart, so the Content-Type is not needed).
 func (s *server) importHistory(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := newQuery(r.URL).done(); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	body := http.MaxBytesReader(w, r.Body, governor.MaxImportBytes)
-	n, err := s.svc.ImportHistory(r.Context(), id, body)
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		err = &api.Error{Code: api.CodeTooLarge, Status: http.StatusRequestEntityTooLarge, Field: "history",
-			Message: fmt.Sprintf("history is larger than %d MiB; downsample it (one point a minute is plenty)", governor.MaxImportBytes>>20)}
-	}
-	if err != nil {
-		s.fail(w, r, err, "group "+id)
-		return
-	}
-	writeJSON(w, http.StatusOK, api.HistoryImport{Imported: n})
+	serve(s, w, r, "group "+id, http.StatusOK, func(ctx context.Context) (api.HistoryImport, error) {
+		body := http.MaxBytesReader(w, r.Body, governor.MaxImportBytes)
+		n, err := s.svc.ImportHistory(ctx, id, body)
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			err = &api.Error{Code: api.CodeTooLarge, Status: http.StatusRequestEntityTooLarge, Field: "history",
+				Message: fmt.Sprintf("history is larger than %d MiB; downsample it (one point a minute is plenty)", governor.MaxImportBytes>>20)}
+		}
+		return api.HistoryImport{Imported: n}, err
+	})
 }
 
 func (s *server) pushMetrics(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	var in api.MetricsRequest
-	if err := decodeBody(w, r, maxMetricsBodyBytes, &in); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if err := api.ValidateSamples(in.Samples); err != nil {
-		s.fail(w, r, err, "")
+	in, ok := decodeRequest(s, w, r, maxMetricsBodyBytes, func(in *api.MetricsRequest) error {
+		return api.ValidateSamples(in.Samples)
+	})
+	if !ok {
 		return
 	}
 	n, err := s.svc.PushMetrics(r.Context(), id, in.Samples)
@@ -229,72 +297,35 @@ func (s *server) listNodes(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	q := newQuery(r.URL)
 	all := q.bool("include_terminated")
-	sc := scope("nodes", id, q.get("include_terminated"))
-	limit := q.limit()
-	tok := q.pageToken(sc)
-	if err := q.done(); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if _, err := s.svc.Store().GetGroup(r.Context(), id); err != nil {
-		s.fail(w, r, err, "group "+id)
-		return
-	}
-	nodes, err := s.svc.Store().ListNodes(r.Context(), id, all)
-	if err != nil {
-		s.fail(w, r, err, "group "+id)
-		return
-	}
-	page, next, ok := pageOf(nodes, limit, tok)
-	if !ok {
-		s.fail(w, r, api.Invalid("page_token", "is not a token this list returned; omit it to start from the first page"), "")
-		return
-	}
-	writeList(w, page, sealToken(sc, next))
+	serveList(s, w, r, q, listing{name: "nodes", filters: []string{q.get("include_terminated")}},
+		inMemory(func(ctx context.Context) ([]api.Node, error) { return s.svc.Store().ListNodes(ctx, id, all) }))
 }
 
 func (s *server) terminateNode(w http.ResponseWriter, r *http.Request) {
 	id, node := r.PathValue("id"), r.PathValue("node")
-	if err := newQuery(r.URL).done(); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	e, err := s.svc.TerminateNode(r.Context(), id, node)
-	if err != nil {
-		s.fail(w, r, err, "node "+node+" of group "+id)
-		return
-	}
-	writeJSON(w, http.StatusOK, e)
+	serve(s, w, r, "node "+node+" of group "+id, http.StatusOK, func(ctx context.Context) (api.Event, error) {
+		return s.svc.TerminateNode(ctx, id, node)
+	})
 }
 
 func (s *server) failNode(w http.ResponseWriter, r *http.Request) {
 	id, node := r.PathValue("id"), r.PathValue("node")
-	if err := newQuery(r.URL).done(); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if err := s.svc.FailNode(r.Context(), id, node); err != nil {
-		s.fail(w, r, err, "node "+node+" of group "+id)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	serve(s, w, r, "node "+node+" of group "+id, http.StatusNoContent, func(ctx context.Context) (none, error) {
+		return none{}, s.svc.FailNode(ctx, id, node)
+	})
 }
 
 // Triggers.
 
 func (s *server) createTrigger(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	var spec api.TriggerSpec
-	if err := decodeBody(w, r, maxBodyBytes, &spec); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if err := api.ValidateTriggerSpec(&spec, true); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if err := checkTrigger(mergeTrigger(api.Trigger{GroupID: id}, spec)); err != nil {
-		s.fail(w, r, err, "")
+	spec, ok := decodeRequest(s, w, r, maxBodyBytes, func(spec *api.TriggerSpec) error {
+		if err := api.ValidateTriggerSpec(spec, true); err != nil {
+			return err
+		}
+		return checkTrigger(mergeTrigger(api.Trigger{GroupID: id}, *spec))
+	})
+	if !ok {
 		return
 	}
 	t, err := s.svc.CreateTrigger(r.Context(), id, spec)
@@ -302,64 +333,28 @@ func (s *server) createTrigger(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "group "+id)
 		return
 	}
-	w.Header().Set("Location", "/v1/triggers/"+t.ID)
-	writeJSON(w, http.StatusCreated, t)
+	created(w, "/v1/triggers/"+t.ID, t)
 }
 
 func (s *server) listTriggers(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	q := newQuery(r.URL)
-	sc := scope("triggers", id)
-	limit := q.limit()
-	tok := q.pageToken(sc)
-	if err := q.done(); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if _, err := s.svc.Store().GetGroup(r.Context(), id); err != nil {
-		s.fail(w, r, err, "group "+id)
-		return
-	}
-	ts, err := s.svc.Store().ListTriggers(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err, "group "+id)
-		return
-	}
-	page, next, ok := pageOf(ts, limit, tok)
-	if !ok {
-		s.fail(w, r, api.Invalid("page_token", "is not a token this list returned; omit it to start from the first page"), "")
-		return
-	}
-	writeList(w, page, sealToken(sc, next))
+	serveList(s, w, r, newQuery(r.URL), listing{name: "triggers"},
+		inMemory(func(ctx context.Context) ([]api.Trigger, error) { return s.svc.Store().ListTriggers(ctx, id) }))
 }
 
 func (s *server) getTrigger(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := newQuery(r.URL).done(); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	t, err := s.svc.Store().GetTrigger(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err, "trigger "+id)
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
+	serve(s, w, r, "trigger "+id, http.StatusOK, func(ctx context.Context) (api.Trigger, error) {
+		return s.svc.Store().GetTrigger(ctx, id)
+	})
 }
 
 func (s *server) updateTrigger(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	var spec api.TriggerSpec
-	if err := decodeBody(w, r, maxBodyBytes, &spec); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if err := newQuery(r.URL).done(); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if err := api.ValidateTriggerSpec(&spec, false); err != nil {
-		s.fail(w, r, err, "")
+	spec, ok := decodeRequest(s, w, r, maxBodyBytes, func(spec *api.TriggerSpec) error {
+		return api.ValidateTriggerSpec(spec, false)
+	})
+	if !ok {
 		return
 	}
 	cur, err := s.svc.Store().GetTrigger(r.Context(), id)
@@ -381,15 +376,9 @@ func (s *server) updateTrigger(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) deleteTrigger(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := newQuery(r.URL).done(); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if err := s.svc.DeleteTrigger(r.Context(), id); err != nil {
-		s.fail(w, r, err, "trigger "+id)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	serve(s, w, r, "trigger "+id, http.StatusNoContent, func(ctx context.Context) (none, error) {
+		return none{}, s.svc.DeleteTrigger(ctx, id)
+	})
 }
 
 // mergeTrigger returns cur with the evaluable fields of spec applied, to
@@ -423,13 +412,8 @@ func checkTrigger(t api.Trigger) error {
 }
 
 func (s *server) validateCondition(w http.ResponseWriter, r *http.Request) {
-	var in api.ValidateConditionRequest
-	if err := decodeBody(w, r, maxBodyBytes, &in); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if err := newQuery(r.URL).done(); err != nil {
-		s.fail(w, r, err, "")
+	in, ok := decodeRequest[api.ValidateConditionRequest](s, w, r, maxBodyBytes, nil)
+	if !ok {
 		return
 	}
 	// A condition that does not compile is an answer, not a bad request:
@@ -449,138 +433,92 @@ func (s *server) validateCondition(w http.ResponseWriter, r *http.Request) {
 
 // History: events, changes, periods.
 
+// listEvents answers events, or with ?include=effects each event with its
+// effects and explanation.
 func (s *server) listEvents(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	q := newQuery(r.URL)
 	f := store.EventFilter{GroupID: id, Since: q.time("since"), Until: q.time("until"), Type: q.enum("type", api.EventTypes())}
-	sc := scope("events", id, q.get("since"), q.get("until"), q.get("type"))
-	f.Limit = q.limit()
-	f.Token = q.pageToken(sc)
-	if err := q.done(); err != nil {
-		s.fail(w, r, err, "")
+	l := listing{name: "events", filters: []string{q.get("since"), q.get("until"), q.get("type")},
+		check: func() error { return checkRange(f.Since, f.Until) }}
+	effects := q.include(api.IncludeEffects)
+	list := func(ctx context.Context, p store.Page) ([]api.Event, string, error) {
+		f.Page = p
+		return s.svc.Store().ListEvents(ctx, f)
+	}
+	if effects {
+		serveList(s, w, r, q, l, detailed(list, s.svc.ExplainEvents))
 		return
 	}
-	if err := checkRange(f.Since, f.Until); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if _, err := s.svc.Store().GetGroup(r.Context(), id); err != nil {
-		s.fail(w, r, err, "group "+id)
-		return
-	}
-	items, next, err := s.svc.Store().ListEvents(r.Context(), f)
-	if err != nil {
-		s.fail(w, r, err, "events of group "+id)
-		return
-	}
-	writeList(w, items, sealToken(sc, next))
+	serveList(s, w, r, q, l, list)
 }
 
 func (s *server) getEvent(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := newQuery(r.URL).done(); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	e, err := s.svc.ExplainEvent(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err, "event "+id)
-		return
-	}
-	if e.Effects == nil {
-		e.Effects = []api.Effect{}
-	}
-	writeJSON(w, http.StatusOK, e)
+	serve(s, w, r, "event "+id, http.StatusOK, func(ctx context.Context) (api.EventDetail, error) {
+		e, err := s.svc.ExplainEvent(ctx, id)
+		if e.Effects == nil {
+			e.Effects = []api.Effect{}
+		}
+		return e, err
+	})
 }
 
+// listChanges answers changes, or with ?include=causes each change with
+// its causes and explanation.
 func (s *server) listChanges(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	q := newQuery(r.URL)
 	f := store.ChangeFilter{GroupID: id, Since: q.time("since"), Until: q.time("until"),
 		Type: q.enum("type", api.ChangeTypes()), CausedBy: strings.TrimSpace(q.get("caused_by"))}
-	sc := scope("changes", id, q.get("since"), q.get("until"), q.get("type"), f.CausedBy)
-	f.Limit = q.limit()
-	f.Token = q.pageToken(sc)
-	if err := q.done(); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if err := checkRange(f.Since, f.Until); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if _, err := s.svc.Store().GetGroup(r.Context(), id); err != nil {
-		s.fail(w, r, err, "group "+id)
-		return
-	}
-	if isLabel(f.CausedBy, 'E') {
-		// People read labels ("E4"); resolve one to the event's id.
-		e, err := s.svc.Store().GetEventByLabel(r.Context(), id, strings.ToUpper(f.CausedBy))
-		if err != nil {
+	l := listing{name: "changes", filters: []string{q.get("since"), q.get("until"), q.get("type"), f.CausedBy},
+		check: func() error { return checkRange(f.Since, f.Until) }}
+	causes := q.include(api.IncludeCauses)
+	list := func(ctx context.Context, p store.Page) ([]api.Change, string, error) {
+		if isLabel(f.CausedBy, 'E') {
+			// People read labels ("E4"); resolve one to the event's id.
+			label := strings.ToUpper(f.CausedBy)
+			e, err := s.svc.Store().GetEventByLabel(ctx, id, label)
 			if errors.Is(err, store.ErrNotFound) {
-				err = api.Invalid("caused_by", "group %s has no event %s", id, strings.ToUpper(f.CausedBy))
+				err = api.Invalid("caused_by", "group %s has no event %s", id, label)
 			}
-			s.fail(w, r, err, "")
-			return
+			if err != nil {
+				return nil, "", err
+			}
+			f.CausedBy = e.ID
 		}
-		f.CausedBy = e.ID
+		f.Page = p
+		return s.svc.Store().ListChanges(ctx, f)
 	}
-	items, next, err := s.svc.Store().ListChanges(r.Context(), f)
-	if err != nil {
-		s.fail(w, r, err, "changes of group "+id)
+	if causes {
+		serveList(s, w, r, q, l, detailed(list, s.svc.ExplainChanges))
 		return
 	}
-	writeList(w, items, sealToken(sc, next))
+	serveList(s, w, r, q, l, list)
 }
 
 func (s *server) getChange(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := newQuery(r.URL).done(); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	c, err := s.svc.ExplainChange(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err, "change "+id)
-		return
-	}
-	if c.Causes == nil {
-		c.Causes = []api.Cause{}
-	}
-	writeJSON(w, http.StatusOK, c)
+	serve(s, w, r, "change "+id, http.StatusOK, func(ctx context.Context) (api.ChangeDetail, error) {
+		c, err := s.svc.ExplainChange(ctx, id)
+		if c.Causes == nil {
+			c.Causes = []api.Cause{}
+		}
+		return c, err
+	})
 }
 
 func (s *server) listPeriods(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	q := newQuery(r.URL)
-	sc := scope("periods", id)
-	p := store.Page{Limit: q.limit(), Token: q.pageToken(sc)}
-	if err := q.done(); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if _, err := s.svc.Store().GetGroup(r.Context(), id); err != nil {
-		s.fail(w, r, err, "group "+id)
-		return
-	}
-	items, next, err := s.svc.Store().ListPeriods(r.Context(), id, p)
-	if err != nil {
-		s.fail(w, r, err, "periods of group "+id)
-		return
-	}
-	writeList(w, items, sealToken(sc, next))
+	serveList(s, w, r, newQuery(r.URL), listing{name: "periods"},
+		func(ctx context.Context, p store.Page) ([]api.Period, string, error) {
+			return s.svc.Store().ListPeriods(ctx, id, p)
+		})
 }
 
 func (s *server) getPeriod(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := newQuery(r.URL).done(); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	p, err := s.svc.Store().GetPeriod(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err, "period "+id)
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
+	serve(s, w, r, "period "+id, http.StatusOK, func(ctx context.Context) (api.Period, error) {
+		return s.svc.Store().GetPeriod(ctx, id)
+	})
 }

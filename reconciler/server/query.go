@@ -39,7 +39,9 @@ func newQuery(u *url.URL) *query {
 
 // get returns the single value of name ("" when absent).
 func (q *query) get(name string) string {
-	q.used = append(q.used, name)
+	if !slices.Contains(q.used, name) {
+		q.used = append(q.used, name)
+	}
 	vs := q.v[name]
 	switch {
 	case len(vs) == 0:
@@ -101,6 +103,16 @@ func (q *query) enum(name string, allowed []string) string {
 		}
 	}
 	return s
+}
+
+// include reads include, which a list takes with one value (what it adds
+// to each item: causes, effects), and reports whether it was given.
+func (q *query) include(what string) bool {
+	s := q.get("include")
+	if s != "" && s != what {
+		q.setErr(api.Invalid("include", "this list can include only %q; got %q", what, s))
+	}
+	return s == what
 }
 
 // pageToken reads page_token. Tokens the server hands out wrap the

@@ -116,23 +116,37 @@ func TestRoutes(t *testing.T) {
 		{
 			name: "create group applies defaults", method: "POST", path: "/v1/groups",
 			body:       `{"name":"web","driver":"local","program":{"command":"python3","args":["-m","http.server"]},"desired_quantity":4,"min_quantity":2,"max_quantity":20}`,
-			wantStatus: 201, wantCall: "CreateGroup",
+			wantStatus: 201, wantCall: "CreateGroupBy",
 			wantArgs: []any{api.GroupConfig{Name: "web", Driver: "local", Program: api.Program{Command: "python3", Args: []string{"-m", "http.server"}},
 				DesiredQuantity: 4, MinQuantity: 2, MaxQuantity: 20, AggregationPeriod: "60s", AggregationPolicy: "largest",
 				Replacement: "auto", ReplacementDeferWindow: "15s", InitDeadline: "10m", Cooldown: "0s", TerminationPolicy: "newest",
-				HealthCheck: &api.HealthCheck{Type: "process", Interval: "2s", FailureThreshold: 3}}},
+				HealthCheck: &api.HealthCheck{Type: "process", Interval: "2s", FailureThreshold: 3}}, ""},
 			check: func(t *testing.T, h http.Header, body []byte) {
 				if h.Get("Location") != "/v1/groups/g-new" {
 					t.Errorf("Location %q", h.Get("Location"))
 				}
 			},
 		},
+		{name: "create group by an actor", method: "POST", path: "/v1/groups",
+			body:       `{"name":"s","driver":"sim","desired_quantity":1,"actor":"terraform","labels":{"team":"web"}}`,
+			wantStatus: 201, wantCall: "CreateGroupBy",
+			check: func(t *testing.T, h http.Header, body []byte) {
+				if bytes.Contains(body, []byte("terraform")) {
+					t.Errorf("the actor is in the group: %s", body)
+				}
+			}},
 		{name: "list groups", method: "GET", path: "/v1/groups?include_deleted=true&limit=5", wantStatus: 200, wantCall: "ListGroups",
 			wantArgs: []any{store.GroupFilter{IncludeDeleted: true, Page: store.Page{Limit: 5}}}},
 		{name: "get group", method: "GET", path: "/v1/groups/g1", wantStatus: 200, wantCall: "GetGroup", wantArgs: []any{"g1"}},
 		{name: "patch group", method: "PATCH", path: "/v1/groups/g1", body: `{"desired_quantity":8,"reason":"launch","name":"web"}`,
 			wantStatus: 200, wantCall: "UpdateGroup",
 			wantArgs: []any{"g1", api.GroupPatch{Name: ptr("web"), DesiredQuantity: ptr(8), Reason: "launch"}}},
+		{name: "patch clears labels", method: "PATCH", path: "/v1/groups/g1", body: `{"labels":{},"actor":"terraform"}`,
+			wantStatus: 200, wantCall: "UpdateGroup",
+			wantArgs: []any{"g1", api.GroupPatch{Labels: map[string]string{}, Actor: "terraform"}}},
+		{name: "patch with null labels leaves them", method: "PATCH", path: "/v1/groups/g1", body: `{"labels":null,"min_quantity":1}`,
+			wantStatus: 200, wantCall: "UpdateGroup",
+			wantArgs: []any{"g1", api.GroupPatch{MinQuantity: ptr(1)}}},
 		{name: "delete group", method: "DELETE", path: "/v1/groups/g1", wantStatus: 204, wantCall: "DeleteGroup", wantArgs: []any{"g1"}},
 		{name: "instruction gets the default priority", method: "POST", path: "/v1/groups/g1/instructions", body: `{"change_by":3,"reason":"sale"}`,
 			wantStatus: 201, wantCall: "Instruct",
@@ -201,6 +215,32 @@ func TestRoutes(t *testing.T) {
 					t.Errorf("items not an empty list: %s", body)
 				}
 			}},
+		{name: "changes with causes", method: "GET", path: "/v1/groups/g1/changes?include=causes&type=add_nodes&limit=2", wantStatus: 200,
+			wantCall: "ExplainChanges",
+			wantArgs: []any{[]api.Change{{ID: "c1", Label: "C1", GroupID: "g1"}, {ID: "c2", Label: "C2", GroupID: "g1"}}},
+			check: func(t *testing.T, h http.Header, body []byte) {
+				var l api.List[api.ChangeDetail]
+				mustDecode(t, body, &l)
+				if len(l.Items) != 2 || l.Items[0].Label != "C1" || l.Items[0].Explanation != "why C1" || l.Items[1].Explanation != "why C2" ||
+					!bytes.Contains(body, []byte(`"causes":[]`)) {
+					t.Errorf("answer %s", body)
+				}
+			}},
+		{name: "changes without causes", method: "GET", path: "/v1/groups/g1/changes", wantStatus: 200, wantCall: "ListChanges",
+			check: func(t *testing.T, h http.Header, body []byte) {
+				if bytes.Contains(body, []byte("causes")) || bytes.Contains(body, []byte("explanation")) || !bytes.Contains(body, []byte(`"label":"C2"`)) {
+					t.Errorf("answer %s", body)
+				}
+			}},
+		{name: "events with effects", method: "GET", path: "/v1/groups/g1/events?include=effects", wantStatus: 200, wantCall: "ExplainEvents",
+			wantArgs: []any{[]api.Event{{ID: "e1", Label: "E1", GroupID: "g1", Type: api.EventGroupCreated}}},
+			check: func(t *testing.T, h http.Header, body []byte) {
+				var l api.List[api.EventDetail]
+				mustDecode(t, body, &l)
+				if len(l.Items) != 1 || l.Items[0].Explanation != "what E1" || l.NextPageToken == "" || !bytes.Contains(body, []byte(`"effects":[]`)) {
+					t.Errorf("answer %s", body)
+				}
+			}},
 		{name: "explain change", method: "GET", path: "/v1/changes/c1", wantStatus: 200, wantCall: "ExplainChange", wantArgs: []any{"c1"}},
 		{name: "periods", method: "GET", path: "/v1/groups/g1/periods?limit=1", wantStatus: 200, wantCall: "ListPeriods",
 			wantArgs: []any{"g1", store.Page{Limit: 1}}},
@@ -240,6 +280,43 @@ func mustDecode(t *testing.T, b []byte, v any) {
 	t.Helper()
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("decode %s: %v", b, err)
+	}
+}
+
+// TestInclude: include takes the one value its list adds, and nothing
+// reaches the Service otherwise.
+func TestInclude(t *testing.T) {
+	for _, path := range []string{
+		"/v1/groups/g1/changes?include=effects",
+		"/v1/groups/g1/changes?include=causes,effects",
+		"/v1/groups/g1/events?include=causes",
+		"/v1/groups/g1/events?include=effects&include=effects",
+		"/v1/groups/g1/periods?include=causes",
+	} {
+		t.Run(path, func(t *testing.T) {
+			f := newFixture(t)
+			status, _, body := f.do(t, "GET", path, "")
+			assertError(t, status, body, 400, api.CodeInvalid, "include")
+			if c, ok := f.svc.last("ExplainChanges"); ok {
+				t.Errorf("ExplainChanges called: %v", c)
+			}
+		})
+	}
+	// A page of changes with causes is explained whole, in one call.
+	f := newFixture(t)
+	f.svc.reader.changes = []api.Change{{ID: "c1", Label: "C1"}, {ID: "c2", Label: "C2"}, {ID: "c3", Label: "C3"}}
+	status, _, body := f.do(t, "GET", "/v1/groups/g1/changes?include=causes&since=2026-01-02T10:00:00Z", "")
+	if status != 200 {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	n := 0
+	for _, c := range f.svc.calls {
+		if c.method == "ExplainChanges" || c.method == "ExplainChange" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d explain calls for a page of 3, want 1", n)
 	}
 }
 

@@ -17,7 +17,9 @@ import (
 type Service interface {
 	Store() store.Reader
 
-	CreateGroup(ctx context.Context, cfg api.GroupConfig) (api.Group, error)
+	// CreateGroupBy creates a group; actor names who (a user name,
+	// "terraform"; the Service records "api" when it is empty).
+	CreateGroupBy(ctx context.Context, cfg api.GroupConfig, actor string) (api.Group, error)
 	UpdateGroup(ctx context.Context, id string, patch api.GroupPatch) (api.Group, error)
 	DeleteGroup(ctx context.Context, id string) error
 
@@ -36,6 +38,11 @@ type Service interface {
 	// ExplainChange / ExplainEvent answer the causality queries.
 	ExplainChange(ctx context.Context, id string) (api.ChangeDetail, error)
 	ExplainEvent(ctx context.Context, id string) (api.EventDetail, error)
+	// ExplainChanges / ExplainEvents answer them for a page of a list
+	// (?include=causes, ?include=effects), in order, reading in batches
+	// rather than once per item.
+	ExplainChanges(ctx context.Context, changes []api.Change) ([]api.ChangeDetail, error)
+	ExplainEvents(ctx context.Context, events []api.Event) ([]api.EventDetail, error)
 
 	Forecast(ctx context.Context, groupID string) (api.Forecast, error)
 	// ImportHistory records a quantity history (CSV or JSON, read from r,

@@ -155,6 +155,9 @@ func MalformedCases() []Case {
 		bad("page token of another list", get, one+"/changes?page_token=AAAAAAAx", "", "page_token", "not a token"),
 		bad("event type", get, one+"/events?type=exploded", "", "type", "must be one of"),
 		bad("change type", get, one+"/changes?type=grow", "", "type", "must be one of add_nodes, remove_nodes, node_lost"),
+		bad("changes include effects", get, one+"/changes?include=effects", "", "include", `only "causes"`),
+		bad("events include causes", get, one+"/events?include=causes", "", "include", `only "effects"`),
+		bad("instruction query parameter", post, one+"/instructions?dry_run=true", `{"change_by":1}`, "dry_run", "not a parameter"),
 		bad("include_deleted not a bool", get, "/v1/groups?include_deleted=sometimes", "", "include_deleted", "true or false"),
 		bad("unknown parameter", get, one+"/periods?limt=5", "", "limt", "not a parameter"),
 
