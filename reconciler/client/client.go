@@ -43,6 +43,7 @@ type Client struct {
 	base      *url.URL
 	token     string
 	userAgent string
+	actor     string
 	http      *retryablehttp.Client
 }
 
@@ -51,6 +52,7 @@ type Option func(*settings)
 
 type settings struct {
 	userAgent    string
+	actor        string
 	httpClient   *http.Client
 	timeout      time.Duration
 	retryMax     int
@@ -62,6 +64,12 @@ type settings struct {
 // WithUserAgent sets the User-Agent header (the provider sends its name and
 // version).
 func WithUserAgent(ua string) Option { return func(s *settings) { s.userAgent = ua } }
+
+// WithActor names who acts through this client ("terraform", a user
+// name) in the causality record: it is the actor of the groups it creates
+// and of the patches and instructions it sends that name none. Without it
+// pesd records "api".
+func WithActor(name string) Option { return func(s *settings) { s.actor = name } }
 
 // WithHTTPClient sets the underlying HTTP client (transport, TLS, proxies).
 // Its Timeout is kept unless WithTimeout is also given.
@@ -134,7 +142,7 @@ func New(endpoint, token string, opts ...Option) (*Client, error) {
 	if s.logger != nil {
 		rc.Logger = s.logger
 	}
-	return &Client{base: base, token: token, userAgent: s.userAgent, http: rc}, nil
+	return &Client{base: base, token: token, userAgent: s.userAgent, actor: s.actor, http: rc}, nil
 }
 
 func parseEndpoint(endpoint string) (*url.URL, error) {

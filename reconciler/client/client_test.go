@@ -262,6 +262,26 @@ func TestEndpoints(t *testing.T) {
 			want: api.ChangeDetail{Change: change, Causes: []api.Cause{{Attribution: "indirect", Event: event}}, Explanation: "C7 was caused by E4"},
 		},
 		{
+			name: "list changes with causes",
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.ListChangesDetailed(ctx, "g-1", ChangeFilter{Type: api.ChangeAddNodes, Page: Page{Limit: 1000}})
+			},
+			reply:  api.List[api.ChangeDetail]{Items: []api.ChangeDetail{{Change: change, Causes: []api.Cause{{Attribution: "indirect", Event: event}}, Explanation: "C7 was caused by E4"}}, NextPageToken: "n"},
+			status: 200, method: "GET", path: "/v1/groups/g-1/changes",
+			query: url.Values{"include": {"causes"}, "type": {"add_nodes"}, "limit": {"1000"}},
+			want:  api.List[api.ChangeDetail]{Items: []api.ChangeDetail{{Change: change, Causes: []api.Cause{{Attribution: "indirect", Event: event}}, Explanation: "C7 was caused by E4"}}, NextPageToken: "n"},
+		},
+		{
+			name: "list events with effects",
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.ListEventsDetailed(ctx, "g-1", EventFilter{Since: t0})
+			},
+			reply:  api.List[api.EventDetail]{Items: []api.EventDetail{{Event: event, Effects: []api.Effect{{Attribution: "direct", Change: change}}, Explanation: "E4 caused C7"}}},
+			status: 200, method: "GET", path: "/v1/groups/g-1/events",
+			query: url.Values{"include": {"effects"}, "since": {"2026-01-02T10:01:00Z"}},
+			want:  api.List[api.EventDetail]{Items: []api.EventDetail{{Event: event, Effects: []api.Effect{{Attribution: "direct", Change: change}}, Explanation: "E4 caused C7"}}},
+		},
+		{
 			name:   "list periods",
 			call:   func(ctx context.Context, c *Client) (any, error) { return c.ListPeriods(ctx, "g-1", Page{Limit: 1}) },
 			reply:  api.List[api.Period]{Items: []api.Period{period}},
@@ -676,5 +696,69 @@ func TestBackoff(t *testing.T) {
 	resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"30"}}}
 	if got := backoff(time.Second, 5*time.Second, 0, resp); got != 30*time.Second {
 		t.Errorf("backoff with Retry-After 30 = %v, want 30s", got)
+	}
+}
+
+// TestActor: a client WithActor names its actor in what it creates,
+// patches and instructs, unless the call names one; without it nothing is
+// sent and pesd records "api".
+func TestActor(t *testing.T) {
+	f := newFakeServer(t, func(_ int, r *http.Request, w http.ResponseWriter) { writeJSON(w, 200, map[string]any{}) })
+	ctx := context.Background()
+	tf := fastClient(t, f.srv.URL, WithActor("terraform"))
+	plain := fastClient(t, f.srv.URL)
+	calls := []struct {
+		name string
+		call func() error
+		want any // the body's actor; nil for none
+	}{
+		{"create", func() error { _, err := tf.CreateGroup(ctx, api.GroupConfig{Name: "web"}); return err }, "terraform"},
+		{"patch", func() error { _, err := tf.UpdateGroup(ctx, "g", api.GroupPatch{MinQuantity: intp(1)}); return err }, "terraform"},
+		{"patch by alice", func() error { _, err := tf.UpdateGroup(ctx, "g", api.GroupPatch{Actor: "alice"}); return err }, "alice"},
+		{"instruct", func() error { _, err := tf.Instruct(ctx, "g", api.Instruction{Request: api.Request{SetTo: intp(2)}}); return err }, "terraform"},
+		{"instruct by bob", func() error {
+			_, err := tf.Instruct(ctx, "g", api.Instruction{Request: api.Request{SetTo: intp(2)}, Actor: "bob"})
+			return err
+		}, "bob"},
+		{"create without actor", func() error { _, err := plain.CreateGroup(ctx, api.GroupConfig{Name: "web"}); return err }, nil},
+		{"instruct without actor", func() error {
+			_, err := plain.Instruct(ctx, "g", api.Instruction{Request: api.Request{SetTo: intp(2)}})
+			return err
+		}, nil},
+	}
+	for i, c := range calls {
+		if err := c.call(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		body := f.requests()[i].Body
+		if got := body["actor"]; got != c.want {
+			t.Errorf("%s: actor %#v, want %#v (body %v)", c.name, got, c.want, body)
+		}
+		if c.name == "create" && body["name"] != "web" {
+			t.Errorf("create: the group config was not sent beside the actor: %v", body)
+		}
+	}
+}
+
+// TestPatchLabels: the client sends {} to clear labels and leaves them
+// out when the patch does not touch them.
+func TestPatchLabels(t *testing.T) {
+	f := newFakeServer(t, func(_ int, r *http.Request, w http.ResponseWriter) { writeJSON(w, 200, api.Group{}) })
+	c := fastClient(t, f.srv.URL)
+	ctx := context.Background()
+	for _, p := range []api.GroupPatch{{Labels: map[string]string{}}, {MinQuantity: intp(1)}, {Labels: map[string]string{"a": "b"}}} {
+		if _, err := c.UpdateGroup(ctx, "g", p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reqs := f.requests()
+	if l, ok := reqs[0].Body["labels"]; !ok || !reflect.DeepEqual(l, map[string]any{}) {
+		t.Errorf("clearing: labels %#v (present %v), want {}", l, ok)
+	}
+	if l, ok := reqs[1].Body["labels"]; ok {
+		t.Errorf("untouched: labels %#v sent", l)
+	}
+	if l := reqs[2].Body["labels"]; !reflect.DeepEqual(l, map[string]any{"a": "b"}) {
+		t.Errorf("replacing: labels %#v", l)
 	}
 }

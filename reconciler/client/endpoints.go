@@ -64,11 +64,15 @@ func (c *Client) Healthz(ctx context.Context) error {
 	return c.do(ctx, call{method: http.MethodGet, path: "/healthz", idempotent: true})
 }
 
-// CreateGroup creates a group. Fields left zero take their defaults; the
-// answer holds the resolved values.
+// CreateGroup creates a group, by the client's actor (WithActor). Fields
+// left zero take their defaults; the answer holds the resolved values.
 func (c *Client) CreateGroup(ctx context.Context, cfg api.GroupConfig) (api.Group, error) {
+	body := struct {
+		api.GroupConfig
+		Actor string `json:"actor,omitempty"`
+	}{cfg, c.actor}
 	var g api.Group
-	err := c.do(ctx, call{method: http.MethodPost, path: "/v1/groups", body: cfg, out: &g})
+	err := c.do(ctx, call{method: http.MethodPost, path: "/v1/groups", body: body, out: &g})
 	return g, err
 }
 
@@ -86,9 +90,7 @@ func (c *Client) ListGroups(ctx context.Context, f GroupFilter) (api.List[api.Gr
 		q.Set("include_deleted", "true")
 	}
 	f.Page.encode(q)
-	var l api.List[api.Group]
-	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups", query: q, out: &l, idempotent: true})
-	return l, err
+	return list[api.Group](ctx, c, "/v1/groups", q)
 }
 
 // ListAllGroups follows every page of ListGroups.
@@ -96,10 +98,15 @@ func (c *Client) ListAllGroups(ctx context.Context, f GroupFilter) ([]api.Group,
 	return all(ctx, &f.Page, func(ctx context.Context) (api.List[api.Group], error) { return c.ListGroups(ctx, f) })
 }
 
-// UpdateGroup changes the fields present in patch. A new desired_quantity
-// is recorded as a user instruction (set_to). PATCH is not retried once
-// the server has answered.
+// UpdateGroup changes the fields present in patch: a nil field (or nil
+// Labels) is left as it is; Labels set to an empty map clears the labels.
+// A new desired_quantity is recorded as a user instruction (set_to) by
+// patch.Actor, or else the client's actor. PATCH is not retried once the
+// server has answered.
 func (c *Client) UpdateGroup(ctx context.Context, id string, patch api.GroupPatch) (api.Group, error) {
+	if patch.Actor == "" {
+		patch.Actor = c.actor
+	}
 	var g api.Group
 	err := c.do(ctx, call{method: http.MethodPatch, path: "/v1/groups/" + seg(id), body: patch, out: &g})
 	return g, err
@@ -110,8 +117,12 @@ func (c *Client) DeleteGroup(ctx context.Context, id string) error {
 	return c.do(ctx, call{method: http.MethodDelete, path: "/v1/groups/" + seg(id), idempotent: true})
 }
 
-// Instruct sends a user instruction and returns the event recording it.
+// Instruct sends a user instruction, by in.Actor or else the client's
+// actor, and returns the event recording it.
 func (c *Client) Instruct(ctx context.Context, groupID string, in api.Instruction) (api.Event, error) {
+	if in.Actor == "" {
+		in.Actor = c.actor
+	}
 	var e api.Event
 	err := c.do(ctx, call{method: http.MethodPost, path: "/v1/groups/" + seg(groupID) + "/instructions", body: in, out: &e})
 	return e, err
@@ -140,9 +151,7 @@ func (c *Client) ListNodes(ctx context.Context, groupID string, f NodeFilter) ([
 			q.Set("include_terminated", "true")
 		}
 		p.encode(q)
-		var l api.List[api.Node]
-		err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(groupID) + "/nodes", query: q, out: &l, idempotent: true})
-		return l, err
+		return list[api.Node](ctx, c, "/v1/groups/"+seg(groupID)+"/nodes", q)
 	})
 }
 
@@ -173,9 +182,7 @@ func (c *Client) ListTriggers(ctx context.Context, groupID string) ([]api.Trigge
 	return all(ctx, &p, func(ctx context.Context) (api.List[api.Trigger], error) {
 		q := url.Values{}
 		p.encode(q)
-		var l api.List[api.Trigger]
-		err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(groupID) + "/triggers", query: q, out: &l, idempotent: true})
-		return l, err
+		return list[api.Trigger](ctx, c, "/v1/groups/"+seg(groupID)+"/triggers", q)
 	})
 }
 
@@ -216,8 +223,7 @@ func (c *Client) PushMetrics(ctx context.Context, groupID string, samples []api.
 	return r, err
 }
 
-// ListEvents reads one page of a group's events, oldest first.
-func (c *Client) ListEvents(ctx context.Context, groupID string, f EventFilter) (api.List[api.Event], error) {
+func (f EventFilter) query() url.Values {
 	q := url.Values{}
 	setTime(q, "since", f.Since)
 	setTime(q, "until", f.Until)
@@ -225,14 +231,57 @@ func (c *Client) ListEvents(ctx context.Context, groupID string, f EventFilter) 
 		q.Set("type", f.Type)
 	}
 	f.Page.encode(q)
-	var l api.List[api.Event]
-	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(groupID) + "/events", query: q, out: &l, idempotent: true})
+	return q
+}
+
+func (f ChangeFilter) query() url.Values {
+	q := url.Values{}
+	setTime(q, "since", f.Since)
+	setTime(q, "until", f.Until)
+	if f.Type != "" {
+		q.Set("type", f.Type)
+	}
+	if f.CausedBy != "" {
+		q.Set("caused_by", f.CausedBy)
+	}
+	f.Page.encode(q)
+	return q
+}
+
+// list reads one page of a list at path with query q.
+func list[T any](ctx context.Context, c *Client, path string, q url.Values) (api.List[T], error) {
+	var l api.List[T]
+	err := c.do(ctx, call{method: http.MethodGet, path: path, query: q, out: &l, idempotent: true})
 	return l, err
+}
+
+// withInclude returns q with include set.
+func withInclude(q url.Values, what string) url.Values {
+	q.Set("include", what)
+	return q
+}
+
+// ListEvents reads one page of a group's events, oldest first.
+func (c *Client) ListEvents(ctx context.Context, groupID string, f EventFilter) (api.List[api.Event], error) {
+	return list[api.Event](ctx, c, "/v1/groups/"+seg(groupID)+"/events", f.query())
 }
 
 // ListAllEvents follows every page of ListEvents.
 func (c *Client) ListAllEvents(ctx context.Context, groupID string, f EventFilter) ([]api.Event, error) {
 	return all(ctx, &f.Page, func(ctx context.Context) (api.List[api.Event], error) { return c.ListEvents(ctx, groupID, f) })
+}
+
+// ListEventsDetailed reads one page of a group's events, each with its
+// effects and explanation (as GetEvent answers), in one request.
+func (c *Client) ListEventsDetailed(ctx context.Context, groupID string, f EventFilter) (api.List[api.EventDetail], error) {
+	return list[api.EventDetail](ctx, c, "/v1/groups/"+seg(groupID)+"/events", withInclude(f.query(), api.IncludeEffects))
+}
+
+// ListAllEventsDetailed follows every page of ListEventsDetailed.
+func (c *Client) ListAllEventsDetailed(ctx context.Context, groupID string, f EventFilter) ([]api.EventDetail, error) {
+	return all(ctx, &f.Page, func(ctx context.Context) (api.List[api.EventDetail], error) {
+		return c.ListEventsDetailed(ctx, groupID, f)
+	})
 }
 
 // GetEvent reads one event with its effects and explanation.
@@ -244,24 +293,26 @@ func (c *Client) GetEvent(ctx context.Context, id string) (api.EventDetail, erro
 
 // ListChanges reads one page of a group's changes, oldest first.
 func (c *Client) ListChanges(ctx context.Context, groupID string, f ChangeFilter) (api.List[api.Change], error) {
-	q := url.Values{}
-	setTime(q, "since", f.Since)
-	setTime(q, "until", f.Until)
-	if f.Type != "" {
-		q.Set("type", f.Type)
-	}
-	if f.CausedBy != "" {
-		q.Set("caused_by", f.CausedBy)
-	}
-	f.Page.encode(q)
-	var l api.List[api.Change]
-	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(groupID) + "/changes", query: q, out: &l, idempotent: true})
-	return l, err
+	return list[api.Change](ctx, c, "/v1/groups/"+seg(groupID)+"/changes", f.query())
 }
 
 // ListAllChanges follows every page of ListChanges.
 func (c *Client) ListAllChanges(ctx context.Context, groupID string, f ChangeFilter) ([]api.Change, error) {
 	return all(ctx, &f.Page, func(ctx context.Context) (api.List[api.Change], error) { return c.ListChanges(ctx, groupID, f) })
+}
+
+// ListChangesDetailed reads one page of a group's changes, each with its
+// causes and explanation (as GetChange answers), in one request: what a
+// data source listing changes with their causes needs.
+func (c *Client) ListChangesDetailed(ctx context.Context, groupID string, f ChangeFilter) (api.List[api.ChangeDetail], error) {
+	return list[api.ChangeDetail](ctx, c, "/v1/groups/"+seg(groupID)+"/changes", withInclude(f.query(), api.IncludeCauses))
+}
+
+// ListAllChangesDetailed follows every page of ListChangesDetailed.
+func (c *Client) ListAllChangesDetailed(ctx context.Context, groupID string, f ChangeFilter) ([]api.ChangeDetail, error) {
+	return all(ctx, &f.Page, func(ctx context.Context) (api.List[api.ChangeDetail], error) {
+		return c.ListChangesDetailed(ctx, groupID, f)
+	})
 }
 
 // GetChange reads one change with its causes and explanation.
@@ -275,9 +326,7 @@ func (c *Client) GetChange(ctx context.Context, id string) (api.ChangeDetail, er
 func (c *Client) ListPeriods(ctx context.Context, groupID string, p Page) (api.List[api.Period], error) {
 	q := url.Values{}
 	p.encode(q)
-	var l api.List[api.Period]
-	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(groupID) + "/periods", query: q, out: &l, idempotent: true})
-	return l, err
+	return list[api.Period](ctx, c, "/v1/groups/"+seg(groupID)+"/periods", q)
 }
 
 // ListAllPeriods follows every page of ListPeriods.
