@@ -715,7 +715,10 @@ func TestActor(t *testing.T) {
 		{"create", func() error { _, err := tf.CreateGroup(ctx, api.GroupConfig{Name: "web"}); return err }, "terraform"},
 		{"patch", func() error { _, err := tf.UpdateGroup(ctx, "g", api.GroupPatch{MinQuantity: intp(1)}); return err }, "terraform"},
 		{"patch by alice", func() error { _, err := tf.UpdateGroup(ctx, "g", api.GroupPatch{Actor: "alice"}); return err }, "alice"},
-		{"instruct", func() error { _, err := tf.Instruct(ctx, "g", api.Instruction{Request: api.Request{SetTo: intp(2)}}); return err }, "terraform"},
+		{"instruct", func() error {
+			_, err := tf.Instruct(ctx, "g", api.Instruction{Request: api.Request{SetTo: intp(2)}})
+			return err
+		}, "terraform"},
 		{"instruct by bob", func() error {
 			_, err := tf.Instruct(ctx, "g", api.Instruction{Request: api.Request{SetTo: intp(2)}, Actor: "bob"})
 			return err
