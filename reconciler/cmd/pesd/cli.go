@@ -160,6 +160,60 @@ func (c *cli) start(args []string, needGroup bool) ([]string, *client.Client, er
 	return pos, cl, err
 }
 
+// onGroup runs a command about one group, the shape of most commands:
+// parse the flags, let check read the positional arguments (nil: none are
+// taken) before anything is sent, connect, find --group, then do.
+func (c *cli) onGroup(args []string, check func(pos []string) error,
+	do func(ctx context.Context, cl *client.Client, g api.Group) error) int {
+	return c.exit(func() error {
+		pos, cl, err := c.start(args, true)
+		if err != nil {
+			return err
+		}
+		if check == nil {
+			check = noArgs
+		}
+		if err := check(pos); err != nil {
+			return err
+		}
+		ctx, cancel := c.context()
+		defer cancel()
+		g, err := resolveGroup(ctx, cl, c.group)
+		if err != nil {
+			return err
+		}
+		return do(ctx, cl, g)
+	}())
+}
+
+// window is the --since/--until pair of the history lists.
+type window struct{ since, until *string }
+
+func (c *cli) windowFlags(noun string) window {
+	return window{
+		since: c.fs.String("since", "", "only "+noun+" at or after `T` (RFC 3339, or a duration ago: 1h)"),
+		until: c.fs.String("until", "", "only "+noun+" before `T`"),
+	}
+}
+
+// check is the check of a list command with a window: no positional
+// arguments, and times people can read (a mistake is a usage error naming
+// the flag), set into *since and *until.
+func (w window) check(since, until *time.Time) func(pos []string) error {
+	return func(pos []string) error {
+		if err := noArgs(pos); err != nil {
+			return err
+		}
+		now := time.Now()
+		var err error
+		if *since, err = parseTime("since", *w.since, now); err != nil {
+			return err
+		}
+		*until, err = parseTime("until", *w.until, now)
+		return err
+	}
+}
+
 func noArgs(pos []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
@@ -229,91 +283,35 @@ func cliGroups(args []string, stdout, stderr io.Writer) int {
 func cliNodes(args []string, stdout, stderr io.Writer) int {
 	c := newCLI("nodes", "nodes --group ID [--all] [-o json]", stdout, stderr, true)
 	all := c.fs.Bool("all", false, "include terminated nodes")
-	return c.exit(func() error {
-		pos, cl, err := c.start(args, true)
-		if err != nil {
-			return err
-		}
-		if err := noArgs(pos); err != nil {
-			return err
-		}
-		ctx, cancel := c.context()
-		defer cancel()
-		g, err := resolveGroup(ctx, cl, c.group)
-		if err != nil {
-			return err
-		}
-		nodes, err := cl.ListNodes(ctx, g.ID, client.NodeFilter{IncludeTerminated: *all})
-		if err != nil {
-			return err
-		}
-		return c.print(nodes, func(t *table) { nodesTable(t, nodes) })
-	}())
+	return c.onGroup(args, nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
+		return printList(ctx, c, g, client.NodeFilter{IncludeTerminated: *all}, cl.ListNodes, nodesTable)
+	})
 }
 
 func cliEvents(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("events", "events --group ID [--since T] [--until T] [--type TYPE] [-o json]", stdout, stderr, true)
-	since := c.fs.String("since", "", "only events at or after `T` (RFC 3339, or a duration ago: 1h)")
-	until := c.fs.String("until", "", "only events before `T`")
+	c := newCLI("events", "events --group ID [--since T] [--until T] [--type TYPE] [--effects] [-o json]", stdout, stderr, true)
+	w := c.windowFlags("events")
 	typ := c.fs.String("type", "", "only events of this `type` ("+strings.Join(api.EventTypes(), ", ")+")")
-	return c.exit(func() error {
-		pos, cl, err := c.start(args, true)
-		if err != nil {
-			return err
+	effects := c.fs.Bool("effects", false, "with each event's effects and explanation (-o json: the details)")
+	var f client.EventFilter
+	return c.onGroup(args, w.check(&f.Since, &f.Until), func(ctx context.Context, cl *client.Client, g api.Group) error {
+		f.Type = *typ
+		if *effects {
+			return printList(ctx, c, g, f, cl.ListAllEventsDetailed, detailedEventsTable)
 		}
-		if err := noArgs(pos); err != nil {
-			return err
-		}
-		f := client.EventFilter{Type: *typ}
-		now := time.Now()
-		if f.Since, err = parseTime("since", *since, now); err != nil {
-			return err
-		}
-		if f.Until, err = parseTime("until", *until, now); err != nil {
-			return err
-		}
-		ctx, cancel := c.context()
-		defer cancel()
-		g, err := resolveGroup(ctx, cl, c.group)
-		if err != nil {
-			return err
-		}
-		events, err := cl.ListAllEvents(ctx, g.ID, f)
-		if err != nil {
-			return err
-		}
-		return c.print(events, func(t *table) { eventsTable(t, events) })
-	}())
+		return printList(ctx, c, g, f, cl.ListAllEvents, eventsTable)
+	})
 }
 
 func cliChanges(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("changes", "changes --group ID [--since T] [--until T] [--type TYPE] [--caused-by EVENT] [-o json]", stdout, stderr, true)
-	since := c.fs.String("since", "", "only changes started at or after `T` (RFC 3339, or a duration ago: 1h)")
-	until := c.fs.String("until", "", "only changes started before `T`")
+	c := newCLI("changes", "changes --group ID [--since T] [--until T] [--type TYPE] [--caused-by EVENT] [--causes] [-o json]", stdout, stderr, true)
+	w := c.windowFlags("changes started")
 	typ := c.fs.String("type", "", "only changes of this `type` ("+strings.Join(api.ChangeTypes(), ", ")+")")
 	causedBy := c.fs.String("caused-by", "", "only changes caused by this `event` (ID or label such as E4)")
-	return c.exit(func() error {
-		pos, cl, err := c.start(args, true)
-		if err != nil {
-			return err
-		}
-		if err := noArgs(pos); err != nil {
-			return err
-		}
-		f := client.ChangeFilter{Type: *typ}
-		now := time.Now()
-		if f.Since, err = parseTime("since", *since, now); err != nil {
-			return err
-		}
-		if f.Until, err = parseTime("until", *until, now); err != nil {
-			return err
-		}
-		ctx, cancel := c.context()
-		defer cancel()
-		g, err := resolveGroup(ctx, cl, c.group)
-		if err != nil {
-			return err
-		}
+	causes := c.fs.Bool("causes", false, "with each change's causes and explanation (-o json: the details)")
+	var f client.ChangeFilter
+	return c.onGroup(args, w.check(&f.Since, &f.Until), func(ctx context.Context, cl *client.Client, g api.Group) error {
+		f.Type = *typ
 		if *causedBy != "" {
 			e, err := findEvent(ctx, cl, g.ID, *causedBy)
 			if err != nil {
@@ -321,36 +319,30 @@ func cliChanges(args []string, stdout, stderr io.Writer) int {
 			}
 			f.CausedBy = e.ID
 		}
-		changes, err := cl.ListAllChanges(ctx, g.ID, f)
-		if err != nil {
-			return err
+		if *causes {
+			return printList(ctx, c, g, f, cl.ListAllChangesDetailed, detailedChangesTable)
 		}
-		return c.print(changes, func(t *table) { changesTable(t, changes) })
-	}())
+		return printList(ctx, c, g, f, cl.ListAllChanges, changesTable)
+	})
+}
+
+// printList reads group g's whole list with filter f and prints it: -o
+// json as the API answered, else the table fill lays out. Every list
+// command is this.
+func printList[F, T any](ctx context.Context, c *cli, g api.Group, f F, list func(context.Context, string, F) ([]T, error),
+	fill func(*table, []T)) error {
+	items, err := list(ctx, g.ID, f)
+	if err != nil {
+		return err
+	}
+	return c.print(items, func(t *table) { fill(t, items) })
 }
 
 func cliPeriods(args []string, stdout, stderr io.Writer) int {
 	c := newCLI("periods", "periods --group ID [-o json]", stdout, stderr, true)
-	return c.exit(func() error {
-		pos, cl, err := c.start(args, true)
-		if err != nil {
-			return err
-		}
-		if err := noArgs(pos); err != nil {
-			return err
-		}
-		ctx, cancel := c.context()
-		defer cancel()
-		g, err := resolveGroup(ctx, cl, c.group)
-		if err != nil {
-			return err
-		}
-		periods, err := cl.ListAllPeriods(ctx, g.ID, client.Page{})
-		if err != nil {
-			return err
-		}
-		return c.print(periods, func(t *table) { periodsTable(t, periods) })
-	}())
+	return c.onGroup(args, nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
+		return printList(ctx, c, g, client.Page{}, cl.ListAllPeriods, periodsTable)
+	})
 }
 
 // labelRE matches the per-group labels people use: E4, C7, H2, E9b.
@@ -444,26 +436,13 @@ func cliExplain(args []string, stdout, stderr io.Writer) int {
 
 func cliHarmonize(args []string, stdout, stderr io.Writer) int {
 	c := newCLI("harmonize", "harmonize --group ID [-o json]", stdout, stderr, true)
-	return c.exit(func() error {
-		pos, cl, err := c.start(args, true)
-		if err != nil {
-			return err
-		}
-		if err := noArgs(pos); err != nil {
-			return err
-		}
-		ctx, cancel := c.context()
-		defer cancel()
-		g, err := resolveGroup(ctx, cl, c.group)
-		if err != nil {
-			return err
-		}
+	return c.onGroup(args, nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
 		p, err := cl.Harmonize(ctx, g.ID)
 		if err != nil {
 			return err
 		}
 		return c.print(p, func(t *table) { periodRecord(t, p) })
-	}())
+	})
 }
 
 func cliInstruct(args []string, stdout, stderr io.Writer) int {
@@ -475,15 +454,12 @@ func cliInstruct(args []string, stdout, stderr io.Writer) int {
 	priority := c.fs.String("priority", "", "request `priority` (default: the instruction default)")
 	reason := c.fs.String("reason", "", "why, for the causality record")
 	actor := c.fs.String("actor", "", "who gives the instruction (default: your user name)")
-	return c.exit(func() error {
-		pos, cl, err := c.start(args, true)
-		if err != nil {
-			return err
-		}
+	var in api.Instruction
+	check := func(pos []string) error {
 		if err := noArgs(pos); err != nil {
 			return err
 		}
-		in := api.Instruction{Immediate: *immediate, Reason: *reason, Actor: *actor}
+		in = api.Instruction{Immediate: *immediate, Reason: *reason, Actor: *actor}
 		if in.Actor == "" {
 			in.Actor = os.Getenv("USER")
 		}
@@ -522,32 +498,25 @@ func cliInstruct(args []string, stdout, stderr io.Writer) int {
 			}
 			in.Priority = &n
 		}
-		ctx, cancel := c.context()
-		defer cancel()
-		g, err := resolveGroup(ctx, cl, c.group)
-		if err != nil {
-			return err
-		}
+		return nil
+	}
+	return c.onGroup(args, check, func(ctx context.Context, cl *client.Client, g api.Group) error {
 		e, err := cl.Instruct(ctx, g.ID, in)
 		if err != nil {
 			return err
 		}
 		return c.print(e, func(t *table) { eventsTable(t, []api.Event{e}) })
-	}())
+	})
 }
 
 func cliPush(args []string, stdout, stderr io.Writer) int {
 	c := newCLI("push", "push --group ID [--node NODE] name=value...", stdout, stderr, true)
 	node := c.fs.String("node", "", "attribute the samples to this node `ID`")
-	return c.exit(func() error {
-		pos, cl, err := c.start(args, true)
-		if err != nil {
-			return err
-		}
+	var samples []api.Sample
+	check := func(pos []string) error {
 		if len(pos) == 0 {
 			return usagef("push: give at least one name=value sample")
 		}
-		samples := make([]api.Sample, 0, len(pos))
 		for _, p := range pos {
 			name, val, ok := strings.Cut(p, "=")
 			if !ok || name == "" {
@@ -559,40 +528,24 @@ func cliPush(args []string, stdout, stderr io.Writer) int {
 			}
 			samples = append(samples, api.Sample{Name: name, Value: v, NodeID: *node})
 		}
-		ctx, cancel := c.context()
-		defer cancel()
-		g, err := resolveGroup(ctx, cl, c.group)
-		if err != nil {
-			return err
-		}
+		return nil
+	}
+	return c.onGroup(args, check, func(ctx context.Context, cl *client.Client, g api.Group) error {
 		r, err := cl.PushMetrics(ctx, g.ID, samples)
 		if err != nil {
 			return err
 		}
 		return c.print(r, func(t *table) { t.line("accepted %d sample(s) for group %s", r.Accepted, g.Name) })
-	}())
+	})
 }
 
 func cliForecast(args []string, stdout, stderr io.Writer) int {
 	c := newCLI("forecast", "forecast --group ID [-o json]", stdout, stderr, true)
-	return c.exit(func() error {
-		pos, cl, err := c.start(args, true)
-		if err != nil {
-			return err
-		}
-		if err := noArgs(pos); err != nil {
-			return err
-		}
-		ctx, cancel := c.context()
-		defer cancel()
-		g, err := resolveGroup(ctx, cl, c.group)
-		if err != nil {
-			return err
-		}
+	return c.onGroup(args, nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
 		f, err := cl.Forecast(ctx, g.ID)
 		if err != nil {
 			return err
 		}
 		return c.print(f, func(t *table) { forecastTable(t, f) })
-	}())
+	})
 }

@@ -54,9 +54,27 @@ func newFakeAPI() *fakeAPI {
 		{ID: "p-1", Label: "H1", GroupID: "g-web", StartedAt: t0, Harmonized: true, Policy: "largest", DesiredBefore: 3, DesiredAfter: 3, OfficialBefore: 3, OfficialAfter: 3, Actual: 3},
 	}
 	f.nodes = []api.Node{
-		{ID: "n-1", GroupID: "g-web", Index: 0, State: api.NodeReady, LaunchedAt: t0, Handle: map[string]string{"pid": "4242", "port": "8001"}},
+		{ID: "n-1", GroupID: "g-web", Index: 0, State: api.NodeReady, LaunchedAt: t0, ReadyAt: &t0,
+			Handle: map[string]string{"pid": "4242", "port": "8001", "log": "/var/lib/pes/nodes/n-1.log", "start_time": "1767348000"}},
+		{ID: "n-2", GroupID: "g-web", Index: 1, State: api.NodeInitFailed, LaunchedAt: t0, StateReason: "not ready within 10m"},
 	}
 	return f
+}
+
+func (f *fakeAPI) explainChange(ch api.Change) api.ChangeDetail {
+	causes := f.causes(ch)
+	return api.ChangeDetail{Change: ch, Causes: causes,
+		Explanation: "Change " + ch.Label + " was directly caused by event " + causes[0].Event.Label + "."}
+}
+
+func (f *fakeAPI) explainEvent(e api.Event) api.EventDetail {
+	effects := []api.Effect{}
+	for _, ch := range f.changes {
+		if ch.NexusID == e.NexusID {
+			effects = append(effects, api.Effect{Attribution: ch.Attribution, Change: ch})
+		}
+	}
+	return api.EventDetail{Event: e, Effects: effects, Explanation: "Event " + e.Label + " caused " + strconv.Itoa(len(effects)) + " change(s)."}
 }
 
 // causes maps a change to the events of its nexus (one event per nexus
@@ -135,7 +153,18 @@ func (f *fakeAPI) handler() http.Handler {
 			}
 			out = append(out, e)
 		}
-		page(w, r, out, f.pageSize)
+		switch r.URL.Query().Get("include") {
+		case "":
+			page(w, r, out, f.pageSize)
+		case "effects":
+			var ds []api.EventDetail
+			for _, e := range out {
+				ds = append(ds, f.explainEvent(e))
+			}
+			page(w, r, ds, f.pageSize)
+		default:
+			writeErr(w, 400, api.CodeInvalid, "this list can include only \"effects\"", "include")
+		}
 	})
 	mux.HandleFunc("GET /v1/groups/{id}/changes", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := group(w, r); !ok {
@@ -157,14 +186,23 @@ func (f *fakeAPI) handler() http.Handler {
 			}
 			out = append(out, ch)
 		}
-		page(w, r, out, f.pageSize)
+		switch r.URL.Query().Get("include") {
+		case "":
+			page(w, r, out, f.pageSize)
+		case "causes":
+			var ds []api.ChangeDetail
+			for _, ch := range out {
+				ds = append(ds, f.explainChange(ch))
+			}
+			page(w, r, ds, f.pageSize)
+		default:
+			writeErr(w, 400, api.CodeInvalid, "this list can include only \"causes\"", "include")
+		}
 	})
 	mux.HandleFunc("GET /v1/changes/{id}", func(w http.ResponseWriter, r *http.Request) {
 		for _, ch := range f.changes {
 			if ch.ID == r.PathValue("id") {
-				causes := f.causes(ch)
-				expl := "Change " + ch.Label + " was directly caused by event " + causes[0].Event.Label + "."
-				writeJSON(w, 200, api.ChangeDetail{Change: ch, Causes: causes, Explanation: expl})
+				writeJSON(w, 200, f.explainChange(ch))
 				return
 			}
 		}
@@ -173,13 +211,7 @@ func (f *fakeAPI) handler() http.Handler {
 	mux.HandleFunc("GET /v1/events/{id}", func(w http.ResponseWriter, r *http.Request) {
 		for _, e := range f.events {
 			if e.ID == r.PathValue("id") {
-				var effects []api.Effect
-				for _, ch := range f.changes {
-					if ch.NexusID == e.NexusID {
-						effects = append(effects, api.Effect{Attribution: ch.Attribution, Change: ch})
-					}
-				}
-				writeJSON(w, 200, api.EventDetail{Event: e, Effects: effects, Explanation: "Event " + e.Label + " caused " + strconv.Itoa(len(effects)) + " change(s)."})
+				writeJSON(w, 200, f.explainEvent(e))
 				return
 			}
 		}
@@ -268,13 +300,29 @@ func TestCLI(t *testing.T) {
 	}{
 		{name: "groups table follows pages", args: []string{"groups"}, wantOut: []string{"NAME", "web", "batch", "g-sim"}},
 		{name: "groups json", args: []string{"groups", "-o", "json"}, wantOut: []string{`"name": "web"`, `"name": "batch"`}, wantJSONOf: []api.Group{}},
-		{name: "nodes by group name", args: []string{"nodes", "--group", "web"}, wantOut: []string{"n-1", "ready", "pid=4242 port=8001"}},
+		{name: "nodes by group name", args: []string{"nodes", "--group", "web"},
+			wantOut: []string{"ID", "INDEX", "STATE", "READY", "PORT/PID", "REASON", "n-1", "ready", "2026-01-02T10:00:00Z", "8001/4242",
+				"n-2", "init_failed", "not ready within 10m"},
+			notOut: []string{"pid=", "n-1.log", "1767348000", "HANDLE", "-/-"}},
+		{name: "nodes json keep the handle", args: []string{"nodes", "--group", "web", "-o", "json"},
+			wantOut: []string{`"log": "/var/lib/pes/nodes/n-1.log"`, `"start_time": "1767348000"`}, wantJSONOf: []api.Node{}},
 		{name: "nodes need a group", args: []string{"nodes"}, wantCode: 2, wantErr: []string{"--group: required"}},
 		{name: "events table", args: []string{"events", "--group", "g-web"}, wantOut: []string{"E1", "E2", "E3", "node_unavailable", "system", "user:alice"}},
 		{name: "events by type", args: []string{"events", "--group", "g-web", "--type", "node_unavailable"}, wantOut: []string{"E2"}, notOut: []string{"E1 ", "E3 "}},
 		{name: "events since a time", args: []string{"events", "--group", "g-web", "--since", "2026-01-02T10:00:30Z", "-o", "json"}, wantOut: []string{`"label": "E2"`}, notOut: []string{`"label": "E1"`}, wantJSONOf: []api.Event{}},
+		{name: "a bad time is told before connecting", args: []string{"changes", "--group", "web", "--until", "soon", "--endpoint", "http://127.0.0.1:1", "--timeout", "2s"},
+			wantCode: 2, wantErr: []string{"--until", "RFC 3339"}},
 		{name: "events bad since", args: []string{"events", "--group", "g-web", "--since", "yesterday"}, wantCode: 2, wantErr: []string{"--since", "RFC 3339"}},
 		{name: "changes json", args: []string{"changes", "--group", "g-web", "-o", "json"}, wantOut: []string{`"label": "C1"`, `"label": "C3"`, `"type": "node_lost"`}, wantJSONOf: []api.Change{}},
+		{name: "changes with causes", args: []string{"changes", "--group", "web", "--causes"},
+			wantOut: []string{"CAUSES", "DESCRIPTION", "E1", "E3", "Change C1 was directly caused by event E1.", "Change C3 was directly caused by event E3."}},
+		{name: "changes with causes json", args: []string{"changes", "--group", "web", "--causes", "--type", "add_nodes", "-o", "json"},
+			wantOut: []string{`"label": "C1"`, `"causes": [`, `"explanation": "Change C3 was directly caused by event E3."`},
+			notOut:  []string{`"label": "C2"`}, wantJSONOf: []api.ChangeDetail{}},
+		{name: "events with effects", args: []string{"events", "--group", "g-web", "--effects"},
+			wantOut: []string{"EFFECTS", "C2", "Event E1 caused 1 change(s)."}},
+		{name: "events with effects json", args: []string{"events", "--group", "g-web", "--effects", "-o", "json"},
+			wantOut: []string{`"effects": [`, `"explanation": "Event E2 caused 1 change(s)."`}, wantJSONOf: []api.EventDetail{}},
 		{name: "changes caused by a label", args: []string{"changes", "--group", "g-web", "--caused-by", "E2"}, wantOut: []string{"C2", "node n-2 lost"}, notOut: []string{"C1 ", "C3 "}},
 		{name: "changes caused by an unknown label", args: []string{"changes", "--group", "g-web", "--caused-by", "E77"}, wantCode: 1, wantErr: []string{"--caused-by", "no event labelled E77"}},
 		{name: "periods", args: []string{"periods", "--group", "g-web"}, wantOut: []string{"H1", "largest", "3 → 3"}},

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/client"
 )
 
 // cliHistory is "pesd history import --group ID FILE": a quantity history
@@ -16,15 +18,15 @@ func cliHistory(args []string, stdout, stderr io.Writer) int {
 		"FILE holds CSV lines time,desired[,actual] (RFC 3339 times; a header line and # comments\n"+
 		"are allowed) or a JSON array of {\"time\", \"desired\", \"actual\"}; - reads standard input.\n"+
 		"Only points older than the group's own history are recorded.", stdout, stderr, true)
-	return c.exit(func() error {
-		pos, cl, err := c.start(args, true)
-		if err != nil {
-			return err
-		}
+	var path string
+	check := func(pos []string) error {
 		if len(pos) != 2 || pos[0] != "import" {
 			return usagef("history: want 'import FILE' (or - for standard input), got %q", pos)
 		}
-		path := pos[1]
+		path = pos[1]
+		return nil
+	}
+	return c.onGroup(args, check, func(ctx context.Context, cl *client.Client, g api.Group) error {
 		var r io.Reader = os.Stdin
 		if path != "-" {
 			f, err := os.Open(path)
@@ -33,12 +35,6 @@ func cliHistory(args []string, stdout, stderr io.Writer) int {
 			}
 			defer f.Close()
 			r = f
-		}
-		ctx, cancel := c.context()
-		defer cancel()
-		g, err := resolveGroup(ctx, cl, c.group)
-		if err != nil {
-			return err
 		}
 		n, err := cl.ImportHistory(ctx, g.ID, r)
 		if err != nil {
@@ -51,5 +47,5 @@ func cliHistory(args []string, stdout, stderr io.Writer) int {
 				t.line("(none was older than the group's own history)")
 			}
 		})
-	}())
+	})
 }

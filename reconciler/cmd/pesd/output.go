@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -106,24 +105,31 @@ func groupsTable(t *table, groups []api.Group) {
 	}
 }
 
-// handle shows a node's driver handle as sorted key=value pairs (local:
-// pid, port, ...).
-func handle(h map[string]string) string {
-	if len(h) == 0 {
-		return "-"
+// nodesTable shows what people look at; the driver's whole handle (log
+// path, process start time, ...) is in -o json. PORT/PID, from the handle,
+// is shown when some node has one (local nodes; sim nodes have none).
+func nodesTable(t *table, nodes []api.Node) {
+	addr := slices.ContainsFunc(nodes, func(n api.Node) bool { return n.Handle["port"] != "" || n.Handle["pid"] != "" })
+	head := []string{"ID", "INDEX", "STATE", "READY"}
+	if addr {
+		head = append(head, "PORT/PID")
 	}
-	parts := make([]string, 0, len(h))
-	for _, k := range slices.Sorted(maps.Keys(h)) {
-		parts = append(parts, k+"="+h[k])
+	t.row(append(head, "REASON")...)
+	for _, n := range nodes {
+		row := []string{n.ID, itoa(n.Index), n.State, tsp(n.ReadyAt)}
+		if addr {
+			row = append(row, portPID(n.Handle))
+		}
+		t.row(append(row, orDash(n.StateReason))...)
 	}
-	return strings.Join(parts, " ")
 }
 
-func nodesTable(t *table, nodes []api.Node) {
-	t.row("ID", "INDEX", "STATE", "LAUNCHED", "READY", "CHANGE", "HANDLE", "REASON")
-	for _, n := range nodes {
-		t.row(n.ID, itoa(n.Index), n.State, ts(n.LaunchedAt), tsp(n.ReadyAt), orDash(n.ChangeID), handle(n.Handle), orDash(n.StateReason))
+// portPID reads "8001/4242", "-/4242" without a port, "-" without both.
+func portPID(h map[string]string) string {
+	if h["port"] == "" && h["pid"] == "" {
+		return "-"
 	}
+	return orDash(h["port"]) + "/" + orDash(h["pid"])
 }
 
 func source(s api.Source) string {
@@ -139,19 +145,66 @@ func source(s api.Source) string {
 func eventsTable(t *table, events []api.Event) {
 	t.row("LABEL", "TIME", "TYPE", "SOURCE", "STATUS", "PROPOSED", "PERIOD", "ID", "DESCRIPTION")
 	for _, e := range events {
-		proposed := "-"
-		if e.ProposedQuantity != nil {
-			proposed = itoa(*e.ProposedQuantity)
-		}
-		t.row(e.Label, ts(e.Time), e.Type, source(e.Source), e.Status, proposed, orDash(e.PeriodLabel), e.ID, e.Description)
+		t.row(eventRow(e)...)
 	}
+}
+
+func eventRow(e api.Event) []string {
+	proposed := "-"
+	if e.ProposedQuantity != nil {
+		proposed = itoa(*e.ProposedQuantity)
+	}
+	return []string{e.Label, ts(e.Time), e.Type, source(e.Source), e.Status, proposed, orDash(e.PeriodLabel), e.ID, e.Description}
 }
 
 func changesTable(t *table, changes []api.Change) {
 	t.row("LABEL", "STARTED", "TYPE", "AMOUNT", "QUANTITY", "STATUS", "ATTRIBUTION", "PERIOD", "ID", "DESCRIPTION")
 	for _, ch := range changes {
-		t.row(ch.Label, ts(ch.StartedAt), ch.Type, itoa(ch.Amount), fmt.Sprintf("%d → %d", ch.QuantityBefore, ch.QuantityAfter),
-			ch.Status, orDash(ch.Attribution), orDash(ch.PeriodLabel), ch.ID, ch.Description)
+		t.row(changeRow(ch)...)
+	}
+}
+
+func changeRow(ch api.Change) []string {
+	return []string{ch.Label, ts(ch.StartedAt), ch.Type, itoa(ch.Amount), fmt.Sprintf("%d → %d", ch.QuantityBefore, ch.QuantityAfter),
+		ch.Status, orDash(ch.Attribution), orDash(ch.PeriodLabel), ch.ID, ch.Description}
+}
+
+// detailedChangesTable is the changes table with each change's causes,
+// then the explanations, one a line.
+func detailedChangesTable(t *table, ds []api.ChangeDetail) {
+	t.row("LABEL", "STARTED", "TYPE", "AMOUNT", "QUANTITY", "STATUS", "ATTRIBUTION", "PERIOD", "CAUSES", "ID", "DESCRIPTION")
+	for _, d := range ds {
+		ls := make([]string, 0, len(d.Causes))
+		for _, c := range d.Causes {
+			ls = append(ls, c.Event.Label)
+		}
+		row := changeRow(d.Change)
+		t.row(slices.Insert(row, 8, orDash(strings.Join(ls, ",")))...)
+	}
+	explanations(t, ds, func(d api.ChangeDetail) string { return d.Explanation })
+}
+
+// detailedEventsTable is the events table with each event's effects, then
+// the explanations, one a line.
+func detailedEventsTable(t *table, ds []api.EventDetail) {
+	t.row("LABEL", "TIME", "TYPE", "SOURCE", "STATUS", "PROPOSED", "PERIOD", "EFFECTS", "ID", "DESCRIPTION")
+	for _, d := range ds {
+		ls := make([]string, 0, len(d.Effects))
+		for _, e := range d.Effects {
+			ls = append(ls, e.Change.Label)
+		}
+		t.row(slices.Insert(eventRow(d.Event), 7, orDash(strings.Join(ls, ",")))...)
+	}
+	explanations(t, ds, func(d api.EventDetail) string { return d.Explanation })
+}
+
+func explanations[T any](t *table, ds []T, text func(T) string) {
+	if len(ds) == 0 {
+		return
+	}
+	t.line("")
+	for _, d := range ds {
+		t.line("%s", orDash(text(d)))
 	}
 }
 

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/client"
+)
+
+// TestCausesInOneCall runs the real API in process: a group created by
+// a client WithActor("terraform"), an immediate instruction clamped by
+// max_quantity, then the changes with their causes and the events with
+// their effects in one request each, which must be what GET of each one
+// answers; the CLI shows them; labels are cleared by {}.
+func TestCausesInOneCall(t *testing.T) {
+	inProcessPesd(t)
+	ctx := context.Background()
+	c, err := client.New(os.Getenv("PES_ENDPOINT"), testToken, client.WithActor("terraform"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := c.CreateGroup(ctx, api.GroupConfig{Name: "why", Driver: api.DriverSim, Program: api.Program{Command: "w"},
+		DesiredQuantity: 2, MaxQuantity: 5, Labels: map[string]string{"team": "web"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Instruct(ctx, g.ID, api.Instruction{Request: api.Request{SetTo: intPtr(9)}, Immediate: true,
+		Reason: "launch day", Actor: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+
+	changes, err := c.ListAllChangesDetailed(ctx, g.ID, client.ChangeFilter{Page: client.Page{Limit: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := c.ListAllEventsDetailed(ctx, g.ID, client.EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 2 || len(events) != 2 {
+		t.Fatalf("%d changes and %d events, want 2 and 2", len(changes), len(events))
+	}
+	for _, d := range changes {
+		one, err := c.GetChange(ctx, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(one, d) {
+			t.Errorf("%s listed:\n%+v\nalone:\n%+v", d.Label, d, one)
+		}
+	}
+	for _, d := range events {
+		one, err := c.GetEvent(ctx, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(one, d) {
+			t.Errorf("%s listed:\n%+v\nalone:\n%+v", d.Label, d, one)
+		}
+	}
+	for _, want := range []struct{ got, text string }{
+		{changes[0].Explanation, "Change C1 (add 2 nodes, 0 → 2) at "},
+		{changes[0].Explanation, "directly caused by event E1: user terraform created the group with 2 nodes."},
+		{changes[1].Explanation, `directly caused by event E2: user alice asked for 9 nodes at once ("launch day"); clamped by max_quantity 5: 9 → 5`},
+		{events[0].Explanation, "Event E1 at "},
+		{events[0].Source.Name, "terraform"},
+	} {
+		if !strings.Contains(want.got, want.text) {
+			t.Errorf("%q does not say %q", want.got, want.text)
+		}
+	}
+
+	code, out, errOut := runCLI("changes", "--group", "why", "--causes")
+	if code != exitOK || !strings.Contains(out, "CAUSES") || !strings.Contains(out, changes[1].Explanation) {
+		t.Errorf("pesd changes --causes: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI("changes", "--group", "why", "--causes", "-o", "json")
+	var listed []api.ChangeDetail
+	if code != exitOK || json.Unmarshal([]byte(out), &listed) != nil || !reflect.DeepEqual(listed, changes) {
+		t.Errorf("pesd changes --causes -o json: exit %d, want the details\n%s%s", code, out, errOut)
+	}
+
+	// Labels: left alone without labels in the patch, cleared by {}.
+	for _, step := range []struct {
+		patch api.GroupPatch
+		want  int
+	}{{api.GroupPatch{MinQuantity: intPtr(1)}, 1}, {api.GroupPatch{Labels: map[string]string{}}, 0}} {
+		if _, err := c.UpdateGroup(ctx, g.ID, step.patch); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.GetGroup(ctx, g.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Labels) != step.want {
+			t.Errorf("after %+v: labels %v, want %d", step.patch, got.Labels, step.want)
+		}
+	}
+}
+
+func intPtr(n int) *int { return &n }
