@@ -111,6 +111,13 @@ func ExplainChange(c api.Change, causes []api.Cause, period *api.Period, l Looku
 	return b.String()
 }
 
+// NeedsPeriod reports whether ExplainChange reads the decision record for
+// c with these causes: not for a change caused directly by an event, so a
+// page of them is explained without reading their periods.
+func NeedsPeriod(c api.Change, causes []api.Cause) bool {
+	return len(causes) == 0 || !isDirect(c, causes)
+}
+
 // ExplainEvent answers "what did this event do?" and, when it did
 // nothing, "why not?": suppressed (lockdown, cooldown), ignored (missing
 // data), aggregated without a change, lost to the policy, or clamped.

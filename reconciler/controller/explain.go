@@ -80,16 +80,8 @@ func explainChanges(ctx context.Context, r store.Reader, changes []api.Change) (
 	if err := rs.followLosses(ctx, eventIDs); err != nil {
 		return nil, err
 	}
-	periodIDs := make([]string, 0, len(changes))
-	for _, ch := range changes {
-		periodIDs = append(periodIDs, ch.PeriodID)
-	}
-	periods, err := readPeriods(ctx, r, periodIDs)
-	if err != nil {
-		return nil, err
-	}
-
 	out := make([]api.ChangeDetail, 0, len(changes))
+	var periodIDs []string
 	for _, ch := range changes {
 		d := api.ChangeDetail{Change: ch, Causes: []api.Cause{}}
 		if nx, ok := rs.Nexuses[ch.NexusID]; ok {
@@ -97,8 +89,17 @@ func explainChanges(ctx context.Context, r store.Reader, changes []api.Change) (
 				d.Causes = append(d.Causes, api.Cause{Attribution: nx.Attribution, Event: rs.Events[id]})
 			}
 		}
-		d.Explanation = causality.ExplainChange(ch, d.Causes, periods[ch.PeriodID], rs)
+		if causality.NeedsPeriod(ch, d.Causes) {
+			periodIDs = append(periodIDs, ch.PeriodID)
+		}
 		out = append(out, d)
+	}
+	periods, err := readPeriods(ctx, r, periodIDs)
+	if err != nil {
+		return nil, err
+	}
+	for i, d := range out {
+		out[i].Explanation = causality.ExplainChange(d.Change, d.Causes, periods[d.PeriodID], rs)
 	}
 	return out, nil
 }
