@@ -145,30 +145,20 @@ func (c *cli) exit(err error) int {
 	return exitError
 }
 
-// start parses args and connects: the common head of every command.
-func (c *cli) start(args []string, needGroup bool) ([]string, *client.Client, error) {
-	pos, err := c.parse(args)
-	if err != nil {
-		return nil, nil, err
-	}
-	if needGroup {
-		if err := c.requireGroup(); err != nil {
-			return nil, nil, err
-		}
-	}
-	cl, err := c.client()
-	return pos, cl, err
-}
-
-// onGroup runs a command about one group, the shape of most commands:
-// parse the flags, let check read the positional arguments (nil: none are
-// taken) before anything is sent, connect, find --group, then do.
-func (c *cli) onGroup(args []string, check func(pos []string) error,
-	do func(ctx context.Context, cl *client.Client, g api.Group) error) int {
+// run runs a command: parse the flags (--group required when needGroup),
+// let check read the positional arguments (nil: none are taken) before
+// anything is sent, connect, then do. Every command has this shape.
+func (c *cli) run(args []string, needGroup bool, check func(pos []string) error,
+	do func(ctx context.Context, cl *client.Client) error) int {
 	return c.exit(func() error {
-		pos, cl, err := c.start(args, true)
+		pos, err := c.parse(args)
 		if err != nil {
 			return err
+		}
+		if needGroup {
+			if err := c.requireGroup(); err != nil {
+				return err
+			}
 		}
 		if check == nil {
 			check = noArgs
@@ -176,14 +166,27 @@ func (c *cli) onGroup(args []string, check func(pos []string) error,
 		if err := check(pos); err != nil {
 			return err
 		}
+		cl, err := c.client()
+		if err != nil {
+			return err
+		}
 		ctx, cancel := c.context()
 		defer cancel()
+		return do(ctx, cl)
+	}())
+}
+
+// onGroup runs a command about the group of --group (an ID or a name), as
+// most are.
+func (c *cli) onGroup(args []string, check func(pos []string) error,
+	do func(ctx context.Context, cl *client.Client, g api.Group) error) int {
+	return c.run(args, true, check, func(ctx context.Context, cl *client.Client) error {
 		g, err := resolveGroup(ctx, cl, c.group)
 		if err != nil {
 			return err
 		}
 		return do(ctx, cl, g)
-	}())
+	})
 }
 
 // window is the --since/--until pair of the history lists.
@@ -262,22 +265,13 @@ func parseTime(flagName, v string, now time.Time) (time.Time, error) {
 func cliGroups(args []string, stdout, stderr io.Writer) int {
 	c := newCLI("groups", "groups [--all] [-o json]", stdout, stderr, false)
 	all := c.fs.Bool("all", false, "include deleted groups")
-	return c.exit(func() error {
-		pos, cl, err := c.start(args, false)
-		if err != nil {
-			return err
-		}
-		if err := noArgs(pos); err != nil {
-			return err
-		}
-		ctx, cancel := c.context()
-		defer cancel()
+	return c.run(args, false, nil, func(ctx context.Context, cl *client.Client) error {
 		groups, err := cl.ListAllGroups(ctx, client.GroupFilter{IncludeDeleted: *all})
 		if err != nil {
 			return err
 		}
 		return c.print(groups, func(t *table) { groupsTable(t, groups) })
-	}())
+	})
 }
 
 func cliNodes(args []string, stdout, stderr io.Writer) int {
@@ -392,17 +386,15 @@ func findChange(ctx context.Context, cl *client.Client, groupID, ref string) (st
 
 func cliExplain(args []string, stdout, stderr io.Writer) int {
 	c := newCLI("explain", "explain change|event <ID or label> [--group ID] [-o json]", stdout, stderr, true)
-	return c.exit(func() error {
-		pos, cl, err := c.start(args, false)
-		if err != nil {
-			return err
-		}
+	var kind, ref string
+	check := func(pos []string) error {
 		if len(pos) != 2 || (pos[0] != "change" && pos[0] != "event") {
 			return usagef("explain: want 'change <ID or label>' or 'event <ID or label>', got %q", strings.Join(pos, " "))
 		}
-		kind, ref := pos[0], pos[1]
-		ctx, cancel := c.context()
-		defer cancel()
+		kind, ref = pos[0], pos[1]
+		return nil
+	}
+	return c.run(args, false, check, func(ctx context.Context, cl *client.Client) error {
 		groupID := ""
 		if c.group != "" {
 			g, err := resolveGroup(ctx, cl, c.group)
@@ -431,7 +423,7 @@ func cliExplain(args []string, stdout, stderr io.Writer) int {
 			return err
 		}
 		return c.print(d, func(t *table) { explainEvent(t, d) })
-	}())
+	})
 }
 
 func cliHarmonize(args []string, stdout, stderr io.Writer) int {
