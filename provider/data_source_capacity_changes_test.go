@@ -43,6 +43,11 @@ data "pes_capacity_changes" "caused_by_bob" {
   caused_by = data.pes_capacity_events.instructions.events[1].id
 }
 
+data "pes_capacity_events" "created" {
+  group_id = pes_node_group.test.id
+  type     = "group_created"
+}
+
 data "pes_capacity_changes" "removed" {
   group_id = pes_node_group.test.id
   type     = "remove_nodes"
@@ -57,6 +62,7 @@ output "explanations" {
 		events  = "data.pes_capacity_events.instructions"
 		byBob   = "data.pes_capacity_changes.caused_by_bob"
 		removed = "data.pes_capacity_changes.removed"
+		created = "data.pes_capacity_events.created"
 	)
 	c2 := tfjsonpath.New("changes").AtSliceIndex(1)
 	// Event labels depend on how many evaluations recorded missing
@@ -108,7 +114,23 @@ output "explanations" {
 						"causes": knownvalue.ListExact([]knownvalue.Check{knownvalue.ObjectPartial(map[string]knownvalue.Check{
 							"type":        knownvalue.StringExact(api.EventGroupCreated),
 							"attribution": knownvalue.StringExact(api.AttributionDirect),
+							"source_name": knownvalue.StringExact("terraform"),
 						})}),
+					})),
+					// Terraform created the group: the provider's client
+					// names it as the actor.
+					statecheck.ExpectKnownValue(created, tfjsonpath.New("events"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.ObjectPartial(map[string]knownvalue.Check{
+							"label":       knownvalue.StringExact("E1"),
+							"source_kind": knownvalue.StringExact(api.SourceUser),
+							"source_name": knownvalue.StringExact("terraform"),
+							"description": knownvalue.StringRegexp(regexp.MustCompile(`(?i)user terraform created the group`)),
+							"explanation": knownvalue.NotNull(),
+							"effects": knownvalue.ListExact([]knownvalue.Check{knownvalue.ObjectPartial(map[string]knownvalue.Check{
+								"label":       knownvalue.StringExact("C1"),
+								"attribution": knownvalue.StringExact(api.AttributionDirect),
+							})}),
+						}),
 					})),
 					// C2: +3 nodes (2 → 5) caused by all three requests together.
 					statecheck.ExpectKnownValue(added, c2, knownvalue.ObjectPartial(map[string]knownvalue.Check{

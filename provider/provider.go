@@ -36,6 +36,11 @@ const (
 	EnvToken    = "PES_TOKEN"
 )
 
+// terraformActor names Terraform in the causality record: pesd records
+// "user terraform created the group", and a change of desired_quantity in
+// configuration as a user instruction from terraform.
+const terraformActor = "terraform"
+
 // New returns the provider factory providerserver.Serve expects.
 func New(version string) func() provider.Provider {
 	return func() provider.Provider {
@@ -112,7 +117,9 @@ func (p *pesProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		return
 	}
 
-	c, err := client.New(endpoint, token, client.WithUserAgent("terraform-provider-pes/"+p.version))
+	c, err := client.New(endpoint, token,
+		client.WithUserAgent("terraform-provider-pes/"+p.version),
+		client.WithActor(terraformActor))
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot create the pesd client", err.Error())
 		return

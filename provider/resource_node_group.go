@@ -37,10 +37,6 @@ const (
 	eventsInTimeoutDetail = 10
 )
 
-// terraformActor names Terraform in the causality record: a change of
-// desired_quantity in configuration is a user instruction from "terraform".
-const terraformActor = "terraform"
-
 var (
 	_ resource.Resource                   = (*nodeGroupResource)(nil)
 	_ resource.ResourceWithConfigure      = (*nodeGroupResource)(nil)
@@ -184,7 +180,7 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				},
 			},
 			"labels": schema.MapAttribute{
-				MarkdownDescription: "Free-form labels kept with the group.",
+				MarkdownDescription: "Free-form labels kept with the group. Removing some or all of them here removes them in pesd.",
 				Optional:            true,
 				ElementType:         types.StringType,
 			},
@@ -330,18 +326,6 @@ func (r *nodeGroupResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 			obj, d := simObject(config.Sim, s)
 			resp.Diagnostics.Append(d...)
 			plan.Sim = obj
-		}
-	}
-
-	if !req.State.Raw.IsNull() {
-		var state nodeGroupModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		// A PATCH cannot say "no labels" (an empty map is omitted), so
-		// removing the last label would silently keep them in pesd.
-		if len(state.Labels.Elements()) > 0 && !plan.Labels.IsUnknown() && len(plan.Labels.Elements()) == 0 {
-			resp.Diagnostics.AddAttributeError(path.Root("labels"), "Cannot remove every label",
-				"pesd keeps a group's labels when an update carries none, so removing all of them would have no effect. "+
-					"Keep at least one label, or replace the group.")
 		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
@@ -563,14 +547,18 @@ func (r *nodeGroupResource) Update(ctx context.Context, req resource.UpdateReque
 	id := state.ID.ValueString()
 	patch := patchFor(cfg)
 	if !plan.DesiredQuantity.Equal(state.DesiredQuantity) {
-		// The declared quantity changed: a user instruction from Terraform,
-		// acting at once so the apply can wait for it.
+		// The declared quantity changed: a user instruction from Terraform
+		// (the client's actor), acting at once so the apply can wait for it.
 		d := cfg.DesiredQuantity
 		patch.DesiredQuantity = &d
-		patch.Actor = terraformActor
 		patch.Immediate = true
 		patch.Reason = fmt.Sprintf("desired_quantity changed in configuration from %d to %d",
 			state.DesiredQuantity.ValueInt64(), plan.DesiredQuantity.ValueInt64())
+	}
+	if patch.Labels == nil && len(state.Labels.Elements()) > 0 {
+		// No labels planned where there were some: an empty map clears
+		// them (nil would leave them as they are).
+		patch.Labels = map[string]string{}
 	}
 	if cfg.Predictive == nil && !state.Predictive.IsNull() {
 		patch.Predictive = &api.Predictive{Mode: api.PredictiveOff}

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"regexp"
 	"testing"
 
@@ -109,6 +110,52 @@ func TestAccNodeGroup_lifecycle(t *testing.T) {
 			},
 		},
 	})
+}
+
+// Labels can be removed, some or all: without the attribute, or with an
+// empty map, the update clears them in pesd and the next plan is empty.
+func TestAccNodeGroup_clearLabels(t *testing.T) {
+	const name = "pes_node_group.test"
+	step := func(labels string, want map[string]string, inState knownvalue.Check) resource.TestStep {
+		return resource.TestStep{
+			Config: simGroup("acc-clear-labels", 1, labels),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(name, tfjsonpath.New("labels"), inState)},
+			Check:             checkLabelsInPesd(t, name, want),
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			step(`  labels = { team = "blue", tier = "web" }`, map[string]string{"team": "blue", "tier": "web"},
+				knownvalue.MapSizeExact(2)),
+			step("", nil, knownvalue.Null()),
+			step(`  labels = { tier = "web" }`, map[string]string{"tier": "web"},
+				knownvalue.MapExact(map[string]knownvalue.Check{"tier": knownvalue.StringExact("web")})),
+			step(`  labels = {}`, nil, knownvalue.MapSizeExact(0)),
+		},
+	})
+}
+
+// checkLabelsInPesd checks the labels pesd holds for the group, read
+// behind Terraform's back.
+func checkLabelsInPesd(t *testing.T, name string, want map[string]string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		id, err := stateID(s, name)
+		if err != nil {
+			return err
+		}
+		g, err := testClient(t).GetGroup(context.Background(), id)
+		if err != nil {
+			return err
+		}
+		if len(g.Labels) != len(want) || (len(want) > 0 && !reflect.DeepEqual(g.Labels, want)) {
+			return fmt.Errorf("pesd has labels %v, want %v", g.Labels, want)
+		}
+		return nil
+	}
 }
 
 // checkLatestInstruction checks that the group's latest user instruction
