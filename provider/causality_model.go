@@ -6,11 +6,13 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/client"
 )
 
 // The causality data sources show every event and change in two places:
@@ -53,6 +55,68 @@ func filterAttributes(kind string, typeValues []string) map[string]schema.Attrib
 			Validators:          []validator.String{stringvalidator.OneOf(typeValues...)},
 		},
 	}
+}
+
+// filters lets readHistory reach the filters a model embeds.
+func (f *filterModel) filters() *filterModel { return f }
+
+// historyPageSize is the largest page pesd serves: a page of changes with
+// their causes (or events with their effects) is one request.
+const historyPageSize = 1000
+
+func (f *filterModel) eventFilter() client.EventFilter {
+	return client.EventFilter{
+		Since: parseTime(f.Since),
+		Until: parseTime(f.Until),
+		Type:  f.Type.ValueString(),
+		Page:  client.Page{Limit: historyPageSize},
+	}
+}
+
+func (f *filterModel) changeFilter(causedBy types.String) client.ChangeFilter {
+	return client.ChangeFilter{
+		Since:    parseTime(f.Since),
+		Until:    parseTime(f.Until),
+		Type:     f.Type.ValueString(),
+		CausedBy: causedBy.ValueString(),
+		Page:     client.Page{Limit: historyPageSize},
+	}
+}
+
+// historySchema is the schema of a causality data source: its
+// description, the filters (kind is "changes" or "events", typeValues
+// the types the type filter takes) and its own attributes.
+func historySchema(description, kind string, typeValues []string, own map[string]schema.Attribute) schema.Schema {
+	return schema.Schema{
+		MarkdownDescription: description,
+		Attributes:          with(filterAttributes(kind, typeValues), own),
+	}
+}
+
+// readHistory is the Read of both causality data sources: it loads the
+// configuration into M, has fill list the group's history into it (what
+// is "capacity changes" or "capacity events", for messages) and stores
+// the result with the group ID as the data source's ID.
+func readHistory[M any, PM interface {
+	*M
+	filters() *filterModel
+}](ctx context.Context, c *pesClient, req datasource.ReadRequest, resp *datasource.ReadResponse, what string,
+	fill func(context.Context, *client.Client, PM) error,
+) {
+	if !c.ready(&resp.Diagnostics, "reading "+what) {
+		return
+	}
+	m, ok := load[M](ctx, req.Config, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	f := PM(&m).filters()
+	if err := fill(ctx, c.api, &m); err != nil {
+		resp.Diagnostics.Append(apiErrorDiag("Cannot list "+what, c.endpoint, f.GroupID.ValueString(), err))
+		return
+	}
+	f.ID = f.GroupID
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
 func parseTime(v types.String) time.Time {
@@ -215,20 +279,4 @@ func sortedMap[T, M any](items []T, cmp func(a, b T) int, conv func(T) M) []M {
 		out = append(out, conv(it))
 	}
 	return out
-}
-
-// details fetches the detail of every listed item, in order: the causes
-// of each change, the effects of each event, which list answers leave
-// out. On failure it returns the item whose detail could not be read.
-func details[T, D any](ctx context.Context, items []T, id func(T) string, get func(context.Context, string) (D, error)) ([]D, T, error) {
-	out := make([]D, 0, len(items))
-	for _, it := range items {
-		d, err := get(ctx, id(it))
-		if err != nil {
-			return nil, it, err
-		}
-		out = append(out, d)
-	}
-	var none T
-	return out, none, nil
 }

@@ -55,52 +55,26 @@ func (d *capacityChangesDataSource) Schema(_ context.Context, _ datasource.Schem
 		"causes":      computedList("The events that caused the change, oldest first.", causeAttributes()),
 		"explanation": computedString("Why the change happened, written for a person: the events, what each asked for, the policy and clamps (of `min_quantity`, `max_quantity` and, with predictive governing, the forecast)."),
 	})
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "The capacity changes of a node group with their causes: which events (user instructions, " +
-			"trigger firings, node failures, replacements) caused each change, directly or indirectly, and an " +
-			"explanation in words.",
-		Attributes: with(filterAttributes("changes", api.ChangeTypes()), map[string]schema.Attribute{
+	resp.Schema = historySchema("The capacity changes of a node group with their causes: which events (user instructions, "+
+		"trigger firings, node failures, replacements) caused each change, directly or indirectly, and an "+
+		"explanation in words.",
+		"changes", api.ChangeTypes(), map[string]schema.Attribute{
 			"caused_by": schema.StringAttribute{
 				MarkdownDescription: "Only the changes this event (an event ID) caused, directly or together with others.",
 				Optional:            true,
 			},
 			"changes": computedList("The changes, oldest first (by start time, then label), each with its causes and an explanation.", change),
-		}),
-	}
+		})
 }
 
+// Read lists the changes with their causes and explanations, a page of
+// up to historyPageSize in one request.
 func (d *capacityChangesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	if !d.c.ready(&resp.Diagnostics, "reading capacity changes") {
-		return
-	}
-	m, ok := load[capacityChangesModel](ctx, req.Config, &resp.Diagnostics)
-	if !ok {
-		return
-	}
-	groupID := m.GroupID.ValueString()
-	changes, err := d.c.api.ListAllChanges(ctx, groupID, client.ChangeFilter{
-		Since:    parseTime(m.Since),
-		Until:    parseTime(m.Until),
-		Type:     m.Type.ValueString(),
-		CausedBy: m.CausedBy.ValueString(),
+	readHistory(ctx, d.c, req, resp, "capacity changes", func(ctx context.Context, c *client.Client, m *capacityChangesModel) error {
+		changes, err := c.ListAllChangesDetailed(ctx, m.GroupID.ValueString(), m.changeFilter(m.CausedBy))
+		m.Changes = sortedMap(changes, func(a, b api.ChangeDetail) int { return compareChanges(a.Change, b.Change) }, changeFrom)
+		return err
 	})
-	if err != nil {
-		resp.Diagnostics.Append(apiErrorDiag("Cannot list capacity changes", d.c.endpoint, groupID, err))
-		return
-	}
-	sortChanges(changes)
-	detailed, failed, err := details(ctx, changes, func(c api.Change) string { return c.ID }, d.c.api.GetChange)
-	if err != nil {
-		resp.Diagnostics.Append(apiErrorDiag("Cannot read the causes of change "+failed.Label, d.c.endpoint, failed.ID, err))
-		return
-	}
-
-	m.ID = types.StringValue(groupID)
-	m.Changes = make([]changeModel, 0, len(detailed))
-	for _, c := range detailed {
-		m.Changes = append(m.Changes, changeFrom(c))
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
 func changeFrom(d api.ChangeDetail) changeModel {

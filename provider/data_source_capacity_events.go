@@ -62,46 +62,21 @@ func (d *capacityEventsDataSource) Schema(_ context.Context, _ datasource.Schema
 		"effects":           computedList("The changes the event caused, directly or together with others.", effectAttributes()),
 		"explanation":       computedString("What the event caused (or why it caused nothing), written for a person; for a trigger request the forecast governed, how it was clamped."),
 	})
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "The events of a node group (instructions, trigger firings, node failures, replacements, " +
-			"suppressed requests) with the changes each caused, so \"what did this do?\" and \"why did it not scale?\" have answers.",
-		Attributes: with(filterAttributes("events", api.EventTypes()), map[string]schema.Attribute{
+	resp.Schema = historySchema("The events of a node group (instructions, trigger firings, node failures, replacements, "+
+		"suppressed requests) with the changes each caused, so \"what did this do?\" and \"why did it not scale?\" have answers.",
+		"events", api.EventTypes(), map[string]schema.Attribute{
 			"events": computedList("The events, oldest first (by time, then label), each with the changes it caused and an explanation.", event),
-		}),
-	}
+		})
 }
 
+// Read lists the events with their effects and explanations, a page of
+// up to historyPageSize in one request.
 func (d *capacityEventsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	if !d.c.ready(&resp.Diagnostics, "reading capacity events") {
-		return
-	}
-	m, ok := load[capacityEventsModel](ctx, req.Config, &resp.Diagnostics)
-	if !ok {
-		return
-	}
-	groupID := m.GroupID.ValueString()
-	events, err := d.c.api.ListAllEvents(ctx, groupID, client.EventFilter{
-		Since: parseTime(m.Since),
-		Until: parseTime(m.Until),
-		Type:  m.Type.ValueString(),
+	readHistory(ctx, d.c, req, resp, "capacity events", func(ctx context.Context, c *client.Client, m *capacityEventsModel) error {
+		events, err := c.ListAllEventsDetailed(ctx, m.GroupID.ValueString(), m.eventFilter())
+		m.Events = sortedMap(events, func(a, b api.EventDetail) int { return compareEvents(a.Event, b.Event) }, eventFrom)
+		return err
 	})
-	if err != nil {
-		resp.Diagnostics.Append(apiErrorDiag("Cannot list capacity events", d.c.endpoint, groupID, err))
-		return
-	}
-	sortEvents(events)
-	detailed, failed, err := details(ctx, events, func(e api.Event) string { return e.ID }, d.c.api.GetEvent)
-	if err != nil {
-		resp.Diagnostics.Append(apiErrorDiag("Cannot read the effects of event "+failed.Label, d.c.endpoint, failed.ID, err))
-		return
-	}
-
-	m.ID = types.StringValue(groupID)
-	m.Events = make([]eventModel, 0, len(detailed))
-	for _, e := range detailed {
-		m.Events = append(m.Events, eventFrom(e))
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
 func eventFrom(d api.EventDetail) eventModel {

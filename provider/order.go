@@ -13,8 +13,6 @@ import (
 
 func sortEvents(events []api.Event) { slices.SortStableFunc(events, compareEvents) }
 
-func sortChanges(changes []api.Change) { slices.SortStableFunc(changes, compareChanges) }
-
 func compareEvents(a, b api.Event) int { return byTimeThenLabel(a.Time, a.Label, b.Time, b.Label) }
 
 func compareChanges(a, b api.Change) int {
