@@ -350,7 +350,13 @@ type Event struct {
 	ProposedQuantity *int      `json:"proposed_quantity"`
 	Priority         int       `json:"priority"`
 	Status           string    `json:"status"`
-	Reason           string    `json:"reason,omitempty"`
+	// Reason is the reason given with the event: the requester's words
+	// (an instruction's reason), or why the system recorded it.
+	Reason string `json:"reason,omitempty"`
+	// Notes are pesd's own notes about the event, apart from its reason:
+	// how bounds clamped an immediate request ("clamped by max_quantity
+	// 5: 9 → 5"), why predictive governing did not clamp it.
+	Notes []string `json:"notes,omitempty"`
 	// Observed holds what a trigger saw ("avg cpu_utilization 87.3 > 80 for 2m").
 	Observed       string `json:"observed,omitempty"`
 	NodeID         string `json:"node_id,omitempty"`

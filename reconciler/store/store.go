@@ -106,6 +106,9 @@ type Reader interface {
 	GetChangesByID(ctx context.Context, ids []string) ([]api.Change, error)
 
 	GetPeriod(ctx context.Context, id string) (api.Period, error)
+	// GetPeriodsByID serves lists of changes with their causes: the
+	// decision records of a page's periods in one read.
+	GetPeriodsByID(ctx context.Context, ids []string) ([]api.Period, error)
 	GetPeriodByLabel(ctx context.Context, groupID, label string) (api.Period, error)
 	ListPeriods(ctx context.Context, groupID string, p Page) ([]api.Period, string, error)
 

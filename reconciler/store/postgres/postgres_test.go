@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +67,49 @@ func TestPostgres(t *testing.T) {
 		if !errors.Is(err, ErrSchemaTooNew) {
 			t.Errorf("Open of a newer database: %v, want ErrSchemaTooNew", err)
 		}
+	})
+
+	// A version-1 database whose event reasons hold pesd's notes behind
+	// the "; pesd: " mark: after migration the reason holds the words
+	// alone and the notes are their own field.
+	t.Run("Migration2SplitsEventNotes", func(t *testing.T) {
+		dsn := srv.NewDatabase(t)
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sqlstore.Migrate(ctx, db, dialect(), ms[:1], time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		ts := sqlstore.FormatTime(time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC))
+		if _, err := db.Exec(`INSERT INTO groups (id, name, driver, program, desired_quantity, min_quantity,
+			max_quantity, aggregation_period, aggregation_policy, replacement, replacement_defer_window,
+			init_deadline, cooldown, termination_policy, official_quantity, actual_quantity, status,
+			current_period_id, current_period_label, created_at, updated_at)
+			VALUES ('g1', 'web', 'sim', '{"command":"x"}', 3, 0, 10, '60s', 'largest', 'auto', '15s', '10m',
+			'0s', 'newest', 3, 3, 'active', '', '', $1, $1)`, ts); err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range storetest.LegacyReasons() {
+			if _, err := db.Exec(`INSERT INTO events (id, group_id, label, type, source_kind, source_id,
+				source_name, time, period_id, period_label, immediate, priority, status, reason, observed,
+				node_id, parent_change_id, nexus_id, description) VALUES ($1, 'g1', '', 'user_instruction',
+				'user', '', 'alice', $2, '', '', true, 50, 'applied', $3, '', '', '', '', '')`,
+				fmt.Sprintf("legacy-%d", i), ts, c.Reason); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, err := Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		storetest.CheckLegacyReasons(t, s)
 	})
 
 	t.Run("BadDSN", func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlstore"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store/storetest"
 )
 
 func rawDB(t *testing.T, path string) *sql.DB {
@@ -325,4 +327,41 @@ func TestMigration2KeepsNexusMembers(t *testing.T) {
 	if err != nil || len(chs) != 2 {
 		t.Errorf("caused_by after migration: %d changes, %v", len(chs), err)
 	}
+}
+
+// TestMigration3SplitsEventNotes opens a version-2 database whose event
+// reasons hold pesd's notes behind the "; pesd: " mark; after migration
+// the reason holds the words alone and the notes are their own field.
+func TestMigration3SplitsEventNotes(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "pes.db")
+	db := rawDB(t, path)
+	if err := migrate(ctx, db, mustMigrations()[:2], time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ts := sqlstore.FormatTime(time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC))
+	if _, err := db.Exec(`INSERT INTO groups (id, name, driver, program, desired_quantity, min_quantity, max_quantity,
+		aggregation_period, aggregation_policy, replacement, replacement_defer_window, init_deadline,
+		cooldown, termination_policy, official_quantity, actual_quantity, status, current_period_id,
+		current_period_label, created_at, updated_at)
+		VALUES ('g1', 'web', 'sim', '{"command":"x"}', 3, 0, 10, '60s', 'largest', 'auto', '15s', '10m',
+		'0s', 'newest', 3, 3, 'active', '', '', ?, ?)`, ts, ts); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range storetest.LegacyReasons() {
+		if _, err := db.Exec(`INSERT INTO events (id, group_id, label, type, source_kind, source_id, source_name,
+			time, period_id, period_label, immediate, priority, status, reason, observed, node_id,
+			parent_change_id, nexus_id, description) VALUES (?, 'g1', '', 'user_instruction', 'user', '', 'alice',
+			?, '', '', 1, 50, 'applied', ?, '', '', '', '', '')`, fmt.Sprintf("legacy-%d", i), ts, c.Reason); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.CheckLegacyReasons(t, s)
 }

@@ -281,7 +281,7 @@ func (r reader) ListNodes(ctx context.Context, groupID string, includeTerminated
 
 const eventCols = `id, group_id, label, type, source_kind, source_id, source_name,
 	time, period_id, period_label, request, immediate, proposed_quantity,
-	priority, status, reason, observed, node_id, parent_change_id, nexus_id,
+	priority, status, reason, notes, observed, node_id, parent_change_id, nexus_id,
 	description`
 
 func scanEvent(sc scanner) (api.Event, error) {
@@ -290,10 +290,11 @@ func scanEvent(sc scanner) (api.Event, error) {
 		tm       string
 		req      sql.NullString
 		proposed sql.NullInt64
+		notes    string
 	)
 	err := sc.Scan(&e.ID, &e.GroupID, &e.Label, &e.Type, &e.Source.Kind, &e.Source.ID,
 		&e.Source.Name, &tm, &e.PeriodID, &e.PeriodLabel, &req, &e.Immediate, &proposed,
-		&e.Priority, &e.Status, &e.Reason, &e.Observed, &e.NodeID, &e.ParentChangeID,
+		&e.Priority, &e.Status, &e.Reason, &notes, &e.Observed, &e.NodeID, &e.ParentChangeID,
 		&e.NexusID, &e.Description)
 	if err != nil {
 		return e, err
@@ -305,6 +306,12 @@ func scanEvent(sc scanner) (api.Event, error) {
 		return e, fmt.Errorf("event %s request: %w", e.ID, err)
 	}
 	e.ProposedQuantity = intPtr(proposed)
+	if err := decodeJSON(&e.Notes, notes); err != nil {
+		return e, fmt.Errorf("event %s notes: %w", e.ID, err)
+	}
+	if len(e.Notes) == 0 {
+		e.Notes = nil // the column's empty array; on the wire it is left out
+	}
 	return e, nil
 }
 
@@ -547,6 +554,13 @@ func scanPeriod(sc scanner) (api.Period, error) {
 
 func (r reader) GetPeriod(ctx context.Context, id string) (api.Period, error) {
 	return getOne(ctx, r.q, "period", id, `SELECT `+periodCols+` FROM periods WHERE id = ?`, scanPeriod, id)
+}
+
+// GetPeriodsByID returns the periods in the order of ids; if any is
+// missing the error wraps store.ErrNotFound and names it.
+func (r reader) GetPeriodsByID(ctx context.Context, ids []string) ([]api.Period, error) {
+	return getByID(ctx, r, "period", `SELECT `+periodCols+` FROM periods`, ids, scanPeriod,
+		func(p api.Period) string { return p.ID })
 }
 
 func (r reader) GetPeriodByLabel(ctx context.Context, groupID, label string) (api.Period, error) {

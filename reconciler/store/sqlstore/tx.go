@@ -197,9 +197,16 @@ func eventArgs(e api.Event) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("event %q: encode request: %w", e.ID, err)
 	}
+	notes, err := toJSON(e.Notes)
+	if err != nil {
+		return nil, fmt.Errorf("event %q: encode notes: %w", e.ID, err)
+	}
+	if notes == nil {
+		notes = "[]" // the column is never NULL: no notes is an empty array
+	}
 	return []any{e.GroupID, e.Label, e.Type, e.Source.Kind, e.Source.ID, e.Source.Name,
 		FormatTime(e.Time), e.PeriodID, e.PeriodLabel, req, e.Immediate,
-		nullInt(e.ProposedQuantity), e.Priority, e.Status, e.Reason, e.Observed, e.NodeID,
+		nullInt(e.ProposedQuantity), e.Priority, e.Status, e.Reason, notes, e.Observed, e.NodeID,
 		e.ParentChangeID, e.NexusID, e.Description, e.ID}, nil
 }
 
@@ -213,9 +220,9 @@ func (t *tx) InsertEvent(e api.Event) error {
 	}
 	_, err = t.exec("insert event "+strconv.Quote(e.ID), `INSERT INTO events (group_id, label, type,
 		source_kind, source_id, source_name, time, period_id, period_label, request,
-		immediate, proposed_quantity, priority, status, reason, observed, node_id,
+		immediate, proposed_quantity, priority, status, reason, notes, observed, node_id,
 		parent_change_id, nexus_id, description, id)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
 	return err
 }
 
@@ -227,7 +234,7 @@ func (t *tx) UpdateEvent(e api.Event) error {
 	return t.update("event", e.ID, `UPDATE events SET group_id = ?, label = ?, type = ?,
 		source_kind = ?, source_id = ?, source_name = ?, time = ?, period_id = ?,
 		period_label = ?, request = ?, immediate = ?, proposed_quantity = ?, priority = ?,
-		status = ?, reason = ?, observed = ?, node_id = ?, parent_change_id = ?,
+		status = ?, reason = ?, notes = ?, observed = ?, node_id = ?, parent_change_id = ?,
 		nexus_id = ?, description = ? WHERE id = ?`, args...)
 }
 

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -332,10 +333,23 @@ func testEvents(t *testing.T, s store.Store) {
 
 	upd := minimal
 	upd.Status, upd.Reason, upd.NexusID, upd.Request = api.EventSuppressed, "cooldown until 10:05", "x-1", &api.Request{ChangeByPercent: ptr(-33.5)}
+	upd.Notes = []string{"clamped by max_quantity 5: 9 → 5; forecast 4", `"quoted"`, "line\nbreak"}
 	update(t, s, func(tx store.Tx) error { return tx.UpdateEvent(upd) })
 	got, err := s.GetEvent(ctx, upd.ID)
 	must(t, err)
 	checkSame(t, "updated event", upd, got)
+
+	// Notes can go again; empty notes read back as none (nil), which is
+	// the same on the wire (omitempty).
+	for _, notes := range [][]string{nil, {}} {
+		upd.Notes = notes
+		update(t, s, func(tx store.Tx) error { return tx.UpdateEvent(upd) })
+		got, err = s.GetEvent(ctx, upd.ID)
+		must(t, err)
+		if got.Notes != nil {
+			t.Errorf("event updated with notes %#v: read back %#v, want nil", notes, got.Notes)
+		}
+	}
 
 	_, err = s.GetEvent(ctx, "nope")
 	wantErr(t, "GetEvent(nope)", err, store.ErrNotFound)
@@ -634,6 +648,46 @@ func testByID(t *testing.T, s store.Store) {
 	checkSame(t, "GetNexusesByID of all", xs, got)
 	_, err = s.GetNexusesByID(ctx, []string{xs[1].ID, "missing-nexus"})
 	wantErr(t, "GetNexusesByID with a missing id", err, store.ErrNotFound)
+
+	// Periods, read in one call for the changes of a page; every field
+	// comes back as GetPeriod returns it.
+	var ps []api.Period
+	update(t, s, func(tx store.Tx) error {
+		for i := range n {
+			p := api.Period{ID: idf("p", i), GroupID: "g1", Label: fmt.Sprintf("H%d", i+1), StartedAt: at(i),
+				Policy: api.PolicyLargest, DesiredBefore: i}
+			if i == 1 {
+				p = filled[api.Period](3)
+				p.ID, p.GroupID, p.Label = idf("p", i), "g1", "H2"
+			}
+			ps = append(ps, p)
+			if err := tx.InsertPeriod(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	wantPs := []api.Period{ps[1202], ps[1], ps[600], ps[1]}
+	gotPs, err := s.GetPeriodsByID(ctx, ids(wantPs))
+	must(t, err)
+	checkSame(t, "GetPeriodsByID", wantPs, gotPs)
+	revPs := make([]api.Period, n)
+	for i, p := range ps {
+		revPs[n-1-i] = p
+	}
+	gotPs, err = s.GetPeriodsByID(ctx, ids(revPs))
+	must(t, err)
+	checkSame(t, "GetPeriodsByID of all, reversed", revPs, gotPs)
+	_, err = s.GetPeriodsByID(ctx, []string{ps[0].ID, "missing-period"})
+	wantErr(t, "GetPeriodsByID with a missing id", err, store.ErrNotFound)
+	if err != nil && !strings.Contains(err.Error(), "missing-period") {
+		t.Errorf("GetPeriodsByID with a missing id: %v does not name it", err)
+	}
+	nonePs, err := s.GetPeriodsByID(ctx, nil)
+	must(t, err)
+	if len(nonePs) != 0 {
+		t.Errorf("GetPeriodsByID(nil) = %d periods", len(nonePs))
+	}
 }
 
 func idf(prefix string, i int) string { return fmt.Sprintf("%s-%06d", prefix, i) }
