@@ -119,19 +119,19 @@ func what(e api.Event, l Lookup) string {
 		if e.Type == api.EventTriggerFired && e.Observed != "" {
 			s += " (" + e.Observed + ")"
 		}
-		if e.Reason != "" && e.Status != api.EventSuppressed && e.Status != api.EventIgnored {
-			words, notes := splitReason(e.Reason)
+		if e.Status != api.EventSuppressed && e.Status != api.EventIgnored {
+			notes := joinNonEmpty("; ", e.Notes...)
 			if e.Type == api.EventUserInstruction {
 				// The user's words in quotes; how bounds changed the
 				// request is pesd's, so it follows outside them.
-				if words != "" {
-					s += fmt.Sprintf(" (%q)", words)
+				if e.Reason != "" {
+					s += fmt.Sprintf(" (%q)", e.Reason)
 				}
 			} else {
-				// A trigger has no reason of its own: what is there
-				// is how bounds changed the request (an immediate
-				// firing's clamp or note).
-				notes = joinNonEmpty("; ", words, notes)
+				// A trigger gives no reason of its own: one there was
+				// written before events had notes, and it is how bounds
+				// changed the request (an immediate firing's clamp).
+				notes = joinNonEmpty("; ", e.Reason, notes)
 			}
 			if notes != "" {
 				s += "; " + notes
@@ -164,39 +164,6 @@ func what(e api.Event, l Lookup) string {
 		return s
 	}
 	return strings.ReplaceAll(e.Type, "_", " ") + paren(e.Reason)
-}
-
-// notePrefix marks where pesd's notes start in a request's reason, after
-// the requester's own words: "launch day; pesd: clamped by max_quantity 10:
-// 12 → 10".
-const notePrefix = "pesd: "
-
-// WithNotes returns the reason of a request with pesd's notes about it (how
-// bounds clamped it, why governing did not) after the requester's words,
-// marked so explanations can quote the words alone. Notes that are empty
-// are skipped; without notes the reason is returned as it is.
-func WithNotes(reason string, notes ...string) string {
-	n := joinNonEmpty("; ", notes...)
-	switch {
-	case n == "":
-		return reason
-	case reason == "":
-		return notePrefix + n
-	}
-	return reason + "; " + notePrefix + n
-}
-
-// splitReason undoes WithNotes. A reason written without the mark (by an
-// older pesd) is all words.
-func splitReason(r string) (words, notes string) {
-	if n, ok := strings.CutPrefix(r, notePrefix); ok {
-		return "", n
-	}
-	// The last mark: the notes never hold one, the words might.
-	if i := strings.LastIndex(r, "; "+notePrefix); i >= 0 {
-		return r[:i], r[i+len("; "+notePrefix):]
-	}
-	return r, ""
 }
 
 func joinNonEmpty(sep string, parts ...string) string {

@@ -7,68 +7,66 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 )
 
-// TestReasonNotes: pesd's notes follow the requester's words in a reason,
-// and descriptions quote the words alone, whatever they hold.
+// TestReasonNotes: pesd's notes follow the requester's words, and
+// descriptions quote the words alone, whatever they hold.
 func TestReasonNotes(t *testing.T) {
 	const clamp = "clamped by max_quantity 10: 12 → 10"
-	user := func(reason string) api.Event {
+	user := func(reason string, notes []string) api.Event {
 		return api.Event{Type: api.EventUserInstruction, Source: api.Source{Kind: api.SourceUser, Name: "alice"},
-			Request: to(12), Immediate: true, Status: api.EventApplied, Reason: reason}
+			Request: to(12), Immediate: true, Status: api.EventApplied, Reason: reason, Notes: notes}
 	}
-	trig := func(reason string) api.Event {
+	trig := func(reason string, notes []string) api.Event {
 		return api.Event{Type: api.EventTriggerFired, Source: api.Source{Kind: api.SourceTrigger, Name: "spike"},
-			Request: to(12), Immediate: true, Status: api.EventApplied, Reason: reason}
+			Request: to(12), Immediate: true, Status: api.EventApplied, Reason: reason, Notes: notes}
 	}
 	tests := []struct {
-		name       string
-		words      string
-		notes      []string
-		wantReason string
-		event      func(string) api.Event
-		want       string
+		name  string
+		words string
+		notes []string
+		event func(string, []string) api.Event
+		want  string
 	}{
-		{"words and a clamp", "launch day", []string{clamp}, "launch day; pesd: " + clamp, user,
+		{"words and a clamp", "launch day", []string{clamp}, user,
 			`user alice asked for 12 nodes at once ("launch day"); ` + clamp},
-		{"words with a semicolon", "launch day; big push", []string{clamp}, "launch day; big push; pesd: " + clamp, user,
+		{"words with a semicolon", "launch day; big push", []string{clamp}, user,
 			`user alice asked for 12 nodes at once ("launch day; big push"); ` + clamp},
-		{"a clamp, no words", "", []string{clamp}, "pesd: " + clamp, user,
+		{"words that look like the old mark", "launch day; pesd: big push", []string{clamp}, user,
+			`user alice asked for 12 nodes at once ("launch day; pesd: big push"); ` + clamp},
+		{"a clamp, no words", "", []string{clamp}, user,
 			"user alice asked for 12 nodes at once; " + clamp},
-		{"words, no notes", "launch day", []string{""}, "launch day", user,
+		{"words, no notes", "launch day", nil, user,
 			`user alice asked for 12 nodes at once ("launch day")`},
-		{"two notes", "x", []string{clamp, "", "predictive governing did not clamp: no history"},
-			"x; pesd: " + clamp + "; predictive governing did not clamp: no history", user,
+		{"two notes", "x", []string{clamp, "", "predictive governing did not clamp: no history"}, user,
 			`user alice asked for 12 nodes at once ("x"); ` + clamp + "; predictive governing did not clamp: no history"},
-		{"a trigger's clamp", "", []string{clamp}, "pesd: " + clamp, trig,
+		{"a trigger's clamp", "", []string{clamp}, trig,
 			"trigger spike asked for 12 nodes at once; " + clamp},
+		// Written before events had notes: a trigger's reason was its
+		// clamp, and an instruction's words and clamp without a mark stay
+		// quoted whole, since nothing tells them apart.
+		{"a trigger's clamp in its reason", clamp, nil, trig,
+			"trigger spike asked for 12 nodes at once; " + clamp},
+		{"an instruction's clamp in its reason", "launch day; " + clamp, nil, user,
+			`user alice asked for 12 nodes at once ("launch day; ` + clamp + `")`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := WithNotes(tt.words, tt.notes...)
-			if r != tt.wantReason {
-				t.Errorf("WithNotes = %q, want %q", r, tt.wantReason)
-			}
-			if got := DescribeEvent(tt.event(r)); got != tt.want {
+			if got := DescribeEvent(tt.event(tt.words, tt.notes)); got != tt.want {
 				t.Errorf("DescribeEvent = %q, want %q", got, tt.want)
 			}
 		})
-	}
-	// A reason an older pesd wrote, words and clamp without the mark,
-	// stays quoted whole: nothing tells them apart.
-	if got, want := DescribeEvent(user("launch day; "+clamp)), `user alice asked for 12 nodes at once ("launch day; `+clamp+`")`; got != want {
-		t.Errorf("legacy reason: %q, want %q", got, want)
 	}
 }
 
 // TestExplainImmediateTriggerClamp: an immediate trigger firing has no
 // decision record; how the forecast or min/max moved its request is in the
-// event's reason, and every text about the event shows it. A user
+// event's notes, and every text about the event shows it. A user
 // instruction's reason stays quoted, and a suppressed firing's reason is
 // said once, as why it did nothing.
 func TestExplainImmediateTriggerClamp(t *testing.T) {
 	const clamp = "clamped by forecast 12: 20 → 12 (the forecast for 10:00–11:00 authorizes 8–12)"
 	fired := api.Event{ID: "ev-E7", Label: "E7", Type: api.EventTriggerFired, Time: hms(10, 5, 0),
 		Source: api.Source{Kind: api.SourceTrigger, Name: "queue-deep"}, Request: by(10), Immediate: true,
-		Observed: "last(queue_depth) 900 > 100", Status: api.EventApplied, Reason: WithNotes("", clamp)}
+		Observed: "last(queue_depth) 900 > 100", Status: api.EventApplied, Notes: []string{clamp}}
 	change := api.Change{ID: "ch-C4", Label: "C4", Type: api.ChangeAddNodes, Amount: 2, QuantityBefore: 10,
 		QuantityAfter: 12, StartedAt: hms(10, 5, 0), Attribution: api.AttributionDirect}
 	cause := []api.Cause{{Attribution: api.AttributionDirect, Event: fired}}
@@ -76,9 +74,9 @@ func TestExplainImmediateTriggerClamp(t *testing.T) {
 
 	user := fired
 	user.Type, user.Source, user.Observed = api.EventUserInstruction, api.Source{Kind: api.SourceUser, Name: "alice"}, ""
-	user.Reason = WithNotes("launch day", clamp)
+	user.Reason = "launch day"
 	suppressed := fired
-	suppressed.Immediate, suppressed.Status = false, api.EventSuppressed
+	suppressed.Immediate, suppressed.Status, suppressed.Notes = false, api.EventSuppressed, nil
 	suppressed.Reason = "cooldown 2m after C3 ended at 10:04:00"
 
 	tests := []struct {

@@ -108,12 +108,13 @@ func TestImmediateInstructions(t *testing.T) {
 		desired   int // desired and official right after
 		change    string
 		amount    int
-		reasonHas string
+		notesHas  string // in the event's notes; its reason stays the instruction's
 	}{
 		{"immediate change_by", api.Instruction{Request: api.Request{ChangeBy: ptr(3)}, Immediate: true}, api.EventApplied, 7, api.ChangeAddNodes, 3, ""},
 		{"immediate set_to scale-in", api.Instruction{Request: api.Request{SetTo: ptr(1)}, Immediate: true}, api.EventApplied, 1, api.ChangeRemoveNodes, 3, ""},
 		{"immediate percent", api.Instruction{Request: api.Request{ChangeByPercent: ptr(50.0)}, Immediate: true}, api.EventApplied, 6, api.ChangeAddNodes, 2, ""},
-		{"clamped by max_quantity", api.Instruction{Request: api.Request{SetTo: ptr(50)}, Immediate: true}, api.EventApplied, 10, api.ChangeAddNodes, 6, "max_quantity 10"},
+		{"clamped by max_quantity", api.Instruction{Request: api.Request{SetTo: ptr(50)}, Immediate: true}, api.EventApplied, 10, api.ChangeAddNodes, 6, "clamped by max_quantity 10: 50 → 10"},
+		{"clamped, with a reason", api.Instruction{Request: api.Request{SetTo: ptr(50)}, Immediate: true, Reason: "launch day"}, api.EventApplied, 10, api.ChangeAddNodes, 6, "clamped by max_quantity 10: 50 → 10"},
 		{"aggregated", api.Instruction{Request: api.Request{ChangeBy: ptr(2)}}, api.EventAggregated, 4, "", 0, ""},
 	}
 	for _, tt := range tests {
@@ -125,9 +126,11 @@ func TestImmediateInstructions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if e.Status != tt.status || e.Source.Kind != api.SourceUser || e.Source.Name != "api" || !strings.Contains(e.Reason, tt.reasonHas) {
-				t.Errorf("event %s from %s %q reason %q; want %s from user api, reason with %q",
-					e.Status, e.Source.Kind, e.Source.Name, e.Reason, tt.status, tt.reasonHas)
+			notes := strings.Join(e.Notes, "; ")
+			if e.Status != tt.status || e.Source.Kind != api.SourceUser || e.Source.Name != "api" ||
+				e.Reason != tt.in.Reason || !strings.Contains(notes, tt.notesHas) || (tt.notesHas == "") != (len(e.Notes) == 0) {
+				t.Errorf("event %s from %s %q reason %q notes %q; want %s from user api, reason %q, notes with %q",
+					e.Status, e.Source.Kind, e.Source.Name, e.Reason, e.Notes, tt.status, tt.in.Reason, tt.notesHas)
 			}
 			got := h.group(g.ID)
 			if got.DesiredQuantity != tt.desired || got.OfficialQuantity != tt.desired {

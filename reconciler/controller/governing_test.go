@@ -67,7 +67,7 @@ func TestImmediateRequestGoverned(t *testing.T) {
 		instruction bool // an immediate instruction instead of a trigger
 		governs     []string
 		wantDesired int
-		wantReason  string
+		wantNote    string // what the event's notes say
 	}{
 		{"trigger clamped", api.PredictiveEnforce, window, false, nil, 4,
 			"clamped by forecast 4: 8 → 4 (the forecast for 10:00–11:00 authorizes 2–4)"},
@@ -89,7 +89,8 @@ func TestImmediateRequestGoverned(t *testing.T) {
 			var ev api.Event
 			if tt.instruction {
 				var err error
-				ev, err = h.c.Instruct(h.ctx, g.ID, api.Instruction{Request: api.Request{SetTo: ptr(8)}, Immediate: true, Actor: "alice"})
+				ev, err = h.c.Instruct(h.ctx, g.ID, api.Instruction{Request: api.Request{SetTo: ptr(8)}, Immediate: true, Actor: "alice",
+					Reason: "launch day"})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -109,21 +110,26 @@ func TestImmediateRequestGoverned(t *testing.T) {
 			if got := h.group(g.ID).DesiredQuantity; got != tt.wantDesired {
 				t.Errorf("desired %d, want %d", got, tt.wantDesired)
 			}
-			if tt.wantReason == "" {
-				if strings.Contains(ev.Reason, "forecast") {
-					t.Errorf("reason %q mentions the forecast", ev.Reason)
+			// The reason is the requester's alone: pesd's words are notes.
+			if wantReason := map[bool]string{true: "launch day"}[tt.instruction]; ev.Reason != wantReason {
+				t.Errorf("reason %q, want %q", ev.Reason, wantReason)
+			}
+			notes := strings.Join(ev.Notes, "; ")
+			if tt.wantNote == "" {
+				if len(ev.Notes) > 0 {
+					t.Errorf("notes %q, want none", ev.Notes)
 				}
 				return
 			}
-			if !strings.Contains(ev.Reason, tt.wantReason) {
-				t.Errorf("reason %q, want %q in it", ev.Reason, tt.wantReason)
+			if !strings.Contains(notes, tt.wantNote) {
+				t.Errorf("notes %q, want %q in them", ev.Notes, tt.wantNote)
 			}
 			ed, err := h.c.ExplainEvent(h.ctx, ev.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(ed.Explanation, tt.wantReason) {
-				t.Errorf("event explanation lacks %q:\n%s", tt.wantReason, ed.Explanation)
+			if !strings.Contains(ed.Explanation, tt.wantNote) {
+				t.Errorf("event explanation lacks %q:\n%s", tt.wantNote, ed.Explanation)
 			}
 			if len(ed.Effects) != 1 {
 				t.Fatalf("effects %+v, want one change", ed.Effects)
@@ -132,8 +138,8 @@ func TestImmediateRequestGoverned(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(cd.Explanation, tt.wantReason) {
-				t.Errorf("change explanation lacks %q:\n%s", tt.wantReason, cd.Explanation)
+			if !strings.Contains(cd.Explanation, tt.wantNote) {
+				t.Errorf("change explanation lacks %q:\n%s", tt.wantNote, cd.Explanation)
 			}
 		})
 	}
@@ -208,7 +214,7 @@ func TestImportHistory(t *testing.T) {
 		t.Errorf("desired %d after a trigger asked for 25, want the forecast's 11", got)
 	}
 	fired := eventsOfType(h.events(g.ID), api.EventTriggerFired)
-	if len(fired) != 1 || !strings.Contains(fired[0].Reason, "clamped by forecast 11: 25 → 11") {
+	if len(fired) != 1 || !strings.Contains(strings.Join(fired[0].Notes, "; "), "clamped by forecast 11: 25 → 11") {
 		t.Errorf("firings %+v, want one clamped by the forecast", fired)
 	}
 

@@ -3,10 +3,8 @@ package controller
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
-	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 )
 
@@ -64,9 +62,9 @@ func (w *work) immediate(e api.Event) (api.Event, error) {
 	e.Status = api.EventApplied
 	e.ProposedQuantity = &d.ProposedQuantity
 	// An immediate request has no decision record: its clamps and notes
-	// go into its reason, after the requester's words, where
+	// are the event's notes, beside the requester's reason, where
 	// explanations read them.
-	e.Reason = causality.WithNotes(e.Reason, append([]string{clampNote(d.Clamps)}, d.Notes...)...)
+	e.Notes = append(clampNotes(d.Clamps), d.Notes...)
 	e, err := w.newEvent(e)
 	if err != nil {
 		return e, err
@@ -109,9 +107,9 @@ func (w *work) carryOut(launch int, terminate []string, periodID, periodLabel, r
 	return changes, nil
 }
 
-// clampNote says how bounds changed a request, for its event.
-func clampNote(cs []api.Clamp) string {
-	var parts []string
+// clampNotes say how bounds changed a request, for its event.
+func clampNotes(cs []api.Clamp) []string {
+	var notes []string
 	for _, c := range cs {
 		s := fmt.Sprintf("clamped by %s %d: %d → %d", c.Kind, c.Bound, c.From, c.To)
 		if !c.Applied {
@@ -120,7 +118,7 @@ func clampNote(cs []api.Clamp) string {
 		if c.Detail != "" {
 			s += " (" + c.Detail + ")"
 		}
-		parts = append(parts, s)
+		notes = append(notes, s)
 	}
-	return strings.Join(parts, "; ")
+	return notes
 }
