@@ -102,13 +102,13 @@ func TestLockdownAndCooldown(t *testing.T) {
 // directly; others wait for the harmonization.
 func TestImmediateInstructions(t *testing.T) {
 	tests := []struct {
-		name      string
-		in        api.Instruction
-		status    string
-		desired   int // desired and official right after
-		change    string
-		amount    int
-		notesHas  string // in the event's notes; its reason stays the instruction's
+		name     string
+		in       api.Instruction
+		status   string
+		desired  int // desired and official right after
+		change   string
+		amount   int
+		notesHas string // in the event's notes; its reason stays the instruction's
 	}{
 		{"immediate change_by", api.Instruction{Request: api.Request{ChangeBy: ptr(3)}, Immediate: true}, api.EventApplied, 7, api.ChangeAddNodes, 3, ""},
 		{"immediate set_to scale-in", api.Instruction{Request: api.Request{SetTo: ptr(1)}, Immediate: true}, api.EventApplied, 1, api.ChangeRemoveNodes, 3, ""},
