@@ -42,7 +42,8 @@ func (c *Controller) ExplainEvent(ctx context.Context, id string) (api.EventDeta
 // ExplainChanges answers change → causes for a page of changes, as
 // ExplainChange does for one, in a fixed number of reads whatever the
 // page's length: the nexuses of the page, then the events and changes they
-// name, then the replacement chains, and each distinct period once.
+// name, then the replacement chains, then the periods whose decision
+// records the explanations use.
 func (c *Controller) ExplainChanges(ctx context.Context, changes []api.Change) ([]api.ChangeDetail, error) {
 	return explainChanges(ctx, c.store, changes)
 }
@@ -281,23 +282,18 @@ func (rs *recordSet) followLosses(ctx context.Context, ids []string) error {
 	return rs.fetchEvents(ctx, first, false)
 }
 
-// readPeriods reads the decision record of every distinct period of ids,
-// once each; a period that is gone leaves nil, as for an immediate change.
+// readPeriods reads the decision record of every distinct period of ids
+// in one read; a period that is gone leaves nil, as for an immediate
+// change.
 func readPeriods(ctx context.Context, r store.Reader, ids []string) (map[string]*api.Period, error) {
-	out := make(map[string]*api.Period)
-	for _, id := range ids {
-		if _, done := out[id]; done || id == "" {
-			continue
-		}
-		p, err := r.GetPeriod(ctx, id)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			out[id] = nil
-		case err != nil:
-			return nil, fmt.Errorf("period %s: %w", id, err)
-		default:
-			out[id] = &p
-		}
+	ids = missing(ids, func(string) bool { return false })
+	got, err := fetch(ctx, ids, false, r.GetPeriodsByID, r.GetPeriod)
+	if err != nil {
+		return nil, fmt.Errorf("periods: %w", err)
+	}
+	out := make(map[string]*api.Period, len(ids))
+	for i := range got {
+		out[got[i].ID] = &got[i]
 	}
 	return out, nil
 }

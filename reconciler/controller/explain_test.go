@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -19,8 +20,9 @@ import (
 // countingReader counts the reads explanations make.
 type countingReader struct {
 	store.Reader
-	mu    sync.Mutex
-	calls map[string]int
+	mu      sync.Mutex
+	calls   map[string]int
+	periods []string // the ids of every period read
 }
 
 func (r *countingReader) count(name string) {
@@ -64,7 +66,20 @@ func (r *countingReader) GetChangesByID(ctx context.Context, ids []string) ([]ap
 
 func (r *countingReader) GetPeriod(ctx context.Context, id string) (api.Period, error) {
 	r.count("GetPeriod")
+	r.readPeriods(id)
 	return r.Reader.GetPeriod(ctx, id)
+}
+
+func (r *countingReader) GetPeriodsByID(ctx context.Context, ids []string) ([]api.Period, error) {
+	r.count("GetPeriodsByID")
+	r.readPeriods(ids...)
+	return r.Reader.GetPeriodsByID(ctx, ids)
+}
+
+func (r *countingReader) readPeriods(ids ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.periods = append(r.periods, ids...)
 }
 
 // storeLookup follows records one read at a time, as explanations did
@@ -151,7 +166,7 @@ func TestExplainPages(t *testing.T) {
 			periods[d.PeriodID] = true
 		}
 	}
-	checkReads(t, "changes", cr.calls, len(periods))
+	checkReads(t, "changes", cr, periods)
 	ref := storeLookup{h.ctx, h.st}
 	for i, c := range changes {
 		one, err := h.c.ExplainChange(h.ctx, c.ID)
@@ -181,7 +196,7 @@ func TestExplainPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkReads(t, "events", cr.calls, len(periods))
+	checkReads(t, "events", cr, periods)
 	for i, e := range events {
 		one, err := h.c.ExplainEvent(h.ctx, e.ID)
 		if err != nil {
@@ -225,10 +240,12 @@ func TestExplainPages(t *testing.T) {
 }
 
 // checkReads checks a page was explained with batch reads: no read of one
-// event, change or nexus, a few batches, each distinct period once.
-func checkReads(t *testing.T, what string, calls map[string]int, periods int) {
+// event, change, nexus or period, a few batches, and the periods the
+// explanations use read in one batch, each once.
+func checkReads(t *testing.T, what string, r *countingReader, periods map[string]bool) {
 	t.Helper()
-	for _, one := range []string{"GetEvent", "GetChange", "GetNexus"} {
+	calls := r.calls
+	for _, one := range []string{"GetEvent", "GetChange", "GetNexus", "GetPeriod"} {
 		if calls[one] > 0 {
 			t.Errorf("%s: %d calls of %s, want batches only", what, calls[one], one)
 		}
@@ -243,8 +260,18 @@ func checkReads(t *testing.T, what string, calls map[string]int, periods int) {
 	if calls["GetNexusesByID"] == 0 {
 		t.Errorf("%s: the nexuses were not read", what)
 	}
-	if calls["GetPeriod"] != periods {
-		t.Errorf("%s: %d calls of GetPeriod, want one per distinct period (%d)", what, calls["GetPeriod"], periods)
+	if want := min(len(periods), 1); calls["GetPeriodsByID"] != want {
+		t.Errorf("%s: %d calls of GetPeriodsByID, want %d", what, calls["GetPeriodsByID"], want)
+	}
+	read := map[string]bool{}
+	for _, id := range r.periods {
+		if read[id] {
+			t.Errorf("%s: period %s read twice", what, id)
+		}
+		read[id] = true
+	}
+	if !maps.Equal(read, periods) {
+		t.Errorf("%s: read periods %v, want %v", what, slices.Sorted(maps.Keys(read)), slices.Sorted(maps.Keys(periods)))
 	}
 }
 
@@ -268,6 +295,15 @@ func TestExplainMissingRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var harmonized api.Change // a change whose explanation reads its period
+	for _, c := range changes {
+		if c.Attribution == api.AttributionIndirect && c.PeriodID != "" {
+			harmonized = c
+		}
+	}
+	if harmonized.ID == "" {
+		t.Fatalf("no harmonized change in %v", changeLabels(changes))
+	}
 	tests := []struct {
 		name    string
 		missing string
@@ -283,6 +319,21 @@ func TestExplainMissingRecords(t *testing.T) {
 				t.Errorf("explanation %q does not fall back to naming the request", ds[0].Explanation)
 			}
 			return err
+		}, false, ""},
+		{"the period of a harmonized change", harmonized.PeriodID, func(r store.Reader) error {
+			ds, err := explainChanges(h.ctx, r, []api.Change{harmonized})
+			if err != nil {
+				return err
+			}
+			ref := storeLookup{h.ctx, h.st}
+			want := causality.ExplainChange(harmonized, ds[0].Causes, nil, ref)
+			if ds[0].Explanation != want {
+				t.Errorf("explanation without the period:\n%s\nwant, as for no decision record:\n%s", ds[0].Explanation, want)
+			}
+			if p, err := h.st.GetPeriod(h.ctx, harmonized.PeriodID); err != nil || causality.ExplainChange(harmonized, ds[0].Causes, &p, ref) == want {
+				t.Errorf("the period (%v) changes nothing in %s's explanation: this case tests nothing", err, harmonized.Label)
+			}
+			return nil
 		}, false, ""},
 	}
 	for _, tt := range tests {
@@ -334,6 +385,20 @@ func (r *hidingReader) GetChangesByID(ctx context.Context, ids []string) ([]api.
 		return nil, err
 	}
 	return r.Reader.GetChangesByID(ctx, ids)
+}
+
+func (r *hidingReader) GetPeriod(ctx context.Context, id string) (api.Period, error) {
+	if err := r.notFound(id); err != nil {
+		return api.Period{}, err
+	}
+	return r.Reader.GetPeriod(ctx, id)
+}
+
+func (r *hidingReader) GetPeriodsByID(ctx context.Context, ids []string) ([]api.Period, error) {
+	if err := r.notFound(ids...); err != nil {
+		return nil, err
+	}
+	return r.Reader.GetPeriodsByID(ctx, ids)
 }
 
 // TestCreateGroupActor: who created the group is the event's source.
