@@ -136,6 +136,7 @@ type eventFields struct {
 	ProposedQuantity types.Int64  `tfsdk:"proposed_quantity"`
 	Status           types.String `tfsdk:"status"`
 	Reason           types.String `tfsdk:"reason"`
+	Notes            []string     `tfsdk:"notes"`
 	Observed         types.String `tfsdk:"observed"`
 	Description      types.String `tfsdk:"description"`
 }
@@ -151,7 +152,8 @@ func eventAttributes() map[string]schema.Attribute {
 		"period_label":      computedString("Label of the aggregation period the event fell in, e.g. `H2`."),
 		"proposed_quantity": computedInt("Desired quantity the event proposed, null when it proposed none."),
 		"status":            computedString("`applied`, `aggregated`, `suppressed` or `ignored`."),
-		"reason":            computedString("Why it was suppressed or ignored, or the reason given with an instruction."),
+		"reason":            computedString("The reason given with the event: the requester's words (an instruction's `reason`), or why it was suppressed or ignored. pesd's own remarks are in `notes`."),
+		"notes":             computedStrings("pesd's own notes about the event, apart from its `reason`: how `min_quantity` and `max_quantity` (or, with predictive governing, the forecast) clamped an immediate request, or why the forecast did not govern it. Empty when pesd has none."),
 		"observed":          computedString("What a trigger observed, e.g. `avg cpu_utilization 87.3 > 80 for 2m`."),
 		"description":       computedString("The event in words."),
 	}
@@ -169,6 +171,7 @@ func eventFieldsFrom(e api.Event) eventFields {
 		ProposedQuantity: types.Int64PointerValue(int64Ptr(e.ProposedQuantity)),
 		Status:           types.StringValue(e.Status),
 		Reason:           optString(e.Reason),
+		Notes:            append([]string{}, e.Notes...),
 		Observed:         optString(e.Observed),
 		Description:      types.StringValue(e.Description),
 	}

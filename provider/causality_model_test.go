@@ -48,8 +48,11 @@ func TestCausalityDataSourcesRead(t *testing.T) {
 		},
 		{{Change: change("c1", "C1", t0), Explanation: "C1 because"}},
 	}
+	clamped := event("e10", "E10", t1)
+	clamped.Reason = "peak"
+	clamped.Notes = []string{"clamped by max_quantity 10: 20 → 10"}
 	eventPages := [][]api.EventDetail{
-		{{Event: event("e10", "E10", t1), Explanation: "E10 did",
+		{{Event: clamped, Explanation: "E10 did",
 			Effects: []api.Effect{{Attribution: api.AttributionIndirect, Change: change("c2", "C2", t1)}}}},
 		{
 			{Event: event("e9b", "E9b", t1), Explanation: "E9b did"},
@@ -179,6 +182,27 @@ func TestCausalityDataSourcesRead(t *testing.T) {
 		}
 		if want := []string{"E2", "E9"}; !reflect.DeepEqual(causes, want) {
 			t.Errorf("causes of C10 = %v, want %v", causes, want)
+		}
+	})
+
+	t.Run("notes apart from the reason", func(t *testing.T) {
+		state, diags := readDataSource(t, p, "pes_capacity_events", map[string]tftypes.Value{"group_id": str("g-1")})
+		if len(diags) > 0 {
+			t.Fatalf("diagnostics: %s: %s", diags[0].Summary, diags[0].Detail)
+		}
+		events := state.(map[string]any)["events"].([]any)
+		for _, tt := range []struct {
+			i      int
+			reason any
+			notes  []any
+		}{
+			{0, nil, []any{}}, // E3: none, an empty list
+			{2, "peak", []any{"clamped by max_quantity 10: 20 → 10"}},
+		} {
+			e := events[tt.i].(map[string]any)
+			if e["reason"] != tt.reason || !reflect.DeepEqual(e["notes"], tt.notes) {
+				t.Errorf("%s: reason %#v, notes %#v; want %#v, %#v", e["label"], e["reason"], e["notes"], tt.reason, tt.notes)
+			}
 		}
 	})
 

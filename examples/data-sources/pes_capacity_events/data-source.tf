@@ -9,6 +9,7 @@ output "firings" {
     event   = e.label
     status  = e.status # suppressed firings say why in reason
     reason  = e.reason
+    notes   = e.notes # pesd's own, e.g. how max_quantity clamped an immediate firing
     effects = [for c in e.effects : "${c.label} ${c.type} ${c.amount} (${c.attribution})"]
   }]
 }
