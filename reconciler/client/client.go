@@ -67,8 +67,8 @@ func WithUserAgent(ua string) Option { return func(s *settings) { s.userAgent = 
 
 // WithActor names who acts through this client ("terraform", a user
 // name) in the causality record: it is the actor of the groups it creates
-// and of the patches and instructions it sends that name none. Without it
-// pesd records "api".
+// and deletes, of the nodes it terminates, and of the patches and
+// instructions it sends that name none. Without it pesd records "api".
 func WithActor(name string) Option { return func(s *settings) { s.actor = name } }
 
 // WithHTTPClient sets the underlying HTTP client (transport, TLS, proxies).

@@ -700,42 +700,59 @@ func TestBackoff(t *testing.T) {
 }
 
 // TestActor: a client WithActor names its actor in what it creates,
-// patches and instructs, unless the call names one; without it nothing is
-// sent and pesd records "api".
+// patches, instructs, deletes and terminates, unless the call names one;
+// without it nothing is sent and pesd records "api". Calls without a body
+// send it as the actor query parameter.
 func TestActor(t *testing.T) {
 	f := newFakeServer(t, func(_ int, r *http.Request, w http.ResponseWriter) { writeJSON(w, 200, map[string]any{}) })
 	ctx := context.Background()
 	tf := fastClient(t, f.srv.URL, WithActor("terraform"))
 	plain := fastClient(t, f.srv.URL)
 	calls := []struct {
-		name string
-		call func() error
-		want any // the body's actor; nil for none
+		name    string
+		call    func() error
+		want    any  // the actor sent; nil for none
+		inQuery bool // sent as ?actor= rather than in the body
 	}{
-		{"create", func() error { _, err := tf.CreateGroup(ctx, api.GroupConfig{Name: "web"}); return err }, "terraform"},
-		{"patch", func() error { _, err := tf.UpdateGroup(ctx, "g", api.GroupPatch{MinQuantity: intp(1)}); return err }, "terraform"},
-		{"patch by alice", func() error { _, err := tf.UpdateGroup(ctx, "g", api.GroupPatch{Actor: "alice"}); return err }, "alice"},
+		{"create", func() error { _, err := tf.CreateGroup(ctx, api.GroupConfig{Name: "web"}); return err }, "terraform", false},
+		{"patch", func() error { _, err := tf.UpdateGroup(ctx, "g", api.GroupPatch{MinQuantity: intp(1)}); return err }, "terraform", false},
+		{"patch by alice", func() error { _, err := tf.UpdateGroup(ctx, "g", api.GroupPatch{Actor: "alice"}); return err }, "alice", false},
 		{"instruct", func() error {
 			_, err := tf.Instruct(ctx, "g", api.Instruction{Request: api.Request{SetTo: intp(2)}})
 			return err
-		}, "terraform"},
+		}, "terraform", false},
 		{"instruct by bob", func() error {
 			_, err := tf.Instruct(ctx, "g", api.Instruction{Request: api.Request{SetTo: intp(2)}, Actor: "bob"})
 			return err
-		}, "bob"},
-		{"create without actor", func() error { _, err := plain.CreateGroup(ctx, api.GroupConfig{Name: "web"}); return err }, nil},
+		}, "bob", false},
+		{"create without actor", func() error { _, err := plain.CreateGroup(ctx, api.GroupConfig{Name: "web"}); return err }, nil, false},
 		{"instruct without actor", func() error {
 			_, err := plain.Instruct(ctx, "g", api.Instruction{Request: api.Request{SetTo: intp(2)}})
 			return err
-		}, nil},
+		}, nil, false},
+		{"delete", func() error { return tf.DeleteGroup(ctx, "g") }, "terraform", true},
+		{"terminate", func() error { _, err := tf.TerminateNode(ctx, "g", "n-1"); return err }, "terraform", true},
+		{"delete without actor", func() error { return plain.DeleteGroup(ctx, "g") }, nil, true},
+		{"terminate without actor", func() error { _, err := plain.TerminateNode(ctx, "g", "n-1"); return err }, nil, true},
 	}
 	for i, c := range calls {
 		if err := c.call(); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		body := f.requests()[i].Body
-		if got := body["actor"]; got != c.want {
-			t.Errorf("%s: actor %#v, want %#v (body %v)", c.name, got, c.want, body)
+		req := f.requests()[i]
+		body := req.Body
+		var got any = body["actor"]
+		if c.inQuery {
+			if body != nil {
+				t.Errorf("%s: a body was sent: %v", c.name, body)
+			}
+			got = nil
+			if vs, ok := req.Query["actor"]; ok {
+				got = strings.Join(vs, ",")
+			}
+		}
+		if got != c.want {
+			t.Errorf("%s: actor %#v, want %#v (query %v, body %v)", c.name, got, c.want, req.Query, body)
 		}
 		if c.name == "create" && body["name"] != "web" {
 			t.Errorf("create: the group config was not sent beside the actor: %v", body)

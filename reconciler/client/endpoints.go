@@ -112,9 +112,19 @@ func (c *Client) UpdateGroup(ctx context.Context, id string, patch api.GroupPatc
 	return g, err
 }
 
-// DeleteGroup deletes a group: its nodes are terminated, its history kept.
+// DeleteGroup deletes a group, by the client's actor: its nodes are
+// terminated, its history kept.
 func (c *Client) DeleteGroup(ctx context.Context, id string) error {
-	return c.do(ctx, call{method: http.MethodDelete, path: "/v1/groups/" + seg(id), idempotent: true})
+	return c.do(ctx, call{method: http.MethodDelete, path: "/v1/groups/" + seg(id), query: c.actorQuery(), idempotent: true})
+}
+
+// actorQuery names the client's actor in a call without a body (the
+// actor query parameter); nil without one.
+func (c *Client) actorQuery() url.Values {
+	if c.actor == "" {
+		return nil
+	}
+	return url.Values{"actor": {c.actor}}
 }
 
 // Instruct sends a user instruction, by in.Actor or else the client's
@@ -155,11 +165,12 @@ func (c *Client) ListNodes(ctx context.Context, groupID string, f NodeFilter) ([
 	})
 }
 
-// TerminateNode terminates one node at the user's request and returns the
-// event recording it.
+// TerminateNode terminates one node at the request of the client's actor
+// and returns the event recording it.
 func (c *Client) TerminateNode(ctx context.Context, groupID, nodeID string) (api.Event, error) {
 	var e api.Event
-	err := c.do(ctx, call{method: http.MethodDelete, path: "/v1/groups/" + seg(groupID) + "/nodes/" + seg(nodeID), out: &e})
+	err := c.do(ctx, call{method: http.MethodDelete, path: "/v1/groups/" + seg(groupID) + "/nodes/" + seg(nodeID),
+		query: c.actorQuery(), out: &e})
 	return e, err
 }
 

@@ -421,6 +421,35 @@ func TestCreateGroupActor(t *testing.T) {
 	}
 }
 
+// TestDeleteAndTerminateActor: who deleted a group or terminated a node
+// is the event's source, as for creating one; "api" when nobody is named.
+func TestDeleteAndTerminateActor(t *testing.T) {
+	for _, tt := range []struct{ actor, want string }{{"terraform", "terraform"}, {"", "api"}} {
+		h := newHarness(t)
+		g := h.createGroup(api.GroupConfig{Name: "who", DesiredQuantity: 2, Sim: &api.SimConfig{BootTime: "1s"}})
+		h.runTo(2*time.Second, nil)
+		ready := h.nodes(g.ID, api.NodeReady)
+		if len(ready) != 2 {
+			t.Fatalf("%d nodes ready, want 2", len(ready))
+		}
+		term, err := h.c.TerminateNodeBy(h.ctx, g.ID, ready[0].ID, tt.actor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.c.DeleteGroupBy(h.ctx, g.ID, tt.actor); err != nil {
+			t.Fatal(err)
+		}
+		deleted := eventsOfType(h.events(g.ID), api.EventGroupDeleted)
+		user := api.Source{Kind: api.SourceUser, Name: tt.want}
+		if term.Source != user || term.Description != "user "+tt.want+" terminated node "+ready[0].ID {
+			t.Errorf("actor %q: termination %+v, want by user %s", tt.actor, term, tt.want)
+		}
+		if len(deleted) != 1 || deleted[0].Source != user || deleted[0].Description != "user "+tt.want+" deleted the group" {
+			t.Errorf("actor %q: deletion %+v, want by user %s", tt.actor, deleted, tt.want)
+		}
+	}
+}
+
 // TestPatchLabels: labels absent leave the group's, {} clears them, a map
 // replaces them, as stored.
 func TestPatchLabels(t *testing.T) {

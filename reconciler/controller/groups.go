@@ -187,17 +187,23 @@ func (w *work) boundsChanged(before api.GroupConfig, actor string) error {
 	return err
 }
 
-// DeleteGroup records event group_deleted, terminates every node with one
+// DeleteGroup deletes a group as DeleteGroupBy does, by the actor "api".
+func (c *Controller) DeleteGroup(ctx context.Context, id string) error {
+	return c.DeleteGroupBy(ctx, id, "")
+}
+
+// DeleteGroupBy records event group_deleted by actor (a user name,
+// "terraform"; "api" when empty), terminates every node with one
 // remove_nodes change attributed to it, and marks the group deleted. The
 // history stays queryable until Retention after the deletion.
-func (c *Controller) DeleteGroup(ctx context.Context, id string) error {
+func (c *Controller) DeleteGroupBy(ctx context.Context, id, actor string) error {
 	gs, err := c.lockGroup(ctx, id)
 	if err != nil {
 		return err
 	}
 	defer gs.mu.Unlock()
 	_, err = c.write(ctx, gs, func(w *work) error {
-		e, err := w.newEvent(api.Event{Type: api.EventGroupDeleted, Source: userSource(""), Status: api.EventApplied})
+		e, err := w.newEvent(api.Event{Type: api.EventGroupDeleted, Source: userSource(actor), Status: api.EventApplied})
 		if err != nil {
 			return err
 		}
@@ -244,11 +250,18 @@ func (c *Controller) DeleteGroup(ctx context.Context, id string) error {
 	return nil
 }
 
-// TerminateNode terminates one node at the user's request: event
-// node_terminated_by_user, a remove_nodes change attributed directly to
-// it, then a replacement per the group's replacement policy (the desired
-// quantity does not change). It returns the event.
+// TerminateNode terminates a node as TerminateNodeBy does, by the actor
+// "api".
 func (c *Controller) TerminateNode(ctx context.Context, groupID, nodeID string) (api.Event, error) {
+	return c.TerminateNodeBy(ctx, groupID, nodeID, "")
+}
+
+// TerminateNodeBy terminates one node at the request of actor (a user
+// name, "terraform"; "api" when empty): event node_terminated_by_user, a
+// remove_nodes change attributed directly to it, then a replacement per
+// the group's replacement policy (the desired quantity does not change).
+// It returns the event.
+func (c *Controller) TerminateNodeBy(ctx context.Context, groupID, nodeID, actor string) (api.Event, error) {
 	gs, err := c.lockGroup(ctx, groupID)
 	if err != nil {
 		return api.Event{}, err
@@ -261,7 +274,7 @@ func (c *Controller) TerminateNode(ctx context.Context, groupID, nodeID string) 
 	_, err = c.write(ctx, gs, func(w *work) error {
 		reason := "terminated by the user"
 		e, err := w.newEvent(api.Event{
-			Type: api.EventNodeTerminatedUser, Source: userSource(""), NodeID: nodeID,
+			Type: api.EventNodeTerminatedUser, Source: userSource(actor), NodeID: nodeID,
 			Status: api.EventApplied, Reason: reason,
 		})
 		if err != nil {

@@ -102,8 +102,8 @@ func (r *recorder) UpdateGroup(ctx context.Context, id string, p api.GroupPatch)
 	return api.Group{ID: id, GroupConfig: cfg}, err
 }
 
-func (r *recorder) DeleteGroup(ctx context.Context, id string) error {
-	return r.record("DeleteGroup", id)
+func (r *recorder) DeleteGroupBy(ctx context.Context, id, actor string) error {
+	return r.record("DeleteGroupBy", id, actor)
 }
 
 func (r *recorder) Instruct(ctx context.Context, groupID string, in api.Instruction) (api.Event, error) {
@@ -123,8 +123,8 @@ func (r *recorder) Harmonize(ctx context.Context, groupID string) (api.Period, e
 	return api.Period{ID: "p1", Label: "H1", GroupID: groupID}, nil
 }
 
-func (r *recorder) TerminateNode(ctx context.Context, groupID, nodeID string) (api.Event, error) {
-	if err := r.record("TerminateNode", groupID, nodeID); err != nil {
+func (r *recorder) TerminateNodeBy(ctx context.Context, groupID, nodeID, actor string) (api.Event, error) {
+	if err := r.record("TerminateNodeBy", groupID, nodeID, actor); err != nil {
 		return api.Event{}, err
 	}
 	return api.Event{ID: "e-term", Type: api.EventNodeTerminatedUser, NodeID: nodeID}, nil

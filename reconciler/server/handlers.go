@@ -26,7 +26,13 @@ type none struct{}
 // call, status the answer's status (204 writes no body). what names the
 // object for a 404.
 func serve[T any](s *server, w http.ResponseWriter, r *http.Request, what string, status int, do func(context.Context) (T, error)) {
-	if err := newQuery(r.URL).done(); err != nil {
+	serveQuery(s, w, r, newQuery(r.URL), what, status, do)
+}
+
+// serveQuery is serve for a request whose query parameters the caller
+// read from q for do.
+func serveQuery[T any](s *server, w http.ResponseWriter, r *http.Request, q *query, what string, status int, do func(context.Context) (T, error)) {
+	if err := q.done(); err != nil {
 		s.fail(w, r, err, "")
 		return
 	}
@@ -226,8 +232,10 @@ func checkPredictive(p *api.Predictive) error {
 
 func (s *server) deleteGroup(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	serve(s, w, r, "group "+id, http.StatusNoContent, func(ctx context.Context) (none, error) {
-		return none{}, s.svc.DeleteGroup(ctx, id)
+	q := newQuery(r.URL)
+	actor := q.actor()
+	serveQuery(s, w, r, q, "group "+id, http.StatusNoContent, func(ctx context.Context) (none, error) {
+		return none{}, s.svc.DeleteGroupBy(ctx, id, actor)
 	})
 }
 
@@ -303,8 +311,10 @@ func (s *server) listNodes(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) terminateNode(w http.ResponseWriter, r *http.Request) {
 	id, node := r.PathValue("id"), r.PathValue("node")
-	serve(s, w, r, "node "+node+" of group "+id, http.StatusOK, func(ctx context.Context) (api.Event, error) {
-		return s.svc.TerminateNode(ctx, id, node)
+	q := newQuery(r.URL)
+	actor := q.actor()
+	serveQuery(s, w, r, q, "node "+node+" of group "+id, http.StatusOK, func(ctx context.Context) (api.Event, error) {
+		return s.svc.TerminateNodeBy(ctx, id, node, actor)
 	})
 }
 

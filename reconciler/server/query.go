@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 )
@@ -101,6 +102,20 @@ func (q *query) enum(name string, allowed []string) string {
 		if err := api.ValidateEnum(name, s, allowed); err != nil {
 			q.setErr(err)
 		}
+	}
+	return s
+}
+
+// actor reads actor, who makes a request that has no body to name them
+// in (DELETE): a user name, "terraform". Absent, pesd records "api".
+func (q *query) actor() string {
+	s := q.get("actor")
+	_, given := q.v["actor"]
+	switch {
+	case given && strings.TrimSpace(s) == "":
+		q.setErr(api.Invalid("actor", "must name who acts (a user name, terraform); omit it to be recorded as api"))
+	case strings.ContainsFunc(s, unicode.IsControl):
+		q.setErr(api.Invalid("actor", "must not contain control characters; got %q", s))
 	}
 	return s
 }

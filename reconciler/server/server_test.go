@@ -147,7 +147,9 @@ func TestRoutes(t *testing.T) {
 		{name: "patch with null labels leaves them", method: "PATCH", path: "/v1/groups/g1", body: `{"labels":null,"min_quantity":1}`,
 			wantStatus: 200, wantCall: "UpdateGroup",
 			wantArgs: []any{"g1", api.GroupPatch{MinQuantity: ptr(1)}}},
-		{name: "delete group", method: "DELETE", path: "/v1/groups/g1", wantStatus: 204, wantCall: "DeleteGroup", wantArgs: []any{"g1"}},
+		{name: "delete group", method: "DELETE", path: "/v1/groups/g1", wantStatus: 204, wantCall: "DeleteGroupBy", wantArgs: []any{"g1", ""}},
+		{name: "delete group by an actor", method: "DELETE", path: "/v1/groups/g1?actor=terraform", wantStatus: 204, wantCall: "DeleteGroupBy",
+			wantArgs: []any{"g1", "terraform"}},
 		{name: "instruction gets the default priority", method: "POST", path: "/v1/groups/g1/instructions", body: `{"change_by":3,"reason":"sale"}`,
 			wantStatus: 201, wantCall: "Instruct",
 			wantArgs: []any{"g1", api.Instruction{Request: api.Request{ChangeBy: ptr(3)}, Priority: ptr(api.DefaultInstructionPriority), Reason: "sale"}},
@@ -174,7 +176,9 @@ func TestRoutes(t *testing.T) {
 					t.Errorf("page %+v", l)
 				}
 			}},
-		{name: "terminate node", method: "DELETE", path: "/v1/groups/g1/nodes/n1", wantStatus: 200, wantCall: "TerminateNode", wantArgs: []any{"g1", "n1"}},
+		{name: "terminate node", method: "DELETE", path: "/v1/groups/g1/nodes/n1", wantStatus: 200, wantCall: "TerminateNodeBy", wantArgs: []any{"g1", "n1", ""}},
+		{name: "terminate node by an actor", method: "DELETE", path: "/v1/groups/g1/nodes/n1?actor=user%20one", wantStatus: 200, wantCall: "TerminateNodeBy",
+			wantArgs: []any{"g1", "n1", "user one"}},
 		{name: "fail node", method: "POST", path: "/v1/groups/g1/nodes/n1/fail", wantStatus: 204, wantCall: "FailNode", wantArgs: []any{"g1", "n1"}},
 		{name: "create trigger gets defaults", method: "POST", path: "/v1/groups/g1/triggers",
 			body:       `{"name":"cpu-high","condition":"avg(cpu_utilization, '2m') > 80","for":"2m","change_by":4}`,

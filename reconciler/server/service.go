@@ -21,12 +21,16 @@ type Service interface {
 	// "terraform"; the Service records "api" when it is empty).
 	CreateGroupBy(ctx context.Context, cfg api.GroupConfig, actor string) (api.Group, error)
 	UpdateGroup(ctx context.Context, id string, patch api.GroupPatch) (api.Group, error)
-	DeleteGroup(ctx context.Context, id string) error
+	// DeleteGroupBy deletes a group; actor names who, as for
+	// CreateGroupBy.
+	DeleteGroupBy(ctx context.Context, id, actor string) error
 
 	Instruct(ctx context.Context, groupID string, in api.Instruction) (api.Event, error)
 	Harmonize(ctx context.Context, groupID string) (api.Period, error)
 
-	TerminateNode(ctx context.Context, groupID, nodeID string) (api.Event, error)
+	// TerminateNodeBy terminates a node at the request of actor, as for
+	// CreateGroupBy.
+	TerminateNodeBy(ctx context.Context, groupID, nodeID, actor string) (api.Event, error)
 	FailNode(ctx context.Context, groupID, nodeID string) error
 
 	CreateTrigger(ctx context.Context, groupID string, spec api.TriggerSpec) (api.Trigger, error)

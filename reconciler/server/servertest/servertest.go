@@ -66,7 +66,7 @@ func MalformedCases() []Case {
 		triggers = "/v1/groups/{group}/triggers"
 		metrics  = "/v1/groups/{group}/metrics"
 	)
-	post, patch, get := http.MethodPost, http.MethodPatch, http.MethodGet
+	post, patch, get, del := http.MethodPost, http.MethodPatch, http.MethodGet, http.MethodDelete
 	cases := []Case{
 		// Create group: types, bounds, enums, durations.
 		bad("desired is a string", post, groups, `{"name":"web","driver":"sim","desired_quantity":"two"}`, "desired_quantity", "must be a whole number"),
@@ -160,6 +160,12 @@ func MalformedCases() []Case {
 		bad("instruction query parameter", post, one+"/instructions?dry_run=true", `{"change_by":1}`, "dry_run", "not a parameter"),
 		bad("include_deleted not a bool", get, "/v1/groups?include_deleted=sometimes", "", "include_deleted", "true or false"),
 		bad("unknown parameter", get, one+"/periods?limt=5", "", "limt", "not a parameter"),
+
+		// Deletes name their actor in the query, having no body.
+		bad("delete actor blank", del, one+"?actor=%20", "", "actor", "must name who acts"),
+		bad("delete actor twice", del, one+"?actor=alice&actor=bob", "", "actor", "once"),
+		bad("delete unknown parameter", del, one+"?force=true", "", "force", "not a parameter"),
+		bad("terminate actor control character", del, one+"/nodes/n-servertest?actor=ali%0Ace", "", "actor", "control characters"),
 
 		// Instructions.
 		bad("instruction without a request", post, instruct, `{"reason":"more"}`, "change_by", "is required"),
