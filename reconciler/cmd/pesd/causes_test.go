@@ -16,7 +16,8 @@ import (
 // a client WithActor("terraform"), an immediate instruction clamped by
 // max_quantity, then the changes with their causes and the events with
 // their effects in one request each, which must be what GET of each one
-// answers; the CLI shows them; labels are cleared by {}.
+// answers; the CLI shows them and passes --caused-by labels to the API;
+// labels are cleared by {}; the delete is by terraform.
 func TestCausesInOneCall(t *testing.T) {
 	inProcessPesd(t)
 	ctx := context.Background()
@@ -85,6 +86,17 @@ func TestCausesInOneCall(t *testing.T) {
 		t.Errorf("pesd changes --causes -o json: exit %d, want the details\n%s%s", code, out, errOut)
 	}
 
+	// --caused-by takes a label, which the API resolves.
+	code, out, errOut = runCLI("changes", "--group", "why", "--caused-by", "e2", "-o", "json")
+	var caused []api.Change
+	if code != exitOK || json.Unmarshal([]byte(out), &caused) != nil || len(caused) != 1 || caused[0].ID != changes[1].ID {
+		t.Errorf("pesd changes --caused-by e2: exit %d, want only %s\n%s%s", code, changes[1].Label, out, errOut)
+	}
+	code, _, errOut = runCLI("changes", "--group", "why", "--caused-by", "E9")
+	if want := "group " + g.ID + " has no event E9 (field caused_by)"; code != exitError || !strings.Contains(errOut, want) {
+		t.Errorf("pesd changes --caused-by E9: exit %d, want %d and %q in:\n%s", code, exitError, want, errOut)
+	}
+
 	// Labels: left alone without labels in the patch, cleared by {}.
 	for _, step := range []struct {
 		patch api.GroupPatch
@@ -100,6 +112,19 @@ func TestCausesInOneCall(t *testing.T) {
 		if len(got.Labels) != step.want {
 			t.Errorf("after %+v: labels %v, want %d", step.patch, got.Labels, step.want)
 		}
+	}
+
+	// A delete through the client is by its actor too, though it has no
+	// body to name one in.
+	if err := c.DeleteGroup(ctx, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	deleted, err := c.ListAllEvents(ctx, g.ID, client.EventFilter{Type: api.EventGroupDeleted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(deleted) != 1 || deleted[0].Description != "user terraform deleted the group" {
+		t.Errorf("deletion events %+v, want one by user terraform", deleted)
 	}
 }
 

@@ -305,14 +305,8 @@ func cliChanges(args []string, stdout, stderr io.Writer) int {
 	causes := c.fs.Bool("causes", false, "with each change's causes and explanation (-o json: the details)")
 	var f client.ChangeFilter
 	return c.onGroup(args, w.check(&f.Since, &f.Until), func(ctx context.Context, cl *client.Client, g api.Group) error {
-		f.Type = *typ
-		if *causedBy != "" {
-			e, err := findEvent(ctx, cl, g.ID, *causedBy)
-			if err != nil {
-				return fmt.Errorf("--caused-by: %w", err)
-			}
-			f.CausedBy = e.ID
-		}
+		// The API takes an event's label ("E4") as well as its id.
+		f.Type, f.CausedBy = *typ, *causedBy
 		if *causes {
 			return printList(ctx, c, g, f, cl.ListAllChangesDetailed, detailedChangesTable)
 		}

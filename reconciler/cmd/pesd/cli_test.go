@@ -29,6 +29,7 @@ type fakeAPI struct {
 	nodes        []api.Node
 	instructions []api.Instruction
 	samples      []api.Sample
+	sent         []string // "GET /v1/groups?limit=2" for every request
 	pageSize     int
 }
 
@@ -87,6 +88,16 @@ func (f *fakeAPI) causes(ch api.Change) []api.Cause {
 		}
 	}
 	return out
+}
+
+// hasEvent reports whether group g has the event of id or label ref.
+func (f *fakeAPI) hasEvent(g, ref string) bool {
+	for _, e := range f.events {
+		if e.GroupID == g && (e.ID == ref || strings.EqualFold(e.Label, ref)) {
+			return true
+		}
+	}
+	return false
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -176,9 +187,13 @@ func (f *fakeAPI) handler() http.Handler {
 				continue
 			}
 			if by := r.URL.Query().Get("caused_by"); by != "" {
+				if !f.hasEvent(r.PathValue("id"), by) {
+					writeErr(w, 400, api.CodeInvalid, "group "+r.PathValue("id")+" has no event "+by, "caused_by")
+					return
+				}
 				found := false
 				for _, c := range f.causes(ch) {
-					found = found || c.Event.ID == by || c.Event.Label == by // pesd takes labels too
+					found = found || c.Event.ID == by || strings.EqualFold(c.Event.Label, by) // pesd takes labels too
 				}
 				if !found {
 					continue
@@ -267,6 +282,9 @@ func (f *fakeAPI) handler() http.Handler {
 		}
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.sent = append(f.sent, r.Method+" "+r.URL.RequestURI())
+		f.mu.Unlock()
 		if r.Header.Get("Authorization") != "Bearer "+testToken {
 			writeErr(w, 401, api.CodeUnauthorized, "missing or wrong bearer token", "")
 			return
@@ -297,6 +315,8 @@ func TestCLI(t *testing.T) {
 		notOut     []string
 		wantErr    []string // substrings of stderr
 		wantJSONOf any      // when set, stdout decodes into a value of this type
+		wantSent   []string // substrings of the requests sent ("GET /v1/...?...")
+		notSent    []string
 	}{
 		{name: "groups table follows pages", args: []string{"groups"}, wantOut: []string{"NAME", "web", "batch", "g-sim"}},
 		{name: "groups json", args: []string{"groups", "-o", "json"}, wantOut: []string{`"name": "web"`, `"name": "batch"`}, wantJSONOf: []api.Group{}},
@@ -323,8 +343,14 @@ func TestCLI(t *testing.T) {
 			wantOut: []string{"EFFECTS", "C2", "Event E1 caused 1 change(s)."}},
 		{name: "events with effects json", args: []string{"events", "--group", "g-web", "--effects", "-o", "json"},
 			wantOut: []string{`"effects": [`, `"explanation": "Event E2 caused 1 change(s)."`}, wantJSONOf: []api.EventDetail{}},
-		{name: "changes caused by a label", args: []string{"changes", "--group", "g-web", "--caused-by", "E2"}, wantOut: []string{"C2", "node n-2 lost"}, notOut: []string{"C1 ", "C3 "}},
-		{name: "changes caused by an unknown label", args: []string{"changes", "--group", "g-web", "--caused-by", "E77"}, wantCode: 1, wantErr: []string{"--caused-by", "no event labelled E77"}},
+		// A label goes to the API as it is: no list of the group's events
+		// to find it.
+		{name: "changes caused by a label", args: []string{"changes", "--group", "web", "--caused-by", "E2"}, wantOut: []string{"C2", "node n-2 lost"}, notOut: []string{"C1 ", "C3 "},
+			wantSent: []string{"/v1/groups/g-web/changes?caused_by=E2"}, notSent: []string{"/events"}},
+		{name: "changes caused by an id", args: []string{"changes", "--group", "g-web", "--caused-by", "e-3", "--causes"}, wantOut: []string{"C3", "E3"}, notOut: []string{"C1 ", "C2 "},
+			wantSent: []string{"caused_by=e-3", "include=causes"}, notSent: []string{"/events"}},
+		{name: "changes caused by an unknown label", args: []string{"changes", "--group", "g-web", "--caused-by", "E77"}, wantCode: 1,
+			wantErr: []string{"group g-web has no event E77", "(field caused_by)", "HTTP 400"}, notSent: []string{"/events"}},
 		{name: "periods", args: []string{"periods", "--group", "g-web"}, wantOut: []string{"H1", "largest", "3 → 3"}},
 		{name: "explain change by label", args: []string{"explain", "change", "C3", "--group", "g-web"}, wantOut: []string{"Change C3 was directly caused by event E3.", "causes:", "replacement_requested"}},
 		{name: "explain change flags first", args: []string{"explain", "--group", "web", "change", "c2"}, wantOut: []string{"Change C2 was directly caused by event E2."}},
@@ -356,9 +382,25 @@ func TestCLI(t *testing.T) {
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
+			f.mu.Lock()
+			f.sent = nil
+			f.mu.Unlock()
 			code, out, errOut := runCLI(tt.args...)
 			if code != tt.wantCode {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
+			}
+			f.mu.Lock()
+			sent := strings.Join(f.sent, "\n")
+			f.mu.Unlock()
+			for _, s := range tt.wantSent {
+				if !strings.Contains(sent, s) {
+					t.Errorf("no request with %q in:\n%s", s, sent)
+				}
+			}
+			for _, s := range tt.notSent {
+				if strings.Contains(sent, s) {
+					t.Errorf("a request with %q in:\n%s", s, sent)
+				}
 			}
 			for _, s := range tt.wantOut {
 				if !strings.Contains(out, s) {

@@ -110,10 +110,17 @@ type pesdProc struct {
 	waitErr error
 }
 
-// startDaemon starts pesd on dataDir and waits for its "listening" line.
-// Extra serve flags come after the defaults, so they override them (the
-// last value of a flag wins).
+// startDaemon starts pesd on dataDir and waits for its "listening" line,
+// which must name the store the flags chose. Extra serve flags come after
+// the defaults, so they override them (the last value of a flag wins).
 func startDaemon(t testing.TB, dataDir, token string, flags ...string) *pesdProc {
+	t.Helper()
+	return startDaemonEnv(t, dataDir, token, nil, flags...)
+}
+
+// startDaemonEnv is startDaemon with env ("PES_DSN=...") added to pesd's
+// environment, as a deployment passes settings.
+func startDaemonEnv(t testing.TB, dataDir, token string, env []string, flags ...string) *pesdProc {
 	t.Helper()
 	logf, err := os.CreateTemp(t.TempDir(), "pesd-*.log")
 	if err != nil {
@@ -128,7 +135,7 @@ func startDaemon(t testing.TB, dataDir, token string, flags ...string) *pesdProc
 		"--log-level", "debug"}, flags...)
 	d.cmd = exec.Command(pesdBin, args...)
 	// The token comes from the environment, as in production.
-	d.cmd.Env = append(os.Environ(), "PES_TOKEN="+token)
+	d.cmd.Env = append(append(os.Environ(), "PES_TOKEN="+token), env...)
 	d.cmd.Stderr = logf
 	stdout, err := d.cmd.StdoutPipe()
 	if err != nil {
@@ -166,13 +173,29 @@ func startDaemon(t testing.TB, dataDir, token string, flags ...string) *pesdProc
 		if strings.HasSuffix(d.url, ":0") || !strings.HasPrefix(d.url, "http://127.0.0.1:") {
 			t.Fatalf("pesd printed %q: no real port", l)
 		}
-		if want := fmt.Sprintf("(data dir %s, store sqlite)", dataDir); !strings.Contains(l, want) {
+		want := fmt.Sprintf("(data dir %s, store %s)", dataDir, flagValue(args, "store", "sqlite"))
+		if !strings.Contains(l, want) {
 			t.Errorf("listening line %q lacks %q", l, want)
 		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("pesd did not say where it listens within 20s\n%s", tail(d.logPath, 40))
+	case <-time.After(30 * time.Second):
+		t.Fatalf("pesd did not say where it listens within 30s\n%s", tail(d.logPath, 40))
 	}
 	return d
+}
+
+// flagValue is the last value args give flag name (as "--name value" or
+// "--name=value", with one dash or two), or def.
+func flagValue(args []string, name, def string) string {
+	v := def
+	for i, a := range args {
+		a = strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		if a == name && i+1 < len(args) {
+			v = args[i+1]
+		} else if val, ok := strings.CutPrefix(a, name+"="); ok {
+			v = val
+		}
+	}
+	return v
 }
 
 func (d *pesdProc) client(t testing.TB) *client.Client {

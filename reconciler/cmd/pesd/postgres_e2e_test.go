@@ -8,11 +8,9 @@ package main
 // record read back, also after a restart on an empty data directory.
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -73,7 +71,7 @@ func TestE2EPostgresStore(t *testing.T) {
 	defer cancel()
 
 	const token = "pg-e2e-token"
-	d := startStoreDaemon(t, t.TempDir(), token, nil, "--store", "postgres", "--dsn", dsn)
+	d := startDaemon(t, t.TempDir(), token, "--store", "postgres", "--dsn", dsn)
 	c := d.client(t)
 
 	s := newScene(t, ctx, c, simGroup("pg-web", 2))
@@ -111,7 +109,7 @@ func TestE2EPostgresStore(t *testing.T) {
 	if code := d.term(t); code != 0 {
 		t.Fatalf("pesd exited %d on SIGTERM", code)
 	}
-	d = startStoreDaemon(t, t.TempDir(), token, []string{"PES_DSN=" + dsn}, "--store", "postgres")
+	d = startDaemonEnv(t, t.TempDir(), token, []string{"PES_DSN=" + dsn}, "--store", "postgres")
 	c = d.client(t)
 	if _, err := c.GetGroup(ctx, s.g.ID); err != nil {
 		t.Fatalf("group after restart: %v", err)
@@ -174,64 +172,4 @@ func checkInstructionCaused(t *testing.T, ctx context.Context, c *client.Client,
 	if len(chs) != 1 || chs[0].ID != changeID {
 		t.Errorf("changes caused_by %s: %d, want only %s", in.Label, len(chs), cd.Label)
 	}
-}
-
-// startStoreDaemon starts pesd on dataDir with extra environment and
-// flags and waits for its listening line, which must name the store the
-// flags chose. (startDaemon checks for the sqlite store.)
-func startStoreDaemon(t testing.TB, dataDir, token string, env []string, flags ...string) *pesdProc {
-	t.Helper()
-	storeKind := "sqlite"
-	if i := slices.Index(flags, "--store"); i >= 0 && i+1 < len(flags) {
-		storeKind = flags[i+1]
-	}
-	logf, err := os.CreateTemp(t.TempDir(), "pesd-*.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &pesdProc{dataDir: dataDir, token: token, logPath: logf.Name(), exited: make(chan struct{})}
-	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir,
-		"--evaluation-interval", "1s", "--observe-interval", "100ms", "--log-level", "debug"}, flags...)
-	d.cmd = exec.Command(pesdBin, args...)
-	d.cmd.Env = append(append(os.Environ(), "PES_TOKEN="+token), env...)
-	d.cmd.Stderr = logf
-	stdout, err := d.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logf.Close()
-	go func() {
-		d.waitErr = d.cmd.Wait()
-		close(d.exited)
-	}()
-	t.Cleanup(func() {
-		d.kill9()
-		if t.Failed() {
-			t.Logf("pesd (pid %d) log:\n%s", d.cmd.Process.Pid, tail(d.logPath, 60))
-		}
-	})
-	line := make(chan string, 1)
-	go func() {
-		r := bufio.NewReader(stdout)
-		l, _ := r.ReadString('\n')
-		line <- l
-		_, _ = io.Copy(io.Discard, r)
-	}()
-	select {
-	case l := <-line:
-		const prefix = "pesd listening on "
-		if !strings.HasPrefix(l, prefix) {
-			t.Fatalf("pesd's first line is %q, want %q...\n%s", l, prefix, tail(d.logPath, 40))
-		}
-		d.url, _, _ = strings.Cut(strings.TrimPrefix(l, prefix), " ")
-		if want := fmt.Sprintf("(data dir %s, store %s)", dataDir, storeKind); !strings.Contains(l, want) {
-			t.Errorf("listening line %q lacks %q", l, want)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("pesd did not say where it listens within 30s\n%s", tail(d.logPath, 40))
-	}
-	return d
 }
