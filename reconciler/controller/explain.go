@@ -286,7 +286,7 @@ func (rs *recordSet) followLosses(ctx context.Context, ids []string) error {
 // in one read; a period that is gone leaves nil, as for an immediate
 // change.
 func readPeriods(ctx context.Context, r store.Reader, ids []string) (map[string]*api.Period, error) {
-	ids = missing(ids, func(string) bool { return false })
+	ids = missing(ids, func(string) bool { return false }) // distinct, non-empty
 	got, err := fetch(ctx, ids, false, r.GetPeriodsByID, r.GetPeriod)
 	if err != nil {
 		return nil, fmt.Errorf("periods: %w", err)
