@@ -373,6 +373,14 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 // so the caller decodes the server's error instead of a generic "giving
 // up" message. Without an answer it reports the attempts.
 func keepLastResponse(resp *http.Response, err error, attempts int) (*http.Response, error) {
+	// A caller that gave up must hear that, not the answer that happened
+	// to arrive meanwhile.
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return nil, err
+	}
 	if resp != nil {
 		return resp, nil
 	}
