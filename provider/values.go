@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -144,11 +143,3 @@ func mapStrings(ctx context.Context, m types.Map) (map[string]string, diag.Diagn
 	return out, diags
 }
 
-// objectAttr returns the named attribute of an object value, or nil when
-// the object is null or unknown.
-func objectAttr(o types.Object, name string) attr.Value {
-	if o.IsNull() || o.IsUnknown() {
-		return nil
-	}
-	return o.Attributes()[name]
-}

@@ -22,7 +22,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -341,15 +340,6 @@ func (p *nodeProcs) killAll() {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-}
-
-func pids(m map[int]string) []int {
-	out := make([]int, 0, len(m))
-	for pid := range m {
-		out = append(out, pid)
-	}
-	sort.Ints(out)
-	return out
 }
 
 // eventually polls check until it reports done, or fails the test with
