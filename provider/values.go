@@ -142,4 +142,3 @@ func mapStrings(ctx context.Context, m types.Map) (map[string]string, diag.Diagn
 	diags := m.ElementsAs(ctx, &out, false)
 	return out, diags
 }
-
