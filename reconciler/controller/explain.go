@@ -20,7 +20,7 @@ func (c *Controller) ExplainChange(ctx context.Context, id string) (api.ChangeDe
 	}
 	ds, err := explainChanges(ctx, c.store, []api.Change{ch})
 	if err != nil {
-		return api.ChangeDetail{Change: ch, Causes: []api.Cause{}}, err
+		return api.ChangeDetail{}, err
 	}
 	return ds[0], nil
 }
@@ -34,7 +34,7 @@ func (c *Controller) ExplainEvent(ctx context.Context, id string) (api.EventDeta
 	}
 	ds, err := explainEvents(ctx, c.store, []api.Event{e})
 	if err != nil {
-		return api.EventDetail{Event: e, Effects: []api.Effect{}}, err
+		return api.EventDetail{}, err
 	}
 	return ds[0], nil
 }

@@ -163,14 +163,14 @@ func (r *recorder) ExplainChange(ctx context.Context, id string) (api.ChangeDeta
 	if err := r.record("ExplainChange", id); err != nil {
 		return api.ChangeDetail{}, err
 	}
-	return api.ChangeDetail{Change: api.Change{ID: id}, Explanation: "because"}, nil
+	return api.ChangeDetail{Change: api.Change{ID: id}, Causes: []api.Cause{}, Explanation: "because"}, nil
 }
 
 func (r *recorder) ExplainEvent(ctx context.Context, id string) (api.EventDetail, error) {
 	if err := r.record("ExplainEvent", id); err != nil {
 		return api.EventDetail{}, err
 	}
-	return api.EventDetail{Event: api.Event{ID: id}, Explanation: "because"}, nil
+	return api.EventDetail{Event: api.Event{ID: id}, Effects: []api.Effect{}, Explanation: "because"}, nil
 }
 
 // ExplainChanges and ExplainEvents explain each item of the page in order

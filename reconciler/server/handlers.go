@@ -466,11 +466,7 @@ func (s *server) listEvents(w http.ResponseWriter, r *http.Request) {
 func (s *server) getEvent(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	serve(s, w, r, "event "+id, http.StatusOK, func(ctx context.Context) (api.EventDetail, error) {
-		e, err := s.svc.ExplainEvent(ctx, id)
-		if e.Effects == nil {
-			e.Effects = []api.Effect{}
-		}
-		return e, err
+		return s.svc.ExplainEvent(ctx, id)
 	})
 }
 
@@ -510,11 +506,7 @@ func (s *server) listChanges(w http.ResponseWriter, r *http.Request) {
 func (s *server) getChange(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	serve(s, w, r, "change "+id, http.StatusOK, func(ctx context.Context) (api.ChangeDetail, error) {
-		c, err := s.svc.ExplainChange(ctx, id)
-		if c.Causes == nil {
-			c.Causes = []api.Cause{}
-		}
-		return c, err
+		return s.svc.ExplainChange(ctx, id)
 	})
 }
 

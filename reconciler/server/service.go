@@ -39,7 +39,9 @@ type Service interface {
 
 	PushMetrics(ctx context.Context, groupID string, samples []api.Sample) (int, error)
 
-	// ExplainChange / ExplainEvent answer the causality queries.
+	// ExplainChange / ExplainEvent answer the causality queries. Every
+	// detail they return (one or a page) has non-nil Causes / Effects, so
+	// the wire always reads [] rather than null.
 	ExplainChange(ctx context.Context, id string) (api.ChangeDetail, error)
 	ExplainEvent(ctx context.Context, id string) (api.EventDetail, error)
 	// ExplainChanges / ExplainEvents answer them for a page of a list
