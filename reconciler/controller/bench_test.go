@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
-	"github.com/pes-project/terraform-provider-pes/reconciler/metrics"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+	"github.com/pes-project/terraform-provider-pes/reconciler/window"
 )
 
 const (
@@ -93,19 +93,19 @@ func benchFixture(b *testing.B, firing bool, batch int) (*harness, time.Duration
 	// Samples from 2m before now to 1m after, so windows hold about
 	// benchSamples samples for the first minute of passes.
 	step := 2 * time.Minute / benchSamples
-	samples := make([]metrics.Sample, 0, 3*benchSamples*3/2)
+	samples := make([]window.Sample, 0, 3*benchSamples*3/2)
 	for _, gs := range h.c.snapshot() {
 		samples = samples[:0]
 		for i := range benchSamples * 3 / 2 {
 			t := now.Add(-2*time.Minute + time.Duration(i+1)*step)
 			x := float64((i * 13) % 100)
 			samples = append(samples,
-				metrics.Sample{Name: "cpu_utilization", Value: x, Time: t},
-				metrics.Sample{Name: "latency_ms", Value: 3 * x, Time: t},
-				metrics.Sample{Name: "queue_depth", Value: float64(i) / 10, Time: t},
+				window.Sample{Name: "cpu_utilization", Value: x, Time: t},
+				window.Sample{Name: "latency_ms", Value: 3 * x, Time: t},
+				window.Sample{Name: "queue_depth", Value: float64(i) / 10, Time: t},
 			)
 		}
-		h.c.metrics.Add(gs.id, samples...)
+		h.c.windows.Add(gs.id, samples...)
 	}
 	return h, startup
 }

@@ -27,10 +27,10 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
-	"github.com/pes-project/terraform-provider-pes/reconciler/metrics"
 	"github.com/pes-project/terraform-provider-pes/reconciler/server"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
+	"github.com/pes-project/terraform-provider-pes/reconciler/window"
 )
 
 var _ server.Service = (*Controller)(nil)
@@ -109,7 +109,7 @@ type Controller struct {
 	log   *slog.Logger
 
 	eval    *trigger.Evaluator // every group's triggers, keyed by trigger ID
-	metrics *metrics.Store     // every group's metric windows
+	windows *window.Store      // every group's metric windows
 
 	mu       sync.Mutex
 	groups   map[string]*groupState
@@ -170,7 +170,7 @@ func New(opts Options) (*Controller, error) {
 		groups: make(map[string]*groupState),
 		eval:   trigger.NewEvaluator(),
 	}
-	c.metrics = metrics.New(opts.Clock, metrics.Options{Retention: opts.MetricRetention})
+	c.windows = window.New(opts.Clock, window.Options{Retention: opts.MetricRetention})
 	// Start-up is bounded so a wedged driver cannot hang pesd forever.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -306,7 +306,7 @@ func (c *Controller) lockGroup(ctx context.Context, id string) (*groupState, err
 		if gs, err = c.load(ctx, g); err != nil {
 			return nil, err
 		}
-		c.metrics.EnsureRetention(c.eval.MaxWindow())
+		c.windows.EnsureRetention(c.eval.MaxWindow())
 		if err := c.loadSamples(ctx, gs); err != nil {
 			return nil, err
 		}

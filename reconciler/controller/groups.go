@@ -239,7 +239,7 @@ func (c *Controller) DeleteGroupBy(ctx context.Context, id, actor string) error 
 		return err
 	}
 	c.eval.RemoveGroup(id)
-	c.metrics.DropGroup(id)
+	c.windows.DropGroup(id)
 	if f, ok := c.opts.Governor.(Forgetter); ok {
 		f.Forget(id)
 	}

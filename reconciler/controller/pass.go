@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
-	"github.com/pes-project/terraform-provider-pes/reconciler/metrics"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
+	"github.com/pes-project/terraform-provider-pes/reconciler/window"
 )
 
 // batch is a batch of groups going through a pass: locked and prepared
@@ -90,10 +90,10 @@ func (c *Controller) prepare(ctx context.Context, groups []*groupState, now time
 				if p := b.plans[gs]; p != nil {
 					ready += len(p.ready) - len(p.lost)
 				}
-				c.metrics.Add(gs.id,
-					metrics.Sample{Name: metricNodesReady, Value: float64(ready), Time: now},
-					metrics.Sample{Name: metricNodesDesired, Value: float64(gs.st.group.DesiredQuantity), Time: now})
-				out[i] = c.eval.Evaluate(now, gs.id, gs.st.period.ID, c.metrics.Group(gs.id))
+				c.windows.Add(gs.id,
+					window.Sample{Name: metricNodesReady, Value: float64(ready), Time: now},
+					window.Sample{Name: metricNodesDesired, Value: float64(gs.st.group.DesiredQuantity), Time: now})
+				out[i] = c.eval.Evaluate(now, gs.id, gs.st.period.ID, c.windows.Group(gs.id))
 			}
 		})
 	}

@@ -46,7 +46,7 @@ func (c *Controller) recover(ctx context.Context) error {
 		f.Token = nextToken
 	}
 	// Once for all triggers: the longest window decides the retention.
-	c.metrics.EnsureRetention(c.eval.MaxWindow())
+	c.windows.EnsureRetention(c.eval.MaxWindow())
 	for _, gs := range loaded {
 		if err := c.loadSamples(ctx, gs); err != nil {
 			return err
@@ -131,7 +131,7 @@ func (c *Controller) load(ctx context.Context, g api.Group) (*groupState, error)
 // loadSamples rebuilds a group's metric windows from stored samples. It
 // runs once the triggers are set, whose windows decide the retention.
 func (c *Controller) loadSamples(ctx context.Context, gs *groupState) error {
-	samples, err := c.store.Samples(ctx, gs.id, c.clock.Now().Add(-c.metrics.Retention()))
+	samples, err := c.store.Samples(ctx, gs.id, c.clock.Now().Add(-c.windows.Retention()))
 	if err != nil {
 		return fmt.Errorf("load samples of group %s: %w", gs.id, err)
 	}

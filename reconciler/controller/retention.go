@@ -32,8 +32,8 @@ func (c *Controller) purgeIfDue(ctx context.Context, now time.Time) error {
 	}
 	// Samples older than the longest window are of no use: drop them
 	// (PushMetrics prunes its group; this catches driver samples).
-	cutoff := now.Add(-c.metrics.Retention())
-	c.metrics.Prune(now)
+	cutoff := now.Add(-c.windows.Retention())
+	c.windows.Prune(now)
 	c.mu.Lock()
 	ids := make([]string, 0, len(c.groups))
 	for id := range c.groups {

@@ -9,9 +9,9 @@ import (
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
-	"github.com/pes-project/terraform-provider-pes/reconciler/metrics"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
+	"github.com/pes-project/terraform-provider-pes/reconciler/window"
 )
 
 // Metrics pesd computes for every group with triggers (SPEC §2.6).
@@ -157,7 +157,7 @@ func (c *Controller) setTrigger(gs *groupState, t api.Trigger, now time.Time, en
 	}
 	gs.triggers[t.ID] = t
 	if ensure {
-		c.metrics.EnsureRetention(c.eval.MaxWindow())
+		c.windows.EnsureRetention(c.eval.MaxWindow())
 	}
 	return nil
 }
@@ -186,7 +186,7 @@ func (c *Controller) PushMetrics(ctx context.Context, groupID string, samples []
 			return fmt.Errorf("store samples: %w", err)
 		}
 		if prune {
-			return tx.DeleteSamplesBefore(gs.id, now.Add(-c.metrics.Retention()))
+			return tx.DeleteSamplesBefore(gs.id, now.Add(-c.windows.Retention()))
 		}
 		return nil
 	})
@@ -200,11 +200,11 @@ func (c *Controller) PushMetrics(ctx context.Context, groupID string, samples []
 }
 
 func (c *Controller) addStored(groupID string, ss []store.StoredSample) int {
-	ms := make([]metrics.Sample, len(ss))
+	ms := make([]window.Sample, len(ss))
 	for i, s := range ss {
-		ms[i] = metrics.Sample{Name: s.Name, Value: s.Value, NodeID: s.NodeID, Time: s.Time}
+		ms[i] = window.Sample{Name: s.Name, Value: s.Value, NodeID: s.NodeID, Time: s.Time}
 	}
-	return c.metrics.Add(groupID, ms...)
+	return c.windows.Add(groupID, ms...)
 }
 
 // addSamples takes the samples of a driver observation into the group's

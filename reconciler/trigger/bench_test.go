@@ -9,8 +9,8 @@ import (
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
-	"github.com/pes-project/terraform-provider-pes/reconciler/metrics"
 	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
+	"github.com/pes-project/terraform-provider-pes/reconciler/window"
 )
 
 const (
@@ -20,11 +20,11 @@ const (
 
 // benchSetup builds 10,000 groups with three triggers each, over three
 // metrics of 1,000 samples each in the window.
-func benchSetup(b *testing.B) (*trigger.Evaluator, *metrics.Store, []string, time.Time) {
+func benchSetup(b *testing.B) (*trigger.Evaluator, *window.Store, []string, time.Time) {
 	b.Helper()
 	now := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(now)
-	store := metrics.New(clk, metrics.Options{})
+	store := window.New(clk, window.Options{})
 	ev := trigger.NewEvaluator()
 	conds := []string{
 		"avg(cpu_utilization, '2m') > 80",
@@ -33,7 +33,7 @@ func benchSetup(b *testing.B) (*trigger.Evaluator, *metrics.Store, []string, tim
 	}
 	step := 2 * time.Minute / benchSamples
 	ids := make([]string, benchGroups)
-	samples := make([]metrics.Sample, 0, 3*benchSamples)
+	samples := make([]window.Sample, 0, 3*benchSamples)
 	for g := range benchGroups {
 		id := fmt.Sprintf("g%05d", g)
 		ids[g] = id
@@ -42,9 +42,9 @@ func benchSetup(b *testing.B) (*trigger.Evaluator, *metrics.Store, []string, tim
 			t := now.Add(-time.Duration(benchSamples-1-i) * step)
 			x := float64((g*7 + i*13) % 100)
 			samples = append(samples,
-				metrics.Sample{Name: "cpu_utilization", Value: x, Time: t},
-				metrics.Sample{Name: "latency_ms", Value: 3 * x, Time: t},
-				metrics.Sample{Name: "queue_depth", Value: float64(i) / 10, Time: t},
+				window.Sample{Name: "cpu_utilization", Value: x, Time: t},
+				window.Sample{Name: "latency_ms", Value: 3 * x, Time: t},
+				window.Sample{Name: "queue_depth", Value: float64(i) / 10, Time: t},
 			)
 		}
 		store.Add(id, samples...)

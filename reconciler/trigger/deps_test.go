@@ -36,7 +36,7 @@ func TestPureGo(t *testing.T) {
 		}
 	}
 	visit(module+"reconciler/trigger", "")
-	visit(module+"reconciler/metrics", "")
+	visit(module+"reconciler/window", "")
 	if !seen[module+"reconciler/api"] {
 		t.Error("the walk did not reach reconciler/api: is it looking at the right packages?")
 	}

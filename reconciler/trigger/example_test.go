@@ -6,8 +6,8 @@ import (
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
-	"github.com/pes-project/terraform-provider-pes/reconciler/metrics"
 	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
+	"github.com/pes-project/terraform-provider-pes/reconciler/window"
 )
 
 // The controller's side: keep the evaluator in step with the triggers,
@@ -15,7 +15,7 @@ import (
 func ExampleEvaluator() {
 	now := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(now)
-	store := metrics.New(clk, metrics.Options{})
+	store := window.New(clk, window.Options{})
 	ev := trigger.NewEvaluator()
 
 	err := ev.Set(api.Trigger{
@@ -30,7 +30,7 @@ func ExampleEvaluator() {
 
 	for _, pass := range []time.Duration{0, 15 * time.Second, 30 * time.Second} {
 		clk.Set(now.Add(pass))
-		store.Add("web", metrics.Sample{Name: "cpu_utilization", Value: 87.3, NodeID: "n1"})
+		store.Add("web", window.Sample{Name: "cpu_utilization", Value: 87.3, NodeID: "n1"})
 		for _, o := range ev.Evaluate(clk.Now(), "web", "H1", store.Group("web")) {
 			fmt.Printf("%s at +%v fired=%v: %s\n", o.TriggerID, pass, o.Fired, o.Text)
 		}

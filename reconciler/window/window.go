@@ -1,4 +1,4 @@
-// Package metrics keeps recent metric samples in memory, per group and
+// Package window keeps recent metric samples in memory, per group and
 // metric, for trigger conditions to read through windows.
 //
 // Each (group, metric) series holds its samples sorted by time in two
@@ -14,7 +14,7 @@
 //
 // The package is pure Go: no store, no I/O. Persisting samples (to rebuild
 // windows after a restart) is the caller's business.
-package metrics
+package window
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package metrics_test
+package window_test
 
 import (
 	"errors"
@@ -9,17 +9,17 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
-	"github.com/pes-project/terraform-provider-pes/reconciler/metrics"
 	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
+	"github.com/pes-project/terraform-provider-pes/reconciler/window"
 )
 
 // The store's view is what trigger conditions read.
-var _ trigger.Source = metrics.View{}
+var _ trigger.Source = window.View{}
 
 var t0 = time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
 
 // window collects what Scan yields.
-func window(v metrics.View, metric string, from, to time.Time) (ts []time.Time, vs []float64) {
+func windowOf(v window.View, metric string, from, to time.Time) (ts []time.Time, vs []float64) {
 	v.Scan(metric, from, to, func(t []int64, x []float64) {
 		for i := range t {
 			ts = append(ts, time.Unix(0, t[i]).UTC())
@@ -31,10 +31,10 @@ func window(v metrics.View, metric string, from, to time.Time) (ts []time.Time, 
 
 func TestScanWindows(t *testing.T) {
 	clk := clock.NewFake(t0)
-	s := metrics.New(clk, metrics.Options{})
+	s := window.New(clk, window.Options{})
 	// Out of order, two nodes, one duplicate time.
 	at := func(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
-	n := s.Add("g", []metrics.Sample{
+	n := s.Add("g", []window.Sample{
 		{Name: "cpu", Value: 3, NodeID: "n1", Time: at(-30)},
 		{Name: "cpu", Value: 1, NodeID: "n2", Time: at(-50)},
 		{Name: "cpu", Value: 5, NodeID: "n1", Time: at(-10)},
@@ -66,7 +66,7 @@ func TestScanWindows(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts, vs := window(v, tt.metric, tt.from, tt.to)
+			ts, vs := windowOf(v, tt.metric, tt.from, tt.to)
 			if fmt.Sprint(vs) != fmt.Sprint(tt.want) {
 				t.Errorf("values = %v, want %v", vs, tt.want)
 			}
@@ -77,7 +77,7 @@ func TestScanWindows(t *testing.T) {
 			}
 		})
 	}
-	if _, vs := window(s.Group("other"), "cpu", at(-60), t0); vs != nil {
+	if _, vs := windowOf(s.Group("other"), "cpu", at(-60), t0); vs != nil {
 		t.Errorf("another group sees %v", vs)
 	}
 	if got := s.Names("g"); fmt.Sprint(got) != "[cpu mem]" {
@@ -87,11 +87,11 @@ func TestScanWindows(t *testing.T) {
 
 func TestLast(t *testing.T) {
 	clk := clock.NewFake(t0)
-	s := metrics.New(clk, metrics.Options{Retention: 10 * time.Minute})
+	s := window.New(clk, window.Options{Retention: 10 * time.Minute})
 	s.Add("g",
-		metrics.Sample{Name: "q", Value: 1, Time: t0.Add(-5 * time.Minute)},
-		metrics.Sample{Name: "q", Value: 2, Time: t0.Add(-time.Minute)},
-		metrics.Sample{Name: "q", Value: 3, Time: t0.Add(time.Minute)},
+		window.Sample{Name: "q", Value: 1, Time: t0.Add(-5 * time.Minute)},
+		window.Sample{Name: "q", Value: 2, Time: t0.Add(-time.Minute)},
+		window.Sample{Name: "q", Value: 3, Time: t0.Add(time.Minute)},
 	)
 	v := s.Group("g")
 	tests := []struct {
@@ -122,23 +122,23 @@ func TestLast(t *testing.T) {
 
 func TestRetention(t *testing.T) {
 	clk := clock.NewFake(t0)
-	s := metrics.New(clk, metrics.Options{Retention: time.Minute})
+	s := window.New(clk, window.Options{Retention: time.Minute})
 	if s.Retention() != time.Minute {
 		t.Fatalf("Retention() = %v", s.Retention())
 	}
-	if metrics.New(clk, metrics.Options{}).Retention() != metrics.DefaultRetention {
+	if window.New(clk, window.Options{}).Retention() != window.DefaultRetention {
 		t.Error("the default retention is not 1h")
 	}
 	// Older than the retention: refused.
-	if n := s.Add("g", metrics.Sample{Name: "x", Value: 1, Time: t0.Add(-2 * time.Minute)}); n != 0 {
+	if n := s.Add("g", window.Sample{Name: "x", Value: 1, Time: t0.Add(-2 * time.Minute)}); n != 0 {
 		t.Errorf("accepted %d samples older than the retention", n)
 	}
 	for i := range 120 {
 		clk.Set(t0.Add(time.Duration(i) * time.Second))
-		s.Add("g", metrics.Sample{Name: "x", Value: float64(i)})
+		s.Add("g", window.Sample{Name: "x", Value: float64(i)})
 	}
 	// Now t0+119s: the samples of the last minute remain.
-	_, vs := window(s.Group("g"), "x", t0.Add(-time.Hour), t0.Add(time.Hour))
+	_, vs := windowOf(s.Group("g"), "x", t0.Add(-time.Hour), t0.Add(time.Hour))
 	if len(vs) != 60 || vs[0] != 60 {
 		t.Errorf("after trimming: %d samples from %v, want 60 from 60", len(vs), vs[:1])
 	}
@@ -148,22 +148,22 @@ func TestRetention(t *testing.T) {
 	if s.Retention() != 5*time.Minute {
 		t.Errorf("Retention() = %v, want 5m", s.Retention())
 	}
-	s.Add("g", metrics.Sample{Name: "y", Value: 1, Time: t0.Add(-2 * time.Minute)})
+	s.Add("g", window.Sample{Name: "y", Value: 1, Time: t0.Add(-2 * time.Minute)})
 	if st := s.Stats(); st.Series != 2 || st.Samples != 61 {
 		t.Errorf("Stats = %+v, want 2 series, 61 samples", st)
 	}
 	// Prune drops what nobody adds to any more, and empty groups.
-	s.Add("idle", metrics.Sample{Name: "z", Value: 1})
+	s.Add("idle", window.Sample{Name: "z", Value: 1})
 	s.Prune(clk.Now().Add(10 * time.Minute))
-	if st := s.Stats(); st != (metrics.Stats{}) {
+	if st := s.Stats(); st != (window.Stats{}) {
 		t.Errorf("after Prune: %+v, want nothing", st)
 	}
 }
 
 func TestDropGroup(t *testing.T) {
-	s := metrics.New(clock.NewFake(t0), metrics.Options{})
-	s.Add("a", metrics.Sample{Name: "x", Value: 1})
-	s.Add("b", metrics.Sample{Name: "x", Value: 2})
+	s := window.New(clock.NewFake(t0), window.Options{})
+	s.Add("a", window.Sample{Name: "x", Value: 1})
+	s.Add("b", window.Sample{Name: "x", Value: 2})
 	v := s.Group("a")
 	s.DropGroup("a")
 	if _, ok := v.Last("x", t0); ok {
@@ -176,28 +176,28 @@ func TestDropGroup(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	long := make([]byte, metrics.MaxNameLength+1)
+	long := make([]byte, window.MaxNameLength+1)
 	for i := range long {
 		long[i] = 'a'
 	}
 	tests := []struct {
-		s     metrics.Sample
+		s     window.Sample
 		field string
 	}{
-		{metrics.Sample{Name: "cpu_utilization", Value: 1}, ""},
-		{metrics.Sample{Name: "http.requests-total/s", Value: -1e9}, ""},
-		{metrics.Sample{Name: "", Value: 1}, "name"},
-		{metrics.Sample{Name: "  ", Value: 1}, "name"},
-		{metrics.Sample{Name: string(long), Value: 1}, "name"},
-		{metrics.Sample{Name: "it's", Value: 1}, "name"},
-		{metrics.Sample{Name: "a\nb", Value: 1}, "name"},
-		{metrics.Sample{Name: "x", Value: math.NaN()}, "value"},
-		{metrics.Sample{Name: "x", Value: math.Inf(-1)}, "value"},
+		{window.Sample{Name: "cpu_utilization", Value: 1}, ""},
+		{window.Sample{Name: "http.requests-total/s", Value: -1e9}, ""},
+		{window.Sample{Name: "", Value: 1}, "name"},
+		{window.Sample{Name: "  ", Value: 1}, "name"},
+		{window.Sample{Name: string(long), Value: 1}, "name"},
+		{window.Sample{Name: "it's", Value: 1}, "name"},
+		{window.Sample{Name: "a\nb", Value: 1}, "name"},
+		{window.Sample{Name: "x", Value: math.NaN()}, "value"},
+		{window.Sample{Name: "x", Value: math.Inf(-1)}, "value"},
 	}
-	s := metrics.New(clock.NewFake(t0), metrics.Options{})
+	s := window.New(clock.NewFake(t0), window.Options{})
 	for _, tt := range tests {
 		err := tt.s.Validate()
-		var se *metrics.SampleError
+		var se *window.SampleError
 		switch {
 		case tt.field == "" && err != nil:
 			t.Errorf("Validate(%q, %v) = %v", tt.s.Name, tt.s.Value, err)
@@ -215,9 +215,9 @@ func TestValidate(t *testing.T) {
 // source.
 func TestWindowsFeedConditions(t *testing.T) {
 	clk := clock.NewFake(t0)
-	s := metrics.New(clk, metrics.Options{})
+	s := window.New(clk, window.Options{})
 	for i := range 24 {
-		s.Add("g", metrics.Sample{Name: "cpu_utilization", Value: 80 + float64(i%5), NodeID: fmt.Sprintf("n%d", i%3), Time: t0.Add(-time.Duration(i) * 5 * time.Second)})
+		s.Add("g", window.Sample{Name: "cpu_utilization", Value: 80 + float64(i%5), NodeID: fmt.Sprintf("n%d", i%3), Time: t0.Add(-time.Duration(i) * 5 * time.Second)})
 	}
 	c, err := trigger.Compile("avg(cpu_utilization, '2m') > 81 and count(cpu_utilization, '2m') == 24")
 	if err != nil {
@@ -232,12 +232,12 @@ func TestWindowsFeedConditions(t *testing.T) {
 // TestConcurrentAddAndRead is for go test -race: pushes and reads at once.
 func TestConcurrentAddAndRead(t *testing.T) {
 	clk := clock.NewFake(t0)
-	s := metrics.New(clk, metrics.Options{Retention: time.Minute})
+	s := window.New(clk, window.Options{Retention: time.Minute})
 	var wg sync.WaitGroup
 	for w := range 3 {
 		wg.Go(func() {
 			for i := range 500 {
-				s.Add(fmt.Sprintf("g%d", i%4), metrics.Sample{Name: "x", Value: float64(w), Time: t0.Add(time.Duration(i) * time.Millisecond)})
+				s.Add(fmt.Sprintf("g%d", i%4), window.Sample{Name: "x", Value: float64(w), Time: t0.Add(time.Duration(i) * time.Millisecond)})
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package metrics
+package window
 
 // series is one metric of one group: samples sorted by time, live from
 // start on. Trimming advances start; the dead prefix is reclaimed when it

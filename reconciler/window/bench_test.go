@@ -1,4 +1,4 @@
-package metrics_test
+package window_test
 
 import (
 	"fmt"
@@ -7,16 +7,16 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
-	"github.com/pes-project/terraform-provider-pes/reconciler/metrics"
+	"github.com/pes-project/terraform-provider-pes/reconciler/window"
 )
 
 // BenchmarkAdd pushes samples in batches of 10 into 1,000 groups.
 func BenchmarkAdd(b *testing.B) {
 	clk := clock.NewFake(time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC))
-	s := metrics.New(clk, metrics.Options{Retention: time.Minute})
-	batch := make([]metrics.Sample, 10)
+	s := window.New(clk, window.Options{Retention: time.Minute})
+	batch := make([]window.Sample, 10)
 	for i := range batch {
-		batch[i] = metrics.Sample{Name: fmt.Sprintf("m%d", i%3), Value: float64(i), NodeID: "n1"}
+		batch[i] = window.Sample{Name: fmt.Sprintf("m%d", i%3), Value: float64(i), NodeID: "n1"}
 	}
 	groups := make([]string, 1000)
 	for i := range groups {
@@ -35,15 +35,15 @@ func BenchmarkAdd(b *testing.B) {
 // series holding an hour of them.
 func BenchmarkWindowLookup(b *testing.B) {
 	now := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
-	s := metrics.New(clock.NewFake(now), metrics.Options{})
+	s := window.New(clock.NewFake(now), window.Options{})
 	const perHour = 30_000 // one every 120ms: 1,000 in 2m
 	step := time.Hour / perHour
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	samples := make([]metrics.Sample, perHour)
+	samples := make([]window.Sample, perHour)
 	for i := range samples {
-		samples[i] = metrics.Sample{Name: "cpu", Value: float64(i % 100), Time: now.Add(-time.Duration(perHour-1-i) * step)}
+		samples[i] = window.Sample{Name: "cpu", Value: float64(i % 100), Time: now.Add(-time.Duration(perHour-1-i) * step)}
 	}
 	s.Add("g", samples...)
 	samples = nil
