@@ -21,7 +21,7 @@ import (
 // how much history pesd keeps in memory per metric.
 const MaxWindowLimit = 24 * time.Hour
 
-// Source is one group's metric samples. The metrics package satisfies it.
+// Source is one group's metric samples. The window package satisfies it.
 type Source interface {
 	// Scan calls fn, oldest first, with the times (Unix nanoseconds) and
 	// values of the samples of metric in (from, to]. It may call fn more
