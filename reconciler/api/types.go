@@ -576,7 +576,9 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
-	// Status is the HTTP status; not on the wire.
+	// Status is the HTTP status; not on the wire. The client sets it from
+	// the answer. Errors made in pesd need not set it: the server answers
+	// them by Code.
 	Status int `json:"-"`
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"net/http"
 	"strings"
 	"time"
 )
@@ -36,7 +35,7 @@ const (
 func Invalid(field, format string, args ...any) *Error {
 	return &Error{
 		Code:    CodeInvalid,
-		Status:  http.StatusBadRequest,
+		Status:  400, // http.StatusBadRequest, without linking net/http into every package that validates
 		Field:   field,
 		Message: fmt.Sprintf(format, args...),
 	}

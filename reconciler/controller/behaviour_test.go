@@ -264,7 +264,7 @@ func TestDeleteGroupKeepsHistory(t *testing.T) {
 	if len(del) != 1 {
 		t.Fatalf("group_deleted events: %v", labelsOf(del))
 	}
-	d, err := h.c.ExplainEvent(h.ctx, del[0].ID)
+	d, err := h.hist().ExplainEvent(h.ctx, del[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,8 +272,8 @@ func TestDeleteGroupKeepsHistory(t *testing.T) {
 		t.Errorf("effects of group_deleted: %+v", d.Effects)
 	}
 	var apiErr *api.Error
-	if _, err := h.c.Instruct(h.ctx, g.ID, api.Instruction{Request: api.Request{ChangeBy: ptr(1)}}); !errors.As(err, &apiErr) || apiErr.Status != 409 {
-		t.Errorf("Instruct on a deleted group: %v, want a 409", err)
+	if _, err := h.c.Instruct(h.ctx, g.ID, api.Instruction{Request: api.Request{ChangeBy: ptr(1)}}); !errors.As(err, &apiErr) || apiErr.Code != api.CodeConflict {
+		t.Errorf("Instruct on a deleted group: %v, want a conflict", err)
 	}
 	h.runTo(10*time.Second, nil)
 	if len(h.changes(g.ID)) != 2 || len(h.events(g.ID)) != 2 {
@@ -379,49 +379,49 @@ func TestErrors(t *testing.T) {
 	tests := []struct {
 		name     string
 		call     func() error
-		status   int // 0: store.ErrNotFound
+		code     string // "": store.ErrNotFound
 		field    string
 		contains string
 	}{
-		{"fail a local node", func() error { return h.c.FailNode(h.ctx, lg.ID, lnode) }, 409, "driver", "only sim nodes can be failed on demand"},
-		{"unknown group", func() error { _, err := h.c.Instruct(h.ctx, "nope", api.Instruction{}); return err }, 0, "", ""},
-		{"deleted group", func() error { _, err := h.c.Harmonize(h.ctx, gone.ID); return err }, 409, "id", "deleted"},
-		{"unknown trigger", func() error { _, err := h.c.UpdateTrigger(h.ctx, "nope", api.TriggerSpec{}); return err }, 0, "", ""},
-		{"delete unknown trigger", func() error { return h.c.DeleteTrigger(h.ctx, "nope") }, 0, "", ""},
-		{"unknown node", func() error { _, err := h.c.TerminateNode(h.ctx, g.ID, "nope"); return err }, 0, "", ""},
+		{"fail a local node", func() error { return h.c.FailNode(h.ctx, lg.ID, lnode) }, api.CodeConflict, "driver", "only sim nodes can be failed on demand"},
+		{"unknown group", func() error { _, err := h.c.Instruct(h.ctx, "nope", api.Instruction{}); return err }, "", "", ""},
+		{"deleted group", func() error { _, err := h.c.Harmonize(h.ctx, gone.ID); return err }, api.CodeConflict, "id", "deleted"},
+		{"unknown trigger", func() error { _, err := h.c.UpdateTrigger(h.ctx, "nope", api.TriggerSpec{}); return err }, "", "", ""},
+		{"delete unknown trigger", func() error { return h.c.DeleteTrigger(h.ctx, "nope") }, "", "", ""},
+		{"unknown node", func() error { _, err := h.c.TerminateNode(h.ctx, g.ID, "nope"); return err }, "", "", ""},
 		{"duplicate name", func() error {
 			cfg := api.GroupConfig{Name: "err", Driver: api.DriverSim, Program: api.Program{Command: "x"}, DesiredQuantity: 1}
 			_ = api.ResolveGroupConfig(&cfg)
 			_, err := h.c.CreateGroup(h.ctx, cfg)
 			return err
-		}, 409, "name", "already exists"},
+		}, api.CodeConflict, "name", "already exists"},
 		{"driver not enabled", func() error {
 			_, err := h.c.CreateGroup(h.ctx, api.GroupConfig{Name: "k", Driver: "kubernetes", DesiredQuantity: 1})
 			return err
-		}, 400, "driver", "not enabled"},
+		}, api.CodeInvalid, "driver", "not enabled"},
 		{"bad condition", func() error {
 			_, err := h.c.CreateTrigger(h.ctx, g.ID, api.TriggerSpec{Name: ptr("bad"), Condition: ptr("avg(cpu_utilization) >"), Request: api.Request{ChangeBy: ptr(1)}})
 			return err
-		}, 400, "condition", ""},
+		}, api.CodeInvalid, "condition", ""},
 		{"terminate twice", func() error {
 			if _, err := h.c.TerminateNode(h.ctx, g.ID, node); err != nil {
 				return err
 			}
 			_, err := h.c.TerminateNode(h.ctx, g.ID, node)
 			return err
-		}, 409, "node_id", "already"},
+		}, api.CodeConflict, "node_id", "already"},
 		{"fail a node that is not ready", func() error {
 			nodes := h.nodes(g.ID, api.NodeLaunching)
 			if len(nodes) == 0 {
 				return errors.New("no launching node")
 			}
 			return h.c.FailNode(h.ctx, g.ID, nodes[0].ID)
-		}, 409, "node_id", "not ready"},
+		}, api.CodeConflict, "node_id", "not ready"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.call()
-			if tt.status == 0 {
+			if tt.code == "" {
 				if !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("got %v, want store.ErrNotFound", err)
 				}
@@ -431,8 +431,8 @@ func TestErrors(t *testing.T) {
 			if !errors.As(err, &apiErr) {
 				t.Fatalf("got %v, want an *api.Error", err)
 			}
-			if apiErr.Status != tt.status || apiErr.Field != tt.field || !strings.Contains(apiErr.Message, tt.contains) {
-				t.Errorf("got %d %s %q, want %d %s containing %q", apiErr.Status, apiErr.Field, apiErr.Message, tt.status, tt.field, tt.contains)
+			if apiErr.Code != tt.code || apiErr.Field != tt.field || !strings.Contains(apiErr.Message, tt.contains) {
+				t.Errorf("got %s %s %q, want %s %s containing %q", apiErr.Code, apiErr.Field, apiErr.Message, tt.code, tt.field, tt.contains)
 			}
 		})
 	}

@@ -70,7 +70,7 @@ func TestPatchBoundsMoveLiveDesired(t *testing.T) {
 			if nx.Attribution != api.AttributionDirect || len(nx.ChangeIDs) != 1 {
 				t.Fatalf("nexus %+v, want direct to one change", nx)
 			}
-			cd, err := h.c.ExplainChange(h.ctx, nx.ChangeIDs[0])
+			cd, err := h.hist().ExplainChange(h.ctx, nx.ChangeIDs[0])
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -27,13 +27,10 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
-	"github.com/pes-project/terraform-provider-pes/reconciler/server"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
 	"github.com/pes-project/terraform-provider-pes/reconciler/window"
 )
-
-var _ server.Service = (*Controller)(nil)
 
 // Defaults of Options.
 const (
@@ -93,15 +90,17 @@ type Options struct {
 	Governor Governor
 	// BatchSize is how many groups one transaction of a pass writes.
 	BatchSize int
-	// GroupGauges bounds the active groups that get gauges of their own
-	// on /metrics (default DefaultGroupGauges): each is three labelled
+	// GroupGauges bounds the active groups whose quantities Stats reports
+	// one by one, as gauges of their own on /metrics (default
+	// DefaultGroupGauges): each is three labelled
 	// series, and 10,000 groups' worth would cost Prometheus more than it
 	// tells anyone. Beyond it only the sums over all groups are exported,
 	// and pes_group_gauges_limited says so.
 	GroupGauges int
 }
 
-// Controller is pesd's reconciler. It implements server.Service.
+// Controller is pesd's reconciler: the write side of the API (the read
+// side is package history).
 type Controller struct {
 	opts  Options
 	store store.Store
@@ -179,9 +178,6 @@ func New(opts Options) (*Controller, error) {
 	}
 	return c, nil
 }
-
-// Store returns the store for the read side of the API.
-func (c *Controller) Store() store.Reader { return c.store }
 
 // Start runs the loop in the background until ctx ends or Close is called.
 func (c *Controller) Start(ctx context.Context) {
@@ -327,14 +323,14 @@ func (c *Controller) lockGroup(ctx context.Context, id string) (*groupState, err
 }
 
 func errDeleted(id string) error {
-	return &api.Error{Code: api.CodeConflict, Status: 409, Field: "id",
+	return &api.Error{Code: api.CodeConflict, Field: "id",
 		Message: fmt.Sprintf("group %s is deleted; its history stays readable but it takes no more changes", id)}
 }
 
 func (c *Controller) driverFor(g api.Group) (driver.Driver, error) {
 	d, ok := c.opts.Drivers[g.Driver]
 	if !ok {
-		return nil, &api.Error{Code: api.CodeInvalid, Status: 400, Field: "driver",
+		return nil, &api.Error{Code: api.CodeInvalid, Field: "driver",
 			Message: fmt.Sprintf("driver %q is not enabled in this pesd (enabled: %s)", g.Driver, c.driverNames())}
 	}
 	return d, nil

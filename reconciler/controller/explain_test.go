@@ -14,6 +14,7 @@ import (
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
+	"github.com/pes-project/terraform-provider-pes/reconciler/history"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
@@ -155,7 +156,7 @@ func TestExplainPages(t *testing.T) {
 		t.Fatalf("history too small: %d changes, %d events", len(changes), len(events))
 	}
 	cr := &countingReader{Reader: h.st}
-	cds, err := explainChanges(h.ctx, cr, changes)
+	cds, err := history.New(cr).ExplainChanges(h.ctx, changes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func TestExplainPages(t *testing.T) {
 	checkReads(t, "changes", cr, periods)
 	ref := storeLookup{h.ctx, h.st}
 	for i, c := range changes {
-		one, err := h.c.ExplainChange(h.ctx, c.ID)
+		one, err := h.hist().ExplainChange(h.ctx, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,13 +193,13 @@ func TestExplainPages(t *testing.T) {
 		}
 	}
 	cr = &countingReader{Reader: h.st}
-	eds, err := explainEvents(h.ctx, cr, events)
+	eds, err := history.New(cr).ExplainEvents(h.ctx, events)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkReads(t, "events", cr, periods)
 	for i, e := range events {
-		one, err := h.c.ExplainEvent(h.ctx, e.ID)
+		one, err := h.hist().ExplainEvent(h.ctx, e.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -311,17 +312,17 @@ func TestExplainMissingRecords(t *testing.T) {
 		wantErr bool
 		want    string
 	}{
-		{"a cause", nx.EventIDs[0], func(r store.Reader) error { _, err := explainChanges(h.ctx, r, changes); return err }, true, ""},
-		{"an effect", cause.ID, func(r store.Reader) error { _, err := explainEvents(h.ctx, r, events); return err }, true, ""},
+		{"a cause", nx.EventIDs[0], func(r store.Reader) error { _, err := history.New(r).ExplainChanges(h.ctx, changes); return err }, true, ""},
+		{"an effect", cause.ID, func(r store.Reader) error { _, err := history.New(r).ExplainEvents(h.ctx, events); return err }, true, ""},
 		{"the parent of a replacement", repl.ParentChangeID, func(r store.Reader) error {
-			ds, err := explainEvents(h.ctx, r, []api.Event{repl})
+			ds, err := history.New(r).ExplainEvents(h.ctx, []api.Event{repl})
 			if err == nil && !strings.Contains(ds[0].Explanation, "replacement of node "+repl.NodeID+" requested") {
 				t.Errorf("explanation %q does not fall back to naming the request", ds[0].Explanation)
 			}
 			return err
 		}, false, ""},
 		{"the period of a harmonized change", harmonized.PeriodID, func(r store.Reader) error {
-			ds, err := explainChanges(h.ctx, r, []api.Change{harmonized})
+			ds, err := history.New(r).ExplainChanges(h.ctx, []api.Change{harmonized})
 			if err != nil {
 				return err
 			}

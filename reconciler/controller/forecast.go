@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/forecast"
@@ -47,7 +46,7 @@ func (c *Controller) ImportHistory(ctx context.Context, groupID string, r io.Rea
 	}
 	imp, ok := c.opts.Governor.(HistoryImporter)
 	if !ok {
-		return 0, &api.Error{Code: api.CodeConflict, Status: http.StatusConflict,
+		return 0, &api.Error{Code: api.CodeConflict,
 			Message: "this pesd has no forecaster to import history into; start it with predictive governing"}
 	}
 	// No group lock: the import writes only points older than anything

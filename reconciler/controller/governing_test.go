@@ -124,7 +124,7 @@ func TestImmediateRequestGoverned(t *testing.T) {
 			if !strings.Contains(notes, tt.wantNote) {
 				t.Errorf("notes %q, want %q in them", ev.Notes, tt.wantNote)
 			}
-			ed, err := h.c.ExplainEvent(h.ctx, ev.ID)
+			ed, err := h.hist().ExplainEvent(h.ctx, ev.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -134,7 +134,7 @@ func TestImmediateRequestGoverned(t *testing.T) {
 			if len(ed.Effects) != 1 {
 				t.Fatalf("effects %+v, want one change", ed.Effects)
 			}
-			cd, err := h.c.ExplainChange(h.ctx, ed.Effects[0].Change.ID)
+			cd, err := h.hist().ExplainChange(h.ctx, ed.Effects[0].Change.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,10 +160,10 @@ func TestDeleteForgetsForecast(t *testing.T) {
 	}
 }
 
-// history is a CSV of desired quantities every 10 minutes in [from, to):
+// historyCSV is a CSV of desired quantities every 10 minutes in [from, to):
 // 10 from 09:00 to 17:00 and 4 otherwise, each straying -1, 0, +1, so the
 // forecast for 10:00 authorizes 9–11.
-func history(from, to time.Time) string {
+func historyCSV(from, to time.Time) string {
 	var b strings.Builder
 	b.WriteString("time,desired\n")
 	for tm := from; tm.Before(to); tm = tm.Add(10 * time.Minute) {
@@ -190,7 +190,7 @@ func TestImportHistory(t *testing.T) {
 	if err != nil || f.Ready {
 		t.Fatalf("before the import: forecast ready %v (%s), %v; want not ready", f.Ready, f.Reason, err)
 	}
-	csv := history(t0.Add(-3*24*time.Hour), t0)
+	csv := historyCSV(t0.Add(-3*24*time.Hour), t0)
 	n, err := h.c.ImportHistory(h.ctx, g.ID, strings.NewReader(csv))
 	if want := strings.Count(csv, "\n") - 1; err != nil || n != want {
 		t.Fatalf("ImportHistory = %d, %v; want %d", n, err, want)
@@ -231,14 +231,14 @@ func TestImportHistory(t *testing.T) {
 				t.Fatal(err)
 			}
 			return d.ID
-		}, func(err error) bool { var ae *api.Error; return errors.As(err, &ae) && ae.Status == 409 }},
+		}, func(err error) bool { var ae *api.Error; return errors.As(err, &ae) && ae.Code == api.CodeConflict }},
 		{"bad history", func() string { return g.ID },
 			func(err error) bool {
 				var ae *api.Error
 				return errors.As(err, &ae) && ae.Status == 400 && ae.Field == "history"
 			}},
 		{"no forecaster", func() string { h.governWith(nil); return g.ID },
-			func(err error) bool { var ae *api.Error; return errors.As(err, &ae) && ae.Status == 409 }},
+			func(err error) bool { var ae *api.Error; return errors.As(err, &ae) && ae.Code == api.CodeConflict }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

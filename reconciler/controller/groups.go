@@ -48,7 +48,7 @@ func (c *Controller) CreateGroupBy(ctx context.Context, cfg api.GroupConfig, act
 		}
 		if err := w.tx.InsertGroup(g); err != nil {
 			if errors.Is(err, store.ErrConflict) {
-				return &api.Error{Code: api.CodeConflict, Status: 409, Field: "name",
+				return &api.Error{Code: api.CodeConflict, Field: "name",
 					Message: fmt.Sprintf("a live group named %q already exists", cfg.Name)}
 			}
 			return fmt.Errorf("insert group: %w", err)
@@ -307,7 +307,7 @@ func (c *Controller) liveNode(ctx context.Context, gs *groupState, nodeID string
 	}
 	switch n.State {
 	case api.NodeTerminating, api.NodeTerminated:
-		return &api.Error{Code: api.CodeConflict, Status: 409, Field: "node_id",
+		return &api.Error{Code: api.CodeConflict, Field: "node_id",
 			Message: fmt.Sprintf("node %s is already %s", nodeID, n.State)}
 	}
 	return nil
@@ -331,10 +331,10 @@ func (c *Controller) FailNode(ctx context.Context, groupID, nodeID string) error
 	if err := drv.Fail(ctx, groupID, nodeID); err != nil {
 		switch {
 		case errors.Is(err, driver.ErrUnsupported):
-			return &api.Error{Code: api.CodeConflict, Status: 409, Field: "driver",
+			return &api.Error{Code: api.CodeConflict, Field: "driver",
 				Message: fmt.Sprintf("only sim nodes can be failed on demand; group %s uses the %s driver", groupID, gs.st.group.Driver)}
 		case errors.Is(err, driver.ErrNotReady):
-			return &api.Error{Code: api.CodeConflict, Status: 409, Field: "node_id", Message: err.Error()}
+			return &api.Error{Code: api.CodeConflict, Field: "node_id", Message: err.Error()}
 		case errors.Is(err, driver.ErrUnknownNode):
 			return fmt.Errorf("%w: %w", store.ErrNotFound, err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver/sim"
+	"github.com/pes-project/terraform-provider-pes/reconciler/history"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlite"
 )
@@ -257,3 +258,6 @@ func (d *faultyDriver) Terminate(ctx context.Context, groupID, nodeID string, gr
 	}
 	return d.Driver.Terminate(ctx, groupID, nodeID, grace)
 }
+
+// hist is the read side over the harness's store, as the API reads it.
+func (h *harness) hist() *history.Reader { return history.New(h.st) }

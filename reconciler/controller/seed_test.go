@@ -443,7 +443,7 @@ func checkSeed(t *testing.T, h *harness, groupID string, exactTimes bool) {
 	})
 
 	t.Run("explain C7", func(t *testing.T) {
-		d, err := h.c.ExplainChange(h.ctx, tl.C["C7"].ID)
+		d, err := h.hist().ExplainChange(h.ctx, tl.C["C7"].ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -472,7 +472,7 @@ func TestSeedCausesAndEffectsAgree(t *testing.T) {
 	type link struct{ event, change, attribution string }
 	var fromChanges, fromEvents []link
 	for _, c := range h.changes(g.ID) {
-		d, err := h.c.ExplainChange(h.ctx, c.ID)
+		d, err := h.hist().ExplainChange(h.ctx, c.ID)
 		if err != nil {
 			t.Fatalf("ExplainChange %s: %v", c.Label, err)
 		}
@@ -487,7 +487,7 @@ func TestSeedCausesAndEffectsAgree(t *testing.T) {
 		}
 	}
 	for _, e := range h.events(g.ID) {
-		d, err := h.c.ExplainEvent(h.ctx, e.ID)
+		d, err := h.hist().ExplainEvent(h.ctx, e.ID)
 		if err != nil {
 			t.Fatalf("ExplainEvent %s: %v", e.Label, err)
 		}

@@ -124,16 +124,16 @@ func checkTrigger(t api.Trigger) error {
 	if _, err := trigger.ParseTrigger(t); err != nil {
 		var fe *trigger.FieldError
 		if errors.As(err, &fe) {
-			return &api.Error{Code: api.CodeInvalid, Status: 400, Field: fe.Field, Message: fe.Err.Error()}
+			return &api.Error{Code: api.CodeInvalid, Field: fe.Field, Message: fe.Err.Error()}
 		}
-		return &api.Error{Code: api.CodeInvalid, Status: 400, Field: "condition", Message: err.Error()}
+		return &api.Error{Code: api.CodeInvalid, Field: "condition", Message: err.Error()}
 	}
 	return nil
 }
 
 func triggerConflict(t api.Trigger, err error) error {
 	if errors.Is(err, store.ErrConflict) {
-		return &api.Error{Code: api.CodeConflict, Status: 409, Field: "name",
+		return &api.Error{Code: api.CodeConflict, Field: "name",
 			Message: fmt.Sprintf("the group already has a trigger named %q", t.Name)}
 	}
 	return fmt.Errorf("store trigger %s: %w", t.ID, err)

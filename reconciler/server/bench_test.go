@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/controller"
 )
 
 // benchServe runs one request through the whole handler (auth, routing,
 // decoding, validation, the recording Service, encoding) per iteration.
 func benchServe(b *testing.B, method, path, body string, wantStatus int) {
-	h := New(newRecorder(), testToken, nil)
+	svc := newRecorder()
+	h := New(svc, svc.reads(), testToken, nil)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	start := time.Now()
@@ -61,7 +63,8 @@ func BenchmarkPushMetrics10k(b *testing.B) {
 		fmt.Fprintf(&body, `{"name":"queue_depth","value":%d.5,"node_id":"n%d","time":"2026-01-02T10:00:%02dZ"}`, i, i%50, i%60)
 	}
 	body.WriteString(`]}`)
-	h := New(newRecorder(), testToken, nil)
+	svc := newRecorder()
+	h := New(svc, svc.reads(), testToken, nil)
 	b.SetBytes(int64(body.Len()))
 	b.ReportAllocs()
 	start := time.Now()
@@ -83,7 +86,7 @@ func BenchmarkMetricsScrape(b *testing.B) {
 	for i := range 200 {
 		svc.gauges = append(svc.gauges, Gauge{Name: "pes_group_desired_quantity", Labels: map[string]string{"group": fmt.Sprintf("g%d", i)}, Value: float64(i)})
 	}
-	h := New(svc, testToken, nil)
+	h := New(svc, svc.reads(), testToken, nil)
 	for _, p := range []string{"/v1/groups", "/v1/groups/g1", "/v1/groups/nope", "/v1/groups/g1/events", "/v1/triggers/t1", "/v1/x"} {
 		req := httptest.NewRequest("GET", p, nil)
 		req.Header.Set("Authorization", "Bearer "+testToken)
@@ -99,4 +102,42 @@ func BenchmarkMetricsScrape(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "scrapes/s")
+}
+
+// BenchmarkStatsScrape renders /metrics over the controller's counts of
+// 10,000 active groups (only the sums, past GroupGauges) and of 1,000
+// (each with its three series); the controller's BenchmarkStats measures
+// gathering them.
+func BenchmarkStatsScrape(b *testing.B) {
+	for _, groups := range []int{1_000, 10_000} {
+		b.Run(fmt.Sprintf("groups=%d", groups), func(b *testing.B) {
+			st := controller.Stats{
+				Groups: map[string]int{api.GroupActive: groups, api.GroupDeleted: 0},
+				Nodes:  map[string]int{api.NodeReady: 2 * groups},
+				Sum:    controller.Quantities{Desired: 2 * groups, Official: 2 * groups, Actual: 2 * groups},
+			}
+			if groups > controller.DefaultGroupGauges {
+				st.Limited = true
+			} else {
+				for i := range groups {
+					st.Active = append(st.Active, controller.GroupQuantities{ID: fmt.Sprintf("id-%05d", i),
+						Name: fmt.Sprintf("scrape-%05d", i), Quantities: controller.Quantities{Desired: 2, Official: 2, Actual: 2}})
+				}
+			}
+			rec := newRecorder()
+			h := New(statsService{rec, st}, rec.reads(), testToken, nil)
+			var size int
+			start := time.Now()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+				if w.Code != 200 {
+					b.Fatalf("status %d", w.Code)
+				}
+				size = w.Body.Len()
+			}
+			b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "ms/scrape")
+			b.ReportMetric(float64(size)/1024, "KiB/scrape")
+		})
+	}
 }

@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/history"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
-// recorder is a Service that records every call and answers from a few
-// fixed rows: group g1 (sim), trigger t1, node n1. It stands in for the
+// recorder is a Service that records every call, and its store reads
+// (fakeReader, under the real history.Reader: reads), and answers from a
+// few fixed rows: group g1 (sim), trigger t1, node n1. It stands in for the
 // controller, which is written separately; the handler tests are about
 // what reaches the Service and how its answers and errors come out.
 type recorder struct {
@@ -65,7 +67,7 @@ func (r *recorder) writes() []call {
 	defer r.mu.Unlock()
 	var out []call
 	for _, c := range r.calls {
-		if !slices.Contains([]string{"Store", "ListGroups", "GetGroup", "GetTrigger", "ListTriggers", "ListNodes",
+		if !slices.Contains([]string{"ListGroups", "GetGroup", "GetTrigger", "ListTriggers", "ListNodes",
 			"ListEvents", "ListChanges", "ListPeriods", "GetPeriod", "GetEventByLabel", "ExplainEvent", "ExplainChange",
 			"ExplainEvents", "ExplainChanges", "Forecast"}, c.method) {
 			out = append(out, c)
@@ -84,8 +86,6 @@ func (r *recorder) last(method string) (call, bool) {
 	}
 	return call{}, false
 }
-
-func (r *recorder) Store() store.Reader { return r.reader }
 
 func (r *recorder) CreateGroupBy(ctx context.Context, cfg api.GroupConfig, actor string) (api.Group, error) {
 	if err := r.record("CreateGroupBy", cfg, actor); err != nil {
@@ -159,15 +159,26 @@ func (r *recorder) PushMetrics(ctx context.Context, groupID string, samples []ap
 	return len(samples), nil
 }
 
-func (r *recorder) ExplainChange(ctx context.Context, id string) (api.ChangeDetail, error) {
-	if err := r.record("ExplainChange", id); err != nil {
+// fakeHistory is the read side the handlers get: history.Reader over
+// fakeReader (so caused_by labels resolve as in pesd), with the
+// explanations recorded and answered in fixed words.
+type fakeHistory struct {
+	*history.Reader
+	rec *recorder
+}
+
+// reads returns the read side over the recorder's rows.
+func (r *recorder) reads() History { return fakeHistory{history.New(r.reader), r} }
+
+func (h fakeHistory) ExplainChange(ctx context.Context, id string) (api.ChangeDetail, error) {
+	if err := h.rec.record("ExplainChange", id); err != nil {
 		return api.ChangeDetail{}, err
 	}
 	return api.ChangeDetail{Change: api.Change{ID: id}, Causes: []api.Cause{}, Explanation: "because"}, nil
 }
 
-func (r *recorder) ExplainEvent(ctx context.Context, id string) (api.EventDetail, error) {
-	if err := r.record("ExplainEvent", id); err != nil {
+func (h fakeHistory) ExplainEvent(ctx context.Context, id string) (api.EventDetail, error) {
+	if err := h.rec.record("ExplainEvent", id); err != nil {
 		return api.EventDetail{}, err
 	}
 	return api.EventDetail{Event: api.Event{ID: id}, Effects: []api.Effect{}, Explanation: "because"}, nil
@@ -175,8 +186,8 @@ func (r *recorder) ExplainEvent(ctx context.Context, id string) (api.EventDetail
 
 // ExplainChanges and ExplainEvents explain each item of the page in order
 // ("why C1", "what E1"), so a test sees the page went through whole.
-func (r *recorder) ExplainChanges(ctx context.Context, changes []api.Change) ([]api.ChangeDetail, error) {
-	if err := r.record("ExplainChanges", changes); err != nil {
+func (h fakeHistory) ExplainChanges(ctx context.Context, changes []api.Change) ([]api.ChangeDetail, error) {
+	if err := h.rec.record("ExplainChanges", changes); err != nil {
 		return nil, err
 	}
 	out := make([]api.ChangeDetail, 0, len(changes))
@@ -186,8 +197,8 @@ func (r *recorder) ExplainChanges(ctx context.Context, changes []api.Change) ([]
 	return out, nil
 }
 
-func (r *recorder) ExplainEvents(ctx context.Context, events []api.Event) ([]api.EventDetail, error) {
-	if err := r.record("ExplainEvents", events); err != nil {
+func (h fakeHistory) ExplainEvents(ctx context.Context, events []api.Event) ([]api.EventDetail, error) {
+	if err := h.rec.record("ExplainEvents", events); err != nil {
 		return nil, err
 	}
 	out := make([]api.EventDetail, 0, len(events))

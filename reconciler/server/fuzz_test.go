@@ -89,7 +89,7 @@ func fuzzBody(f *testing.F, method, path string, accepted func(*testing.T, call)
 func serveFuzz(t *testing.T, req *http.Request, accepted func(*testing.T, call)) {
 	svc := newRecorder()
 	var log bytes.Buffer
-	h := New(svc, testToken, slog.New(slog.NewTextHandler(&log, nil)))
+	h := New(svc, svc.reads(), testToken, slog.New(slog.NewTextHandler(&log, nil)))
 	req.Header.Set("Authorization", "Bearer "+testToken)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)

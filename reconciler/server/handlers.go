@@ -106,7 +106,7 @@ func serveList[T any](s *server, w http.ResponseWriter, r *http.Request, q *quer
 	}
 	what := l.name
 	if id != "" {
-		if _, err := s.svc.Store().GetGroup(r.Context(), id); err != nil {
+		if _, err := s.hist.GetGroup(r.Context(), id); err != nil {
 			s.fail(w, r, err, "group "+id)
 			return
 		}
@@ -177,14 +177,14 @@ func (s *server) listGroups(w http.ResponseWriter, r *http.Request) {
 	serveList(s, w, r, q, listing{name: "groups", filters: []string{q.get("include_deleted")}},
 		func(ctx context.Context, p store.Page) ([]api.Group, string, error) {
 			f.Page = p
-			return s.svc.Store().ListGroups(ctx, f)
+			return s.hist.ListGroups(ctx, f)
 		})
 }
 
 func (s *server) getGroup(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	serve(s, w, r, "group "+id, http.StatusOK, func(ctx context.Context) (api.Group, error) {
-		return s.svc.Store().GetGroup(ctx, id)
+		return s.hist.GetGroup(ctx, id)
 	})
 }
 
@@ -196,7 +196,7 @@ func (s *server) updateGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	// Validate against the current config so the error names the field;
 	// the controller applies the patch again under its per-group lock.
-	cur, err := s.svc.Store().GetGroup(r.Context(), id)
+	cur, err := s.hist.GetGroup(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err, "group "+id)
 		return
@@ -306,7 +306,7 @@ func (s *server) listNodes(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r.URL)
 	all := q.bool("include_terminated")
 	serveList(s, w, r, q, listing{name: "nodes", filters: []string{q.get("include_terminated")}},
-		inMemory(func(ctx context.Context) ([]api.Node, error) { return s.svc.Store().ListNodes(ctx, id, all) }))
+		inMemory(func(ctx context.Context) ([]api.Node, error) { return s.hist.ListNodes(ctx, id, all) }))
 }
 
 func (s *server) terminateNode(w http.ResponseWriter, r *http.Request) {
@@ -349,13 +349,13 @@ func (s *server) createTrigger(w http.ResponseWriter, r *http.Request) {
 func (s *server) listTriggers(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	serveList(s, w, r, newQuery(r.URL), listing{name: "triggers"},
-		inMemory(func(ctx context.Context) ([]api.Trigger, error) { return s.svc.Store().ListTriggers(ctx, id) }))
+		inMemory(func(ctx context.Context) ([]api.Trigger, error) { return s.hist.ListTriggers(ctx, id) }))
 }
 
 func (s *server) getTrigger(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	serve(s, w, r, "trigger "+id, http.StatusOK, func(ctx context.Context) (api.Trigger, error) {
-		return s.svc.Store().GetTrigger(ctx, id)
+		return s.hist.GetTrigger(ctx, id)
 	})
 }
 
@@ -367,7 +367,7 @@ func (s *server) updateTrigger(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	cur, err := s.svc.Store().GetTrigger(r.Context(), id)
+	cur, err := s.hist.GetTrigger(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err, "trigger "+id)
 		return
@@ -454,10 +454,10 @@ func (s *server) listEvents(w http.ResponseWriter, r *http.Request) {
 	effects := q.include(api.IncludeEffects)
 	list := func(ctx context.Context, p store.Page) ([]api.Event, string, error) {
 		f.Page = p
-		return s.svc.Store().ListEvents(ctx, f)
+		return s.hist.ListEvents(ctx, f)
 	}
 	if effects {
-		serveList(s, w, r, q, l, detailed(list, s.svc.ExplainEvents))
+		serveList(s, w, r, q, l, detailed(list, s.hist.ExplainEvents))
 		return
 	}
 	serveList(s, w, r, q, l, list)
@@ -466,7 +466,7 @@ func (s *server) listEvents(w http.ResponseWriter, r *http.Request) {
 func (s *server) getEvent(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	serve(s, w, r, "event "+id, http.StatusOK, func(ctx context.Context) (api.EventDetail, error) {
-		return s.svc.ExplainEvent(ctx, id)
+		return s.hist.ExplainEvent(ctx, id)
 	})
 }
 
@@ -481,23 +481,11 @@ func (s *server) listChanges(w http.ResponseWriter, r *http.Request) {
 		check: func() error { return checkRange(f.Since, f.Until) }}
 	causes := q.include(api.IncludeCauses)
 	list := func(ctx context.Context, p store.Page) ([]api.Change, string, error) {
-		if isLabel(f.CausedBy, 'E') {
-			// People read labels ("E4"); resolve one to the event's id.
-			label := strings.ToUpper(f.CausedBy)
-			e, err := s.svc.Store().GetEventByLabel(ctx, id, label)
-			if errors.Is(err, store.ErrNotFound) {
-				err = api.Invalid("caused_by", "group %s has no event %s", id, label)
-			}
-			if err != nil {
-				return nil, "", err
-			}
-			f.CausedBy = e.ID
-		}
 		f.Page = p
-		return s.svc.Store().ListChanges(ctx, f)
+		return s.hist.ListChanges(ctx, f)
 	}
 	if causes {
-		serveList(s, w, r, q, l, detailed(list, s.svc.ExplainChanges))
+		serveList(s, w, r, q, l, detailed(list, s.hist.ExplainChanges))
 		return
 	}
 	serveList(s, w, r, q, l, list)
@@ -506,7 +494,7 @@ func (s *server) listChanges(w http.ResponseWriter, r *http.Request) {
 func (s *server) getChange(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	serve(s, w, r, "change "+id, http.StatusOK, func(ctx context.Context) (api.ChangeDetail, error) {
-		return s.svc.ExplainChange(ctx, id)
+		return s.hist.ExplainChange(ctx, id)
 	})
 }
 
@@ -514,13 +502,13 @@ func (s *server) listPeriods(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	serveList(s, w, r, newQuery(r.URL), listing{name: "periods"},
 		func(ctx context.Context, p store.Page) ([]api.Period, string, error) {
-			return s.svc.Store().ListPeriods(ctx, id, p)
+			return s.hist.ListPeriods(ctx, id, p)
 		})
 }
 
 func (s *server) getPeriod(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	serve(s, w, r, "period "+id, http.StatusOK, func(ctx context.Context) (api.Period, error) {
-		return s.svc.Store().GetPeriod(ctx, id)
+		return s.hist.GetPeriod(ctx, id)
 	})
 }

@@ -12,13 +12,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/controller"
 )
 
 // MetricsSource is implemented by a Service that has gauges (and
-// counters) to add to /metrics (groups, nodes by state, quantities,
-// records written). The server
-// asks for them on every scrape; a Service that does not implement it only
-// gets the HTTP metrics.
+// counters) of its own to add to /metrics; the controller is a
+// StatsSource instead. The server asks for them on every scrape; a
+// Service that implements neither only gets the HTTP metrics.
 type MetricsSource interface {
 	Gauges(ctx context.Context) ([]Gauge, error)
 }
@@ -247,14 +248,32 @@ func (s *server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	var b strings.Builder
 	s.metrics.write(&b)
-	if src, ok := s.svc.(MetricsSource); ok {
-		gauges, err := src.Gauges(r.Context())
-		if err != nil {
-			s.log.WarnContext(r.Context(), "metrics: gauges unavailable", "err", err)
-		}
+	if gauges, ok := s.gauges(r.Context()); ok {
 		if err := writeGauges(&b, gauges); err != nil {
 			s.log.WarnContext(r.Context(), "metrics: "+err.Error())
 		}
 	}
 	io.WriteString(w, b.String())
+}
+
+// gauges returns the Service's gauges: its Stats rendered, or its own;
+// ok is false when it has neither. A Service that cannot answer is
+// logged and gets none this scrape.
+func (s *server) gauges(ctx context.Context) (gauges []Gauge, ok bool) {
+	var err error
+	switch src := s.svc.(type) {
+	case StatsSource:
+		var st controller.Stats
+		if st, err = src.Stats(ctx); err == nil {
+			gauges = statsGauges(st)
+		}
+	case MetricsSource:
+		gauges, err = src.Gauges(ctx)
+	default:
+		return nil, false
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "metrics: gauges unavailable", "err", err)
+	}
+	return gauges, true
 }

@@ -214,16 +214,3 @@ func checkRange(since, until time.Time) error {
 	}
 	return nil
 }
-
-// isLabel reports whether s is a per-group label of kind k ("E4", "e4").
-func isLabel(s string, k byte) bool {
-	if len(s) < 2 || (s[0] != k && s[0] != k+'a'-'A') {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}

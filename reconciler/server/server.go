@@ -21,6 +21,7 @@ import (
 
 type server struct {
 	svc       Service
+	hist      History
 	tokenHash [sha256.Size]byte
 	noToken   bool
 	log       *slog.Logger
@@ -28,16 +29,18 @@ type server struct {
 	metrics   *httpMetrics
 }
 
-// New returns the HTTP handler of the API. Every /v1 route requires
+// New returns the HTTP handler of the API: svc does the writes, hist
+// answers the reads. Every /v1 route requires
 // "Authorization: Bearer <token>"; /healthz and /metrics are open. An empty
 // token rejects every /v1 request: pesd never runs its API unauthenticated
 // by accident.
-func New(svc Service, token string, logger *slog.Logger) http.Handler {
+func New(svc Service, hist History, token string, logger *slog.Logger) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &server{
 		svc:       svc,
+		hist:      hist,
 		tokenHash: sha256.Sum256([]byte(token)),
 		noToken:   token == "",
 		log:       logger,

@@ -50,7 +50,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{svc: newRecorder(), log: &logBuffer{}}
-	h := New(f.svc, testToken, slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	h := New(f.svc, f.svc.reads(), testToken, slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	f.srv = httptest.NewServer(h)
 	t.Cleanup(f.srv.Close)
 	return f
@@ -419,6 +419,8 @@ func TestErrorMapping(t *testing.T) {
 			wantStatus: 409, wantCode: api.CodeConflict, wantMessage: "not a sim node"},
 		{name: "api error without status", err: fmt.Errorf("wrapped: %w", &api.Error{Code: api.CodeInvalid, Field: "set_to", Message: "too big"}),
 			wantStatus: 400, wantCode: api.CodeInvalid, wantField: "set_to"},
+		{name: "conflict without status", err: &api.Error{Code: api.CodeConflict, Field: "id", Message: "group g1 is deleted"},
+			wantStatus: 409, wantCode: api.CodeConflict, wantField: "id", wantMessage: "deleted"},
 		{name: "not found names the object", err: fmt.Errorf("sqlite: no rows: %w", store.ErrNotFound),
 			wantStatus: 404, wantCode: api.CodeNotFound, wantMessage: "group g1 not found", notMessage: "sqlite"},
 		{name: "conflict", err: fmt.Errorf("a live group is named web: %w", store.ErrConflict),
@@ -532,7 +534,8 @@ func TestAuth(t *testing.T) {
 	}
 
 	// A server started without a token refuses every /v1 request.
-	open := httptest.NewServer(New(newRecorder(), "", nil))
+	rec := newRecorder()
+	open := httptest.NewServer(New(rec, rec.reads(), "", nil))
 	defer open.Close()
 	for _, auth := range []string{"", "Bearer ", "Bearer x"} {
 		req, _ := http.NewRequest("GET", open.URL+"/v1/groups", nil)

@@ -8,15 +8,15 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
-// Service is what the HTTP handlers need from pesd: the controller does
-// every write (it serializes per group and actuates through drivers);
-// reads go straight to the store. Inputs reaching the Service have already
-// been decoded and validated by the handlers (api.Validate*), with defaults
-// applied. Errors it returns are *api.Error (status and field set) or
-// wrap store.ErrNotFound / store.ErrConflict; anything else is a 500.
+// Service is the write side of the API: the controller does every write
+// (it serializes per group and actuates through drivers), and answers
+// what needs its live state or its forecaster (Forecast). Reads go to
+// History. Inputs reaching the Service have already been decoded and
+// validated by the handlers (api.Validate*), with defaults applied.
+// Errors it returns are *api.Error (code and field set; the server maps
+// the code to a status) or wrap store.ErrNotFound / store.ErrConflict;
+// anything else is a 500.
 type Service interface {
-	Store() store.Reader
-
 	// CreateGroupBy creates a group; actor names who (a user name,
 	// "terraform"; the Service records "api" when it is empty).
 	CreateGroupBy(ctx context.Context, cfg api.GroupConfig, actor string) (api.Group, error)
@@ -39,6 +39,27 @@ type Service interface {
 
 	PushMetrics(ctx context.Context, groupID string, samples []api.Sample) (int, error)
 
+	Forecast(ctx context.Context, groupID string) (api.Forecast, error)
+	// ImportHistory records a quantity history (CSV or JSON, read from r,
+	// which the handler bounds) as the group's past for predictive
+	// governing, and returns how many points it recorded.
+	ImportHistory(ctx context.Context, groupID string, r io.Reader) (int, error)
+}
+
+// History is the read side of the API: every list and get, and the
+// causality queries (history.Reader). Its errors are as the Service's.
+type History interface {
+	GetGroup(ctx context.Context, id string) (api.Group, error)
+	ListGroups(ctx context.Context, f store.GroupFilter) ([]api.Group, string, error)
+	ListNodes(ctx context.Context, groupID string, includeTerminated bool) ([]api.Node, error)
+	GetTrigger(ctx context.Context, id string) (api.Trigger, error)
+	ListTriggers(ctx context.Context, groupID string) ([]api.Trigger, error)
+	ListEvents(ctx context.Context, f store.EventFilter) ([]api.Event, string, error)
+	// ListChanges takes f.CausedBy as an event's id or its label ("E4").
+	ListChanges(ctx context.Context, f store.ChangeFilter) ([]api.Change, string, error)
+	GetPeriod(ctx context.Context, id string) (api.Period, error)
+	ListPeriods(ctx context.Context, groupID string, p store.Page) ([]api.Period, string, error)
+
 	// ExplainChange / ExplainEvent answer the causality queries. Every
 	// detail they return (one or a page) has non-nil Causes / Effects, so
 	// the wire always reads [] rather than null.
@@ -49,10 +70,4 @@ type Service interface {
 	// rather than once per item.
 	ExplainChanges(ctx context.Context, changes []api.Change) ([]api.ChangeDetail, error)
 	ExplainEvents(ctx context.Context, events []api.Event) ([]api.EventDetail, error)
-
-	Forecast(ctx context.Context, groupID string) (api.Forecast, error)
-	// ImportHistory records a quantity history (CSV or JSON, read from r,
-	// which the handler bounds) as the group's past for predictive
-	// governing, and returns how many points it recorded.
-	ImportHistory(ctx context.Context, groupID string, r io.Reader) (int, error)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver/sim"
 	"github.com/pes-project/terraform-provider-pes/reconciler/governor"
+	"github.com/pes-project/terraform-provider-pes/reconciler/history"
 	"github.com/pes-project/terraform-provider-pes/reconciler/server"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlite"
 )
@@ -41,7 +42,7 @@ func inProcessPesd(t *testing.T) *controller.Controller {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(ctrl, testToken, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(server.New(ctrl, history.New(st), testToken, slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
 	t.Setenv("PES_ENDPOINT", srv.URL)
 	t.Setenv("PES_TOKEN", testToken)

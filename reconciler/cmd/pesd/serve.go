@@ -22,6 +22,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver/local"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver/sim"
 	"github.com/pes-project/terraform-provider-pes/reconciler/governor"
+	"github.com/pes-project/terraform-provider-pes/reconciler/history"
 	"github.com/pes-project/terraform-provider-pes/reconciler/server"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store/postgres"
@@ -31,6 +32,14 @@ import (
 // shutdownGrace bounds how long in-flight API requests may take at
 // shutdown.
 const shutdownGrace = 10 * time.Second
+
+// The API's two sides: the controller writes (and reports its counts on
+// /metrics), history reads.
+var (
+	_ server.Service     = (*controller.Controller)(nil)
+	_ server.StatsSource = (*controller.Controller)(nil)
+	_ server.History     = (*history.Reader)(nil)
+)
 
 // serve runs the daemon until SIGTERM or SIGINT.
 func serve(args []string, stdout, stderr io.Writer) int {
@@ -115,7 +124,7 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           server.New(ctrl, cfg.token, log),
+		Handler:           server.New(ctrl, history.New(st), cfg.token, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

@@ -1,4 +1,4 @@
-package controller
+package history
 
 import (
 	"context"
@@ -13,12 +13,12 @@ import (
 // ExplainChange answers change → causes: the events of the change's
 // nexus, with the attribution, the period's decision record and the
 // explanation written for a person.
-func (c *Controller) ExplainChange(ctx context.Context, id string) (api.ChangeDetail, error) {
-	ch, err := c.store.GetChange(ctx, id)
+func (h *Reader) ExplainChange(ctx context.Context, id string) (api.ChangeDetail, error) {
+	ch, err := h.r.GetChange(ctx, id)
 	if err != nil {
 		return api.ChangeDetail{}, fmt.Errorf("change %s: %w", id, err)
 	}
-	ds, err := explainChanges(ctx, c.store, []api.Change{ch})
+	ds, err := h.ExplainChanges(ctx, []api.Change{ch})
 	if err != nil {
 		return api.ChangeDetail{}, err
 	}
@@ -27,12 +27,12 @@ func (c *Controller) ExplainChange(ctx context.Context, id string) (api.ChangeDe
 
 // ExplainEvent answers event → effects: the changes of the event's nexus,
 // with the attribution and the explanation.
-func (c *Controller) ExplainEvent(ctx context.Context, id string) (api.EventDetail, error) {
-	e, err := c.store.GetEvent(ctx, id)
+func (h *Reader) ExplainEvent(ctx context.Context, id string) (api.EventDetail, error) {
+	e, err := h.r.GetEvent(ctx, id)
 	if err != nil {
 		return api.EventDetail{}, fmt.Errorf("event %s: %w", id, err)
 	}
-	ds, err := explainEvents(ctx, c.store, []api.Event{e})
+	ds, err := h.ExplainEvents(ctx, []api.Event{e})
 	if err != nil {
 		return api.EventDetail{}, err
 	}
@@ -44,14 +44,14 @@ func (c *Controller) ExplainEvent(ctx context.Context, id string) (api.EventDeta
 // page's length: the nexuses of the page, then the events and changes they
 // name, then the replacement chains, then the periods whose decision
 // records the explanations use.
-func (c *Controller) ExplainChanges(ctx context.Context, changes []api.Change) ([]api.ChangeDetail, error) {
-	return explainChanges(ctx, c.store, changes)
+func (h *Reader) ExplainChanges(ctx context.Context, changes []api.Change) ([]api.ChangeDetail, error) {
+	return explainChanges(ctx, h.r, changes)
 }
 
 // ExplainEvents answers event → effects for a page of events, as
 // ExplainEvent does for one, in a fixed number of reads.
-func (c *Controller) ExplainEvents(ctx context.Context, events []api.Event) ([]api.EventDetail, error) {
-	return explainEvents(ctx, c.store, events)
+func (h *Reader) ExplainEvents(ctx context.Context, events []api.Event) ([]api.EventDetail, error) {
+	return explainEvents(ctx, h.r, events)
 }
 
 func explainChanges(ctx context.Context, r store.Reader, changes []api.Change) ([]api.ChangeDetail, error) {
