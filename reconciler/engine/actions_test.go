@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -162,7 +163,7 @@ func TestAdmit(t *testing.T) {
 				launchedByC7(11, api.NodeReady, at(60)),
 				launchedByC7(12, api.NodeLaunching, at(61)),
 			}, LastScaleOutID: "id-C7", LastScaleOutName: "C7"},
-			want: Admission{Suppressed: true, Reason: "lockdown: 3 nodes added by C7 are still launching (until 10:12:01 at the latest)"},
+			want: Admission{Suppressed: true, Launching: []Launching{{"C7", 3}}, LaunchingUntil: at(61).Add(10 * time.Minute)},
 		},
 		{
 			name: "lockdown names every change",
@@ -170,12 +171,12 @@ func TestAdmit(t *testing.T) {
 				launchedByC7(9, api.NodeLaunching, at(60)),
 				{ID: "n-13", State: api.NodeLaunching, LaunchedAt: at(100), ChangeID: "id-C8"},
 			}, ChangeLabels: map[string]string{"id-C7": "C7", "id-C8": "C8"}},
-			want: Admission{Suppressed: true, Reason: "lockdown: 1 node added by C7 and 1 node added by C8 are still launching (until 10:12:40 at the latest)"},
+			want: Admission{Suppressed: true, Launching: []Launching{{"C7", 1}, {"C8", 1}}, LaunchingUntil: at(100).Add(10 * time.Minute)},
 		},
 		{
 			name: "one unlabelled node",
 			in:   AdmitInput{Nodes: []api.Node{node(9, api.NodeLaunching, at(60))}},
-			want: Admission{Suppressed: true, Reason: "lockdown: 1 node is still launching (until 10:12:00 at the latest)"},
+			want: Admission{Suppressed: true, Launching: []Launching{{"", 1}}, LaunchingUntil: at(60).Add(10 * time.Minute)},
 		},
 		{
 			name: "lockdown ends at init_deadline",
@@ -185,7 +186,7 @@ func TestAdmit(t *testing.T) {
 		{
 			name: "cooldown after C7 ended",
 			in:   AdmitInput{LastScaleOutEnd: at(90), LastScaleOutID: "id-C7", LastScaleOutName: "C7"},
-			want: Admission{Suppressed: true, Reason: "cooldown: 2m after C7 ended at 10:02:30, until 10:04:30"},
+			want: Admission{Suppressed: true, Cooldown: "2m", LastScaleOut: "C7", LastScaleOutEnd: at(90), CooldownUntil: at(90).Add(2 * time.Minute)},
 		},
 		{
 			name: "cooldown over",
@@ -196,7 +197,7 @@ func TestAdmit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.in.Config, tt.in.Now = cfg(""), now
-			if got := Admit(tt.in); got != tt.want {
+			if got := Admit(tt.in); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Admit = %+v\nwant %+v", got, tt.want)
 			}
 		})

@@ -94,13 +94,29 @@ type ImmediateDecision struct {
 	Terminate []string
 }
 
-// Admission is whether a trigger firing is accepted now.
+// Admission is whether a trigger firing is accepted now and, when it is
+// not, the facts of why: a lockdown (Launching is set) or a cooldown
+// (CooldownUntil is set). causality.Suppression puts them into words.
 type Admission struct {
 	Suppressed bool
-	// Reason says why, for people: "lockdown: 3 nodes added by C7 are
-	// still launching (until 10:02:40 at the latest)" or "cooldown 2m
-	// after C7 ends at 10:04:40".
-	Reason string
+	// Launching are the nodes still launching, by the change that added
+	// them, in order of first appearance; LaunchingUntil is the latest
+	// init deadline among them.
+	Launching      []Launching
+	LaunchingUntil time.Time
+	// Cooldown is the configured cooldown as written ("2m"); it runs from
+	// LastScaleOutEnd, the end of LastScaleOut (a change label, or "" when
+	// it has none), until CooldownUntil.
+	Cooldown        string
+	LastScaleOut    string
+	LastScaleOutEnd time.Time
+	CooldownUntil   time.Time
+}
+
+// Launching counts the launching nodes one change added.
+type Launching struct {
+	Change string // its label; "" when unknown
+	Nodes  int
 }
 
 // AdmitInput is what a trigger firing's admission depends on.

@@ -1,0 +1,55 @@
+package causality
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
+)
+
+func TestSuppression(t *testing.T) {
+	at := func(sec int) time.Time { return time.Date(2026, 1, 2, 10, 1, 0, 0, time.UTC).Add(time.Duration(sec) * time.Second) }
+	tests := []struct {
+		in   engine.Admission
+		want string
+	}{
+		{engine.Admission{}, ""},
+		{engine.Admission{Suppressed: true, Launching: []engine.Launching{{Change: "C7", Nodes: 3}}, LaunchingUntil: at(61).Add(10 * time.Minute)},
+			"lockdown: 3 nodes added by C7 are still launching (until 10:12:01 at the latest)"},
+		{engine.Admission{Suppressed: true, Launching: []engine.Launching{{Change: "C7", Nodes: 1}, {Change: "C8", Nodes: 1}}, LaunchingUntil: at(100).Add(10 * time.Minute)},
+			"lockdown: 1 node added by C7 and 1 node added by C8 are still launching (until 10:12:40 at the latest)"},
+		{engine.Admission{Suppressed: true, Launching: []engine.Launching{{Nodes: 1}}, LaunchingUntil: at(60).Add(10 * time.Minute)},
+			"lockdown: 1 node is still launching (until 10:12:00 at the latest)"},
+		{engine.Admission{Suppressed: true, Cooldown: "2m", LastScaleOut: "C7", LastScaleOutEnd: at(90), CooldownUntil: at(90).Add(2 * time.Minute)},
+			"cooldown: 2m after C7 ended at 10:02:30, until 10:04:30"},
+		{engine.Admission{Suppressed: true, Cooldown: "90s", LastScaleOutEnd: at(90), CooldownUntil: at(180)},
+			"cooldown: 90s after the last scale-out ended at 10:02:30, until 10:04:00"},
+	}
+	for _, tt := range tests {
+		if got := Suppression(tt.in); got != tt.want {
+			t.Errorf("Suppression(%+v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+
+	// From the engine's facts to the words, as the controller does.
+	adm := engine.Admit(engine.AdmitInput{
+		Config: api.GroupConfig{Cooldown: "2m"}, Now: at(120),
+		LastScaleOutEnd: at(90), LastScaleOutID: "id-C7", LastScaleOutName: "C7",
+	})
+	if got, want := Suppression(adm), "cooldown: 2m after C7 ended at 10:02:30, until 10:04:30"; got != want {
+		t.Errorf("Suppression(Admit(...)) = %q, want %q", got, want)
+	}
+}
+
+func TestTriggerNotEvaluated(t *testing.T) {
+	if got, want := NoSamples([]string{"cpu", "queue_depth"}, "avg(cpu, '2m') = no data"),
+		"no samples of cpu, queue_depth in the condition's window: the condition is not satisfied (avg(cpu, '2m') = no data)"; got != want {
+		t.Errorf("NoSamples = %q, want %q", got, want)
+	}
+	if got, want := EvaluationFailed(errors.New(`evaluate "x > 1": boom`)),
+		`the condition failed to evaluate: evaluate "x > 1": boom`; got != want {
+		t.Errorf("EvaluationFailed = %q, want %q", got, want)
+	}
+}
