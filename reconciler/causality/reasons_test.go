@@ -10,7 +10,9 @@ import (
 )
 
 func TestSuppression(t *testing.T) {
-	at := func(sec int) time.Time { return time.Date(2026, 1, 2, 10, 1, 0, 0, time.UTC).Add(time.Duration(sec) * time.Second) }
+	at := func(sec int) time.Time {
+		return time.Date(2026, 1, 2, 10, 1, 0, 0, time.UTC).Add(time.Duration(sec) * time.Second)
+	}
 	tests := []struct {
 		in   engine.Admission
 		want string
