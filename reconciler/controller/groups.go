@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
@@ -225,7 +226,7 @@ func (c *Controller) DeleteGroupBy(ctx context.Context, id, actor string) error 
 		p := w.s.period
 		t := w.now
 		p.EndedAt = &t
-		p.Summary = fmt.Sprintf("period %s: ended without harmonization: the group was deleted", p.Label)
+		p.Summary = causality.DeletedPeriodSummary(p.Label)
 		if err := w.tx.UpdatePeriod(p); err != nil {
 			return fmt.Errorf("close period %s: %w", p.Label, err)
 		}

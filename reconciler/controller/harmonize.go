@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
@@ -82,7 +83,7 @@ func (w *work) harmonize() (api.Period, error) {
 		p.ChangeIDs = append(p.ChangeIDs, ch.ID)
 		recorded = append(recorded, *ch)
 	}
-	p.Summary = engine.Summary(p, requests, recorded)
+	p.Summary = causality.Summary(p, requests, recorded)
 	if err := w.tx.UpdatePeriod(p); err != nil {
 		return p, fmt.Errorf("close period %s: %w", p.Label, err)
 	}

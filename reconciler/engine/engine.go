@@ -46,8 +46,7 @@ type HarmonizeInput struct {
 	// the record so "why did it not scale?" has an answer.
 	Suppressed []api.Event
 	Bounds     *Bounds
-	// PeriodLabel (e.g. "H2"), when known, names the period in the
-	// record's Summary.
+	// PeriodLabel (e.g. "H2"), when known, is the record's Label.
 	PeriodLabel string
 }
 
@@ -155,7 +154,5 @@ type ReplaceInput struct {
 //	SelectForRemoval(nodes []api.Node, n int, policy string) []string
 //	Reconcile(desired int, nodes []api.Node, policy string) (launch int, terminate []string)
 //	    bring ready+launching to desired, counting in-flight nodes
-//	Summary(p api.Period, requests []api.Event, changes []api.Change) string
-//	    the decision record in the text form of SPEC §2.3
 //	Chosen(p api.Period) string
 //	    the request a record's policy took, for explanations

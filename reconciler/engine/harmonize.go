@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"time"
+
 	"fmt"
 	"math"
 	"slices"
@@ -115,7 +117,6 @@ func Harmonize(in HarmonizeInput) Decision {
 			}
 		}
 	}
-	d.Period.Summary = Summary(d.Period, reqs, plannedChanges(d.Launch, d.Terminate))
 	return d
 }
 
@@ -300,19 +301,6 @@ func aggregate(policy string, desired int, ps []proposal) (int, int) {
 	}
 }
 
-// plannedChanges describes the actions of a decision as changes without
-// IDs, labels or quantities, for the summary.
-func plannedChanges(launch int, terminate []string) []api.Change {
-	var cs []api.Change
-	if len(terminate) > 0 {
-		cs = append(cs, api.Change{Type: api.ChangeRemoveNodes, Amount: len(terminate), NodeIDs: terminate})
-	}
-	if launch > 0 {
-		cs = append(cs, api.Change{Type: api.ChangeAddNodes, Amount: launch})
-	}
-	return cs
-}
-
 // byTime returns the events in time order (stable). Events are large, so
 // it sorts positions rather than moving the events around.
 func byTime(evs []api.Event) []api.Event {
@@ -337,4 +325,14 @@ func cmpOr(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// hhmm formats an interval boundary for people: 10:00, or 10:00:30 when
+// it is not on a whole minute.
+func hhmm(t time.Time) string {
+	t = t.UTC()
+	if t.Second() == 0 {
+		return t.Format("15:04")
+	}
+	return t.Format("15:04:05")
 }

@@ -123,8 +123,10 @@ func TestGoverningAcceptance(t *testing.T) {
 			if fmt.Sprint(p.Notes) != fmt.Sprint(tt.wantNotes) {
 				t.Errorf("notes = %q, want %q", p.Notes, tt.wantNotes)
 			}
-			if !strings.Contains(p.Summary, tt.wantSummary) {
-				t.Errorf("summary lacks %q:\n%s", tt.wantSummary, p.Summary)
+			// The record as the controller writes it (its changes do not
+			// reach the lines checked).
+			if summary := causality.Summary(p, []api.Event{tt.event}, nil); !strings.Contains(summary, tt.wantSummary) {
+				t.Errorf("summary lacks %q:\n%s", tt.wantSummary, summary)
 			}
 
 			// Record what the controller would: the change of the

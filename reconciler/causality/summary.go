@@ -1,9 +1,8 @@
-package engine
+package causality
 
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 )
@@ -20,8 +19,7 @@ import (
 //
 // requests are the period's events (for their forms and sources); changes
 // are the changes carried out, labelled once the controller has recorded
-// them (Harmonize renders the planned ones without labels, and the
-// controller may render again with the recorded ones).
+// them (without labels, the planned ones read as well).
 func Summary(p api.Period, requests []api.Event, changes []api.Change) string {
 	byID := make(map[string]*api.Event, len(requests))
 	for i := range requests {
@@ -90,7 +88,7 @@ func Summary(p api.Period, requests []api.Event, changes []api.Change) string {
 }
 
 func requestSummary(r api.PeriodRequest, e *api.Event) string {
-	if r.Kind == kindReplacement {
+	if r.Kind == "replacement" {
 		return r.Label + " (replacement)"
 	}
 	ask := fmt.Sprintf("→ %d", r.ProposedQuantity)
@@ -146,19 +144,8 @@ func changeVerb(c api.Change) string {
 	}
 }
 
-func nodes(n int) string {
-	if n == 1 {
-		return "1 node"
-	}
-	return fmt.Sprintf("%d nodes", n)
-}
-
-// hhmm formats an interval boundary for people: 10:00, or 10:00:30 when
-// it is not on a whole minute.
-func hhmm(t time.Time) string {
-	t = t.UTC()
-	if t.Second() == 0 {
-		return t.Format("15:04")
-	}
-	return t.Format("15:04:05")
+// DeletedPeriodSummary is the summary of a period closed because its group
+// was deleted.
+func DeletedPeriodSummary(label string) string {
+	return fmt.Sprintf("period %s: ended without harmonization: the group was deleted", label)
 }
