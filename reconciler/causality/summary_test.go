@@ -198,4 +198,3 @@ func TestDeletedPeriodSummary(t *testing.T) {
 		t.Errorf("DeletedPeriodSummary = %q, want %q", got, want)
 	}
 }
-
