@@ -3,8 +3,10 @@ package causality
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 )
 
 // Summary renders a decision record in the text form of SPEC §2.3:
@@ -148,4 +150,67 @@ func changeVerb(c api.Change) string {
 // was deleted.
 func DeletedPeriodSummary(label string) string {
 	return fmt.Sprintf("period %s: ended without harmonization: the group was deleted", label)
+}
+
+// WriteRecord puts into words what the engine decided as facts in d: the
+// Detail of each clamp and, when predictive governing could not bound a
+// request, the note saying why. b are the bounds d was decided with.
+func WriteRecord(d *engine.Decision, b *engine.Bounds) {
+	describeClamps(d.Period.Clamps, b)
+	if d.ForecastNotReady {
+		d.Period.Notes = append(d.Period.Notes, notReadyNote(b))
+	}
+}
+
+// ImmediateNotes are an immediate request's notes (it has no decision
+// record): how bounds changed it and why predictive governing did not.
+func ImmediateNotes(d engine.ImmediateDecision, b *engine.Bounds) []string {
+	describeClamps(d.Clamps, b)
+	var notes []string
+	for _, c := range d.Clamps {
+		s := fmt.Sprintf("clamped by %s %d: %d → %d", c.Kind, c.Bound, c.From, c.To)
+		if !c.Applied {
+			s = fmt.Sprintf("%s would clamp %d → %d (forecast_only, not applied)", c.Kind, c.From, c.To)
+		}
+		if c.Detail != "" {
+			s += " (" + c.Detail + ")"
+		}
+		notes = append(notes, s)
+	}
+	if d.ForecastNotReady {
+		notes = append(notes, notReadyNote(b))
+	}
+	return notes
+}
+
+// describeClamps sets each clamp's Detail: the bound it met.
+func describeClamps(cs []api.Clamp, b *engine.Bounds) {
+	for i, c := range cs {
+		switch c.Kind {
+		case api.ClampMax:
+			cs[i].Detail = fmt.Sprintf("max_quantity is %d", c.Bound)
+		case api.ClampMin:
+			cs[i].Detail = fmt.Sprintf("min_quantity is %d", c.Bound)
+		case api.ClampForecast:
+			if b != nil {
+				cs[i].Detail = fmt.Sprintf("the forecast for %s–%s authorizes %d–%d",
+					hhmm(b.Start), hhmm(b.End), b.Lower, max(b.Upper, b.Lower))
+			}
+		}
+	}
+}
+
+// notReadyNote is the note for bounds without a forecast.
+func notReadyNote(b *engine.Bounds) string {
+	return "predictive governing did not clamp: " + b.NotReady
+}
+
+// hhmm formats an interval boundary for people: 10:00, or 10:00:30 when
+// it is not on a whole minute.
+func hhmm(t time.Time) string {
+	t = t.UTC()
+	if t.Second() == 0 {
+		return t.Format("15:04")
+	}
+	return t.Format("15:04:05")
 }

@@ -2,6 +2,7 @@ package causality
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -58,10 +59,18 @@ func planned(d engine.Decision) []api.Change {
 	return cs
 }
 
+// harmonize decides in and writes the record's words, as the controller
+// does.
+func harmonize(in engine.HarmonizeInput) engine.Decision {
+	d := engine.Harmonize(in)
+	WriteRecord(&d, in.Bounds)
+	return d
+}
+
 // summarize decides in and writes the record, as the controller does with
 // the changes it records.
 func summarize(in engine.HarmonizeInput) (engine.Decision, string) {
-	d := engine.Harmonize(in)
+	d := harmonize(in)
 	return d, Summary(d.Period, in.Requests, planned(d))
 }
 
@@ -186,6 +195,15 @@ func TestSummaryNotReady(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, s := summarize(engine.HarmonizeInput{Config: sumCfg(""), DesiredBefore: 8, OfficialBefore: 8, Nodes: ready(8),
 				Requests: tt.reqs, Bounds: tt.bounds})
+			d, s := summarize(engine.HarmonizeInput{Config: sumCfg(""), DesiredBefore: 8, OfficialBefore: 8, Nodes: ready(8),
+				Requests: tt.reqs, Bounds: tt.bounds})
+			var wantNotes []string
+			if tt.wantLine {
+				wantNotes = []string{note}
+			}
+			if !slices.Equal(d.Period.Notes, wantNotes) {
+				t.Errorf("notes = %q, want %q", d.Period.Notes, wantNotes)
+			}
 			if hasLine := strings.Contains(s, "\n  note: "+note+"\n"); hasLine != tt.wantLine {
 				t.Errorf("summary has the note line: %v, want %v:\n%s", hasLine, tt.wantLine, s)
 			}
@@ -196,5 +214,95 @@ func TestSummaryNotReady(t *testing.T) {
 func TestDeletedPeriodSummary(t *testing.T) {
 	if got, want := DeletedPeriodSummary("H7"), "period H7: ended without harmonization: the group was deleted"; got != want {
 		t.Errorf("DeletedPeriodSummary = %q, want %q", got, want)
+	}
+}
+
+// TestClampDetails: each clamp of a decision record says which bound it
+// met (the engine's clamp cases).
+func TestClampDetails(t *testing.T) {
+	hour := func(h int) time.Time { return time.Date(2025, 3, 4, h, 0, 0, 0, time.UTC) }
+	bounds := func(lo, hi int, enforce, instr bool) *engine.Bounds {
+		return &engine.Bounds{Lower: lo, Upper: hi, Start: hour(10), End: hour(11), Enforce: enforce, GovernInstructions: instr}
+	}
+	fc := func(label string, from, to int, applied bool, lo, hi int) api.Clamp {
+		return api.Clamp{Kind: api.ClampForecast, Bound: to, From: from, To: to, Applied: applied, EventID: "id-" + label,
+			Detail: "the forecast for 10:00–11:00 authorizes " + strconv.Itoa(lo) + "–" + strconv.Itoa(hi)}
+	}
+	tests := []struct {
+		name       string
+		policy     string
+		max        int
+		reqs       []api.Event
+		bounds     *engine.Bounds
+		wantClamps []api.Clamp
+	}{
+		{name: "max", reqs: []api.Event{sumTrigger("E1", "a", 1, to(30))},
+			wantClamps: []api.Clamp{{Kind: api.ClampMax, Bound: 20, From: 30, To: 20, Applied: true, Detail: "max_quantity is 20"}}},
+		{name: "max of a sum", policy: api.PolicySum, max: 15, reqs: sumH2Requests()[:3],
+			wantClamps: []api.Clamp{{Kind: api.ClampMax, Bound: 15, From: 17, To: 15, Applied: true, Detail: "max_quantity is 15"}}},
+		{name: "min", reqs: []api.Event{sumUser("E1", "u", 1, by(-7))},
+			wantClamps: []api.Clamp{{Kind: api.ClampMin, Bound: 2, From: 1, To: 2, Applied: true, Detail: "min_quantity is 2"}}},
+		{name: "forecast upper", reqs: []api.Event{sumTrigger("E5", "cpu-high", 1, by(6)), sumTrigger("E6", "net-high", 2, by(2))},
+			bounds: bounds(6, 11, true, false), wantClamps: []api.Clamp{fc("E5", 14, 11, true, 6, 11)}},
+		{name: "forecast lower", reqs: []api.Event{sumTrigger("E8", "cpu-low", 1, by(-4))}, bounds: bounds(6, 11, true, false),
+			wantClamps: []api.Clamp{fc("E8", 4, 6, true, 6, 11)}},
+		{name: "forecast_only", reqs: []api.Event{sumTrigger("E5", "cpu-high", 1, by(6))}, bounds: bounds(6, 11, false, false),
+			wantClamps: []api.Clamp{fc("E5", 14, 11, false, 6, 11)}},
+		{name: "instructions governed when asked", reqs: []api.Event{sumUser("E4", "alice", 1, to(15))}, bounds: bounds(6, 11, true, true),
+			wantClamps: []api.Clamp{fc("E4", 15, 11, true, 6, 11)}},
+		{name: "forecast then max", reqs: []api.Event{sumTrigger("E5", "cpu-high", 1, to(40))}, bounds: bounds(6, 30, true, false),
+			wantClamps: []api.Clamp{fc("E5", 40, 30, true, 6, 30), {Kind: api.ClampMax, Bound: 20, From: 30, To: 20, Applied: true, Detail: "max_quantity is 20"}}},
+		{name: "a boundary off the minute", reqs: []api.Event{sumTrigger("E5", "cpu-high", 1, by(6))},
+			bounds: &engine.Bounds{Lower: 6, Upper: 11, Start: hour(10).Add(30 * time.Second), End: hour(11).Add(30 * time.Second), Enforce: true},
+			wantClamps: []api.Clamp{{Kind: api.ClampForecast, Bound: 11, From: 14, To: 11, Applied: true, EventID: "id-E5",
+				Detail: "the forecast for 10:00:30–11:00:30 authorizes 6–11"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := sumCfg(tt.policy)
+			if tt.max > 0 {
+				c.MaxQuantity = tt.max
+			}
+			d, _ := summarize(engine.HarmonizeInput{Config: c, DesiredBefore: 8, OfficialBefore: 8, Nodes: ready(8),
+				Requests: tt.reqs, Bounds: tt.bounds})
+			if !slices.Equal(d.Period.Clamps, tt.wantClamps) {
+				t.Errorf("clamps = %+v\nwant %+v", d.Period.Clamps, tt.wantClamps)
+			}
+		})
+	}
+}
+
+// TestImmediateNotes: an immediate request's notes (the engine's
+// immediate cases that clamp or are not governed).
+func TestImmediateNotes(t *testing.T) {
+	b := &engine.Bounds{Lower: 6, Upper: 11, Start: time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC),
+		End: time.Date(2025, 3, 4, 11, 0, 0, 0, time.UTC), Enforce: true}
+	notReady := &engine.Bounds{NotReady: "forecast needs 24h of history; the group has none", Enforce: true}
+	forecastOnly := *b
+	forecastOnly.Enforce = false
+	tests := []struct {
+		name   string
+		ev     api.Event
+		bounds *engine.Bounds
+		want   []string
+	}{
+		{"no clamp, no note", sumUser("E4", "alice", 40, by(3)), nil, nil},
+		{"set_to below min clamps", sumUser("E4", "alice", 40, to(0)), nil, []string{"clamped by min_quantity 2: 0 → 2 (min_quantity is 2)"}},
+		{"trigger governed by forecast", sumTrigger("E5", "cpu-high", 5, by(6)), b,
+			[]string{"clamped by forecast 11: 14 → 11 (the forecast for 10:00–11:00 authorizes 6–11)"}},
+		{"forecast_only", sumTrigger("E5", "cpu-high", 5, by(6)), &forecastOnly,
+			[]string{"forecast would clamp 14 → 11 (forecast_only, not applied) (the forecast for 10:00–11:00 authorizes 6–11)"}},
+		{"trigger with a forecast not ready is not clamped", sumTrigger("E5", "cpu-high", 5, by(6)), notReady,
+			[]string{"predictive governing did not clamp: forecast needs 24h of history; the group has none"}},
+		{"ungoverned user gets no not-ready note", sumUser("E4", "alice", 40, by(6)), notReady, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := engine.Immediate(engine.ImmediateInput{Config: sumCfg(""), Now: sumAt(60), DesiredBefore: 8, Nodes: ready(8),
+				Event: tt.ev, Bounds: tt.bounds})
+			if got := ImmediateNotes(d, tt.bounds); !slices.Equal(got, tt.want) {
+				t.Errorf("notes = %q\nwant %q", got, tt.want)
+			}
+		})
 	}
 }

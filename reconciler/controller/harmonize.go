@@ -34,12 +34,14 @@ func (c *Controller) Harmonize(ctx context.Context, groupID string) (api.Period,
 func (w *work) harmonize() (api.Period, error) {
 	s := w.s
 	g := s.group
+	bounds := w.c.bounds(w.ctx, g, w.now)
 	d := engine.Harmonize(engine.HarmonizeInput{
 		Config: g.GroupConfig, Now: w.now,
 		DesiredBefore: g.DesiredQuantity, OfficialBefore: g.OfficialQuantity,
 		Nodes: s.nodeList(), Requests: s.requests, Suppressed: s.suppressed,
-		Bounds: w.c.bounds(w.ctx, g, w.now), PeriodLabel: s.period.Label,
+		Bounds: bounds, PeriodLabel: s.period.Label,
 	})
+	causality.WriteRecord(&d, bounds)
 	requests := s.requests
 	period := s.period
 	changes, err := w.carryOut(d.Launch, d.Terminate, period.ID, period.Label, "harmonization "+period.Label)

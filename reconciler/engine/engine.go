@@ -66,6 +66,10 @@ type Decision struct {
 	// to (indirect): every aggregated request of the period plus the
 	// replacement requests the change fulfils. Empty when no change.
 	CauseEventIDs []string
+	// ForecastNotReady says that predictive governing would have bounded
+	// a request had its forecast been ready (Bounds.NotReady says why);
+	// the record's note is written from it (causality.WriteRecord).
+	ForecastNotReady bool
 }
 
 // ImmediateInput is an immediate request (instruction or trigger marked
@@ -86,11 +90,10 @@ type ImmediateDecision struct {
 	ProposedQuantity int
 	DesiredAfter     int
 	Clamps           []api.Clamp
-	// Notes say what was not done and why, as api.Period.Notes do (e.g.
-	// predictive governing not ready); nil when there is nothing to say.
-	Notes     []string
-	Launch    int
-	Terminate []string
+	// ForecastNotReady: as Decision's.
+	ForecastNotReady bool
+	Launch           int
+	Terminate        []string
 }
 
 // Admission is whether a trigger firing is accepted now and, when it is

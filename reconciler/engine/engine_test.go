@@ -145,7 +145,7 @@ func TestHarmonizePolicies(t *testing.T) {
 		{api.PolicySmallest, 20, 10, 10, 3, nil},
 		{api.PolicyAverage, 20, 11, 11, 4, nil},
 		{api.PolicySum, 20, 17, 17, 10, nil},
-		{api.PolicySum, 15, 17, 15, 8, []api.Clamp{{Kind: api.ClampMax, Bound: 15, From: 17, To: 15, Applied: true, Detail: "max_quantity is 15"}}},
+		{api.PolicySum, 15, 17, 15, 8, []api.Clamp{{Kind: api.ClampMax, Bound: 15, From: 17, To: 15, Applied: true}}},
 		{api.PolicyPriority, 20, 11, 11, 4, nil},
 		{api.PolicyFirst, 20, 12, 12, 5, nil},
 		{api.PolicyLast, 20, 11, 11, 4, nil},

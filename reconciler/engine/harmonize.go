@@ -1,9 +1,6 @@
 package engine
 
 import (
-	"time"
-
-	"fmt"
 	"math"
 	"slices"
 
@@ -83,9 +80,6 @@ func Harmonize(in HarmonizeInput) Decision {
 	for _, e := range in.Suppressed {
 		p.Suppressed = append(p.Suppressed, api.PeriodSuppressed{EventID: e.ID, Label: e.Label, Reason: e.Reason})
 	}
-	if ungoverned {
-		p.Notes = append(p.Notes, notReadyNote(in.Bounds))
-	}
 
 	desired := in.DesiredBefore
 	if len(props) > 0 {
@@ -100,7 +94,7 @@ func Harmonize(in HarmonizeInput) Decision {
 	p.DesiredAfter = desired
 	p.OfficialAfter = desired
 
-	d := Decision{Period: p}
+	d := Decision{Period: p, ForecastNotReady: ungoverned}
 	d.Launch, d.Terminate = Reconcile(desired, in.Nodes, cfg.TerminationPolicy)
 	if d.Launch > 0 || len(d.Terminate) > 0 {
 		fulfilled := min(len(repls), max(in.DesiredBefore-(p.Actual+p.InFlight), 0))
@@ -129,9 +123,7 @@ func Immediate(in ImmediateInput) ImmediateDecision {
 		asked = in.DesiredBefore
 	}
 	d := ImmediateDecision{ProposedQuantity: asked, Clamps: []api.Clamp{}}
-	if notReady(requestKind(in.Event), in.Bounds) {
-		d.Notes = append(d.Notes, notReadyNote(in.Bounds))
-	}
+	d.ForecastNotReady = notReady(requestKind(in.Event), in.Bounds)
 	q := asked
 	if governed(requestKind(in.Event), in.Bounds) {
 		fq, c, clamped := forecastClamp(in.Bounds, q, in.Event.ID)
@@ -207,11 +199,6 @@ func notReady(kind string, b *Bounds) bool {
 	return b != nil && b.NotReady != "" && (kind == kindTrigger || b.GovernInstructions)
 }
 
-// notReadyNote is the record's note for bounds without a forecast.
-func notReadyNote(b *Bounds) string {
-	return "predictive governing did not clamp: " + b.NotReady
-}
-
 // forecastClamp moves q to the nearest authorized quantity of b. With
 // forecast_only the clamp is recorded (Applied false) but q is kept.
 func forecastClamp(b *Bounds, q int, eventID string) (int, api.Clamp, bool) {
@@ -228,7 +215,6 @@ func forecastClamp(b *Bounds, q int, eventID string) (int, api.Clamp, bool) {
 	c := api.Clamp{
 		Kind: api.ClampForecast, Bound: bound, From: q, To: bound,
 		Applied: b.Enforce, EventID: eventID,
-		Detail: fmt.Sprintf("the forecast for %s–%s authorizes %d–%d", hhmm(b.Start), hhmm(b.End), lo, hi),
 	}
 	if !b.Enforce {
 		return q, c, true
@@ -245,13 +231,11 @@ func limit(cfg api.GroupConfig, q int) (int, []api.Clamp) {
 	}
 	var cs []api.Clamp
 	if hi >= cfg.MinQuantity && q > hi {
-		cs = append(cs, api.Clamp{Kind: api.ClampMax, Bound: hi, From: q, To: hi, Applied: true,
-			Detail: fmt.Sprintf("max_quantity is %d", hi)})
+		cs = append(cs, api.Clamp{Kind: api.ClampMax, Bound: hi, From: q, To: hi, Applied: true})
 		q = hi
 	}
 	if q < cfg.MinQuantity {
-		cs = append(cs, api.Clamp{Kind: api.ClampMin, Bound: cfg.MinQuantity, From: q, To: cfg.MinQuantity, Applied: true,
-			Detail: fmt.Sprintf("min_quantity is %d", cfg.MinQuantity)})
+		cs = append(cs, api.Clamp{Kind: api.ClampMin, Bound: cfg.MinQuantity, From: q, To: cfg.MinQuantity, Applied: true})
 		q = cfg.MinQuantity
 	}
 	return q, cs
@@ -325,14 +309,4 @@ func cmpOr(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// hhmm formats an interval boundary for people: 10:00, or 10:00:30 when
-// it is not on a whole minute.
-func hhmm(t time.Time) string {
-	t = t.UTC()
-	if t.Second() == 0 {
-		return t.Format("15:04")
-	}
-	return t.Format("15:04:05")
 }

@@ -113,6 +113,7 @@ func TestGoverningAcceptance(t *testing.T) {
 				Config: g.GroupConfig, Now: at, DesiredBefore: 10, OfficialBefore: 10, Nodes: readyNodes(10),
 				Requests: []api.Event{tt.event}, Bounds: bounds, PeriodLabel: "H4",
 			})
+			causality.WriteRecord(&d, bounds) // as the controller does
 			p := d.Period
 			if p.DesiredAfter != tt.wantDesired {
 				t.Errorf("desired after = %d, want %d", p.DesiredAfter, tt.wantDesired)
