@@ -3,6 +3,7 @@ package causality
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 )
@@ -57,3 +58,75 @@ func NoSamples(metrics []string, observed string) string {
 func EvaluationFailed(err error) string {
 	return fmt.Sprintf("the condition failed to evaluate: %v", err)
 }
+
+// The reasons the controller records on nodes, events and changes.
+
+// DriverReports is what a node's driver says of it: "the driver reports
+// it unavailable: process exited".
+func DriverReports(state, reason string) string {
+	s := "the driver reports it " + state
+	if reason != "" && reason != state {
+		s += ": " + reason
+	}
+	return s
+}
+
+// FailedBeforeReady is why a launching node failed when its driver
+// reported it gone before it was ready.
+func FailedBeforeReady(state, reason string) string {
+	return DriverReports(state, reason) + " before it was ready"
+}
+
+// NotReadyWithin is why a launching node failed when it was not ready
+// within init_deadline (deadline as configured); stateReason is what was
+// known of it, if anything.
+func NotReadyWithin(deadline, stateReason string) string {
+	why := fmt.Sprintf("not ready within init_deadline %s", deadline)
+	if stateReason != "" {
+		why += " (" + stateReason + ")"
+	}
+	return why
+}
+
+// LaunchFailed is a node's reason when the driver could not launch it.
+func LaunchFailed(msg string) string { return "launch failed: " + msg }
+
+// NoReplacementNeeded is why a lost node's replacement request was
+// ignored.
+func NoReplacementNeeded(live, desired int) string {
+	return fmt.Sprintf("no replacement needed: %d nodes ready or launching for desired %d", live, desired)
+}
+
+// ReplacementDeferred is why a replacement waits for the harmonization of
+// period (at next, when known): the replacement policy is deferred, or the
+// harmonization is within replacement_defer_window (window as configured).
+func ReplacementDeferred(period string, next time.Time, policyDeferred bool, window string) string {
+	at := ""
+	if !next.IsZero() {
+		at = " at " + clock(next)
+	}
+	if policyDeferred {
+		return fmt.Sprintf("replacement deferred to the harmonization of %s%s (replacement policy deferred)", period, at)
+	}
+	return fmt.Sprintf("replacement deferred to the harmonization of %s%s, within replacement_defer_window %s", period, at, window)
+}
+
+// BoundsChanged is the reason of the instruction that moves desired into
+// new bounds: bound (max_quantity or min_quantity) went from before to
+// after.
+func BoundsChanged(bound string, before, after int) string {
+	return fmt.Sprintf("bounds changed: %s %d → %d", bound, before, after)
+}
+
+// HarmonizationChange and RequestedChange are the reasons of the changes
+// that carry out a period's harmonization or an immediate request.
+func HarmonizationChange(period string) string { return "harmonization " + period }
+
+// RequestedChange: see HarmonizationChange.
+func RequestedChange(event string) string { return "requested by " + event }
+
+// Why a group has no forecast before any is made.
+const (
+	ForecastNotConfigured = "predictive governing is not configured"
+	NoForecaster          = "predictive governing is configured but this pesd has no forecaster"
+)

@@ -55,3 +55,31 @@ func TestTriggerNotEvaluated(t *testing.T) {
 		t.Errorf("EvaluationFailed = %q, want %q", got, want)
 	}
 }
+
+func TestControllerReasons(t *testing.T) {
+	next := time.Date(2026, 1, 2, 10, 4, 0, 0, time.UTC)
+	tests := []struct{ got, want string }{
+		{DriverReports("unavailable", "process exited"), "the driver reports it unavailable: process exited"},
+		{DriverReports("terminated", "terminated"), "the driver reports it terminated"},
+		{DriverReports("unavailable", ""), "the driver reports it unavailable"},
+		{FailedBeforeReady("terminated", "exit status 1"), "the driver reports it terminated: exit status 1 before it was ready"},
+		{NotReadyWithin("10m", ""), "not ready within init_deadline 10m"},
+		{NotReadyWithin("30s", "health check: connection refused"), "not ready within init_deadline 30s (health check: connection refused)"},
+		{LaunchFailed("exec: no such file"), "launch failed: exec: no such file"},
+		{NoReplacementNeeded(5, 4), "no replacement needed: 5 nodes ready or launching for desired 4"},
+		{ReplacementDeferred("H3", next, true, "15s"), "replacement deferred to the harmonization of H3 at 10:04:00 (replacement policy deferred)"},
+		{ReplacementDeferred("H3", next, false, "15s"), "replacement deferred to the harmonization of H3 at 10:04:00, within replacement_defer_window 15s"},
+		{ReplacementDeferred("H3", time.Time{}, false, "15s"), "replacement deferred to the harmonization of H3, within replacement_defer_window 15s"},
+		{BoundsChanged("max_quantity", 10, 6), "bounds changed: max_quantity 10 → 6"},
+		{BoundsChanged("min_quantity", 2, 5), "bounds changed: min_quantity 2 → 5"},
+		{HarmonizationChange("H2"), "harmonization H2"},
+		{RequestedChange("E4"), "requested by E4"},
+		{ForecastNotConfigured, "predictive governing is not configured"},
+		{NoForecaster, "predictive governing is configured but this pesd has no forecaster"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}

@@ -175,15 +175,15 @@ func (w *work) boundsChanged(before api.GroupConfig, actor string) error {
 	var why string
 	switch {
 	case g.MaxQuantity > 0 && q > g.MaxQuantity:
-		to, why = g.MaxQuantity, fmt.Sprintf("max_quantity %d → %d", before.MaxQuantity, g.MaxQuantity)
+		to, why = g.MaxQuantity, causality.BoundsChanged("max_quantity", before.MaxQuantity, g.MaxQuantity)
 	case q < g.MinQuantity:
-		to, why = g.MinQuantity, fmt.Sprintf("min_quantity %d → %d", before.MinQuantity, g.MinQuantity)
+		to, why = g.MinQuantity, causality.BoundsChanged("min_quantity", before.MinQuantity, g.MinQuantity)
 	default:
 		return nil
 	}
 	_, err := w.instruct(api.Instruction{
 		Request: api.Request{SetTo: &to}, Immediate: true, Actor: actor,
-		Reason: "bounds changed: " + why,
+		Reason: why,
 	})
 	return err
 }

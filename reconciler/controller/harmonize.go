@@ -44,7 +44,7 @@ func (w *work) harmonize() (api.Period, error) {
 	causality.WriteRecord(&d, bounds)
 	requests := s.requests
 	period := s.period
-	changes, err := w.carryOut(d.Launch, d.Terminate, period.ID, period.Label, "harmonization "+period.Label)
+	changes, err := w.carryOut(d.Launch, d.Terminate, period.ID, period.Label, causality.HarmonizationChange(period.Label))
 	if err != nil {
 		return api.Period{}, err
 	}

@@ -77,7 +77,7 @@ func (w *work) immediate(e api.Event) (api.Event, error) {
 	if err := w.recordQuantity(d.DesiredAfter, actual); err != nil {
 		return e, err
 	}
-	changes, err := w.carryOut(d.Launch, d.Terminate, "", "", "requested by "+e.Label)
+	changes, err := w.carryOut(d.Launch, d.Terminate, "", "", causality.RequestedChange(e.Label))
 	if err != nil || len(changes) == 0 {
 		return e, err
 	}
