@@ -125,8 +125,14 @@ func HarmonizationChange(period string) string { return "harmonization " + perio
 // RequestedChange: see HarmonizationChange.
 func RequestedChange(event string) string { return "requested by " + event }
 
-// Why a group has no forecast before any is made.
+// Why a group has no forecast.
 const (
 	ForecastNotConfigured = "predictive governing is not configured"
 	NoForecaster          = "predictive governing is configured but this pesd has no forecaster"
+	ForecastOff           = "predictive governing is off"
 )
+
+// ForecastUnusable is why a group's predictive settings give no forecast.
+func ForecastUnusable(err error) string {
+	return "predictive settings give no forecast: " + err.Error()
+}

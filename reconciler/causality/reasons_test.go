@@ -76,6 +76,8 @@ func TestControllerReasons(t *testing.T) {
 		{RequestedChange("E4"), "requested by E4"},
 		{ForecastNotConfigured, "predictive governing is not configured"},
 		{NoForecaster, "predictive governing is configured but this pesd has no forecaster"},
+		{ForecastOff, "predictive governing is off"},
+		{ForecastUnusable(errors.New("history: want a duration")), "predictive settings give no forecast: history: want a duration"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
