@@ -9,8 +9,9 @@ import (
 // Admit decides whether a trigger firing is accepted now. A scale-out
 // locks the group down while its nodes are launching (until ready, failed
 // or past init_deadline); the cooldown follows the end of the last
-// scale-out. A refused firing is recorded as suppressed with the Reason,
-// so "why did it not scale?" has an answer. User instructions are not
+// scale-out. A refused firing is recorded as suppressed with the reason
+// causality writes from the Admission, so "why did it not scale?" has an
+// answer. User instructions are not
 // subject to Admit.
 func Admit(in AdmitInput) Admission {
 	deadline := duration(in.Config.InitDeadline, api.DefaultInitDeadline)

@@ -22,7 +22,7 @@ type Bounds struct {
 	// NotReady, when set, says why there is no forecast to govern by
 	// ("forecast needs 24h of history; the group has 3h"). Nothing is
 	// clamped; a decision with a request that would have been governed
-	// carries a note saying so, because governing that silently does
+	// says so (ForecastNotReady, which becomes the record's note), because governing that silently does
 	// nothing looks like governing that allowed everything.
 	NotReady string
 }
