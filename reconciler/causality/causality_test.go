@@ -102,7 +102,7 @@ func newSeed(t *testing.T) *seed {
 		for _, r := range reqs {
 			in.Requests = append(in.Requests, s.events[r])
 		}
-		d := engine.Harmonize(in)
+		d := harmonize(in)
 		p := d.Period
 		p.ID, p.GroupID, p.StartedAt, p.EndedAt, p.Harmonized = "p-"+label, "g", start, &end, true
 		s.periods[label] = &p

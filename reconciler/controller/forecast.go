@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/forecast"
 )
 
@@ -19,12 +20,12 @@ func (c *Controller) Forecast(ctx context.Context, groupID string) (api.Forecast
 	}
 	f := api.Forecast{GroupID: g.ID, Mode: api.PredictiveOff, Intervals: []api.ForecastInterval{}}
 	if g.Predictive == nil || g.Predictive.Mode == "" || g.Predictive.Mode == api.PredictiveOff {
-		f.Reason = "predictive governing is not configured"
+		f.Reason = causality.ForecastNotConfigured
 		return f, nil
 	}
 	f.Mode, f.Confidence, f.History = g.Predictive.Mode, g.Predictive.Confidence, g.Predictive.History
 	if c.opts.Governor == nil {
-		f.Reason = "predictive governing is configured but this pesd has no forecaster"
+		f.Reason = causality.NoForecaster
 		return f, nil
 	}
 	return c.opts.Governor.Forecast(ctx, g)

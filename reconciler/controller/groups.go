@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
@@ -174,15 +175,15 @@ func (w *work) boundsChanged(before api.GroupConfig, actor string) error {
 	var why string
 	switch {
 	case g.MaxQuantity > 0 && q > g.MaxQuantity:
-		to, why = g.MaxQuantity, fmt.Sprintf("max_quantity %d → %d", before.MaxQuantity, g.MaxQuantity)
+		to, why = g.MaxQuantity, causality.BoundsChanged("max_quantity", before.MaxQuantity, g.MaxQuantity)
 	case q < g.MinQuantity:
-		to, why = g.MinQuantity, fmt.Sprintf("min_quantity %d → %d", before.MinQuantity, g.MinQuantity)
+		to, why = g.MinQuantity, causality.BoundsChanged("min_quantity", before.MinQuantity, g.MinQuantity)
 	default:
 		return nil
 	}
 	_, err := w.instruct(api.Instruction{
 		Request: api.Request{SetTo: &to}, Immediate: true, Actor: actor,
-		Reason: "bounds changed: " + why,
+		Reason: why,
 	})
 	return err
 }
@@ -225,7 +226,7 @@ func (c *Controller) DeleteGroupBy(ctx context.Context, id, actor string) error 
 		p := w.s.period
 		t := w.now
 		p.EndedAt = &t
-		p.Summary = fmt.Sprintf("period %s: ended without harmonization: the group was deleted", p.Label)
+		p.Summary = causality.DeletedPeriodSummary(p.Label)
 		if err := w.tx.UpdatePeriod(p); err != nil {
 			return fmt.Errorf("close period %s: %w", p.Label, err)
 		}

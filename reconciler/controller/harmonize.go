@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
@@ -33,15 +34,17 @@ func (c *Controller) Harmonize(ctx context.Context, groupID string) (api.Period,
 func (w *work) harmonize() (api.Period, error) {
 	s := w.s
 	g := s.group
+	bounds := w.c.bounds(w.ctx, g, w.now)
 	d := engine.Harmonize(engine.HarmonizeInput{
 		Config: g.GroupConfig, Now: w.now,
 		DesiredBefore: g.DesiredQuantity, OfficialBefore: g.OfficialQuantity,
 		Nodes: s.nodeList(), Requests: s.requests, Suppressed: s.suppressed,
-		Bounds: w.c.bounds(w.ctx, g, w.now), PeriodLabel: s.period.Label,
+		Bounds: bounds, PeriodLabel: s.period.Label,
 	})
+	causality.WriteRecord(&d, bounds)
 	requests := s.requests
 	period := s.period
-	changes, err := w.carryOut(d.Launch, d.Terminate, period.ID, period.Label, "harmonization "+period.Label)
+	changes, err := w.carryOut(d.Launch, d.Terminate, period.ID, period.Label, causality.HarmonizationChange(period.Label))
 	if err != nil {
 		return api.Period{}, err
 	}
@@ -82,7 +85,7 @@ func (w *work) harmonize() (api.Period, error) {
 		p.ChangeIDs = append(p.ChangeIDs, ch.ID)
 		recorded = append(recorded, *ch)
 	}
-	p.Summary = engine.Summary(p, requests, recorded)
+	p.Summary = causality.Summary(p, requests, recorded)
 	if err := w.tx.UpdatePeriod(p); err != nil {
 		return p, fmt.Errorf("close period %s: %w", p.Label, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 )
 
@@ -125,7 +126,7 @@ func (w *work) recordResults(r *actResult) error {
 		if !ok {
 			continue
 		}
-		n.StateReason = "launch failed: " + msg
+		n.StateReason = causality.LaunchFailed(msg)
 		if err := w.putNode(n); err != nil {
 			return err
 		}

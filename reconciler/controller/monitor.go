@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
@@ -58,12 +59,9 @@ func plan(s *state, obs []driver.Observation, now time.Time) obsPlan {
 				}
 				p.ready[n.ID] = since
 			case o != nil && (o.State == api.NodeUnavailable || o.State == api.NodeTerminated):
-				p.initFailed = append(p.initFailed, nodeFault{n.ID, stateWords(o) + " before it was ready"})
+				p.initFailed = append(p.initFailed, nodeFault{n.ID, causality.FailedBeforeReady(o.State, o.Reason)})
 			case !now.Before(n.LaunchedAt.Add(deadline)):
-				why := fmt.Sprintf("not ready within init_deadline %s", durationText(s.group.InitDeadline, deadline))
-				if n.StateReason != "" {
-					why += " (" + n.StateReason + ")"
-				}
+				why := causality.NotReadyWithin(durationText(s.group.InitDeadline, deadline), n.StateReason)
 				p.initFailed = append(p.initFailed, nodeFault{n.ID, why})
 			}
 		case api.NodeReady:
@@ -71,7 +69,7 @@ func plan(s *state, obs []driver.Observation, now time.Time) obsPlan {
 			case o == nil:
 				p.lost = append(p.lost, nodeFault{n.ID, "the driver no longer reports it"})
 			case o.State == api.NodeUnavailable || o.State == api.NodeTerminated:
-				p.lost = append(p.lost, nodeFault{n.ID, stateWords(o)})
+				p.lost = append(p.lost, nodeFault{n.ID, causality.DriverReports(o.State, o.Reason)})
 			}
 		default: // terminating, or judged failed before a crash
 			if o == nil || o.State == api.NodeTerminated {
@@ -82,15 +80,6 @@ func plan(s *state, obs []driver.Observation, now time.Time) obsPlan {
 		}
 	}
 	return p
-}
-
-// stateWords says what the driver reports, for the event's reason.
-func stateWords(o *driver.Observation) string {
-	s := "the driver reports it " + o.State
-	if o.Reason != "" && o.Reason != o.State {
-		s += ": " + o.Reason
-	}
-	return s
 }
 
 // observe asks the group's driver for its nodes. The caller holds gs.mu.
@@ -212,8 +201,7 @@ func (w *work) replace(parent api.Change, nodeID string) (api.Event, error) {
 	switch {
 	case launch == 0:
 		e.Status = api.EventIgnored
-		e.Reason = fmt.Sprintf("no replacement needed: %d nodes ready or launching for desired %d",
-			w.s.live(), g.DesiredQuantity)
+		e.Reason = causality.NoReplacementNeeded(w.s.live(), g.DesiredQuantity)
 	case now:
 		e.Status = api.EventApplied
 	default:
@@ -236,16 +224,9 @@ func (w *work) replace(parent api.Change, nodeID string) (api.Event, error) {
 
 func (w *work) deferReason() string {
 	g := w.s.group
-	at := ""
-	if t := next(g); !t.IsZero() {
-		at = " at " + t.UTC().Format("15:04:05")
-	}
-	if g.Replacement == api.ReplacementDeferred {
-		return fmt.Sprintf("replacement deferred to the harmonization of %s%s (replacement policy deferred)", w.s.period.Label, at)
-	}
 	window := configDuration(g.ReplacementDeferWindow, api.DefaultReplacementDeferWindow)
-	return fmt.Sprintf("replacement deferred to the harmonization of %s%s, within replacement_defer_window %s",
-		w.s.period.Label, at, durationText(g.ReplacementDeferWindow, window))
+	return causality.ReplacementDeferred(w.s.period.Label, next(g), g.Replacement == api.ReplacementDeferred,
+		durationText(g.ReplacementDeferWindow, window))
 }
 
 func next(g api.Group) time.Time {

@@ -2,9 +2,9 @@ package controller
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 )
 
@@ -55,16 +55,17 @@ func (w *work) request(e api.Event) (api.Event, error) {
 // the decision, and the change is attributed directly to the event.
 func (w *work) immediate(e api.Event) (api.Event, error) {
 	g := w.s.group
+	bounds := w.c.bounds(w.ctx, g, w.now)
 	d := engine.Immediate(engine.ImmediateInput{
 		Config: g.GroupConfig, Now: w.now, DesiredBefore: g.DesiredQuantity,
-		Nodes: w.s.nodeList(), Event: e, Bounds: w.c.bounds(w.ctx, g, w.now),
+		Nodes: w.s.nodeList(), Event: e, Bounds: bounds,
 	})
 	e.Status = api.EventApplied
 	e.ProposedQuantity = &d.ProposedQuantity
 	// An immediate request has no decision record: its clamps and notes
 	// are the event's notes, beside the requester's reason, where
 	// explanations read them.
-	e.Notes = append(clampNotes(d.Clamps), d.Notes...)
+	e.Notes = causality.ImmediateNotes(d, bounds)
 	e, err := w.newEvent(e)
 	if err != nil {
 		return e, err
@@ -76,7 +77,7 @@ func (w *work) immediate(e api.Event) (api.Event, error) {
 	if err := w.recordQuantity(d.DesiredAfter, actual); err != nil {
 		return e, err
 	}
-	changes, err := w.carryOut(d.Launch, d.Terminate, "", "", "requested by "+e.Label)
+	changes, err := w.carryOut(d.Launch, d.Terminate, "", "", causality.RequestedChange(e.Label))
 	if err != nil || len(changes) == 0 {
 		return e, err
 	}
@@ -105,20 +106,4 @@ func (w *work) carryOut(launch int, terminate []string, periodID, periodLabel, r
 		changes = append(changes, &ch)
 	}
 	return changes, nil
-}
-
-// clampNotes say how bounds changed a request, for its event.
-func clampNotes(cs []api.Clamp) []string {
-	var notes []string
-	for _, c := range cs {
-		s := fmt.Sprintf("clamped by %s %d: %d → %d", c.Kind, c.Bound, c.From, c.To)
-		if !c.Applied {
-			s = fmt.Sprintf("%s would clamp %d → %d (forecast_only, not applied)", c.Kind, c.From, c.To)
-		}
-		if c.Detail != "" {
-			s += " (" + c.Detail + ")"
-		}
-		notes = append(notes, s)
-	}
-	return notes
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
@@ -254,10 +255,9 @@ func (w *work) outcome(o trigger.Outcome) error {
 		reason := ""
 		switch {
 		case len(o.MissingData) > 0:
-			reason = fmt.Sprintf("no samples of %s in the condition's window: the condition is not satisfied (%s)",
-				strings.Join(o.MissingData, ", "), o.Observed)
+			reason = causality.NoSamples(o.MissingData, o.Observed)
 		case o.Err != nil:
-			reason = fmt.Sprintf("the condition failed to evaluate: %v", o.Err)
+			reason = causality.EvaluationFailed(o.Err)
 		default:
 			return nil
 		}
@@ -279,7 +279,7 @@ func (w *work) outcome(o trigger.Outcome) error {
 	if adm := engine.Admit(w.admitInput()); adm.Suppressed {
 		proposed := engine.Propose(w.s.group.DesiredQuantity, req)
 		e.ProposedQuantity = &proposed
-		e.Status, e.Reason = api.EventSuppressed, adm.Reason
+		e.Status, e.Reason = api.EventSuppressed, causality.Suppression(adm)
 		_, err := w.newEvent(e)
 		return err
 	}

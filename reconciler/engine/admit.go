@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
@@ -11,8 +9,9 @@ import (
 // Admit decides whether a trigger firing is accepted now. A scale-out
 // locks the group down while its nodes are launching (until ready, failed
 // or past init_deadline); the cooldown follows the end of the last
-// scale-out. A refused firing is recorded as suppressed with the Reason,
-// so "why did it not scale?" has an answer. User instructions are not
+// scale-out. A refused firing is recorded as suppressed with the reason
+// causality writes from the Admission, so "why did it not scale?" has an
+// answer. User instructions are not
 // subject to Admit.
 func Admit(in AdmitInput) Admission {
 	deadline := duration(in.Config.InitDeadline, api.DefaultInitDeadline)
@@ -40,32 +39,18 @@ func Admit(in AdmitInput) Admission {
 		}
 	}
 	if total > 0 {
-		parts := make([]string, 0, len(order))
+		a := Admission{Suppressed: true, LaunchingUntil: until}
 		for _, id := range order {
-			label := in.changeLabel(id)
-			if label == "" {
-				parts = append(parts, nodes(per[id]))
-				continue
-			}
-			parts = append(parts, nodes(per[id])+" added by "+label)
+			a.Launching = append(a.Launching, Launching{Change: in.changeLabel(id), Nodes: per[id]})
 		}
-		verb := "are"
-		if total == 1 {
-			verb = "is"
-		}
-		return Admission{Suppressed: true, Reason: fmt.Sprintf("lockdown: %s %s still launching (until %s at the latest)",
-			joinAnd(parts), verb, clockTime(until))}
+		return a
 	}
 
 	cooldown := duration(in.Config.Cooldown, api.DefaultCooldown)
 	if cooldown > 0 && !in.LastScaleOutEnd.IsZero() {
 		if end := in.LastScaleOutEnd.Add(cooldown); in.Now.Before(end) {
-			what := "the last scale-out"
-			if l := in.changeLabel(in.LastScaleOutID); l != "" {
-				what = l
-			}
-			return Admission{Suppressed: true, Reason: fmt.Sprintf("cooldown: %s after %s ended at %s, until %s",
-				durationText(in.Config.Cooldown, cooldown), what, clockTime(in.LastScaleOutEnd), clockTime(end))}
+			return Admission{Suppressed: true, Cooldown: durationText(in.Config.Cooldown, cooldown),
+				LastScaleOut: in.changeLabel(in.LastScaleOutID), LastScaleOutEnd: in.LastScaleOutEnd, CooldownUntil: end}
 		}
 	}
 	return Admission{}
@@ -99,9 +84,6 @@ func ReplaceNow(in ReplaceInput) bool {
 	return in.NextHarmonizationAt.Sub(in.Now) > window
 }
 
-// clockTime is how decisions name an instant for people: 15:04:05, UTC.
-func clockTime(t time.Time) string { return t.UTC().Format("15:04:05") }
-
 // durationText prefers the duration as the user wrote it ("2m" rather
 // than "2m0s").
 func durationText(s string, d time.Duration) string {
@@ -111,14 +93,4 @@ func durationText(s string, d time.Duration) string {
 		}
 	}
 	return d.String()
-}
-
-func joinAnd(parts []string) string {
-	switch len(parts) {
-	case 0:
-		return ""
-	case 1:
-		return parts[0]
-	}
-	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }

@@ -22,7 +22,7 @@ type Bounds struct {
 	// NotReady, when set, says why there is no forecast to govern by
 	// ("forecast needs 24h of history; the group has 3h"). Nothing is
 	// clamped; a decision with a request that would have been governed
-	// carries a note saying so, because governing that silently does
+	// says so (ForecastNotReady, which becomes the record's note), because governing that silently does
 	// nothing looks like governing that allowed everything.
 	NotReady string
 }
@@ -46,8 +46,7 @@ type HarmonizeInput struct {
 	// the record so "why did it not scale?" has an answer.
 	Suppressed []api.Event
 	Bounds     *Bounds
-	// PeriodLabel (e.g. "H2"), when known, names the period in the
-	// record's Summary.
+	// PeriodLabel (e.g. "H2"), when known, is the record's Label.
 	PeriodLabel string
 }
 
@@ -67,6 +66,10 @@ type Decision struct {
 	// to (indirect): every aggregated request of the period plus the
 	// replacement requests the change fulfils. Empty when no change.
 	CauseEventIDs []string
+	// ForecastNotReady says that predictive governing would have bounded
+	// a request had its forecast been ready (Bounds.NotReady says why);
+	// the record's note is written from it (causality.WriteRecord).
+	ForecastNotReady bool
 }
 
 // ImmediateInput is an immediate request (instruction or trigger marked
@@ -87,20 +90,35 @@ type ImmediateDecision struct {
 	ProposedQuantity int
 	DesiredAfter     int
 	Clamps           []api.Clamp
-	// Notes say what was not done and why, as api.Period.Notes do (e.g.
-	// predictive governing not ready); nil when there is nothing to say.
-	Notes     []string
-	Launch    int
-	Terminate []string
+	// ForecastNotReady: as Decision's.
+	ForecastNotReady bool
+	Launch           int
+	Terminate        []string
 }
 
-// Admission is whether a trigger firing is accepted now.
+// Admission is whether a trigger firing is accepted now and, when it is
+// not, the facts of why: a lockdown (Launching is set) or a cooldown
+// (CooldownUntil is set). causality.Suppression puts them into words.
 type Admission struct {
 	Suppressed bool
-	// Reason says why, for people: "lockdown: 3 nodes added by C7 are
-	// still launching (until 10:02:40 at the latest)" or "cooldown 2m
-	// after C7 ends at 10:04:40".
-	Reason string
+	// Launching are the nodes still launching, by the change that added
+	// them, in order of first appearance; LaunchingUntil is the latest
+	// init deadline among them.
+	Launching      []Launching
+	LaunchingUntil time.Time
+	// Cooldown is the configured cooldown as written ("2m"); it runs from
+	// LastScaleOutEnd, the end of LastScaleOut (a change label, or "" when
+	// it has none), until CooldownUntil.
+	Cooldown        string
+	LastScaleOut    string
+	LastScaleOutEnd time.Time
+	CooldownUntil   time.Time
+}
+
+// Launching counts the launching nodes one change added.
+type Launching struct {
+	Change string // its label; "" when unknown
+	Nodes  int
 }
 
 // AdmitInput is what a trigger firing's admission depends on.
@@ -139,7 +157,5 @@ type ReplaceInput struct {
 //	SelectForRemoval(nodes []api.Node, n int, policy string) []string
 //	Reconcile(desired int, nodes []api.Node, policy string) (launch int, terminate []string)
 //	    bring ready+launching to desired, counting in-flight nodes
-//	Summary(p api.Period, requests []api.Event, changes []api.Change) string
-//	    the decision record in the text form of SPEC §2.3
 //	Chosen(p api.Period) string
 //	    the request a record's policy took, for explanations

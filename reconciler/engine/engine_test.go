@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -146,7 +145,7 @@ func TestHarmonizePolicies(t *testing.T) {
 		{api.PolicySmallest, 20, 10, 10, 3, nil},
 		{api.PolicyAverage, 20, 11, 11, 4, nil},
 		{api.PolicySum, 20, 17, 17, 10, nil},
-		{api.PolicySum, 15, 17, 15, 8, []api.Clamp{{Kind: api.ClampMax, Bound: 15, From: 17, To: 15, Applied: true, Detail: "max_quantity is 15"}}},
+		{api.PolicySum, 15, 17, 15, 8, []api.Clamp{{Kind: api.ClampMax, Bound: 15, From: 17, To: 15, Applied: true}}},
 		{api.PolicyPriority, 20, 11, 11, 4, nil},
 		{api.PolicyFirst, 20, 12, 12, 5, nil},
 		{api.PolicyLast, 20, 11, 11, 4, nil},
@@ -204,17 +203,12 @@ func TestHarmonizeSeed(t *testing.T) {
 		wantLaunch              int
 		wantTerminate           []string
 		wantCauses              []string
-		wantSummary             string
 	}{
 		{
 			name: "H1 8/8/8 nothing to do",
 			in: HarmonizeInput{Config: cfg(""), Now: t0, DesiredBefore: 8, OfficialBefore: 8,
 				Nodes: ready(8), PeriodLabel: "H1"},
 			wantDesired: 8, wantActual: 8,
-			wantSummary: "period H1: desired 8 → 8, official 8 → 8, actual 8 at harmonization\n" +
-				"  requests: none\n" +
-				"  policy largest: no proposals, desired stays 8; clamps: none\n" +
-				"  changes: none",
 		},
 		{
 			name: "H2 8→12 with 7 ready adds 5",
@@ -222,10 +216,6 @@ func TestHarmonizeSeed(t *testing.T) {
 				Nodes: ready(7), Requests: h2Requests(), PeriodLabel: "H2"},
 			wantDesired: 12, wantActual: 7, wantLaunch: 5,
 			wantCauses: ids("E5", "E6", "E4", "E9b"),
-			wantSummary: "period H2: desired 8 → 12, official 8 → 12, actual 7 at harmonization\n" +
-				"  requests: E5 (+4 → 12, trigger cpu-high), E6 (+2 → 10, trigger net-high), E4 (+3 → 11, user alice), E9b (replacement)\n" +
-				"  policy largest → 12; clamps: none\n" +
-				"  changes: add 5 nodes",
 		},
 		{
 			name: "H3 12→10 with 11 ready removes 1",
@@ -235,10 +225,6 @@ func TestHarmonizeSeed(t *testing.T) {
 			wantDesired: 10, wantActual: 11,
 			wantTerminate: []string{"n-12"}, // newest
 			wantCauses:    ids("E8", "E10b"),
-			wantSummary: "period H3: desired 12 → 10, official 12 → 10, actual 11 at harmonization\n" +
-				"  requests: E8 (-2 → 10, trigger cpu-low), E10b (replacement)\n" +
-				"  policy largest → 10; clamps: none\n" +
-				"  changes: remove 1 node",
 		},
 	}
 	for _, tt := range tests {
@@ -256,9 +242,6 @@ func TestHarmonizeSeed(t *testing.T) {
 			}
 			if !slices.Equal(d.CauseEventIDs, tt.wantCauses) {
 				t.Errorf("causes = %v, want %v", d.CauseEventIDs, tt.wantCauses)
-			}
-			if p.Summary != tt.wantSummary {
-				t.Errorf("summary:\n%s\nwant:\n%s", p.Summary, tt.wantSummary)
 			}
 		})
 	}
@@ -290,9 +273,5 @@ func TestHarmonizeRecord(t *testing.T) {
 	// 6 ready + 1 launching: the launching node is not launched twice.
 	if d.Launch != 5 {
 		t.Errorf("launch = %d, want 5 (12 - 6 ready - 1 in flight)", d.Launch)
-	}
-	if !strings.Contains(p.Summary, "actual 6 (+1 launching) at harmonization") ||
-		!strings.Contains(p.Summary, "suppressed: E7 (cooldown: 2m after C5 ended at 10:00:40, until 10:02:40)") {
-		t.Errorf("summary lacks in-flight or suppressed:\n%s", p.Summary)
 	}
 }

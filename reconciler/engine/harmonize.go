@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"fmt"
 	"math"
 	"slices"
 
@@ -81,9 +80,6 @@ func Harmonize(in HarmonizeInput) Decision {
 	for _, e := range in.Suppressed {
 		p.Suppressed = append(p.Suppressed, api.PeriodSuppressed{EventID: e.ID, Label: e.Label, Reason: e.Reason})
 	}
-	if ungoverned {
-		p.Notes = append(p.Notes, notReadyNote(in.Bounds))
-	}
 
 	desired := in.DesiredBefore
 	if len(props) > 0 {
@@ -98,7 +94,7 @@ func Harmonize(in HarmonizeInput) Decision {
 	p.DesiredAfter = desired
 	p.OfficialAfter = desired
 
-	d := Decision{Period: p}
+	d := Decision{Period: p, ForecastNotReady: ungoverned}
 	d.Launch, d.Terminate = Reconcile(desired, in.Nodes, cfg.TerminationPolicy)
 	if d.Launch > 0 || len(d.Terminate) > 0 {
 		fulfilled := min(len(repls), max(in.DesiredBefore-(p.Actual+p.InFlight), 0))
@@ -115,7 +111,6 @@ func Harmonize(in HarmonizeInput) Decision {
 			}
 		}
 	}
-	d.Period.Summary = Summary(d.Period, reqs, plannedChanges(d.Launch, d.Terminate))
 	return d
 }
 
@@ -128,9 +123,7 @@ func Immediate(in ImmediateInput) ImmediateDecision {
 		asked = in.DesiredBefore
 	}
 	d := ImmediateDecision{ProposedQuantity: asked, Clamps: []api.Clamp{}}
-	if notReady(requestKind(in.Event), in.Bounds) {
-		d.Notes = append(d.Notes, notReadyNote(in.Bounds))
-	}
+	d.ForecastNotReady = notReady(requestKind(in.Event), in.Bounds)
 	q := asked
 	if governed(requestKind(in.Event), in.Bounds) {
 		fq, c, clamped := forecastClamp(in.Bounds, q, in.Event.ID)
@@ -206,11 +199,6 @@ func notReady(kind string, b *Bounds) bool {
 	return b != nil && b.NotReady != "" && (kind == kindTrigger || b.GovernInstructions)
 }
 
-// notReadyNote is the record's note for bounds without a forecast.
-func notReadyNote(b *Bounds) string {
-	return "predictive governing did not clamp: " + b.NotReady
-}
-
 // forecastClamp moves q to the nearest authorized quantity of b. With
 // forecast_only the clamp is recorded (Applied false) but q is kept.
 func forecastClamp(b *Bounds, q int, eventID string) (int, api.Clamp, bool) {
@@ -227,7 +215,6 @@ func forecastClamp(b *Bounds, q int, eventID string) (int, api.Clamp, bool) {
 	c := api.Clamp{
 		Kind: api.ClampForecast, Bound: bound, From: q, To: bound,
 		Applied: b.Enforce, EventID: eventID,
-		Detail: fmt.Sprintf("the forecast for %s–%s authorizes %d–%d", hhmm(b.Start), hhmm(b.End), lo, hi),
 	}
 	if !b.Enforce {
 		return q, c, true
@@ -244,13 +231,11 @@ func limit(cfg api.GroupConfig, q int) (int, []api.Clamp) {
 	}
 	var cs []api.Clamp
 	if hi >= cfg.MinQuantity && q > hi {
-		cs = append(cs, api.Clamp{Kind: api.ClampMax, Bound: hi, From: q, To: hi, Applied: true,
-			Detail: fmt.Sprintf("max_quantity is %d", hi)})
+		cs = append(cs, api.Clamp{Kind: api.ClampMax, Bound: hi, From: q, To: hi, Applied: true})
 		q = hi
 	}
 	if q < cfg.MinQuantity {
-		cs = append(cs, api.Clamp{Kind: api.ClampMin, Bound: cfg.MinQuantity, From: q, To: cfg.MinQuantity, Applied: true,
-			Detail: fmt.Sprintf("min_quantity is %d", cfg.MinQuantity)})
+		cs = append(cs, api.Clamp{Kind: api.ClampMin, Bound: cfg.MinQuantity, From: q, To: cfg.MinQuantity, Applied: true})
 		q = cfg.MinQuantity
 	}
 	return q, cs
@@ -298,19 +283,6 @@ func aggregate(policy string, desired int, ps []proposal) (int, int) {
 	default: // largest
 		return pick(func(a, b proposal) bool { return a.quantity > b.quantity })
 	}
-}
-
-// plannedChanges describes the actions of a decision as changes without
-// IDs, labels or quantities, for the summary.
-func plannedChanges(launch int, terminate []string) []api.Change {
-	var cs []api.Change
-	if len(terminate) > 0 {
-		cs = append(cs, api.Change{Type: api.ChangeRemoveNodes, Amount: len(terminate), NodeIDs: terminate})
-	}
-	if launch > 0 {
-		cs = append(cs, api.Change{Type: api.ChangeAddNodes, Amount: launch})
-	}
-	return cs
 }
 
 // byTime returns the events in time order (stable). Events are large, so

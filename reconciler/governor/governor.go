@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 	"github.com/pes-project/terraform-provider-pes/reconciler/forecast"
@@ -124,7 +125,7 @@ func (g *Governor) Forecast(ctx context.Context, grp api.Group) (api.Forecast, e
 	f := api.Forecast{GroupID: grp.ID, Mode: api.PredictiveOff, Intervals: []api.ForecastInterval{}}
 	p := grp.Predictive
 	if !governing(p) {
-		f.Reason = "predictive governing is off"
+		f.Reason = causality.ForecastOff
 		return f, nil
 	}
 	f.Mode = p.Mode
@@ -241,9 +242,7 @@ func governing(p *api.Predictive) bool {
 	return p != nil && p.Mode != "" && p.Mode != api.PredictiveOff
 }
 
-func unusable(err error) string {
-	return "predictive settings give no forecast: " + err.Error()
-}
+func unusable(err error) string { return causality.ForecastUnusable(err) }
 
 // floorDiv divides rounding toward minus infinity, so intervals align the
 // way package forecast aligns them (multiples of the interval since the

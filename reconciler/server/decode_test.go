@@ -2,6 +2,8 @@ package server
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
@@ -63,4 +65,89 @@ func TestDecodeShadowing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// requestTypes are the types handlers decode bodies into.
+var requestTypes = []any{
+	&api.GroupCreate{}, &api.GroupPatch{}, &api.Instruction{},
+	&api.MetricsRequest{}, &api.TriggerSpec{}, &api.ValidateConditionRequest{},
+}
+
+// TestRequestNamesLowercase guards decodeFast's premise: every JSON name
+// of every request, nested ones included, is lowercase ASCII, so a key
+// that is lowercase ASCII matches encoding/json's case-folding lookup only
+// where it matches exactly.
+func TestRequestNamesLowercase(t *testing.T) {
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type, path string)
+	walk = func(rt reflect.Type, path string) {
+		for rt.Kind() == reflect.Pointer || rt.Kind() == reflect.Slice || rt.Kind() == reflect.Map {
+			rt = rt.Elem()
+		}
+		if rt.Kind() != reflect.Struct || rt == timeType || seen[rt] {
+			return
+		}
+		seen[rt] = true
+		for name, ft := range jsonFields(rt) {
+			for _, c := range []byte(name) {
+				if c >= 0x80 || 'A' <= c && c <= 'Z' {
+					t.Errorf("%s%s: JSON name %q is not lowercase ASCII; decodeFast would accept a key differing only in case", path, rt, name)
+					break
+				}
+			}
+			walk(ft, path+name+".")
+		}
+	}
+	for _, v := range requestTypes {
+		walk(reflect.TypeOf(v), "")
+	}
+}
+
+func TestPlainKeys(t *testing.T) {
+	tests := map[string]bool{
+		`{"name":"Web","time":"2026-01-02T10:00:00Z"}`: true,
+		`{"a":{"b":["X","Y"]},"c":"\"Q\":"}`:           true,
+		`{"Name":"web"}`:                               false,
+		`{"name" : 1, "labels":{"Team" :"a"}}`:         false,
+		`{"na\u006de":"web"}`:                          false,
+		`{"nam\u00e9":"web"}`:                          false,
+		"{\"\u017fim\":{}}":                            false, // ſ folds to s
+		`["A", "B"]`:                                   true,
+	}
+	for body, want := range tests {
+		if got := plainKeys([]byte(body)); got != want {
+			t.Errorf("plainKeys(%s) = %v, want %v", body, got, want)
+		}
+	}
+}
+
+// FuzzDecodeOnce checks that decoding once answers exactly as the full
+// check does: the same error (status, code, field, message) or the same
+// value, for every request type.
+func FuzzDecodeOnce(f *testing.F) {
+	for _, seed := range []string{
+		``, `null`, ` {} `, `{}x`, `{"name":"web"}`, `{"Name":"web"}`, `{"NAME":"web","name":"x"}`,
+		`{"desired_quantity":3,"Desired_Quantity":4}`, `{"samples":[{"name":"q","value":1.5,"time":"2026-01-02T10:00:00Z"}]}`,
+		`{"samples":[{"name":"q","value":1.5,"Time":"2026-01-02T10:00:00Z"}]}`, `{"samples":[{"value":"1"}]}`,
+		`{"change_by":1.5}`, `{"change_by":1e3}`, `{"change_by":99999999999999999999}`, `{"labels":{"Team":"a"}}`,
+		`{"program":{"env":{"PATH":"/bin"}}}`, `{"sim":{"boot_times":["1s",2]}}`, `{"name":5,"name":"x"}`,
+		"{\"\u017fim\":{}}", `{"condition":"last(q) > 1","for":"2m"}`, `{"health_check":{"interval":5}}`, `[1]`, `"x"`,
+		`{"samples":[{"name":"q","value":1,"time":"2026-01-02 10:00:00"}]}`, `{"reason":"a\u0041"}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, v := range requestTypes {
+			typ := reflect.TypeOf(v).Elem()
+			once, full := reflect.New(typ).Interface(), reflect.New(typ).Interface()
+			errOnce := decodeJSON(body, "application/json", once)
+			errFull := decodeChecked(body, "application/json", full)
+			if fmt.Sprintf("%#v", errOnce) != fmt.Sprintf("%#v", errFull) {
+				t.Fatalf("%s: decoding once gives %#v, the full check %#v", typ, errOnce, errFull)
+			}
+			if errOnce == nil && !reflect.DeepEqual(once, full) {
+				t.Fatalf("%s: decoding once gives %+v, the full check %+v", typ, once, full)
+			}
+		}
+	})
 }

@@ -870,6 +870,7 @@ func (fb *fxBuilder) harmonize(g *fxGroup, reqs, suppressed []api.Event, at time
 		Config: g.g.GroupConfig, Now: at, DesiredBefore: g.g.DesiredQuantity, OfficialBefore: g.g.OfficialQuantity,
 		Nodes: nodes, Requests: reqs, Suppressed: suppressed, PeriodLabel: g.period.Label,
 	})
+	causality.WriteRecord(&d, nil)
 	var chs []*api.Change
 	if len(d.Terminate) > 0 {
 		before := len(g.live)
@@ -936,7 +937,7 @@ func (fb *fxBuilder) harmonize(g *fxGroup, reqs, suppressed []api.Event, at time
 			return err
 		}
 	}
-	p.Summary = engine.Summary(p, reqs, recorded)
+	p.Summary = causality.Summary(p, reqs, recorded)
 	if err := fb.tx.InsertPeriod(p); err != nil {
 		return err
 	}
@@ -983,7 +984,7 @@ func (fb *fxBuilder) finish(g *fxGroup, deleted bool) error {
 	}
 	p := g.period
 	p.EndedAt = &at
-	p.Summary = fmt.Sprintf("period %s: ended without harmonization: the group was deleted", p.Label)
+	p.Summary = causality.DeletedPeriodSummary(p.Label)
 	if err := fb.tx.InsertPeriod(p); err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/cli"
 	"github.com/pes-project/terraform-provider-pes/reconciler/client"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store/postgres/pgtest"
 )
@@ -130,8 +131,8 @@ func TestE2EPostgresUnreachable(t *testing.T) {
 		"--token", "x", "--store", "postgres", "--dsn", dsn)
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitError {
-		t.Fatalf("pesd on an unreachable database: %v, want exit %d\n%s", err, exitError, out)
+	if !errors.As(err, &ee) || ee.ExitCode() != cli.ExitError {
+		t.Fatalf("pesd on an unreachable database: %v, want exit %d\n%s", err, cli.ExitError, out)
 	}
 	if !strings.Contains(string(out), "open store: postgres: connect to 127.0.0.1:1/pes") {
 		t.Errorf("pesd says %q, want it to name the database it could not reach", out)

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/cli/clitest"
 	"github.com/pes-project/terraform-provider-pes/reconciler/client"
 )
 
@@ -792,8 +793,8 @@ func (r *errRecorder) Fatal(args ...any) {
 // fake pesd, consistent and then with one answer made wrong, so the
 // scenarios' checker is known to see a disagreement.
 func TestCheckCausalityCatches(t *testing.T) {
-	f := newFakeAPI()
-	e2, c1, c3 := f.events[1], f.changes[0], f.changes[2]
+	f := clitest.NewAPI()
+	e2, c1, c3 := f.Events[1], f.Changes[0], f.Changes[2]
 	tests := []struct {
 		name string
 		path string
@@ -804,26 +805,26 @@ func TestCheckCausalityCatches(t *testing.T) {
 		{"effect missing", "/v1/events/e-2", api.EventDetail{Event: e2, Effects: []api.Effect{}, Explanation: "Event E2 did nothing."},
 			"the event does not list the change"},
 		{"attributions differ", "/v1/events/e-2",
-			api.EventDetail{Event: e2, Effects: []api.Effect{{Attribution: api.AttributionIndirect, Change: f.changes[1]}}, Explanation: "Event E2."},
+			api.EventDetail{Event: e2, Effects: []api.Effect{{Attribution: api.AttributionIndirect, Change: f.Changes[1]}}, Explanation: "Event E2."},
 			"lists effect C2 (indirect)"},
 		{"change without cause", "/v1/changes/c-3", api.ChangeDetail{Change: c3, Causes: []api.Cause{}, Explanation: "Change C3."},
 			"has no cause"},
 		{"explanation misses a cause", "/v1/changes/c-1",
-			api.ChangeDetail{Change: c1, Causes: f.causes(c1), Explanation: "Change C1 added 3 nodes."},
+			api.ChangeDetail{Change: c1, Causes: f.Causes(c1), Explanation: "Change C1 added 3 nodes."},
 			"does not name its cause E1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := f.handler()
+			fake := f.Handler()
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.URL.Path == tt.path && r.Header.Get("Authorization") == "Bearer "+testToken {
-					writeJSON(w, http.StatusOK, tt.body)
+				if r.URL.Path == tt.path && r.Header.Get("Authorization") == "Bearer "+clitest.Token {
+					clitest.WriteJSON(w, http.StatusOK, tt.body)
 					return
 				}
 				fake.ServeHTTP(w, r)
 			}))
 			t.Cleanup(srv.Close)
-			c, err := client.New(srv.URL, testToken, client.WithRetryMax(0))
+			c, err := client.New(srv.URL, clitest.Token, client.WithRetryMax(0))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/cli"
 	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
 	"github.com/pes-project/terraform-provider-pes/reconciler/controller"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
@@ -45,11 +46,11 @@ var (
 func serve(args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseServe(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
+		return cli.ExitOK
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "pesd: %v\n", err)
-		return exitUsage
+		return cli.ExitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -59,9 +60,9 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
 	if err := daemon(ctx, cfg, stdout, log); err != nil {
 		fmt.Fprintf(stderr, "pesd: %v\n", err)
-		return exitError
+		return cli.ExitError
 	}
-	return exitOK
+	return cli.ExitOK
 }
 
 // daemon wires the store, the drivers, the controller and the HTTP

@@ -27,6 +27,8 @@ type serveConfig struct {
 	logLevel           slog.Level
 }
 
+// parseServe reads serve's flags; every error it returns is a usage error
+// (exit 2).
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs := flag.NewFlagSet("pesd serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -50,22 +52,22 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
 		}
-		return cfg, usageError{err.Error()}
+		return cfg, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, usagef("serve: unexpected argument %q", fs.Arg(0))
+		return cfg, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
 	if cfg.token == "" {
 		cfg.token = os.Getenv("PES_TOKEN")
 	}
 	if strings.TrimSpace(cfg.token) == "" {
-		return cfg, usagef("serve: no API token: pass --token or set PES_TOKEN (every client must send it as a bearer token)")
+		return cfg, fmt.Errorf("serve: no API token: pass --token or set PES_TOKEN (every client must send it as a bearer token)")
 	}
 	if _, _, err := net.SplitHostPort(cfg.listen); err != nil {
-		return cfg, usagef("--listen: want host:port such as 127.0.0.1:7400, got %q", cfg.listen)
+		return cfg, fmt.Errorf("--listen: want host:port such as 127.0.0.1:7400, got %q", cfg.listen)
 	}
 	if cfg.dataDir == "" {
-		return cfg, usagef("--data-dir: must not be empty")
+		return cfg, fmt.Errorf("--data-dir: must not be empty")
 	}
 	for _, d := range []struct {
 		name string
@@ -78,27 +80,27 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	} {
 		v, err := api.ParseDuration(d.v)
 		if err != nil || v <= 0 {
-			return cfg, usagef("--%s: want a positive duration such as 5s, 10m or 90d, got %q", d.name, d.v)
+			return cfg, fmt.Errorf("--%s: want a positive duration such as 5s, 10m or 90d, got %q", d.name, d.v)
 		}
 		*d.dst = v
 	}
 	switch cfg.storeKind {
 	case "sqlite":
 		if cfg.dsn != "" {
-			return cfg, usagef("--dsn: only with --store postgres (sqlite lives in --data-dir)")
+			return cfg, fmt.Errorf("--dsn: only with --store postgres (sqlite lives in --data-dir)")
 		}
 	case "postgres":
 		if cfg.dsn == "" {
 			cfg.dsn = os.Getenv("PES_DSN")
 		}
 		if strings.TrimSpace(cfg.dsn) == "" {
-			return cfg, usagef("--dsn: required with --store postgres: pass --dsn or set PES_DSN (e.g. postgres://user@host:5432/pes)")
+			return cfg, fmt.Errorf("--dsn: required with --store postgres: pass --dsn or set PES_DSN (e.g. postgres://user@host:5432/pes)")
 		}
 	default:
-		return cfg, usagef("--store: want sqlite or postgres, got %q", cfg.storeKind)
+		return cfg, fmt.Errorf("--store: want sqlite or postgres, got %q", cfg.storeKind)
 	}
 	if err := cfg.logLevel.UnmarshalText([]byte(*level)); err != nil {
-		return cfg, usagef("--log-level: want debug, info, warn or error, got %q", *level)
+		return cfg, fmt.Errorf("--log-level: want debug, info, warn or error, got %q", *level)
 	}
 	return cfg, nil
 }

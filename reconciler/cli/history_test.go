@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/cli/clitest"
 	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
 	"github.com/pes-project/terraform-provider-pes/reconciler/controller"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
@@ -42,10 +43,10 @@ func inProcessPesd(t *testing.T) *controller.Controller {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(ctrl, history.New(st), testToken, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(server.New(ctrl, history.New(st), clitest.Token, slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
 	t.Setenv("PES_ENDPOINT", srv.URL)
-	t.Setenv("PES_TOKEN", testToken)
+	t.Setenv("PES_TOKEN", clitest.Token)
 	return ctrl
 }
 
@@ -91,7 +92,7 @@ func TestCLIHistoryImport(t *testing.T) {
 
 	// Not ready before the import.
 	code, out, errOut := runCLI("forecast", "--group", "fresh")
-	if code != exitOK || !strings.Contains(out, "not ready") {
+	if code != ExitOK || !strings.Contains(out, "not ready") {
 		t.Fatalf("forecast before the import: exit %d\n%s%s", code, out, errOut)
 	}
 
@@ -102,15 +103,15 @@ func TestCLIHistoryImport(t *testing.T) {
 		wantOut  string
 		wantErr  string
 	}{
-		{"import by name", []string{"history", "import", "--group", "fresh", good}, exitOK, "imported 72 point(s) of history into group fresh", ""},
-		{"again records nothing", []string{"history", "import", good, "--group", g.ID, "-o", "json"}, exitOK, `"imported": 0`, ""},
-		{"bad line", []string{"history", "import", "--group", "fresh", bad}, exitError, "",
+		{"import by name", []string{"history", "import", "--group", "fresh", good}, ExitOK, "imported 72 point(s) of history into group fresh", ""},
+		{"again records nothing", []string{"history", "import", good, "--group", g.ID, "-o", "json"}, ExitOK, `"imported": 0`, ""},
+		{"bad line", []string{"history", "import", "--group", "fresh", bad}, ExitError, "",
 			"line 3, column 1 (time)"},
-		{"missing file", []string{"history", "import", "--group", "fresh", filepath.Join(dir, "nope.csv")}, exitError, "", "nope.csv"},
-		{"unknown group", []string{"history", "import", "--group", "stale", good}, exitError, "", "HTTP 404"},
-		{"no file", []string{"history", "import", "--group", "fresh"}, exitUsage, "", "want 'import FILE'"},
-		{"no group", []string{"history", "import", good}, exitUsage, "", "--group: required"},
-		{"unknown subcommand", []string{"history", "export", "--group", "fresh", good}, exitUsage, "", "want 'import FILE'"},
+		{"missing file", []string{"history", "import", "--group", "fresh", filepath.Join(dir, "nope.csv")}, ExitError, "", "nope.csv"},
+		{"unknown group", []string{"history", "import", "--group", "stale", good}, ExitError, "", "HTTP 404"},
+		{"no file", []string{"history", "import", "--group", "fresh"}, ExitUsage, "", "want 'import FILE'"},
+		{"no group", []string{"history", "import", good}, ExitUsage, "", "--group: required"},
+		{"unknown subcommand", []string{"history", "export", "--group", "fresh", good}, ExitUsage, "", "want 'import FILE'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,7 +124,7 @@ func TestCLIHistoryImport(t *testing.T) {
 
 	code, out, errOut = runCLI("forecast", "--group", "fresh", "-o", "json")
 	var f api.Forecast
-	if code != exitOK || json.Unmarshal([]byte(out), &f) != nil {
+	if code != ExitOK || json.Unmarshal([]byte(out), &f) != nil {
 		t.Fatalf("forecast -o json: exit %d\n%s%s", code, out, errOut)
 	}
 	if !f.Ready || len(f.Intervals) != governor.ForecastIntervals {
@@ -135,7 +136,7 @@ func TestCLIHistoryImport(t *testing.T) {
 		}
 	}
 	code, out, _ = runCLI("forecast", "--group", "fresh")
-	if code != exitOK || !strings.Contains(out, "mode enforce, ready") || strings.Count(out, "\n") < governor.ForecastIntervals+2 {
+	if code != ExitOK || !strings.Contains(out, "mode enforce, ready") || strings.Count(out, "\n") < governor.ForecastIntervals+2 {
 		t.Errorf("forecast table: exit %d\n%s", code, out)
 	}
 }

@@ -1,4 +1,4 @@
-package engine
+package causality
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 )
 
 // Summary renders a decision record in the text form of SPEC §2.3:
@@ -20,8 +21,7 @@ import (
 //
 // requests are the period's events (for their forms and sources); changes
 // are the changes carried out, labelled once the controller has recorded
-// them (Harmonize renders the planned ones without labels, and the
-// controller may render again with the recorded ones).
+// them (without labels, the planned ones read as well).
 func Summary(p api.Period, requests []api.Event, changes []api.Change) string {
 	byID := make(map[string]*api.Event, len(requests))
 	for i := range requests {
@@ -90,7 +90,7 @@ func Summary(p api.Period, requests []api.Event, changes []api.Change) string {
 }
 
 func requestSummary(r api.PeriodRequest, e *api.Event) string {
-	if r.Kind == kindReplacement {
+	if r.Kind == "replacement" {
 		return r.Label + " (replacement)"
 	}
 	ask := fmt.Sprintf("→ %d", r.ProposedQuantity)
@@ -146,11 +146,63 @@ func changeVerb(c api.Change) string {
 	}
 }
 
-func nodes(n int) string {
-	if n == 1 {
-		return "1 node"
+// DeletedPeriodSummary is the summary of a period closed because its group
+// was deleted.
+func DeletedPeriodSummary(label string) string {
+	return fmt.Sprintf("period %s: ended without harmonization: the group was deleted", label)
+}
+
+// WriteRecord puts into words what the engine decided as facts in d: the
+// Detail of each clamp and, when predictive governing could not bound a
+// request, the note saying why. b are the bounds d was decided with.
+func WriteRecord(d *engine.Decision, b *engine.Bounds) {
+	describeClamps(d.Period.Clamps, b)
+	if d.ForecastNotReady {
+		d.Period.Notes = append(d.Period.Notes, notReadyNote(b))
 	}
-	return fmt.Sprintf("%d nodes", n)
+}
+
+// ImmediateNotes are an immediate request's notes (it has no decision
+// record): how bounds changed it and why predictive governing did not.
+func ImmediateNotes(d engine.ImmediateDecision, b *engine.Bounds) []string {
+	describeClamps(d.Clamps, b)
+	var notes []string
+	for _, c := range d.Clamps {
+		s := fmt.Sprintf("clamped by %s %d: %d → %d", c.Kind, c.Bound, c.From, c.To)
+		if !c.Applied {
+			s = fmt.Sprintf("%s would clamp %d → %d (forecast_only, not applied)", c.Kind, c.From, c.To)
+		}
+		if c.Detail != "" {
+			s += " (" + c.Detail + ")"
+		}
+		notes = append(notes, s)
+	}
+	if d.ForecastNotReady {
+		notes = append(notes, notReadyNote(b))
+	}
+	return notes
+}
+
+// describeClamps sets each clamp's Detail: the bound it met.
+func describeClamps(cs []api.Clamp, b *engine.Bounds) {
+	for i, c := range cs {
+		switch c.Kind {
+		case api.ClampMax:
+			cs[i].Detail = fmt.Sprintf("max_quantity is %d", c.Bound)
+		case api.ClampMin:
+			cs[i].Detail = fmt.Sprintf("min_quantity is %d", c.Bound)
+		case api.ClampForecast:
+			if b != nil {
+				cs[i].Detail = fmt.Sprintf("the forecast for %s–%s authorizes %d–%d",
+					hhmm(b.Start), hhmm(b.End), b.Lower, max(b.Upper, b.Lower))
+			}
+		}
+	}
+}
+
+// notReadyNote is the note for bounds without a forecast.
+func notReadyNote(b *engine.Bounds) string {
+	return "predictive governing did not clamp: " + b.NotReady
 }
 
 // hhmm formats an interval boundary for people: 10:00, or 10:00:30 when

@@ -1,4 +1,8 @@
-package main
+// Package cli is pesd's command line client of the API, for people and
+// pipelines: "pesd changes", "pesd explain change C7 --group ID", ... (SPEC
+// §4 "pesd command line"). cmd/pesd parses the top-level verb and runs one
+// of Commands.
+package cli
 
 import (
 	"context"
@@ -18,7 +22,40 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/client"
 )
 
-const defaultEndpoint = "http://127.0.0.1:7400"
+// DefaultEndpoint is where client commands find pesd without --endpoint
+// or PES_ENDPOINT.
+const DefaultEndpoint = "http://127.0.0.1:7400"
+
+// Exit codes, pesd's own verbs included.
+const (
+	ExitOK    = 0
+	ExitError = 1 // the command failed (an API error, a daemon that cannot start)
+	ExitUsage = 2 // the command line is wrong
+)
+
+// Command is one verb of pesd.
+type Command struct {
+	Name    string
+	Summary string
+	Run     func(args []string, stdout, stderr io.Writer) int
+}
+
+// Commands are the client verbs, in the order usage lists them.
+func Commands() []Command {
+	return []Command{
+		{"groups", "list groups", cliGroups},
+		{"nodes", "list a group's nodes", cliNodes},
+		{"events", "list a group's events", cliEvents},
+		{"changes", "list a group's capacity changes", cliChanges},
+		{"periods", "list a group's periods (decision records)", cliPeriods},
+		{"explain", "explain a change or an event: explain change|event <id or label>", cliExplain},
+		{"harmonize", "end a group's period now and show the decision record", cliHarmonize},
+		{"instruct", "send a user instruction (--change-by, --change-by-percent or --set-to)", cliInstruct},
+		{"push", "push metric samples: push --group ID name=value...", cliPush},
+		{"forecast", "show a group's forecast of authorized quantities", cliForecast},
+		{"history", "import a quantity history for predictive governing: history import --group ID FILE", cliHistory},
+	}
+}
 
 // cli is one client command invocation: its flags, its writers, and the
 // flags every client command shares.
@@ -40,7 +77,7 @@ func newCLI(name, synopsis string, stdout, stderr io.Writer, withGroup bool) *cl
 	c.fs.SetOutput(stderr)
 	endpoint := os.Getenv("PES_ENDPOINT")
 	if endpoint == "" {
-		endpoint = defaultEndpoint
+		endpoint = DefaultEndpoint
 	}
 	c.fs.StringVar(&c.endpoint, "endpoint", endpoint, "pesd `URL` (PES_ENDPOINT)")
 	c.fs.StringVar(&c.token, "token", "", "API `token` (default: PES_TOKEN)")
@@ -120,15 +157,15 @@ func (c *cli) context() (context.Context, context.CancelFunc) {
 // An API error shows its message, field, code and HTTP status.
 func (c *cli) exit(err error) int {
 	if err == nil {
-		return exitOK
+		return ExitOK
 	}
 	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
+		return ExitOK
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(c.stderr, "pesd: %s\n", ue.msg)
-		return exitUsage
+		return ExitUsage
 	}
 	var ae *api.Error
 	if errors.As(err, &ae) {
@@ -139,10 +176,10 @@ func (c *cli) exit(err error) int {
 		// Keep what the command added around the API's message.
 		prefix := strings.TrimSuffix(err.Error(), ae.Error())
 		fmt.Fprintf(c.stderr, "pesd: error: %s%s%s [%s, HTTP %d]\n", prefix, ae.Message, field, ae.Code, ae.Status)
-		return exitError
+		return ExitError
 	}
 	fmt.Fprintf(c.stderr, "pesd: error: %v\n", err)
-	return exitError
+	return ExitError
 }
 
 // run runs a command: parse the flags (--group required when needGroup),

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/cli/clitest"
 	"github.com/pes-project/terraform-provider-pes/reconciler/client"
 )
 
@@ -21,7 +22,7 @@ import (
 func TestCausesInOneCall(t *testing.T) {
 	inProcessPesd(t)
 	ctx := context.Background()
-	c, err := client.New(os.Getenv("PES_ENDPOINT"), testToken, client.WithActor("terraform"))
+	c, err := client.New(os.Getenv("PES_ENDPOINT"), clitest.Token, client.WithActor("terraform"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,24 +78,24 @@ func TestCausesInOneCall(t *testing.T) {
 	}
 
 	code, out, errOut := runCLI("changes", "--group", "why", "--causes")
-	if code != exitOK || !strings.Contains(out, "CAUSES") || !strings.Contains(out, changes[1].Explanation) {
+	if code != ExitOK || !strings.Contains(out, "CAUSES") || !strings.Contains(out, changes[1].Explanation) {
 		t.Errorf("pesd changes --causes: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = runCLI("changes", "--group", "why", "--causes", "-o", "json")
 	var listed []api.ChangeDetail
-	if code != exitOK || json.Unmarshal([]byte(out), &listed) != nil || !reflect.DeepEqual(listed, changes) {
+	if code != ExitOK || json.Unmarshal([]byte(out), &listed) != nil || !reflect.DeepEqual(listed, changes) {
 		t.Errorf("pesd changes --causes -o json: exit %d, want the details\n%s%s", code, out, errOut)
 	}
 
 	// --caused-by takes a label, which the API resolves.
 	code, out, errOut = runCLI("changes", "--group", "why", "--caused-by", "e2", "-o", "json")
 	var caused []api.Change
-	if code != exitOK || json.Unmarshal([]byte(out), &caused) != nil || len(caused) != 1 || caused[0].ID != changes[1].ID {
+	if code != ExitOK || json.Unmarshal([]byte(out), &caused) != nil || len(caused) != 1 || caused[0].ID != changes[1].ID {
 		t.Errorf("pesd changes --caused-by e2: exit %d, want only %s\n%s%s", code, changes[1].Label, out, errOut)
 	}
 	code, _, errOut = runCLI("changes", "--group", "why", "--caused-by", "E9")
-	if want := "group " + g.ID + " has no event E9 (field caused_by)"; code != exitError || !strings.Contains(errOut, want) {
-		t.Errorf("pesd changes --caused-by E9: exit %d, want %d and %q in:\n%s", code, exitError, want, errOut)
+	if want := "group " + g.ID + " has no event E9 (field caused_by)"; code != ExitError || !strings.Contains(errOut, want) {
+		t.Errorf("pesd changes --caused-by E9: exit %d, want %d and %q in:\n%s", code, ExitError, want, errOut)
 	}
 
 	// Labels: left alone without labels in the patch, cleared by {}.

@@ -1,0 +1,138 @@
+package causality
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
+)
+
+// The reasons recorded on events that did not act: a suppressed trigger
+// firing (engine.Admit's facts) and a trigger that was not evaluated.
+
+// Suppression is why a trigger firing was suppressed, as its event's
+// Reason: "lockdown: 3 nodes added by C7 are still launching (until
+// 10:12:01 at the latest)" or "cooldown: 2m after C7 ended at 10:02:30,
+// until 10:04:30". It is "" for an admitted firing.
+func Suppression(a engine.Admission) string {
+	switch {
+	case !a.Suppressed:
+		return ""
+	case len(a.Launching) > 0:
+		parts := make([]string, 0, len(a.Launching))
+		total := 0
+		for _, l := range a.Launching {
+			total += l.Nodes
+			if l.Change == "" {
+				parts = append(parts, nodes(l.Nodes))
+				continue
+			}
+			parts = append(parts, nodes(l.Nodes)+" added by "+l.Change)
+		}
+		verb := "are"
+		if total == 1 {
+			verb = "is"
+		}
+		return fmt.Sprintf("lockdown: %s %s still launching (until %s at the latest)",
+			joinAnd(parts), verb, clock(a.LaunchingUntil))
+	default:
+		what := "the last scale-out"
+		if a.LastScaleOut != "" {
+			what = a.LastScaleOut
+		}
+		return fmt.Sprintf("cooldown: %s after %s ended at %s, until %s",
+			a.Cooldown, what, clock(a.LastScaleOutEnd), clock(a.CooldownUntil))
+	}
+}
+
+// NoSamples is why a trigger was not evaluated when metrics had no samples
+// in its condition's window; observed is what the condition saw.
+func NoSamples(metrics []string, observed string) string {
+	return fmt.Sprintf("no samples of %s in the condition's window: the condition is not satisfied (%s)",
+		strings.Join(metrics, ", "), observed)
+}
+
+// EvaluationFailed is why a trigger was not evaluated when its condition
+// failed to evaluate.
+func EvaluationFailed(err error) string {
+	return fmt.Sprintf("the condition failed to evaluate: %v", err)
+}
+
+// The reasons the controller records on nodes, events and changes.
+
+// DriverReports is what a node's driver says of it: "the driver reports
+// it unavailable: process exited".
+func DriverReports(state, reason string) string {
+	s := "the driver reports it " + state
+	if reason != "" && reason != state {
+		s += ": " + reason
+	}
+	return s
+}
+
+// FailedBeforeReady is why a launching node failed when its driver
+// reported it gone before it was ready.
+func FailedBeforeReady(state, reason string) string {
+	return DriverReports(state, reason) + " before it was ready"
+}
+
+// NotReadyWithin is why a launching node failed when it was not ready
+// within init_deadline (deadline as configured); stateReason is what was
+// known of it, if anything.
+func NotReadyWithin(deadline, stateReason string) string {
+	why := fmt.Sprintf("not ready within init_deadline %s", deadline)
+	if stateReason != "" {
+		why += " (" + stateReason + ")"
+	}
+	return why
+}
+
+// LaunchFailed is a node's reason when the driver could not launch it.
+func LaunchFailed(msg string) string { return "launch failed: " + msg }
+
+// NoReplacementNeeded is why a lost node's replacement request was
+// ignored.
+func NoReplacementNeeded(live, desired int) string {
+	return fmt.Sprintf("no replacement needed: %d nodes ready or launching for desired %d", live, desired)
+}
+
+// ReplacementDeferred is why a replacement waits for the harmonization of
+// period (at next, when known): the replacement policy is deferred, or the
+// harmonization is within replacement_defer_window (window as configured).
+func ReplacementDeferred(period string, next time.Time, policyDeferred bool, window string) string {
+	at := ""
+	if !next.IsZero() {
+		at = " at " + clock(next)
+	}
+	if policyDeferred {
+		return fmt.Sprintf("replacement deferred to the harmonization of %s%s (replacement policy deferred)", period, at)
+	}
+	return fmt.Sprintf("replacement deferred to the harmonization of %s%s, within replacement_defer_window %s", period, at, window)
+}
+
+// BoundsChanged is the reason of the instruction that moves desired into
+// new bounds: bound (max_quantity or min_quantity) went from before to
+// after.
+func BoundsChanged(bound string, before, after int) string {
+	return fmt.Sprintf("bounds changed: %s %d → %d", bound, before, after)
+}
+
+// HarmonizationChange and RequestedChange are the reasons of the changes
+// that carry out a period's harmonization or an immediate request.
+func HarmonizationChange(period string) string { return "harmonization " + period }
+
+// RequestedChange: see HarmonizationChange.
+func RequestedChange(event string) string { return "requested by " + event }
+
+// Why a group has no forecast.
+const (
+	ForecastNotConfigured = "predictive governing is not configured"
+	NoForecaster          = "predictive governing is configured but this pesd has no forecaster"
+	ForecastOff           = "predictive governing is off"
+)
+
+// ForecastUnusable is why a group's predictive settings give no forecast.
+func ForecastUnusable(err error) string {
+	return "predictive settings give no forecast: " + err.Error()
+}

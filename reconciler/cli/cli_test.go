@@ -1,0 +1,206 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/cli/clitest"
+)
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	for _, c := range Commands() {
+		if c.Name == args[0] {
+			code = c.Run(args[1:], &out, &errb)
+			return code, out.String(), errb.String()
+		}
+	}
+	panic("no client command " + args[0])
+}
+
+func TestCLI(t *testing.T) {
+	f := clitest.NewAPI()
+	srv := httptest.NewServer(f.Handler())
+	t.Cleanup(srv.Close)
+	t.Setenv("PES_ENDPOINT", srv.URL)
+	t.Setenv("PES_TOKEN", clitest.Token)
+
+	tests := []struct {
+		name       string
+		args       []string
+		env        map[string]string
+		wantCode   int
+		wantOut    []string // substrings of stdout
+		notOut     []string
+		wantErr    []string // substrings of stderr
+		wantJSONOf any      // when set, stdout decodes into a value of this type
+		wantSent   []string // substrings of the requests sent ("GET /v1/...?...")
+		notSent    []string
+	}{
+		{name: "groups table follows pages", args: []string{"groups"}, wantOut: []string{"NAME", "web", "batch", "g-sim"}},
+		{name: "groups json", args: []string{"groups", "-o", "json"}, wantOut: []string{`"name": "web"`, `"name": "batch"`}, wantJSONOf: []api.Group{}},
+		{name: "nodes by group name", args: []string{"nodes", "--group", "web"},
+			wantOut: []string{"ID", "INDEX", "STATE", "READY", "PORT/PID", "REASON", "n-1", "ready", "2026-01-02T10:00:00Z", "8001/4242",
+				"n-2", "init_failed", "not ready within 10m"},
+			notOut: []string{"pid=", "n-1.log", "1767348000", "HANDLE", "-/-"}},
+		{name: "nodes json keep the handle", args: []string{"nodes", "--group", "web", "-o", "json"},
+			wantOut: []string{`"log": "/var/lib/pes/nodes/n-1.log"`, `"start_time": "1767348000"`}, wantJSONOf: []api.Node{}},
+		{name: "nodes need a group", args: []string{"nodes"}, wantCode: 2, wantErr: []string{"--group: required"}},
+		{name: "events table", args: []string{"events", "--group", "g-web"}, wantOut: []string{"E1", "E2", "E3", "node_unavailable", "system", "user:alice"}},
+		{name: "events by type", args: []string{"events", "--group", "g-web", "--type", "node_unavailable"}, wantOut: []string{"E2"}, notOut: []string{"E1 ", "E3 "}},
+		{name: "events since a time", args: []string{"events", "--group", "g-web", "--since", "2026-01-02T10:00:30Z", "-o", "json"}, wantOut: []string{`"label": "E2"`}, notOut: []string{`"label": "E1"`}, wantJSONOf: []api.Event{}},
+		{name: "a bad time is told before connecting", args: []string{"changes", "--group", "web", "--until", "soon", "--endpoint", "http://127.0.0.1:1", "--timeout", "2s"},
+			wantCode: 2, wantErr: []string{"--until", "RFC 3339"}},
+		{name: "events bad since", args: []string{"events", "--group", "g-web", "--since", "yesterday"}, wantCode: 2, wantErr: []string{"--since", "RFC 3339"}},
+		{name: "changes json", args: []string{"changes", "--group", "g-web", "-o", "json"}, wantOut: []string{`"label": "C1"`, `"label": "C3"`, `"type": "node_lost"`}, wantJSONOf: []api.Change{}},
+		{name: "changes with causes", args: []string{"changes", "--group", "web", "--causes"},
+			wantOut: []string{"CAUSES", "DESCRIPTION", "E1", "E3", "Change C1 was directly caused by event E1.", "Change C3 was directly caused by event E3."}},
+		{name: "changes with causes json", args: []string{"changes", "--group", "web", "--causes", "--type", "add_nodes", "-o", "json"},
+			wantOut: []string{`"label": "C1"`, `"causes": [`, `"explanation": "Change C3 was directly caused by event E3."`},
+			notOut:  []string{`"label": "C2"`}, wantJSONOf: []api.ChangeDetail{}},
+		{name: "events with effects", args: []string{"events", "--group", "g-web", "--effects"},
+			wantOut: []string{"EFFECTS", "C2", "Event E1 caused 1 change(s)."}},
+		{name: "events with effects json", args: []string{"events", "--group", "g-web", "--effects", "-o", "json"},
+			wantOut: []string{`"effects": [`, `"explanation": "Event E2 caused 1 change(s)."`}, wantJSONOf: []api.EventDetail{}},
+		// A label goes to the API as it is: no list of the group's events
+		// to find it.
+		{name: "changes caused by a label", args: []string{"changes", "--group", "web", "--caused-by", "E2"}, wantOut: []string{"C2", "node n-2 lost"}, notOut: []string{"C1 ", "C3 "},
+			wantSent: []string{"/v1/groups/g-web/changes?caused_by=E2"}, notSent: []string{"/events"}},
+		{name: "changes caused by an id", args: []string{"changes", "--group", "g-web", "--caused-by", "e-3", "--causes"}, wantOut: []string{"C3", "E3"}, notOut: []string{"C1 ", "C2 "},
+			wantSent: []string{"caused_by=e-3", "include=causes"}, notSent: []string{"/events"}},
+		{name: "changes caused by an unknown label", args: []string{"changes", "--group", "g-web", "--caused-by", "E77"}, wantCode: 1,
+			wantErr: []string{"group g-web has no event E77", "(field caused_by)", "HTTP 400"}, notSent: []string{"/events"}},
+		{name: "periods", args: []string{"periods", "--group", "g-web"}, wantOut: []string{"H1", "largest", "3 → 3"}},
+		{name: "explain change by label", args: []string{"explain", "change", "C3", "--group", "g-web"}, wantOut: []string{"Change C3 was directly caused by event E3.", "causes:", "replacement_requested"}},
+		{name: "explain change flags first", args: []string{"explain", "--group", "web", "change", "c2"}, wantOut: []string{"Change C2 was directly caused by event E2."}},
+		{name: "explain change by id json", args: []string{"explain", "change", "c-1", "-o", "json"}, wantOut: []string{`"explanation": "Change C1 was directly caused by event E1."`, `"causes"`}, wantJSONOf: api.ChangeDetail{}},
+		{name: "explain event", args: []string{"explain", "event", "E2", "--group", "g-web"}, wantOut: []string{"Event E2 caused 1 change(s).", "effects:", "C2"}},
+		{name: "explain label needs a group", args: []string{"explain", "change", "C1"}, wantCode: 2, wantErr: []string{"--group: required to find change C1"}},
+		{name: "explain unknown label", args: []string{"explain", "change", "C99", "--group", "g-web"}, wantCode: 1, wantErr: []string{"no change labelled C99"}},
+		{name: "explain unknown kind", args: []string{"explain", "period", "H1", "--group", "g-web"}, wantCode: 2, wantErr: []string{"explain: want 'change"}},
+		{name: "bad group id", args: []string{"changes", "--group", "nope"}, wantCode: 1, wantErr: []string{"group nope not found", "not_found", "HTTP 404"}},
+		{name: "harmonize", args: []string{"harmonize", "--group", "g-web"}, wantOut: []string{"period H1: desired 3 → 3", "(period p-1)"}},
+		{name: "instruct change by", args: []string{"instruct", "--group", "g-web", "--change-by", "-2", "--reason", "night"}, wantOut: []string{"E9", "user_instruction", "aggregated"}},
+		{name: "instruct field error", args: []string{"instruct", "--group", "g-web", "--set-to", "50"}, wantCode: 1, wantErr: []string{"must be at most max_quantity 10", "(field set_to)", "HTTP 400"}},
+		{name: "instruct needs one form", args: []string{"instruct", "--group", "g-web", "--set-to", "5", "--change-by", "1"}, wantCode: 2, wantErr: []string{"exactly one of"}},
+		{name: "instruct bad number", args: []string{"instruct", "--group", "g-web", "--set-to", "five"}, wantCode: 2, wantErr: []string{"--set-to: want a whole number"}},
+		{name: "push", args: []string{"push", "--group", "g-web", "queue_depth=12", "latency_ms=3.5"}, wantOut: []string{"accepted 2 sample(s)"}},
+		{name: "push bad sample", args: []string{"push", "--group", "g-web", "queue_depth"}, wantCode: 2, wantErr: []string{"want name=value"}},
+		{name: "forecast", args: []string{"forecast", "--group", "g-web"}, wantOut: []string{"mode off, not ready: predictive governing is off"}},
+		{name: "wrong token", args: []string{"groups", "--token", "wrong"}, wantCode: 1, wantErr: []string{"missing or wrong bearer token", "HTTP 401"}},
+		{name: "no token", args: []string{"groups"}, env: map[string]string{"PES_TOKEN": ""}, wantCode: 2, wantErr: []string{"--token: required"}},
+		{name: "endpoint down", args: []string{"groups", "--endpoint", "http://127.0.0.1:1", "--timeout", "2s"}, wantCode: 1, wantErr: []string{"pesd: error:"}},
+		{name: "bad output", args: []string{"groups", "-o", "yaml"}, wantCode: 2, wantErr: []string{"-o: must be table or json"}},
+		{name: "unknown flag", args: []string{"groups", "--bogus"}, wantCode: 2, wantErr: []string{"flag provided but not defined: -bogus"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			f.Mu.Lock()
+			f.Sent = nil
+			f.Mu.Unlock()
+			code, out, errOut := runCLI(tt.args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
+			}
+			f.Mu.Lock()
+			sent := strings.Join(f.Sent, "\n")
+			f.Mu.Unlock()
+			for _, s := range tt.wantSent {
+				if !strings.Contains(sent, s) {
+					t.Errorf("no request with %q in:\n%s", s, sent)
+				}
+			}
+			for _, s := range tt.notSent {
+				if strings.Contains(sent, s) {
+					t.Errorf("a request with %q in:\n%s", s, sent)
+				}
+			}
+			for _, s := range tt.wantOut {
+				if !strings.Contains(out, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, out)
+				}
+			}
+			for _, s := range tt.notOut {
+				if strings.Contains(out, s) {
+					t.Errorf("stdout has %q:\n%s", s, out)
+				}
+			}
+			for _, s := range tt.wantErr {
+				if !strings.Contains(errOut, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, errOut)
+				}
+			}
+			if tt.wantCode != 0 && out != "" && tt.wantErr != nil && !strings.Contains(out, "usage") {
+				t.Errorf("a failing command wrote to stdout:\n%s", out)
+			}
+			if tt.wantJSONOf != nil {
+				v := reflect.New(reflect.TypeOf(tt.wantJSONOf)).Interface()
+				if err := json.Unmarshal([]byte(out), v); err != nil {
+					t.Errorf("-o json output does not decode: %v\n%s", err, out)
+				}
+			}
+		})
+	}
+
+	// What the commands sent.
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	if len(f.Instructions) != 1 || f.Instructions[0].ChangeBy == nil || *f.Instructions[0].ChangeBy != -2 || f.Instructions[0].Reason != "night" {
+		t.Errorf("instructions received: %+v", f.Instructions)
+	}
+	if len(f.Samples) != 2 || f.Samples[0].Name != "queue_depth" || f.Samples[0].Value != 12 || f.Samples[1].Value != 3.5 {
+		t.Errorf("samples received: %+v", f.Samples)
+	}
+}
+
+// TestTableAligned checks that table output is aligned in columns.
+func TestTableAligned(t *testing.T) {
+	var b bytes.Buffer
+	tb := &table{w: &b}
+	tb.row("A", "LONGER HEADER", "C")
+	tb.row("value-one", "x", "tab\tin cell")
+	if err := tb.flush(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("lines %q", lines)
+	}
+	if i, j := strings.Index(lines[0], "LONGER"), strings.Index(lines[1], "x"); i != j {
+		t.Errorf("column 2 starts at %d and %d:\n%s", i, j, b.String())
+	}
+	if strings.Contains(b.String(), "\t") {
+		t.Errorf("a tab leaked into the output: %q", b.String())
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	now := time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in      string
+		want    time.Time
+		wantErr bool
+	}{
+		{"", time.Time{}, false},
+		{"2026-01-02T10:00:00Z", time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC), false},
+		{"2026-01-02T11:00:00+01:00", time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC), false},
+		{"90m", now.Add(-90 * time.Minute), false},
+		{"1d", now.Add(-24 * time.Hour), false},
+		{"tuesday", time.Time{}, true},
+	}
+	for _, tt := range tests {
+		got, err := parseTime("since", tt.in, now)
+		if (err != nil) != tt.wantErr || !got.Equal(tt.want) {
+			t.Errorf("parseTime(%q) = %v, %v; want %v (error %v)", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}

@@ -1,0 +1,296 @@
+// Package clitest is a small in-memory pesd for tests of the command line
+// client and of the checks built on it: it answers the routes the CLI uses,
+// with the real wire types and error envelope, and records what it was sent.
+package clitest
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+)
+
+// Token is the bearer token the fake accepts.
+const Token = "s3cret"
+
+// API is a small in-memory pesd answering the routes the CLI uses,
+// with the real wire types and error envelope.
+type API struct {
+	Mu           sync.Mutex
+	Groups       []api.Group
+	Events       []api.Event
+	Changes      []api.Change
+	Periods      []api.Period
+	Nodes        []api.Node
+	Instructions []api.Instruction
+	Samples      []api.Sample
+	Sent         []string // "GET /v1/groups?limit=2" for every request
+	PageSize     int
+}
+
+// NewAPI returns the fake with two groups, and events, changes, a period
+// and nodes of group g-web; it serves lists two items a page.
+func NewAPI() *API {
+	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	three := 3
+	f := &API{PageSize: 2}
+	f.Groups = []api.Group{
+		{ID: "g-web", GroupConfig: api.GroupConfig{Name: "web", Driver: "local", DesiredQuantity: 3, MaxQuantity: 10}, ActualQuantity: 3, OfficialQuantity: 3, Status: api.GroupActive, CurrentPeriodLabel: "H2"},
+		{ID: "g-sim", GroupConfig: api.GroupConfig{Name: "batch", Driver: "sim", DesiredQuantity: 1, MaxQuantity: 5}, ActualQuantity: 0, Status: api.GroupActive},
+	}
+	f.Events = []api.Event{
+		{ID: "e-1", Label: "E1", GroupID: "g-web", Type: api.EventGroupCreated, Source: api.Source{Kind: api.SourceUser, Name: "alice"}, Time: t0, Status: api.EventApplied, ProposedQuantity: &three, NexusID: "x-1", Description: "group web created with 3 nodes"},
+		{ID: "e-2", Label: "E2", GroupID: "g-web", Type: api.EventNodeUnavailable, Source: api.Source{Kind: api.SourceSystem}, Time: t0.Add(time.Minute), Status: api.EventApplied, NodeID: "n-2", NexusID: "x-2", Description: "node n-2 became unavailable: process exited"},
+		{ID: "e-3", Label: "E3", GroupID: "g-web", Type: api.EventReplacementRequest, Source: api.Source{Kind: api.SourceSystem}, Time: t0.Add(time.Minute), Status: api.EventApplied, ParentChangeID: "c-2", NexusID: "x-3", Description: "replacement of node n-2 requested"},
+	}
+	f.Changes = []api.Change{
+		{ID: "c-1", Label: "C1", GroupID: "g-web", Type: api.ChangeAddNodes, Amount: 3, QuantityBefore: 0, QuantityAfter: 3, Status: api.ChangeCompleted, StartedAt: t0, Attribution: api.AttributionDirect, NexusID: "x-1", Description: "add 3 nodes"},
+		{ID: "c-2", Label: "C2", GroupID: "g-web", Type: api.ChangeNodeLost, Amount: 1, QuantityBefore: 3, QuantityAfter: 2, Status: api.ChangeCompleted, StartedAt: t0.Add(time.Minute), Attribution: api.AttributionDirect, NexusID: "x-2", Description: "node n-2 lost"},
+		{ID: "c-3", Label: "C3", GroupID: "g-web", Type: api.ChangeAddNodes, Amount: 1, QuantityBefore: 2, QuantityAfter: 3, Status: api.ChangeInProgress, StartedAt: t0.Add(time.Minute), Attribution: api.AttributionDirect, NexusID: "x-3", Description: "add 1 node to replace n-2"},
+	}
+	f.Periods = []api.Period{
+		{ID: "p-1", Label: "H1", GroupID: "g-web", StartedAt: t0, Harmonized: true, Policy: "largest", DesiredBefore: 3, DesiredAfter: 3, OfficialBefore: 3, OfficialAfter: 3, Actual: 3},
+	}
+	f.Nodes = []api.Node{
+		{ID: "n-1", GroupID: "g-web", Index: 0, State: api.NodeReady, LaunchedAt: t0, ReadyAt: &t0,
+			Handle: map[string]string{"pid": "4242", "port": "8001", "log": "/var/lib/pes/nodes/n-1.log", "start_time": "1767348000"}},
+		{ID: "n-2", GroupID: "g-web", Index: 1, State: api.NodeInitFailed, LaunchedAt: t0, StateReason: "not ready within 10m"},
+	}
+	return f
+}
+
+func (f *API) ExplainChange(ch api.Change) api.ChangeDetail {
+	causes := f.Causes(ch)
+	return api.ChangeDetail{Change: ch, Causes: causes,
+		Explanation: "Change " + ch.Label + " was directly caused by event " + causes[0].Event.Label + "."}
+}
+
+func (f *API) ExplainEvent(e api.Event) api.EventDetail {
+	effects := []api.Effect{}
+	for _, ch := range f.Changes {
+		if ch.NexusID == e.NexusID {
+			effects = append(effects, api.Effect{Attribution: ch.Attribution, Change: ch})
+		}
+	}
+	return api.EventDetail{Event: e, Effects: effects, Explanation: "Event " + e.Label + " caused " + strconv.Itoa(len(effects)) + " change(s)."}
+}
+
+// causes maps a change to the events of its nexus (one event per nexus
+// here).
+func (f *API) Causes(ch api.Change) []api.Cause {
+	var out []api.Cause
+	for _, e := range f.Events {
+		if e.NexusID == ch.NexusID {
+			out = append(out, api.Cause{Attribution: ch.Attribution, Event: e})
+		}
+	}
+	return out
+}
+
+// hasEvent reports whether group g has the event of id or label ref.
+func (f *API) HasEvent(g, ref string) bool {
+	for _, e := range f.Events {
+		if e.GroupID == g && (e.ID == ref || strings.EqualFold(e.Label, ref)) {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteJSON answers status with v as JSON.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeErr(w http.ResponseWriter, status int, code, msg, field string) {
+	WriteJSON(w, status, api.ErrorBody{Error: api.Error{Code: code, Message: msg, Field: field}})
+}
+
+// page serves items in pages of f.PageSize, so the CLI must follow tokens.
+func page[T any](w http.ResponseWriter, r *http.Request, items []T, size int) {
+	start, _ := strconv.Atoi(r.URL.Query().Get("page_token"))
+	end := min(start+size, len(items))
+	l := api.List[T]{Items: append([]T{}, items[start:end]...)}
+	if end < len(items) {
+		l.NextPageToken = strconv.Itoa(end)
+	}
+	WriteJSON(w, 200, l)
+}
+
+func (f *API) Handler() http.Handler {
+	mux := http.NewServeMux()
+	group := func(w http.ResponseWriter, r *http.Request) (api.Group, bool) {
+		for _, g := range f.Groups {
+			if g.ID == r.PathValue("id") {
+				return g, true
+			}
+		}
+		writeErr(w, 404, api.CodeNotFound, "group "+r.PathValue("id")+" not found", "")
+		return api.Group{}, false
+	}
+	mux.HandleFunc("GET /v1/groups", func(w http.ResponseWriter, r *http.Request) { page(w, r, f.Groups, f.PageSize) })
+	mux.HandleFunc("GET /v1/groups/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if g, ok := group(w, r); ok {
+			WriteJSON(w, 200, g)
+		}
+	})
+	mux.HandleFunc("GET /v1/groups/{id}/nodes", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := group(w, r); ok {
+			page(w, r, f.Nodes, f.PageSize)
+		}
+	})
+	mux.HandleFunc("GET /v1/groups/{id}/events", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := group(w, r); !ok {
+			return
+		}
+		var out []api.Event
+		for _, e := range f.Events {
+			if typ := r.URL.Query().Get("type"); typ != "" && e.Type != typ {
+				continue
+			}
+			if s := r.URL.Query().Get("since"); s != "" {
+				since, err := time.Parse(time.RFC3339, s)
+				if err != nil {
+					writeErr(w, 400, api.CodeInvalid, "not an RFC 3339 time", "since")
+					return
+				}
+				if e.Time.Before(since) {
+					continue
+				}
+			}
+			out = append(out, e)
+		}
+		switch r.URL.Query().Get("include") {
+		case "":
+			page(w, r, out, f.PageSize)
+		case "effects":
+			var ds []api.EventDetail
+			for _, e := range out {
+				ds = append(ds, f.ExplainEvent(e))
+			}
+			page(w, r, ds, f.PageSize)
+		default:
+			writeErr(w, 400, api.CodeInvalid, "this list can include only \"effects\"", "include")
+		}
+	})
+	mux.HandleFunc("GET /v1/groups/{id}/changes", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := group(w, r); !ok {
+			return
+		}
+		var out []api.Change
+		for _, ch := range f.Changes {
+			if typ := r.URL.Query().Get("type"); typ != "" && ch.Type != typ {
+				continue
+			}
+			if by := r.URL.Query().Get("caused_by"); by != "" {
+				if !f.HasEvent(r.PathValue("id"), by) {
+					writeErr(w, 400, api.CodeInvalid, "group "+r.PathValue("id")+" has no event "+by, "caused_by")
+					return
+				}
+				found := false
+				for _, c := range f.Causes(ch) {
+					found = found || c.Event.ID == by || strings.EqualFold(c.Event.Label, by) // pesd takes labels too
+				}
+				if !found {
+					continue
+				}
+			}
+			out = append(out, ch)
+		}
+		switch r.URL.Query().Get("include") {
+		case "":
+			page(w, r, out, f.PageSize)
+		case "causes":
+			var ds []api.ChangeDetail
+			for _, ch := range out {
+				ds = append(ds, f.ExplainChange(ch))
+			}
+			page(w, r, ds, f.PageSize)
+		default:
+			writeErr(w, 400, api.CodeInvalid, "this list can include only \"causes\"", "include")
+		}
+	})
+	mux.HandleFunc("GET /v1/changes/{id}", func(w http.ResponseWriter, r *http.Request) {
+		for _, ch := range f.Changes {
+			if ch.ID == r.PathValue("id") {
+				WriteJSON(w, 200, f.ExplainChange(ch))
+				return
+			}
+		}
+		writeErr(w, 404, api.CodeNotFound, "change "+r.PathValue("id")+" not found", "")
+	})
+	mux.HandleFunc("GET /v1/events/{id}", func(w http.ResponseWriter, r *http.Request) {
+		for _, e := range f.Events {
+			if e.ID == r.PathValue("id") {
+				WriteJSON(w, 200, f.ExplainEvent(e))
+				return
+			}
+		}
+		writeErr(w, 404, api.CodeNotFound, "event not found", "")
+	})
+	mux.HandleFunc("GET /v1/groups/{id}/periods", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := group(w, r); ok {
+			page(w, r, f.Periods, f.PageSize)
+		}
+	})
+	mux.HandleFunc("POST /v1/groups/{id}/harmonize", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := group(w, r); ok {
+			p := f.Periods[0]
+			p.Summary = "period H1: desired 3 → 3, official 3 → 3, actual 3 at harmonization\n  changes: none"
+			WriteJSON(w, 200, p)
+		}
+	})
+	mux.HandleFunc("POST /v1/groups/{id}/instructions", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := group(w, r); !ok {
+			return
+		}
+		var in api.Instruction
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			writeErr(w, 400, api.CodeInvalid, err.Error(), "")
+			return
+		}
+		if in.SetTo != nil && *in.SetTo > 10 {
+			writeErr(w, 400, api.CodeInvalid, "must be at most max_quantity 10", "set_to")
+			return
+		}
+		f.Mu.Lock()
+		f.Instructions = append(f.Instructions, in)
+		f.Mu.Unlock()
+		WriteJSON(w, 201, api.Event{ID: "e-9", Label: "E9", Type: api.EventUserInstruction, Status: api.EventAggregated, Request: &in.Request, Description: "user instruction"})
+	})
+	mux.HandleFunc("POST /v1/groups/{id}/metrics", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := group(w, r); !ok {
+			return
+		}
+		var m api.MetricsRequest
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			writeErr(w, 400, api.CodeInvalid, err.Error(), "")
+			return
+		}
+		f.Mu.Lock()
+		f.Samples = append(f.Samples, m.Samples...)
+		f.Mu.Unlock()
+		WriteJSON(w, 200, api.MetricsResponse{Accepted: len(m.Samples)})
+	})
+	mux.HandleFunc("GET /v1/groups/{id}/forecast", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := group(w, r); ok {
+			WriteJSON(w, 200, api.Forecast{GroupID: "g-web", Mode: "off", Ready: false, Reason: "predictive governing is off"})
+		}
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.Mu.Lock()
+		f.Sent = append(f.Sent, r.Method+" "+r.URL.RequestURI())
+		f.Mu.Unlock()
+		if r.Header.Get("Authorization") != "Bearer "+Token {
+			writeErr(w, 401, api.CodeUnauthorized, "missing or wrong bearer token", "")
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/cli"
+)
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestVerbs checks the top-level verb parsing; reconciler/cli tests the
+// client verbs themselves.
+func TestVerbs(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  []string // substrings of stdout
+		wantErr  []string // substrings of stderr
+	}{
+		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, wantErr: []string{`unknown command "frobnicate"`, "explain"}},
+		{name: "no command", args: nil, wantCode: 2, wantErr: []string{"usage: pesd"}},
+		{name: "help", args: []string{"help"}, wantOut: []string{"usage: pesd", "serve"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(tt.args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
+			}
+			for _, w := range tt.wantOut {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout misses %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr misses %q:\n%s", w, errOut)
+				}
+			}
+			if tt.wantCode != 0 && out != "" && tt.wantErr != nil && !strings.Contains(out, "usage") {
+				t.Errorf("a failing command wrote to stdout:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestServeFlags(t *testing.T) {
+	t.Setenv("PES_TOKEN", "")
+	tests := []struct {
+		name    string
+		args    []string
+		env     string
+		wantErr string
+	}{
+		{"no token", []string{"--data-dir", t.TempDir()}, "", "no API token: pass --token or set PES_TOKEN"},
+		{"token from env", []string{"--listen", "127.0.0.1:0"}, "t", ""},
+		{"bad listen", []string{"--token", "t", "--listen", "7400"}, "", "--listen"},
+		{"bad interval", []string{"--token", "t", "--evaluation-interval", "soon"}, "", "--evaluation-interval"},
+		{"zero retention", []string{"--token", "t", "--retention", "0s"}, "", "--retention"},
+		{"retention in days", []string{"--token", "t", "--retention", "30d"}, "", ""},
+		{"bad store", []string{"--token", "t", "--store", "mysql"}, "", "--store: want sqlite or postgres"},
+		{"postgres needs dsn", []string{"--token", "t", "--store", "postgres"}, "", "--dsn: required"},
+		{"dsn without postgres", []string{"--token", "t", "--dsn", "postgres://x"}, "", "--dsn: only with --store postgres"},
+		{"bad log level", []string{"--token", "t", "--log-level", "loud"}, "", "--log-level"},
+		{"extra argument", []string{"--token", "t", "now"}, "", "unexpected argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("PES_TOKEN", tt.env)
+			_, err := parseServe(tt.args, io.Discard)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+	// Without a token, serve refuses to start with a clear message.
+	code, _, errOut := runCLI("serve", "--data-dir", t.TempDir())
+	if code != cli.ExitUsage || !strings.Contains(errOut, "PES_TOKEN") {
+		t.Errorf("serve without token: exit %d, stderr %q", code, errOut)
+	}
+}
