@@ -200,19 +200,9 @@ func resolveGroupConfig(cfg *GroupConfig, checkDesired bool) error {
 		return err
 	}
 
-	durations := []struct {
-		field string
-		value *string
-		def   string
-		min   time.Duration
-	}{
-		{"aggregation_period", &cfg.AggregationPeriod, DefaultAggregationPeriod, MinAggregationPeriod},
-		{"replacement_defer_window", &cfg.ReplacementDeferWindow, DefaultReplacementDeferWindow, 0},
-		{"init_deadline", &cfg.InitDeadline, DefaultInitDeadline, time.Second},
-		{"cooldown", &cfg.Cooldown, DefaultCooldown, 0},
-	}
-	for _, d := range durations {
-		if err := resolveDuration(d.field, d.value, d.def, d.min); err != nil {
+	var d Durations
+	for _, f := range durationFields(cfg, &d) {
+		if err := resolveDuration(f.field, f.value, f.def, f.min, f.dst); err != nil {
 			return err
 		}
 	}
@@ -305,22 +295,6 @@ func resolveEnum(field string, v *string, def string, allowed []string) error {
 		*v = def
 	}
 	return ValidateEnum(field, *v, allowed)
-}
-
-// resolveDuration defaults an empty duration and checks it parses and is at
-// least min.
-func resolveDuration(field string, v *string, def string, min time.Duration) error {
-	if *v == "" {
-		*v = def
-	}
-	d, err := ParseDuration(*v)
-	if err != nil {
-		return Invalid(field, "%v", err)
-	}
-	if d < min {
-		return Invalid(field, "must be at least %s; got %q", min, *v)
-	}
-	return nil
 }
 
 // validateName checks a group name: a lowercase DNS label, because names
@@ -425,7 +399,8 @@ func resolveHealthCheck(cfg *GroupConfig) error {
 			return Invalid("health_check.command", "is required for type exec")
 		}
 	}
-	if err := resolveDuration("health_check.interval", &hc.Interval, DefaultHealthInterval, MinHealthInterval); err != nil {
+	var interval time.Duration
+	if err := resolveDuration("health_check.interval", &hc.Interval, DefaultHealthInterval, MinHealthInterval, &interval); err != nil {
 		return err
 	}
 	if hc.FailureThreshold == 0 {
@@ -448,13 +423,8 @@ func resolveSim(cfg *GroupConfig) error {
 		cfg.Sim = &SimConfig{}
 	}
 	s := cfg.Sim
-	if err := resolveDuration("sim.boot_time", &s.BootTime, DefaultSimBootTime, 0); err != nil {
+	if _, err := parseSim(s, 0); err != nil {
 		return err
-	}
-	for i := range s.BootTimes {
-		if err := resolveDuration(fmt.Sprintf("sim.boot_times[%d]", i), &s.BootTimes[i], DefaultSimBootTime, 0); err != nil {
-			return err
-		}
 	}
 	if s.InitFailures < 0 {
 		return Invalid("sim.init_failures", "must not be negative; got %d", s.InitFailures)
@@ -469,24 +439,8 @@ func resolvePredictive(p *Predictive) error {
 	if err := resolveEnum("predictive.mode", &p.Mode, PredictiveOff, PredictiveModes()); err != nil {
 		return err
 	}
-	for _, d := range []struct {
-		field string
-		value string
-	}{
-		{"predictive.history", p.History},
-		{"predictive.interval", p.Interval},
-		{"predictive.min_history", p.MinHistory},
-	} {
-		if d.value == "" {
-			continue // the forecaster's default
-		}
-		v, err := ParseDuration(d.value)
-		if err != nil {
-			return Invalid(d.field, "%v", err)
-		}
-		if v == 0 {
-			return Invalid(d.field, "must be positive; got %q", d.value)
-		}
+	if _, err := parsePredictive(p); err != nil {
+		return err
 	}
 	if p.Confidence != 0 && !(p.Confidence > 0 && p.Confidence < 1) {
 		return Invalid("predictive.confidence", "must be between 0 and 1 exclusive (e.g. 0.9); got %v", p.Confidence)

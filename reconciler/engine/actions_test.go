@@ -224,6 +224,7 @@ func TestReplaceNow(t *testing.T) {
 	for _, tt := range tests {
 		c := cfg("")
 		c.Replacement, c.ReplacementDeferWindow = tt.mode, tt.window
+		c = conf(c.GroupConfig)
 		got := ReplaceNow(ReplaceInput{Config: c, Now: now, NextHarmonizationAt: tt.next})
 		if got != tt.want {
 			t.Errorf("ReplaceNow(%q, window %q, next in %v) = %v, want %v", tt.mode, tt.window, tt.next.Sub(now), got, tt.want)

@@ -14,7 +14,7 @@ import (
 // answer. User instructions are not
 // subject to Admit.
 func Admit(in AdmitInput) Admission {
-	deadline := duration(in.Config.InitDeadline, api.DefaultInitDeadline)
+	deadline := in.Config.Durations.InitDeadline
 	var (
 		order []string // change IDs in order of first appearance
 		per   = make(map[string]int)
@@ -46,10 +46,10 @@ func Admit(in AdmitInput) Admission {
 		return a
 	}
 
-	cooldown := duration(in.Config.Cooldown, api.DefaultCooldown)
+	cooldown := in.Config.Durations.Cooldown
 	if cooldown > 0 && !in.LastScaleOutEnd.IsZero() {
 		if end := in.LastScaleOutEnd.Add(cooldown); in.Now.Before(end) {
-			return Admission{Suppressed: true, Cooldown: durationText(in.Config.Cooldown, cooldown),
+			return Admission{Suppressed: true, Cooldown: in.Config.Cooldown,
 				LastScaleOut: in.changeLabel(in.LastScaleOutID), LastScaleOutEnd: in.LastScaleOutEnd, CooldownUntil: end}
 		}
 	}
@@ -80,17 +80,6 @@ func ReplaceNow(in ReplaceInput) bool {
 	if in.NextHarmonizationAt.IsZero() {
 		return true // no harmonization scheduled: nothing to wait for
 	}
-	window := duration(in.Config.ReplacementDeferWindow, api.DefaultReplacementDeferWindow)
+	window := in.Config.Durations.ReplacementDeferWindow
 	return in.NextHarmonizationAt.Sub(in.Now) > window
-}
-
-// durationText prefers the duration as the user wrote it ("2m" rather
-// than "2m0s").
-func durationText(s string, d time.Duration) string {
-	if s != "" {
-		if p, err := api.ParseDuration(s); err == nil && p == d {
-			return s
-		}
-	}
-	return d.String()
 }

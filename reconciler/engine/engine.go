@@ -29,7 +29,7 @@ type Bounds struct {
 
 // HarmonizeInput is everything a harmonization decision depends on.
 type HarmonizeInput struct {
-	Config         api.GroupConfig
+	Config         api.Config
 	Now            time.Time
 	DesiredBefore  int // the live desired quantity at the start of the period
 	OfficialBefore int
@@ -75,7 +75,7 @@ type Decision struct {
 // ImmediateInput is an immediate request (instruction or trigger marked
 // immediate) acting at once.
 type ImmediateInput struct {
-	Config        api.GroupConfig
+	Config        api.Config
 	Now           time.Time
 	DesiredBefore int
 	Nodes         []api.Node
@@ -123,7 +123,7 @@ type Launching struct {
 
 // AdmitInput is what a trigger firing's admission depends on.
 type AdmitInput struct {
-	Config api.GroupConfig
+	Config api.Config
 	Now    time.Time
 	// Nodes in flight (launching) with the change that launched them.
 	Nodes []api.Node
@@ -141,7 +141,7 @@ type AdmitInput struct {
 // deferred to the next harmonization (replacement policy; auto defers when
 // the next harmonization is within replacement_defer_window).
 type ReplaceInput struct {
-	Config              api.GroupConfig
+	Config              api.Config
 	Now                 time.Time
 	NextHarmonizationAt time.Time
 }

@@ -17,14 +17,23 @@ func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
 
 func ptr[T any](v T) *T { return &v }
 
-func cfg(policy string) api.GroupConfig {
-	return api.GroupConfig{
+func cfg(policy string) api.Config {
+	return conf(api.GroupConfig{
 		Name: "web", Driver: api.DriverSim, DesiredQuantity: 8,
 		MinQuantity: 2, MaxQuantity: 20,
 		AggregationPeriod: "60s", AggregationPolicy: policy,
 		Replacement: api.ReplacementAuto, ReplacementDeferWindow: "15s",
 		InitDeadline: "10m", Cooldown: "2m", TerminationPolicy: api.TerminateNewest,
+	})
+}
+
+// conf parses g as the controller does before handing it to the engine.
+func conf(g api.GroupConfig) api.Config {
+	c, err := api.ParseConfig(g)
+	if err != nil {
+		panic(err)
 	}
+	return c
 }
 
 // node makes a node launched at launched, ID n-<index>.

@@ -224,7 +224,7 @@ func forecastClamp(b *Bounds, q int, eventID string) (int, api.Clamp, bool) {
 
 // limit clamps q into [min_quantity, max_quantity]. A max_quantity of 0
 // means unset, as in api (a group can never have max_quantity 0).
-func limit(cfg api.GroupConfig, q int) (int, []api.Clamp) {
+func limit(cfg api.Config, q int) (int, []api.Clamp) {
 	hi := cfg.MaxQuantity
 	if hi <= 0 {
 		hi = api.DefaultMaxQuantity

@@ -154,7 +154,7 @@ func TestHarmonizeClamps(t *testing.T) {
 	}
 
 	t.Run("unset max_quantity means the default", func(t *testing.T) {
-		d := Harmonize(HarmonizeInput{Config: api.GroupConfig{}, DesiredBefore: 8, OfficialBefore: 8, Nodes: ready(8),
+		d := Harmonize(HarmonizeInput{Config: conf(api.GroupConfig{}), DesiredBefore: 8, OfficialBefore: 8, Nodes: ready(8),
 			Requests: []api.Event{trigger("E1", "a", 1, to(150))}})
 		if d.Period.DesiredAfter != api.DefaultMaxQuantity {
 			t.Errorf("desired after = %d, want %d", d.Period.DesiredAfter, api.DefaultMaxQuantity)

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"math"
-	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 )
@@ -48,16 +47,4 @@ func percentDelta(desired int, pct float64) int {
 		n = min(int(math.Floor(d)), -1)
 	}
 	return n
-}
-
-// duration parses a config duration with api.ParseDuration (the one
-// grammar pesd and the provider validate with), falling back to def when s
-// is empty or unparsable. Config reaching the engine has been validated,
-// so the fallback only covers fields left unset.
-func duration(s, def string) time.Duration {
-	if d, err := api.ParseDuration(s); err == nil {
-		return d
-	}
-	d, _ := api.ParseDuration(def)
-	return d
 }
