@@ -55,6 +55,9 @@ func (c *Controller) CreateGroupBy(ctx context.Context, cfg api.GroupConfig, act
 			return fmt.Errorf("insert group: %w", err)
 		}
 		w.s.group = g
+		if err := w.s.setConfig(cfg); err != nil {
+			return err
+		}
 		if err := w.openPeriod(w.now); err != nil {
 			return err
 		}
@@ -100,7 +103,7 @@ func (w *work) openPeriod(start time.Time) error {
 	if err := w.tx.InsertPeriod(p); err != nil {
 		return fmt.Errorf("insert period %s: %w", label, err)
 	}
-	length := configDuration(g.AggregationPeriod, api.DefaultAggregationPeriod)
+	length := w.s.durations.AggregationPeriod
 	at := start.Add(length)
 	if prev := next(*g); !prev.IsZero() && prev.Add(length).After(start) && !prev.After(start) {
 		// Keep the cadence when the pass that harmonized ran a little late.
@@ -145,7 +148,9 @@ func (c *Controller) UpdateGroup(ctx context.Context, id string, patch api.Group
 	}
 	_, err = c.write(ctx, gs, func(w *work) error {
 		before := w.s.group.GroupConfig
-		w.s.group.GroupConfig = cfg
+		if err := w.s.setConfig(cfg); err != nil {
+			return err
+		}
 		w.groupDirty = true
 		if err := w.boundsChanged(before, patch.Actor); err != nil {
 			return err

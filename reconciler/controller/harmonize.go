@@ -36,7 +36,7 @@ func (w *work) harmonize() (api.Period, error) {
 	g := s.group
 	bounds := w.c.bounds(w.ctx, g, w.now)
 	d := engine.Harmonize(engine.HarmonizeInput{
-		Config: g.GroupConfig, Now: w.now,
+		Config: s.config(), Now: w.now,
 		DesiredBefore: g.DesiredQuantity, OfficialBefore: g.OfficialQuantity,
 		Nodes: s.nodeList(), Requests: s.requests, Suppressed: s.suppressed,
 		Bounds: bounds, PeriodLabel: s.period.Label,

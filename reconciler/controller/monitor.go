@@ -39,7 +39,7 @@ func plan(s *state, obs []driver.Observation, now time.Time) obsPlan {
 	for i := range obs {
 		byID[obs[i].NodeID] = &obs[i]
 	}
-	deadline := configDuration(s.group.InitDeadline, api.DefaultInitDeadline)
+	deadline := s.durations.InitDeadline
 	var p obsPlan
 	for _, n := range s.nodeList() {
 		o := byID[n.ID]
@@ -61,7 +61,7 @@ func plan(s *state, obs []driver.Observation, now time.Time) obsPlan {
 			case o != nil && (o.State == api.NodeUnavailable || o.State == api.NodeTerminated):
 				p.initFailed = append(p.initFailed, nodeFault{n.ID, causality.FailedBeforeReady(o.State, o.Reason)})
 			case !now.Before(n.LaunchedAt.Add(deadline)):
-				why := causality.NotReadyWithin(durationText(s.group.InitDeadline, deadline), n.StateReason)
+				why := causality.NotReadyWithin(s.group.InitDeadline, n.StateReason)
 				p.initFailed = append(p.initFailed, nodeFault{n.ID, why})
 			}
 		case api.NodeReady:
@@ -197,7 +197,7 @@ func (w *work) replace(parent api.Change, nodeID string) (api.Event, error) {
 		NodeID: nodeID, ParentChangeID: parent.ID,
 	}
 	launch, _ := engine.Reconcile(g.DesiredQuantity, w.s.nodeList(), g.TerminationPolicy)
-	now := engine.ReplaceNow(engine.ReplaceInput{Config: g.GroupConfig, Now: w.now, NextHarmonizationAt: next(g)})
+	now := engine.ReplaceNow(engine.ReplaceInput{Config: w.s.config(), Now: w.now, NextHarmonizationAt: next(g)})
 	switch {
 	case launch == 0:
 		e.Status = api.EventIgnored
@@ -224,9 +224,8 @@ func (w *work) replace(parent api.Change, nodeID string) (api.Event, error) {
 
 func (w *work) deferReason() string {
 	g := w.s.group
-	window := configDuration(g.ReplacementDeferWindow, api.DefaultReplacementDeferWindow)
 	return causality.ReplacementDeferred(w.s.period.Label, next(g), g.Replacement == api.ReplacementDeferred,
-		durationText(g.ReplacementDeferWindow, window))
+		g.ReplacementDeferWindow)
 }
 
 func next(g api.Group) time.Time {
@@ -245,23 +244,4 @@ func (s *state) live() int {
 		}
 	}
 	return n
-}
-
-// configDuration parses a validated config duration, def when unset.
-func configDuration(s, def string) time.Duration {
-	if s != "" {
-		if d, err := api.ParseDuration(s); err == nil {
-			return d
-		}
-	}
-	d, _ := api.ParseDuration(def)
-	return d
-}
-
-// durationText prefers the duration as the user wrote it.
-func durationText(s string, d time.Duration) string {
-	if s != "" {
-		return s
-	}
-	return d.String()
 }

@@ -59,6 +59,9 @@ func (c *Controller) recover(ctx context.Context) error {
 // the metric retention and loads the samples (loadSamples).
 func (c *Controller) load(ctx context.Context, g api.Group) (*groupState, error) {
 	st := &state{group: g, nodes: make(map[string]api.Node), open: make(map[string]api.Change)}
+	if err := st.setConfig(g.GroupConfig); err != nil {
+		return nil, err
+	}
 	nodes, err := c.store.ListNodes(ctx, g.ID, false)
 	if err != nil {
 		return nil, fmt.Errorf("load nodes of group %s: %w", g.ID, err)
@@ -78,8 +81,7 @@ func (c *Controller) load(ctx context.Context, g api.Group) (*groupState, error)
 	// The last scale-out that ended, for cooldown: it started at most
 	// init_deadline before it ended.
 	now := c.clock.Now()
-	since := now.Add(-configDuration(g.Cooldown, api.DefaultCooldown) -
-		configDuration(g.InitDeadline, api.DefaultInitDeadline) - c.opts.EvaluationInterval)
+	since := now.Add(-st.durations.Cooldown - st.durations.InitDeadline - c.opts.EvaluationInterval)
 	adds, err := listChanges(ctx, c.store, store.ChangeFilter{GroupID: g.ID, Type: api.ChangeAddNodes, Since: since})
 	if err != nil {
 		return nil, fmt.Errorf("load changes of group %s: %w", g.ID, err)

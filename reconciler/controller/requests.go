@@ -57,7 +57,7 @@ func (w *work) immediate(e api.Event) (api.Event, error) {
 	g := w.s.group
 	bounds := w.c.bounds(w.ctx, g, w.now)
 	d := engine.Immediate(engine.ImmediateInput{
-		Config: g.GroupConfig, Now: w.now, DesiredBefore: g.DesiredQuantity,
+		Config: w.s.config(), Now: w.now, DesiredBefore: g.DesiredQuantity,
 		Nodes: w.s.nodeList(), Event: e, Bounds: bounds,
 	})
 	e.Status = api.EventApplied

@@ -32,10 +32,13 @@ type groupState struct {
 // copy becomes st when the transaction commits, so a failed write leaves
 // the cache as the store is.
 type state struct {
-	group  api.Group
-	period api.Period            // the open period
-	nodes  map[string]api.Node   // nodes not terminated
-	open   map[string]api.Change // changes in progress
+	group api.Group
+	// durations are the group's configured durations, parsed whenever
+	// its configuration is set (setConfig), not at every use.
+	durations api.Durations
+	period    api.Period            // the open period
+	nodes     map[string]api.Node   // nodes not terminated
+	open      map[string]api.Change // changes in progress
 	// The open period's events that harmonization reads: aggregated
 	// requests, and suppressed or ignored ones for the record.
 	requests   []api.Event
@@ -46,6 +49,23 @@ type state struct {
 	// the open period, so a restarted pesd whose evaluator forgot them
 	// still records a firing (or missing data) once per period.
 	reported map[string]bool
+}
+
+// setConfig makes cfg the group's configuration. cfg has been resolved
+// (api.ResolveGroupConfig, or read back from the store), so parsing it
+// fails only on a store written behind pesd's back.
+func (s *state) setConfig(cfg api.GroupConfig) error {
+	c, err := api.ParseConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("group %s: configuration: %w", cmp.Or(s.group.ID, cfg.Name), err)
+	}
+	s.group.GroupConfig, s.durations = cfg, c.Durations
+	return nil
+}
+
+// config is the group's configuration as the engine takes it.
+func (s *state) config() api.Config {
+	return api.Config{GroupConfig: s.group.GroupConfig, Durations: s.durations}
 }
 
 func (s *state) clone() *state {

@@ -289,7 +289,7 @@ func (w *work) outcome(o trigger.Outcome) error {
 
 func (w *work) admitInput() engine.AdmitInput {
 	in := engine.AdmitInput{
-		Config: w.s.group.GroupConfig, Now: w.now, Nodes: w.s.nodeList(),
+		Config: w.s.config(), Now: w.now, Nodes: w.s.nodeList(),
 		ChangeLabels: make(map[string]string),
 	}
 	for id, ch := range w.s.open {
