@@ -74,7 +74,7 @@ func ParseConfig(g GroupConfig) (Config, error) {
 	}
 	if p := c.Predictive; p != nil {
 		var err error
-		if d.Predictive, err = parsePredictive(p); err != nil {
+		if d.Predictive, err = ParsePredictive(*p); err != nil {
 			return c, err
 		}
 	}
@@ -134,9 +134,9 @@ func parseSim(s *SimConfig, min time.Duration) (SimDurations, error) {
 	return d, nil
 }
 
-// parsePredictive parses the predictive durations; an empty one is the
-// forecaster's default and stays zero.
-func parsePredictive(p *Predictive) (PredictiveDurations, error) {
+// ParsePredictive parses the predictive durations; an empty one is the
+// forecaster's default and stays zero. Errors name the field.
+func ParsePredictive(p Predictive) (PredictiveDurations, error) {
 	var d PredictiveDurations
 	for _, f := range []struct {
 		field string

@@ -439,7 +439,7 @@ func resolvePredictive(p *Predictive) error {
 	if err := resolveEnum("predictive.mode", &p.Mode, PredictiveOff, PredictiveModes()); err != nil {
 		return err
 	}
-	if _, err := parsePredictive(p); err != nil {
+	if _, err := ParsePredictive(*p); err != nil {
 		return err
 	}
 	if p.Confidence != 0 && !(p.Confidence > 0 && p.Confidence < 1) {

@@ -97,7 +97,7 @@ func newSeed(t *testing.T) *seed {
 
 	// Periods decided by the engine, as the controller would.
 	harmonize := func(label string, start, end time.Time, before int, nodes []api.Node, reqs ...string) {
-		in := engine.HarmonizeInput{Config: api.GroupConfig{MinQuantity: 0, MaxQuantity: 20, AggregationPolicy: api.PolicyLargest},
+		in := engine.HarmonizeInput{Config: api.Config{GroupConfig: api.GroupConfig{MinQuantity: 0, MaxQuantity: 20, AggregationPolicy: api.PolicyLargest}},
 			Now: end, DesiredBefore: before, OfficialBefore: before, Nodes: nodes, PeriodLabel: label}
 		for _, r := range reqs {
 			in.Requests = append(in.Requests, s.events[r])

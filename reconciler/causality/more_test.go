@@ -86,7 +86,7 @@ func TestExplainClamped(t *testing.T) {
 		Source: api.Source{Kind: api.SourceUser, Name: "alice"}, Request: by(3), Priority: 100, Status: api.EventAggregated, PeriodLabel: "H4"}
 	decide := func(policy string, max int, enforce bool, reqs ...api.Event) *api.Period {
 		d := harmonize(engine.HarmonizeInput{
-			Config:        api.GroupConfig{MaxQuantity: max, AggregationPolicy: policy},
+			Config:        api.Config{GroupConfig: api.GroupConfig{MaxQuantity: max, AggregationPolicy: policy}},
 			DesiredBefore: 10, OfficialBefore: 10, Nodes: ready(10), Requests: reqs, PeriodLabel: "H4",
 			Bounds: &engine.Bounds{Lower: 6, Upper: 11, Start: hms(10, 0, 0), End: hms(11, 0, 0), Enforce: enforce},
 		})
@@ -158,7 +158,7 @@ func TestExplainClamped(t *testing.T) {
 // TestExplainRaisedMin: a harmonization that acts with no request (the
 // user raised min_quantity) still explains itself from the record.
 func TestExplainRaisedMin(t *testing.T) {
-	d := harmonize(engine.HarmonizeInput{Config: api.GroupConfig{MinQuantity: 10, MaxQuantity: 20},
+	d := harmonize(engine.HarmonizeInput{Config: api.Config{GroupConfig: api.GroupConfig{MinQuantity: 10, MaxQuantity: 20}},
 		DesiredBefore: 8, OfficialBefore: 8, Nodes: ready(8), PeriodLabel: "H5"})
 	p := d.Period
 	end := hms(10, 5, 0)

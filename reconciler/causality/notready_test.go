@@ -20,7 +20,7 @@ func TestExplainNotReady(t *testing.T) {
 		Status: api.EventAggregated, PeriodLabel: "H4"}
 	decide := func(instructions bool, reqs ...api.Event) *api.Period {
 		d := harmonize(engine.HarmonizeInput{
-			Config:        api.GroupConfig{MaxQuantity: 20},
+			Config:        api.Config{GroupConfig: api.GroupConfig{MaxQuantity: 20}},
 			DesiredBefore: 10, OfficialBefore: 10, Nodes: ready(10), Requests: reqs, PeriodLabel: "H4",
 			Bounds: &engine.Bounds{NotReady: "forecast needs 24h of history; the group has 3h", Enforce: true,
 				GovernInstructions: instructions},

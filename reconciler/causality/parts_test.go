@@ -36,7 +36,7 @@ func newLaunchRecords(t *testing.T) launchRecords {
 		lr.events[e.Label] = e
 	}
 
-	d := harmonize(engine.HarmonizeInput{Config: api.GroupConfig{MaxQuantity: 20, AggregationPolicy: api.PolicyLargest},
+	d := harmonize(engine.HarmonizeInput{Config: api.Config{GroupConfig: api.GroupConfig{MaxQuantity: 20, AggregationPolicy: api.PolicyLargest}},
 		Now: at(17, 13, 0, 0), DesiredBefore: 8, OfficialBefore: 8, Nodes: ready(8), Requests: []api.Event{e2, e3}, PeriodLabel: "H3"})
 	p := d.Period
 	end := at(17, 13, 0, 0)

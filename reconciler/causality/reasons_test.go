@@ -36,8 +36,12 @@ func TestSuppression(t *testing.T) {
 	}
 
 	// From the engine's facts to the words, as the controller does.
+	cfg, err := api.ParseConfig(api.GroupConfig{Cooldown: "2m"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	adm := engine.Admit(engine.AdmitInput{
-		Config: api.GroupConfig{Cooldown: "2m"}, Now: at(120),
+		Config: cfg, Now: at(120),
 		LastScaleOutEnd: at(90), LastScaleOutID: "id-C7", LastScaleOutName: "C7",
 	})
 	if got, want := Suppression(adm), "cooldown: 2m after C7 ended at 10:02:30, until 10:04:30"; got != want {

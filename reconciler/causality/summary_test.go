@@ -19,14 +19,18 @@ var sumT0 = time.Date(2025, 3, 4, 10, 1, 0, 0, time.UTC)
 
 func sumAt(sec int) time.Time { return sumT0.Add(time.Duration(sec) * time.Second) }
 
-func sumCfg(policy string) api.GroupConfig {
-	return api.GroupConfig{
+func sumCfg(policy string) api.Config {
+	c, err := api.ParseConfig(api.GroupConfig{
 		Name: "web", Driver: api.DriverSim, DesiredQuantity: 8,
 		MinQuantity: 2, MaxQuantity: 20,
 		AggregationPeriod: "60s", AggregationPolicy: policy,
 		Replacement: api.ReplacementAuto, ReplacementDeferWindow: "15s",
 		InitDeadline: "10m", Cooldown: "2m", TerminationPolicy: api.TerminateNewest,
+	})
+	if err != nil {
+		panic(err)
 	}
+	return c
 }
 
 func sumTrigger(label, name string, sec int, r *api.Request) api.Event {

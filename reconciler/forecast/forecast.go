@@ -71,9 +71,9 @@ func (e *InsufficientHistoryError) Error() string {
 	}
 	have := "none"
 	if e.Have > 0 {
-		have = FormatDuration(e.Have)
+		have = api.FormatDuration(e.Have)
 	}
-	return fmt.Sprintf("forecast needs %s of history; the group has %s", FormatDuration(e.Need), have)
+	return fmt.Sprintf("forecast needs %s of history; the group has %s", api.FormatDuration(e.Need), have)
 }
 
 func (e *InsufficientHistoryError) Unwrap() error { return ErrInsufficientHistory }
@@ -97,28 +97,11 @@ type Config struct {
 // ConfigFrom parses a group's predictive settings and applies the
 // defaults. Its errors are *api.Error naming the predictive field.
 func ConfigFrom(p api.Predictive) (Config, error) {
-	var c Config
-	for _, d := range []struct {
-		field string
-		value string
-		dst   *time.Duration
-	}{
-		{"predictive.history", p.History, &c.History},
-		{"predictive.interval", p.Interval, &c.Interval},
-		{"predictive.min_history", p.MinHistory, &c.MinHistory},
-	} {
-		if d.value == "" {
-			continue
-		}
-		v, err := api.ParseDuration(d.value)
-		if err != nil {
-			return Config{}, api.Invalid(d.field, "%v", err)
-		}
-		if v == 0 {
-			return Config{}, api.Invalid(d.field, "must be positive; got %q", d.value)
-		}
-		*d.dst = v
+	d, err := api.ParsePredictive(p)
+	if err != nil {
+		return Config{}, err
 	}
+	c := Config{History: d.History, Interval: d.Interval, MinHistory: d.MinHistory}
 	c.Confidence = p.Confidence
 	return c.resolve()
 }
@@ -145,12 +128,12 @@ func (c Config) resolve() (Config, error) {
 	case c.MinHistory < 0:
 		return c, api.Invalid("predictive.min_history", "must be positive; got %v", c.MinHistory)
 	case c.Interval > day:
-		return c, api.Invalid("predictive.interval", "must be at most 24h, since forecasts follow daily and weekly seasons; got %s", FormatDuration(c.Interval))
+		return c, api.Invalid("predictive.interval", "must be at most 24h, since forecasts follow daily and weekly seasons; got %s", api.FormatDuration(c.Interval))
 	case !(c.Confidence > 0 && c.Confidence < 1):
 		return c, api.Invalid("predictive.confidence", "must be between 0 and 1 exclusive (e.g. 0.9); got %v", c.Confidence)
 	case c.MinHistory > c.History:
 		// Otherwise the group would wait for history Fit never looks at.
-		return c, api.Invalid("predictive.min_history", "must not exceed history (%s); got %s", FormatDuration(c.History), FormatDuration(c.MinHistory))
+		return c, api.Invalid("predictive.min_history", "must not exceed history (%s); got %s", api.FormatDuration(c.History), api.FormatDuration(c.MinHistory))
 	}
 	return c, nil
 }
@@ -417,7 +400,7 @@ func (m *Model) Describe() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s seasonal forecast from %s of history (%d points) as of %s; %g%% ranges of %s intervals",
-		season, FormatDuration(m.have), len(m.values), m.now.UTC().Format(time.RFC3339), m.cfg.Confidence*100, FormatDuration(m.cfg.Interval))
+		season, api.FormatDuration(m.have), len(m.values), m.now.UTC().Format(time.RFC3339), m.cfg.Confidence*100, api.FormatDuration(m.cfg.Interval))
 	if m.flat {
 		b.WriteString(" span the history's own range: one season is too little to learn how seasons differ")
 	} else {
@@ -444,33 +427,4 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
-}
-
-// FormatDuration writes d the way pes settings are written: "90s",
-// "1h30m", "24h", and in days from two days up ("2d", "14d", "2d12h").
-// From a minute up it rounds to the minute.
-func FormatDuration(d time.Duration) string {
-	if d < 0 {
-		return "-" + FormatDuration(-d)
-	}
-	if d >= time.Minute {
-		d = d.Round(time.Minute)
-	} else {
-		d = d.Round(time.Second)
-	}
-	s := ""
-	if d >= 2*day {
-		s = fmt.Sprintf("%dd", d/day)
-		if d %= day; d == 0 {
-			return s
-		}
-	}
-	r := d.String()
-	if strings.HasSuffix(r, "m0s") {
-		r = strings.TrimSuffix(r, "0s")
-	}
-	if strings.HasSuffix(r, "h0m") {
-		r = strings.TrimSuffix(r, "0m")
-	}
-	return s + r
 }

@@ -420,25 +420,3 @@ func TestConfigFrom(t *testing.T) {
 		})
 	}
 }
-
-func TestFormatDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		0:                               "0s",
-		45 * time.Second:                "45s",
-		50 * time.Second:                "50s",
-		10 * time.Minute:                "10m",
-		90 * time.Minute:                "1h30m",
-		3 * time.Hour:                   "3h",
-		3*time.Hour + 29*time.Second:    "3h",
-		day:                             "24h",
-		14 * day:                        "14d",
-		36 * time.Hour:                  "36h",
-		2*day + 5*time.Minute:           "2d5m",
-		2*day - time.Second:             "2d",
-		2*day + time.Hour + time.Minute: "2d1h1m",
-	} {
-		if got := forecast.FormatDuration(d); got != want {
-			t.Errorf("FormatDuration(%v) = %q; want %q", d, got, want)
-		}
-	}
-}

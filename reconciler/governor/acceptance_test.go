@@ -109,8 +109,12 @@ func TestGoverningAcceptance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			cfg, err := api.ParseConfig(g.GroupConfig)
+			if err != nil {
+				t.Fatal(err)
+			}
 			d := engine.Harmonize(engine.HarmonizeInput{
-				Config: g.GroupConfig, Now: at, DesiredBefore: 10, OfficialBefore: 10, Nodes: readyNodes(10),
+				Config: cfg, Now: at, DesiredBefore: 10, OfficialBefore: 10, Nodes: readyNodes(10),
 				Requests: []api.Event{tt.event}, Bounds: bounds, PeriodLabel: "H4",
 			})
 			causality.WriteRecord(&d, bounds) // as the controller does

@@ -135,7 +135,7 @@ func (g *Governor) Forecast(ctx context.Context, grp api.Group) (api.Forecast, e
 		f.Reason = unusable(err)
 		return f, nil
 	}
-	f.Confidence, f.History = cfg.Confidence, forecast.FormatDuration(cfg.History)
+	f.Confidence, f.History = cfg.Confidence, api.FormatDuration(cfg.History)
 	now := g.clock.Now()
 	fit, err := g.fitted(ctx, grp, now)
 	if err != nil {

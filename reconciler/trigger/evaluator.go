@@ -11,9 +11,6 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 )
 
-// MaxFor is the longest "for" a trigger may ask for (the API's bound).
-const MaxFor = api.MaxTriggerFor
-
 // Spec is the evaluable part of a trigger, checked.
 type Spec struct {
 	ID        string
@@ -45,32 +42,11 @@ func ParseTrigger(t api.Trigger) (Spec, error) {
 	if err != nil {
 		return Spec{}, &FieldError{Field: "condition", Err: err}
 	}
-	if s.For, err = ParseFor(t.For); err != nil {
+	if s.For, err = api.ParseTriggerFor(t.For); err != nil {
 		return Spec{}, &FieldError{Field: "for", Err: err}
 	}
 	s.forText = strings.TrimSpace(t.For)
 	return s, nil
-}
-
-// ParseFor parses a trigger's "for": empty, or a duration from 0 to
-// MaxFor as api.ParseDuration reads it (so "1d" is accepted here exactly
-// when the API accepts it).
-func ParseFor(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	if strings.HasPrefix(s, "-") {
-		return 0, fmt.Errorf("%q is negative: use a duration of 0 or more", s)
-	}
-	d, err := api.ParseDuration(s)
-	switch {
-	case err != nil:
-		return 0, fmt.Errorf(`%q is not a duration: use a Go duration such as "2m" or "90s"`, s)
-	case d > MaxFor:
-		return 0, fmt.Errorf("%q is longer than 24h", s)
-	}
-	return d, nil
 }
 
 // same reports whether two specs evaluate alike, so that state carries over

@@ -867,7 +867,7 @@ func (fb *fxBuilder) harmonize(g *fxGroup, reqs, suppressed []api.Event, at time
 		nodes[i] = api.Node{ID: id, GroupID: g.g.ID, Index: i, State: api.NodeReady, LaunchedAt: at.Add(-time.Hour)}
 	}
 	d := engine.Harmonize(engine.HarmonizeInput{
-		Config: g.g.GroupConfig, Now: at, DesiredBefore: g.g.DesiredQuantity, OfficialBefore: g.g.OfficialQuantity,
+		Config: api.Config{GroupConfig: g.g.GroupConfig}, Now: at, DesiredBefore: g.g.DesiredQuantity, OfficialBefore: g.g.OfficialQuantity,
 		Nodes: nodes, Requests: reqs, Suppressed: suppressed, PeriodLabel: g.period.Label,
 	})
 	causality.WriteRecord(&d, nil)
