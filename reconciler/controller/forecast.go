@@ -7,7 +7,6 @@ import (
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
-	"github.com/pes-project/terraform-provider-pes/reconciler/forecast"
 )
 
 // Forecast returns the group's forecast from the Governor. Without
@@ -54,15 +53,4 @@ func (c *Controller) ImportHistory(ctx context.Context, groupID string, r io.Rea
 	// the controller records, in a transaction of its own that checks
 	// the group again.
 	return imp.ImportHistory(ctx, c.store, groupID, r)
-}
-
-// checkPredictive rejects predictive settings that are each valid but give
-// no forecast together (min_history longer than history): the governor's
-// own reading of them, forecast.ConfigFrom, names the field.
-func checkPredictive(p *api.Predictive) error {
-	if p == nil {
-		return nil
-	}
-	_, err := forecast.ConfigFrom(*p)
-	return err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
+	"github.com/pes-project/terraform-provider-pes/reconciler/forecast"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
@@ -33,7 +34,7 @@ func (c *Controller) CreateGroupBy(ctx context.Context, cfg api.GroupConfig, act
 	if _, err := c.driverFor(api.Group{GroupConfig: cfg}); err != nil {
 		return api.Group{}, err
 	}
-	if err := checkPredictive(cfg.Predictive); err != nil {
+	if err := forecast.Check(cfg.Predictive); err != nil {
 		return api.Group{}, err
 	}
 	id := newID()
@@ -137,7 +138,7 @@ func (c *Controller) UpdateGroup(ctx context.Context, id string, patch api.Group
 		return api.Group{}, err
 	}
 	if patch.Predictive != nil {
-		if err := checkPredictive(cfg.Predictive); err != nil {
+		if err := forecast.Check(cfg.Predictive); err != nil {
 			return api.Group{}, err
 		}
 	}

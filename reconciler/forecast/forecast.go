@@ -106,6 +106,19 @@ func ConfigFrom(p api.Predictive) (Config, error) {
 	return c.resolve()
 }
 
+// Check rejects predictive settings that api checks field by field but
+// that give no forecast together (min_history longer than history, an
+// interval over a day), naming the field, so a bad config is refused when
+// it is given rather than noted in every later decision record. A nil p
+// (no predictive settings) passes.
+func Check(p *api.Predictive) error {
+	if p == nil {
+		return nil
+	}
+	_, err := ConfigFrom(*p)
+	return err
+}
+
 // resolve applies the defaults and checks the settings against each other.
 func (c Config) resolve() (Config, error) {
 	if c.History == 0 {

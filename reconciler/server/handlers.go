@@ -158,7 +158,7 @@ func (s *server) createGroup(w http.ResponseWriter, r *http.Request) {
 		if cfg, err = in.Resolve(); err != nil {
 			return err
 		}
-		return checkPredictive(cfg.Predictive)
+		return forecast.Check(cfg.Predictive)
 	})
 	if !ok {
 		return
@@ -203,7 +203,7 @@ func (s *server) updateGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	next, err := api.ApplyGroupPatch(cur.GroupConfig, p)
 	if err == nil && p.Predictive != nil {
-		err = checkPredictive(next.Predictive)
+		err = forecast.Check(next.Predictive)
 	}
 	if err != nil {
 		s.fail(w, r, err, "")
@@ -215,19 +215,6 @@ func (s *server) updateGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, g)
-}
-
-// checkPredictive rejects predictive settings that api checks field by
-// field but that only fail together (min_history longer than history, an
-// interval over a day), so a bad config is a 400 naming predictive.<field>
-// now rather than a note in every later decision record. forecast.ConfigFrom
-// is the governor's own reading of the settings.
-func checkPredictive(p *api.Predictive) error {
-	if p == nil {
-		return nil
-	}
-	_, err := forecast.ConfigFrom(*p)
-	return err
 }
 
 func (s *server) deleteGroup(w http.ResponseWriter, r *http.Request) {
