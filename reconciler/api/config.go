@@ -117,6 +117,35 @@ func resolveDuration(field string, v *string, def string, min time.Duration, dst
 	return nil
 }
 
+// DefaultDurations are the Default* durations, parsed: what a group that
+// sets none of them has, a sim group's boot time included.
+func DefaultDurations() Durations {
+	c, err := ParseConfig(GroupConfig{Sim: &SimConfig{}})
+	if err != nil {
+		panic("api: a default duration does not parse: " + err.Error())
+	}
+	return c.Durations
+}
+
+// ParseSim reads a sim config's boot times, defaults applied, naming the
+// field of one that does not parse. The sim driver reads them here.
+func ParseSim(s SimConfig) (SimDurations, error) {
+	s.BootTimes = append([]string(nil), s.BootTimes...)
+	return parseSim(&s, 0)
+}
+
+// ParseHealthInterval reads health_check.interval: zero when unset (the
+// prober's default applies), an *Error naming the field when it does not
+// parse. The local driver reads it here.
+func ParseHealthInterval(hc HealthCheck) (time.Duration, error) {
+	if hc.Interval == "" {
+		return 0, nil
+	}
+	var d time.Duration
+	err := resolveDuration("health_check.interval", &hc.Interval, "", 0, &d)
+	return d, err
+}
+
 // parseSim defaults and parses sim.boot_time and sim.boot_times.
 func parseSim(s *SimConfig, min time.Duration) (SimDurations, error) {
 	var d SimDurations

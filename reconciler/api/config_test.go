@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -65,5 +66,67 @@ func TestParseTriggerForAgreesWithValidation(t *testing.T) {
 				t.Errorf("for %q: ValidateTriggerSpec says %v, ParseTriggerFor says %v", tt.in, apiErr, err)
 			}
 		})
+	}
+}
+
+// TestDefaultDurations: the Default* strings parse, to these values.
+func TestDefaultDurations(t *testing.T) {
+	got := DefaultDurations()
+	want := Durations{
+		AggregationPeriod: time.Minute, ReplacementDeferWindow: 15 * time.Second,
+		InitDeadline: 10 * time.Minute, Cooldown: 0, HealthInterval: 2 * time.Second,
+		Sim: SimDurations{BootTime: 2 * time.Second},
+	}
+	if got.AggregationPeriod != want.AggregationPeriod || got.ReplacementDeferWindow != want.ReplacementDeferWindow ||
+		got.InitDeadline != want.InitDeadline || got.Cooldown != want.Cooldown ||
+		got.HealthInterval != want.HealthInterval || got.Sim.BootTime != want.Sim.BootTime ||
+		len(got.Sim.BootTimes) != 0 || got.Predictive != (PredictiveDurations{}) {
+		t.Errorf("DefaultDurations() = %+v\nwant %+v", got, want)
+	}
+}
+
+// TestParseConfig: a resolved config's durations parse to what validation
+// read, written defaults included; one that validation would have refused
+// is an error naming the field; the config given is left alone.
+func TestParseConfig(t *testing.T) {
+	g := GroupConfig{Name: "web", Driver: DriverSim, DesiredQuantity: 1,
+		AggregationPeriod: "90s", Cooldown: "1d", HealthCheck: &HealthCheck{Type: HealthProcess, Interval: "500ms"},
+		Sim:        &SimConfig{BootTimes: []string{"3s", "0.5d"}},
+		Predictive: &Predictive{Mode: PredictiveEnforce, History: "14d", MinHistory: "1d"}}
+	if err := ResolveGroupConfig(&g); err != nil {
+		t.Fatal(err)
+	}
+	c, err := ParseConfig(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Durations
+	switch {
+	case d.AggregationPeriod != 90*time.Second, d.Cooldown != 24*time.Hour, d.InitDeadline != 10*time.Minute,
+		d.ReplacementDeferWindow != 15*time.Second, d.HealthInterval != 500*time.Millisecond,
+		d.Sim.BootTime != 2*time.Second, len(d.Sim.BootTimes) != 2 || d.Sim.BootTimes[1] != 12*time.Hour,
+		d.Predictive != PredictiveDurations{History: 14 * 24 * time.Hour, MinHistory: 24 * time.Hour}:
+		t.Errorf("durations = %+v", d)
+	}
+	if c.Cooldown != "1d" || c.InitDeadline != "10m" {
+		t.Errorf("text = %q, %q; want as written, defaults filled in", c.Cooldown, c.InitDeadline)
+	}
+
+	empty, err := ParseConfig(GroupConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if empty.InitDeadline != DefaultInitDeadline || empty.Durations.InitDeadline != 10*time.Minute {
+		t.Errorf("empty init_deadline = %q, %v; want the default", empty.InitDeadline, empty.Durations.InitDeadline)
+	}
+
+	bad := GroupConfig{HealthCheck: &HealthCheck{Interval: "often"}}
+	_, err = ParseConfig(bad)
+	var ae *Error
+	if !errors.As(err, &ae) || ae.Field != "health_check.interval" {
+		t.Errorf("ParseConfig(bad interval) = %v; want an error naming health_check.interval", err)
+	}
+	if bad.HealthCheck.Interval != "often" {
+		t.Error("ParseConfig changed the config it was given")
 	}
 }

@@ -36,10 +36,10 @@ func resolveCheck(hc *api.HealthCheck, port int, defInterval time.Duration, env 
 		c.typ = hc.Type
 	}
 	if hc.Interval != "" {
-		// Parsed as the API validated it, days included.
-		d, err := api.ParseDuration(hc.Interval)
+		// Read as the API validated it, days included.
+		d, err := api.ParseHealthInterval(*hc)
 		if err != nil {
-			return check{}, fmt.Errorf("health_check.interval: %w; got %q", err, hc.Interval)
+			return check{}, fmt.Errorf("%w; got %q", err, hc.Interval)
 		}
 		if d <= 0 {
 			return check{}, fmt.Errorf("health_check.interval: must be positive; got %s", hc.Interval)

@@ -147,11 +147,7 @@ func New(dataDir string, opts ...Option) (*Driver, error) {
 		groups: make(map[string]map[string]*node),
 		ports:  make(map[int]bool),
 	}
-	iv, err := time.ParseDuration(api.DefaultHealthInterval)
-	if err != nil {
-		return nil, fmt.Errorf("local: default health interval: %w", err)
-	}
-	d.interval = iv
+	d.interval = api.DefaultDurations().HealthInterval
 	for _, o := range opts {
 		o(d)
 	}

@@ -111,6 +111,12 @@ func (d *Driver) Launch(ctx context.Context, spec driver.NodeSpec) (map[string]s
 	if cfg.InitFailures < 0 {
 		return nil, fmt.Errorf("sim: launch: sim.init_failures must be ≥ 0; got %d", cfg.InitFailures)
 	}
+	// Boot times as the API validated them (days included), so a config
+	// the API accepts always launches.
+	bt, err := api.ParseSim(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("sim: launch: %w", err)
+	}
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -123,22 +129,14 @@ func (d *Driver) Launch(ctx context.Context, spec driver.NodeSpec) (map[string]s
 	var (
 		boot time.Duration
 		fail bool
-		err  error
 	)
 	switch {
-	case n < len(cfg.BootTimes):
-		boot, err = parseBoot(fmt.Sprintf("sim.boot_times[%d]", n), cfg.BootTimes[n])
+	case n < len(bt.BootTimes):
+		boot = bt.BootTimes[n]
 	case g.failed < cfg.InitFailures:
 		fail = true
 	default:
-		bt := cfg.BootTime
-		if bt == "" {
-			bt = api.DefaultSimBootTime
-		}
-		boot, err = parseBoot("sim.boot_time", bt)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sim: launch: %w", err)
+		boot = bt.BootTime
 	}
 	g.launches++
 	if fail {
@@ -274,18 +272,25 @@ func (d *Driver) adopted(s driver.AdoptSpec, now int64) (node, error) {
 	nd := newNode(s.NodeID, now)
 	fail := s.Handle[HandleInitFailure] == "true"
 	var boot time.Duration
-	if !fail {
-		bt := s.Handle[HandleBootTime]
-		if bt == "" && s.Sim != nil {
-			bt = s.Sim.BootTime
+	switch h := s.Handle[HandleBootTime]; {
+	case fail:
+	case h != "":
+		// The boot time this driver recorded at launch (Duration.String).
+		d, err := api.ParseDuration(h)
+		if err != nil {
+			return node{}, fmt.Errorf("handle.boot_time: %w; got %q", err, h)
 		}
-		if bt == "" {
-			bt = api.DefaultSimBootTime
+		boot = d
+	default:
+		var cfg api.SimConfig
+		if s.Sim != nil {
+			cfg = *s.Sim
 		}
-		var err error
-		if boot, err = parseBoot("handle.boot_time", bt); err != nil {
+		bt, err := api.ParseSim(cfg)
+		if err != nil {
 			return node{}, err
 		}
+		boot = bt.BootTime
 	}
 	nd.handle = d.handle(boot, fail)
 	switch s.State {
@@ -388,16 +393,6 @@ func (n *node) observe(now int64) driver.Observation {
 }
 
 func unix(ns int64) time.Time { return time.Unix(0, ns).UTC() }
-
-// parseBoot reads a boot time as the API validated it (api.ParseDuration,
-// which also takes days), so a config the API accepts always launches.
-func parseBoot(field, s string) (time.Duration, error) {
-	d, err := api.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w; got %q", field, err, s)
-	}
-	return d, nil
-}
 
 func cloneHandle(h map[string]string) map[string]string {
 	c := make(map[string]string, len(h))

@@ -145,10 +145,7 @@ func TestInitFailuresApplyPerGroup(t *testing.T) {
 }
 
 func TestDefaultBootTime(t *testing.T) {
-	def, err := time.ParseDuration(api.DefaultSimBootTime)
-	if err != nil {
-		t.Fatal(err)
-	}
+	def := api.DefaultDurations().Sim.BootTime
 	clk := clock.NewFake(t0)
 	d := sim.New(clk)
 	if _, err := d.Launch(context.Background(), driver.NodeSpec{GroupID: "g", NodeID: "n"}); err != nil {
