@@ -344,6 +344,32 @@ func TestValidationConfig(t *testing.T) {
 				"failure_threshold": types.Int64Null(),
 			})
 		}, "health_check.path"},
+		{"bad boot_times entry left to its attribute validator", func(m *nodeGroupModel) {
+			m.Sim = types.ObjectValueMust(simAttrTypes, map[string]attr.Value{
+				"boot_time":     types.StringNull(),
+				"boot_times":    types.ListValueMust(types.StringType, []attr.Value{types.StringValue("1s"), types.StringValue("soon")}),
+				"init_failures": types.Int64Null(),
+			})
+		}, ""},
+		{"unknown boot_times entry", func(m *nodeGroupModel) {
+			m.Sim = types.ObjectValueMust(simAttrTypes, map[string]attr.Value{
+				"boot_time":     types.StringNull(),
+				"boot_times":    types.ListValueMust(types.StringType, []attr.Value{types.StringUnknown()}),
+				"init_failures": types.Int64Null(),
+			})
+		}, ""},
+		{"exec check without a command", func(m *nodeGroupModel) {
+			m.HealthCheck = healthCheck(api.HealthExec, types.StringNull())
+		}, "health_check.command"},
+		{"exec check with an unknown command", func(m *nodeGroupModel) {
+			m.HealthCheck = healthCheck(api.HealthExec, types.StringUnknown())
+		}, ""},
+		{"unknown check type: nothing to check", func(m *nodeGroupModel) {
+			m.HealthCheck = types.ObjectValueMust(healthCheckAttrTypes, map[string]attr.Value{
+				"type": types.StringUnknown(), "path": types.StringValue("/"), "port": types.Int64Null(),
+				"command": types.StringNull(), "interval": types.StringNull(), "failure_threshold": types.Int64Null(),
+			})
+		}, ""},
 		{"unknown driver: nothing to check", func(m *nodeGroupModel) {
 			m.Driver = types.StringUnknown()
 			m.MinQuantity, m.MaxQuantity = types.Int64Value(5), types.Int64Value(3)
@@ -375,6 +401,14 @@ func TestValidationConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// healthCheck is a health_check object of type typ with command.
+func healthCheck(typ string, command types.String) types.Object {
+	return types.ObjectValueMust(healthCheckAttrTypes, map[string]attr.Value{
+		"type": types.StringValue(typ), "path": types.StringNull(), "port": types.Int64Null(),
+		"command": command, "interval": types.StringNull(), "failure_threshold": types.Int64Null(),
+	})
 }
 
 func TestTriggerValidationSpec(t *testing.T) {

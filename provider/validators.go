@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 )
@@ -49,43 +48,24 @@ func (timeValidator) ValidateString(_ context.Context, req validator.StringReque
 	}
 }
 
-// validDuration returns v when it is a known, well-formed duration, else
-// "" (the default).
-func validDuration(v types.String) string {
-	if v.IsNull() || v.IsUnknown() {
-		return ""
-	}
-	if _, err := api.ParseDuration(v.ValueString()); err != nil {
-		return ""
-	}
-	return v.ValueString()
-}
-
-// validEnum returns v when it is known and one of allowed, else "" (the
-// default): attribute validators report bad values.
-func validEnum(v types.String, allowed []string) string {
-	if v.IsNull() || v.IsUnknown() || api.ValidateEnum("", v.ValueString(), allowed) != nil {
-		return ""
-	}
-	return v.ValueString()
-}
-
-// validationConfig builds the group config ValidateConfig hands to
-// api.ResolveGroupConfig. Unknown values and values an attribute validator
-// already rejects are replaced by values that pass, so the cross-field
-// rules are checked once, on what is known. ok is false when too little is
-// known to check anything.
+// validationConfig is the create body groupConfig builds from m, made
+// checkable at plan time, for ValidateConfig to hand to
+// api.ResolveGroupConfig. Unknown values read as null there (pesd's
+// default); those a default would misjudge, and values an attribute
+// validator already rejects, are replaced by values that pass, so the
+// cross-field rules are checked once, on what is known. ok is false when
+// too little is known to check anything.
 func validationConfig(ctx context.Context, m nodeGroupModel) (cfg api.GroupConfig, ok bool) {
-	driver := validEnum(m.Driver, api.Drivers())
-	if driver == "" {
-		return cfg, false
+	if knownEnum(m.Driver.ValueString(), api.Drivers()) == "" {
+		return cfg, false // unknown, or its validator reports it
 	}
-	cfg.Driver = driver
-	cfg.Name = "placeholder"
-	if !m.Name.IsNull() && !m.Name.IsUnknown() {
-		cfg.Name = m.Name.ValueString()
-	}
+	// Lists and maps with unknown elements do not convert; what did is
+	// enough to check, and the rest is checked at apply.
+	cfg, _ = m.groupConfig(ctx)
 
+	if m.Name.IsNull() || m.Name.IsUnknown() {
+		cfg.Name = "placeholder"
+	}
 	if m.Program.IsUnknown() {
 		cfg.Program.Command = "placeholder"
 	} else if !m.Program.IsNull() {
@@ -93,107 +73,95 @@ func validationConfig(ctx context.Context, m nodeGroupModel) (cfg api.GroupConfi
 		if _, d := asModel(ctx, m.Program, &pm); d.HasError() {
 			return cfg, false
 		}
-		cfg.Program.Command = pm.Command.ValueString()
 		if pm.Command.IsUnknown() {
 			cfg.Program.Command = "placeholder"
 		}
-		cfg.Program.Args, _ = listStrings(ctx, pm.Args)
-		cfg.Program.Env, _ = mapStrings(ctx, pm.Env)
 	}
 
 	// Quantities: an unknown bound is as loose as it can be and an unknown
 	// desired quantity sits on the lower bound, so only known values can
-	// conflict.
-	if !m.MinQuantity.IsUnknown() {
-		cfg.MinQuantity = int(m.MinQuantity.ValueInt64())
+	// conflict. Out-of-range values are the attribute validators' to
+	// report.
+	if m.MaxQuantity.IsUnknown() {
+		cfg.MaxQuantity = api.MaxQuantityLimit
 	}
-	cfg.MaxQuantity = api.MaxQuantityLimit
-	if !m.MaxQuantity.IsUnknown() {
-		cfg.MaxQuantity = int(m.MaxQuantity.ValueInt64()) // null: 0, the default
-	}
-	// Out-of-range values are the attribute validators' to report.
 	if cfg.MinQuantity < 0 || cfg.MinQuantity > api.MaxQuantityLimit {
 		cfg.MinQuantity = 0
 	}
 	if cfg.MaxQuantity < 0 || cfg.MaxQuantity > api.MaxQuantityLimit {
 		cfg.MaxQuantity = api.MaxQuantityLimit
 	}
-	cfg.DesiredQuantity = cfg.MinQuantity
-	if d := m.DesiredQuantity; !d.IsUnknown() && !d.IsNull() && d.ValueInt64() >= 0 && d.ValueInt64() <= api.MaxQuantityLimit {
-		cfg.DesiredQuantity = int(d.ValueInt64())
+	if d := m.DesiredQuantity; d.IsUnknown() || d.IsNull() || cfg.DesiredQuantity < 0 || cfg.DesiredQuantity > api.MaxQuantityLimit {
+		cfg.DesiredQuantity = cfg.MinQuantity
 	}
 
-	cfg.AggregationPeriod = validDuration(m.AggregationPeriod)
-	cfg.ReplacementDeferWindow = validDuration(m.ReplacementDeferWindow)
-	cfg.InitDeadline = validDuration(m.InitDeadline)
-	cfg.Cooldown = validDuration(m.Cooldown)
-	cfg.AggregationPolicy = validEnum(m.AggregationPolicy, api.AggregationPolicies())
-	cfg.Replacement = validEnum(m.Replacement, api.ReplacementPolicies())
-	cfg.TerminationPolicy = validEnum(m.TerminationPolicy, api.TerminationPolicies())
+	for _, d := range []*string{&cfg.AggregationPeriod, &cfg.ReplacementDeferWindow, &cfg.InitDeadline, &cfg.Cooldown} {
+		*d = knownDuration(*d)
+	}
+	cfg.AggregationPolicy = knownEnum(cfg.AggregationPolicy, api.AggregationPolicies())
+	cfg.Replacement = knownEnum(cfg.Replacement, api.ReplacementPolicies())
+	cfg.TerminationPolicy = knownEnum(cfg.TerminationPolicy, api.TerminationPolicies())
 
-	if !m.HealthCheck.IsNull() && !m.HealthCheck.IsUnknown() {
-		var hm healthCheckModel
-		if _, d := asModel(ctx, m.HealthCheck, &hm); !d.HasError() {
-			if t := validEnum(hm.Type, api.HealthCheckTypes()); t != "" {
-				hc := &api.HealthCheck{
-					Type:             t,
-					Path:             hm.Path.ValueString(),
-					Port:             int(hm.Port.ValueInt64()),
-					Command:          hm.Command.ValueString(),
-					Interval:         validDuration(hm.Interval),
-					FailureThreshold: int(hm.FailureThreshold.ValueInt64()),
-				}
-				if hm.Command.IsUnknown() && t == api.HealthExec {
-					hc.Command = "placeholder"
-				}
-				if hc.Port < 0 || hc.Port > 65535 {
-					hc.Port = 0
-				}
-				if hc.FailureThreshold < 0 || hc.FailureThreshold > api.MaxHealthFailureThreshold {
-					hc.FailureThreshold = 0
-				}
-				cfg.HealthCheck = hc
+	if hc := cfg.HealthCheck; hc != nil {
+		// Which fields apply depends on the type: without a known one
+		// there is nothing to check.
+		if knownEnum(hc.Type, api.HealthCheckTypes()) == "" {
+			cfg.HealthCheck = nil
+		} else {
+			var hm healthCheckModel
+			asModel(ctx, m.HealthCheck, &hm)
+			if hm.Command.IsUnknown() && hc.Type == api.HealthExec {
+				hc.Command = "placeholder"
 			}
+			if hc.Port < 0 || hc.Port > 65535 {
+				hc.Port = 0
+			}
+			if hc.FailureThreshold < 0 || hc.FailureThreshold > api.MaxHealthFailureThreshold {
+				hc.FailureThreshold = 0
+			}
+			hc.Interval = knownDuration(hc.Interval)
 		}
 	}
 
-	if m.Labels.IsUnknown() {
-		cfg.Labels = nil
-	} else {
-		cfg.Labels, _ = mapStrings(ctx, m.Labels)
+	if s := cfg.Sim; s != nil {
+		s.BootTime = knownDuration(s.BootTime)
+		for i := range s.BootTimes {
+			s.BootTimes[i] = knownDuration(s.BootTimes[i])
+		}
+		s.InitFailures = max(s.InitFailures, 0)
 	}
 
-	if !m.Sim.IsNull() && !m.Sim.IsUnknown() {
-		var sm simModel
-		if _, d := asModel(ctx, m.Sim, &sm); !d.HasError() {
-			s := &api.SimConfig{BootTime: validDuration(sm.BootTime)}
-			if n := sm.InitFailures.ValueInt64(); n > 0 {
-				s.InitFailures = int(n)
-			}
-			cfg.Sim = s
+	if p := cfg.Predictive; p != nil {
+		p.Mode = knownEnum(p.Mode, api.PredictiveModes())
+		p.History, p.Interval, p.MinHistory = knownDuration(p.History), knownDuration(p.Interval), knownDuration(p.MinHistory)
+		if !(p.Confidence > 0 && p.Confidence < 1) {
+			p.Confidence = 0
 		}
-	}
-
-	if !m.Predictive.IsNull() && !m.Predictive.IsUnknown() {
-		var pm predictiveModel
-		if _, d := asModel(ctx, m.Predictive, &pm); !d.HasError() {
-			p := &api.Predictive{
-				Mode:       validEnum(pm.Mode, api.PredictiveModes()),
-				History:    validDuration(pm.History),
-				Interval:   validDuration(pm.Interval),
-				MinHistory: validDuration(pm.MinHistory),
+		var gov []string
+		for _, g := range p.Governs {
+			if knownEnum(g, api.PredictiveGoverns()) != "" {
+				gov = append(gov, g)
 			}
-			if c := pm.Confidence.ValueFloat64(); c > 0 && c < 1 {
-				p.Confidence = c
-			}
-			gov, _ := listStrings(ctx, pm.Governs)
-			for _, g := range gov {
-				if api.ValidateEnum("", g, api.PredictiveGoverns()) == nil {
-					p.Governs = append(p.Governs, g)
-				}
-			}
-			cfg.Predictive = p
 		}
+		p.Governs = gov
 	}
 	return cfg, true
+}
+
+// knownDuration returns s when it is a well-formed duration, else "" (the
+// default): its attribute validator reports a bad one.
+func knownDuration(s string) string {
+	if _, err := api.ParseDuration(s); err != nil {
+		return ""
+	}
+	return s
+}
+
+// knownEnum returns s when it is one of allowed, else "" (the default):
+// its attribute validator reports a bad one.
+func knownEnum(s string, allowed []string) string {
+	if api.ValidateEnum("", s, allowed) != nil {
+		return ""
+	}
+	return s
 }
