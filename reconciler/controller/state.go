@@ -53,13 +53,14 @@ type state struct {
 
 // setConfig makes cfg the group's configuration. cfg has been resolved
 // (api.ResolveGroupConfig, or read back from the store), so parsing it
-// fails only on a store written behind pesd's back.
+// fails only on a store written behind pesd's back, and the defaults it
+// writes in are already there.
 func (s *state) setConfig(cfg api.GroupConfig) error {
 	c, err := api.ParseConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("group %s: configuration: %w", cmp.Or(s.group.ID, cfg.Name), err)
 	}
-	s.group.GroupConfig, s.durations = cfg, c.Durations
+	s.group.GroupConfig, s.durations = c.GroupConfig, c.Durations
 	return nil
 }
 
