@@ -35,7 +35,7 @@ func Start(t testing.TB) *Server {
 	initdb, err1 := exec.LookPath("initdb")
 	pgctl, err2 := exec.LookPath("pg_ctl")
 	if err1 != nil || err2 != nil {
-		t.Skip("PostgreSQL tests need initdb and pg_ctl on PATH; not found, so this test does not run here")
+		t.Skip("PostgreSQL tests need initdb and pg_ctl, not on PATH: install postgresql and put its bin directory on PATH (Debian: /usr/lib/postgresql/<version>/bin)")
 	}
 	var cred *syscall.Credential
 	dir, err := os.MkdirTemp("", "pes-pg-")
@@ -46,7 +46,7 @@ func Start(t testing.TB) *Server {
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			t.Skip("running as root and there is no postgres user to run initdb and pg_ctl as")
+			t.Skip("PostgreSQL tests run as root need a postgres user to run initdb and pg_ctl as: create one (useradd postgres), or run the tests as another user")
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
