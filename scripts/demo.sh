@@ -7,6 +7,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+. scripts/lib.sh
 
 start=$(date +%s)
 step() { printf '\n==> [%3ss] %s\n' "$(($(date +%s) - start))" "$*"; }
@@ -27,15 +28,8 @@ cleanup() {
     "$terraform" -chdir="$work/tf" destroy -auto-approve -no-color >"$work/destroy.log" 2>&1
   fi
   if [ -n "$pesd_pid" ] && kill -0 "$pesd_pid" 2>/dev/null; then
-    # Local nodes outlive pesd by design (re-adopted at the next start):
-    # delete every group first so no web server is left running.
-    for id in $(curl -fsS -H "Authorization: Bearer $PES_TOKEN" "$PES_ENDPOINT/v1/groups" 2>/dev/null |
-      python3 -c 'import json,sys; print(" ".join(g["id"] for g in json.load(sys.stdin)["items"]))' 2>/dev/null); do
-      curl -fsS -X DELETE -H "Authorization: Bearer $PES_TOKEN" "$PES_ENDPOINT/v1/groups/$id" >/dev/null 2>&1
-    done
     echo "==> cleanup: stopping pesd (pid $pesd_pid)" >&2
-    kill -TERM "$pesd_pid" 2>/dev/null
-    wait "$pesd_pid" 2>/dev/null
+    stop_pesd
   fi
   if [ "$rc" -ne 0 ]; then
     echo "demo failed (exit $rc); pesd's log:" >&2
@@ -53,25 +47,17 @@ echo "terraform: $terraform ($("$terraform" version 2>/dev/null | head -n 1))"
 
 step "Building pesd and the provider into ./bin"
 mkdir -p bin
-go build -o bin/pesd ./reconciler/cmd/pesd
-CGO_ENABLED=0 go build -o bin/terraform-provider-pes .
+scripts/progress.sh "building pesd" "a first build compiles SQLite and takes a few minutes; later builds take seconds" -- \
+  go build -v -o bin/pesd ./reconciler/cmd/pesd
+CGO_ENABLED=0 scripts/progress.sh "building the provider" "later builds take seconds" -- \
+  go build -v -o bin/terraform-provider-pes .
 ls -l bin/pesd bin/terraform-provider-pes | awk '{print $5, $9}'
 
 step "Starting pesd: SQLite in $work/data, local driver, a random token, a free loopback port"
-PES_TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+PES_TOKEN=$(random_token)
 export PES_TOKEN
-bin/pesd serve --listen 127.0.0.1:0 --data-dir "$work/data" --evaluation-interval 1s \
-  >"$work/pesd.out" 2>"$work/pesd.log" &
-pesd_pid=$!
-for _ in $(seq 100); do
-  grep -q '^pesd listening on ' "$work/pesd.out" 2>/dev/null && break
-  kill -0 "$pesd_pid" 2>/dev/null || die "pesd exited: $(cat "$work/pesd.log")"
-  sleep 0.1
-done
+start_pesd bin/pesd "$work" --evaluation-interval 1s || die "cannot start pesd"
 head -n 1 "$work/pesd.out"
-PES_ENDPOINT=$(head -n 1 "$work/pesd.out" | awk '{print $4}')
-[ -n "$PES_ENDPOINT" ] || die "pesd did not say where it listens"
-export PES_ENDPOINT
 
 step "Pointing Terraform at ./bin with dev_overrides (our own CLI config; no terraform init needed)"
 cat >"$work/terraformrc" <<EOF
