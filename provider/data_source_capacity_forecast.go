@@ -46,7 +46,7 @@ func (d *capacityForecastDataSource) Metadata(_ context.Context, req datasource.
 
 func (d *capacityForecastDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "The forecast of a node group's authorized quantities (predictive governing, seed 001). " +
+		MarkdownDescription: "The forecast of a node group's authorized quantities (predictive governing). " +
 			"From the group's recorded history of quantities pesd forecasts, for each coming interval, the expected " +
 			"quantity and a range `[lower, upper]`. With the group's `predictive.mode = \"enforce\"`, a trigger " +
 			"asking for a quantity outside the range of its interval gets the nearest authorized one instead; with " +

@@ -201,7 +201,7 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				},
 			},
 			"predictive": schema.SingleNestedAttribute{
-				MarkdownDescription: "Predictive governing (seed 001): a forecast from the group's recorded history bounds the " +
+				MarkdownDescription: "Predictive governing: a forecast from the group's recorded history bounds the " +
 					"quantities triggers may ask for. With `enforce`, a trigger's request outside the forecast range of its " +
 					"interval is replaced by the nearest authorized quantity, and the clamp is written in the decision record " +
 					"and in the explanations of [`pes_capacity_changes`](../data-sources/capacity_changes.md). " +

@@ -24,8 +24,10 @@ export CHECKPOINT_DISABLE=1
 export PATH="$(dirname "$terraform_bin"):$PATH"
 export CGO_ENABLED=0
 
+tfplugindocs=$(scripts/cached-go-install.sh github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs \
+  "$TFPLUGINDOCS_VERSION" "make docs renders docs/ with tfplugindocs, which is not built yet")
 echo "docs: tfplugindocs $TFPLUGINDOCS_VERSION generate" >&2
-go run "github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@$TFPLUGINDOCS_VERSION" generate \
+"$tfplugindocs" generate \
   --provider-name pes \
   --rendered-provider-name pes \
   --website-source-dir templates \
