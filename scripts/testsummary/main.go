@@ -3,7 +3,9 @@
 // tests that fail), then the skipped tests grouped by their reason and a
 // closing "N passed, N failed, N skipped" line. A skip is never silent,
 // and with CI set in the environment any skip fails the run: in CI every
-// test must run.
+// test must run. While nothing is printed for 20 seconds (a cold build, a
+// long acceptance test), a line says how long it has run and which
+// packages are still testing.
 //
 //	set -o pipefail; go test -json ./... | go run ./scripts/testsummary
 package main
@@ -16,11 +18,14 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
+	"time"
 )
 
 func main() {
-	os.Exit(run(os.Stdin, os.Stdout, os.Getenv("CI") != ""))
+	os.Exit(run(os.Stdin, os.Stdout, os.Getenv("CI") != "", 20*time.Second))
 }
 
 // event is one line of `go test -json` (cmd/test2json).
@@ -40,9 +45,13 @@ type skip struct {
 }
 
 type summary struct {
-	out     io.Writer
-	running map[testKey][]string // output of tests not yet ended
-	order   []testKey            // running tests, first started first
+	mu        sync.Mutex // the reader and the progress ticker both write
+	out       io.Writer
+	start     time.Time
+	lastWrite time.Time
+	packages  map[string]bool      // started packages: true once ended
+	running   map[testKey][]string // output of tests not yet ended
+	order     []testKey            // running tests, first started first
 	// failedSubtests holds the failure reports of a test's subtests until
 	// the test itself ends: go test prints a parent's report first.
 	failedSubtests          map[testKey]string
@@ -52,24 +61,84 @@ type summary struct {
 	skips                   []skip
 }
 
-func run(in io.Reader, out io.Writer, ci bool) int {
-	s := &summary{out: out, running: map[testKey][]string{}, failedSubtests: map[testKey]string{}, failedIn: map[string]int{}}
+func newSummary(out io.Writer, start time.Time) *summary {
+	return &summary{out: out, start: start, lastWrite: start, packages: map[string]bool{},
+		running: map[testKey][]string{}, failedSubtests: map[testKey]string{}, failedIn: map[string]int{}}
+}
+
+// run summarizes the events read from in; every > 0 turns on the
+// progress lines after that long without output.
+func run(in io.Reader, out io.Writer, ci bool, every time.Duration) int {
+	s := newSummary(out, time.Now())
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		if every <= 0 {
+			return
+		}
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-t.C:
+				s.mu.Lock()
+				s.tick(now, every)
+				s.mu.Unlock()
+			}
+		}
+	}()
+
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1024*1024), 16*1024*1024)
 	for sc.Scan() {
+		s.mu.Lock()
 		var e event
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil || e.Action == "" {
 			// Not an event (go vet or the go command itself): pass it on.
-			fmt.Fprintln(out, sc.Text())
-			continue
+			s.print(sc.Text() + "\n")
+		} else {
+			s.add(e)
 		}
-		s.add(e)
+		s.mu.Unlock()
 	}
-	if err := sc.Err(); err != nil {
-		fmt.Fprintln(out, "testsummary: reading go test -json:", err)
+	readErr := sc.Err()
+	close(stop)
+	<-stopped // no progress line after the closing one
+	if readErr != nil {
+		fmt.Fprintln(out, "testsummary: reading go test -json:", readErr)
 		return 1
 	}
 	return s.finish(ci)
+}
+
+func (s *summary) print(text string) {
+	fmt.Fprint(s.out, text)
+	s.lastWrite = time.Now()
+}
+
+// tick writes a progress line when nothing was written for every.
+func (s *summary) tick(now time.Time, every time.Duration) {
+	if now.Sub(s.lastWrite) < every {
+		return
+	}
+	var running []string
+	done := 0
+	for pkg, ended := range s.packages {
+		if ended {
+			done++
+		} else {
+			running = append(running, path.Base(pkg))
+		}
+	}
+	slices.Sort(running)
+	doing := "compiling"
+	if len(running) > 0 {
+		doing = "testing " + strings.Join(running, ", ")
+	}
+	s.print(fmt.Sprintf("go test: %s so far, %s done; %s\n",
+		now.Sub(s.start).Round(time.Second), plural(done, "package"), doing))
 }
 
 // chatter is what -json adds to a plain go test's output (it implies -v).
@@ -78,8 +147,10 @@ var chatter = regexp.MustCompile(`^\s*(=== (RUN|PAUSE|CONT|NAME)|--- PASS:|PASS$
 func (s *summary) add(e event) {
 	k := testKey{e.Package, e.Test}
 	switch e.Action {
+	case "start":
+		s.packages[e.Package] = false
 	case "build-output":
-		fmt.Fprint(s.out, e.Output)
+		s.print(e.Output)
 	case "run":
 		if e.Test != "" {
 			s.order = append(s.order, k)
@@ -87,22 +158,26 @@ func (s *summary) add(e event) {
 	case "output":
 		if e.Test == "" {
 			if !chatter.MatchString(strings.TrimSuffix(e.Output, "\n")) {
-				fmt.Fprint(s.out, e.Output)
+				s.print(e.Output)
 			}
 			return
 		}
 		s.running[k] = append(s.running[k], e.Output)
 	case "pass":
-		if e.Test != "" {
-			s.passed++
-			s.end(k)
+		if e.Test == "" {
+			s.packages[e.Package] = true
+			return
 		}
+		s.passed++
+		s.end(k)
 	case "skip":
-		if e.Test != "" {
-			s.skipped++
-			s.skips = append(s.skips, skip{k, skipReason(s.running[k])})
-			s.end(k)
+		if e.Test == "" {
+			s.packages[e.Package] = true // no test files
+			return
 		}
+		s.skipped++
+		s.skips = append(s.skips, skip{k, skipReason(s.running[k])})
+		s.end(k)
 	case "fail":
 		if e.Test != "" {
 			s.failed++
@@ -111,7 +186,7 @@ func (s *summary) add(e event) {
 			if i := strings.LastIndex(k.test, "/"); i >= 0 {
 				s.failedSubtests[testKey{k.pkg, k.test[:i]}] += report
 			} else {
-				fmt.Fprint(s.out, report)
+				s.print(report)
 			}
 			s.end(k)
 			return
@@ -120,12 +195,13 @@ func (s *summary) add(e event) {
 		// tests printed (a panic, a timeout) says why.
 		for _, r := range s.order {
 			if r.pkg == e.Package {
-				fmt.Fprint(s.out, s.report(r))
+				s.print(s.report(r))
 			}
 		}
 		if s.failedIn[e.Package] == 0 {
 			s.brokenPackages++
 		}
+		s.packages[e.Package] = true
 		s.endPackage(e.Package)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The testdata streams are real `go test -json` output (times removed) of
@@ -26,7 +27,7 @@ func summarize(t *testing.T, file string, keep func(line string) bool, ci bool) 
 		}
 	}
 	var out bytes.Buffer
-	status := run(&in, &out, ci)
+	status := run(&in, &out, ci, 0)
 	return out.String(), status
 }
 
@@ -133,10 +134,39 @@ func TestOtherLinesPassThrough(t *testing.T) {
 	in := strings.NewReader("go: downloading example.com/x v1.0.0\n" +
 		`{"Action":"output","Package":"p","Output":"ok  \tp\t0.1s\n"}` + "\n")
 	var out bytes.Buffer
-	if status := run(in, &out, true); status != 0 {
+	if status := run(in, &out, true, 0); status != 0 {
 		t.Errorf("status %d", status)
 	}
 	if want := "go: downloading example.com/x v1.0.0\nok  \tp\t0.1s\n0 passed, 0 failed, 0 skipped\n"; out.String() != want {
 		t.Errorf("got\n%q\nwant\n%q", out.String(), want)
+	}
+}
+
+func TestProgressAfterSilence(t *testing.T) {
+	var out bytes.Buffer
+	start := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	s := newSummary(&out, start)
+	s.tick(start.Add(19*time.Second), 20*time.Second)
+	if out.Len() != 0 {
+		t.Errorf("a progress line before 20s of silence: %q", out.String())
+	}
+	s.tick(start.Add(20*time.Second), 20*time.Second)
+	if want := "go test: 20s so far, 0 packages done; compiling\n"; out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+	for _, e := range []event{
+		{Action: "start", Package: "example.com/m/provider"},
+		{Action: "start", Package: "example.com/m/store"},
+		{Action: "start", Package: "example.com/m/api"},
+		{Action: "output", Package: "example.com/m/api", Output: "ok  \texample.com/m/api\t0.1s\n"},
+		{Action: "pass", Package: "example.com/m/api"},
+	} {
+		s.add(e)
+	}
+	out.Reset()
+	s.lastWrite = start.Add(60 * time.Second)
+	s.tick(start.Add(80*time.Second), 20*time.Second)
+	if want := "go test: 1m20s so far, 1 package done; testing provider, store\n"; out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
 	}
 }
