@@ -31,13 +31,10 @@ counts() {
   local mods pkgs
   mods=$(grep -c '^go: downloading ' "$log" || true)
   pkgs=$(grep -v -c -e '^go: ' -e '^#' -e '^[[:space:]]' "$log" || true)
-  if [ "$mods" -gt 0 ] && [ "$pkgs" -gt 0 ]; then
-    printf ' (%s modules downloaded, %s packages compiled)' "$mods" "$pkgs"
-  elif [ "$mods" -gt 0 ]; then
-    printf ' (%s modules downloaded)' "$mods"
-  elif [ "$pkgs" -gt 0 ]; then
-    printf ' (%s packages compiled)' "$pkgs"
-  fi
+  local said=()
+  [ "$mods" -eq 0 ] || said+=("$mods module$([ "$mods" -eq 1 ] || echo s) downloaded")
+  [ "$pkgs" -eq 0 ] || said+=("$pkgs package$([ "$pkgs" -eq 1 ] || echo s) compiled")
+  [ ${#said[@]} -eq 0 ] || printf ' (%s)' "$(IFS=,; echo "${said[*]}" | sed 's/,/, /g')"
 }
 
 log=$(mktemp "${TMPDIR:-/tmp}/pes-progress.XXXXXX")
