@@ -33,8 +33,8 @@ fi
 echo "$why" >&2
 tmp=$(mktemp -d "$cache/build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-# The figures in the note were measured with a cold Go build cache:
-# Terraform took 3 minutes on a quiet 2-core machine and 30 on a busy one.
+# Terraform v1.5.7 from a cold Go build cache is ~3.5 CPU-minutes: about 3
+# minutes on a quiet 2-core machine, 7 to 12 measured on a busy one.
 GOBIN="$tmp" GOFLAGS= nice -n 10 "$root/scripts/progress.sh" \
   "building $name $version from the Go module proxy" \
   "this happens once (minutes on a quiet machine, up to half an hour on a busy one); the binary is cached in $cache" \
