@@ -46,11 +46,7 @@ terraform=$(scripts/ensure-terraform.sh)
 echo "terraform: $terraform ($("$terraform" version 2>/dev/null | head -n 1))"
 
 step "Building pesd and the provider into ./bin"
-mkdir -p bin
-scripts/progress.sh "building pesd" "a first build compiles SQLite and takes a few minutes; later builds take seconds" -- \
-  go build -v -o bin/pesd ./reconciler/cmd/pesd
-CGO_ENABLED=0 scripts/progress.sh "building the provider" "later builds take seconds" -- \
-  go build -v -o bin/terraform-provider-pes .
+make --no-print-directory build
 ls -l bin/pesd bin/terraform-provider-pes | awk '{print $5, $9}'
 
 step "Starting pesd: SQLite in $work/data, local driver, a random token, a free loopback port"
