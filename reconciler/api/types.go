@@ -137,6 +137,7 @@ type GroupConfig struct {
 	HealthCheck            *HealthCheck      `json:"health_check,omitempty"`
 	Labels                 map[string]string `json:"labels,omitempty"`
 	Sim                    *SimConfig        `json:"sim,omitempty"`
+	Kubernetes             *KubernetesConfig `json:"kubernetes,omitempty"`
 	Predictive             *Predictive       `json:"predictive,omitempty"`
 }
 

@@ -31,6 +31,7 @@ type NodeSpec struct {
 	Program     api.Program
 	HealthCheck *api.HealthCheck
 	Sim         *api.SimConfig
+	Kubernetes  *api.KubernetesConfig
 }
 
 // Observation is the driver's view of one node at one moment.

@@ -41,12 +41,12 @@ const (
 	HandleLog       = "log"
 )
 
-// Environment variables every node gets.
+// Environment variables every node gets (driver.Env*).
 const (
-	EnvGroupID   = "PES_GROUP_ID"
-	EnvNodeID    = "PES_NODE_ID"
-	EnvNodeIndex = "PES_NODE_INDEX"
-	EnvPort      = "PES_PORT"
+	EnvGroupID   = driver.EnvGroupID
+	EnvNodeID    = driver.EnvNodeID
+	EnvNodeIndex = driver.EnvNodeIndex
+	EnvPort      = driver.EnvPort
 )
 
 // Reasons.
@@ -748,18 +748,8 @@ func nodeEnv(progEnv map[string]string, vars map[string]string) []string {
 	return env
 }
 
-// expand substitutes the node's ${PES_...} variables and leaves every
-// other $ as written, for the program's own shell or templating.
-func expand(s string, vars map[string]string) string {
-	if !strings.Contains(s, "${PES_") {
-		return s
-	}
-	pairs := make([]string, 0, 2*len(vars))
-	for k, v := range vars {
-		pairs = append(pairs, "${"+k+"}", v)
-	}
-	return strings.NewReplacer(pairs...).Replace(s)
-}
+// expand is driver.Expand: ${PES_...} means the same in every driver.
+func expand(s string, vars map[string]string) string { return driver.Expand(s, vars) }
 
 func cloneHandle(h map[string]string) map[string]string {
 	if h == nil {
