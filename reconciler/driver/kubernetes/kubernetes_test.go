@@ -83,7 +83,7 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func newID(t *testing.T) string {
+func newID(t testing.TB) string {
 	t.Helper()
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -280,7 +280,6 @@ func TestPodShape(t *testing.T) {
 		{"owners", len(p.OwnerReferences), 0},
 		{"restart policy", p.Spec.RestartPolicy, corev1.RestartPolicyNever},
 		{"node selector", p.Spec.NodeSelector["type"], "kwok"},
-		{"tolerations", len(p.Spec.Tolerations), 1},
 		{"service account", p.Spec.ServiceAccountName, "runner"},
 		{"grace", *p.Spec.TerminationGracePeriodSeconds, int64(45)},
 		{"image", p.Spec.Containers[0].Image, "example/node:2"},
@@ -297,6 +296,15 @@ func TestPodShape(t *testing.T) {
 		if ck.got != ck.want {
 			t.Errorf("%s: got %v, want %v", ck.what, ck.got, ck.want)
 		}
+	}
+	// Admission adds the not-ready and unreachable tolerations; the
+	// group's is among them.
+	var tolerated bool
+	for _, tol := range p.Spec.Tolerations {
+		tolerated = tolerated || (tol.Key == "dedicated" && tol.Value == "pes" && tol.Effect == corev1.TaintEffectNoSchedule && tol.Operator == corev1.TolerationOpEqual)
+	}
+	if !tolerated {
+		t.Errorf("tolerations %v lack the group's dedicated=pes:NoSchedule", p.Spec.Tolerations)
 	}
 	env := map[string]string{}
 	for _, e := range p.Spec.Containers[0].Env {
@@ -355,4 +363,33 @@ func TestMetricsUnavailable(t *testing.T) {
 	if len(o.Samples) != 0 {
 		t.Errorf("samples %v from a cluster without metrics", o.Samples)
 	}
+}
+
+// TestAdoptFindsPodByNodeLabel: a node recorded without a handle whose
+// pod exists (pesd died between the create and storing the handle) is
+// found by its node-id label and adopted with a handle.
+func TestAdoptFindsPodByNodeLabel(t *testing.T) {
+	c := kubetest.Shared(t)
+	ns := c.NewNamespace(t)
+	g, n := newID(t), newID(t)
+	first := newDriver(t, c)
+	h, err := first.Launch(context.Background(), specIn(ns)(g, n, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	awaitState(t, first, g, n, api.NodeReady)
+	first.Close()
+
+	second := newDriver(t, c)
+	obs, err := second.Adopt(context.Background(), []driver.AdoptSpec{{NodeSpec: specIn(ns)(g, n, 3), State: api.NodeLaunching}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(obs) != 1 || obs[0].NodeID != n {
+		t.Fatalf("Adopt reports %+v, want node %s", obs, n)
+	}
+	if obs[0].Handle[kubernetes.HandleUID] != h[kubernetes.HandleUID] {
+		t.Errorf("adopted handle %v, want the launched pod's %v", obs[0].Handle, h)
+	}
+	awaitState(t, second, g, n, api.NodeReady)
 }

@@ -261,8 +261,9 @@ func Start(o Options) (c *Cluster, err error) {
 		"--service-account-signing-key-file", pki.saKey,
 		"--service-cluster-ip-range", "10.96.0.0/16",
 		// No controller-manager runs: nothing would create the default
-		// service account of a namespace, or its tokens.
-		"--disable-admission-plugins", "ServiceAccount",
+		// service account of a namespace, or its tokens, and nothing
+		// would lift the not-ready taint admission puts on a new node.
+		"--disable-admission-plugins", "ServiceAccount,TaintNodesByCondition",
 		"--endpoint-reconciler-type", "none",
 		"--profiling=false",
 		"--v", "0",
