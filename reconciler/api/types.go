@@ -182,6 +182,7 @@ type GroupPatch struct {
 	Labels                 map[string]string `json:"labels,omitzero"`
 	Program                *Program          `json:"program,omitempty"`
 	Sim                    *SimConfig        `json:"sim,omitempty"`
+	Kubernetes             *KubernetesConfig `json:"kubernetes,omitempty"`
 	Predictive             *Predictive       `json:"predictive,omitempty"`
 	// Reason and Actor annotate the set_to instruction a new
 	// desired_quantity produces (the provider sends "terraform"); when

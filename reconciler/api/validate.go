@@ -147,6 +147,9 @@ func ApplyGroupPatch(cur GroupConfig, p GroupPatch) (GroupConfig, error) {
 		sim.BootTimes = append([]string(nil), sim.BootTimes...)
 		next.Sim = &sim
 	}
+	if p.Kubernetes != nil {
+		next.Kubernetes = CloneKubernetes(p.Kubernetes)
+	}
 	if p.Predictive != nil {
 		pr := *p.Predictive
 		next.Predictive = &pr
@@ -174,6 +177,7 @@ func cloneResolved(c GroupConfig) GroupConfig {
 		pr := *c.Predictive
 		c.Predictive = &pr
 	}
+	c.Kubernetes = CloneKubernetes(c.Kubernetes)
 	return c
 }
 
@@ -229,6 +233,9 @@ func resolveGroupConfig(cfg *GroupConfig, checkDesired bool) error {
 	if err := resolveSim(cfg); err != nil {
 		return err
 	}
+	if err := ResolveKubernetes(cfg); err != nil {
+		return err
+	}
 	if err := resolvePredictive(cfg.Predictive); err != nil {
 		return err
 	}
@@ -257,7 +264,7 @@ func ReplacementPolicies() []string {
 func TerminationPolicies() []string { return []string{TerminateNewest, TerminateOldest} }
 
 // Drivers lists the driver values.
-func Drivers() []string { return []string{DriverLocal, DriverSim} }
+func Drivers() []string { return []string{DriverLocal, DriverSim, DriverKubernetes} }
 
 // HealthCheckTypes lists the health_check.type values.
 func HealthCheckTypes() []string { return []string{HealthProcess, HealthHTTP, HealthTCP, HealthExec} }

@@ -119,7 +119,7 @@ func TestResolveGroupConfigErrors(t *testing.T) {
 		{"long name", func(c *GroupConfig) { c.Name = strings.Repeat("a", 64) }, "name", "at most 63"},
 		{"dash name", func(c *GroupConfig) { c.Name = "-web" }, "name", "start and end"},
 		{"no driver", func(c *GroupConfig) { c.Driver = "" }, "driver", "is required"},
-		{"bad driver", func(c *GroupConfig) { c.Driver = "k8s" }, "driver", `must be one of local, sim; got "k8s"`},
+		{"bad driver", func(c *GroupConfig) { c.Driver = "k8s" }, "driver", `must be one of local, sim, kubernetes; got "k8s"`},
 		{"no command", func(c *GroupConfig) { c.Program.Command = " " }, "program.command", "is required"},
 		{"env name", func(c *GroupConfig) { c.Program.Env = map[string]string{"A=B": "x"} }, "program.env", "="},
 		{"min negative", func(c *GroupConfig) { c.MinQuantity = -1 }, "min_quantity", "must not be negative"},

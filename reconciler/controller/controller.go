@@ -72,8 +72,12 @@ type HistoryImporter interface {
 type Options struct {
 	Store   store.Store
 	Drivers map[string]driver.Driver
-	Clock   clock.Clock  // default clock.Real
-	Logger  *slog.Logger // default: discard
+	// DisabledDrivers says, for a driver this pesd runs without (such as
+	// kubernetes with no cluster configured), how to enable it: a group
+	// asking for it is told.
+	DisabledDrivers map[string]string
+	Clock           clock.Clock  // default clock.Real
+	Logger          *slog.Logger // default: discard
 	// EvaluationInterval is how often triggers are evaluated.
 	EvaluationInterval time.Duration
 	// ObserveInterval is how often nodes are observed and due periods
@@ -330,8 +334,11 @@ func errDeleted(id string) error {
 func (c *Controller) driverFor(g api.Group) (driver.Driver, error) {
 	d, ok := c.opts.Drivers[g.Driver]
 	if !ok {
-		return nil, &api.Error{Code: api.CodeInvalid, Field: "driver",
-			Message: fmt.Sprintf("driver %q is not enabled in this pesd (enabled: %s)", g.Driver, c.driverNames())}
+		msg := fmt.Sprintf("driver %q is not enabled in this pesd (enabled: %s)", g.Driver, c.driverNames())
+		if how := c.opts.DisabledDrivers[g.Driver]; how != "" {
+			msg += ": " + how
+		}
+		return nil, &api.Error{Code: api.CodeInvalid, Field: "driver", Message: msg}
 	}
 	return d, nil
 }

@@ -106,7 +106,7 @@ func (c *Controller) terminate(ctx context.Context, stops []stop) {
 func nodeSpec(g api.Group, n api.Node) driver.NodeSpec {
 	return driver.NodeSpec{
 		GroupID: g.ID, NodeID: n.ID, Index: n.Index,
-		Program: g.Program, HealthCheck: g.HealthCheck, Sim: g.Sim,
+		Program: g.Program, HealthCheck: g.HealthCheck, Sim: g.Sim, Kubernetes: g.Kubernetes,
 	}
 }
 

@@ -96,6 +96,16 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		api.DriverLocal: localDriver,
 		api.DriverSim:   sim.New(clock.Real{}),
 	}
+	disabled := map[string]string{}
+	kube, kubeOff, err := kubeDriver(cfg, log)
+	if err != nil {
+		return err
+	}
+	if kube != nil {
+		drivers[api.DriverKubernetes] = kube
+	} else {
+		disabled[api.DriverKubernetes] = kubeOff
+	}
 	defer func() {
 		for name, d := range drivers {
 			if cerr := d.Close(); cerr != nil {
@@ -109,6 +119,7 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 	ctrl, err := controller.New(controller.Options{
 		Store:              st,
 		Drivers:            drivers,
+		DisabledDrivers:    disabled,
 		Clock:              clk,
 		Logger:             log,
 		EvaluationInterval: cfg.evaluationInterval,

@@ -25,6 +25,8 @@ type serveConfig struct {
 	dsn                string
 	retention          time.Duration
 	logLevel           slog.Level
+	kubeconfig         string
+	kubeContext        string
 }
 
 // parseServe reads serve's flags; every error it returns is a usage error
@@ -44,6 +46,8 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&cfg.token, "token", "", "API bearer `token` (default: PES_TOKEN)")
 	fs.StringVar(&cfg.storeKind, "store", "sqlite", "`store`: sqlite or postgres")
 	fs.StringVar(&cfg.dsn, "dsn", "", "PostgreSQL `DSN` (with --store postgres; default: PES_DSN)")
+	fs.StringVar(&cfg.kubeconfig, "kubeconfig", "", "kubeconfig `file` of the cluster the kubernetes driver runs pods on (default: in-cluster, then $KUBECONFIG, then ~/.kube/config; none: the driver is off)")
+	fs.StringVar(&cfg.kubeContext, "kube-context", "", "kubeconfig `context` to use (default: the current one)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: pesd serve --listen 127.0.0.1:7400 --data-dir ./.pes --token \"$PES_TOKEN\" [flags]\n\nflags:")
 		fs.PrintDefaults()
