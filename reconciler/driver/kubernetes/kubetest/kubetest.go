@@ -115,6 +115,26 @@ func Shared(t testing.TB) *Cluster {
 	return shared
 }
 
+// StartT starts a cluster of t's own, stopped when t ends; it skips t
+// (fails it in CI) when the binaries are missing.
+func StartT(t testing.TB, o Options) *Cluster {
+	t.Helper()
+	if missing, where := Missing(); len(missing) > 0 {
+		SkipOrFail(t, skipLine(missing, where))
+	}
+	c, err := Start(o)
+	if err != nil {
+		t.Fatalf("start the test cluster: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(c.Logs())
+		}
+		c.Stop()
+	})
+	return c
+}
+
 // Main runs the tests of m and stops the shared cluster, if one started:
 // call it from TestMain.
 func Main(m *testing.M) int {

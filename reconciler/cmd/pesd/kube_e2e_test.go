@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/client"
+	"github.com/pes-project/terraform-provider-pes/reconciler/driver/kubernetes"
+	"github.com/pes-project/terraform-provider-pes/reconciler/driver/kubernetes/kubetest"
+)
+
+func kubeGroup(name, ns string, n int) api.GroupConfig {
+	return api.GroupConfig{
+		Name:            name,
+		Driver:          api.DriverKubernetes,
+		Program:         api.Program{Command: "/bin/worker", Args: []string{"--node", "${PES_NODE_ID}"}},
+		DesiredQuantity: n,
+		MaxQuantity:     20,
+		Replacement:     api.ReplacementImmediate,
+		InitDeadline:    "30s",
+		HealthCheck:     &api.HealthCheck{Type: api.HealthProcess, Interval: "200ms", FailureThreshold: 2},
+		Kubernetes:      &api.KubernetesConfig{Namespace: ns, Image: "example/worker:1", TerminationGracePeriod: "5s"},
+	}
+}
+
+// groupPods lists the group's pods that are not being deleted: node id →
+// pod name.
+func groupPods(t testing.TB, ctx context.Context, k *kubetest.Cluster, ns, groupID string) map[string]string {
+	t.Helper()
+	list, err := k.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: kubernetes.LabelGroup + "=" + groupID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, p := range list.Items {
+		if p.DeletionTimestamp != nil {
+			continue
+		}
+		node := p.Labels[kubernetes.LabelNode]
+		if prev, dup := out[node]; dup {
+			t.Fatalf("node %s has two pods: %s and %s", node, prev, p.Name)
+		}
+		out[node] = p.Name
+	}
+	return out
+}
+
+func readyNodes(t testing.TB, ctx context.Context, c *client.Client, groupID string) []string {
+	t.Helper()
+	nodes, err := c.ListNodes(ctx, groupID, client.NodeFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, n := range nodes {
+		if n.State == api.NodeReady {
+			ids = append(ids, n.ID)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func keys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// TestE2EKubernetes runs a group of pods through pesd on a real
+// kube-apiserver with KWOK's simulated kubelets: 5 pods become actual 5;
+// a pod deleted out of band is node_unavailable and replaced, with the
+// causes agreeing both ways; a trigger scales to 8 at harmonization; a
+// kill -9 and restart of pesd adopts every pod without a duplicate; a
+// group delete removes the pods and keeps the history.
+func TestE2EKubernetes(t *testing.T) {
+	needE2E(t)
+	k := kubetest.StartT(t, kubetest.Options{Nodes: 3})
+	ns := k.NewNamespace(t)
+	dataDir := t.TempDir()
+	d := startDaemon(t, dataDir, "e2e-token", "--kubeconfig", k.Kubeconfig)
+	c := d.client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+
+	cfg := kubeGroup("pods", ns, 5)
+	cfg.AggregationPeriod = "3s"
+	g, err := c.CreateGroup(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Log("1. a group of 5 pods becomes actual_quantity 5")
+	waitActual(t, ctx, c, g.ID, 5, 30*time.Second)
+	pods := groupPods(t, ctx, k, ns, g.ID)
+	if got, want := keys(pods), readyNodes(t, ctx, c, g.ID); !slices.Equal(got, want) {
+		t.Fatalf("pods of nodes %v, ready nodes %v: want one pod per ready node", got, want)
+	}
+
+	t.Log("2. an out-of-band pod delete is node_unavailable, then replaced")
+	victim := keys(pods)[0]
+	zero := int64(0)
+	if err := k.Client.CoreV1().Pods(ns).Delete(ctx, pods[victim], metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+		t.Fatal(err)
+	}
+	var ch chain
+	eventually(t, 20*time.Second, "node_unavailable -> change -> replacement_requested -> add change", func() (bool, string) {
+		var status string
+		ch, status, err = findChain(ctx, c, g.ID, api.EventNodeUnavailable, victim)
+		if err != nil {
+			return false, err.Error()
+		}
+		return status == "", status
+	})
+	if !strings.Contains(ch.failure.Reason, kubernetes.ReasonDeleted) {
+		t.Errorf("node_unavailable reason %q, want it to say %q", ch.failure.Reason, kubernetes.ReasonDeleted)
+	}
+	checkChain(t, ctx, c, ch)
+	cd, err := c.GetChange(ctx, ch.added.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cause := range cd.Causes {
+		t.Logf("cause of %s: %s %s (%s)", ch.added.Label, cause.Event.Label, cause.Event.Type, cause.Event.Reason)
+	}
+	waitActual(t, ctx, c, g.ID, 5, 20*time.Second)
+	eventually(t, 20*time.Second, "5 pods, the deleted one's node gone", func() (bool, string) {
+		pods = groupPods(t, ctx, k, ns, g.ID)
+		_, victimPod := pods[victim]
+		return len(pods) == 5 && !victimPod, fmt.Sprintf("pods %v", pods)
+	})
+
+	t.Log("3. a trigger scales the group to 8 at harmonization")
+	eight := 8
+	if _, err := c.CreateTrigger(ctx, g.ID, api.TriggerSpec{
+		Name: ptr("queue-high"), Condition: ptr("last(queue_depth) > 100"), Request: api.Request{SetTo: &eight},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PushMetrics(ctx, g.ID, []api.Sample{{Name: "queue_depth", Value: 500}}); err != nil {
+		t.Fatal(err)
+	}
+	waitActual(t, ctx, c, g.ID, 8, 40*time.Second)
+	eventually(t, 20*time.Second, "8 pods", func() (bool, string) {
+		pods = groupPods(t, ctx, k, ns, g.ID)
+		return len(pods) == 8, fmt.Sprintf("%d pods", len(pods))
+	})
+	before := keys(pods)
+
+	t.Log("4. kill -9 of pesd and a restart adopt every pod, with no duplicate")
+	d.kill9()
+	d = startDaemon(t, dataDir, "e2e-token", "--kubeconfig", k.Kubeconfig)
+	c = d.client(t)
+	waitActual(t, ctx, c, g.ID, 8, 30*time.Second)
+	consistently(t, 2*time.Second, "the same 8 pods after the restart", func() (bool, string) {
+		pods := groupPods(t, ctx, k, ns, g.ID)
+		return slices.Equal(keys(pods), before), fmt.Sprintf("pods of nodes %v, before %v", keys(pods), before)
+	})
+	if got := readyNodes(t, ctx, c, g.ID); !slices.Equal(got, before) {
+		t.Errorf("ready nodes after restart %v, want the pods' nodes %v", got, before)
+	}
+
+	t.Log("5. a group delete removes the pods and keeps the history")
+	if err := c.DeleteGroup(ctx, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "no pods left", func() (bool, string) {
+		list, err := k.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: kubernetes.LabelGroup + "=" + g.ID})
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(list.Items) == 0, fmt.Sprintf("%d pods", len(list.Items))
+	})
+	events, err := c.ListAllEvents(ctx, g.ID, client.EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(events, func(e api.Event) bool { return e.ID == ch.failure.ID }) {
+		t.Errorf("after the delete the events lack %s", ch.failure.Label)
+	}
+	if _, err := c.GetChange(ctx, ch.added.ID); err != nil {
+		t.Errorf("after the delete, change %s: %v", ch.added.Label, err)
+	}
+}
+
+// TestE2EKubernetesWithoutCluster: pesd with no cluster starts, and a
+// kubernetes group gets a 400 on driver saying how to configure one.
+func TestE2EKubernetesWithoutCluster(t *testing.T) {
+	needE2E(t)
+	home := t.TempDir()
+	d := startDaemonEnv(t, t.TempDir(), "e2e-token", []string{"HOME=" + home, "KUBECONFIG=", "KUBERNETES_SERVICE_HOST="})
+	c := d.client(t)
+	_, err := c.CreateGroup(ctxFor(t), kubeGroup("pods", "default", 1))
+	var ae *api.Error
+	if !errors.As(err, &ae) || ae.Status != 400 || ae.Field != "driver" || !strings.Contains(ae.Message, "--kubeconfig") {
+		t.Fatalf("create a kubernetes group without a cluster: %v, want a 400 on driver saying to pass --kubeconfig", err)
+	}
+	t.Logf("400: %s", ae.Message)
+}
