@@ -209,3 +209,65 @@ func TestE2EKubernetesWithoutCluster(t *testing.T) {
 	}
 	t.Logf("400: %s", ae.Message)
 }
+
+// BenchmarkKubernetesReplacement measures the time from an out-of-band
+// pod delete to its replacement pod created by pesd, over 20 deletes.
+func BenchmarkKubernetesReplacement(b *testing.B) {
+	needE2E(b)
+	k := kubetest.StartT(b, kubetest.Options{Nodes: 3})
+	ns := k.NewNamespace(b)
+	d := startDaemon(b, b.TempDir(), "bench-token", "--kubeconfig", k.Kubeconfig)
+	c := d.client(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	g, err := c.CreateGroup(ctx, kubeGroup("bench", ns, 3))
+	if err != nil {
+		b.Fatal(err)
+	}
+	waitActual(b, ctx, c, g.ID, 3, 30*time.Second)
+	const runs = 20
+	for b.Loop() {
+		var took []time.Duration
+		for range runs {
+			waitActual(b, ctx, c, g.ID, 3, 30*time.Second)
+			pods := groupPods(b, ctx, k, ns, g.ID)
+			if len(pods) != 3 {
+				b.Fatalf("%d pods, want 3", len(pods))
+			}
+			w, err := k.Client.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{LabelSelector: kubernetes.LabelGroup + "=" + g.ID})
+			if err != nil {
+				b.Fatal(err)
+			}
+			victim := keys(pods)[0]
+			zero := int64(0)
+			start := time.Now()
+			if err := k.Client.CoreV1().Pods(ns).Delete(ctx, pods[victim], metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+				b.Fatal(err)
+			}
+			created := false
+			timeout := time.After(30 * time.Second)
+			for !created {
+				select {
+				case ev, ok := <-w.ResultChan():
+					if !ok {
+						b.Fatal("pod watch ended")
+					}
+					if p, isPod := ev.Object.(metav1.Object); isPod && ev.Type == "ADDED" {
+						if _, old := pods[p.GetLabels()[kubernetes.LabelNode]]; !old {
+							created = true
+						}
+					}
+				case <-timeout:
+					b.Fatal("no replacement pod within 30s")
+				}
+			}
+			took = append(took, time.Since(start))
+			w.Stop()
+		}
+		slices.Sort(took)
+		p50, p99 := took[len(took)/2], took[(len(took)*99+99)/100-1]
+		b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+		b.Logf("out-of-band pod delete -> replacement pod created, %d runs: p50 %s, p99 %s, max %s", runs, p50.Round(time.Millisecond), p99.Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond))
+	}
+}
