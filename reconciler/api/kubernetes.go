@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"sort"
 	"strings"
+	"time"
 )
 
 // DriverKubernetes runs each node as a pod on a Kubernetes cluster.
@@ -171,12 +172,23 @@ func ResolveKubernetes(cfg *GroupConfig) error {
 			return err
 		}
 	}
-	if k.TerminationGracePeriod != "" {
-		if _, err := ParseDuration(k.TerminationGracePeriod); err != nil {
-			return Invalid("kubernetes.termination_grace_period", "%v", err)
-		}
+	if _, err := ParseTerminationGrace(*k); err != nil {
+		return err
 	}
 	return nil
+}
+
+// ParseTerminationGrace reads kubernetes.termination_grace_period: zero
+// when unset (the grace pesd terminates nodes with applies), an *Error
+// naming the field when it does not parse. The kubernetes driver reads it
+// here.
+func ParseTerminationGrace(k KubernetesConfig) (time.Duration, error) {
+	if k.TerminationGracePeriod == "" {
+		return 0, nil
+	}
+	var d time.Duration
+	err := resolveDuration("kubernetes.termination_grace_period", &k.TerminationGracePeriod, "", 0, &d)
+	return d, err
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -54,13 +54,11 @@ func configOf(spec driver.NodeSpec) (nodeConfig, error) {
 	if c.namespace == "" {
 		c.namespace = api.DefaultKubernetesNamespace
 	}
-	if k.TerminationGracePeriod != "" {
-		g, err := api.ParseDuration(k.TerminationGracePeriod)
-		if err != nil {
-			return c, fmt.Errorf("kubernetes.termination_grace_period: %w", err)
-		}
-		c.grace = g
+	g, err := api.ParseTerminationGrace(*k)
+	if err != nil {
+		return c, err
 	}
+	c.grace = g
 	interval, threshold, err := checkTiming(spec.HealthCheck)
 	if err != nil {
 		return c, err
@@ -72,21 +70,21 @@ func configOf(spec driver.NodeSpec) (nodeConfig, error) {
 // checkTiming is the health check's interval and failure threshold, with
 // the API's defaults.
 func checkTiming(hc *api.HealthCheck) (time.Duration, int, error) {
-	iv := api.DefaultHealthInterval
+	iv := api.DefaultDurations().HealthInterval
 	th := api.DefaultHealthFailureThreshold
 	if hc != nil {
-		if hc.Interval != "" {
-			iv = hc.Interval
+		d, err := api.ParseHealthInterval(*hc)
+		if err != nil {
+			return 0, 0, err
+		}
+		if d > 0 {
+			iv = d
 		}
 		if hc.FailureThreshold > 0 {
 			th = hc.FailureThreshold
 		}
 	}
-	d, err := api.ParseDuration(iv)
-	if err != nil {
-		return 0, 0, fmt.Errorf("health_check.interval: %w", err)
-	}
-	return d, th, nil
+	return iv, th, nil
 }
 
 // validNodeID refuses IDs that cannot name a pod or be a label value.
