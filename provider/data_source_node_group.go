@@ -40,7 +40,7 @@ type nodeGroupDataModel struct {
 var nodeGroupDataDocs = map[string]string{
 	"id":                       "ID of the group.",
 	"name":                     "Name of the group.",
-	"driver":                   "`local` or `sim`.",
+	"driver":                   "`local`, `sim` or `kubernetes`.",
 	"program":                  "The program every node runs.",
 	"desired_quantity":         "Live desired quantity (as moved by triggers and instructions).",
 	"min_quantity":             "Lower bound of the desired quantity.",
@@ -55,6 +55,7 @@ var nodeGroupDataDocs = map[string]string{
 	"health_check":             "How a node is judged ready and alive.",
 	"labels":                   "Labels of the group.",
 	"sim":                      "Settings of the `sim` driver (null for other drivers).",
+	"kubernetes":               "Settings of the `kubernetes` driver's pods (null for other drivers).",
 	"predictive":               "Predictive governing settings (null when never set). The forecast itself is read with [`pes_capacity_forecast`](capacity_forecast.md).",
 	"official_quantity":        "Quantity recorded at the last harmonization or immediate change.",
 	"actual_quantity":          "Nodes ready now.",

@@ -33,6 +33,7 @@ type nodeGroupFields struct {
 	HealthCheck            types.Object `tfsdk:"health_check"`
 	Labels                 types.Map    `tfsdk:"labels"`
 	Sim                    types.Object `tfsdk:"sim"`
+	Kubernetes             types.Object `tfsdk:"kubernetes"`
 	Predictive             types.Object `tfsdk:"predictive"`
 	OfficialQuantity       types.Int64  `tfsdk:"official_quantity"`
 	ActualQuantity         types.Int64  `tfsdk:"actual_quantity"`
@@ -70,6 +71,8 @@ func (f *nodeGroupFields) fromGroup(g api.Group, prior nodeGroupFields) diag.Dia
 	f.Labels, d = stringMap(prior.Labels, g.Labels)
 	diags.Append(d...)
 	f.Sim, d = simObject(prior.Sim, g.Sim)
+	diags.Append(d...)
+	f.Kubernetes, d = kubernetesObject(prior.Kubernetes, g.Kubernetes)
 	diags.Append(d...)
 	f.Predictive, d = predictiveObject(prior.Predictive, g.Predictive)
 	diags.Append(d...)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/client"
+	"github.com/pes-project/terraform-provider-pes/reconciler/driver/kubernetes/kubetest"
 )
 
 // The acceptance tests run against a real pesd (SQLite in a temporary
@@ -28,6 +29,13 @@ import (
 var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
 	"pes": providerserver.NewProtocol6WithError(New("test")()),
 }
+
+// accKube is the Kubernetes cluster pesd's kubernetes driver runs pods on,
+// nil when its binaries are missing (accKubeMissing says which).
+var (
+	accKube        *kubetest.Cluster
+	accKubeMissing string
+)
 
 // accPesd is the pesd the acceptance tests talk to.
 var accPesd struct {
@@ -51,7 +59,24 @@ func runTests(m *testing.M) int {
 	}
 	defer os.RemoveAll(tmp)
 
-	stop, err := startPesd(tmp)
+	// A Kubernetes control plane for the kubernetes driver's tests, when
+	// its binaries are here (`make kube`); without it pesd runs without
+	// the driver and those tests skip (fail in CI).
+	kubeconfig := ""
+	if missing, where := kubetest.Missing(); len(missing) == 0 {
+		c, err := kubetest.Start(kubetest.Options{Nodes: 2})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "acceptance tests: cannot start the Kubernetes test cluster:", err)
+			return 1
+		}
+		defer c.Stop()
+		accKube, kubeconfig = c, c.Kubeconfig
+	} else {
+		accKubeMissing = fmt.Sprintf("the kubernetes acceptance tests need %s (not in %s): `make kube` gets them",
+			strings.Join(missing, ", "), strings.Join(where, ", "))
+	}
+
+	stop, err := startPesd(tmp, kubeconfig)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "acceptance tests: cannot start pesd:", err)
 		return 1
@@ -80,7 +105,7 @@ func runTests(m *testing.M) int {
 
 // startPesd builds ./reconciler/cmd/pesd and starts `pesd serve` on a free
 // loopback port, returning once it printed where it listens.
-func startPesd(tmp string) (stop func(), err error) {
+func startPesd(tmp, kubeconfig string) (stop func(), err error) {
 	bin := filepath.Join(tmp, "pesd")
 	build := exec.Command("go", "build", "-o", bin, "./reconciler/cmd/pesd")
 	build.Dir = ".." // the module root
@@ -99,6 +124,9 @@ func startPesd(tmp string) (stop func(), err error) {
 		"--evaluation-interval", "200ms",
 		"--observe-interval", "100ms",
 	)
+	if kubeconfig != "" {
+		cmd.Args = append(cmd.Args, "--kubeconfig", kubeconfig)
+	}
 	cmd.Stderr = logFile
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

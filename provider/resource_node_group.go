@@ -93,7 +93,7 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"driver": schema.StringAttribute{
-				MarkdownDescription: "What runs the nodes: `local` (OS processes on pesd's machine) or `sim` (virtual nodes for tests, demos and what-if runs). Changing it replaces the group.",
+				MarkdownDescription: "What runs the nodes: `local` (OS processes on pesd's machine), `sim` (virtual nodes for tests, demos and what-if runs) or `kubernetes` (one pod per node on pesd's cluster, see `kubernetes`). Changing it replaces the group.",
 				Required:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 				Validators:          []validator.String{stringvalidator.OneOf(api.Drivers()...)},
@@ -200,6 +200,7 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						0, int64validator.AtLeast(0)),
 				},
 			},
+			"kubernetes": kubernetesAttribute(),
 			"predictive": schema.SingleNestedAttribute{
 				MarkdownDescription: "Predictive governing: a forecast from the group's recorded history bounds the " +
 					"quantities triggers may ask for. With `enforce`, a trigger's request outside the forecast range of its " +
@@ -591,6 +592,7 @@ func patchFor(cfg api.GroupConfig) api.GroupPatch {
 		Labels:                 cfg.Labels,
 		Program:                &cfg.Program,
 		Sim:                    cfg.Sim,
+		Kubernetes:             cfg.Kubernetes,
 		Predictive:             cfg.Predictive,
 	}
 }
@@ -614,6 +616,8 @@ func (m nodeGroupModel) groupConfig(ctx context.Context) (api.GroupConfig, diag.
 	diags.Append(d...)
 	sim, d := simFrom(ctx, m.Sim)
 	diags.Append(d...)
+	kube, d := kubernetesFrom(ctx, m.Kubernetes)
+	diags.Append(d...)
 	pred, d := predictiveFrom(ctx, m.Predictive)
 	diags.Append(d...)
 	labels, d := mapStrings(ctx, m.Labels)
@@ -635,6 +639,7 @@ func (m nodeGroupModel) groupConfig(ctx context.Context) (api.GroupConfig, diag.
 		HealthCheck:            hc,
 		Labels:                 labels,
 		Sim:                    sim,
+		Kubernetes:             kube,
 		Predictive:             pred,
 	}, diags
 }

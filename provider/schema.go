@@ -134,6 +134,17 @@ func readOnly(a rschema.Attribute, desc string) (dschema.Attribute, error) {
 		return dschema.ListAttribute{MarkdownDescription: desc, Computed: true, ElementType: a.ElementType}, nil
 	case rschema.MapAttribute:
 		return dschema.MapAttribute{MarkdownDescription: desc, Computed: true, ElementType: a.ElementType}, nil
+	case rschema.ListNestedAttribute:
+		attrs := make(map[string]dschema.Attribute, len(a.NestedObject.Attributes))
+		for name, nested := range a.NestedObject.Attributes {
+			ro, err := readOnly(nested, "")
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			attrs[name] = ro
+		}
+		return dschema.ListNestedAttribute{MarkdownDescription: desc, Computed: true,
+			NestedObject: dschema.NestedAttributeObject{Attributes: attrs}}, nil
 	case rschema.SingleNestedAttribute:
 		attrs := make(map[string]dschema.Attribute, len(a.Attributes))
 		for name, nested := range a.Attributes {

@@ -123,6 +123,8 @@ func validationConfig(ctx context.Context, m nodeGroupModel) (cfg api.GroupConfi
 		}
 	}
 
+	validationKubernetes(ctx, m.Kubernetes, &cfg)
+
 	if s := cfg.Sim; s != nil {
 		s.BootTime = knownDuration(s.BootTime)
 		for i := range s.BootTimes {

@@ -171,6 +171,9 @@ func TestE2EKubernetes(t *testing.T) {
 	if got := readyNodes(t, ctx, c, g.ID); !slices.Equal(got, before) {
 		t.Errorf("ready nodes after restart %v, want the pods' nodes %v", got, before)
 	}
+	if got, err := c.GetGroup(ctx, g.ID); err != nil || got.Kubernetes == nil || got.Kubernetes.Image != cfg.Kubernetes.Image {
+		t.Fatalf("after the restart the group's kubernetes block is %+v (%v), want image %s", got.Kubernetes, err, cfg.Kubernetes.Image)
+	}
 
 	t.Log("5. a group delete removes the pods and keeps the history")
 	if err := c.DeleteGroup(ctx, g.ID); err != nil {

@@ -61,7 +61,7 @@ func jsonArgs(what string, vs ...any) ([]any, error) {
 // ---- groups
 
 func groupArgs(g api.Group) ([]any, error) {
-	js, err := jsonArgs("group "+g.ID, g.Program, g.HealthCheck, g.Labels, g.Sim, g.Predictive)
+	js, err := jsonArgs("group "+g.ID, g.Program, g.HealthCheck, g.Labels, g.Sim, g.Predictive, g.Kubernetes)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func groupArgs(g api.Group) ([]any, error) {
 		g.ReplacementDeferWindow, g.InitDeadline, g.Cooldown, g.TerminationPolicy,
 		js[1], js[2], js[3], js[4], g.OfficialQuantity, g.ActualQuantity,
 		g.Status, fmtTimePtr(g.NextHarmonizationAt), g.CurrentPeriodID, g.CurrentPeriodLabel,
-		FormatTime(g.CreatedAt), FormatTime(g.UpdatedAt), fmtTimePtr(g.DeletedAt), g.ID}, nil
+		FormatTime(g.CreatedAt), FormatTime(g.UpdatedAt), fmtTimePtr(g.DeletedAt), js[5], g.ID}, nil
 }
 
 func (t *tx) InsertGroup(g api.Group) error {
@@ -86,8 +86,8 @@ func (t *tx) InsertGroup(g api.Group) error {
 		replacement, replacement_defer_window, init_deadline, cooldown, termination_policy,
 		health_check, labels, sim, predictive, official_quantity, actual_quantity, status,
 		next_harmonization_at, current_period_id, current_period_label, created_at,
-		updated_at, deleted_at, id)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+		updated_at, deleted_at, kubernetes, id)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
 	return err
 }
 
@@ -102,7 +102,8 @@ func (t *tx) UpdateGroup(g api.Group) error {
 		init_deadline = ?, cooldown = ?, termination_policy = ?, health_check = ?,
 		labels = ?, sim = ?, predictive = ?, official_quantity = ?, actual_quantity = ?,
 		status = ?, next_harmonization_at = ?, current_period_id = ?,
-		current_period_label = ?, created_at = ?, updated_at = ?, deleted_at = ?
+		current_period_label = ?, created_at = ?, updated_at = ?, deleted_at = ?,
+		kubernetes = ?
 		WHERE id = ?`, args...)
 }
 
