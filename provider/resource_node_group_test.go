@@ -327,7 +327,7 @@ func TestAccNodeGroup_planTimeErrors(t *testing.T) {
   aggregation_policy = "biggest"`), `(?s)aggregation_policy.*value must be one of.*"biggest"`},
 		{"bad driver", `resource "pes_node_group" "test" {
   name = "acc-invalid"
-  driver = "kubernetes"
+  driver = "docker"
   desired_quantity = 1
 }`, `(?s)driver.*value must be one of`},
 		{"min above max", group(`  desired_quantity = 2

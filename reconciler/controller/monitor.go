@@ -25,11 +25,14 @@ type obsPlan struct {
 	gone       []string             // stopping nodes the driver no longer runs
 	restop     []string             // stopping nodes still running
 	samples    []api.Sample
+	// metricsMissing is why the driver samples no metrics, said once in
+	// the group's events; driverName is the driver saying it.
+	metricsMissing, driverName string
 }
 
 func (p *obsPlan) empty() bool {
 	return len(p.ready) == 0 && len(p.initFailed) == 0 && len(p.lost) == 0 &&
-		len(p.gone) == 0 && len(p.restop) == 0
+		len(p.gone) == 0 && len(p.restop) == 0 && p.metricsMissing == ""
 }
 
 // plan reads the driver's observations against the recorded nodes,
@@ -97,7 +100,14 @@ func (c *Controller) observe(ctx context.Context, gs *groupState, now time.Time)
 	if err != nil {
 		return obsPlan{}, fmt.Errorf("observe group %s: %w", gs.id, err)
 	}
-	return plan(gs.st, obs, now), nil
+	p := plan(gs.st, obs, now)
+	if mn, ok := drv.(driver.MetricsNoticer); ok && !gs.metricsNoticed {
+		if why := mn.MetricsMissing(); why != "" {
+			gs.metricsNoticed = true
+			p.metricsMissing, p.driverName = why, drv.Name()
+		}
+	}
+	return p, nil
 }
 
 // observeNow observes one group and records what changed, for API calls
@@ -161,6 +171,13 @@ func (w *work) applyPlan(p *obsPlan) error {
 		return err
 	}
 	w.stop = append(w.stop, p.restop...)
+	if p.metricsMissing != "" {
+		_, err := w.newEvent(api.Event{
+			Type: api.EventMetricsMissing, Source: api.Source{Kind: api.SourceSystem, Name: p.driverName + " driver"},
+			Status: api.EventIgnored, Reason: p.metricsMissing,
+		})
+		return err
+	}
 	return nil
 }
 

@@ -26,6 +26,9 @@ type groupState struct {
 	triggers map[string]api.Trigger
 
 	samplesPrunedAt time.Time
+	// metricsNoticed: the group's events say its driver samples no
+	// metrics (once per pesd start).
+	metricsNoticed bool
 }
 
 // state is the group's live rows. A copy is taken for every write; the

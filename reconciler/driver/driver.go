@@ -79,6 +79,15 @@ type Driver interface {
 	Close() error
 }
 
+// MetricsNoticer is a driver that may be unable to sample its nodes'
+// metrics (kubernetes, on a cluster without metrics.k8s.io). The
+// controller says so once in each group's events, so a trigger over those
+// metrics reads "no samples" with the reason, not 0.
+type MetricsNoticer interface {
+	// MetricsMissing says why the driver samples no metrics, or "".
+	MetricsMissing() string
+}
+
 // AdoptSpec is a node recorded in the store, to be re-adopted.
 type AdoptSpec struct {
 	NodeSpec

@@ -104,6 +104,19 @@ func TestE2EKubernetes(t *testing.T) {
 
 	t.Log("1. a group of 5 pods becomes actual_quantity 5")
 	waitActual(t, ctx, c, g.ID, 5, 30*time.Second)
+	// The test cluster runs no metrics-server: the group's events say so.
+	eventually(t, 10*time.Second, "a metrics_missing event from the kubernetes driver", func() (bool, string) {
+		events, err := c.ListAllEvents(ctx, g.ID, client.EventFilter{Type: api.EventMetricsMissing})
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, e := range events {
+			if e.Source.Name == "kubernetes driver" && e.Reason == kubernetes.MetricsUnavailable {
+				return len(events) == 1, fmt.Sprintf("%d metrics_missing events", len(events))
+			}
+		}
+		return false, fmt.Sprintf("events %+v", events)
+	})
 	pods := groupPods(t, ctx, k, ns, g.ID)
 	if got, want := keys(pods), readyNodes(t, ctx, c, g.ID); !slices.Equal(got, want) {
 		t.Fatalf("pods of nodes %v, ready nodes %v: want one pod per ready node", got, want)

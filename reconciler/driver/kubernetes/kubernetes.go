@@ -49,7 +49,10 @@ const (
 // nodeIndex indexes the informer's pods by their node-id label.
 const nodeIndex = "pes-node-id"
 
-var _ driver.Driver = (*Driver)(nil)
+var (
+	_ driver.Driver         = (*Driver)(nil)
+	_ driver.MetricsNoticer = (*Driver)(nil)
+)
 
 // Option configures a Driver.
 type Option func(*Driver)

@@ -360,6 +360,9 @@ func TestMetricsUnavailable(t *testing.T) {
 	if d.MetricsServed() {
 		t.Fatal("MetricsServed is true on a cluster without metrics-server")
 	}
+	if got := d.MetricsMissing(); got != kubernetes.MetricsUnavailable {
+		t.Errorf("MetricsMissing() = %q, want %q", got, kubernetes.MetricsUnavailable)
+	}
 	if len(o.Samples) != 0 {
 		t.Errorf("samples %v from a cluster without metrics", o.Samples)
 	}

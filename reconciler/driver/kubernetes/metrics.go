@@ -86,6 +86,18 @@ func (r *metricsReader) due(group string, now time.Time) bool {
 	return true
 }
 
+// MetricsMissing says, once the cluster has been asked, that it serves no
+// resource metrics (driver.MetricsNoticer); "" otherwise.
+func (d *Driver) MetricsMissing() string {
+	r := d.metrics
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.checkedAt.IsZero() || r.served {
+		return ""
+	}
+	return MetricsUnavailable
+}
+
 // MetricsServed reports whether the cluster serves the resource metrics
 // API, asking it if that is not known yet.
 func (d *Driver) MetricsServed() bool { return d.metrics.available(time.Now()) }
