@@ -287,3 +287,39 @@ func BenchmarkKubernetesReplacement(b *testing.B) {
 		b.Logf("out-of-band pod delete -> replacement pod created, %d runs: p50 %s, p99 %s, max %s", runs, p50.Round(time.Millisecond), p99.Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond))
 	}
 }
+
+// BenchmarkKubernetesHarmonize100 measures the time from a harmonization
+// deciding +100 to 100 pods Ready under KWOK, through pesd.
+func BenchmarkKubernetesHarmonize100(b *testing.B) {
+	needE2E(b)
+	k := kubetest.StartT(b, kubetest.Options{Nodes: 4, PodsPerNode: 500})
+	ns := k.NewNamespace(b)
+	d := startDaemon(b, b.TempDir(), "bench-token", "--kubeconfig", k.Kubeconfig)
+	c := d.client(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cfg := kubeGroup("bench", ns, 0)
+	cfg.MaxQuantity = 1000
+	cfg.AggregationPeriod = "1h" // only the benchmark harmonizes
+	g, err := c.CreateGroup(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	want := 0
+	for b.Loop() {
+		hundred := 100
+		if _, err := c.Instruct(ctx, g.ID, api.Instruction{Request: api.Request{ChangeBy: &hundred}, Reason: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+		want += 100
+		start := time.Now()
+		if _, err := c.Harmonize(ctx, g.ID); err != nil {
+			b.Fatal(err)
+		}
+		decided := time.Since(start)
+		waitActual(b, ctx, c, g.ID, want, 5*time.Minute)
+		el := time.Since(start)
+		b.ReportMetric(el.Seconds(), "s/100-ready")
+		b.Logf("harmonization deciding +100 (%d → %d): answered in %s, 100 pods Ready in %s", want-100, want, decided.Round(time.Millisecond), el.Round(time.Millisecond))
+	}
+}
