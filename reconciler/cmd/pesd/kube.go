@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"k8s.io/klog/v2"
+
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver/kubernetes"
@@ -28,6 +30,9 @@ func kubeDriver(cfg serveConfig, log *slog.Logger) (driver.Driver, string, error
 	case err != nil:
 		return nil, "", fmt.Errorf("--kubeconfig/--kube-context: %w", err)
 	}
+	// client-go logs through klog; its lines (a watch restarted, a
+	// request retried) go to pesd's log like pesd's own.
+	klog.SetSlogLogger(log.With("component", "client-go"))
 	d, err := kubernetes.New(rc, kubernetes.WithLogger(log.With("driver", api.DriverKubernetes)))
 	if err != nil {
 		return nil, "", err
