@@ -283,7 +283,7 @@ func (d *Driver) refresh(n *node, now time.Time) {
 	case n.state == api.NodeUnavailable:
 		return // the first cause stays the reason
 	case n.deleted:
-		reason := ReasonDeleted
+		reason := deletedReason(n.pod)
 		if n.pod != nil && n.pod.DeletionTimestamp == nil && view(n.pod) == viewEnded {
 			reason = endReason(n.pod)
 		}
@@ -294,7 +294,7 @@ func (d *Driver) refresh(n *node, now time.Time) {
 	switch view(p) {
 	case viewDeleting:
 		if !n.terminating {
-			set(api.NodeUnavailable, ReasonDeleted)
+			set(api.NodeUnavailable, deletedReason(p))
 		}
 	case viewEnded:
 		set(api.NodeUnavailable, endReason(p))
@@ -331,7 +331,7 @@ func (d *Driver) Terminate(ctx context.Context, groupID, nodeID string, grace ti
 	if n.cfg.grace > 0 {
 		grace = n.cfg.grace
 	}
-	if grace < 0 {
+	if grace <= 0 {
 		grace = d.grace
 	}
 	n.terminating = true

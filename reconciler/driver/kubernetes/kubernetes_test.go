@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -395,4 +396,28 @@ func TestAdoptFindsPodByNodeLabel(t *testing.T) {
 		t.Errorf("adopted handle %v, want the launched pod's %v", obs[0].Handle, h)
 	}
 	awaitState(t, second, g, n, api.NodeReady)
+}
+
+// TestEvictionAPI: a pod evicted through the Eviction API (kubectl drain)
+// is unavailable with the eviction as its reason, not as any deletion.
+func TestEvictionAPI(t *testing.T) {
+	c := kubetest.Shared(t)
+	ns := c.NewNamespace(t)
+	d := newDriver(t, c)
+	g, n := newID(t), newID(t)
+	h, err := d.Launch(context.Background(), specIn(ns)(g, n, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	awaitState(t, d, g, n, api.NodeReady)
+	err = c.Client.CoreV1().Pods(ns).EvictV1(context.Background(), &policyv1.Eviction{
+		ObjectMeta: metav1.ObjectMeta{Name: h[kubernetes.HandlePod], Namespace: ns}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := awaitState(t, d, g, n, api.NodeUnavailable)
+	if !strings.HasPrefix(o.Reason, "evicted: ") {
+		t.Errorf("reason %q, want an eviction", o.Reason)
+	}
+	t.Logf("reason: %s", o.Reason)
 }

@@ -88,6 +88,25 @@ func endReason(p *corev1.Pod) string {
 	return "pod " + strings.ToLower(string(p.Status.Phase))
 }
 
+// deletedReason says why a pod pesd did not delete is being deleted: an
+// eviction (a drain through the Eviction API, the scheduler's preemption,
+// a taint) leaves a DisruptionTarget condition saying so; anything else
+// is "deleted outside pes".
+func deletedReason(p *corev1.Pod) string {
+	if p != nil {
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue {
+				msg := strings.TrimSpace(c.Message)
+				if msg == "" {
+					msg = c.Reason
+				}
+				return "evicted: " + msg
+			}
+		}
+	}
+	return ReasonDeleted
+}
+
 // waitReason says why a pod is not ready yet or any more: an unschedulable
 // pod, a container waiting (ImagePullBackOff, ...), or the Ready
 // condition's message.

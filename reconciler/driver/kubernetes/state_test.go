@@ -59,6 +59,21 @@ func TestView(t *testing.T) {
 	}
 }
 
+func TestDeletedReason(t *testing.T) {
+	drained := &corev1.Pod{Status: corev1.PodStatus{Conditions: []corev1.PodCondition{{
+		Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: "EvictionByEvictionAPI",
+		Message: "Eviction API: evicting"}}}}
+	if got, want := deletedReason(drained), "evicted: Eviction API: evicting"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+	if got := deletedReason(&corev1.Pod{}); got != ReasonDeleted {
+		t.Errorf("%q, want %q", got, ReasonDeleted)
+	}
+	if got := deletedReason(nil); got != ReasonDeleted {
+		t.Errorf("%q, want %q", got, ReasonDeleted)
+	}
+}
+
 func TestWaitReason(t *testing.T) {
 	unsched := &corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{{
 		Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Message: "0/4 nodes are available: 4 Insufficient cpu."}}}}
