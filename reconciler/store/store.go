@@ -73,6 +73,10 @@ type GroupFilter struct {
 // ties by id) and the token of the next page ("" on the last).
 type Reader interface {
 	GetGroup(ctx context.Context, id string) (api.Group, error)
+	// GetGroupByName returns the live group named name or, when no live
+	// group has that name, the group of that name deleted last (names are
+	// unique among live groups only); ErrNotFound when none ever had it.
+	GetGroupByName(ctx context.Context, name string) (api.Group, error)
 	ListGroups(ctx context.Context, f GroupFilter) ([]api.Group, string, error)
 
 	GetTrigger(ctx context.Context, id string) (api.Trigger, error)

@@ -184,6 +184,19 @@ func (r reader) GetGroup(ctx context.Context, id string) (api.Group, error) {
 	return getOne(ctx, r.q, "group", id, `SELECT `+groupCols+` FROM groups WHERE id = ?`, scanGroup, id)
 }
 
+func (r reader) GetGroupByName(ctx context.Context, name string) (api.Group, error) {
+	// The live group through the partial unique index; only a miss reads
+	// the deleted ones, which have no index on name (they are few, and
+	// purged after the retention).
+	g, err := getOne(ctx, r.q, "group named", name,
+		`SELECT `+groupCols+` FROM groups WHERE name = ? AND status <> 'deleted'`, scanGroup, name)
+	if !errors.Is(err, store.ErrNotFound) {
+		return g, err
+	}
+	return getOne(ctx, r.q, "group named", name, `SELECT `+groupCols+` FROM groups
+		WHERE name = ? AND status = 'deleted' ORDER BY deleted_at DESC, id DESC LIMIT 1`, scanGroup, name)
+}
+
 func (r reader) ListGroups(ctx context.Context, f store.GroupFilter) ([]api.Group, string, error) {
 	k := keyset[api.Group]{
 		what: "groups", from: `SELECT ` + groupCols + ` FROM groups`, timeCol: "created_at",

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -126,6 +127,60 @@ func testUniqueLiveNames(t *testing.T, s store.Store) {
 	if webs != 3 {
 		t.Errorf("%d groups named web, want 3 (two deleted, one live)", webs)
 	}
+}
+
+// testGroupByName: a name finds its live group, else the group of that
+// name deleted last, else nothing.
+func testGroupByName(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	byName := func(name string) (string, error) {
+		t.Helper()
+		g, err := s.GetGroupByName(ctx, name)
+		return g.ID, err
+	}
+	del := func(id string, when time.Time) {
+		t.Helper()
+		update(t, s, func(tx store.Tx) error {
+			g, err := tx.GetGroup(ctx, id)
+			if err != nil {
+				return err
+			}
+			g.Status, g.DeletedAt = api.GroupDeleted, &when
+			return tx.UpdateGroup(g)
+		})
+	}
+	_, err := byName("web")
+	wantErr(t, "no group named web", err, store.ErrNotFound)
+
+	update(t, s, func(tx store.Tx) error { return tx.InsertGroup(group("g1", "web")) })
+	update(t, s, func(tx store.Tx) error { return tx.InsertGroup(group("g2", "api")) })
+	if id, err := byName("web"); err != nil || id != "g1" {
+		t.Errorf("live web: %q, %v; want g1", id, err)
+	}
+	if _, err := byName("g1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an id is not a name: error %v, want not found", err)
+	}
+
+	// Deleted in an order other than their ids' and insertion's: the
+	// latest deletion answers until a live group takes the name again.
+	del("g1", at(600))
+	update(t, s, func(tx store.Tx) error { return tx.InsertGroup(group("g3", "web")) })
+	del("g3", at(300)) // deleted_at before g1's (clocks are injected)
+	if id, err := byName("web"); err != nil || id != "g1" {
+		t.Errorf("web, all deleted: %q, %v; want g1, deleted last", id, err)
+	}
+	update(t, s, func(tx store.Tx) error { return tx.InsertGroup(group("g4", "web")) })
+	if id, err := byName("web"); err != nil || id != "g4" {
+		t.Errorf("web, live again: %q, %v; want g4", id, err)
+	}
+	// Inside a transaction, as the controller reads.
+	update(t, s, func(tx store.Tx) error {
+		g, err := tx.GetGroupByName(ctx, "api")
+		if err != nil || g.ID != "g2" {
+			t.Errorf("api in a transaction: %q, %v; want g2", g.ID, err)
+		}
+		return nil
+	})
 }
 
 func testListGroups(t *testing.T, s store.Store) {

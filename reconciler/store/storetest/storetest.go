@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Groups", testGroups},
 		{"GroupErrors", testGroupErrors},
 		{"UniqueLiveNames", testUniqueLiveNames},
+		{"GroupByName", testGroupByName},
 		{"ListGroups", testListGroups},
 		{"Triggers", testTriggers},
 		{"Nodes", testNodes},
