@@ -304,6 +304,10 @@ func resolveEnum(field string, v *string, def string, allowed []string) error {
 	return ValidateEnum(field, *v, allowed)
 }
 
+// ValidateGroupName reports whether name could name a group (a lowercase
+// DNS label), so a reference that cannot is not looked up by name.
+func ValidateGroupName(name string) error { return validateName("name", name, true) }
+
 // validateName checks a group name: a lowercase DNS label, because names
 // end up in hostnames, environment variables and log file names.
 func validateName(field, name string, required bool) error {

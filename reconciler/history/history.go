@@ -8,7 +8,9 @@ package history
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
@@ -23,8 +25,37 @@ type Reader struct {
 // New returns the read side over r.
 func New(r store.Reader) *Reader { return &Reader{r: r} }
 
-func (h *Reader) GetGroup(ctx context.Context, id string) (api.Group, error) {
-	return h.r.GetGroup(ctx, id)
+// ResolveGroup returns the group ref names: a group's id (live or
+// deleted), or else the name of a live group, as people type it. Every
+// route that takes a group resolves it here, so a name works wherever an
+// id does. A name whose groups are all deleted finds the one deleted last
+// when includeDeleted; otherwise it is a 404 that says where its history
+// is, because "not found" would hide history pesd keeps.
+func (h *Reader) ResolveGroup(ctx context.Context, ref string, includeDeleted bool) (api.Group, error) {
+	g, err := h.r.GetGroup(ctx, ref)
+	if !errors.Is(err, store.ErrNotFound) || api.ValidateGroupName(ref) != nil {
+		return g, err
+	}
+	named, nerr := h.r.GetGroupByName(ctx, ref)
+	switch {
+	case errors.Is(nerr, store.ErrNotFound):
+		return g, err // the id's own "not found"
+	case nerr != nil:
+		return named, nerr
+	case named.Status == api.GroupDeleted && !includeDeleted:
+		return api.Group{}, &api.Error{Code: api.CodeNotFound, Status: 404, Message: deletedMessage(named)}
+	}
+	return named, nil
+}
+
+// deletedMessage answers a deleted group's name: when it went, and the id
+// its history is kept under.
+func deletedMessage(g api.Group) string {
+	when := "an unknown time"
+	if g.DeletedAt != nil {
+		when = g.DeletedAt.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("group %s was deleted at %s; its history is under id %s (pesd groups --all)", g.Name, when, g.ID)
 }
 
 func (h *Reader) ListGroups(ctx context.Context, f store.GroupFilter) ([]api.Group, string, error) {
@@ -37,8 +68,29 @@ func (h *Reader) ListNodes(ctx context.Context, groupID string, includeTerminate
 	return h.r.ListNodes(ctx, groupID, includeTerminated)
 }
 
-func (h *Reader) GetTrigger(ctx context.Context, id string) (api.Trigger, error) {
-	return h.r.GetTrigger(ctx, id)
+// ResolveTrigger returns the trigger ref names: a trigger's id, or with
+// group (a group's id or name, as ResolveGroup takes it) the name of one
+// of that group's triggers (names are unique within a group). With group,
+// an id of another group's trigger is not found.
+func (h *Reader) ResolveTrigger(ctx context.Context, ref, group string) (api.Trigger, error) {
+	if group == "" {
+		return h.r.GetTrigger(ctx, ref)
+	}
+	g, err := h.ResolveGroup(ctx, group, false)
+	if err != nil {
+		return api.Trigger{}, err
+	}
+	ts, err := h.r.ListTriggers(ctx, g.ID)
+	if err != nil {
+		return api.Trigger{}, err
+	}
+	for _, t := range ts {
+		if t.Name == ref || t.ID == ref {
+			return t, nil
+		}
+	}
+	return api.Trigger{}, &api.Error{Code: api.CodeNotFound, Status: 404,
+		Message: fmt.Sprintf("group %s has no trigger %s", group, ref)}
 }
 
 func (h *Reader) ListTriggers(ctx context.Context, groupID string) ([]api.Trigger, error) {

@@ -16,7 +16,8 @@ import (
 
 // recorder is a Service that records every call, and its store reads
 // (fakeReader, under the real history.Reader: reads), and answers from a
-// few fixed rows: group g1 (sim), trigger t1, node n1. It stands in for the
+// few fixed rows: group g1 (web, sim), trigger t1 (cpu-high), nodes n1-n3,
+// and group g0 (old), deleted, with a live namesake nowhere. It stands in for the
 // controller, which is written separately; the handler tests are about
 // what reaches the Service and how its answers and errors come out.
 type recorder struct {
@@ -44,8 +45,12 @@ func newRecorder() *recorder {
 	}
 	one := 1
 	rec := &recorder{}
+	deletedAt := now.Add(-time.Hour)
+	gone := api.Group{ID: "g0", Status: api.GroupDeleted, CreatedAt: now.Add(-2 * time.Hour), DeletedAt: &deletedAt,
+		GroupConfig: api.GroupConfig{Name: "old", Driver: api.DriverSim}}
 	rec.reader = &fakeReader{rec: rec,
 		group:   g,
+		deleted: gone,
 		trigger: api.Trigger{ID: "t1", GroupID: "g1", Name: "cpu-high", Condition: "avg(cpu_utilization, '2m') > 80", Request: api.Request{ChangeBy: &one}, Priority: 50, Enabled: true},
 		nodes:   []api.Node{{ID: "n1", GroupID: "g1", State: api.NodeReady}, {ID: "n2", GroupID: "g1", State: api.NodeReady}, {ID: "n3", GroupID: "g1", State: api.NodeLaunching}},
 		events:  []api.Event{{ID: "e1", Label: "E1", GroupID: "g1", Type: api.EventGroupCreated}},
@@ -67,7 +72,7 @@ func (r *recorder) writes() []call {
 	defer r.mu.Unlock()
 	var out []call
 	for _, c := range r.calls {
-		if !slices.Contains([]string{"ListGroups", "GetGroup", "GetTrigger", "ListTriggers", "ListNodes",
+		if !slices.Contains([]string{"ListGroups", "GetGroup", "GetGroupByName", "GetTrigger", "ListTriggers", "ListNodes",
 			"ListEvents", "ListChanges", "ListPeriods", "GetPeriod", "GetEventByLabel", "ExplainEvent", "ExplainChange",
 			"ExplainEvents", "ExplainChanges", "Forecast"}, c.method) {
 			out = append(out, c)
@@ -226,6 +231,7 @@ type fakeReader struct {
 	store.Reader
 	rec     *recorder
 	group   api.Group
+	deleted api.Group
 	trigger api.Trigger
 	nodes   []api.Node
 	events  []api.Event
@@ -240,10 +246,26 @@ func (f *fakeReader) GetGroup(ctx context.Context, id string) (api.Group, error)
 	if err := f.rec.record("GetGroup", id); err != nil {
 		return api.Group{}, err
 	}
-	if id != f.group.ID {
-		return api.Group{}, f.notFound("group", id)
+	switch id {
+	case f.group.ID:
+		return f.group, nil
+	case f.deleted.ID:
+		return f.deleted, nil
 	}
-	return f.group, nil
+	return api.Group{}, f.notFound("group", id)
+}
+
+func (f *fakeReader) GetGroupByName(ctx context.Context, name string) (api.Group, error) {
+	if err := f.rec.record("GetGroupByName", name); err != nil {
+		return api.Group{}, err
+	}
+	switch name {
+	case f.group.Name:
+		return f.group, nil
+	case f.deleted.Name:
+		return f.deleted, nil
+	}
+	return api.Group{}, f.notFound("group named", name)
 }
 
 func (f *fakeReader) ListGroups(ctx context.Context, flt store.GroupFilter) ([]api.Group, string, error) {

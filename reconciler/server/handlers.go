@@ -85,8 +85,8 @@ type listing struct {
 }
 
 // serveList answers a list: q holds the filters the caller read; limit
-// and page_token are read here, then the group of the path (if any) must
-// exist, then fetch reads one page.
+// and page_token are read here, then fetch reads one page. The group of
+// the path (if any) was resolved by byGroup.
 func serveList[T any](s *server, w http.ResponseWriter, r *http.Request, q *query, l listing,
 	fetch func(context.Context, store.Page) ([]T, string, error)) {
 	id := r.PathValue("id")
@@ -106,10 +106,6 @@ func serveList[T any](s *server, w http.ResponseWriter, r *http.Request, q *quer
 	}
 	what := l.name
 	if id != "" {
-		if _, err := s.hist.GetGroup(r.Context(), id); err != nil {
-			s.fail(w, r, err, "group "+id)
-			return
-		}
 		what += " of group " + id
 	}
 	items, next, err := fetch(r.Context(), p)
@@ -181,10 +177,15 @@ func (s *server) listGroups(w http.ResponseWriter, r *http.Request) {
 		})
 }
 
+// getGroup answers a group by id or name (as byGroup resolves them); with
+// include_deleted, a name whose groups are all deleted answers the one
+// deleted last, which is how a client reaches its history by name.
 func (s *server) getGroup(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	serve(s, w, r, "group "+id, http.StatusOK, func(ctx context.Context) (api.Group, error) {
-		return s.hist.GetGroup(ctx, id)
+	ref := r.PathValue("id")
+	q := newQuery(r.URL)
+	deleted := q.bool("include_deleted")
+	serveQuery(s, w, r, q, "group "+ref, http.StatusOK, func(ctx context.Context) (api.Group, error) {
+		return s.hist.ResolveGroup(ctx, ref, deleted)
 	})
 }
 
@@ -196,12 +197,7 @@ func (s *server) updateGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	// Validate against the current config so the error names the field;
 	// the controller applies the patch again under its per-group lock.
-	cur, err := s.hist.GetGroup(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err, "group "+id)
-		return
-	}
-	next, err := api.ApplyGroupPatch(cur.GroupConfig, p)
+	next, err := api.ApplyGroupPatch(groupOf(r).GroupConfig, p)
 	if err == nil && p.Predictive != nil {
 		err = forecast.Check(next.Predictive)
 	}
@@ -342,7 +338,7 @@ func (s *server) listTriggers(w http.ResponseWriter, r *http.Request) {
 func (s *server) getTrigger(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	serve(s, w, r, "trigger "+id, http.StatusOK, func(ctx context.Context) (api.Trigger, error) {
-		return s.hist.GetTrigger(ctx, id)
+		return s.hist.ResolveTrigger(ctx, id, "")
 	})
 }
 
@@ -354,7 +350,7 @@ func (s *server) updateTrigger(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	cur, err := s.hist.GetTrigger(r.Context(), id)
+	cur, err := s.hist.ResolveTrigger(r.Context(), id, "")
 	if err != nil {
 		s.fail(w, r, err, "trigger "+id)
 		return

@@ -100,19 +100,47 @@ func TestMalformedRequests(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
+// routeCase is one good request and what it must do.
+type routeCase struct {
+	name       string
+	method     string
+	path       string
+	body       string
+	wantStatus int
+	wantCall   string
+	wantArgs   []any // compared when set
+	check      func(t *testing.T, h http.Header, body []byte)
+}
+
 // TestRoutes sends one good request to every route and checks the status,
 // the Service call it made and, where it matters, the answer.
 func TestRoutes(t *testing.T) {
-	tests := []struct {
-		name       string
-		method     string
-		path       string
-		body       string
-		wantStatus int
-		wantCall   string
-		wantArgs   []any // compared when set
-		check      func(t *testing.T, h http.Header, body []byte)
-	}{
+	for _, tt := range routeCases(t) {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t) })
+	}
+}
+
+func (tt routeCase) run(t *testing.T) {
+	f := newFixture(t)
+	status, h, body := f.do(t, tt.method, tt.path, tt.body)
+	if status != tt.wantStatus {
+		t.Fatalf("status %d, want %d: %s", status, tt.wantStatus, body)
+	}
+	c, ok := f.svc.last(tt.wantCall)
+	if !ok {
+		t.Fatalf("%s was not called; calls: %v", tt.wantCall, f.svc.calls)
+	}
+	if tt.wantArgs != nil && !reflect.DeepEqual(c.args, tt.wantArgs) {
+		t.Errorf("%s args\n got %s\nwant %s", tt.wantCall, mustJSON(t, c.args), mustJSON(t, tt.wantArgs))
+	}
+	if tt.check != nil {
+		tt.check(t, h, body)
+	}
+}
+
+// routeCases has one good request for every route.
+func routeCases(t *testing.T) []routeCase {
+	return []routeCase{
 		{
 			name: "create group applies defaults", method: "POST", path: "/v1/groups",
 			body:       `{"name":"web","driver":"local","program":{"command":"python3","args":["-m","http.server"]},"desired_quantity":4,"min_quantity":2,"max_quantity":20}`,
@@ -250,22 +278,126 @@ func TestRoutes(t *testing.T) {
 			wantArgs: []any{"g1", store.Page{Limit: 1}}},
 		{name: "period", method: "GET", path: "/v1/periods/p1", wantStatus: 200, wantCall: "GetPeriod", wantArgs: []any{"p1"}},
 	}
-	for _, tt := range tests {
+}
+
+// TestRoutesByName sends every request of TestRoutes that names group g1
+// or trigger t1 by their names instead (web; cpu-high with ?group=web):
+// each must do what it does by id, with the ids reaching the Service.
+func TestRoutesByName(t *testing.T) {
+	n := 0
+	for _, tt := range routeCases(t) {
+		path, ok := byName(tt.path)
+		if !ok {
+			continue
+		}
+		n++
+		tt.path = path
+		if tt.wantCall == "GetGroup" {
+			// An id is looked up first, so the name's own read is the last.
+			tt.wantCall, tt.wantArgs = "GetGroupByName", []any{"web"}
+		}
+		t.Run(tt.name, func(t *testing.T) { tt.run(t) })
+	}
+	if n < 20 {
+		t.Errorf("only %d routes by name", n)
+	}
+}
+
+// byName rewrites a path naming g1 or t1 by id to name them by name.
+func byName(path string) (string, bool) {
+	p, q, _ := strings.Cut(path, "?")
+	switch {
+	case p == "/v1/groups/g1" || strings.HasPrefix(p, "/v1/groups/g1/"):
+		p = "/v1/groups/web" + strings.TrimPrefix(p, "/v1/groups/g1")
+	case p == "/v1/triggers/t1":
+		p, q = "/v1/triggers/cpu-high", strings.TrimPrefix(q+"&group=web", "&")
+	default:
+		return path, false
+	}
+	if q != "" {
+		p += "?" + q
+	}
+	return p, true
+}
+
+// TestDeletedGroupName: every route under a deleted group's name answers
+// a 404 that says when it went and where its history is, and reaches
+// nothing; its id still reads the history, and include_deleted finds it
+// by name.
+func TestDeletedGroupName(t *testing.T) {
+	const want = "group old was deleted at 2026-01-02T09:00:00Z; its history is under id g0 (pesd groups --all)"
+	n := 0
+	for _, tt := range routeCases(t) {
+		path, ok := byName(tt.path)
+		if !ok || !strings.HasPrefix(path, "/v1/groups/web") {
+			continue
+		}
+		n++
+		path = "/v1/groups/old" + strings.TrimPrefix(path, "/v1/groups/web")
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			status, h, body := f.do(t, tt.method, tt.path, tt.body)
-			if status != tt.wantStatus {
-				t.Fatalf("status %d, want %d: %s", status, tt.wantStatus, body)
+			status, _, body := f.do(t, tt.method, path, tt.body)
+			if e := assertError(t, status, body, 404, api.CodeNotFound, ""); e.Message != want {
+				t.Errorf("message %q, want %q", e.Message, want)
 			}
-			c, ok := f.svc.last(tt.wantCall)
-			if !ok {
-				t.Fatalf("%s was not called; calls: %v", tt.wantCall, f.svc.calls)
+			if w := f.svc.writes(); len(w) > 0 {
+				t.Errorf("a deleted group's name reached the Service: %v", w)
 			}
-			if tt.wantArgs != nil && !reflect.DeepEqual(c.args, tt.wantArgs) {
-				t.Errorf("%s args\n got %s\nwant %s", tt.wantCall, mustJSON(t, c.args), mustJSON(t, tt.wantArgs))
+		})
+	}
+	if n < 20 {
+		t.Errorf("only %d group routes", n)
+	}
+
+	f := newFixture(t)
+	status, _, body := f.do(t, "GET", "/v1/groups/old?include_deleted=true", "")
+	var g api.Group
+	if mustDecode(t, body, &g); status != 200 || g.ID != "g0" || g.Status != api.GroupDeleted {
+		t.Errorf("include_deleted: %d %s, want group g0, deleted", status, body)
+	}
+	if status, _, body := f.do(t, "GET", "/v1/groups/g0/events", ""); status != 200 {
+		t.Errorf("a deleted group's events by id: %d %s", status, body)
+	}
+	if c, ok := f.svc.last("ListEvents"); !ok || c.args[0].(store.EventFilter).GroupID != "g0" {
+		t.Errorf("events of g0: %v", c.args)
+	}
+}
+
+// TestTriggerByName: a trigger's name needs its group; another group's
+// trigger, an unknown name and an empty group are told apart.
+func TestTriggerByName(t *testing.T) {
+	tests := []struct {
+		path       string
+		wantStatus int
+		wantField  string
+		wantMsg    string
+	}{
+		{"/v1/triggers/cpu-high?group=g1", 200, "", ""},
+		{"/v1/triggers/t1?group=web", 200, "", ""}, // an id with its own group
+		{"/v1/triggers/cpu-low?group=web", 404, "", "group web has no trigger cpu-low"},
+		{"/v1/triggers/cpu-high?group=nope", 404, "", "group nope not found"},
+		{"/v1/triggers/cpu-high?group=old", 404, "", "group old was deleted at"},
+		{"/v1/triggers/cpu-high", 404, "", "trigger cpu-high not found"},
+		{"/v1/triggers/cpu-high?group=", 400, "group", "takes one group id or name"},
+		{"/v1/triggers/cpu-high?group=web&group=api", 400, "group", "takes one group id or name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			f := newFixture(t)
+			status, _, body := f.do(t, "GET", tt.path, "")
+			if tt.wantStatus == 200 {
+				var tr api.Trigger
+				if mustDecode(t, body, &tr); status != 200 || tr.ID != "t1" {
+					t.Errorf("%d %s, want trigger t1", status, body)
+				}
+				return
 			}
-			if tt.check != nil {
-				tt.check(t, h, body)
+			code := api.CodeNotFound
+			if tt.wantStatus == 400 {
+				code = api.CodeInvalid
+			}
+			if e := assertError(t, status, body, tt.wantStatus, code, tt.wantField); !strings.Contains(e.Message, tt.wantMsg) {
+				t.Errorf("message %q, want %q", e.Message, tt.wantMsg)
 			}
 		})
 	}

@@ -49,10 +49,15 @@ type Service interface {
 // History is the read side of the API: every list and get, and the
 // causality queries (history.Reader). Its errors are as the Service's.
 type History interface {
-	GetGroup(ctx context.Context, id string) (api.Group, error)
+	// ResolveGroup finds a group by its id or a live group by its name;
+	// with includeDeleted, a name all of whose groups are deleted finds
+	// the one deleted last (history.Reader.ResolveGroup).
+	ResolveGroup(ctx context.Context, ref string, includeDeleted bool) (api.Group, error)
 	ListGroups(ctx context.Context, f store.GroupFilter) ([]api.Group, string, error)
 	ListNodes(ctx context.Context, groupID string, includeTerminated bool) ([]api.Node, error)
-	GetTrigger(ctx context.Context, id string) (api.Trigger, error)
+	// ResolveTrigger finds a trigger by its id or, with group (an id or a
+	// name), by its name within that group.
+	ResolveTrigger(ctx context.Context, ref, group string) (api.Trigger, error)
 	ListTriggers(ctx context.Context, groupID string) ([]api.Trigger, error)
 	ListEvents(ctx context.Context, f store.EventFilter) ([]api.Event, string, error)
 	// ListChanges takes f.CausedBy as an event's id or its label ("E4").

@@ -1,0 +1,70 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+)
+
+// Names work wherever ids go: a route's {id} is resolved here, once,
+// before its handler runs, so handlers, the Service and the controller
+// only ever see ids.
+
+type groupKey struct{}
+
+// byGroup resolves the {id} of a /v1/groups/{id}/… route (a group's id,
+// or the name of a live group: history.Reader.ResolveGroup) and runs h
+// with the group's id in its place; the group itself is groupOf(r). It
+// answers a group it cannot find itself: a deleted group's name gets a
+// 404 that says where its history is.
+func (s *server) byGroup(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ref := r.PathValue("id")
+		g, err := s.hist.ResolveGroup(r.Context(), ref, false)
+		if err != nil {
+			s.fail(w, r, err, "group "+ref)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), groupKey{}, g))
+		r.SetPathValue("id", g.ID)
+		h(w, r)
+	}
+}
+
+// groupOf is the group byGroup resolved, as it was when the request came.
+func groupOf(r *http.Request) api.Group {
+	g, _ := r.Context().Value(groupKey{}).(api.Group)
+	return g
+}
+
+// byTrigger resolves the {id} of a /v1/triggers/{id} route: a trigger's
+// id, or with the query parameter group (a group's id or name) the name of
+// one of that group's triggers. h runs with the trigger's id in its place
+// and the parameter consumed, so it reads as a request by id.
+func (s *server) byTrigger(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		groups, given := q["group"]
+		if !given {
+			h(w, r)
+			return
+		}
+		ref := r.PathValue("id")
+		if len(groups) != 1 || groups[0] == "" {
+			s.fail(w, r, api.Invalid("group", "takes one group id or name, whose trigger named %s is meant", ref), "")
+			return
+		}
+		t, err := s.hist.ResolveTrigger(r.Context(), ref, groups[0])
+		if err != nil {
+			s.fail(w, r, err, "trigger "+ref+" of group "+groups[0])
+			return
+		}
+		q.Del("group")
+		u := *r.URL
+		u.RawQuery = q.Encode()
+		r.URL = &u
+		r.SetPathValue("id", t.ID)
+		h(w, r)
+	}
+}
