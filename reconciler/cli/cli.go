@@ -68,6 +68,8 @@ type cli struct {
 	output   string
 	timeout  time.Duration
 	group    string
+	// deleted lets --group name a deleted group (deletedFlag).
+	deleted bool
 }
 
 // newCLI prepares a client command. withGroup adds the --group flag (a
@@ -91,6 +93,13 @@ func newCLI(name, synopsis string, stdout, stderr io.Writer, withGroup bool) *cl
 		c.fs.PrintDefaults()
 	}
 	return c
+}
+
+// deletedFlag adds --all to a command that reads a group's history, which
+// pesd keeps after a delete: with it, --group finds a deleted group by its
+// name too.
+func (c *cli) deletedFlag() {
+	c.fs.BoolVar(&c.deleted, "all", false, "let --group name a deleted group (the one deleted last; its history is kept)")
 }
 
 // errUsage marks a command-line mistake (exit 2).
@@ -218,7 +227,7 @@ func (c *cli) run(args []string, needGroup bool, check func(pos []string) error,
 func (c *cli) onGroup(args []string, check func(pos []string) error,
 	do func(ctx context.Context, cl *client.Client, g api.Group) error) int {
 	return c.run(args, true, check, func(ctx context.Context, cl *client.Client) error {
-		g, err := resolveGroup(ctx, cl, c.group)
+		g, err := resolveGroup(ctx, cl, c.group, c.deleted)
 		if err != nil {
 			return err
 		}
@@ -261,27 +270,11 @@ func noArgs(pos []string) error {
 	return nil
 }
 
-// resolveGroup finds a group by ID, or else by name, so people can type
-// "--group web". The ID's own error is reported when nothing matches.
-func resolveGroup(ctx context.Context, cl *client.Client, ref string) (api.Group, error) {
-	g, err := cl.GetGroup(ctx, ref)
-	if err == nil {
-		return g, nil
-	}
-	var ae *api.Error
-	if !errors.As(err, &ae) || (ae.Status != 404 && ae.Status != 400) {
-		return api.Group{}, err
-	}
-	groups, lerr := cl.ListAllGroups(ctx, client.GroupFilter{})
-	if lerr != nil {
-		return api.Group{}, err
-	}
-	for _, cand := range groups {
-		if cand.Name == ref {
-			return cand, nil
-		}
-	}
-	return api.Group{}, err
+// resolveGroup finds the group of ref, an ID or a name, as pesd resolves
+// it. A deleted group's name is found only with deleted (--all); without
+// it pesd's 404 says when the group went and the ID its history is under.
+func resolveGroup(ctx context.Context, cl *client.Client, ref string, deleted bool) (api.Group, error) {
+	return cl.FindGroup(ctx, ref, deleted)
 }
 
 // parseTime reads --since/--until: RFC 3339, or a duration meaning that
@@ -313,15 +306,16 @@ func cliGroups(args []string, stdout, stderr io.Writer) int {
 
 func cliNodes(args []string, stdout, stderr io.Writer) int {
 	c := newCLI("nodes", "nodes --group ID [--all] [-o json]", stdout, stderr, true)
-	all := c.fs.Bool("all", false, "include terminated nodes")
+	c.fs.BoolVar(&c.deleted, "all", false, "include terminated nodes, and let --group name a deleted group")
 	return c.onGroup(args, nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
-		return printList(ctx, c, g, client.NodeFilter{IncludeTerminated: *all}, cl.ListNodes, nodesTable)
+		return printList(ctx, c, g, client.NodeFilter{IncludeTerminated: c.deleted}, cl.ListNodes, nodesTable)
 	})
 }
 
 func cliEvents(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("events", "events --group ID [--since T] [--until T] [--type TYPE] [--effects] [-o json]", stdout, stderr, true)
+	c := newCLI("events", "events --group ID [--all] [--since T] [--until T] [--type TYPE] [--effects] [-o json]", stdout, stderr, true)
 	w := c.windowFlags("events")
+	c.deletedFlag()
 	typ := c.fs.String("type", "", "only events of this `type` ("+strings.Join(api.EventTypes(), ", ")+")")
 	effects := c.fs.Bool("effects", false, "with each event's effects and explanation (-o json: the details)")
 	var f client.EventFilter
@@ -335,8 +329,9 @@ func cliEvents(args []string, stdout, stderr io.Writer) int {
 }
 
 func cliChanges(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("changes", "changes --group ID [--since T] [--until T] [--type TYPE] [--caused-by EVENT] [--causes] [-o json]", stdout, stderr, true)
+	c := newCLI("changes", "changes --group ID [--all] [--since T] [--until T] [--type TYPE] [--caused-by EVENT] [--causes] [-o json]", stdout, stderr, true)
 	w := c.windowFlags("changes started")
+	c.deletedFlag()
 	typ := c.fs.String("type", "", "only changes of this `type` ("+strings.Join(api.ChangeTypes(), ", ")+")")
 	causedBy := c.fs.String("caused-by", "", "only changes caused by this `event` (ID or label such as E4)")
 	causes := c.fs.Bool("causes", false, "with each change's causes and explanation (-o json: the details)")
@@ -364,7 +359,8 @@ func printList[F, T any](ctx context.Context, c *cli, g api.Group, f F, list fun
 }
 
 func cliPeriods(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("periods", "periods --group ID [-o json]", stdout, stderr, true)
+	c := newCLI("periods", "periods --group ID [--all] [-o json]", stdout, stderr, true)
+	c.deletedFlag()
 	return c.onGroup(args, nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
 		return printList(ctx, c, g, client.Page{}, cl.ListAllPeriods, periodsTable)
 	})
@@ -416,7 +412,8 @@ func findChange(ctx context.Context, cl *client.Client, groupID, ref string) (st
 }
 
 func cliExplain(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("explain", "explain change|event <ID or label> [--group ID] [-o json]", stdout, stderr, true)
+	c := newCLI("explain", "explain change|event <ID or label> [--group ID] [--all] [-o json]", stdout, stderr, true)
+	c.deletedFlag()
 	var kind, ref string
 	check := func(pos []string) error {
 		if len(pos) != 2 || (pos[0] != "change" && pos[0] != "event") {
@@ -428,7 +425,7 @@ func cliExplain(args []string, stdout, stderr io.Writer) int {
 	return c.run(args, false, check, func(ctx context.Context, cl *client.Client) error {
 		groupID := ""
 		if c.group != "" {
-			g, err := resolveGroup(ctx, cl, c.group)
+			g, err := resolveGroup(ctx, cl, c.group, c.deleted)
 			if err != nil {
 				return err
 			}

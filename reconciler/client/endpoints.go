@@ -76,10 +76,22 @@ func (c *Client) CreateGroup(ctx context.Context, cfg api.GroupConfig) (api.Grou
 	return g, err
 }
 
-// GetGroup reads a group.
+// GetGroup reads a group by its id, or a live group by its name (every
+// method taking a group id takes a live group's name too).
 func (c *Client) GetGroup(ctx context.Context, id string) (api.Group, error) {
+	return c.FindGroup(ctx, id, false)
+}
+
+// FindGroup reads a group by its id or name; with includeDeleted, a name
+// no live group has finds the group of that name deleted last (without
+// it, pesd answers a 404 saying where that group's history is).
+func (c *Client) FindGroup(ctx context.Context, ref string, includeDeleted bool) (api.Group, error) {
+	var q url.Values
+	if includeDeleted {
+		q = url.Values{"include_deleted": {"true"}}
+	}
 	var g api.Group
-	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(id), out: &g, idempotent: true})
+	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(ref), query: q, out: &g, idempotent: true})
 	return g, err
 }
 
@@ -195,6 +207,15 @@ func (c *Client) ListTriggers(ctx context.Context, groupID string) ([]api.Trigge
 		p.encode(q)
 		return list[api.Trigger](ctx, c, "/v1/groups/"+seg(groupID)+"/triggers", q)
 	})
+}
+
+// FindTrigger reads the trigger named name in group (the group's id or
+// name); name may also be the trigger's id.
+func (c *Client) FindTrigger(ctx context.Context, group, name string) (api.Trigger, error) {
+	var t api.Trigger
+	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/triggers/" + seg(name),
+		query: url.Values{"group": {group}}, out: &t, idempotent: true})
+	return t, err
 }
 
 // GetTrigger reads a trigger.

@@ -125,16 +125,40 @@ func page[T any](w http.ResponseWriter, r *http.Request, items []T, size int) {
 
 func (f *API) Handler() http.Handler {
 	mux := http.NewServeMux()
+	// group resolves the {id} of the path as pesd does: an id, else a live
+	// group's name, else (include_deleted) a deleted one's; a deleted
+	// group's name alone is the 404 saying where its history is.
 	group := func(w http.ResponseWriter, r *http.Request) (api.Group, bool) {
-		for _, g := range f.Groups {
-			if g.ID == r.PathValue("id") {
+		ref := r.PathValue("id")
+		var deleted *api.Group
+		for i, g := range f.Groups {
+			switch {
+			case g.ID == ref, g.Name == ref && g.Status != api.GroupDeleted:
 				return g, true
+			case g.Name == ref:
+				deleted = &f.Groups[i]
 			}
 		}
-		writeErr(w, 404, api.CodeNotFound, "group "+r.PathValue("id")+" not found", "")
+		switch {
+		case deleted != nil && r.URL.Query().Get("include_deleted") == "true":
+			return *deleted, true
+		case deleted != nil:
+			writeErr(w, 404, api.CodeNotFound, "group "+ref+" was deleted at "+deleted.DeletedAt.Format(time.RFC3339)+
+				"; its history is under id "+deleted.ID+" (pesd groups --all)", "")
+		default:
+			writeErr(w, 404, api.CodeNotFound, "group "+ref+" not found", "")
+		}
 		return api.Group{}, false
 	}
-	mux.HandleFunc("GET /v1/groups", func(w http.ResponseWriter, r *http.Request) { page(w, r, f.Groups, f.PageSize) })
+	mux.HandleFunc("GET /v1/groups", func(w http.ResponseWriter, r *http.Request) {
+		var gs []api.Group
+		for _, g := range f.Groups {
+			if g.Status != api.GroupDeleted || r.URL.Query().Get("include_deleted") == "true" {
+				gs = append(gs, g)
+			}
+		}
+		page(w, r, gs, f.PageSize)
+	})
 	mux.HandleFunc("GET /v1/groups/{id}", func(w http.ResponseWriter, r *http.Request) {
 		if g, ok := group(w, r); ok {
 			WriteJSON(w, 200, g)

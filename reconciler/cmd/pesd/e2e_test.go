@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/cli"
 	"github.com/pes-project/terraform-provider-pes/reconciler/client"
 	"github.com/pes-project/terraform-provider-pes/reconciler/server/servertest"
 )
@@ -859,6 +860,52 @@ func TestE2EAPIAndCLI(t *testing.T) {
 			if code == 0 || errOut == "" || out != "" {
 				t.Errorf("pesd %s: exit %d, stdout %q, stderr %q; want a failure on stderr", strings.Join(args, " "), code, out, errOut)
 			}
+		}
+	})
+
+	// Names wherever ids go, in the real daemon: a trigger made and read by
+	// names, and a deleted group's name answering where its history is,
+	// through the API and the CLI.
+	t.Run("names", func(t *testing.T) {
+		t.Setenv("PES_ENDPOINT", d.url)
+		t.Setenv("PES_TOKEN", d.token)
+		name, cond, by := "queue-high", "avg(queue_depth, '1m') > 10", 1
+		tr, err := c.CreateTrigger(ctx, "cli-e2e", api.TriggerSpec{Name: &name, Condition: &cond, Request: api.Request{ChangeBy: &by}})
+		if err != nil || tr.GroupID != g.ID {
+			t.Fatalf("create a trigger in group cli-e2e by name: %+v, %v", tr, err)
+		}
+		if got, err := c.FindTrigger(ctx, "cli-e2e", name); err != nil || got.ID != tr.ID {
+			t.Errorf("trigger %s of cli-e2e by name: %+v, %v; want %s", name, got, err, tr.ID)
+		}
+
+		gone, err := c.CreateGroup(ctx, simGroup("gone", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitActual(t, ctx, c, gone.ID, 1, 10*time.Second)
+		if err := c.DeleteGroup(ctx, "gone"); err != nil {
+			t.Fatalf("delete group gone by name: %v", err)
+		}
+		deleted, err := c.GetGroup(ctx, gone.ID)
+		if err != nil || deleted.DeletedAt == nil {
+			t.Fatalf("group gone by id after the delete: %+v, %v", deleted, err)
+		}
+		want := fmt.Sprintf("group gone was deleted at %s; its history is under id %s (pesd groups --all)",
+			deleted.DeletedAt.UTC().Format(time.RFC3339), gone.ID)
+		_, err = c.Instruct(ctx, "gone", api.Instruction{Request: api.Request{ChangeBy: &by}})
+		var ae *api.Error
+		if !errors.As(err, &ae) || ae.Status != 404 || ae.Message != want {
+			t.Errorf("instruct the deleted group gone by name: %v; want a 404 saying %q", err, want)
+		}
+
+		code, out, errOut := runCLI("changes", "--group", "gone")
+		if code != cli.ExitError || !strings.Contains(errOut, want) {
+			t.Errorf("pesd changes --group gone: exit %d\n%s%s\nwant exit 1 and %q", code, out, errOut, want)
+		}
+		code, out, errOut = runCLI("changes", "--group", "gone", "--all", "-o", "json")
+		var changes []api.Change
+		if code != 0 || json.Unmarshal([]byte(out), &changes) != nil || len(changes) == 0 || changes[0].GroupID != gone.ID {
+			t.Errorf("pesd changes --group gone --all: exit %d, want the deleted group's changes\n%s%s", code, out, errOut)
 		}
 	})
 }
