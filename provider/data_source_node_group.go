@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -14,8 +16,9 @@ import (
 )
 
 var (
-	_ datasource.DataSource              = (*nodeGroupDataSource)(nil)
-	_ datasource.DataSourceWithConfigure = (*nodeGroupDataSource)(nil)
+	_ datasource.DataSource                     = (*nodeGroupDataSource)(nil)
+	_ datasource.DataSourceWithConfigure        = (*nodeGroupDataSource)(nil)
+	_ datasource.DataSourceWithConfigValidators = (*nodeGroupDataSource)(nil)
 )
 
 func newNodeGroupDataSource() datasource.DataSource { return &nodeGroupDataSource{} }
@@ -69,7 +72,10 @@ func (d *nodeGroupDataSource) Metadata(_ context.Context, req datasource.Metadat
 func (d *nodeGroupDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs, diags := nodeGroupDataAttributes(ctx)
 	resp.Diagnostics.Append(diags...)
-	attrs["id"] = schema.StringAttribute{MarkdownDescription: nodeGroupDataDocs["id"], Required: true}
+	// Exactly one of id and name picks the group; the other is read back.
+	attrs["id"] = schema.StringAttribute{MarkdownDescription: "ID of the group. Give `id` or `name`.", Optional: true, Computed: true}
+	attrs["name"] = schema.StringAttribute{MarkdownDescription: "Name of the group, as an alternative to `id`: it finds the live group " +
+		"of that name. A deleted group is read by its `id` (the error for its name gives it).", Optional: true, Computed: true}
 	attrs["next_harmonization_at"] = computedString("When the current aggregation period ends (RFC 3339).")
 	attrs["current_period_label"] = computedString("Label of the current aggregation period, e.g. `H3`.")
 	attrs["created_at"] = computedString("When the group was created (RFC 3339).")
@@ -78,6 +84,13 @@ func (d *nodeGroupDataSource) Schema(ctx context.Context, _ datasource.SchemaReq
 			"official and actual quantities. Works for groups not managed by this configuration, and for " +
 			"deleted groups (whose history pesd keeps).",
 		Attributes: attrs,
+	}
+}
+
+// ConfigValidators: the group is picked by exactly one of id and name.
+func (d *nodeGroupDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
+	return []datasource.ConfigValidator{
+		datasourcevalidator.ExactlyOneOf(path.MatchRoot("id"), path.MatchRoot("name")),
 	}
 }
 
@@ -113,7 +126,11 @@ func (d *nodeGroupDataSource) Read(ctx context.Context, req datasource.ReadReque
 	if !ok {
 		return
 	}
+	// pesd takes a live group's name wherever it takes an id.
 	id := m.ID.ValueString()
+	if id == "" {
+		id = m.Name.ValueString()
+	}
 	g, err := d.c.api.GetGroup(ctx, id)
 	if err != nil {
 		resp.Diagnostics.Append(apiErrorDiag(fmt.Sprintf("Cannot read node group %s", id), d.c.endpoint, id, err))

@@ -603,8 +603,24 @@ func (r *nodeGroupResource) Delete(ctx context.Context, req resource.DeleteReque
 	}
 }
 
+// ImportState takes the group's ID or the name of a live group
+// ("terraform import pes_node_group.web web"); the state keeps the ID.
 func (r *nodeGroupResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+	if !r.c.ready(&resp.Diagnostics, "importing a node group") {
+		return
+	}
+	g, err := r.c.api.GetGroup(ctx, req.ID)
+	if err != nil {
+		resp.Diagnostics.Append(apiErrorDiag("Cannot import node group "+req.ID, r.c.endpoint, req.ID, err))
+		return
+	}
+	if g.Status == api.GroupDeleted {
+		resp.Diagnostics.AddError("Cannot import a deleted node group",
+			fmt.Sprintf("Node group %s (%s) was deleted; pesd keeps its history, which the pes_node_group data source "+
+				"and pes_capacity_changes read by ID, but it cannot be managed again. Create a new group instead.", g.Name, g.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), g.ID)...)
 }
 
 // groupConfig is the create body for a planned (fully known) model.

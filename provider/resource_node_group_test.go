@@ -71,6 +71,19 @@ func TestAccNodeGroup_lifecycle(t *testing.T) {
 				ImportStateVerify: true,
 			},
 			{
+				// terraform import pes_node_group.test acc-lifecycle
+				ResourceName:      name,
+				ImportState:       true,
+				ImportStateId:     "acc-lifecycle",
+				ImportStateVerify: true,
+			},
+			{
+				ResourceName:  name,
+				ImportState:   true,
+				ImportStateId: "acc-no-such-group",
+				ExpectError:   regexp.MustCompile(`(?s)Cannot import node group acc-no-such-group.*group acc-no-such-group not found`),
+			},
+			{
 				Config: simGroup("acc-lifecycle", 3, `
   min_quantity       = 1
   aggregation_policy = "sum"
@@ -434,6 +447,11 @@ func TestAccNodeGroupDataSource(t *testing.T) {
 data "pes_node_group" "test" {
   id = pes_node_group.test.id
 }
+
+data "pes_node_group" "by_name" {
+  name       = "acc-data-group"
+  depends_on = [pes_node_group.test]
+}
 `,
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.CompareValuePairs("pes_node_group.test", tfjsonpath.New("id"), data, tfjsonpath.New("id"), compare.ValuesSame()),
@@ -444,7 +462,29 @@ data "pes_node_group" "test" {
 				statecheck.ExpectKnownValue(data, tfjsonpath.New("sim").AtMapKey("boot_time"), knownvalue.StringExact("100ms")),
 				statecheck.ExpectKnownValue(data, tfjsonpath.New("status"), knownvalue.StringExact(api.GroupActive)),
 				statecheck.ExpectKnownValue(data, tfjsonpath.New("created_at"), knownvalue.NotNull()),
+				statecheck.CompareValuePairs("pes_node_group.test", tfjsonpath.New("id"), "data.pes_node_group.by_name", tfjsonpath.New("id"), compare.ValuesSame()),
+				statecheck.ExpectKnownValue("data.pes_node_group.by_name", tfjsonpath.New("actual_quantity"), knownvalue.Int64Exact(2)),
 			},
 		}},
 	})
+}
+
+// The data source takes exactly one of id and name.
+func TestAccNodeGroupDataSource_idOrName(t *testing.T) {
+	for _, tc := range []struct{ name, body string }{
+		{"both", `id = "x"
+  name = "x"`},
+		{"neither", ``},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:      "data \"pes_node_group\" \"test\" {\n  " + tc.body + "\n}\n",
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(`(?s)Exactly one of these attributes must be configured: \[id,name\]`),
+				}},
+			})
+		})
+	}
 }

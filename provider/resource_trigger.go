@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -316,6 +317,21 @@ func (r *triggerResource) Delete(ctx context.Context, req resource.DeleteRequest
 	}
 }
 
+// ImportState takes the trigger's ID, or GROUP/NAME: its group's ID or
+// name and its own name ("terraform import pes_trigger.cpu web/cpu-high").
 func (r *triggerResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+	group, name, ok := strings.Cut(req.ID, "/")
+	if !ok {
+		resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+		return
+	}
+	if !r.c.ready(&resp.Diagnostics, "importing a trigger") {
+		return
+	}
+	t, err := r.c.api.FindTrigger(ctx, group, name)
+	if err != nil {
+		resp.Diagnostics.Append(apiErrorDiag("Cannot import trigger "+req.ID, r.c.endpoint, req.ID, err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), t.ID)...)
 }

@@ -56,6 +56,13 @@ resource "pes_trigger" "test" {
 				ImportStateVerify: true,
 			},
 			{
+				// terraform import pes_trigger.test acc-trigger/cpu-high
+				ResourceName:      name,
+				ImportState:       true,
+				ImportStateId:     "acc-trigger/cpu-high",
+				ImportStateVerify: true,
+			},
+			{
 				Config: updated,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(name, plancheck.ResourceActionUpdate)},
