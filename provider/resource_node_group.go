@@ -271,9 +271,10 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 
 // ValidateConfig checks what no single attribute can: min ≤ desired ≤ max,
 // which health check fields fit which type, sim only on sim groups. It
-// runs pesd's own validation (api.ResolveGroupConfig) so plan and apply
-// agree; values already reported by attribute validators, or unknown yet,
-// are replaced by their defaults so each problem is reported once.
+// runs pesd's own validation (api.GroupConfigProblems) so plan and apply
+// agree, and reports every problem it finds; values already reported by
+// attribute validators, or unknown yet, are replaced by stand-ins that
+// pass so each problem is reported once.
 func (r *nodeGroupResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	m, ok := load[nodeGroupModel](ctx, req.Config, &resp.Diagnostics)
 	if !ok {
@@ -283,7 +284,8 @@ func (r *nodeGroupResource) ValidateConfig(ctx context.Context, req resource.Val
 	if !ok {
 		return
 	}
-	if err := api.ResolveGroupConfig(&cfg); err != nil {
+	// Every problem, not the first: a plan shows them all at once.
+	for _, err := range api.GroupConfigProblems(&cfg) {
 		resp.Diagnostics.Append(validationDiag("Invalid node group configuration", err))
 	}
 }

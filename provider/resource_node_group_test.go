@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/compare"
@@ -487,4 +488,36 @@ func TestAccNodeGroupDataSource_idOrName(t *testing.T) {
 			})
 		})
 	}
+}
+
+// Every invalid attribute is reported by one validate, not in rounds: an
+// attribute validator's (driver, aggregation_policy) and pesd's own checks
+// across attributes (min_quantity against max_quantity, a path on a tcp
+// check) alike, even when the driver they depend on is itself invalid.
+func TestAccNodeGroup_allPlanTimeErrorsAtOnce(t *testing.T) {
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: `
+resource "pes_node_group" "test" {
+  name               = "acc-four-errors"
+  driver             = "docker"
+  desired_quantity   = 4
+  min_quantity       = 5
+  max_quantity       = 3
+  aggregation_policy = "biggest"
+  health_check       = { type = "tcp", path = "/" }
+}
+`,
+			PlanOnly: true,
+			// Terraform lists them in the order of the lines they point at
+			// (the health check's at the block: its value is one object).
+			ExpectError: regexp.MustCompile(`(?s)` + strings.Join([]string{
+				`Error: Invalid node group configuration.*health_check\.path: only applies to type http`,
+				`Error: Invalid Attribute Value Match.*driver.*value must be one of`,
+				`Error: Invalid node group configuration.*min_quantity: must be ≤ max_quantity \(5 > 3\)`,
+				`Error: Invalid Attribute Value Match.*aggregation_policy.*value must be one of.*"biggest"`,
+			}, ".*")),
+		}},
+	})
 }

@@ -142,7 +142,8 @@ func (r *triggerResource) ValidateConfig(ctx context.Context, req resource.Valid
 	if !ok {
 		return
 	}
-	if err := api.ValidateTriggerSpec(triggerValidationSpec(m), true); err != nil {
+	// Every problem, not the first: a plan shows them all at once.
+	for _, err := range api.TriggerSpecProblems(triggerValidationSpec(m), true) {
 		resp.Diagnostics.Append(validationDiag("Invalid trigger configuration", err))
 	}
 }

@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -158,4 +159,29 @@ func TestAccTrigger_planTimeErrors(t *testing.T) {
 			})
 		})
 	}
+}
+
+// Every invalid attribute of a trigger is reported by one validate.
+func TestAccTrigger_allPlanTimeErrorsAtOnce(t *testing.T) {
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: `
+resource "pes_trigger" "test" {
+  group_id  = "web"
+  name      = "cpu high!"
+  condition = "avg(cpu_utilization, '2m') >"
+  change_by = 0
+  priority  = -1
+}
+`,
+			PlanOnly: true,
+			ExpectError: regexp.MustCompile(`(?s)` + strings.Join([]string{
+				`Error: Invalid trigger configuration.*name: must use only letters, digits`,
+				`Error: Invalid trigger condition.*line 1, column \d+`,
+				`Error: Invalid trigger configuration.*change_by: must not be 0`,
+				`Error: Invalid trigger configuration.*priority: must not be negative`,
+			}, ".*")),
+		}},
+	})
 }

@@ -50,18 +50,23 @@ func (timeValidator) ValidateString(_ context.Context, req validator.StringReque
 
 // validationConfig is the create body groupConfig builds from m, made
 // checkable at plan time, for ValidateConfig to hand to
-// api.ResolveGroupConfig. Unknown values read as null there (pesd's
+// api.GroupConfigProblems. Unknown values read as null there (pesd's
 // default); those a default would misjudge, and values an attribute
 // validator already rejects, are replaced by values that pass, so the
 // cross-field rules are checked once, on what is known. ok is false when
 // too little is known to check anything.
 func validationConfig(ctx context.Context, m nodeGroupModel) (cfg api.GroupConfig, ok bool) {
-	if knownEnum(m.Driver.ValueString(), api.Drivers()) == "" {
-		return cfg, false // unknown, or its validator reports it
-	}
 	// Lists and maps with unknown elements do not convert; what did is
 	// enough to check, and the rest is checked at apply.
 	cfg, _ = m.groupConfig(ctx)
+	// An unknown driver, or one its validator reports, hides nothing
+	// else (all errors in one plan): sim stands in, the driver that
+	// requires nothing of the other attributes, and the driver's own
+	// blocks (sim, kubernetes) are left for when the driver is known.
+	standIn := knownEnum(cfg.Driver, api.Drivers()) == ""
+	if standIn {
+		cfg.Driver = api.DriverSim
+	}
 
 	if m.Name.IsNull() || m.Name.IsUnknown() {
 		cfg.Name = "placeholder"
@@ -124,6 +129,9 @@ func validationConfig(ctx context.Context, m nodeGroupModel) (cfg api.GroupConfi
 	}
 
 	validationKubernetes(ctx, m.Kubernetes, &cfg)
+	if standIn {
+		cfg.Sim, cfg.Kubernetes = nil, nil
+	}
 
 	if s := cfg.Sim; s != nil {
 		s.BootTime = knownDuration(s.BootTime)

@@ -188,27 +188,40 @@ func setString(dst *string, src *string) {
 }
 
 func resolveGroupConfig(cfg *GroupConfig, checkDesired bool) error {
-	if err := validateName("name", cfg.Name, true); err != nil {
-		return err
+	if errs := groupConfigProblems(cfg, checkDesired); len(errs) > 0 {
+		return errs[0]
 	}
-	if cfg.Driver == "" {
-		return Invalid("driver", "is required: one of %s", strings.Join(Drivers(), ", "))
+	return nil
+}
+
+// GroupConfigProblems is ResolveGroupConfig reporting every problem
+// rather than the first, so a plan shows all of them at once: one error
+// (an *Error naming its field) for each part of the config that is wrong.
+// The first is ResolveGroupConfig's error.
+func GroupConfigProblems(cfg *GroupConfig) []error {
+	return groupConfigProblems(cfg, true)
+}
+
+// groupConfigProblems checks the parts of cfg one after the other, each
+// on its own (the first problem of a part is its problem), and applies the
+// defaults. Only the driver's own block (sim, kubernetes) depends on
+// another part: it is checked once the driver is known to be valid.
+func groupConfigProblems(cfg *GroupConfig, checkDesired bool) []error {
+	var errs []error
+	check := func(err error) bool {
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return err == nil
 	}
-	if err := ValidateEnum("driver", cfg.Driver, Drivers()); err != nil {
-		return err
-	}
-	if err := validateProgram(cfg); err != nil {
-		return err
-	}
-	if err := resolveQuantities(cfg, checkDesired); err != nil {
-		return err
-	}
+	check(validateName("name", cfg.Name, true))
+	driverOK := check(validateDriver(cfg.Driver))
+	check(validateProgram(cfg))
+	check(resolveQuantities(cfg, checkDesired))
 
 	var d Durations
 	for _, f := range durationFields(cfg, &d) {
-		if err := resolveDuration(f.field, f.value, f.def, f.min, f.dst); err != nil {
-			return err
-		}
+		check(resolveDuration(f.field, f.value, f.def, f.min, f.dst))
 	}
 
 	enums := []struct {
@@ -222,29 +235,29 @@ func resolveGroupConfig(cfg *GroupConfig, checkDesired bool) error {
 		{"termination_policy", &cfg.TerminationPolicy, DefaultTerminationPolicy, TerminationPolicies()},
 	}
 	for _, e := range enums {
-		if err := resolveEnum(e.field, e.value, e.def, e.allowed); err != nil {
-			return err
-		}
+		check(resolveEnum(e.field, e.value, e.def, e.allowed))
 	}
 
-	if err := resolveHealthCheck(cfg); err != nil {
-		return err
+	check(resolveHealthCheck(cfg))
+	if driverOK {
+		check(resolveSim(cfg))
+		check(ResolveKubernetes(cfg))
 	}
-	if err := resolveSim(cfg); err != nil {
-		return err
-	}
-	if err := ResolveKubernetes(cfg); err != nil {
-		return err
-	}
-	if err := resolvePredictive(cfg.Predictive); err != nil {
-		return err
-	}
+	check(resolvePredictive(cfg.Predictive))
 	for k := range cfg.Labels {
 		if k == "" || len(k) > MaxMetricNameLength {
-			return Invalid("labels", "keys must be 1 to %d characters; got %q", MaxMetricNameLength, k)
+			check(Invalid("labels", "keys must be 1 to %d characters; got %q", MaxMetricNameLength, k))
+			break
 		}
 	}
-	return nil
+	return errs
+}
+
+func validateDriver(driver string) error {
+	if driver == "" {
+		return Invalid("driver", "is required: one of %s", strings.Join(Drivers(), ", "))
+	}
+	return ValidateEnum("driver", driver, Drivers())
 }
 
 // Enumerations, in the order error messages list them. They are functions
@@ -540,32 +553,46 @@ func validateRequest(r Request, required bool) error {
 // grammar belongs to package trigger (trigger.ParseTrigger), which pesd
 // and the provider call on the merged trigger.
 func ValidateTriggerSpec(spec *TriggerSpec, create bool) error {
-	if create && spec.Name == nil {
-		return Invalid("name", "is required: 1 to %d characters of letters, digits, -, _ and .", MaxNameLength)
+	if errs := TriggerSpecProblems(spec, create); len(errs) > 0 {
+		return errs[0]
 	}
-	if spec.Name != nil {
-		if err := validateTriggerName(*spec.Name); err != nil {
-			return err
+	return nil
+}
+
+// TriggerSpecProblems is ValidateTriggerSpec reporting every problem (one
+// per field) rather than the first, for a plan to show them all at once.
+func TriggerSpecProblems(spec *TriggerSpec, create bool) []error {
+	var errs []error
+	check := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
 		}
+	}
+	switch {
+	case create && spec.Name == nil:
+		check(Invalid("name", "is required: 1 to %d characters of letters, digits, -, _ and .", MaxNameLength))
+	case spec.Name != nil:
+		check(validateTriggerName(*spec.Name))
 	}
 	hasSchedule := spec.Schedule != nil && strings.TrimSpace(*spec.Schedule) != ""
 	if create && spec.Condition == nil && !hasSchedule {
-		return Invalid("condition", "is required: an expression such as avg(cpu_utilization, '2m') > 80 (or give a schedule)")
+		check(Invalid("condition", "is required: an expression such as avg(cpu_utilization, '2m') > 80 (or give a schedule)"))
 	}
 	if spec.For != nil && strings.TrimSpace(*spec.For) != "" {
 		d, err := ParseDuration(*spec.For)
-		if err != nil {
-			return Invalid("for", "%v", err)
-		}
-		if d > MaxTriggerFor {
-			return Invalid("for", "must be at most %s; got %q", MaxTriggerFor, *spec.For)
+		switch {
+		case err != nil:
+			check(Invalid("for", "%v", err))
+		case d > MaxTriggerFor:
+			check(Invalid("for", "must be at most %s; got %q", MaxTriggerFor, *spec.For))
 		}
 	}
-	if err := validateRequest(spec.Request, create); err != nil {
-		return err
-	}
+	check(validateRequest(spec.Request, create))
 	if spec.Priority != nil && *spec.Priority < 0 {
-		return Invalid("priority", "must not be negative; got %d", *spec.Priority)
+		check(Invalid("priority", "must not be negative; got %d", *spec.Priority))
+	}
+	if len(errs) > 0 {
+		return errs
 	}
 	if create {
 		if spec.Priority == nil {
