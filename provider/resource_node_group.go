@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -129,8 +130,19 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			},
 			"min_quantity": defaultedInt("Lower bound of the desired quantity; every aggregated request is clamped to it.",
 				api.DefaultMinQuantity, int64validator.Between(0, api.MaxQuantityLimit)),
-			"max_quantity": defaultedInt("Upper bound of the desired quantity; every aggregated request is clamped to it.",
-				api.DefaultMaxQuantity, int64validator.Between(1, api.MaxQuantityLimit)),
+			"max_quantity": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("Upper bound of the desired quantity; every aggregated request is clamped to it. "+
+					"Unset, pesd chooses: %d × the number of CPUs of pesd's host for `local` groups (their nodes are processes "+
+					"on that machine, so a mistaken instruction cannot start hundreds of them), `%d` for other drivers. "+
+					"The value chosen is kept in the state; removing the attribute later keeps it.",
+					api.LocalMaxQuantityPerCPU, api.DefaultMaxQuantity),
+				Optional: true,
+				Computed: true,
+				// Known after the first apply, then the same on every plan:
+				// no diff for a value pesd chose.
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+				Validators:    []validator.Int64{int64validator.Between(1, api.MaxQuantityLimit)},
+			},
 			"aggregation_period": defaultedDuration("Length of an aggregation period (a duration such as `60s`, at least `1s`). "+
 				"Requests that are not immediate are collected during the period and combined at its end, the *harmonization*.",
 				api.DefaultAggregationPeriod),

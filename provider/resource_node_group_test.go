@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -408,6 +409,9 @@ resource "pes_node_group" "test" {
 					statecheck.ExpectKnownValue(name, tfjsonpath.New("health_check").AtMapKey("path"), knownvalue.StringExact("/")),
 					statecheck.ExpectKnownValue(name, tfjsonpath.New("sim"), knownvalue.Null()),
 					statecheck.ExpectKnownValue(name, tfjsonpath.New("program").AtMapKey("args").AtSliceIndex(4), knownvalue.StringExact("${PES_PORT}")),
+					// Unset: sized to pesd's host, which is this machine.
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("max_quantity"),
+						knownvalue.Int64Exact(int64(api.DefaultLocalMaxQuantity(runtime.NumCPU())))),
 				},
 				Check: func(s *terraform.State) error {
 					id, err := stateID(s, name)
@@ -434,6 +438,55 @@ resource "pes_node_group" "test" {
 				ResourceName:      name,
 				ImportState:       true,
 				ImportStateVerify: true,
+			},
+			{
+				// The max_quantity pesd chose makes no diff.
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
+// A sim group without max_quantity keeps DefaultMaxQuantity, and a
+// change elsewhere leaves the chosen bound alone.
+func TestAccNodeGroup_maxQuantityDefault(t *testing.T) {
+	const name = "pes_node_group.test"
+	config := func(policy string) string {
+		return fmt.Sprintf(`
+resource "pes_node_group" "test" {
+  name               = "acc-default-max"
+  driver             = "sim"
+  desired_quantity   = 1
+  aggregation_period = "1h"
+  aggregation_policy = %q
+  sim                = { boot_time = "100ms" }
+}
+`, policy)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: config("largest"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("max_quantity"), knownvalue.Int64Exact(api.DefaultMaxQuantity)),
+				},
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				Config: config("sum"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(name, plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue(name, tfjsonpath.New("max_quantity"), knownvalue.Int64Exact(api.DefaultMaxQuantity)),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
 			},
 		},
 	})

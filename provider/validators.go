@@ -87,7 +87,9 @@ func validationConfig(ctx context.Context, m nodeGroupModel) (cfg api.GroupConfi
 	// desired quantity sits on the lower bound, so only known values can
 	// conflict. Out-of-range values are the attribute validators' to
 	// report.
-	if m.MaxQuantity.IsUnknown() {
+	// Unset, pesd sizes a local group's bound to its own host, which the
+	// plan cannot see: only the apply can tell desired is above it.
+	if m.MaxQuantity.IsUnknown() || (m.MaxQuantity.IsNull() && m.Driver.ValueString() != api.DriverSim) {
 		cfg.MaxQuantity = api.MaxQuantityLimit
 	}
 	if cfg.MinQuantity < 0 || cfg.MinQuantity > api.MaxQuantityLimit {

@@ -51,6 +51,10 @@ const (
 	GroupDeleted = "deleted"
 )
 
+// DefaultLocalMaxQuantity is the max_quantity of a local group that gives
+// none, on a host with cpus CPUs (pesd's host, where its nodes run).
+func DefaultLocalMaxQuantity(cpus int) int { return LocalMaxQuantityPerCPU * max(cpus, 1) }
+
 // Default group configuration. pesd and the provider both use these so that
 // a field left unset means the same thing everywhere.
 const (
@@ -65,7 +69,13 @@ const (
 	DefaultHealthFailureThreshold = 3
 	DefaultSimBootTime            = "2s"
 	DefaultMinQuantity            = 0
-	DefaultMaxQuantity            = 100
+	// DefaultMaxQuantity is the max_quantity of a group that gives none,
+	// but for the local driver (DefaultLocalMaxQuantity).
+	DefaultMaxQuantity = 100
+	// LocalMaxQuantityPerCPU sizes the default max_quantity of a local
+	// group to the host: local nodes are processes on pesd's own machine,
+	// and a mistyped instruction must not start hundreds of them there.
+	LocalMaxQuantityPerCPU = 2
 	// User instructions outrank triggers unless a priority is given.
 	DefaultInstructionPriority = 100
 	DefaultTriggerPriority     = 50

@@ -62,8 +62,10 @@ type GroupCreate struct {
 }
 
 // Resolve returns the validated config of a create request with every
-// default applied.
-func (c GroupCreate) Resolve() (GroupConfig, error) {
+// default applied. hostCPUs is the number of CPUs of pesd's host: a local
+// group that gives no max_quantity gets DefaultLocalMaxQuantity(hostCPUs),
+// and a desired quantity above it is told so.
+func (c GroupCreate) Resolve(hostCPUs int) (GroupConfig, error) {
 	cfg := c.GroupConfig
 	if c.DesiredQuantity == nil {
 		return cfg, Invalid("desired_quantity", "is required: the number of nodes the group should start with")
@@ -75,7 +77,15 @@ func (c GroupCreate) Resolve() (GroupConfig, error) {
 	if c.MaxQuantity != nil {
 		cfg.MaxQuantity = *c.MaxQuantity
 	}
+	hostSized := cfg.Driver == DriverLocal && cfg.MaxQuantity == 0
+	if hostSized {
+		cfg.MaxQuantity = DefaultLocalMaxQuantity(hostCPUs)
+	}
 	err := ResolveGroupConfig(&cfg)
+	if e, ok := err.(*Error); ok && hostSized && (e.Field == "desired_quantity" || e.Field == "min_quantity") {
+		err = Invalid(e.Field, "%s (max_quantity of a local group defaults to %d × the %d CPUs of pesd's host; set max_quantity to allow more)",
+			e.Message, LocalMaxQuantityPerCPU, max(hostCPUs, 1))
+	}
 	return cfg, err
 }
 

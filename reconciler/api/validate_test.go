@@ -217,6 +217,11 @@ func TestGroupCreateResolve(t *testing.T) {
 		{"desired above default max", `{"name":"a","driver":"sim","desired_quantity":101}`, 0, "desired_quantity"},
 		{"desired omitted", `{"name":"a","driver":"sim"}`, 0, "desired_quantity"},
 		{"explicit min 0", `{"name":"a","driver":"sim","desired_quantity":0,"min_quantity":0}`, DefaultMaxQuantity, ""},
+		// Local groups: host-sized (3 CPUs here), unless given.
+		{"local max omitted", `{"name":"a","driver":"local","program":{"command":"x"},"desired_quantity":2}`, 6, ""},
+		{"local explicit max 0", `{"name":"a","driver":"local","program":{"command":"x"},"desired_quantity":2,"max_quantity":0}`, 6, ""},
+		{"local max given", `{"name":"a","driver":"local","program":{"command":"x"},"desired_quantity":50,"max_quantity":80}`, 80, ""},
+		{"local desired above the host", `{"name":"a","driver":"local","program":{"command":"x"},"desired_quantity":7}`, 0, "desired_quantity"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,9 +229,12 @@ func TestGroupCreateResolve(t *testing.T) {
 			if err := json.Unmarshal([]byte(tt.body), &c); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := c.Resolve()
+			cfg, err := c.Resolve(3)
 			if tt.field != "" {
 				assertInvalid(t, err, tt.field, "")
+				if c.Driver == DriverLocal {
+					assertInvalid(t, err, tt.field, "max_quantity of a local group defaults to 2 × the 3 CPUs of pesd's host; set max_quantity to allow more")
+				}
 				return
 			}
 			if err != nil {
@@ -337,7 +345,7 @@ func TestGroupCreateActor(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"name":"a","driver":"sim","desired_quantity":1,"actor":"terraform"}`), &c); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := c.Resolve()
+	cfg, err := c.Resolve(1)
 	if err != nil {
 		t.Fatal(err)
 	}

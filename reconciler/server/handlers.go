@@ -151,7 +151,7 @@ func (s *server) createGroup(w http.ResponseWriter, r *http.Request) {
 	var cfg api.GroupConfig
 	in, ok := decodeRequest(s, w, r, maxBodyBytes, func(in *api.GroupCreate) error {
 		var err error
-		if cfg, err = in.Resolve(); err != nil {
+		if cfg, err = in.Resolve(s.hostCPUs); err != nil {
 			return err
 		}
 		return forecast.Check(cfg.Predictive)

@@ -10,6 +10,7 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -27,6 +28,9 @@ type server struct {
 	log       *slog.Logger
 	mux       *http.ServeMux
 	metrics   *httpMetrics
+	// hostCPUs sizes the default max_quantity of local groups, whose
+	// nodes run on this host.
+	hostCPUs int
 }
 
 // New returns the HTTP handler of the API: svc does the writes, hist
@@ -46,6 +50,7 @@ func New(svc Service, hist History, token string, logger *slog.Logger) http.Hand
 		log:       logger,
 		mux:       http.NewServeMux(),
 		metrics:   newHTTPMetrics(),
+		hostCPUs:  runtime.NumCPU(),
 	}
 	s.routes()
 	return s

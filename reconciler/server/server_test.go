@@ -818,3 +818,29 @@ func TestContentTypeTolerated(t *testing.T) {
 		}
 	}
 }
+
+// A local group without max_quantity gets one sized to pesd's host; a sim
+// group keeps DefaultMaxQuantity.
+func TestLocalMaxQuantityDefault(t *testing.T) {
+	f := newFixture(t)
+	f.srv.Config.Handler.(*server).hostCPUs = 3
+	for _, tc := range []struct {
+		body    string
+		wantMax int
+	}{
+		{`{"name":"web","driver":"local","program":{"command":"python3"},"desired_quantity":2}`, 6},
+		{`{"name":"web","driver":"local","program":{"command":"python3"},"desired_quantity":2,"max_quantity":50}`, 50},
+		{`{"name":"web","driver":"sim","desired_quantity":2}`, api.DefaultMaxQuantity},
+	} {
+		status, _, body := f.do(t, "POST", "/v1/groups", tc.body)
+		var g api.Group
+		if mustDecode(t, body, &g); status != 201 || g.MaxQuantity != tc.wantMax {
+			t.Errorf("%s: %d %s, want max_quantity %d", tc.body, status, body, tc.wantMax)
+		}
+	}
+	status, _, body := f.do(t, "POST", "/v1/groups", `{"name":"web","driver":"local","program":{"command":"python3"},"desired_quantity":500}`)
+	if e := assertError(t, status, body, 400, api.CodeInvalid, "desired_quantity"); !strings.Contains(e.Message,
+		"max_quantity 6; got 500 (max_quantity of a local group defaults to 2 × the 3 CPUs of pesd's host; set max_quantity to allow more)") {
+		t.Errorf("message %q", e.Message)
+	}
+}
