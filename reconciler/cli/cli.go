@@ -5,6 +5,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -18,8 +19,11 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/client"
+	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 )
 
 // DefaultEndpoint is where client commands find pesd without --endpoint
@@ -466,11 +470,18 @@ func cliHarmonize(args []string, stdout, stderr io.Writer) int {
 }
 
 func cliInstruct(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("instruct", "instruct --group ID (--change-by N | --change-by-percent P | --set-to N) [--immediate] [--priority N] [--reason TEXT]", stdout, stderr, true)
+	return instruct(args, os.Stdin, term.IsTerminal(int(os.Stdin.Fd())), stdout, stderr)
+}
+
+// instruct is the instruct verb; stdin answers the confirmation of a large
+// immediate change when terminal says a person is there to answer.
+func instruct(args []string, stdin io.Reader, terminal bool, stdout, stderr io.Writer) int {
+	c := newCLI("instruct", "instruct --group ID (--change-by N | --change-by-percent P | --set-to N) [--immediate [--yes]] [--priority N] [--reason TEXT]", stdout, stderr, true)
 	changeBy := c.fs.String("change-by", "", "add (or with a minus sign, remove) `N` nodes")
 	percent := c.fs.String("change-by-percent", "", "change by `P` percent")
 	setTo := c.fs.String("set-to", "", "set the desired quantity to `N`")
 	immediate := c.fs.Bool("immediate", false, "act now instead of at the end of the period")
+	yes := c.fs.Bool("yes", false, fmt.Sprintf("do not ask before an immediate change of more than %d nodes or %d× the desired quantity", confirmNodes, confirmFactor))
 	priority := c.fs.String("priority", "", "request `priority` (default: the instruction default)")
 	reason := c.fs.String("reason", "", "why, for the causality record")
 	actor := c.fs.String("actor", "", "who gives the instruction (default: your user name)")
@@ -521,12 +532,61 @@ func cliInstruct(args []string, stdout, stderr io.Writer) int {
 		return nil
 	}
 	return c.onGroup(args, check, func(ctx context.Context, cl *client.Client, g api.Group) error {
+		if q := largeChange(g, in); q != "" && !*yes {
+			if err := confirm(q, stdin, terminal, stderr); err != nil {
+				return err
+			}
+		}
 		e, err := cl.Instruct(ctx, g.ID, in)
 		if err != nil {
 			return err
 		}
 		return c.print(e, func(t *table) { eventsTable(t, []api.Event{e}) })
 	})
+}
+
+// An immediate instruction acts at once, with no period to think again
+// (local nodes are processes on pesd's machine): beyond these it is
+// confirmed first.
+const (
+	confirmNodes  = 20 // nodes added or removed at once
+	confirmFactor = 2  // times the current desired quantity
+)
+
+// largeChange describes the immediate change in to group g when it is
+// large enough to confirm, else "". The quantity is what pesd will aim
+// for: the request's proposal (engine.Propose) within the group's bounds.
+func largeChange(g api.Group, in api.Instruction) string {
+	if !in.Immediate {
+		return ""
+	}
+	cur := g.DesiredQuantity
+	target := min(max(engine.Propose(cur, in.Request), g.MinQuantity), g.MaxQuantity)
+	var why string
+	switch {
+	case target-cur > confirmNodes || cur-target > confirmNodes:
+		why = fmt.Sprintf("more than %d nodes at once", confirmNodes)
+	case cur > 0 && target > confirmFactor*cur:
+		why = fmt.Sprintf("more than %d× its desired quantity", confirmFactor)
+	default:
+		return ""
+	}
+	return fmt.Sprintf("this changes group %s from %d to %d nodes at once (%s)", g.Name, cur, target, why)
+}
+
+// confirm asks a person at the terminal about change; without a terminal
+// nobody can answer, so it refuses and says how to go ahead.
+func confirm(change string, stdin io.Reader, terminal bool, stderr io.Writer) error {
+	if !terminal {
+		return usagef("instruct: %s; stdin is not a terminal to confirm it, so pass --yes to go ahead", change)
+	}
+	fmt.Fprintf(stderr, "pesd: %s. Go ahead? [y/N] ", change)
+	answer, _ := bufio.NewReader(stdin).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return nil
+	}
+	return errors.New("not confirmed; nothing was sent")
 }
 
 func cliPush(args []string, stdout, stderr io.Writer) int {
