@@ -350,6 +350,14 @@ func TestDeletedGroupName(t *testing.T) {
 	}
 
 	f := newFixture(t)
+	// The shared suite pesd's end-to-end test runs too.
+	t.Run("servertest", func(t *testing.T) {
+		servertest.RunDeletedGroupName(t, f.srv.URL, testToken, "old", want)
+		servertest.RunReadsByName(t, f.srv.URL, testToken, "g1", "web")
+		if w := f.svc.writes(); len(w) > 0 {
+			t.Errorf("a deleted group's name reached the Service: %v", w)
+		}
+	})
 	status, _, body := f.do(t, "GET", "/v1/groups/old?include_deleted=true", "")
 	var g api.Group
 	if mustDecode(t, body, &g); status != 200 || g.ID != "g0" || g.Status != api.GroupDeleted {

@@ -898,6 +898,9 @@ func TestE2EAPIAndCLI(t *testing.T) {
 			t.Errorf("instruct the deleted group gone by name: %v; want a 404 saying %q", err, want)
 		}
 
+		servertest.RunDeletedGroupName(t, d.url, d.token, "gone", want)
+		servertest.RunReadsByName(t, d.url, d.token, g.ID, "cli-e2e")
+
 		code, out, errOut := runCLI("changes", "--group", "gone")
 		if code != cli.ExitError || !strings.Contains(errOut, want) {
 			t.Errorf("pesd changes --group gone: exit %d\n%s%s\nwant exit 1 and %q", code, out, errOut, want)
