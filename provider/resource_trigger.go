@@ -74,7 +74,7 @@ func (r *triggerResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"group_id": schema.StringAttribute{
-				MarkdownDescription: "ID of the node group the trigger belongs to. Changing it replaces the trigger.",
+				MarkdownDescription: "ID of the node group the trigger belongs to, or the name of a live group (kept as written). Changing it replaces the trigger.",
 				Required:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
@@ -264,7 +264,21 @@ func (r *triggerResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	}
 	state := triggerFrom(t, plan)
+	state.GroupID = r.groupRef(ctx, plan.GroupID, t.GroupID)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// groupRef is the group_id to keep for a trigger of group id: the
+// configured one when it names that group (pesd takes a live group's name
+// where an id goes), so group_id = "web" makes no diff; else id.
+func (r *triggerResource) groupRef(ctx context.Context, configured types.String, id string) types.String {
+	if configured.IsNull() || configured.IsUnknown() || configured.ValueString() == id {
+		return types.StringValue(id)
+	}
+	if g, err := r.c.api.GetGroup(ctx, configured.ValueString()); err == nil && g.ID == id {
+		return configured
+	}
+	return types.StringValue(id)
 }
 
 func (r *triggerResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -289,6 +303,7 @@ func (r *triggerResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	next := triggerFrom(t, state)
+	next.GroupID = r.groupRef(ctx, state.GroupID, t.GroupID)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)
 }
 
@@ -309,6 +324,7 @@ func (r *triggerResource) Update(ctx context.Context, req resource.UpdateRequest
 		return
 	}
 	next := triggerFrom(t, plan)
+	next.GroupID = r.groupRef(ctx, plan.GroupID, t.GroupID)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)
 }
 

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
@@ -183,5 +185,47 @@ resource "pes_trigger" "test" {
 				`Error: Invalid trigger configuration.*priority: must not be negative`,
 			}, ".*")),
 		}},
+	})
+}
+
+// group_id may name the group: the trigger lands in it, and the name is
+// kept, so the next plan is empty.
+func TestAccTrigger_groupByName(t *testing.T) {
+	const name = "pes_trigger.test"
+	config := simGroup("acc-trigger-by-name", 1, "") + `
+resource "pes_trigger" "test" {
+  group_id  = pes_node_group.test.name
+  name      = "queue-high"
+  condition = "last(queue_depth) > 10"
+  change_by = 1
+}
+`
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("group_id"), knownvalue.StringExact("acc-trigger-by-name")),
+				},
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: func(s *terraform.State) error {
+					gid, err := stateID(s, "pes_node_group.test")
+					if err != nil {
+						return err
+					}
+					ts, err := testClient(t).ListTriggers(context.Background(), gid)
+					if err != nil {
+						return err
+					}
+					if len(ts) != 1 || ts[0].Name != "queue-high" {
+						return fmt.Errorf("triggers of the group: %+v, want queue-high", ts)
+					}
+					return nil
+				},
+			},
+		},
 	})
 }
