@@ -370,22 +370,46 @@ func TestValidationConfig(t *testing.T) {
 				"command": types.StringNull(), "interval": types.StringNull(), "failure_threshold": types.Int64Null(),
 			})
 		}, ""},
-		{"unknown driver: nothing to check", func(m *nodeGroupModel) {
+		// An unknown or invalid driver hides nothing that does not depend
+		// on it (all errors in one plan), and judges nothing that does.
+		{"unknown driver: the bounds are still checked", func(m *nodeGroupModel) {
 			m.Driver = types.StringUnknown()
 			m.MinQuantity, m.MaxQuantity = types.Int64Value(5), types.Int64Value(3)
-		}, "skip"},
+		}, "min_quantity"},
+		{"invalid driver: the bounds are still checked", func(m *nodeGroupModel) {
+			m.Driver = types.StringValue("kubernetes")
+			m.MinQuantity, m.MaxQuantity = types.Int64Value(5), types.Int64Value(3)
+		}, "min_quantity"},
+		{"invalid driver: no program is not judged", func(m *nodeGroupModel) {
+			m.Driver = types.StringValue("kubernetes")
+		}, ""},
+		{"invalid driver: a sim block is not judged", func(m *nodeGroupModel) {
+			m.Driver = types.StringValue("kubernetes")
+			m.Sim = types.ObjectValueMust(simAttrTypes, map[string]attr.Value{
+				"boot_time":     types.StringValue("1s"),
+				"boot_times":    types.ListNull(types.StringType),
+				"init_failures": types.Int64Value(0),
+			})
+		}, ""},
+		{"invalid driver: desired above 100 without max is left to pesd", func(m *nodeGroupModel) {
+			m.Driver, m.DesiredQuantity = types.StringValue("kubernetes"), types.Int64Value(150)
+		}, ""},
+		// A local group's default bound is sized to pesd's host, which the
+		// plan cannot see.
+		{"local without max: desired above 100 left to pesd", func(m *nodeGroupModel) {
+			m.Driver, m.DesiredQuantity = types.StringValue(api.DriverLocal), types.Int64Value(150)
+			m.Program = types.ObjectValueMust(programAttrTypes, map[string]attr.Value{
+				"command": types.StringValue("sleep"),
+				"args":    types.ListNull(types.StringType),
+				"env":     types.MapNull(types.StringType),
+			})
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := base()
 			tt.edit(&m)
 			cfg, ok := validationConfig(context.Background(), m)
-			if tt.wantField == "skip" {
-				if ok {
-					t.Fatalf("validationConfig checked a config with an unknown driver: %+v", cfg)
-				}
-				return
-			}
 			if !ok {
 				t.Fatal("validationConfig skipped the check")
 			}
