@@ -231,7 +231,10 @@ func (c *cli) run(args []string, needGroup bool, check func(pos []string) error,
 func (c *cli) onGroup(args []string, check func(pos []string) error,
 	do func(ctx context.Context, cl *client.Client, g api.Group) error) int {
 	return c.run(args, true, check, func(ctx context.Context, cl *client.Client) error {
-		g, err := resolveGroup(ctx, cl, c.group, c.deleted)
+		// pesd resolves the name. A deleted group's is found only with
+		// --all; without it pesd's 404 says when the group went and the
+		// ID its history is under.
+		g, err := cl.FindGroup(ctx, c.group, c.deleted)
 		if err != nil {
 			return err
 		}
@@ -272,13 +275,6 @@ func noArgs(pos []string) error {
 		return usagef("unexpected argument %q", pos[0])
 	}
 	return nil
-}
-
-// resolveGroup finds the group of ref, an ID or a name, as pesd resolves
-// it. A deleted group's name is found only with deleted (--all); without
-// it pesd's 404 says when the group went and the ID its history is under.
-func resolveGroup(ctx context.Context, cl *client.Client, ref string, deleted bool) (api.Group, error) {
-	return cl.FindGroup(ctx, ref, deleted)
 }
 
 // parseTime reads --since/--until: RFC 3339, or a duration meaning that
@@ -429,7 +425,7 @@ func cliExplain(args []string, stdout, stderr io.Writer) int {
 	return c.run(args, false, check, func(ctx context.Context, cl *client.Client) error {
 		groupID := ""
 		if c.group != "" {
-			g, err := resolveGroup(ctx, cl, c.group, c.deleted)
+			g, err := cl.FindGroup(ctx, c.group, c.deleted)
 			if err != nil {
 				return err
 			}
