@@ -450,8 +450,9 @@ resource "pes_node_group" "test" {
 	})
 }
 
-// A sim group without max_quantity keeps DefaultMaxQuantity, and a
-// change elsewhere leaves the chosen bound alone.
+// A sim group without max_quantity keeps DefaultMaxQuantity, a change
+// elsewhere leaves the chosen bound alone, and a replacement by a local
+// group gets a host-sized one.
 func TestAccNodeGroup_maxQuantityDefault(t *testing.T) {
 	const name = "pes_node_group.test"
 	config := func(policy string) string {
@@ -486,6 +487,31 @@ resource "pes_node_group" "test" {
 						plancheck.ExpectKnownValue(name, tfjsonpath.New("max_quantity"), knownvalue.Int64Exact(api.DefaultMaxQuantity)),
 					},
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				// A new driver replaces the group, and pesd chooses its
+				// bound again: host-sized for local.
+				Config: `
+resource "pes_node_group" "test" {
+  name               = "acc-default-max"
+  driver             = "local"
+  program            = { command = "sleep", args = ["3600"] }
+  desired_quantity   = 1
+  aggregation_period = "1h"
+  aggregation_policy = "sum"
+}
+`,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(name, plancheck.ResourceActionDestroyBeforeCreate),
+						plancheck.ExpectUnknownValue(name, tfjsonpath.New("max_quantity")),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("max_quantity"),
+						knownvalue.Int64Exact(int64(api.DefaultLocalMaxQuantity(runtime.NumCPU())))),
 				},
 			},
 		},
