@@ -377,14 +377,18 @@ func TestValidationConfig(t *testing.T) {
 			m.MinQuantity, m.MaxQuantity = types.Int64Value(5), types.Int64Value(3)
 		}, "min_quantity"},
 		{"invalid driver: the bounds are still checked", func(m *nodeGroupModel) {
-			m.Driver = types.StringValue("kubernetes")
+			m.Driver = types.StringValue("docker")
 			m.MinQuantity, m.MaxQuantity = types.Int64Value(5), types.Int64Value(3)
 		}, "min_quantity"},
 		{"invalid driver: no program is not judged", func(m *nodeGroupModel) {
-			m.Driver = types.StringValue("kubernetes")
+			m.Driver = types.StringValue("docker")
 		}, ""},
+		{"kubernetes without max: DefaultMaxQuantity, as sim", func(m *nodeGroupModel) {
+			m.Driver, m.DesiredQuantity = types.StringValue(api.DriverKubernetes), types.Int64Value(150)
+			m.Kubernetes = types.ObjectUnknown(kubernetesAttrTypes)
+		}, "desired_quantity"},
 		{"invalid driver: a sim block is not judged", func(m *nodeGroupModel) {
-			m.Driver = types.StringValue("kubernetes")
+			m.Driver = types.StringValue("docker")
 			m.Sim = types.ObjectValueMust(simAttrTypes, map[string]attr.Value{
 				"boot_time":     types.StringValue("1s"),
 				"boot_times":    types.ListNull(types.StringType),
@@ -392,7 +396,7 @@ func TestValidationConfig(t *testing.T) {
 			})
 		}, ""},
 		{"invalid driver: desired above 100 without max is left to pesd", func(m *nodeGroupModel) {
-			m.Driver, m.DesiredQuantity = types.StringValue("kubernetes"), types.Int64Value(150)
+			m.Driver, m.DesiredQuantity = types.StringValue("docker"), types.Int64Value(150)
 		}, ""},
 		// A local group's default bound is sized to pesd's host, which the
 		// plan cannot see.

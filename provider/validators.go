@@ -89,7 +89,7 @@ func validationConfig(ctx context.Context, m nodeGroupModel) (cfg api.GroupConfi
 	// report.
 	// Unset, pesd sizes a local group's bound to its own host, which the
 	// plan cannot see: only the apply can tell desired is above it.
-	if m.MaxQuantity.IsUnknown() || (m.MaxQuantity.IsNull() && m.Driver.ValueString() != api.DriverSim) {
+	if m.MaxQuantity.IsUnknown() || (m.MaxQuantity.IsNull() && (standIn || cfg.Driver == api.DriverLocal)) {
 		cfg.MaxQuantity = api.MaxQuantityLimit
 	}
 	if cfg.MinQuantity < 0 || cfg.MinQuantity > api.MaxQuantityLimit {

@@ -26,13 +26,13 @@ func TestGroupConfigProblems(t *testing.T) {
 	bad := func() GroupConfig {
 		return GroupConfig{Name: "Web", Driver: "docker", DesiredQuantity: 4, MinQuantity: 5, MaxQuantity: 3,
 			AggregationPeriod: "soon", Cooldown: "-1s", AggregationPolicy: "biggest",
-			HealthCheck: &HealthCheck{Type: HealthTCP, Path: "/"}, Sim: &SimConfig{BootTime: "x"},
+			HealthCheck: &HealthCheck{Type: HealthTCP, Path: "/"}, Sim: &SimConfig{BootTime: "x"}, Kubernetes: &KubernetesConfig{},
 			Labels: map[string]string{"": "x"}}
 	}
 	cfg := bad()
 	got := fields(t, GroupConfigProblems(&cfg))
 	want := []string{"name", "driver", "min_quantity", "aggregation_period", "cooldown", "aggregation_policy",
-		"health_check.path", "labels"} // sim waits for a valid driver
+		"health_check.path", "labels"} // sim and kubernetes wait for a valid driver
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("problems name %v, want %v", got, want)
 	}
@@ -44,7 +44,7 @@ func TestGroupConfigProblems(t *testing.T) {
 	cfg = bad()
 	cfg.Driver = DriverSim
 	want = []string{"name", "min_quantity", "aggregation_period", "cooldown", "aggregation_policy",
-		"health_check.path", "sim.boot_time", "labels"}
+		"health_check.path", "sim.boot_time", "kubernetes", "labels"}
 	if got := fields(t, GroupConfigProblems(&cfg)); !reflect.DeepEqual(got, want) {
 		t.Errorf("with a valid driver: %v, want %v", got, want)
 	}
