@@ -91,10 +91,7 @@ func (c *Controller) CreateGroupBy(ctx context.Context, cfg api.GroupConfig, act
 // harmonization.
 func (w *work) openPeriod(start time.Time) error {
 	g := &w.s.group
-	label, err := w.tx.NextLabel(g.ID, "H")
-	if err != nil {
-		return fmt.Errorf("period label: %w", err)
-	}
+	label := w.nextLabel("H")
 	p := api.Period{
 		ID: newID(), Label: label, GroupID: g.ID, StartedAt: start,
 		Policy: g.AggregationPolicy, DesiredBefore: g.DesiredQuantity, OfficialBefore: g.OfficialQuantity,

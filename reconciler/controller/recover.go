@@ -62,6 +62,14 @@ func (c *Controller) load(ctx context.Context, g api.Group) (*groupState, error)
 	if err := st.setConfig(g.GroupConfig); err != nil {
 		return nil, err
 	}
+	labels, err := c.store.Labels(ctx, g.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load label counters of group %s: %w", g.ID, err)
+	}
+	// Period labels are stored with the group row, which names its open
+	// period: always the last one opened (see saveLabels).
+	labels.H = max(labels.H, labelNumber(g.CurrentPeriodLabel))
+	st.labels = labels
 	nodes, err := c.store.ListNodes(ctx, g.ID, false)
 	if err != nil {
 		return nil, fmt.Errorf("load nodes of group %s: %w", g.ID, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +53,10 @@ type state struct {
 	// the open period, so a restarted pesd whose evaluator forgot them
 	// still records a firing (or missing data) once per period.
 	reported map[string]bool
+	// labels are the numbers of the last labels issued. They live in
+	// the copy a write takes, so a rolled-back write gives its labels
+	// back and a committed one moves them on: labels stay gapless.
+	labels store.Labels
 }
 
 // setConfig makes cfg the group's configuration. cfg has been resolved
@@ -216,6 +221,9 @@ func (w *work) finish() error {
 		w.s.group.ActualQuantity = a
 		w.groupDirty = true
 	}
+	if err := w.saveLabels(); err != nil {
+		return err
+	}
 	if !w.groupDirty {
 		return nil
 	}
@@ -225,6 +233,45 @@ func (w *work) finish() error {
 	}
 	w.groupDirty = false
 	return nil
+}
+
+// nextLabel issues the group's next label of kind "E", "C" or "H" from
+// the counters in the state; saveLabels stores them with the rows.
+func (w *work) nextLabel(kind string) string {
+	var n *int
+	switch kind {
+	case "E":
+		n = &w.s.labels.E
+	case "C":
+		n = &w.s.labels.C
+	case "H":
+		n = &w.s.labels.H
+	default:
+		panic("controller: label kind " + kind)
+	}
+	*n++
+	return kind + strconv.Itoa(*n)
+}
+
+// saveLabels stores the counters in the transaction that wrote the
+// labelled rows, when an event or change label was issued. A period
+// label alone needs no write: the group row names its open period, which
+// is always its last, and recovery reads the counter from there.
+func (w *work) saveLabels() error {
+	was := w.gs.st.labels
+	if w.s.labels.E == was.E && w.s.labels.C == was.C {
+		return nil
+	}
+	if err := w.tx.SetLabels(w.s.group.ID, w.s.labels); err != nil {
+		return fmt.Errorf("store label counters: %w", err)
+	}
+	return nil
+}
+
+// labelNumber is the number of a label: 12 for "H12", 0 for "".
+func labelNumber(label string) int {
+	n, _ := strconv.Atoi(strings.TrimLeft(label, "ECH"))
+	return n
 }
 
 func newID() string {
@@ -264,10 +311,7 @@ func (w *work) putNode(n api.Node) error {
 // newEvent records e in the open period with an ID, a label and a
 // description.
 func (w *work) newEvent(e api.Event) (api.Event, error) {
-	label, err := w.tx.NextLabel(w.s.group.ID, "E")
-	if err != nil {
-		return e, fmt.Errorf("event label: %w", err)
-	}
+	label := w.nextLabel("E")
 	e.ID, e.Label, e.GroupID = newID(), label, w.s.group.ID
 	if e.Time.IsZero() {
 		e.Time = w.now
@@ -311,10 +355,7 @@ func (w *work) track(e api.Event) {
 
 // newChange records ch (in progress unless set) in the open period.
 func (w *work) newChange(ch api.Change) (api.Change, error) {
-	label, err := w.tx.NextLabel(w.s.group.ID, "C")
-	if err != nil {
-		return ch, fmt.Errorf("change label: %w", err)
-	}
+	label := w.nextLabel("C")
 	ch.ID, ch.Label, ch.GroupID = newID(), label, w.s.group.ID
 	if ch.StartedAt.IsZero() {
 		ch.StartedAt = w.now

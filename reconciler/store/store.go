@@ -122,6 +122,10 @@ type Reader interface {
 	// QuantityHistory returns the recorded desired/actual quantities of a
 	// group since t (for forecasting).
 	QuantityHistory(ctx context.Context, groupID string, since time.Time) ([]QuantityPoint, error)
+
+	// Labels returns the group's label counters as last set (zero for a
+	// group that never set them).
+	Labels(ctx context.Context, groupID string) (Labels, error)
 }
 
 // Tx is the write side, used inside Store.Update. It also reads, seeing its
@@ -138,10 +142,12 @@ type Tx interface {
 
 	UpsertNode(n api.Node) error
 
-	// NextLabel returns the next per-group label of a kind: "E" for
-	// events, "C" for changes, "H" for periods ("E1", "E2", ...). Labels
-	// are never reused, even after a rollback of a later transaction.
-	NextLabel(groupID, kind string) (string, error)
+	// SetLabels records the group's label counters: the numbers of the
+	// last labels issued. The caller issues labels from counters it holds
+	// and sets them in the transaction that writes the labelled rows, so
+	// the counters stored never lag a committed label and a rolled-back
+	// transaction takes its labels back with it.
+	SetLabels(groupID string, l Labels) error
 
 	InsertEvent(e api.Event) error
 	UpdateEvent(e api.Event) error
@@ -159,6 +165,13 @@ type Tx interface {
 	// DeleteSamplesBefore drops samples older than t (retention).
 	DeleteSamplesBefore(groupID string, t time.Time) error
 	InsertQuantityPoints(groupID string, p []QuantityPoint) error
+}
+
+// Labels are a group's label counters: the number of the last event
+// label issued (E7 is 7), of the last change label (C) and of the last
+// period label (H).
+type Labels struct {
+	E, C, H int
 }
 
 // StoredSample is one persisted metric sample.

@@ -441,6 +441,7 @@ type fxGroup struct {
 	changes int
 	k       int // periods written
 	trigIDs [len(fxTriggers)]string
+	labels  store.Labels // stored by the last transaction of the build
 }
 
 // fxBuilder writes a store shaped like seed 000, one aggregation period
@@ -502,6 +503,9 @@ func buildFixture(ctx context.Context, path string, n int) (fixtureManifest, err
 				if err := fb.finish(g, i%10 == 9); err != nil {
 					return err
 				}
+				if err := tx.SetLabels(g.g.ID, g.labels); err != nil {
+					return err
+				}
 			}
 			return nil
 		})
@@ -542,10 +546,8 @@ func (fb *fxBuilder) event(g *fxGroup, e *api.Event) error {
 // for the harmonization is written then, with its nexus, so each row is
 // written once (pesd writes it, then updates it).
 func (fb *fxBuilder) labelEvent(g *fxGroup, e *api.Event) error {
-	label, err := fb.tx.NextLabel(g.g.ID, "E")
-	if err != nil {
-		return err
-	}
+	g.labels.E++
+	label := fmt.Sprintf("E%d", g.labels.E)
 	e.ID, e.Label, e.GroupID = newUUID(), label, g.g.ID
 	e.PeriodID, e.PeriodLabel = g.period.ID, g.period.Label
 	return nil
@@ -580,10 +582,8 @@ func (fb *fxBuilder) change(g *fxGroup, c *api.Change) error {
 
 // newChange labels a change of g in its current period.
 func (fb *fxBuilder) newChange(g *fxGroup, c api.Change) (*api.Change, error) {
-	label, err := fb.tx.NextLabel(g.g.ID, "C")
-	if err != nil {
-		return nil, err
-	}
+	g.labels.C++
+	label := fmt.Sprintf("C%d", g.labels.C)
 	c.ID, c.Label, c.GroupID = newUUID(), label, g.g.ID
 	c.PeriodID, c.PeriodLabel = g.period.ID, g.period.Label
 	if c.Status == "" {
@@ -603,10 +603,8 @@ func (fb *fxBuilder) linkedEvent(g *fxGroup, e *api.Event, nexusID string) error
 }
 
 func (fb *fxBuilder) openPeriod(g *fxGroup, at time.Time) error {
-	label, err := fb.tx.NextLabel(g.g.ID, "H")
-	if err != nil {
-		return err
-	}
+	g.labels.H++
+	label := fmt.Sprintf("H%d", g.labels.H)
 	g.period = api.Period{
 		ID: newUUID(), Label: label, GroupID: g.g.ID, StartedAt: at, Policy: g.g.AggregationPolicy,
 		DesiredBefore: g.g.DesiredQuantity, OfficialBefore: g.g.OfficialQuantity,

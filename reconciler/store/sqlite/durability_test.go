@@ -42,6 +42,15 @@ func durabilityChild(path string) {
 		os.Exit(2)
 	}
 	ctx := context.Background()
+	// Labels come from counters held in memory, as pesd's controller
+	// issues them: under a lock, recovered from the store at start,
+	// advanced when the transaction that sets them commits.
+	labels, err := s.Labels(ctx, "g1")
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(2)
+	}
+	var labelMu sync.Mutex
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	deadline := time.Now().Add(30 * time.Second) // never outlive a lost parent
@@ -51,14 +60,12 @@ func durabilityChild(path string) {
 			defer wg.Done()
 			for i := 0; time.Now().Before(deadline); i++ {
 				eid, cid, xid := fmt.Sprintf("e-%d-%d", w, i), fmt.Sprintf("c-%d-%d", w, i), fmt.Sprintf("x-%d-%d", w, i)
+				labelMu.Lock()
+				next := store.Labels{E: labels.E + 1, C: labels.C + 1, H: labels.H}
+				el, cl := fmt.Sprintf("E%d", next.E), fmt.Sprintf("C%d", next.C)
 				err := s.Update(ctx, func(tx store.Tx) error {
 					now := time.Now().UTC()
-					el, err := tx.NextLabel("g1", "E")
-					if err != nil {
-						return err
-					}
-					cl, err := tx.NextLabel("g1", "C")
-					if err != nil {
+					if err := tx.SetLabels("g1", next); err != nil {
 						return err
 					}
 					e := api.Event{ID: eid, Label: el, GroupID: "g1", Type: api.EventUserInstruction, Time: now,
@@ -74,6 +81,10 @@ func durabilityChild(path string) {
 					return tx.InsertNexus(api.Nexus{ID: xid, GroupID: "g1", Attribution: api.AttributionDirect,
 						EventIDs: []string{eid}, ChangeIDs: []string{cid}, CreatedAt: now})
 				})
+				if err == nil {
+					labels = next
+				}
+				labelMu.Unlock()
 				mu.Lock()
 				if err != nil {
 					fmt.Println("error", err)

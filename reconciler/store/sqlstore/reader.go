@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -624,4 +625,32 @@ func scanPoint(sc scanner) (store.QuantityPoint, error) {
 func (r reader) QuantityHistory(ctx context.Context, groupID string, since time.Time) ([]store.QuantityPoint, error) {
 	return queryAll(ctx, r.q, "quantity history",
 		r.sql.points, scanPoint, groupID, FormatTime(since))
+}
+
+func (r reader) Labels(ctx context.Context, groupID string) (store.Labels, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT kind, last FROM labels WHERE group_id = ?`, groupID)
+	if err != nil {
+		return store.Labels{}, r.d.mapErr("labels of group "+strconv.Quote(groupID), err)
+	}
+	defer rows.Close()
+	var l store.Labels
+	for rows.Next() {
+		var kind string
+		var last int
+		if err := rows.Scan(&kind, &last); err != nil {
+			return store.Labels{}, fmt.Errorf("labels of group %q: %w", groupID, err)
+		}
+		switch kind {
+		case "E":
+			l.E = last
+		case "C":
+			l.C = last
+		case "H":
+			l.H = last
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return store.Labels{}, r.d.mapErr("labels of group "+strconv.Quote(groupID), err)
+	}
+	return l, nil
 }

@@ -171,24 +171,16 @@ func (t *tx) UpsertNode(n api.Node) error {
 
 // ---- labels
 
-// NextLabel increments the group's counter of kind in this transaction.
-// The counter is transactional: a rolled-back transaction gives its
-// labels back, so committed labels are gapless (E1, E2, ...) and a
-// committed label is never issued again.
-func (t *tx) NextLabel(groupID, kind string) (string, error) {
-	switch kind {
-	case "E", "C", "H":
-	default:
-		return "", fmt.Errorf("next label: kind %q: must be E, C or H", kind)
+// SetLabels upserts the group's three counter rows in one statement.
+func (t *tx) SetLabels(groupID string, l store.Labels) error {
+	if l.E < 0 || l.C < 0 || l.H < 0 {
+		return fmt.Errorf("set labels of group %q: negative counter in %+v", groupID, l)
 	}
-	var n int64
-	err := t.q.QueryRowContext(t.ctx, `INSERT INTO labels (group_id, kind, last) VALUES (?, ?, 1)
-		ON CONFLICT (group_id, kind) DO UPDATE SET last = labels.last + 1 RETURNING last`,
-		groupID, kind).Scan(&n)
-	if err != nil {
-		return "", t.d.mapErr("next label for group "+strconv.Quote(groupID), err)
-	}
-	return kind + strconv.FormatInt(n, 10), nil
+	_, err := t.exec("set labels of group "+strconv.Quote(groupID),
+		`INSERT INTO labels (group_id, kind, last) VALUES (?, 'E', ?), (?, 'C', ?), (?, 'H', ?)
+		ON CONFLICT (group_id, kind) DO UPDATE SET last = excluded.last`,
+		groupID, l.E, groupID, l.C, groupID, l.H)
+	return err
 }
 
 // ---- events

@@ -28,48 +28,64 @@ func labelNumber(t *testing.T, kind, label string) int {
 func testLabels(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	insertGroups(t, s, "g1", "g2")
-	next := func(tx store.Tx, g, kind string) string {
-		l, err := tx.NextLabel(g, kind)
+	labels := func(r store.Reader, g string) store.Labels {
+		t.Helper()
+		l, err := r.Labels(ctx, g)
 		if err != nil {
-			t.Fatalf("NextLabel(%s, %s): %v", g, kind, err)
+			t.Fatalf("Labels(%s): %v", g, err)
 		}
 		return l
 	}
-	var got []string
+	if l := labels(s, "g1"); l != (store.Labels{}) {
+		t.Errorf("counters of a new group: %+v, want zero", l)
+	}
+	// Counters land with the rows they label, are read back inside the
+	// transaction, and are per group.
 	update(t, s, func(tx store.Tx) error {
-		got = append(got, next(tx, "g1", "E"), next(tx, "g1", "E"), next(tx, "g1", "C"),
-			next(tx, "g2", "E"), next(tx, "g1", "H"), next(tx, "g1", "E"))
-		return nil
+		e := event("e-l1", "g1", at(1))
+		e.Label = "E1"
+		if err := tx.InsertEvent(e); err != nil {
+			return err
+		}
+		if err := tx.SetLabels("g1", store.Labels{E: 1, H: 1}); err != nil {
+			return err
+		}
+		if l := labels(tx, "g1"); l != (store.Labels{E: 1, H: 1}) {
+			t.Errorf("in tx: counters %+v, want E 1, H 1", l)
+		}
+		return tx.SetLabels("g2", store.Labels{E: 5, C: 2, H: 3})
 	})
-	update(t, s, func(tx store.Tx) error {
-		got = append(got, next(tx, "g1", "E"), next(tx, "g2", "E"), next(tx, "g2", "C"), next(tx, "g1", "C"))
-		return nil
-	})
-	want := []string{"E1", "E2", "C1", "E1", "H1", "E3", "E4", "E2", "C1", "C2"}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("labels %v, want %v", got, want)
+	update(t, s, func(tx store.Tx) error { return tx.SetLabels("g1", store.Labels{E: 4, C: 2, H: 1}) })
+	if l := labels(s, "g1"); l != (store.Labels{E: 4, C: 2, H: 1}) {
+		t.Errorf("g1 counters %+v, want E 4, C 2, H 1", l)
+	}
+	if l := labels(s, "g2"); l != (store.Labels{E: 5, C: 2, H: 3}) {
+		t.Errorf("g2 counters %+v, want E 5, C 2, H 3", l)
 	}
 
-	// A rolled-back transaction never makes a committed label come again.
+	// A rolled-back transaction takes its counters back with its rows.
 	boom := errors.New("boom")
 	err := s.Update(ctx, func(tx store.Tx) error {
-		next(tx, "g1", "E")
-		next(tx, "g1", "E")
+		e := event("e-l9", "g1", at(2))
+		e.Label = "E9"
+		if err := tx.InsertEvent(e); err != nil {
+			return err
+		}
+		if err := tx.SetLabels("g1", store.Labels{E: 9, C: 2, H: 1}); err != nil {
+			return err
+		}
 		return boom
 	})
 	wantErr(t, "rolled back Update", err, boom)
-	var after string
-	update(t, s, func(tx store.Tx) error { after = next(tx, "g1", "E"); return nil })
-	if labelNumber(t, "E", after) <= 4 {
-		t.Errorf("after a rollback the next label is %s; E1..E4 were committed", after)
+	if l := labels(s, "g1"); l != (store.Labels{E: 4, C: 2, H: 1}) {
+		t.Errorf("after a rollback g1 counters %+v, want E 4, C 2, H 1", l)
 	}
+	_, err = s.GetEventByLabel(ctx, "g1", "E9")
+	wantErr(t, "rolled back event E9", err, store.ErrNotFound)
 
-	err = s.Update(ctx, func(tx store.Tx) error {
-		_, err := tx.NextLabel("g1", "X")
-		return err
-	})
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.SetLabels("g1", store.Labels{E: -1}) })
 	if err == nil {
-		t.Error("NextLabel of kind X: no error")
+		t.Error("SetLabels with a negative counter: no error")
 	}
 }
 
@@ -85,12 +101,11 @@ func testTransactions(t *testing.T, s store.Store) {
 		if err := tx.InsertGroup(g); err != nil {
 			return err
 		}
-		l, err := tx.NextLabel("g1", "E")
-		if err != nil {
+		if err := tx.SetLabels("g1", store.Labels{E: 1}); err != nil {
 			return err
 		}
 		e := event("e-rb", "g1", at(1))
-		e.Label = l
+		e.Label = "E1"
 		if err := tx.InsertEvent(e); err != nil {
 			return err
 		}
@@ -144,6 +159,9 @@ func testTransactions(t *testing.T, s store.Store) {
 	}
 	_, err = s.GetGroup(ctx, "g2")
 	wantErr(t, "rolled back group", err, store.ErrNotFound)
+	if l, err := s.Labels(ctx, "g1"); err != nil || l != (store.Labels{}) {
+		t.Errorf("after rollback, label counters %+v (err %v), want zero", l, err)
+	}
 
 	// A panic in the callback rolls back too, and the store stays usable.
 	func() {
@@ -280,9 +298,9 @@ func testDeletedGroupHistory(t *testing.T, s store.Store) {
 		if err := tx.InsertGroup(group("gone", "gone-again")); err != nil {
 			return err
 		}
-		l, err := tx.NextLabel("gone", "E")
-		if err == nil && l != "E1" {
-			t.Errorf("label of a re-created group: %s, want E1", l)
+		l, err := tx.Labels(ctx, "gone")
+		if err == nil && l != (store.Labels{}) {
+			t.Errorf("label counters of a re-created group: %+v, want zero", l)
 		}
 		return err
 	})
@@ -397,11 +415,18 @@ func testSamplesAndHistory(t *testing.T, s store.Store) {
 
 // testConcurrentUpdates: many goroutines writing at once all land, each
 // label is handed out once, and readers running meanwhile see consistent
-// data (an event's label is never missing).
+// data (an event's label is never missing). Writers issue labels the way
+// pesd's controller does: from a counter per group in memory, under the
+// group's lock, advanced only when the transaction commits.
 func testConcurrentUpdates(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	insertGroups(t, s, "g1", "g2")
 	const writers, perWriter = 12, 20
+	type counter struct {
+		sync.Mutex
+		last int
+	}
+	counters := map[string]*counter{"g1": {}, "g2": {}}
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*perWriter+8)
 	stop := make(chan struct{})
@@ -411,15 +436,21 @@ func testConcurrentUpdates(t *testing.T, s store.Store) {
 			defer wg.Done()
 			g := []string{"g1", "g2"}[w%2]
 			for i := range perWriter {
+				c := counters[g]
+				c.Lock()
+				n := c.last + 1
 				err := s.Update(ctx, func(tx store.Tx) error {
-					l, err := tx.NextLabel(g, "E")
-					if err != nil {
+					e := event(fmt.Sprintf("e-%d-%d", w, i), g, at(i))
+					e.Label = "E" + strconv.Itoa(n)
+					if err := tx.InsertEvent(e); err != nil {
 						return err
 					}
-					e := event(fmt.Sprintf("e-%d-%d", w, i), g, at(i))
-					e.Label = l
-					return tx.InsertEvent(e)
+					return tx.SetLabels(g, store.Labels{E: n})
 				})
+				if err == nil {
+					c.last = n
+				}
+				c.Unlock()
 				if err != nil {
 					errs <- fmt.Errorf("writer %d, update %d: %w", w, i, err)
 				}
@@ -475,6 +506,9 @@ func testConcurrentUpdates(t *testing.T, s store.Store) {
 				t.Errorf("group %s: label E%d missing (labels must be handed out once each)", g, i)
 				break
 			}
+		}
+		if l, err := s.Labels(ctx, g); err != nil || l.E != n {
+			t.Errorf("group %s: stored event counter %d (err %v), want %d", g, l.E, err, n)
 		}
 	}
 }
