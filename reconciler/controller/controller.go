@@ -123,6 +123,8 @@ type Controller struct {
 	passLock sync.Mutex // one pass at a time
 
 	counts counters // for /metrics
+
+	commits committer // every write goes through it (group commit)
 }
 
 // New returns a controller over opts.Store and loads the live groups:
@@ -166,12 +168,13 @@ func New(opts Options) (*Controller, error) {
 		opts.GroupGauges = DefaultGroupGauges
 	}
 	c := &Controller{
-		opts:   opts,
-		store:  opts.Store,
-		clock:  opts.Clock,
-		log:    opts.Logger,
-		groups: make(map[string]*groupState),
-		eval:   trigger.NewEvaluator(),
+		opts:    opts,
+		store:   opts.Store,
+		commits: committer{st: opts.Store},
+		clock:   opts.Clock,
+		log:     opts.Logger,
+		groups:  make(map[string]*groupState),
+		eval:    trigger.NewEvaluator(),
 	}
 	c.windows = window.New(opts.Clock, window.Options{Retention: opts.MetricRetention})
 	// Start-up is bounded so a wedged driver cannot hang pesd forever.
@@ -251,6 +254,7 @@ func (c *Controller) pass(ctx context.Context, evaluate bool) error {
 		c.mu.Unlock()
 	}
 	start := time.Now() // wall time, for /metrics, whatever the clock
+	ctx = loopWrites(ctx)
 	err := c.passGroups(ctx, c.snapshot(), now, evaluate)
 	if perr := c.purgeIfDue(ctx, now); perr != nil {
 		err = errors.Join(err, fmt.Errorf("retention: %w", perr))

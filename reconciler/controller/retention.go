@@ -40,7 +40,7 @@ func (c *Controller) purgeIfDue(ctx context.Context, now time.Time) error {
 		ids = append(ids, id)
 	}
 	c.mu.Unlock()
-	return c.store.Update(ctx, func(tx store.Tx) error {
+	return c.update(ctx, func(tx store.Tx) error {
 		for _, id := range ids {
 			if err := tx.DeleteSamplesBefore(id, cutoff); err != nil {
 				return fmt.Errorf("prune samples of group %s: %w", id, err)

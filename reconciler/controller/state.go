@@ -81,8 +81,11 @@ func (s *state) clone() *state {
 	c := *s
 	c.nodes = maps.Clone(s.nodes)
 	c.open = maps.Clone(s.open)
-	c.requests = slices.Clone(s.requests)
-	c.suppressed = slices.Clone(s.suppressed)
+	// The period's events are shared, not copied: a period gathers
+	// thousands of requests, and copying them for every write made each
+	// write cost the whole period. Sharing is safe because the copy only
+	// appends (past the end s sees) and copies before it removes (track);
+	// a group has one copy being written at a time.
 	c.reported = maps.Clone(s.reported)
 	return &c
 }
@@ -180,7 +183,7 @@ func (c *Controller) writeBatch(ctx context.Context, gss []*groupState, fn func(
 // commit runs fn for each group in one transaction; nil work on failure.
 func (c *Controller) commit(ctx context.Context, gss []*groupState, fn func(w *work) error) ([]*work, error) {
 	var ws []*work
-	err := c.store.Update(ctx, func(tx store.Tx) error {
+	err := c.update(ctx, func(tx store.Tx) error {
 		ws = make([]*work, len(gss))
 		now := c.clock.Now()
 		for i, gs := range gss {
@@ -322,7 +325,7 @@ func (w *work) newEvent(e api.Event) (api.Event, error) {
 		return e, fmt.Errorf("insert event %s: %w", e.Label, err)
 	}
 	w.events++
-	w.track(e)
+	w.track(e, false)
 	return e, nil
 }
 
@@ -332,25 +335,38 @@ func (w *work) updateEvent(e api.Event) (api.Event, error) {
 	if err := w.tx.UpdateEvent(e); err != nil {
 		return e, fmt.Errorf("update event %s: %w", e.Label, err)
 	}
-	w.track(e)
+	w.track(e, true)
 	return e, nil
 }
 
 // track keeps the open period's aggregated and suppressed events in the
-// state, for harmonization.
-func (w *work) track(e api.Event) {
+// state, for harmonization. A new event is in neither list yet: no need
+// to look for it, which would cost the whole period per event.
+func (w *work) track(e api.Event, known bool) {
 	if e.PeriodID != w.s.period.ID {
 		return
 	}
 	w.s.report(e)
-	w.s.requests = slices.DeleteFunc(w.s.requests, func(x api.Event) bool { return x.ID == e.ID })
-	w.s.suppressed = slices.DeleteFunc(w.s.suppressed, func(x api.Event) bool { return x.ID == e.ID })
+	if known {
+		w.s.requests = without(w.s.requests, e.ID)
+		w.s.suppressed = without(w.s.suppressed, e.ID)
+	}
 	switch e.Status {
 	case api.EventAggregated:
 		w.s.requests = append(w.s.requests, e)
 	case api.EventSuppressed, api.EventIgnored:
 		w.s.suppressed = append(w.s.suppressed, e)
 	}
+}
+
+// without returns es without the event id, as a new slice when it was
+// there: es may be shared with the state a write copied (see clone).
+func without(es []api.Event, id string) []api.Event {
+	i := slices.IndexFunc(es, func(x api.Event) bool { return x.ID == id })
+	if i < 0 {
+		return es
+	}
+	return slices.Concat(es[:i], es[i+1:])
 }
 
 // newChange records ch (in progress unless set) in the open period.

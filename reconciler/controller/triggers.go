@@ -41,7 +41,7 @@ func (c *Controller) CreateTrigger(ctx context.Context, groupID string, spec api
 	if err := checkTrigger(t); err != nil {
 		return api.Trigger{}, err
 	}
-	if err := c.store.Update(ctx, func(tx store.Tx) error { return tx.InsertTrigger(t) }); err != nil {
+	if err := c.update(ctx, func(tx store.Tx) error { return tx.InsertTrigger(t) }); err != nil {
 		return api.Trigger{}, triggerConflict(t, err)
 	}
 	return t, c.setTrigger(gs, t, now, true)
@@ -71,7 +71,7 @@ func (c *Controller) UpdateTrigger(ctx context.Context, id string, spec api.Trig
 	if err := checkTrigger(t); err != nil {
 		return api.Trigger{}, err
 	}
-	if err := c.store.Update(ctx, func(tx store.Tx) error { return tx.UpdateTrigger(t) }); err != nil {
+	if err := c.update(ctx, func(tx store.Tx) error { return tx.UpdateTrigger(t) }); err != nil {
 		return api.Trigger{}, triggerConflict(t, err)
 	}
 	return t, c.setTrigger(gs, t, now, true)
@@ -88,7 +88,7 @@ func (c *Controller) DeleteTrigger(ctx context.Context, id string) error {
 		return err
 	}
 	defer gs.mu.Unlock()
-	if err := c.store.Update(ctx, func(tx store.Tx) error { return tx.DeleteTrigger(id) }); err != nil {
+	if err := c.update(ctx, func(tx store.Tx) error { return tx.DeleteTrigger(id) }); err != nil {
 		return fmt.Errorf("delete trigger %s: %w", id, err)
 	}
 	delete(gs.triggers, id)
@@ -182,7 +182,7 @@ func (c *Controller) PushMetrics(ctx context.Context, groupID string, samples []
 	}
 	n := c.addStored(gs.id, stored)
 	prune := now.Sub(gs.samplesPrunedAt) >= samplePruneEvery
-	err = c.store.Update(ctx, func(tx store.Tx) error {
+	err = c.update(ctx, func(tx store.Tx) error {
 		if err := tx.InsertSamples(gs.id, stored); err != nil {
 			return fmt.Errorf("store samples: %w", err)
 		}
@@ -226,7 +226,7 @@ func (c *Controller) addSamples(gs *groupState, samples []api.Sample, now time.T
 // storeSamples persists observed samples of several groups in one
 // transaction.
 func (c *Controller) storeSamples(ctx context.Context, byGroup map[string][]store.StoredSample) error {
-	return c.store.Update(ctx, func(tx store.Tx) error {
+	return c.update(ctx, func(tx store.Tx) error {
 		for id, ss := range byGroup {
 			if err := tx.InsertSamples(id, ss); err != nil {
 				return fmt.Errorf("store samples of group %s: %w", id, err)
