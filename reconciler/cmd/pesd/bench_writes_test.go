@@ -1,0 +1,215 @@
+//go:build linux
+
+package main
+
+// The write-path benchmarks: instruction POSTs against the raw commit rate
+// of SQLite on the same machine in the same run, and batched metric
+// pushes, both over real HTTP against a real pesd.
+//
+//	go test -run '^$' -bench 'InstructionPOSTs|MetricPushes' ./reconciler/cmd/pesd/
+
+import (
+	"bytes"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // the raw commit loop's driver, as the store's
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+)
+
+// benchRound is how long each measured round of requests runs.
+const benchRound = 2 * time.Second
+
+// rawCommitRate commits one small row per transaction on a fresh SQLite
+// file in WAL mode with synchronous=NORMAL (pesd's store settings) for d
+// and returns the commits per second.
+func rawCommitRate(b *testing.B, d time.Duration) float64 {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "raw.db")
+	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	start := time.Now()
+	for time.Since(start) < d {
+		tx, err := db.Begin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tx.Exec(`INSERT INTO t (v) VALUES (?)`, "instruction"); err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
+
+// procCPU is the user+system CPU time process pid has used, from
+// /proc/<pid>/stat.
+func procCPU(b *testing.B, pid int) time.Duration {
+	b.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The command name may hold spaces; the fields start after its ")".
+	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+2:]))
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		b.Fatalf("parse /proc/%d/stat: %v %v", pid, err1, err2)
+	}
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticks
+}
+
+// hammer runs clients goroutines, each calling do(client) in a loop for d,
+// and returns how many calls succeeded per second.
+func hammer(b *testing.B, clients int, d time.Duration, do func(client int) error) float64 {
+	b.Helper()
+	var ok atomic.Int64
+	var wg sync.WaitGroup
+	var once sync.Once
+	start := time.Now()
+	for k := range clients {
+		wg.Go(func() {
+			for time.Since(start) < d {
+				if err := do(k); err != nil {
+					once.Do(func() { b.Error(err) })
+					return
+				}
+				ok.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return float64(ok.Load()) / time.Since(start).Seconds()
+}
+
+// post sends body to path and fails unless pesd answers want.
+func post(hc *http.Client, d *pesdProc, path string, body []byte, want int) error {
+	req, err := http.NewRequest(http.MethodPost, d.url+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+d.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		return fmt.Errorf("POST %s: %d: %.300s", path, resp.StatusCode, out)
+	}
+	return nil
+}
+
+// BenchmarkInstructionPOSTs measures instruction POSTs from 8 concurrent
+// clients (each instructing its own sim group) against a real pesd, and,
+// in the same run, the raw commit rate of SQLite (WAL, synchronous=NORMAL)
+// on this machine: one small row per transaction, on one connection. Each
+// POST is acknowledged only once its event is durable.
+func BenchmarkInstructionPOSTs(b *testing.B) {
+	needE2E(b)
+	const clients = 8
+	d := startDaemon(b, b.TempDir(), "bench-token")
+	c := d.client(b)
+	ctx := ctxFor(b)
+	groups := make([]string, clients)
+	for i := range groups {
+		g, err := c.CreateGroup(ctx, simGroup(fmt.Sprintf("post-%d", i), 1))
+		if err != nil {
+			b.Fatal(err)
+		}
+		groups[i] = g.ID
+	}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 30 * time.Second}
+	body := []byte(`{"change_by":1,"reason":"bench","priority":10}`)
+	var raw, posts, cpu float64
+	for b.Loop() {
+		raw += rawCommitRate(b, benchRound)
+		cpu0 := procCPU(b, d.cmd.Process.Pid)
+		rate := hammer(b, clients, benchRound, func(k int) error {
+			return post(hc, d, "/v1/groups/"+groups[k]+"/instructions", body, http.StatusCreated)
+		})
+		posts += rate
+		cpu += float64(procCPU(b, d.cmd.Process.Pid)-cpu0) / float64(time.Microsecond) / (rate * benchRound.Seconds())
+	}
+	n := float64(b.N)
+	b.ReportMetric(raw/n, "raw-commits/s")
+	b.ReportMetric(posts/n, "posts/s")
+	b.ReportMetric(100*posts/raw, "%-of-raw")
+	b.ReportMetric(cpu/n, "pesd-cpu-µs/post")
+}
+
+// BenchmarkMetricPushes measures batched metric pushes over HTTP: 2
+// clients pushing bodies of api.MaxSamplesPerRequest samples (20 series
+// of 50 nodes, times within the last seconds) to a group of a real pesd.
+func BenchmarkMetricPushes(b *testing.B) {
+	needE2E(b)
+	const clients = 2
+	d := startDaemon(b, b.TempDir(), "bench-token")
+	c := d.client(b)
+	ctx := ctxFor(b)
+	g, err := c.CreateGroup(ctx, simGroup("push", 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// A trigger, so the samples matter to pesd's windows.
+	if _, err := c.CreateTrigger(ctx, g.ID, api.TriggerSpec{Name: ptr("q"), Condition: ptr("avg(queue_depth, '2m') > 1e12"),
+		Request: api.Request{ChangeBy: ptr(1)}}); err != nil {
+		b.Fatal(err)
+	}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 30 * time.Second}
+	body := func() []byte {
+		var w bytes.Buffer
+		now := time.Now().UTC()
+		w.WriteString(`{"samples":[`)
+		for i := range api.MaxSamplesPerRequest {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			t := now.Add(-time.Duration(api.MaxSamplesPerRequest-i) * time.Millisecond)
+			fmt.Fprintf(&w, `{"name":"%s","value":%d.5,"node_id":"n%d","time":"%s"}`,
+				[]string{"queue_depth", "cpu_utilization"}[i%2], i%1000, i%50, t.Format(time.RFC3339Nano))
+		}
+		w.WriteString(`]}`)
+		return w.Bytes()
+	}
+	var rate, cpu float64
+	for b.Loop() {
+		bodies := [clients][]byte{body(), body()}
+		cpu0 := procCPU(b, d.cmd.Process.Pid)
+		pushes := hammer(b, clients, benchRound, func(k int) error {
+			return post(hc, d, "/v1/groups/"+g.ID+"/metrics", bodies[k], http.StatusOK)
+		})
+		samples := pushes * api.MaxSamplesPerRequest
+		rate += samples
+		cpu += float64(procCPU(b, d.cmd.Process.Pid)-cpu0) / float64(time.Nanosecond) / (samples * benchRound.Seconds())
+	}
+	n := float64(b.N)
+	b.ReportMetric(rate/n, "samples/s")
+	b.ReportMetric(cpu/n, "pesd-cpu-ns/sample")
+}
