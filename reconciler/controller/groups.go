@@ -149,7 +149,7 @@ func (c *Controller) UpdateGroup(ctx context.Context, id string, patch api.Group
 		if err := w.s.setConfig(cfg); err != nil {
 			return err
 		}
-		w.groupDirty = true
+		w.groupDirty, w.configDirty = true, true
 		if err := w.boundsChanged(before, patch.Actor); err != nil {
 			return err
 		}

@@ -131,7 +131,8 @@ type work struct {
 	launch []api.Node // to start after commit
 	stop   []string   // node IDs to terminate after commit
 
-	groupDirty bool // s.group changed and must be written
+	groupDirty  bool // s.group changed and must be written
+	configDirty bool // and more than its state (see store.Tx.UpdateGroupState)
 
 	// events and changes written, counted into the controller's totals
 	// once the transaction commits.
@@ -231,10 +232,14 @@ func (w *work) finish() error {
 		return nil
 	}
 	w.s.group.UpdatedAt = w.now
-	if err := w.tx.UpdateGroup(w.s.group); err != nil {
+	update := w.tx.UpdateGroupState
+	if w.configDirty {
+		update = w.tx.UpdateGroup
+	}
+	if err := update(w.s.group); err != nil {
 		return fmt.Errorf("update group: %w", err)
 	}
-	w.groupDirty = false
+	w.groupDirty, w.configDirty = false, false
 	return nil
 }
 

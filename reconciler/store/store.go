@@ -135,6 +135,11 @@ type Tx interface {
 
 	InsertGroup(g api.Group) error
 	UpdateGroup(g api.Group) error
+	// UpdateGroupState writes only what a reconcile pass changes in a
+	// group: desired, official and actual quantities, status, next
+	// harmonization, open period, updated and deleted times. The rest of
+	// the configuration stays as stored.
+	UpdateGroupState(g api.Group) error
 
 	InsertTrigger(t api.Trigger) error
 	UpdateTrigger(t api.Trigger) error

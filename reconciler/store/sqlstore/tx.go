@@ -107,6 +107,16 @@ func (t *tx) UpdateGroup(g api.Group) error {
 		WHERE id = ?`, args...)
 }
 
+func (t *tx) UpdateGroupState(g api.Group) error {
+	return t.update("group", g.ID, `UPDATE groups SET desired_quantity = ?,
+		official_quantity = ?, actual_quantity = ?, status = ?, next_harmonization_at = ?,
+		current_period_id = ?, current_period_label = ?, updated_at = ?, deleted_at = ?
+		WHERE id = ?`,
+		g.DesiredQuantity, g.OfficialQuantity, g.ActualQuantity, g.Status,
+		fmtTimePtr(g.NextHarmonizationAt), g.CurrentPeriodID, g.CurrentPeriodLabel,
+		FormatTime(g.UpdatedAt), fmtTimePtr(g.DeletedAt), g.ID)
+}
+
 // ---- triggers
 
 func triggerArgs(tr api.Trigger) []any {

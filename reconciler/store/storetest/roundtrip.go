@@ -63,6 +63,25 @@ func testGroups(t *testing.T, s store.Store) {
 	got, err = s.GetGroup(ctx, full.ID)
 	must(t, err)
 	checkSame(t, "cleared group", cleared, got)
+
+	// UpdateGroupState writes the state and leaves the rest as stored.
+	other := filled[api.Group](3)
+	other.ID = full.ID
+	want := cleared
+	want.DesiredQuantity, want.OfficialQuantity, want.ActualQuantity = other.DesiredQuantity, other.OfficialQuantity, other.ActualQuantity
+	want.Status, want.NextHarmonizationAt = api.GroupDeleted, other.NextHarmonizationAt
+	want.CurrentPeriodID, want.CurrentPeriodLabel = other.CurrentPeriodID, other.CurrentPeriodLabel
+	want.UpdatedAt, want.DeletedAt = other.UpdatedAt, other.DeletedAt
+	other.Status = api.GroupDeleted
+	if other.NextHarmonizationAt == nil || other.DeletedAt == nil || other.Name == cleared.Name {
+		t.Fatal("filled[api.Group](3) must set the times and differ from (2)")
+	}
+	update(t, s, func(tx store.Tx) error { return tx.UpdateGroupState(other) })
+	got, err = s.GetGroup(ctx, full.ID)
+	must(t, err)
+	checkSame(t, "group after UpdateGroupState", want, got)
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.UpdateGroupState(group("nope", "x")) })
+	wantErr(t, "UpdateGroupState(nope)", err, store.ErrNotFound)
 }
 
 func testGroupErrors(t *testing.T, s store.Store) {
