@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -356,4 +357,48 @@ func TestMigration3SplitsEventNotes(t *testing.T) {
 	}
 	defer s.Close()
 	storetest.CheckLegacyReasons(t, s)
+}
+
+// TestMigration5ReadsOldSamples: samples stored one a row before version 5
+// are read with the packed ones, first among equal times, until retention
+// drops them.
+func TestMigration5ReadsOldSamples(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "pes.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.InsertGroup(api.Group{ID: "g1", GroupConfig: api.GroupConfig{Name: "web"}, Status: api.GroupActive}); err != nil {
+			return err
+		}
+		return tx.InsertSamples("g1", []store.StoredSample{{Name: "cpu", Time: t0.Add(time.Second), Value: 2}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i, at := range []time.Time{t0, t0.Add(time.Second)} {
+		if _, err := s.w.Exec(`INSERT INTO samples (group_id, name, node_id, time, value) VALUES ('g1', 'cpu', '', ?, ?)`,
+			sqlstore.FormatTime(at), 10+i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Samples(ctx, "g1", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vals []float64
+	for _, x := range got {
+		vals = append(vals, x.Value)
+	}
+	if !slices.Equal(vals, []float64{10, 11, 2}) {
+		t.Errorf("samples old and packed: values %v, want [10 11 2]", vals)
+	}
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.DeleteSamplesBefore("g1", t0.Add(time.Second)) }); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = s.Samples(ctx, "g1", time.Time{}); err != nil || len(got) != 2 {
+		t.Errorf("after retention: %d samples (err %v), want 2", len(got), err)
+	}
 }

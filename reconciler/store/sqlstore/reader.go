@@ -606,11 +606,6 @@ func scanSample(sc scanner) (store.StoredSample, error) {
 	return s, err
 }
 
-func (r reader) Samples(ctx context.Context, groupID string, since time.Time) ([]store.StoredSample, error) {
-	return queryAll(ctx, r.q, "samples",
-		r.sql.samples, scanSample, groupID, FormatTime(since))
-}
-
 func scanPoint(sc scanner) (store.QuantityPoint, error) {
 	var p store.QuantityPoint
 	var tm string

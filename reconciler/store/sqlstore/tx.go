@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"strconv"
-	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
@@ -352,26 +350,6 @@ func (t *tx) UpdatePeriod(p api.Period) error {
 }
 
 // ---- samples and quantity history
-
-func (t *tx) InsertSamples(groupID string, s []store.StoredSample) error {
-	for _, x := range s {
-		if math.IsNaN(x.Value) {
-			return fmt.Errorf("insert samples: %s at %s: value is NaN", x.Name, FormatTime(x.Time))
-		}
-		if _, err := t.exec("insert samples for group "+strconv.Quote(groupID),
-			`INSERT INTO samples (group_id, name, node_id, time, value) VALUES (?,?,?,?,?)`,
-			groupID, x.Name, x.NodeID, FormatTime(x.Time), x.Value); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (t *tx) DeleteSamplesBefore(groupID string, before time.Time) error {
-	_, err := t.exec("delete samples of group "+strconv.Quote(groupID),
-		`DELETE FROM samples WHERE group_id = ? AND time < ?`, groupID, FormatTime(before))
-	return err
-}
 
 func (t *tx) InsertQuantityPoints(groupID string, ps []store.QuantityPoint) error {
 	for _, p := range ps {

@@ -398,6 +398,23 @@ func testSamplesAndHistory(t *testing.T, s store.Store) {
 		t.Error("a NaN sample was accepted")
 	}
 
+	// Pushes of the same series: later pushes come after among equal
+	// times, and retention cuts inside a push, keeping its later samples.
+	pushes := [][]store.StoredSample{
+		{{Name: "rps", Time: at(100), Value: 1}, {Name: "rps", Time: at(130), Value: 2}, {Name: "rps", Time: at(110), Value: 3}},
+		{{Name: "rps", Time: at(110), Value: 4}, {Name: "rps", NodeID: "n-1", Time: at(140), Value: 5}},
+	}
+	for _, p := range pushes {
+		update(t, s, func(tx store.Tx) error { return tx.InsertSamples("g2", p) })
+	}
+	update(t, s, func(tx store.Tx) error { return tx.DeleteSamplesBefore("g2", at(105)) })
+	got, err = s.Samples(ctx, "g2", at(100))
+	must(t, err)
+	checkSame(t, "samples after a cut inside a push", []store.StoredSample{pushes[0][2], pushes[1][0], pushes[0][1], pushes[1][1]}, got)
+	got, err = s.Samples(ctx, "g2", at(111))
+	must(t, err)
+	checkSame(t, "samples since 111s", []store.StoredSample{pushes[0][1], pushes[1][1]}, got)
+
 	points := []store.QuantityPoint{{Time: at(60), Desired: 5, Actual: 4}, {Time: at(0), Desired: 3, Actual: 0}, {Time: at(120), Desired: 12, Actual: 7}}
 	update(t, s, func(tx store.Tx) error { return tx.InsertQuantityPoints("g1", points) })
 	hist, err := s.QuantityHistory(ctx, "g1", time.Time{})
