@@ -650,7 +650,9 @@ func ValidateSamples(samples []Sample) error {
 		return Invalid("samples", "must hold at most %d samples; got %d: send them in several requests", MaxSamplesPerRequest, len(samples))
 	}
 	for i, s := range samples {
-		if err := validateMetricName(fmt.Sprintf("samples[%d].name", i), s.Name); err != nil {
+		// The field is named only for an error: a push of 10,000 valid
+		// samples formats nothing.
+		if err := validateMetricName(func() string { return fmt.Sprintf("samples[%d].name", i) }, s.Name); err != nil {
 			return err
 		}
 		if math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
@@ -663,22 +665,22 @@ func ValidateSamples(samples []Sample) error {
 	return nil
 }
 
-func validateMetricName(field, name string) error {
+func validateMetricName(field func() string, name string) error {
 	if name == "" {
-		return Invalid(field, "is required")
+		return Invalid(field(), "is required")
 	}
 	if len(name) > MaxMetricNameLength {
-		return Invalid(field, "must be at most %d characters; got %d", MaxMetricNameLength, len(name))
+		return Invalid(field(), "must be at most %d characters; got %d", MaxMetricNameLength, len(name))
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
 		if !letter && (i == 0 || c < '0' || c > '9') {
-			return Invalid(field, "must be a letter or _ followed by letters, digits or _ (conditions name metrics this way); got %q", name)
+			return Invalid(field(), "must be a letter or _ followed by letters, digits or _ (conditions name metrics this way); got %q", name)
 		}
 	}
 	if computedMetric(name) {
-		return Invalid(field, "%s is computed by pesd and cannot be pushed", name)
+		return Invalid(field(), "%s is computed by pesd and cannot be pushed", name)
 	}
 	return nil
 }

@@ -69,6 +69,9 @@ func decodeJSON(body []byte, contentType string, v any) error {
 // so a key of lowercase ASCII without escapes matches by case-insensitive
 // comparison only where it matches exactly.
 func decodeFast(body []byte, v any) bool {
+	if m, ok := v.(*api.MetricsRequest); ok && decodeSamples(body, m) {
+		return true
+	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return false

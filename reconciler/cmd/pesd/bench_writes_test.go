@@ -165,8 +165,9 @@ func BenchmarkInstructionPOSTs(b *testing.B) {
 }
 
 // BenchmarkMetricPushes measures batched metric pushes over HTTP: 2
-// clients pushing bodies of api.MaxSamplesPerRequest samples (20 series
-// of 50 nodes, times within the last seconds) to a group of a real pesd.
+// clients pushing bodies of api.MaxSamplesPerRequest samples (2 metrics
+// of 50 nodes, each body's times in order and after the last body's, as
+// agents send them) to a group of a real pesd.
 func BenchmarkMetricPushes(b *testing.B) {
 	needE2E(b)
 	const clients = 2
@@ -183,26 +184,35 @@ func BenchmarkMetricPushes(b *testing.B) {
 		b.Fatal(err)
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 30 * time.Second}
-	body := func() []byte {
-		var w bytes.Buffer
+	var mu sync.Mutex // bodies are made one at a time, so times only grow
+	body := func(buf []byte) []byte {
+		mu.Lock()
+		defer mu.Unlock()
 		now := time.Now().UTC()
-		w.WriteString(`{"samples":[`)
+		buf = append(buf[:0], `{"samples":[`...)
 		for i := range api.MaxSamplesPerRequest {
 			if i > 0 {
-				w.WriteByte(',')
+				buf = append(buf, ',')
 			}
-			t := now.Add(-time.Duration(api.MaxSamplesPerRequest-i) * time.Millisecond)
-			fmt.Fprintf(&w, `{"name":"%s","value":%d.5,"node_id":"n%d","time":"%s"}`,
-				[]string{"queue_depth", "cpu_utilization"}[i%2], i%1000, i%50, t.Format(time.RFC3339Nano))
+			t := now.Add(-time.Duration(api.MaxSamplesPerRequest-i) * time.Microsecond)
+			buf = append(buf, `{"name":"`...)
+			buf = append(buf, []string{"queue_depth", "cpu_utilization"}[i/50%2]...)
+			buf = append(buf, `","value":`...)
+			buf = strconv.AppendFloat(buf, float64(i%1000)+0.5, 'g', -1, 64)
+			buf = append(buf, `,"node_id":"n`...)
+			buf = strconv.AppendInt(buf, int64(i%50), 10)
+			buf = append(buf, `","time":"`...)
+			buf = t.AppendFormat(buf, time.RFC3339Nano)
+			buf = append(buf, `"}`...)
 		}
-		w.WriteString(`]}`)
-		return w.Bytes()
+		return append(buf, `]}`...)
 	}
 	var rate, cpu float64
 	for b.Loop() {
-		bodies := [clients][]byte{body(), body()}
+		var bodies [clients][]byte
 		cpu0 := procCPU(b, d.cmd.Process.Pid)
 		pushes := hammer(b, clients, benchRound, func(k int) error {
+			bodies[k] = body(bodies[k])
 			return post(hc, d, "/v1/groups/"+g.ID+"/metrics", bodies[k], http.StatusOK)
 		})
 		samples := pushes * api.MaxSamplesPerRequest
