@@ -109,11 +109,24 @@ func (g *committer) lead(r *commitReq) {
 		g.leading = false
 	}()
 	for !r.done {
-		// Let the writers that are ready queue up first: a bigger batch
-		// for the price of one commit.
-		runtime.Gosched()
+		// Let the writers that are ready queue up first, while more keep
+		// coming: a bigger batch for the price of one commit.
+		for n, queued := 0, g.queued(); n < 4; n++ {
+			runtime.Gosched()
+			now := g.queued()
+			if now == queued {
+				break
+			}
+			queued = now
+		}
 		g.commitBatch(g.take())
 	}
+}
+
+func (g *committer) queued() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.queue[loopLane]) + len(g.queue[apiLane])
 }
 
 // take dequeues the next batch: every loop write, then API writes up to
