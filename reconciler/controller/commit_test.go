@@ -1,0 +1,189 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlite"
+)
+
+// gatedStore is a real store whose first transaction waits at the gate
+// until the test opens it, so that writers queue up behind it.
+type gatedStore struct {
+	store.Store
+	gate    chan struct{}
+	entered chan struct{}
+	once    sync.Once
+	updates atomic.Int64
+}
+
+func (s *gatedStore) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	s.updates.Add(1)
+	s.once.Do(func() {
+		close(s.entered)
+		<-s.gate
+	})
+	return s.Store.Update(ctx, fn)
+}
+
+func newGated(t *testing.T) (*gatedStore, *committer) {
+	t.Helper()
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "pes.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	g := &gatedStore{Store: st, gate: make(chan struct{}), entered: make(chan struct{})}
+	return g, &committer{st: g}
+}
+
+// insertGroup is a write: one group row.
+func insertGroup(id string) func(tx store.Tx) error {
+	return func(tx store.Tx) error {
+		return tx.InsertGroup(api.Group{ID: id, GroupConfig: api.GroupConfig{Name: id}, Status: api.GroupActive})
+	}
+}
+
+// waitQueued waits until n writes wait in the committer's queues.
+func waitQueued(t *testing.T, c *committer, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.queued() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writes queued, want %d", c.queued(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestGroupCommitSharesTransactions: writers that queue while a
+// transaction is being written share the next one, and each returns only
+// once its write is committed; a failed write takes only itself down,
+// whatever its place in the batch.
+func TestGroupCommitSharesTransactions(t *testing.T) {
+	st, c := newGated(t)
+	ctx := context.Background()
+	const writers = 40
+	errs := make([]error, writers+1)
+	var wg sync.WaitGroup
+	wg.Go(func() { errs[0] = c.update(ctx, insertGroup("g-first")) })
+	<-st.entered
+	boom := errors.New("boom")
+	for i := 1; i <= writers; i++ {
+		wg.Go(func() {
+			id := fmt.Sprintf("g-%02d", i)
+			fn := insertGroup(id)
+			if i%10 == 5 {
+				// Writes its row, then fails: the row must go.
+				fn = func(tx store.Tx) error {
+					if err := insertGroup(id)(tx); err != nil {
+						return err
+					}
+					return fmt.Errorf("%s: %w", id, boom)
+				}
+			}
+			errs[i] = c.update(ctx, fn)
+			if errs[i] == nil {
+				// Returned: committed, so any reader sees it.
+				if _, err := st.GetGroup(ctx, id); err != nil {
+					t.Errorf("write %s returned before it was committed: %v", id, err)
+				}
+			}
+		})
+	}
+	waitQueued(t, c, writers)
+	close(st.gate)
+	wg.Wait()
+	for i, err := range errs {
+		id := fmt.Sprintf("g-%02d", i)
+		_, gerr := st.GetGroup(ctx, id)
+		switch {
+		case i > 0 && i%10 == 5:
+			if !errors.Is(err, boom) {
+				t.Errorf("write %s: error %v, want its own", id, err)
+			}
+			if !errors.Is(gerr, store.ErrNotFound) {
+				t.Errorf("failed write %s left its row: %v", id, gerr)
+			}
+		case i > 0:
+			if err != nil || gerr != nil {
+				t.Errorf("write %s: %v; read back: %v", id, err, gerr)
+			}
+		}
+	}
+	// The first transaction, then the queued writers together (once per
+	// failed writer: the batch runs again without it).
+	if n := st.updates.Load(); n != 1+1+writers/10 {
+		t.Errorf("%d transactions for %d writes, want %d", n, writers+1, 1+1+writers/10)
+	}
+}
+
+// TestGroupCommitLoopFirst: the reconcile loop's writes are taken before
+// the API's that queued earlier.
+func TestGroupCommitLoopFirst(t *testing.T) {
+	st, c := newGated(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	var order []string
+	write := func(name string) func(tx store.Tx) error {
+		return func(tx store.Tx) error {
+			mu.Lock()
+			order = append(order, name)
+			mu.Unlock()
+			return nil
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = c.update(ctx, write("first")) })
+	<-st.entered
+	for i := range 3 {
+		wg.Go(func() { _ = c.update(ctx, write(fmt.Sprintf("api-%d", i))) })
+		waitQueued(t, c, i+1)
+	}
+	wg.Go(func() { _ = c.update(loopWrites(ctx), write("loop")) })
+	waitQueued(t, c, 4)
+	close(st.gate)
+	wg.Wait()
+	if len(order) != 5 || order[0] != "first" || order[1] != "loop" {
+		t.Errorf("writes ran in the order %v, want first, loop, then the API's", order)
+	}
+}
+
+// TestGroupCommitPanic: a write that panics panics in its own writer; the
+// others in its batch commit.
+func TestGroupCommitPanic(t *testing.T) {
+	st, c := newGated(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = c.update(ctx, insertGroup("g-first")) })
+	<-st.entered
+	var recovered atomic.Value
+	var okErr error
+	wg.Go(func() {
+		defer func() { recovered.Store(fmt.Sprint(recover())) }()
+		_ = c.update(ctx, func(tx store.Tx) error { panic("write bug") })
+	})
+	waitQueued(t, c, 1)
+	wg.Go(func() { okErr = c.update(ctx, insertGroup("g-ok")) })
+	waitQueued(t, c, 2)
+	close(st.gate)
+	wg.Wait()
+	if got := recovered.Load(); got != "write bug" {
+		t.Errorf("the panicking writer recovered %v, want its panic", got)
+	}
+	if _, err := st.GetGroup(ctx, "g-ok"); okErr != nil || err != nil {
+		t.Errorf("the write beside a panic: %v; read back: %v", okErr, err)
+	}
+	// The committer still works.
+	if err := c.update(ctx, insertGroup("g-after")); err != nil {
+		t.Error(err)
+	}
+}
