@@ -20,34 +20,36 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/client"
 )
 
-// postInstruction sends one instruction over plain HTTP, without retries,
-// so that each 2xx answers exactly one request. It returns the status and
-// the event pesd acknowledged (zero unless 2xx).
-func postInstruction(ctx context.Context, hc *http.Client, d *pesdProc, groupID string, in api.Instruction) (int, api.Event, error) {
-	body, err := json.Marshal(in)
-	if err != nil {
-		return 0, api.Event{}, err
+// postOnce sends one POST over plain HTTP, without retries, so that each
+// 2xx answers exactly one request, and decodes a 2xx answer into out.
+func postOnce(ctx context.Context, hc *http.Client, d *pesdProc, path string, in, out any) (int, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return 0, err
+		}
+		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url+"/v1/groups/"+groupID+"/instructions", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url+path, body)
 	if err != nil {
-		return 0, api.Event{}, err
+		return 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+d.token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
-		return 0, api.Event{}, err
+		return 0, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode/100 != 2 {
-		return resp.StatusCode, api.Event{}, err
+		return resp.StatusCode, err
 	}
-	var e api.Event
-	if err := json.Unmarshal(b, &e); err != nil {
-		return resp.StatusCode, api.Event{}, fmt.Errorf("2xx with a body that is no event: %w: %.200s", err, b)
+	if err := json.Unmarshal(b, out); err != nil {
+		return resp.StatusCode, fmt.Errorf("2xx with a body that does not decode: %w: %.200s", err, b)
 	}
-	return resp.StatusCode, e, nil
+	return resp.StatusCode, nil
 }
 
 // checkLabels checks that a group's labels of one kind are kind1..kindN,
@@ -104,11 +106,12 @@ func groupLabels(t *testing.T, ctx context.Context, c *client.Client, groupID st
 
 // TestE2EKill9DuringInstructionBurst sends a burst of 1,000 concurrent
 // instructions to a real pesd, some immediate (they write changes and
-// launch or stop nodes), while 1s periods are harmonized, and kills pesd
-// with SIGKILL in the middle of it. After a restart every instruction
-// that got a 2xx is there, labels E, C and H of every group are gapless
-// and unique, and the labels issued after the restart carry on from the
-// last committed one.
+// launch or stop nodes), with harmonizations asked for among them (they
+// close and open periods), and kills pesd with SIGKILL in the middle of
+// it. After a restart every instruction and harmonization that got a 2xx
+// is there, labels E, C and H of every group are gapless and unique, and
+// the labels issued after the restart carry on from the last committed
+// one.
 func TestE2EKill9DuringInstructionBurst(t *testing.T) {
 	needE2E(t)
 	dir := t.TempDir()
@@ -131,6 +134,7 @@ func TestE2EKill9DuringInstructionBurst(t *testing.T) {
 
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 30 * time.Second}
 	type ack struct{ group, id, label string }
+	var periods []ack // harmonizations acknowledged
 	var (
 		mu      sync.Mutex
 		acked   []ack
@@ -147,9 +151,19 @@ func TestE2EKill9DuringInstructionBurst(t *testing.T) {
 					return
 				}
 				g := groups[i%nGroups]
+				if i%20 == 7 {
+					var p api.Period
+					if status, err := postOnce(ctx, hc, d, "/v1/groups/"+g+"/harmonize", nil, &p); err == nil && status/100 == 2 {
+						mu.Lock()
+						periods = append(periods, ack{g, p.ID, p.Label})
+						mu.Unlock()
+					}
+					continue
+				}
 				in := api.Instruction{Request: api.Request{ChangeBy: ptr(1 - 2*(i/nGroups%2))},
 					Immediate: i%5 == 0, Reason: fmt.Sprintf("burst %d", i)}
-				status, e, err := postInstruction(ctx, hc, d, g, in)
+				var e api.Event
+				status, err := postOnce(ctx, hc, d, "/v1/groups/"+g+"/instructions", in, &e)
 				if err != nil || status/100 != 2 {
 					continue // refused or cut off by the kill: not acknowledged
 				}
@@ -180,6 +194,15 @@ func TestE2EKill9DuringInstructionBurst(t *testing.T) {
 			t.Errorf("event %s came back as %s of group %s, acknowledged as %s of %s", a.id, e.Label, e.GroupID, a.label, a.group)
 		}
 	}
+	for _, a := range periods {
+		p, err := c2.GetPeriod(ctx, a.id)
+		if err != nil || !p.Harmonized || p.Label != a.label {
+			t.Fatalf("acknowledged harmonization of %s (group %s) after kill -9: %+v, %v", a.label, a.group, p, err)
+		}
+	}
+	if len(periods) == 0 {
+		t.Error("no harmonization was acknowledged during the burst")
+	}
 	last := map[string]int{}
 	for _, g := range groups {
 		events, changes, periods := groupLabels(t, ctx, c2, g)
@@ -199,5 +222,6 @@ func TestE2EKill9DuringInstructionBurst(t *testing.T) {
 			t.Errorf("group %s: the first instruction after restart is %s; E%d was committed before", g, e.Label, last[g])
 		}
 	}
-	t.Logf("%d of %d instructions acknowledged before kill -9; all found after restart", len(acked), burst)
+	t.Logf("%d instructions and %d harmonizations acknowledged of %d requests before kill -9; all found after restart",
+		len(acked), len(periods), burst)
 }
