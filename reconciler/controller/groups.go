@@ -236,7 +236,7 @@ func (c *Controller) DeleteGroupBy(ctx context.Context, id, actor string) error 
 		w.s.period = p
 		g := &w.s.group
 		g.Status, g.DeletedAt, g.NextHarmonizationAt = api.GroupDeleted, &t, nil
-		w.groupDirty = true
+		w.groupDirty, w.configDirty = true, true
 		return nil
 	})
 	if err != nil {

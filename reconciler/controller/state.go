@@ -132,7 +132,7 @@ type work struct {
 	stop   []string   // node IDs to terminate after commit
 
 	groupDirty  bool // s.group changed and must be written
-	configDirty bool // and more than its state (see store.Tx.UpdateGroupState)
+	configDirty bool // and more than its state: configuration or status (see store.Tx.UpdateGroupState)
 
 	// events and changes written, counted into the controller's totals
 	// once the transaction commits.

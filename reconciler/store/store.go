@@ -136,9 +136,10 @@ type Tx interface {
 	InsertGroup(g api.Group) error
 	UpdateGroup(g api.Group) error
 	// UpdateGroupState writes only what a reconcile pass changes in a
-	// group: desired, official and actual quantities, status, next
-	// harmonization, open period, updated and deleted times. The rest of
-	// the configuration stays as stored.
+	// group: desired, official and actual quantities, next
+	// harmonization, open period and updated time. The rest (the
+	// configuration, status and deleted time, which indexes cover) stays
+	// as stored.
 	UpdateGroupState(g api.Group) error
 
 	InsertTrigger(t api.Trigger) error

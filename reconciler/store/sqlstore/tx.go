@@ -107,12 +107,11 @@ func (t *tx) UpdateGroup(g api.Group) error {
 
 func (t *tx) UpdateGroupState(g api.Group) error {
 	return t.update("group", g.ID, `UPDATE groups SET desired_quantity = ?,
-		official_quantity = ?, actual_quantity = ?, status = ?, next_harmonization_at = ?,
-		current_period_id = ?, current_period_label = ?, updated_at = ?, deleted_at = ?
-		WHERE id = ?`,
-		g.DesiredQuantity, g.OfficialQuantity, g.ActualQuantity, g.Status,
+		official_quantity = ?, actual_quantity = ?, next_harmonization_at = ?,
+		current_period_id = ?, current_period_label = ?, updated_at = ? WHERE id = ?`,
+		g.DesiredQuantity, g.OfficialQuantity, g.ActualQuantity,
 		fmtTimePtr(g.NextHarmonizationAt), g.CurrentPeriodID, g.CurrentPeriodLabel,
-		FormatTime(g.UpdatedAt), fmtTimePtr(g.DeletedAt), g.ID)
+		FormatTime(g.UpdatedAt), g.ID)
 }
 
 // ---- triggers

@@ -69,9 +69,9 @@ func testGroups(t *testing.T, s store.Store) {
 	other.ID = full.ID
 	want := cleared
 	want.DesiredQuantity, want.OfficialQuantity, want.ActualQuantity = other.DesiredQuantity, other.OfficialQuantity, other.ActualQuantity
-	want.Status, want.NextHarmonizationAt = api.GroupDeleted, other.NextHarmonizationAt
+	want.NextHarmonizationAt = other.NextHarmonizationAt
 	want.CurrentPeriodID, want.CurrentPeriodLabel = other.CurrentPeriodID, other.CurrentPeriodLabel
-	want.UpdatedAt, want.DeletedAt = other.UpdatedAt, other.DeletedAt
+	want.UpdatedAt = other.UpdatedAt
 	other.Status = api.GroupDeleted
 	if other.NextHarmonizationAt == nil || other.DeletedAt == nil || other.Name == cleared.Name {
 		t.Fatal("filled[api.Group](3) must set the times and differ from (2)")
