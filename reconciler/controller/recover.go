@@ -66,8 +66,8 @@ func (c *Controller) load(ctx context.Context, g api.Group) (*groupState, error)
 	if err != nil {
 		return nil, fmt.Errorf("load label counters of group %s: %w", g.ID, err)
 	}
-	// Period labels are stored with the group row, which names its open
-	// period: always the last one opened (see saveLabels).
+	// The group row names its open period, the last one opened: its
+	// label is never issued again, whatever the counter says.
 	labels.H = max(labels.H, labelNumber(g.CurrentPeriodLabel))
 	st.labels = labels
 	nodes, err := c.store.ListNodes(ctx, g.ID, false)

@@ -225,18 +225,18 @@ func (w *work) finish() error {
 		w.s.group.ActualQuantity = a
 		w.groupDirty = true
 	}
-	if err := w.saveLabels(); err != nil {
-		return err
-	}
 	if !w.groupDirty {
-		return nil
+		return w.saveLabels()
 	}
 	w.s.group.UpdatedAt = w.now
-	update := w.tx.UpdateGroupState
 	if w.configDirty {
-		update = w.tx.UpdateGroup
-	}
-	if err := update(w.s.group); err != nil {
+		if err := w.tx.UpdateGroup(w.s.group); err != nil {
+			return fmt.Errorf("update group: %w", err)
+		}
+		if err := w.saveLabels(); err != nil {
+			return err
+		}
+	} else if err := w.tx.UpdateGroupState(w.s.group, w.s.labels); err != nil {
 		return fmt.Errorf("update group: %w", err)
 	}
 	w.groupDirty, w.configDirty = false, false
@@ -261,13 +261,12 @@ func (w *work) nextLabel(kind string) string {
 	return kind + strconv.Itoa(*n)
 }
 
-// saveLabels stores the counters in the transaction that wrote the
-// labelled rows, when an event or change label was issued. A period
-// label alone needs no write: the group row names its open period, which
-// is always its last, and recovery reads the counter from there.
+// saveLabels stores the counters, if labels were issued, in the
+// transaction that wrote the labelled rows. A write of the group's state
+// stores them with it (store.Tx.UpdateGroupState), with no statement of
+// their own.
 func (w *work) saveLabels() error {
-	was := w.gs.st.labels
-	if w.s.labels.E == was.E && w.s.labels.C == was.C {
+	if w.s.labels == w.gs.st.labels {
 		return nil
 	}
 	if err := w.tx.SetLabels(w.s.group.ID, w.s.labels); err != nil {

@@ -124,7 +124,7 @@ type Reader interface {
 	QuantityHistory(ctx context.Context, groupID string, since time.Time) ([]QuantityPoint, error)
 
 	// Labels returns the group's label counters as last set (zero for a
-	// group that never set them).
+	// group that never set them; ErrNotFound for no group).
 	Labels(ctx context.Context, groupID string) (Labels, error)
 }
 
@@ -137,10 +137,10 @@ type Tx interface {
 	UpdateGroup(g api.Group) error
 	// UpdateGroupState writes only what a reconcile pass changes in a
 	// group: desired, official and actual quantities, next
-	// harmonization, open period and updated time. The rest (the
-	// configuration, status and deleted time, which indexes cover) stays
-	// as stored.
-	UpdateGroupState(g api.Group) error
+	// harmonization, open period and updated time, and its label
+	// counters (as SetLabels). The rest (the configuration, status and
+	// deleted time, which indexes cover) stays as stored.
+	UpdateGroupState(g api.Group, l Labels) error
 
 	InsertTrigger(t api.Trigger) error
 	UpdateTrigger(t api.Trigger) error

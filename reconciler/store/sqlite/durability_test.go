@@ -208,7 +208,7 @@ func killRound(t *testing.T, killAfter int) {
 	must(s.r.QueryRow(`SELECT count(*), max(CAST(substr(label, 2) AS INTEGER)), count(DISTINCT label) FROM events`).Scan(&nEvents, &maxE, &distinctE))
 	must(s.r.QueryRow(`SELECT count(*) FROM changes`).Scan(&nChanges))
 	must(s.r.QueryRow(`SELECT count(*) FROM nexus`).Scan(&nNexus))
-	must(s.r.QueryRow(`SELECT last FROM labels WHERE group_id = 'g1' AND kind = 'E'`).Scan(&lastE))
+	must(s.r.QueryRow(`SELECT last_event_label FROM groups WHERE id = 'g1'`).Scan(&lastE))
 	if nEvents < len(acked) || nEvents != nChanges || nEvents != nNexus {
 		t.Errorf("%d acknowledged; found %d events, %d changes, %d nexus rows", len(acked), nEvents, nChanges, nNexus)
 	}

@@ -402,3 +402,39 @@ func TestMigration5ReadsOldSamples(t *testing.T) {
 		t.Errorf("after retention: %d samples (err %v), want 2", len(got), err)
 	}
 }
+
+// TestMigration6MovesLabelCounters: the counters of the labels table move
+// into the group rows; a group without any starts from zero.
+func TestMigration6MovesLabelCounters(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "pes.db")
+	db := rawDB(t, path)
+	if err := migrate(ctx, db, mustMigrations()[:5], time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ts := sqlstore.FormatTime(time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC))
+	for _, g := range []string{"g1", "g2"} {
+		if _, err := db.Exec(`INSERT INTO groups (id, name, driver, program, desired_quantity, min_quantity, max_quantity,
+			aggregation_period, aggregation_policy, replacement, replacement_defer_window, init_deadline,
+			cooldown, termination_policy, official_quantity, actual_quantity, status, current_period_id,
+			current_period_label, created_at, updated_at)
+			VALUES (?, ?, 'sim', '{"command":"x"}', 3, 0, 10, '60s', 'largest', 'auto', '15s', '10m',
+			'0s', 'newest', 3, 3, 'active', '', '', ?, ?)`, g, "name-"+g, ts, ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO labels (group_id, kind, last) VALUES ('g1', 'E', 41), ('g1', 'C', 7), ('g1', 'H', 12)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for g, want := range map[string]store.Labels{"g1": {E: 41, C: 7, H: 12}, "g2": {}} {
+		if l, err := s.Labels(ctx, g); err != nil || l != want {
+			t.Errorf("group %s after migration: counters %+v (err %v), want %+v", g, l, err, want)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -623,29 +622,10 @@ func (r reader) QuantityHistory(ctx context.Context, groupID string, since time.
 }
 
 func (r reader) Labels(ctx context.Context, groupID string) (store.Labels, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT kind, last FROM labels WHERE group_id = ?`, groupID)
-	if err != nil {
-		return store.Labels{}, r.d.mapErr("labels of group "+strconv.Quote(groupID), err)
-	}
-	defer rows.Close()
-	var l store.Labels
-	for rows.Next() {
-		var kind string
-		var last int
-		if err := rows.Scan(&kind, &last); err != nil {
-			return store.Labels{}, fmt.Errorf("labels of group %q: %w", groupID, err)
-		}
-		switch kind {
-		case "E":
-			l.E = last
-		case "C":
-			l.C = last
-		case "H":
-			l.H = last
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return store.Labels{}, r.d.mapErr("labels of group "+strconv.Quote(groupID), err)
-	}
-	return l, nil
+	return getOne(ctx, r.q, "group", groupID, `SELECT last_event_label, last_change_label,
+		last_period_label FROM groups WHERE id = ?`, func(sc scanner) (store.Labels, error) {
+		var l store.Labels
+		err := sc.Scan(&l.E, &l.C, &l.H)
+		return l, err
+	}, groupID)
 }

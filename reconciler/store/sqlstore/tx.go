@@ -105,13 +105,17 @@ func (t *tx) UpdateGroup(g api.Group) error {
 		WHERE id = ?`, args...)
 }
 
-func (t *tx) UpdateGroupState(g api.Group) error {
+func (t *tx) UpdateGroupState(g api.Group, l store.Labels) error {
+	if err := checkLabels(g.ID, l); err != nil {
+		return err
+	}
 	return t.update("group", g.ID, `UPDATE groups SET desired_quantity = ?,
 		official_quantity = ?, actual_quantity = ?, next_harmonization_at = ?,
-		current_period_id = ?, current_period_label = ?, updated_at = ? WHERE id = ?`,
+		current_period_id = ?, current_period_label = ?, updated_at = ?,
+		last_event_label = ?, last_change_label = ?, last_period_label = ? WHERE id = ?`,
 		g.DesiredQuantity, g.OfficialQuantity, g.ActualQuantity,
 		fmtTimePtr(g.NextHarmonizationAt), g.CurrentPeriodID, g.CurrentPeriodLabel,
-		FormatTime(g.UpdatedAt), g.ID)
+		FormatTime(g.UpdatedAt), l.E, l.C, l.H, g.ID)
 }
 
 // ---- triggers
@@ -178,16 +182,20 @@ func (t *tx) UpsertNode(n api.Node) error {
 
 // ---- labels
 
-// SetLabels upserts the group's three counter rows in one statement.
-func (t *tx) SetLabels(groupID string, l store.Labels) error {
+func checkLabels(groupID string, l store.Labels) error {
 	if l.E < 0 || l.C < 0 || l.H < 0 {
 		return fmt.Errorf("set labels of group %q: negative counter in %+v", groupID, l)
 	}
-	_, err := t.exec("set labels of group "+strconv.Quote(groupID),
-		`INSERT INTO labels (group_id, kind, last) VALUES (?, 'E', ?), (?, 'C', ?), (?, 'H', ?)
-		ON CONFLICT (group_id, kind) DO UPDATE SET last = excluded.last`,
-		groupID, l.E, groupID, l.C, groupID, l.H)
-	return err
+	return nil
+}
+
+// SetLabels writes the counters, which live in the group's row.
+func (t *tx) SetLabels(groupID string, l store.Labels) error {
+	if err := checkLabels(groupID, l); err != nil {
+		return err
+	}
+	return t.update("group", groupID, `UPDATE groups SET last_event_label = ?,
+		last_change_label = ?, last_period_label = ? WHERE id = ?`, l.E, l.C, l.H, groupID)
 }
 
 // ---- events

@@ -87,6 +87,10 @@ func testLabels(t *testing.T, s store.Store) {
 	if err == nil {
 		t.Error("SetLabels with a negative counter: no error")
 	}
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.SetLabels("nope", store.Labels{E: 1}) })
+	wantErr(t, "SetLabels of no group", err, store.ErrNotFound)
+	_, err = s.Labels(ctx, "nope")
+	wantErr(t, "Labels of no group", err, store.ErrNotFound)
 }
 
 func testTransactions(t *testing.T, s store.Store) {

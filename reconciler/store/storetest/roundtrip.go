@@ -76,11 +76,20 @@ func testGroups(t *testing.T, s store.Store) {
 	if other.NextHarmonizationAt == nil || other.DeletedAt == nil || other.Name == cleared.Name {
 		t.Fatal("filled[api.Group](3) must set the times and differ from (2)")
 	}
-	update(t, s, func(tx store.Tx) error { return tx.UpdateGroupState(other) })
+	labels := store.Labels{E: 7, C: 3, H: 2}
+	update(t, s, func(tx store.Tx) error { return tx.UpdateGroupState(other, labels) })
 	got, err = s.GetGroup(ctx, full.ID)
 	must(t, err)
 	checkSame(t, "group after UpdateGroupState", want, got)
-	err = s.Update(ctx, func(tx store.Tx) error { return tx.UpdateGroupState(group("nope", "x")) })
+	if l, err := s.Labels(ctx, full.ID); err != nil || l != labels {
+		t.Errorf("label counters after UpdateGroupState: %+v (err %v), want %+v", l, err, labels)
+	}
+	// A full update leaves the counters alone.
+	update(t, s, func(tx store.Tx) error { return tx.UpdateGroup(want) })
+	if l, err := s.Labels(ctx, full.ID); err != nil || l != labels {
+		t.Errorf("label counters after UpdateGroup: %+v (err %v), want %+v", l, err, labels)
+	}
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.UpdateGroupState(group("nope", "x"), store.Labels{}) })
 	wantErr(t, "UpdateGroupState(nope)", err, store.ErrNotFound)
 }
 
