@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Generates docs/ with tfplugindocs from the provider's schema, templates/
-# and examples/. tfplugindocs builds the provider and asks a Terraform CLI
+# and examples/, and docs/openapi.json from pesd's route table. tfplugindocs builds the provider and asks a Terraform CLI
 # for its schema: it gets the one scripts/ensure-terraform.sh provides
 # (first on PATH, which tfplugindocs searches), so it never downloads one.
 # Running it twice leaves no diff.
@@ -32,6 +32,11 @@ echo "docs: tfplugindocs $TFPLUGINDOCS_VERSION generate" >&2
   --rendered-provider-name pes \
   --website-source-dir templates \
   --rendered-website-dir docs
+
+# pesd's API description, as GET /v1/openapi.json serves it (after
+# tfplugindocs, which rewrites docs/).
+go run ./scripts/openapi docs/openapi.json
+echo "docs: wrote docs/openapi.json (OpenAPI 3.1 of pesd's API)" >&2
 
 # tfplugindocs formats the examples it embeds; keep the sources formatted too.
 "$terraform_bin" fmt -recursive -check examples >/dev/null || {

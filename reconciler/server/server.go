@@ -31,11 +31,18 @@ type server struct {
 	// hostCPUs sizes the default max_quantity of local groups, whose
 	// nodes run on this host.
 	hostCPUs int
+	// patterns are the routes registered, in order; public those that
+	// need no token.
+	patterns []string
+	public   map[string]bool
+	openapi  []byte // GET /v1/openapi.json
 }
 
 // New returns the HTTP handler of the API: svc does the writes, hist
 // answers the reads. Every /v1 route requires
-// "Authorization: Bearer <token>"; /healthz and /metrics are open. An empty
+// "Authorization: Bearer <token>" but /v1/openapi.json, which describes
+// the API and holds no data (as docs/openapi.json does); /healthz,
+// /readyz and /metrics are open. An empty
 // token rejects every /v1 request: pesd never runs its API unauthenticated
 // by accident.
 func New(svc Service, hist History, token string, logger *slog.Logger) http.Handler {
@@ -51,44 +58,30 @@ func New(svc Service, hist History, token string, logger *slog.Logger) http.Hand
 		mux:       http.NewServeMux(),
 		metrics:   newHTTPMetrics(),
 		hostCPUs:  runtime.NumCPU(),
+		public:    map[string]bool{},
 	}
 	s.routes()
 	return s
 }
 
+// routes builds the router from the route table and the description
+// served from it.
 func (s *server) routes() {
-	h := s.mux.HandleFunc
-	h("GET /healthz", s.handleHealthz)
-	h("GET /metrics", s.handleMetrics)
+	table := s.table()
+	for _, r := range table {
+		s.handle(r.Pattern, r.handler)
+		if r.Public {
+			s.public[r.Pattern] = true
+		}
+	}
+	s.openapi = mustOpenAPI(table)
+}
 
-	h("POST /v1/groups", s.createGroup)
-	h("GET /v1/groups", s.listGroups)
-	h("GET /v1/groups/{id}", s.getGroup)
-	h("PATCH /v1/groups/{id}", s.byGroup(s.updateGroup))
-	h("DELETE /v1/groups/{id}", s.byGroup(s.deleteGroup))
-	h("POST /v1/groups/{id}/instructions", s.byGroup(s.instruct))
-	h("POST /v1/groups/{id}/harmonize", s.byGroup(s.harmonize))
-	h("GET /v1/groups/{id}/forecast", s.byGroup(s.forecast))
-	h("POST /v1/groups/{id}/history", s.byGroup(s.importHistory))
-	h("POST /v1/groups/{id}/metrics", s.byGroup(s.pushMetrics))
-
-	h("GET /v1/groups/{id}/nodes", s.byGroup(s.listNodes))
-	h("DELETE /v1/groups/{id}/nodes/{node}", s.byGroup(s.terminateNode))
-	h("POST /v1/groups/{id}/nodes/{node}/fail", s.byGroup(s.failNode))
-
-	h("POST /v1/groups/{id}/triggers", s.byGroup(s.createTrigger))
-	h("GET /v1/groups/{id}/triggers", s.byGroup(s.listTriggers))
-	h("POST /v1/triggers/validate", s.validateCondition)
-	h("GET /v1/triggers/{id}", s.byTrigger(s.getTrigger))
-	h("PATCH /v1/triggers/{id}", s.byTrigger(s.updateTrigger))
-	h("DELETE /v1/triggers/{id}", s.byTrigger(s.deleteTrigger))
-
-	h("GET /v1/groups/{id}/events", s.byGroup(s.listEvents))
-	h("GET /v1/events/{id}", s.getEvent)
-	h("GET /v1/groups/{id}/changes", s.byGroup(s.listChanges))
-	h("GET /v1/changes/{id}", s.getChange)
-	h("GET /v1/groups/{id}/periods", s.byGroup(s.listPeriods))
-	h("GET /v1/periods/{id}", s.getPeriod)
+// handle registers a route; every registration goes through it, so the
+// tests can check each registered route is described.
+func (s *server) handle(pattern string, h http.HandlerFunc) {
+	s.patterns = append(s.patterns, pattern)
+	s.mux.HandleFunc(pattern, h)
 }
 
 type ctxKey struct{}
@@ -127,7 +120,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.metrics.observe(route, rec.status(), time.Since(start))
 	}()
 
-	if (r.URL.Path == "/v1" || strings.HasPrefix(r.URL.Path, "/v1/")) && !s.authorized(rec, r) {
+	if (r.URL.Path == "/v1" || strings.HasPrefix(r.URL.Path, "/v1/")) && !s.public[route] && !s.authorized(rec, r) {
 		return
 	}
 	if route == "unmatched" {
@@ -218,8 +211,4 @@ func (r *statusRecorder) status() int {
 		return http.StatusOK
 	}
 	return r.code
-}
-
-func (s *server) handleHealthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }

@@ -1,0 +1,279 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
+	"github.com/pes-project/terraform-provider-pes/reconciler/controller"
+	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
+	"github.com/pes-project/terraform-provider-pes/reconciler/driver/sim"
+	"github.com/pes-project/terraform-provider-pes/reconciler/governor"
+	"github.com/pes-project/terraform-provider-pes/reconciler/history"
+	"github.com/pes-project/terraform-provider-pes/reconciler/server"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlite"
+)
+
+const scenarioToken = "scenario-token"
+
+// conformance is a real pesd API (the controller on a SQLite file, the sim
+// driver, a fake clock) whose every answer is checked against the OpenAPI
+// description, and every request the server accepted too.
+type conformance struct {
+	t      *testing.T
+	ctx    context.Context
+	clk    *clock.Fake
+	ctrl   *controller.Controller
+	srv    *httptest.Server
+	doc    *openapi3.T
+	router routers.Router
+	// ok counts, per operation id, the answers in 2xx that matched.
+	ok map[string]int
+}
+
+func newConformance(t *testing.T) *conformance {
+	t.Helper()
+	// kin-openapi decodes text/csv as records of one width; the history
+	// import's lines may have 2 or 3 fields, and the description says its
+	// body is a string of lines.
+	openapi3filter.RegisterBodyDecoder("text/csv", func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+		b, err := io.ReadAll(r)
+		return string(b), err
+	})
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "pes.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	clk := clock.NewFake(time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC))
+	ctrl, err := controller.New(controller.Options{Store: st, Clock: clk,
+		Drivers:  map[string]driver.Driver{api.DriverSim: sim.New(clk)},
+		Governor: governor.New(st, governor.WithClock(clk))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ctrl.Close() })
+	c := &conformance{t: t, ctx: context.Background(), clk: clk, ctrl: ctrl, ok: map[string]int{}}
+	c.srv = httptest.NewServer(server.New(ctrl, history.New(st), scenarioToken, nil))
+	t.Cleanup(c.srv.Close)
+
+	b, err := server.OpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.doc, err = openapi3.NewLoader().LoadFromData(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.doc.Servers = openapi3.Servers{{URL: c.srv.URL}}
+	if err := c.doc.Validate(c.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c.router, err = gorillamux.NewRouter(c.doc); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// tick advances the clock by d and runs a reconcile pass.
+func (c *conformance) tick(d time.Duration) {
+	c.t.Helper()
+	c.clk.Advance(d)
+	if err := c.ctrl.Tick(c.ctx); err != nil {
+		c.t.Fatalf("tick: %v", err)
+	}
+}
+
+// call sends a request (with the token unless noAuth), checks the answer
+// has want's status and matches the description, and decodes a JSON
+// answer into out (when not nil).
+func (c *conformance) call(method, path, contentType, body string, want int, out any, noAuth ...bool) []byte {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if len(noAuth) == 0 {
+		req.Header.Set("Authorization", "Bearer "+scenarioToken)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := c.srv.Client().Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	raw, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if resp.StatusCode != want {
+		c.t.Fatalf("%s %s: status %d, want %d: %.500s", method, path, resp.StatusCode, want, raw)
+	}
+
+	// The request as the description's router sees it.
+	vreq, _ := http.NewRequest(method, c.srv.URL+path, strings.NewReader(body))
+	vreq.Header = req.Header.Clone()
+	route, params, err := c.router.FindRoute(vreq)
+	if err != nil {
+		c.t.Fatalf("%s %s: no operation of the description matches: %v", method, path, err)
+	}
+	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+	if resp.StatusCode < 300 {
+		// A request pesd accepted must be one the description allows.
+		if err := openapi3filter.ValidateRequest(c.ctx, in); err != nil {
+			c.t.Errorf("%s %s: pesd accepted a request its description rejects: %v", method, path, err)
+		}
+	}
+	rin := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header,
+		Options: &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	rin.SetBodyBytes(raw)
+	if err := openapi3filter.ValidateResponse(c.ctx, rin); err != nil {
+		c.t.Errorf("%s %s: the %d answer does not match the description: %v\n%.1000s", method, path, resp.StatusCode, err, raw)
+	} else if resp.StatusCode < 300 {
+		c.ok[route.Operation.OperationID]++
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			c.t.Fatalf("%s %s: decode: %v", method, path, err)
+		}
+	}
+	return raw
+}
+
+func (c *conformance) json(method, path, body string, want int, out any) []byte {
+	c.t.Helper()
+	return c.call(method, path, "application/json", body, want, out)
+}
+
+// TestResponsesMatchOpenAPI drives the real handlers through a scenario
+// (a group created, instructed and harmonized, nodes launched, failed and
+// terminated, triggers, metrics, a history import, the causality lists
+// with include, the errors) and checks every answer against the OpenAPI
+// description with kin-openapi's validator. Every described operation
+// must have answered in 2xx at least once.
+func TestResponsesMatchOpenAPI(t *testing.T) {
+	c := newConformance(t)
+
+	// Before the first reconcile pass pesd is alive but not ready.
+	c.json("GET", "/healthz", "", 200, nil)
+	c.call("GET", "/readyz", "", "", 503, nil, true)
+	c.tick(time.Second)
+	c.call("GET", "/readyz", "", "", 200, nil, true)
+	c.call("GET", "/v1/openapi.json", "", "", 200, nil, true)
+
+	var g api.Group
+	c.json("POST", "/v1/groups", `{"name":"web","driver":"sim","program":{"command":"worker"},"desired_quantity":2,
+		"max_quantity":10,"sim":{"boot_time":"1s"},"labels":{"team":"a"},"actor":"alice",
+		"health_check":{"type":"tcp","interval":"1s"}}`, 201, &g)
+	c.tick(2 * time.Second)
+	c.tick(2 * time.Second)
+	var groups api.List[api.Group]
+	c.json("GET", "/v1/groups?limit=1", "", 200, &groups)
+	c.json("GET", "/v1/groups?include_deleted=true", "", 200, nil)
+	c.json("GET", "/v1/groups/"+g.ID, "", 200, nil)
+	c.json("PATCH", "/v1/groups/"+g.ID, `{"desired_quantity":3,"reason":"load","actor":"bob"}`, 200, nil)
+
+	var ev api.Event
+	c.json("POST", "/v1/groups/"+g.ID+"/instructions", `{"change_by":1,"reason":"more","priority":120}`, 201, &ev)
+	c.json("POST", "/v1/groups/"+g.ID+"/instructions", `{"set_to":4,"immediate":true}`, 201, nil)
+	var p api.Period
+	c.json("POST", "/v1/groups/"+g.ID+"/harmonize", "", 200, &p)
+	c.tick(2 * time.Second)
+	c.tick(2 * time.Second)
+
+	var nodes api.List[api.Node]
+	c.json("GET", "/v1/groups/"+g.ID+"/nodes", "", 200, &nodes)
+	if len(nodes.Items) < 2 {
+		t.Fatalf("%d nodes, want at least 2", len(nodes.Items))
+	}
+	c.json("POST", "/v1/groups/"+g.ID+"/nodes/"+nodes.Items[0].ID+"/fail", "", 204, nil)
+	c.tick(2 * time.Second)
+	c.json("DELETE", "/v1/groups/"+g.ID+"/nodes/"+nodes.Items[1].ID+"?actor=carol", "", 200, nil)
+	c.tick(2 * time.Second)
+	c.json("GET", "/v1/groups/"+g.ID+"/nodes?include_terminated=true&limit=2", "", 200, nil)
+
+	// Triggers, metrics.
+	var tr api.Trigger
+	c.json("POST", "/v1/groups/"+g.ID+"/triggers", `{"name":"cpu-high","condition":"avg(cpu, '2m') > 80","for":"1m","change_by":1}`, 201, &tr)
+	c.json("GET", "/v1/groups/"+g.ID+"/triggers", "", 200, nil)
+	c.json("GET", "/v1/triggers/"+tr.ID, "", 200, nil)
+	c.json("PATCH", "/v1/triggers/"+tr.ID, `{"enabled":false,"change_by_percent":50}`, 200, nil)
+	c.json("POST", "/v1/triggers/validate", `{"condition":"avg(cpu, '2m') > 80"}`, 200, nil)
+	c.json("POST", "/v1/triggers/validate", `{"condition":"avg(cpu >"}`, 200, nil)
+	c.json("POST", "/v1/groups/"+g.ID+"/metrics", `{"samples":[{"name":"cpu","value":93.5},{"name":"cpu","value":12,"time":"2026-03-14T10:00:20Z"}]}`, 200, nil)
+	c.tick(time.Second)
+
+	// Predictive governing: a forecast and a history import.
+	c.json("PATCH", "/v1/groups/"+g.ID, `{"predictive":{"mode":"forecast_only","history":"1d","min_history":"1h"}}`, 200, nil)
+	c.call("POST", "/v1/groups/"+g.ID+"/history", "text/csv", "2026-03-13T10:00:00Z,2\n2026-03-13T11:00:00Z,3,3\n", 200, nil)
+	c.call("POST", "/v1/groups/"+g.ID+"/history", "application/json", `[{"time":"2026-03-12T10:00:00Z","desired":2}]`, 200, nil)
+	c.json("GET", "/v1/groups/"+g.ID+"/forecast", "", 200, nil)
+
+	// The history and its causality, plain and detailed.
+	var events api.List[api.Event]
+	c.json("GET", "/v1/groups/"+g.ID+"/events", "", 200, &events)
+	c.json("GET", "/v1/groups/"+g.ID+"/events?include=effects&limit=3", "", 200, nil)
+	c.json("GET", "/v1/groups/"+g.ID+"/events?type=user_instruction&since=2026-03-14T00:00:00Z&until=2026-03-15T00:00:00Z", "", 200, nil)
+	c.json("GET", "/v1/events/"+ev.ID, "", 200, nil)
+	var changes api.List[api.Change]
+	c.json("GET", "/v1/groups/"+g.ID+"/changes", "", 200, &changes)
+	if len(changes.Items) == 0 {
+		t.Fatal("no changes recorded")
+	}
+	c.json("GET", "/v1/groups/"+g.ID+"/changes?include=causes", "", 200, nil)
+	c.json("GET", "/v1/groups/"+g.ID+"/changes?caused_by="+ev.Label+"&type=add_nodes", "", 200, nil)
+	c.json("GET", "/v1/changes/"+changes.Items[0].ID, "", 200, nil)
+	var periods api.List[api.Period]
+	c.json("GET", "/v1/groups/"+g.ID+"/periods", "", 200, &periods)
+	c.json("GET", "/v1/periods/"+p.ID, "", 200, nil)
+	c.call("GET", "/metrics", "", "", 200, nil, true)
+
+	// Errors, in the envelope.
+	c.json("GET", "/v1/groups/nope", "", 404, nil)
+	c.json("GET", "/v1/groups?limit=0", "", 400, nil)
+	c.json("POST", "/v1/groups", `{"name":"web","driver":"sim","desired_quantity":-1}`, 400, nil)
+	c.json("POST", "/v1/groups/"+g.ID+"/instructions", `{"change_by":1,"set_to":2}`, 400, nil)
+	c.call("GET", "/v1/groups", "", "", 401, nil, true)
+	c.json("POST", "/v1/groups", `{"name":"web","driver":"sim","desired_quantity":1,"x":"`+strings.Repeat("a", 1<<20)+`"}`, 413, nil)
+
+	// Deletes.
+	c.json("DELETE", "/v1/triggers/"+tr.ID, "", 204, nil)
+	c.json("DELETE", "/v1/groups/"+g.ID+"?actor=alice", "", 204, nil)
+	c.json("POST", "/v1/groups/"+g.ID+"/harmonize", "", 409, nil)
+
+	var missing []string
+	for _, item := range c.doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if c.ok[op.OperationID] == 0 {
+				missing = append(missing, op.OperationID)
+			}
+		}
+	}
+	slices.Sort(missing)
+	if len(missing) > 0 {
+		t.Errorf("operations the scenario never saw answer in 2xx: %s; add them to it", strings.Join(missing, ", "))
+	}
+	if t.Failed() {
+		t.Logf("answers that matched: %v", fmt.Sprint(c.ok))
+	}
+}
