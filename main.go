@@ -10,17 +10,15 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/pes-project/terraform-provider-pes/provider"
+	"github.com/pes-project/terraform-provider-pes/reconciler/buildinfo"
 )
-
-// version is set by the release build (-ldflags "-X main.version=...").
-var version = "dev"
 
 func main() {
 	var debug bool
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
+	err := providerserver.Serve(context.Background(), provider.New(buildinfo.Version()), providerserver.ServeOpts{
 		Address:         provider.Address,
 		Debug:           debug,
 		ProtocolVersion: 6,

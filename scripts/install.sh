@@ -25,12 +25,15 @@ platform=$(go env GOOS)_$(go env GOARCH)
 mirror=$plugins/$address/$version/$platform
 
 mkdir -p "$bindir" "$mirror"
+# Both binaries say their version (pesd version, the provider's
+# User-Agent) from reconciler/buildinfo.
+ldflags="-X github.com/pes-project/terraform-provider-pes/reconciler/buildinfo.version=$version"
 # A cold Go build cache makes each build take minutes (pesd compiles SQLite
 # from C): scripts/progress.sh says so while it runs. No -trimpath: it
 # would miss the build cache that make build and make test fill.
 scripts/progress.sh "building pesd $version into $bindir" \
   "a first build compiles SQLite and takes a few minutes; later builds take seconds" -- \
-  go build -v -ldflags "-X main.version=$version" -o "$bindir/pesd" ./reconciler/cmd/pesd
+  go build -v -ldflags "$ldflags" -o "$bindir/pesd" ./reconciler/cmd/pesd
 plugin=$mirror/terraform-provider-pes_v$version
 previous=""
 if [ -f "$plugin" ]; then
@@ -39,7 +42,7 @@ if [ -f "$plugin" ]; then
 fi
 CGO_ENABLED=0 scripts/progress.sh "building the provider $version into $mirror" \
   "later builds take seconds" -- \
-  go build -v -ldflags "-X main.version=$version" -o "$plugin" .
+  go build -v -ldflags "$ldflags" -o "$plugin" .
 
 echo "installed pesd: $bindir/pesd"
 echo "installed the provider pes-project/pes $version: $plugin"

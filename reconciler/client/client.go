@@ -24,11 +24,15 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/buildinfo"
 )
+
+// DefaultUserAgent is the User-Agent of a Client not given one: the
+// client and its version ("pes-client/1.2.3").
+var DefaultUserAgent = "pes-client/" + buildinfo.Version()
 
 // Defaults of a new Client.
 const (
-	DefaultUserAgent    = "pes-client"
 	DefaultTimeout      = 30 * time.Second
 	DefaultRetryMax     = 4
 	DefaultRetryWaitMin = 250 * time.Millisecond

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/pes-project/terraform-provider-pes/reconciler/buildinfo"
 	"github.com/pes-project/terraform-provider-pes/reconciler/cli"
 )
 
@@ -19,7 +20,10 @@ func main() {
 }
 
 func commands() []cli.Command {
-	return append([]cli.Command{{Name: "serve", Summary: "run the daemon", Run: serve}}, cli.Commands()...)
+	return append([]cli.Command{
+		{Name: "serve", Summary: "run the daemon", Run: serve},
+		{Name: "version", Summary: "print the version, the commit and the Go version", Run: printVersion},
+	}, cli.Commands()...)
 }
 
 // run is pesd's whole behaviour: tests call it with their own writers.
@@ -33,6 +37,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return cli.ExitOK
+	case "-version", "--version":
+		return printVersion(args[1:], stdout, stderr)
 	}
 	for _, c := range commands() {
 		if c.Name == name {
@@ -42,6 +48,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "pesd: unknown command %q\n\n", name)
 	usage(stderr)
 	return cli.ExitUsage
+}
+
+// printVersion prints which build this is.
+func printVersion(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "pesd version: takes no arguments, got %q\n", args[0])
+		return cli.ExitUsage
+	}
+	i := buildinfo.Get()
+	fmt.Fprintf(stdout, "pesd %s\ncommit %s\n%s %s\n", i.Version, i.Commit, i.GoVersion, i.Platform)
+	return cli.ExitOK
 }
 
 func usage(w io.Writer) {

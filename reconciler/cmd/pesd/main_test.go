@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -27,7 +28,10 @@ func TestVerbs(t *testing.T) {
 	}{
 		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, wantErr: []string{`unknown command "frobnicate"`, "explain"}},
 		{name: "no command", args: nil, wantCode: 2, wantErr: []string{"usage: pesd"}},
-		{name: "help", args: []string{"help"}, wantOut: []string{"usage: pesd", "serve"}},
+		{name: "help", args: []string{"help"}, wantOut: []string{"usage: pesd", "serve", "version"}},
+		{name: "version", args: []string{"version"}, wantOut: []string{"pesd dev\n", "\ncommit ", runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH}},
+		{name: "--version", args: []string{"--version"}, wantOut: []string{"pesd dev\n", "\ncommit ", runtime.Version()}},
+		{name: "version with an argument", args: []string{"version", "x"}, wantCode: 2, wantErr: []string{"takes no arguments"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

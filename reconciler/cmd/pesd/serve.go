@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/buildinfo"
 	"github.com/pes-project/terraform-provider-pes/reconciler/cli"
 	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
 	"github.com/pes-project/terraform-provider-pes/reconciler/controller"
@@ -150,7 +151,9 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 	// The one line scripts and tests read: the real address (port 0
 	// resolved).
 	fmt.Fprintf(stdout, "pesd listening on http://%s (data dir %s, store %s)\n", ln.Addr(), cfg.dataDir, cfg.storeKind)
-	log.Info("pesd started", "addr", ln.Addr().String(), "data_dir", cfg.dataDir, "store", cfg.storeKind)
+	bi := buildinfo.Get()
+	log.Info("pesd started", "addr", ln.Addr().String(), "data_dir", cfg.dataDir, "store", cfg.storeKind,
+		"version", bi.Version, "commit", bi.Commit, "go", bi.GoVersion)
 
 	select {
 	case <-ctx.Done():
