@@ -5,14 +5,18 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/buildinfo"
 	"github.com/pes-project/terraform-provider-pes/reconciler/controller"
 )
 
@@ -38,102 +42,65 @@ type Gauge struct {
 
 // latencyBuckets are the upper bounds, in seconds, of the request latency
 // histogram.
-var latencyBuckets = [...]float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+var latencyBuckets = []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
-type seriesKey struct {
-	route string // the ServeMux pattern, or "unmatched"
-	code  int
-}
-
-type histogram struct {
-	counts [len(latencyBuckets) + 1]uint64 // the last is +Inf
-	sum    float64
-	total  uint64
-}
-
-// httpMetrics counts requests and their latency by route and status code.
-// Routes are ServeMux patterns, so the label set is bounded whatever paths
-// clients send.
+// httpMetrics counts requests and their latency by route and status code,
+// on the server's own registry with the Go and process collectors and
+// pes_build_info. Routes are ServeMux patterns, so the label set is
+// bounded whatever paths clients send.
 type httpMetrics struct {
-	mu       sync.Mutex
-	series   map[seriesKey]*histogram
-	inFlight int64
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	inFlight prometheus.Gauge
 }
 
 func newHTTPMetrics() *httpMetrics {
-	return &httpMetrics{series: map[seriesKey]*histogram{}}
+	m := &httpMetrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pes_http_requests_total",
+			Help: "HTTP requests answered, by route and status code."}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "pes_http_request_duration_seconds",
+			Help: "Time to answer HTTP requests, by route and status code.", Buckets: latencyBuckets}, []string{"route", "code"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pes_http_requests_in_flight",
+			Help: "HTTP requests being answered."}),
+	}
+	bi := buildinfo.Get()
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "pes_build_info",
+		Help: "Always 1; the labels say which build of pesd is running."}, []string{"version", "revision", "goversion"})
+	build.WithLabelValues(bi.Version, bi.Commit, bi.GoVersion).Set(1)
+	m.reg.MustRegister(m.requests, m.duration, m.inFlight, build,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
 }
 
-func (m *httpMetrics) start() {
-	m.mu.Lock()
-	m.inFlight++
-	m.mu.Unlock()
-}
+func (m *httpMetrics) start() { m.inFlight.Inc() }
 
 func (m *httpMetrics) observe(route string, code int, d time.Duration) {
-	sec := d.Seconds()
-	i, _ := slices.BinarySearch(latencyBuckets[:], sec)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.inFlight--
-	k := seriesKey{route, code}
-	h := m.series[k]
-	if h == nil {
-		h = &histogram{}
-		m.series[k] = h
-	}
-	h.counts[i]++
-	h.sum += sec
-	h.total++
+	m.inFlight.Dec()
+	c := strconv.Itoa(code)
+	m.requests.WithLabelValues(route, c).Inc()
+	m.duration.WithLabelValues(route, c).Observe(d.Seconds())
 }
 
-// write writes the Prometheus text exposition format (version 0.0.4).
-func (m *httpMetrics) write(w io.Writer) {
-	m.mu.Lock()
-	keys := slices.SortedFunc(maps.Keys(m.series), func(a, b seriesKey) int {
-		if c := strings.Compare(a.route, b.route); c != 0 {
-			return c
-		}
-		return a.code - b.code
-	})
-	hs := make([]histogram, len(keys))
-	for i, k := range keys {
-		hs[i] = *m.series[k]
-	}
-	inFlight := m.inFlight
-	m.mu.Unlock()
+// reserved are the prefixes of the server's own series, which a
+// Service's gauge may not take.
+var reserved = []string{"pes_http_", "pes_build_info", "go_", "process_"}
 
-	fmt.Fprintf(w, "# HELP pes_http_requests_total HTTP requests answered, by route and status code.\n")
-	fmt.Fprintf(w, "# TYPE pes_http_requests_total counter\n")
-	for i, k := range keys {
-		fmt.Fprintf(w, "pes_http_requests_total{route=%s,code=\"%d\"} %d\n", quoteLabel(k.route), k.code, hs[i].total)
-	}
-	fmt.Fprintf(w, "# HELP pes_http_request_duration_seconds Time to answer HTTP requests, by route and status code.\n")
-	fmt.Fprintf(w, "# TYPE pes_http_request_duration_seconds histogram\n")
-	for i, k := range keys {
-		labels := fmt.Sprintf("route=%s,code=\"%d\"", quoteLabel(k.route), k.code)
-		var cum uint64
-		for b, le := range latencyBuckets {
-			cum += hs[i].counts[b]
-			fmt.Fprintf(w, "pes_http_request_duration_seconds_bucket{%s,le=\"%s\"} %d\n", labels, formatFloat(le), cum)
-		}
-		fmt.Fprintf(w, "pes_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %d\n", labels, hs[i].total)
-		fmt.Fprintf(w, "pes_http_request_duration_seconds_sum{%s} %s\n", labels, formatFloat(hs[i].sum))
-		fmt.Fprintf(w, "pes_http_request_duration_seconds_count{%s} %d\n", labels, hs[i].total)
-	}
-	fmt.Fprintf(w, "# HELP pes_http_requests_in_flight HTTP requests being answered.\n")
-	fmt.Fprintf(w, "# TYPE pes_http_requests_in_flight gauge\n")
-	fmt.Fprintf(w, "pes_http_requests_in_flight %d\n", inFlight)
+// gaugeCollector is a Service's gauges of one scrape, as a collector:
+// samples sharing a name form one family, typed and helped by the first.
+type gaugeCollector struct {
+	families map[string][]Gauge
 }
 
-// writeGauges writes the Service's gauges, grouped by name. A sample with
-// a name or label name Prometheus would reject is skipped rather than
-// breaking the whole scrape; the error says which.
-func writeGauges(w io.Writer, gauges []Gauge) error {
+// newGaugeCollector checks gauges: a sample with a name or label name
+// Prometheus would reject, or a name of the server's own, is left out
+// rather than breaking the whole scrape; the error says which.
+func newGaugeCollector(gauges []Gauge) (*gaugeCollector, error) {
 	var bad []string
-	byName := map[string][]Gauge{}
+	c := &gaugeCollector{families: map[string][]Gauge{}}
 	for _, g := range gauges {
-		if !validMetricName(g.Name) || strings.HasPrefix(g.Name, "pes_http_") {
+		if !validMetricName(g.Name) || slices.ContainsFunc(reserved, func(p string) bool { return strings.HasPrefix(g.Name, p) }) {
 			bad = append(bad, strconv.Quote(g.Name))
 			continue
 		}
@@ -145,86 +112,60 @@ func writeGauges(w io.Writer, gauges []Gauge) error {
 			}
 		}
 		if ok {
-			byName[g.Name] = append(byName[g.Name], g)
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(byName)) {
-		samples := byName[name]
-		if help := samples[0].Help; help != "" {
-			fmt.Fprintf(w, "# HELP %s %s\n", name, escapeHelp(help))
-		}
-		typ := "gauge"
-		if samples[0].Counter {
-			typ = "counter"
-		}
-		fmt.Fprintf(w, "# TYPE %s %s\n", name, typ)
-		for _, g := range samples {
-			fmt.Fprintf(w, "%s%s %s\n", name, formatLabels(g.Labels), formatFloat(g.Value))
+			c.families[g.Name] = append(c.families[g.Name], g)
 		}
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("skipped gauges with invalid names: %s", strings.Join(bad, ", "))
+		return c, fmt.Errorf("skipped gauges with invalid names: %s", strings.Join(bad, ", "))
 	}
-	return nil
+	return c, nil
 }
 
-func formatLabels(l map[string]string) string {
-	if len(l) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, k := range slices.Sorted(maps.Keys(l)) {
-		if i > 0 {
-			b.WriteByte(',')
+// Describe sends nothing: the families change from scrape to scrape (an
+// unchecked collector).
+func (c *gaugeCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (c *gaugeCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, name := range slices.Sorted(maps.Keys(c.families)) {
+		samples := c.families[name]
+		typ := prometheus.GaugeValue
+		if samples[0].Counter {
+			typ = prometheus.CounterValue
 		}
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(quoteLabel(l[k]))
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
-// quoteLabel quotes a label value as the text format wants: only \, " and
-// newline are escaped.
-func quoteLabel(v string) string {
-	return `"` + escape(v, true) + `"`
-}
-
-// escapeHelp escapes a HELP text: \ and newline.
-func escapeHelp(v string) string { return escape(v, false) }
-
-func escape(v string, quote bool) string {
-	if !strings.ContainsAny(v, "\\\n\"") {
-		return v
-	}
-	var b strings.Builder
-	for _, c := range v {
-		switch {
-		case c == '\\':
-			b.WriteString(`\\`)
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '"' && quote:
-			b.WriteString(`\"`)
-		default:
-			b.WriteRune(c)
+		for _, g := range samples {
+			names := slices.Sorted(maps.Keys(g.Labels))
+			values := make([]string, len(names))
+			for i, n := range names {
+				values[i] = g.Labels[n]
+			}
+			desc := prometheus.NewDesc(name, samples[0].Help, names, nil)
+			m, err := prometheus.NewConstMetric(desc, typ, g.Value, values...)
+			if err != nil {
+				ch <- prometheus.NewInvalidMetric(desc, err)
+				continue
+			}
+			ch <- m
 		}
 	}
-	return b.String()
 }
 
-func formatFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "+Inf"
-	case math.IsInf(f, -1):
-		return "-Inf"
-	case math.IsNaN(f):
-		return "NaN"
+// writeGauges writes gauges in the Prometheus text format, as /metrics
+// does, leaving out (and reporting) the ones newGaugeCollector rejects.
+func writeGauges(w io.Writer, gauges []Gauge) error {
+	c, err := newGaugeCollector(gauges)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	mfs, gerr := reg.Gather()
+	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if eerr := enc.Encode(mf); eerr != nil {
+			return eerr
+		}
 	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
+	if err == nil {
+		err = gerr
+	}
+	return err
 }
 
 func validMetricName(s string) bool {
@@ -243,18 +184,32 @@ func validLabelName(s string) bool {
 	return validMetricName(s) && !strings.Contains(s, ":") && !strings.HasPrefix(s, "__")
 }
 
-// handleMetrics serves /metrics.
+// handleMetrics serves /metrics: the server's registry and the Service's
+// gauges of this scrape, in the format the scraper asks for (the text
+// format by default).
 func (s *server) handleMetrics(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	var b strings.Builder
-	s.metrics.write(&b)
+	gatherers := prometheus.Gatherers{s.metrics.reg}
 	if gauges, ok := s.gauges(r.Context()); ok {
-		if err := writeGauges(&b, gauges); err != nil {
+		c, err := newGaugeCollector(gauges)
+		if err != nil {
 			s.log.WarnContext(r.Context(), "metrics: "+err.Error())
 		}
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(c)
+		gatherers = append(gatherers, reg)
 	}
-	io.WriteString(w, b.String())
+	promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{
+		ErrorLog:      slogPrinter{s.log},
+		ErrorHandling: promhttp.ContinueOnError,
+	}).ServeHTTP(w, r)
 }
+
+// slogPrinter logs promhttp's errors.
+type slogPrinter struct {
+	log interface{ Warn(string, ...any) }
+}
+
+func (p slogPrinter) Println(v ...any) { p.log.Warn("metrics: " + fmt.Sprint(v...)) }
 
 // gauges returns the Service's gauges: its Stats rendered, or its own;
 // ok is false when it has neither. A Service that cannot answer is

@@ -11,12 +11,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/buildinfo"
 	"github.com/pes-project/terraform-provider-pes/reconciler/server/servertest"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
@@ -745,17 +747,23 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Errorf("Content-Type %q", ct)
 	}
 	for _, want := range []string{
-		`pes_http_requests_total{route="GET /v1/groups/{id}",code="200"} 2`,
-		`pes_http_requests_total{route="GET /v1/groups/{id}",code="404"} 1`,
-		`pes_http_requests_total{route="unmatched",code="404"} 1`,
-		`pes_http_request_duration_seconds_bucket{route="GET /v1/groups/{id}",code="200",le="+Inf"} 2`,
-		`pes_http_request_duration_seconds_count{route="GET /v1/groups/{id}",code="200"} 2`,
+		// client_golang writes label pairs sorted by name.
+		`pes_http_requests_total{code="200",route="GET /v1/groups/{id}"} 2`,
+		`pes_http_requests_total{code="404",route="GET /v1/groups/{id}"} 1`,
+		`pes_http_requests_total{code="404",route="unmatched"} 1`,
+		`pes_http_request_duration_seconds_bucket{code="200",route="GET /v1/groups/{id}",le="+Inf"} 2`,
+		`pes_http_request_duration_seconds_count{code="200",route="GET /v1/groups/{id}"} 2`,
 		"# TYPE pes_http_request_duration_seconds histogram",
 		"# HELP pes_group_desired_quantity Desired quantity.",
 		"# TYPE pes_group_desired_quantity gauge",
 		`pes_group_desired_quantity{group="we\"b"} 4`,
 		`pes_group_desired_quantity{group="api"} 2`,
 		"# TYPE pes_events_written_total counter\npes_events_written_total 12\n",
+		// The build, the Go runtime and the process.
+		fmt.Sprintf(`pes_build_info{goversion="%s",revision="%s",version="%s"} 1`, runtime.Version(), buildinfo.Get().Commit, buildinfo.Version()),
+		"# TYPE go_goroutines gauge",
+		"# TYPE process_resident_memory_bytes gauge",
+		"# TYPE pes_http_requests_in_flight gauge",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/metrics lacks %s", want)
