@@ -117,7 +117,14 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 					Message: "internal error; the pesd log has the details under request_id " + id})
 			}
 		}
-		s.metrics.observe(route, rec.status(), time.Since(start))
+		d := time.Since(start)
+		s.metrics.observe(route, rec.status(), d)
+		// The access log: the route's pattern rather than the path (ids
+		// say little, and the label set of the metrics is the same), and
+		// never a header: the token stays out of the log.
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", id),
+			slog.String("method", r.Method), slog.String("route", route), slog.Int("status", rec.status()),
+			slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("remote", r.RemoteAddr))
 	}()
 
 	if (r.URL.Path == "/v1" || strings.HasPrefix(r.URL.Path, "/v1/")) && !s.public[route] && !s.authorized(rec, r) {

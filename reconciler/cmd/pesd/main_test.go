@@ -74,6 +74,8 @@ func TestServeFlags(t *testing.T) {
 		{"postgres needs dsn", []string{"--token", "t", "--store", "postgres"}, "", "--dsn: required"},
 		{"dsn without postgres", []string{"--token", "t", "--dsn", "postgres://x"}, "", "--dsn: only with --store postgres"},
 		{"bad log level", []string{"--token", "t", "--log-level", "loud"}, "", "--log-level"},
+		{"bad log format", []string{"--token", "t", "--log-format", "xml"}, "", "--log-format: want text or json"},
+		{"json logs", []string{"--token", "t", "--log-format", "json"}, "", ""},
 		{"extra argument", []string{"--token", "t", "now"}, "", "unexpected argument"},
 	}
 	for _, tt := range tests {

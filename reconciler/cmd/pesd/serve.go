@@ -58,12 +58,21 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	// After the first signal, a second one kills pesd at once instead of
 	// waiting for a slow shutdown.
 	go func() { <-ctx.Done(); stop() }()
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	log := slog.New(logHandler(cfg, stderr))
 	if err := daemon(ctx, cfg, stdout, log); err != nil {
 		fmt.Fprintf(stderr, "pesd: %v\n", err)
 		return cli.ExitError
 	}
 	return cli.ExitOK
+}
+
+// logHandler is the handler of --log-format: slog's text or JSON.
+func logHandler(cfg serveConfig, w io.Writer) slog.Handler {
+	opts := &slog.HandlerOptions{Level: cfg.logLevel}
+	if cfg.logFormat == "json" {
+		return slog.NewJSONHandler(w, opts)
+	}
+	return slog.NewTextHandler(w, opts)
 }
 
 // daemon wires the store, the drivers, the controller and the HTTP

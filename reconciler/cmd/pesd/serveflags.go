@@ -27,6 +27,7 @@ type serveConfig struct {
 	logLevel           slog.Level
 	kubeconfig         string
 	kubeContext        string
+	logFormat          string // text or json
 }
 
 // parseServe reads serve's flags; every error it returns is a usage error
@@ -45,6 +46,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&cfg.dataDir, "data-dir", "./.pes", "`directory` of the database and the node logs")
 	fs.StringVar(&cfg.token, "token", "", "API bearer `token` (default: PES_TOKEN)")
 	fs.StringVar(&cfg.storeKind, "store", "sqlite", "`store`: sqlite or postgres")
+	fs.StringVar(&cfg.logFormat, "log-format", "text", "log `format`: text (key=value) or json (one object a line)")
 	fs.StringVar(&cfg.dsn, "dsn", "", "PostgreSQL `DSN` (with --store postgres; default: PES_DSN)")
 	fs.StringVar(&cfg.kubeconfig, "kubeconfig", "", "kubeconfig `file` of the cluster the kubernetes driver runs pods on (default: in-cluster, then $KUBECONFIG, then ~/.kube/config; none: the driver is off)")
 	fs.StringVar(&cfg.kubeContext, "kube-context", "", "kubeconfig `context` to use (default: the current one)")
@@ -102,6 +104,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		}
 	default:
 		return cfg, fmt.Errorf("--store: want sqlite or postgres, got %q", cfg.storeKind)
+	}
+	if cfg.logFormat != "text" && cfg.logFormat != "json" {
+		return cfg, fmt.Errorf("--log-format: want text or json, got %q", cfg.logFormat)
 	}
 	if err := cfg.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return cfg, fmt.Errorf("--log-level: want debug, info, warn or error, got %q", *level)
