@@ -2,10 +2,6 @@ package sqlite
 
 import (
 	"encoding/json"
-	"errors"
-	"strings"
-
-	"github.com/mattn/go-sqlite3"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlstore"
 )
@@ -36,29 +32,4 @@ func dialect() sqlstore.Dialect {
 		// Migrations run on the one writer connection with BEGIN
 		// IMMEDIATE: SQLite's own lock takes turns.
 	}
-}
-
-// violation reads the rule from the constraint's message, which names the
-// columns: "UNIQUE constraint failed: groups.name".
-func violation(err error) sqlstore.Violation {
-	var se sqlite3.Error
-	if !errors.As(err, &se) {
-		return sqlstore.NoViolation
-	}
-	switch se.ExtendedCode {
-	case sqlite3.ErrConstraintUnique, sqlite3.ErrConstraintPrimaryKey:
-		msg := se.Error()
-		switch {
-		case strings.Contains(msg, "groups.name"):
-			return sqlstore.DuplicateName
-		case strings.Contains(msg, ".label"):
-			return sqlstore.DuplicateLabel
-		case strings.Contains(msg, ".id"):
-			return sqlstore.DuplicateID
-		}
-		return sqlstore.DuplicateKey
-	case sqlite3.ErrConstraintForeignKey:
-		return sqlstore.MissingRow
-	}
-	return sqlstore.NoViolation
 }

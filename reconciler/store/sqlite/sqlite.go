@@ -40,6 +40,9 @@ type shared = sqlstore.Store
 // at path and migrates it to the newest schema. A database written by a
 // newer pesd is refused with an error wrapping ErrSchemaTooNew.
 func Open(path string) (*Store, error) {
+	if errNoCgo != nil {
+		return nil, fmt.Errorf("sqlite: %w", errNoCgo)
+	}
 	ctx := context.Background()
 	abs, err := filepath.Abs(path)
 	if err != nil {
