@@ -138,7 +138,9 @@ func New(endpoint, token string, opts ...Option) (*Client, error) {
 		RetryWaitMin: s.retryWaitMin,
 		RetryWaitMax: s.retryWaitMax,
 		CheckRetry:   checkRetry,
-		Backoff:      backoff,
+		// Exponential (min·2^n, capped at max), except that a Retry-After
+		// on a 429 or 503 answer is honoured as given.
+		Backoff: retryablehttp.DefaultBackoff,
 		ErrorHandler: keepLastResponse,
 	}
 	// Logger stays a nil interface without WithLogger, which keeps
@@ -338,39 +340,6 @@ func neverSent(err error) bool {
 	}
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
-}
-
-// backoff waits exponentially (min·2^n, capped at max), except that a
-// Retry-After header on a 429 or 503 answer is honoured as given.
-func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			return d
-		}
-	}
-	return retryablehttp.DefaultBackoff(minWait, maxWait, attempt, nil)
-}
-
-// retryAfter parses a Retry-After value: delay seconds or an HTTP date.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	if d := t.Sub(now); d > 0 {
-		return d, true
-	}
-	return 0, true
 }
 
 // keepLastResponse hands the last answer back when retries are exhausted,

@@ -665,37 +665,60 @@ func TestBasePathAndNoToken(t *testing.T) {
 	}
 }
 
+// TestBackoff: the client's backoff honours Retry-After (seconds or an
+// HTTP date) on 429 and 503, and otherwise doubles from min up to max.
 func TestBackoff(t *testing.T) {
-	now := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	c, err := New("http://127.0.0.1:1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	backoff := c.http.Backoff
+	const minWait, maxWait = time.Second, 5 * time.Second
+	inFuture := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
 	tests := []struct {
-		value  string
-		want   time.Duration
-		wantOK bool
+		value string
+		want  time.Duration // 0 with ok false: the exponential wait
+		ok    bool
 	}{
 		{"7", 7 * time.Second, true},
 		{"0", 0, true},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0, true},
+		{time.Now().Add(-time.Minute).UTC().Format(http.TimeFormat), 0, true},
 		{"-3", 0, false},
 		{"soon", 0, false},
 		{"", 0, false},
 	}
 	for _, tt := range tests {
-		got, ok := retryAfter(tt.value, now)
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("retryAfter(%q) = %v, %v; want %v, %v", tt.value, got, ok, tt.want, tt.wantOK)
+		for _, status := range []int{http.StatusTooManyRequests, http.StatusServiceUnavailable} {
+			resp := &http.Response{StatusCode: status, Header: http.Header{"Retry-After": {tt.value}}}
+			want := tt.want
+			if !tt.ok {
+				want = minWait
+			}
+			if got := backoff(minWait, maxWait, 0, resp); got != want {
+				t.Errorf("%d with Retry-After %q: wait %v, want %v", status, tt.value, got, want)
+			}
 		}
+	}
+	// An HTTP date 90s ahead, to the second it is written with.
+	resp := &http.Response{StatusCode: 503, Header: http.Header{"Retry-After": {inFuture}}}
+	if got := backoff(minWait, maxWait, 0, resp); got <= 88*time.Second || got > 90*time.Second {
+		t.Errorf("Retry-After %q: wait %v, want about 90s", inFuture, got)
 	}
 	// Without Retry-After the wait doubles from min and stops at max.
 	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second} {
 		resp := &http.Response{StatusCode: 503, Header: http.Header{}}
-		if got := backoff(time.Second, 5*time.Second, i, resp); got != want {
+		if got := backoff(minWait, maxWait, i, resp); got != want {
 			t.Errorf("backoff attempt %d = %v, want %v", i, got, want)
 		}
 	}
-	resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"30"}}}
-	if got := backoff(time.Second, 5*time.Second, 0, resp); got != 30*time.Second {
+	resp = &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"30"}}}
+	if got := backoff(minWait, maxWait, 0, resp); got != 30*time.Second {
 		t.Errorf("backoff with Retry-After 30 = %v, want 30s", got)
+	}
+	// Retry-After on another status is not a server's request to wait.
+	resp = &http.Response{StatusCode: 500, Header: http.Header{"Retry-After": {"30"}}}
+	if got := backoff(minWait, maxWait, 1, resp); got != 2*time.Second {
+		t.Errorf("500 with Retry-After 30: wait %v, want the exponential 2s", got)
 	}
 }
 
