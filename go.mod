@@ -1,6 +1,6 @@
 module github.com/pes-project/terraform-provider-pes
 
-go 1.26.8
+go 1.25.8
 
 require (
 	github.com/expr-lang/expr v1.17.8

@@ -460,7 +460,8 @@ type field struct {
 // wins.
 func fields(t reflect.Type, depth int) []field {
 	var out []field
-	for f := range t.Fields() {
+	for i := range t.NumField() {
+		f := t.Field(i)
 		tag := f.Tag.Get("json")
 		if tag == "-" {
 			continue

@@ -305,8 +305,8 @@ func loadCausality(b *testing.B, s *Store, n int, f *fixture) {
 					eventLabels[g]++
 					e := api.Event{ID: newID(), Label: "E" + strconv.Itoa(eventLabels[g]), GroupID: gid,
 						Type: api.EventTriggerFired, Source: api.Source{Kind: api.SourceTrigger, ID: "t-1", Name: "cpu-high"},
-						Time: tm, PeriodID: period, PeriodLabel: "H1", Request: &api.Request{ChangeBy: new(4)},
-						ProposedQuantity: new(12), Priority: 50, Status: api.EventAggregated,
+						Time: tm, PeriodID: period, PeriodLabel: "H1", Request: &api.Request{ChangeBy: intp(4)},
+						ProposedQuantity: intp(12), Priority: 50, Status: api.EventAggregated,
 						Observed: "avg cpu_utilization 87.3 > 80 for 2m", NexusID: x.ID,
 						Description: "trigger cpu-high asked for +4 (avg cpu_utilization 87.3 > 80 for 2m)"}
 					if err := tx.InsertEvent(e); err != nil {
@@ -362,3 +362,6 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// intp points at n (new(n) needs Go 1.26; go.mod asks for 1.25).
+func intp(n int) *int { return &n }
