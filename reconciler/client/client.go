@@ -140,7 +140,7 @@ func New(endpoint, token string, opts ...Option) (*Client, error) {
 		CheckRetry:   checkRetry,
 		// Exponential (min·2^n, capped at max), except that a Retry-After
 		// on a 429 or 503 answer is honoured as given.
-		Backoff: retryablehttp.DefaultBackoff,
+		Backoff:      retryablehttp.DefaultBackoff,
 		ErrorHandler: keepLastResponse,
 	}
 	// Logger stays a nil interface without WithLogger, which keeps

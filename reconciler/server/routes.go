@@ -114,7 +114,7 @@ func (s *server) table() []route {
 			Summary: "Make a sim node fail its health checks (testing).", Errors: notFoundOrState}, s.byGroup(s.failNode)),
 
 		r(O{Pattern: "POST /v1/groups/{id}/triggers", ID: "createTrigger", Tag: tagTriggers, Status: http.StatusCreated, Location: true,
-			Summary: "Create a trigger.", Body: &B{Type: api.TriggerSpec{}, Required: []string{"name"}},
+			Summary: "Create a trigger: a name, a condition or a schedule, and one request form.", Body: &B{Type: api.TriggerSpec{}, Required: []string{"name"}},
 			Response: api.Trigger{}, Errors: withBody}, s.byGroup(s.createTrigger)),
 		r(O{Pattern: "GET /v1/groups/{id}/triggers", ID: "listTriggers", Tag: tagTriggers, Status: http.StatusOK,
 			Summary: "List the group's triggers.", Query: paged(), Response: api.List[api.Trigger]{}, Errors: notFound}, s.byGroup(s.listTriggers)),
