@@ -80,14 +80,14 @@ func TestEveryRouteDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := loadOpenAPI(t, b)
-	if len(s.patterns) == 0 {
+	if len(s.mux.patterns) == 0 {
 		t.Fatal("no routes registered")
 	}
 	documented := 0
 	for _, item := range doc.Paths.Map() {
 		documented += len(item.Operations())
 	}
-	for _, p := range s.patterns {
+	for _, p := range s.mux.patterns {
 		method, path, ok := cutPattern(p)
 		if !ok {
 			t.Errorf("route %q has no method: every route names one", p)
@@ -106,8 +106,8 @@ func TestEveryRouteDocumented(t *testing.T) {
 			t.Errorf("route %s: public %v, but its description says otherwise", p, s.public[p])
 		}
 	}
-	if documented != len(s.patterns) {
-		t.Errorf("%d operations described, %d routes registered", documented, len(s.patterns))
+	if documented != len(s.mux.patterns) {
+		t.Errorf("%d operations described, %d routes registered", documented, len(s.mux.patterns))
 	}
 }
 

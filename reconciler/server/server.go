@@ -26,16 +26,14 @@ type server struct {
 	tokenHash [sha256.Size]byte
 	noToken   bool
 	log       *slog.Logger
-	mux       *http.ServeMux
+	mux       *router
 	metrics   *httpMetrics
 	// hostCPUs sizes the default max_quantity of local groups, whose
 	// nodes run on this host.
 	hostCPUs int
-	// patterns are the routes registered, in order; public those that
-	// need no token.
-	patterns []string
-	public   map[string]bool
-	openapi  []byte // GET /v1/openapi.json
+	// public are the routes that need no token.
+	public  map[string]bool
+	openapi []byte // GET /v1/openapi.json
 }
 
 // New returns the HTTP handler of the API: svc does the writes, hist
@@ -55,7 +53,7 @@ func New(svc Service, hist History, token string, logger *slog.Logger) http.Hand
 		tokenHash: sha256.Sum256([]byte(token)),
 		noToken:   token == "",
 		log:       logger,
-		mux:       http.NewServeMux(),
+		mux:       &router{ServeMux: http.NewServeMux()},
 		metrics:   newHTTPMetrics(),
 		hostCPUs:  runtime.NumCPU(),
 		public:    map[string]bool{},
@@ -69,7 +67,7 @@ func New(svc Service, hist History, token string, logger *slog.Logger) http.Hand
 func (s *server) routes() {
 	table := s.table()
 	for _, r := range table {
-		s.handle(r.Pattern, r.handler)
+		s.mux.HandleFunc(r.Pattern, r.handler)
 		if r.Public {
 			s.public[r.Pattern] = true
 		}
@@ -77,11 +75,22 @@ func (s *server) routes() {
 	s.openapi = mustOpenAPI(table)
 }
 
-// handle registers a route; every registration goes through it, so the
-// tests can check each registered route is described.
-func (s *server) handle(pattern string, h http.HandlerFunc) {
-	s.patterns = append(s.patterns, pattern)
-	s.mux.HandleFunc(pattern, h)
+// router is the ServeMux that remembers what was registered on it, so
+// the tests can check each registered route is described, however it
+// was registered.
+type router struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (r *router) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	r.patterns = append(r.patterns, pattern)
+	r.ServeMux.HandleFunc(pattern, h)
+}
+
+func (r *router) Handle(pattern string, h http.Handler) {
+	r.patterns = append(r.patterns, pattern)
+	r.ServeMux.Handle(pattern, h)
 }
 
 type ctxKey struct{}
