@@ -103,31 +103,16 @@ type Schema struct {
 type Document struct {
 	OpenAPI    string                        `json:"openapi"`
 	Info       Info                          `json:"info"`
-	Servers    []Server                      `json:"servers,omitempty"`
 	Security   []map[string][]string         `json:"security"`
 	Tags       []Tag                         `json:"tags,omitempty"`
 	Paths      map[string]map[string]*PathOp `json:"paths"`
 	Components Components                    `json:"components"`
-	ops        map[string]Operation          // by pattern
 }
 
 // Info is the document's info object.
 type Info struct {
-	Title       string   `json:"title"`
-	Version     string   `json:"version"`
-	Description string   `json:"description,omitempty"`
-	License     *License `json:"license,omitempty"`
-}
-
-// License names the API's license.
-type License struct {
-	Name       string `json:"name"`
-	Identifier string `json:"identifier,omitempty"`
-}
-
-// Server is one base URL.
-type Server struct {
-	URL         string `json:"url"`
+	Title       string `json:"title"`
+	Version     string `json:"version"`
 	Description string `json:"description,omitempty"`
 }
 
@@ -293,20 +278,7 @@ func (g *gen) operation(op Operation) (*PathOp, error) {
 			content[media] = &MediaType{Schema: s}
 		}
 		if b.Type != nil {
-			s, err := g.schema(reflect.TypeOf(b.Type), request)
-			if err == nil && len(b.Required) > 0 {
-				// The body's own schema with its required fields: the
-				// shared component stays free of them.
-				s, err = g.object(reflect.TypeOf(b.Type), request)
-				for _, name := range b.Required {
-					if err == nil && s.Properties[name] == nil {
-						err = fmt.Errorf("required field %q is not a field of %s", name, reflect.TypeOf(b.Type))
-					}
-				}
-				if err == nil {
-					s.Required = slices.Sorted(slices.Values(b.Required))
-				}
-			}
+			s, err := g.body(reflect.TypeOf(b.Type), b.Required)
 			if err != nil {
 				return nil, err
 			}
@@ -538,6 +510,29 @@ func (g *gen) object(t reflect.Type, dir direction) (*Schema, error) {
 		s.Properties[f.name] = fs
 	}
 	slices.Sort(s.Required)
+	return s, nil
+}
+
+// body is the schema of a request body of type t. With fields required
+// it is written in place: the same type may be the body of another
+// operation that requires other fields (a trigger's create and patch).
+func (g *gen) body(t reflect.Type, required []string) (*Schema, error) {
+	if len(required) == 0 {
+		return g.schema(t, request)
+	}
+	if t.Kind() != reflect.Struct {
+		return nil, fmt.Errorf("a body with required fields must be a struct, not %s", t)
+	}
+	s, err := g.object(t, request)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range required {
+		if s.Properties[name] == nil {
+			return nil, fmt.Errorf("required field %q is not a field of %s", name, t)
+		}
+	}
+	s.Required = slices.Sorted(slices.Values(required))
 	return s, nil
 }
 

@@ -48,6 +48,9 @@ func TestSchemasFollowEncodingJSON(t *testing.T) {
 	if !strings.Contains(string(body), `"required":["kind"]`) || !strings.Contains(string(body), `"b":{"type":"integer"}`) {
 		t.Errorf("request schema %s: want only kind required and b not nullable", body)
 	}
+	if doc.Components.Schemas["outerInput"] != nil {
+		t.Error("a body written in place is also a component")
+	}
 	if got := doc.Paths["/v1/o"]["get"].Responses; got["400"] == nil || got["401"] == nil || got["200"] == nil {
 		t.Errorf("responses %v: want 200 and the errors of every /v1 route", got)
 	}

@@ -52,7 +52,7 @@ func TestOpenAPIServed(t *testing.T) {
 		t.Error("the served description differs from OpenAPI()")
 	}
 	doc := loadOpenAPI(t, served)
-	for _, name := range []string{"Group", "GroupCreateInput", "Event", "EventDetail", "ChangeDetail", "Period", "Trigger", "ErrorBody", "Error"} {
+	for _, name := range []string{"Group", "GroupPatchInput", "Event", "EventDetail", "ChangeDetail", "Period", "Trigger", "ErrorBody", "Error"} {
 		if doc.Components.Schemas[name] == nil {
 			t.Errorf("no component schema %s", name)
 		}
