@@ -57,6 +57,11 @@ func TestOpenAPIServed(t *testing.T) {
 			t.Errorf("no component schema %s", name)
 		}
 	}
+	for name := range doc.Components.Schemas {
+		if !bytes.Contains(served, []byte(`"#/components/schemas/`+name+`"`)) {
+			t.Errorf("component schema %s is described but never used", name)
+		}
+	}
 	if doc.Components.Responses["Error"] == nil {
 		t.Error("no shared Error response (the error envelope)")
 	}
