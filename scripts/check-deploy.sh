@@ -64,7 +64,7 @@ lacks sqlite "kind: Role"
 say "helm template: PostgreSQL from a Secret, ServiceMonitor, the Kubernetes driver's RBAC"
 render postgres --set token.existingSecret=pes-token --set store.kind=postgres \
   --set store.postgres.existingSecret=pes-dsn --set serviceMonitor.enabled=true \
-  --set kubernetesDriver.enabled=true --set persistence.enabled=false
+  --set kubernetesDriver.enabled=true --set 'kubernetesDriver.namespaces={default,batch}' --set persistence.enabled=false
 has postgres "            - --store=postgres"
 has postgres "            - name: PES_DSN"
 has postgres "                  name: pes-dsn"
@@ -72,6 +72,9 @@ has postgres "                  name: pes-token"
 has postgres "kind: ServiceMonitor"
 has postgres "kind: Role"
 has postgres "kind: RoleBinding"
+has postgres "  namespace: batch"
+has postgres "    verbs: [get, list, watch, create, delete]"
+[ "$(grep -c '^kind: Role$' "$tmp/postgres.yaml")" = 2 ] || fail "helm template (postgres): want a Role in each of 2 namespaces"
 has postgres "      automountServiceAccountToken: true"
 lacks postgres "kind: Secret"
 lacks postgres "volumeClaimTemplates"
