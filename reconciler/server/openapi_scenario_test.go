@@ -191,6 +191,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	c.json("GET", "/v1/groups?limit=1", "", 200, &groups)
 	c.json("GET", "/v1/groups?include_deleted=true", "", 200, nil)
 	c.json("GET", "/v1/groups/"+g.ID, "", 200, nil)
+	c.json("GET", "/v1/groups/web?include_deleted=true", "", 200, nil) // names work wherever ids go
 	c.json("PATCH", "/v1/groups/"+g.ID, `{"desired_quantity":3,"reason":"load","actor":"bob"}`, 200, nil)
 
 	var ev api.Event
@@ -217,6 +218,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	c.json("POST", "/v1/groups/"+g.ID+"/triggers", `{"name":"cpu-high","condition":"avg(cpu, '2m') > 80","for":"1m","change_by":1}`, 201, &tr)
 	c.json("GET", "/v1/groups/"+g.ID+"/triggers", "", 200, nil)
 	c.json("GET", "/v1/triggers/"+tr.ID, "", 200, nil)
+	c.json("GET", "/v1/triggers/cpu-high?group=web", "", 200, nil)
 	c.json("PATCH", "/v1/triggers/"+tr.ID, `{"enabled":false,"change_by_percent":50}`, 200, nil)
 	c.json("POST", "/v1/triggers/validate", `{"condition":"avg(cpu, '2m') > 80"}`, 200, nil)
 	c.json("POST", "/v1/triggers/validate", `{"condition":"avg(cpu >"}`, 200, nil)
