@@ -89,6 +89,7 @@ func (s *server) routes() {
 	h("GET /v1/changes/{id}", s.getChange)
 	h("GET /v1/groups/{id}/periods", s.byGroup(s.listPeriods))
 	h("GET /v1/periods/{id}", s.getPeriod)
+	h("GET /v1/groups/{id}/timeline", s.byGroup(s.timeline))
 }
 
 type ctxKey struct{}
