@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/console"
 )
 
 type server struct {
@@ -35,7 +36,8 @@ type server struct {
 
 // New returns the HTTP handler of the API: svc does the writes, hist
 // answers the reads. Every /v1 route requires
-// "Authorization: Bearer <token>"; /healthz and /metrics are open. An empty
+// "Authorization: Bearer <token>"; /healthz, /metrics and the console's
+// files under /ui/ are open. An empty
 // token rejects every /v1 request: pesd never runs its API unauthenticated
 // by accident.
 func New(svc Service, hist History, token string, logger *slog.Logger) http.Handler {
@@ -60,6 +62,10 @@ func (s *server) routes() {
 	h := s.mux.HandleFunc
 	h("GET /healthz", s.handleHealthz)
 	h("GET /metrics", s.handleMetrics)
+	// The web console: public files (they hold no data) whose pages read
+	// /v1 with the token the user gives them.
+	s.mux.Handle("GET "+console.Prefix, console.Handler())
+	s.mux.Handle("GET /ui", http.RedirectHandler(console.Prefix, http.StatusMovedPermanently))
 
 	h("POST /v1/groups", s.createGroup)
 	h("GET /v1/groups", s.listGroups)
