@@ -83,8 +83,10 @@ func weekOfChanges(b *testing.B, p *pesd, n int) api.Group {
 }
 
 // BenchmarkConsoleTimelineWeek: a real Chromium loads the week timeline
-// of a group with 10,000 changes (and as many events) through pesd's API,
-// from navigation until the chart is drawn.
+// of a group with 10,000 changes (and as many events) through pesd's API.
+// ms/load is the browser's own figure, from the start of the navigation to
+// the chart drawn (the page's timeline-drawn mark); wall-ms/load adds what
+// driving it costs (the DevTools round trips and the polling of the wait).
 func BenchmarkConsoleTimelineWeek(b *testing.B) {
 	ctx := browser(b, nil)
 	p := startPesd(b, time.Now().Add(-7*24*time.Hour).Truncate(time.Second))
@@ -92,15 +94,18 @@ func BenchmarkConsoleTimelineWeek(b *testing.B) {
 	url := p.url + "/ui/?token=" + token + "#/group/" + g.ID + "?window=week"
 	b.ResetTimer()
 	var total time.Duration
+	var inPage float64
 	for range b.N {
 		do(b, ctx, "blank", chromedp.Navigate("about:blank"))
 		start := time.Now()
 		do(b, ctx, "load the week", chromedp.Navigate(url), chromedp.WaitVisible("#chart[data-rendered]"))
 		total += time.Since(start)
+		inPage += get(b, ctx, "the page's mark", chromedp.Evaluate[float64](`performance.getEntriesByName('timeline-drawn')[0].startTime`))
 	}
 	b.StopTimer()
 	if n := get(b, ctx, "changes listed", chromedp.Evaluate[string](`document.querySelector('#changes caption').textContent`)); n == "" {
 		b.Fatal("no table of changes")
 	}
-	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/load")
+	b.ReportMetric(inPage/float64(b.N), "ms/load")
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "wall-ms/load")
 }

@@ -287,6 +287,8 @@ async function timelinePage(groupID, q) {
     forecast && !forecast.ready ? el('p', { class: 'muted' }, 'No forecast band: ' + forecast.reason) : null,
     el('p', { class: 'muted' }, `${tl.change_count} changes, ${tl.event_count} events, ${tl.harmonization_count} harmonizations in the window.`), table);
   svg.setAttribute('data-rendered', String(tl.harmonizations.length));
+  // From navigation to a drawn chart, on the browser's own clock (make bench).
+  performance.mark('timeline-drawn');
   const sel = (q.get('sel') || '').split(':');
   if (sel.length === 2 && (sel[0] === 'change' || sel[0] === 'event')) await select(sel[0], sel[1]);
 }
