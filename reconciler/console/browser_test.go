@@ -333,7 +333,8 @@ func screenshot(tb testing.TB, ctx context.Context, dir, name string) string {
 // signed in, the timeline has one H marker per harmonization, the
 // aggregated change opens its four causes and the API's explanation, the
 // suppressed firing says why it had no effect, the URL keeps the
-// selection, and nothing is logged as an error. Screenshots go to the
+// selection, a group under predictive governing shows its forecast band,
+// and nothing is logged as an error. Screenshots go to the
 // test's temp dir, or to PES_CONSOLE_SHOTS when set; with
 // PES_CONSOLE_README_SHOT set, the timeline with the causes panel open is
 // also written there (make console-screenshot: docs/console-timeline.png).
@@ -437,7 +438,53 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the period page shows\n%s\nthe API's summary is\n%s", got, pr.Summary)
 	}
 
+	// A group under predictive governing, with a week of imported
+	// history: its timeline shades the forecast.
+	fg := predictiveGroup(t, p)
+	do(t, ctx, "forecast timeline", chromedp.Navigate(p.url+"/ui/#/group/"+fg.ID+"?window=day"), chromedp.WaitVisible("#chart[data-rendered]"))
+	if n := count("#forecast-band"); n != 1 {
+		t.Errorf("the timeline of a group with a ready forecast draws %d forecast bands, want 1", n)
+	} else if box := get(t, ctx, "band size", chromedp.Evaluate[[]float64](`(b => [b.width, b.height])(document.querySelector('#forecast-band').getBBox())`)); box[0] < 50 || box[1] < 5 {
+		t.Errorf("the forecast band is %.0f×%.0f px, too small to see", box[0], box[1])
+	}
+	screenshot(t, ctx, shots, "forecast.png")
+
 	for _, e := range errs.all() {
 		t.Errorf("the browser reported: %s", e)
 	}
+}
+
+// predictiveGroup is a sim group under predictive governing whose past
+// week, imported as the history of another system, makes its forecast
+// ready: 7 to 9 nodes in working hours, 2 to 4 otherwise, varying by day
+// so the forecast has a range.
+func predictiveGroup(tb testing.TB, p *pesd) api.Group {
+	tb.Helper()
+	ctx := context.Background()
+	cfg := api.GroupConfig{Name: "forecast", Driver: api.DriverSim, Program: api.Program{Command: "worker"}, DesiredQuantity: 3, MaxQuantity: 20,
+		Predictive: &api.Predictive{Mode: api.PredictiveEnforce, Interval: "1h", MinHistory: "24h"}}
+	if err := api.ResolveGroupConfig(&cfg); err != nil {
+		tb.Fatal(err)
+	}
+	g, err := p.ctrl.CreateGroup(ctx, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var csv strings.Builder
+	csv.WriteString("time,desired\n")
+	end := g.CreatedAt.Truncate(time.Hour)
+	for tm := end.Add(-7 * 24 * time.Hour); tm.Before(end); tm = tm.Add(time.Hour) {
+		q := 3 + tm.YearDay()%3 - 1
+		if h := tm.Hour(); h >= 9 && h < 17 {
+			q += 5
+		}
+		fmt.Fprintf(&csv, "%s,%d\n", tm.Format(time.RFC3339), q)
+	}
+	if _, err := p.ctrl.ImportHistory(ctx, g.ID, strings.NewReader(csv.String())); err != nil {
+		tb.Fatal(err)
+	}
+	if f, err := p.ctrl.Forecast(ctx, g.ID); err != nil || !f.Ready {
+		tb.Fatalf("the forecast is not ready after a week of history: %+v, %v", f, err)
+	}
+	return g
 }

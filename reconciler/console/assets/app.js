@@ -92,6 +92,8 @@ async function route() {
   try {
     if (parts[0] === 'group' && parts[1]) await timelinePage(parts[1], q);
     else if (parts[0] === 'period' && parts[1]) await periodPage(parts[1]);
+    // An executions page (seed 003: jobs, progress, suspend/resume/cancel)
+    // mounts here, as #/executions, once pesd serves /v1/executions.
     else await groupsPage();
   } catch (e) {
     if (e instanceof Unauthorized) {
@@ -203,8 +205,9 @@ async function timelinePage(groupID, q) {
 
   // Geometry: time runs to now, or into the forecast when there is one.
   let to = now;
-  const band = forecast && forecast.ready ? forecast.intervals.filter((i) => Date.parse(i.end) > from) : [];
-  if (band.length) to = Math.max(now, Math.min(Date.parse(band[band.length - 1].end), now + WINDOWS[win] / 4));
+  const intervals = forecast && forecast.ready ? forecast.intervals : [];
+  if (intervals.length) to = Math.max(now, Math.min(Date.parse(intervals[intervals.length - 1].end), now + WINDOWS[win] / 4));
+  const band = intervals.filter((i) => Date.parse(i.end) > from && Date.parse(i.start) < to);
   const values = [tl.desired, tl.official, tl.actual].flat().map((p) => p.quantity).concat(band.map((i) => i.upper));
   const maxQ = Math.max(1, ...values) + 1;
   const x = (t) => L + (t - from) / (to - from) * (W - L - R);
