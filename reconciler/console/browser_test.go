@@ -418,6 +418,11 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the suppressed event %s shows %q, want its reason %q", sc.suppressed.Label, reason, sc.suppressed.Reason)
 	}
 	screenshot(t, ctx, shots, "suppressed.png")
+	for _, word := range []string{"null", "undefined", "NaN"} {
+		if got := text("#main"); strings.Contains(got, word) {
+			t.Errorf("the page shows %q: %s", word, got)
+		}
+	}
 
 	// The URL holds group, window and selection: loading it again opens
 	// the same panel.

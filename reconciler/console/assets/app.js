@@ -68,7 +68,9 @@ function el(tag, attrs, ...kids) {
 }
 
 const main = () => document.getElementById('main');
-function show(...nodes) { main().replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false)); }
+// fill replaces node's children, leaving out the parts a page did not have.
+function fill(node, ...kids) { node.replaceChildren(...kids.flat().filter((n) => n !== null && n !== undefined && n !== false)); }
+function show(...nodes) { fill(main(), ...nodes); }
 function fmtTime(s) { return s ? new Date(s).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—'; }
 function quantityText(c) { return c.quantity_before + ' → ' + c.quantity_after; }
 
@@ -299,7 +301,7 @@ async function timelinePage(groupID, q) {
 async function showChange(id, select) {
   const d = await api('changes/' + encodeURIComponent(id));
   const panel = document.getElementById('panel');
-  panel.replaceChildren(
+  fill(panel,
     el('h2', {}, `${d.label}: ${d.type} ${quantityText(d)} (${d.attribution}, ${d.status})`),
     el('p', {}, d.description),
     el('h3', {}, `Causes (${d.causes.length})`),
@@ -315,7 +317,7 @@ async function showEvent(id, select) {
   const panel = document.getElementById('panel');
   const effects = d.effects || [];
   const why = [d.reason, ...(d.notes || [])].filter(Boolean);
-  panel.replaceChildren(
+  fill(panel,
     el('h2', {}, `${d.label}: ${d.type} (${d.status})`),
     el('p', {}, d.description),
     d.observed ? el('p', {}, 'Observed: ' + d.observed) : null,
@@ -323,7 +325,7 @@ async function showEvent(id, select) {
       el('ul', { id: 'effects' }, effects.map((f) => el('li', {},
         el('a', { href: '#', onclick: (ev) => { ev.preventDefault(); select('change', f.change.id); } }, f.change.label), ` (${f.attribution}) ${f.change.description}`)))]
       : el('p', { id: 'no-effect' }, 'No effect' + (why.length ? ': ' : '.'), why.length ? el('strong', { id: 'reason' }, why.join('; ')) : null),
-    effects.length && why.length ? el('p', { id: 'reason' }, why.join('; ')) : null,
+    effects.length > 0 && why.length > 0 ? el('p', { id: 'reason' }, why.join('; ')) : null,
     el('h3', {}, 'Explanation'), el('pre', { class: 'explanation', id: 'explanation' }, d.explanation),
     d.period_id ? el('p', {}, el('a', { href: '#/period/' + encodeURIComponent(d.period_id) }, 'Decision record ' + d.period_label)) : null);
   panel.dataset.selected = 'event:' + id;
