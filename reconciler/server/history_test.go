@@ -73,9 +73,9 @@ func TestImportHistoryRoute(t *testing.T) {
 	}
 }
 
-// TestTimelineRoute: GET /v1/groups/{id}/timeline takes a window (since
-// and until, both required) and a bucket count, answers 400 naming the
-// wrong one, and otherwise the group's timeline.
+// TestTimelineRoute: GET /v1/groups/{id}/timeline answers a group's
+// timeline by id or name, and 400 naming a wrong parameter (servertest
+// has the missing and inverted windows, run here and on pesd).
 func TestTimelineRoute(t *testing.T) {
 	const win = "since=2026-01-01T00:00:00Z&until=2026-01-01T01:00:00Z"
 	tests := []struct {
@@ -86,11 +86,7 @@ func TestTimelineRoute(t *testing.T) {
 	}{
 		{name: "window", path: "/v1/groups/g1/timeline?" + win, wantStatus: 200},
 		{name: "by name", path: "/v1/groups/web/timeline?" + win + "&buckets=10", wantStatus: 200},
-		{name: "no since", path: "/v1/groups/g1/timeline?until=2026-01-01T01:00:00Z", wantStatus: 400, wantField: "since"},
-		{name: "no until", path: "/v1/groups/g1/timeline?since=2026-01-01T00:00:00Z", wantStatus: 400, wantField: "until"},
-		{name: "until before since", path: "/v1/groups/g1/timeline?since=2026-01-01T01:00:00Z&until=2026-01-01T00:00:00Z", wantStatus: 400, wantField: "until"},
 		{name: "bad time", path: "/v1/groups/g1/timeline?since=yesterday&until=2026-01-01T00:00:00Z", wantStatus: 400, wantField: "since"},
-		{name: "zero buckets", path: "/v1/groups/g1/timeline?" + win + "&buckets=0", wantStatus: 400, wantField: "buckets"},
 		{name: "too many buckets", path: fmt.Sprintf("/v1/groups/g1/timeline?%s&buckets=%d", win, api.MaxTimelineBuckets+1), wantStatus: 400, wantField: "buckets"},
 		{name: "unknown parameter", path: "/v1/groups/g1/timeline?" + win + "&limit=5", wantStatus: 400, wantField: "limit"},
 		{name: "unknown group", path: "/v1/groups/nope/timeline?" + win, wantStatus: 404},
