@@ -186,18 +186,18 @@ const BUCKETS = Math.round((W - L - R) / 3);
 
 async function timelinePage(groupID, q) {
   const win = WINDOWS[q.get('window')] ? q.get('window') : 'hour';
-  const g = await api('groups/' + encodeURIComponent(groupID));
-  const gid = encodeURIComponent(g.id);
+  const ref = encodeURIComponent(groupID);
   const now = Date.now();
   const from = now - WINDOWS[win];
-  const predictive = g.predictive && g.predictive.mode && g.predictive.mode !== 'off';
   // One request draws the window, however busy: pesd builds the series and
-  // thins the markers (GET /v1/groups/{id}/timeline).
-  const [tl, forecast] = await Promise.all([
-    api('groups/' + gid + '/timeline?since=' + encodeURIComponent(new Date(from).toISOString()) +
-      '&until=' + encodeURIComponent(new Date(now).toISOString()) + '&buckets=' + BUCKETS),
-    predictive ? api('groups/' + gid + '/forecast') : Promise.resolve(null),
-  ]);
+  // thins the markers (GET /v1/groups/{id}/timeline). It goes with the
+  // group's own read, not after it.
+  const [g, tl] = await Promise.all([api('groups/' + ref),
+    api('groups/' + ref + '/timeline?since=' + encodeURIComponent(new Date(from).toISOString()) +
+      '&until=' + encodeURIComponent(new Date(now).toISOString()) + '&buckets=' + BUCKETS)]);
+  const gid = encodeURIComponent(g.id);
+  const predictive = g.predictive && g.predictive.mode && g.predictive.mode !== 'off';
+  const forecast = predictive ? await api('groups/' + gid + '/forecast') : null;
 
   document.getElementById('nav').replaceChildren(el('a', { href: '#/' }, 'Groups'), ' / ', g.name);
   const winLinks = el('p', { class: 'windows' }, 'Window: ', Object.keys(WINDOWS).map((w) => {
