@@ -576,9 +576,10 @@ type TimelineHarmonization struct {
 // group's desired, official and actual quantities over [since, until]
 // as step series, with the harmonizations, changes and events in it,
 // thinned for drawing: the window is cut into buckets (one a few pixels
-// wide), and each bucket keeps one change of each type (the largest) and
-// one event of each type and status (the last), so a week of 10,000
-// changes stays a small answer. The counts are of everything in the
+// wide). When there are more changes (or events) than buckets, each
+// bucket keeps one change of each type (the largest) and one event of
+// each type and status (the last), so a week of 10,000 changes stays a
+// small answer; fewer are all kept. The counts are of everything in the
 // window; lists by page give every row.
 type Timeline struct {
 	GroupID            string                  `json:"group_id"`

@@ -272,6 +272,7 @@ func playSeed(tb testing.TB, p *pesd) api.Group {
 // scene is what the browser must show, read from the API's own reads.
 type scene struct {
 	harmonizations int
+	changes        int
 	aggregated     api.ChangeDetail // H2's change, with four causes
 	suppressed     api.EventDetail
 }
@@ -293,6 +294,7 @@ func readScene(tb testing.TB, p *pesd, g api.Group) scene {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	sc.changes = len(changes)
 	for _, c := range changes {
 		d, err := p.hist.ExplainChange(ctx, c.ID)
 		if err != nil {
@@ -381,8 +383,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	if n := count(".hmark"); n != sc.harmonizations {
 		t.Errorf("timeline draws %d harmonization markers, want %d", n, sc.harmonizations)
 	}
-	if n := count("#changes tbody tr"); n == 0 {
-		t.Errorf("no table of changes under the chart")
+	if n := count("#changes tbody tr"); n != sc.changes {
+		t.Errorf("the table under the chart lists %d changes, want all %d", n, sc.changes)
 	}
 	screenshot(t, ctx, shots, "timeline.png")
 

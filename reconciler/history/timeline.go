@@ -17,7 +17,7 @@ import (
 // store, so a busy week crosses the network as a few hundred rows.
 func (h *Reader) Timeline(ctx context.Context, g api.Group, since, until time.Time, buckets int) (api.Timeline, error) {
 	tl := api.Timeline{GroupID: g.ID, Since: since, Until: until, Buckets: buckets,
-		Harmonizations: []api.TimelineHarmonization{}, Changes: []api.Change{}, Events: []api.Event{}}
+		Harmonizations: []api.TimelineHarmonization{}}
 	start := since
 	if g.CreatedAt.After(start) {
 		start = g.CreatedAt // no line before the group existed
@@ -119,23 +119,30 @@ func (h *Reader) Timeline(ctx context.Context, g api.Group, since, until time.Ti
 			OfficialBefore: p.OfficialBefore, OfficialAfter: p.OfficialAfter, Changes: len(p.ChangeIDs)})
 	}
 
-	// Changes: the largest of each type in a bucket.
-	tl.ChangeCount = len(changes)
+	// Changes: all when they fit, else the largest of each type in a
+	// bucket. (The console lists them under the chart too, so a quiet
+	// window loses none.)
+	tl.ChangeCount, tl.Changes = len(changes), changes
 	type changeKey struct {
 		b   int
 		typ string
 	}
-	tl.Changes = thin(changes, func(c api.Change) changeKey { return changeKey{bucket(changeTime(c)), c.Type} },
-		func(had, c api.Change) bool { return c.Amount >= had.Amount })
-	// Events: the last of each type and status in a bucket, so a
-	// suppressed firing is never hidden behind an applied one.
-	tl.EventCount = len(events)
+	if len(changes) > buckets {
+		tl.Changes = thin(changes, func(c api.Change) changeKey { return changeKey{bucket(changeTime(c)), c.Type} },
+			func(had, c api.Change) bool { return c.Amount >= had.Amount })
+	}
+	// Events: all when they fit, else the last of each type and status in
+	// a bucket, so a suppressed firing is never hidden behind an applied
+	// one.
+	tl.EventCount, tl.Events = len(events), events
 	type eventKey struct {
 		b           int
 		typ, status string
 	}
-	tl.Events = thin(events, func(e api.Event) eventKey { return eventKey{bucket(e.Time), e.Type, e.Status} },
-		func(api.Event, api.Event) bool { return true })
+	if len(events) > buckets {
+		tl.Events = thin(events, func(e api.Event) eventKey { return eventKey{bucket(e.Time), e.Type, e.Status} },
+			func(api.Event, api.Event) bool { return true })
+	}
 	return tl, nil
 }
 
@@ -197,7 +204,7 @@ func thin[T any, K comparable](items []T, key func(T) K, replace func(had, it T)
 
 // all reads every page of a list.
 func all[T any](list func(store.Page) ([]T, string, error)) ([]T, error) {
-	var out []T
+	out := []T{} // [] on the wire, never null
 	p := store.Page{Limit: 1000}
 	for {
 		items, next, err := list(p)
