@@ -3,7 +3,8 @@
 # apply of examples/quickstart (two real local web servers), a pushed metric
 # that makes the trigger fire together with a user instruction, a
 # harmonization, and the causality of every capacity change printed through
-# terraform output. Everything is torn down on any exit.
+# terraform output; it ends with the web console's URL of the group.
+# Everything is torn down on any exit.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -134,3 +135,16 @@ destroyed=1
 grep -E 'Destroy complete' "$work/destroy.txt"
 echo
 echo "demo done in $(($(date +%s) - start))s"
+
+# The console link carries the token once: the page moves it to the tab's
+# session storage and drops it from the address bar. The group is
+# deleted, but its history stays readable by id.
+step "The web console of the demo group (its timeline, causes and decision records)"
+console_url="$PES_ENDPOINT/ui/?token=$PES_TOKEN#/group/$group?window=hour"
+if [ -t 0 ] && [ -t 1 ]; then
+  echo "pesd keeps serving it until you press Enter:"
+  echo "$console_url"
+  read -r _
+else
+  echo "$console_url"
+fi

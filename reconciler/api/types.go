@@ -551,6 +551,58 @@ type Forecast struct {
 	Intervals  []ForecastInterval `json:"intervals"`
 }
 
+// TimelinePoint is one step of a quantity series: from Time on, the
+// quantity is Quantity.
+type TimelinePoint struct {
+	Time     time.Time `json:"time"`
+	Quantity int       `json:"quantity"`
+}
+
+// TimelineHarmonization is one harmonization in a timeline: the decision
+// record's label and what it decided (GET /v1/periods/{id} has the rest).
+type TimelineHarmonization struct {
+	PeriodID       string    `json:"period_id"`
+	Label          string    `json:"label"`
+	Time           time.Time `json:"time"`
+	Policy         string    `json:"policy"`
+	DesiredBefore  int       `json:"desired_before"`
+	DesiredAfter   int       `json:"desired_after"`
+	OfficialBefore int       `json:"official_before"`
+	OfficialAfter  int       `json:"official_after"`
+	Changes        int       `json:"changes"`
+}
+
+// Timeline is GET /v1/groups/{id}/timeline?since=&until=&buckets=: a
+// group's desired, official and actual quantities over [since, until]
+// as step series, with the harmonizations, changes and events in it,
+// thinned for drawing: the window is cut into buckets (one a few pixels
+// wide). When there are more changes (or events) than buckets, each
+// bucket keeps one change of each type (the largest) and one event of
+// each type and status (the last), so a week of 10,000 changes stays a
+// small answer; fewer are all kept. The counts are of everything in the
+// window; lists by page give every row.
+type Timeline struct {
+	GroupID            string                  `json:"group_id"`
+	Since              time.Time               `json:"since"`
+	Until              time.Time               `json:"until"`
+	Buckets            int                     `json:"buckets"`
+	Desired            []TimelinePoint         `json:"desired"`
+	Official           []TimelinePoint         `json:"official"`
+	Actual             []TimelinePoint         `json:"actual"`
+	Harmonizations     []TimelineHarmonization `json:"harmonizations"`
+	Changes            []Change                `json:"changes"`
+	Events             []Event                 `json:"events"`
+	HarmonizationCount int                     `json:"harmonization_count"`
+	ChangeCount        int                     `json:"change_count"`
+	EventCount         int                     `json:"event_count"`
+}
+
+// Timeline buckets: the default, and the most a request may ask for.
+const (
+	DefaultTimelineBuckets = 320
+	MaxTimelineBuckets     = 2000
+)
+
 // HistoryImport answers POST /v1/groups/{id}/history, whose body is a
 // quantity history exported from elsewhere: CSV lines time,desired[,actual]
 // or a JSON array of {"time", "desired", "actual"?}. Imported counts the

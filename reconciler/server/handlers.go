@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
@@ -487,6 +488,34 @@ func (s *server) listPeriods(w http.ResponseWriter, r *http.Request) {
 		func(ctx context.Context, p store.Page) ([]api.Period, string, error) {
 			return s.hist.ListPeriods(ctx, id, p)
 		})
+}
+
+// timeline answers the console's chart. The window is the caller's to
+// give (since and until both), so the answer depends on no clock.
+func (s *server) timeline(w http.ResponseWriter, r *http.Request) {
+	g := groupOf(r)
+	q := newQuery(r.URL)
+	since, until := q.time("since"), q.time("until")
+	buckets := api.DefaultTimelineBuckets
+	if v := q.get("buckets"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > api.MaxTimelineBuckets {
+			q.setErr(api.Invalid("buckets", "must be a whole number from 1 to %d; got %q", api.MaxTimelineBuckets, v))
+		}
+		buckets = n
+	}
+	switch {
+	case q.get("since") == "":
+		q.setErr(api.Invalid("since", "is required: the start of the window, an RFC 3339 time"))
+	case q.get("until") == "":
+		q.setErr(api.Invalid("until", "is required: the end of the window, an RFC 3339 time"))
+	}
+	if err := checkRange(since, until); err != nil {
+		q.setErr(err)
+	}
+	serveQuery(s, w, r, q, "group "+g.ID, http.StatusOK, func(ctx context.Context) (api.Timeline, error) {
+		return s.hist.Timeline(ctx, g, since, until, buckets)
+	})
 }
 
 func (s *server) getPeriod(w http.ResponseWriter, r *http.Request) {

@@ -72,3 +72,46 @@ func TestImportHistoryRoute(t *testing.T) {
 		})
 	}
 }
+
+// TestTimelineRoute: GET /v1/groups/{id}/timeline answers a group's
+// timeline by id or name, and 400 naming a wrong parameter (servertest
+// has the missing and inverted windows, run here and on pesd).
+func TestTimelineRoute(t *testing.T) {
+	const win = "since=2026-01-01T00:00:00Z&until=2026-01-01T01:00:00Z"
+	tests := []struct {
+		name       string
+		path       string
+		wantStatus int
+		wantField  string
+	}{
+		{name: "window", path: "/v1/groups/g1/timeline?" + win, wantStatus: 200},
+		{name: "by name", path: "/v1/groups/web/timeline?" + win + "&buckets=10", wantStatus: 200},
+		{name: "bad time", path: "/v1/groups/g1/timeline?since=yesterday&until=2026-01-01T00:00:00Z", wantStatus: 400, wantField: "since"},
+		{name: "too many buckets", path: fmt.Sprintf("/v1/groups/g1/timeline?%s&buckets=%d", win, api.MaxTimelineBuckets+1), wantStatus: 400, wantField: "buckets"},
+		{name: "unknown parameter", path: "/v1/groups/g1/timeline?" + win + "&limit=5", wantStatus: 400, wantField: "limit"},
+		{name: "unknown group", path: "/v1/groups/nope/timeline?" + win, wantStatus: 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			status, _, body := f.do(t, "GET", tt.path, "")
+			if status != tt.wantStatus {
+				t.Fatalf("status %d, want %d: %.300s", status, tt.wantStatus, body)
+			}
+			if status == 400 {
+				var e api.ErrorBody
+				mustDecode(t, body, &e)
+				if e.Error.Field != tt.wantField {
+					t.Errorf("error %+v, want field %q", e.Error, tt.wantField)
+				}
+			}
+			if status == 200 {
+				var tl api.Timeline
+				mustDecode(t, body, &tl)
+				if tl.GroupID != "g1" || len(tl.Desired) == 0 || len(tl.Official) == 0 || len(tl.Actual) == 0 {
+					t.Errorf("timeline %+v, want g1's with three series", tl)
+				}
+			}
+		})
+	}
+}

@@ -248,6 +248,12 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	var periods api.List[api.Period]
 	c.json("GET", "/v1/groups/"+g.ID+"/periods", "", 200, &periods)
 	c.json("GET", "/v1/periods/"+p.ID, "", 200, nil)
+	since, until := changes.Items[0].StartedAt.Add(-time.Hour), changes.Items[0].StartedAt.Add(time.Hour)
+	var tl api.Timeline
+	c.json("GET", "/v1/groups/"+g.ID+"/timeline?since="+since.Format(time.RFC3339)+"&until="+until.Format(time.RFC3339)+"&buckets=50", "", 200, &tl)
+	if len(tl.Changes) == 0 {
+		t.Errorf("timeline around %s: no changes", changes.Items[0].StartedAt)
+	}
 	c.call("GET", "/metrics", "", "", 200, nil, true)
 
 	// Errors, in the envelope.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -109,6 +110,12 @@ func TestEveryRouteDocumented(t *testing.T) {
 		}
 		if s.public[p] != (op.Security != nil && len(*op.Security) == 0) {
 			t.Errorf("route %s: public %v, but its description says otherwise", p, s.public[p])
+		}
+	}
+	// What is registered beside the table is the console's files only.
+	for _, p := range s.mux.statics {
+		if _, path, _ := cutPattern(p); path != "/ui" && !strings.HasPrefix(path, "/ui/") {
+			t.Errorf("%s is registered as static files: only the console (/ui/) is; an API route goes in the table", p)
 		}
 	}
 	if documented != len(s.mux.patterns) {

@@ -150,6 +150,14 @@ func (s *server) table() []route {
 		r(O{Pattern: "GET /v1/groups/{id}/periods", ID: "listPeriods", Tag: tagHistory, Status: http.StatusOK,
 			Summary: "List the group's aggregation periods and their decision records.", Query: paged(),
 			Response: api.List[api.Period]{}, Errors: notFound}, s.byGroup(s.listPeriods)),
+		r(O{Pattern: "GET /v1/groups/{id}/timeline", ID: "timeline", Tag: tagHistory, Status: http.StatusOK,
+			Summary: "The console's chart of a window: desired, official and actual as step series, the harmonizations, and the changes and events, thinned to one of each type (and status) per bucket when there are more than buckets.",
+			Query: []P{
+				{Name: "since", Type: "date-time", Description: "The start of the window (required)."},
+				{Name: "until", Type: "date-time", Description: "The end of the window (required)."},
+				{Name: "buckets", Type: "integer", Min: 1, Max: api.MaxTimelineBuckets, Description: "How many buckets the window is thinned to (default 320)."},
+			},
+			Response: api.Timeline{}, Errors: notFound}, s.byGroup(s.timeline)),
 		r(O{Pattern: "GET /v1/periods/{id}", ID: "getPeriod", Tag: tagHistory, Status: http.StatusOK,
 			Summary: "A period and its decision record.", Response: api.Period{}, Errors: notFound}, s.getPeriod),
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/console"
 )
 
 type server struct {
@@ -40,7 +41,7 @@ type server struct {
 // answers the reads. Every /v1 route requires
 // "Authorization: Bearer <token>" but /v1/openapi.json, which describes
 // the API and holds no data (as docs/openapi.json does); /healthz,
-// /readyz and /metrics are open. An empty
+// /readyz, /metrics and the console's files under /ui/ are open. An empty
 // token rejects every /v1 request: pesd never runs its API unauthenticated
 // by accident.
 func New(svc Service, hist History, token string, logger *slog.Logger) http.Handler {
@@ -73,6 +74,11 @@ func (s *server) routes() {
 		}
 	}
 	s.openapi = mustOpenAPI(table)
+	// The web console: public files (they hold no data) whose pages read
+	// /v1 with the token the user gives them. Not API routes, so not in
+	// the table nor the description.
+	s.mux.static("GET "+console.Prefix, console.Handler())
+	s.mux.static("GET /ui", http.RedirectHandler(console.Prefix, http.StatusMovedPermanently))
 }
 
 // router is the ServeMux that remembers what was registered on it, so
@@ -81,6 +87,13 @@ func (s *server) routes() {
 type router struct {
 	*http.ServeMux
 	patterns []string
+	statics  []string // files that are not API routes (the console)
+}
+
+// static registers a handler of files that are not API routes.
+func (r *router) static(pattern string, h http.Handler) {
+	r.statics = append(r.statics, pattern)
+	r.ServeMux.Handle(pattern, h)
 }
 
 func (r *router) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
@@ -75,4 +76,8 @@ type History interface {
 	// rather than once per item.
 	ExplainChanges(ctx context.Context, changes []api.Change) ([]api.ChangeDetail, error)
 	ExplainEvents(ctx context.Context, events []api.Event) ([]api.EventDetail, error)
+
+	// Timeline is the console's chart of g over [since, until], thinned to
+	// buckets (history.Reader.Timeline).
+	Timeline(ctx context.Context, g api.Group, since, until time.Time, buckets int) (api.Timeline, error)
 }

@@ -160,6 +160,11 @@ func MalformedCases() []Case {
 		bad("instruction query parameter", post, one+"/instructions?dry_run=true", `{"change_by":1}`, "dry_run", "not a parameter"),
 		bad("include_deleted not a bool", get, "/v1/groups?include_deleted=sometimes", "", "include_deleted", "true or false"),
 		bad("unknown parameter", get, one+"/periods?limt=5", "", "limt", "not a parameter"),
+		bad("timeline without since", get, one+"/timeline?until=2026-01-02T10:00:00Z", "", "since", "is required"),
+		bad("timeline without until", get, one+"/timeline?since=2026-01-02T10:00:00Z", "", "until", "is required"),
+		bad("timeline until before since", get, one+"/timeline?since=2026-01-02T10:00:00Z&until=2026-01-01T10:00:00Z", "", "until", "before since"),
+		bad("timeline buckets 0", get, one+"/timeline?since=2026-01-01T10:00:00Z&until=2026-01-02T10:00:00Z&buckets=0", "", "buckets", "from 1 to 2000"),
+		bad("timeline buckets not a number", get, one+"/timeline?since=2026-01-01T10:00:00Z&until=2026-01-02T10:00:00Z&buckets=many", "", "buckets", "whole number"),
 
 		// Deletes name their actor in the query, having no body.
 		bad("delete actor blank", del, one+"?actor=%20", "", "actor", "must name who acts"),
