@@ -35,11 +35,14 @@ import (
 // Defaults of Options.
 const (
 	DefaultEvaluationInterval = 5 * time.Second
-	DefaultObserveInterval    = 500 * time.Millisecond
-	DefaultRetention          = 90 * 24 * time.Hour
-	DefaultTerminationGrace   = 10 * time.Second
-	DefaultMetricRetention    = time.Hour
-	DefaultBatchSize          = 500
+	// DefaultObserveInterval is the resync: drivers push the groups
+	// whose nodes change (React), so the periodic pass is only the
+	// level-based backstop for a push that never came.
+	DefaultObserveInterval  = 5 * time.Second
+	DefaultRetention        = 90 * 24 * time.Hour
+	DefaultTerminationGrace = 10 * time.Second
+	DefaultMetricRetention  = time.Hour
+	DefaultBatchSize        = 500
 )
 
 // Governor supplies predictive governing (SPEC §2.8, seed 001): the
@@ -80,8 +83,9 @@ type Options struct {
 	Logger          *slog.Logger // default: discard
 	// EvaluationInterval is how often triggers are evaluated.
 	EvaluationInterval time.Duration
-	// ObserveInterval is how often nodes are observed and due periods
-	// harmonized.
+	// ObserveInterval is how often every group's nodes are observed
+	// (the resync). Groups whose driver pushes a change, and groups whose
+	// period ends, are observed and harmonized at once.
 	ObserveInterval time.Duration
 	// Retention is how long the history of a deleted group is kept.
 	Retention time.Duration
@@ -125,6 +129,9 @@ type Controller struct {
 	counts counters // for /metrics
 
 	commits committer // every write goes through it (group commit)
+
+	wakes *wakeups // groups pushed by drivers and harmonization timers
+	watch watches  // readers waiting for a group to change
 }
 
 // New returns a controller over opts.Store and loads the live groups:
@@ -175,6 +182,12 @@ func New(opts Options) (*Controller, error) {
 		log:     opts.Logger,
 		groups:  make(map[string]*groupState),
 		eval:    trigger.NewEvaluator(),
+		wakes:   newWakeups(),
+	}
+	// Before recovery, so a node that changes while pesd adopts it is
+	// pushed too.
+	for _, d := range opts.Drivers {
+		d.SetNotify(c.wakes.push)
 	}
 	c.windows = window.New(opts.Clock, window.Options{Retention: opts.MetricRetention})
 	// Start-up is bounded so a wedged driver cannot hang pesd forever.
@@ -201,26 +214,12 @@ func (c *Controller) Start(ctx context.Context) {
 	}()
 }
 
-// Run runs the loop on real time until ctx ends: nodes are observed and
-// due periods harmonized every ObserveInterval, triggers evaluated every
-// EvaluationInterval. It returns nil when ctx ends.
+// Run runs the loop on real time until ctx ends: groups pushed by their
+// driver or whose period ended are observed (and harmonized) at once
+// (React); every group is observed every ObserveInterval, and triggers
+// are evaluated every EvaluationInterval. It returns nil when ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	t := time.NewTicker(c.opts.ObserveInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-		now := c.clock.Now()
-		c.mu.Lock()
-		evaluate := now.Sub(c.evalAt) >= c.opts.EvaluationInterval
-		c.mu.Unlock()
-		if err := c.pass(ctx, evaluate); err != nil && ctx.Err() == nil {
-			c.log.Error("reconcile pass", "err", err)
-		}
-	}
+	return c.loop(ctx)
 }
 
 // Close stops a loop started with Start and waits for it. It does not

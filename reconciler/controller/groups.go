@@ -59,6 +59,7 @@ func (c *Controller) CreateGroupBy(ctx context.Context, cfg api.GroupConfig, act
 		if err := w.s.setConfig(cfg); err != nil {
 			return err
 		}
+		w.register = true
 		if err := w.openPeriod(w.now); err != nil {
 			return err
 		}
@@ -83,7 +84,6 @@ func (c *Controller) CreateGroupBy(ctx context.Context, cfg api.GroupConfig, act
 	if err != nil {
 		return api.Group{}, err
 	}
-	c.register(gs)
 	return gs.st.group, nil
 }
 

@@ -38,6 +38,7 @@ func (c *Controller) recover(ctx context.Context) error {
 				return err
 			}
 			c.register(gs)
+			c.scheduleHarmonization(gs)
 			loaded = append(loaded, gs)
 		}
 		if nextToken == "" {

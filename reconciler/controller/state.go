@@ -30,6 +30,10 @@ type groupState struct {
 	// metricsNoticed: the group's events say its driver samples no
 	// metrics (once per pesd start).
 	metricsNoticed bool
+
+	// The harmonization timer (scheduleHarmonization); under mu.
+	dueAt   time.Time
+	stopDue func() bool
 }
 
 // state is the group's live rows. A copy is taken for every write; the
@@ -133,6 +137,10 @@ type work struct {
 
 	groupDirty  bool // s.group changed and must be written
 	configDirty bool // and more than its state: configuration or status (see store.Tx.UpdateGroupState)
+	// register: the group is new; the controller takes it on when the
+	// transaction commits, before the actions, so the driver's pushes
+	// about its first nodes find it.
+	register bool
 
 	// events and changes written, counted into the controller's totals
 	// once the transaction commits.
@@ -173,6 +181,11 @@ func (c *Controller) writeBatch(ctx context.Context, gss []*groupState, fn func(
 	for _, w := range ws {
 		if w != nil {
 			w.gs.st = w.s
+			if w.register {
+				c.register(w.gs)
+			}
+			c.scheduleHarmonization(w.gs)
+			c.watch.wrote(w.gs.id)
 			c.counts.events.Add(int64(w.events))
 			c.counts.changes.Add(int64(w.changes))
 		}

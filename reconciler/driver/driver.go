@@ -2,11 +2,20 @@
 // nodes) sits behind the Driver interface and passes the conformance suite
 // in drivertest. Drivers act and report; they decide nothing: the
 // controller reads their observations level-based and converges.
+//
+// Drivers also push: whenever a node's observed state changes on its own
+// (a process exits, a health check passes or fails, a boot timer ends) the
+// driver calls the Notify function with the node's group ID, and the
+// controller observes that group at once instead of at its next resync.
+// A push carries no state; it says only "observe this group now". The
+// controller still reads Observe and still resyncs every group on its
+// observe interval, so a lost or late push only delays a reaction.
 package driver
 
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
@@ -74,6 +83,23 @@ type Driver interface {
 	// Fail makes a ready node unavailable (sim only; others return
 	// ErrUnsupported).
 	Fail(ctx context.Context, groupID, nodeID string) error
+	// SetNotify registers fn (nil: none), replacing any earlier one. From
+	// then on the driver calls fn(groupID) after each change of a node's
+	// observable state that the driver did not report from a call of its
+	// own: launching → ready, ready → unavailable, a process gone, a
+	// termination that completed in the background. The change must be
+	// visible to Observe when fn is called. Pushes may be coalesced or
+	// repeated, but a state change must not go without one.
+	//
+	// fn must return at once and must not call back into the driver: the
+	// controller only queues the group. Drivers call it from their own
+	// goroutines (or, on a fake clock, from the goroutine advancing it),
+	// never while holding a lock fn could need.
+	//
+	// A new driver (kubernetes: from its informer's event handlers) calls
+	// fn from wherever it learns of a change; drivertest checks that
+	// every transition the suite causes is pushed.
+	SetNotify(fn func(groupID string))
 	// Close releases the driver's resources. Local nodes keep running, so
 	// a restarted pesd can adopt them.
 	Close() error
@@ -87,6 +113,32 @@ type MetricsNoticer interface {
 	// MetricsMissing says why the driver samples no metrics, or "".
 	MetricsMissing() string
 }
+
+// Notifier holds a driver's Notify function; drivers embed it to
+// implement SetNotify. The zero value pushes nothing.
+type Notifier struct {
+	fn atomic.Pointer[func(groupID string)]
+}
+
+// SetNotify registers fn, as Driver.SetNotify.
+func (n *Notifier) SetNotify(fn func(groupID string)) {
+	if fn == nil {
+		n.fn.Store(nil)
+		return
+	}
+	n.fn.Store(&fn)
+}
+
+// Notify pushes a change of groupID to the registered function, if any.
+func (n *Notifier) Notify(groupID string) {
+	if fn := n.fn.Load(); fn != nil {
+		(*fn)(groupID)
+	}
+}
+
+// Notifying reports whether a function is registered, so a driver can
+// skip work (timers) that only serves pushes.
+func (n *Notifier) Notifying() bool { return n.fn.Load() != nil }
 
 // AdoptSpec is a node recorded in the store, to be re-adopted.
 type AdoptSpec struct {

@@ -38,7 +38,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	var (
 		cfg        serveConfig
 		evaluation = fs.String("evaluation-interval", "5s", "how often triggers are evaluated (`duration`)")
-		observe    = fs.String("observe-interval", "500ms", "how often nodes are observed and due periods harmonized (`duration`)")
+		observe    = fs.String("observe-interval", "5s", "how often every group is observed again (`duration`); drivers push node changes and periods end on time without it")
 		retention  = fs.String("retention", "90d", "how long the history of a deleted group is kept (`duration`, d for days)")
 		level      = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	)

@@ -74,6 +74,7 @@ func WithMetricsInterval(iv time.Duration) Option { return func(d *Driver) { d.m
 
 // Driver runs nodes as pods. It is safe for concurrent use.
 type Driver struct {
+	driver.Notifier
 	client       kubernetes.Interface
 	clk          clock.Clock
 	log          *slog.Logger

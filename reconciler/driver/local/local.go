@@ -9,6 +9,11 @@
 // stderr go to <dataDir>/nodes/<group>/<node>.log. The driver probes each node in the
 // background (health check, CPU and memory), first one interval after
 // launch, and Observe reads the latest state.
+//
+// Pushes (driver.Driver.SetNotify): a process exit (seen by cmd.Wait for
+// the driver's children, by the prober for adopted processes) and every
+// health-check transition (launching → ready, ready → unavailable) push
+// the node's group as they happen.
 package local
 
 import (
@@ -90,6 +95,7 @@ func WithGrace(g time.Duration) Option { return func(d *Driver) { d.grace = g } 
 
 // Driver runs nodes as OS processes. It is safe for concurrent use.
 type Driver struct {
+	driver.Notifier
 	dir      string
 	clk      clock.Clock
 	log      *slog.Logger
@@ -306,6 +312,8 @@ func (d *Driver) reap(n *node, cmd *exec.Cmd) {
 
 // exited records that a node's process is gone.
 func (d *Driver) exited(n *node, reason string) {
+	// Pushed last, once the lock is released and gone is closed.
+	defer d.Notify(n.group)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	// Terminate returns when gone closes: record the end (and remove the
@@ -358,10 +366,21 @@ func (d *Driver) probe(n *node) {
 	}()
 }
 
-// record applies one probe result to n and samples it when ready.
+// record applies one probe result to n, samples it when ready, and
+// pushes a change of state.
 func (d *Driver) record(n *node, checkErr error) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
+	before := n.state
+	d.apply(n, checkErr)
+	changed := n.state != before
+	d.mu.Unlock()
+	if changed {
+		d.Notify(n.group)
+	}
+}
+
+// apply is record's work. Called with d.mu held.
+func (d *Driver) apply(n *node, checkErr error) {
 	if n.terminating || (n.state != api.NodeLaunching && n.state != api.NodeReady) {
 		return
 	}

@@ -15,6 +15,11 @@
 //
 // Handles: {"boot_time": "2s"} or {"init_failure": "true"}. The handles in
 // observations are shared between nodes and must not be modified.
+//
+// Pushes (driver.Driver.SetNotify): a boot that ends is pushed by a timer
+// on the driver's clock (when it is a clock.Timer), one timer per group and
+// instant however many nodes boot then; a boot of 0s and Fail are pushed
+// at once.
 package sim
 
 import (
@@ -45,11 +50,15 @@ var _ driver.Driver = (*Driver)(nil)
 
 // Driver runs virtual nodes. It is safe for concurrent use.
 type Driver struct {
+	driver.Notifier
 	clk clock.Clock
 
 	mu      sync.Mutex
 	groups  map[string]*group
 	handles map[string]map[string]string // interned, read-only
+	// booting holds the boot ends a timer will push, per group, so the
+	// nodes of one launch share a timer.
+	booting map[string]map[int64]bool
 }
 
 // group holds one group's nodes in launch order.
@@ -85,7 +94,42 @@ func New(clk clock.Clock) *Driver {
 		clk:     clk,
 		groups:  make(map[string]*group),
 		handles: make(map[string]map[string]string),
+		booting: make(map[string]map[int64]bool),
 	}
+}
+
+// pushAt pushes a change of the group when the clock reaches at (Unix
+// nanoseconds): at once when it has, else by a timer shared by every boot
+// of the group ending then. It reports whether to push at once, which the
+// caller does after unlocking d.mu. Called with d.mu held.
+func (d *Driver) pushAt(groupID string, at, now int64) (pushNow bool) {
+	if !d.Notifying() || at == never {
+		return false
+	}
+	if at <= now {
+		return true
+	}
+	t, ok := d.clk.(clock.Timer)
+	if !ok {
+		return false // no timer on this clock: the controller's resync sees it
+	}
+	if d.booting[groupID][at] {
+		return false
+	}
+	if d.booting[groupID] == nil {
+		d.booting[groupID] = make(map[int64]bool)
+	}
+	d.booting[groupID][at] = true
+	t.AfterFunc(time.Duration(at-now), func() {
+		d.mu.Lock()
+		delete(d.booting[groupID], at)
+		if len(d.booting[groupID]) == 0 {
+			delete(d.booting, groupID)
+		}
+		d.mu.Unlock()
+		d.Notify(groupID)
+	})
+	return false
 }
 
 // Name returns "sim".
@@ -119,12 +163,23 @@ func (d *Driver) Launch(ctx context.Context, spec driver.NodeSpec) (map[string]s
 	}
 
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	g := d.group(spec.GroupID)
 	if i, ok := g.byID[spec.NodeID]; ok {
+		defer d.mu.Unlock()
 		return cloneHandle(g.nodes[i].handle), nil
 	}
+	h, pushNow := d.launch(g, spec, cfg, bt)
+	d.mu.Unlock()
+	if pushNow {
+		d.Notify(spec.GroupID)
+	}
+	return h, nil
+}
 
+// launch creates the node of a new launch, and reports whether its boot
+// has ended already (to push once d.mu is released). Called with d.mu
+// held.
+func (d *Driver) launch(g *group, spec driver.NodeSpec, cfg api.SimConfig, bt api.SimDurations) (map[string]string, bool) {
 	n := g.launches
 	var (
 		boot time.Duration
@@ -150,7 +205,7 @@ func (d *Driver) Launch(ctx context.Context, spec driver.NodeSpec) (map[string]s
 		nd.readyAt = now + int64(boot)
 	}
 	g.add(nd)
-	return cloneHandle(nd.handle), nil
+	return cloneHandle(nd.handle), d.pushAt(spec.GroupID, nd.readyAt, now)
 }
 
 // Terminate ends a node at once; grace does not apply to a virtual node.
@@ -201,7 +256,16 @@ func (d *Driver) Fail(ctx context.Context, groupID, nodeID string) error {
 		return err
 	}
 	d.mu.Lock()
-	defer d.mu.Unlock()
+	err := d.fail(groupID, nodeID)
+	d.mu.Unlock()
+	if err == nil {
+		d.Notify(groupID)
+	}
+	return err
+}
+
+// fail marks a ready node failed. Called with d.mu held.
+func (d *Driver) fail(groupID, nodeID string) error {
 	g, ok := d.groups[groupID]
 	if !ok {
 		return fmt.Errorf("sim: fail node %s of group %s: %w", nodeID, groupID, driver.ErrUnknownNode)
@@ -231,6 +295,8 @@ func (d *Driver) Adopt(ctx context.Context, specs []driver.AdoptSpec) ([]driver.
 	defer d.mu.Unlock()
 	now := d.clk.Now().UnixNano()
 	obs := make([]driver.Observation, 0, len(specs))
+	// Adopt reports every node it adopts; only boots still to end need a
+	// push, which a timer gives.
 	for _, s := range specs {
 		if s.GroupID == "" || s.NodeID == "" {
 			return nil, fmt.Errorf("sim: adopt: group_id and node_id are required (got %q, %q)", s.GroupID, s.NodeID)
@@ -260,6 +326,9 @@ func (d *Driver) Adopt(ctx context.Context, specs []driver.AdoptSpec) ([]driver.
 			g.failed++
 		}
 		g.add(nd)
+		if nd.readyAt > now {
+			d.pushAt(s.GroupID, nd.readyAt, now)
+		}
 		obs = append(obs, nd.observe(now))
 	}
 	return obs, nil

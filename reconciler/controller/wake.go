@@ -1,0 +1,194 @@
+package controller
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
+)
+
+// wakeups is the queue of groups to observe now: drivers push a group when
+// one of its nodes changes (driver.Driver.SetNotify), and a group's
+// harmonization timer pushes it when its period ends. A group is queued
+// once however often it is pushed before the loop takes it, so a burst of
+// pushes costs one observation. The push says only "look at this group":
+// React reads the drivers and converges, level-based, as a full pass does.
+type wakeups struct {
+	mu      sync.Mutex
+	pending map[string]struct{}
+	signal  chan struct{} // holds one token while pending is not empty
+}
+
+func newWakeups() *wakeups {
+	return &wakeups{pending: make(map[string]struct{}), signal: make(chan struct{}, 1)}
+}
+
+// push queues a group. It never blocks: drivers call it from their own
+// goroutines.
+func (q *wakeups) push(groupID string) {
+	q.mu.Lock()
+	q.pending[groupID] = struct{}{}
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default: // a token is already there
+	}
+}
+
+// take empties the queue and returns what it held, sorted (the order
+// batches lock groups in).
+func (q *wakeups) take() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.pending) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(q.pending))
+	for id := range q.pending {
+		ids = append(ids, id)
+	}
+	clear(q.pending)
+	slices.Sort(ids)
+	return ids
+}
+
+// React observes the groups pushed since the last React (or pass) and
+// records what changed: nodes ready, failed or gone, their replacements,
+// harmonizations that came due. The loop calls it as soon as a push
+// arrives; tests on a fake clock call it to run exactly the reactions the
+// pushes asked for. Triggers are not evaluated here: that stays on the
+// evaluation interval.
+func (c *Controller) React(ctx context.Context) error {
+	ids := c.wakes.take()
+	if len(ids) == 0 {
+		return nil
+	}
+	c.passLock.Lock()
+	defer c.passLock.Unlock()
+	c.mu.Lock()
+	gs := make([]*groupState, 0, len(ids))
+	for _, id := range ids {
+		// A group gone since its push (deleted, its nodes stopped)
+		// has nothing left to observe.
+		if g := c.groups[id]; g != nil {
+			gs = append(gs, g)
+		}
+	}
+	c.mu.Unlock()
+	return c.passGroups(ctx, gs, c.clock.Now(), false)
+}
+
+// scheduleHarmonization keeps one timer per group on the controller's
+// clock, set to the group's next harmonization, so a period ends on time
+// rather than at the next resync. The caller holds gs.mu.
+func (c *Controller) scheduleHarmonization(gs *groupState) {
+	t, ok := c.clock.(clock.Timer)
+	if !ok {
+		return
+	}
+	at := next(gs.st.group)
+	if at.Equal(gs.dueAt) {
+		return
+	}
+	if gs.stopDue != nil {
+		gs.stopDue()
+		gs.stopDue = nil
+	}
+	gs.dueAt = at
+	if at.IsZero() {
+		return
+	}
+	id := gs.id
+	gs.stopDue = t.AfterFunc(at.Sub(c.clock.Now()), func() { c.wakes.push(id) })
+}
+
+// watches wakes the readers waiting for a group to change (the API's
+// long-poll reads): each waits on a channel that the next commit writing
+// the group closes.
+type watches struct {
+	n  atomic.Int64 // channels handed out and not yet closed, for a fast no
+	mu sync.Mutex
+	ch map[string]chan struct{}
+}
+
+// WatchGroup returns a channel closed by the next committed write to the
+// group (its row, nodes, events or changes), so a reader re-reads the
+// group then rather than polling. Read the group after calling it, not
+// before, or a change in between is missed.
+func (c *Controller) WatchGroup(id string) <-chan struct{} {
+	w := &c.watch
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ch, ok := w.ch[id]
+	if !ok {
+		if w.ch == nil {
+			w.ch = make(map[string]chan struct{})
+		}
+		ch = make(chan struct{})
+		w.ch[id] = ch
+		w.n.Add(1)
+	}
+	return ch
+}
+
+// wrote wakes the watchers of a group that a commit wrote.
+func (w *watches) wrote(id string) {
+	if w.n.Load() == 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	{
+		if ch, ok := w.ch[id]; ok {
+			close(ch)
+			delete(w.ch, id)
+			w.n.Add(-1)
+		}
+	}
+}
+
+// loop is Run's schedule on real time: a resync pass every observe
+// interval (with trigger evaluation when it is due), reactions as soon as
+// they are pushed.
+func (c *Controller) loop(ctx context.Context) error {
+	now := time.Now()
+	nextResync := now.Add(c.opts.ObserveInterval)
+	nextEval := now.Add(c.opts.EvaluationInterval)
+	timer := time.NewTimer(time.Until(earliest(nextResync, nextEval)))
+	defer timer.Stop()
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.wakes.signal:
+			err = c.React(ctx)
+		case <-timer.C:
+			now := time.Now()
+			evaluate := !now.Before(nextEval)
+			if evaluate {
+				// Keep the cadence; after a pass that overran, start
+				// again from now.
+				if nextEval = nextEval.Add(c.opts.EvaluationInterval); nextEval.Before(now) {
+					nextEval = now.Add(c.opts.EvaluationInterval)
+				}
+			}
+			err = c.pass(ctx, evaluate)
+			nextResync = time.Now().Add(c.opts.ObserveInterval)
+			timer.Reset(time.Until(earliest(nextResync, nextEval)))
+		}
+		if err != nil && ctx.Err() == nil {
+			c.log.Error("reconcile pass", "err", err)
+		}
+	}
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
