@@ -32,7 +32,9 @@ import (
 // Defaults of the wait for capacity.
 const (
 	defaultCapacityTimeout = 10 * time.Minute
-	capacityPollInterval   = 500 * time.Millisecond
+	// capacityLogEvery bounds one long poll of the wait, so a long wait
+	// logs its progress at least this often.
+	capacityLogEvery = 10 * time.Second
 	// eventsInTimeoutDetail is how many of the group's latest events a
 	// capacity timeout shows, enough to see why nodes are not ready.
 	eventsInTimeoutDetail = 10
@@ -440,30 +442,33 @@ type stateSetter interface {
 	Set(ctx context.Context, val any) diag.Diagnostics
 }
 
-// waitForCapacity polls the group until its ready nodes reach the live
-// desired quantity or the timeout passes.
+// waitForCapacity waits until the group's ready nodes reach the live
+// desired quantity or the timeout passes. It long-polls pesd
+// (client.WaitGroup), which answers as soon as the group changes, so a
+// group that is ready at once is waited for in milliseconds; each poll
+// lasts at most capacityLogEvery, so a long wait logs its progress.
 func (r *nodeGroupResource) waitForCapacity(ctx context.Context, g api.Group, timeout time.Duration) (api.Group, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	tick := time.NewTicker(capacityPollInterval)
-	defer tick.Stop()
-	lastActual := -1
+	start := time.Now()
 	for {
 		if g.ActualQuantity >= g.DesiredQuantity {
-			tflog.Info(ctx, "node group has its capacity", map[string]any{"id": g.ID, "actual": g.ActualQuantity, "desired": g.DesiredQuantity})
+			tflog.Info(ctx, "node group has its capacity", map[string]any{"id": g.ID, "actual": g.ActualQuantity, "desired": g.DesiredQuantity,
+				"waited": time.Since(start).Round(time.Millisecond).String()})
 			return g, nil
 		}
-		if g.ActualQuantity != lastActual {
-			tflog.Info(ctx, fmt.Sprintf("waiting for capacity: %d of %d nodes ready", g.ActualQuantity, g.DesiredQuantity),
-				map[string]any{"id": g.ID, "actual": g.ActualQuantity, "desired": g.DesiredQuantity})
-			lastActual = g.ActualQuantity
+		if g.Status == api.GroupDeleted {
+			return g, fmt.Errorf("the group was deleted while Terraform waited for its capacity")
 		}
-		select {
-		case <-ctx.Done():
-			return g, ctx.Err()
-		case <-tick.C:
+		tflog.Info(ctx, fmt.Sprintf("waiting for capacity: %d of %d nodes ready", g.ActualQuantity, g.DesiredQuantity),
+			map[string]any{"id": g.ID, "actual": g.ActualQuantity, "desired": g.DesiredQuantity,
+				"waited": time.Since(start).Round(time.Second).String()})
+		cond := api.GroupWait{Field: "actual_quantity", Op: ">=", Value: g.DesiredQuantity}
+		wait := capacityLogEvery
+		if dl, ok := ctx.Deadline(); ok {
+			wait = min(wait, time.Until(dl))
 		}
-		next, err := r.c.api.GetGroup(ctx, g.ID)
+		next, _, err := r.c.api.WaitGroup(ctx, g.ID, cond, wait)
 		if err != nil {
 			if ctx.Err() != nil {
 				return g, ctx.Err()

@@ -49,6 +49,7 @@ type Client struct {
 	userAgent string
 	actor     string
 	http      *retryablehttp.Client
+	timeout   time.Duration // of one attempt, 0 for none
 }
 
 // Option configures a Client.
@@ -148,7 +149,7 @@ func New(endpoint, token string, opts ...Option) (*Client, error) {
 	if s.logger != nil {
 		rc.Logger = s.logger
 	}
-	return &Client{base: base, token: token, userAgent: s.userAgent, actor: s.actor, http: rc}, nil
+	return &Client{base: base, token: token, userAgent: s.userAgent, actor: s.actor, http: rc, timeout: hc.Timeout}, nil
 }
 
 func parseEndpoint(endpoint string) (*url.URL, error) {
@@ -208,6 +209,8 @@ type call struct {
 	// with contentType.
 	raw         []byte
 	contentType string
+	// header, when set, receives the headers of a 2xx answer.
+	header *http.Header
 }
 
 func (c *Client) do(ctx context.Context, k call) error {
@@ -252,6 +255,9 @@ func (c *Client) do(ctx context.Context, k call) error {
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return decodeError(resp)
+	}
+	if k.header != nil {
+		*k.header = resp.Header
 	}
 	if k.out == nil || resp.StatusCode == http.StatusNoContent {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))

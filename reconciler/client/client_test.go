@@ -805,3 +805,41 @@ func TestPatchLabels(t *testing.T) {
 		t.Errorf("replacing: labels %#v", l)
 	}
 }
+
+// TestWaitGroup: the long-poll read sends the condition and a timeout the
+// attempt outlives, and reports whether the condition held from the
+// answer's header.
+func TestWaitGroup(t *testing.T) {
+	outcome := api.WaitMet
+	f := newFakeServer(t, func(n int, r *http.Request, w http.ResponseWriter) {
+		w.Header().Set(api.HeaderWait, outcome)
+		writeJSON(w, http.StatusOK, api.Group{ID: "g1", GroupConfig: api.GroupConfig{DesiredQuantity: 3}, ActualQuantity: 3})
+	})
+	c := fastClient(t, f.srv.URL, WithTimeout(20*time.Second))
+	cond := api.GroupWait{Field: "actual_quantity", Op: ">=", Value: 3}
+	for _, tc := range []struct {
+		outcome string
+		timeout time.Duration
+		want    bool
+		query   string
+	}{
+		{api.WaitMet, 10 * time.Second, true, "10s"},
+		// Capped below the attempt's 20s timeout.
+		{api.WaitTimeout, time.Minute, false, "15s"},
+		{api.WaitDeleted, 2 * time.Second, false, "2s"},
+	} {
+		outcome = tc.outcome
+		g, met, err := c.WaitGroup(context.Background(), "g1", cond, tc.timeout)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.outcome, err)
+		}
+		if met != tc.want || g.ID != "g1" {
+			t.Errorf("%s: met %v group %q; want %v, g1", tc.outcome, met, g.ID, tc.want)
+		}
+		reqs := f.requests()
+		q := reqs[len(reqs)-1].Query
+		if q.Get("wait") != "actual_quantity>=3" || q.Get("timeout") != tc.query {
+			t.Errorf("%s: query %v; want wait=actual_quantity>=3 timeout=%s", tc.outcome, q, tc.query)
+		}
+	}
+}

@@ -95,6 +95,34 @@ func (c *Client) FindGroup(ctx context.Context, ref string, includeDeleted bool)
 	return g, err
 }
 
+// WaitGroup reads the group once cond holds (GET /v1/groups/{id}?wait=),
+// waiting at most timeout on the server, which answers as soon as a
+// change makes cond hold: no polling. It returns the group as it is then
+// and whether cond held; false means the timeout passed or the group was
+// deleted (Status says which), and the caller decides whether to wait
+// again. timeout is capped at api.MaxWaitTime and below the client's
+// timeout of one attempt.
+func (c *Client) WaitGroup(ctx context.Context, id string, cond api.GroupWait, timeout time.Duration) (api.Group, bool, error) {
+	timeout = min(timeout, api.MaxWaitTime)
+	if c.timeout > 0 {
+		// Leave the answer time to arrive before the attempt times out.
+		timeout = min(timeout, c.timeout*3/4)
+	}
+	timeout = max(timeout.Truncate(time.Millisecond), time.Millisecond)
+	q := url.Values{}
+	q.Set("wait", cond.String())
+	q.Set("timeout", timeout.String())
+	var (
+		g api.Group
+		h http.Header
+	)
+	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(id), query: q, out: &g, header: &h, idempotent: true})
+	if err != nil {
+		return g, false, err
+	}
+	return g, h.Get(api.HeaderWait) == api.WaitMet, nil
+}
+
 // ListGroups reads one page of groups.
 func (c *Client) ListGroups(ctx context.Context, f GroupFilter) (api.List[api.Group], error) {
 	q := url.Values{}

@@ -106,47 +106,62 @@ func (c *Controller) scheduleHarmonization(gs *groupState) {
 }
 
 // watches wakes the readers waiting for a group to change (the API's
-// long-poll reads): each waits on a channel that the next commit writing
+// long-poll reads): they wait on a channel that the next commit writing
 // the group closes.
 type watches struct {
-	n  atomic.Int64 // channels handed out and not yet closed, for a fast no
+	n  atomic.Int64 // open watches, so a commit with none skips the lock
 	mu sync.Mutex
-	ch map[string]chan struct{}
+	w  map[string]*watch
+}
+
+type watch struct {
+	ch      chan struct{}
+	readers int
 }
 
 // WatchGroup returns a channel closed by the next committed write to the
 // group (its row, nodes, events or changes), so a reader re-reads the
-// group then rather than polling. Read the group after calling it, not
-// before, or a change in between is missed.
-func (c *Controller) WatchGroup(id string) <-chan struct{} {
-	w := &c.watch
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	ch, ok := w.ch[id]
+// group then instead of polling, and a function to call once the reader
+// stops waiting. Read the group after calling it, not before, or a change
+// in between is missed.
+func (c *Controller) WatchGroup(id string) (<-chan struct{}, func()) {
+	ws := &c.watch
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	w, ok := ws.w[id]
 	if !ok {
-		if w.ch == nil {
-			w.ch = make(map[string]chan struct{})
+		if ws.w == nil {
+			ws.w = make(map[string]*watch)
 		}
-		ch = make(chan struct{})
-		w.ch[id] = ch
-		w.n.Add(1)
+		w = &watch{ch: make(chan struct{})}
+		ws.w[id] = w
+		ws.n.Add(1)
 	}
-	return ch
+	w.readers++
+	var once sync.Once
+	return w.ch, func() {
+		once.Do(func() {
+			ws.mu.Lock()
+			defer ws.mu.Unlock()
+			if w.readers--; w.readers == 0 && ws.w[id] == w {
+				delete(ws.w, id)
+				ws.n.Add(-1)
+			}
+		})
+	}
 }
 
 // wrote wakes the watchers of a group that a commit wrote.
-func (w *watches) wrote(id string) {
-	if w.n.Load() == 0 {
+func (ws *watches) wrote(id string) {
+	if ws.n.Load() == 0 {
 		return
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	{
-		if ch, ok := w.ch[id]; ok {
-			close(ch)
-			delete(w.ch, id)
-			w.n.Add(-1)
-		}
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if w, ok := ws.w[id]; ok {
+		close(w.ch)
+		delete(ws.w, id)
+		ws.n.Add(-1)
 	}
 }
 

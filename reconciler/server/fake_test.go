@@ -29,6 +29,45 @@ type recorder struct {
 	panicking bool
 	gauges    []Gauge
 	reader    *fakeReader
+	// watch is closed by changeGroup, as a commit closes the controller's.
+	watch    chan struct{}
+	watchers int // WatchGroup calls not yet done
+}
+
+func (r *recorder) WatchGroup(id string) (<-chan struct{}, func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.watch == nil {
+		r.watch = make(chan struct{})
+	}
+	r.watchers++
+	var once sync.Once
+	return r.watch, func() {
+		once.Do(func() {
+			r.mu.Lock()
+			r.watchers--
+			r.mu.Unlock()
+		})
+	}
+}
+
+// changeGroup changes the fixed group as a commit would, and wakes its
+// watchers.
+func (r *recorder) changeGroup(f func(g *api.Group)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f(&r.reader.group)
+	if r.watch != nil {
+		close(r.watch)
+		r.watch = nil
+	}
+}
+
+// waiting is how many WatchGroup callers are still waiting.
+func (r *recorder) waiting() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.watchers
 }
 
 type call struct {
@@ -246,9 +285,12 @@ func (f *fakeReader) GetGroup(ctx context.Context, id string) (api.Group, error)
 	if err := f.rec.record("GetGroup", id); err != nil {
 		return api.Group{}, err
 	}
+	f.rec.mu.Lock()
+	g := f.group
+	f.rec.mu.Unlock()
 	switch id {
-	case f.group.ID:
-		return f.group, nil
+	case g.ID:
+		return g, nil
 	case f.deleted.ID:
 		return f.deleted, nil
 	}

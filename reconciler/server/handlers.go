@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/forecast"
@@ -180,14 +181,60 @@ func (s *server) listGroups(w http.ResponseWriter, r *http.Request) {
 
 // getGroup answers a group by id or name (as byGroup resolves them); with
 // include_deleted, a name whose groups are all deleted answers the one
-// deleted last, which is how a client reaches its history by name.
+// deleted last, which is how a client reaches its history by name. With
+// ?wait=<cond>[&timeout=<d>] it waits for the condition (api.GroupWait)
+// first: it answers as soon as the condition holds, the group is deleted,
+// or the timeout passes, with the group as it is then and api.HeaderWait
+// saying which.
 func (s *server) getGroup(w http.ResponseWriter, r *http.Request) {
 	ref := r.PathValue("id")
 	q := newQuery(r.URL)
 	deleted := q.bool("include_deleted")
+	cond, timeout, waiting := q.wait()
 	serveQuery(s, w, r, q, "group "+ref, http.StatusOK, func(ctx context.Context) (api.Group, error) {
-		return s.hist.ResolveGroup(ctx, ref, deleted)
+		g, err := s.hist.ResolveGroup(ctx, ref, deleted)
+		if err != nil || !waiting {
+			return g, err
+		}
+		g, outcome, err := s.waitGroup(ctx, g.ID, cond, timeout)
+		if err == nil {
+			w.Header().Set(api.HeaderWait, outcome)
+		}
+		return g, err
 	})
+}
+
+// waitGroup re-reads group id each time a commit writes it, until cond
+// holds, the group is deleted, or timeout passes.
+func (s *server) waitGroup(ctx context.Context, id string, cond api.GroupWait, timeout time.Duration) (api.Group, string, error) {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		// Watch before reading, so a write in between is not missed.
+		changed, done := s.svc.WatchGroup(id)
+		g, err := s.hist.ResolveGroup(ctx, id, true)
+		switch {
+		case err != nil:
+			done()
+			return g, "", err
+		case cond.Holds(g):
+			done()
+			return g, api.WaitMet, nil
+		case g.Status == api.GroupDeleted:
+			done()
+			return g, api.WaitDeleted, nil
+		}
+		select {
+		case <-changed:
+			done()
+		case <-deadline.C:
+			done()
+			return g, api.WaitTimeout, nil
+		case <-ctx.Done():
+			done()
+			return g, "", ctx.Err()
+		}
+	}
 }
 
 func (s *server) updateGroup(w http.ResponseWriter, r *http.Request) {

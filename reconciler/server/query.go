@@ -106,6 +106,31 @@ func (q *query) enum(name string, allowed []string) string {
 	return s
 }
 
+// wait reads the long-poll parameters of a group read: wait (a condition,
+// api.ParseGroupWait) and timeout, which needs wait.
+func (q *query) wait() (api.GroupWait, time.Duration, bool) {
+	w, t := q.get("wait"), q.get("timeout")
+	_, given := q.v["wait"]
+	if !given {
+		if _, ok := q.v["timeout"]; ok {
+			q.setErr(api.Invalid("timeout", "applies only to a wait; add wait=<condition>, as in wait=actual_quantity>=3"))
+		}
+		return api.GroupWait{}, 0, false
+	}
+	cond, err := api.ParseGroupWait(w)
+	if err != nil {
+		q.setErr(err)
+	}
+	if _, ok := q.v["timeout"]; ok && t == "" {
+		t = "-" // given empty: refused with the message of a bad value
+	}
+	d, err := api.ParseWaitTimeout(t)
+	if err != nil {
+		q.setErr(err)
+	}
+	return cond, d, true
+}
+
 // actor reads actor, who makes a request that has no body to name them
 // in (DELETE): a user name, "terraform". Absent, pesd records "api".
 func (q *query) actor() string {

@@ -45,6 +45,12 @@ type Service interface {
 	// which the handler bounds) as the group's past for predictive
 	// governing, and returns how many points it recorded.
 	ImportHistory(ctx context.Context, groupID string, r io.Reader) (int, error)
+
+	// WatchGroup returns a channel closed by the next committed write to
+	// the group, and a function to call when the caller stops waiting;
+	// the long-poll read (GET /v1/groups/{id}?wait=) waits on it, so it
+	// answers as soon as the group changes without polling.
+	WatchGroup(id string) (<-chan struct{}, func())
 }
 
 // History is the read side of the API: every list and get, and the

@@ -145,6 +145,15 @@ func MalformedCases() []Case {
 
 		// Lists.
 		bad("limit 0", get, "/v1/groups?limit=0", "", "limit", "from 1 to 1000"),
+		bad("wait on an unknown field", get, one+"?wait=nodes>=3", "", "wait", "must compare one of actual_quantity"),
+		bad("wait without an operator", get, one+"?wait=actual_quantity", "", "wait", "op >=, <= or =="),
+		bad("wait on a negative count", get, one+"?wait=actual_quantity>=-1", "", "wait", "whole number"),
+		bad("wait on a word", get, one+"?wait=actual_quantity>=three", "", "wait", "whole number"),
+		bad("timeout without wait", get, one+"?timeout=5s", "", "timeout", "only to a wait"),
+		bad("timeout not a duration", get, one+"?wait=actual_quantity>=1&timeout=soon", "", "timeout", "duration"),
+		bad("timeout too long", get, one+"?wait=actual_quantity>=1&timeout=2h", "", "timeout", "at most 1m0s"),
+		bad("timeout zero", get, one+"?wait=actual_quantity>=1&timeout=0s", "", "timeout", "above 0s"),
+		bad("timeout empty", get, one+"?wait=actual_quantity>=1&timeout=", "", "timeout", "duration"),
 		bad("limit not a number", get, "/v1/groups?limit=ten", "", "limit", "from 1 to 1000"),
 		bad("limit too large", get, one+"/events?limit=5000", "", "limit", "from 1 to 1000"),
 		bad("limit twice", get, one+"/events?limit=5&limit=6", "", "limit", "once"),
