@@ -35,6 +35,9 @@ const (
 	// capacityLogEvery bounds one long poll of the wait, so a long wait
 	// logs its progress at least this often.
 	capacityLogEvery = 10 * time.Second
+	// capacityPollInterval paces the wait against a pesd without the
+	// long poll.
+	capacityPollInterval = 500 * time.Millisecond
 	// eventsInTimeoutDetail is how many of the group's latest events a
 	// capacity timeout shows, enough to see why nodes are not ready.
 	eventsInTimeoutDetail = 10
@@ -469,6 +472,15 @@ func (r *nodeGroupResource) waitForCapacity(ctx context.Context, g api.Group, ti
 			wait = min(wait, time.Until(dl))
 		}
 		next, _, err := r.c.api.WaitGroup(ctx, g.ID, cond, wait)
+		if isUnknownParam(err, "wait") {
+			// A pesd older than the long poll: read again shortly.
+			select {
+			case <-ctx.Done():
+				return g, ctx.Err()
+			case <-time.After(capacityPollInterval):
+			}
+			next, err = r.c.api.GetGroup(ctx, g.ID)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return g, ctx.Err()
@@ -477,6 +489,13 @@ func (r *nodeGroupResource) waitForCapacity(ctx context.Context, g api.Group, ti
 		}
 		g = next
 	}
+}
+
+// isUnknownParam reports whether err is pesd refusing a query parameter
+// it does not know.
+func isUnknownParam(err error, name string) bool {
+	var ae *api.Error
+	return errors.As(err, &ae) && ae.Status == 400 && ae.Field == name && strings.Contains(ae.Message, "is not a parameter")
 }
 
 // capacityDiag explains a failed wait for capacity with the group's latest
