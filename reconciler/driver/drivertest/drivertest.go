@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 )
 
@@ -42,6 +43,9 @@ type Harness struct {
 	// saying what it waited for, if it never does (sim: advance the fake
 	// clock; local: poll until a generous deadline).
 	Eventually func(t *testing.T, what string, cond func() bool)
+	// Clock, if set, is the clock of the driver New returns in test t,
+	// for the controller the suite runs over it (default clock.Real).
+	Clock func(t *testing.T) clock.Clock
 }
 
 // Run runs the suite as subtests of t.
@@ -66,6 +70,8 @@ func Run(t *testing.T, h Harness) {
 		{"AdoptWithoutHandleOfANeverLaunchedNode", testAdoptNeverLaunched},
 		{"GroupsDoNotSeeEachOther", testGroupsIsolated},
 		{"FailUnknownNode", testFailUnknown},
+		{"PushesEveryTransition", testPushes},
+		{"ControllerConvergesOnPushesAlone", testConvergeOnPushes},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, h) })

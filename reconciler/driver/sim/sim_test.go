@@ -34,7 +34,8 @@ func TestConformance(t *testing.T) {
 		return c
 	}
 	drivertest.Run(t, drivertest.Harness{
-		New: func(t *testing.T) driver.Driver { return sim.New(clockFor(t)) },
+		New:   func(t *testing.T) driver.Driver { return sim.New(clockFor(t)) },
+		Clock: func(t *testing.T) clock.Clock { return clockFor(t) },
 		Spec: func(g, n string, i int) driver.NodeSpec {
 			return driver.NodeSpec{GroupID: g, NodeID: n, Index: i, Sim: &api.SimConfig{BootTime: "3s"}}
 		},
