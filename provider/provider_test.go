@@ -76,12 +76,17 @@ func runTests(m *testing.M) int {
 			strings.Join(missing, ", "), strings.Join(where, ", "))
 	}
 
-	stop, err := startPesd(tmp, kubeconfig)
+	flags := []string{"--evaluation-interval", "200ms", "--observe-interval", "100ms"}
+	if kubeconfig != "" {
+		flags = append(flags, "--kubeconfig", kubeconfig)
+	}
+	endpoint, stop, err := startPesd(tmp, flags...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "acceptance tests: cannot start pesd:", err)
 		return 1
 	}
 	defer stop()
+	accPesd.endpoint, accPesd.token = endpoint, accToken
 
 	// Our own Terraform CLI configuration: the environment may point at a
 	// file that does not exist, which makes every terraform command warn.
@@ -103,37 +108,33 @@ func runTests(m *testing.M) int {
 	return m.Run()
 }
 
-// startPesd builds ./reconciler/cmd/pesd and starts `pesd serve` on a free
-// loopback port, returning once it printed where it listens.
-func startPesd(tmp, kubeconfig string) (stop func(), err error) {
+// startPesd builds ./reconciler/cmd/pesd and starts `pesd serve` with
+// flags on a free loopback port, with the token accToken, returning once
+// it printed where it listens.
+func startPesd(tmp string, flags ...string) (endpoint string, stop func(), err error) {
 	bin := filepath.Join(tmp, "pesd")
 	build := exec.Command("go", "build", "-o", bin, "./reconciler/cmd/pesd")
 	build.Dir = ".." // the module root
 	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build ./reconciler/cmd/pesd: %w\n%s", err, out)
+		return "", nil, fmt.Errorf("go build ./reconciler/cmd/pesd: %w\n%s", err, out)
 	}
 	logPath := filepath.Join(tmp, "pesd.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	cmd := exec.Command(bin, "serve",
+	cmd := exec.Command(bin, append([]string{"serve",
 		"--listen", "127.0.0.1:0",
 		"--data-dir", filepath.Join(tmp, "data"),
 		"--token", accToken,
-		"--evaluation-interval", "200ms",
-		"--observe-interval", "100ms",
-	)
-	if kubeconfig != "" {
-		cmd.Args = append(cmd.Args, "--kubeconfig", kubeconfig)
-	}
+	}, flags...)...)
 	cmd.Stderr = logFile
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	lines := make(chan string, 1)
 	go func() {
@@ -166,19 +167,18 @@ func startPesd(tmp, kubeconfig string) (stop func(), err error) {
 		const prefix = "pesd listening on "
 		if !ok || !strings.HasPrefix(line, prefix) {
 			kill()
-			return nil, fmt.Errorf("pesd printed %q, not %q...; its log:\n%s", line, prefix, tail(logPath))
+			return "", nil, fmt.Errorf("pesd printed %q, not %q...; its log:\n%s", line, prefix, tail(logPath))
 		}
-		accPesd.endpoint = strings.Fields(strings.TrimPrefix(line, prefix))[0]
-		accPesd.token = accToken
+		endpoint = strings.Fields(strings.TrimPrefix(line, prefix))[0]
 	case <-time.After(30 * time.Second):
 		kill()
-		return nil, fmt.Errorf("pesd did not say where it listens within 30s; its log:\n%s", tail(logPath))
+		return "", nil, fmt.Errorf("pesd did not say where it listens within 30s; its log:\n%s", tail(logPath))
 	}
 
-	return func() {
+	return endpoint, func() {
 		// Local nodes outlive pesd by design: delete every group so no
 		// test leaves processes behind, whatever failed.
-		if c, err := client.New(accPesd.endpoint, accPesd.token); err == nil {
+		if c, err := client.New(endpoint, accToken); err == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			groups, _ := c.ListAllGroups(ctx, client.GroupFilter{})
 			for _, g := range groups {

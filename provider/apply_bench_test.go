@@ -1,0 +1,170 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/client"
+)
+
+// The apply benchmark's configurations: 50 node groups (sim, boot 0s) and
+// 100 triggers on them, against the same graph of terraform_data.
+const (
+	applyGroups   = 50
+	applyTriggers = 100
+	applyRounds   = 3
+)
+
+const pesConfig = `terraform {
+  required_providers {
+    pes = { source = "pes-project/pes" }
+  }
+}
+
+variable "run" { type = string }
+
+resource "pes_node_group" "g" {
+  count            = %d
+  name             = "apply-${var.run}-${count.index}"
+  driver           = "sim"
+  desired_quantity = 2
+  max_quantity     = 10
+  program          = { command = "worker" }
+  sim              = { boot_time = "0s" }
+}
+
+resource "pes_trigger" "t" {
+  count     = %d
+  group_id  = pes_node_group.g[count.index %% %d].id
+  name      = "t-${count.index}"
+  condition = "avg(cpu_utilization, '2m') > 80"
+  change_by = 1
+}
+`
+
+const dataConfig = `variable "run" { type = string }
+
+resource "terraform_data" "g" {
+  count = %d
+  input = "apply-${var.run}-${count.index}"
+}
+
+resource "terraform_data" "t" {
+  count = %d
+  input = terraform_data.g[count.index %% %d].id
+}
+`
+
+// BenchmarkTerraformApply runs the real Terraform CLI: terraform apply of
+// 50 pes_node_group (sim, boot 0s, waiting for capacity) + 100 pes_trigger
+// against a real pesd with its default intervals, and of the same graph of
+// 150 terraform_data, each in a fresh directory, applyRounds times, and
+// reports the median wall time of each and their ratio.
+func BenchmarkTerraformApply(b *testing.B) {
+	tf := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if tf == "" {
+		tf, _ = exec.LookPath("terraform")
+	}
+	if tf == "" {
+		if os.Getenv("CI") != "" {
+			b.Fatal("no Terraform CLI: set TF_ACC_TERRAFORM_PATH or put terraform on PATH (scripts/ensure-terraform.sh builds one)")
+		}
+		b.Skip("no Terraform CLI: set TF_ACC_TERRAFORM_PATH=$(scripts/ensure-terraform.sh)")
+	}
+	tmp := b.TempDir()
+	pluginDir := filepath.Join(tmp, "plugins")
+	build := exec.Command("go", "build", "-o", filepath.Join(pluginDir, "terraform-provider-pes"), ".")
+	build.Dir = ".."
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("build the provider: %v\n%s", err, out)
+	}
+	// pesd as deployed: its default intervals.
+	endpoint, stop, err := startPesd(tmp)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(stop)
+	cliConfig := filepath.Join(tmp, "terraformrc")
+	rc := fmt.Sprintf("disable_checkpoint = true\nprovider_installation {\n  dev_overrides {\n    \"pes-project/pes\" = %q\n  }\n  direct {}\n}\n", pluginDir)
+	if err := os.WriteFile(cliConfig, []byte(rc), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
+		EnvEndpoint+"="+endpoint, EnvToken+"="+accToken)
+	c, err := client.New(endpoint, accToken)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	apply := func(dir, config, run string) (wall, cpu time.Duration) {
+		b.Helper()
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		cmd := exec.Command(tf, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "run="+run)
+		cmd.Dir, cmd.Env = dir, env
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("terraform apply in %s: %v\n%s", dir, err, out.String())
+		}
+		wall = time.Since(start)
+		// The CPU of terraform and of the provider plugins it waited for.
+		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		return wall, cpu
+	}
+	cleanup := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		groups, err := c.ListAllGroups(ctx, client.GroupFilter{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, g := range groups {
+			if err := c.DeleteGroup(ctx, g.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+
+	var pesWall, dataWall, pesCPU, dataCPU []time.Duration
+	for b.Loop() {
+		for r := range applyRounds {
+			run := fmt.Sprintf("%d-%d", b.N, r)
+			w, cpu := apply(filepath.Join(tmp, "data-"+run), fmt.Sprintf(dataConfig, applyGroups, applyTriggers, applyGroups), run)
+			dataWall, dataCPU = append(dataWall, w), append(dataCPU, cpu)
+			w, cpu = apply(filepath.Join(tmp, "pes-"+run), fmt.Sprintf(pesConfig, applyGroups, applyTriggers, applyGroups), run)
+			pesWall, pesCPU = append(pesWall, w), append(pesCPU, cpu)
+			b.StopTimer()
+			cleanup()
+			b.StartTimer()
+		}
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	pw, dw := median(pesWall), median(dataWall)
+	b.ReportMetric(ms(pw), "pes-ms")
+	b.ReportMetric(ms(dw), "data-ms")
+	b.ReportMetric(ms(median(pesCPU)), "pes-cpu-ms")
+	b.ReportMetric(ms(median(dataCPU)), "data-cpu-ms")
+	b.ReportMetric(float64(pw)/float64(dw), "ratio")
+	b.Logf("pes apply %v, terraform_data apply %v", pesWall, dataWall)
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
