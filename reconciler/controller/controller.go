@@ -120,7 +120,6 @@ type Controller struct {
 
 	mu       sync.Mutex
 	groups   map[string]*groupState
-	evalAt   time.Time // last trigger evaluation
 	purgeAt  time.Time // last retention purge
 	stop     context.CancelFunc
 	stopped  chan struct{}
@@ -247,11 +246,6 @@ func (c *Controller) pass(ctx context.Context, evaluate bool) error {
 	c.passLock.Lock()
 	defer c.passLock.Unlock()
 	now := c.clock.Now()
-	if evaluate {
-		c.mu.Lock()
-		c.evalAt = now
-		c.mu.Unlock()
-	}
 	start := time.Now() // wall time, for /metrics, whatever the clock
 	ctx = loopWrites(ctx)
 	err := c.passGroups(ctx, c.snapshot(), now, evaluate)

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -111,6 +112,10 @@ func BenchmarkLocalKillToLaunch(b *testing.B) {
 		lat = lat[:0]
 		for range kills {
 			pids := waitReady()
+			// Kill at a random moment, not right after the state the
+			// wait saw was written: a loop that reacts only on a ticker
+			// would otherwise always be measured at the same phase.
+			time.Sleep(rand.N(500 * time.Millisecond))
 			for len(drv.launched) > 0 {
 				<-drv.launched
 			}

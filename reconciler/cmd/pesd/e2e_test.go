@@ -583,6 +583,54 @@ func TestE2ELocalNodeKilledIsReplaced(t *testing.T) {
 	})
 }
 
+// TestE2EPushedNotPolled: with the resync and trigger evaluation an hour
+// apart, a real pesd still marks nodes ready, replaces a failed node, and
+// answers a long-poll read as soon as the group has its capacity: driver
+// pushes drive it all, and the server's wait is woken by commits.
+func TestE2EPushedNotPolled(t *testing.T) {
+	needE2E(t)
+	d := startDaemon(t, t.TempDir(), "e2e-token", "--observe-interval", "1h", "--evaluation-interval", "1h")
+	c := d.client(t)
+	ctx := ctxFor(t)
+	cfg := simGroup("pushed", 3)
+	cfg.Sim = &api.SimConfig{BootTime: "300ms"}
+	g, err := c.CreateGroup(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	atLeast3 := api.GroupWait{Field: "actual_quantity", Op: ">=", Value: 3}
+	got, met, err := c.WaitGroup(ctx, g.ID, atLeast3, 20*time.Second)
+	if err != nil || !met || got.ActualQuantity != 3 {
+		t.Fatalf("wait for 3 ready: met %v, actual %d, %v; want met with 3", met, got.ActualQuantity, err)
+	}
+
+	nodes, err := c.ListNodes(ctx, g.ID, client.NodeFilter{})
+	if err != nil || len(nodes) != 3 {
+		t.Fatalf("nodes %v, %v", nodes, err)
+	}
+	if err := c.FailNode(ctx, g.ID, nodes[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	// The failure is recorded when FailNode returns; the replacement
+	// boots and is pushed ready.
+	got, met, err = c.WaitGroup(ctx, g.ID, atLeast3, 20*time.Second)
+	if err != nil || !met {
+		t.Fatalf("wait for the replacement: met %v, actual %d, %v", met, got.ActualQuantity, err)
+	}
+	ch, status, err := findChain(ctx, c, g.ID, api.EventNodeUnavailable, nodes[0].ID)
+	if err != nil || status != "" {
+		t.Fatalf("the failure's causality chain: %s %v", status, err)
+	}
+	checkChain(t, ctx, c, ch)
+
+	// A condition that does not come true answers at the timeout, with
+	// the group as it is.
+	got, met, err = c.WaitGroup(ctx, g.ID, api.GroupWait{Field: "actual_quantity", Op: ">=", Value: 4}, 200*time.Millisecond)
+	if err != nil || met || got.ActualQuantity != 3 {
+		t.Errorf("wait for 4 of 3: met %v, actual %d, %v; want not met, 3", met, got.ActualQuantity, err)
+	}
+}
+
 func TestE2ESimInitFailureIsReplaced(t *testing.T) {
 	needE2E(t)
 	d := startDaemon(t, t.TempDir(), "e2e-token")
