@@ -129,8 +129,9 @@ type Controller struct {
 
 	commits committer // every write goes through it (group commit)
 
-	wakes *wakeups // groups pushed by drivers and harmonization timers
-	watch watches  // readers waiting for a group to change
+	wakes *wakeups  // groups pushed by drivers and harmonization timers
+	due   dueTimers // the harmonization timers
+	watch watches   // readers waiting for a group to change
 }
 
 // New returns a controller over opts.Store and loads the live groups:

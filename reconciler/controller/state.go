@@ -31,9 +31,9 @@ type groupState struct {
 	// metrics (once per pesd start).
 	metricsNoticed bool
 
-	// The harmonization timer (scheduleHarmonization); under mu.
-	dueAt   time.Time
-	stopDue func() bool
+	// dueAt is the instant of the harmonization timer the group is in
+	// (scheduleHarmonization); under mu.
+	dueAt time.Time
 }
 
 // state is the group's live rows. A copy is taken for every write; the

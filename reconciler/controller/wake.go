@@ -38,6 +38,19 @@ func (q *wakeups) push(groupID string) {
 	}
 }
 
+// pushAll queues many groups at once.
+func (q *wakeups) pushAll(ids map[string]struct{}) {
+	q.mu.Lock()
+	for id := range ids {
+		q.pending[id] = struct{}{}
+	}
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+}
+
 // take empties the queue and returns what it held, sorted (the order
 // batches lock groups in).
 func (q *wakeups) take() []string {
@@ -81,9 +94,9 @@ func (c *Controller) React(ctx context.Context) error {
 	return c.passGroups(ctx, gs, c.clock.Now(), false)
 }
 
-// scheduleHarmonization keeps one timer per group on the controller's
-// clock, set to the group's next harmonization, so a period ends on time
-// rather than at the next resync. The caller holds gs.mu.
+// scheduleHarmonization keeps the group's next harmonization in the
+// timers on the controller's clock, so a period ends on time rather than
+// at the next resync. The caller holds gs.mu.
 func (c *Controller) scheduleHarmonization(gs *groupState) {
 	t, ok := c.clock.(clock.Timer)
 	if !ok {
@@ -93,16 +106,64 @@ func (c *Controller) scheduleHarmonization(gs *groupState) {
 	if at.Equal(gs.dueAt) {
 		return
 	}
-	if gs.stopDue != nil {
-		gs.stopDue()
-		gs.stopDue = nil
-	}
+	c.due.move(t, c.wakes, gs.id, gs.dueAt, at)
 	gs.dueAt = at
-	if at.IsZero() {
+}
+
+// dueTimers holds one timer per instant at which periods end, with the
+// groups whose period ends then: periods of equal length started together
+// end together, so 10,000 groups share a few timers rather than each
+// setting its own at every harmonization.
+type dueTimers struct {
+	mu sync.Mutex
+	at map[int64]*dueBucket // by the instant in Unix nanoseconds
+}
+
+type dueBucket struct {
+	ids  map[string]struct{}
+	stop func() bool
+}
+
+// move takes the group from the timer of from (zero: none) to the timer
+// of to (zero: none), setting a timer when to has none yet.
+func (d *dueTimers) move(t clock.Timer, q *wakeups, id string, from, to time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !from.IsZero() {
+		if b := d.at[from.UnixNano()]; b != nil {
+			delete(b.ids, id)
+			if len(b.ids) == 0 {
+				b.stop()
+				delete(d.at, from.UnixNano())
+			}
+		}
+	}
+	if to.IsZero() {
 		return
 	}
-	id := gs.id
-	gs.stopDue = t.AfterFunc(at.Sub(c.clock.Now()), func() { c.wakes.push(id) })
+	key := to.UnixNano()
+	b := d.at[key]
+	if b == nil {
+		if d.at == nil {
+			d.at = make(map[int64]*dueBucket)
+		}
+		b = &dueBucket{ids: make(map[string]struct{})}
+		b.stop = t.AfterFunc(to.Sub(t.Now()), func() { d.fire(q, key) })
+		d.at[key] = b
+	}
+	b.ids[id] = struct{}{}
+}
+
+// fire pushes the groups whose period ends at the instant.
+func (d *dueTimers) fire(q *wakeups, at int64) {
+	d.mu.Lock()
+	b := d.at[at]
+	delete(d.at, at)
+	d.mu.Unlock()
+	if b == nil {
+		return
+	}
+	q.pushAll(b.ids)
 }
 
 // watches wakes the readers waiting for a group to change (the API's
