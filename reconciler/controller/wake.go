@@ -32,10 +32,7 @@ func (q *wakeups) push(groupID string) {
 	q.mu.Lock()
 	q.pending[groupID] = struct{}{}
 	q.mu.Unlock()
-	select {
-	case q.signal <- struct{}{}:
-	default: // a token is already there
-	}
+	q.wake()
 }
 
 // pushAll queues many groups at once.
@@ -45,6 +42,11 @@ func (q *wakeups) pushAll(ids map[string]struct{}) {
 		q.pending[id] = struct{}{}
 	}
 	q.mu.Unlock()
+	q.wake()
+}
+
+// wake leaves the loop a token, unless one is there already.
+func (q *wakeups) wake() {
 	select {
 	case q.signal <- struct{}{}:
 	default:
@@ -68,7 +70,7 @@ func (q *wakeups) take() []string {
 	return ids
 }
 
-// React observes the groups pushed since the last React (or pass) and
+// React observes the groups pushed since the last React and
 // records what changed: nodes ready, failed or gone, their replacements,
 // harmonizations that came due. The loop calls it as soon as a push
 // arrives; tests on a fake clock call it to run exactly the reactions the
