@@ -99,7 +99,7 @@ func testConvergeOnPushes(t *testing.T, h Harness) {
 	spec := h.Spec("", "", 0)
 	cfg := api.GroupConfig{
 		Name: "pushed", Driver: d.Name(), DesiredQuantity: 2, MaxQuantity: 4,
-		Program: spec.Program, HealthCheck: spec.HealthCheck, Sim: spec.Sim,
+		Program: spec.Program, HealthCheck: spec.HealthCheck, Sim: spec.Sim, Kubernetes: spec.Kubernetes,
 		Replacement: api.ReplacementImmediate,
 		// No period ends within the suite's waits: its timer would wake
 		// the group too, and only the driver's pushes may here.

@@ -11,6 +11,12 @@
 // Pods are observed through one shared informer (a watch) per namespace;
 // Observe reads the driver's memory, which the informer's events keep
 // current, and never lists pods.
+//
+// Pushes (driver.Driver.SetNotify): an informer event that changes a
+// node's state (ready, ended, deleted) pushes the node's group; a ready
+// pod that stops being ready is pushed again when the health check's
+// threshold has passed, by a timer on the driver's clock, since that is
+// when Observe judges it unavailable.
 package kubernetes
 
 import (
@@ -625,33 +631,58 @@ func (d *Driver) newWatch(ns string) *watch {
 	return w
 }
 
-// podSeen records a new version of a pod the driver follows.
+// podSeen records a new version of a pod the driver follows, and pushes
+// a change of its state.
 func (d *Driver) podSeen(obj any) {
 	p, ok := obj.(*corev1.Pod)
 	if !ok {
 		return
 	}
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	n := d.byPod[types.NamespacedName{Namespace: p.Namespace, Name: p.Name}]
 	if n == nil || n.uid != p.UID || n.deleted {
+		d.mu.Unlock()
 		return
 	}
+	before, notReady := n.state, n.notReadySince
 	n.pod = newest(p, n.pod)
-	d.refresh(n, d.clk.Now())
+	now := d.clk.Now()
+	d.refresh(n, now)
+	changed := n.state != before
+	// Newly not ready: Observe judges it unavailable once the threshold
+	// has passed, with no event to say so.
+	judgeIn := time.Duration(-1)
+	if notReady.IsZero() && !n.notReadySince.IsZero() && n.state == api.NodeReady {
+		judgeIn = n.notReadySince.Add(n.cfg.threshold).Sub(now)
+	}
+	group := n.group
+	d.mu.Unlock()
+	if changed {
+		d.Notify(group)
+	}
+	if judgeIn >= 0 && d.Notifying() {
+		if t, ok := d.clk.(clock.Timer); ok {
+			t.AfterFunc(judgeIn, func() { d.Notify(group) })
+		}
+	}
 }
 
 // podGone records that n's pod is deleted; last is its final version, if
-// known.
+// known. It pushes the change.
 func (d *Driver) podGone(n *node, last *corev1.Pod) {
 	d.mu.Lock()
 	if last != nil {
 		n.pod = newest(last, n.pod)
 	}
 	n.deleted = true
+	before := n.state
 	d.refresh(n, d.clk.Now())
+	changed := n.state != before
 	d.mu.Unlock()
 	n.goneOnce.Do(func() { close(n.gone) })
+	if changed {
+		d.Notify(n.group)
+	}
 }
 
 // cached returns the informer's copy of p, if it has one.
