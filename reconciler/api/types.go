@@ -204,11 +204,35 @@ type GroupPatch struct {
 	Immediate bool `json:"immediate,omitempty"`
 }
 
-// Request is one of the three request forms (SPEC §2.1). Exactly one is set.
+// Request is one of the request forms (SPEC §2.1). Exactly one is set.
+// Target is a trigger's form only: an instruction gives one of the other
+// three.
 type Request struct {
 	ChangeBy        *int     `json:"change_by,omitempty"`
 	ChangeByPercent *float64 `json:"change_by_percent,omitempty"`
 	SetTo           *int     `json:"set_to,omitempty"`
+	Target          *Target  `json:"target,omitempty"`
+}
+
+// Target tracking defaults (docs/guides/target-tracking.md).
+const (
+	DefaultTargetTolerance = 0.1
+	DefaultTargetWindow    = "1m"
+	// The HPA's default downscale stabilization window.
+	DefaultScaleInStabilization = "5m"
+)
+
+// Target is target tracking: keep metric's mean over window at value. A
+// trigger with a target proposes ceil(ready × observed / value), the HPA's
+// formula, with its tolerance band (no change when |observed/value − 1| ≤
+// tolerance); a scale-in takes the largest proposal over
+// scale_in_stabilization. pesd echoes the defaults it applied.
+type Target struct {
+	Metric               string   `json:"metric"`
+	Value                float64  `json:"value"`
+	Tolerance            *float64 `json:"tolerance,omitempty"`
+	Window               string   `json:"window,omitempty"`
+	ScaleInStabilization string   `json:"scale_in_stabilization,omitempty"`
 }
 
 // Instruction is the body of POST /v1/groups/{id}/instructions.

@@ -496,6 +496,9 @@ func resolvePredictive(p *Predictive) error {
 // ValidateInstruction checks a user instruction and applies the default
 // priority.
 func ValidateInstruction(in *Instruction) error {
+	if in.Target != nil {
+		return Invalid("target", "is a trigger's request form: an instruction gives change_by, change_by_percent or set_to")
+	}
 	if err := validateRequest(in.Request, true); err != nil {
 		return err
 	}
@@ -510,9 +513,13 @@ func ValidateInstruction(in *Instruction) error {
 }
 
 // validateRequest checks the request form: exactly one (required) or at
-// most one (a patch) of change_by, change_by_percent and set_to.
+// most one (a patch) of change_by, change_by_percent, set_to and target,
+// and applies a target's defaults.
 func validateRequest(r Request, required bool) error {
 	var given []string
+	if r.Target != nil {
+		given = append(given, "target")
+	}
 	if r.ChangeBy != nil {
 		given = append(given, "change_by")
 	}
@@ -526,7 +533,12 @@ func validateRequest(r Request, required bool) error {
 	case len(given) == 0 && required:
 		return Invalid("change_by", "one of change_by, change_by_percent or set_to is required")
 	case len(given) > 1:
-		return Invalid(given[1], "conflicts with %s: give exactly one of change_by, change_by_percent, set_to", given[0])
+		return Invalid(given[1], "conflicts with %s: give exactly one of change_by, change_by_percent, set_to, target", given[0])
+	}
+	if r.Target != nil {
+		if err := resolveTarget(r.Target); err != nil {
+			return err
+		}
 	}
 	if v := r.ChangeBy; v != nil {
 		if *v == 0 {
@@ -585,7 +597,7 @@ func TriggerSpecProblems(spec *TriggerSpec, create bool) []error {
 		check(validateTriggerName(*spec.Name))
 	}
 	hasSchedule := spec.Schedule != nil && strings.TrimSpace(*spec.Schedule) != ""
-	if create && spec.Condition == nil && !hasSchedule {
+	if create && spec.Condition == nil && !hasSchedule && spec.Target == nil {
 		check(Invalid("condition", "is required: an expression such as avg(cpu_utilization, '2m') > 80 (or give a schedule)"))
 	}
 	if spec.For != nil && strings.TrimSpace(*spec.For) != "" {
@@ -616,6 +628,49 @@ func TriggerSpecProblems(spec *TriggerSpec, create bool) []error {
 		if spec.Immediate == nil {
 			f := false
 			spec.Immediate = &f
+		}
+	}
+	return nil
+}
+
+// MaxTargetTolerance bounds target.tolerance: a band wider than ±100%
+// could never leave the band on the low side.
+const MaxTargetTolerance = 1.0
+
+// resolveTarget checks a target and applies its defaults.
+func resolveTarget(t *Target) error {
+	if err := validateMetricName("target.metric", t.Metric); err != nil && !computedMetric(t.Metric) {
+		return err
+	}
+	if math.IsNaN(t.Value) || math.IsInf(t.Value, 0) || t.Value <= 0 {
+		return Invalid("target.value", "must be a finite number greater than 0 (the ratio observed/value is the scaling factor); got %v", t.Value)
+	}
+	if t.Tolerance == nil {
+		tol := DefaultTargetTolerance
+		t.Tolerance = &tol
+	}
+	if v := *t.Tolerance; math.IsNaN(v) || v < 0 || v >= MaxTargetTolerance {
+		return Invalid("target.tolerance", "must be at least 0 and less than %v (0.1 is ±10%%); got %v", MaxTargetTolerance, v)
+	}
+	for _, f := range []struct {
+		field string
+		v     *string
+		def   string
+		least time.Duration
+	}{
+		{"target.window", &t.Window, DefaultTargetWindow, time.Second},
+		{"target.scale_in_stabilization", &t.ScaleInStabilization, DefaultScaleInStabilization, 0},
+	} {
+		*f.v = strings.TrimSpace(*f.v)
+		if *f.v == "" {
+			*f.v = f.def
+		}
+		d, err := ParseDuration(*f.v)
+		if err != nil {
+			return Invalid(f.field, "%v", err)
+		}
+		if d < f.least || d > MaxTriggerFor {
+			return Invalid(f.field, "must be between %s and %s; got %q", f.least, MaxTriggerFor, *f.v)
 		}
 	}
 	return nil

@@ -19,6 +19,17 @@ type Spec struct {
 	For       time.Duration
 	Schedule  Schedule
 	forText   string
+	// Target, for a target-tracking trigger, is the metric and window
+	// whose mean it reports every pass; it has no condition, for or
+	// schedule (Condition is then the always-true empty one).
+	Target *TargetSpec
+}
+
+// TargetSpec is what a target-tracking trigger reads.
+type TargetSpec struct {
+	Metric string
+	Window time.Duration
+	text   string // "1m"
 }
 
 // ParseTrigger checks the condition, for and schedule of t. An error is a
@@ -26,6 +37,9 @@ type Spec struct {
 // condition it wraps a *CompileError.
 func ParseTrigger(t api.Trigger) (Spec, error) {
 	s := Spec{ID: t.ID, GroupID: t.GroupID}
+	if t.Target != nil {
+		return parseTarget(s, t)
+	}
 	if strings.TrimSpace(t.Schedule) != "" {
 		sched, err := ParseSchedule(t.Schedule)
 		if err != nil {
@@ -49,11 +63,44 @@ func ParseTrigger(t api.Trigger) (Spec, error) {
 	return s, nil
 }
 
+// parseTarget checks a target-tracking trigger: the target proposes every
+// period from its metric, so a condition, for or schedule would have
+// nothing to gate that the tolerance band does not already.
+func parseTarget(s Spec, t api.Trigger) (Spec, error) {
+	for _, f := range []struct{ name, v string }{{"condition", t.Condition}, {"for", t.For}, {"schedule", t.Schedule}} {
+		if strings.TrimSpace(f.v) != "" {
+			return Spec{}, &FieldError{Field: f.name, Err: errors.New("must be empty for a target-tracking trigger: the target proposes from its metric every period")}
+		}
+	}
+	w := cmpOr(strings.TrimSpace(t.Target.Window), api.DefaultTargetWindow)
+	d, err := api.ParseDuration(w)
+	if err != nil {
+		return Spec{}, &FieldError{Field: "target.window", Err: err}
+	}
+	if d <= 0 || d > MaxWindowLimit {
+		return Spec{}, &FieldError{Field: "target.window", Err: fmt.Errorf("must be more than 0 and at most %s; got %q", MaxWindowLimit, w)}
+	}
+	if t.Target.Metric == "" {
+		return Spec{}, &FieldError{Field: "target.metric", Err: errors.New("is required")}
+	}
+	s.Condition, _ = CompileScheduled("")
+	s.Target = &TargetSpec{Metric: t.Target.Metric, Window: d, text: w}
+	return s, nil
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
 // same reports whether two specs evaluate alike, so that state carries over
 // an update that only changed, say, the request form.
 func (s Spec) same(o Spec) bool {
 	return s.GroupID == o.GroupID && s.Condition.String() == o.Condition.String() &&
-		s.For == o.For && s.Schedule.String() == o.Schedule.String()
+		s.For == o.For && s.Schedule.String() == o.Schedule.String() &&
+		(s.Target == nil) == (o.Target == nil) && (s.Target == nil || *s.Target == *o.Target)
 }
 
 // Outcome is what one trigger's evaluation asks the caller to record.
@@ -77,6 +124,17 @@ type Outcome struct {
 	// Err is a run-time failure of the expression, reported like missing
 	// data: once per period.
 	Err error
+	// Target is set on every pass of a target-tracking trigger that has
+	// data: the metric's mean over the target's window. Fired is then
+	// true too; the caller computes the proposal (engine.TargetProposal).
+	Target *TargetObservation
+}
+
+// TargetObservation is what a target-tracking trigger observed.
+type TargetObservation struct {
+	Metric string
+	Mean   float64
+	Window string
 }
 
 // Evaluator keeps the state of triggers between evaluation passes, keyed
@@ -216,6 +274,9 @@ func (e *Evaluator) MaxWindow() time.Duration {
 	var d time.Duration
 	for _, en := range e.byID {
 		d = max(d, en.spec.Condition.MaxWindow())
+		if t := en.spec.Target; t != nil {
+			d = max(d, t.Window)
+		}
 	}
 	return d
 }
@@ -265,6 +326,9 @@ func (en *entry) evaluate(now time.Time, periodID string, src Source, s *evalScr
 		return Outcome{}, false
 	}
 
+	if sp.Target != nil {
+		return en.evaluateTarget(now, periodID, src, s)
+	}
 	res := sp.Condition.eval(now, src, s)
 	if !res.Satisfied {
 		en.since = time.Time{}
@@ -287,6 +351,27 @@ func (en *entry) evaluate(now time.Time, periodID string, src Source, s *evalScr
 	en.firedPeriod = periodID
 	sp.Condition.describe(&res, s)
 	return Outcome{TriggerID: sp.ID, Fired: true, Observed: res.Observed, Text: sp.describe(res), HeldFor: held}, true
+}
+
+// evaluateTarget reports a target-tracking trigger's mean on every pass:
+// the stabilization window needs every pass's proposal, and the caller
+// decides whether it changes anything. No samples in the window is missing
+// data, reported as conditions' is.
+func (en *entry) evaluateTarget(now time.Time, periodID string, src Source, s *evalScratch) (Outcome, bool) {
+	t := en.spec.Target
+	c := call{kind: fnAvg, metric: t.Metric, window: t.Window}
+	v, ok := aggregate(&c, now, src, &s.samples)
+	if !ok {
+		if en.problemPeriod == periodID {
+			return Outcome{}, false
+		}
+		en.problemPeriod = periodID
+		return Outcome{TriggerID: en.spec.ID, MissingData: []string{t.Metric},
+			Observed: fmt.Sprintf("avg(%s, %s) = no data", t.Metric, t.text)}, true
+	}
+	return Outcome{TriggerID: en.spec.ID, Fired: true,
+		Observed: fmt.Sprintf("avg(%s, %s) = %s", t.Metric, t.text, formatValue(v)),
+		Target:   &TargetObservation{Metric: t.Metric, Mean: v, Window: t.text}}, true
 }
 
 // describe says why a trigger fired.
