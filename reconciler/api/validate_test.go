@@ -386,6 +386,7 @@ func TestValidateInstruction(t *testing.T) {
 		{name: "none", in: Instruction{}, field: "change_by", message: "one of change_by, change_by_percent or set_to is required"},
 		{name: "two", in: Instruction{Request: Request{ChangeBy: ptr(1), SetTo: ptr(3)}}, field: "set_to", message: "conflicts with change_by"},
 		{name: "zero change_by", in: Instruction{Request: Request{ChangeBy: ptr(0)}}, field: "change_by", message: "must not be 0"},
+		{name: "target", in: Instruction{Request: Request{Target: &Target{Metric: "cpu", Value: 60}}}, field: "target", message: "trigger's request form"},
 		{name: "huge change_by", in: Instruction{Request: Request{ChangeBy: ptr(-MaxQuantityLimit - 1)}}, field: "change_by", message: "between"},
 		{name: "negative set_to", in: Instruction{Request: Request{SetTo: ptr(-1)}}, field: "set_to", message: "between 0"},
 		{name: "percent -100", in: Instruction{Request: Request{ChangeByPercent: ptr(-100.0)}}, field: "change_by_percent", message: "greater than -100"},
@@ -432,6 +433,16 @@ func TestValidateTriggerSpec(t *testing.T) {
 		{name: "create no request", spec: TriggerSpec{Name: ptr("t"), Condition: cond}, create: true, field: "change_by", message: "required"},
 		{name: "patch two requests", spec: TriggerSpec{Request: Request{ChangeBy: ptr(1), ChangeByPercent: ptr(5.0)}}, field: "change_by_percent", message: "conflicts"},
 		{name: "priority", spec: TriggerSpec{Priority: ptr(-2)}, field: "priority", message: "negative"},
+		{name: "target without condition", spec: TriggerSpec{Name: ptr("t"), Request: Request{Target: &Target{Metric: "cpu", Value: 60}}}, create: true},
+		{name: "target and change_by", spec: TriggerSpec{Request: Request{ChangeBy: ptr(1), Target: &Target{Metric: "cpu", Value: 60}}}, field: "change_by", message: "conflicts with target"},
+		{name: "target no metric", spec: TriggerSpec{Request: Request{Target: &Target{Value: 60}}}, field: "target.metric", message: "is required"},
+		{name: "target bad metric", spec: TriggerSpec{Request: Request{Target: &Target{Metric: "cpu load", Value: 60}}}, field: "target.metric", message: "letter"},
+		{name: "target value 0", spec: TriggerSpec{Request: Request{Target: &Target{Metric: "cpu", Value: 0}}}, field: "target.value", message: "greater than 0"},
+		{name: "target negative", spec: TriggerSpec{Request: Request{Target: &Target{Metric: "cpu", Value: -5}}}, field: "target.value", message: "greater than 0"},
+		{name: "target tolerance", spec: TriggerSpec{Request: Request{Target: &Target{Metric: "cpu", Value: 60, Tolerance: ptr(1.5)}}}, field: "target.tolerance", message: "less than 1"},
+		{name: "target window", spec: TriggerSpec{Request: Request{Target: &Target{Metric: "cpu", Value: 60, Window: "soon"}}}, field: "target.window", message: "not a duration"},
+		{name: "target window 0", spec: TriggerSpec{Request: Request{Target: &Target{Metric: "cpu", Value: 60, Window: "0s"}}}, field: "target.window", message: "between 1s"},
+		{name: "target stabilization", spec: TriggerSpec{Request: Request{Target: &Target{Metric: "cpu", Value: 60, ScaleInStabilization: "2d"}}}, field: "target.scale_in_stabilization", message: "between"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -452,6 +463,21 @@ func TestValidateTriggerSpec(t *testing.T) {
 				t.Errorf("patch got defaults it must not have: %+v", spec)
 			}
 		})
+	}
+}
+
+func TestTargetDefaults(t *testing.T) {
+	spec := TriggerSpec{Name: ptr("t"), Request: Request{Target: &Target{Metric: "cpu", Value: 60}}}
+	if err := ValidateTriggerSpec(&spec, true); err != nil {
+		t.Fatal(err)
+	}
+	if tg := spec.Target; tg.Tolerance == nil || *tg.Tolerance != DefaultTargetTolerance || tg.Window != DefaultTargetWindow ||
+		tg.ScaleInStabilization != DefaultScaleInStabilization {
+		t.Fatalf("defaults not applied: %+v", tg)
+	}
+	zero := TriggerSpec{Request: Request{Target: &Target{Metric: "cpu", Value: 60, Tolerance: ptr(0.0), ScaleInStabilization: "0s"}}}
+	if err := ValidateTriggerSpec(&zero, false); err != nil || *zero.Target.Tolerance != 0 || zero.Target.ScaleInStabilization != "0s" {
+		t.Fatalf("tolerance 0 and no stabilization: %v %+v", err, zero.Target)
 	}
 }
 

@@ -113,6 +113,8 @@ func proposalText(r api.Request, proposed int) string {
 		return fmt.Sprintf("%+d → %d", *r.ChangeBy, proposed)
 	case r.ChangeByPercent != nil:
 		return fmt.Sprintf("%+g%% → %d", *r.ChangeByPercent, proposed)
+	case r.Target != nil:
+		return fmt.Sprintf("target %s %s → %d", r.Target.Metric, num(r.Target.Value), proposed)
 	}
 	return fmt.Sprintf("→ %d", proposed)
 }

@@ -42,8 +42,12 @@ func (w *work) instruct(in api.Instruction) (api.Event, error) {
 // firing) with its proposal: immediate ones act now, the others wait for
 // the harmonization.
 func (w *work) request(e api.Event) (api.Event, error) {
-	proposed := engine.Propose(w.s.group.DesiredQuantity, *e.Request)
-	e.ProposedQuantity = &proposed
+	// A target-tracking firing comes with its proposal: the request form
+	// alone does not say it.
+	if e.Request.Target == nil || e.ProposedQuantity == nil {
+		proposed := engine.Propose(w.s.group.DesiredQuantity, *e.Request)
+		e.ProposedQuantity = &proposed
+	}
 	if !e.Immediate {
 		e.Status = api.EventAggregated
 		return w.newEvent(e)

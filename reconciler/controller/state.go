@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
@@ -34,6 +35,10 @@ type groupState struct {
 	// dueAt is the instant of the harmonization timer the group is in
 	// (scheduleHarmonization); under mu.
 	dueAt time.Time
+	// targetRecs are each target-tracking trigger's recent proposals, for
+	// scale-in stabilization. In memory only, as the HPA keeps them: after
+	// a restart the window starts empty.
+	targetRecs map[string][]engine.Recommendation
 }
 
 // state is the group's live rows. A copy is taken for every write; the

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -106,7 +107,7 @@ func applyTriggerSpec(t *api.Trigger, s api.TriggerSpec) {
 	set(&t.Condition, s.Condition)
 	set(&t.For, s.For)
 	set(&t.Schedule, s.Schedule)
-	if s.ChangeBy != nil || s.ChangeByPercent != nil || s.SetTo != nil {
+	if s.ChangeBy != nil || s.ChangeByPercent != nil || s.SetTo != nil || s.Target != nil {
 		t.Request = s.Request
 	}
 	if s.Priority != nil {
@@ -267,6 +268,9 @@ func (w *work) outcome(o trigger.Outcome) error {
 		})
 		return err
 	}
+	if o.Target != nil {
+		return w.targetOutcome(t, src, o)
+	}
 	req := t.Request
 	observed := o.Text
 	if observed == "" {
@@ -276,15 +280,76 @@ func (w *work) outcome(o trigger.Outcome) error {
 		Type: api.EventTriggerFired, Source: src, Request: &req,
 		Immediate: t.Immediate, Priority: t.Priority, Observed: observed,
 	}
+	return w.fire(e)
+}
+
+// fire records an admitted trigger firing as a request, or a suppressed
+// one during lockdown or cooldown.
+func (w *work) fire(e api.Event) error {
 	if adm := engine.Admit(w.admitInput()); adm.Suppressed {
-		proposed := engine.Propose(w.s.group.DesiredQuantity, req)
-		e.ProposedQuantity = &proposed
+		if e.ProposedQuantity == nil {
+			proposed := engine.Propose(w.s.group.DesiredQuantity, *e.Request)
+			e.ProposedQuantity = &proposed
+		}
 		e.Status, e.Reason = api.EventSuppressed, causality.Suppression(adm)
 		_, err := w.newEvent(e)
 		return err
 	}
 	_, err := w.request(e)
 	return err
+}
+
+// targetOutcome turns a target-tracking trigger's observation into a
+// proposal (engine.ProposeTarget, then engine.Stabilize for a scale-in).
+// Every pass's proposal joins the stabilization window; one that changes
+// the desired quantity is recorded as a firing, at most once a period,
+// and joins the period's requests like any other.
+func (w *work) targetOutcome(t api.Trigger, src api.Source, o trigger.Outcome) error {
+	tg := t.Target
+	ready, launching := 0, 0
+	for _, n := range w.s.nodes {
+		switch n.State {
+		case api.NodeReady:
+			ready++
+		case api.NodeLaunching:
+			launching++
+		}
+	}
+	desired := w.s.group.DesiredQuantity
+	// The windows keep no node IDs, so a node that stopped reporting
+	// cannot be told apart: Missing is 0 and the mean is over the samples
+	// there are.
+	p := engine.ProposeTarget(engine.TargetInput{
+		Value: tg.Value, Tolerance: deref(tg.Tolerance, api.DefaultTargetTolerance), Observed: o.Target.Mean,
+		Current: desired, Ready: ready, Unready: launching,
+	})
+	window, _ := api.ParseDuration(cmp.Or(tg.ScaleInStabilization, api.DefaultScaleInStabilization))
+	st := engine.Stabilize(w.now, window, desired, p.Quantity, w.gs.targetRecs[t.ID])
+	if w.gs.targetRecs == nil {
+		w.gs.targetRecs = make(map[string][]engine.Recommendation)
+	}
+	w.gs.targetRecs[t.ID] = st.Keep
+	if st.Quantity == desired || w.s.reportedIn(t.ID, api.EventTriggerFired) {
+		return nil
+	}
+	req := t.Request
+	q := st.Quantity
+	e := api.Event{
+		Type: api.EventTriggerFired, Source: src, Request: &req, ProposedQuantity: &q,
+		Immediate: t.Immediate, Priority: t.Priority,
+		Observed: causality.TargetObserved(*tg, o.Target.Mean, ready, p),
+	}
+	if st.HeldBy != nil {
+		e.Notes = append(e.Notes, causality.StabilizationHeld(cmp.Or(tg.ScaleInStabilization, api.DefaultScaleInStabilization), p.Quantity, *st.HeldBy))
+	}
+	return w.fire(e)
+}
+
+func deref[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
 }
 
 func (w *work) admitInput() engine.AdmitInput {

@@ -72,6 +72,13 @@ func Harmonize(in HarmonizeInput) Decision {
 			}
 		}
 		props = append(props, pr)
+		if e.Request != nil && e.Request.Target != nil {
+			// A target's stabilization note belongs in the record: it
+			// says why the proposal is not the formula's.
+			for _, n := range e.Notes {
+				p.Notes = append(p.Notes, e.Label+": "+n)
+			}
+		}
 		p.Requests = append(p.Requests, api.PeriodRequest{
 			EventID: e.ID, Label: e.Label, ProposedQuantity: asked,
 			Priority: e.Priority, Kind: pr.kind,

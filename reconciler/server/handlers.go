@@ -434,6 +434,9 @@ func mergeTrigger(cur api.Trigger, spec api.TriggerSpec) api.Trigger {
 	if spec.Schedule != nil {
 		cur.Schedule = *spec.Schedule
 	}
+	if spec.ChangeBy != nil || spec.ChangeByPercent != nil || spec.SetTo != nil || spec.Target != nil {
+		cur.Request = spec.Request
+	}
 	return cur
 }
 

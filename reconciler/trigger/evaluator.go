@@ -1,6 +1,7 @@
 package trigger
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -72,7 +73,7 @@ func parseTarget(s Spec, t api.Trigger) (Spec, error) {
 			return Spec{}, &FieldError{Field: f.name, Err: errors.New("must be empty for a target-tracking trigger: the target proposes from its metric every period")}
 		}
 	}
-	w := cmpOr(strings.TrimSpace(t.Target.Window), api.DefaultTargetWindow)
+	w := cmp.Or(strings.TrimSpace(t.Target.Window), api.DefaultTargetWindow)
 	d, err := api.ParseDuration(w)
 	if err != nil {
 		return Spec{}, &FieldError{Field: "target.window", Err: err}
@@ -86,13 +87,6 @@ func parseTarget(s Spec, t api.Trigger) (Spec, error) {
 	s.Condition, _ = CompileScheduled("")
 	s.Target = &TargetSpec{Metric: t.Target.Metric, Window: d, text: w}
 	return s, nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // same reports whether two specs evaluate alike, so that state carries over

@@ -267,6 +267,11 @@ func TestParseTriggerErrors(t *testing.T) {
 		{api.Trigger{ID: "t", Condition: "last(cpu) > 1", For: "48h"}, "for", "longer than 24h"},
 		{api.Trigger{ID: "t", Schedule: "every day"}, "schedule", "not a cron expression"},
 		{api.Trigger{ID: "", Condition: "last(cpu) > 1", Enabled: true}, "id", "empty"},
+		{api.Trigger{ID: "t", Condition: "last(cpu) > 1", Request: api.Request{Target: &api.Target{Metric: "cpu", Value: 60}}}, "condition", "must be empty for a target-tracking trigger"},
+		{api.Trigger{ID: "t", For: "1m", Request: api.Request{Target: &api.Target{Metric: "cpu", Value: 60}}}, "for", "must be empty"},
+		{api.Trigger{ID: "t", Schedule: "@hourly", Request: api.Request{Target: &api.Target{Metric: "cpu", Value: 60}}}, "schedule", "must be empty"},
+		{api.Trigger{ID: "t", Request: api.Request{Target: &api.Target{Metric: "cpu", Value: 60, Window: "48h"}}}, "target.window", "at most 24h"},
+		{api.Trigger{ID: "t", Request: api.Request{Target: &api.Target{Value: 60}}}, "target.metric", "is required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.field+" "+tt.msg, func(t *testing.T) {
@@ -290,6 +295,56 @@ func TestParseTriggerErrors(t *testing.T) {
 	// An empty condition is fine with a schedule.
 	if _, err := ParseTrigger(api.Trigger{Schedule: "@hourly"}); err != nil {
 		t.Errorf("schedule-only trigger: %v", err)
+	}
+}
+
+// TestEvaluatorTarget: a target-tracking trigger reports its metric's mean
+// over its window on every pass that has data, and missing data once per
+// period like a condition.
+func TestEvaluatorTarget(t *testing.T) {
+	ev := NewEvaluator()
+	tr := api.Trigger{ID: "t1", GroupID: "g", Enabled: true,
+		Request: api.Request{Target: &api.Target{Metric: "cpu", Value: 60, Window: "10s"}}}
+	if err := ev.Set(tr, t0); err != nil {
+		t.Fatal(err)
+	}
+	if got := ev.MaxWindow(); got != 10*time.Second {
+		t.Errorf("MaxWindow = %v, want the target's 10s", got)
+	}
+	src := fakeSource{}
+	for _, step := range []struct {
+		at     time.Duration
+		period string
+		value  float64
+		want   string // "" nothing, "missing", or the mean
+	}{
+		{0, "H1", -1, "missing"},
+		{time.Second, "H1", -1, ""}, // said once in H1
+		{2 * time.Second, "H1", 80, "80"},
+		{3 * time.Second, "H1", 100, "90"},
+		{8 * time.Second, "H1", 60, "80"},
+		{13 * time.Second, "H1", -1, "60"}, // (3s, 13s]: only 60
+		{30 * time.Second, "H2", -1, "missing"},
+	} {
+		now := t0.Add(step.at)
+		if step.value >= 0 {
+			src.add("cpu", now, step.value)
+		}
+		out := ev.Evaluate(now, "g", step.period, src)
+		got := ""
+		if len(out) == 1 {
+			switch o := out[0]; {
+			case len(o.MissingData) == 1 && o.MissingData[0] == "cpu" && o.Target == nil && !o.Fired:
+				got = "missing"
+			case o.Fired && o.Target != nil && o.Target.Metric == "cpu" && o.Target.Window == "10s":
+				got = fmt.Sprint(o.Target.Mean)
+			default:
+				got = fmt.Sprintf("%+v", o)
+			}
+		}
+		if got != step.want || len(out) > 1 {
+			t.Errorf("+%s: %q (%d outcomes), want %q", step.at, got, len(out), step.want)
+		}
 	}
 }
 

@@ -213,7 +213,7 @@ func (r reader) ListGroups(ctx context.Context, f store.GroupFilter) ([]api.Grou
 
 const triggerCols = `id, group_id, name, condition, for_duration, schedule,
 	change_by, change_by_percent, set_to, priority, immediate, enabled,
-	created_at, updated_at`
+	created_at, updated_at, target`
 
 func scanTrigger(sc scanner) (api.Trigger, error) {
 	var (
@@ -221,11 +221,15 @@ func scanTrigger(sc scanner) (api.Trigger, error) {
 		changeBy, setTo  sql.NullInt64
 		pct              sql.NullFloat64
 		created, updated string
+		target           sql.NullString
 	)
 	err := sc.Scan(&t.ID, &t.GroupID, &t.Name, &t.Condition, &t.For, &t.Schedule,
-		&changeBy, &pct, &setTo, &t.Priority, &t.Immediate, &t.Enabled, &created, &updated)
+		&changeBy, &pct, &setTo, &t.Priority, &t.Immediate, &t.Enabled, &created, &updated, &target)
 	if err != nil {
 		return t, err
+	}
+	if err := fromJSON(target, &t.Target); err != nil {
+		return t, fmt.Errorf("trigger %s target: %w", t.ID, err)
 	}
 	t.ChangeBy, t.SetTo = intPtr(changeBy), intPtr(setTo)
 	if pct.Valid {

@@ -120,29 +120,42 @@ func (t *tx) UpdateGroupState(g api.Group, l store.Labels) error {
 
 // ---- triggers
 
-func triggerArgs(tr api.Trigger) []any {
+func triggerArgs(tr api.Trigger) ([]any, error) {
+	target, err := toJSON(tr.Target)
+	if err != nil {
+		return nil, fmt.Errorf("trigger %q: encode target: %w", tr.ID, err)
+	}
 	return []any{tr.GroupID, tr.Name, tr.Condition, tr.For, tr.Schedule,
 		nullInt(tr.ChangeBy), nullFloat(tr.ChangeByPercent), nullInt(tr.SetTo),
 		tr.Priority, tr.Immediate, tr.Enabled,
-		FormatTime(tr.CreatedAt), FormatTime(tr.UpdatedAt), tr.ID}
+		FormatTime(tr.CreatedAt), FormatTime(tr.UpdatedAt), target, tr.ID}, nil
 }
 
 func (t *tx) InsertTrigger(tr api.Trigger) error {
 	if tr.ID == "" {
 		return fmt.Errorf("insert trigger: empty id")
 	}
-	_, err := t.exec("insert trigger "+strconv.Quote(tr.ID), `INSERT INTO triggers (group_id, name,
+	args, err := triggerArgs(tr)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec("insert trigger "+strconv.Quote(tr.ID), `INSERT INTO triggers (group_id, name,
 		condition, for_duration, schedule, change_by, change_by_percent, set_to, priority,
-		immediate, enabled, created_at, updated_at, id)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, triggerArgs(tr)...)
+		immediate, enabled, created_at, updated_at, target, id)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
 	return err
 }
 
 func (t *tx) UpdateTrigger(tr api.Trigger) error {
+	args, err := triggerArgs(tr)
+	if err != nil {
+		return err
+	}
 	return t.update("trigger", tr.ID, `UPDATE triggers SET group_id = ?, name = ?,
 		condition = ?, for_duration = ?, schedule = ?, change_by = ?, change_by_percent = ?,
-		set_to = ?, priority = ?, immediate = ?, enabled = ?, created_at = ?, updated_at = ?
-		WHERE id = ?`, triggerArgs(tr)...)
+		set_to = ?, priority = ?, immediate = ?, enabled = ?, created_at = ?, updated_at = ?,
+		target = ?
+		WHERE id = ?`, args...)
 }
 
 func (t *tx) DeleteTrigger(id string) error {

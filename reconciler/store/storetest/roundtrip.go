@@ -299,6 +299,18 @@ func testTriggers(t *testing.T, s store.Store) {
 	got, err := s.GetTrigger(ctx, upd.ID)
 	must(t, err)
 	checkSame(t, "updated trigger", upd, got)
+	// ... and a target replaces a set_to, then set_to the target.
+	upd.SetTo, upd.Target = nil, &api.Target{Metric: "cpu_utilization", Value: 60, Tolerance: ptr(0.0),
+		Window: "1m", ScaleInStabilization: "5m"}
+	update(t, s, func(tx store.Tx) error { return tx.UpdateTrigger(upd) })
+	got, err = s.GetTrigger(ctx, upd.ID)
+	must(t, err)
+	checkSame(t, "trigger updated to a target", upd, got)
+	upd.SetTo, upd.Target = ptr(3), nil
+	update(t, s, func(tx store.Tx) error { return tx.UpdateTrigger(upd) })
+	got, err = s.GetTrigger(ctx, upd.ID)
+	must(t, err)
+	checkSame(t, "trigger updated from a target", upd, got)
 
 	update(t, s, func(tx store.Tx) error { return tx.DeleteTrigger("t-b") })
 	_, err = s.GetTrigger(ctx, "t-b")

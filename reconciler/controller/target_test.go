@@ -1,0 +1,139 @@
+package controller
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+)
+
+// TestTargetTracking: a target trigger over cpu_utilization 60 scales 4 → 7
+// when the nodes run at 105 (ceil(4 × 105/60)), holds while the metric is
+// within the tolerance band, and scales in to ceil(7 × 20/60) = 3 only
+// once its scale_in_stabilization window has forgotten the proposals of 7.
+func TestTargetTracking(t *testing.T) {
+	h := newHarness(t)
+	g := h.createGroup(api.GroupConfig{Name: "tracked", DesiredQuantity: 4, MaxQuantity: 20, AggregationPeriod: "30s",
+		Sim: &api.SimConfig{BootTime: "1s"}})
+	tol := 0.1
+	tr, err := h.c.CreateTrigger(h.ctx, g.ID, api.TriggerSpec{
+		Name: ptr("cpu-target"),
+		Request: api.Request{Target: &api.Target{Metric: "cpu_utilization", Value: 60, Tolerance: &tol,
+			Window: "1s", ScaleInStabilization: "2m"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The load is spread over the ready nodes: 420 is 105 on each of 4.
+	load := 420.0
+	push := func(time.Duration) {
+		// What the nodes report is the sim's state, before pesd observes it.
+		if n := h.simNodes(g.ID)[api.NodeReady]; n > 0 {
+			h.push(g.ID, api.Sample{Name: "cpu_utilization", Value: load / float64(n)})
+		}
+	}
+
+	h.runTo(35*time.Second, push) // H1 at +30s
+	fired := eventsOfType(h.events(g.ID), api.EventTriggerFired)
+	if len(fired) != 1 {
+		for _, e := range h.events(g.ID) {
+			t.Logf("%s +%s %s %s %q", e.Label, e.Time.Sub(t0), e.Type, e.Status, e.Description)
+		}
+		t.Fatalf("%d firings by +35s, want 1: %v", len(fired), labelsOf(fired))
+	}
+	e := fired[0]
+	want := "target cpu_utilization 60: observed 105 over 4 ready → 7"
+	if e.ProposedQuantity == nil || *e.ProposedQuantity != 7 || e.Observed != want || e.Request == nil || e.Request.Target == nil ||
+		!strings.Contains(e.Description, want) || e.Source.ID != tr.ID {
+		t.Fatalf("firing %s: proposed %v observed %q description %q; want 7 and %q", e.Label, e.ProposedQuantity, e.Observed, e.Description, want)
+	}
+	if p := h.periods(g.ID)[0]; p.DesiredAfter != 7 || len(p.Requests) != 1 || p.Requests[0].ProposedQuantity != 7 ||
+		!strings.Contains(p.Summary, "target cpu_utilization 60 → 7") {
+		t.Fatalf("H1: desired %d→%d requests %+v summary %q; want → 7 from the target", p.DesiredBefore, p.DesiredAfter, p.Requests, p.Summary)
+	}
+
+	// 7 nodes at 60: nothing to do.
+	h.runTo(3*time.Minute, push)
+	if n := len(eventsOfType(h.events(g.ID), api.EventTriggerFired)); n != 1 {
+		t.Fatalf("%d firings at the target, want still 1", n)
+	}
+	// Load drops at +3m to 20 a node: the proposal is 3, held by the
+	// proposals of 7 over the last 2m until +5m.
+	load = 140
+	h.runTo(5*time.Minute-time.Second, push)
+	if n := len(eventsOfType(h.events(g.ID), api.EventTriggerFired)); n != 1 {
+		t.Fatalf("a scale-in before the stabilization window passed: %d firings by +4m59s", n)
+	}
+	h.runTo(6*time.Minute, push)
+	fired = eventsOfType(h.events(g.ID), api.EventTriggerFired)
+	if len(fired) != 2 {
+		t.Fatalf("%d firings by +6m, want the scale-in as the 2nd: %v", len(fired), labelsOf(fired))
+	}
+	in := fired[1]
+	if in.Time.Sub(t0) < 5*time.Minute || *in.ProposedQuantity != 3 ||
+		in.Observed != "target cpu_utilization 60: observed 20 over 7 ready → 3" {
+		t.Fatalf("scale-in %s at +%s: proposed %d observed %q; want 3 after +5m", in.Label, in.Time.Sub(t0), *in.ProposedQuantity, in.Observed)
+	}
+	if got := h.group(g.ID).DesiredQuantity; got != 3 {
+		t.Fatalf("desired %d at +6m, want 3", got)
+	}
+}
+
+// TestTargetStabilizationNoted: a scale-in partly held back by the
+// stabilization window goes to the largest proposal over it, and the
+// period's record says so.
+func TestTargetStabilizationNoted(t *testing.T) {
+	h := newHarness(t)
+	g := h.createGroup(api.GroupConfig{Name: "held", DesiredQuantity: 10, MaxQuantity: 20, AggregationPeriod: "30s",
+		Sim: &api.SimConfig{BootTime: "1s"}})
+	if _, err := h.c.CreateTrigger(h.ctx, g.ID, api.TriggerSpec{
+		Name:    ptr("cpu-target"),
+		Request: api.Request{Target: &api.Target{Metric: "cpu", Value: 60, Window: "1s", ScaleInStabilization: "1m"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Until +30s at the target (proposals of 10), to +40s at 48
+	// (ceil(10 × 48/60) = 8, held by the 10s), then 12 (proposals of 2).
+	push := func(now time.Duration) {
+		cpu := 60.0
+		switch {
+		case now > 40*time.Second:
+			cpu = 12
+		case now > 30*time.Second:
+			cpu = 48
+		}
+		h.push(g.ID, api.Sample{Name: "cpu", Value: cpu})
+	}
+	h.runTo(89*time.Second, push)
+	if n := len(eventsOfType(h.events(g.ID), api.EventTriggerFired)); n != 0 {
+		for _, e := range h.events(g.ID) {
+			t.Logf("%s +%s %s %s %q", e.Label, e.Time.Sub(t0), e.Type, e.Status, e.Description)
+		}
+		t.Fatalf("%d firings while the proposals of 10 are in the window", n)
+	}
+	// At +100s the 8s of +31s to +40s leave the window too; before, the
+	// scale-in goes to 8.
+	h.runTo(95*time.Second, push)
+	fired := eventsOfType(h.events(g.ID), api.EventTriggerFired)
+	if len(fired) != 1 {
+		for _, e := range h.events(g.ID) {
+			t.Logf("%s +%s %s %s %s %q", e.Label, e.Time.Sub(t0), e.PeriodLabel, e.Type, e.Status, e.Description)
+		}
+		t.Fatalf("%d firings by +95s, want 1: %v", len(fired), labelsOf(fired))
+	}
+	e := fired[0]
+	note := "scale-in held by scale_in_stabilization 1m: proposed 2, the largest proposal over it was 8 at 10:00:"
+	if *e.ProposedQuantity != 8 || e.Time.Sub(t0) != 90*time.Second || len(e.Notes) != 1 || !strings.HasPrefix(e.Notes[0], note) {
+		t.Fatalf("%s at +%s proposed %d notes %q; want 8 at +90s (the 10 of +30s out of the window) noting %q", e.Label, e.Time.Sub(t0), *e.ProposedQuantity, e.Notes, note)
+	}
+	var rec *api.Period
+	for _, p := range h.periods(g.ID) {
+		if p.Label == e.PeriodLabel {
+			rec = &p
+		}
+	}
+	if rec == nil || rec.DesiredAfter != 8 || len(rec.Notes) != 1 || rec.Notes[0] != e.Label+": "+e.Notes[0] {
+		t.Fatalf("record of %s: %+v; want desired 8 and the note %q", e.PeriodLabel, rec, e.Label+": "+e.Notes[0])
+	}
+}
