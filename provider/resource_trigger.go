@@ -2,14 +2,17 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -48,9 +51,47 @@ type triggerModel struct {
 	ChangeBy        types.Int64   `tfsdk:"change_by"`
 	ChangeByPercent types.Float64 `tfsdk:"change_by_percent"`
 	SetTo           types.Int64   `tfsdk:"set_to"`
+	Target          *targetModel  `tfsdk:"target"`
 	Priority        types.Int64   `tfsdk:"priority"`
 	Immediate       types.Bool    `tfsdk:"immediate"`
 	Enabled         types.Bool    `tfsdk:"enabled"`
+}
+
+// targetModel is pes_trigger.target.
+type targetModel struct {
+	Metric               types.String  `tfsdk:"metric"`
+	Value                types.Float64 `tfsdk:"value"`
+	Tolerance            types.Float64 `tfsdk:"tolerance"`
+	Window               types.String  `tfsdk:"window"`
+	ScaleInStabilization types.String  `tfsdk:"scale_in_stabilization"`
+}
+
+func (t *targetModel) api() *api.Target {
+	if t == nil {
+		return nil
+	}
+	return &api.Target{
+		Metric: t.Metric.ValueString(), Value: t.Value.ValueFloat64(), Tolerance: floatPtr(t.Tolerance),
+		Window: t.Window.ValueString(), ScaleInStabilization: t.ScaleInStabilization.ValueString(),
+	}
+}
+
+// targetFrom is the state of pesd's target; prior keeps the user's
+// spelling of durations.
+func targetFrom(t *api.Target, prior *targetModel) *targetModel {
+	if t == nil {
+		return nil
+	}
+	if prior == nil {
+		prior = &targetModel{}
+	}
+	return &targetModel{
+		Metric:               types.StringValue(t.Metric),
+		Value:                types.Float64Value(t.Value),
+		Tolerance:            types.Float64PointerValue(t.Tolerance),
+		Window:               keepDuration(prior.Window, t.Window),
+		ScaleInStabilization: keepDuration(prior.ScaleInStabilization, t.ScaleInStabilization),
+	}
 }
 
 func (r *triggerResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -59,7 +100,7 @@ func (r *triggerResource) Metadata(_ context.Context, req resource.MetadataReque
 
 func (r *triggerResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	requestForms := []path.Expression{
-		path.MatchRoot("change_by"), path.MatchRoot("change_by_percent"), path.MatchRoot("set_to"),
+		path.MatchRoot("change_by"), path.MatchRoot("change_by_percent"), path.MatchRoot("set_to"), path.MatchRoot("target"),
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A capacity trigger of a node group: when its `condition` holds (for `for`, or at a " +
@@ -106,7 +147,7 @@ func (r *triggerResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Validators:          []validator.String{scheduleValidator{}},
 			},
 			"change_by": schema.Int64Attribute{
-				MarkdownDescription: "Ask for the desired quantity plus this many nodes (negative to remove). Exactly one of `change_by`, `change_by_percent` and `set_to`.",
+				MarkdownDescription: "Ask for the desired quantity plus this many nodes (negative to remove). Exactly one of `change_by`, `change_by_percent`, `set_to` and `target`.",
 				Optional:            true,
 				Validators: []validator.Int64{
 					int64validator.ExactlyOneOf(requestForms...),
@@ -126,6 +167,50 @@ func (r *triggerResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 					int64validator.ExactlyOneOf(requestForms...),
 				},
 			},
+			"target": schema.SingleNestedAttribute{
+				MarkdownDescription: "Target tracking: keep the mean of `metric` over `window` at `value`. Every " +
+					"evaluation proposes `ceil(ready × observed / value)`, the Kubernetes HPA's formula, with its " +
+					"tolerance band and its rules for nodes still launching; a scale-in takes the largest proposal " +
+					"over `scale_in_stabilization`. A proposal that changes the desired quantity is a firing, at most " +
+					"one per period, aggregated like any other request. A `condition`, when given, gates it; `for` " +
+					"and `schedule` must be unset. See the target-tracking guide.",
+				Optional: true,
+				Validators: []validator.Object{
+					objectvalidator.ExactlyOneOf(requestForms...),
+				},
+				Attributes: map[string]schema.Attribute{
+					"metric": schema.StringAttribute{
+						MarkdownDescription: "The metric to track (pushed, sampled by the driver, or a group metric source).",
+						Required:            true,
+					},
+					"value": schema.Float64Attribute{
+						MarkdownDescription: "The target value of the metric's mean (greater than 0).",
+						Required:            true,
+						Validators:          []validator.Float64{float64validator.AtLeast(1e-9)},
+					},
+					"tolerance": schema.Float64Attribute{
+						MarkdownDescription: fmt.Sprintf("No change while |observed/value − 1| is at most this (0 to below %v). Defaults to `%v`.", api.MaxTargetTolerance, api.DefaultTargetTolerance),
+						Optional:            true,
+						Computed:            true,
+						Default:             float64default.StaticFloat64(api.DefaultTargetTolerance),
+						Validators:          []validator.Float64{float64validator.Between(0, api.MaxTargetTolerance-1e-9)},
+					},
+					"window": schema.StringAttribute{
+						MarkdownDescription: fmt.Sprintf("The window the metric's mean is taken over (1s to 24h). Defaults to `%s`.", api.DefaultTargetWindow),
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(api.DefaultTargetWindow),
+						Validators:          []validator.String{forValidator{}},
+					},
+					"scale_in_stabilization": schema.StringAttribute{
+						MarkdownDescription: fmt.Sprintf("A scale-in goes no lower than the largest proposal over this window, as the HPA's downscale stabilization (0s to 24h). Defaults to `%s`, the HPA's.", api.DefaultScaleInStabilization),
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(api.DefaultScaleInStabilization),
+						Validators:          []validator.String{forValidator{}},
+					},
+				},
+			},
 			"priority": defaultedInt(fmt.Sprintf("Priority of the trigger's requests, used by the `priority` aggregation policy "+
 				"(user instructions default to %d).", api.DefaultInstructionPriority), api.DefaultTriggerPriority),
 			"immediate": defaultedBool("Act at once instead of at the end of the period; the change is then attributed to the firing *directly*.", false),
@@ -142,8 +227,28 @@ func (r *triggerResource) ValidateConfig(ctx context.Context, req resource.Valid
 	if !ok {
 		return
 	}
+	spec := triggerValidationSpec(m)
 	// Every problem, not the first: a plan shows them all at once.
-	for _, err := range api.TriggerSpecProblems(triggerValidationSpec(m), true) {
+	problems := api.TriggerSpecProblems(spec, true)
+	for _, err := range problems {
+		resp.Diagnostics.Append(validationDiag("Invalid trigger configuration", err))
+	}
+	if len(problems) > 0 {
+		return
+	}
+	// The trigger as pesd will compile it: rules across fields, such as a
+	// target's for and schedule, are package trigger's.
+	t := api.Trigger{Request: spec.Request}
+	for dst, src := range map[*string]*string{&t.Condition: spec.Condition, &t.For: spec.For, &t.Schedule: spec.Schedule} {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	if _, err := trigger.ParseTrigger(t); err != nil {
+		var fe *trigger.FieldError
+		if errors.As(err, &fe) {
+			err = api.Invalid(fe.Field, "%s", fe.Err.Error())
+		}
 		resp.Diagnostics.Append(validationDiag("Invalid trigger configuration", err))
 	}
 }
@@ -172,6 +277,11 @@ func triggerValidationSpec(m triggerModel) *api.TriggerSpec {
 			spec.Schedule = m.Schedule.ValueStringPointer()
 		}
 	}
+	if known(m.For) {
+		if _, err := api.ParseTriggerFor(m.For.ValueString()); err == nil {
+			spec.For = m.For.ValueStringPointer()
+		}
+	}
 	if !m.Condition.IsNull() {
 		always := conditionAlways // unknown, or reported by conditionValidator
 		spec.Condition = &always
@@ -190,6 +300,22 @@ func triggerValidationSpec(m triggerModel) *api.TriggerSpec {
 		spec.ChangeByPercent = floatPtr(m.ChangeByPercent)
 	case known(m.SetTo):
 		spec.SetTo = intPtr(m.SetTo)
+	case m.Target != nil:
+		tg := m.Target.api()
+		// Unknown parts take values that pass; known ones are checked.
+		if m.Target.Metric.IsUnknown() {
+			tg.Metric = "placeholder"
+		}
+		if m.Target.Value.IsUnknown() {
+			tg.Value = 1
+		}
+		if m.Target.Window.IsUnknown() {
+			tg.Window = ""
+		}
+		if m.Target.ScaleInStabilization.IsUnknown() {
+			tg.ScaleInStabilization = ""
+		}
+		spec.Target = tg
 	default:
 		one := 1
 		spec.ChangeBy = &one
@@ -208,6 +334,7 @@ func (m triggerModel) spec() api.TriggerSpec {
 			ChangeBy:        intPtr(m.ChangeBy),
 			ChangeByPercent: floatPtr(m.ChangeByPercent),
 			SetTo:           intPtr(m.SetTo),
+			Target:          m.Target.api(),
 		},
 		Priority:  intPtr(m.Priority),
 		Immediate: boolPtr(m.Immediate),
@@ -229,6 +356,7 @@ func triggerFrom(t api.Trigger, prior triggerModel) triggerModel {
 		ChangeBy:        types.Int64PointerValue(int64Ptr(t.ChangeBy)),
 		ChangeByPercent: types.Float64PointerValue(t.ChangeByPercent),
 		SetTo:           types.Int64PointerValue(int64Ptr(t.SetTo)),
+		Target:          targetFrom(t.Target, prior.Target),
 		Priority:        types.Int64Value(int64(t.Priority)),
 		Immediate:       types.BoolValue(t.Immediate),
 		Enabled:         types.BoolValue(t.Enabled),

@@ -109,6 +109,72 @@ resource "pes_trigger" "test" {
 	})
 }
 
+// TestAccTrigger_target: a target-tracking trigger with its defaults
+// resolved, switched to another target, and an empty plan after.
+func TestAccTrigger_target(t *testing.T) {
+	const name = "pes_trigger.test"
+	group := simGroup("acc-target", 1, "")
+	second := group + `
+resource "pes_trigger" "test" {
+  group_id = pes_node_group.test.id
+  name     = "cpu-target"
+  target = {
+    metric                 = "cpu_utilization"
+    value                  = 70
+    tolerance              = 0
+    window                 = "90s"
+    scale_in_stabilization = "0s"
+  }
+}
+`
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: group + `
+resource "pes_trigger" "test" {
+  group_id = pes_node_group.test.id
+  name     = "cpu-target"
+  target = {
+    metric = "cpu_utilization"
+    value  = 60
+  }
+}
+`,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("target").AtMapKey("value"), knownvalue.Float64Exact(60)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("target").AtMapKey("tolerance"), knownvalue.Float64Exact(0.1)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("target").AtMapKey("window"), knownvalue.StringExact("1m")),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("target").AtMapKey("scale_in_stabilization"), knownvalue.StringExact("5m")),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("change_by"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("condition"), knownvalue.StringExact("true")),
+				},
+			},
+			{
+				ResourceName:      name,
+				ImportState:       true,
+				ImportStateVerify: true,
+			},
+			{
+				Config: second,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(name, plancheck.ResourceActionUpdate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("target").AtMapKey("tolerance"), knownvalue.Float64Exact(0)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("target").AtMapKey("window"), knownvalue.StringExact("90s")),
+				},
+			},
+			{
+				Config: second,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
 func TestAccTrigger_planTimeErrors(t *testing.T) {
 	trig := func(body string) string {
 		return fmt.Sprintf(`resource "pes_trigger" "test" {
@@ -139,6 +205,13 @@ func TestAccTrigger_planTimeErrors(t *testing.T) {
 		{"bad for", trig(`  condition = "last(queue_depth) > 10"
   for       = "forever"
   change_by = 1`), `(?s)Invalid duration.*for`},
+		{"target value 0", trig(`  target = { metric = "cpu", value = 0 }`), `(?s)target.value`},
+		{"target tolerance", trig(`  target = { metric = "cpu", value = 60, tolerance = 1.5 }`), `(?s)tolerance`},
+		{"target and change_by", trig(`  target = { metric = "cpu", value = 60 }
+  change_by = 1`), `(?s)Invalid Attribute Combination`},
+		{"target with for", trig(`  target = { metric = "cpu", value = 60 }
+  for    = "1m"`), `(?s)for.*must be empty for a target-tracking trigger`},
+		{"target window", trig(`  target = { metric = "cpu", value = 60, window = "0s" }`), `(?s)target.window.*between 1s`},
 		{"bad schedule", trig(`  schedule  = "every morning"
   change_by = 1`), `(?s)Invalid schedule.*not a cron expression`},
 		{"bad name", trig(`  condition = "last(queue_depth) > 10"

@@ -64,14 +64,22 @@ func ParseTrigger(t api.Trigger) (Spec, error) {
 	return s, nil
 }
 
-// parseTarget checks a target-tracking trigger: the target proposes every
-// period from its metric, so a condition, for or schedule would have
-// nothing to gate that the tolerance band does not already.
+// parseTarget checks a target-tracking trigger. Its condition, when
+// given, gates the target: the target proposes only while it holds
+// (empty, or pesd's "true", always). A for or schedule would have nothing
+// to add that the tolerance band and the stabilization window do not.
 func parseTarget(s Spec, t api.Trigger) (Spec, error) {
-	for _, f := range []struct{ name, v string }{{"condition", t.Condition}, {"for", t.For}, {"schedule", t.Schedule}} {
+	for _, f := range []struct{ name, v string }{{"for", t.For}, {"schedule", t.Schedule}} {
 		if strings.TrimSpace(f.v) != "" {
 			return Spec{}, &FieldError{Field: f.name, Err: errors.New("must be empty for a target-tracking trigger: the target proposes from its metric every period")}
 		}
+	}
+	var err error
+	if s.Condition, err = CompileScheduled(t.Condition); err != nil {
+		return Spec{}, &FieldError{Field: "condition", Err: err}
+	}
+	if t.Target.Metric == "" {
+		return Spec{}, &FieldError{Field: "target.metric", Err: errors.New("is required")}
 	}
 	w := cmp.Or(strings.TrimSpace(t.Target.Window), api.DefaultTargetWindow)
 	d, err := api.ParseDuration(w)
@@ -81,10 +89,6 @@ func parseTarget(s Spec, t api.Trigger) (Spec, error) {
 	if d <= 0 || d > MaxWindowLimit {
 		return Spec{}, &FieldError{Field: "target.window", Err: fmt.Errorf("must be more than 0 and at most %s; got %q", MaxWindowLimit, w)}
 	}
-	if t.Target.Metric == "" {
-		return Spec{}, &FieldError{Field: "target.metric", Err: errors.New("is required")}
-	}
-	s.Condition, _ = CompileScheduled("")
 	s.Target = &TargetSpec{Metric: t.Target.Metric, Window: d, text: w}
 	return s, nil
 }
@@ -320,18 +324,13 @@ func (en *entry) evaluate(now time.Time, periodID string, src Source, s *evalScr
 		return Outcome{}, false
 	}
 
-	if sp.Target != nil {
-		return en.evaluateTarget(now, periodID, src, s)
-	}
 	res := sp.Condition.eval(now, src, s)
 	if !res.Satisfied {
 		en.since = time.Time{}
-		if (len(res.Missing) == 0 && res.Err == nil) || en.problemPeriod == periodID {
-			return Outcome{}, false
-		}
-		en.problemPeriod = periodID
-		sp.Condition.describe(&res, s)
-		return Outcome{TriggerID: sp.ID, Observed: res.Observed, MissingData: res.Missing, Err: res.Err}, true
+		return en.problem(res, periodID, s)
+	}
+	if sp.Target != nil {
+		return en.evaluateTarget(now, periodID, src, s)
 	}
 	// Without a "for", a scheduled trigger is only looked at on ticks: how
 	// long it held between them is unknown.
@@ -347,6 +346,17 @@ func (en *entry) evaluate(now time.Time, periodID string, src Source, s *evalScr
 	return Outcome{TriggerID: sp.ID, Fired: true, Observed: res.Observed, Text: sp.describe(res), HeldFor: held}, true
 }
 
+// problem reports a condition that is not satisfied for want of data or
+// because it failed, once per period; a plain false reports nothing.
+func (en *entry) problem(res Result, periodID string, s *evalScratch) (Outcome, bool) {
+	if (len(res.Missing) == 0 && res.Err == nil) || en.problemPeriod == periodID {
+		return Outcome{}, false
+	}
+	en.problemPeriod = periodID
+	en.spec.Condition.describe(&res, s)
+	return Outcome{TriggerID: en.spec.ID, Observed: res.Observed, MissingData: res.Missing, Err: res.Err}, true
+}
+
 // evaluateTarget reports a target-tracking trigger's mean on every pass:
 // the stabilization window needs every pass's proposal, and the caller
 // decides whether it changes anything. No samples in the window is missing
@@ -356,12 +366,9 @@ func (en *entry) evaluateTarget(now time.Time, periodID string, src Source, s *e
 	c := call{kind: fnAvg, metric: t.Metric, window: t.Window}
 	v, ok := aggregate(&c, now, src, &s.samples)
 	if !ok {
-		if en.problemPeriod == periodID {
-			return Outcome{}, false
-		}
-		en.problemPeriod = periodID
-		return Outcome{TriggerID: en.spec.ID, MissingData: []string{t.Metric},
-			Observed: fmt.Sprintf("avg(%s, %s) = no data", t.Metric, t.text)}, true
+		o, report := en.problem(Result{Missing: []string{t.Metric}}, periodID, s)
+		o.Observed = fmt.Sprintf("avg(%s, %s) = no data", t.Metric, t.text)
+		return o, report
 	}
 	return Outcome{TriggerID: en.spec.ID, Fired: true,
 		Observed: fmt.Sprintf("avg(%s, %s) = %s", t.Metric, t.text, formatValue(v)),

@@ -267,7 +267,7 @@ func TestParseTriggerErrors(t *testing.T) {
 		{api.Trigger{ID: "t", Condition: "last(cpu) > 1", For: "48h"}, "for", "longer than 24h"},
 		{api.Trigger{ID: "t", Schedule: "every day"}, "schedule", "not a cron expression"},
 		{api.Trigger{ID: "", Condition: "last(cpu) > 1", Enabled: true}, "id", "empty"},
-		{api.Trigger{ID: "t", Condition: "last(cpu) > 1", Request: api.Request{Target: &api.Target{Metric: "cpu", Value: 60}}}, "condition", "must be empty for a target-tracking trigger"},
+		{api.Trigger{ID: "t", Condition: "avg(cpu) > 1", Request: api.Request{Target: &api.Target{Metric: "cpu", Value: 60}}}, "condition", "avg takes 2 arguments"},
 		{api.Trigger{ID: "t", For: "1m", Request: api.Request{Target: &api.Target{Metric: "cpu", Value: 60}}}, "for", "must be empty"},
 		{api.Trigger{ID: "t", Schedule: "@hourly", Request: api.Request{Target: &api.Target{Metric: "cpu", Value: 60}}}, "schedule", "must be empty"},
 		{api.Trigger{ID: "t", Request: api.Request{Target: &api.Target{Metric: "cpu", Value: 60, Window: "48h"}}}, "target.window", "at most 24h"},
@@ -345,6 +345,28 @@ func TestEvaluatorTarget(t *testing.T) {
 		if got != step.want || len(out) > 1 {
 			t.Errorf("+%s: %q (%d outcomes), want %q", step.at, got, len(out), step.want)
 		}
+	}
+}
+
+// TestEvaluatorTargetGated: a target trigger's condition gates it: no
+// report while it is false, the mean while it holds.
+func TestEvaluatorTargetGated(t *testing.T) {
+	ev := NewEvaluator()
+	tr := api.Trigger{ID: "t1", GroupID: "g", Enabled: true, Condition: "last(open) > 0",
+		Request: api.Request{Target: &api.Target{Metric: "cpu", Value: 60, Window: "10s"}}}
+	if err := ev.Set(tr, t0); err != nil {
+		t.Fatal(err)
+	}
+	src := fakeSource{}
+	src.add("cpu", t0, 90)
+	src.add("open", t0, 0)
+	if out := ev.Evaluate(t0, "g", "H1", src); len(out) != 0 {
+		t.Fatalf("gate closed: %+v", out)
+	}
+	src.add("open", t0.Add(time.Second), 1)
+	out := ev.Evaluate(t0.Add(time.Second), "g", "H1", src)
+	if len(out) != 1 || out[0].Target == nil || out[0].Target.Mean != 90 {
+		t.Fatalf("gate open: %+v, want the mean 90", out)
 	}
 }
 

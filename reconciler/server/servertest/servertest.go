@@ -199,6 +199,11 @@ func MalformedCases() []Case {
 		bad("trigger with two requests", post, triggers, `{"name":"cpu-high","condition":"last(cpu_utilization) > 80","change_by":1,"change_by_percent":10}`, "change_by_percent", "conflicts"),
 		bad("trigger without name", post, triggers, `{"condition":"last(cpu_utilization) > 80","change_by":4}`, "name", "is required"),
 		bad("trigger without condition", post, triggers, `{"name":"t","change_by":4}`, "condition", "is required"),
+		bad("target value 0", post, triggers, `{"name":"t","target":{"metric":"cpu","value":0}}`, "target.value", "greater than 0"),
+		bad("target tolerance", post, triggers, `{"name":"t","target":{"metric":"cpu","value":60,"tolerance":2}}`, "target.tolerance", "less than 1"),
+		bad("target with a for", post, triggers, `{"name":"t","for":"1m","target":{"metric":"cpu","value":60}}`, "for", "must be empty for a target-tracking trigger"),
+		bad("target and set_to", post, triggers, `{"name":"t","set_to":3,"target":{"metric":"cpu","value":60}}`, "set_to", "conflicts with target"),
+		bad("instruction target", post, instruct, `{"target":{"metric":"cpu","value":60}}`, "target", "trigger's request form"),
 		bad("trigger enabled string", post, triggers, `{"name":"t","condition":"last(cpu_utilization) > 80","change_by":4,"enabled":"true"}`, "enabled", "true or false"),
 		bad("validate condition not a string", post, "/v1/triggers/validate", `{"condition":42}`, "condition", "must be a string"),
 
