@@ -347,6 +347,9 @@ const (
 	EventReplacementRequest = "replacement_requested"
 	EventNodeTerminatedUser = "node_terminated_by_user"
 	EventMetricsMissing     = "metrics_missing"
+	// EventMetricsReturned ends a trigger's metrics_missing: its condition
+	// can be decided again. Status applied: a notice, not a request.
+	EventMetricsReturned = "metrics_returned"
 )
 
 // Event statuses.
@@ -529,21 +532,26 @@ type Clamp struct {
 
 // Period is an aggregation period and, once harmonized, its decision record.
 type Period struct {
-	ID                 string             `json:"id"`
-	Label              string             `json:"label"`
-	GroupID            string             `json:"group_id"`
-	StartedAt          time.Time          `json:"started_at"`
-	EndedAt            *time.Time         `json:"ended_at"`
-	Harmonized         bool               `json:"harmonized"`
-	Policy             string             `json:"policy"`
-	DesiredBefore      int                `json:"desired_before"`
-	DesiredAfter       int                `json:"desired_after"`
-	OfficialBefore     int                `json:"official_before"`
-	OfficialAfter      int                `json:"official_after"`
-	Actual             int                `json:"actual"`
-	InFlight           int                `json:"in_flight"`
-	Requests           []PeriodRequest    `json:"requests"`
-	Suppressed         []PeriodSuppressed `json:"suppressed"`
+	ID             string             `json:"id"`
+	Label          string             `json:"label"`
+	GroupID        string             `json:"group_id"`
+	StartedAt      time.Time          `json:"started_at"`
+	EndedAt        *time.Time         `json:"ended_at"`
+	Harmonized     bool               `json:"harmonized"`
+	Policy         string             `json:"policy"`
+	DesiredBefore  int                `json:"desired_before"`
+	DesiredAfter   int                `json:"desired_after"`
+	OfficialBefore int                `json:"official_before"`
+	OfficialAfter  int                `json:"official_after"`
+	Actual         int                `json:"actual"`
+	InFlight       int                `json:"in_flight"`
+	Requests       []PeriodRequest    `json:"requests"`
+	Suppressed     []PeriodSuppressed `json:"suppressed"`
+	// Ignored are the events that were not requests the period could
+	// act on, such as a trigger's metric going missing, apart from the
+	// requests suppressed by lockdown or cooldown. Records written
+	// before pes kept them apart list them under Suppressed.
+	Ignored            []PeriodSuppressed `json:"ignored"`
 	AggregatedQuantity *int               `json:"aggregated_quantity"`
 	Clamps             []Clamp            `json:"clamps"`
 	ChangeIDs          []string           `json:"change_ids"`

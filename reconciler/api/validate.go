@@ -304,7 +304,7 @@ func PredictiveGoverns() []string { return []string{GovernTriggers, GovernInstru
 func EventTypes() []string {
 	return []string{EventGroupCreated, EventGroupDeleted, EventUserInstruction, EventTriggerFired,
 		EventNodeInitFailed, EventNodeUnavailable, EventReplacementRequest, EventNodeTerminatedUser,
-		EventMetricsMissing}
+		EventMetricsMissing, EventMetricsReturned}
 }
 
 // ChangeTypes lists the change type values (the type filter of change lists).

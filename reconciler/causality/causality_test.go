@@ -208,7 +208,8 @@ func TestExplainEvent(t *testing.T) {
 		{"E11", "H3", "Event E11 at 10:02:10: trigger cpu-high asked for +4 (avg cpu_utilization 91 > 80 for 2m). " +
 			"It was suppressed and caused no change: lockdown: 5 nodes added by C7 are still launching (until 10:12:00 at the latest)."},
 		{"E12", "H3", "Event E12 at 10:02:30: trigger mem-high was not evaluated: no samples of memory_bytes in the last 5m. " +
-			"A condition over a metric with no samples is not satisfied, so nothing was asked and nothing changed: pesd does not scale on missing data."},
+			"A condition over a metric with no samples is not satisfied, so nothing was asked and nothing changed: pesd does not scale on missing data. " +
+			"It is recorded once when the data goes missing and once when it returns."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.event, func(t *testing.T) {

@@ -153,6 +153,8 @@ func what(e api.Event, l Lookup) string {
 			return s
 		}
 		return "replacement of node " + e.NodeID + " requested"
+	case api.EventMetricsReturned:
+		return who(e) + " has data again" + paren(e.Observed)
 	case api.EventMetricsMissing:
 		s := who(e) + " was not evaluated"
 		if e.Source.Kind != api.SourceTrigger {

@@ -216,7 +216,10 @@ func noted(e api.Event, p api.Period) bool {
 func whyNot(e api.Event, p *api.Period) string {
 	switch {
 	case e.Type == api.EventMetricsMissing:
-		return "A condition over a metric with no samples is not satisfied, so nothing was asked and nothing changed: pesd does not scale on missing data."
+		return "A condition over a metric with no samples is not satisfied, so nothing was asked and nothing changed: pesd does not scale on missing data. " +
+			"It is recorded once when the data goes missing and once when it returns."
+	case e.Type == api.EventMetricsReturned:
+		return "The trigger's metrics have samples again, so its condition is evaluated again; this notice asks for nothing."
 	case e.Status == api.EventSuppressed:
 		return "It was suppressed and caused no change: " + sentence(e.Reason)
 	case e.Status == api.EventIgnored:

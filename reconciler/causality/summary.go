@@ -47,9 +47,15 @@ func Summary(p api.Period, requests []api.Event, changes []api.Change) string {
 		}
 		b.WriteString(requestSummary(r, byID[r.EventID]))
 	}
-	if len(p.Suppressed) > 0 {
-		b.WriteString("\n  suppressed: ")
-		for i, s := range p.Suppressed {
+	for _, l := range []struct {
+		name string
+		list []api.PeriodSuppressed
+	}{{"suppressed", p.Suppressed}, {"ignored", p.Ignored}} {
+		if len(l.list) == 0 {
+			continue
+		}
+		b.WriteString("\n  " + l.name + ": ")
+		for i, s := range l.list {
 			if i > 0 {
 				b.WriteString(", ")
 			}

@@ -287,34 +287,99 @@ func TestDeleteGroupKeepsHistory(t *testing.T) {
 	}
 }
 
-// TestMissingDataOncePerPeriod: a condition over a metric with no samples
-// is not satisfied, and the event log says so once per period.
-func TestMissingDataOncePerPeriod(t *testing.T) {
+// TestMissingDataOncePerOutage: a condition over a metric with no samples
+// is not satisfied, and the event log says so when the data goes missing
+// and when it returns: 24 hours without data on a 60s period are 2
+// events, not 1,440. (It said so once per period before.) The record of
+// the period lists the missing data as ignored, apart from suppressed
+// requests.
+func TestMissingDataOncePerOutage(t *testing.T) {
 	h := newHarness(t)
-	g := h.createGroup(api.GroupConfig{Name: "quiet", DesiredQuantity: 1, MinQuantity: 1, AggregationPeriod: "30s",
+	g := h.createGroup(api.GroupConfig{Name: "quiet", DesiredQuantity: 1, MinQuantity: 1, AggregationPeriod: "60s",
 		Sim: &api.SimConfig{BootTime: "1s"}})
 	if _, err := h.c.CreateTrigger(h.ctx, g.ID, api.TriggerSpec{
 		Name: ptr("scale-in"), Condition: ptr("avg(queue_depth, '1m') < 5"), Request: api.Request{ChangeBy: ptr(-1)},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	h.runTo(70*time.Second, nil) // H1 at 30s, H2 at 60s, into H3
-	missing := eventsOfType(h.events(g.ID), api.EventMetricsMissing)
-	var periods []string
-	for _, e := range missing {
-		periods = append(periods, e.PeriodLabel)
-		if e.Status != api.EventIgnored || !strings.Contains(e.Reason, "queue_depth") || e.Source.Name != "scale-in" {
-			t.Errorf("%s: %s %q from %q", e.Label, e.Status, e.Reason, e.Source.Name)
+	// 24 hours of passes every 10s without a sample, then data again.
+	for h.elapsed() < 24*time.Hour {
+		h.clk.Advance(10 * time.Second)
+		h.tick()
+	}
+	h.push(g.ID, api.Sample{Name: "queue_depth", Value: 50})
+	h.clk.Advance(10 * time.Second)
+	h.tick()
+
+	var outage []api.Event
+	for _, e := range h.events(g.ID) {
+		if e.Type == api.EventMetricsMissing || e.Type == api.EventMetricsReturned {
+			outage = append(outage, e)
 		}
 	}
-	if strings.Join(periods, ",") != "H1,H2,H3" {
-		t.Errorf("metrics_missing in periods %v, want once in each of H1, H2, H3", periods)
+	if len(outage) != 2 {
+		t.Fatalf("%d missing/returned events over 24h, want 2: %v", len(outage), labelsOf(outage))
 	}
-	if p := h.periods(g.ID)[0]; len(p.Suppressed) != 1 || p.DesiredAfter != 1 {
-		t.Errorf("H1 suppressed %+v desired %d, want the missing data and no scale-in", p.Suppressed, p.DesiredAfter)
+	missing, back := outage[0], outage[1]
+	if missing.Type != api.EventMetricsMissing || missing.Status != api.EventIgnored || !strings.Contains(missing.Reason, "queue_depth") ||
+		missing.Source.Name != "scale-in" || missing.PeriodLabel != "H1" {
+		t.Errorf("%s: %s %s %q from %q in %s; want metrics_missing ignored over queue_depth in H1", missing.Label, missing.Type,
+			missing.Status, missing.Reason, missing.Source.Name, missing.PeriodLabel)
+	}
+	if back.Type != api.EventMetricsReturned || back.Time.Sub(t0) != 24*time.Hour+10*time.Second ||
+		back.Description != "trigger scale-in has data again (avg(queue_depth, 1m) = 50)" {
+		t.Errorf("%s: %s at +%s %q; want metrics_returned at +24h0m10s", back.Label, back.Type, back.Time.Sub(t0), back.Description)
+	}
+	if cur := h.group(g.ID).CurrentPeriodLabel; cur != "H1441" {
+		t.Errorf("current period %s after 24h of 60s periods, want H1441", cur)
+	}
+	p, err := h.st.GetPeriod(h.ctx, missing.PeriodID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Ignored) != 1 || p.Ignored[0].EventID != missing.ID || len(p.Suppressed) != 0 ||
+		p.DesiredAfter != 1 || !strings.Contains(p.Summary, "ignored: "+missing.Label) {
+		t.Errorf("H1 ignored %+v suppressed %+v desired %d summary %q; want the missing data ignored and no scale-in",
+			p.Ignored, p.Suppressed, p.DesiredAfter, p.Summary)
+	}
+	for _, p := range h.periods(g.ID) {
+		if p.Label != "H1" && (len(p.Ignored) != 0 || len(p.Suppressed) != 0) {
+			t.Errorf("%s ignored %+v suppressed %+v; the outage was recorded in H1", p.Label, p.Ignored, p.Suppressed)
+		}
 	}
 	if n := len(eventsOfType(h.events(g.ID), api.EventTriggerFired)); n != 0 {
 		t.Errorf("%d firings without data", n)
+	}
+}
+
+// TestOutageSurvivesRestart: a pesd restarted in the period that recorded
+// the missing data knows the outage goes on: it records the data's return
+// even when its first pass already has data, and no second return after
+// another restart.
+func TestOutageSurvivesRestart(t *testing.T) {
+	h := newHarness(t)
+	g := h.createGroup(api.GroupConfig{Name: "quiet", DesiredQuantity: 1, MinQuantity: 1, AggregationPeriod: "60s",
+		Sim: &api.SimConfig{BootTime: "1s"}})
+	if _, err := h.c.CreateTrigger(h.ctx, g.ID, api.TriggerSpec{
+		Name: ptr("scale-in"), Condition: ptr("avg(queue_depth, '1m') < 5"), Request: api.Request{ChangeBy: ptr(-1)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.runTo(10*time.Second, nil)
+	h.crash()
+	// The data is back by the restarted pesd's first pass.
+	h.push(g.ID, api.Sample{Name: "queue_depth", Value: 50})
+	h.runTo(20*time.Second, nil)
+	h.crash()
+	h.runTo(30*time.Second, nil)
+	var types []string
+	for _, e := range h.events(g.ID) {
+		if e.Type == api.EventMetricsMissing || e.Type == api.EventMetricsReturned {
+			types = append(types, e.Type)
+		}
+	}
+	if strings.Join(types, ",") != "metrics_missing,metrics_returned" {
+		t.Errorf("events %v across a restart, want metrics_missing then metrics_returned", types)
 	}
 }
 

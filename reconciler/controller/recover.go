@@ -134,6 +134,13 @@ func (c *Controller) load(ctx context.Context, g api.Group) (*groupState, error)
 			// A stored trigger that no longer compiles must not keep
 			// the group from running.
 			c.log.Error("trigger skipped", "group", g.ID, "trigger", t.ID, "err", err)
+			continue
+		}
+		// An outage recorded in the open period goes on: its return is
+		// what is recorded next. (One that began in an earlier period is
+		// recorded again once after a restart.)
+		if st.inOutage(t.ID) {
+			c.eval.MarkOutage(t.ID)
 		}
 	}
 	return gs, nil

@@ -313,7 +313,19 @@ func (s *state) report(e api.Event) {
 		s.reported = make(map[string]bool)
 	}
 	s.reported[e.Source.ID+"/"+e.Type] = true
+	switch e.Type {
+	case api.EventMetricsMissing, api.EventMetricsReturned:
+		s.reported[e.Source.ID+outageKey] = e.Type == api.EventMetricsMissing
+	}
 }
+
+// outageKey marks, in reported, a trigger whose last missing-data event
+// of the open period began an outage that has not ended.
+const outageKey = "/outage"
+
+// inOutage reports whether the trigger's missing data was recorded in the
+// open period and its return was not.
+func (s *state) inOutage(triggerID string) bool { return s.reported[triggerID+outageKey] }
 
 func (s *state) reportedIn(triggerID, eventType string) bool {
 	return s.reported[triggerID+"/"+eventType]

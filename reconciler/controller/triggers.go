@@ -245,12 +245,14 @@ func (w *work) outcome(o trigger.Outcome) error {
 		return nil // deleted meanwhile
 	}
 	src := api.Source{Kind: api.SourceTrigger, ID: t.ID, Name: t.Name}
-	typ := api.EventTriggerFired
-	if !o.Fired {
-		typ = api.EventMetricsMissing
-	}
-	if w.s.reportedIn(t.ID, typ) {
-		return nil // already in this period, before a restart
+	if o.Returned {
+		// Data is back: the outage's end, recorded once (its start was).
+		if _, err := w.newEvent(api.Event{
+			Type: api.EventMetricsReturned, Source: src, Status: api.EventApplied,
+			Observed: o.Observed, Priority: t.Priority,
+		}); err != nil {
+			return err
+		}
 	}
 	if !o.Fired {
 		reason := ""
@@ -262,6 +264,9 @@ func (w *work) outcome(o trigger.Outcome) error {
 		default:
 			return nil
 		}
+		if w.s.inOutage(t.ID) {
+			return nil // already recorded in this period, before a restart
+		}
 		_, err := w.newEvent(api.Event{
 			Type: api.EventMetricsMissing, Source: src, Status: api.EventIgnored,
 			Reason: reason, Observed: o.Observed, Priority: t.Priority,
@@ -270,6 +275,9 @@ func (w *work) outcome(o trigger.Outcome) error {
 	}
 	if o.Target != nil {
 		return w.targetOutcome(t, src, o)
+	}
+	if w.s.reportedIn(t.ID, api.EventTriggerFired) {
+		return nil // already in this period, before a restart
 	}
 	req := t.Request
 	observed := o.Text

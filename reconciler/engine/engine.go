@@ -42,8 +42,9 @@ type HarmonizeInput struct {
 	// (type replacement_requested), which do not propose a quantity but
 	// are fulfilled by bringing the group back to the desired quantity.
 	Requests []api.Event
-	// Suppressed are the period's suppressed/ignored events, copied into
-	// the record so "why did it not scale?" has an answer.
+	// Suppressed are the period's suppressed and ignored events, copied
+	// into the record (Suppressed and Ignored apart) so "why did it not
+	// scale?" has an answer.
 	Suppressed []api.Event
 	Bounds     *Bounds
 	// PeriodLabel (e.g. "H2"), when known, is the record's Label.

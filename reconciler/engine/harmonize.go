@@ -40,6 +40,7 @@ func Harmonize(in HarmonizeInput) Decision {
 		OfficialBefore: in.OfficialBefore,
 		Requests:       make([]api.PeriodRequest, 0, len(in.Requests)),
 		Suppressed:     []api.PeriodSuppressed{},
+		Ignored:        []api.PeriodSuppressed{},
 		Clamps:         []api.Clamp{},
 		ChangeIDs:      []string{},
 	}
@@ -85,7 +86,12 @@ func Harmonize(in HarmonizeInput) Decision {
 		})
 	}
 	for _, e := range in.Suppressed {
-		p.Suppressed = append(p.Suppressed, api.PeriodSuppressed{EventID: e.ID, Label: e.Label, Reason: e.Reason})
+		s := api.PeriodSuppressed{EventID: e.ID, Label: e.Label, Reason: e.Reason}
+		if e.Status == api.EventIgnored {
+			p.Ignored = append(p.Ignored, s)
+		} else {
+			p.Suppressed = append(p.Suppressed, s)
+		}
 	}
 
 	desired := in.DesiredBefore

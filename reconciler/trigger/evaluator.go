@@ -117,11 +117,15 @@ type Outcome struct {
 	// HeldFor is how long the condition has held (0 on the first pass).
 	HeldFor time.Duration
 	// MissingData names the metrics without samples; set only on the first
-	// such pass of a trigger in a period, so the event log says it once.
+	// such pass of an outage, so the event log says it once.
 	MissingData []string
 	// Err is a run-time failure of the expression, reported like missing
-	// data: once per period.
+	// data: once per outage.
 	Err error
+	// Returned: the first pass with data (and without error) after an
+	// outage; Observed then says what the condition sees again. It may
+	// come with a firing.
+	Returned bool
 	// Target is set on every pass of a target-tracking trigger that has
 	// data: the metric's mean over the target's window. Fired is then
 	// true too; the caller computes the proposal (engine.TargetProposal).
@@ -143,8 +147,8 @@ type TargetObservation struct {
 //     it);
 //   - the period of the last firing (at most one per aggregation period
 //     while the condition stays satisfied; a new period re-arms it);
-//   - the period in which missing data was last reported (once per
-//     period);
+//   - whether the trigger is in an outage (missing data or a failing
+//     expression), reported when it begins and when it ends;
 //   - the time of the previous pass, to tell whether the schedule ticked
 //     since.
 //
@@ -171,11 +175,13 @@ type groupEntries struct {
 
 // entry is one trigger; its state fields are guarded by its group's mu.
 type entry struct {
-	spec          Spec
-	since         time.Time
-	firedPeriod   string
-	problemPeriod string
-	lastPass      time.Time
+	spec        Spec
+	since       time.Time
+	firedPeriod string
+	// missing: the last pass could not decide (missing data or an
+	// error), and that was reported; the next pass that can says so.
+	missing  bool
+	lastPass time.Time
 }
 
 // NewEvaluator returns an Evaluator without triggers.
@@ -223,6 +229,25 @@ func (e *Evaluator) Set(t api.Trigger, now time.Time) error {
 	g.entries = slices.Insert(g.entries, i, en)
 	g.mu.Unlock()
 	return nil
+}
+
+// MarkOutage sets a trigger as in an outage already reported (a restarted
+// pesd read it from the event log): the next pass reports data returning,
+// not missing. An unknown ID does nothing.
+func (e *Evaluator) MarkOutage(triggerID string) {
+	e.mu.RLock()
+	en := e.byID[triggerID]
+	var g *groupEntries
+	if en != nil {
+		g = e.groups[en.spec.GroupID]
+	}
+	e.mu.RUnlock()
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	en.missing = true
+	g.mu.Unlock()
 }
 
 // Remove forgets a trigger. Removing an unknown ID does nothing.
@@ -325,13 +350,50 @@ func (en *entry) evaluate(now time.Time, periodID string, src Source, s *evalScr
 	}
 
 	res := sp.Condition.eval(now, src, s)
-	if !res.Satisfied {
+	var target *TargetObservation
+	if t := sp.Target; t != nil && res.Satisfied {
+		c := call{kind: fnAvg, metric: t.Metric, window: t.Window}
+		if v, ok := aggregate(&c, now, src, &s.samples); ok {
+			target = &TargetObservation{Metric: t.Metric, Mean: v, Window: t.text}
+		} else {
+			res.Satisfied, res.Missing = false, []string{t.Metric}
+		}
+	}
+	if len(res.Missing) > 0 || res.Err != nil {
 		en.since = time.Time{}
-		return en.problem(res, periodID, s)
+		return en.outage(res, s)
 	}
-	if sp.Target != nil {
-		return en.evaluateTarget(now, periodID, src, s)
+	returned := en.missing
+	en.missing = false
+	var (
+		o  Outcome
+		ok bool
+	)
+	switch {
+	case !res.Satisfied:
+		en.since = time.Time{}
+	case target != nil:
+		// Every pass: the stabilization window needs every proposal,
+		// and the caller decides whether it changes anything.
+		o, ok = Outcome{TriggerID: sp.ID, Fired: true, Target: target,
+			Observed: fmt.Sprintf("avg(%s, %s) = %s", target.Metric, target.Window, formatValue(target.Mean))}, true
+	default:
+		o, ok = en.fire(now, periodID, res, scheduled, ticked, s)
 	}
+	if returned {
+		if !ok {
+			sp.Condition.describe(&res, s)
+			o = Outcome{TriggerID: sp.ID, Observed: res.Observed}
+		}
+		o.Returned, ok = true, true
+	}
+	return o, ok
+}
+
+// fire decides whether a satisfied condition fires: it has held for its
+// "for", at a tick of its schedule, and not yet in this period.
+func (en *entry) fire(now time.Time, periodID string, res Result, scheduled, ticked bool, s *evalScratch) (Outcome, bool) {
+	sp := &en.spec
 	// Without a "for", a scheduled trigger is only looked at on ticks: how
 	// long it held between them is unknown.
 	if en.since.IsZero() || (scheduled && sp.For == 0) {
@@ -346,33 +408,21 @@ func (en *entry) evaluate(now time.Time, periodID string, src Source, s *evalScr
 	return Outcome{TriggerID: sp.ID, Fired: true, Observed: res.Observed, Text: sp.describe(res), HeldFor: held}, true
 }
 
-// problem reports a condition that is not satisfied for want of data or
-// because it failed, once per period; a plain false reports nothing.
-func (en *entry) problem(res Result, periodID string, s *evalScratch) (Outcome, bool) {
-	if (len(res.Missing) == 0 && res.Err == nil) || en.problemPeriod == periodID {
+// outage reports a condition that cannot be decided, for want of data or
+// because it failed to evaluate: once when the outage begins, not at every
+// pass (a trigger over a metric that stopped would otherwise fill the
+// event log, 1,440 times a day on a 60s period).
+func (en *entry) outage(res Result, s *evalScratch) (Outcome, bool) {
+	if en.missing {
 		return Outcome{}, false
 	}
-	en.problemPeriod = periodID
+	en.missing = true
 	en.spec.Condition.describe(&res, s)
-	return Outcome{TriggerID: en.spec.ID, Observed: res.Observed, MissingData: res.Missing, Err: res.Err}, true
-}
-
-// evaluateTarget reports a target-tracking trigger's mean on every pass:
-// the stabilization window needs every pass's proposal, and the caller
-// decides whether it changes anything. No samples in the window is missing
-// data, reported as conditions' is.
-func (en *entry) evaluateTarget(now time.Time, periodID string, src Source, s *evalScratch) (Outcome, bool) {
-	t := en.spec.Target
-	c := call{kind: fnAvg, metric: t.Metric, window: t.Window}
-	v, ok := aggregate(&c, now, src, &s.samples)
-	if !ok {
-		o, report := en.problem(Result{Missing: []string{t.Metric}}, periodID, s)
+	o := Outcome{TriggerID: en.spec.ID, Observed: res.Observed, MissingData: res.Missing, Err: res.Err}
+	if t := en.spec.Target; t != nil && res.Observed == "" {
 		o.Observed = fmt.Sprintf("avg(%s, %s) = no data", t.Metric, t.text)
-		return o, report
 	}
-	return Outcome{TriggerID: en.spec.ID, Fired: true,
-		Observed: fmt.Sprintf("avg(%s, %s) = %s", t.Metric, t.text, formatValue(v)),
-		Target:   &TargetObservation{Metric: t.Metric, Mean: v, Window: t.text}}, true
+	return o, true
 }
 
 // describe says why a trigger fired.

@@ -20,6 +20,7 @@ type step struct {
 	noData   bool
 	fired    bool
 	missing  bool
+	returned bool
 	heldFor  time.Duration
 	describe string
 }
@@ -59,6 +60,9 @@ func runScenario(t *testing.T, tr api.Trigger, steps []step) {
 		if (len(o.MissingData) > 0) != s.missing {
 			t.Errorf("step %d (at %v, %s): MissingData = %v, want reported %v", i, s.at, s.period, o.MissingData, s.missing)
 		}
+		if o.Returned != s.returned {
+			t.Errorf("step %d (at %v, %s): Returned = %v, want %v", i, s.at, s.period, o.Returned, s.returned)
+		}
 		if s.fired && o.HeldFor != s.heldFor {
 			t.Errorf("step %d: HeldFor = %v, want %v", i, o.HeldFor, s.heldFor)
 		}
@@ -83,7 +87,7 @@ func TestEvaluatorFor(t *testing.T) {
 		{at: 165 * sec, period: "H2", cpu: 90, fired: true, heldFor: time.Minute},
 		{at: 180 * sec, period: "H3", cpu: 90, fired: true, heldFor: 75 * sec}, // still holds: re-fires in the new period
 		{at: 195 * sec, period: "H4", noData: true, missing: true},             // missing data resets the run too
-		{at: 210 * sec, period: "H4", cpu: 90},
+		{at: 210 * sec, period: "H4", cpu: 90, returned: true},
 		{at: 255 * sec, period: "H4", cpu: 90},
 		{at: 270 * sec, period: "H4", cpu: 90, fired: true, heldFor: time.Minute},
 	})
@@ -104,15 +108,19 @@ func TestEvaluatorOncePerPeriod(t *testing.T) {
 	})
 }
 
+// TestEvaluatorMissingData: missing data is reported when an outage
+// begins and when data returns, not once per period (it was once per
+// period before: a metric that stopped logged every period).
 func TestEvaluatorMissingData(t *testing.T) {
 	sec := time.Second
 	runScenario(t, api.Trigger{Condition: "avg(cpu, '10s') < 20"}, []step{
 		{at: 0, period: "H1", noData: true, missing: true},
-		{at: 5 * sec, period: "H1", noData: true}, // said once per period
+		{at: 5 * sec, period: "H1", noData: true}, // said once per outage
 		{at: 30 * sec, period: "H1", noData: true},
-		{at: 60 * sec, period: "H2", noData: true, missing: true},
-		{at: 65 * sec, period: "H2", cpu: 10, fired: true}, // no silent scale-in before data came
-		{at: 90 * sec, period: "H2", noData: true},         // already reported in H2
+		{at: 60 * sec, period: "H2", noData: true},                         // a new period, the same outage
+		{at: 65 * sec, period: "H2", cpu: 10, fired: true, returned: true}, // data returns and it fires
+		{at: 90 * sec, period: "H2", noData: true, missing: true},          // a second outage
+		{at: 95 * sec, period: "H2", cpu: 50, returned: true},              // over: said though not satisfied
 		{at: 120 * sec, period: "H3", cpu: 50},
 		{at: 150 * sec, period: "H3", noData: true, missing: true},
 	})

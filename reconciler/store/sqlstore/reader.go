@@ -536,19 +536,19 @@ func (r reader) GetChangesByID(ctx context.Context, ids []string) ([]api.Change,
 const periodCols = `id, group_id, label, started_at, ended_at, harmonized, policy,
 	desired_before, desired_after, official_before, official_after, actual,
 	in_flight, requests, suppressed, aggregated_quantity, clamps, change_ids,
-	summary, notes`
+	summary, notes, ignored`
 
 func scanPeriod(sc scanner) (api.Period, error) {
 	var (
 		p                                              api.Period
 		started                                        string
 		ended, requests, suppressed, clamps, changeIDs sql.NullString
-		notes                                          sql.NullString
+		notes, ignored                                 sql.NullString
 		aggregated                                     sql.NullInt64
 	)
 	err := sc.Scan(&p.ID, &p.GroupID, &p.Label, &started, &ended, &p.Harmonized, &p.Policy,
 		&p.DesiredBefore, &p.DesiredAfter, &p.OfficialBefore, &p.OfficialAfter, &p.Actual,
-		&p.InFlight, &requests, &suppressed, &aggregated, &clamps, &changeIDs, &p.Summary, &notes)
+		&p.InFlight, &requests, &suppressed, &aggregated, &clamps, &changeIDs, &p.Summary, &notes, &ignored)
 	if err != nil {
 		return p, err
 	}
@@ -562,7 +562,7 @@ func scanPeriod(sc scanner) (api.Period, error) {
 	for _, c := range []struct {
 		col sql.NullString
 		dst any
-	}{{requests, &p.Requests}, {suppressed, &p.Suppressed}, {clamps, &p.Clamps}, {changeIDs, &p.ChangeIDs}, {notes, &p.Notes}} {
+	}{{requests, &p.Requests}, {suppressed, &p.Suppressed}, {clamps, &p.Clamps}, {changeIDs, &p.ChangeIDs}, {notes, &p.Notes}, {ignored, &p.Ignored}} {
 		if err := fromJSON(c.col, c.dst); err != nil {
 			return p, fmt.Errorf("period %s: %w", p.ID, err)
 		}

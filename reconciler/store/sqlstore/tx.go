@@ -331,14 +331,14 @@ func (t *tx) UpdateNexus(n api.Nexus) error {
 // ---- periods
 
 func periodArgs(p api.Period) ([]any, error) {
-	js, err := jsonArgs("period "+p.ID, p.Requests, p.Suppressed, p.Clamps, p.ChangeIDs, p.Notes)
+	js, err := jsonArgs("period "+p.ID, p.Requests, p.Suppressed, p.Clamps, p.ChangeIDs, p.Notes, p.Ignored)
 	if err != nil {
 		return nil, err
 	}
 	return []any{p.GroupID, p.Label, FormatTime(p.StartedAt), fmtTimePtr(p.EndedAt),
 		p.Harmonized, p.Policy, p.DesiredBefore, p.DesiredAfter, p.OfficialBefore,
 		p.OfficialAfter, p.Actual, p.InFlight, js[0], js[1], nullInt(p.AggregatedQuantity),
-		js[2], js[3], p.Summary, js[4], p.ID}, nil
+		js[2], js[3], p.Summary, js[4], js[5], p.ID}, nil
 }
 
 func (t *tx) InsertPeriod(p api.Period) error {
@@ -352,8 +352,8 @@ func (t *tx) InsertPeriod(p api.Period) error {
 	_, err = t.exec("insert period "+strconv.Quote(p.ID), `INSERT INTO periods (group_id, label,
 		started_at, ended_at, harmonized, policy, desired_before, desired_after,
 		official_before, official_after, actual, in_flight, requests, suppressed,
-		aggregated_quantity, clamps, change_ids, summary, notes, id)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+		aggregated_quantity, clamps, change_ids, summary, notes, ignored, id)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
 	return err
 }
 
@@ -366,7 +366,7 @@ func (t *tx) UpdatePeriod(p api.Period) error {
 		started_at = ?, ended_at = ?, harmonized = ?, policy = ?, desired_before = ?,
 		desired_after = ?, official_before = ?, official_after = ?, actual = ?,
 		in_flight = ?, requests = ?, suppressed = ?, aggregated_quantity = ?, clamps = ?,
-		change_ids = ?, summary = ?, notes = ? WHERE id = ?`, args...)
+		change_ids = ?, summary = ?, notes = ?, ignored = ? WHERE id = ?`, args...)
 }
 
 // ---- samples and quantity history
