@@ -532,26 +532,22 @@ type Clamp struct {
 
 // Period is an aggregation period and, once harmonized, its decision record.
 type Period struct {
-	ID             string             `json:"id"`
-	Label          string             `json:"label"`
-	GroupID        string             `json:"group_id"`
-	StartedAt      time.Time          `json:"started_at"`
-	EndedAt        *time.Time         `json:"ended_at"`
-	Harmonized     bool               `json:"harmonized"`
-	Policy         string             `json:"policy"`
-	DesiredBefore  int                `json:"desired_before"`
-	DesiredAfter   int                `json:"desired_after"`
-	OfficialBefore int                `json:"official_before"`
-	OfficialAfter  int                `json:"official_after"`
-	Actual         int                `json:"actual"`
-	InFlight       int                `json:"in_flight"`
-	Requests       []PeriodRequest    `json:"requests"`
-	Suppressed     []PeriodSuppressed `json:"suppressed"`
-	// Ignored are the events that were not requests the period could
-	// act on, such as a trigger's metric going missing, apart from the
-	// requests suppressed by lockdown or cooldown. Records written
-	// before pes kept them apart list them under Suppressed.
-	Ignored            []PeriodSuppressed `json:"ignored"`
+	ID                 string             `json:"id"`
+	Label              string             `json:"label"`
+	GroupID            string             `json:"group_id"`
+	StartedAt          time.Time          `json:"started_at"`
+	EndedAt            *time.Time         `json:"ended_at"`
+	Harmonized         bool               `json:"harmonized"`
+	Policy             string             `json:"policy"`
+	DesiredBefore      int                `json:"desired_before"`
+	DesiredAfter       int                `json:"desired_after"`
+	OfficialBefore     int                `json:"official_before"`
+	OfficialAfter      int                `json:"official_after"`
+	Actual             int                `json:"actual"`
+	InFlight           int                `json:"in_flight"`
+	Requests           []PeriodRequest    `json:"requests"`
+	Suppressed         []PeriodSuppressed `json:"suppressed"`
+	Ignored            []PeriodSuppressed `json:"ignored"` // ignored events (missing data), apart from suppressed requests
 	AggregatedQuantity *int               `json:"aggregated_quantity"`
 	Clamps             []Clamp            `json:"clamps"`
 	ChangeIDs          []string           `json:"change_ids"`
