@@ -149,6 +149,7 @@ type GroupConfig struct {
 	Sim                    *SimConfig        `json:"sim,omitempty"`
 	Kubernetes             *KubernetesConfig `json:"kubernetes,omitempty"`
 	Predictive             *Predictive       `json:"predictive,omitempty"`
+	MetricSources          []MetricSource    `json:"metric_sources,omitempty"`
 }
 
 // Group is a node group as pesd returns it.
@@ -194,6 +195,9 @@ type GroupPatch struct {
 	Sim                    *SimConfig        `json:"sim,omitempty"`
 	Kubernetes             *KubernetesConfig `json:"kubernetes,omitempty"`
 	Predictive             *Predictive       `json:"predictive,omitempty"`
+	// MetricSources replaces the group's sources as Labels does: absent
+	// leaves them, [] clears them.
+	MetricSources []MetricSource `json:"metric_sources,omitzero"`
 	// Reason and Actor annotate the set_to instruction a new
 	// desired_quantity produces (the provider sends "terraform"); when
 	// Actor is empty pesd records "api".

@@ -164,6 +164,13 @@ func ApplyGroupPatch(cur GroupConfig, p GroupPatch) (GroupConfig, error) {
 		pr := *p.Predictive
 		next.Predictive = &pr
 	}
+	switch {
+	case p.MetricSources == nil: // absent: unchanged
+	case len(p.MetricSources) == 0: // []: cleared
+		next.MetricSources = nil
+	default:
+		next.MetricSources = cloneSources(p.MetricSources)
+	}
 	if err := resolveGroupConfig(&next, p.DesiredQuantity != nil); err != nil {
 		return cur, err
 	}
@@ -188,6 +195,7 @@ func cloneResolved(c GroupConfig) GroupConfig {
 		c.Predictive = &pr
 	}
 	c.Kubernetes = CloneKubernetes(c.Kubernetes)
+	c.MetricSources = cloneSources(c.MetricSources)
 	return c
 }
 
@@ -254,6 +262,7 @@ func groupConfigProblems(cfg *GroupConfig, checkDesired bool) []error {
 		check(ResolveKubernetes(cfg))
 	}
 	check(resolvePredictive(cfg.Predictive))
+	check(validateMetricSources(cfg.MetricSources))
 	for k := range cfg.Labels {
 		if k == "" || len(k) > MaxMetricNameLength {
 			check(Invalid("labels", "keys must be 1 to %d characters; got %q", MaxMetricNameLength, k))

@@ -136,14 +136,14 @@ const groupCols = `id, name, driver, program, desired_quantity, min_quantity,
 	replacement_defer_window, init_deadline, cooldown, termination_policy,
 	health_check, labels, sim, predictive, official_quantity, actual_quantity,
 	status, next_harmonization_at, current_period_id, current_period_label,
-	created_at, updated_at, deleted_at, kubernetes`
+	created_at, updated_at, deleted_at, kubernetes, metric_sources`
 
 func scanGroup(sc scanner) (api.Group, error) {
 	var (
 		g                         api.Group
 		program                   string
 		health, labels, sim, pred sql.NullString
-		kube                      sql.NullString
+		kube, sources             sql.NullString
 		nextHarm, deleted         sql.NullString
 		created, updated          string
 	)
@@ -152,7 +152,7 @@ func scanGroup(sc scanner) (api.Group, error) {
 		&g.ReplacementDeferWindow, &g.InitDeadline, &g.Cooldown, &g.TerminationPolicy,
 		&health, &labels, &sim, &pred, &g.OfficialQuantity, &g.ActualQuantity,
 		&g.Status, &nextHarm, &g.CurrentPeriodID, &g.CurrentPeriodLabel,
-		&created, &updated, &deleted, &kube)
+		&created, &updated, &deleted, &kube, &sources)
 	if err != nil {
 		return g, err
 	}
@@ -162,7 +162,7 @@ func scanGroup(sc scanner) (api.Group, error) {
 	for _, p := range []struct {
 		col sql.NullString
 		dst any
-	}{{health, &g.HealthCheck}, {labels, &g.Labels}, {sim, &g.Sim}, {pred, &g.Predictive}, {kube, &g.Kubernetes}} {
+	}{{health, &g.HealthCheck}, {labels, &g.Labels}, {sim, &g.Sim}, {pred, &g.Predictive}, {kube, &g.Kubernetes}, {sources, &g.MetricSources}} {
 		if err := fromJSON(p.col, p.dst); err != nil {
 			return g, fmt.Errorf("group %s: %w", g.ID, err)
 		}

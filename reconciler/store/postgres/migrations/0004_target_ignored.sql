@@ -1,4 +1,0 @@
--- Version 4: a trigger's target-tracking request form, and a record's ignored events.
-ALTER TABLE triggers ADD COLUMN target jsonb;  -- api.Target
--- A decision record's ignored events, apart from its suppressed ones.
-ALTER TABLE periods ADD COLUMN ignored jsonb;  -- []api.PeriodSuppressed
