@@ -53,6 +53,49 @@ func NoSamples(metrics []string, observed string) string {
 		strings.Join(metrics, ", "), observed)
 }
 
+// FailedQuery is a metric source's query that failed in a pass.
+type FailedQuery struct {
+	Metric, Query string
+	Err           error
+}
+
+// SourceFailed is why a trigger was not evaluated when the query of a
+// metric it reads failed or came back empty: "prometheus query for rps
+// (sum(rate(http_requests_total[1m]))) failed: the query returned no
+// series: the condition is not satisfied". Other missing metrics follow.
+func SourceFailed(failed []FailedQuery, otherMissing []string, observed string) string {
+	parts := make([]string, 0, len(failed)+1)
+	for _, f := range failed {
+		parts = append(parts, fmt.Sprintf("prometheus query for %s (%s) failed: %v", f.Metric, shortQuery(f.Query), f.Err))
+	}
+	if len(otherMissing) > 0 {
+		parts = append(parts, "no samples of "+strings.Join(otherMissing, ", ")+" in the condition's window")
+	}
+	return fmt.Sprintf("%s: the condition is not satisfied (%s)", strings.Join(parts, "; "), observed)
+}
+
+// SourcesNote names the queries behind a firing's metrics, after what it
+// observed: " (prometheus: sum(rate(http_requests_total[1m])))".
+func SourcesNote(queries []string) string {
+	if len(queries) == 0 {
+		return ""
+	}
+	short := make([]string, len(queries))
+	for i, q := range queries {
+		short[i] = shortQuery(q)
+	}
+	return " (prometheus: " + strings.Join(short, "; ") + ")"
+}
+
+// shortQuery keeps a query readable in an event line.
+func shortQuery(q string) string {
+	q = strings.Join(strings.Fields(q), " ")
+	if r := []rune(q); len(r) > 80 {
+		return string(r[:79]) + "…"
+	}
+	return q
+}
+
 // EvaluationFailed is why a trigger was not evaluated when its condition
 // failed to evaluate.
 func EvaluationFailed(err error) string {

@@ -27,6 +27,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
+	"github.com/pes-project/terraform-provider-pes/reconciler/source/prometheus"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
 	"github.com/pes-project/terraform-provider-pes/reconciler/window"
@@ -105,6 +106,8 @@ type Options struct {
 	// tells anyone. Beyond it only the sums over all groups are exported,
 	// and pes_group_gauges_limited says so.
 	GroupGauges int
+	// Sources configures groups' metric sources (Prometheus queries).
+	Sources SourceOptions
 }
 
 // Controller is pesd's reconciler: the write side of the API (the read
@@ -167,6 +170,15 @@ func New(opts Options) (*Controller, error) {
 	}
 	if opts.MetricRetention <= 0 {
 		opts.MetricRetention = DefaultMetricRetention
+	}
+	if opts.Sources.QueryTimeout <= 0 {
+		opts.Sources.QueryTimeout = DefaultQueryTimeout
+	}
+	if opts.Sources.QueryConcurrency <= 0 {
+		opts.Sources.QueryConcurrency = DefaultQueryConcurrency
+	}
+	if opts.Sources.Client == nil {
+		opts.Sources.Client = &prometheus.Client{}
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
@@ -249,7 +261,11 @@ func (c *Controller) pass(ctx context.Context, evaluate bool) error {
 	now := c.clock.Now()
 	start := time.Now() // wall time, for /metrics, whatever the clock
 	ctx = loopWrites(ctx)
-	err := c.passGroups(ctx, c.snapshot(), now, evaluate)
+	groups := c.snapshot()
+	if evaluate {
+		c.querySources(ctx, groups, now)
+	}
+	err := c.passGroups(ctx, groups, now, evaluate)
 	if perr := c.purgeIfDue(ctx, now); perr != nil {
 		err = errors.Join(err, fmt.Errorf("retention: %w", perr))
 	}

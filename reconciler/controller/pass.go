@@ -93,7 +93,7 @@ func (c *Controller) prepare(ctx context.Context, groups []*groupState, now time
 				c.windows.Add(gs.id,
 					window.Sample{Name: metricNodesReady, Value: float64(ready), Time: now},
 					window.Sample{Name: metricNodesDesired, Value: float64(gs.st.group.DesiredQuantity), Time: now})
-				out[i] = c.eval.Evaluate(now, gs.id, gs.st.period.ID, c.windows.Group(gs.id))
+				out[i] = c.eval.Evaluate(now, gs.id, gs.st.period.ID, c.evalSource(gs))
 			}
 		})
 	}

@@ -39,6 +39,9 @@ type groupState struct {
 	// scale-in stabilization. In memory only, as the HPA keeps them: after
 	// a restart the window starts empty.
 	targetRecs map[string][]engine.Recommendation
+	// sourceFailures are the metric sources whose query failed in the
+	// last pass, by metric name (querySources).
+	sourceFailures map[string]sourceFailure
 }
 
 // state is the group's live rows. A copy is taken for every write; the

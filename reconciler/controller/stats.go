@@ -16,6 +16,7 @@ type counters struct {
 	events, changes    atomic.Int64
 	passes, passErrors atomic.Int64
 	lastPass           atomic.Int64 // wall duration of the last pass, in ns
+	queries            atomic.Int64 // metric source queries run
 }
 
 // Stats is what the controller counts and holds live, for monitoring
@@ -38,6 +39,7 @@ type Stats struct {
 	EventsWritten, ChangesWritten int64 // records written since start
 	Passes, PassErrors            int64 // reconcile passes since start, and those that failed
 	LastPass                      time.Duration
+	SourceQueries                 int64 // metric source queries run since start
 }
 
 // Quantities are a group's desired, official and actual quantities.
@@ -86,5 +88,6 @@ func (c *Controller) Stats(ctx context.Context) (Stats, error) {
 	st.Passes = c.counts.passes.Load()
 	st.PassErrors = c.counts.passErrors.Load()
 	st.LastPass = time.Duration(c.counts.lastPass.Load())
+	st.SourceQueries = c.counts.queries.Load()
 	return st, nil
 }

@@ -258,7 +258,7 @@ func (w *work) outcome(o trigger.Outcome) error {
 		reason := ""
 		switch {
 		case len(o.MissingData) > 0:
-			reason = causality.NoSamples(o.MissingData, o.Observed)
+			reason = w.missingReason(o)
 		case o.Err != nil:
 			reason = causality.EvaluationFailed(o.Err)
 		default:
@@ -284,6 +284,7 @@ func (w *work) outcome(o trigger.Outcome) error {
 	if observed == "" {
 		observed = o.Observed
 	}
+	observed += w.sourcesNote(o.Metrics)
 	e := api.Event{
 		Type: api.EventTriggerFired, Source: src, Request: &req,
 		Immediate: t.Immediate, Priority: t.Priority, Observed: observed,
@@ -345,7 +346,7 @@ func (w *work) targetOutcome(t api.Trigger, src api.Source, o trigger.Outcome) e
 	e := api.Event{
 		Type: api.EventTriggerFired, Source: src, Request: &req, ProposedQuantity: &q,
 		Immediate: t.Immediate, Priority: t.Priority,
-		Observed: causality.TargetObserved(*tg, o.Target.Mean, ready, p),
+		Observed: causality.TargetObserved(*tg, o.Target.Mean, ready, p) + w.sourcesNote(o.Metrics),
 	}
 	if st.HeldBy != nil {
 		e.Notes = append(e.Notes, causality.StabilizationHeld(cmp.Or(tg.ScaleInStabilization, api.DefaultScaleInStabilization), p.Quantity, *st.HeldBy))
@@ -358,6 +359,41 @@ func deref[T any](p *T, def T) T {
 		return def
 	}
 	return *p
+}
+
+// missingReason is why a trigger with missing data was not evaluated,
+// naming the failing queries of metric sources with their errors.
+func (w *work) missingReason(o trigger.Outcome) string {
+	var (
+		failed []causality.FailedQuery
+		other  []string
+	)
+	for _, m := range o.MissingData {
+		if f, ok := w.gs.sourceFailures[m]; ok {
+			failed = append(failed, causality.FailedQuery{Metric: m, Query: f.query, Err: f.err})
+		} else {
+			other = append(other, m)
+		}
+	}
+	if len(failed) == 0 {
+		return causality.NoSamples(o.MissingData, o.Observed)
+	}
+	return causality.SourceFailed(failed, other, o.Observed)
+}
+
+// sourcesNote names the queries of the metric sources among metrics.
+func (w *work) sourcesNote(metrics []string) string {
+	qs := w.gs.sourceQueries()
+	if len(qs) == 0 {
+		return ""
+	}
+	var used []string
+	for _, m := range metrics {
+		if q, ok := qs[m]; ok {
+			used = append(used, q)
+		}
+	}
+	return causality.SourcesNote(used)
 }
 
 func (w *work) admitInput() engine.AdmitInput {

@@ -122,6 +122,9 @@ type Outcome struct {
 	// Err is a run-time failure of the expression, reported like missing
 	// data: once per outage.
 	Err error
+	// Metrics are the metrics a firing read (the condition's, or the
+	// target's); shared, not to be modified.
+	Metrics []string
 	// Returned: the first pass with data (and without error) after an
 	// outage; Observed then says what the condition sees again. It may
 	// come with a firing.
@@ -375,7 +378,7 @@ func (en *entry) evaluate(now time.Time, periodID string, src Source, s *evalScr
 	case target != nil:
 		// Every pass: the stabilization window needs every proposal,
 		// and the caller decides whether it changes anything.
-		o, ok = Outcome{TriggerID: sp.ID, Fired: true, Target: target,
+		o, ok = Outcome{TriggerID: sp.ID, Fired: true, Target: target, Metrics: []string{target.Metric},
 			Observed: fmt.Sprintf("avg(%s, %s) = %s", target.Metric, target.Window, formatValue(target.Mean))}, true
 	default:
 		o, ok = en.fire(now, periodID, res, scheduled, ticked, s)
@@ -405,7 +408,8 @@ func (en *entry) fire(now time.Time, periodID string, res Result, scheduled, tic
 	}
 	en.firedPeriod = periodID
 	sp.Condition.describe(&res, s)
-	return Outcome{TriggerID: sp.ID, Fired: true, Observed: res.Observed, Text: sp.describe(res), HeldFor: held}, true
+	return Outcome{TriggerID: sp.ID, Fired: true, Observed: res.Observed, Text: sp.describe(res), HeldFor: held,
+		Metrics: sp.Condition.metrics}, true
 }
 
 // outage reports a condition that cannot be decided, for want of data or

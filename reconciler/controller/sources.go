@@ -1,0 +1,175 @@
+package controller
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/source/prometheus"
+	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
+	"github.com/pes-project/terraform-provider-pes/reconciler/window"
+)
+
+// Metric sources: the Prometheus queries of groups' metric_sources, run by
+// pesd at every evaluation pass. A value joins the group's windows like a
+// pushed sample; a failing or empty query hides the metric from that
+// pass's evaluation, so conditions and targets over it are not satisfied
+// and the outage is recorded once (trigger.Evaluator), with the query's
+// error.
+
+// Defaults of the source options.
+const (
+	DefaultQueryConcurrency = 16
+	DefaultQueryTimeout     = 5 * time.Second
+)
+
+// SourceOptions configures metric sources.
+type SourceOptions struct {
+	// PrometheusURL is the server of sources that name no address.
+	PrometheusURL string
+	// QueryTimeout bounds each query (default DefaultQueryTimeout, and at
+	// most the evaluation interval).
+	QueryTimeout time.Duration
+	// QueryConcurrency bounds the queries in flight (default
+	// DefaultQueryConcurrency).
+	QueryConcurrency int
+	Client           *prometheus.Client
+}
+
+// sourceFailure is a metric source's failing query, for the event that
+// records the outage.
+type sourceFailure struct {
+	query string
+	err   error
+}
+
+// sourceQuery is one query of one group's pass.
+type sourceQuery struct {
+	gs      *groupState
+	name    string
+	address string
+	query   string
+	value   float64
+	err     error
+}
+
+// querySources runs the metric sources of groups at now and records the
+// results in their windows and failures. The queries run without group
+// locks: a slow Prometheus must not hold the API up.
+func (c *Controller) querySources(ctx context.Context, groups []*groupState, now time.Time) {
+	var qs []*sourceQuery
+	for _, gs := range groups {
+		gs.mu.Lock()
+		g := gs.st.group
+		gs.mu.Unlock()
+		if g.Status != api.GroupActive {
+			continue
+		}
+		for _, s := range g.MetricSources {
+			if s.Prometheus == nil {
+				continue
+			}
+			addr := s.Prometheus.Address
+			if addr == "" {
+				addr = c.opts.Sources.PrometheusURL
+			}
+			qs = append(qs, &sourceQuery{gs: gs, name: s.Name, address: addr, query: s.Prometheus.Query})
+		}
+	}
+	if len(qs) == 0 {
+		return
+	}
+	timeout := min(c.opts.Sources.QueryTimeout, c.opts.EvaluationInterval)
+	sem := make(chan struct{}, c.opts.Sources.QueryConcurrency)
+	var wg sync.WaitGroup
+	for _, q := range qs {
+		if q.address == "" {
+			q.err = errNoPrometheusURL
+			continue
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			qctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			q.value, q.err = c.opts.Sources.Client.Query(qctx, q.address, q.query, now)
+			c.counts.queries.Add(1)
+		})
+	}
+	wg.Wait()
+
+	byGroup := make(map[*groupState][]*sourceQuery)
+	for _, q := range qs {
+		byGroup[q.gs] = append(byGroup[q.gs], q)
+	}
+	for gs, qs := range byGroup {
+		failed := make(map[string]sourceFailure)
+		var samples []window.Sample
+		for _, q := range qs {
+			if q.err != nil {
+				failed[q.name] = sourceFailure{query: q.query, err: q.err}
+				continue
+			}
+			samples = append(samples, window.Sample{Name: q.name, Value: q.value, Time: now})
+		}
+		c.windows.Add(gs.id, samples...)
+		gs.mu.Lock()
+		gs.sourceFailures = failed
+		gs.mu.Unlock()
+	}
+}
+
+type noPrometheusURL struct{}
+
+func (noPrometheusURL) Error() string {
+	return "the source names no address and pesd runs without --prometheus-url"
+}
+
+var errNoPrometheusURL error = noPrometheusURL{}
+
+// hidingSource is a group's windows without the metrics whose source
+// failed this pass: their older samples must not keep a condition true.
+type hidingSource struct {
+	trigger.Source
+	hidden map[string]sourceFailure
+}
+
+func (h hidingSource) Scan(metric string, from, to time.Time, fn func(times []int64, values []float64)) {
+	if _, ok := h.hidden[metric]; !ok {
+		h.Source.Scan(metric, from, to, fn)
+	}
+}
+
+func (h hidingSource) Last(metric string, at time.Time) (float64, bool) {
+	if _, ok := h.hidden[metric]; ok {
+		return 0, false
+	}
+	return h.Source.Last(metric, at)
+}
+
+// evalSource is what a group's triggers are evaluated against. The caller
+// holds gs.mu.
+func (c *Controller) evalSource(gs *groupState) trigger.Source {
+	v := c.windows.Group(gs.id)
+	if len(gs.sourceFailures) == 0 {
+		return v
+	}
+	return hidingSource{Source: v, hidden: gs.sourceFailures}
+}
+
+// sourceQueries maps the group's Prometheus-sourced metric names to their
+// queries. The caller holds gs.mu.
+func (gs *groupState) sourceQueries() map[string]string {
+	srcs := gs.st.group.MetricSources
+	if len(srcs) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(srcs))
+	for _, s := range srcs {
+		if s.Prometheus != nil {
+			m[s.Name] = s.Prometheus.Query
+		}
+	}
+	return m
+}
