@@ -77,6 +77,8 @@ func TestServeFlags(t *testing.T) {
 		{"bad log format", []string{"--token", "t", "--log-format", "xml"}, "", "--log-format: want text or json"},
 		{"json logs", []string{"--token", "t", "--log-format", "json"}, "", ""},
 		{"extra argument", []string{"--token", "t", "now"}, "", "unexpected argument"},
+		{"prometheus url", []string{"--token", "t", "--prometheus-url", "http://127.0.0.1:9090"}, "", ""},
+		{"bad prometheus url", []string{"--token", "t", "--prometheus-url", "prometheus:9090"}, "", "--prometheus-url: must be an http(s) URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,6 +28,7 @@ type serveConfig struct {
 	kubeconfig         string
 	kubeContext        string
 	logFormat          string // text or json
+	prometheusURL      string
 }
 
 // parseServe reads serve's flags; every error it returns is a usage error
@@ -49,6 +50,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log `format`: text (key=value) or json (one object a line)")
 	fs.StringVar(&cfg.dsn, "dsn", "", "PostgreSQL `DSN` (with --store postgres; default: PES_DSN)")
 	fs.StringVar(&cfg.kubeconfig, "kubeconfig", "", "kubeconfig `file` of the cluster the kubernetes driver runs pods on (default: in-cluster, then $KUBECONFIG, then ~/.kube/config; none: the driver is off)")
+	fs.StringVar(&cfg.prometheusURL, "prometheus-url", "", "Prometheus server `URL` of groups' metric sources that name no address (e.g. http://prometheus:9090)")
 	fs.StringVar(&cfg.kubeContext, "kube-context", "", "kubeconfig `context` to use (default: the current one)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: pesd serve --listen 127.0.0.1:7400 --data-dir ./.pes --token \"$PES_TOKEN\" [flags]\n\nflags:")
@@ -107,6 +109,11 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if cfg.logFormat != "text" && cfg.logFormat != "json" {
 		return cfg, fmt.Errorf("--log-format: want text or json, got %q", cfg.logFormat)
+	}
+	if cfg.prometheusURL != "" {
+		if err := api.ValidatePrometheusURL(cfg.prometheusURL); err != nil {
+			return cfg, fmt.Errorf("--prometheus-url: %v", err)
+		}
 	}
 	if err := cfg.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return cfg, fmt.Errorf("--log-level: want debug, info, warn or error, got %q", *level)
