@@ -59,6 +59,7 @@ var nodeGroupDataDocs = map[string]string{
 	"labels":                   "Labels of the group.",
 	"sim":                      "Settings of the `sim` driver (null for other drivers).",
 	"kubernetes":               "Settings of the `kubernetes` driver's pods (null for other drivers).",
+	"metric_sources":           "The group's metric sources: Prometheus queries pesd runs at every evaluation pass.",
 	"predictive":               "Predictive governing settings (null when never set). The forecast itself is read with [`pes_capacity_forecast`](capacity_forecast.md).",
 	"official_quantity":        "Quantity recorded at the last harmonization or immediate change.",
 	"actual_quantity":          "Nodes ready now.",

@@ -35,6 +35,7 @@ type nodeGroupFields struct {
 	Sim                    types.Object `tfsdk:"sim"`
 	Kubernetes             types.Object `tfsdk:"kubernetes"`
 	Predictive             types.Object `tfsdk:"predictive"`
+	MetricSources          types.List   `tfsdk:"metric_sources"`
 	OfficialQuantity       types.Int64  `tfsdk:"official_quantity"`
 	ActualQuantity         types.Int64  `tfsdk:"actual_quantity"`
 	Status                 types.String `tfsdk:"status"`
@@ -75,6 +76,8 @@ func (f *nodeGroupFields) fromGroup(g api.Group, prior nodeGroupFields) diag.Dia
 	f.Kubernetes, d = kubernetesObject(prior.Kubernetes, g.Kubernetes)
 	diags.Append(d...)
 	f.Predictive, d = predictiveObject(prior.Predictive, g.Predictive)
+	diags.Append(d...)
+	f.MetricSources, d = metricSourcesList(prior.MetricSources, g.MetricSources)
 	diags.Append(d...)
 	f.OfficialQuantity = types.Int64Value(int64(g.OfficialQuantity))
 	f.ActualQuantity = types.Int64Value(int64(g.ActualQuantity))

@@ -217,7 +217,8 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						0, int64validator.AtLeast(0)),
 				},
 			},
-			"kubernetes": kubernetesAttribute(),
+			"kubernetes":     kubernetesAttribute(),
+			"metric_sources": metricSourcesAttribute(),
 			"predictive": schema.SingleNestedAttribute{
 				MarkdownDescription: "Predictive governing: a forecast from the group's recorded history bounds the " +
 					"quantities triggers may ask for. With `enforce`, a trigger's request outside the forecast range of its " +
@@ -602,6 +603,10 @@ func (r *nodeGroupResource) Update(ctx context.Context, req resource.UpdateReque
 	if cfg.Predictive == nil && !state.Predictive.IsNull() {
 		patch.Predictive = &api.Predictive{Mode: api.PredictiveOff}
 	}
+	if patch.MetricSources == nil && len(state.MetricSources.Elements()) > 0 {
+		// As labels: an empty list clears them, nil would keep them.
+		patch.MetricSources = []api.MetricSource{}
+	}
 
 	g, err := r.c.api.UpdateGroup(ctx, id, patch)
 	if err != nil {
@@ -632,6 +637,7 @@ func patchFor(cfg api.GroupConfig) api.GroupPatch {
 		Sim:                    cfg.Sim,
 		Kubernetes:             cfg.Kubernetes,
 		Predictive:             cfg.Predictive,
+		MetricSources:          cfg.MetricSources,
 	}
 }
 
@@ -676,6 +682,8 @@ func (m nodeGroupModel) groupConfig(ctx context.Context) (api.GroupConfig, diag.
 	diags.Append(d...)
 	labels, d := mapStrings(ctx, m.Labels)
 	diags.Append(d...)
+	sources, d := metricSourcesFrom(ctx, m.MetricSources)
+	diags.Append(d...)
 	return api.GroupConfig{
 		Name:                   m.Name.ValueString(),
 		Driver:                 m.Driver.ValueString(),
@@ -695,6 +703,7 @@ func (m nodeGroupModel) groupConfig(ctx context.Context) (api.GroupConfig, diag.
 		Sim:                    sim,
 		Kubernetes:             kube,
 		Predictive:             pred,
+		MetricSources:          sources,
 	}, diags
 }
 

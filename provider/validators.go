@@ -59,6 +59,9 @@ func validationConfig(ctx context.Context, m nodeGroupModel) (cfg api.GroupConfi
 	// Lists and maps with unknown elements do not convert; what did is
 	// enough to check, and the rest is checked at apply.
 	cfg, _ = m.groupConfig(ctx)
+	if !metricSourcesKnown(m.MetricSources) {
+		cfg.MetricSources = nil // checked at apply
+	}
 	// An unknown driver, or one its validator reports, hides nothing
 	// else (all errors in one plan): sim stands in, the driver that
 	// requires nothing of the other attributes, and the driver's own
