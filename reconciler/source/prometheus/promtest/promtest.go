@@ -1,0 +1,198 @@
+// Package promtest starts a real Prometheus server for tests: on loopback,
+// in a temporary directory, scraping every second a small exporter the
+// test serves and whose gauges it sets. The binary is $PES_PROMETHEUS or
+// prometheus on PATH (scripts/ensure-prometheus.sh installs Debian's);
+// without it a test skips outside CI and fails in CI.
+package promtest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Bin returns the Prometheus binary, or "".
+func Bin() string {
+	if p := os.Getenv("PES_PROMETHEUS"); p != "" {
+		return p
+	}
+	p, _ := exec.LookPath("prometheus")
+	return p
+}
+
+// Server is a running Prometheus and the exporter it scrapes.
+type Server struct {
+	t        testing.TB
+	bin, dir string
+	addr     string // host:port Prometheus listens on
+	URL      string // http://addr
+	exporter *httptest.Server
+	mu       sync.Mutex
+	gauges   map[string]float64
+	cmd      *exec.Cmd
+	done     chan struct{}
+}
+
+// Start starts Prometheus scraping an exporter of gauges (name → value,
+// changed with Set). It is stopped when the test ends.
+func Start(t testing.TB, gauges map[string]float64) *Server {
+	t.Helper()
+	bin := Bin()
+	if bin == "" {
+		msg := "Prometheus tests need the prometheus binary, not found in $PES_PROMETHEUS or on PATH; scripts/ensure-prometheus.sh installs Debian's"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg + " (CI must run these tests: `make test` gets it)")
+		}
+		t.Skip(msg)
+	}
+	s := &Server{t: t, bin: bin, dir: t.TempDir(), gauges: map[string]float64{}}
+	for k, v := range gauges {
+		s.gauges[k] = v
+	}
+	s.exporter = httptest.NewServer(http.HandlerFunc(s.metrics))
+	t.Cleanup(s.exporter.Close)
+	s.addr = freeAddr(t)
+	s.URL = "http://" + s.addr
+	cfg := fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: pes-test
+    scrape_interval: 1s
+    scrape_timeout: 900ms
+    static_configs:
+      - targets: [%q]
+`, strings.TrimPrefix(s.exporter.URL, "http://"))
+	if err := os.WriteFile(filepath.Join(s.dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.gauges))
+	for n := range s.gauges {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "# TYPE %s gauge\n%s %g\n", n, n, s.gauges[n])
+	}
+}
+
+// Set sets a gauge; Prometheus sees it at its next scrape.
+func (s *Server) Set(name string, v float64) {
+	s.mu.Lock()
+	s.gauges[name] = v
+	s.mu.Unlock()
+}
+
+func (s *Server) start() {
+	s.t.Helper()
+	s.cmd = exec.Command(s.bin,
+		"--config.file="+filepath.Join(s.dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(s.dir, "data"),
+		"--web.listen-address="+s.addr,
+		"--log.level=warn")
+	log, err := os.Create(filepath.Join(s.dir, fmt.Sprintf("prometheus-%d.log", time.Now().UnixNano())))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.cmd.Stdout, s.cmd.Stderr = log, log
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatalf("start prometheus: %v", err)
+	}
+	done := make(chan struct{})
+	s.done = done
+	go func() { s.cmd.Wait(); log.Close(); close(done) }()
+	s.waitReady(log.Name())
+}
+
+func (s *Server) waitReady(logPath string) {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			out, _ := os.ReadFile(logPath)
+			s.t.Fatalf("prometheus exited at start:\n%s", out)
+		default:
+		}
+		resp, err := http.Get(s.URL + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("prometheus not ready on %s within 30s", s.addr)
+}
+
+// Stop stops the server (its data stays for Restart).
+func (s *Server) Stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// Restart starts the server again on the same address and data.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	s.start()
+}
+
+// WaitFor waits until query answers with a sample satisfying ok: the
+// first scrapes take a moment.
+func (s *Server) WaitFor(ctx context.Context, query func(context.Context) (float64, error), ok func(float64) bool) {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		v, err := query(ctx)
+		if err == nil && ok(v) {
+			return
+		}
+		last = err
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("prometheus on %s: no matching answer within 30s (last error %v)", s.addr, last)
+}
+
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
