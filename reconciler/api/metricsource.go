@@ -40,7 +40,7 @@ func validateMetricSources(srcs []MetricSource) error {
 	seen := make(map[string]bool, len(srcs))
 	for i, s := range srcs {
 		field := fmt.Sprintf("metric_sources[%d]", i)
-		if err := validateMetricName(field+".name", s.Name); err != nil {
+		if err := validateMetricName(func() string { return field + ".name" }, s.Name); err != nil {
 			return err
 		}
 		if seen[s.Name] {

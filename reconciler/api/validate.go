@@ -648,7 +648,7 @@ const MaxTargetTolerance = 1.0
 
 // resolveTarget checks a target and applies its defaults.
 func resolveTarget(t *Target) error {
-	if err := validateMetricName("target.metric", t.Metric); err != nil && !computedMetric(t.Metric) {
+	if err := validateMetricName(func() string { return "target.metric" }, t.Metric); err != nil && !computedMetric(t.Metric) {
 		return err
 	}
 	if math.IsNaN(t.Value) || math.IsInf(t.Value, 0) || t.Value <= 0 {

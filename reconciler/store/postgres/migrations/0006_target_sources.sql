@@ -1,4 +1,4 @@
--- Version 4: triggers' targets, records' ignored events, groups' metric sources.
+-- Version 6: triggers' targets, records' ignored events, groups' metric sources.
 ALTER TABLE triggers ADD COLUMN target jsonb;  -- api.Target
 -- A decision record's ignored events, apart from its suppressed ones.
 ALTER TABLE periods ADD COLUMN ignored jsonb;  -- []api.PeriodSuppressed
