@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -363,6 +364,15 @@ func triggerFrom(t api.Trigger, prior triggerModel) triggerModel {
 	}
 }
 
+// warnTrigger shows pesd's warnings about a trigger it accepted, such as a
+// metric the group has never seen (a misspelling would wait for data
+// silently).
+func warnTrigger(t api.Trigger, diags *diag.Diagnostics) {
+	for _, w := range t.Warnings {
+		diags.AddWarning("Trigger "+t.Name+" reads a metric pesd has not seen", w)
+	}
+}
+
 func int64Ptr(p *int) *int64 {
 	if p == nil {
 		return nil
@@ -391,6 +401,7 @@ func (r *triggerResource) Create(ctx context.Context, req resource.CreateRequest
 		resp.Diagnostics.Append(apiErrorDiag("Cannot create trigger", r.c.endpoint, "group "+plan.GroupID.ValueString(), err))
 		return
 	}
+	warnTrigger(t, &resp.Diagnostics)
 	state := triggerFrom(t, plan)
 	state.GroupID = r.groupRef(ctx, plan.GroupID, t.GroupID)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
@@ -451,6 +462,7 @@ func (r *triggerResource) Update(ctx context.Context, req resource.UpdateRequest
 		resp.Diagnostics.Append(apiErrorDiag("Cannot update trigger", r.c.endpoint, id, err))
 		return
 	}
+	warnTrigger(t, &resp.Diagnostics)
 	next := triggerFrom(t, plan)
 	next.GroupID = r.groupRef(ctx, plan.GroupID, t.GroupID)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)

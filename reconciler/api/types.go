@@ -290,6 +290,11 @@ type Trigger struct {
 	Enabled   bool      `json:"enabled"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Warnings, in the answer to a create or update, flag what pesd
+	// accepted but doubts: a metric the group has never seen ("metric
+	// cpu_utilisation has never been seen for this group; known: …").
+	// Not stored.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // TriggerSpec is the body of POST /v1/groups/{id}/triggers; PATCH takes the

@@ -96,6 +96,13 @@ func shortQuery(q string) string {
 	return q
 }
 
+// UnknownMetric warns of a trigger over a metric the group has never had
+// a sample of: "metric cpu_utilisation has never been seen for this group;
+// known: cpu_utilization, nodes_desired, nodes_ready".
+func UnknownMetric(metric string, known []string) string {
+	return fmt.Sprintf("metric %s has never been seen for this group; known: %s", metric, strings.Join(known, ", "))
+}
+
 // EvaluationFailed is why a trigger was not evaluated when its condition
 // failed to evaluate.
 func EvaluationFailed(err error) string {

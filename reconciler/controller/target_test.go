@@ -137,3 +137,33 @@ func TestTargetStabilizationNoted(t *testing.T) {
 		t.Fatalf("record of %s: %+v; want desired 8 and the note %q", e.PeriodLabel, rec, e.Label+": "+e.Notes[0])
 	}
 }
+
+// TestUnknownMetricWarning: a trigger over a metric the group has never
+// seen is accepted with a warning naming the metrics it has seen; one
+// over known metrics (pushed, computed or a metric source's) has none.
+func TestUnknownMetricWarning(t *testing.T) {
+	h := newHarness(t)
+	g := h.createGroup(api.GroupConfig{Name: "web", DesiredQuantity: 1, AggregationPeriod: "30s",
+		MetricSources: []api.MetricSource{{Name: "rps", Prometheus: &api.PrometheusSource{Query: "up"}}}})
+	h.push(g.ID, api.Sample{Name: "cpu_utilization", Value: 50})
+	tr, err := h.c.CreateTrigger(h.ctx, g.ID, api.TriggerSpec{
+		Name: ptr("typo"), Condition: ptr("avg(cpu_utilisation, '2m') > 80 and last(rps) > 1"), Request: api.Request{ChangeBy: ptr(1)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "metric cpu_utilisation has never been seen for this group; known: cpu_utilization, nodes_desired, nodes_ready, rps"
+	if len(tr.Warnings) != 1 || tr.Warnings[0] != want {
+		t.Fatalf("warnings %q, want [%q]", tr.Warnings, want)
+	}
+	tg, err := h.c.CreateTrigger(h.ctx, g.ID, api.TriggerSpec{
+		Name: ptr("target"), Request: api.Request{Target: &api.Target{Metric: "cpu", Value: 60}},
+	})
+	if err != nil || len(tg.Warnings) != 1 || !strings.HasPrefix(tg.Warnings[0], "metric cpu has never been seen") {
+		t.Fatalf("target over cpu: %v, warnings %q", err, tg.Warnings)
+	}
+	ok, err := h.c.UpdateTrigger(h.ctx, tr.ID, api.TriggerSpec{Condition: ptr("avg(cpu_utilization, '2m') > 80 and last(nodes_ready) < 5")})
+	if err != nil || len(ok.Warnings) != 0 {
+		t.Fatalf("fixed condition: %v, warnings %q", err, ok.Warnings)
+	}
+}

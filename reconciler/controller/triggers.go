@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,7 +47,11 @@ func (c *Controller) CreateTrigger(ctx context.Context, groupID string, spec api
 	if err := c.update(ctx, func(tx store.Tx) error { return tx.InsertTrigger(t) }); err != nil {
 		return api.Trigger{}, triggerConflict(t, err)
 	}
-	return t, c.setTrigger(gs, t, now, true)
+	if err := c.setTrigger(gs, t, now, true); err != nil {
+		return t, err
+	}
+	t.Warnings = c.triggerWarnings(gs, t)
+	return t, nil
 }
 
 // UpdateTrigger changes the fields present in spec. A request form given
@@ -75,7 +81,11 @@ func (c *Controller) UpdateTrigger(ctx context.Context, id string, spec api.Trig
 	if err := c.update(ctx, func(tx store.Tx) error { return tx.UpdateTrigger(t) }); err != nil {
 		return api.Trigger{}, triggerConflict(t, err)
 	}
-	return t, c.setTrigger(gs, t, now, true)
+	if err := c.setTrigger(gs, t, now, true); err != nil {
+		return t, err
+	}
+	t.Warnings = c.triggerWarnings(gs, t)
+	return t, nil
 }
 
 // DeleteTrigger removes a trigger. Its past events stay.
@@ -95,6 +105,39 @@ func (c *Controller) DeleteTrigger(ctx context.Context, id string) error {
 	delete(gs.triggers, id)
 	c.eval.Remove(id)
 	return nil
+}
+
+// triggerWarnings flags the metrics a trigger reads that the group has
+// never had a sample of, from any source: a misspelt name would otherwise
+// wait for data silently. "Never" is within the metric retention: the
+// windows are what pesd remembers. The caller holds gs.mu.
+func (c *Controller) triggerWarnings(gs *groupState, t api.Trigger) []string {
+	spec, err := trigger.ParseTrigger(t)
+	if err != nil {
+		return nil
+	}
+	reads := spec.Condition.Metrics()
+	if spec.Target != nil {
+		reads = append(reads, spec.Target.Metric)
+	}
+	if len(reads) == 0 {
+		return nil
+	}
+	known := map[string]bool{metricNodesReady: true, metricNodesDesired: true}
+	for _, n := range c.windows.Names(gs.id) {
+		known[n] = true
+	}
+	for _, s := range gs.st.group.MetricSources {
+		known[s.Name] = true
+	}
+	var warnings []string
+	for _, m := range reads {
+		if !known[m] {
+			warnings = append(warnings, causality.UnknownMetric(m, slices.Sorted(maps.Keys(known))))
+			known[m] = true // once per metric
+		}
+	}
+	return warnings
 }
 
 func applyTriggerSpec(t *api.Trigger, s api.TriggerSpec) {
