@@ -556,7 +556,7 @@ type Period struct {
 	InFlight           int                `json:"in_flight"`
 	Requests           []PeriodRequest    `json:"requests"`
 	Suppressed         []PeriodSuppressed `json:"suppressed"`
-	Ignored            []PeriodSuppressed `json:"ignored"` // ignored events (missing data), apart from suppressed requests
+	Ignored            []PeriodSuppressed `json:"ignored,omitempty"` // ignored events (missing data), apart from suppressed requests
 	AggregatedQuantity *int               `json:"aggregated_quantity"`
 	Clamps             []Clamp            `json:"clamps"`
 	ChangeIDs          []string           `json:"change_ids"`
