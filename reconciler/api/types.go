@@ -4,6 +4,7 @@
 package api
 
 import (
+	"strconv"
 	"time"
 )
 
@@ -262,8 +263,13 @@ const (
 
 // Node is one unit of capacity.
 type Node struct {
-	ID           string     `json:"id"`
-	GroupID      string     `json:"group_id"`
+	ID      string `json:"id"`
+	GroupID string `json:"group_id"`
+	// Name is how people read the node: the group's name and the index,
+	// with a generation suffix when the index was held before ("web-3",
+	// then "web-3.2" for the next node at index 3). It is derived from
+	// the store (NodeName), never chosen; the ID stays the node's key.
+	Name         string     `json:"name,omitempty"`
 	Index        int        `json:"index"`
 	State        string     `json:"state"`
 	StateReason  string     `json:"state_reason,omitempty"`
@@ -450,7 +456,32 @@ type Change struct {
 	NexusID        string     `json:"nexus_id"`
 	Attribution    string     `json:"attribution"`
 	NodeIDs        []string   `json:"node_ids"`
-	Description    string     `json:"description"`
+	// Parts are the steps in which an add_nodes change's nodes became
+	// ready, when there were more than one: nodes of one launch that
+	// become ready within pesd's launch window (--launch-window) of the
+	// first are one change, and each part says when how many of them
+	// arrived. Nodes that come later make another change of the same
+	// nexus, as seed 000's C1 and C2 are.
+	Parts       []ChangePart `json:"parts,omitempty"`
+	Description string       `json:"description"`
+}
+
+// ChangePart is one step of an add_nodes change: Amount nodes became
+// ready, the last of them at ReadyAt (nodes ready within the same second
+// are one part).
+type ChangePart struct {
+	ReadyAt time.Time `json:"ready_at"`
+	Amount  int       `json:"amount"`
+}
+
+// NodeName is the name of the node at index of group, the generation-th
+// node to hold that index (1 for the first): "web-3", "web-3.2".
+func NodeName(group string, index, generation int) string {
+	name := group + "-" + strconv.Itoa(index)
+	if generation > 1 {
+		name += "." + strconv.Itoa(generation)
+	}
+	return name
 }
 
 // Nexus links a set of events to the set of changes they caused.

@@ -253,20 +253,28 @@ func (r reader) ListTriggers(ctx context.Context, groupID string) ([]api.Trigger
 
 // ---- nodes
 
-const nodeCols = `id, group_id, idx, state, state_reason, launched_at, ready_at,
-	terminated_at, change_id, handle`
+// nodeFrom reads nodes n with their group's name and how many nodes of
+// the group held the same index before (launched earlier, ties by id):
+// the node's name is derived from the two (api.NodeName).
+const nodeFrom = `SELECT n.id, n.group_id, n.idx, n.state, n.state_reason, n.launched_at,
+	n.ready_at, n.terminated_at, n.change_id, n.handle, g.name,
+	(SELECT count(*) FROM nodes o WHERE o.group_id = n.group_id AND o.idx = n.idx
+		AND (o.launched_at < n.launched_at OR (o.launched_at = n.launched_at AND o.id < n.id)))
+	FROM nodes n JOIN groups g ON g.id = n.group_id`
 
 func scanNode(sc scanner) (api.Node, error) {
 	var (
 		n                     api.Node
-		launched              string
+		launched, group       string
+		earlier               int
 		ready, terminated, hd sql.NullString
 	)
 	err := sc.Scan(&n.ID, &n.GroupID, &n.Index, &n.State, &n.StateReason, &launched,
-		&ready, &terminated, &n.ChangeID, &hd)
+		&ready, &terminated, &n.ChangeID, &hd, &group, &earlier)
 	if err != nil {
 		return n, err
 	}
+	n.Name = api.NodeName(group, n.Index, earlier+1)
 	if n.LaunchedAt, err = parseTime(launched); err != nil {
 		return n, err
 	}
@@ -284,15 +292,15 @@ func scanNode(sc scanner) (api.Node, error) {
 
 func (r reader) GetNode(ctx context.Context, groupID, nodeID string) (api.Node, error) {
 	return getOne(ctx, r.q, "node", nodeID,
-		`SELECT `+nodeCols+` FROM nodes WHERE group_id = ? AND id = ?`, scanNode, groupID, nodeID)
+		nodeFrom+` WHERE n.group_id = ? AND n.id = ?`, scanNode, groupID, nodeID)
 }
 
 func (r reader) ListNodes(ctx context.Context, groupID string, includeTerminated bool) ([]api.Node, error) {
-	q := `SELECT ` + nodeCols + ` FROM nodes WHERE group_id = ?`
+	q := nodeFrom + ` WHERE n.group_id = ?`
 	if !includeTerminated {
-		q += ` AND state <> 'terminated'`
+		q += ` AND n.state <> 'terminated'`
 	}
-	return queryAll(ctx, r.q, "nodes", q+` ORDER BY launched_at, id`, scanNode, groupID)
+	return queryAll(ctx, r.q, "nodes", q+` ORDER BY n.launched_at, n.id`, scanNode, groupID)
 }
 
 // ---- events
@@ -409,17 +417,17 @@ func (f filter) where(q *queries, timeCol string) ([]string, []any) {
 
 const changeCols = `id, group_id, label, type, amount, quantity_before,
 	quantity_after, status, started_at, ended_at, period_id, period_label,
-	nexus_id, attribution, node_ids, description`
+	nexus_id, attribution, node_ids, parts, description`
 
 func scanChange(sc scanner) (api.Change, error) {
 	var (
-		c            api.Change
-		started      string
-		ended, nodes sql.NullString
+		c                   api.Change
+		started             string
+		ended, nodes, parts sql.NullString
 	)
 	err := sc.Scan(&c.ID, &c.GroupID, &c.Label, &c.Type, &c.Amount, &c.QuantityBefore,
 		&c.QuantityAfter, &c.Status, &started, &ended, &c.PeriodID, &c.PeriodLabel,
-		&c.NexusID, &c.Attribution, &nodes, &c.Description)
+		&c.NexusID, &c.Attribution, &nodes, &parts, &c.Description)
 	if err != nil {
 		return c, err
 	}
@@ -431,6 +439,9 @@ func scanChange(sc scanner) (api.Change, error) {
 	}
 	if err := fromJSON(nodes, &c.NodeIDs); err != nil {
 		return c, fmt.Errorf("change %s node_ids: %w", c.ID, err)
+	}
+	if err := fromJSON(parts, &c.Parts); err != nil {
+		return c, fmt.Errorf("change %s parts: %w", c.ID, err)
 	}
 	return c, nil
 }

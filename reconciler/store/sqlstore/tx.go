@@ -266,9 +266,13 @@ func changeArgs(c api.Change) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("change %q: encode node_ids: %w", c.ID, err)
 	}
+	parts, err := toJSON(c.Parts)
+	if err != nil {
+		return nil, fmt.Errorf("change %q: encode parts: %w", c.ID, err)
+	}
 	return []any{c.GroupID, c.Label, c.Type, c.Amount, c.QuantityBefore, c.QuantityAfter,
 		c.Status, FormatTime(c.StartedAt), fmtTimePtr(c.EndedAt), c.PeriodID, c.PeriodLabel,
-		c.NexusID, c.Attribution, nodes, c.Description, c.ID}, nil
+		c.NexusID, c.Attribution, nodes, parts, c.Description, c.ID}, nil
 }
 
 func (t *tx) InsertChange(c api.Change) error {
@@ -281,8 +285,8 @@ func (t *tx) InsertChange(c api.Change) error {
 	}
 	_, err = t.exec("insert change "+strconv.Quote(c.ID), `INSERT INTO changes (group_id, label, type,
 		amount, quantity_before, quantity_after, status, started_at, ended_at, period_id,
-		period_label, nexus_id, attribution, node_ids, description, id)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+		period_label, nexus_id, attribution, node_ids, parts, description, id)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
 	return err
 }
 
@@ -294,7 +298,7 @@ func (t *tx) UpdateChange(c api.Change) error {
 	return t.update("change", c.ID, `UPDATE changes SET group_id = ?, label = ?, type = ?,
 		amount = ?, quantity_before = ?, quantity_after = ?, status = ?, started_at = ?,
 		ended_at = ?, period_id = ?, period_label = ?, nexus_id = ?, attribution = ?,
-		node_ids = ?, description = ? WHERE id = ?`, args...)
+		node_ids = ?, parts = ?, description = ? WHERE id = ?`, args...)
 }
 
 // ---- nexus

@@ -354,6 +354,12 @@ func testNodes(t *testing.T, s store.Store) {
 		})
 	}
 	nodes = append(nodes, api.Node{ID: "n-x", GroupID: "g2", State: api.NodeReady, LaunchedAt: at(0)})
+	// A node's name is derived, never stored: the group's name and the
+	// index, the first node to hold each index here.
+	nodes[0].Index = 1
+	for i := range nodes {
+		nodes[i].Name = api.NodeName("name-"+nodes[i].GroupID, nodes[i].Index, 1)
+	}
 	update(t, s, func(tx store.Tx) error {
 		for _, n := range nodes {
 			if err := tx.UpsertNode(n); err != nil {
@@ -386,6 +392,40 @@ func testNodes(t *testing.T, s store.Store) {
 	live, err = s.ListNodes(ctx, "g1", false)
 	must(t, err)
 	sameIDs(t, "ListNodes after termination", []string{"n-full", "n-unavailable", "n-init_failed"}, ids(live))
+
+	// Index 2 held again by three nodes launched later, two of them at
+	// the same instant: generations 2, 3 and 4, in launch order with
+	// ties by id, whatever their states.
+	again := []api.Node{
+		{ID: "n-again-b", GroupID: "g1", Index: 2, State: api.NodeTerminated, LaunchedAt: at(100)},
+		{ID: "n-again-a", GroupID: "g1", Index: 2, State: api.NodeReady, LaunchedAt: at(100)},
+		{ID: "n-again-c", GroupID: "g1", Index: 2, State: api.NodeLaunching, LaunchedAt: at(101)},
+	}
+	update(t, s, func(tx store.Tx) error {
+		for _, n := range again {
+			if err := tx.UpsertNode(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	names := map[string]string{}
+	all, err = s.ListNodes(ctx, "g1", true)
+	must(t, err)
+	for _, n := range all {
+		names[n.ID] = n.Name
+	}
+	for id, want := range map[string]string{
+		"n-launching": "name-g1-2", "n-again-a": "name-g1-2.2", "n-again-b": "name-g1-2.3",
+		"n-again-c": "name-g1-2.4", "n-full": "name-g1-1", "n-unavailable": "name-g1-4",
+	} {
+		if names[id] != want {
+			t.Errorf("node %s named %q, want %q", id, names[id], want)
+		}
+		if one, err := s.GetNode(ctx, "g1", id); err != nil || one.Name != want {
+			t.Errorf("GetNode(%s): name %q (%v), want %q", id, one.Name, err, want)
+		}
+	}
 
 	_, err = s.GetNode(ctx, "g2", "n-full")
 	wantErr(t, "GetNode in the wrong group", err, store.ErrNotFound)
@@ -475,6 +515,9 @@ func testChanges(t *testing.T, s store.Store) {
 	nilNodes.Label, nilNodes.NodeIDs = "C2", nil
 	emptyNodes := change("c-empty", "g1", at(2))
 	emptyNodes.Label, emptyNodes.NodeIDs = "C3", []string{}
+	if len(full.Parts) == 0 {
+		t.Fatal("filled change has no parts: the round trip would not check them")
+	}
 	chs := []api.Change{full, nilNodes, emptyNodes}
 	update(t, s, func(tx store.Tx) error {
 		for _, c := range chs {
@@ -494,6 +537,7 @@ func testChanges(t *testing.T, s store.Store) {
 	}
 	upd := emptyNodes
 	upd.Status, upd.EndedAt, upd.NodeIDs = api.ChangeCompleted, ptr(at(40)), []string{"n-9"}
+	upd.Parts = []api.ChangePart{{ReadyAt: at(38), Amount: 1}, {ReadyAt: at(40), Amount: 2}}
 	update(t, s, func(tx store.Tx) error { return tx.UpdateChange(upd) })
 	got, err := s.GetChange(ctx, upd.ID)
 	must(t, err)
