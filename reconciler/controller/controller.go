@@ -44,6 +44,9 @@ const (
 	DefaultTerminationGrace = 10 * time.Second
 	DefaultMetricRetention  = time.Hour
 	DefaultBatchSize        = 500
+	// DefaultLaunchWindow is pesd serve's --launch-window: a few seconds,
+	// the spread of a launch's boot times on a busy host.
+	DefaultLaunchWindow = 3 * time.Second
 )
 
 // Governor supplies predictive governing (SPEC §2.8, seed 001): the
@@ -99,6 +102,14 @@ type Options struct {
 	Governor Governor
 	// BatchSize is how many groups one transaction of a pass writes.
 	BatchSize int
+	// LaunchWindow is how close together the nodes of one launch must
+	// become ready to be one change: those ready within it of the first
+	// are one add_nodes change with its parts recorded, later ones make
+	// another change of the same nexus. Zero records the nodes each
+	// observation finds ready as a change of their own, as seed 000's
+	// timeline is written (C1: 4 nodes, C2: 3 more two seconds later).
+	// pesd serve sets it (--launch-window, DefaultLaunchWindow).
+	LaunchWindow time.Duration
 	// GroupGauges bounds the active groups whose quantities Stats reports
 	// one by one, as gauges of their own on /metrics (default
 	// DefaultGroupGauges): each is three labelled

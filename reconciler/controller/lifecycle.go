@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
@@ -174,7 +175,10 @@ func (w *work) terminated(ids []string) error {
 // fails. When only some are done, the row ends with those (ready ones
 // first) and a new row, same nexus, attribution and start, carries the
 // rest: this is how one launch of 8 nodes becomes C1 (4 ready at T2), C2
-// (3 at T3) and C10a (1 failed) in seed 000.
+// (3 at T3) and C10a (1 failed) in seed 000. With a launch window, nodes
+// that become ready within it of the first are one change, its parts
+// recorded (a launch reads as one change to a person); only nodes that
+// come later make another row.
 func (w *work) settleAdds() error {
 	for _, ch := range w.s.openList() {
 		if ch.Type != api.ChangeAddNodes {
@@ -188,6 +192,7 @@ func (w *work) settleAdds() error {
 }
 
 func (w *work) settleAdd(ch api.Change) error {
+	window := w.c.opts.LaunchWindow
 	for {
 		var arrived, failed, pending []string
 		for _, id := range ch.NodeIDs {
@@ -202,23 +207,30 @@ func (w *work) settleAdd(ch api.Change) error {
 			}
 		}
 		var done, rest []string
-		status := api.ChangeCompleted
+		status, ended := api.ChangeCompleted, w.now
+		var parts []api.ChangePart
 		switch {
 		case len(arrived) == 0 && len(failed) == 0:
 			return nil // nothing happened yet
+		case len(arrived) > 0 && window > 0:
+			in, late, closes := w.s.launchWindow(arrived, window)
+			if len(pending) > 0 && w.now.Before(closes) {
+				return nil // more nodes may join the change
+			}
+			done, rest = in, append(append(late, failed...), pending...)
+			ended, parts = w.s.readyParts(done)
 		case len(arrived) > 0:
 			done, rest = arrived, append(failed, pending...)
 		default:
 			done, rest, status = failed, pending, api.ChangeFailed
 		}
 		before := w.runningActual(ch)
-		ch.NodeIDs, ch.Amount, ch.Status = done, len(done), status
+		ch.NodeIDs, ch.Amount, ch.Status, ch.Parts = done, len(done), status, parts
 		ch.QuantityBefore, ch.QuantityAfter = before, before
 		if status == api.ChangeCompleted {
 			ch.QuantityAfter = before + len(done)
 		}
-		t := w.now
-		ch.EndedAt = &t
+		ch.EndedAt = &ended
 		var err error
 		if ch, err = w.updateChange(ch); err != nil {
 			return err
@@ -232,6 +244,71 @@ func (w *work) settleAdd(ch api.Change) error {
 		}
 		ch = next
 	}
+}
+
+// launchWindow splits the ready nodes of one change into those within
+// window of the first to become ready and those after, and says when the
+// window closes.
+func (s *state) launchWindow(ready []string, window time.Duration) (in, late []string, closes time.Time) {
+	first := *s.nodes[ready[0]].ReadyAt
+	for _, id := range ready[1:] {
+		if t := *s.nodes[id].ReadyAt; t.Before(first) {
+			first = t
+		}
+	}
+	closes = first.Add(window)
+	for _, id := range ready {
+		if s.nodes[id].ReadyAt.After(closes) {
+			late = append(late, id)
+		} else {
+			in = append(in, id)
+		}
+	}
+	return in, late, closes
+}
+
+// readyParts returns when the last of the nodes became ready, and the
+// parts they became ready in (nodes ready within one second are one
+// part) when there were more than one.
+func (s *state) readyParts(ids []string) (time.Time, []api.ChangePart) {
+	var parts []api.ChangePart
+	times := make([]time.Time, 0, len(ids))
+	for _, id := range ids {
+		times = append(times, *s.nodes[id].ReadyAt)
+	}
+	slices.SortFunc(times, time.Time.Compare)
+	for _, t := range times {
+		if k := len(parts) - 1; k >= 0 && t.Truncate(time.Second).Equal(parts[k].ReadyAt.Truncate(time.Second)) {
+			parts[k].ReadyAt, parts[k].Amount = t, parts[k].Amount+1
+			continue
+		}
+		parts = append(parts, api.ChangePart{ReadyAt: t, Amount: 1})
+	}
+	last := times[len(times)-1]
+	if len(parts) < 2 {
+		return last, nil
+	}
+	return last, parts
+}
+
+// launchDue reports whether a launch window of an add_nodes change in
+// progress has closed, so the change is settled even when no node
+// changed state in the pass.
+func (s *state) launchDue(now time.Time, window time.Duration) bool {
+	if window <= 0 {
+		return false
+	}
+	for _, ch := range s.open {
+		if ch.Type != api.ChangeAddNodes {
+			continue
+		}
+		for _, id := range ch.NodeIDs {
+			if n, ok := s.nodes[id]; ok && n.ReadyAt != nil && !now.Before(n.ReadyAt.Add(window)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // runningActual is the actual quantity before the nodes of ch that became

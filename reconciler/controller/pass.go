@@ -123,7 +123,8 @@ func (c *Controller) settle(ctx context.Context, b *batch, now time.Time) []erro
 	errs := b.errs
 	var todo []*groupState
 	for _, gs := range b.groups {
-		if b.plans[gs] != nil || len(b.outcomes[gs]) > 0 || len(b.samples[gs]) > 0 || due(gs.st.group, now) {
+		if b.plans[gs] != nil || len(b.outcomes[gs]) > 0 || len(b.samples[gs]) > 0 || due(gs.st.group, now) ||
+			gs.st.launchDue(now, c.opts.LaunchWindow) {
 			todo = append(todo, gs)
 		}
 	}

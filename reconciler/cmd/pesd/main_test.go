@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/cli"
+	"github.com/pes-project/terraform-provider-pes/reconciler/controller"
 )
 
 func runCLI(args ...string) (code int, stdout, stderr string) {
@@ -73,6 +74,8 @@ func TestServeFlags(t *testing.T) {
 		{"bad store", []string{"--token", "t", "--store", "mysql"}, "", "--store: want sqlite or postgres"},
 		{"postgres needs dsn", []string{"--token", "t", "--store", "postgres"}, "", "--dsn: required"},
 		{"dsn without postgres", []string{"--token", "t", "--dsn", "postgres://x"}, "", "--dsn: only with --store postgres"},
+		{"bad launch window", []string{"--token", "t", "--launch-window", "-1s"}, "", "--launch-window"},
+		{"launch window off", []string{"--token", "t", "--launch-window", "0"}, "", ""},
 		{"bad log level", []string{"--token", "t", "--log-level", "loud"}, "", "--log-level"},
 		{"bad log format", []string{"--token", "t", "--log-format", "xml"}, "", "--log-format: want text or json"},
 		{"json logs", []string{"--token", "t", "--log-format", "json"}, "", ""},
@@ -94,6 +97,9 @@ func TestServeFlags(t *testing.T) {
 				t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
 			}
 		})
+	}
+	if cfg, err := parseServe([]string{"--token", "t"}, io.Discard); err != nil || cfg.launchWindow != controller.DefaultLaunchWindow {
+		t.Errorf("default launch window %s (%v), want %s", cfg.launchWindow, err, controller.DefaultLaunchWindow)
 	}
 	// Without a token, serve refuses to start with a clear message.
 	code, _, errOut := runCLI("serve", "--data-dir", t.TempDir())

@@ -134,6 +134,7 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		Logger:             log,
 		EvaluationInterval: cfg.evaluationInterval,
 		ObserveInterval:    cfg.observeInterval,
+		LaunchWindow:       cfg.launchWindow,
 		Retention:          cfg.retention,
 		Sources:            controller.SourceOptions{PrometheusURL: cfg.prometheusURL},
 		Governor:           governor.New(st, governor.WithClock(clk), governor.WithLogger(log.With("component", "governor"))),

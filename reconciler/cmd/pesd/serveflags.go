@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/controller"
 )
 
 // serveConfig is `pesd serve`'s command line, checked.
@@ -21,6 +22,7 @@ type serveConfig struct {
 	token              string
 	evaluationInterval time.Duration
 	observeInterval    time.Duration
+	launchWindow       time.Duration
 	storeKind          string
 	dsn                string
 	retention          time.Duration
@@ -40,6 +42,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		cfg        serveConfig
 		evaluation = fs.String("evaluation-interval", "5s", "how often triggers are evaluated (`duration`)")
 		observe    = fs.String("observe-interval", "5s", "how often every group is observed again (`duration`); drivers push node changes and periods end on time without it")
+		launch     = fs.String("launch-window", controller.DefaultLaunchWindow.String(), "nodes of one launch that become ready within this `duration` of the first are one change (0: each observation's own)")
 		retention  = fs.String("retention", "90d", "how long the history of a deleted group is kept (`duration`, d for days)")
 		level      = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	)
@@ -92,6 +95,11 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		}
 		*d.dst = v
 	}
+	v, err := api.ParseDuration(*launch)
+	if err != nil || v < 0 {
+		return cfg, fmt.Errorf("--launch-window: want a duration such as 3s, or 0 to record each observation's nodes apart, got %q", *launch)
+	}
+	cfg.launchWindow = v
 	switch cfg.storeKind {
 	case "sqlite":
 		if cfg.dsn != "" {
