@@ -412,8 +412,11 @@ type Event struct {
 	// 5: 9 → 5"), why predictive governing did not clamp it.
 	Notes []string `json:"notes,omitempty"`
 	// Observed holds what a trigger saw ("avg cpu_utilization 87.3 > 80 for 2m").
-	Observed       string `json:"observed,omitempty"`
-	NodeID         string `json:"node_id,omitempty"`
+	Observed string `json:"observed,omitempty"`
+	NodeID   string `json:"node_id,omitempty"`
+	// NodeName is the name NodeID had when the event was recorded
+	// (Node.Name), for people; NodeID stays the key.
+	NodeName       string `json:"node_name,omitempty"`
 	ParentChangeID string `json:"parent_change_id,omitempty"`
 	NexusID        string `json:"nexus_id,omitempty"`
 	Description    string `json:"description"`

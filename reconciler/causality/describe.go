@@ -7,6 +7,7 @@
 package causality
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -76,8 +77,9 @@ func DescribeEvent(e api.Event) string {
 }
 
 // DescribeChange is a change's one-line description, e.g. "add 5 nodes,
-// 7 → 12" or "node n-3 lost, 8 → 7".
-func DescribeChange(c api.Change) string {
+// 7 → 12" or "node web-3 lost, 8 → 7". name gives a node's name from its
+// id (Node.Name); nil names nodes by id.
+func DescribeChange(c api.Change, name func(nodeID string) string) string {
 	var s string
 	switch c.Type {
 	case api.ChangeAddNodes:
@@ -86,7 +88,11 @@ func DescribeChange(c api.Change) string {
 		s = "remove " + nodes(c.Amount)
 	case api.ChangeNodeLost:
 		if len(c.NodeIDs) == 1 && c.Amount <= 1 {
-			s = "node " + c.NodeIDs[0] + " lost"
+			id := c.NodeIDs[0]
+			if name != nil {
+				id = cmp.Or(name(id), id)
+			}
+			s = "node " + id + " lost"
 		} else {
 			s = nodes(c.Amount) + " lost"
 		}
@@ -139,20 +145,20 @@ func what(e api.Event, l Lookup) string {
 		}
 		return s
 	case api.EventNodeInitFailed:
-		return "node " + e.NodeID + " failed to initialize" + paren(e.Reason)
+		return "node " + node(e) + " failed to initialize" + paren(e.Reason)
 	case api.EventNodeUnavailable:
-		return "node " + e.NodeID + " became unavailable" + paren(e.Reason)
+		return "node " + node(e) + " became unavailable" + paren(e.Reason)
 	case api.EventNodeTerminatedUser:
-		return who(e) + " terminated node " + e.NodeID
+		return who(e) + " terminated node " + node(e)
 	case api.EventReplacementRequest:
 		if lost, cause, ok := loss(e, l); ok {
-			s := fmt.Sprintf("replacement of node %s lost at %s", e.NodeID, clock(lost.StartedAt))
+			s := fmt.Sprintf("replacement of node %s lost at %s", node(e), clock(lost.StartedAt))
 			if cause.Label != "" {
 				s += " (" + cause.Label + ")"
 			}
 			return s
 		}
-		return "replacement of node " + e.NodeID + " requested"
+		return "replacement of node " + node(e) + " requested"
 	case api.EventMetricsReturned:
 		return who(e) + " has data again" + paren(e.Observed)
 	case api.EventMetricsMissing:
@@ -166,6 +172,20 @@ func what(e api.Event, l Lookup) string {
 		return s
 	}
 	return strings.ReplaceAll(e.Type, "_", " ") + paren(e.Reason)
+}
+
+// node names an event's node as people read it: its name ("web-3.2")
+// when the event has it, else its id (events recorded before nodes had
+// names).
+func node(e api.Event) string { return cmp.Or(e.NodeName, e.NodeID) }
+
+// described is a recorded change's description: the one written with the
+// row (it names nodes by name), else DescribeChange's.
+func described(c api.Change) string {
+	if c.Description != "" {
+		return c.Description
+	}
+	return DescribeChange(c, nil)
 }
 
 func joinNonEmpty(sep string, parts ...string) string {

@@ -17,10 +17,20 @@ import (
 // ones. A part of a launch recorded in parts (its nodes became ready at
 // different moments) says which part it is, and the causes are the
 // launch's. period is the decision record of the change's period (nil for
-// immediate changes); l may be nil (the parts are found through it).
+// immediate changes); l may be nil (the parts are found through it). A
+// change whose nodes became ready in parts within the launch window
+// (Change.Parts) ends by saying when how many arrived.
 func ExplainChange(c api.Change, causes []api.Cause, period *api.Period, l Lookup) string {
+	s := explainChange(c, causes, period, l)
+	if p := partsSentence(c, "Its"); p != "" {
+		s += " " + p
+	}
+	return s
+}
+
+func explainChange(c api.Change, causes []api.Cause, period *api.Period, l Lookup) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Change %s (%s)", c.Label, DescribeChange(c))
+	fmt.Fprintf(&b, "Change %s (%s)", c.Label, described(c))
 	evs := make([]api.Event, 0, len(causes))
 	for _, cs := range causes {
 		evs = append(evs, cs.Event)
@@ -68,7 +78,7 @@ func ExplainChange(c api.Change, causes []api.Cause, period *api.Period, l Looku
 		e := evs[0]
 		fmt.Fprintf(&b, " was directly caused by event %s: %s.", e.Label, what(e, l))
 		if lost, cause, ok := loss(e, l); ok && cause.Label != "" {
-			fmt.Fprintf(&b, " %s (%s) was directly caused by %s: %s.", lost.Label, DescribeChange(lost), cause.Label, what(cause, l))
+			fmt.Fprintf(&b, " %s (%s) was directly caused by %s: %s.", lost.Label, described(lost), cause.Label, what(cause, l))
 		}
 		return b.String()
 	}
@@ -111,6 +121,21 @@ func ExplainChange(c api.Change, causes []api.Cause, period *api.Period, l Looku
 	return b.String()
 }
 
+// partsSentence says in which parts the nodes of add_nodes change c
+// became ready, when it records more than one: "Its 95 nodes became
+// ready in 3 parts: 40 at 10:00:12, 30 at 10:00:13 and 25 at 10:00:14."
+// whose starts the sentence ("Its", "C3's").
+func partsSentence(c api.Change, whose string) string {
+	if len(c.Parts) < 2 {
+		return ""
+	}
+	ps := make([]string, 0, len(c.Parts))
+	for _, p := range c.Parts {
+		ps = append(ps, fmt.Sprintf("%d at %s", p.Amount, clock(p.ReadyAt)))
+	}
+	return fmt.Sprintf("%s %s became ready in %d parts: %s.", whose, nodes(c.Amount), len(c.Parts), joinAnd(ps))
+}
+
 // NeedsPeriod reports whether ExplainChange reads the decision record for
 // c with these causes: not for a change caused directly by an event, so a
 // page of them is explained without reading their periods.
@@ -137,9 +162,14 @@ func ExplainEvent(e api.Event, effects []api.Effect, period *api.Period, l Looku
 	if len(direct) > 0 {
 		parts := make([]string, 0, len(direct))
 		for _, c := range direct {
-			parts = append(parts, fmt.Sprintf("%s (%s)", c.Label, DescribeChange(c)))
+			parts = append(parts, fmt.Sprintf("%s (%s)", c.Label, described(c)))
 		}
 		fmt.Fprintf(&b, " It directly caused %s.", joinAnd(parts))
+		for _, c := range direct {
+			if p := partsSentence(c, c.Label+"'s"); p != "" {
+				b.WriteString(" " + p)
+			}
+		}
 	}
 	for _, parts := range launches(indirect) {
 		c := parts[0]
@@ -148,13 +178,13 @@ func ExplainEvent(e api.Event, effects []api.Effect, period *api.Period, l Looku
 			at = clock(c.StartedAt)
 		}
 		if len(parts) == 1 {
-			fmt.Fprintf(&b, " At %s it caused %s (%s)", at, c.Label, DescribeChange(c))
+			fmt.Fprintf(&b, " At %s it caused %s (%s)", at, c.Label, described(c))
 		} else {
 			// One launch recorded in parts: said once, as the launch.
 			var ls, ds []string
 			for _, p := range parts {
 				ls = append(ls, p.Label)
-				ds = append(ds, fmt.Sprintf("%s (%s)", p.Label, DescribeChange(p)))
+				ds = append(ds, fmt.Sprintf("%s (%s)", p.Label, described(p)))
 				if p.ID != c.ID {
 					c.Amount += p.Amount
 				}
@@ -171,6 +201,11 @@ func ExplainEvent(e api.Event, effects []api.Effect, period *api.Period, l Looku
 		b.WriteString(".")
 		if period != nil {
 			if s := roleSentence(e, c, *period); s != "" {
+				b.WriteString(" " + s)
+			}
+		}
+		for _, p := range parts {
+			if s := partsSentence(p, p.Label+"'s"); s != "" {
 				b.WriteString(" " + s)
 			}
 		}
@@ -261,10 +296,10 @@ func roleSentence(e api.Event, c api.Change, p api.Period) string {
 	if e.Type == api.EventReplacementRequest {
 		switch c.Type {
 		case api.ChangeAddNodes:
-			return fmt.Sprintf("1 of the %s replaced the lost node %s.", nodes(c.Amount), e.NodeID)
+			return fmt.Sprintf("1 of the %s replaced the lost node %s.", nodes(c.Amount), node(e))
 		case api.ChangeRemoveNodes:
 			return fmt.Sprintf("The lost node %s counted as one of the removals, so %s removed %s instead of %d.",
-				e.NodeID, c.Label, nodes(c.Amount), c.Amount+1)
+				node(e), c.Label, nodes(c.Amount), c.Amount+1)
 		}
 		return ""
 	}

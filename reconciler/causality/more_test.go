@@ -69,7 +69,7 @@ func TestDescribeChange(t *testing.T) {
 		{api.Change{Type: api.ChangeNodeLost, Amount: 2, QuantityBefore: 8, QuantityAfter: 6, NodeIDs: []string{"n-3", "n-4"}}, "2 nodes lost, 8 → 6"},
 	}
 	for _, tt := range tests {
-		if got := DescribeChange(tt.c); got != tt.want {
+		if got := DescribeChange(tt.c, nil); got != tt.want {
 			t.Errorf("DescribeChange(%+v) = %q, want %q", tt.c, got, tt.want)
 		}
 	}

@@ -316,7 +316,7 @@ func TestExplainMissingRecords(t *testing.T) {
 		{"an effect", cause.ID, func(r store.Reader) error { _, err := history.New(r).ExplainEvents(h.ctx, events); return err }, true, ""},
 		{"the parent of a replacement", repl.ParentChangeID, func(r store.Reader) error {
 			ds, err := history.New(r).ExplainEvents(h.ctx, []api.Event{repl})
-			if err == nil && !strings.Contains(ds[0].Explanation, "replacement of node "+repl.NodeID+" requested") {
+			if err == nil && !strings.Contains(ds[0].Explanation, "replacement of node "+repl.NodeName+" requested") {
 				t.Errorf("explanation %q does not fall back to naming the request", ds[0].Explanation)
 			}
 			return err
@@ -442,7 +442,9 @@ func TestDeleteAndTerminateActor(t *testing.T) {
 		}
 		deleted := eventsOfType(h.events(g.ID), api.EventGroupDeleted)
 		user := api.Source{Kind: api.SourceUser, Name: tt.want}
-		if term.Source != user || term.Description != "user "+tt.want+" terminated node "+ready[0].ID {
+		// The node is named as people read it (who-0); its id stays the key.
+		if term.Source != user || term.NodeID != ready[0].ID || term.NodeName != "who-0" ||
+			term.Description != "user "+tt.want+" terminated node who-0" {
 			t.Errorf("actor %q: termination %+v, want by user %s", tt.actor, term, tt.want)
 		}
 		if len(deleted) != 1 || deleted[0].Source != user || deleted[0].Description != "user "+tt.want+" deleted the group" {

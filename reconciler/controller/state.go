@@ -357,6 +357,12 @@ func (w *work) newEvent(e api.Event) (api.Event, error) {
 		e.Time = w.now
 	}
 	e.PeriodID, e.PeriodLabel = w.s.period.ID, w.s.period.Label
+	if e.NodeID != "" && e.NodeName == "" {
+		var err error
+		if e.NodeName, err = w.nodeName(e.NodeID); err != nil {
+			return e, err
+		}
+	}
 	e.Description = describeEvent(e)
 	if err := w.tx.InsertEvent(e); err != nil {
 		return e, fmt.Errorf("insert event %s: %w", e.Label, err)
@@ -422,7 +428,10 @@ func (w *work) newChange(ch api.Change) (api.Change, error) {
 	if ch.NodeIDs == nil {
 		ch.NodeIDs = []string{}
 	}
-	ch.Description = describeChange(ch)
+	var err error
+	if ch.Description, err = w.describeChange(ch); err != nil {
+		return ch, err
+	}
 	if err := w.tx.InsertChange(ch); err != nil {
 		return ch, fmt.Errorf("insert change %s: %w", ch.Label, err)
 	}
@@ -432,7 +441,10 @@ func (w *work) newChange(ch api.Change) (api.Change, error) {
 }
 
 func (w *work) updateChange(ch api.Change) (api.Change, error) {
-	ch.Description = describeChange(ch)
+	var err error
+	if ch.Description, err = w.describeChange(ch); err != nil {
+		return ch, err
+	}
 	if err := w.tx.UpdateChange(ch); err != nil {
 		return ch, fmt.Errorf("update change %s: %w", ch.Label, err)
 	}

@@ -148,7 +148,7 @@ func TestGoverningAcceptance(t *testing.T) {
 			default:
 				t.Fatalf("decision made no change: %+v", d)
 			}
-			if got := causality.DescribeChange(c); got != tt.wantChange {
+			if got := causality.DescribeChange(c, nil); got != tt.wantChange {
 				t.Errorf("change = %q, want %q", got, tt.wantChange)
 			}
 			gotC := causality.ExplainChange(c, []api.Cause{{Attribution: api.AttributionIndirect, Event: tt.event}}, &p, nil)

@@ -569,7 +569,7 @@ func (fb *fxBuilder) change(g *fxGroup, c *api.Change) error {
 	if c.NodeIDs == nil {
 		c.NodeIDs = []string{}
 	}
-	c.Description = causality.DescribeChange(*c)
+	c.Description = causality.DescribeChange(*c, nil)
 	if err := fb.tx.InsertChange(*c); err != nil {
 		return err
 	}

@@ -307,8 +307,8 @@ func (r reader) ListNodes(ctx context.Context, groupID string, includeTerminated
 
 const eventCols = `id, group_id, label, type, source_kind, source_id, source_name,
 	time, period_id, period_label, request, immediate, proposed_quantity,
-	priority, status, reason, notes, observed, node_id, parent_change_id, nexus_id,
-	description`
+	priority, status, reason, notes, observed, node_id, node_name, parent_change_id,
+	nexus_id, description`
 
 func scanEvent(sc scanner) (api.Event, error) {
 	var (
@@ -320,7 +320,7 @@ func scanEvent(sc scanner) (api.Event, error) {
 	)
 	err := sc.Scan(&e.ID, &e.GroupID, &e.Label, &e.Type, &e.Source.Kind, &e.Source.ID,
 		&e.Source.Name, &tm, &e.PeriodID, &e.PeriodLabel, &req, &e.Immediate, &proposed,
-		&e.Priority, &e.Status, &e.Reason, &notes, &e.Observed, &e.NodeID, &e.ParentChangeID,
+		&e.Priority, &e.Status, &e.Reason, &notes, &e.Observed, &e.NodeID, &e.NodeName, &e.ParentChangeID,
 		&e.NexusID, &e.Description)
 	if err != nil {
 		return e, err

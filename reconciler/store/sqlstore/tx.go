@@ -228,7 +228,7 @@ func eventArgs(e api.Event) ([]any, error) {
 	return []any{e.GroupID, e.Label, e.Type, e.Source.Kind, e.Source.ID, e.Source.Name,
 		FormatTime(e.Time), e.PeriodID, e.PeriodLabel, req, e.Immediate,
 		nullInt(e.ProposedQuantity), e.Priority, e.Status, e.Reason, notes, e.Observed, e.NodeID,
-		e.ParentChangeID, e.NexusID, e.Description, e.ID}, nil
+		e.NodeName, e.ParentChangeID, e.NexusID, e.Description, e.ID}, nil
 }
 
 func (t *tx) InsertEvent(e api.Event) error {
@@ -242,8 +242,8 @@ func (t *tx) InsertEvent(e api.Event) error {
 	_, err = t.exec("insert event "+strconv.Quote(e.ID), `INSERT INTO events (group_id, label, type,
 		source_kind, source_id, source_name, time, period_id, period_label, request,
 		immediate, proposed_quantity, priority, status, reason, notes, observed, node_id,
-		parent_change_id, nexus_id, description, id)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+		node_name, parent_change_id, nexus_id, description, id)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
 	return err
 }
 
@@ -255,7 +255,7 @@ func (t *tx) UpdateEvent(e api.Event) error {
 	return t.update("event", e.ID, `UPDATE events SET group_id = ?, label = ?, type = ?,
 		source_kind = ?, source_id = ?, source_name = ?, time = ?, period_id = ?,
 		period_label = ?, request = ?, immediate = ?, proposed_quantity = ?, priority = ?,
-		status = ?, reason = ?, notes = ?, observed = ?, node_id = ?, parent_change_id = ?,
+		status = ?, reason = ?, notes = ?, observed = ?, node_id = ?, node_name = ?, parent_change_id = ?,
 		nexus_id = ?, description = ? WHERE id = ?`, args...)
 }
 
