@@ -87,7 +87,7 @@ func newCLI(name, synopsis string, stdout, stderr io.Writer, withGroup bool) *cl
 	}
 	c.fs.StringVar(&c.endpoint, "endpoint", endpoint, "pesd `URL` (PES_ENDPOINT)")
 	c.fs.StringVar(&c.token, "token", "", "API `token` (default: PES_TOKEN)")
-	c.fs.StringVar(&c.output, "o", "table", "output `format`: table or json")
+	c.fs.StringVar(&c.output, "o", "table", "output `format`: table (fits 120 columns, short ids), wide (every column, full ids) or json")
 	c.fs.DurationVar(&c.timeout, "timeout", time.Minute, "give up after this `duration`")
 	if withGroup {
 		c.fs.StringVar(&c.group, "group", "", "group `ID` or name")
@@ -135,8 +135,8 @@ func (c *cli) parse(args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
-	if c.output != "table" && c.output != "json" {
-		return nil, usagef("-o: must be table or json, got %q", c.output)
+	if c.output != "table" && c.output != "wide" && c.output != "json" {
+		return nil, usagef("-o: must be table, wide or json, got %q", c.output)
 	}
 	if c.token == "" {
 		c.token = os.Getenv("PES_TOKEN")
@@ -322,7 +322,7 @@ func cliEvents(args []string, stdout, stderr io.Writer) int {
 	return c.onGroup(args, w.check(&f.Since, &f.Until), func(ctx context.Context, cl *client.Client, g api.Group) error {
 		f.Type = *typ
 		if *effects {
-			return printList(ctx, c, g, f, cl.ListAllEventsDetailed, detailedEventsTable)
+			return printList(ctx, c, g, f, cl.ListAllEventsDetailed, func(t *table, ds []api.EventDetail) { detailedEventsTable(t, ds, true) })
 		}
 		return printList(ctx, c, g, f, cl.ListAllEvents, eventsTable)
 	})
@@ -340,7 +340,7 @@ func cliChanges(args []string, stdout, stderr io.Writer) int {
 		// The API takes an event's label ("E4") as well as its id.
 		f.Type, f.CausedBy = *typ, *causedBy
 		if *causes {
-			return printList(ctx, c, g, f, cl.ListAllChangesDetailed, detailedChangesTable)
+			return printList(ctx, c, g, f, cl.ListAllChangesDetailed, func(t *table, ds []api.ChangeDetail) { detailedChangesTable(t, ds, true) })
 		}
 		return printList(ctx, c, g, f, cl.ListAllChanges, changesTable)
 	})

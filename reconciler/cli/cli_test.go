@@ -3,11 +3,13 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/cli/clitest"
@@ -45,10 +47,18 @@ func TestCLI(t *testing.T) {
 	}{
 		{name: "groups table follows pages", args: []string{"groups"}, wantOut: []string{"NAME", "web", "batch", "g-sim"}},
 		{name: "groups json", args: []string{"groups", "-o", "json"}, wantOut: []string{`"name": "web"`, `"name": "batch"`}, wantJSONOf: []api.Group{}},
+		// The index is in the name (web-1.2: index 1, held before); -o
+		// wide has it in a column of its own.
 		{name: "nodes by group name", args: []string{"nodes", "--group", "web"},
-			wantOut: []string{"ID", "INDEX", "STATE", "READY", "PORT/PID", "REASON", "n-1", "ready", "2026-01-02T10:00:00Z", "8001/4242",
-				"n-2", "init_failed", "not ready within 10m"},
-			notOut: []string{"pid=", "n-1.log", "1767348000", "HANDLE", "-/-"}},
+			wantOut: []string{"NAME", "ID", "STATE", "READY", "PORT/PID", "REASON", "web-0", "n-1", "ready", "2026-01-02T10:00:00Z", "8001/4242",
+				"web-1.2", "n-2", "init_failed", "not ready within 10m"},
+			notOut: []string{"pid=", "n-1.log", "1767348000", "HANDLE", "-/-", "INDEX"}},
+		{name: "nodes wide", args: []string{"nodes", "--group", "web", "-o", "wide"},
+			wantOut: []string{"NAME", "INDEX", "LAUNCHED", "CHANGE", "web-1.2", "n-2"}},
+		{name: "changes table leaves the parts to -o wide", args: []string{"changes", "--group", "web"},
+			wantOut: []string{"LABEL", "STATUS", "DESCRIPTION", "add 3 nodes"}, notOut: []string{"PARTS", "2@10:00:02"}},
+		{name: "changes wide", args: []string{"changes", "--group", "web", "-o", "wide"},
+			wantOut: []string{"TYPE", "AMOUNT", "QUANTITY", "PARTS", "2@10:00:02,1@10:00:03", "0 → 3"}},
 		{name: "nodes json keep the handle", args: []string{"nodes", "--group", "web", "-o", "json"},
 			wantOut: []string{`"log": "/var/lib/pes/nodes/n-1.log"`, `"start_time": "1767348000"`}, wantJSONOf: []api.Node{}},
 		{name: "nodes need a group", args: []string{"nodes"}, wantCode: 2, wantErr: []string{"--group: required"}},
@@ -78,6 +88,7 @@ func TestCLI(t *testing.T) {
 			wantErr: []string{"group g-web has no event E77", "(field caused_by)", "HTTP 400"}, notSent: []string{"/events"}},
 		{name: "periods", args: []string{"periods", "--group", "g-web"}, wantOut: []string{"H1", "largest", "3 → 3"}},
 		{name: "explain change by label", args: []string{"explain", "change", "C3", "--group", "g-web"}, wantOut: []string{"Change C3 was directly caused by event E3.", "causes:", "replacement_requested"}},
+		{name: "explain change with parts", args: []string{"explain", "change", "C1", "--group", "g-web"}, wantOut: []string{"parts: 2@10:00:02,1@10:00:03"}},
 		{name: "explain change flags first", args: []string{"explain", "--group", "web", "change", "c2"}, wantOut: []string{"Change C2 was directly caused by event E2."}},
 		{name: "explain change by id json", args: []string{"explain", "change", "c-1", "-o", "json"}, wantOut: []string{`"explanation": "Change C1 was directly caused by event E1."`, `"causes"`}, wantJSONOf: api.ChangeDetail{}},
 		{name: "explain event", args: []string{"explain", "event", "E2", "--group", "g-web"}, wantOut: []string{"Event E2 caused 1 change(s).", "effects:", "C2"}},
@@ -96,7 +107,7 @@ func TestCLI(t *testing.T) {
 		{name: "wrong token", args: []string{"groups", "--token", "wrong"}, wantCode: 1, wantErr: []string{"missing or wrong bearer token", "HTTP 401"}},
 		{name: "no token", args: []string{"groups"}, env: map[string]string{"PES_TOKEN": ""}, wantCode: 2, wantErr: []string{"--token: required"}},
 		{name: "endpoint down", args: []string{"groups", "--endpoint", "http://127.0.0.1:1", "--timeout", "2s"}, wantCode: 1, wantErr: []string{"pesd: error:"}},
-		{name: "bad output", args: []string{"groups", "-o", "yaml"}, wantCode: 2, wantErr: []string{"-o: must be table or json"}},
+		{name: "bad output", args: []string{"groups", "-o", "yaml"}, wantCode: 2, wantErr: []string{"-o: must be table, wide or json"}},
 		{name: "unknown flag", args: []string{"groups", "--bogus"}, wantCode: 2, wantErr: []string{"flag provided but not defined: -bogus"}},
 	}
 	for _, tt := range tests {
@@ -180,6 +191,59 @@ func TestTableAligned(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "\t") {
 		t.Errorf("a tab leaked into the output: %q", b.String())
+	}
+}
+
+// TestTableFits: by default a table fits 120 columns, its last column cut
+// with "…", and shows ids as their shortest unambiguous prefix (at least
+// 8 characters); -o wide shows every id and cell whole.
+func TestTableFits(t *testing.T) {
+	ids := []string{
+		"019af0c2-7d31-7a10-8000-000000000001", // shares 27 characters with the next
+		"019af0c2-7d31-7a10-8000-000000000002",
+		"019af0c2-7d31-7b55-9000-000000000003", // shares 16 with the others
+		"02aa0000-0000-7000-8000-000000000004", // shares 1
+	}
+	long := strings.TrimSpace(strings.Repeat("a long description ", 12))
+	render := func(wide bool) []string {
+		var b bytes.Buffer
+		tb := &table{w: &b, wide: wide}
+		id := tb.ids(ids...)
+		tb.row("LABEL", "TIME", "ID", "DESCRIPTION")
+		for i, x := range ids {
+			tb.row(fmt.Sprintf("C%d", i+1), "2026-01-02T10:00:00Z", id(x), long)
+		}
+		tb.line("a free line is not cut: %s", long)
+		if err := tb.flush(); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	}
+
+	lines := render(false)
+	wantIDs := []string{"019af0c2-7d31-7a10-8000-000000000001", "019af0c2-7d31-7a10-8000-000000000002", "019af0c2-7d31-7b", "02aa0000"}
+	for i, line := range lines[:len(lines)-1] {
+		if n := utf8.RuneCountInString(line); n > tableWidth {
+			t.Errorf("line %d is %d columns wide:\n%s", i, n, line)
+		}
+		if i == 0 {
+			continue
+		}
+		if !strings.HasSuffix(line, "…") {
+			t.Errorf("line %d: the description is not cut: %s", i, line)
+		}
+		if f := strings.Fields(line); f[2] != wantIDs[i-1] {
+			t.Errorf("line %d: id %q, want %q", i, f[2], wantIDs[i-1])
+		}
+	}
+	if last := lines[len(lines)-1]; !strings.HasSuffix(last, long) {
+		t.Errorf("the free line was cut: %s", last)
+	}
+
+	for i, line := range render(true)[1:5] {
+		if !strings.Contains(line, ids[i]) || !strings.HasSuffix(line, long) {
+			t.Errorf("wide line %d lacks the whole id or description: %s", i, line)
+		}
 	}
 }
 

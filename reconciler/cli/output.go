@@ -9,42 +9,50 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 )
 
 // print writes v as JSON (-o json: the API objects, for pipelines) or
-// lets fill write the table for people.
+// lets fill write the table for people: fitted to tableWidth columns with
+// short ids by default, every column and full ids with -o wide.
 func (c *cli) print(v any, fill func(t *table)) error {
 	if c.output == "json" {
 		enc := json.NewEncoder(c.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	}
-	t := &table{w: c.stdout}
+	t := &table{w: c.stdout, wide: c.output == "wide"}
 	fill(t)
 	return t.flush()
 }
 
+// tableWidth is the width tables fit by default: the last column of a
+// block (a description, a reason) is cut to fit, with "…".
+const tableWidth = 120
+
+// minShortID is the shortest id a table shows, as git shows at least 7
+// hex digits: UUIDs v7 begin with their time, so ids made together share
+// longer prefixes and are shown longer.
+const minShortID = 8
+
 // table writes aligned columns (text/tabwriter) and free lines between
 // them.
 type table struct {
-	w   io.Writer
-	tw  *tabwriter.Writer
-	err error
+	w    io.Writer
+	wide bool       // -o wide: every column, full ids, nothing cut
+	rows [][]string // the current block of columns
+	err  error
 }
 
-// row writes one row of cells.
+// row adds one row of cells to the current block.
 func (t *table) row(cells ...string) {
-	if t.tw == nil {
-		t.tw = tabwriter.NewWriter(t.w, 0, 8, 2, ' ', 0)
-	}
 	for i, c := range cells {
 		// A tab or newline inside a cell would break the alignment.
 		cells[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(c)
 	}
-	_, err := fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
-	t.keep(err)
+	t.rows = append(t.rows, cells)
 }
 
 // line writes a line outside the columns, ending the current block.
@@ -54,13 +62,52 @@ func (t *table) line(format string, args ...any) {
 	t.keep(err)
 }
 
+// flushColumns writes the current block, aligned; unless wide, each
+// row's last cell is cut so the row fits tableWidth.
 func (t *table) flushColumns() error {
-	if t.tw == nil {
+	if len(t.rows) == 0 {
 		return nil
 	}
-	err := t.tw.Flush()
-	t.tw = nil
-	return err
+	rows := t.rows
+	t.rows = nil
+	if !t.wide {
+		fit(rows, tableWidth)
+	}
+	tw := tabwriter.NewWriter(t.w, 0, 8, columnGap, ' ', 0)
+	for _, r := range rows {
+		if _, err := fmt.Fprintln(tw, strings.Join(r, "\t")); err != nil {
+			return err
+		}
+	}
+	return tw.Flush()
+}
+
+const columnGap = 2
+
+// fit cuts the last cell of each row so that the row, aligned as
+// tabwriter aligns it, is at most width runes wide. The other columns are
+// kept whole: the tables put their free text last.
+func fit(rows [][]string, width int) {
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r[:len(r)-1] {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	for _, r := range rows {
+		used := 0
+		for i := range len(r) - 1 {
+			used += widths[i] + columnGap
+		}
+		last := &r[len(r)-1]
+		room := max(width-used, 1)
+		if utf8.RuneCountInString(*last) > room {
+			*last = string([]rune(*last)[:room-1]) + "…"
+		}
+	}
 }
 
 func (t *table) flush() error {
@@ -72,6 +119,50 @@ func (t *table) keep(err error) {
 	if t.err == nil {
 		t.err = err
 	}
+}
+
+// ids returns how the table shows the ids it lists: whole when wide, else
+// each as the shortest prefix (at least minShortID runes) that no other
+// of them shares, as git shortens commit ids.
+func (t *table) ids(ids ...string) func(string) string {
+	if t.wide {
+		return func(id string) string { return id }
+	}
+	short := shortIDs(ids)
+	return func(id string) string {
+		if s, ok := short[id]; ok {
+			return s
+		}
+		return id
+	}
+}
+
+// shortIDs maps each id to its shortest prefix of at least minShortID
+// characters that is the prefix of no other id of ids.
+func shortIDs(ids []string) map[string]string {
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	out := make(map[string]string, len(sorted))
+	for i, id := range sorted {
+		n := minShortID
+		if i > 0 {
+			n = max(n, commonPrefix(id, sorted[i-1])+1)
+		}
+		if i+1 < len(sorted) {
+			n = max(n, commonPrefix(id, sorted[i+1])+1)
+		}
+		out[id] = id[:min(n, len(id))]
+	}
+	return out
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }
 
 func ts(t time.Time) string {
@@ -98,25 +189,44 @@ func orDash(s string) string {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func groupsTable(t *table, groups []api.Group) {
+	id := t.ids(mapOf(groups, func(g api.Group) string { return g.ID })...)
 	t.row("ID", "NAME", "DRIVER", "DESIRED", "OFFICIAL", "ACTUAL", "MIN", "MAX", "STATUS", "PERIOD", "NEXT HARMONIZATION")
 	for _, g := range groups {
-		t.row(g.ID, g.Name, g.Driver, itoa(g.DesiredQuantity), itoa(g.OfficialQuantity), itoa(g.ActualQuantity),
+		t.row(id(g.ID), g.Name, g.Driver, itoa(g.DesiredQuantity), itoa(g.OfficialQuantity), itoa(g.ActualQuantity),
 			itoa(g.MinQuantity), itoa(g.MaxQuantity), g.Status, orDash(g.CurrentPeriodLabel), tsp(g.NextHarmonizationAt))
 	}
 }
 
-// nodesTable shows what people look at; the driver's whole handle (log
-// path, process start time, ...) is in -o json. PORT/PID, from the handle,
-// is shown when some node has one (local nodes; sim nodes have none).
+// mapOf applies f to each of items: their ids, for table.ids.
+func mapOf[T, U any](items []T, f func(T) U) []U {
+	out := make([]U, 0, len(items))
+	for _, it := range items {
+		out = append(out, f(it))
+	}
+	return out
+}
+
+// nodesTable shows what people look at: the node's name (web-3.2) and
+// its short id; -o wide adds the index, the launch and the change that
+// launched it, and -o json the driver's whole handle (log path, process
+// start time, ...). PORT/PID, from the handle, is shown when some node
+// has one (local nodes; sim nodes have none).
 func nodesTable(t *table, nodes []api.Node) {
+	id := t.ids(mapOf(nodes, func(n api.Node) string { return n.ID })...)
 	addr := slices.ContainsFunc(nodes, func(n api.Node) bool { return n.Handle["port"] != "" || n.Handle["pid"] != "" })
-	head := []string{"ID", "INDEX", "STATE", "READY"}
+	head := []string{"NAME", "ID", "STATE", "READY"}
+	if t.wide {
+		head = append(head, "INDEX", "LAUNCHED", "CHANGE")
+	}
 	if addr {
 		head = append(head, "PORT/PID")
 	}
 	t.row(append(head, "REASON")...)
 	for _, n := range nodes {
-		row := []string{n.ID, itoa(n.Index), n.State, tsp(n.ReadyAt)}
+		row := []string{orDash(n.Name), id(n.ID), n.State, tsp(n.ReadyAt)}
+		if t.wide {
+			row = append(row, itoa(n.Index), ts(n.LaunchedAt), orDash(n.ChangeID))
+		}
 		if addr {
 			row = append(row, portPID(n.Handle))
 		}
@@ -143,59 +253,130 @@ func source(s api.Source) string {
 }
 
 func eventsTable(t *table, events []api.Event) {
-	t.row("LABEL", "TIME", "TYPE", "SOURCE", "STATUS", "PROPOSED", "PERIOD", "ID", "DESCRIPTION")
-	for _, e := range events {
-		t.row(eventRow(e)...)
-	}
+	detailedEventsTable(t, mapOf(events, func(e api.Event) api.EventDetail { return api.EventDetail{Event: e} }), false)
 }
 
-func eventRow(e api.Event) []string {
-	proposed := "-"
-	if e.ProposedQuantity != nil {
-		proposed = itoa(*e.ProposedQuantity)
+// eventRow is an event's row; effects, when not nil, the labels of what
+// it caused. The default table leaves the proposed quantity to the
+// description ("asked for +4").
+func eventRow(t *table, id func(string) string, e api.Event, effects *string) []string {
+	row := []string{e.Label, ts(e.Time), e.Type, source(e.Source), e.Status}
+	if t.wide {
+		proposed := "-"
+		if e.ProposedQuantity != nil {
+			proposed = itoa(*e.ProposedQuantity)
+		}
+		row = append(row, proposed)
 	}
-	return []string{e.Label, ts(e.Time), e.Type, source(e.Source), e.Status, proposed, orDash(e.PeriodLabel), e.ID, e.Description}
+	row = append(row, orDash(e.PeriodLabel))
+	if effects != nil {
+		row = append(row, *effects)
+	}
+	return append(row, id(e.ID), e.Description)
+}
+
+func eventHead(t *table, effects bool) []string {
+	head := []string{"LABEL", "TIME", "TYPE", "SOURCE", "STATUS"}
+	if t.wide {
+		head = append(head, "PROPOSED")
+	}
+	head = append(head, "PERIOD")
+	if effects {
+		head = append(head, "EFFECTS")
+	}
+	return append(head, "ID", "DESCRIPTION")
 }
 
 func changesTable(t *table, changes []api.Change) {
-	t.row("LABEL", "STARTED", "TYPE", "AMOUNT", "QUANTITY", "STATUS", "ATTRIBUTION", "PERIOD", "ID", "DESCRIPTION")
-	for _, ch := range changes {
-		t.row(changeRow(ch)...)
+	detailedChangesTable(t, mapOf(changes, func(c api.Change) api.ChangeDetail { return api.ChangeDetail{Change: c} }), false)
+}
+
+// changeRow is a change's row; causes, when not nil, the labels of its
+// causes. The default table leaves type, amount and quantities to the
+// description ("add 5 nodes, 7 → 12"); -o wide has them, and the parts in
+// which the nodes became ready.
+func changeRow(t *table, id func(string) string, ch api.Change, causes *string) []string {
+	row := []string{ch.Label, ts(ch.StartedAt)}
+	if t.wide {
+		row = append(row, ch.Type, itoa(ch.Amount), fmt.Sprintf("%d → %d", ch.QuantityBefore, ch.QuantityAfter))
 	}
+	row = append(row, ch.Status, orDash(ch.Attribution), orDash(ch.PeriodLabel))
+	if t.wide {
+		row = append(row, parts(ch.Parts))
+	}
+	if causes != nil {
+		row = append(row, *causes)
+	}
+	return append(row, id(ch.ID), ch.Description)
 }
 
-func changeRow(ch api.Change) []string {
-	return []string{ch.Label, ts(ch.StartedAt), ch.Type, itoa(ch.Amount), fmt.Sprintf("%d → %d", ch.QuantityBefore, ch.QuantityAfter),
-		ch.Status, orDash(ch.Attribution), orDash(ch.PeriodLabel), ch.ID, ch.Description}
+func changeHead(t *table, causes bool) []string {
+	head := []string{"LABEL", "STARTED"}
+	if t.wide {
+		head = append(head, "TYPE", "AMOUNT", "QUANTITY")
+	}
+	head = append(head, "STATUS", "ATTRIBUTION", "PERIOD")
+	if t.wide {
+		head = append(head, "PARTS")
+	}
+	if causes {
+		head = append(head, "CAUSES")
+	}
+	return append(head, "ID", "DESCRIPTION")
 }
 
-// detailedChangesTable is the changes table with each change's causes,
-// then the explanations, one a line.
-func detailedChangesTable(t *table, ds []api.ChangeDetail) {
-	t.row("LABEL", "STARTED", "TYPE", "AMOUNT", "QUANTITY", "STATUS", "ATTRIBUTION", "PERIOD", "CAUSES", "ID", "DESCRIPTION")
+// parts reads a change's parts as "40@10:00:12,30@10:00:13": how many
+// nodes became ready when.
+func parts(ps []api.ChangePart) string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, fmt.Sprintf("%d@%s", p.Amount, p.ReadyAt.UTC().Format(time.TimeOnly)))
+	}
+	return orDash(strings.Join(out, ","))
+}
+
+// detailedChangesTable is the changes table, with each change's causes
+// when withCauses, then the explanations, one a line.
+func detailedChangesTable(t *table, ds []api.ChangeDetail, withCauses bool) {
+	id := t.ids(mapOf(ds, func(d api.ChangeDetail) string { return d.ID })...)
+	t.row(changeHead(t, withCauses)...)
 	for _, d := range ds {
+		if !withCauses {
+			t.row(changeRow(t, id, d.Change, nil)...)
+			continue
+		}
 		ls := make([]string, 0, len(d.Causes))
 		for _, c := range d.Causes {
 			ls = append(ls, c.Event.Label)
 		}
-		row := changeRow(d.Change)
-		t.row(slices.Insert(row, 8, orDash(strings.Join(ls, ",")))...)
+		causes := orDash(strings.Join(ls, ","))
+		t.row(changeRow(t, id, d.Change, &causes)...)
 	}
-	explanations(t, ds, func(d api.ChangeDetail) string { return d.Explanation })
+	if withCauses {
+		explanations(t, ds, func(d api.ChangeDetail) string { return d.Explanation })
+	}
 }
 
-// detailedEventsTable is the events table with each event's effects, then
-// the explanations, one a line.
-func detailedEventsTable(t *table, ds []api.EventDetail) {
-	t.row("LABEL", "TIME", "TYPE", "SOURCE", "STATUS", "PROPOSED", "PERIOD", "EFFECTS", "ID", "DESCRIPTION")
+// detailedEventsTable is the events table, with each event's effects
+// when withEffects, then the explanations, one a line.
+func detailedEventsTable(t *table, ds []api.EventDetail, withEffects bool) {
+	id := t.ids(mapOf(ds, func(d api.EventDetail) string { return d.ID })...)
+	t.row(eventHead(t, withEffects)...)
 	for _, d := range ds {
+		if !withEffects {
+			t.row(eventRow(t, id, d.Event, nil)...)
+			continue
+		}
 		ls := make([]string, 0, len(d.Effects))
 		for _, e := range d.Effects {
 			ls = append(ls, e.Change.Label)
 		}
-		t.row(slices.Insert(eventRow(d.Event), 7, orDash(strings.Join(ls, ",")))...)
+		effects := orDash(strings.Join(ls, ","))
+		t.row(eventRow(t, id, d.Event, &effects)...)
 	}
-	explanations(t, ds, func(d api.EventDetail) string { return d.Explanation })
+	if withEffects {
+		explanations(t, ds, func(d api.EventDetail) string { return d.Explanation })
+	}
 }
 
 func explanations[T any](t *table, ds []T, text func(T) string) {
@@ -208,8 +389,16 @@ func explanations[T any](t *table, ds []T, text func(T) string) {
 	}
 }
 
+// periodsTable lists decision records; the default table leaves out the
+// start, what was in flight, the suppressed requests and the clamps
+// (-o wide, and each record's summary, have them).
 func periodsTable(t *table, periods []api.Period) {
-	t.row("LABEL", "STARTED", "ENDED", "POLICY", "DESIRED", "OFFICIAL", "ACTUAL", "IN FLIGHT", "REQUESTS", "SUPPRESSED", "CLAMPS", "CHANGES", "ID")
+	id := t.ids(mapOf(periods, func(p api.Period) string { return p.ID })...)
+	if t.wide {
+		t.row("LABEL", "STARTED", "ENDED", "POLICY", "DESIRED", "OFFICIAL", "ACTUAL", "IN FLIGHT", "REQUESTS", "SUPPRESSED", "CLAMPS", "CHANGES", "ID")
+	} else {
+		t.row("LABEL", "ENDED", "POLICY", "DESIRED", "OFFICIAL", "ACTUAL", "CHANGES", "ID", "REQUESTS")
+	}
 	for _, p := range periods {
 		desired, official := "-", "-"
 		if p.Harmonized {
@@ -219,6 +408,11 @@ func periodsTable(t *table, periods []api.Period) {
 		reqs := make([]string, 0, len(p.Requests))
 		for _, r := range p.Requests {
 			reqs = append(reqs, r.Label)
+		}
+		if !t.wide {
+			t.row(p.Label, tsp(p.EndedAt), orDash(p.Policy), desired, official, itoa(p.Actual), itoa(len(p.ChangeIDs)),
+				id(p.ID), orDash(strings.Join(reqs, ",")))
+			continue
 		}
 		supp := make([]string, 0, len(p.Suppressed))
 		for _, s := range p.Suppressed {
@@ -250,14 +444,18 @@ func explainChange(t *table, d api.ChangeDetail) {
 	t.line("%s", orDash(d.Explanation))
 	t.line("")
 	t.line("change %s (%s): %s %d, %d → %d, %s", d.Label, d.ID, d.Type, d.Amount, d.QuantityBefore, d.QuantityAfter, d.Status)
+	if len(d.Parts) > 0 {
+		t.line("parts: %s", parts(d.Parts))
+	}
 	if len(d.Causes) == 0 {
 		t.line("causes: none recorded")
 		return
 	}
 	t.line("causes:")
+	id := t.ids(mapOf(d.Causes, func(c api.Cause) string { return c.Event.ID })...)
 	t.row("ATTRIBUTION", "LABEL", "TIME", "TYPE", "SOURCE", "ID", "DESCRIPTION")
 	for _, c := range d.Causes {
-		t.row(c.Attribution, c.Event.Label, ts(c.Event.Time), c.Event.Type, source(c.Event.Source), c.Event.ID, c.Event.Description)
+		t.row(c.Attribution, c.Event.Label, ts(c.Event.Time), c.Event.Type, source(c.Event.Source), id(c.Event.ID), c.Event.Description)
 	}
 }
 
@@ -270,10 +468,11 @@ func explainEvent(t *table, d api.EventDetail) {
 		return
 	}
 	t.line("effects:")
+	id := t.ids(mapOf(d.Effects, func(e api.Effect) string { return e.Change.ID })...)
 	t.row("ATTRIBUTION", "LABEL", "STARTED", "TYPE", "AMOUNT", "QUANTITY", "ID", "DESCRIPTION")
 	for _, e := range d.Effects {
 		ch := e.Change
-		t.row(e.Attribution, ch.Label, ts(ch.StartedAt), ch.Type, itoa(ch.Amount), fmt.Sprintf("%d → %d", ch.QuantityBefore, ch.QuantityAfter), ch.ID, ch.Description)
+		t.row(e.Attribution, ch.Label, ts(ch.StartedAt), ch.Type, itoa(ch.Amount), fmt.Sprintf("%d → %d", ch.QuantityBefore, ch.QuantityAfter), id(ch.ID), ch.Description)
 	}
 }
 

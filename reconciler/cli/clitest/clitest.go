@@ -48,7 +48,8 @@ func NewAPI() *API {
 		{ID: "e-3", Label: "E3", GroupID: "g-web", Type: api.EventReplacementRequest, Source: api.Source{Kind: api.SourceSystem}, Time: t0.Add(time.Minute), Status: api.EventApplied, ParentChangeID: "c-2", NexusID: "x-3", Description: "replacement of node n-2 requested"},
 	}
 	f.Changes = []api.Change{
-		{ID: "c-1", Label: "C1", GroupID: "g-web", Type: api.ChangeAddNodes, Amount: 3, QuantityBefore: 0, QuantityAfter: 3, Status: api.ChangeCompleted, StartedAt: t0, Attribution: api.AttributionDirect, NexusID: "x-1", Description: "add 3 nodes"},
+		{ID: "c-1", Label: "C1", GroupID: "g-web", Type: api.ChangeAddNodes, Amount: 3, QuantityBefore: 0, QuantityAfter: 3, Status: api.ChangeCompleted, StartedAt: t0, Attribution: api.AttributionDirect, NexusID: "x-1", Description: "add 3 nodes",
+			Parts: []api.ChangePart{{ReadyAt: t0.Add(2 * time.Second), Amount: 2}, {ReadyAt: t0.Add(3 * time.Second), Amount: 1}}},
 		{ID: "c-2", Label: "C2", GroupID: "g-web", Type: api.ChangeNodeLost, Amount: 1, QuantityBefore: 3, QuantityAfter: 2, Status: api.ChangeCompleted, StartedAt: t0.Add(time.Minute), Attribution: api.AttributionDirect, NexusID: "x-2", Description: "node n-2 lost"},
 		{ID: "c-3", Label: "C3", GroupID: "g-web", Type: api.ChangeAddNodes, Amount: 1, QuantityBefore: 2, QuantityAfter: 3, Status: api.ChangeInProgress, StartedAt: t0.Add(time.Minute), Attribution: api.AttributionDirect, NexusID: "x-3", Description: "add 1 node to replace n-2"},
 	}
@@ -56,9 +57,9 @@ func NewAPI() *API {
 		{ID: "p-1", Label: "H1", GroupID: "g-web", StartedAt: t0, Harmonized: true, Policy: "largest", DesiredBefore: 3, DesiredAfter: 3, OfficialBefore: 3, OfficialAfter: 3, Actual: 3},
 	}
 	f.Nodes = []api.Node{
-		{ID: "n-1", GroupID: "g-web", Index: 0, State: api.NodeReady, LaunchedAt: t0, ReadyAt: &t0,
+		{ID: "n-1", GroupID: "g-web", Name: "web-0", Index: 0, State: api.NodeReady, LaunchedAt: t0, ReadyAt: &t0,
 			Handle: map[string]string{"pid": "4242", "port": "8001", "log": "/var/lib/pes/nodes/n-1.log", "start_time": "1767348000"}},
-		{ID: "n-2", GroupID: "g-web", Index: 1, State: api.NodeInitFailed, LaunchedAt: t0, StateReason: "not ready within 10m"},
+		{ID: "n-2", GroupID: "g-web", Name: "web-1.2", Index: 1, State: api.NodeInitFailed, LaunchedAt: t0, StateReason: "not ready within 10m"},
 	}
 	return f
 }
