@@ -369,10 +369,11 @@ func cliPeriods(args []string, stdout, stderr io.Writer) int {
 // labelRE matches the per-group labels people use: E4, C7, H2, E9b.
 var labelRE = regexp.MustCompile(`^[A-Za-z][0-9]+[a-z]?$`)
 
-// findEvent resolves an event ID or a label within the group. The API has
-// no label lookup, so labels are matched in the group's event list.
+// findEvent resolves an event ID, a short ID (a prefix, as tables show
+// them) or a label within the group. The API has no label or prefix
+// lookup, so these are matched in the group's event list.
 func findEvent(ctx context.Context, cl *client.Client, groupID, ref string) (api.Event, error) {
-	if !labelRE.MatchString(ref) {
+	if !labelRE.MatchString(ref) && (groupID == "" || len(ref) >= fullIDLen) {
 		d, err := cl.GetEvent(ctx, ref)
 		return d.Event, err
 	}
@@ -383,17 +384,12 @@ func findEvent(ctx context.Context, cl *client.Client, groupID, ref string) (api
 	if err != nil {
 		return api.Event{}, err
 	}
-	for _, e := range events {
-		if strings.EqualFold(e.Label, ref) {
-			return e, nil
-		}
-	}
-	return api.Event{}, &api.Error{Code: api.CodeNotFound, Status: 404, Message: fmt.Sprintf("no event labelled %s in group %s", ref, groupID)}
+	return findRef(events, "event", groupID, ref, func(e api.Event) (string, string) { return e.Label, e.ID })
 }
 
 // findChange is findEvent for changes.
 func findChange(ctx context.Context, cl *client.Client, groupID, ref string) (string, error) {
-	if !labelRE.MatchString(ref) {
+	if !labelRE.MatchString(ref) && (groupID == "" || len(ref) >= fullIDLen) {
 		return ref, nil
 	}
 	if groupID == "" {
@@ -403,16 +399,43 @@ func findChange(ctx context.Context, cl *client.Client, groupID, ref string) (st
 	if err != nil {
 		return "", err
 	}
-	for _, ch := range changes {
-		if strings.EqualFold(ch.Label, ref) {
-			return ch.ID, nil
+	ch, err := findRef(changes, "change", groupID, ref, func(c api.Change) (string, string) { return c.Label, c.ID })
+	return ch.ID, err
+}
+
+// fullIDLen is the length of an ID (a UUID); a shorter reference that is
+// not a label is an ID's prefix.
+const fullIDLen = 36
+
+// findRef finds the item of a group's list that ref names: by label
+// ("C7", any case) or by the prefix of its ID, which must be unique.
+func findRef[T any](items []T, noun, groupID, ref string, key func(T) (label, id string)) (T, error) {
+	var zero T
+	if labelRE.MatchString(ref) {
+		for _, it := range items {
+			if l, _ := key(it); strings.EqualFold(l, ref) {
+				return it, nil
+			}
+		}
+		return zero, &api.Error{Code: api.CodeNotFound, Status: 404, Message: fmt.Sprintf("no %s labelled %s in group %s", noun, ref, groupID)}
+	}
+	var found []T
+	for _, it := range items {
+		if _, id := key(it); strings.HasPrefix(id, strings.ToLower(ref)) {
+			found = append(found, it)
 		}
 	}
-	return "", &api.Error{Code: api.CodeNotFound, Status: 404, Message: fmt.Sprintf("no change labelled %s in group %s", ref, groupID)}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return zero, &api.Error{Code: api.CodeNotFound, Status: 404, Message: fmt.Sprintf("no %s of group %s has an id starting %s", noun, groupID, ref)}
+	}
+	return zero, usagef("%s %s: %d %ss of group %s have an id starting so; give more of it", noun, ref, len(found), noun, groupID)
 }
 
 func cliExplain(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("explain", "explain change|event <ID or label> [--group ID] [--all] [-o json]", stdout, stderr, true)
+	c := newCLI("explain", "explain change|event <ID, short ID or label> [--group ID] [--all] [-o json]", stdout, stderr, true)
 	c.deletedFlag()
 	var kind, ref string
 	check := func(pos []string) error {

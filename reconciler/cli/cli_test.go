@@ -89,6 +89,13 @@ func TestCLI(t *testing.T) {
 		{name: "periods", args: []string{"periods", "--group", "g-web"}, wantOut: []string{"H1", "largest", "3 → 3"}},
 		{name: "explain change by label", args: []string{"explain", "change", "C3", "--group", "g-web"}, wantOut: []string{"Change C3 was directly caused by event E3.", "causes:", "replacement_requested"}},
 		{name: "explain change with parts", args: []string{"explain", "change", "C1", "--group", "g-web"}, wantOut: []string{"parts: 2@10:00:02,1@10:00:03"}},
+		// Tables show ids shortened; explain takes them back.
+		{name: "explain change by short id", args: []string{"explain", "change", "c-3", "--group", "web"}, wantOut: []string{"Change C3 was directly caused by event E3."}},
+		{name: "explain event by short id", args: []string{"explain", "event", "e-2", "--group", "web"}, wantOut: []string{"Event E2 caused 1 change(s)."}},
+		{name: "explain ambiguous short id", args: []string{"explain", "change", "c-", "--group", "web"}, wantCode: 2,
+			wantErr: []string{"3 changes of group g-web have an id starting so; give more of it"}},
+		{name: "explain unknown short id", args: []string{"explain", "event", "e-9", "--group", "web"}, wantCode: 1,
+			wantErr: []string{"no event of group g-web has an id starting e-9"}},
 		{name: "explain change flags first", args: []string{"explain", "--group", "web", "change", "c2"}, wantOut: []string{"Change C2 was directly caused by event E2."}},
 		{name: "explain change by id json", args: []string{"explain", "change", "c-1", "-o", "json"}, wantOut: []string{`"explanation": "Change C1 was directly caused by event E1."`, `"causes"`}, wantJSONOf: api.ChangeDetail{}},
 		{name: "explain event", args: []string{"explain", "event", "E2", "--group", "g-web"}, wantOut: []string{"Event E2 caused 1 change(s).", "effects:", "C2"}},
