@@ -62,7 +62,11 @@ func TestCLI(t *testing.T) {
 		{name: "nodes json keep the handle", args: []string{"nodes", "--group", "web", "-o", "json"},
 			wantOut: []string{`"log": "/var/lib/pes/nodes/n-1.log"`, `"start_time": "1767348000"`}, wantJSONOf: []api.Node{}},
 		{name: "nodes need a group", args: []string{"nodes"}, wantCode: 2, wantErr: []string{"--group: required"}},
-		{name: "events table", args: []string{"events", "--group", "g-web"}, wantOut: []string{"E1", "E2", "E3", "node_unavailable", "system", "user:alice"}},
+		// The description says what happened and who did it; -o wide
+		// has the type and the source in columns of their own.
+		{name: "events table", args: []string{"events", "--group", "g-web"}, wantOut: []string{"E1", "E2", "E3", "node n-2 became unavailable"},
+			notOut: []string{"TYPE", "SOURCE", "user:alice"}},
+		{name: "events wide", args: []string{"events", "--group", "g-web", "-o", "wide"}, wantOut: []string{"E1", "E2", "E3", "node_unavailable", "system", "user:alice", "PROPOSED"}},
 		{name: "events by type", args: []string{"events", "--group", "g-web", "--type", "node_unavailable"}, wantOut: []string{"E2"}, notOut: []string{"E1 ", "E3 "}},
 		{name: "events since a time", args: []string{"events", "--group", "g-web", "--since", "2026-01-02T10:00:30Z", "-o", "json"}, wantOut: []string{`"label": "E2"`}, notOut: []string{`"label": "E1"`}, wantJSONOf: []api.Event{}},
 		{name: "a bad time is told before connecting", args: []string{"changes", "--group", "web", "--until", "soon", "--endpoint", "http://127.0.0.1:1", "--timeout", "2s"},
@@ -104,7 +108,7 @@ func TestCLI(t *testing.T) {
 		{name: "explain unknown kind", args: []string{"explain", "period", "H1", "--group", "g-web"}, wantCode: 2, wantErr: []string{"explain: want 'change"}},
 		{name: "bad group id", args: []string{"changes", "--group", "nope"}, wantCode: 1, wantErr: []string{"group nope not found", "not_found", "HTTP 404"}},
 		{name: "harmonize", args: []string{"harmonize", "--group", "g-web"}, wantOut: []string{"period H1: desired 3 → 3", "(period p-1)"}},
-		{name: "instruct change by", args: []string{"instruct", "--group", "g-web", "--change-by", "-2", "--reason", "night"}, wantOut: []string{"E9", "user_instruction", "aggregated"}},
+		{name: "instruct change by", args: []string{"instruct", "--group", "g-web", "--change-by", "-2", "--reason", "night"}, wantOut: []string{"E9", "aggregated", "user instruction"}},
 		{name: "instruct field error", args: []string{"instruct", "--group", "g-web", "--set-to", "50"}, wantCode: 1, wantErr: []string{"must be at most max_quantity 10", "(field set_to)", "HTTP 400"}},
 		{name: "instruct needs one form", args: []string{"instruct", "--group", "g-web", "--set-to", "5", "--change-by", "1"}, wantCode: 2, wantErr: []string{"exactly one of"}},
 		{name: "instruct bad number", args: []string{"instruct", "--group", "g-web", "--set-to", "five"}, wantCode: 2, wantErr: []string{"--set-to: want a whole number"}},

@@ -257,16 +257,19 @@ func eventsTable(t *table, events []api.Event) {
 }
 
 // eventRow is an event's row; effects, when not nil, the labels of what
-// it caused. The default table leaves the proposed quantity to the
-// description ("asked for +4").
+// it caused. The default table leaves the type, the source and the
+// proposed quantity to the description ("trigger cpu-high asked for
+// +4"); -o wide has them.
 func eventRow(t *table, id func(string) string, e api.Event, effects *string) []string {
-	row := []string{e.Label, ts(e.Time), e.Type, source(e.Source), e.Status}
+	row := []string{e.Label, ts(e.Time)}
 	if t.wide {
 		proposed := "-"
 		if e.ProposedQuantity != nil {
 			proposed = itoa(*e.ProposedQuantity)
 		}
-		row = append(row, proposed)
+		row = append(row, e.Type, source(e.Source), e.Status, proposed)
+	} else {
+		row = append(row, e.Status)
 	}
 	row = append(row, orDash(e.PeriodLabel))
 	if effects != nil {
@@ -276,9 +279,9 @@ func eventRow(t *table, id func(string) string, e api.Event, effects *string) []
 }
 
 func eventHead(t *table, effects bool) []string {
-	head := []string{"LABEL", "TIME", "TYPE", "SOURCE", "STATUS"}
+	head := []string{"LABEL", "TIME", "STATUS"}
 	if t.wide {
-		head = append(head, "PROPOSED")
+		head = []string{"LABEL", "TIME", "TYPE", "SOURCE", "STATUS", "PROPOSED"}
 	}
 	head = append(head, "PERIOD")
 	if effects {
