@@ -36,6 +36,13 @@ func TestCausalityDataSourcesRead(t *testing.T) {
 			QuantityBefore: 2, QuantityAfter: 3, Status: api.ChangeCompleted, StartedAt: at,
 			Attribution: api.AttributionIndirect, NodeIDs: []string{"n-" + id}, Description: "added 1 node"}
 	}
+	// withParts records that one node became ready at each of times.
+	withParts := func(c api.Change, times ...time.Time) api.Change {
+		for _, at := range times {
+			c.Parts = append(c.Parts, api.ChangePart{ReadyAt: at, Amount: 1})
+		}
+		return c
+	}
 	// Pages as pesd would serve them; the provider orders them itself.
 	changePages := [][]api.ChangeDetail{
 		{
@@ -44,7 +51,7 @@ func TestCausalityDataSourcesRead(t *testing.T) {
 					{Attribution: api.AttributionIndirect, Event: event("e9", "E9", t1)},
 					{Attribution: api.AttributionIndirect, Event: event("e2", "E2", t1)},
 				}},
-			{Change: change("c2", "C2", t1), Explanation: "C2 because"},
+			{Change: withParts(change("c2", "C2", t1), t1.Add(2*time.Second), t1.Add(3*time.Second)), Explanation: "C2 because"},
 		},
 		{{Change: change("c1", "C1", t0), Explanation: "C1 because"}},
 	}
@@ -182,6 +189,25 @@ func TestCausalityDataSourcesRead(t *testing.T) {
 		}
 		if want := []string{"E2", "E9"}; !reflect.DeepEqual(causes, want) {
 			t.Errorf("causes of C10 = %v, want %v", causes, want)
+		}
+	})
+
+	t.Run("parts of a launch", func(t *testing.T) {
+		state, diags := readDataSource(t, p, "pes_capacity_changes", map[string]tftypes.Value{"group_id": str("g-1")})
+		if len(diags) > 0 {
+			t.Fatalf("diagnostics: %s: %s", diags[0].Summary, diags[0].Detail)
+		}
+		changes := state.(map[string]any)["changes"].([]any)
+		c2, c10 := changes[1].(map[string]any), changes[2].(map[string]any)
+		want := []any{
+			map[string]any{"ready_at": "2026-03-05T12:00:03Z", "amount": float64(1)},
+			map[string]any{"ready_at": "2026-03-05T12:00:04Z", "amount": float64(1)},
+		}
+		if !reflect.DeepEqual(c2["parts"], want) {
+			t.Errorf("parts of C2 = %#v, want %#v", c2["parts"], want)
+		}
+		if parts := c10["parts"]; !reflect.DeepEqual(parts, []any{}) {
+			t.Errorf("parts of C10 = %#v, want an empty list", parts)
 		}
 	})
 

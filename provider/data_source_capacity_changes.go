@@ -28,6 +28,13 @@ type capacityChangesModel struct {
 	Changes  []changeModel `tfsdk:"changes"`
 }
 
+// partModel is one step in which an add_nodes change's nodes became
+// ready.
+type partModel struct {
+	ReadyAt types.String `tfsdk:"ready_at"`
+	Amount  types.Int64  `tfsdk:"amount"`
+}
+
 type changeModel struct {
 	ID types.String `tfsdk:"id"`
 	changeFields
@@ -36,6 +43,7 @@ type changeModel struct {
 	NexusID     types.String `tfsdk:"nexus_id"`
 	Attribution types.String `tfsdk:"attribution"`
 	NodeIDs     []string     `tfsdk:"node_ids"`
+	Parts       []partModel  `tfsdk:"parts"`
 	Causes      []causeModel `tfsdk:"causes"`
 	Explanation types.String `tfsdk:"explanation"`
 }
@@ -52,6 +60,12 @@ func (d *capacityChangesDataSource) Schema(_ context.Context, _ datasource.Schem
 		"nexus_id":    computedString("ID of the nexus linking the change to its causes."),
 		"attribution": computedString("`direct` (one event caused it at once) or `indirect` (several aggregated events caused it together)."),
 		"node_ids":    computedStrings("The nodes added or removed."),
+		"parts": computedList("For nodes added, the steps in which they became ready, when there were more than one: "+
+			"the nodes of one launch that become ready within pesd's launch window (`--launch-window`, 3s by default) of the first are one change. "+
+			"Empty otherwise.", map[string]schema.Attribute{
+			"ready_at": computedString("When the last node of the part became ready (RFC 3339); nodes ready within the same second are one part."),
+			"amount":   computedInt("How many nodes became ready."),
+		}),
 		"causes":      computedList("The events that caused the change, oldest first.", causeAttributes()),
 		"explanation": computedString("Why the change happened, written for a person: the events, what each asked for, the policy and clamps (of `min_quantity`, `max_quantity` and, with predictive governing, the forecast)."),
 	})
@@ -86,7 +100,11 @@ func changeFrom(d api.ChangeDetail) changeModel {
 		NexusID:      optString(d.NexusID),
 		Attribution:  types.StringValue(d.Attribution),
 		NodeIDs:      append([]string{}, d.NodeIDs...),
-		Causes:       causesFrom(d.Causes),
-		Explanation:  types.StringValue(d.Explanation),
+		Parts: sortedMap(d.Parts, func(a, b api.ChangePart) int { return a.ReadyAt.Compare(b.ReadyAt) },
+			func(p api.ChangePart) partModel {
+				return partModel{ReadyAt: timeString(p.ReadyAt), Amount: types.Int64Value(int64(p.Amount))}
+			}),
+		Causes:      causesFrom(d.Causes),
+		Explanation: types.StringValue(d.Explanation),
 	}
 }
