@@ -194,3 +194,49 @@ func TestLaunchWindowSplitsFarApart(t *testing.T) {
 		})
 	}
 }
+
+// TestLaunchWindowNodeLostInside: a node lost while its launch window is
+// open ends the window first, so the launch adds the nodes that arrived
+// before the loss takes one away, and every quantity follows on from the
+// one before.
+func TestLaunchWindowNodeLostInside(t *testing.T) {
+	h := launchHarness(t, 3*time.Second)
+	g := h.createGroup(api.GroupConfig{
+		Name: "web", DesiredQuantity: 2, MaxQuantity: 20, AggregationPeriod: "1h",
+		Sim: &api.SimConfig{BootTime: "1s", BootTimes: bootTimes(2, "1s", 2, "2s", 1, "6s")},
+	})
+	h.runTo(10*time.Second, nil)
+	if _, err := h.c.Instruct(h.ctx, g.ID, api.Instruction{Request: api.Request{ChangeBy: ptr(3)}, Immediate: true}); err != nil {
+		t.Fatal(err)
+	}
+	h.runTo(13*time.Second, func(now time.Duration) {
+		if now != 13*time.Second {
+			return
+		}
+		// One of the two nodes of the launch ready since +12s.
+		for _, n := range h.nodes(g.ID, api.NodeReady) {
+			if n.LaunchedAt.Sub(t0) == 10*time.Second {
+				if err := h.c.FailNode(h.ctx, g.ID, n.ID); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+		}
+		t.Fatal("no ready node of the launch at +13s")
+	})
+	h.runTo(20*time.Second, nil)
+	var got []string
+	for _, c := range h.changes(g.ID) {
+		got = append(got, c.Label+" "+describeLaunch(c))
+	}
+	want := []string{
+		"C1 add_nodes 2 0→2 completed ended +1s",
+		"C2 add_nodes 2 2→4 completed ended +12s", // the launch, up to the loss
+		"C3 add_nodes 1 4→5 completed ended +16s", // its last node, later
+		"C4 node_lost 1 4→3 completed ended +13s",
+		"C5 add_nodes 1 3→4 completed ended +14s", // the replacement
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("changes:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -184,14 +184,37 @@ func (w *work) settleAdds() error {
 		if ch.Type != api.ChangeAddNodes {
 			continue
 		}
-		if err := w.settleAdd(ch); err != nil {
+		if err := w.settleAdd(ch, false); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w *work) settleAdd(ch api.Change) error {
+// closeLaunches settles now the add_nodes changes whose launch window is
+// open and holds a node of ids that became ready: a node about to be
+// removed or lost is first counted in.
+func (w *work) closeLaunches(ids []string) error {
+	if w.c.opts.LaunchWindow <= 0 {
+		return nil
+	}
+	for _, ch := range w.s.openList() {
+		if ch.Type != api.ChangeAddNodes || !slices.ContainsFunc(ch.NodeIDs, func(id string) bool {
+			n, ok := w.s.nodes[id]
+			return ok && n.ReadyAt != nil && slices.Contains(ids, id)
+		}) {
+			continue
+		}
+		if err := w.settleAdd(ch, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// settleAdd settles one add_nodes change; closing ends its launch window
+// now.
+func (w *work) settleAdd(ch api.Change, closing bool) error {
 	window := w.c.opts.LaunchWindow
 	for {
 		var arrived, failed, pending []string
@@ -214,7 +237,7 @@ func (w *work) settleAdd(ch api.Change) error {
 			return nil // nothing happened yet
 		case len(arrived) > 0 && window > 0:
 			in, late, closes := w.s.launchWindow(arrived, window)
-			if len(pending) > 0 && w.now.Before(closes) {
+			if len(pending) > 0 && w.now.Before(closes) && !closing {
 				return nil // more nodes may join the change
 			}
 			done, rest = in, append(append(late, failed...), pending...)

@@ -564,6 +564,11 @@ func (w *work) addChange(n int, periodID, periodLabel string) (api.Change, error
 // removeChange records a change of type typ (remove_nodes or node_lost)
 // removing the nodes, and their termination.
 func (w *work) removeChange(typ string, ids []string, reason, periodID, periodLabel string) (api.Change, error) {
+	// A launch whose window is still open ends first with the nodes that
+	// arrived, so it adds them before this change takes one away.
+	if err := w.closeLaunches(ids); err != nil {
+		return api.Change{}, err
+	}
 	before := w.s.ready()
 	lost := 0
 	for _, id := range ids {
