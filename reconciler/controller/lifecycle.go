@@ -291,7 +291,7 @@ func (s *state) launchWindow(ready []string, window time.Duration) (in, late []s
 }
 
 // readyParts returns when the last of the nodes became ready, and the
-// parts they became ready in (nodes ready within one second are one
+// parts they became ready in (nodes ready in the same second are one
 // part) when there were more than one.
 func (s *state) readyParts(ids []string) (time.Time, []api.ChangePart) {
 	var parts []api.ChangePart
