@@ -46,6 +46,7 @@ func TestCLI(t *testing.T) {
 		notSent    []string
 	}{
 		{name: "groups table follows pages", args: []string{"groups"}, wantOut: []string{"NAME", "web", "batch", "g-sim"}},
+		{name: "groups wide", args: []string{"groups", "-o", "wide"}, wantOut: []string{"AGGREGATION", "CREATED", "NEXT HARMONIZATION", "g-web"}},
 		{name: "groups json", args: []string{"groups", "-o", "json"}, wantOut: []string{`"name": "web"`, `"name": "batch"`}, wantJSONOf: []api.Group{}},
 		// The index is in the name (web-1.2: index 1, held before); -o
 		// wide has it in a column of its own.

@@ -188,12 +188,22 @@ func orDash(s string) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// groupsTable lists groups; -o wide adds how each aggregates (period
+// and policy) and when it was created.
 func groupsTable(t *table, groups []api.Group) {
 	id := t.ids(mapOf(groups, func(g api.Group) string { return g.ID })...)
-	t.row("ID", "NAME", "DRIVER", "DESIRED", "OFFICIAL", "ACTUAL", "MIN", "MAX", "STATUS", "PERIOD", "NEXT HARMONIZATION")
+	head := []string{"ID", "NAME", "DRIVER", "DESIRED", "OFFICIAL", "ACTUAL", "MIN", "MAX", "STATUS", "PERIOD"}
+	if t.wide {
+		head = append(head, "AGGREGATION", "CREATED")
+	}
+	t.row(append(head, "NEXT HARMONIZATION")...)
 	for _, g := range groups {
-		t.row(id(g.ID), g.Name, g.Driver, itoa(g.DesiredQuantity), itoa(g.OfficialQuantity), itoa(g.ActualQuantity),
-			itoa(g.MinQuantity), itoa(g.MaxQuantity), g.Status, orDash(g.CurrentPeriodLabel), tsp(g.NextHarmonizationAt))
+		row := []string{id(g.ID), g.Name, g.Driver, itoa(g.DesiredQuantity), itoa(g.OfficialQuantity), itoa(g.ActualQuantity),
+			itoa(g.MinQuantity), itoa(g.MaxQuantity), g.Status, orDash(g.CurrentPeriodLabel)}
+		if t.wide {
+			row = append(row, orDash(strings.TrimSpace(g.AggregationPolicy+" "+g.AggregationPeriod)), ts(g.CreatedAt))
+		}
+		t.row(append(row, tsp(g.NextHarmonizationAt))...)
 	}
 }
 
