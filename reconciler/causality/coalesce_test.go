@@ -63,6 +63,25 @@ func TestHarmonizedLaunchInParts(t *testing.T) {
 	}
 }
 
+// TestSplitLaunchInParts: a launch whose nodes came up far apart is
+// recorded in several changes, and one of them can have parts of its own:
+// the sentence about them names the change, not the launch.
+func TestSplitLaunchInParts(t *testing.T) {
+	lr := newLaunchRecords(t)
+	c := lr.changes["C1"]
+	c.Parts = []api.ChangePart{
+		{ReadyAt: time.Date(2025, 3, 4, 17, 0, 2, 0, time.UTC), Amount: 3},
+		{ReadyAt: time.Date(2025, 3, 4, 17, 0, 3, 0, time.UTC), Amount: 1},
+	}
+	got := ExplainChange(c, lr.causes("E1"), nil, lr.records)
+	want := "Change C1 (add 4 nodes, 0 → 4) is the first part of the 8 nodes launched at 17:00:00 (with C4 and C5). " +
+		"The launch was directly caused by event E1: user terraform created the group with 8 nodes. " +
+		"C1's 4 nodes became ready in 2 parts: 3 at 17:00:02 and 1 at 17:00:03."
+	if got != want {
+		t.Errorf("change:\n got %s\nwant %s", got, want)
+	}
+}
+
 // TestNodeNames: node events and changes name the node as people read it
 // (web-3, web-3.2 when the index was held before); records without a
 // name fall back to the id, and a recorded change's description is the

@@ -22,7 +22,13 @@ import (
 // (Change.Parts) ends by saying when how many arrived.
 func ExplainChange(c api.Change, causes []api.Cause, period *api.Period, l Lookup) string {
 	s := explainChange(c, causes, period, l)
-	if p := partsSentence(c, "Its"); p != "" {
+	// A change that is itself one part of a launch recorded in several
+	// is named, so "its" cannot be read as the launch's.
+	whose := "Its"
+	if len(launchParts(c, l)) > 1 {
+		whose = c.Label + "'s"
+	}
+	if p := partsSentence(c, whose); p != "" {
 		s += " " + p
 	}
 	return s
