@@ -318,20 +318,31 @@ func (s *state) readyParts(ids []string) (time.Time, []api.ChangePart) {
 // progress has closed, so the change is settled even when no node
 // changed state in the pass.
 func (s *state) launchDue(now time.Time, window time.Duration) bool {
+	closes := s.launchCloses(window)
+	return !closes.IsZero() && !now.Before(closes)
+}
+
+// launchCloses is when the first open launch window closes: window after
+// the first node of an add_nodes change in progress became ready. Zero
+// when no window is open.
+func (s *state) launchCloses(window time.Duration) time.Time {
+	var closes time.Time
 	if window <= 0 {
-		return false
+		return closes
 	}
 	for _, ch := range s.open {
 		if ch.Type != api.ChangeAddNodes {
 			continue
 		}
 		for _, id := range ch.NodeIDs {
-			if n, ok := s.nodes[id]; ok && n.ReadyAt != nil && !now.Before(n.ReadyAt.Add(window)) {
-				return true
+			if n, ok := s.nodes[id]; ok && n.ReadyAt != nil {
+				if t := n.ReadyAt.Add(window); closes.IsZero() || t.Before(closes) {
+					closes = t
+				}
 			}
 		}
 	}
-	return false
+	return closes
 }
 
 // runningActual is the actual quantity before the nodes of ch that became
