@@ -240,3 +240,35 @@ func TestLaunchWindowNodeLostInside(t *testing.T) {
 		t.Errorf("changes:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestLaunchWindowTimer: with no pass, the close of a launch window
+// pushes its group, so the change of the nodes that arrived ends on time
+// while the launch's last node still boots; the periods' timers still
+// end them afterwards.
+func TestLaunchWindowTimer(t *testing.T) {
+	h := launchHarness(t, 3*time.Second)
+	g := h.createGroup(api.GroupConfig{Name: "web", DesiredQuantity: 3, MaxQuantity: 5, AggregationPeriod: "1m",
+		Sim: &api.SimConfig{BootTime: "1s", BootTimes: bootTimes(1, "1s", 1, "2s", 1, "30s")}})
+	for range 3 { // the first two ready at +1s and +2s, pushed by their boots
+		h.clk.Advance(time.Second)
+		h.react()
+	}
+	if cs := h.changes(g.ID); len(cs) != 1 || cs[0].Status != api.ChangeInProgress {
+		t.Fatalf("changes at +3s: %v, want C1 in progress (its window closes at +4s)", changeLabels(cs))
+	}
+	h.clk.Advance(time.Second)
+	h.react() // what the window's timer pushed at +4s
+	var got []string
+	for _, c := range h.changes(g.ID) {
+		got = append(got, c.Label+" "+describeLaunch(c))
+	}
+	want := "C1 add_nodes 2 0→2 completed ended +2s parts 1@+1s,1@+2s\nC2 add_nodes 1 2→3 in_progress"
+	if strings.Join(got, "\n") != want {
+		t.Errorf("changes once the window closed:\n%s\nwant\n%s", strings.Join(got, "\n"), want)
+	}
+	h.clk.Advance(56 * time.Second)
+	h.react()
+	if ps := h.periods(g.ID); len(ps) != 2 {
+		t.Errorf("%d periods after +60s, want H1 harmonized by its timer and H2 open", len(ps))
+	}
+}

@@ -98,13 +98,18 @@ func (c *Controller) React(ctx context.Context) error {
 
 // scheduleHarmonization keeps the group's next harmonization in the
 // timers on the controller's clock, so a period ends on time rather than
-// at the next resync. The caller holds gs.mu.
+// at the next resync; and, sooner, the close of a launch window, so a
+// launch whose last nodes are still booting ends its change on time
+// though no push comes. The caller holds gs.mu.
 func (c *Controller) scheduleHarmonization(gs *groupState) {
 	t, ok := c.clock.(clock.Timer)
 	if !ok {
 		return
 	}
 	at := next(gs.st.group)
+	if closes := gs.st.launchCloses(c.opts.LaunchWindow); !closes.IsZero() && (at.IsZero() || closes.Before(at)) {
+		at = closes
+	}
 	if at.Equal(gs.dueAt) {
 		return
 	}
