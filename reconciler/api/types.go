@@ -669,6 +669,12 @@ const (
 	CodeTooLarge     = "payload_too_large"
 	CodeInternal     = "internal"
 	CodeUnavailable  = "unavailable"
+	// CodeExhausted: a limit was reached (rate, requests in flight, series
+	// per group); the message names it.
+	CodeExhausted = "resource_exhausted"
+	// CodeStorageUnavailable: the store cannot write (disk full, database
+	// locked); nothing was changed, and a retry later succeeds.
+	CodeStorageUnavailable = "storage_unavailable"
 )
 
 // Error is an API error. It is also a Go error, so the client returns it

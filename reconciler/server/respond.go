@@ -49,8 +49,10 @@ func statusOf(code string) int {
 		return http.StatusConflict
 	case api.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case api.CodeUnavailable:
+	case api.CodeUnavailable, api.CodeStorageUnavailable:
 		return http.StatusServiceUnavailable
+	case api.CodeExhausted:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
