@@ -186,3 +186,18 @@ const (
 func ForecastUnusable(err error) string {
 	return "predictive settings give no forecast: " + err.Error()
 }
+
+// SeriesCapReached is why a metrics push was refused: it would take the
+// group past its cap of metric series.
+func SeriesCapReached(limit, have int, fresh []string, retention time.Duration) string {
+	shown := fresh
+	if len(shown) > 3 {
+		shown = shown[:3]
+	}
+	more := ""
+	if len(fresh) > len(shown) {
+		more = fmt.Sprintf(" and %d more", len(fresh)-len(shown))
+	}
+	return fmt.Sprintf("the group holds %d metric series and this push would add %d new (%s%s), past the cap of %d series per group (--max-series-per-group); nothing was stored. A series no sample has reached for %s is forgotten",
+		have, len(fresh), strings.Join(shown, ", "), more, limit, retention)
+}

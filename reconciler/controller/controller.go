@@ -108,7 +108,16 @@ type Options struct {
 	GroupGauges int
 	// Sources configures groups' metric sources (Prometheus queries).
 	Sources SourceOptions
+	// MaxSeriesPerGroup caps the metric series (names) a group holds at
+	// once (default DefaultMaxSeriesPerGroup): a push that would go past
+	// it is refused whole, naming the cap, so one client cannot fill
+	// memory and the store with unique names. Series expire with the
+	// metric retention. There are no tenants yet, so no cap per tenant.
+	MaxSeriesPerGroup int
 }
+
+// DefaultMaxSeriesPerGroup is Options.MaxSeriesPerGroup's default.
+const DefaultMaxSeriesPerGroup = 1000
 
 // Controller is pesd's reconciler: the write side of the API (the read
 // side is package history).
@@ -185,6 +194,9 @@ func New(opts Options) (*Controller, error) {
 	}
 	if opts.GroupGauges <= 0 {
 		opts.GroupGauges = DefaultGroupGauges
+	}
+	if opts.MaxSeriesPerGroup <= 0 {
+		opts.MaxSeriesPerGroup = DefaultMaxSeriesPerGroup
 	}
 	c := &Controller{
 		opts:    opts,

@@ -317,7 +317,7 @@ func (s *server) importHistory(w http.ResponseWriter, r *http.Request) {
 func (s *server) pushMetrics(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	in, ok := decodeRequest(s, w, r, maxMetricsBodyBytes, func(in *api.MetricsRequest) error {
-		return api.ValidateSamples(in.Samples)
+		return api.ValidateSamples(in.Samples, time.Now())
 	})
 	if !ok {
 		return

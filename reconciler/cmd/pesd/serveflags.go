@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/controller"
 	"github.com/pes-project/terraform-provider-pes/reconciler/server"
 )
 
@@ -32,6 +33,7 @@ type serveConfig struct {
 	logFormat          string // text or json
 	prometheusURL      string
 	limits             server.Limits
+	maxSeriesPerGroup  int
 }
 
 // parseServe reads serve's flags; every error it returns is a usage error
@@ -50,6 +52,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.IntVar(&cfg.limits.MaxInFlight, "max-in-flight", cfg.limits.MaxInFlight, "most API requests answered at once; past it 503 with Retry-After (0: no cap)")
 	fs.Float64Var(&cfg.limits.RatePerToken, "rate-limit", cfg.limits.RatePerToken, "API requests per second per token; past it 429 with Retry-After (0: no limit)")
 	fs.IntVar(&cfg.limits.RateBurst, "rate-burst", cfg.limits.RateBurst, "requests a token may send at once above --rate-limit")
+	fs.IntVar(&cfg.maxSeriesPerGroup, "max-series-per-group", controller.DefaultMaxSeriesPerGroup, "most metric series (names) a group holds at once; a push past it gets 429 naming the cap")
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:7400", "`address` to serve the API on (port 0 picks a free one)")
 	fs.StringVar(&cfg.dataDir, "data-dir", "./.pes", "`directory` of the database and the node logs")
 	fs.StringVar(&cfg.token, "token", "", "API bearer `token` (default: PES_TOKEN)")
@@ -80,6 +83,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if _, _, err := net.SplitHostPort(cfg.listen); err != nil {
 		return cfg, fmt.Errorf("--listen: want host:port such as 127.0.0.1:7400, got %q", cfg.listen)
+	}
+	if cfg.maxSeriesPerGroup < 1 {
+		return cfg, fmt.Errorf("--max-series-per-group: want 1 or more, got %d", cfg.maxSeriesPerGroup)
 	}
 	if cfg.limits.MaxInFlight < 0 {
 		return cfg, fmt.Errorf("--max-in-flight: want 0 (no cap) or more, got %d", cfg.limits.MaxInFlight)
