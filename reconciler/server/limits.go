@@ -58,12 +58,12 @@ type Limits struct {
 
 // DefaultLimits are generous: a Terraform apply of hundreds of resources
 // or a busy dashboard stays far below them.
-var DefaultLimits = Limits{MaxInFlight: 512, RatePerToken: 1000, RateBurst: 2000}
+var DefaultLimits = Limits{MaxInFlight: 512, RatePerToken: 2000, RateBurst: 4000}
 
 // Option configures New.
 type Option func(*server)
 
-// WithLimits sets the request limits (DefaultLimits when not given).
+// WithLimits sets the request limits; without it there are none.
 func WithLimits(l Limits) Option {
 	return func(s *server) { s.limits = newLimiter(l) }
 }

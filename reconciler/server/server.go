@@ -59,7 +59,7 @@ func New(svc Service, hist History, token string, logger *slog.Logger, opts ...O
 		metrics:   newHTTPMetrics(),
 		hostCPUs:  runtime.NumCPU(),
 		public:    map[string]bool{},
-		limits:    newLimiter(DefaultLimits),
+		limits:    newLimiter(Limits{}), // pesd passes WithLimits(DefaultLimits)
 	}
 	for _, o := range opts {
 		o(s)
