@@ -738,7 +738,11 @@ func TestMetricsEndpoint(t *testing.T) {
 	f.do(t, "GET", "/v1/groups/nope", "")
 	f.do(t, "GET", "/v1/nothing/here", "")
 
-	resp, err := http.Get(f.srv.URL + "/metrics")
+	// With the token: the per-group series too (see
+	// TestMetricsWithoutTokenNamesNoGroup).
+	req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
