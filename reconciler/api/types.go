@@ -47,8 +47,12 @@ const (
 
 // Group statuses.
 const (
-	GroupActive  = "active"
-	GroupDeleted = "deleted"
+	GroupActive = "active"
+	// GroupDegraded is an active group whose nodes keep failing in their
+	// first seconds (engine.DegradedAfter in a row); status_reason says
+	// how. Read-only: pesd reports it, nothing sets it.
+	GroupDegraded = "degraded"
+	GroupDeleted  = "deleted"
 )
 
 // DefaultLocalMaxQuantity is the max_quantity of a local group that gives
@@ -159,6 +163,7 @@ type Group struct {
 	OfficialQuantity    int        `json:"official_quantity"`
 	ActualQuantity      int        `json:"actual_quantity"`
 	Status              string     `json:"status"`
+	StatusReason        string     `json:"status_reason,omitempty"` // why degraded
 	NextHarmonizationAt *time.Time `json:"next_harmonization_at,omitempty"`
 	CurrentPeriodID     string     `json:"current_period_id,omitempty"`
 	CurrentPeriodLabel  string     `json:"current_period_label,omitempty"`

@@ -124,8 +124,10 @@ const DefaultMaxSeriesPerGroup = 1000
 type Controller struct {
 	opts  Options
 	store store.Store
-	clock clock.Clock
-	log   *slog.Logger
+	// degraded: group id → why it is degraded (noteDegraded).
+	degraded sync.Map
+	clock    clock.Clock
+	log      *slog.Logger
 
 	eval    *trigger.Evaluator // every group's triggers, keyed by trigger ID
 	windows *window.Store      // every group's metric windows

@@ -123,7 +123,7 @@ func (c *Controller) settle(ctx context.Context, b *batch, now time.Time) []erro
 	errs := b.errs
 	var todo []*groupState
 	for _, gs := range b.groups {
-		if b.plans[gs] != nil || len(b.outcomes[gs]) > 0 || len(b.samples[gs]) > 0 || due(gs.st.group, now) {
+		if b.plans[gs] != nil || len(b.outcomes[gs]) > 0 || len(b.samples[gs]) > 0 || due(gs.st.group, now) || retryDue(gs.st, now) {
 			todo = append(todo, gs)
 		}
 	}
@@ -136,6 +136,11 @@ func (c *Controller) settle(ctx context.Context, b *batch, now time.Time) []erro
 			}
 			if p := b.plans[w.gs]; p != nil {
 				if err := w.applyPlan(p); err != nil {
+					return err
+				}
+			}
+			if retryDue(w.s, w.now) {
+				if err := w.retryHeld(); err != nil {
 					return err
 				}
 			}
