@@ -763,14 +763,18 @@ func ValidateSamples(samples []Sample, now time.Time) error {
 		if math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
 			return Invalid(fmt.Sprintf("samples[%d].value", i), "must be a finite number")
 		}
-		if err := validateText(fmt.Sprintf("samples[%d].node_id", i), s.NodeID); err != nil {
-			return err
+		if len(s.NodeID) > MaxTextLength {
+			return validateText(fmt.Sprintf("samples[%d].node_id", i), s.NodeID)
 		}
 		if s.Time == nil {
 			continue
 		}
+		t := *s.Time
+		if !t.IsZero() && !t.After(now.Add(MaxSampleFuture)) && !t.Before(now.Add(-MaxSampleAge)) {
+			continue
+		}
 		field := fmt.Sprintf("samples[%d].time", i)
-		switch t := *s.Time; {
+		switch {
 		case t.IsZero():
 			return Invalid(field, "must be an RFC 3339 time, or omitted for now")
 		case t.After(now.Add(MaxSampleFuture)):
