@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/forecast"
@@ -328,7 +327,7 @@ func (s *server) importHistory(w http.ResponseWriter, r *http.Request) {
 func (s *server) pushMetrics(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	in, ok := decodeRequest(s, w, r, maxMetricsBodyBytes, func(in *api.MetricsRequest) error {
-		return api.ValidateSamples(in.Samples, time.Now())
+		return api.ValidateSamples(in.Samples, s.clock.Now())
 	})
 	if !ok {
 		return

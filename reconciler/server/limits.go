@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"log"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
 )
 
 // Timeouts of the HTTP server, so a slow or idle connection cannot stay
@@ -66,6 +68,33 @@ type Option func(*server)
 // WithLimits sets the request limits; without it there are none.
 func WithLimits(l Limits) Option {
 	return func(s *server) { s.limits = newLimiter(l) }
+}
+
+// WithReadiness adds to what /readyz asks: whether pesd can serve, and
+// if not, why.
+func WithReadiness(ready func(ctx context.Context) (bool, string)) Option {
+	return func(s *server) { s.ready = ready }
+}
+
+// Writable is a store that says whether it can write (store.Watched).
+type Writable interface {
+	Writable(ctx context.Context) (bool, string)
+}
+
+// ReadyWhenWritable is pesd's readiness: ready while its store can write.
+func ReadyWhenWritable(st Writable) Option {
+	return WithReadiness(func(ctx context.Context) (bool, string) {
+		if ok, why := st.Writable(ctx); !ok {
+			return false, "the store cannot write: " + why
+		}
+		return true, ""
+	})
+}
+
+// WithClock sets the clock a sample's time is checked against (the
+// controller's); the real one without it.
+func WithClock(c clock.Clock) Option {
+	return func(s *server) { s.clock = c }
 }
 
 // limiter carries out Limits.

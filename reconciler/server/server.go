@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
 	"github.com/pes-project/terraform-provider-pes/reconciler/console"
 )
 
@@ -36,6 +37,8 @@ type server struct {
 	public  map[string]bool
 	openapi []byte // GET /v1/openapi.json
 	limits  *limiter
+	ready   func(ctx context.Context) (bool, string)
+	clock   clock.Clock // of sample times
 }
 
 // New returns the HTTP handler of the API: svc does the writes, hist
@@ -60,6 +63,7 @@ func New(svc Service, hist History, token string, logger *slog.Logger, opts ...O
 		hostCPUs:  runtime.NumCPU(),
 		public:    map[string]bool{},
 		limits:    newLimiter(Limits{}), // pesd passes WithLimits(DefaultLimits)
+		clock:     clock.Real{},
 	}
 	for _, o := range opts {
 		o(s)

@@ -87,10 +87,12 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 	}
 	defer unlock()
 
-	st, err := openStore(ctx, cfg)
+	raw, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	// Watched: /readyz fails while the store cannot write.
+	st := store.Watch(raw)
 	defer func() {
 		if cerr := st.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("close store: %w", cerr)
@@ -146,7 +148,8 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := server.HTTPServer(server.New(ctrl, history.New(st), cfg.token, log, server.WithLimits(cfg.limits)),
+	srv := server.HTTPServer(server.New(ctrl, history.New(st), cfg.token, log, server.WithLimits(cfg.limits),
+		server.ReadyWhenWritable(st)),
 		slog.NewLogLogger(log.Handler(), slog.LevelWarn), server.DefaultTimeouts)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
