@@ -31,8 +31,6 @@ const (
 	// MaxTextLength bounds free text: a reason, an actor, a node id, a
 	// label value. Such text is stored with every event it annotates.
 	MaxTextLength = 1024
-	// MaxConditionLength bounds a trigger's condition.
-	MaxConditionLength = 4096
 	// MaxSampleFuture is how far ahead of pesd's clock a sample's time
 	// may be (clock skew between hosts); MaxSampleAge how far behind. An
 	// older past belongs in POST /v1/groups/{id}/history.
@@ -645,9 +643,6 @@ func TriggerSpecProblems(spec *TriggerSpec, create bool) []error {
 	hasSchedule := spec.Schedule != nil && strings.TrimSpace(*spec.Schedule) != ""
 	if create && spec.Condition == nil && !hasSchedule && spec.Target == nil {
 		check(Invalid("condition", "is required: an expression such as avg(cpu_utilization, '2m') > 80 (or give a schedule)"))
-	}
-	if spec.Condition != nil && len(*spec.Condition) > MaxConditionLength {
-		check(Invalid("condition", "must be at most %d bytes; got %d", MaxConditionLength, len(*spec.Condition)))
 	}
 	if spec.For != nil && strings.TrimSpace(*spec.For) != "" {
 		d, err := ParseDuration(*spec.For)

@@ -213,7 +213,7 @@ func MalformedCases() []Case {
 		bad("target and set_to", post, triggers, `{"name":"t","set_to":3,"target":{"metric":"cpu","value":60}}`, "set_to", "conflicts with target"),
 		bad("instruction target", post, instruct, `{"target":{"metric":"cpu","value":60}}`, "target", "trigger's request form"),
 		bad("trigger divides by a constant 0", post, triggers, `{"name":"t","condition":"last(q) / 0 > 1","change_by":4}`, "condition", "division by zero"),
-		bad("trigger 5 KB condition", post, triggers, `{"name":"t","condition":"`+strings.Repeat("1 + ", 1280)+`1 > 0","change_by":4}`, "condition", "at most 4096 bytes"),
+		bad("trigger 5 KB condition", post, triggers, `{"name":"t","condition":"`+strings.Repeat("1 + ", 1280)+`1 > 0","change_by":4}`, "condition", "more than 4096"),
 		bad("trigger enabled string", post, triggers, `{"name":"t","condition":"last(cpu_utilization) > 80","change_by":4,"enabled":"true"}`, "enabled", "true or false"),
 		bad("validate condition not a string", post, "/v1/triggers/validate", `{"condition":42}`, "condition", "must be a string"),
 
