@@ -13,9 +13,9 @@ import (
 
 // TestCommandThatCannotStart: a local group whose command does not exist
 // records node_init_failed with the OS error at its first launch, not at
-// its init deadline; its replacements back off 1s, 2s, 4s, 8s (on the
-// fake clock); after engine.DegradedAfter failures the controller calls
-// the group degraded.
+// its init deadline; the first is replaced at once, then the
+// replacements back off 1s, 2s, 4s, 8s, 16s (on the fake clock); after
+// engine.DegradedAfter failures the controller calls the group degraded.
 func TestCommandThatCannotStart(t *testing.T) {
 	h := newHarness(t)
 	ld, err := local.New(t.TempDir())
@@ -38,8 +38,8 @@ func TestCommandThatCannotStart(t *testing.T) {
 		return out
 	}
 	fs := failed()
-	if len(fs) != 1 {
-		t.Fatalf("after the create: %d node_init_failed events, want 1 at once", len(fs))
+	if len(fs) != 2 {
+		t.Fatalf("after the create: %d node_init_failed events, want 2 at once (the first replaced at once)", len(fs))
 	}
 	if !strings.Contains(fs[0].Reason, "/no/such/binary") || !strings.Contains(fs[0].Reason, "no such file or directory") {
 		t.Errorf("reason %q does not name the command and the OS error", fs[0].Reason)
@@ -64,8 +64,8 @@ func TestCommandThatCannotStart(t *testing.T) {
 	for i := 1; i < len(fs); i++ {
 		gaps = append(gaps, fs[i].Time.Sub(fs[i-1].Time).Round(100*time.Millisecond))
 	}
-	// 0, 1, 3, 7, 15, 31: five gaps in the minute.
-	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second}
+	// 0, 0, 1, 3, 7, 15, 31: six gaps in the minute.
+	want := []time.Duration{0, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second}
 	if len(gaps) != len(want) {
 		t.Fatalf("launch failures %v apart in a minute, want gaps %v", gaps, want)
 	}
@@ -75,7 +75,7 @@ func TestCommandThatCannotStart(t *testing.T) {
 		}
 	}
 	why, degraded := h.c.Degraded(g.ID)
-	if !degraded || !strings.Contains(why, "6 nodes in a row failed within their first seconds") {
+	if !degraded || !strings.Contains(why, "7 nodes in a row failed within their first seconds") {
 		t.Errorf("Degraded = %q, %v; want degraded after %d failures with the count", why, degraded, engine.DegradedAfter)
 	}
 

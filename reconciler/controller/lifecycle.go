@@ -145,7 +145,7 @@ func (w *work) recordResults(r *actResult) error {
 	var failed obsPlan
 	for id, msg := range r.cannotStart {
 		if _, ok := w.s.nodes[id]; ok {
-			failed.initFailed = append(failed.initFailed, nodeFault{id, causality.LaunchFailed(msg)})
+			failed.initFailed = append(failed.initFailed, nodeFault{id, causality.LaunchFailed(msg), true})
 		}
 	}
 	if len(failed.initFailed) > 0 {

@@ -16,6 +16,10 @@ import (
 // nodeFault is a node to be judged failed, with why.
 type nodeFault struct {
 	id, reason string
+	// died: the node's process (or pod) ended or could not start, as
+	// opposed to not being ready in time; only that counts toward a
+	// crash loop.
+	died bool
 }
 
 // obsPlan is what one observation of a group means for its rows.
@@ -66,10 +70,10 @@ func plan(s *state, obs []driver.Observation, now time.Time) obsPlan {
 				}
 				p.ready[n.ID] = since
 			case o != nil && (o.State == api.NodeUnavailable || o.State == api.NodeTerminated):
-				p.initFailed = append(p.initFailed, nodeFault{n.ID, causality.FailedBeforeReady(o.State, o.Reason)})
+				p.initFailed = append(p.initFailed, nodeFault{n.ID, causality.FailedBeforeReady(o.State, o.Reason), true})
 			case !now.Before(n.LaunchedAt.Add(deadline)):
 				why := causality.NotReadyWithin(s.group.InitDeadline, n.StateReason)
-				p.initFailed = append(p.initFailed, nodeFault{n.ID, why})
+				p.initFailed = append(p.initFailed, nodeFault{n.ID, why, false})
 			}
 		case api.NodeReady:
 			if s.crash.Failures > 0 && n.ReadyAt != nil && now.Sub(*n.ReadyAt) >= engine.EarlyFailure &&
@@ -78,9 +82,9 @@ func plan(s *state, obs []driver.Observation, now time.Time) obsPlan {
 			}
 			switch {
 			case o == nil:
-				p.lost = append(p.lost, nodeFault{n.ID, "the driver no longer reports it"})
+				p.lost = append(p.lost, nodeFault{n.ID, "the driver no longer reports it", true})
 			case o.State == api.NodeUnavailable || o.State == api.NodeTerminated:
-				p.lost = append(p.lost, nodeFault{n.ID, causality.DriverReports(o.State, o.Reason)})
+				p.lost = append(p.lost, nodeFault{n.ID, causality.DriverReports(o.State, o.Reason), true})
 			}
 		default: // terminating, or judged failed before a crash
 			if o == nil || o.State == api.NodeTerminated {
@@ -171,7 +175,7 @@ func (w *work) applyPlan(p *obsPlan) error {
 		w.s.crash = engine.CrashLoop{}
 	}
 	for _, f := range slices.Concat(p.initFailed, p.lost) {
-		if n, ok := w.s.nodes[f.id]; ok && engine.FailedEarly(n.LaunchedAt, w.now) {
+		if n, ok := w.s.nodes[f.id]; ok && f.died && engine.FailedEarly(n.LaunchedAt, w.now) {
 			w.s.crash = w.s.crash.Fail(w.now, f.reason)
 		}
 	}

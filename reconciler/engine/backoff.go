@@ -3,8 +3,9 @@ package engine
 import "time"
 
 // Crash-loop backoff: a group whose nodes keep failing early (their
-// program cannot start, or exits in its first seconds) is not relaunched
-// at once each time, but after 1 s, 2 s, 4 s … up to BackoffMax; after
+// program cannot start, or exits in its first seconds) is relaunched at
+// once after the first failure, then after 1 s, 2 s, 4 s … up to
+// BackoffMax; after
 // DegradedAfter failures in a row its status says degraded.
 const (
 	BackoffBase = time.Second
@@ -23,13 +24,14 @@ type CrashLoop struct {
 }
 
 // Backoff is the wait before the next launch after n early failures in a
-// row: none for 0, then BackoffBase doubled each time, at most BackoffMax.
+// row: none after one (a node that fails once is replaced at once, as
+// ever), then BackoffBase doubled each time, at most BackoffMax.
 func Backoff(n int) time.Duration {
-	if n <= 0 {
+	if n <= 1 {
 		return 0
 	}
 	d := BackoffBase
-	for i := 1; i < n; i++ {
+	for i := 2; i < n; i++ {
 		d *= 2
 		if d >= BackoffMax {
 			return BackoffMax
@@ -59,7 +61,7 @@ func (c CrashLoop) NextLaunch() time.Time {
 
 // Hold says whether a launch at now waits for the backoff.
 func (c CrashLoop) Hold(now time.Time) bool {
-	return c.Failures > 0 && now.Before(c.NextLaunch())
+	return Backoff(c.Failures) > 0 && now.Before(c.NextLaunch())
 }
 
 // Degraded says whether the run is long enough to call the group

@@ -10,8 +10,8 @@ func TestBackoff(t *testing.T) {
 		failures int
 		want     time.Duration
 	}{
-		{-1, 0}, {0, 0}, {1, time.Second}, {2, 2 * time.Second}, {3, 4 * time.Second}, {4, 8 * time.Second},
-		{9, 256 * time.Second}, {10, 5 * time.Minute}, {11, 5 * time.Minute}, {1000, 5 * time.Minute},
+		{-1, 0}, {0, 0}, {1, 0}, {2, time.Second}, {3, 2 * time.Second}, {4, 4 * time.Second}, {5, 8 * time.Second},
+		{10, 256 * time.Second}, {11, 5 * time.Minute}, {12, 5 * time.Minute}, {1000, 5 * time.Minute},
 	} {
 		if got := Backoff(tt.failures); got != tt.want {
 			t.Errorf("Backoff(%d) = %v, want %v", tt.failures, got, tt.want)
@@ -30,11 +30,11 @@ func TestCrashLoop(t *testing.T) {
 		next     time.Duration // NextLaunch
 		degraded bool
 	}{
+		{0, 0, false}, // replaced at once
 		{0, time.Second, false},
 		{2 * time.Second, 4 * time.Second, false},
 		{5 * time.Second, 9 * time.Second, false},
-		{10 * time.Second, 18 * time.Second, false},
-		{20 * time.Second, 36 * time.Second, true},
+		{10 * time.Second, 18 * time.Second, true},
 	}
 	for i, tt := range tests {
 		c = c.Fail(t0.Add(tt.at), "process exited with status 3")
@@ -45,7 +45,11 @@ func TestCrashLoop(t *testing.T) {
 		if !c.NextLaunch().Equal(next) {
 			t.Errorf("failure %d: next launch +%v, want +%v", i+1, c.NextLaunch().Sub(t0), tt.next)
 		}
-		if !c.Hold(next.Add(-time.Millisecond)) || c.Hold(next) {
+		if tt.next == tt.at {
+			if c.Hold(next) {
+				t.Errorf("failure %d holds; want the first replaced at once", i+1)
+			}
+		} else if !c.Hold(next.Add(-time.Millisecond)) || c.Hold(next) {
 			t.Errorf("failure %d: Hold is not true just before +%v and false from it", i+1, tt.next)
 		}
 		if c.Degraded() != tt.degraded {

@@ -50,7 +50,7 @@ func TestE2EBrokenPrograms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Five failures in a row: at about 0, 1, 3, 7 and 15 s.
+	// Five failures in a row: at about 0, 0, 1, 3 and 7 s.
 	eventually(t, 40*time.Second, "group exits degraded", func() (bool, string) {
 		got, err := c.GetGroup(ctx, g.ID)
 		if err != nil {
