@@ -48,8 +48,12 @@ const (
 
 // Group statuses.
 const (
-	GroupActive  = "active"
-	GroupDeleted = "deleted"
+	GroupActive = "active"
+	// GroupDegraded is an active group whose nodes keep failing in their
+	// first seconds (engine.DegradedAfter in a row); status_reason says
+	// how. Read-only: pesd reports it, nothing sets it.
+	GroupDegraded = "degraded"
+	GroupDeleted  = "deleted"
 )
 
 // DefaultLocalMaxQuantity is the max_quantity of a local group that gives
@@ -160,6 +164,7 @@ type Group struct {
 	OfficialQuantity    int        `json:"official_quantity"`
 	ActualQuantity      int        `json:"actual_quantity"`
 	Status              string     `json:"status"`
+	StatusReason        string     `json:"status_reason,omitempty"` // why degraded
 	NextHarmonizationAt *time.Time `json:"next_harmonization_at,omitempty"`
 	CurrentPeriodID     string     `json:"current_period_id,omitempty"`
 	CurrentPeriodLabel  string     `json:"current_period_label,omitempty"`
@@ -703,6 +708,12 @@ const (
 	CodeTooLarge     = "payload_too_large"
 	CodeInternal     = "internal"
 	CodeUnavailable  = "unavailable"
+	// CodeExhausted: a limit was reached (rate, requests in flight, series
+	// per group); the message names it.
+	CodeExhausted = "resource_exhausted"
+	// CodeStorageUnavailable: the store cannot write (disk full, database
+	// locked); nothing was changed, and a retry later succeeds.
+	CodeStorageUnavailable = "storage_unavailable"
 )
 
 // Error is an API error. It is also a Go error, so the client returns it

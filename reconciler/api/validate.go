@@ -28,7 +28,23 @@ const (
 	MaxTriggerFor = 24 * time.Hour
 	// MaxMetricNameLength bounds pushed metric names.
 	MaxMetricNameLength = 128
+	// MaxTextLength bounds free text: a reason, an actor, a node id, a
+	// label value. Such text is stored with every event it annotates.
+	MaxTextLength = 1024
+	// MaxSampleFuture is how far ahead of pesd's clock a sample's time
+	// may be (clock skew between hosts); MaxSampleAge how far behind. An
+	// older past belongs in POST /v1/groups/{id}/history.
+	MaxSampleFuture = 5 * time.Minute
+	MaxSampleAge    = 24 * time.Hour
 )
+
+// validateText bounds a free-text field.
+func validateText(field, s string) error {
+	if len(s) > MaxTextLength {
+		return Invalid(field, "must be at most %d bytes; got %d", MaxTextLength, len(s))
+	}
+	return nil
+}
 
 // Invalid returns the 400 error for field (a JSON path such as
 // "health_check.port" or "samples[3].value").
@@ -67,6 +83,9 @@ type GroupCreate struct {
 // and a desired quantity above it is told so.
 func (c GroupCreate) Resolve(hostCPUs int) (GroupConfig, error) {
 	cfg := c.GroupConfig
+	if err := validateText("actor", c.Actor); err != nil {
+		return cfg, err
+	}
 	if c.DesiredQuantity == nil {
 		return cfg, Invalid("desired_quantity", "is required: the number of nodes the group should start with")
 	}
@@ -113,6 +132,12 @@ func ResolveGroupConfig(cfg *GroupConfig) error {
 // fails because triggers had moved it.
 func ApplyGroupPatch(cur GroupConfig, p GroupPatch) (GroupConfig, error) {
 	next := cloneResolved(cur)
+	if err := validateText("reason", p.Reason); err != nil {
+		return cur, err
+	}
+	if err := validateText("actor", p.Actor); err != nil {
+		return cur, err
+	}
 	if p.Name != nil && *p.Name != cur.Name {
 		return cur, Invalid("name", "cannot be changed (it is %q); create a new group instead", cur.Name)
 	}
@@ -266,6 +291,10 @@ func groupConfigProblems(cfg *GroupConfig, checkDesired bool) []error {
 	for k := range cfg.Labels {
 		if k == "" || len(k) > MaxMetricNameLength {
 			check(Invalid("labels", "keys must be 1 to %d characters; got %q", MaxMetricNameLength, k))
+			break
+		}
+		if err := validateText("labels."+k, cfg.Labels[k]); err != nil {
+			check(err)
 			break
 		}
 	}
@@ -511,6 +540,12 @@ func ValidateInstruction(in *Instruction) error {
 	if err := validateRequest(in.Request, true); err != nil {
 		return err
 	}
+	if err := validateText("reason", in.Reason); err != nil {
+		return err
+	}
+	if err := validateText("actor", in.Actor); err != nil {
+		return err
+	}
 	if in.Priority == nil {
 		p := DefaultInstructionPriority
 		in.Priority = &p
@@ -705,8 +740,9 @@ func computedMetric(name string) bool { return name == "nodes_ready" || name == 
 
 // ValidateSamples checks pushed metric samples: at least one and at most
 // MaxSamplesPerRequest, each named like an identifier (conditions refer to
-// metrics by name) with a finite value.
-func ValidateSamples(samples []Sample) error {
+// metrics by name) with a finite value, and timed (when a time is given)
+// within MaxSampleAge before now and MaxSampleFuture after it.
+func ValidateSamples(samples []Sample, now time.Time) error {
 	if len(samples) == 0 {
 		return Invalid("samples", "must hold at least one sample")
 	}
@@ -722,8 +758,25 @@ func ValidateSamples(samples []Sample) error {
 		if math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
 			return Invalid(fmt.Sprintf("samples[%d].value", i), "must be a finite number")
 		}
-		if s.Time != nil && s.Time.IsZero() {
-			return Invalid(fmt.Sprintf("samples[%d].time", i), "must be an RFC 3339 time, or omitted for now")
+		if len(s.NodeID) > MaxTextLength {
+			return validateText(fmt.Sprintf("samples[%d].node_id", i), s.NodeID)
+		}
+		if s.Time == nil {
+			continue
+		}
+		t := *s.Time
+		if !t.IsZero() && !t.After(now.Add(MaxSampleFuture)) && !t.Before(now.Add(-MaxSampleAge)) {
+			continue
+		}
+		field := fmt.Sprintf("samples[%d].time", i)
+		switch {
+		case t.IsZero():
+			return Invalid(field, "must be an RFC 3339 time, or omitted for now")
+		case t.After(now.Add(MaxSampleFuture)):
+			return Invalid(field, "must be at most %s after pesd's clock (%s); got %s", MaxSampleFuture, now.UTC().Format(time.RFC3339), t.Format(time.RFC3339))
+		case t.Before(now.Add(-MaxSampleAge)):
+			return Invalid(field, "must be at most %s before pesd's clock (%s); got %s: import an older past with POST /v1/groups/{id}/history",
+				MaxSampleAge, now.UTC().Format(time.RFC3339), t.Format(time.RFC3339))
 		}
 	}
 	return nil

@@ -483,6 +483,8 @@ func TestTargetDefaults(t *testing.T) {
 
 func TestValidateSamples(t *testing.T) {
 	now := time.Now()
+	year9999 := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	minuteAhead, twoDaysAgo := now.Add(time.Minute), now.Add(-48*time.Hour)
 	many := make([]Sample, MaxSamplesPerRequest+1)
 	for i := range many {
 		many[i] = Sample{Name: "q", Value: 1}
@@ -503,10 +505,14 @@ func TestValidateSamples(t *testing.T) {
 		{name: "computed", samples: []Sample{{Name: "nodes_ready", Value: 1}}, field: "samples[0].name", message: "computed by pesd"},
 		{name: "nan", samples: []Sample{{Name: "q", Value: math.NaN()}}, field: "samples[0].value", message: "finite"},
 		{name: "zero time", samples: []Sample{{Name: "q", Value: 1, Time: &time.Time{}}}, field: "samples[0].time", message: "RFC 3339"},
+		{name: "year 9999", samples: []Sample{{Name: "q", Value: 1}, {Name: "q", Value: 1, Time: &year9999}}, field: "samples[1].time", message: "at most 5m0s after"},
+		{name: "a minute ahead", samples: []Sample{{Name: "q", Value: 1, Time: &minuteAhead}}},
+		{name: "two days ago", samples: []Sample{{Name: "q", Value: 1, Time: &twoDaysAgo}}, field: "samples[0].time", message: "at most 24h0m0s before"},
+		{name: "2 KB node id", samples: []Sample{{Name: "q", Value: 1, NodeID: strings.Repeat("n", 2048)}}, field: "samples[0].node_id", message: "at most 1024 bytes; got 2048"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := ValidateSamples(tt.samples)
+			err := ValidateSamples(tt.samples, now)
 			if tt.field != "" {
 				assertInvalid(t, err, tt.field, tt.message)
 				return

@@ -186,3 +186,32 @@ const (
 func ForecastUnusable(err error) string {
 	return "predictive settings give no forecast: " + err.Error()
 }
+
+// SeriesCapReached is why a metrics push was refused: it would take the
+// group past its cap of metric series.
+func SeriesCapReached(limit, have int, fresh []string, retention time.Duration) string {
+	shown := fresh
+	if len(shown) > 3 {
+		shown = shown[:3]
+	}
+	more := ""
+	if len(fresh) > len(shown) {
+		more = fmt.Sprintf(" and %d more", len(fresh)-len(shown))
+	}
+	return fmt.Sprintf("the group holds %d metric series and this push would add %d new (%s%s), past the cap of %d series per group (--max-series-per-group); nothing was stored. A series no sample has reached for %s is forgotten",
+		have, len(fresh), strings.Join(shown, ", "), more, limit, retention)
+}
+
+// CrashBackoff is why a replacement waits: the group's nodes failed early
+// failures times in a row, the last as lastExit, so the next launch
+// waits wait, until until.
+func CrashBackoff(failures int, lastExit string, wait time.Duration, until time.Time) string {
+	return fmt.Sprintf("crash-loop backoff: %s in a row failed within their first seconds (the last: %s); the next launch waits %s, until %s",
+		nodes(failures), lastExit, wait, clock(until))
+}
+
+// Degraded is a group's status reason while its nodes keep failing early.
+func Degraded(failures int, lastExit string, next time.Time) string {
+	return fmt.Sprintf("%s in a row failed within their first seconds (the last: %s); launches back off, the next at %s",
+		nodes(failures), lastExit, clock(next))
+}

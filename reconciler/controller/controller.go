@@ -119,15 +119,26 @@ type Options struct {
 	GroupGauges int
 	// Sources configures groups' metric sources (Prometheus queries).
 	Sources SourceOptions
+	// MaxSeriesPerGroup caps the metric series (names) a group holds at
+	// once (default DefaultMaxSeriesPerGroup): a push that would go past
+	// it is refused whole, naming the cap, so one client cannot fill
+	// memory and the store with unique names. Series expire with the
+	// metric retention. There are no tenants yet, so no cap per tenant.
+	MaxSeriesPerGroup int
 }
+
+// DefaultMaxSeriesPerGroup is Options.MaxSeriesPerGroup's default.
+const DefaultMaxSeriesPerGroup = 1000
 
 // Controller is pesd's reconciler: the write side of the API (the read
 // side is package history).
 type Controller struct {
 	opts  Options
 	store store.Store
-	clock clock.Clock
-	log   *slog.Logger
+	// degraded: group id → why it is degraded (noteDegraded).
+	degraded sync.Map
+	clock    clock.Clock
+	log      *slog.Logger
 
 	eval    *trigger.Evaluator // every group's triggers, keyed by trigger ID
 	windows *window.Store      // every group's metric windows
@@ -196,6 +207,9 @@ func New(opts Options) (*Controller, error) {
 	}
 	if opts.GroupGauges <= 0 {
 		opts.GroupGauges = DefaultGroupGauges
+	}
+	if opts.MaxSeriesPerGroup <= 0 {
+		opts.MaxSeriesPerGroup = DefaultMaxSeriesPerGroup
 	}
 	c := &Controller{
 		opts:    opts,

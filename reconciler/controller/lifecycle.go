@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -16,14 +17,18 @@ import (
 type actResult struct {
 	handles   map[string]map[string]string // launched node → handle
 	launchErr map[string]string            // node → why its launch failed
-	stopped   []string                     // nodes terminated
+	// cannotStart: node → why its program cannot start (ErrCannotStart)
+	cannotStart map[string]string
+	stopped     []string // nodes terminated
 }
 
 // actuate carries out the actions of committed work through the drivers,
 // then records the results (handles, terminated nodes, completed removals)
 // in one more transaction. A failed launch leaves the node launching with
-// the reason, to be judged against init_deadline like a slow boot; a failed
-// termination leaves it terminating, retried by the next observation.
+// the reason, to be judged against init_deadline like a slow boot, but a
+// program that cannot start at all is the node's init failure at once,
+// its replacement held by the crash-loop backoff; a failed termination
+// leaves it terminating, retried by the next observation.
 func (c *Controller) actuate(ctx context.Context, ws []*work) {
 	var (
 		gss     []*groupState
@@ -40,11 +45,15 @@ func (c *Controller) actuate(ctx context.Context, ws []*work) {
 			c.log.Error("no driver for group", "group", g.ID, "driver", g.Driver)
 			continue
 		}
-		r := &actResult{handles: make(map[string]map[string]string), launchErr: make(map[string]string)}
+		r := &actResult{handles: make(map[string]map[string]string), launchErr: make(map[string]string), cannotStart: make(map[string]string)}
 		for _, n := range w.launch {
 			h, err := drv.Launch(ctx, nodeSpec(g, n))
 			if err != nil {
 				c.log.Warn("launch failed", "group", g.ID, "node", n.ID, "err", err)
+				if errors.Is(err, driver.ErrCannotStart) {
+					r.cannotStart[n.ID] = err.Error()
+					continue
+				}
 				r.launchErr[n.ID] = err.Error()
 				continue
 			}
@@ -129,6 +138,19 @@ func (w *work) recordResults(r *actResult) error {
 		}
 		n.StateReason = causality.LaunchFailed(msg)
 		if err := w.putNode(n); err != nil {
+			return err
+		}
+	}
+	// A program that cannot start (the command does not exist or may not
+	// run) will not start by waiting: the node failed its init now.
+	var failed obsPlan
+	for id, msg := range r.cannotStart {
+		if _, ok := w.s.nodes[id]; ok {
+			failed.initFailed = append(failed.initFailed, nodeFault{id, causality.LaunchFailed(msg), true})
+		}
+	}
+	if len(failed.initFailed) > 0 {
+		if err := w.applyPlan(&failed); err != nil {
 			return err
 		}
 	}

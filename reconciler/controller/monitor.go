@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
@@ -15,6 +16,10 @@ import (
 // nodeFault is a node to be judged failed, with why.
 type nodeFault struct {
 	id, reason string
+	// died: the node's process (or pod) ended or could not start, as
+	// opposed to not being ready in time; only that counts toward a
+	// crash loop.
+	died bool
 }
 
 // obsPlan is what one observation of a group means for its rows.
@@ -23,8 +28,11 @@ type obsPlan struct {
 	initFailed []nodeFault          // launching that will never be ready
 	lost       []nodeFault          // ready → unavailable or gone
 	gone       []string             // stopping nodes the driver no longer runs
-	restop     []string             // stopping nodes still running
-	samples    []api.Sample
+	// steady: a node has been ready past engine.EarlyFailure, which
+	// ends a run of early failures.
+	steady  bool
+	restop  []string // stopping nodes still running
+	samples []api.Sample
 	// metricsMissing is why the driver samples no metrics, said once in
 	// the group's events; driverName is the driver saying it.
 	metricsMissing, driverName string
@@ -32,7 +40,7 @@ type obsPlan struct {
 
 func (p *obsPlan) empty() bool {
 	return len(p.ready) == 0 && len(p.initFailed) == 0 && len(p.lost) == 0 &&
-		len(p.gone) == 0 && len(p.restop) == 0 && p.metricsMissing == ""
+		len(p.gone) == 0 && len(p.restop) == 0 && p.metricsMissing == "" && !p.steady
 }
 
 // plan reads the driver's observations against the recorded nodes,
@@ -62,17 +70,21 @@ func plan(s *state, obs []driver.Observation, now time.Time) obsPlan {
 				}
 				p.ready[n.ID] = since
 			case o != nil && (o.State == api.NodeUnavailable || o.State == api.NodeTerminated):
-				p.initFailed = append(p.initFailed, nodeFault{n.ID, causality.FailedBeforeReady(o.State, o.Reason)})
+				p.initFailed = append(p.initFailed, nodeFault{n.ID, causality.FailedBeforeReady(o.State, o.Reason), true})
 			case !now.Before(n.LaunchedAt.Add(deadline)):
 				why := causality.NotReadyWithin(s.group.InitDeadline, n.StateReason)
-				p.initFailed = append(p.initFailed, nodeFault{n.ID, why})
+				p.initFailed = append(p.initFailed, nodeFault{n.ID, why, false})
 			}
 		case api.NodeReady:
+			if s.crash.Failures > 0 && n.ReadyAt != nil && now.Sub(*n.ReadyAt) >= engine.EarlyFailure &&
+				o != nil && o.State == api.NodeReady {
+				p.steady = true
+			}
 			switch {
 			case o == nil:
-				p.lost = append(p.lost, nodeFault{n.ID, "the driver no longer reports it"})
+				p.lost = append(p.lost, nodeFault{n.ID, "the driver no longer reports it", true})
 			case o.State == api.NodeUnavailable || o.State == api.NodeTerminated:
-				p.lost = append(p.lost, nodeFault{n.ID, causality.DriverReports(o.State, o.Reason)})
+				p.lost = append(p.lost, nodeFault{n.ID, causality.DriverReports(o.State, o.Reason), true})
 			}
 		default: // terminating, or judged failed before a crash
 			if o == nil || o.State == api.NodeTerminated {
@@ -157,6 +169,16 @@ func (w *work) applyPlan(p *obsPlan) error {
 	if err := w.settleAdds(); err != nil {
 		return err
 	}
+	// Early failures extend the group's run before their replacements
+	// are asked for, so the first already backs off.
+	if p.steady {
+		w.s.crash = engine.CrashLoop{}
+	}
+	for _, f := range slices.Concat(p.initFailed, p.lost) {
+		if n, ok := w.s.nodes[f.id]; ok && f.died && engine.FailedEarly(n.LaunchedAt, w.now) {
+			w.s.crash = w.s.crash.Fail(w.now, f.reason)
+		}
+	}
 	for _, f := range p.initFailed {
 		if err := w.fault(api.EventNodeInitFailed, api.ChangeRemoveNodes, f); err != nil {
 			return err
@@ -219,6 +241,13 @@ func (w *work) replace(parent api.Change, nodeID string) (api.Event, error) {
 	case launch == 0:
 		e.Status = api.EventIgnored
 		e.Reason = causality.NoReplacementNeeded(w.s.live(), g.DesiredQuantity)
+	case w.s.crash.Hold(w.now):
+		// Held by the crash-loop backoff: the pass asks again when it
+		// ends (retryHeld), unless a harmonization launched first.
+		e.Status = api.EventAggregated
+		e.Reason = causality.CrashBackoff(w.s.crash.Failures, w.s.crash.LastExit,
+			engine.Backoff(w.s.crash.Failures), w.s.crash.NextLaunch())
+		w.s.retry = heldReplacement{held: true, parent: parent.ID, node: nodeID}
 	case now:
 		e.Status = api.EventApplied
 	default:
@@ -261,4 +290,40 @@ func (s *state) live() int {
 		}
 	}
 	return n
+}
+
+// heldReplacement is a replacement the crash-loop backoff holds: the
+// change that removed the node, and the node.
+type heldReplacement struct {
+	held         bool
+	parent, node string // "" for a harmonization's launch
+}
+
+// retryDue says whether the group's held replacement may be asked for
+// again at now.
+func retryDue(s *state, now time.Time) bool {
+	return s.retry.held && !s.crash.Hold(now) && s.group.Status == api.GroupActive
+}
+
+// holdLaunch records that a decided launch waits for the crash-loop
+// backoff: the nodes are asked for again, one at a time, when it ends.
+func (w *work) holdLaunch() error {
+	cl := w.s.crash
+	_, err := w.newEvent(api.Event{
+		Type: api.EventReplacementRequest, Source: api.Source{Kind: api.SourceSystem, Name: "monitor"},
+		Status: api.EventAggregated,
+		Reason: causality.CrashBackoff(cl.Failures, cl.LastExit, engine.Backoff(cl.Failures), cl.NextLaunch()),
+	})
+	w.s.retry = heldReplacement{held: true}
+	return err
+}
+
+// retryHeld asks again for the replacement the backoff held: a new
+// replacement request, applied now (or deferred, or needless, as
+// replace judges).
+func (w *work) retryHeld() error {
+	r := w.s.retry
+	w.s.retry = heldReplacement{}
+	_, err := w.replace(api.Change{ID: r.parent}, r.node)
+	return err
 }

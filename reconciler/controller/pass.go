@@ -124,7 +124,7 @@ func (c *Controller) settle(ctx context.Context, b *batch, now time.Time) []erro
 	var todo []*groupState
 	for _, gs := range b.groups {
 		if b.plans[gs] != nil || len(b.outcomes[gs]) > 0 || len(b.samples[gs]) > 0 || due(gs.st.group, now) ||
-			gs.st.launchDue(now, c.opts.LaunchWindow) {
+			gs.st.launchDue(now, c.opts.LaunchWindow) || retryDue(gs.st, now) {
 			todo = append(todo, gs)
 		}
 	}
@@ -137,6 +137,11 @@ func (c *Controller) settle(ctx context.Context, b *batch, now time.Time) []erro
 			}
 			if p := b.plans[w.gs]; p != nil {
 				if err := w.applyPlan(p); err != nil {
+					return err
+				}
+			}
+			if retryDue(w.s, w.now) {
+				if err := w.retryHeld(); err != nil {
 					return err
 				}
 			}

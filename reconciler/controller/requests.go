@@ -102,6 +102,14 @@ func (w *work) carryOut(launch int, terminate []string, periodID, periodLabel, r
 		}
 		changes = append(changes, &ch)
 	}
+	if launch > 0 && w.s.crash.Hold(w.now) {
+		// The group's nodes keep failing at once: launching more now
+		// would only fail again.
+		if err := w.holdLaunch(); err != nil {
+			return nil, err
+		}
+		launch = 0
+	}
 	if launch > 0 {
 		ch, err := w.addChange(launch, periodID, periodLabel)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
@@ -61,6 +62,11 @@ type state struct {
 	suppressed []api.Event
 	// The last add_nodes change that ended, for cooldown.
 	lastOut api.Change
+	// crash is the run of early node failures, for the launch backoff;
+	// retry is the replacement held by it (zero when none). Both live in
+	// memory only: a restarted pesd starts the backoff afresh.
+	crash engine.CrashLoop
+	retry heldReplacement
 	// reported holds "trigger id/event type" for the trigger events of
 	// the open period, so a restarted pesd whose evaluator forgot them
 	// still records a firing (or missing data) once per period.
@@ -194,6 +200,7 @@ func (c *Controller) writeBatch(ctx context.Context, gss []*groupState, fn func(
 			}
 			c.scheduleHarmonization(w.gs)
 			c.watch.wrote(w.gs.id)
+			c.noteDegraded(w.gs.id, w.s.crash)
 			c.counts.events.Add(int64(w.events))
 			c.counts.changes.Add(int64(w.changes))
 		}
@@ -583,4 +590,24 @@ func (w *work) removeChange(typ string, ids []string, reason, periodID, periodLa
 		Type: typ, Amount: len(ids), QuantityBefore: before, QuantityAfter: before - lost,
 		NodeIDs: slices.Clone(ids), PeriodID: periodID, PeriodLabel: periodLabel,
 	})
+}
+
+// noteDegraded keeps, for the API's reads, whether the group is degraded
+// and why: the reads come from the store, and the crash loop lives here.
+func (c *Controller) noteDegraded(id string, cl engine.CrashLoop) {
+	if !cl.Degraded() {
+		c.degraded.Delete(id)
+		return
+	}
+	c.degraded.Store(id, causality.Degraded(cl.Failures, cl.LastExit, cl.NextLaunch()))
+}
+
+// Degraded says why a group is degraded (its nodes keep failing early);
+// false when it is not.
+func (c *Controller) Degraded(groupID string) (string, bool) {
+	v, ok := c.degraded.Load(groupID)
+	if !ok {
+		return "", false
+	}
+	return v.(string), true
 }

@@ -215,6 +215,9 @@ func (c *Controller) PushMetrics(ctx context.Context, groupID string, samples []
 		return 0, err
 	}
 	defer gs.mu.Unlock()
+	if err := c.checkSeriesCap(gs.id, samples); err != nil {
+		return 0, err
+	}
 	now := c.clock.Now()
 	stored := make([]store.StoredSample, 0, len(samples))
 	for _, s := range samples {
@@ -242,6 +245,23 @@ func (c *Controller) PushMetrics(ctx context.Context, groupID string, samples []
 		gs.samplesPrunedAt = now
 	}
 	return n, nil
+}
+
+// checkSeriesCap refuses a push that would take the group past
+// MaxSeriesPerGroup series. The caller holds the group's lock, so two
+// pushes cannot both pass with the last free series.
+func (c *Controller) checkSeriesCap(groupID string, samples []api.Sample) error {
+	ws := make([]window.Sample, len(samples))
+	for i, s := range samples {
+		ws[i] = window.Sample{Name: s.Name}
+	}
+	have, fresh := c.windows.NewSeries(groupID, ws)
+	limit := c.opts.MaxSeriesPerGroup
+	if have+len(fresh) <= limit {
+		return nil
+	}
+	return &api.Error{Code: api.CodeExhausted, Status: 429, Field: "samples",
+		Message: causality.SeriesCapReached(limit, have, fresh, c.windows.Retention())}
 }
 
 func (c *Controller) addStored(groupID string, ss []store.StoredSample) int {

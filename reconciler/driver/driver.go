@@ -32,6 +32,12 @@ var ErrUnknownNode = errors.New("unknown node")
 // (launching, unavailable or terminated), so callers can answer 409.
 var ErrNotReady = errors.New("node is not ready")
 
+// ErrCannotStart is returned (wrapped, with the OS error) by Launch when
+// the node's program cannot start at all: its command does not exist or
+// may not be run. Waiting will not help, so the controller judges the
+// node failed at once instead of at its init deadline.
+var ErrCannotStart = errors.New("program cannot start")
+
 // NodeSpec is what a driver needs to launch one node.
 type NodeSpec struct {
 	GroupID     string

@@ -56,11 +56,13 @@ func BenchmarkListEvents(b *testing.B) {
 func BenchmarkPushMetrics10k(b *testing.B) {
 	var body bytes.Buffer
 	body.WriteString(`{"samples":[`)
+	// Recent times: older ones are refused (api.MaxSampleAge).
+	hour := time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")
 	for i := range api.MaxSamplesPerRequest {
 		if i > 0 {
 			body.WriteByte(',')
 		}
-		fmt.Fprintf(&body, `{"name":"queue_depth","value":%d.5,"node_id":"n%d","time":"2026-01-02T10:00:%02dZ"}`, i, i%50, i%60)
+		fmt.Fprintf(&body, `{"name":"queue_depth","value":%d.5,"node_id":"n%d","time":"%s:%02dZ"}`, i, i%50, hour, i%60)
 	}
 	body.WriteString(`]}`)
 	svc := newRecorder()

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 )
@@ -63,7 +64,7 @@ func FuzzDecodeTrigger(f *testing.F) {
 
 func FuzzDecodeMetrics(f *testing.F) {
 	fuzzBody(f, "POST", "/v1/groups/g1/metrics", func(t *testing.T, c call) {
-		if err := api.ValidateSamples(c.args[1].([]api.Sample)); err != nil {
+		if err := api.ValidateSamples(c.args[1].([]api.Sample), time.Now()); err != nil {
 			t.Fatalf("accepted samples do not validate: %v", err)
 		}
 	})

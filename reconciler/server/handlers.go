@@ -175,7 +175,11 @@ func (s *server) listGroups(w http.ResponseWriter, r *http.Request) {
 	serveList(s, w, r, q, listing{name: "groups", filters: []string{q.get("include_deleted")}},
 		func(ctx context.Context, p store.Page) ([]api.Group, string, error) {
 			f.Page = p
-			return s.hist.ListGroups(ctx, f)
+			gs, next, err := s.hist.ListGroups(ctx, f)
+			for i := range gs {
+				s.health(&gs[i])
+			}
+			return gs, next, err
 		})
 }
 
@@ -193,13 +197,19 @@ func (s *server) getGroup(w http.ResponseWriter, r *http.Request) {
 	cond, timeout, waiting := q.wait()
 	serveQuery(s, w, r, q, "group "+ref, http.StatusOK, func(ctx context.Context) (api.Group, error) {
 		g, err := s.hist.ResolveGroup(ctx, ref, deleted)
-		if err != nil || !waiting {
+		if err != nil {
 			return g, err
 		}
-		g, outcome, err := s.waitGroup(ctx, g.ID, cond, timeout)
-		if err == nil {
+		if waiting {
+			g, outcome, werr := s.waitGroup(ctx, g.ID, cond, timeout)
+			if werr != nil {
+				return g, werr
+			}
 			w.Header().Set(api.HeaderWait, outcome)
+			s.health(&g)
+			return g, nil
 		}
+		s.health(&g)
 		return g, err
 	})
 }
@@ -258,6 +268,7 @@ func (s *server) updateGroup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "group "+id)
 		return
 	}
+	s.health(&g)
 	writeJSON(w, http.StatusOK, g)
 }
 
@@ -317,7 +328,7 @@ func (s *server) importHistory(w http.ResponseWriter, r *http.Request) {
 func (s *server) pushMetrics(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	in, ok := decodeRequest(s, w, r, maxMetricsBodyBytes, func(in *api.MetricsRequest) error {
-		return api.ValidateSamples(in.Samples)
+		return api.ValidateSamples(in.Samples, s.clock.Now())
 	})
 	if !ok {
 		return

@@ -190,6 +190,9 @@ func validLabelName(s string) bool {
 func (s *server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	gatherers := prometheus.Gatherers{s.metrics.reg}
 	if gauges, ok := s.gauges(r.Context()); ok {
+		if h, ok := bearerHash(r); !ok || !s.validToken(h) {
+			gauges = withoutGroups(gauges)
+		}
 		c, err := newGaugeCollector(gauges)
 		if err != nil {
 			s.log.WarnContext(r.Context(), "metrics: "+err.Error())
@@ -210,6 +213,23 @@ type slogPrinter struct {
 }
 
 func (p slogPrinter) Println(v ...any) { p.log.Warn("metrics: " + fmt.Sprint(v...)) }
+
+// withoutGroups drops the series that name a group: /metrics is open, and
+// group names and ids are the API's to give, with a token. A scraper
+// that sends the token ("authorization" in Prometheus) gets them all.
+func withoutGroups(gauges []Gauge) []Gauge {
+	out := gauges[:0:0]
+	for _, g := range gauges {
+		if _, named := g.Labels["group"]; named {
+			continue
+		}
+		if _, id := g.Labels["group_id"]; id {
+			continue
+		}
+		out = append(out, g)
+	}
+	return out
+}
 
 // gauges returns the Service's gauges: its Stats rendered, or its own;
 // ok is false when it has neither. A Service that cannot answer is

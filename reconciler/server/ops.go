@@ -99,8 +99,9 @@ func (s *server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.Health{Status: api.HealthOK})
 }
 
-// handleReadyz answers 200 when the store answers a read and the Service
-// is ready, else 503 naming what is not.
+// handleReadyz answers 200 when the store answers a read (and can write,
+// with WithReadiness) and the Service is ready, else 503 naming what is
+// not. /healthz stays liveness: pesd runs.
 func (s *server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	var why []string
 	if _, _, err := s.hist.ListGroups(r.Context(), store.GroupFilter{Page: store.Page{Limit: 1}}); err != nil {
@@ -112,7 +113,14 @@ func (s *server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 			why = append(why, err.Error())
 		}
 	}
+	// A store that answers reads may still be unable to write.
+	if s.ready != nil {
+		if ok, msg := s.ready(r.Context()); !ok {
+			why = append(why, msg)
+		}
+	}
 	if len(why) > 0 {
+		w.Header().Set("Retry-After", "5")
 		writeAPIError(w, &api.Error{Code: api.CodeUnavailable, Status: http.StatusServiceUnavailable,
 			Message: "not ready: " + strings.Join(why, "; ")})
 		return

@@ -141,6 +141,8 @@ func (q *query) actor() string {
 		q.setErr(api.Invalid("actor", "must name who acts (a user name, terraform); omit it to be recorded as api"))
 	case strings.ContainsFunc(s, unicode.IsControl):
 		q.setErr(api.Invalid("actor", "must not contain control characters; got %q", s))
+	case len(s) > api.MaxTextLength:
+		q.setErr(api.Invalid("actor", "must be at most %d bytes; got %d", api.MaxTextLength, len(s)))
 	}
 	return s
 }

@@ -49,8 +49,10 @@ func statusOf(code string) int {
 		return http.StatusConflict
 	case api.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case api.CodeUnavailable:
+	case api.CodeUnavailable, api.CodeStorageUnavailable:
 		return http.StatusServiceUnavailable
+	case api.CodeExhausted:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
@@ -60,12 +62,22 @@ func statusOf(code string) int {
 // errors become 404 and 409; anything else is logged and answered with a
 // generic 500 that does not leak internals.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error, what string) {
-	var e *api.Error
+	var (
+		e           *api.Error
+		unavailable *store.UnavailableError
+	)
 	switch {
 	case errors.As(err, &e):
 		writeAPIError(w, e)
 	case errors.Is(err, store.ErrNotFound):
 		writeAPIError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound, Message: what + " not found"})
+	case errors.As(err, &unavailable):
+		// The machine's problem, not the request's: nothing was written,
+		// and the same request succeeds once the cause is gone.
+		s.log.ErrorContext(r.Context(), "store cannot write", "request_id", requestID(r), "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeAPIError(w, &api.Error{Code: api.CodeStorageUnavailable, Status: http.StatusServiceUnavailable,
+			Message: "pesd cannot write to its store: " + unavailable.Cause + "; nothing was changed: retry once it is fixed"})
 	case errors.Is(err, store.ErrConflict):
 		writeAPIError(w, &api.Error{Code: api.CodeConflict, Status: http.StatusConflict,
 			Message: fmt.Sprintf("%s conflicts with the current state: %v", what, err)})

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
 	"github.com/pes-project/terraform-provider-pes/reconciler/console"
 )
 
@@ -35,6 +36,9 @@ type server struct {
 	// public are the routes that need no token.
 	public  map[string]bool
 	openapi []byte // GET /v1/openapi.json
+	limits  *limiter
+	ready   func(ctx context.Context) (bool, string)
+	clock   clock.Clock // of sample times
 }
 
 // New returns the HTTP handler of the API: svc does the writes, hist
@@ -44,7 +48,7 @@ type server struct {
 // /readyz, /metrics and the console's files under /ui/ are open. An empty
 // token rejects every /v1 request: pesd never runs its API unauthenticated
 // by accident.
-func New(svc Service, hist History, token string, logger *slog.Logger) http.Handler {
+func New(svc Service, hist History, token string, logger *slog.Logger, opts ...Option) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -58,6 +62,11 @@ func New(svc Service, hist History, token string, logger *slog.Logger) http.Hand
 		metrics:   newHTTPMetrics(),
 		hostCPUs:  runtime.NumCPU(),
 		public:    map[string]bool{},
+		limits:    newLimiter(Limits{}), // pesd passes WithLimits(DefaultLimits)
+		clock:     clock.Real{},
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	s.routes()
 	return s
@@ -149,6 +158,11 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("remote", r.RemoteAddr))
 	}()
 
+	release, ok := s.admit(rec, r)
+	if !ok {
+		return
+	}
+	defer release()
 	if (r.URL.Path == "/v1" || strings.HasPrefix(r.URL.Path, "/v1/")) && !s.public[route] && !s.authorized(rec, r) {
 		return
 	}
@@ -169,19 +183,31 @@ func (s *server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if s.noToken {
 		return unauthorized("pesd was started without a token; restart it with --token or PES_TOKEN")
 	}
-	h := r.Header.Get("Authorization")
-	if h == "" {
+	if r.Header.Get("Authorization") == "" {
 		return unauthorized("missing bearer token: send the header \"Authorization: Bearer <token>\"")
 	}
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	got, ok := bearerHash(r)
+	if !ok {
 		return unauthorized("the Authorization header must be \"Bearer <token>\"")
 	}
-	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
-	if subtle.ConstantTimeCompare(got[:], s.tokenHash[:]) != 1 {
+	if !s.validToken(got) {
 		return unauthorized("invalid bearer token")
 	}
 	return true
+}
+
+// bearerHash is the hash of r's bearer token; false when r has none.
+func bearerHash(r *http.Request) ([sha256.Size]byte, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return [sha256.Size]byte{}, false
+	}
+	return sha256.Sum256([]byte(strings.TrimSpace(token))), true
+}
+
+// validToken compares in constant time.
+func (s *server) validToken(h [sha256.Size]byte) bool {
+	return !s.noToken && subtle.ConstantTimeCompare(h[:], s.tokenHash[:]) == 1
 }
 
 // notRouted answers a path no route matches (404) or a method the path

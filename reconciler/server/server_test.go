@@ -223,7 +223,9 @@ func routeCases(t *testing.T) []routeCase {
 			wantArgs: []any{"t1", api.TriggerSpec{Enabled: ptr(false)}}},
 		{name: "delete trigger", method: "DELETE", path: "/v1/triggers/t1", wantStatus: 204, wantCall: "DeleteTrigger", wantArgs: []any{"t1"}},
 		{name: "push metrics", method: "POST", path: "/v1/groups/g1/metrics",
-			body:       `{"samples":[{"name":"queue_depth","value":12.5,"time":"2026-01-02T10:00:00Z"},{"name":"cpu_utilization","value":80,"node_id":"n1"}]}`,
+			// A sample time must be recent (api.MaxSampleAge).
+			body: `{"samples":[{"name":"queue_depth","value":12.5,"time":"` + time.Now().Add(-time.Hour).UTC().Format(time.RFC3339) +
+				`"},{"name":"cpu_utilization","value":80,"node_id":"n1"}]}`,
 			wantStatus: 200, wantCall: "PushMetrics",
 			check: func(t *testing.T, h http.Header, body []byte) {
 				var r api.MetricsResponse
@@ -736,7 +738,11 @@ func TestMetricsEndpoint(t *testing.T) {
 	f.do(t, "GET", "/v1/groups/nope", "")
 	f.do(t, "GET", "/v1/nothing/here", "")
 
-	resp, err := http.Get(f.srv.URL + "/metrics")
+	// With the token: the per-group series too (see
+	// TestMetricsWithoutTokenNamesNoGroup).
+	req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

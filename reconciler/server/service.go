@@ -87,3 +87,21 @@ type History interface {
 	// buckets (history.Reader.Timeline).
 	Timeline(ctx context.Context, g api.Group, since, until time.Time, buckets int) (api.Timeline, error)
 }
+
+// HealthSource is a Service that knows which groups are degraded (the
+// controller: their nodes keep failing in their first seconds). The
+// server shows it in a group's status and status_reason.
+type HealthSource interface {
+	Degraded(groupID string) (reason string, ok bool)
+}
+
+// health marks g degraded when the Service says it is.
+func (s *server) health(g *api.Group) {
+	hs, ok := s.svc.(HealthSource)
+	if !ok || g.Status != api.GroupActive {
+		return
+	}
+	if why, ok := hs.Degraded(g.ID); ok {
+		g.Status, g.StatusReason = api.GroupDegraded, why
+	}
+}

@@ -22,13 +22,23 @@ type statsService struct {
 
 func (s statsService) Stats(context.Context) (controller.Stats, error) { return s.st, nil }
 
-// scrape reads /metrics of a server whose Service reports st.
+// scrape reads /metrics of a server whose Service reports st, with the
+// token (a scraper configured with it sees the per-group series).
 func scrape(t *testing.T, st controller.Stats) string {
+	t.Helper()
+	return scrapeAs(t, st, testToken)
+}
+
+func scrapeAs(t *testing.T, st controller.Stats, token string) string {
 	t.Helper()
 	rec := newRecorder()
 	srv := httptest.NewServer(New(statsService{rec, st}, rec.reads(), testToken, nil))
 	defer srv.Close()
-	resp, err := http.Get(srv.URL + "/metrics")
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,5 +141,28 @@ func TestStatsExposition(t *testing.T) {
 				t.Logf("scrape:\n%s", body)
 			}
 		})
+	}
+}
+
+// TestMetricsWithoutTokenNamesNoGroup: /metrics is open, so without the
+// token (or with a wrong one) it must not reveal which groups exist.
+func TestMetricsWithoutTokenNamesNoGroup(t *testing.T) {
+	const name, id = "secret-project", "0190-secret-id"
+	st := controller.Stats{
+		Groups: map[string]int{api.GroupActive: 1},
+		Active: []controller.GroupQuantities{{ID: id, Name: name, Quantities: controller.Quantities{Desired: 3, Official: 3, Actual: 2}}},
+		Sum:    controller.Quantities{Desired: 3, Official: 3, Actual: 2},
+	}
+	if text := scrape(t, st); !strings.Contains(text, name) {
+		t.Fatalf("with the token /metrics lacks the group's series:\n%s", text)
+	}
+	for _, token := range []string{"", "wrong"} {
+		text := scrapeAs(t, st, token)
+		if strings.Contains(text, name) || strings.Contains(text, id) {
+			t.Errorf("token %q: /metrics names the group:\n%s", token, text)
+		}
+		if !strings.Contains(text, `pes_quantity{quantity="desired"} 3`) {
+			t.Errorf("token %q: /metrics lost the sums:\n%s", token, text)
+		}
 	}
 }

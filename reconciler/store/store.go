@@ -19,6 +19,24 @@ var ErrNotFound = errors.New("not found")
 // e.g. a second live group with the same name.
 var ErrConflict = errors.New("conflict")
 
+// ErrUnavailable is returned (wrapped, after the cause in words: "the
+// disk is full", "the database is locked") when the store cannot write
+// for a reason outside the request: nothing was written, and the same
+// write succeeds once the cause is gone.
+var ErrUnavailable = errors.New("the store cannot write")
+
+// UnavailableError is an ErrUnavailable with its cause in words.
+type UnavailableError struct {
+	Cause string // "the disk is full"
+	Err   error  // the database's error
+}
+
+func (e *UnavailableError) Error() string {
+	return ErrUnavailable.Error() + ": " + e.Cause + ": " + e.Err.Error()
+}
+
+func (e *UnavailableError) Unwrap() []error { return []error{ErrUnavailable, e.Err} }
+
 // Store is the whole persistence surface.
 type Store interface {
 	Reader

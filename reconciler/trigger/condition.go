@@ -286,12 +286,38 @@ func compile(src string) (*Condition, error) {
 	for _, name := range funcNames() {
 		opts = append(opts, expr.Function(name, unreachable))
 	}
+	opts = append(opts, expr.Function(divFunc, divide, new(func(float64, float64) float64)))
 	prog, err := expr.Compile(src, opts...)
 	if err != nil {
 		return nil, typeError(src, err)
 	}
 	cond.program = prog
 	return cond, nil
+}
+
+// divFunc is what a / b runs as (rewriter).
+const divFunc = "_div"
+
+// ErrDivisionByZero is the run-time error of a condition that divides by
+// zero: the condition is not satisfied, and the trigger's event says so.
+var ErrDivisionByZero = errors.New("division by zero")
+
+func divide(params ...any) (any, error) {
+	a, b := toFloat(params[0]), toFloat(params[1])
+	if b == 0 {
+		return nil, ErrDivisionByZero
+	}
+	return a / b, nil
+}
+
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case int:
+		return float64(x)
+	}
+	return math.NaN()
 }
 
 // unreachable stands in for the condition functions while parsing: every
@@ -314,6 +340,10 @@ func (c *compiler) check(node ast.Node) error {
 		if !allowedOperator(n.Operator) {
 			return c.errorAt(n, fmt.Sprintf("operator %q is not supported in conditions", n.Operator),
 				"use comparisons (> >= < <= == !=), arithmetic (+ - * / % **), and, or, not")
+		}
+		if (n.Operator == "/" || n.Operator == "%") && constantZero(n.Right) {
+			return c.errorAt(n, "division by zero: the divisor is the constant 0",
+				"divide by a metric or a non-zero number")
 		}
 		if err := c.check(n.Left); err != nil {
 			return err
@@ -528,6 +558,12 @@ func slotOf(n *ast.CallNode, slots map[string]int) (int, bool) {
 type rewriter struct{ c *compiler }
 
 func (r rewriter) Visit(node *ast.Node) {
+	// a / b becomes _div(a, b), which fails on a zero divisor instead of
+	// giving ±Inf or NaN, which compare true with > or <.
+	if b, ok := (*node).(*ast.BinaryNode); ok && b.Operator == "/" {
+		ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: divFunc}, Arguments: []ast.Node{b.Left, b.Right}})
+		return
+	}
 	n, ok := (*node).(*ast.CallNode)
 	if !ok {
 		return
@@ -627,4 +663,17 @@ func typeError(src string, err error) error {
 		}
 	}
 	return &CompileError{Message: msg, Line: 1, Column: 1}
+}
+
+// constantZero reports whether n is a literal zero (signed or not).
+func constantZero(n ast.Node) bool {
+	switch x := n.(type) {
+	case *ast.IntegerNode:
+		return x.Value == 0
+	case *ast.FloatNode:
+		return x.Value == 0
+	case *ast.UnaryNode:
+		return (x.Operator == "-" || x.Operator == "+") && constantZero(x.Node)
+	}
+	return false
 }

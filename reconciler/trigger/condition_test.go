@@ -105,7 +105,8 @@ func TestEval(t *testing.T) {
 	src := fakeSource{}.
 		series("cpu_utilization", t0, 10*time.Second, 85, 86, 90, 88).
 		series("queue.depth-total", t0, time.Second, 3).
-		series("single", t0, time.Second, 1)
+		series("single", t0, time.Second, 1).
+		series("zero", t0, time.Second, 0)
 	tests := []struct {
 		name, cond string
 		at         time.Time
@@ -173,6 +174,18 @@ func TestEval(t *testing.T) {
 		},
 		{
 			name: "run-time error", cond: "hour() % (weekday() - 2) == 0", at: t0, wantErr: true,
+		},
+		// x / 0 would be +Inf, which is > anything: never satisfied.
+		{
+			name: "division by a zero metric", cond: "last(single) / last(zero) > 1", at: t0, wantErr: true,
+			observed: "last(single) = 1; last(zero) = 0",
+		},
+		{
+			name: "division by zero under not", cond: "not (last(single) / (last(zero) * 2) < 1)", at: t0, wantErr: true,
+		},
+		{
+			name: "division by a non-zero metric", cond: "last(zero) / last(single) < 1", at: t0, satisfied: true,
+			text: "last zero 0 / last single 1 < 1",
 		},
 	}
 	for _, tt := range tests {
@@ -253,6 +266,8 @@ func TestCompileErrors(t *testing.T) {
 		{"hour > 9", 1, 1, "hour is a function", "call it: hour()"},
 		{"avg(cpu, '2mins') > 80", 1, 10, `window "2mins" is not a duration`, `use a Go duration such as "2m" or "90s"`},
 		{"avg(cpu, '0s') > 80", 1, 10, `window "0s" must be longer than zero`, ""},
+		{"avg(cpu, '1m') / 0 > 80", 1, 16, "division by zero: the divisor is the constant 0", "divide by a metric"},
+		{"last(q) % -0.0 > 1", 1, 9, "division by zero", ""},
 		{"avg(cpu, '-1m') > 80", 1, 10, `window "-1m" must be longer than zero`, ""},
 		{"avg(cpu, '25h') > 80", 1, 10, `window "25h" is longer than 24h`, ""},
 		{"avg(cpu, 2m) > 80", 1, 10, "a window must be a quoted duration", "e.g. '2m'"},

@@ -168,6 +168,28 @@ func (s *Store) Add(groupID string, samples ...Sample) int {
 	return n
 }
 
+// NewSeries returns how many series a group holds and the names among
+// samples it holds none of yet, each once: what adding them would cost.
+func (s *Store) NewSeries(groupID string, samples []Sample) (have int, fresh []string) {
+	g := s.group(groupID)
+	seen := map[string]bool{}
+	if g != nil {
+		g.mu.RLock()
+		defer g.mu.RUnlock()
+		have = len(g.series)
+	}
+	for _, smp := range samples {
+		if seen[smp.Name] {
+			continue
+		}
+		seen[smp.Name] = true
+		if g == nil || g.series[smp.Name] == nil {
+			fresh = append(fresh, smp.Name)
+		}
+	}
+	return have, fresh
+}
+
 // DropGroup forgets every sample of a group.
 func (s *Store) DropGroup(groupID string) {
 	s.mu.Lock()

@@ -109,13 +109,25 @@ func TestPredictiveGoverning(t *testing.T) {
 	}
 	g = s.settle()
 
-	// /metrics carries the controller's gauges.
-	resp, err := http.Get(d.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// /metrics carries the controller's gauges; the per-group ones only
+	// for a scraper with the token.
+	scrape := func(token string) []byte {
+		req, _ := http.NewRequest(http.MethodGet, d.url+"/metrics", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return body
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	if open := scrape(""); strings.Contains(string(open), "governed") || strings.Contains(string(open), g.ID) {
+		t.Errorf("/metrics without a token names the group:\n%s", open)
+	}
+	body := scrape(d.token)
 	for _, want := range []string{
 		fmt.Sprintf(`pes_group_desired_quantity{group="governed",group_id="%s"} %d`, g.ID, now.Upper),
 		`pes_groups{status="active"} 1`,

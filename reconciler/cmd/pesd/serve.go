@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -88,10 +87,12 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 	}
 	defer unlock()
 
-	st, err := openStore(ctx, cfg)
+	raw, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	// Watched: /readyz fails while the store cannot write.
+	st := store.Watch(raw)
 	defer func() {
 		if cerr := st.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("close store: %w", cerr)
@@ -137,6 +138,7 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		LaunchWindow:       cfg.launchWindow,
 		Retention:          cfg.retention,
 		Sources:            controller.SourceOptions{PrometheusURL: cfg.prometheusURL},
+		MaxSeriesPerGroup:  cfg.maxSeriesPerGroup,
 		Governor:           governor.New(st, governor.WithClock(clk), governor.WithLogger(log.With("component", "governor"))),
 	})
 	if err != nil {
@@ -147,11 +149,9 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           server.New(ctrl, history.New(st), cfg.token, log),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := server.HTTPServer(server.New(ctrl, history.New(st), cfg.token, log, server.WithLimits(cfg.limits),
+		server.ReadyWhenWritable(st)),
+		slog.NewLogLogger(log.Handler(), slog.LevelWarn), server.DefaultTimeouts)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 

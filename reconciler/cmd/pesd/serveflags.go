@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/controller"
+	"github.com/pes-project/terraform-provider-pes/reconciler/server"
 )
 
 // serveConfig is `pesd serve`'s command line, checked.
@@ -31,6 +33,8 @@ type serveConfig struct {
 	kubeContext        string
 	logFormat          string // text or json
 	prometheusURL      string
+	limits             server.Limits
+	maxSeriesPerGroup  int
 }
 
 // parseServe reads serve's flags; every error it returns is a usage error
@@ -46,6 +50,11 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		retention  = fs.String("retention", "90d", "how long the history of a deleted group is kept (`duration`, d for days)")
 		level      = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	)
+	cfg.limits = server.DefaultLimits
+	fs.IntVar(&cfg.limits.MaxInFlight, "max-in-flight", cfg.limits.MaxInFlight, "most API requests answered at once; past it 503 with Retry-After (0: no cap)")
+	fs.Float64Var(&cfg.limits.RatePerToken, "rate-limit", cfg.limits.RatePerToken, "API requests per second per token; past it 429 with Retry-After (0: no limit)")
+	fs.IntVar(&cfg.limits.RateBurst, "rate-burst", cfg.limits.RateBurst, "requests a token may send at once above --rate-limit")
+	fs.IntVar(&cfg.maxSeriesPerGroup, "max-series-per-group", controller.DefaultMaxSeriesPerGroup, "most metric series (names) a group holds at once; a push past it gets 429 naming the cap")
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:7400", "`address` to serve the API on (port 0 picks a free one)")
 	fs.StringVar(&cfg.dataDir, "data-dir", "./.pes", "`directory` of the database and the node logs")
 	fs.StringVar(&cfg.token, "token", "", "API bearer `token` (default: PES_TOKEN)")
@@ -76,6 +85,18 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if _, _, err := net.SplitHostPort(cfg.listen); err != nil {
 		return cfg, fmt.Errorf("--listen: want host:port such as 127.0.0.1:7400, got %q", cfg.listen)
+	}
+	if cfg.maxSeriesPerGroup < 1 {
+		return cfg, fmt.Errorf("--max-series-per-group: want 1 or more, got %d", cfg.maxSeriesPerGroup)
+	}
+	if cfg.limits.MaxInFlight < 0 {
+		return cfg, fmt.Errorf("--max-in-flight: want 0 (no cap) or more, got %d", cfg.limits.MaxInFlight)
+	}
+	if cfg.limits.RatePerToken < 0 || math.IsNaN(cfg.limits.RatePerToken) || math.IsInf(cfg.limits.RatePerToken, 0) {
+		return cfg, fmt.Errorf("--rate-limit: want 0 (no limit) or a positive number, got %g", cfg.limits.RatePerToken)
+	}
+	if cfg.limits.RatePerToken > 0 && cfg.limits.RateBurst < 1 {
+		return cfg, fmt.Errorf("--rate-burst: want 1 or more with --rate-limit, got %d", cfg.limits.RateBurst)
 	}
 	if cfg.dataDir == "" {
 		return cfg, fmt.Errorf("--data-dir: must not be empty")

@@ -101,6 +101,7 @@ type Driver struct {
 	log      *slog.Logger
 	interval time.Duration
 	grace    time.Duration
+	logMax   int64 // node logs are rotated past this size
 
 	ctx    context.Context // ends probing at Close
 	cancel context.CancelFunc
@@ -150,6 +151,7 @@ func New(dataDir string, opts ...Option) (*Driver, error) {
 		clk:    clock.Real{},
 		log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		grace:  10 * time.Second,
+		logMax: DefaultLogMax,
 		groups: make(map[string]map[string]*node),
 		ports:  make(map[int]bool),
 	}
@@ -255,7 +257,8 @@ func (d *Driver) start(spec driver.NodeSpec, port int) (*node, error) {
 	// pesd's process group does not reach it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("program.command: %w", err)
+		fmt.Fprintf(logf, "pesd: cannot start %s: %v\n", spec.Program.Command, err)
+		return nil, fmt.Errorf("program.command: %w: %w", driver.ErrCannotStart, err)
 	}
 	pid := cmd.Process.Pid
 	// The child cannot be reaped before Wait, so /proc still has it.
@@ -307,7 +310,86 @@ func (d *Driver) reap(n *node, cmd *exec.Cmd) {
 	} else if err != nil {
 		reason = "process lost: " + err.Error()
 	}
+	if tail := logTail(n.logPath, logTailLines); tail != "" {
+		reason += "; its log ends: " + tail
+	}
 	d.exited(n, reason)
+}
+
+// DefaultLogMax is the size past which a node's log is rotated: its
+// content moves to <log>.1 (replacing the previous one) and the log starts
+// empty, so a node keeps at most twice this much on disk.
+const DefaultLogMax = 10 << 20
+
+// WithLogMax sets the size past which node logs are rotated.
+func WithLogMax(n int64) Option { return func(d *Driver) { d.logMax = n } }
+
+// rotateLog copies the log to path.1 and truncates it when it is larger
+// than max. The program writes through its own descriptor, opened with
+// O_APPEND, so it goes on writing at the new end; a rename would leave
+// it writing to the old file. Lines written between the copy and the
+// truncation are lost: a log, not a ledger.
+func rotateLog(path string, max int64) error {
+	st, err := os.Stat(path)
+	if err != nil || max <= 0 || st.Size() <= max {
+		return nil
+	}
+	src, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.Create(path + ".1")
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	if err := dst.Close(); err != nil {
+		return err
+	}
+	return os.Truncate(path, 0)
+}
+
+// logTailLines is how many of a node's last log lines its exit reason
+// quotes: enough for the error a program printed as it died.
+const logTailLines = 3
+
+// logTail returns the last lines of a node's log, joined by " | ", from
+// at most its last 4 KB; "" when there is none.
+func logTail(path string, lines int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	const window = 4 << 10
+	buf := make([]byte, window)
+	size := int64(0)
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
+	}
+	off := max(0, size-window)
+	k, _ := f.ReadAt(buf, off)
+	text := strings.TrimRight(string(buf[:k]), "\n")
+	all := strings.Split(text, "\n")
+	if off > 0 && len(all) > 1 {
+		all = all[1:] // cut mid-line
+	}
+	var out []string
+	for _, l := range all[max(0, len(all)-lines):] {
+		// pesd's own lines say what it did, not why the program died.
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "pesd: ") {
+			out = append(out, l)
+		}
+	}
+	tail := strings.Join(out, " | ")
+	if len(tail) > 512 {
+		tail = "…" + tail[len(tail)-512:]
+	}
+	return tail
 }
 
 // exited records that a node's process is gone.
@@ -362,6 +444,9 @@ func (d *Driver) probe(n *node) {
 				return
 			}
 			d.record(n, err)
+			if err := rotateLog(n.logPath, d.logMax); err != nil {
+				d.log.Warn("rotate node log", "node", n.id, "log", n.logPath, "err", err)
+			}
 		}
 	}()
 }

@@ -235,6 +235,8 @@ func TestExitReasons(t *testing.T) {
 		reason string
 	}{
 		{"exit status", api.Program{Command: "sh", Args: []string{"-c", "exit 3"}}, false, "process exited with status 3"},
+		{"exit status and the log's last lines", api.Program{Command: "sh", Args: []string{"-c", "seq 1 5; echo 'config.yaml: no such file' >&2; exit 3"}}, false,
+			"process exited with status 3; its log ends: 4 | 5 | config.yaml: no such file"},
 		{"kill -9", api.Program{Command: "sleep", Args: []string{"300"}}, true, "killed by signal 9"},
 		{"kill -9 before ready", api.Program{Command: "sleep", Args: []string{"300"}}, true, "killed by signal 9"},
 	}
@@ -634,5 +636,51 @@ func TestFailIsUnsupported(t *testing.T) {
 	launch(t, d, sleepSpec("g", "n", 0))
 	if err := d.Fail(context.Background(), "g", "n"); !errors.Is(err, driver.ErrUnsupported) {
 		t.Errorf("Fail = %v, want ErrUnsupported", err)
+	}
+}
+
+// TestCannotStart: a command that does not exist or may not run fails the
+// launch at once with driver.ErrCannotStart and the OS error, and says so
+// in the node's log.
+func TestCannotStart(t *testing.T) {
+	dir := t.TempDir()
+	noExec := filepath.Join(dir, "not-executable")
+	if err := os.WriteFile(noExec, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		command string
+		errno   error
+	}{
+		{"/no/such/binary", syscall.ENOENT},
+		{noExec, syscall.EACCES},
+	} {
+		t.Run(tt.command, func(t *testing.T) {
+			d := newDriver(t, t.TempDir())
+			spec := sleepSpec("g", "n", 0)
+			spec.Program = api.Program{Command: tt.command}
+			_, err := d.Launch(bounded(t), spec)
+			if !errors.Is(err, driver.ErrCannotStart) || !errors.Is(err, tt.errno) {
+				t.Fatalf("Launch: %v, want ErrCannotStart with %v", err, tt.errno)
+			}
+		})
+	}
+}
+
+func TestLogRotation(t *testing.T) {
+	dir := t.TempDir()
+	d := newDriver(t, dir, local.WithLogMax(1000))
+	spec := sleepSpec("g", "n", 0)
+	// 100 lines of 30 bytes, then quiet: the log passes 1000 bytes once.
+	spec.Program = api.Program{Command: "sh", Args: []string{"-c", "for i in $(seq 1 100); do echo 'a line of thirty bytes, ok...'; done; exec sleep 300"}}
+	h := launch(t, d, spec)
+	path := h[local.HandleLog]
+	eventually(t, "the log rotated", func() bool {
+		old, err := os.Stat(path + ".1")
+		return err == nil && old.Size() > 1000
+	})
+	cur, err := os.Stat(path)
+	if err != nil || cur.Size() > 1000 {
+		t.Errorf("log after rotation: %v, size %d, want at most 1000 bytes", err, cur.Size())
 	}
 }

@@ -67,6 +67,8 @@ func MalformedCases() []Case {
 		metrics  = "/v1/groups/{group}/metrics"
 	)
 	post, patch, get, del := http.MethodPost, http.MethodPatch, http.MethodGet, http.MethodDelete
+	// Free text one byte over api.MaxTextLength, twice.
+	kb2 := strings.Repeat("x", 2*api.MaxTextLength)
 	cases := []Case{
 		// Create group: types, bounds, enums, durations.
 		bad("desired is a string", post, groups, `{"name":"web","driver":"sim","desired_quantity":"two"}`, "desired_quantity", "must be a whole number"),
@@ -189,6 +191,12 @@ func MalformedCases() []Case {
 		bad("instruction percent -100", post, instruct, `{"change_by_percent":-100}`, "change_by_percent", "greater than -100"),
 		bad("instruction change_by string", post, instruct, `{"change_by":"+2"}`, "change_by", "whole number"),
 		bad("instruction immediate string", post, instruct, `{"change_by":2,"immediate":"yes"}`, "immediate", "true or false"),
+		bad("instruction 2 KB reason", post, instruct, `{"change_by":2,"reason":"`+kb2+`"}`, "reason", "at most 1024 bytes; got 2048"),
+		bad("instruction 2 KB actor", post, instruct, `{"change_by":2,"actor":"`+kb2+`"}`, "actor", "at most 1024 bytes"),
+		bad("patch 2 KB reason", patch, one, `{"desired_quantity":1,"reason":"`+kb2+`"}`, "reason", "at most 1024 bytes"),
+		bad("create 2 KB actor", post, groups, `{`+group+`,"actor":"`+kb2+`"}`, "actor", "at most 1024 bytes"),
+		bad("create 2 KB label value", post, groups, `{`+group+`,"labels":{"team":"`+kb2+`"}}`, "labels.team", "at most 1024 bytes"),
+		bad("delete 2 KB actor", del, one+"?actor="+kb2, "", "actor", "at most 1024 bytes"),
 
 		// Triggers.
 		bad("trigger syntax error", post, triggers, `{"name":"cpu-high","condition":"avg(cpu_utilization, '2m') >","change_by":4}`, "condition", "line 1"),
@@ -204,6 +212,8 @@ func MalformedCases() []Case {
 		bad("target with a for", post, triggers, `{"name":"t","for":"1m","target":{"metric":"cpu","value":60}}`, "for", "must be empty for a target-tracking trigger"),
 		bad("target and set_to", post, triggers, `{"name":"t","set_to":3,"target":{"metric":"cpu","value":60}}`, "set_to", "conflicts with target"),
 		bad("instruction target", post, instruct, `{"target":{"metric":"cpu","value":60}}`, "target", "trigger's request form"),
+		bad("trigger divides by a constant 0", post, triggers, `{"name":"t","condition":"last(q) / 0 > 1","change_by":4}`, "condition", "division by zero"),
+		bad("trigger 5 KB condition", post, triggers, `{"name":"t","condition":"`+strings.Repeat("1 + ", 1280)+`1 > 0","change_by":4}`, "condition", "more than 4096"),
 		bad("trigger enabled string", post, triggers, `{"name":"t","condition":"last(cpu_utilization) > 80","change_by":4,"enabled":"true"}`, "enabled", "true or false"),
 		bad("validate condition not a string", post, "/v1/triggers/validate", `{"condition":42}`, "condition", "must be a string"),
 
@@ -212,6 +222,9 @@ func MalformedCases() []Case {
 		bad("sample value string", post, metrics, `{"samples":[{"name":"q","value":"high"}]}`, "samples[0].value", "must be a number"),
 		bad("sample bad name", post, metrics, `{"samples":[{"name":"q","value":1},{"name":"queue depth","value":2}]}`, "samples[1].name", "letter or _"),
 		bad("sample bad time", post, metrics, `{"samples":[{"name":"q","value":1,"time":"now"}]}`, "samples[0].time", "RFC 3339"),
+		bad("sample from year 9999", post, metrics, `{"samples":[{"name":"q","value":1,"time":"9999-01-01T00:00:00Z"}]}`, "samples[0].time", "at most 5m0s after pesd's clock"),
+		bad("sample from 1970", post, metrics, `{"samples":[{"name":"q","value":1,"time":"1970-01-01T00:00:00Z"}]}`, "samples[0].time", "before pesd's clock"),
+		bad("sample 2 KB node id", post, metrics, `{"samples":[{"name":"q","value":1,"node_id":"`+kb2+`"}]}`, "samples[0].node_id", "at most 1024 bytes"),
 		bad("sample computed metric", post, metrics, `{"samples":[{"name":"nodes_ready","value":1}]}`, "samples[0].name", "computed"),
 		{Name: "metrics body over 8 MiB", Method: post, Path: metrics, Body: `{"samples":[]}`, PadTo: 8<<20 + 1,
 			WantStatus: http.StatusRequestEntityTooLarge, WantCode: api.CodeTooLarge},

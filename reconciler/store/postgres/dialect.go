@@ -29,6 +29,7 @@ func dialect() sqlstore.Dialect {
 		Unindexed:   func(col string) string { return col }, // the planner has statistics
 		InsertOrder: "seq",
 		Violation:   violation,
+		Unavailable: unavailable,
 		MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    integer PRIMARY KEY,
 			name       text NOT NULL,
@@ -72,4 +73,30 @@ func violation(err error) sqlstore.Violation {
 		return sqlstore.MissingRow
 	}
 	return sqlstore.NoViolation
+}
+
+// unavailable names the PostgreSQL failures that are the server's, not
+// the request's, by SQLSTATE class.
+func unavailable(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "53100":
+			return "the database's disk is full"
+		case strings.HasPrefix(pe.Code, "53"):
+			return "the database is out of resources (" + pe.Message + ")"
+		case pe.Code == "55P03":
+			return "the database is locked"
+		case pe.Code == "25006":
+			return "the database is read-only"
+		case strings.HasPrefix(pe.Code, "57P"), strings.HasPrefix(pe.Code, "08"):
+			return "the database is unreachable (" + pe.Message + ")"
+		}
+		return ""
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) || pgconn.SafeToRetry(err) {
+		return "the database is unreachable"
+	}
+	return ""
 }

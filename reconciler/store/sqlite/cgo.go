@@ -5,6 +5,7 @@ package sqlite
 import (
 	"errors"
 	"strings"
+	"syscall"
 
 	"github.com/mattn/go-sqlite3"
 
@@ -37,4 +38,29 @@ func violation(err error) sqlstore.Violation {
 		return sqlstore.MissingRow
 	}
 	return sqlstore.NoViolation
+}
+
+// unavailable names the SQLite failures that are the machine's, not the
+// request's.
+func unavailable(err error) string {
+	var se sqlite3.Error
+	switch {
+	case errors.Is(err, syscall.ENOSPC):
+		return "the disk is full"
+	case !errors.As(err, &se):
+		return ""
+	}
+	switch se.Code {
+	case sqlite3.ErrFull:
+		return "the disk is full"
+	case sqlite3.ErrBusy, sqlite3.ErrLocked:
+		return "the database is locked by another process"
+	case sqlite3.ErrReadonly:
+		return "the database is read-only"
+	case sqlite3.ErrIoErr:
+		return "the disk failed to read or write"
+	case sqlite3.ErrCantOpen:
+		return "the database file cannot be opened"
+	}
+	return ""
 }

@@ -24,6 +24,7 @@ func dialect() sqlstore.Dialect {
 		Unindexed:   func(col string) string { return "+" + col },
 		InsertOrder: "rowid",
 		Violation:   violation,
+		Unavailable: unavailable,
 		MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    INTEGER PRIMARY KEY,
 			name       TEXT NOT NULL,

@@ -15,3 +15,6 @@ var errNoCgo = errors.New("this pesd was built without cgo (CGO_ENABLED=0) and t
 
 // violation never sees a SQLite error here: Open refuses first.
 func violation(error) sqlstore.Violation { return sqlstore.NoViolation }
+
+// unavailable never sees a SQLite error here either.
+func unavailable(error) string { return "" }

@@ -48,6 +48,10 @@ type Dialect struct {
 
 	// Violation names the rule a failed statement broke, if any.
 	Violation func(err error) Violation
+	// Unavailable says, in words, why a failed statement could not write
+	// for a reason outside the request (the disk is full, the database is
+	// locked); "" when it is not such a failure.
+	Unavailable func(err error) string
 
 	// MigrationsTable creates schema_migrations (version, name,
 	// applied_at) if it does not exist.
@@ -97,7 +101,7 @@ func New(d Dialect, write, read *sql.DB) *Store {
 func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("%s: begin: %w", s.d.Name, err)
+		return s.d.unavailable(fmt.Errorf("%s: begin: %w", s.d.Name, err))
 	}
 	done := false
 	defer func() {
@@ -111,15 +115,27 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 	if err := fn(&tx{reader: reader{q: q, d: s.d, sql: s.sql}, ctx: ctx}); err != nil {
 		done = true
 		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-			return errors.Join(err, fmt.Errorf("%s: rollback: %w", s.d.Name, rbErr))
+			return s.d.unavailable(errors.Join(err, fmt.Errorf("%s: rollback: %w", s.d.Name, rbErr)))
 		}
-		return err
+		return s.d.unavailable(err)
 	}
 	done = true
 	if err := sqlTx.Commit(); err != nil {
-		return s.d.mapErr(s.d.Name+": commit", err)
+		return s.d.unavailable(s.d.mapErr(s.d.Name+": commit", err))
 	}
 	return nil
+}
+
+// unavailable marks err with store.ErrUnavailable and its cause when the
+// dialect says the database could not write.
+func (d *Dialect) unavailable(err error) error {
+	if err == nil || d.Unavailable == nil || errors.Is(err, store.ErrUnavailable) {
+		return err
+	}
+	if why := d.Unavailable(err); why != "" {
+		return &store.UnavailableError{Cause: why, Err: err}
+	}
+	return err
 }
 
 // PurgeBefore deletes the groups deleted before t and, by cascade, all

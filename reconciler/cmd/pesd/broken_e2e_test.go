@@ -1,0 +1,82 @@
+//go:build linux
+
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/client"
+)
+
+// TestE2EBrokenPrograms: against a real pesd, a command that does not
+// exist records node_init_failed with the OS error within 5 s (not at the
+// init deadline), and a program that exits at once is relaunched with
+// growing gaps until the group reads degraded, with the exit status.
+func TestE2EBrokenPrograms(t *testing.T) {
+	needE2E(t)
+	d := startDaemon(t, t.TempDir(), "broken-token")
+	c := d.client(t)
+	ctx := ctxFor(t)
+	procs := newNodeProcs(t)
+
+	failures := func(id string) []api.Event {
+		evs, err := c.ListAllEvents(ctx, id, client.EventFilter{Type: api.EventNodeInitFailed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs
+	}
+
+	missing := localGroup("missing", 1, procs)
+	missing.Program = api.Program{Command: "/no/such/binary"}
+	missing.InitDeadline = "10m"
+	g, err := c.CreateGroup(ctx, missing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "node_init_failed of /no/such/binary", func() (bool, string) {
+		evs := failures(g.ID)
+		return len(evs) > 0 && strings.Contains(evs[0].Reason, "no such file or directory"), fmt.Sprint(evs)
+	})
+
+	exits := localGroup("exits", 1, procs)
+	exits.Program = api.Program{Command: "sh", Args: []string{"-c", "echo starting; exit 3"}, Env: procs.env()}
+	exits.HealthCheck = &api.HealthCheck{Type: api.HealthProcess, Interval: "200ms"}
+	g, err = c.CreateGroup(ctx, exits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Five failures in a row: at about 0, 0, 1, 3 and 7 s.
+	eventually(t, 40*time.Second, "group exits degraded", func() (bool, string) {
+		got, err := c.GetGroup(ctx, g.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Status == api.GroupDegraded, got.Status + " " + got.StatusReason
+	})
+	got, _ := c.GetGroup(ctx, g.ID)
+	if !strings.Contains(got.StatusReason, "status 3") {
+		t.Errorf("status_reason %q does not give the exit status", got.StatusReason)
+	}
+	evs := failures(g.ID)
+	if len(evs) < 5 {
+		t.Fatalf("%d node_init_failed events when degraded, want at least 5", len(evs))
+	}
+	if !strings.Contains(evs[0].Reason, "exited with status 3") || !strings.Contains(evs[0].Reason, "starting") {
+		t.Errorf("failure reason %q lacks the exit status or the log's last line", evs[0].Reason)
+	}
+	var gaps []time.Duration
+	for i := 1; i < len(evs); i++ {
+		gaps = append(gaps, evs[i].Time.Sub(evs[i-1].Time))
+	}
+	for i := 1; i < len(gaps); i++ {
+		if gaps[i] <= gaps[i-1] {
+			t.Errorf("inter-launch gaps %v do not grow", gaps)
+			break
+		}
+	}
+}
