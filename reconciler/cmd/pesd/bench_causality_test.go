@@ -103,7 +103,13 @@ func BenchmarkCausalityHTTP(b *testing.B) {
 	t0 = time.Now()
 	// A long retention: a cached store must not lose its deleted
 	// groups' history to the purge as it ages.
-	d := startDaemon(b, dataDir, "bench-token", "--retention", "3650d")
+	flags := []string{"--retention", "3650d"}
+	// PES_BENCH_PPROF=127.0.0.1:6060 lets a profiler watch pesd while
+	// the figures are measured (go tool pprof …/debug/pprof/profile).
+	if addr := os.Getenv("PES_BENCH_PPROF"); addr != "" {
+		flags = append(flags, "--pprof", addr)
+	}
+	d := startDaemon(b, dataDir, "bench-token", flags...)
 	b.Logf("pesd listening on the store after %s", time.Since(t0).Round(time.Millisecond))
 	c := d.client(b)
 	ctx := context.Background()
@@ -117,8 +123,10 @@ func BenchmarkCausalityHTTP(b *testing.B) {
 		}
 	}
 
+	pid := d.cmd.Process.Pid
 	b.Run("change-causes", func(b *testing.B) {
 		var ds []time.Duration
+		cpu0 := procCPU(b, pid)
 		for b.Loop() {
 			for range benchLookups {
 				id := m.SampleChanges[r.IntN(len(m.SampleChanges))]
@@ -134,9 +142,11 @@ func BenchmarkCausalityHTTP(b *testing.B) {
 			}
 		}
 		reportLatency(b, ds)
+		reportCPU(b, procCPU(b, pid)-cpu0, len(ds), "pesd-cpu-µs/get")
 	})
 	b.Run("event-effects", func(b *testing.B) {
 		var ds []time.Duration
+		cpu0 := procCPU(b, pid)
 		for b.Loop() {
 			for range benchLookups {
 				id := m.SampleEvents[r.IntN(len(m.SampleEvents))]
@@ -152,6 +162,7 @@ func BenchmarkCausalityHTTP(b *testing.B) {
 			}
 		}
 		reportLatency(b, ds)
+		reportCPU(b, procCPU(b, pid)-cpu0, len(ds), "pesd-cpu-µs/get")
 	})
 	// A page of 1,000 changes with their causes and explanations in one
 	// request (?include=causes), as the provider's data source and
@@ -160,6 +171,7 @@ func BenchmarkCausalityHTTP(b *testing.B) {
 	b.Run("list1000-with-causes", func(b *testing.B) {
 		var total time.Duration
 		rounds, short := 0, 0
+		cpu0 := procCPU(b, pid)
 		for b.Loop() {
 			g := m.ListGroups[r.IntN(len(m.ListGroups))]
 			start := time.Now()
@@ -182,6 +194,7 @@ func BenchmarkCausalityHTTP(b *testing.B) {
 			b.Logf("%d of %d pages had fewer than %d changes: the store is too small for this figure", short, rounds, benchListLimit)
 		}
 		b.ReportMetric(float64(total.Microseconds())/1000/float64(rounds), "list1000-ms")
+		b.ReportMetric(float64(procCPU(b, pid)-cpu0)/float64(time.Millisecond)/float64(rounds), "pesd-cpu-ms/list1000")
 		b.ReportMetric(0, "ns/op") // one op is a whole page; list1000-ms says it
 	})
 	// The same page of events with their effects.
@@ -286,6 +299,14 @@ func reportLatency(b *testing.B, ds []time.Duration) {
 	b.ReportMetric(at(0.50), "p50-µs")
 	b.ReportMetric(at(0.99), "p99-µs")
 	b.ReportMetric(0, "ns/op") // one op is a whole round; the percentiles say it
+}
+
+// reportCPU reports pesd's CPU time per request, in µs, over n requests.
+// It includes what pesd does meanwhile in the background (its observe and
+// evaluation ticks), a small share over thousands of requests; the
+// process's clock counts in 10 ms ticks.
+func reportCPU(b *testing.B, cpu time.Duration, n int, unit string) {
+	b.ReportMetric(float64(cpu)/float64(time.Microsecond)/float64(n), unit)
 }
 
 // causalityFixture returns the cache directory of a store with at least

@@ -82,6 +82,12 @@ func TestServeFlags(t *testing.T) {
 		{"extra argument", []string{"--token", "t", "now"}, "", "unexpected argument"},
 		{"prometheus url", []string{"--token", "t", "--prometheus-url", "http://127.0.0.1:9090"}, "", ""},
 		{"bad prometheus url", []string{"--token", "t", "--prometheus-url", "prometheus:9090"}, "", "--prometheus-url: must be an http(s) URL"},
+		{"pprof on loopback", []string{"--token", "t", "--pprof", "127.0.0.1:6060"}, "", ""},
+		{"pprof on IPv6 loopback", []string{"--token", "t", "--pprof", "[::1]:0"}, "", ""},
+		{"pprof on every address", []string{"--token", "t", "--pprof", ":6060"}, "", "--pprof: want a loopback IP address"},
+		{"pprof on a public address", []string{"--token", "t", "--pprof", "0.0.0.0:6060"}, "", "--pprof: want a loopback IP address"},
+		{"pprof on a name", []string{"--token", "t", "--pprof", "localhost:6060"}, "", "--pprof: want a loopback IP address"},
+		{"pprof without port", []string{"--token", "t", "--pprof", "127.0.0.1"}, "", "--pprof: want a loopback host:port"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -91,5 +92,40 @@ func TestOperability(t *testing.T) {
 	if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); len(lines) != 3 ||
 		!strings.HasPrefix(lines[0], "pesd ") || !strings.HasPrefix(lines[1], "commit ") || !strings.HasPrefix(lines[2], runtime.Version()) {
 		t.Errorf("pesd version printed:\n%s", out)
+	}
+}
+
+// TestPprofListener starts pesd with --pprof on a loopback port: the
+// profiles answer there without a token, and never on the API's listener.
+func TestPprofListener(t *testing.T) {
+	needE2E(t)
+	d := startDaemon(t, t.TempDir(), "pprof-token", "--pprof", "127.0.0.1:0")
+	// pesd logs the profiling listener's address before it prints the
+	// API's, so the line is there once startDaemon returns.
+	raw, err := os.ReadFile(d.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`msg="pprof listening" addr=(http://127\.0\.0\.1:[0-9]+/debug/pprof/)`).FindStringSubmatch(string(raw))
+	if m == nil {
+		t.Fatalf("pesd did not log the pprof address:\n%s", raw)
+	}
+	get := func(url string) (int, string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(m[1]); code != 200 || !strings.Contains(body, "goroutine") || !strings.Contains(body, "profile") {
+		t.Errorf("GET %s: %d %.300s", m[1], code, body)
+	}
+	if code, body := get(m[1] + "goroutine?debug=1"); code != 200 || !strings.Contains(body, "goroutine profile:") {
+		t.Errorf("GET %sgoroutine?debug=1: %d %.300s", m[1], code, body)
+	}
+	if code, body := get(d.url + "/debug/pprof/"); code == 200 {
+		t.Errorf("the API listener serves the profiles: GET %s/debug/pprof/: %d %.300s", d.url, code, body)
 	}
 }

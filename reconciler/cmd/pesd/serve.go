@@ -145,6 +145,14 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		return err
 	}
 
+	if cfg.pprof != "" {
+		psrv, _, err := listenPprof(cfg.pprof, log)
+		if err != nil {
+			return err
+		}
+		defer psrv.Close()
+	}
+
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -35,6 +35,7 @@ type serveConfig struct {
 	prometheusURL      string
 	limits             server.Limits
 	maxSeriesPerGroup  int
+	pprof              string // loopback address of the profiling listener, or ""
 }
 
 // parseServe reads serve's flags; every error it returns is a usage error
@@ -64,6 +65,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&cfg.kubeconfig, "kubeconfig", "", "kubeconfig `file` of the cluster the kubernetes driver runs pods on (default: in-cluster, then $KUBECONFIG, then ~/.kube/config; none: the driver is off)")
 	fs.StringVar(&cfg.prometheusURL, "prometheus-url", "", "Prometheus server `URL` of groups' metric sources that name no address (e.g. http://prometheus:9090)")
 	fs.StringVar(&cfg.kubeContext, "kube-context", "", "kubeconfig `context` to use (default: the current one)")
+	fs.StringVar(&cfg.pprof, "pprof", "", "loopback `address` (such as 127.0.0.1:6060) to serve Go's profiles on at /debug/pprof/, without a token (default: off)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: pesd serve --listen 127.0.0.1:7400 --data-dir ./.pes --token \"$PES_TOKEN\" [flags]\n\nflags:")
 		fs.PrintDefaults()
@@ -97,6 +99,11 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if cfg.limits.RatePerToken > 0 && cfg.limits.RateBurst < 1 {
 		return cfg, fmt.Errorf("--rate-burst: want 1 or more with --rate-limit, got %d", cfg.limits.RateBurst)
+	}
+	if cfg.pprof != "" {
+		if err := checkLoopback(cfg.pprof); err != nil {
+			return cfg, fmt.Errorf("--pprof: %w", err)
+		}
 	}
 	if cfg.dataDir == "" {
 		return cfg, fmt.Errorf("--data-dir: must not be empty")
@@ -148,4 +155,19 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return cfg, fmt.Errorf("--log-level: want debug, info, warn or error, got %q", *level)
 	}
 	return cfg, nil
+}
+
+// checkLoopback accepts host:port only with a loopback IP as host: the
+// profiling listener has no token, so only someone on pesd's machine
+// (an admin) may reach it. A name such as localhost is refused rather
+// than trusted to resolve to loopback.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want a loopback host:port such as 127.0.0.1:6060, got %q", addr)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("want a loopback IP address such as 127.0.0.1:6060 or [::1]:6060 (the profiles are served without a token), got %q", addr)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
@@ -27,11 +28,50 @@ func fmtTimePtr(t *time.Time) any {
 }
 
 func parseTime(s string) (time.Time, error) {
+	if t, ok := parseStoredTime(s); ok {
+		return t, nil
+	}
 	t, err := time.Parse(timeLayout, s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
 	}
 	return t.UTC(), nil
+}
+
+// parseStoredTime reads a time exactly as FormatTime writes it
+// (2006-01-02T15:04:05.000000000Z, 30 bytes) without time.Parse's
+// general layout walk: every row read has one or more. Anything else,
+// or a field out of range, is not ok, and time.Parse then decides.
+func parseStoredTime(s string) (time.Time, bool) {
+	if len(s) != 30 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[29] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(from, to int) (int, bool) {
+		n := 0
+		for i := from; i < to; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 7)
+	d, ok3 := num(8, 10)
+	h, ok4 := num(11, 13)
+	mi, ok5 := num(14, 16)
+	sec, ok6 := num(17, 19)
+	ns, ok7 := num(20, 29)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !ok7 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC)
+	if t.Day() != d { // the 31st of a 30-day month, say: time.Date would roll it over
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 func parseTimePtr(s sql.NullString) (*time.Time, error) {
@@ -69,6 +109,75 @@ func fromJSON(s sql.NullString, dst any) error {
 // decodeJSON decodes a NOT NULL JSON column.
 func decodeJSON(dst any, s string) error {
 	return fromJSON(sql.NullString{String: s, Valid: true}, dst)
+}
+
+// fromJSONStrings decodes a JSON array of strings (ids: node_ids,
+// event_ids, change_ids), as fromJSON does but without reflection for the
+// plain case: ASCII strings without escapes, the only ones pesd writes
+// there. Anything else goes to encoding/json, so the result is the same.
+func fromJSONStrings(s sql.NullString, dst *[]string) error {
+	if !s.Valid {
+		return nil
+	}
+	if out, ok := plainStrings(s.String); ok {
+		*dst = out
+		return nil
+	}
+	return json.Unmarshal([]byte(s.String), dst)
+}
+
+// plainStrings reads [] or ["a","b",…] (spaces allowed between the
+// tokens, as PostgreSQL's jsonb writes them); ok is false for any other
+// text, including escapes and bytes outside printable ASCII.
+func plainStrings(s string) ([]string, bool) {
+	i := 0
+	skip := func() {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r') {
+			i++
+		}
+	}
+	skip()
+	if i >= len(s) || s[i] != '[' {
+		return nil, false
+	}
+	i++
+	skip()
+	out := make([]string, 0, strings.Count(s, ","))
+	if i < len(s) && s[i] == ']' {
+		i++
+		skip()
+		return out, i == len(s)
+	}
+	for {
+		if i >= len(s) || s[i] != '"' {
+			return nil, false
+		}
+		start := i + 1
+		for i = start; i < len(s) && s[i] != '"'; i++ {
+			if c := s[i]; c == '\\' || c < 0x20 || c >= 0x80 {
+				return nil, false
+			}
+		}
+		if i >= len(s) {
+			return nil, false
+		}
+		out = append(out, s[start:i])
+		i++
+		skip()
+		if i >= len(s) {
+			return nil, false
+		}
+		if s[i] == ']' {
+			i++
+			skip()
+			return out, i == len(s)
+		}
+		if s[i] != ',' {
+			return nil, false
+		}
+		i++
+		skip()
+	}
 }
 
 func intPtr(n sql.NullInt64) *int {

@@ -332,11 +332,15 @@ func scanEvent(sc scanner) (api.Event, error) {
 		return e, fmt.Errorf("event %s request: %w", e.ID, err)
 	}
 	e.ProposedQuantity = intPtr(proposed)
-	if err := decodeJSON(&e.Notes, notes); err != nil {
-		return e, fmt.Errorf("event %s notes: %w", e.ID, err)
-	}
-	if len(e.Notes) == 0 {
-		e.Notes = nil // the column's empty array; on the wire it is left out
+	// The column's empty array, on almost every event, is left out on the
+	// wire: nothing to decode.
+	if notes != "[]" {
+		if err := decodeJSON(&e.Notes, notes); err != nil {
+			return e, fmt.Errorf("event %s notes: %w", e.ID, err)
+		}
+		if len(e.Notes) == 0 {
+			e.Notes = nil
+		}
 	}
 	return e, nil
 }
@@ -437,7 +441,7 @@ func scanChange(sc scanner) (api.Change, error) {
 	if c.EndedAt, err = parseTimePtr(ended); err != nil {
 		return c, err
 	}
-	if err := fromJSON(nodes, &c.NodeIDs); err != nil {
+	if err := fromJSONStrings(nodes, &c.NodeIDs); err != nil {
 		return c, fmt.Errorf("change %s node_ids: %w", c.ID, err)
 	}
 	if err := fromJSON(parts, &c.Parts); err != nil {
@@ -481,10 +485,10 @@ func scanNexus(sc scanner) (api.Nexus, error) {
 	if n.CreatedAt, err = parseTime(created); err != nil {
 		return n, err
 	}
-	if err := decodeJSON(&n.EventIDs, events); err != nil {
+	if err := fromJSONStrings(sql.NullString{String: events, Valid: true}, &n.EventIDs); err != nil {
 		return n, fmt.Errorf("nexus %s event_ids: %w", n.ID, err)
 	}
-	if err := decodeJSON(&n.ChangeIDs, changes); err != nil {
+	if err := fromJSONStrings(sql.NullString{String: changes, Valid: true}, &n.ChangeIDs); err != nil {
 		return n, fmt.Errorf("nexus %s change_ids: %w", n.ID, err)
 	}
 	return n, nil

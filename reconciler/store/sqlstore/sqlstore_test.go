@@ -1,7 +1,10 @@
 package sqlstore
 
 import (
+	"database/sql"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -123,5 +126,57 @@ func TestLoadMigrations(t *testing.T) {
 		if _, err := LoadMigrations(fsys, "m"); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// TestParseTime checks the fast reading of stored times against
+// time.Parse: the same instant for what FormatTime writes, and an error
+// for what time.Parse refuses.
+func TestParseTime(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Date(2025, 3, 14, 10, 0, 0, 5, time.UTC),
+		time.Date(2024, 2, 29, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 12, 30, 1, 123_456_789, time.FixedZone("x", 3600)),
+	} {
+		s := FormatTime(tm)
+		got, err := parseTime(s)
+		if err != nil || !got.Equal(tm) || got.Location() != time.UTC {
+			t.Errorf("parseTime(%q) = %v, %v; want %v in UTC", s, got, err, tm.UTC())
+		}
+		if _, ok := parseStoredTime(s); !ok {
+			t.Errorf("parseStoredTime(%q) is not ok: the fast path misses what FormatTime writes", s)
+		}
+	}
+	for _, s := range []string{
+		"", "yesterday", "2025-03-14T10:00:00Z",
+		"2025-02-30T10:00:00.000000000Z", "2025-13-01T10:00:00.000000000Z", "2025-03-14T24:00:00.000000000Z",
+		"2025-03-14T10:60:00.000000000Z", "2025-03-14T10:00:60.000000000Z", "2025-03-14T10:00:0x.000000000Z",
+		"2025-03-00T10:00:00.000000000Z", "2025-03-14 10:00:00.000000000Z",
+	} {
+		if got, err := parseTime(s); err == nil {
+			t.Errorf("parseTime(%q) = %v, want an error", s, got)
+		}
+	}
+}
+
+// TestFromJSONStrings checks the plain reading of id arrays against
+// encoding/json: the same slice (nil for NULL, empty for []) for what
+// both read, and an error where encoding/json has one.
+func TestFromJSONStrings(t *testing.T) {
+	for _, in := range []string{
+		`[]`, ` [ ] `, `["a"]`, `["0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","b"]`, `["a", "b" , "c"]`,
+		`["a\"b"]`, `["\u00e9"]`, `["é"]`, `null`, `[1]`, `["a",]`, `["a"`, `["a"]x`, `[`, ``, `{}`, `["a" "b"]`,
+	} {
+		var got, want []string
+		gerr := fromJSONStrings(sql.NullString{String: in, Valid: true}, &got)
+		werr := json.Unmarshal([]byte(in), &want)
+		if (gerr == nil) != (werr == nil) || !reflect.DeepEqual(got, want) || (got == nil) != (want == nil) {
+			t.Errorf("%q: got %#v, %v; encoding/json %#v, %v", in, got, gerr, want, werr)
+		}
+	}
+	var got []string
+	if err := fromJSONStrings(sql.NullString{}, &got); err != nil || got != nil {
+		t.Errorf("NULL: got %#v, %v; want nil", got, err)
 	}
 }
