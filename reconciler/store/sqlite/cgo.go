@@ -3,9 +3,7 @@
 package sqlite
 
 import (
-	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"syscall"
 
@@ -16,17 +14,6 @@ import (
 
 // errNoCgo is nil: this build links SQLite.
 var errNoCgo error
-
-// The read pool's connections map the database into memory: a point
-// read of a large store then finds its pages in the OS's page cache,
-// shared by every reader, instead of copying each through read(2) into a
-// small cache of its own. SQLite caps the size at its compiled maximum.
-func init() {
-	sql.Register(readDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		_, err := c.Exec(fmt.Sprintf("PRAGMA mmap_size = %d", readMmapSize), nil)
-		return err
-	}})
-}
 
 // violation reads the rule from the constraint's message, which names the
 // columns: "UNIQUE constraint failed: groups.name".

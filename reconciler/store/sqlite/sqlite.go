@@ -83,7 +83,7 @@ func Open(path string) (*Store, error) {
 	}
 
 	readers := max(4, runtime.GOMAXPROCS(0))
-	r, err := sql.Open(readDriver, dsn(abs, url.Values{
+	r, err := sql.Open("sqlite3", dsn(abs, url.Values{
 		"_query_only":      {"true"},
 		"_mutex":           {"no"},
 		"_busy_timeout":    {"10000"},
@@ -103,13 +103,6 @@ func Open(path string) (*Store, error) {
 	}
 	return &Store{shared: sqlstore.New(dialect(), w, r), path: abs, w: w, r: r}, nil
 }
-
-// readDriver is the SQLite driver of the read pool: its connections map
-// up to readMmapSize bytes of the database (cgo.go).
-const (
-	readDriver   = "sqlite3-pes-read"
-	readMmapSize = 1 << 40
-)
 
 func dsn(abs string, params url.Values) string {
 	u := url.URL{Scheme: "file", Path: abs, RawQuery: params.Encode()}
