@@ -1,0 +1,423 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
+)
+
+// Execution jobs on the local driver: each attempt is a process beside
+// the node's program, in a session of its own (like nodes, it outlives
+// pesd and is re-adopted by pid and start time). Its working directory
+// <dataDir>/jobs/<group>/<attempt> holds state/ (PES_STATE_DIR), output/
+// (PES_OUTPUT), progress (PES_PROGRESS), log (stdout and stderr) and the
+// pid record. pesd's copies live elsewhere: the state is restored from
+// JobSpec.CheckpointDir before the start and copied back whenever the
+// attempt ends; the output is copied to JobSpec.OutputDir when it
+// succeeds.
+
+var _ driver.JobRunner = (*Driver)(nil)
+
+// jobTable holds the driver's job attempts; its zero value is ready.
+type jobTable struct {
+	mu sync.Mutex
+	m  map[string]map[string]*job // group → attempt id → job
+}
+
+type job struct {
+	spec      driver.JobSpec
+	work      string
+	pid       int
+	startTime uint64
+	child     bool
+	gone      chan struct{}
+
+	// Guarded by jobTable.mu.
+	running  bool
+	exit     int
+	lost     bool
+	stopping bool
+	reason   string
+}
+
+// JobDir is the working directory of an attempt.
+func (d *Driver) JobDir(groupID, jobID string) string {
+	return filepath.Join(d.dir, "jobs", groupID, jobID)
+}
+
+// StartJob starts the attempt's process with the job environment.
+func (d *Driver) StartJob(ctx context.Context, spec driver.JobSpec) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := validIDs(spec.GroupID, spec.JobID); err != nil {
+		return fmt.Errorf("local: start job: %w", err)
+	}
+	if spec.Program.Command == "" {
+		return errors.New("local: start job: program.command: is required")
+	}
+	d.jobs.mu.Lock()
+	defer d.jobs.mu.Unlock()
+	if _, ok := d.jobs.m[spec.GroupID][spec.JobID]; ok {
+		return nil
+	}
+	j, err := d.startJob(spec)
+	if err != nil {
+		return fmt.Errorf("local: start job %s: %w", spec.JobID, err)
+	}
+	d.addJob(j)
+	return nil
+}
+
+func (d *Driver) addJob(j *job) {
+	if d.jobs.m == nil {
+		d.jobs.m = make(map[string]map[string]*job)
+	}
+	g := d.jobs.m[j.spec.GroupID]
+	if g == nil {
+		g = make(map[string]*job)
+		d.jobs.m[j.spec.GroupID] = g
+	}
+	g[j.spec.JobID] = j
+}
+
+func (d *Driver) startJob(spec driver.JobSpec) (*job, error) {
+	work := d.JobDir(spec.GroupID, spec.JobID)
+	state, out := filepath.Join(work, "state"), filepath.Join(work, "output")
+	for _, dir := range []string{state, out} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if spec.CheckpointDir != "" {
+		if err := copyTree(spec.CheckpointDir, state); err != nil {
+			return nil, fmt.Errorf("restore checkpoint: %w", err)
+		}
+	}
+	progress := filepath.Join(work, "progress")
+	vars := map[string]string{
+		EnvGroupID:           spec.GroupID,
+		EnvNodeID:            spec.NodeID,
+		driver.EnvJobID:      spec.JobID,
+		driver.EnvJobIndex:   strconv.Itoa(spec.Index),
+		driver.EnvAttempt:    strconv.Itoa(spec.Attempt),
+		driver.EnvInput:      spec.Input,
+		driver.EnvOutput:     out,
+		driver.EnvStateDir:   state,
+		driver.EnvProgress:   progress,
+		driver.EnvCheckpoint: "1",
+	}
+	var env []string
+	for _, kv := range nodeEnv(spec.Program.Env, vars) {
+		// A job is not a node: it has no port or node index of its own.
+		if !strings.HasPrefix(kv, EnvPort+"=") && !strings.HasPrefix(kv, EnvNodeIndex+"=") {
+			env = append(env, kv)
+		}
+	}
+	for _, k := range []string{driver.EnvJobID, driver.EnvJobIndex, driver.EnvAttempt, driver.EnvInput,
+		driver.EnvOutput, driver.EnvStateDir, driver.EnvProgress, driver.EnvCheckpoint} {
+		env = append(env, k+"="+vars[k])
+	}
+	args := make([]string, len(spec.Program.Args))
+	for i, a := range spec.Program.Args {
+		args[i] = expand(a, vars)
+	}
+	logf, err := os.OpenFile(filepath.Join(work, "log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	cmd := exec.Command(expand(spec.Program.Command, vars), args...)
+	cmd.Env, cmd.Dir = env, work
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("program.command: %w", err)
+	}
+	pid := cmd.Process.Pid
+	st, err := readStat(pid)
+	if err != nil {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("read the start time of pid %d: %w", pid, err)
+	}
+	j := &job{spec: spec, work: work, pid: pid, startTime: st.StartTime, child: true,
+		gone: make(chan struct{}), running: true}
+	rec, _ := json.Marshal(map[string]string{HandlePID: strconv.Itoa(pid), HandleStartTime: strconv.FormatUint(st.StartTime, 10)})
+	if err := writeFileAtomic(filepath.Join(work, "pid"), rec); err != nil {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		return nil, err
+	}
+	d.log.Info("job started", "group", spec.GroupID, "node", spec.NodeID, "job", spec.JobID, "pid", pid)
+	go func() {
+		err := cmd.Wait()
+		code, reason := -1, ""
+		if ps := cmd.ProcessState; ps != nil {
+			if ws, ok := ps.Sys().(syscall.WaitStatus); ok {
+				switch {
+				case ws.Signaled():
+					code, reason = 128+int(ws.Signal()), fmt.Sprintf("killed by signal %d", int(ws.Signal()))
+				case ws.Exited():
+					code = ws.ExitStatus()
+				}
+			}
+		} else if err != nil {
+			reason = "process lost: " + err.Error()
+		}
+		d.jobEnded(j, code, false, reason)
+	}()
+	return j, nil
+}
+
+// jobEnded copies the attempt's state (and, on success, its output) to
+// pesd's directories, then reports the end: a reported end always has
+// its copies made.
+func (d *Driver) jobEnded(j *job, code int, lost bool, reason string) {
+	d.jobs.mu.Lock()
+	stopping := j.stopping
+	d.jobs.mu.Unlock()
+	var errs []error
+	if j.spec.CheckpointDir != "" && !emptyDir(filepath.Join(j.work, "state")) {
+		errs = append(errs, replaceTree(filepath.Join(j.work, "state"), j.spec.CheckpointDir))
+	}
+	if code == 0 && !lost && !stopping && j.spec.OutputDir != "" {
+		errs = append(errs, replaceTree(filepath.Join(j.work, "output"), j.spec.OutputDir))
+	}
+	if err := errors.Join(errs...); err != nil {
+		// The copies are what makes the attempt's work count: without
+		// them it failed.
+		d.log.Error("job state or output not saved", "job", j.spec.JobID, "err", err)
+		code, reason = 1, "pesd could not save the job's state or output: "+err.Error()
+	}
+	d.jobs.mu.Lock()
+	j.running, j.exit, j.lost, j.reason = false, code, lost, reason
+	d.jobs.mu.Unlock()
+	close(j.gone)
+	d.log.Info("job ended", "job", j.spec.JobID, "exit", code, "lost", lost, "reason", reason)
+}
+
+// StopJob sends SIGTERM to the attempt's process group, then SIGKILL
+// after grace.
+func (d *Driver) StopJob(ctx context.Context, groupID, jobID string, grace time.Duration) error {
+	d.jobs.mu.Lock()
+	j := d.jobs.m[groupID][jobID]
+	if j == nil || !j.running || j.stopping {
+		d.jobs.mu.Unlock()
+		return nil
+	}
+	j.stopping = true
+	d.jobs.mu.Unlock()
+	if grace <= 0 {
+		grace = d.grace
+	}
+	d.signalJob(j, syscall.SIGTERM)
+	go func() {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-j.gone:
+		case <-t.C:
+			d.signalJob(j, syscall.SIGKILL)
+		}
+	}()
+	return nil
+}
+
+func (d *Driver) signalJob(j *job, sig syscall.Signal) {
+	select {
+	case <-j.gone:
+		return
+	default:
+	}
+	if !alive(j.pid, j.startTime) {
+		return // never signal a pid that now belongs to someone else
+	}
+	if err := syscall.Kill(-j.pid, sig); errors.Is(err, syscall.ESRCH) {
+		_ = syscall.Kill(j.pid, sig)
+	}
+}
+
+// ObserveJobs reports the group's attempts, with the progress each wrote.
+func (d *Driver) ObserveJobs(ctx context.Context, groupID string) ([]driver.JobObservation, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	d.jobs.mu.Lock()
+	defer d.jobs.mu.Unlock()
+	obs := make([]driver.JobObservation, 0, len(d.jobs.m[groupID]))
+	for _, j := range d.jobs.m[groupID] {
+		obs = append(obs, driver.JobObservation{
+			JobID: j.spec.JobID, NodeID: j.spec.NodeID, Running: j.running, ExitCode: j.exit,
+			Lost: j.lost, Stopped: j.stopping, Progress: readProgress(filepath.Join(j.work, "progress")), Reason: j.reason,
+		})
+	}
+	sort.Slice(obs, func(a, b int) bool { return obs[a].JobID < obs[b].JobID })
+	return obs, nil
+}
+
+// ForgetJob drops an ended attempt.
+func (d *Driver) ForgetJob(groupID, jobID string) {
+	d.jobs.mu.Lock()
+	defer d.jobs.mu.Unlock()
+	if j := d.jobs.m[groupID][jobID]; j != nil && !j.running {
+		delete(d.jobs.m[groupID], jobID)
+	}
+}
+
+// AdoptJobs re-attaches to attempts a previous pesd started: a live
+// process (same pid and start time) is watched until it ends; one that
+// ended meanwhile is reported lost, its state copied. An attempt with no
+// pid record is left out.
+func (d *Driver) AdoptJobs(ctx context.Context, specs []driver.JobSpec) error {
+	for _, spec := range specs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if validIDs(spec.GroupID, spec.JobID) != nil {
+			continue
+		}
+		work := d.JobDir(spec.GroupID, spec.JobID)
+		b, err := os.ReadFile(filepath.Join(work, "pid"))
+		if err != nil {
+			continue
+		}
+		var h map[string]string
+		if json.Unmarshal(b, &h) != nil {
+			continue
+		}
+		pid, _ := strconv.Atoi(h[HandlePID])
+		start, _ := strconv.ParseUint(h[HandleStartTime], 10, 64)
+		d.jobs.mu.Lock()
+		if _, ok := d.jobs.m[spec.GroupID][spec.JobID]; ok {
+			d.jobs.mu.Unlock()
+			continue
+		}
+		j := &job{spec: spec, work: work, pid: pid, startTime: start, gone: make(chan struct{}), running: true}
+		d.addJob(j)
+		d.jobs.mu.Unlock()
+		if pid <= 0 || !alive(pid, start) {
+			d.jobEnded(j, -1, true, "the job's process ended while pesd was down")
+			continue
+		}
+		d.log.Info("job re-adopted", "job", spec.JobID, "pid", pid)
+		go func() {
+			t := time.NewTicker(terminatePoll * 5)
+			defer t.Stop()
+			for range t.C {
+				if !alive(pid, start) {
+					d.jobEnded(j, -1, true, "the re-adopted job's process ended; its exit status is unknown")
+					return
+				}
+			}
+		}()
+	}
+	return nil
+}
+
+func readProgress(path string) float64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return -1
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
+	if err != nil || f < 0 || f > 1 {
+		return -1
+	}
+	return f
+}
+
+func emptyDir(dir string) bool {
+	es, err := os.ReadDir(dir)
+	return err != nil || len(es) == 0
+}
+
+// replaceTree makes dst a copy of src: copied beside it, then renamed
+// over it, so dst is always a whole copy (the old or the new).
+func replaceTree(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	tmp := dst + ".new"
+	old := dst + ".old"
+	_ = os.RemoveAll(tmp)
+	if err := copyTree(src, tmp); err != nil {
+		return err
+	}
+	_ = os.RemoveAll(old)
+	if err := os.Rename(dst, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return err
+	}
+	return os.RemoveAll(old)
+}
+
+// copyTree copies the regular files and directories under src into dst.
+// A missing src copies nothing.
+func copyTree(src, dst string) error {
+	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
+		return os.MkdirAll(dst, 0o755)
+	}
+	return filepath.WalkDir(src, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(dst, rel)
+		if e.IsDir() {
+			return os.MkdirAll(to, 0o755)
+		}
+		if !e.Type().IsRegular() {
+			return nil
+		}
+		return copyFile(p, to)
+	})
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
