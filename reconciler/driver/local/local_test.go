@@ -140,7 +140,7 @@ func TestConformance(t *testing.T) {
 				}
 				dir := t.TempDir()
 				return driver.JobSpec{GroupID: g, NodeID: n, JobID: j, Index: 7, Attempt: 1,
-					Program: api.Program{Command: "sh", Args: []string{"-c", script}},
+					Program:   api.Program{Command: "sh", Args: []string{"-c", script}},
 					OutputDir: filepath.Join(dir, "output"), CheckpointDir: filepath.Join(dir, "checkpoint")}
 			},
 			Succeeded: func(t *testing.T, spec driver.JobSpec) {
