@@ -313,7 +313,8 @@ func PredictiveGoverns() []string { return []string{GovernTriggers, GovernInstru
 func EventTypes() []string {
 	return []string{EventGroupCreated, EventGroupDeleted, EventUserInstruction, EventTriggerFired,
 		EventNodeInitFailed, EventNodeUnavailable, EventReplacementRequest, EventNodeTerminatedUser,
-		EventMetricsMissing, EventMetricsReturned}
+		EventMetricsMissing, EventMetricsReturned, EventExecutionStarted, EventExecutionCompleted, EventExecutionSuspended,
+		EventExecutionResumed, EventExecutionCancelled, EventJobFailed, EventJobRetried, EventJobRequeued}
 }
 
 // ChangeTypes lists the change type values (the type filter of change lists).

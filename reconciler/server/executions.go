@@ -1,0 +1,145 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+)
+
+// ExecutionService is the write side of distributed executions (SPEC
+// §2.9): the controller starts, suspends, resumes and cancels them.
+type ExecutionService interface {
+	CreateExecution(ctx context.Context, in api.ExecutionCreate) (api.Execution, error)
+	SuspendExecution(ctx context.Context, id string, in api.ExecutionSuspend) (api.Execution, error)
+	ResumeExecution(ctx context.Context, id string, in api.ExecutionAction) (api.Execution, error)
+	CancelExecution(ctx context.Context, id string, in api.ExecutionAction) (api.Execution, error)
+}
+
+// ExecutionHistory is the read side: id may be an execution's id or its
+// label ("X3").
+type ExecutionHistory interface {
+	GetExecution(ctx context.Context, id string) (api.Execution, error)
+	ListExecutions(ctx context.Context, f store.ExecutionFilter) ([]api.Execution, string, error)
+	ListJobs(ctx context.Context, id string) ([]api.Job, error)
+	ExecutionOutput(ctx context.Context, id string) (api.ExecutionOutput, error)
+}
+
+func (s *server) executionRoutes() {
+	h := s.mux.HandleFunc
+	h("POST /v1/executions", s.createExecution)
+	h("GET /v1/executions", s.listExecutions)
+	h("GET /v1/executions/{id}", s.getExecution)
+	h("GET /v1/executions/{id}/jobs", s.listJobs)
+	h("GET /v1/executions/{id}/output", s.executionOutput)
+	h("POST /v1/executions/{id}/suspend", s.suspendExecution)
+	h("POST /v1/executions/{id}/resume", s.resumeExecution)
+	h("POST /v1/executions/{id}/cancel", s.cancelExecution)
+}
+
+func (s *server) createExecution(w http.ResponseWriter, r *http.Request) {
+	in, ok := decodeRequest(s, w, r, maxMetricsBodyBytes, api.ValidateExecutionCreate)
+	if !ok {
+		return
+	}
+	x, err := s.svc.CreateExecution(r.Context(), in)
+	if err != nil {
+		s.fail(w, r, err, "group "+in.GroupID)
+		return
+	}
+	created(w, "/v1/executions/"+x.ID, x)
+}
+
+func (s *server) listExecutions(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r.URL)
+	f := store.ExecutionFilter{GroupID: q.get("group_id"), Status: q.enum("status", api.ExecutionStatuses())}
+	serveList(s, w, r, q, listing{name: "executions", filters: []string{f.GroupID, f.Status}},
+		func(ctx context.Context, p store.Page) ([]api.Execution, string, error) {
+			f.Page = p
+			return s.hist.ListExecutions(ctx, f)
+		})
+}
+
+func (s *server) getExecution(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	serve(s, w, r, "execution "+id, http.StatusOK, func(ctx context.Context) (api.Execution, error) {
+		return s.hist.GetExecution(ctx, id)
+	})
+}
+
+// listJobs answers the jobs of an execution, paged in index order.
+func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	q := newQuery(r.URL)
+	sc := scope("jobs", id)
+	limit, token := q.limit(), q.pageToken(sc)
+	if err := q.done(); err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	jobs, err := s.hist.ListJobs(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err, "execution "+id)
+		return
+	}
+	page, next, ok := pageOf(jobs, limit, token)
+	if !ok {
+		s.fail(w, r, api.Invalid("page_token", "is not a token this list returned; omit it to start from the first page"), "")
+		return
+	}
+	writeList(w, page, sealToken(sc, next))
+}
+
+func (s *server) executionOutput(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	serve(s, w, r, "execution "+id, http.StatusOK, func(ctx context.Context) (api.ExecutionOutput, error) {
+		return s.hist.ExecutionOutput(ctx, id)
+	})
+}
+
+// decodeOptional decodes a body that may be empty (the actions' bodies
+// are optional).
+func decodeOptional[T any](s *server, w http.ResponseWriter, r *http.Request) (in T, ok bool) {
+	if r.ContentLength == 0 {
+		if err := newQuery(r.URL).done(); err != nil {
+			s.fail(w, r, err, "")
+			return in, false
+		}
+		return in, true
+	}
+	return decodeRequest[T](s, w, r, maxBodyBytes, nil)
+}
+
+func (s *server) suspendExecution(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	in, ok := decodeOptional[api.ExecutionSuspend](s, w, r)
+	if !ok {
+		return
+	}
+	serve(s, w, r, "execution "+id, http.StatusOK, func(ctx context.Context) (api.Execution, error) {
+		return s.svc.SuspendExecution(ctx, id, in)
+	})
+}
+
+func (s *server) resumeExecution(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	in, ok := decodeOptional[api.ExecutionAction](s, w, r)
+	if !ok {
+		return
+	}
+	serve(s, w, r, "execution "+id, http.StatusOK, func(ctx context.Context) (api.Execution, error) {
+		return s.svc.ResumeExecution(ctx, id, in)
+	})
+}
+
+func (s *server) cancelExecution(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	in, ok := decodeOptional[api.ExecutionAction](s, w, r)
+	if !ok {
+		return
+	}
+	serve(s, w, r, "execution "+id, http.StatusOK, func(ctx context.Context) (api.Execution, error) {
+		return s.svc.CancelExecution(ctx, id, in)
+	})
+}
