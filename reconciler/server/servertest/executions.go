@@ -40,4 +40,3 @@ func ExecutionStateCases(running, completed, missing string) []Case {
 			WantStatus: http.StatusConflict, WantCode: api.CodeConflict, WantField: "status", WantMessage: "is completed"},
 	}
 }
-
