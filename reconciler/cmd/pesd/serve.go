@@ -136,6 +136,7 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		ObserveInterval:    cfg.observeInterval,
 		Retention:          cfg.retention,
 		Sources:            controller.SourceOptions{PrometheusURL: cfg.prometheusURL},
+		DataDir:            cfg.dataDir,
 		Governor:           governor.New(st, governor.WithClock(clk), governor.WithLogger(log.With("component", "governor"))),
 	})
 	if err != nil {
