@@ -192,7 +192,10 @@ func (c *Controller) CreateExecution(ctx context.Context, in api.ExecutionCreate
 		}
 		s.x.Label = label
 		inserted = true
-		return w.tx.InsertExecution(s.x)
+		if err := w.tx.InsertExecution(s.x); err != nil {
+			return err
+		}
+		return w.tx.PutJobs(s.x.ID, s.jobs)
 	})
 	if err != nil || !inserted {
 		_ = os.RemoveAll(dir)
