@@ -159,7 +159,7 @@ func (r *executionResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Optional: true, PlanModifiers: replace, Validators: []validator.String{durationValidator{}}},
 			"suspend_grace": schema.StringAttribute{MarkdownDescription: "How long a job has after SIGTERM to checkpoint and exit. Defaults to `" + api.DefaultSuspendGrace + "`.",
 				Optional: true, PlanModifiers: replace, Validators: []validator.String{durationValidator{}}},
-			"suspended": defaultedBool("Suspend the execution (every running job checkpoints; pesd keeps the state), or resume it when set back to `false`.", false),
+			"suspended":                defaultedBool("Suspend the execution (every running job checkpoints; pesd keeps the state), or resume it when set back to `false`.", false),
 			"release_nodes_on_suspend": defaultedBool("When suspended, scale the group to 0 nodes (attributed to the suspension); resume asks for them back.", false),
 			"wait_for_completion":      defaultedBool("Wait, on create and on resume, until the execution ends, within the `timeouts`; a failure names the failed jobs and why.", true),
 			"status":                   readStr("`pending`, `running`, `suspending`, `suspended`, `completed`, `completed_with_errors`, `failed` or `cancelled`."),
