@@ -52,6 +52,9 @@ const (
 const (
 	DefaultMaxAttempts  = 3
 	DefaultSuspendGrace = "30s"
+	// DefaultSimItemDuration is how long one item of a job takes on the
+	// sim driver when the execution does not say.
+	DefaultSimItemDuration = "1s"
 	DefaultPerJob       = 1
 	// MaxJobs bounds the jobs of one execution.
 	MaxJobs = 100_000

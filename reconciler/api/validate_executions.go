@@ -54,12 +54,10 @@ func ValidateExecutionCreate(in *ExecutionCreate) error {
 			return Invalid("on_complete.scale_to", "must be between 0 and %d; got %d", MaxQuantityLimit, *oc.ScaleTo)
 		}
 	}
-	if in.Sim != nil && in.Sim.ItemDuration != "" {
-		if _, err := ParseDuration(in.Sim.ItemDuration); err != nil {
-			return Invalid("sim.item_duration", "%v", err)
-		}
+	if in.SuspendGrace == "" {
+		in.SuspendGrace = DefaultSuspendGrace
 	}
-	if err := resolveDuration("suspend_grace", &in.SuspendGrace, DefaultSuspendGrace, 0); err != nil {
+	if _, err := ParseExecutionDurations(Execution{SuspendGrace: in.SuspendGrace, Sim: in.Sim}); err != nil {
 		return err
 	}
 	if in.Deadline != nil && in.Deadline.IsZero() {
@@ -142,11 +140,27 @@ func actionHint(action, status string) string {
 	return action + " does not apply"
 }
 
-// ParseSuspendGrace is the execution's resolved suspend grace.
-func ParseSuspendGrace(x Execution) time.Duration {
-	d, err := ParseDuration(x.SuspendGrace)
-	if err != nil {
-		d, _ = ParseDuration(DefaultSuspendGrace)
+// ExecutionDurations are an execution's durations, parsed, defaults
+// applied: the code below the API reads these instead of parsing again.
+type ExecutionDurations struct {
+	SuspendGrace time.Duration
+	// SimItem is how long one item of a job takes on the sim driver.
+	SimItem time.Duration
+}
+
+// ParseExecutionDurations reads x's durations; its errors name the field.
+func ParseExecutionDurations(x Execution) (ExecutionDurations, error) {
+	var d ExecutionDurations
+	grace := x.SuspendGrace
+	if err := resolveDuration("suspend_grace", &grace, DefaultSuspendGrace, 0, &d.SuspendGrace); err != nil {
+		return d, err
 	}
-	return d
+	item := ""
+	if x.Sim != nil {
+		item = x.Sim.ItemDuration
+	}
+	if err := resolveDuration("sim.item_duration", &item, DefaultSimItemDuration, 0, &d.SimItem); err != nil {
+		return d, err
+	}
+	return d, nil
 }

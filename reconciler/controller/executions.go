@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
@@ -31,10 +30,6 @@ import (
 // through the driver's JobRunner. An execution's files live under
 // <DataDir>/executions/<id>: jobs/<index>/input, jobs/<index>/output/,
 // jobs/<index>/checkpoint/ and the combined output.
-
-// DefaultSimItemDuration is how long one item of a job takes on the sim
-// driver when the execution does not say.
-const DefaultSimItemDuration = time.Second
 
 // executions holds the executions that still have work, in memory. Each
 // is changed only under its group's lock; the map has its own.
@@ -52,6 +47,15 @@ type executions struct {
 type execState struct {
 	x    api.Execution
 	jobs []api.Job
+	d    api.ExecutionDurations // x's, parsed once
+}
+
+func newExecState(x api.Execution, jobs []api.Job) (*execState, error) {
+	d, err := api.ParseExecutionDurations(x)
+	if err != nil {
+		return nil, fmt.Errorf("execution %s: %w", x.Label, err)
+	}
+	return &execState{x: x, jobs: jobs, d: d}, nil
 }
 
 func (e *executions) put(s *execState) {
@@ -183,7 +187,10 @@ func (c *Controller) CreateExecution(ctx context.Context, in api.ExecutionCreate
 			return api.Execution{}, fmt.Errorf("execution %s: write the input of job %d: %w", x.ID, i, err)
 		}
 	}
-	s := &execState{x: x, jobs: jobs}
+	s, err := newExecState(x, jobs)
+	if err != nil {
+		return api.Execution{}, err
+	}
 	var inserted bool
 	err = c.stepGroup(ctx, gs, []*execState{s}, func(w *work) error {
 		label, err := w.tx.NextExecutionLabel()
@@ -502,7 +509,7 @@ func (c *Controller) stepGroup(ctx context.Context, gs *groupState, ss []*execSt
 	var forget []string
 	saved := make([]execState, len(ss))
 	for i, s := range ss {
-		saved[i] = execState{x: s.x, jobs: slices.Clone(s.jobs)}
+		saved[i] = execState{x: s.x, jobs: slices.Clone(s.jobs), d: s.d}
 	}
 	_, err = c.write(ctx, gs, func(w *work) error {
 		if pre != nil {
@@ -554,10 +561,9 @@ func (c *Controller) stepGroup(ctx context.Context, gs *groupState, ss []*execSt
 		return err
 	}
 	// Committed: act.
-	grace := func(x api.Execution) time.Duration { return api.ParseSuspendGrace(x) }
 	for _, st := range steps {
 		for _, stop := range st.d.Stop {
-			g := grace(st.s.x)
+			g := st.s.d.SuspendGrace
 			if stop.Reason == execution.StopNodeLost {
 				g = min(g, c.opts.TerminationGrace)
 			}
@@ -567,7 +573,7 @@ func (c *Controller) stepGroup(ctx context.Context, gs *groupState, ss []*execSt
 		}
 		for _, idx := range st.d.Launch {
 			j := st.s.jobs[idx]
-			if err := jr.StartJob(ctx, c.jobSpec(gs.st.group, st.s.x, j)); err != nil {
+			if err := jr.StartJob(ctx, c.jobSpec(gs.st.group, st.s, j)); err != nil {
 				c.log.Warn("start job", "job", j.ID, "err", err)
 				c.ex.setStartErr(j.ID, "could not start: "+err.Error())
 			}
@@ -727,18 +733,13 @@ func combine(dir string, jobs []api.Job) (string, error) {
 }
 
 // jobSpec is what the driver needs to run an attempt.
-func (c *Controller) jobSpec(g api.Group, x api.Execution, j api.Job) driver.JobSpec {
-	item := DefaultSimItemDuration
-	if x.Sim != nil && x.Sim.ItemDuration != "" {
-		if d, err := api.ParseDuration(x.Sim.ItemDuration); err == nil {
-			item = d
-		}
-	}
+func (c *Controller) jobSpec(g api.Group, s *execState, j api.Job) driver.JobSpec {
+	x := s.x
 	return driver.JobSpec{
 		GroupID: g.ID, NodeID: j.NodeID, JobID: j.ID, Index: j.Index, Attempt: j.Attempt,
 		Program: x.Program, Input: j.Input, Items: j.Items, OutputDir: j.Output,
 		CheckpointDir: filepath.Join(filepath.Dir(j.Input), "checkpoint"),
-		Progress:      j.Progress, ItemDuration: item,
+		Progress:      j.Progress, ItemDuration: s.d.SimItem,
 	}
 }
 
@@ -818,16 +819,20 @@ func (c *Controller) recoverExecutions(ctx context.Context) error {
 			c.log.Warn("execution cannot go on", "execution", x.Label, "err", err)
 			continue
 		}
+		s, err := newExecState(x, jobs)
+		if err != nil {
+			return err
+		}
 		var specs []driver.JobSpec
 		for _, j := range jobs {
 			if j.Status == api.JobRunning {
-				specs = append(specs, c.jobSpec(g, x, j))
+				specs = append(specs, c.jobSpec(g, s, j))
 			}
 		}
 		if err := jr.AdoptJobs(ctx, specs); err != nil {
 			return fmt.Errorf("adopt the jobs of execution %s: %w", x.Label, err)
 		}
-		c.ex.put(&execState{x: x, jobs: jobs})
+		c.ex.put(s)
 	}
 	return nil
 }

@@ -11,7 +11,8 @@ import (
 // driver that implements driver.JobRunner.
 type JobHarness struct {
 	// Job returns an attempt that succeeds soon (short) or runs until it
-	// is stopped (long: it checkpoints and exits 0 on SIGTERM).
+	// is stopped (long: it reports progress once ready for SIGTERM, then
+	// checkpoints and exits 0 on SIGTERM).
 	Job func(t *testing.T, groupID, nodeID, jobID string, long bool) driver.JobSpec
 	// Succeeded checks what a succeeded attempt left in pesd's
 	// directories (local: its output and checkpoint); nil checks nothing.
@@ -122,9 +123,15 @@ func testJobStop(t *testing.T, h Harness, d driver.JobRunner) {
 	if err := d.StartJob(ctx(t), h.Jobs.Job(t, g, n, j, true)); err != nil {
 		t.Fatalf("StartJob: %v", err)
 	}
-	if o, _ := observeJob(t, d, g, j); !o.Running {
-		t.Fatalf("a long job is not running: %+v", o)
-	}
+	// Stopped once it reports progress: it is then past its start-up
+	// (a shell installs its SIGTERM handler).
+	h.Eventually(t, "job "+j+" to report progress", func() bool {
+		o, _ := observeJob(t, d, g, j)
+		if !o.Running {
+			t.Fatalf("a long job ended unasked: %+v", o)
+		}
+		return o.Progress > 0
+	})
 	for range 2 { // idempotent
 		if err := d.StopJob(ctx(t), g, j, 0); err != nil {
 			t.Fatalf("StopJob: %v", err)

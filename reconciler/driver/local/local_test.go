@@ -136,7 +136,7 @@ func TestConformance(t *testing.T) {
 			Job: func(t *testing.T, g, n, j string, long bool) driver.JobSpec {
 				script := `echo "done $PES_JOB_INDEX" > "$PES_OUTPUT/out"; echo 1 > "$PES_STATE_DIR/s"; echo 1 > "$PES_PROGRESS"`
 				if long {
-					script = `trap 'echo saved > "$PES_STATE_DIR/s"; exit 0' TERM; while :; do sleep 0.05; done`
+					script = `trap 'echo saved > "$PES_STATE_DIR/s"; exit 0' TERM; echo 0.5 > "$PES_PROGRESS"; while :; do sleep 0.05; done`
 				}
 				dir := t.TempDir()
 				return driver.JobSpec{GroupID: g, NodeID: n, JobID: j, Index: 7, Attempt: 1,
