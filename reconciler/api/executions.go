@@ -55,7 +55,7 @@ const (
 	// DefaultSimItemDuration is how long one item of a job takes on the
 	// sim driver when the execution does not say.
 	DefaultSimItemDuration = "1s"
-	DefaultPerJob       = 1
+	DefaultPerJob          = 1
 	// MaxJobs bounds the jobs of one execution.
 	MaxJobs = 100_000
 	// MaxInlineItems bounds input.items.
