@@ -176,13 +176,15 @@ func (c *Controller) CreateExecution(ctx context.Context, in api.ExecutionCreate
 	dir := c.execDir(x.ID)
 	x.OutputDir = filepath.Join(dir, "jobs")
 	jobs := make([]api.Job, len(subsets))
+	// The inputs share one directory (one mkdir, not one a job); a job's
+	// output and checkpoint directories are made when it has some.
+	if err := os.MkdirAll(filepath.Join(dir, "input"), 0o755); err != nil {
+		return api.Execution{}, fmt.Errorf("execution %s: %w", x.ID, err)
+	}
 	for i, sub := range subsets {
-		jd := filepath.Join(dir, "jobs", strconv.Itoa(i))
 		jobs[i] = api.Job{ExecutionID: x.ID, Index: i, Items: sub.items, Status: api.JobQueued,
-			Input: filepath.Join(jd, "input"), Output: filepath.Join(jd, "output")}
-		if err := os.MkdirAll(jd, 0o755); err != nil {
-			return api.Execution{}, fmt.Errorf("execution %s: %w", x.ID, err)
-		}
+			Input:  filepath.Join(dir, "input", strconv.Itoa(i)),
+			Output: filepath.Join(jobDir(dir, i), "output")}
 		if err := os.WriteFile(jobs[i].Input, sub.data, 0o644); err != nil {
 			return api.Execution{}, fmt.Errorf("execution %s: write the input of job %d: %w", x.ID, i, err)
 		}
@@ -607,7 +609,7 @@ func (c *Controller) record(w *work, s *execState, d execution.Decision) error {
 	changed := make([]api.Job, 0, len(d.Jobs))
 	for _, j := range d.Jobs {
 		if j.Status != api.JobRunning {
-			if cp := filepath.Join(filepath.Dir(j.Input), "checkpoint"); nonEmptyDir(cp) {
+			if cp := checkpointDir(j); nonEmptyDir(cp) {
 				j.Checkpoint = cp
 			}
 		}
@@ -685,6 +687,16 @@ func (w *work) executionEvent(s *execState, f execution.Fact, src api.Source) er
 	return w.tx.UpdateExecution(*x)
 }
 
+// jobDir is where a job's output and checkpoint live.
+func jobDir(execDir string, index int) string {
+	return filepath.Join(execDir, "jobs", strconv.Itoa(index))
+}
+
+// checkpointDir is pesd's copy of a job's state, beside its output.
+func checkpointDir(j api.Job) string {
+	return filepath.Join(filepath.Dir(j.Output), "checkpoint")
+}
+
 func nonEmptyDir(dir string) bool {
 	es, err := os.ReadDir(dir)
 	return err == nil && len(es) > 0
@@ -738,7 +750,7 @@ func (c *Controller) jobSpec(g api.Group, s *execState, j api.Job) driver.JobSpe
 	return driver.JobSpec{
 		GroupID: g.ID, NodeID: j.NodeID, JobID: j.ID, Index: j.Index, Attempt: j.Attempt,
 		Program: x.Program, Input: j.Input, Items: j.Items, OutputDir: j.Output,
-		CheckpointDir: filepath.Join(filepath.Dir(j.Input), "checkpoint"),
+		CheckpointDir: checkpointDir(j),
 		Progress:      j.Progress, ItemDuration: s.d.SimItem,
 	}
 }
