@@ -457,11 +457,12 @@ func (c *Controller) passExecutions(ctx context.Context) error {
 		}
 		gs, err := c.lockGroup(ctx, id)
 		if err != nil {
-			// A deleted group's executions cannot go on.
-			for _, s := range byGroup[id] {
-				c.ex.drop(s.x.ID)
+			if g, gerr := c.store.GetGroup(ctx, id); gerr == nil && g.Status == api.GroupDeleted {
+				err = c.endWithGroup(ctx, g, byGroup[id])
 			}
-			errs = append(errs, err)
+			if err != nil {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		if err := c.stepGroup(ctx, gs, byGroup[id], nil); err != nil {
@@ -479,6 +480,46 @@ func (c *Controller) passExecutions(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// endWithGroup cancels the executions of a deleted group: their running
+// jobs are stopped (they checkpoint), and the executions end cancelled.
+func (c *Controller) endWithGroup(ctx context.Context, g api.Group, ss []*execState) error {
+	jr, err := c.jobRunner(g)
+	if err != nil {
+		return err
+	}
+	now := c.clock.Now()
+	return c.store.Update(ctx, func(tx store.Tx) error {
+		for _, s := range ss {
+			var changed []api.Job
+			for _, j := range s.jobs {
+				switch j.Status {
+				case api.JobRunning:
+					if err := jr.StopJob(ctx, g.ID, j.ID, s.d.SuspendGrace); err != nil {
+						return err
+					}
+					fallthrough
+				case api.JobQueued, api.JobSuspended:
+					j.Status, j.Reason, j.EndedAt = api.JobFailed, "cancelled: the group was deleted", &now
+					changed = append(changed, j)
+				}
+			}
+			x := s.x
+			if !api.ExecutionDone(x.Status) {
+				x.Status, x.Reason = api.ExecutionCancelled, "the group was deleted"
+			}
+			x.EndedAt, x.UpdatedAt = &now, now
+			if err := tx.PutJobs(x.ID, changed); err != nil {
+				return err
+			}
+			if err := tx.UpdateExecution(x); err != nil {
+				return err
+			}
+			c.ex.drop(x.ID)
+		}
+		return nil
+	})
 }
 
 // stepGroup plans one step for each of the group's executions, records

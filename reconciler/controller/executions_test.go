@@ -313,3 +313,25 @@ func poll(t *testing.T, c *Controller, what string, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestExecutionEndsWithItsGroup(t *testing.T) {
+	h := newHarness(t)
+	g := h.createGroup(api.GroupConfig{Name: "batch", DesiredQuantity: 2, Sim: &api.SimConfig{BootTime: "1s"}})
+	h.runTo(2*time.Second, nil)
+	x := h.createExecution(api.ExecutionCreate{GroupID: g.ID, Input: api.ExecutionInput{Items: items(4)},
+		Sim: &api.ExecutionSim{ItemDuration: "1h"}})
+	if err := h.c.DeleteGroupBy(h.ctx, g.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	h.runTo(4*time.Second, nil)
+	done := h.execution(x.ID)
+	if done.Status != api.ExecutionCancelled || done.EndedAt == nil || done.Counts[api.JobFailed] != 4 {
+		t.Fatalf("after its group was deleted: %s %v", done.Status, done.Counts)
+	}
+	obs, _ := h.sim.ObserveJobs(h.ctx, g.ID)
+	for _, o := range obs {
+		if o.Running {
+			t.Errorf("job %s still runs", o.JobID)
+		}
+	}
+}

@@ -385,6 +385,13 @@ func TestE2EExecutionCausality(t *testing.T) {
 	if err != nil || len(xs) != 2 || !slices.ContainsFunc(xs, func(e api.Execution) bool { return e.ID == x.ID }) {
 		t.Errorf("list executions: %d, %v", len(xs), err)
 	}
+
+	// pesd run waits with a progress line and ends with the execution.
+	input, _ := numbers(t, 10)
+	code, out, errOut = runCLI("run", "--group", "queue", "--input-lines", input, "--lines-per-job", "5", "--timeout", "60s", "--", "sum-job")
+	if code != 0 || !strings.Contains(errOut, "completed: 2/2 succeeded") || !strings.Contains(out, "completed") {
+		t.Errorf("pesd run: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
 }
 
 func ptrTo[T any](v T) *T { return &v }
