@@ -80,7 +80,9 @@ type JobRunner interface {
 	// recorded its end.
 	ForgetJob(groupID, jobID string)
 	// AdoptJobs re-attaches to attempts started before a restart of
-	// pesd. Attempts it finds no trace of are left out; the caller
-	// treats them as lost.
+	// pesd. Attempts it finds no trace of are left out, and the caller
+	// treats them as lost; a driver whose jobs leave no trace (sim)
+	// starts them again from their recorded progress. Adopting an attempt
+	// already known does nothing.
 	AdoptJobs(ctx context.Context, specs []JobSpec) error
 }

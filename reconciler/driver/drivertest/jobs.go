@@ -32,17 +32,21 @@ func runJobs(t *testing.T, h Harness) {
 		{"StartJobTwiceRunsOne", testJobIdempotent},
 		{"StopJobEndsItAsStopped", testJobStop},
 		{"StopUnknownJobIsNotAnError", testJobStopUnknown},
+		{"AdoptJobsAfterRestart", testJobAdopt},
 	}
 	for _, c := range cases {
-		t.Run("Jobs/"+c.name, func(t *testing.T) {
-			d := open(t, h)
-			jr, ok := d.(driver.JobRunner)
-			if !ok {
-				t.Fatalf("the harness has jobs but %s is not a driver.JobRunner", d.Name())
-			}
-			c.run(t, h, jr)
-		})
+		t.Run("Jobs/"+c.name, func(t *testing.T) { c.run(t, h, openJobs(t, h)) })
 	}
+}
+
+func openJobs(t *testing.T, h Harness) driver.JobRunner {
+	t.Helper()
+	d := open(t, h)
+	jr, ok := d.(driver.JobRunner)
+	if !ok {
+		t.Fatalf("the harness has jobs but %s is not a driver.JobRunner", d.Name())
+	}
+	return jr
 }
 
 func observeJob(t *testing.T, d driver.JobRunner, groupID, jobID string) (driver.JobObservation, int) {
@@ -118,13 +122,14 @@ func testJobIdempotent(t *testing.T, h Harness, d driver.JobRunner) {
 	awaitJobEnd(t, h, d, g, j)
 }
 
-func testJobStop(t *testing.T, h Harness, d driver.JobRunner) {
-	g, n, j := newID(t), newID(t), newID(t)
-	if err := d.StartJob(ctx(t), h.Jobs.Job(t, g, n, j, true)); err != nil {
+// startLong starts a long job and waits until it reports progress: it is
+// then past its start-up (a shell has installed its SIGTERM handler).
+func startLong(t *testing.T, h Harness, d driver.JobRunner, g, n, j string) driver.JobSpec {
+	t.Helper()
+	spec := h.Jobs.Job(t, g, n, j, true)
+	if err := d.StartJob(ctx(t), spec); err != nil {
 		t.Fatalf("StartJob: %v", err)
 	}
-	// Stopped once it reports progress: it is then past its start-up
-	// (a shell installs its SIGTERM handler).
 	h.Eventually(t, "job "+j+" to report progress", func() bool {
 		o, _ := observeJob(t, d, g, j)
 		if !o.Running {
@@ -132,6 +137,36 @@ func testJobStop(t *testing.T, h Harness, d driver.JobRunner) {
 		}
 		return o.Progress > 0
 	})
+	return spec
+}
+
+// testJobAdopt: a restarted pesd re-adopts a running attempt (a driver
+// that keeps no trace of it, like sim, restarts it), reports it once, and
+// can stop it.
+func testJobAdopt(t *testing.T, h Harness, d driver.JobRunner) {
+	g, n, j := newID(t), newID(t), newID(t)
+	spec := startLong(t, h, d, g, n, j)
+	if err := d.(driver.Driver).Close(); err != nil {
+		t.Fatal(err)
+	}
+	d2 := openJobs(t, h)
+	for range 2 { // idempotent
+		if err := d2.AdoptJobs(ctx(t), []driver.JobSpec{spec}); err != nil {
+			t.Fatalf("AdoptJobs: %v", err)
+		}
+	}
+	if o, k := observeJob(t, d2, g, j); k != 1 || !o.Running {
+		t.Fatalf("after a restart: %d reports of the job, running %v; want one, running", k, o.Running)
+	}
+	if err := d2.StopJob(ctx(t), g, j, 0); err != nil {
+		t.Fatal(err)
+	}
+	awaitJobEnd(t, h, d2, g, j)
+}
+
+func testJobStop(t *testing.T, h Harness, d driver.JobRunner) {
+	g, n, j := newID(t), newID(t), newID(t)
+	startLong(t, h, d, g, n, j)
 	for range 2 { // idempotent
 		if err := d.StopJob(ctx(t), g, j, 0); err != nil {
 			t.Fatalf("StopJob: %v", err)
