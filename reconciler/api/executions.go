@@ -171,6 +171,9 @@ type Execution struct {
 	// released the nodes, and the quantity resume asks for back.
 	ReleaseNodes     bool `json:"release_nodes,omitempty"`
 	ReleasedQuantity int  `json:"released_quantity,omitempty"`
+	// SuspendedBy names who asked for the suspension under way or in
+	// effect, the source of its event.
+	SuspendedBy string `json:"suspended_by,omitempty"`
 	// Events are the labels of the execution's events in the causality
 	// record, oldest first.
 	Events []string `json:"events"`

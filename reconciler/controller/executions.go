@@ -330,7 +330,7 @@ func (c *Controller) lookupExecution(ctx context.Context, id string) (api.Execut
 // suspension event.
 func (c *Controller) SuspendExecution(ctx context.Context, id string, in api.ExecutionSuspend) (api.Execution, error) {
 	return c.actOnExecution(ctx, id, func(w *work, s *execState) error {
-		x, err := execution.Suspend(s.x, in.ReleaseNodes)
+		x, err := execution.Suspend(s.x, in.ReleaseNodes, in.Actor)
 		if err != nil {
 			return err
 		}
@@ -672,8 +672,11 @@ func (c *Controller) record(w *work, s *execState, d execution.Decision) error {
 	}
 	for _, f := range d.Facts {
 		src := api.Source{Kind: api.SourceSystem}
-		if f.Type == api.EventExecutionStarted {
+		switch f.Type {
+		case api.EventExecutionStarted:
 			src = userSource(x.Actor)
+		case api.EventExecutionSuspended:
+			src = userSource(x.SuspendedBy)
 		}
 		if err := w.executionEvent(s, f, src); err != nil {
 			return err

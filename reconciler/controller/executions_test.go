@@ -153,6 +153,9 @@ func TestExecutionSuspendReleaseResume(t *testing.T) {
 		t.Errorf("job 0 suspended at progress %.2f, want about 0.3 (3s of 10s)", p)
 	}
 	susp := h.eventOf(g.ID, api.EventExecutionSuspended)
+	if susp.Source.Name != "alice" {
+		t.Errorf("suspended by %+v, want alice", susp.Source)
+	}
 	if len(susp.Effects) != 1 || susp.Effects[0].Change.Type != api.ChangeRemoveNodes || h.group(g.ID).DesiredQuantity != 0 {
 		t.Fatalf("suspension %s: effects %+v, desired %d; want the nodes released", susp.Label, susp.Effects, h.group(g.ID).DesiredQuantity)
 	}

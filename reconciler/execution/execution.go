@@ -296,11 +296,11 @@ func assign(x *api.Execution, jobs []api.Job, in Input, ready, busy map[string]b
 
 // Suspend asks a running execution to suspend: its jobs are stopped (they
 // checkpoint) at the next step. Anything else is a conflict.
-func Suspend(x api.Execution, release bool) (api.Execution, error) {
+func Suspend(x api.Execution, release bool, by string) (api.Execution, error) {
 	if x.Status != api.ExecutionRunning && x.Status != api.ExecutionPending {
 		return x, api.ExecutionActionError("suspend", x)
 	}
-	x.Status, x.ReleaseNodes = api.ExecutionSuspending, release
+	x.Status, x.ReleaseNodes, x.SuspendedBy = api.ExecutionSuspending, release, by
 	return x, nil
 }
 

@@ -200,7 +200,7 @@ func TestSuspendAndResume(t *testing.T) {
 	x, jobs := newExec(3)
 	step(&x, jobs, Input{Nodes: nodes("a", "b")})
 	var err error
-	if x, err = Suspend(x, true); err != nil || x.Status != api.ExecutionSuspending {
+	if x, err = Suspend(x, true, "alice"); err != nil || x.Status != api.ExecutionSuspending {
 		t.Fatalf("suspend: %v %s", err, x.Status)
 	}
 	d := step(&x, jobs, Input{Nodes: nodes("a", "b"), Observed: running(jobs...)})
@@ -220,7 +220,7 @@ func TestSuspendAndResume(t *testing.T) {
 			t.Fatalf("job %d: %s failures %d", j.Index, j.Status, j.Failures)
 		}
 	}
-	if _, err := Suspend(x, false); !isConflict(err) {
+	if _, err := Suspend(x, false, ""); !isConflict(err) {
 		t.Fatalf("suspend of a suspended execution: %v, want 409", err)
 	}
 	x, changed, err := Resume(x, jobs)
@@ -256,7 +256,7 @@ func TestCancel(t *testing.T) {
 		t.Fatalf("after cancel: %s %v %+v", x.Status, x.EndedAt, jobs[0])
 	}
 	x.Status = api.ExecutionCompleted
-	if _, err := Suspend(x, false); !isConflict(err) {
+	if _, err := Suspend(x, false, ""); !isConflict(err) {
 		t.Fatalf("suspend of a completed execution: %v, want 409", err)
 	}
 	if _, _, err := Cancel(x, jobs, t0); !isConflict(err) {
