@@ -33,8 +33,9 @@ resource "pes_execution" "long" {
   group_id            = pes_node_group.test.id
   name                = "long"
   program_type        = "sum"
-  input               = { items = [for i in range(8) : jsonencode({ n = i })], items_per_job = 1 }
+  input               = { items = [for i in range(20) : jsonencode({ n = i })], items_per_job = 1 }
   sim_item_duration   = "1s"
+  max_parallel        = 1 # 20s: time to suspend it mid-run
   suspended           = %t
   wait_for_completion = %t
   depends_on          = [pes_execution.quick]
@@ -57,7 +58,7 @@ data "pes_executions" "all" {
 					statecheck.ExpectKnownValue(quick, tfjsonpath.New("jobs_succeeded"), knownvalue.Int64Exact(4)),
 					statecheck.ExpectKnownValue(quick, tfjsonpath.New("output"), knownvalue.NotNull()),
 					statecheck.ExpectKnownValue(long, tfjsonpath.New("label"), knownvalue.StringRegexp(regexp.MustCompile(`^X[0-9]+$`))),
-					statecheck.ExpectKnownValue(long, tfjsonpath.New("job_count"), knownvalue.Int64Exact(8)),
+					statecheck.ExpectKnownValue(long, tfjsonpath.New("job_count"), knownvalue.Int64Exact(20)),
 					statecheck.ExpectKnownValue(long, tfjsonpath.New("status"), knownvalue.StringExact(api.ExecutionRunning)),
 				},
 				Check: captureID(long, &id),
@@ -82,7 +83,7 @@ data "pes_executions" "all" {
 				Config: config(false, true),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(long, tfjsonpath.New("status"), knownvalue.StringExact(api.ExecutionCompleted)),
-					statecheck.ExpectKnownValue(long, tfjsonpath.New("jobs_succeeded"), knownvalue.Int64Exact(8)),
+					statecheck.ExpectKnownValue(long, tfjsonpath.New("jobs_succeeded"), knownvalue.Int64Exact(20)),
 					statecheck.ExpectKnownValue(long, tfjsonpath.New("suspended"), knownvalue.Bool(false)),
 				},
 				Check: func(s *terraform.State) error {
@@ -100,7 +101,7 @@ data "pes_executions" "all" {
 					statecheck.ExpectKnownValue("data.pes_executions.all", tfjsonpath.New("executions").AtSliceIndex(1).AtMapKey("status"),
 						knownvalue.StringExact(api.ExecutionCompleted)),
 					statecheck.ExpectKnownValue("data.pes_executions.all", tfjsonpath.New("executions").AtSliceIndex(1).AtMapKey("jobs"),
-						knownvalue.ListSizeExact(8)),
+						knownvalue.ListSizeExact(20)),
 				},
 			},
 		},

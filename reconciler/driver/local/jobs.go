@@ -211,8 +211,8 @@ func (d *Driver) jobEnded(j *job, code int, lost bool, reason string) {
 	d.log.Info("job ended", "job", j.spec.JobID, "exit", code, "lost", lost, "reason", reason)
 }
 
-// StopJob sends SIGTERM to the attempt's process group, then SIGKILL
-// after grace.
+// StopJob sends SIGTERM to the attempt's process, then SIGKILL to its
+// process group after grace.
 func (d *Driver) StopJob(ctx context.Context, groupID, jobID string, grace time.Duration) error {
 	d.jobs.mu.Lock()
 	j := d.jobs.m[groupID][jobID]
@@ -238,6 +238,9 @@ func (d *Driver) StopJob(ctx context.Context, groupID, jobID string, grace time.
 	return nil
 }
 
+// signalJob sends SIGTERM to the job's own process only, so the job
+// decides how its children stop (a shell script's checkpoint, written
+// with mv, is not cut short); SIGKILL goes to its whole process group.
 func (d *Driver) signalJob(j *job, sig syscall.Signal) {
 	select {
 	case <-j.gone:
@@ -246,6 +249,10 @@ func (d *Driver) signalJob(j *job, sig syscall.Signal) {
 	}
 	if !alive(j.pid, j.startTime) {
 		return // never signal a pid that now belongs to someone else
+	}
+	if sig != syscall.SIGKILL {
+		_ = syscall.Kill(j.pid, sig)
+		return
 	}
 	if err := syscall.Kill(-j.pid, sig); errors.Is(err, syscall.ESRCH) {
 		_ = syscall.Kill(j.pid, sig)
