@@ -17,4 +17,4 @@ while IFS= read -r line; do
   echo "$n $total" | awk '{print $1/$2}' >"$PES_PROGRESS"
   sleep "${SUM_DELAY:-0}"
 done <"$PES_INPUT"
-echo "$sum" >"$PES_OUTPUT/sum"
+echo "$sum" >"$PES_OUTPUT/sum" && echo "job $PES_JOB_INDEX done"

@@ -113,15 +113,20 @@ func combinedSum(t testing.TB, x api.Execution) int {
 	return total
 }
 
-var logLine = regexp.MustCompile(`^job (\d+) line (\d+)$`)
+var (
+	logLine  = regexp.MustCompile(`^job (\d+) line (\d+)$`)
+	doneLine = regexp.MustCompile(`^job (\d+) done$`)
+)
 
 // checkEachLineOnce reads the jobs' own logs (every attempt's, in the
 // local driver's job directories) and checks that each input line was
-// processed exactly once.
-func checkEachLineOnce(t testing.TB, dataDir, groupID string, jobs, perJob int) {
+// processed exactly once. With outputOnce, it also checks that each job
+// wrote its output once: no succeeded job ran again.
+func checkEachLineOnce(t testing.TB, dataDir, groupID string, jobs, perJob int, outputOnce bool) {
 	t.Helper()
 	logs, _ := filepath.Glob(filepath.Join(dataDir, "jobs", groupID, "*", "log"))
 	seen := map[[2]int]int{}
+	done := map[int]int{}
 	for _, path := range logs {
 		f, err := os.Open(path)
 		if err != nil {
@@ -133,6 +138,10 @@ func checkEachLineOnce(t testing.TB, dataDir, groupID string, jobs, perJob int) 
 				j, _ := strconv.Atoi(m[1])
 				n, _ := strconv.Atoi(m[2])
 				seen[[2]int{j, n}]++
+			}
+			if m := doneLine.FindStringSubmatch(sc.Text()); m != nil {
+				j, _ := strconv.Atoi(m[1])
+				done[j]++
 			}
 		}
 		f.Close()
@@ -148,6 +157,11 @@ func checkEachLineOnce(t testing.TB, dataDir, groupID string, jobs, perJob int) 
 				twice++
 				t.Errorf("job %d line %d was processed %d times", j, n, seen[[2]int{j, n}])
 			}
+		}
+	}
+	for j := range jobs {
+		if outputOnce && done[j] != 1 {
+			t.Errorf("job %d wrote its output %d times, want once", j, done[j])
 		}
 	}
 	if missing > 0 || twice > 0 {
@@ -240,7 +254,10 @@ func TestE2EExecutionLocal(t *testing.T) {
 	if got := combinedSum(t, done); got != want {
 		t.Errorf("combined output sums to %d, want %d", got, want)
 	}
-	checkEachLineOnce(t, dataDir, g.ID, 50, per)
+	// A job stopped just after it wrote its output writes it again when
+	// it resumes (from its last checkpoint, with no line left): only the
+	// lines are checked here.
+	checkEachLineOnce(t, dataDir, g.ID, 50, per, false)
 
 	out, err := c.ExecutionOutput(ctx, "X1")
 	if err != nil || out.Combined != done.Output || len(out.Jobs) != 50 || len(out.Jobs[7].Files) != 1 {
@@ -304,7 +321,7 @@ func TestE2EExecutionSurvivesPesdKill(t *testing.T) {
 	if got := combinedSum(t, done); got != want {
 		t.Errorf("combined output sums to %d, want %d", got, want)
 	}
-	checkEachLineOnce(t, dataDir, g.ID, 20, per)
+	checkEachLineOnce(t, dataDir, g.ID, 20, per, true)
 }
 
 // Acceptance 3 and 5: a trigger over jobs_queued scales a group from 2 to

@@ -33,6 +33,7 @@ func runJobs(t *testing.T, h Harness) {
 		{"StopJobEndsItAsStopped", testJobStop},
 		{"StopUnknownJobIsNotAnError", testJobStopUnknown},
 		{"AdoptJobsAfterRestart", testJobAdopt},
+		{"JobEndedWhileDownKeepsItsStatus", testJobEndedWhileDown},
 	}
 	for _, c := range cases {
 		t.Run("Jobs/"+c.name, func(t *testing.T) { c.run(t, h, openJobs(t, h)) })
@@ -161,7 +162,32 @@ func testJobAdopt(t *testing.T, h Harness, d driver.JobRunner) {
 	if err := d2.StopJob(ctx(t), g, j, 0); err != nil {
 		t.Fatal(err)
 	}
-	awaitJobEnd(t, h, d2, g, j)
+	if o := awaitJobEnd(t, h, d2, g, j); o.Lost || o.ExitCode != 0 || !o.Stopped {
+		t.Fatalf("a re-adopted job stopped: %+v; want its own exit status 0, stopped", o)
+	}
+}
+
+// testJobEndedWhileDown: a job that ends while pesd is down is reported
+// after the restart with its exit status, and its output is kept.
+func testJobEndedWhileDown(t *testing.T, h Harness, d driver.JobRunner) {
+	g, n, j := newID(t), newID(t), newID(t)
+	spec := h.Jobs.Job(t, g, n, j, false)
+	if err := d.StartJob(ctx(t), spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.(driver.Driver).Close(); err != nil {
+		t.Fatal(err)
+	}
+	d2 := openJobs(t, h)
+	if err := d2.AdoptJobs(ctx(t), []driver.JobSpec{spec}); err != nil {
+		t.Fatalf("AdoptJobs: %v", err)
+	}
+	if o := awaitJobEnd(t, h, d2, g, j); o.Lost || o.ExitCode != 0 || o.Stopped {
+		t.Fatalf("after a restart the job ended %+v; want exit 0, not lost", o)
+	}
+	if h.Jobs.Succeeded != nil {
+		h.Jobs.Succeeded(t, spec)
+	}
 }
 
 func testJobStop(t *testing.T, h Harness, d driver.JobRunner) {

@@ -32,6 +32,21 @@ import (
 
 var _ driver.JobRunner = (*Driver)(nil)
 
+// exitRecorder runs "$@" and writes its exit status to $1 (atomically)
+// once it ends. SIGTERM is passed on to the job's process only. wait
+// returns early when the trap runs; the loop waits again until the job
+// is reaped (kill -0 fails), so the status written is the job's own.
+const exitRecorder = `exit_file=$1; shift
+"$@" <&0 &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null' TERM
+while :; do
+  wait "$child"; rc=$?
+  kill -0 "$child" 2>/dev/null || break
+done
+printf '%s\n' "$rc" >"$exit_file.tmp" && mv "$exit_file.tmp" "$exit_file"
+exit "$rc"`
+
 // jobTable holds the driver's job attempts; its zero value is ready.
 type jobTable struct {
 	mu sync.Mutex
@@ -141,7 +156,10 @@ func (d *Driver) startJob(spec driver.JobSpec) (*job, error) {
 		return nil, err
 	}
 	defer logf.Close()
-	cmd := exec.Command(expand(spec.Program.Command, vars), args...)
+	// The job runs under a small sh that records its exit status, so a
+	// pesd restarted after the job ended still knows how it ended.
+	cmd := exec.Command("/bin/sh", append([]string{"-c", exitRecorder, "pes-job",
+		filepath.Join(work, "exit"), expand(spec.Program.Command, vars)}, args...)...)
 	cmd.Env, cmd.Dir = env, work
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -318,7 +336,7 @@ func (d *Driver) AdoptJobs(ctx context.Context, specs []driver.JobSpec) error {
 		d.addJob(j)
 		d.jobs.mu.Unlock()
 		if pid <= 0 || !alive(pid, start) {
-			d.jobEnded(j, -1, true, "the job's process ended while pesd was down")
+			d.adoptedEnded(j, "the job ended while pesd was down")
 			continue
 		}
 		d.log.Info("job re-adopted", "job", spec.JobID, "pid", pid)
@@ -327,13 +345,26 @@ func (d *Driver) AdoptJobs(ctx context.Context, specs []driver.JobSpec) error {
 			defer t.Stop()
 			for range t.C {
 				if !alive(pid, start) {
-					d.jobEnded(j, -1, true, "the re-adopted job's process ended; its exit status is unknown")
+					d.adoptedEnded(j, "the re-adopted job ended")
 					return
 				}
 			}
 		}()
 	}
 	return nil
+}
+
+// adoptedEnded reports the end of a job pesd is not the parent of, with
+// the exit status its recorder wrote; without one (it was killed) the
+// job is lost.
+func (d *Driver) adoptedEnded(j *job, reason string) {
+	b, err := os.ReadFile(filepath.Join(j.work, "exit"))
+	code, perr := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || perr != nil {
+		d.jobEnded(j, -1, true, reason+"; its exit status is unknown")
+		return
+	}
+	d.jobEnded(j, code, false, "")
 }
 
 func readProgress(path string) float64 {
