@@ -32,16 +32,56 @@ func ExecutionFact(label string, f execution.Fact) string {
 	case api.EventExecutionCancelled:
 		return fmt.Sprintf("%s cancelled with %d of %s done", x, f.Succeeded, jobs(f.Total))
 	case api.EventJobFailed:
-		return fmt.Sprintf("%s failed after %s (%s)", job, attempts(f.Attempt), f.Reason)
+		return fmt.Sprintf("%s failed after %s (%s)", job, attempts(f.Attempt), ended(f.Why))
 	case api.EventJobRetried:
-		return fmt.Sprintf("%s ended with %s on attempt %d; retried", job, f.Reason, f.Attempt)
+		return fmt.Sprintf("%s failed on attempt %d (%s); retried", job, f.Attempt, ended(f.Why))
 	case api.EventJobRequeued:
-		if strings.Contains(f.Reason, "node was lost") && f.NodeID != "" {
-			return fmt.Sprintf("%s re-queued from its last checkpoint: its node %s was lost", job, f.NodeID)
-		}
-		return fmt.Sprintf("%s %s; it resumes from its last checkpoint", job, f.Reason)
+		return fmt.Sprintf("%s %s; it resumes from its last checkpoint", job, JobReason(f.Why))
 	}
 	return x + " " + strings.ReplaceAll(f.Type, "_", " ")
+}
+
+// JobReason is a job's reason (api.Job.Reason) for the facts of why it
+// left running, or was moved by an action.
+func JobReason(w execution.Why) string {
+	switch w.Kind {
+	case execution.WhySuspended:
+		return "suspended: its state is saved"
+	case execution.WhyCancelled:
+		return "cancelled"
+	case execution.WhyGroupDeleted:
+		return "cancelled: the group was deleted"
+	case execution.WhyNodeLost:
+		if w.NodeID == "" {
+			return "re-queued: its node was lost"
+		}
+		return "re-queued: its node " + w.NodeID + " was lost"
+	case execution.WhyLost:
+		s := "re-queued: its attempt ended unseen (pesd restarted, or the driver lost it)"
+		if w.Observed != "" {
+			s = "re-queued: " + w.Observed
+		}
+		return s
+	case execution.WhyRetried:
+		return ended(w) + "; retried"
+	case execution.WhyFailed:
+		return ended(w)
+	case execution.WhyResumed:
+		return "resumed"
+	}
+	return ""
+}
+
+// ExecutionGroupDeleted is the reason of an execution whose group was
+// deleted under it.
+func ExecutionGroupDeleted() string { return "cancelled: the group was deleted" }
+
+// ended says how an attempt ended: the driver's words, or its exit status.
+func ended(w execution.Why) string {
+	if w.Observed != "" {
+		return w.Observed
+	}
+	return fmt.Sprintf("exit status %d", w.ExitCode)
 }
 
 // ExecutionMetricNote is the note of a trigger firing over an

@@ -350,8 +350,9 @@ func (c *Controller) ResumeExecution(ctx context.Context, id string, in api.Exec
 			return err
 		}
 		s.x = x
-		for _, j := range changed {
-			s.jobs[j.Index] = j
+		for i := range changed {
+			changed[i].Reason = causality.JobReason(execution.Why{Kind: execution.WhyResumed})
+			s.jobs[changed[i].Index] = changed[i]
 		}
 		if err := w.tx.PutJobs(x.ID, changed); err != nil {
 			return err
@@ -375,8 +376,9 @@ func (c *Controller) CancelExecution(ctx context.Context, id string, in api.Exec
 			return err
 		}
 		s.x = x
-		for _, j := range changed {
-			s.jobs[j.Index] = j
+		for i := range changed {
+			changed[i].Reason = causality.JobReason(execution.Why{Kind: execution.WhyCancelled})
+			s.jobs[changed[i].Index] = changed[i]
 		}
 		if err := w.tx.PutJobs(x.ID, changed); err != nil {
 			return err
@@ -501,13 +503,14 @@ func (c *Controller) endWithGroup(ctx context.Context, g api.Group, ss []*execSt
 					}
 					fallthrough
 				case api.JobQueued, api.JobSuspended:
-					j.Status, j.Reason, j.EndedAt = api.JobFailed, "cancelled: the group was deleted", &now
+					j.Status, j.EndedAt = api.JobFailed, &now
+					j.Reason = causality.JobReason(execution.Why{Kind: execution.WhyGroupDeleted})
 					changed = append(changed, j)
 				}
 			}
 			x := s.x
 			if !api.ExecutionDone(x.Status) {
-				x.Status, x.Reason = api.ExecutionCancelled, "the group was deleted"
+				x.Status, x.Reason = api.ExecutionCancelled, causality.ExecutionGroupDeleted()
 			}
 			x.EndedAt, x.UpdatedAt = &now, now
 			if err := tx.PutJobs(x.ID, changed); err != nil {
@@ -649,6 +652,11 @@ func (c *Controller) record(w *work, s *execState, d execution.Decision) error {
 	x := d.Execution
 	changed := make([]api.Job, 0, len(d.Jobs))
 	for _, j := range d.Jobs {
+		if why, ok := d.Why[j.Index]; ok {
+			j.Reason = causality.JobReason(why)
+		} else if j.Status == api.JobSucceeded {
+			j.Reason = ""
+		}
 		if j.Status != api.JobRunning {
 			if cp := checkpointDir(j); nonEmptyDir(cp) {
 				j.Checkpoint = cp

@@ -75,15 +75,37 @@ type Input struct {
 	Now      time.Time
 }
 
+// Why a job left running (or was moved by an action): the facts of its
+// reason, which causality puts in words (api.Job.Reason).
+type Why struct {
+	Kind     string // Why*
+	ExitCode int    // WhyRetried, WhyFailed
+	// Observed is the driver's own words about how the attempt ended
+	// ("killed by signal 9"), if any.
+	Observed string
+	NodeID   string // WhyNodeLost: the node that was lost
+}
+
+// Kinds of Why.
+const (
+	WhySuspended = "suspended"    // stopped for a suspension, its state saved
+	WhyCancelled = "cancelled"    // stopped or dropped by a cancellation
+	WhyNodeLost  = "node_lost"    // re-queued: its node was lost
+	WhyLost      = "attempt_lost" // re-queued: the attempt ended unseen (pesd restarted, the driver forgot it)
+	WhyRetried   = "retried"      // re-queued after a non-zero exit
+	WhyFailed    = "failed"       // failed after max_attempts
+	WhyResumed   = "resumed"      // queued again by a resumption
+	// WhyGroupDeleted: the execution's group was deleted under it.
+	WhyGroupDeleted = "group_deleted"
+)
+
 // Fact is something that happened to the execution, recorded as an event
 // of its group; causality writes its words.
 type Fact struct {
-	Type     string // api.EventExecution* or api.EventJob*
-	Job      int    // the job's index (job events)
-	Attempt  int
-	ExitCode int
-	NodeID   string
-	Reason   string
+	Type    string // api.EventExecution* or api.EventJob*
+	Job     int    // the job's index (job events)
+	Attempt int
+	Why     Why // job events
 	// Counts at the moment of the fact.
 	Queued, Succeeded, Failed, Total int
 }
@@ -105,6 +127,8 @@ type Decision struct {
 	Launch []int
 	Stop   []Stop
 	Facts  []Fact
+	// Why says, by job index, why a job in Jobs left running.
+	Why map[int]Why
 }
 
 // Changed reports whether anything is to be recorded.
@@ -120,7 +144,7 @@ func Plan(in Input) Decision {
 	x := in.Execution
 	jobs := slices.Clone(in.Jobs)
 	changed := make(map[int]bool)
-	d := Decision{}
+	d := Decision{Why: make(map[int]Why)}
 	ready := make(map[string]bool, len(in.Nodes))
 	for _, n := range in.Nodes {
 		if n.Ready {
@@ -133,7 +157,7 @@ func Plan(in Input) Decision {
 		x.Status = api.ExecutionRunning
 		now := in.Now
 		x.StartedAt = &now
-		d.Facts = append(d.Facts, fact(api.EventExecutionStarted, x, jobs))
+		d.Facts = append(d.Facts, fact(api.EventExecutionStarted, jobs))
 	}
 
 	for i := range jobs {
@@ -143,7 +167,7 @@ func Plan(in Input) Decision {
 		}
 		o, known := in.Observed[j.ID]
 		if !known {
-			o = Observed{Lost: true, Reason: "the driver no longer knows the job"}
+			o = Observed{Lost: true}
 		}
 		if o.Running {
 			if o.Progress != j.Progress && o.Progress >= 0 && o.Progress <= 1 {
@@ -172,45 +196,42 @@ func Plan(in Input) Decision {
 			continue
 		}
 		changed[i] = true
-		node := j.NodeID
 		end := in.Now
 		j.EndedAt = &end
 		if !o.Lost {
 			code := o.ExitCode
 			j.ExitCode = &code
 		}
+		why := Why{ExitCode: o.ExitCode, Observed: o.Reason}
 		switch {
 		case j.Stopping == StopSuspend:
-			j.Status, j.Reason = api.JobSuspended, "suspended"
+			j.Status, why.Kind = api.JobSuspended, WhySuspended
 		case j.Stopping == StopCancel || x.Status == api.ExecutionCancelled:
-			j.Status, j.Reason = api.JobFailed, "cancelled"
+			j.Status, why.Kind = api.JobFailed, WhyCancelled
 		case j.Stopping == StopNodeLost || o.Lost:
-			j.Status, j.NodeID = api.JobQueued, ""
-			j.Reason = "re-queued: " + cmpOr(o.Reason, "its node was lost")
+			why.Kind = WhyLost
 			if j.Stopping == StopNodeLost {
-				j.Reason = "re-queued: its node was lost"
+				why.Kind, why.NodeID = WhyNodeLost, j.NodeID
 			}
-			f := jobFact(api.EventJobRequeued, *j, x, jobs, 0, j.Reason)
-			f.NodeID = node
-			d.Facts = append(d.Facts, f)
+			j.Status, j.NodeID = api.JobQueued, ""
+			d.Facts = append(d.Facts, jobFact(api.EventJobRequeued, *j, jobs, why))
 		case o.ExitCode == 0:
-			j.Status, j.Reason, j.Progress = api.JobSucceeded, "", 1
+			j.Status, j.Progress = api.JobSucceeded, 1
 			if j.StartedAt != nil {
 				j.RunSeconds = in.Now.Sub(*j.StartedAt).Seconds()
 			}
 		default:
 			j.Failures++
-			reason := fmt.Sprintf("exit status %d", o.ExitCode)
-			if o.Reason != "" {
-				reason = o.Reason
-			}
 			if j.Failures >= x.MaxAttempts {
-				j.Status, j.Reason = api.JobFailed, reason
-				d.Facts = append(d.Facts, jobFact(api.EventJobFailed, *j, x, jobs, o.ExitCode, reason))
+				j.Status, why.Kind = api.JobFailed, WhyFailed
+				d.Facts = append(d.Facts, jobFact(api.EventJobFailed, *j, jobs, why))
 			} else {
-				j.Status, j.Reason, j.NodeID = api.JobQueued, reason, ""
-				d.Facts = append(d.Facts, jobFact(api.EventJobRetried, *j, x, jobs, o.ExitCode, reason))
+				j.Status, j.NodeID, why.Kind = api.JobQueued, "", WhyRetried
+				d.Facts = append(d.Facts, jobFact(api.EventJobRetried, *j, jobs, why))
 			}
+		}
+		if why.Kind != "" {
+			d.Why[j.Index] = why
 		}
 		j.Stopping = ""
 	}
@@ -225,7 +246,7 @@ func Plan(in Input) Decision {
 		}
 		if count(jobs, api.JobRunning) == 0 {
 			x.Status = api.ExecutionSuspended
-			d.Facts = append(d.Facts, fact(api.EventExecutionSuspended, x, jobs))
+			d.Facts = append(d.Facts, fact(api.EventExecutionSuspended, jobs))
 		}
 	case api.ExecutionRunning:
 		d.Launch = assign(&x, jobs, in, ready, busy, changed)
@@ -243,7 +264,7 @@ func Plan(in Input) Decision {
 		}
 		end := in.Now
 		x.EndedAt = &end
-		d.Facts = append(d.Facts, fact(api.EventExecutionCompleted, x, jobs))
+		d.Facts = append(d.Facts, fact(api.EventExecutionCompleted, jobs))
 	}
 	if x.Status == api.ExecutionCancelled && x.EndedAt == nil && count(jobs, api.JobRunning) == 0 {
 		end := in.Now
@@ -314,7 +335,7 @@ func Resume(x api.Execution, jobs []api.Job) (api.Execution, []api.Job, error) {
 	var changed []api.Job
 	for _, j := range jobs {
 		if j.Status == api.JobSuspended {
-			j.Status, j.NodeID, j.Reason = api.JobQueued, "", "resumed"
+			j.Status, j.NodeID = api.JobQueued, ""
 			changed = append(changed, j)
 		}
 	}
@@ -331,7 +352,7 @@ func Cancel(x api.Execution, jobs []api.Job, now time.Time) (api.Execution, []ap
 	var changed []api.Job
 	for _, j := range jobs {
 		if j.Status == api.JobQueued || j.Status == api.JobSuspended {
-			j.Status, j.Reason = api.JobFailed, "cancelled"
+			j.Status = api.JobFailed
 			changed = append(changed, j)
 		}
 	}
@@ -393,20 +414,13 @@ func count(jobs []api.Job, status string) int {
 	return n
 }
 
-func fact(typ string, x api.Execution, jobs []api.Job) Fact {
+func fact(typ string, jobs []api.Job) Fact {
 	return Fact{Type: typ, Queued: count(jobs, api.JobQueued), Succeeded: count(jobs, api.JobSucceeded),
-		Failed: count(jobs, api.JobFailed), Total: len(jobs), Reason: x.Reason}
+		Failed: count(jobs, api.JobFailed), Total: len(jobs)}
 }
 
-func jobFact(typ string, j api.Job, x api.Execution, jobs []api.Job, code int, reason string) Fact {
-	f := fact(typ, x, jobs)
-	f.Job, f.Attempt, f.ExitCode, f.NodeID, f.Reason = j.Index, j.Attempt, code, j.NodeID, reason
+func jobFact(typ string, j api.Job, jobs []api.Job, why Why) Fact {
+	f := fact(typ, jobs)
+	f.Job, f.Attempt, f.Why = j.Index, j.Attempt, why
 	return f
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -129,8 +129,8 @@ func TestSuccessRetryAndFailure(t *testing.T) {
 		t.Fatalf("job 0: %+v", jobs[0])
 	}
 	// Job 1 failed once of max_attempts 2: retried at once on a free node.
-	if got := types(d.Facts); !reflect.DeepEqual(got, []string{api.EventJobRetried}) {
-		t.Fatalf("facts %v, want a retry", got)
+	if got := types(d.Facts); !reflect.DeepEqual(got, []string{api.EventJobRetried}) || d.Why[1] != (Why{Kind: WhyRetried, ExitCode: 3}) {
+		t.Fatalf("facts %v (why %+v), want a retry after exit status 3", got, d.Why[1])
 	}
 	if jobs[1].Status != api.JobRunning || jobs[1].Attempt != 2 || jobs[1].Failures != 1 || jobs[1].ID != "x-1-2" {
 		t.Fatalf("job 1 not relaunched: %+v", jobs[1])
@@ -179,7 +179,7 @@ func TestNodeLostStopsThenRequeues(t *testing.T) {
 	obs := running(jobs[1])
 	obs[first] = Observed{ExitCode: 0}
 	d = step(&x, jobs, Input{Nodes: ns, Observed: obs})
-	if got := types(d.Facts); !reflect.DeepEqual(got, []string{api.EventJobRequeued}) || d.Facts[0].NodeID != "a" {
+	if got := types(d.Facts); !reflect.DeepEqual(got, []string{api.EventJobRequeued}) || d.Facts[0].Why != (Why{Kind: WhyNodeLost, NodeID: "a"}) || d.Why[0].Kind != WhyNodeLost {
 		t.Fatalf("facts %v %+v", got, d.Facts)
 	}
 	if jobs[0].Status != api.JobRunning || jobs[0].NodeID != "c" || jobs[0].Failures != 0 || jobs[0].Attempt != 2 {
@@ -251,8 +251,8 @@ func TestCancel(t *testing.T) {
 	if len(d.Stop) != 1 || d.Stop[0].Reason != StopCancel {
 		t.Fatalf("stop %v", d.Stop)
 	}
-	step(&x, jobs, Input{Nodes: nodes("a"), Observed: map[string]Observed{jobs[0].ID: {ExitCode: 143}}})
-	if x.Status != api.ExecutionCancelled || x.EndedAt == nil || jobs[0].Status != api.JobFailed || jobs[0].Reason != "cancelled" {
+	d = step(&x, jobs, Input{Nodes: nodes("a"), Observed: map[string]Observed{jobs[0].ID: {ExitCode: 143}}})
+	if x.Status != api.ExecutionCancelled || x.EndedAt == nil || jobs[0].Status != api.JobFailed || d.Why[0].Kind != WhyCancelled {
 		t.Fatalf("after cancel: %s %v %+v", x.Status, x.EndedAt, jobs[0])
 	}
 	x.Status = api.ExecutionCompleted
