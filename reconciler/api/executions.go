@@ -205,6 +205,9 @@ type Job struct {
 	Reason    string     `json:"reason,omitempty"`
 	Input     string     `json:"input"`
 	Output    string     `json:"output"`
+	// Log is the job's stdout and stderr, every attempt's in turn (local
+	// driver).
+	Log string `json:"log,omitempty"`
 	// Checkpoint is pesd's copy of the state the job last saved; "" when
 	// it saved none.
 	Checkpoint string `json:"checkpoint,omitempty"`

@@ -184,7 +184,8 @@ func (c *Controller) CreateExecution(ctx context.Context, in api.ExecutionCreate
 	for i, sub := range subsets {
 		jobs[i] = api.Job{ExecutionID: x.ID, Index: i, Items: sub.items, Status: api.JobQueued,
 			Input:  filepath.Join(dir, "input", strconv.Itoa(i)),
-			Output: filepath.Join(jobDir(dir, i), "output")}
+			Output: filepath.Join(jobDir(dir, i), "output"),
+			Log:    filepath.Join(jobDir(dir, i), "log")}
 		if err := os.WriteFile(jobs[i].Input, sub.data, 0o644); err != nil {
 			return api.Execution{}, fmt.Errorf("execution %s: write the input of job %d: %w", x.ID, i, err)
 		}
@@ -654,13 +655,14 @@ func (c *Controller) record(w *work, s *execState, d execution.Decision) error {
 	for _, j := range d.Jobs {
 		if why, ok := d.Why[j.Index]; ok {
 			j.Reason = causality.JobReason(why)
-		} else if j.Status == api.JobSucceeded {
-			j.Reason = ""
-		}
-		if j.Status != api.JobRunning {
+			// An attempt ended short of success (it may already be
+			// relaunched in this step): the driver has copied its
+			// state, if it saved any.
 			if cp := checkpointDir(j); nonEmptyDir(cp) {
 				j.Checkpoint = cp
 			}
+		} else if j.Status == api.JobSucceeded {
+			j.Reason = ""
 		}
 		s.jobs[j.Index] = j
 		changed = append(changed, j)
@@ -801,7 +803,7 @@ func (c *Controller) jobSpec(g api.Group, s *execState, j api.Job) driver.JobSpe
 	x := s.x
 	return driver.JobSpec{
 		GroupID: g.ID, NodeID: j.NodeID, JobID: j.ID, Index: j.Index, Attempt: j.Attempt,
-		Program: x.Program, Input: j.Input, Items: j.Items, OutputDir: j.Output,
+		Program: x.Program, Input: j.Input, Items: j.Items, OutputDir: j.Output, Log: j.Log,
 		CheckpointDir: checkpointDir(j),
 		Progress:      j.Progress, ItemDuration: s.d.SimItem,
 	}

@@ -35,6 +35,9 @@ type JobSpec struct {
 	// OutputDir is pesd's directory for the job's output: the driver
 	// fills it when the attempt succeeds (exit 0 without a stop).
 	OutputDir string
+	// Log is the file the attempt's stdout and stderr are appended to
+	// (every attempt's, in turn); "" keeps them in the driver's own place.
+	Log string
 	// CheckpointDir is pesd's copy of the job's state: the driver
 	// restores it into the attempt's state directory before the start,
 	// and copies the state back whenever the attempt ends.

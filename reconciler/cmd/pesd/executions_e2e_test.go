@@ -118,13 +118,16 @@ var (
 	doneLine = regexp.MustCompile(`^job (\d+) done$`)
 )
 
-// checkEachLineOnce reads the jobs' own logs (every attempt's, in the
-// local driver's job directories) and checks that each input line was
-// processed exactly once. With outputOnce, it also checks that each job
-// wrote its output once: no succeeded job ran again.
-func checkEachLineOnce(t testing.TB, dataDir, groupID string, jobs, perJob int, outputOnce bool) {
+// checkEachLineOnce reads the jobs' own logs (every attempt's, as the
+// API names them) and checks that each input line was processed exactly
+// once. With outputOnce, it also checks that each job wrote its output
+// once: no succeeded job ran again.
+func checkEachLineOnce(t testing.TB, x api.Execution, jobs, perJob int, outputOnce bool) {
 	t.Helper()
-	logs, _ := filepath.Glob(filepath.Join(dataDir, "jobs", groupID, "*", "log"))
+	var logs []string
+	for _, j := range x.Jobs {
+		logs = append(logs, j.Log)
+	}
 	seen := map[[2]int]int{}
 	done := map[int]int{}
 	for _, path := range logs {
@@ -165,7 +168,7 @@ func checkEachLineOnce(t testing.TB, dataDir, groupID string, jobs, perJob int, 
 		}
 	}
 	if missing > 0 || twice > 0 {
-		t.Errorf("of %d lines, %d not in any job's log, %d processed more than once (%d attempt logs)", jobs*perJob, missing, twice, len(logs))
+		t.Errorf("of %d lines, %d not in any job's log, %d processed more than once (%d job logs)", jobs*perJob, missing, twice, len(logs))
 	}
 }
 
@@ -257,7 +260,7 @@ func TestE2EExecutionLocal(t *testing.T) {
 	// A job stopped just after it wrote its output writes it again when
 	// it resumes (from its last checkpoint, with no line left): only the
 	// lines are checked here.
-	checkEachLineOnce(t, dataDir, g.ID, 50, per, false)
+	checkEachLineOnce(t, done, 50, per, false)
 
 	out, err := c.ExecutionOutput(ctx, "X1")
 	if err != nil || out.Combined != done.Output || len(out.Jobs) != 50 || len(out.Jobs[7].Files) != 1 {
@@ -321,7 +324,7 @@ func TestE2EExecutionSurvivesPesdKill(t *testing.T) {
 	if got := combinedSum(t, done); got != want {
 		t.Errorf("combined output sums to %d, want %d", got, want)
 	}
-	checkEachLineOnce(t, dataDir, g.ID, 20, per, true)
+	checkEachLineOnce(t, done, 20, per, true)
 }
 
 // Acceptance 3 and 5: a trigger over jobs_queued scales a group from 2 to

@@ -24,8 +24,8 @@ import (
 // the node's program, in a session of its own (like nodes, it outlives
 // pesd and is re-adopted by pid and start time). Its working directory
 // <dataDir>/jobs/<group>/<attempt> holds state/ (PES_STATE_DIR), output/
-// (PES_OUTPUT), progress (PES_PROGRESS), log (stdout and stderr) and the
-// pid record. pesd's copies live elsewhere: the state is restored from
+// (PES_OUTPUT), progress (PES_PROGRESS), the exit status, the pid record
+// and, unless JobSpec.Log names a file, log (stdout and stderr). pesd's copies live elsewhere: the state is restored from
 // JobSpec.CheckpointDir before the start and copied back whenever the
 // attempt ends; the output is copied to JobSpec.OutputDir when it
 // succeeds.
@@ -151,11 +151,20 @@ func (d *Driver) startJob(spec driver.JobSpec) (*job, error) {
 	for i, a := range spec.Program.Args {
 		args[i] = expand(a, vars)
 	}
-	logf, err := os.OpenFile(filepath.Join(work, "log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logPath := filepath.Join(work, "log")
+	if spec.Log != "" {
+		logPath = spec.Log
+		if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	defer logf.Close()
+	fmt.Fprintf(logf, "pesd: %s attempt %d of job %d (%s) on node %s\n",
+		d.clk.Now().UTC().Format(time.RFC3339), spec.Attempt, spec.Index, spec.JobID, spec.NodeID)
 	// The job runs under a small sh that records its exit status, so a
 	// pesd restarted after the job ended still knows how it ended.
 	cmd := exec.Command("/bin/sh", append([]string{"-c", exitRecorder, "pes-job",
