@@ -173,7 +173,7 @@ func cliExecutions(args []string, stdout, stderr io.Writer) int {
 	return c.run(args, false, nil, func(ctx context.Context, cl *client.Client) error {
 		f := client.ExecutionFilter{Status: *status}
 		if c.group != "" {
-			g, err := resolveGroup(ctx, cl, c.group)
+			g, err := cl.FindGroup(ctx, c.group, false)
 			if err != nil {
 				return err
 			}

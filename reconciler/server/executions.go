@@ -43,6 +43,13 @@ func (s *server) createExecution(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// Names work wherever ids go: group_id may name a live group.
+	g, err := s.hist.ResolveGroup(r.Context(), in.GroupID, false)
+	if err != nil {
+		s.fail(w, r, err, "group "+in.GroupID)
+		return
+	}
+	in.GroupID = g.ID
 	x, err := s.svc.CreateExecution(r.Context(), in)
 	if err != nil {
 		s.fail(w, r, err, "group "+in.GroupID)
@@ -56,6 +63,14 @@ func (s *server) listExecutions(w http.ResponseWriter, r *http.Request) {
 	f := store.ExecutionFilter{GroupID: q.get("group_id"), Status: q.enum("status", api.ExecutionStatuses())}
 	serveList(s, w, r, q, listing{name: "executions", filters: []string{f.GroupID, f.Status}},
 		func(ctx context.Context, p store.Page) ([]api.Execution, string, error) {
+			if f.GroupID != "" {
+				// A group's name, or a deleted group's id or name.
+				g, err := s.hist.ResolveGroup(ctx, f.GroupID, true)
+				if err != nil {
+					return nil, "", err
+				}
+				f.GroupID = g.ID
+			}
 			f.Page = p
 			return s.hist.ListExecutions(ctx, f)
 		})

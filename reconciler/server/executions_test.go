@@ -11,12 +11,16 @@ import (
 func TestExecutionRoutes(t *testing.T) {
 	f := newFixture(t)
 
-	code, hdr, raw := f.do(t, http.MethodPost, "/v1/executions", `{"group_id":"g1","input":{"lines":"/data.txt"}}`)
+	// group_id may be the group's name.
+	code, hdr, raw := f.do(t, http.MethodPost, "/v1/executions", `{"group_id":"web","input":{"lines":"/data.txt"}}`)
 	if code != http.StatusCreated || hdr.Get("Location") != "/v1/executions/x-new" {
 		t.Fatalf("create: %d %s %s", code, hdr.Get("Location"), raw)
 	}
 	c, _ := f.svc.last("CreateExecution")
 	in := c.args[0].(api.ExecutionCreate)
+	if in.GroupID != "g1" {
+		t.Errorf("the Service got group %q, want the id g1 of web", in.GroupID)
+	}
 	if *in.MaxAttempts != api.DefaultMaxAttempts || *in.Input.LinesPerJob != 1 || in.SuspendGrace != api.DefaultSuspendGrace {
 		t.Errorf("the Service got %+v; want the defaults filled", in)
 	}
