@@ -830,7 +830,7 @@ func (c *Controller) pushQueue(groupID string) {
 
 // executionNotes are the notes of a trigger event whose condition reads
 // an execution's queue: which execution, and the event that started it.
-func (c *Controller) executionNotes(groupID, condition string) []string {
+func (c *Controller) executionNotes(ctx context.Context, groupID, condition string) []string {
 	if !strings.Contains(condition, api.MetricJobsQueued) && !strings.Contains(condition, api.MetricJobsRunning) {
 		return nil
 	}
@@ -838,7 +838,7 @@ func (c *Controller) executionNotes(groupID, condition string) []string {
 	for _, s := range c.ex.byGroup()[groupID] {
 		var started api.Event
 		if len(s.x.Events) > 0 {
-			if e, err := c.store.GetEventByLabel(context.Background(), groupID, s.x.Events[0]); err == nil {
+			if e, err := c.store.GetEventByLabel(ctx, groupID, s.x.Events[0]); err == nil {
 				started = e
 			}
 		}
