@@ -636,15 +636,6 @@ func (c *Controller) stepGroup(ctx context.Context, gs *groupState, ss []*execSt
 	return nil
 }
 
-func findJob(jobs []api.Job, index int) api.Job {
-	for _, j := range jobs {
-		if j.Index == index {
-			return j
-		}
-	}
-	return api.Job{}
-}
-
 // record writes a decision: the jobs that changed, the events of its
 // facts, the execution. On completion the combined output is made first,
 // so the recorded path exists.
