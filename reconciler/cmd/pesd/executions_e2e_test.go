@@ -9,6 +9,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -26,6 +27,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/client"
 	"github.com/pes-project/terraform-provider-pes/reconciler/server/servertest"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store/postgres/pgtest"
 )
 
 func needBash(t testing.TB) {
@@ -415,3 +417,41 @@ func TestE2EExecutionCausality(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// An execution on pesd with the PostgreSQL store: it runs, completes, and
+// its record is in PostgreSQL.
+func TestE2EExecutionPostgres(t *testing.T) {
+	needE2E(t)
+	srv := pgtest.Start(t)
+	dsn := srv.NewDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d := startDaemon(t, t.TempDir(), "pg-e2e-token", "--store", "postgres", "--dsn", dsn)
+	c := d.client(t)
+	g, err := c.CreateGroup(ctx, simGroup("pg-batch", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitActual(t, ctx, c, g.ID, 2, 10*time.Second)
+	x, err := c.CreateExecution(ctx, api.ExecutionCreate{GroupID: g.Name, Input: api.ExecutionInput{Items: []json.RawMessage{
+		json.RawMessage(`1`), json.RawMessage(`2`), json.RawMessage(`3`), json.RawMessage(`4`)}},
+		Sim: &api.ExecutionSim{ItemDuration: "200ms"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := waitExecution(t, ctx, c, x.ID, 30*time.Second, "completed", func(x api.Execution) bool { return api.ExecutionDone(x.Status) })
+	if done.Status != api.ExecutionCompleted || done.Counts[api.JobSucceeded] != 4 || done.GroupID != g.ID {
+		t.Fatalf("ended %s %v on group %s", done.Status, done.Counts, done.GroupID)
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var status string
+	var jobs int
+	if err := db.QueryRowContext(ctx, `SELECT status, (SELECT count(*) FROM execution_jobs WHERE execution_id = $1) FROM executions WHERE id = $1`,
+		x.ID).Scan(&status, &jobs); err != nil || status != api.ExecutionCompleted || jobs != 4 {
+		t.Errorf("execution %s in PostgreSQL: %q with %d jobs, %v", x.Label, status, jobs, err)
+	}
+}
