@@ -702,7 +702,13 @@ func validateTriggerName(name string) error {
 }
 
 // Metrics pesd computes itself; a pushed sample must not shadow them.
-func computedMetric(name string) bool { return name == "nodes_ready" || name == "nodes_desired" }
+func computedMetric(name string) bool {
+	switch name {
+	case "nodes_ready", "nodes_desired", MetricJobsQueued, MetricJobsRunning:
+		return true
+	}
+	return false
+}
 
 // ValidateSamples checks pushed metric samples: at least one and at most
 // MaxSamplesPerRequest, each named like an identifier (conditions refer to

@@ -51,3 +51,13 @@ func TestValidateExecutionCreateDefaults(t *testing.T) {
 		t.Fatalf("defaults not filled: %+v", in)
 	}
 }
+
+func TestExecutionMetricsAreComputed(t *testing.T) {
+	for _, name := range []string{MetricJobsQueued, MetricJobsRunning} {
+		err := ValidateSamples([]Sample{{Name: name, Value: 3}})
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Field != "samples[0].name" {
+			t.Errorf("pushing %s: %v, want a 400 (pesd computes it)", name, err)
+		}
+	}
+}
