@@ -304,12 +304,19 @@ func (d *Driver) ObserveJobs(ctx context.Context, groupID string) ([]driver.JobO
 	return obs, nil
 }
 
-// ForgetJob drops an ended attempt.
+// ForgetJob drops an ended attempt and its working directory: its state
+// and output were copied out when it ended, and pesd has recorded the end.
 func (d *Driver) ForgetJob(groupID, jobID string) {
 	d.jobs.mu.Lock()
-	defer d.jobs.mu.Unlock()
-	if j := d.jobs.m[groupID][jobID]; j != nil && !j.running {
-		delete(d.jobs.m[groupID], jobID)
+	j := d.jobs.m[groupID][jobID]
+	if j == nil || j.running {
+		d.jobs.mu.Unlock()
+		return
+	}
+	delete(d.jobs.m[groupID], jobID)
+	d.jobs.mu.Unlock()
+	if err := os.RemoveAll(j.work); err != nil {
+		d.log.Warn("remove a job's working directory", "job", jobID, "err", err)
 	}
 }
 
