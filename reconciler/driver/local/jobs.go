@@ -401,25 +401,37 @@ func emptyDir(dir string) bool {
 }
 
 // replaceTree makes dst a copy of src: copied beside it, then renamed
-// over it, so dst is always a whole copy (the old or the new).
+// over it, so dst is always a whole copy (the old or the new). Copies
+// racing for one dst (an attempt's end seen twice) each land whole, the
+// last one winning.
 func replaceTree(src, dst string) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	parent := filepath.Dir(dst)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
 	}
-	tmp := dst + ".new"
-	old := dst + ".old"
-	_ = os.RemoveAll(tmp)
+	tmp, err := os.MkdirTemp(parent, filepath.Base(dst)+".new-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
 	if err := copyTree(src, tmp); err != nil {
 		return err
 	}
-	_ = os.RemoveAll(old)
-	if err := os.Rename(dst, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+	// The old copy moves aside (to a name of this copy's own), then the
+	// new one onto dst; os.Rename never replaces a directory.
+	old := tmp + "-old"
+	for range 5 {
+		if err := os.Rename(dst, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		err := os.Rename(tmp, dst)
+		os.RemoveAll(old)
+		if err == nil || !errors.Is(err, syscall.ENOTEMPTY) && !errors.Is(err, syscall.EEXIST) {
+			return err
+		}
+		// Another copy landed in between: move it aside and try again.
 	}
-	if err := os.Rename(tmp, dst); err != nil {
-		return err
-	}
-	return os.RemoveAll(old)
+	return fmt.Errorf("replace %s: other copies kept landing", dst)
 }
 
 // copyTree copies the regular files and directories under src into dst.
