@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/openapi"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
@@ -26,16 +27,49 @@ type ExecutionHistory interface {
 	ExecutionOutput(ctx context.Context, id string) (api.ExecutionOutput, error)
 }
 
-func (s *server) executionRoutes() {
-	h := s.mux.HandleFunc
-	h("POST /v1/executions", s.createExecution)
-	h("GET /v1/executions", s.listExecutions)
-	h("GET /v1/executions/{id}", s.getExecution)
-	h("GET /v1/executions/{id}/jobs", s.listJobs)
-	h("GET /v1/executions/{id}/output", s.executionOutput)
-	h("POST /v1/executions/{id}/suspend", s.suspendExecution)
-	h("POST /v1/executions/{id}/resume", s.resumeExecution)
-	h("POST /v1/executions/{id}/cancel", s.cancelExecution)
+// tagExecutions is the tag of the execution routes in the description.
+const tagExecutions = "executions"
+
+// executionRoutes are the routes of distributed executions, for the
+// route table. An {id} is an execution's id or its label (X1).
+func (s *server) executionRoutes() []route {
+	r := func(op openapi.Operation, h http.HandlerFunc) route { return route{Operation: op, handler: h} }
+	type (
+		O = openapi.Operation
+		B = openapi.Body
+		P = openapi.Param
+	)
+	action := func(verb, id, summary string, body any, h http.HandlerFunc) route {
+		return r(O{Pattern: "POST /v1/executions/{id}/" + verb, ID: id, Tag: tagExecutions, Status: http.StatusOK,
+			Summary: summary, Body: &B{Type: body, Optional: true}, Response: api.Execution{}, Errors: notFoundOrState}, h)
+	}
+	return []route{
+		r(O{Pattern: "POST /v1/executions", ID: "createExecution", Tag: tagExecutions, Status: http.StatusCreated, Location: true,
+			Summary: "Start an execution: the input (files, lines or items) split into jobs run on the group's nodes, " +
+				"one job per free node. group_id may be the group's name.",
+			Body:     &B{Type: api.ExecutionCreate{}, Required: []string{"group_id", "input"}},
+			Response: api.Execution{}, Errors: withBody}, s.createExecution),
+		r(O{Pattern: "GET /v1/executions", ID: "listExecutions", Tag: tagExecutions, Status: http.StatusOK,
+			Summary: "List the executions, oldest first.",
+			Query: paged(P{Name: "group_id", Type: "string", Description: "Only the executions of this group (its id or name)."},
+				P{Name: "status", Type: "string", Enum: api.ExecutionStatuses(), Description: "Only executions with this status."}),
+			Response: api.List[api.Execution]{}, Errors: notFound}, s.listExecutions),
+		r(O{Pattern: "GET /v1/executions/{id}", ID: "getExecution", Tag: tagExecutions, Status: http.StatusOK,
+			Summary:  "An execution with its jobs, counts by status, elapsed time and estimate of the time left.",
+			Response: api.Execution{}, Errors: notFound}, s.getExecution),
+		r(O{Pattern: "GET /v1/executions/{id}/jobs", ID: "listJobs", Tag: tagExecutions, Status: http.StatusOK,
+			Summary: "The execution's jobs in index order.", Query: paged(),
+			Response: api.List[api.Job]{}, Errors: notFound}, s.listJobs),
+		r(O{Pattern: "GET /v1/executions/{id}/output", ID: "executionOutput", Tag: tagExecutions, Status: http.StatusOK,
+			Summary:  "Where the output is: each job's files, and the combined output once the execution completed.",
+			Response: api.ExecutionOutput{}, Errors: notFound}, s.executionOutput),
+		action("suspend", "suspendExecution", "Suspend a running execution: its jobs get SIGTERM, checkpoint and exit; "+
+			"with release_nodes the group is then scaled to 0 (409 unless running).", api.ExecutionSuspend{}, s.suspendExecution),
+		action("resume", "resumeExecution", "Resume a suspended execution on the nodes ready now (409 unless suspended).",
+			api.ExecutionAction{}, s.resumeExecution),
+		action("cancel", "cancelExecution", "Cancel an execution: running jobs are stopped (409 once it has ended).",
+			api.ExecutionAction{}, s.cancelExecution),
+	}
 }
 
 func (s *server) createExecution(w http.ResponseWriter, r *http.Request) {
