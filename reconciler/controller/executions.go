@@ -440,7 +440,6 @@ func (c *Controller) executionView(s *execState) api.Execution {
 // passExecutions runs one step of every execution with work, a group at a
 // time, and pushes the groups' queue metrics.
 func (c *Controller) passExecutions(ctx context.Context) error {
-	var errs []error
 	byGroup := c.ex.byGroup()
 	c.ex.mu.Lock()
 	prev := c.ex.metricGroups
@@ -454,6 +453,37 @@ func (c *Controller) passExecutions(ctx context.Context) error {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	errs := c.stepGroups(ctx, ids, byGroup)
+	// A group whose last execution ended reads an empty queue once, so a
+	// trigger over it can scale in.
+	for id := range prev {
+		if _, still := byGroup[id]; !still {
+			now := c.clock.Now()
+			c.windows.Add(id, window.Sample{Name: api.MetricJobsQueued, Value: 0, Time: now},
+				window.Sample{Name: api.MetricJobsRunning, Value: 0, Time: now})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// reactExecutions steps the executions of groups a driver pushed (a job
+// ended, a node changed), so the next job starts without waiting for the
+// next full pass.
+func (c *Controller) reactExecutions(ctx context.Context, groupIDs []string) error {
+	byGroup := c.ex.byGroup()
+	var ids []string
+	for _, id := range groupIDs {
+		if len(byGroup[id]) > 0 {
+			ids = append(ids, id)
+		}
+	}
+	return errors.Join(c.stepGroups(ctx, ids, byGroup)...)
+}
+
+// stepGroups steps each group's executions, a group at a time under its
+// lock; the executions of a deleted group end cancelled.
+func (c *Controller) stepGroups(ctx context.Context, ids []string, byGroup map[string][]*execState) []error {
+	var errs []error
 	for _, id := range ids {
 		if ctx.Err() != nil {
 			break
@@ -473,16 +503,7 @@ func (c *Controller) passExecutions(ctx context.Context) error {
 		}
 		gs.mu.Unlock()
 	}
-	// A group whose last execution ended reads an empty queue once, so a
-	// trigger over it can scale in.
-	for id := range prev {
-		if _, still := byGroup[id]; !still {
-			now := c.clock.Now()
-			c.windows.Add(id, window.Sample{Name: api.MetricJobsQueued, Value: 0, Time: now},
-				window.Sample{Name: api.MetricJobsRunning, Value: 0, Time: now})
-		}
-	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // endWithGroup cancels the executions of a deleted group: their running

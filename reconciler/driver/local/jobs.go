@@ -236,6 +236,8 @@ func (d *Driver) jobEnded(j *job, code int, lost bool, reason string) {
 	d.jobs.mu.Unlock()
 	close(j.gone)
 	d.log.Info("job ended", "job", j.spec.JobID, "exit", code, "lost", lost, "reason", reason)
+	// pesd looks at the group now: the job's node is free for the next.
+	d.Notify(j.spec.GroupID)
 }
 
 // StopJob sends SIGTERM to the attempt's process, then SIGKILL to its
