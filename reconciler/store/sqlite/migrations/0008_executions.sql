@@ -1,4 +1,4 @@
--- Version 7: distributed executions (SPEC §2.9, seed 003). An execution
+-- Version 8: distributed executions (SPEC §2.9, seed 003). An execution
 -- and each of its jobs are stored as one JSON document beside the columns
 -- the queries filter on; the documents are the api wire types.
 CREATE TABLE executions (
