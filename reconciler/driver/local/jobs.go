@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -172,6 +173,13 @@ func (d *Driver) startJob(spec driver.JobSpec) (*job, error) {
 	cmd.Env, cmd.Dir = env, work
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// A pesd killed between the start and the pid record below would
+	// find no trace of this attempt and run it a second time beside
+	// this one: the starting record lets AdoptJobs look for the process
+	// by its PES_JOB_ID instead.
+	if err := writeFileAtomic(filepath.Join(work, "starting"), []byte(spec.JobID)); err != nil {
+		return nil, err
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("program.command: %w", err)
 	}
@@ -335,16 +343,29 @@ func (d *Driver) AdoptJobs(ctx context.Context, specs []driver.JobSpec) error {
 			continue
 		}
 		work := d.JobDir(spec.GroupID, spec.JobID)
-		b, err := os.ReadFile(filepath.Join(work, "pid"))
-		if err != nil {
+		var pid int
+		var start uint64
+		if b, err := os.ReadFile(filepath.Join(work, "pid")); err == nil {
+			var h map[string]string
+			if json.Unmarshal(b, &h) != nil {
+				continue
+			}
+			pid, _ = strconv.Atoi(h[HandlePID])
+			start, _ = strconv.ParseUint(h[HandleStartTime], 10, 64)
+		} else if _, err := os.Stat(filepath.Join(work, "starting")); err == nil {
+			// Started, but pesd died before the pid record: the process,
+			// if it runs, is the session leader with this PES_JOB_ID.
+			var ok bool
+			if pid, start, ok = findJobProcess(spec.JobID); !ok {
+				continue
+			}
+			rec, _ := json.Marshal(map[string]string{HandlePID: strconv.Itoa(pid), HandleStartTime: strconv.FormatUint(start, 10)})
+			if err := writeFileAtomic(filepath.Join(work, "pid"), rec); err != nil {
+				return err
+			}
+		} else {
 			continue
 		}
-		var h map[string]string
-		if json.Unmarshal(b, &h) != nil {
-			continue
-		}
-		pid, _ := strconv.Atoi(h[HandlePID])
-		start, _ := strconv.ParseUint(h[HandleStartTime], 10, 64)
 		d.jobs.mu.Lock()
 		if _, ok := d.jobs.m[spec.GroupID][spec.JobID]; ok {
 			d.jobs.mu.Unlock()
@@ -488,4 +509,31 @@ func writeFileAtomic(path string, b []byte) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// findJobProcess finds the running attempt of jobID: the session leader
+// (the exit recorder's sh, started with Setsid) whose environment holds
+// PES_JOB_ID=jobID.
+func findJobProcess(jobID string) (pid int, start uint64, ok bool) {
+	es, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, 0, false
+	}
+	want := []byte(driver.EnvJobID + "=" + jobID + "\x00")
+	for _, e := range es {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil || !bytes.Contains(append([]byte{0}, env...), append([]byte{0}, want...)) {
+			continue
+		}
+		st, err := readStat(p)
+		if err != nil || st.Session != p || st.State == 'Z' {
+			continue
+		}
+		return p, st.StartTime, true
+	}
+	return 0, 0, false
 }

@@ -35,3 +35,37 @@ func TestForgetJobRemovesItsWorkingDirectory(t *testing.T) {
 		}
 	}
 }
+
+// A pesd killed after starting an attempt but before its pid record
+// finds the running process by its PES_JOB_ID after the restart and
+// adopts it, instead of leaving it out to be started a second time.
+func TestAdoptJobWithoutPidRecord(t *testing.T) {
+	dir := t.TempDir()
+	d := newDriver(t, dir)
+	spec := driver.JobSpec{GroupID: "g", NodeID: "n", JobID: "x-0-1", Attempt: 1,
+		Program: api.Program{Command: "sh", Args: []string{"-c", "sleep 30"}}}
+	if err := d.StartJob(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	work := d.JobDir("g", spec.JobID)
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(work, "pid")); err != nil {
+		t.Fatal(err)
+	}
+	d2 := newDriver(t, dir)
+	if err := d2.AdoptJobs(context.Background(), []driver.JobSpec{spec}); err != nil {
+		t.Fatal(err)
+	}
+	obs, _ := d2.ObserveJobs(context.Background(), "g")
+	if len(obs) != 1 || !obs[0].Running {
+		t.Fatalf("after a restart with no pid record: %+v; want the attempt re-adopted, running", obs)
+	}
+	if _, err := os.Stat(filepath.Join(work, "pid")); err != nil {
+		t.Errorf("the pid record is not written again: %v", err)
+	}
+	if err := d2.StopJob(context.Background(), "g", spec.JobID, 0); err != nil {
+		t.Fatal(err)
+	}
+}
