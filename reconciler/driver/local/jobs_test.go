@@ -68,4 +68,9 @@ func TestAdoptJobWithoutPidRecord(t *testing.T) {
 	if err := d2.StopJob(context.Background(), "g", spec.JobID, 0); err != nil {
 		t.Fatal(err)
 	}
+	// Its exit recorder writes into the working directory as it ends.
+	eventually(t, "the re-adopted job to end", func() bool {
+		obs, _ := d2.ObserveJobs(context.Background(), "g")
+		return len(obs) == 1 && !obs[0].Running
+	})
 }
