@@ -136,6 +136,7 @@ func (p *pesProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		newNodeGroupResource,
 		newTriggerResource,
+		newExecutionResource,
 	}
 }
 
@@ -145,6 +146,7 @@ func (p *pesProvider) DataSources(context.Context) []func() datasource.DataSourc
 		newCapacityEventsDataSource,
 		newCapacityForecastDataSource,
 		newNodeGroupDataSource,
+		newExecutionsDataSource,
 	}
 }
 

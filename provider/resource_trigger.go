@@ -129,7 +129,7 @@ func (r *triggerResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 					"`avg(m, w)`, `min(m, w)`, `max(m, w)`, `sum(m, w)`, `count(m, w)`, `last(m)`, `percentile(m, q, w)`, " +
 					"`rate(m, w)` (`m` a metric name, `w` a window such as `'2m'`), `hour()`, `weekday()`; " +
 					"`and`, `or`, `not`, comparisons and arithmetic. Metrics: `cpu_utilization`, `memory_bytes`, " +
-					"`nodes_ready`, `nodes_desired` and any pushed metric. A metric with no samples in its window " +
+					"`nodes_ready`, `nodes_desired`, `jobs_queued` and `jobs_running` (while an execution runs on the group) and any pushed metric. A metric with no samples in its window " +
 					"makes the condition false. Required unless `schedule` is set; a scheduled trigger without a " +
 					"condition has the condition `true`.",
 				Optional:   true,

@@ -342,7 +342,8 @@ func PredictiveGoverns() []string { return []string{GovernTriggers, GovernInstru
 func EventTypes() []string {
 	return []string{EventGroupCreated, EventGroupDeleted, EventUserInstruction, EventTriggerFired,
 		EventNodeInitFailed, EventNodeUnavailable, EventReplacementRequest, EventNodeTerminatedUser,
-		EventMetricsMissing, EventMetricsReturned}
+		EventMetricsMissing, EventMetricsReturned, EventExecutionStarted, EventExecutionCompleted, EventExecutionSuspended,
+		EventExecutionResumed, EventExecutionCancelled, EventJobFailed, EventJobRetried, EventJobRequeued}
 }
 
 // ChangeTypes lists the change type values (the type filter of change lists).
@@ -736,7 +737,13 @@ func validateTriggerName(name string) error {
 }
 
 // Metrics pesd computes itself; a pushed sample must not shadow them.
-func computedMetric(name string) bool { return name == "nodes_ready" || name == "nodes_desired" }
+func computedMetric(name string) bool {
+	switch name {
+	case "nodes_ready", "nodes_desired", MetricJobsQueued, MetricJobsRunning:
+		return true
+	}
+	return false
+}
 
 // ValidateSamples checks pushed metric samples: at least one and at most
 // MaxSamplesPerRequest, each named like an identifier (conditions refer to

@@ -109,6 +109,9 @@ func DescribeChange(c api.Change, name func(nodeID string) string) string {
 // what says what an event is, without its status. With a Lookup, a
 // replacement request names the loss it replaces.
 func what(e api.Event, l Lookup) string {
+	if s, ok := executionWhat(e); ok {
+		return s
+	}
 	switch e.Type {
 	case api.EventGroupCreated:
 		if q, ok := quantity(e); ok {

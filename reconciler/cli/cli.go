@@ -46,7 +46,7 @@ type Command struct {
 
 // Commands are the client verbs, in the order usage lists them.
 func Commands() []Command {
-	return []Command{
+	return append([]Command{
 		{"groups", "list groups", cliGroups},
 		{"nodes", "list a group's nodes", cliNodes},
 		{"events", "list a group's events", cliEvents},
@@ -58,7 +58,7 @@ func Commands() []Command {
 		{"push", "push metric samples: push --group ID name=value...", cliPush},
 		{"forecast", "show a group's forecast of authorized quantities", cliForecast},
 		{"history", "import a quantity history for predictive governing: history import --group ID FILE", cliHistory},
-	}
+	}, executionCommands()...)
 }
 
 // cli is one client command invocation: its flags, its writers, and the

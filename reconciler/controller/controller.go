@@ -110,6 +110,9 @@ type Options struct {
 	// timeline is written (C1: 4 nodes, C2: 3 more two seconds later).
 	// pesd serve sets it (--launch-window, DefaultLaunchWindow).
 	LaunchWindow time.Duration
+	// DataDir is where executions keep their inputs, checkpoints and
+	// outputs (<DataDir>/executions); executions need it.
+	DataDir string
 	// GroupGauges bounds the active groups whose quantities Stats reports
 	// one by one, as gauges of their own on /metrics (default
 	// DefaultGroupGauges): each is three labelled
@@ -157,6 +160,8 @@ type Controller struct {
 	wakes *wakeups  // groups pushed by drivers and harmonization timers
 	due   dueTimers // the harmonization timers
 	watch watches   // readers waiting for a group to change
+
+	ex executions // distributed executions with work (executions.go)
 }
 
 // New returns a controller over opts.Store and loads the live groups:
@@ -233,6 +238,9 @@ func New(opts Options) (*Controller, error) {
 	if err := c.recover(ctx); err != nil {
 		return nil, fmt.Errorf("controller: start-up: %w", err)
 	}
+	if err := c.recoverExecutions(ctx); err != nil {
+		return nil, fmt.Errorf("controller: start-up: %w", err)
+	}
 	return c, nil
 }
 
@@ -291,6 +299,9 @@ func (c *Controller) pass(ctx context.Context, evaluate bool) error {
 		c.querySources(ctx, groups, now)
 	}
 	err := c.passGroups(ctx, groups, now, evaluate)
+	if xerr := c.passExecutions(ctx); xerr != nil {
+		err = errors.Join(err, fmt.Errorf("executions: %w", xerr))
+	}
 	if perr := c.purgeIfDue(ctx, now); perr != nil {
 		err = errors.Join(err, fmt.Errorf("retention: %w", perr))
 	}

@@ -44,7 +44,7 @@ func newHarness(t testing.TB) *harness {
 		drv:  &faultyDriver{Driver: s},
 		path: filepath.Join(t.TempDir(), "pes.db"),
 	}
-	h.opts = Options{Clock: clk, Drivers: map[string]driver.Driver{api.DriverSim: h.drv}}
+	h.opts = Options{Clock: clk, Drivers: map[string]driver.Driver{api.DriverSim: h.drv}, DataDir: t.TempDir()}
 	h.open()
 	t.Cleanup(func() { h.st.Close() })
 	return h

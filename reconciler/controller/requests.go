@@ -69,7 +69,7 @@ func (w *work) immediate(e api.Event) (api.Event, error) {
 	// An immediate request has no decision record: its clamps and notes
 	// are the event's notes, beside the requester's reason, where
 	// explanations read them.
-	e.Notes = causality.ImmediateNotes(d, bounds)
+	e.Notes = append(e.Notes, causality.ImmediateNotes(d, bounds)...)
 	e, err := w.newEvent(e)
 	if err != nil {
 		return e, err

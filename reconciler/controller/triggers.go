@@ -351,6 +351,7 @@ func (w *work) outcome(o trigger.Outcome) error {
 	e := api.Event{
 		Type: api.EventTriggerFired, Source: src, Request: &req,
 		Immediate: t.Immediate, Priority: t.Priority, Observed: observed,
+		Notes: w.c.executionNotes(w.ctx, w.gs.id, t.Condition),
 	}
 	return w.fire(e)
 }

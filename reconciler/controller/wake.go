@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -93,7 +94,11 @@ func (c *Controller) React(ctx context.Context) error {
 		}
 	}
 	c.mu.Unlock()
-	return c.passGroups(ctx, gs, c.clock.Now(), false)
+	err := c.passGroups(ctx, gs, c.clock.Now(), false)
+	if xerr := c.reactExecutions(ctx, ids); xerr != nil {
+		err = errors.Join(err, xerr)
+	}
+	return err
 }
 
 // scheduleHarmonization keeps the group's next harmonization in the

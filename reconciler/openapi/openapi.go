@@ -15,6 +15,7 @@
 package openapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -79,6 +80,8 @@ type Param struct {
 type Body struct {
 	Type     any
 	Required []string
+	// Optional says the body may be left out (an action's options).
+	Optional bool
 	// Media, when set, replaces the JSON body: media type -> schema.
 	Media map[string]*Schema
 }
@@ -284,7 +287,7 @@ func (g *gen) operation(op Operation) (*PathOp, error) {
 			}
 			content["application/json"] = &MediaType{Schema: s}
 		}
-		po.RequestBody = &RequestBody{Required: true, Content: content}
+		po.RequestBody = &RequestBody{Required: !b.Optional, Content: content}
 	}
 
 	ok := &Response{Description: http.StatusText(op.Status)}
@@ -349,12 +352,18 @@ type gen struct {
 	names   map[string]reflect.Type // component name -> the type it describes
 }
 
-var timeType = reflect.TypeFor[time.Time]()
+var (
+	timeType    = reflect.TypeFor[time.Time]()
+	rawJSONType = reflect.TypeFor[json.RawMessage]()
+)
 
 // schema describes t, as a reference to a component for a named struct.
 func (g *gen) schema(t reflect.Type, dir direction) (*Schema, error) {
 	if t == timeType {
 		return &Schema{Type: "string", Format: "date-time"}, nil
+	}
+	if t == rawJSONType {
+		return &Schema{Description: "Any JSON value."}, nil
 	}
 	switch t.Kind() {
 	case reflect.Pointer:

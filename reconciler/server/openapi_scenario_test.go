@@ -61,7 +61,7 @@ func newConformance(t *testing.T) *conformance {
 	}
 	t.Cleanup(func() { st.Close() })
 	clk := clock.NewFake(time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC))
-	ctrl, err := controller.New(controller.Options{Store: st, Clock: clk,
+	ctrl, err := controller.New(controller.Options{Store: st, Clock: clk, DataDir: t.TempDir(),
 		Drivers:  map[string]driver.Driver{api.DriverSim: sim.New(clk)},
 		Governor: governor.New(st, governor.WithClock(clk))})
 	if err != nil {
@@ -255,6 +255,32 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		t.Errorf("timeline around %s: no changes", changes.Items[0].StartedAt)
 	}
 	c.call("GET", "/metrics", "", "", 200, nil, true)
+
+	// Executions on the sim driver: started by the group's name, suspended,
+	// resumed by label, completed; another cancelled.
+	var x api.Execution
+	c.json("POST", "/v1/executions", `{"group_id":"web","name":"batch","program_type":"sum",
+		"input":{"items":[1,{"a":2},"three"],"items_per_job":1},"max_attempts":2,
+		"sim":{"item_duration":"1s"},"on_complete":{"scale_to":2}}`, 201, &x)
+	c.json("GET", "/v1/executions?group_id=web&status=running&limit=5", "", 200, nil)
+	c.json("POST", "/v1/executions/"+x.ID+"/suspend", `{"release_nodes":false,"actor":"alice"}`, 200, nil)
+	c.tick(time.Second)
+	c.json("POST", "/v1/executions/"+x.Label+"/resume", "", 200, nil)
+	for range 4 {
+		c.tick(time.Second)
+	}
+	var done api.Execution
+	c.json("GET", "/v1/executions/"+x.ID, "", 200, &done)
+	if done.Status != api.ExecutionCompleted {
+		t.Fatalf("execution %s is %s, want completed", done.Label, done.Status)
+	}
+	c.json("GET", "/v1/executions/"+x.ID+"/jobs?limit=2", "", 200, nil)
+	c.json("GET", "/v1/executions/"+x.ID+"/output", "", 200, nil)
+	c.json("POST", "/v1/executions/"+x.ID+"/suspend", "", 409, nil)
+	var y api.Execution
+	c.json("POST", "/v1/executions", `{"group_id":"`+g.ID+`","input":{"lines":"/nope/missing.txt"}}`, 400, nil)
+	c.json("POST", "/v1/executions", `{"group_id":"`+g.ID+`","input":{"items":[1]},"sim":{"item_duration":"1h"}}`, 201, &y)
+	c.json("POST", "/v1/executions/"+y.ID+"/cancel", `{"actor":"bob"}`, 200, nil)
 
 	// Errors, in the envelope.
 	c.json("GET", "/v1/groups/nope", "", 404, nil)

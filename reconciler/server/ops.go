@@ -43,6 +43,7 @@ func openAPIJSON(routes []route) ([]byte, error) {
 			{Name: tagTriggers, Description: "Capacity-modification triggers."},
 			{Name: tagHistory, Description: "Events, capacity changes, periods and their causality."},
 			{Name: tagService, Description: "pesd itself: health, readiness, metrics, this description."},
+			{Name: tagExecutions, Description: "Distributed executions: an input split into jobs run on a group's nodes, suspended and resumed."},
 		},
 		ErrorBody: api.ErrorBody{},
 		Enums: map[string][]string{
@@ -59,6 +60,7 @@ func openAPIJSON(routes []route) ([]byte, error) {
 			"Predictive.governs":             api.PredictiveGoverns(),
 			"Event.type":                     api.EventTypes(),
 			"Change.type":                    api.ChangeTypes(),
+			"Execution.status":               api.ExecutionStatuses(),
 		},
 	}, ops)
 	if err != nil {

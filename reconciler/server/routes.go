@@ -59,7 +59,7 @@ func (s *server) table() []route {
 		B = openapi.Body
 		P = openapi.Param
 	)
-	return []route{
+	return append([]route{
 		r(O{Pattern: "GET /healthz", ID: "healthz", Tag: tagService, Public: true, Status: http.StatusOK,
 			Summary: "Liveness: pesd's HTTP server answers.", Response: api.Health{}}, s.handleHealthz),
 		r(O{Pattern: "GET /readyz", ID: "readyz", Tag: tagService, Public: true, Status: http.StatusOK,
@@ -166,5 +166,5 @@ func (s *server) table() []route {
 			Response: api.Timeline{}, Errors: notFound}, s.byGroup(s.timeline)),
 		r(O{Pattern: "GET /v1/periods/{id}", ID: "getPeriod", Tag: tagHistory, Status: http.StatusOK,
 			Summary: "A period and its decision record.", Response: api.Period{}, Errors: notFound}, s.getPeriod),
-	}
+	}, s.executionRoutes()...)
 }

@@ -51,6 +51,8 @@ type Service interface {
 	// the long-poll read (GET /v1/groups/{id}?wait=) waits on it, so it
 	// answers as soon as the group changes without polling.
 	WatchGroup(id string) (<-chan struct{}, func())
+
+	ExecutionService
 }
 
 // History is the read side of the API: every list and get, and the
@@ -86,6 +88,8 @@ type History interface {
 	// Timeline is the console's chart of g over [since, until], thinned to
 	// buckets (history.Reader.Timeline).
 	Timeline(ctx context.Context, g api.Group, since, until time.Time, buckets int) (api.Timeline, error)
+
+	ExecutionHistory
 }
 
 // HealthSource is a Service that knows which groups are degraded (the

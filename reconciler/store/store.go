@@ -144,6 +144,8 @@ type Reader interface {
 	// Labels returns the group's label counters as last set (zero for a
 	// group that never set them; ErrNotFound for no group).
 	Labels(ctx context.Context, groupID string) (Labels, error)
+
+	ExecutionReader
 }
 
 // Tx is the write side, used inside Store.Update. It also reads, seeing its
@@ -189,6 +191,8 @@ type Tx interface {
 	// DeleteSamplesBefore drops samples older than t (retention).
 	DeleteSamplesBefore(groupID string, t time.Time) error
 	InsertQuantityPoints(groupID string, p []QuantityPoint) error
+
+	ExecutionWriter
 }
 
 // Labels are a group's label counters: the number of the last event

@@ -139,6 +139,7 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		Retention:          cfg.retention,
 		Sources:            controller.SourceOptions{PrometheusURL: cfg.prometheusURL},
 		MaxSeriesPerGroup:  cfg.maxSeriesPerGroup,
+		DataDir:            cfg.dataDir,
 		Governor:           governor.New(st, governor.WithClock(clk), governor.WithLogger(log.With("component", "governor"))),
 	})
 	if err != nil {

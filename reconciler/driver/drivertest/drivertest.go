@@ -46,6 +46,8 @@ type Harness struct {
 	// Clock, if set, is the clock of the driver New returns in test t,
 	// for the controller the suite runs over it (default clock.Real).
 	Clock func(t *testing.T) clock.Clock
+	// Jobs, for a driver that runs execution jobs (driver.JobRunner).
+	Jobs *JobHarness
 }
 
 // Run runs the suite as subtests of t.
@@ -76,6 +78,7 @@ func Run(t *testing.T, h Harness) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, h) })
 	}
+	runJobs(t, h)
 }
 
 // newID returns a node or group ID the way pesd makes them.

@@ -111,6 +111,8 @@ type Driver struct {
 	mu     sync.Mutex
 	groups map[string]map[string]*node
 	ports  map[int]bool // ports of running nodes
+
+	jobs jobTable // execution jobs (jobs.go)
 }
 
 // node is one process. The fields above mu's are set before the node is

@@ -24,7 +24,7 @@ const probe = "100ms"
 // tracked kills, when the test ends, every process launched through it,
 // pass or fail: node processes outlive their driver by design.
 type tracked struct {
-	driver.Driver
+	*local.Driver
 	t *testing.T
 }
 
@@ -132,6 +132,27 @@ func TestConformance(t *testing.T) {
 			eventually(t, "the killed process to be gone", func() bool { return gone(pid) })
 		},
 		Eventually: eventually,
+		Jobs: &drivertest.JobHarness{
+			Job: func(t *testing.T, g, n, j string, long bool) driver.JobSpec {
+				script := `echo "done $PES_JOB_INDEX" > "$PES_OUTPUT/out"; echo 1 > "$PES_STATE_DIR/s"; echo 1 > "$PES_PROGRESS"`
+				if long {
+					script = `trap 'echo saved > "$PES_STATE_DIR/s"; exit 0' TERM; echo 0.5 > "$PES_PROGRESS"; while :; do sleep 0.05; done`
+				}
+				dir := t.TempDir()
+				return driver.JobSpec{GroupID: g, NodeID: n, JobID: j, Index: 7, Attempt: 1,
+					Program:   api.Program{Command: "sh", Args: []string{"-c", script}},
+					OutputDir: filepath.Join(dir, "output"), CheckpointDir: filepath.Join(dir, "checkpoint")}
+			},
+			Succeeded: func(t *testing.T, spec driver.JobSpec) {
+				b, err := os.ReadFile(filepath.Join(spec.OutputDir, "out"))
+				if err != nil || string(b) != "done 7\n" {
+					t.Errorf("output %q (%v), want the job's file copied to pesd's output dir", b, err)
+				}
+				if _, err := os.Stat(filepath.Join(spec.CheckpointDir, "s")); err != nil {
+					t.Errorf("checkpoint not copied: %v", err)
+				}
+			},
+		},
 	})
 }
 

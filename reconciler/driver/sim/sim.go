@@ -59,6 +59,8 @@ type Driver struct {
 	// booting holds the boot ends a timer will push, per group, so the
 	// nodes of one launch share a timer.
 	booting map[string]map[int64]bool
+
+	jobs map[string]map[string]*simJob // execution jobs (jobs.go): group → attempt id
 }
 
 // group holds one group's nodes in launch order.

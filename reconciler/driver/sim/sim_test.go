@@ -55,6 +55,15 @@ func TestConformance(t *testing.T) {
 			}
 			t.Fatalf("waited an hour of fake time for %s", what)
 		},
+		Jobs: &drivertest.JobHarness{
+			Job: func(t *testing.T, g, n, j string, long bool) driver.JobSpec {
+				items := 3
+				if long {
+					items = 1_000_000
+				}
+				return driver.JobSpec{GroupID: g, NodeID: n, JobID: j, Items: items, ItemDuration: time.Second}
+			},
+		},
 	})
 }
 

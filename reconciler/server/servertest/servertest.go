@@ -229,7 +229,7 @@ func MalformedCases() []Case {
 		{Name: "metrics body over 8 MiB", Method: post, Path: metrics, Body: `{"samples":[]}`, PadTo: 8<<20 + 1,
 			WantStatus: http.StatusRequestEntityTooLarge, WantCode: api.CodeTooLarge},
 	}
-	return cases
+	return append(cases, executionCases()...)
 }
 
 // RunMalformed sends every case to the API at baseURL (no trailing slash)
@@ -237,8 +237,15 @@ func MalformedCases() []Case {
 // code, message and field, the code and field the case names.
 func RunMalformed(t *testing.T, baseURL, token, groupID string) {
 	t.Helper()
+	RunCases(t, baseURL, token, groupID, MalformedCases())
+}
+
+// RunCases sends cases to the API at baseURL and checks each answer as
+// RunMalformed does.
+func RunCases(t *testing.T, baseURL, token, groupID string, cases []Case) {
+	t.Helper()
 	client := &http.Client{Timeout: 30 * time.Second}
-	for _, c := range MalformedCases() {
+	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			resp, err := client.Do(c.Request(baseURL, token, groupID))
 			if err != nil {
@@ -258,7 +265,7 @@ func RunMalformed(t *testing.T, baseURL, token, groupID string) {
 
 // Request builds the case's request.
 func (c Case) Request(baseURL, token, groupID string) *http.Request {
-	body := c.Body
+	body := strings.ReplaceAll(c.Body, "{group}", groupID)
 	if c.PadTo > 0 {
 		// "}" → `,"pad":"aaaa…"}` so the body stays JSON and only its
 		// size is wrong.

@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"DeletedGroupHistory", testDeletedGroupHistory},
 		{"SamplesAndHistory", testSamplesAndHistory},
 		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"Executions", testExecutions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

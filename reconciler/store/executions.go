@@ -1,0 +1,38 @@
+package store
+
+import (
+	"context"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+)
+
+// ExecutionFilter filters executions. Zero values do not filter; Active
+// keeps the executions that have not ended.
+type ExecutionFilter struct {
+	GroupID string
+	Status  string
+	Active  bool
+	Page
+}
+
+// ExecutionReader reads distributed executions (SPEC §2.9) and their jobs.
+// Reads return the execution without Jobs; ListJobs returns them in index
+// order.
+type ExecutionReader interface {
+	GetExecution(ctx context.Context, id string) (api.Execution, error)
+	// GetExecutionByLabel finds "X3": execution labels are global.
+	GetExecutionByLabel(ctx context.Context, label string) (api.Execution, error)
+	ListExecutions(ctx context.Context, f ExecutionFilter) ([]api.Execution, string, error)
+	ListJobs(ctx context.Context, executionID string) ([]api.Job, error)
+}
+
+// ExecutionWriter writes them, inside Store.Update.
+type ExecutionWriter interface {
+	// NextExecutionLabel returns the next global execution label ("X1",
+	// "X2", ...), never reused.
+	NextExecutionLabel() (string, error)
+	InsertExecution(x api.Execution) error
+	UpdateExecution(x api.Execution) error
+	// PutJobs inserts or replaces jobs of an execution (keyed by index).
+	PutJobs(executionID string, jobs []api.Job) error
+}
