@@ -160,35 +160,28 @@ func decodeOptional[T any](s *server, w http.ResponseWriter, r *http.Request) (i
 	return decodeRequest[T](s, w, r, maxBodyBytes, nil)
 }
 
-func (s *server) suspendExecution(w http.ResponseWriter, r *http.Request) {
+// executionAction answers an action on an execution: its optional body
+// decoded, then act.
+func executionAction[T any](s *server, w http.ResponseWriter, r *http.Request,
+	act func(ctx context.Context, id string, in T) (api.Execution, error)) {
 	id := r.PathValue("id")
-	in, ok := decodeOptional[api.ExecutionSuspend](s, w, r)
+	in, ok := decodeOptional[T](s, w, r)
 	if !ok {
 		return
 	}
 	serve(s, w, r, "execution "+id, http.StatusOK, func(ctx context.Context) (api.Execution, error) {
-		return s.svc.SuspendExecution(ctx, id, in)
+		return act(ctx, id, in)
 	})
+}
+
+func (s *server) suspendExecution(w http.ResponseWriter, r *http.Request) {
+	executionAction(s, w, r, s.svc.SuspendExecution)
 }
 
 func (s *server) resumeExecution(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	in, ok := decodeOptional[api.ExecutionAction](s, w, r)
-	if !ok {
-		return
-	}
-	serve(s, w, r, "execution "+id, http.StatusOK, func(ctx context.Context) (api.Execution, error) {
-		return s.svc.ResumeExecution(ctx, id, in)
-	})
+	executionAction(s, w, r, s.svc.ResumeExecution)
 }
 
 func (s *server) cancelExecution(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	in, ok := decodeOptional[api.ExecutionAction](s, w, r)
-	if !ok {
-		return
-	}
-	serve(s, w, r, "execution "+id, http.StatusOK, func(ctx context.Context) (api.Execution, error) {
-		return s.svc.CancelExecution(ctx, id, in)
-	})
+	executionAction(s, w, r, s.svc.CancelExecution)
 }
