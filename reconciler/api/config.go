@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -241,4 +242,23 @@ func FormatDuration(d time.Duration) string {
 		r = strings.TrimSuffix(r, "0m")
 	}
 	return s + r
+}
+
+// ParseTargetDurations reads a target's window and scale-in stabilization,
+// each defaulted when empty. An error names the field.
+func ParseTargetDurations(t Target) (window, stabilization time.Duration, err error) {
+	for _, f := range []struct {
+		field, v string
+		dst      *time.Duration
+	}{
+		{"target.window", cmp.Or(strings.TrimSpace(t.Window), DefaultTargetWindow), &window},
+		{"target.scale_in_stabilization", cmp.Or(strings.TrimSpace(t.ScaleInStabilization), DefaultScaleInStabilization), &stabilization},
+	} {
+		d, perr := ParseDuration(f.v)
+		if perr != nil {
+			return 0, 0, Invalid(f.field, "%v", perr)
+		}
+		*f.dst = d
+	}
+	return window, stabilization, nil
 }

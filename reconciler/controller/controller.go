@@ -27,7 +27,6 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
-	"github.com/pes-project/terraform-provider-pes/reconciler/source/prometheus"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
 	"github.com/pes-project/terraform-provider-pes/reconciler/window"
@@ -203,9 +202,6 @@ func New(opts Options) (*Controller, error) {
 	}
 	if opts.Sources.QueryConcurrency <= 0 {
 		opts.Sources.QueryConcurrency = DefaultQueryConcurrency
-	}
-	if opts.Sources.Client == nil {
-		opts.Sources.Client = &prometheus.Client{}
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize

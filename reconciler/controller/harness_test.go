@@ -14,6 +14,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver/sim"
 	"github.com/pes-project/terraform-provider-pes/reconciler/history"
+	"github.com/pes-project/terraform-provider-pes/reconciler/source/prometheus"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlite"
 )
@@ -44,7 +45,8 @@ func newHarness(t testing.TB) *harness {
 		drv:  &faultyDriver{Driver: s},
 		path: filepath.Join(t.TempDir(), "pes.db"),
 	}
-	h.opts = Options{Clock: clk, Drivers: map[string]driver.Driver{api.DriverSim: h.drv}, DataDir: t.TempDir()}
+	h.opts = Options{Clock: clk, Drivers: map[string]driver.Driver{api.DriverSim: h.drv}, DataDir: t.TempDir(),
+		Sources: SourceOptions{Client: &prometheus.Client{}}}
 	h.open()
 	t.Cleanup(func() { h.st.Close() })
 	return h

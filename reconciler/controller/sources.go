@@ -2,11 +2,11 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
-	"github.com/pes-project/terraform-provider-pes/reconciler/source/prometheus"
 	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
 	"github.com/pes-project/terraform-provider-pes/reconciler/window"
 )
@@ -34,8 +34,18 @@ type SourceOptions struct {
 	// QueryConcurrency bounds the queries in flight (default
 	// DefaultQueryConcurrency).
 	QueryConcurrency int
-	Client           *prometheus.Client
+	// Client runs the queries (pesd serve gives the Prometheus client).
+	// Without one, a group's metric sources fail, said once per outage.
+	Client Querier
 }
+
+// Querier runs one instant query against a metric source's server. It is
+// declared here so the controller needs no HTTP client of its own.
+type Querier interface {
+	Query(ctx context.Context, address, query string, at time.Time) (float64, error)
+}
+
+var errNoQuerier = errors.New("this pesd has no metric source client")
 
 // sourceFailure is a metric source's failing query, for the event that
 // records the outage.
@@ -93,7 +103,11 @@ func (c *Controller) querySources(ctx context.Context, groups []*groupState, now
 			defer func() { <-sem }()
 			qctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			q.value, q.err = c.opts.Sources.Client.Query(qctx, q.address, q.query, now)
+			if c.opts.Sources.Client == nil {
+				q.err = errNoQuerier
+			} else {
+				q.value, q.err = c.opts.Sources.Client.Query(qctx, q.address, q.query, now)
+			}
 			c.counts.queries.Add(1)
 		})
 	}

@@ -396,8 +396,7 @@ func (w *work) targetOutcome(t api.Trigger, src api.Source, o trigger.Outcome) e
 		Value: tg.Value, Tolerance: deref(tg.Tolerance, api.DefaultTargetTolerance), Observed: o.Target.Mean,
 		Current: desired, Ready: ready, Unready: launching,
 	})
-	window, _ := api.ParseDuration(cmp.Or(tg.ScaleInStabilization, api.DefaultScaleInStabilization))
-	st := engine.Stabilize(w.now, window, desired, p.Quantity, w.gs.targetRecs[t.ID])
+	st := engine.Stabilize(w.now, o.Target.ScaleInStabilization, desired, p.Quantity, w.gs.targetRecs[t.ID])
 	if w.gs.targetRecs == nil {
 		w.gs.targetRecs = make(map[string][]engine.Recommendation)
 	}

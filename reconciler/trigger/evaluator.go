@@ -28,9 +28,10 @@ type Spec struct {
 
 // TargetSpec is what a target-tracking trigger reads.
 type TargetSpec struct {
-	Metric string
-	Window time.Duration
-	text   string // "1m"
+	Metric               string
+	Window               time.Duration
+	ScaleInStabilization time.Duration
+	text                 string // "1m"
 }
 
 // ParseTrigger checks the condition, for and schedule of t. An error is a
@@ -82,14 +83,14 @@ func parseTarget(s Spec, t api.Trigger) (Spec, error) {
 		return Spec{}, &FieldError{Field: "target.metric", Err: errors.New("is required")}
 	}
 	w := cmp.Or(strings.TrimSpace(t.Target.Window), api.DefaultTargetWindow)
-	d, err := api.ParseDuration(w)
-	if err != nil {
-		return Spec{}, &FieldError{Field: "target.window", Err: err}
+	d, stab, err := api.ParseTargetDurations(*t.Target)
+	if ae := (*api.Error)(nil); errors.As(err, &ae) {
+		return Spec{}, &FieldError{Field: ae.Field, Err: errors.New(ae.Message)}
 	}
 	if d <= 0 || d > MaxWindowLimit {
 		return Spec{}, &FieldError{Field: "target.window", Err: fmt.Errorf("must be more than 0 and at most %s; got %q", MaxWindowLimit, w)}
 	}
-	s.Target = &TargetSpec{Metric: t.Target.Metric, Window: d, text: w}
+	s.Target = &TargetSpec{Metric: t.Target.Metric, Window: d, ScaleInStabilization: stab, text: w}
 	return s, nil
 }
 
@@ -140,6 +141,8 @@ type TargetObservation struct {
 	Metric string
 	Mean   float64
 	Window string
+	// ScaleInStabilization is the trigger's, parsed when it was compiled.
+	ScaleInStabilization time.Duration
 }
 
 // Evaluator keeps the state of triggers between evaluation passes, keyed
@@ -357,7 +360,7 @@ func (en *entry) evaluate(now time.Time, periodID string, src Source, s *evalScr
 	if t := sp.Target; t != nil && res.Satisfied {
 		c := call{kind: fnAvg, metric: t.Metric, window: t.Window}
 		if v, ok := aggregate(&c, now, src, &s.samples); ok {
-			target = &TargetObservation{Metric: t.Metric, Mean: v, Window: t.text}
+			target = &TargetObservation{Metric: t.Metric, Mean: v, Window: t.text, ScaleInStabilization: t.ScaleInStabilization}
 		} else {
 			res.Satisfied, res.Missing = false, []string{t.Metric}
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/governor"
 	"github.com/pes-project/terraform-provider-pes/reconciler/history"
 	"github.com/pes-project/terraform-provider-pes/reconciler/server"
+	"github.com/pes-project/terraform-provider-pes/reconciler/source/prometheus"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store/postgres"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlite"
@@ -137,7 +138,7 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		ObserveInterval:    cfg.observeInterval,
 		LaunchWindow:       cfg.launchWindow,
 		Retention:          cfg.retention,
-		Sources:            controller.SourceOptions{PrometheusURL: cfg.prometheusURL},
+		Sources:            controller.SourceOptions{PrometheusURL: cfg.prometheusURL, Client: &prometheus.Client{}},
 		MaxSeriesPerGroup:  cfg.maxSeriesPerGroup,
 		DataDir:            cfg.dataDir,
 		Governor:           governor.New(st, governor.WithClock(clk), governor.WithLogger(log.With("component", "governor"))),
