@@ -57,8 +57,9 @@ func metricSourcesAttribute() schema.ListNestedAttribute {
 							Optional:            true,
 						},
 						"query": schema.StringAttribute{
-							MarkdownDescription: "A PromQL expression returning one series or a scalar, e.g. `sum(rate(http_requests_total{job=\"web\"}[1m]))`.",
-							Required:            true,
+							MarkdownDescription: "A PromQL expression returning one series or a scalar, e.g. `sum(rate(http_requests_total{job=\"web\"}[1m]))`; " +
+								"parsed at plan time with Prometheus's PromQL parser, which names the line and column of an error.",
+							Required: true,
 						},
 					},
 				},

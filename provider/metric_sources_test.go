@@ -92,6 +92,8 @@ func TestAccNodeGroup_metricSourcesPlanTimeErrors(t *testing.T) {
 		{"twice", `[{ name = "a", prometheus = { query = "up" } }, { name = "a", prometheus = { query = "up" } }]`, `named twice`},
 		{"empty query", `[{ name = "a", prometheus = { query = " " } }]`, `prometheus\.query.*is required`},
 		{"bad address", `[{ name = "a", prometheus = { address = "prometheus:9090", query = "up" } }]`, `prometheus\.address.*http\(s\) URL`},
+		{"bad PromQL", `[{ name = "a", prometheus = { query = "sum(rate(x[1m])" } }]`, `metric_sources\[0\]\.prometheus\.query.*is not\s+valid\s+PromQL:\s+line\s+1,\s+column\s+16:\s+unclosed\s+left\s+parenthesis`},
+		{"range vector", `[{ name = "a", prometheus = { query = "x[5m]" } }]`, `prometheus\.query.*range\s+vector`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resource.ParallelTest(t, resource.TestCase{

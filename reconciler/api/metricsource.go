@@ -31,8 +31,8 @@ const MaxMetricSources = 20
 const MaxQueryLength = 4096
 
 // validateMetricSources checks a group's metric sources: named like
-// metrics, each once, each with a Prometheus query; an address, when
-// given, an http(s) URL.
+// metrics, each once, each with a Prometheus query that parses; an
+// address, when given, an http(s) URL.
 func validateMetricSources(srcs []MetricSource) error {
 	if len(srcs) > MaxMetricSources {
 		return Invalid("metric_sources", "must hold at most %d sources; got %d", MaxMetricSources, len(srcs))
@@ -56,6 +56,9 @@ func validateMetricSources(srcs []MetricSource) error {
 		}
 		if len(p.Query) > MaxQueryLength {
 			return Invalid(field+".prometheus.query", "must be at most %d characters; got %d", MaxQueryLength, len(p.Query))
+		}
+		if err := checkPromQL(p.Query); err != nil {
+			return Invalid(field+".prometheus.query", "%v", err)
 		}
 		if p.Address != "" {
 			if err := ValidatePrometheusURL(p.Address); err != nil {

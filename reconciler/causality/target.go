@@ -11,10 +11,15 @@ import (
 
 // TargetObserved is what a target-tracking trigger saw and proposed, as
 // its event's Observed: "target cpu_utilization 60: observed 84.2 over 5
-// ready → 8", with why the formula's result was not taken when it was not
-// ("…: observed 62 over 5 ready, within tolerance 0.1 → 5").
-func TargetObserved(t api.Target, observed float64, ready int, p engine.TargetProposal) string {
-	s := fmt.Sprintf("target %s %s: observed %s over %d ready", t.Metric, num(t.Value), num(observed), ready)
+// ready → 8", with the ready nodes that sent no sample over the window
+// ("over 4 ready, 1 not reporting"), and why the formula's result was not
+// taken when it was not ("…: observed 62 over 5 ready, within tolerance
+// 0.1 → 5").
+func TargetObserved(t api.Target, in engine.TargetInput, p engine.TargetProposal) string {
+	s := fmt.Sprintf("target %s %s: observed %s over %d ready", t.Metric, num(t.Value), num(in.Observed), in.Ready)
+	if in.Missing > 0 {
+		s += fmt.Sprintf(", %d not reporting", in.Missing)
+	}
 	switch p.Held {
 	case "":
 	case engine.HeldTolerance:

@@ -18,9 +18,8 @@ const (
 )
 
 // benchFixture writes benchGroups live sim groups of 2 ready nodes, each
-// with 3 triggers, straight into the store (creating them one by one
-// through the API would take longer than the benchmark), then starts a
-// controller on it, which loads and adopts them all, and fills each
+// with 3 triggers, straight into the store (insertBenchGroups), then
+// starts a controller on it, which loads and adopts them all, and fills each
 // group's windows: 3 metrics of benchSamples samples in the 2m window,
 // and more ahead of the clock so the windows stay full as passes advance
 // it.
@@ -37,51 +36,8 @@ func benchFixture(b *testing.B, firing bool, batch int) (*harness, time.Duration
 		// Satisfied in every group: one firing per group per period.
 		conds[1] = "percentile(latency_ms, 95, '2m') > 250"
 	}
+	insertBenchGroups(b, h, benchGroups, func(cfg *api.GroupConfig) { cfg.AggregationPeriod = "1s" }, conds)
 	now := h.clk.Now()
-	next := now.Add(time.Second)
-	err := h.st.Update(h.ctx, func(tx store.Tx) error {
-		for i := range benchGroups {
-			cfg := api.GroupConfig{
-				Name: fmt.Sprintf("bench-%05d", i), Driver: api.DriverSim, Program: api.Program{Command: "worker"},
-				DesiredQuantity: 2, MaxQuantity: 10, AggregationPeriod: "1s", Sim: &api.SimConfig{BootTime: "1s"},
-			}
-			if err := api.ResolveGroupConfig(&cfg); err != nil {
-				return err
-			}
-			g := api.Group{ID: newID(), GroupConfig: cfg, OfficialQuantity: 2, ActualQuantity: 2,
-				Status: api.GroupActive, CreatedAt: now, UpdatedAt: now, NextHarmonizationAt: &next}
-			if err := tx.InsertGroup(g); err != nil {
-				return err
-			}
-			p := api.Period{ID: newID(), Label: "H1", GroupID: g.ID, StartedAt: now, Policy: cfg.AggregationPolicy,
-				DesiredBefore: 2, OfficialBefore: 2}
-			if err := tx.InsertPeriod(p); err != nil {
-				return err
-			}
-			g.CurrentPeriodID, g.CurrentPeriodLabel = p.ID, p.Label
-			if err := tx.UpdateGroup(g); err != nil {
-				return err
-			}
-			for k := range 2 {
-				ready := now
-				if err := tx.UpsertNode(api.Node{ID: newID(), GroupID: g.ID, Index: k, State: api.NodeReady,
-					LaunchedAt: now, ReadyAt: &ready, Handle: map[string]string{"boot_time": "1s"}}); err != nil {
-					return err
-				}
-			}
-			for k, c := range conds {
-				if err := tx.InsertTrigger(api.Trigger{ID: newID(), GroupID: g.ID, Name: fmt.Sprintf("t%d", k),
-					Condition: c, Request: api.Request{SetTo: ptr(2)}, Priority: 50, Enabled: true,
-					CreatedAt: now, UpdatedAt: now}); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
 	start := time.Now()
 	h.crash() // a controller that loads the 10,000 groups
 	startup := time.Since(start)
@@ -165,3 +121,60 @@ func BenchmarkTick10kGroups(b *testing.B) {
 		})
 	}
 }
+
+// insertBenchGroups writes n live sim groups of 2 ready nodes, named
+// bench-00000 on, each in its first period and with a trigger of each
+// condition, straight into the store: creating them through the API would
+// take longer than the benchmarks. edit adjusts each group's configuration
+// before it is resolved.
+func insertBenchGroups(b *testing.B, h *harness, n int, edit func(*api.GroupConfig), conds []string) {
+	b.Helper()
+	now := h.clk.Now()
+	next := now.Add(time.Second)
+	err := h.st.Update(h.ctx, func(tx store.Tx) error {
+		for i := range n {
+			cfg := api.GroupConfig{
+				Name: benchGroupName(i), Driver: api.DriverSim, Program: api.Program{Command: "worker"},
+				DesiredQuantity: 2, MaxQuantity: 10, Sim: &api.SimConfig{BootTime: "1s"},
+			}
+			edit(&cfg)
+			if err := api.ResolveGroupConfig(&cfg); err != nil {
+				return err
+			}
+			g := api.Group{ID: newID(), GroupConfig: cfg, OfficialQuantity: 2, ActualQuantity: 2,
+				Status: api.GroupActive, CreatedAt: now, UpdatedAt: now, NextHarmonizationAt: &next}
+			if err := tx.InsertGroup(g); err != nil {
+				return err
+			}
+			p := api.Period{ID: newID(), Label: "H1", GroupID: g.ID, StartedAt: now, Policy: cfg.AggregationPolicy,
+				DesiredBefore: 2, OfficialBefore: 2}
+			if err := tx.InsertPeriod(p); err != nil {
+				return err
+			}
+			g.CurrentPeriodID, g.CurrentPeriodLabel = p.ID, p.Label
+			if err := tx.UpdateGroup(g); err != nil {
+				return err
+			}
+			for k := range 2 {
+				ready := now
+				if err := tx.UpsertNode(api.Node{ID: newID(), GroupID: g.ID, Index: k, State: api.NodeReady,
+					LaunchedAt: now, ReadyAt: &ready, Handle: map[string]string{"boot_time": "1s"}}); err != nil {
+					return err
+				}
+			}
+			for k, c := range conds {
+				if err := tx.InsertTrigger(api.Trigger{ID: newID(), GroupID: g.ID, Name: fmt.Sprintf("t%d", k),
+					Condition: c, Request: api.Request{SetTo: ptr(2)}, Priority: 50, Enabled: true,
+					CreatedAt: now, UpdatedAt: now}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+func benchGroupName(i int) string { return fmt.Sprintf("bench-%05d", i) }

@@ -258,7 +258,8 @@ func (c *Controller) Start(ctx context.Context) {
 // Run runs the loop on real time until ctx ends: groups pushed by their
 // driver or whose period ended are observed (and harmonized) at once
 // (React); every group is observed every ObserveInterval, and triggers
-// are evaluated every EvaluationInterval. It returns nil when ctx ends.
+// are evaluated every EvaluationInterval, once the metric sources'
+// queries of that evaluation have answered. It returns nil when ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
 	return c.loop(ctx)
 }
@@ -277,10 +278,12 @@ func (c *Controller) Close() error {
 	return nil
 }
 
-// Tick runs one full pass: observe every group's nodes, evaluate every
-// trigger, harmonize the groups whose period has ended, and purge expired
-// history. Tests drive it on a fake clock.
+// Tick runs one full pass: query the metric sources, observe every
+// group's nodes, evaluate every trigger, harmonize the groups whose period
+// has ended, and purge expired history. Tests drive it on a fake clock;
+// the loop runs the same two steps, the queries off the loop.
 func (c *Controller) Tick(ctx context.Context) error {
+	c.querySources(ctx, c.snapshot(), c.clock.Now())
 	return c.pass(ctx, true)
 }
 
@@ -290,11 +293,7 @@ func (c *Controller) pass(ctx context.Context, evaluate bool) error {
 	now := c.clock.Now()
 	start := time.Now() // wall time, for /metrics, whatever the clock
 	ctx = loopWrites(ctx)
-	groups := c.snapshot()
-	if evaluate {
-		c.querySources(ctx, groups, now)
-	}
-	err := c.passGroups(ctx, groups, now, evaluate)
+	err := c.passGroups(ctx, c.snapshot(), now, evaluate)
 	if xerr := c.passExecutions(ctx); xerr != nil {
 		err = errors.Join(err, fmt.Errorf("executions: %w", xerr))
 	}

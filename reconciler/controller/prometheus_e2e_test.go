@@ -48,7 +48,7 @@ func realHarness(t *testing.T, promURL string) *harness {
 }
 
 // waitScraped waits until Prometheus answers query with want.
-func waitScraped(t *testing.T, prom *promtest.Server, query string, want float64) {
+func waitScraped(t testing.TB, prom *promtest.Server, query string, want float64) {
 	t.Helper()
 	c := &prometheus.Client{}
 	prom.WaitFor(context.Background(), func(ctx context.Context) (float64, error) {

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -120,5 +121,80 @@ func TestPrometheusSourceNoURL(t *testing.T) {
 	miss := eventsOfType(h.events(g.ID), api.EventMetricsMissing)
 	if len(miss) != 1 || !strings.Contains(miss[0].Reason, "without --prometheus-url") {
 		t.Fatalf("events %v, want one metrics_missing naming --prometheus-url", miss)
+	}
+}
+
+// stuckQuerier is a Prometheus that does not answer until released.
+type stuckQuerier struct {
+	asked   chan struct{} // closed at the first query
+	release chan struct{}
+	once    sync.Once
+	value   float64
+}
+
+func (q *stuckQuerier) Query(context.Context, string, string, time.Time) (float64, error) {
+	q.once.Do(func() { close(q.asked) })
+	<-q.release
+	return q.value, nil
+}
+
+// TestQueriesOffTheLoop: the loop runs the metric sources' queries in the
+// background, so while they wait for Prometheus, a failed node is still
+// replaced at once; once they answer, the evaluation uses the answer.
+func TestQueriesOffTheLoop(t *testing.T) {
+	h := newHarness(t)
+	q := &stuckQuerier{asked: make(chan struct{}), release: make(chan struct{}), value: 612}
+	h.opts.Sources = SourceOptions{PrometheusURL: "http://prometheus:9090", Client: q, QueryTimeout: time.Minute}
+	h.opts.EvaluationInterval, h.opts.ObserveInterval = 50*time.Millisecond, 50*time.Millisecond
+	h.crash() // reopen with the options
+	g := h.createGroup(api.GroupConfig{Name: "web", DesiredQuantity: 2, MaxQuantity: 5, AggregationPeriod: "1h",
+		Replacement: api.ReplacementImmediate, Sim: &api.SimConfig{BootTime: "1s"},
+		MetricSources: []api.MetricSource{{Name: "rps", Prometheus: &api.PrometheusSource{Query: "sum(rps)"}}}})
+	if _, err := h.c.CreateTrigger(h.ctx, g.ID, api.TriggerSpec{
+		Name: ptr("busy"), Condition: ptr("last(rps) > 500"), Request: api.Request{ChangeBy: ptr(1)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.clk.Advance(time.Second)
+	h.react()
+	ready := h.nodes(g.ID, api.NodeReady)
+	if len(ready) != 2 {
+		t.Fatalf("%d ready nodes, want 2", len(ready))
+	}
+
+	ctx, cancel := context.WithCancel(h.ctx)
+	h.c.Start(ctx)
+	var released sync.Once
+	release := func() { released.Do(func() { close(q.release) }) }
+	t.Cleanup(func() { release(); cancel(); h.c.Close() })
+	select {
+	case <-q.asked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no query within 10s of the loop's start")
+	}
+	if err := h.sim.Fail(h.ctx, g.ID, ready[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the replacement launched while the query waits", func() bool {
+		return len(h.nodes(g.ID, api.NodeLaunching)) == 1
+	})
+	if n := len(eventsOfType(h.events(g.ID), api.EventTriggerFired)); n != 0 {
+		t.Fatalf("%d firings before Prometheus answered", n)
+	}
+	release()
+	waitFor(t, 10*time.Second, "the firing on the answer", func() bool {
+		return len(eventsOfType(h.events(g.ID), api.EventTriggerFired)) == 1
+	})
+}
+
+// waitFor polls ok every 10ms until it holds, for at most limit.
+func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
+	t.Helper()
+	end := time.Now().Add(limit)
+	for !ok() {
+		if time.Now().After(end) {
+			t.Fatalf("not within %s: %s", limit, what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

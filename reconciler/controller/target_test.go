@@ -167,3 +167,66 @@ func TestUnknownMetricWarning(t *testing.T) {
 		t.Fatalf("fixed condition: %v, warnings %q", err, ok.Warnings)
 	}
 }
+
+// TestTargetMissingNodes: over a metric the nodes report themselves
+// (samples with their node_id), a ready node that sent nothing over the
+// window counts as the HPA's missing pod: at 0 on a scale-out, at the
+// target on a scale-in. Samples naming no node of the group are a
+// group-wide metric, over every ready node.
+func TestTargetMissingNodes(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		value float64
+		// byNode names the samples' node_id from the node; "" sends none.
+		byNode func(api.Node) string
+		want   int
+		text   string
+	}{
+		// (4 × 120 + 0) / (5 × 60) = 1.6 → ceil(1.6 × 5); 10 without the rule.
+		{"scale-out, one silent", 120, func(n api.Node) string { return n.ID }, 8,
+			"target cpu 60: observed 120 over 4 ready, 1 not reporting → 8"},
+		// (4 × 20 + 60) / (5 × 60) = 0.47 → ceil(0.47 × 5); 2 without the rule.
+		{"scale-in, one silent", 20, func(n api.Node) string { return n.ID }, 3,
+			"target cpu 60: observed 20 over 4 ready, 1 not reporting → 3"},
+		{"node ids of no node", 120, func(n api.Node) string { return "host-" + n.Name }, 10,
+			"target cpu 60: observed 120 over 5 ready → 10"},
+		{"no node ids", 120, func(api.Node) string { return "" }, 10,
+			"target cpu 60: observed 120 over 5 ready → 10"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			g := h.createGroup(api.GroupConfig{Name: "tracked", DesiredQuantity: 5, MaxQuantity: 20, AggregationPeriod: "30s",
+				Sim: &api.SimConfig{BootTime: "1s"}})
+			h.runTo(5*time.Second, nil)
+			ready := h.nodes(g.ID, api.NodeReady)
+			if len(ready) != 5 {
+				t.Fatalf("%d ready nodes at +5s, want 5", len(ready))
+			}
+			// All five report, then the last one stops and the other
+			// four go on: by +20s its sample is out of the 10s window.
+			for _, n := range ready {
+				h.push(g.ID, api.Sample{Name: "cpu", Value: tc.value, NodeID: tc.byNode(n)})
+			}
+			four := func(time.Duration) {
+				for _, n := range ready[:4] {
+					h.push(g.ID, api.Sample{Name: "cpu", Value: tc.value, NodeID: tc.byNode(n)})
+				}
+			}
+			h.runTo(20*time.Second, four)
+			if _, err := h.c.CreateTrigger(h.ctx, g.ID, api.TriggerSpec{
+				Name:    ptr("cpu-target"),
+				Request: api.Request{Target: &api.Target{Metric: "cpu", Value: 60, Window: "10s", ScaleInStabilization: "0s"}},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			h.runTo(29*time.Second, four)
+			fired := eventsOfType(h.events(g.ID), api.EventTriggerFired)
+			if len(fired) != 1 {
+				t.Fatalf("%d firings in the first period, want 1: %v", len(fired), labelsOf(fired))
+			}
+			if e := fired[0]; *e.ProposedQuantity != tc.want || e.Observed != tc.text {
+				t.Fatalf("%s: proposed %d, %q; want %d, %q", e.Label, *e.ProposedQuantity, e.Observed, tc.want, tc.text)
+			}
+		})
+	}
+}

@@ -379,23 +379,37 @@ func (w *work) fire(e api.Event) error {
 // and joins the period's requests like any other.
 func (w *work) targetOutcome(t api.Trigger, src api.Source, o trigger.Outcome) error {
 	tg := t.Target
-	ready, launching := 0, 0
-	for _, n := range w.s.nodes {
-		switch n.State {
-		case api.NodeReady:
-			ready++
-		case api.NodeLaunching:
-			launching++
+	desired := w.s.group.DesiredQuantity
+	in := engine.TargetInput{
+		Value: tg.Value, Tolerance: deref(tg.Tolerance, api.DefaultTargetTolerance), Observed: o.Target.Mean,
+		Current: desired,
+	}
+	// A metric the nodes report themselves (samples whose node_id is a
+	// node of the group) has missing nodes: those ready that sent none
+	// over the window, which the HPA's rule counts at the target on a
+	// scale-in and at 0 on a scale-out. A group-wide metric (a Prometheus
+	// query, samples without a node or naming none of the group's) is
+	// over every ready node.
+	seen := w.c.windows.Group(w.gs.id).LastSeen(tg.Metric)
+	perNode := false
+	for id := range w.s.nodes {
+		if _, ok := seen[id]; ok {
+			perNode = true
+			break
 		}
 	}
-	desired := w.s.group.DesiredQuantity
-	// The windows keep no node IDs, so a node that stopped reporting
-	// cannot be told apart: Missing is 0 and the mean is over the samples
-	// there are.
-	p := engine.ProposeTarget(engine.TargetInput{
-		Value: tg.Value, Tolerance: deref(tg.Tolerance, api.DefaultTargetTolerance), Observed: o.Target.Mean,
-		Current: desired, Ready: ready, Unready: launching,
-	})
+	for _, n := range w.s.nodes {
+		switch {
+		case n.State == api.NodeLaunching:
+			in.Unready++
+		case n.State != api.NodeReady:
+		case !perNode || seen[n.ID].After(o.Target.Since):
+			in.Ready++
+		default:
+			in.Missing++
+		}
+	}
+	p := engine.ProposeTarget(in)
 	st := engine.Stabilize(w.now, o.Target.ScaleInStabilization, desired, p.Quantity, w.gs.targetRecs[t.ID])
 	if w.gs.targetRecs == nil {
 		w.gs.targetRecs = make(map[string][]engine.Recommendation)
@@ -409,7 +423,7 @@ func (w *work) targetOutcome(t api.Trigger, src api.Source, o trigger.Outcome) e
 	e := api.Event{
 		Type: api.EventTriggerFired, Source: src, Request: &req, ProposedQuantity: &q,
 		Immediate: t.Immediate, Priority: t.Priority,
-		Observed: causality.TargetObserved(*tg, o.Target.Mean, ready, p) + w.sourcesNote(o.Metrics),
+		Observed: causality.TargetObserved(*tg, in, p) + w.sourcesNote(o.Metrics),
 	}
 	if st.HeldBy != nil {
 		e.Notes = append(e.Notes, causality.StabilizationHeld(cmp.Or(tg.ScaleInStabilization, api.DefaultScaleInStabilization), p.Quantity, *st.HeldBy))

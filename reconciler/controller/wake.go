@@ -245,8 +245,25 @@ func (c *Controller) loop(ctx context.Context) error {
 	now := time.Now()
 	nextResync := now.Add(c.opts.ObserveInterval)
 	nextEval := now.Add(c.opts.EvaluationInterval)
+	// queried is closed when the metric sources' queries of the next
+	// evaluation have answered; nil when none run. They run off the loop,
+	// so a slow or silent Prometheus (up to the query timeout) holds up
+	// only the evaluation, not the reactions to nodes.
+	var queried chan struct{}
+	defer func() {
+		if queried != nil {
+			<-queried // ctx is done: the queries end at once
+		}
+	}()
 	timer := time.NewTimer(time.Until(earliest(nextResync, nextEval)))
 	defer timer.Stop()
+	rearm := func() {
+		next := nextResync
+		if queried == nil {
+			next = earliest(nextResync, nextEval)
+		}
+		timer.Reset(time.Until(next))
+	}
 	for {
 		var err error
 		select {
@@ -254,24 +271,44 @@ func (c *Controller) loop(ctx context.Context) error {
 			return nil
 		case <-c.wakes.signal:
 			err = c.React(ctx)
+		case <-queried:
+			queried = nil
+			err = c.pass(ctx, true)
+			nextResync = time.Now().Add(c.opts.ObserveInterval)
+			rearm()
 		case <-timer.C:
 			now := time.Now()
-			evaluate := !now.Before(nextEval)
-			if evaluate {
+			switch {
+			case queried == nil && !now.Before(nextEval):
 				// Keep the cadence; after a pass that overran, start
 				// again from now.
 				if nextEval = nextEval.Add(c.opts.EvaluationInterval); nextEval.Before(now) {
 					nextEval = now.Add(c.opts.EvaluationInterval)
 				}
+				queried = c.queryAsync(ctx)
+				// The evaluation pass observes every group too.
+				nextResync = nextEval
+			case !now.Before(nextResync):
+				err = c.pass(ctx, false)
+				nextResync = time.Now().Add(c.opts.ObserveInterval)
 			}
-			err = c.pass(ctx, evaluate)
-			nextResync = time.Now().Add(c.opts.ObserveInterval)
-			timer.Reset(time.Until(earliest(nextResync, nextEval)))
+			rearm()
 		}
 		if err != nil && ctx.Err() == nil {
 			c.log.Error("reconcile pass", "err", err)
 		}
 	}
+}
+
+// queryAsync runs the metric sources' queries in the background and
+// returns a channel closed when they have answered.
+func (c *Controller) queryAsync(ctx context.Context) chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.querySources(ctx, c.snapshot(), c.clock.Now())
+	}()
+	return done
 }
 
 func earliest(a, b time.Time) time.Time {

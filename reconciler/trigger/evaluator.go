@@ -141,6 +141,9 @@ type TargetObservation struct {
 	Metric string
 	Mean   float64
 	Window string
+	// Since is where the window began: the nodes that reported since
+	// then are those the mean is over.
+	Since time.Time
 	// ScaleInStabilization is the trigger's, parsed when it was compiled.
 	ScaleInStabilization time.Duration
 }
@@ -360,7 +363,8 @@ func (en *entry) evaluate(now time.Time, periodID string, src Source, s *evalScr
 	if t := sp.Target; t != nil && res.Satisfied {
 		c := call{kind: fnAvg, metric: t.Metric, window: t.Window}
 		if v, ok := aggregate(&c, now, src, &s.samples); ok {
-			target = &TargetObservation{Metric: t.Metric, Mean: v, Window: t.text, ScaleInStabilization: t.ScaleInStabilization}
+			target = &TargetObservation{Metric: t.Metric, Mean: v, Window: t.text, Since: now.Add(-t.Window),
+				ScaleInStabilization: t.ScaleInStabilization}
 		} else {
 			res.Satisfied, res.Missing = false, []string{t.Metric}
 		}

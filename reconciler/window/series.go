@@ -8,6 +8,19 @@ type series struct {
 	ts    []int64
 	vs    []float64
 	start int
+	// nodes is the time of the newest sample of each node that reported
+	// the metric (samples with a NodeID); nil for a group-wide metric.
+	nodes map[string]int64
+}
+
+// reported notes a node's sample at t.
+func (s *series) reported(node string, t int64) {
+	if s.nodes == nil {
+		s.nodes = map[string]int64{}
+	}
+	if last, ok := s.nodes[node]; !ok || t > last {
+		s.nodes[node] = t
+	}
 }
 
 func (s *series) len() int { return len(s.ts) - s.start }

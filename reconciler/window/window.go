@@ -9,8 +9,9 @@
 // A sample may carry the node that reported it, but windows aggregate
 // every sample of the group's metric in the window, across nodes: avg of a
 // per-node cpu_utilization over 2m is the mean of all nodes' samples in
-// those 2 minutes, and last() is the newest sample of any node. Node IDs
-// are not kept.
+// those 2 minutes, and last() is the newest sample of any node. Of node
+// IDs, only when each node last reported a metric is kept (LastSeen), so
+// target tracking can tell a ready node that stopped reporting.
 //
 // The package is pure Go: no store, no I/O. Persisting samples (to rebuild
 // windows after a restart) is the caller's business.
@@ -160,6 +161,9 @@ func (s *Store) Add(groupID string, samples ...Sample) int {
 			g.series[smp.Name] = sr
 		}
 		sr.insert(t, smp.Value)
+		if smp.NodeID != "" {
+			sr.reported(smp.NodeID, t)
+		}
 		n++
 	}
 	for _, sr := range g.series {
@@ -210,6 +214,13 @@ func (s *Store) Prune(now time.Time) {
 			sr.trim(cutoff)
 			if sr.len() == 0 {
 				delete(g.series, name)
+			}
+			// Here rather than at every Add: LastSeen skips entries
+			// past the retention meanwhile.
+			for node, t := range sr.nodes {
+				if t <= cutoff {
+					delete(sr.nodes, node)
+				}
 			}
 		}
 		empty := len(g.series) == 0
@@ -320,4 +331,34 @@ func (v View) Last(metric string, at time.Time) (float64, bool) {
 		return 0, false
 	}
 	return sr.vs[j-1], true
+}
+
+// LastSeen returns, for each node that reported metric within the
+// retention (samples with its NodeID), the time of its newest sample; nil
+// when no sample named a node, as for a group-wide metric such as a
+// Prometheus query's result.
+func (v View) LastSeen(metric string) map[string]time.Time {
+	v.s.mu.RLock()
+	g, cutoff := v.s.groups[v.id], v.s.clk.Now().Add(-v.s.retention).UnixNano()
+	v.s.mu.RUnlock()
+	if g == nil {
+		return nil
+	}
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	sr := g.series[metric]
+	if sr == nil {
+		return nil
+	}
+	var out map[string]time.Time
+	for node, t := range sr.nodes {
+		if t <= cutoff {
+			continue // past the retention, not yet pruned
+		}
+		if out == nil {
+			out = make(map[string]time.Time, len(sr.nodes))
+		}
+		out[node] = time.Unix(0, t).UTC()
+	}
+	return out
 }

@@ -257,3 +257,44 @@ func TestConcurrentAddAndRead(t *testing.T) {
 		t.Errorf("Stats = %+v, want 1500 samples", st)
 	}
 }
+
+// LastSeen gives each node's newest sample of a metric, within the
+// retention; nil for a metric no sample of which named a node.
+func TestLastSeen(t *testing.T) {
+	clk := clock.NewFake(t0)
+	s := window.New(clk, window.Options{Retention: time.Minute})
+	at := func(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
+	s.Add("g",
+		window.Sample{Name: "cpu", Value: 1, NodeID: "n1", Time: at(-50)},
+		window.Sample{Name: "cpu", Value: 2, NodeID: "n1", Time: at(-10)},
+		window.Sample{Name: "cpu", Value: 3, NodeID: "n2", Time: at(-40)},
+		window.Sample{Name: "cpu", Value: 4, NodeID: "n2", Time: at(-45)}, // late
+		window.Sample{Name: "cpu", Value: 5, Time: at(-5)},                // no node
+		window.Sample{Name: "rps", Value: 6, Time: at(-5)},
+	)
+	v := s.Group("g")
+	got := v.LastSeen("cpu")
+	if len(got) != 2 || !got["n1"].Equal(at(-10)) || !got["n2"].Equal(at(-40)) {
+		t.Fatalf("LastSeen(cpu) = %v, want n1 at -10s and n2 at -40s", got)
+	}
+	if got := v.LastSeen("rps"); got != nil {
+		t.Fatalf("LastSeen(rps) = %v, want nil: no sample named a node", got)
+	}
+	if got := v.LastSeen("nothing"); got != nil {
+		t.Fatalf("LastSeen(nothing) = %v", got)
+	}
+	// 25s on, n2's newest is past the 1m retention, pruned or not.
+	clk.Advance(25 * time.Second)
+	if got := v.LastSeen("cpu"); len(got) != 1 || !got["n1"].Equal(at(-10)) {
+		t.Fatalf("LastSeen(cpu) at +25s = %v, want n1 only", got)
+	}
+	s.Prune(clk.Now())
+	if got := v.LastSeen("cpu"); len(got) != 1 {
+		t.Fatalf("LastSeen(cpu) after Prune = %v, want n1 only", got)
+	}
+	clk.Advance(time.Minute)
+	s.Prune(clk.Now())
+	if got := v.LastSeen("cpu"); got != nil {
+		t.Fatalf("LastSeen(cpu) with every sample expired = %v, want nil", got)
+	}
+}

@@ -104,6 +104,10 @@ func MalformedCases() []Case {
 		bad("unknown nested field", post, groups, `{`+group+`,"health_check":{"type":"tcp","portt":80}}`, "health_check.portt", "not a field"),
 		bad("field in the wrong case", post, groups, `{"Name":"web","driver":"sim","desired_quantity":2}`, "Name", "not a field"),
 		bad("labels not an object", post, groups, `{`+group+`,"labels":["a"]}`, "labels", "must be an object"),
+		bad("metric source PromQL", post, groups, `{`+group+`,"metric_sources":[{"name":"rps","prometheus":{"query":"sum(rate(http_requests_total[1m])"}}]}`,
+			"metric_sources[0].prometheus.query", "is not valid PromQL: line 1, column 34: unclosed left parenthesis"),
+		bad("metric source range vector", post, groups, `{`+group+`,"metric_sources":[{"name":"rps","prometheus":{"query":"http_requests_total[1m]"}}]}`,
+			"metric_sources[0].prometheus.query", "range vector"),
 
 		// The body as a whole.
 		{Name: "oversized body", Method: post, Path: groups, Body: `{` + group + `}`, PadTo: 1<<20 + 1,
@@ -142,6 +146,8 @@ func MalformedCases() []Case {
 		bad("patch min above max", patch, one, `{"min_quantity":7,"max_quantity":6}`, "min_quantity", "(7 > 6)"),
 		bad("patch unknown field", patch, one, `{"desired":3}`, "desired", "not a field"),
 		bad("patch bad policy", patch, one, `{"aggregation_policy":"max"}`, "aggregation_policy", "must be one of"),
+		bad("patch metric source PromQL", patch, one, `{"metric_sources":[{"name":"a","prometheus":{"query":"up"}},{"name":"b","prometheus":{"query":"rate(up)"}}]}`,
+			"metric_sources[1].prometheus.query", "line 1, column 6: expected type range vector"),
 		bad("patch predictive min_history over history", patch, one, `{"predictive":{"mode":"enforce","history":"2d","min_history":"3d"}}`, "predictive.min_history", "must not exceed history (2d)"),
 		bad("patch predictive interval over a day", patch, one, `{"predictive":{"mode":"forecast_only","interval":"25h"}}`, "predictive.interval", "at most 24h"),
 

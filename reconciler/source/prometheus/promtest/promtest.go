@@ -6,6 +6,7 @@
 package promtest
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -81,17 +83,33 @@ scrape_configs:
 	return s
 }
 
+// metrics serves the gauges in the text exposition format. A gauge's name
+// may carry labels (`rps{group="a"}`): the series of one family are
+// written together, under one TYPE line.
 func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	family := func(series string) string { f, _, _ := strings.Cut(series, "{"); return f }
 	names := make([]string, 0, len(s.gauges))
 	for n := range s.gauges {
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	sort.Slice(names, func(i, j int) bool {
+		if fi, fj := family(names[i]), family(names[j]); fi != fj {
+			return fi < fj
+		}
+		return names[i] < names[j]
+	})
+	bw := bufio.NewWriter(w)
+	last := ""
 	for _, n := range names {
-		fmt.Fprintf(w, "# TYPE %s gauge\n%s %g\n", n, n, s.gauges[n])
+		if f := family(n); f != last {
+			fmt.Fprintf(bw, "# TYPE %s gauge\n", f)
+			last = f
+		}
+		fmt.Fprintf(bw, "%s %g\n", n, s.gauges[n])
 	}
+	bw.Flush()
 }
 
 // Set sets a gauge; Prometheus sees it at its next scrape.
@@ -161,6 +179,32 @@ func (s *Server) Stop() {
 		s.cmd.Process.Kill()
 		<-s.done
 	}
+}
+
+// CPUTime is the user and system CPU time the running server has used,
+// read from /proc; 0 where that cannot be read.
+func (s *Server) CPUTime() time.Duration {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command's name, which is in parentheses and
+	// may hold spaces: utime and stime are the 14th and 15th of the line.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	// The kernel counts in clock ticks of 1/100 s (USER_HZ) on Linux.
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 // Restart starts the server again on the same address and data.
