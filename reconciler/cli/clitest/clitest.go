@@ -31,9 +31,9 @@ type API struct {
 	Triggers     []api.Trigger
 	// Actors names who created or deleted each group, in order
 	// ("create web by alice").
-	Actors []string
-	Sent         []string // "GET /v1/groups?limit=2" for every request
-	PageSize     int
+	Actors   []string
+	Sent     []string // "GET /v1/groups?limit=2" for every request
+	PageSize int
 }
 
 // NewAPI returns the fake with two groups, and events, changes, a period
