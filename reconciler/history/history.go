@@ -93,10 +93,6 @@ func (h *Reader) ResolveTrigger(ctx context.Context, ref, group string) (api.Tri
 		Message: fmt.Sprintf("group %s has no trigger %s", group, ref)}
 }
 
-func (h *Reader) ListTriggers(ctx context.Context, groupID string) ([]api.Trigger, error) {
-	return h.r.ListTriggers(ctx, groupID)
-}
-
 func (h *Reader) ListEvents(ctx context.Context, f store.EventFilter) ([]api.Event, string, error) {
 	return h.r.ListEvents(ctx, f)
 }
