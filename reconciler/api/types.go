@@ -310,7 +310,8 @@ type Trigger struct {
 	// the last value pesd has of each metric the trigger reads, from the
 	// samples it keeps: for a target's metric the mean over the target's
 	// window (as the trigger compares it), for a condition's metrics the
-	// last sample. A metric with no sample yet is left out.
+	// last sample. A metric with no sample in the last 15 minutes
+	// (beyond the target's window) is left out.
 	Observed []Observation `json:"observed,omitempty"`
 }
 

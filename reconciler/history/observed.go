@@ -31,12 +31,17 @@ func (h *Reader) ListTriggers(ctx context.Context, groupID string) ([]api.Trigge
 	return ts, h.observe(ctx, groupID, ts)
 }
 
+// ObservedLookback is how far back a trigger's last observed values are
+// looked for (beyond its longest window): a metric silent for longer has
+// none. It bounds what a GET reads, whatever the samples' retention.
+const ObservedLookback = 15 * time.Minute
+
 // observe sets Observed of the triggers ts of group groupID from the
-// samples pesd keeps: for each metric a trigger reads, its last sample,
-// and for a target's metric the mean of its samples in the target's
-// window ending at that last sample, (last − window, last], as the trigger
-// computes it. The time is the data's, not the clock's: what the trigger
-// saw last, even if the samples have stopped since.
+// samples pesd keeps: for each metric a trigger reads, its last sample
+// within ObservedLookback, and for a target's metric the mean of its
+// samples in the target's window ending at that last sample, (last −
+// window, last], as the trigger computes it. The time is the data's: what
+// the trigger saw last, even if the samples have stopped since.
 func (h *Reader) observe(ctx context.Context, groupID string, ts []api.Trigger) error {
 	type read struct {
 		metric string
@@ -45,6 +50,7 @@ func (h *Reader) observe(ctx context.Context, groupID string, ts []api.Trigger) 
 	}
 	reads := make([][]read, len(ts))
 	some := false
+	var longest time.Duration
 	for i, t := range ts {
 		spec, err := trigger.ParseTrigger(t)
 		if err != nil {
@@ -56,6 +62,7 @@ func (h *Reader) observe(ctx context.Context, groupID string, ts []api.Trigger) 
 				w = api.FormatDuration(spec.Target.Window)
 			}
 			reads[i] = append(reads[i], read{spec.Target.Metric, spec.Target.Window, w})
+			longest = max(longest, spec.Target.Window)
 		} else if spec.Condition != nil {
 			for _, m := range spec.Condition.Metrics() {
 				reads[i] = append(reads[i], read{metric: m})
@@ -66,7 +73,7 @@ func (h *Reader) observe(ctx context.Context, groupID string, ts []api.Trigger) 
 	if !some {
 		return nil
 	}
-	samples, err := h.r.Samples(ctx, groupID, time.Time{})
+	samples, err := h.r.Samples(ctx, groupID, h.clock.Now().Add(-ObservedLookback-longest))
 	if err != nil {
 		return err
 	}

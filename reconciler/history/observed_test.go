@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
 	"github.com/pes-project/terraform-provider-pes/reconciler/history"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlite"
@@ -15,7 +16,8 @@ import (
 // TestObserved: a trigger's Observed holds, from the stored samples, the
 // last sample of each metric its condition reads, and for a target the
 // mean over its window ending at the metric's last sample; a metric with
-// no sample, and a trigger of a schedule alone, have none.
+// no sample, and a trigger of a schedule alone, have none. Samples older
+// than ObservedLookback (and the target's window) are not read.
 func TestObserved(t *testing.T) {
 	ctx := context.Background()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "pes.db"))
@@ -44,8 +46,9 @@ func TestObserved(t *testing.T) {
 			}
 		}
 		// cpu from two nodes: 0 s (out of the 30 s window ending at 40 s),
-		// then 20, 30 and 40 s; queue_depth at 10 s.
+		// then 20, 30 and 40 s; queue_depth at 10 s; rps long before.
 		return tx.InsertSamples("g", []store.StoredSample{
+			{Name: "rps", Time: at(-3600), Value: 5},
 			{Name: "cpu", NodeID: "n1", Time: at(0), Value: 10},
 			{Name: "cpu", NodeID: "n1", Time: at(20), Value: 50},
 			{Name: "cpu", NodeID: "n2", Time: at(30), Value: 70},
@@ -56,7 +59,9 @@ func TestObserved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := history.New(st)
+	// Just under the lookback after the last cpu: rps, an hour before, is
+	// past it.
+	h := history.New(st, history.WithClock(clock.NewFake(at(30).Add(history.ObservedLookback))))
 	list, err := h.ListTriggers(ctx, "g")
 	if err != nil {
 		t.Fatal(err)

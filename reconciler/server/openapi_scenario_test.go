@@ -69,7 +69,7 @@ func newConformance(t *testing.T) *conformance {
 	}
 	t.Cleanup(func() { ctrl.Close() })
 	c := &conformance{t: t, ctx: context.Background(), clk: clk, ctrl: ctrl, ok: map[string]int{}}
-	c.srv = httptest.NewServer(server.New(ctrl, history.New(st), scenarioToken, nil, server.WithClock(clk)))
+	c.srv = httptest.NewServer(server.New(ctrl, history.New(st, history.WithClock(clk)), scenarioToken, nil, server.WithClock(clk)))
 	t.Cleanup(c.srv.Close)
 
 	b, err := server.OpenAPI()
