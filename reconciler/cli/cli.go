@@ -424,7 +424,7 @@ func parseTime(flagName, v string, now time.Time) (time.Time, error) {
 }
 
 func (e *env) nodesCmd() *cobra.Command {
-	c := e.newCLI("nodes --group ID [--all] [-o json]", "list a group's nodes", true)
+	c := e.newCLI("nodes --group ID [--all] [-o FORMAT]", "list a group's nodes", true)
 	c.fs.BoolVar(&c.deleted, "all", false, "include terminated nodes, and let --group name a deleted group")
 	return c.onGroup(nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
 		return printList(ctx, c, g, client.NodeFilter{IncludeTerminated: c.deleted}, cl.ListNodes, nodesTable)
@@ -432,7 +432,7 @@ func (e *env) nodesCmd() *cobra.Command {
 }
 
 func (e *env) eventsCmd() *cobra.Command {
-	c := e.newCLI("events --group ID [--all] [--since T] [--until T] [--type TYPE] [--effects] [-o json]", "list a group's events", true)
+	c := e.newCLI("events --group ID [--all] [--since T] [--until T] [--type TYPE] [--effects] [-o FORMAT]", "list a group's events", true)
 	w := c.windowFlags("events")
 	c.deletedFlag()
 	typ := c.fs.String("type", "", "only events of this `type` ("+strings.Join(api.EventTypes(), ", ")+")")
@@ -448,7 +448,7 @@ func (e *env) eventsCmd() *cobra.Command {
 }
 
 func (e *env) changesCmd() *cobra.Command {
-	c := e.newCLI("changes --group ID [--all] [--since T] [--until T] [--type TYPE] [--caused-by EVENT] [--causes] [-o json]", "list a group's capacity changes", true)
+	c := e.newCLI("changes --group ID [--all] [--since T] [--until T] [--type TYPE] [--caused-by EVENT] [--causes] [-o FORMAT]", "list a group's capacity changes", true)
 	w := c.windowFlags("changes started")
 	c.deletedFlag()
 	typ := c.fs.String("type", "", "only changes of this `type` ("+strings.Join(api.ChangeTypes(), ", ")+")")
@@ -481,7 +481,7 @@ func printList[F, T any](ctx context.Context, c *cli, g api.Group, f F, list fun
 }
 
 func (e *env) periodsCmd() *cobra.Command {
-	c := e.newCLI("periods --group ID [--all] [-o json]", "list a group's periods (decision records)", true)
+	c := e.newCLI("periods --group ID [--all] [-o FORMAT]", "list a group's periods (decision records)", true)
 	c.deletedFlag()
 	return c.onGroup(nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
 		return printList(ctx, c, g, client.Page{}, cl.ListAllPeriods, periodsTable)
@@ -557,7 +557,7 @@ func findRef[T any](items []T, noun, groupID, ref string, key func(T) (label, id
 }
 
 func (e *env) explainCmd() *cobra.Command {
-	c := e.newCLI("explain change|event <ID, short ID or label> [--group ID] [--all] [-o json]", "explain a change or an event: explain change|event <id or label>", true)
+	c := e.newCLI("explain change|event <ID, short ID or label> [--group ID] [--all] [-o FORMAT]", "explain a change or an event: explain change|event <id or label>", true)
 	c.deletedFlag()
 	var kind, ref string
 	check := func(pos []string) error {
@@ -600,7 +600,7 @@ func (e *env) explainCmd() *cobra.Command {
 }
 
 func (e *env) harmonizeCmd() *cobra.Command {
-	c := e.newCLI("harmonize --group ID [-o json]", "end a group's period now and show the decision record", true)
+	c := e.newCLI("harmonize --group ID [-o FORMAT]", "end a group's period now and show the decision record", true)
 	return c.onGroup(nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
 		p, err := cl.Harmonize(ctx, g.ID)
 		if err != nil {
@@ -758,7 +758,7 @@ func (e *env) pushCmd() *cobra.Command {
 }
 
 func (e *env) forecastCmd() *cobra.Command {
-	c := e.newCLI("forecast --group ID [-o json]", "show a group's forecast of authorized quantities", true)
+	c := e.newCLI("forecast --group ID [-o FORMAT]", "show a group's forecast of authorized quantities", true)
 	return c.onGroup(nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
 		f, err := cl.Forecast(ctx, g.ID)
 		if err != nil {

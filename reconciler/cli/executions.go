@@ -157,7 +157,7 @@ func jobsTable(t *table, jobs []api.Job) {
 }
 
 func (e *env) executionsCmd() *cobra.Command {
-	c := e.newCLI("executions [--group G] [--status S] [-o json]", "list executions", true)
+	c := e.newCLI("executions [--group G] [--status S] [-o FORMAT]", "list executions", true)
 	status := c.fs.String("status", "", "only executions with this `status`")
 	return c.run(false, nil, func(ctx context.Context, cl *client.Client) error {
 		f := client.ExecutionFilter{Status: *status}
@@ -188,7 +188,7 @@ func oneExecution(id *string) func(pos []string) error {
 }
 
 func (e *env) executionCmd() *cobra.Command {
-	c := e.newCLI("execution X1 [-o json]", "show an execution and its jobs: execution X1", false)
+	c := e.newCLI("execution X1 [-o FORMAT]", "show an execution and its jobs: execution X1", false)
 	var id string
 	return c.run(false, oneExecution(&id), func(ctx context.Context, cl *client.Client) error {
 		x, err := cl.GetExecution(ctx, id)

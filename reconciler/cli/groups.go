@@ -18,8 +18,8 @@ import (
 // groupsCmd is "pesd groups": alone it lists the groups, as "groups list"
 // does; create, get and delete handle one.
 func (e *env) groupsCmd() *cobra.Command {
-	cmd := e.groupsList("groups [--all] [-o table|wide|json|yaml]", "list groups; create, get or delete one")
-	cmd.AddCommand(e.groupsList("list [--all] [-o table|wide|json|yaml]", "list groups"),
+	cmd := e.groupsList("groups [--all] [-o FORMAT]", "list groups; create, get or delete one")
+	cmd.AddCommand(e.groupsList("list [--all] [-o FORMAT]", "list groups"),
 		e.groupsCreate(), e.groupsGet(), e.groupsDelete())
 	return cmd
 }
@@ -37,7 +37,7 @@ func (e *env) groupsList(use, short string) *cobra.Command {
 }
 
 func (e *env) groupsCreate() *cobra.Command {
-	c := e.newCLI("create -f FILE [-o table|wide|json|yaml]\n\n"+
+	c := e.newCLI("create -f FILE [-o FORMAT]\n\n"+
 		"FILE holds one group as POST /v1/groups takes it, in JSON or YAML (the same field\n"+
 		"names); - reads standard input. The group is created by $USER.", "create a group from a JSON or YAML file", false)
 	var cfg api.GroupConfig
@@ -51,7 +51,7 @@ func (e *env) groupsCreate() *cobra.Command {
 }
 
 func (e *env) groupsGet() *cobra.Command {
-	c := e.newCLI("get NAME|ID [--all] [-o table|wide|json|yaml]", "show one group (-o yaml: all of it)", false)
+	c := e.newCLI("get NAME|ID [--all] [-o FORMAT]", "show one group (-o yaml: all of it)", false)
 	c.deletedFlag()
 	var ref string
 	c.cmd.ValidArgsFunction = c.completeGroupArg
@@ -65,7 +65,7 @@ func (e *env) groupsGet() *cobra.Command {
 }
 
 func (e *env) groupsDelete() *cobra.Command {
-	c := e.newCLI("delete NAME|ID [--yes] [-o table|wide|json|yaml]\n\n"+
+	c := e.newCLI("delete NAME|ID [--yes] [-o FORMAT]\n\n"+
 		"Its nodes are terminated; its history is kept (pesd groups --all). pesd asks first\n"+
 		"unless --yes; without a terminal to ask at, it refuses without --yes.", "delete a group (asks first; --yes does not)", false)
 	yes := c.fs.Bool("yes", false, "do not ask before deleting")

@@ -15,7 +15,7 @@ import (
 // exported from elsewhere becomes the group's past, so predictive
 // governing works before the group has min_history of its own.
 func (e *env) historyCmd() *cobra.Command {
-	c := e.newCLI("history import --group ID FILE|- [-o json]\n\n"+
+	c := e.newCLI("history import --group ID FILE|- [-o FORMAT]\n\n"+
 		"FILE holds CSV lines time,desired[,actual] (RFC 3339 times; a header line and # comments\n"+
 		"are allowed) or a JSON array of {\"time\", \"desired\", \"actual\"}; - reads standard input.\n"+
 		"Only points older than the group's own history are recorded.", "import a quantity history for predictive governing: history import --group ID FILE", true)

@@ -15,8 +15,8 @@ import (
 // triggersCmd is "pesd triggers": alone it lists a group's triggers, as
 // "triggers list" does; create, get and delete handle one.
 func (e *env) triggersCmd() *cobra.Command {
-	cmd := e.triggersList("triggers --group G [-o table|wide|json|yaml]", "list a group's triggers; create, get or delete one")
-	cmd.AddCommand(e.triggersList("list --group G [-o table|wide|json|yaml]", "list a group's triggers, with each target and last observed value"),
+	cmd := e.triggersList("triggers --group G [-o FORMAT]", "list a group's triggers; create, get or delete one")
+	cmd.AddCommand(e.triggersList("list --group G [-o FORMAT]", "list a group's triggers, with each target and last observed value"),
 		e.triggersCreate(), e.triggersGet(), e.triggersDelete())
 	return cmd
 }
@@ -32,7 +32,7 @@ func (e *env) triggersList(use, short string) *cobra.Command {
 }
 
 func (e *env) triggersCreate() *cobra.Command {
-	c := e.newCLI("create --group G -f FILE [-o table|wide|json|yaml]\n\n"+
+	c := e.newCLI("create --group G -f FILE [-o FORMAT]\n\n"+
 		"FILE holds one trigger as POST /v1/groups/{id}/triggers takes it, in JSON or YAML\n"+
 		"(the same field names); - reads standard input.", "create a trigger from a JSON or YAML file", true)
 	var spec api.TriggerSpec
@@ -63,7 +63,7 @@ func (c *cli) findTrigger(ctx context.Context, cl *client.Client, ref string) (a
 }
 
 func (e *env) triggersGet() *cobra.Command {
-	c := e.newCLI("get NAME|ID [--group G] [-o table|wide|json|yaml]", "show one trigger (a name needs --group)", true)
+	c := e.newCLI("get NAME|ID [--group G] [-o FORMAT]", "show one trigger (a name needs --group)", true)
 	var ref string
 	return c.run(false, oneArg("trigger", "its name with --group, or its ID", &ref), func(ctx context.Context, cl *client.Client) error {
 		tr, err := c.findTrigger(ctx, cl, ref)
@@ -75,7 +75,7 @@ func (e *env) triggersGet() *cobra.Command {
 }
 
 func (e *env) triggersDelete() *cobra.Command {
-	c := e.newCLI("delete NAME|ID [--group G] [-o table|wide|json|yaml]", "delete a trigger (a name needs --group)", true)
+	c := e.newCLI("delete NAME|ID [--group G] [-o FORMAT]", "delete a trigger (a name needs --group)", true)
 	var ref string
 	return c.run(false, oneArg("trigger", "its name with --group, or its ID", &ref), func(ctx context.Context, cl *client.Client) error {
 		tr, err := c.findTrigger(ctx, cl, ref)
