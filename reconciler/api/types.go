@@ -306,6 +306,24 @@ type Trigger struct {
 	// cpu_utilisation has never been seen for this group; known: …").
 	// Not stored.
 	Warnings []string `json:"warnings,omitempty"`
+	// Observed, in the answers to GET (one trigger or a group's list), is
+	// the last value pesd has of each metric the trigger reads, from the
+	// samples it keeps: for a target's metric the mean over the target's
+	// window (as the trigger compares it), for a condition's metrics the
+	// last sample. A metric with no sample in the last 15 minutes
+	// (beyond the target's window) is left out.
+	Observed []Observation `json:"observed,omitempty"`
+}
+
+// Observation is the last value pesd has of one metric of a group.
+type Observation struct {
+	Metric string  `json:"metric"`
+	Value  float64 `json:"value"`
+	// Time is the metric's last sample's.
+	Time time.Time `json:"time"`
+	// Window, for a target's metric, is the span ending at Time that
+	// Value is the mean of ("1m"); without it Value is the last sample.
+	Window string `json:"window,omitempty"`
 }
 
 // TriggerSpec is the body of POST /v1/groups/{id}/triggers; PATCH takes the

@@ -1,24 +1,27 @@
-// Package cli is pesd's command line client of the API, for people and
-// pipelines: "pesd changes", "pesd explain change C7 --group ID", ... (SPEC
-// §4 "pesd command line"). cmd/pesd parses the top-level verb and runs one
-// of Commands.
+// Package cli is pesd's command line (SPEC §4 "pesd command line"): the
+// client verbs of the API for people and pipelines ("pesd changes", "pesd
+// explain change C7 --group ID", ...), built with cobra, which also gives
+// "pesd completion bash|zsh|fish". cmd/pesd adds the daemon's own verb
+// (serve) and calls Main.
 package cli
 
 import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
@@ -30,43 +33,143 @@ import (
 // or PES_ENDPOINT.
 const DefaultEndpoint = "http://127.0.0.1:7400"
 
-// Exit codes, pesd's own verbs included.
+// Exit codes of every verb, serve included (docs/guides/cli.md).
 const (
-	ExitOK    = 0
-	ExitError = 1 // the command failed (an API error, a daemon that cannot start)
-	ExitUsage = 2 // the command line is wrong
+	ExitOK       = 0
+	ExitError    = 1 // the command failed (an API error, an unreadable file, a daemon that cannot start)
+	ExitUsage    = 2 // the command line is wrong: an unknown command or flag, a bad flag value, a missing argument
+	ExitNotFound = 3 // what the command names (a group, a trigger, a change, ...) does not exist
 )
 
-// Command is one verb of pesd.
+// Command is a verb that parses its own flags: cmd/pesd's serve.
 type Command struct {
 	Name    string
 	Summary string
 	Run     func(args []string, stdout, stderr io.Writer) int
 }
 
-// Commands are the client verbs, in the order usage lists them.
-func Commands() []Command {
-	return append([]Command{
-		{"groups", "list groups", cliGroups},
-		{"nodes", "list a group's nodes", cliNodes},
-		{"events", "list a group's events", cliEvents},
-		{"changes", "list a group's capacity changes", cliChanges},
-		{"periods", "list a group's periods (decision records)", cliPeriods},
-		{"explain", "explain a change or an event: explain change|event <id or label>", cliExplain},
-		{"harmonize", "end a group's period now and show the decision record", cliHarmonize},
-		{"instruct", "send a user instruction (--change-by, --change-by-percent or --set-to)", cliInstruct},
-		{"push", "push metric samples: push --group ID name=value...", cliPush},
-		{"forecast", "show a group's forecast of authorized quantities", cliForecast},
-		{"history", "import a quantity history for predictive governing: history import --group ID FILE", cliHistory},
-	}, executionCommands()...)
+// Main runs pesd's command line with args (without the program name):
+// the client verbs, version, completion and extra. It returns the exit
+// code.
+func Main(args []string, stdout, stderr io.Writer, extra ...Command) int {
+	e := &env{stdin: os.Stdin, terminal: term.IsTerminal(int(os.Stdin.Fd())), stdout: stdout, stderr: stderr}
+	return e.main(args, extra...)
 }
 
-// cli is one client command invocation: its flags, its writers, and the
+// env is what one run of the command line reads and writes; tests give
+// their own.
+type env struct {
+	stdin io.Reader
+	// terminal says a person is at stdin to answer a confirmation.
+	terminal       bool
+	stdout, stderr io.Writer
+	// ran is set once a command's own code runs: an error before that is
+	// cobra's, about the command line.
+	ran bool
+}
+
+func (e *env) main(args []string, extra ...Command) int {
+	switch {
+	case len(args) == 1 && (args[0] == "-version" || args[0] == "--version"):
+		args = []string{"version"}
+	case len(args) == 1 && args[0] == "-help":
+		args = []string{"--help"}
+	}
+	root := e.root(extra)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteC()
+	return e.exit(cmd, err)
+}
+
+// rootNote ends pesd's own usage.
+const rootNote = `Client commands take --endpoint (PES_ENDPOINT, default ` + DefaultEndpoint + `),
+--token (PES_TOKEN) and -o table|wide|json|yaml. Run 'pesd <command> -h' for its flags.
+Exit codes: 0 ok, 1 error, 2 usage, 3 not found.
+`
+
+// usageTemplate keeps pesd's usage as it read before cobra: the synopsis,
+// the commands, the flags.
+const usageTemplate = `usage: {{if .HasParent}}{{.UseLine}}{{else}}pesd <command> [flags]{{end}}{{if and .HasParent .HasAvailableSubCommands}}
+       {{.CommandPath}} <command> [flags]{{end}}{{if .HasAvailableSubCommands}}
+
+commands:{{range .Commands}}{{if .IsAvailableCommand}}
+  {{rpad .Name .NamePadding}} {{.Short}}{{end}}{{end}}{{end}}{{if and .HasParent .HasAvailableLocalFlags}}
+
+flags:
+{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}
+`
+
+func (e *env) root(extra []Command) *cobra.Command {
+	root := &cobra.Command{
+		Use: "pesd", Short: "the pes reconciler daemon and its command line client",
+		SilenceErrors: true, SilenceUsage: true,
+		Long: rootNote,
+		// Without a command, the usage goes where errors go.
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e.ran = true
+			cmd.SetOut(e.stderr)
+			_ = cmd.Usage()
+			return exitCode(ExitUsage)
+		},
+	}
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetUsageTemplate(usageTemplate)
+	root.SetHelpTemplate("{{.UsageString}}{{with .Long}}\n{{. | trimTrailingWhitespaces}}\n{{end}}")
+	for _, x := range extra {
+		root.AddCommand(e.raw(x))
+	}
+	root.AddCommand(
+		e.versionCmd(),
+		e.groupsCmd(),
+		e.triggersCmd(),
+		e.nodesCmd(), e.eventsCmd(), e.changesCmd(), e.periodsCmd(), e.explainCmd(),
+		e.harmonizeCmd(), e.instructCmd(), e.pushCmd(), e.forecastCmd(), e.historyCmd(),
+	)
+	root.AddCommand(e.executionCmds()...)
+	e.completionCmd(root)
+	return root
+}
+
+// completionCmd adapts cobra's "completion" to pesd's usage and exit
+// codes: a shell it has no script for is a usage error.
+func (e *env) completionCmd(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	cmd, _, err := root.Find([]string{"completion"})
+	if err != nil || cmd == root {
+		return
+	}
+	cmd.Short = "print a shell completion script: completion bash|zsh|fish|powershell"
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		e.ran = true
+		return usagef("completion: want bash, zsh, fish or powershell, got %q", strings.Join(args, " "))
+	}
+}
+
+// raw wraps a verb that parses its own flags.
+func (e *env) raw(x Command) *cobra.Command {
+	return &cobra.Command{Use: x.Name, Short: x.Summary, DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e.ran = true
+			if code := x.Run(args, e.stdout, e.stderr); code != ExitOK {
+				return exitCode(code)
+			}
+			return nil
+		}}
+}
+
+// exitCode is the exit of a command that has said why already.
+type exitCode int
+
+func (c exitCode) Error() string { return "exit " + strconv.Itoa(int(c)) }
+
+// cli is one client command: its cobra command, its writers, and the
 // flags every client command shares.
 type cli struct {
-	fs       *flag.FlagSet
-	stdout   io.Writer
-	stderr   io.Writer
+	*env
+	cmd      *cobra.Command
+	fs       *pflag.FlagSet
 	endpoint string
 	token    string
 	output   string
@@ -76,27 +179,50 @@ type cli struct {
 	deleted bool
 }
 
-// newCLI prepares a client command. withGroup adds the --group flag (a
-// group ID or name), required unless groupOptional.
-func newCLI(name, synopsis string, stdout, stderr io.Writer, withGroup bool) *cli {
-	c := &cli{fs: flag.NewFlagSet("pesd "+name, flag.ContinueOnError), stdout: stdout, stderr: stderr}
-	c.fs.SetOutput(stderr)
+// Output formats (-o).
+var outputs = []string{"table", "wide", "json", "yaml"}
+
+// newCLI prepares a client command: use is its synopsis (its first word
+// its name), short the line pesd's usage lists it with. withGroup adds
+// the --group flag (a group ID or name).
+func (e *env) newCLI(use, short string, withGroup bool) *cli {
+	c := &cli{env: e}
+	use, long, _ := strings.Cut(use, "\n\n")
+	c.cmd = &cobra.Command{Use: use, Short: short, Long: long, DisableFlagsInUseLine: true}
+	c.fs = c.cmd.Flags()
+	c.fs.SortFlags = false
 	endpoint := os.Getenv("PES_ENDPOINT")
 	if endpoint == "" {
 		endpoint = DefaultEndpoint
 	}
 	c.fs.StringVar(&c.endpoint, "endpoint", endpoint, "pesd `URL` (PES_ENDPOINT)")
 	c.fs.StringVar(&c.token, "token", "", "API `token` (default: PES_TOKEN)")
-	c.fs.StringVar(&c.output, "o", "table", "output `format`: table (fits 120 columns, short ids), wide (every column, full ids) or json")
+	c.fs.StringVarP(&c.output, "output", "o", "table", "output `format`: table (fits 120 columns, short ids), wide (every column, full ids), json or yaml (the API's objects)")
 	c.fs.DurationVar(&c.timeout, "timeout", time.Minute, "give up after this `duration`")
+	_ = c.cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(outputs, cobra.ShellCompDirectiveNoFileComp))
 	if withGroup {
 		c.fs.StringVar(&c.group, "group", "", "group `ID` or name")
-	}
-	c.fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: pesd %s\n\nflags:\n", synopsis)
-		c.fs.PrintDefaults()
+		_ = c.cmd.RegisterFlagCompletionFunc("group", c.completeGroups)
 	}
 	return c
+}
+
+// completeGroups offers the names of the groups pesd has, for --group.
+func (c *cli) completeGroups(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	if c.token == "" {
+		c.token = os.Getenv("PES_TOKEN")
+	}
+	cl, err := c.client()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	groups, err := cl.ListAllGroups(ctx, client.GroupFilter{IncludeDeleted: c.deleted})
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return mapOf(groups, func(g api.Group) string { return g.Name }), cobra.ShellCompDirectiveNoFileComp
 }
 
 // deletedFlag adds --all to a command that reads a group's history, which
@@ -106,42 +232,23 @@ func (c *cli) deletedFlag() {
 	c.fs.BoolVar(&c.deleted, "all", false, "let --group name a deleted group (the one deleted last; its history is kept)")
 }
 
-// errUsage marks a command-line mistake (exit 2).
+// usageError marks a command-line mistake (exit 2).
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
-// parse parses flags that may come before, between or after positional
-// arguments ("explain change C1 --group g") and returns the positionals.
-func (c *cli) parse(args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := c.fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError{err.Error()} // flag has printed the usage
-		}
-		args = c.fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		if args[0] == "--" {
-			pos = append(pos, args[1:]...)
-			break
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-	if c.output != "table" && c.output != "wide" && c.output != "json" {
-		return nil, usagef("-o: must be table, wide or json, got %q", c.output)
+// prepare checks the flags every client command shares, once cobra has
+// parsed them.
+func (c *cli) prepare() error {
+	if !slices.Contains(outputs, c.output) {
+		return usagef("-o: must be table, wide, json or yaml, got %q", c.output)
 	}
 	if c.token == "" {
 		c.token = os.Getenv("PES_TOKEN")
 	}
-	return pos, nil
+	return nil
 }
 
 // requireGroup returns an error when --group is missing.
@@ -156,7 +263,12 @@ func (c *cli) client() (*client.Client, error) {
 	if c.token == "" {
 		return nil, usagef("--token: required (or set PES_TOKEN)")
 	}
-	return client.New(c.endpoint, c.token, client.WithUserAgent("pesd-cli"))
+	opts := []client.Option{client.WithUserAgent("pesd-cli")}
+	if user := os.Getenv("USER"); user != "" {
+		// Groups created and deleted here are recorded as the user's.
+		opts = append(opts, client.WithActor(user))
+	}
+	return client.New(c.endpoint, c.token, opts...)
 }
 
 // context ends on Ctrl-C or after --timeout.
@@ -167,17 +279,31 @@ func (c *cli) context() (context.Context, context.CancelFunc) {
 }
 
 // exit prints err the way every command does and returns the exit code.
-// An API error shows its message, field, code and HTTP status.
-func (c *cli) exit(err error) int {
+// An API error shows its message, field, code and HTTP status; a 404 is
+// exit 3. An error before any command ran is cobra's, about the command
+// line (an unknown command or flag, a bad flag value): exit 2.
+func (e *env) exit(cmd *cobra.Command, err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return ExitOK
+	var code exitCode
+	if errors.As(err, &code) {
+		return int(code)
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(c.stderr, "pesd: %s\n", ue.msg)
+		fmt.Fprintf(e.stderr, "pesd: %s\n", ue.msg)
+		return ExitUsage
+	}
+	if !e.ran {
+		fmt.Fprintf(e.stderr, "%s: %v\n", cmd.CommandPath(), err)
+		if cmd.HasParent() {
+			fmt.Fprintf(e.stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		} else {
+			fmt.Fprintln(e.stderr)
+			cmd.SetOut(e.stderr)
+			_ = cmd.Usage()
+		}
 		return ExitUsage
 	}
 	var ae *api.Error
@@ -188,21 +314,25 @@ func (c *cli) exit(err error) int {
 		}
 		// Keep what the command added around the API's message.
 		prefix := strings.TrimSuffix(err.Error(), ae.Error())
-		fmt.Fprintf(c.stderr, "pesd: error: %s%s%s [%s, HTTP %d]\n", prefix, ae.Message, field, ae.Code, ae.Status)
+		fmt.Fprintf(e.stderr, "pesd: error: %s%s%s [%s, HTTP %d]\n", prefix, ae.Message, field, ae.Code, ae.Status)
+		if ae.Status == 404 || ae.Code == api.CodeNotFound {
+			return ExitNotFound
+		}
 		return ExitError
 	}
-	fmt.Fprintf(c.stderr, "pesd: error: %v\n", err)
+	fmt.Fprintf(e.stderr, "pesd: error: %v\n", err)
 	return ExitError
 }
 
-// run runs a command: parse the flags (--group required when needGroup),
-// let check read the positional arguments (nil: none are taken) before
-// anything is sent, connect, then do. Every command has this shape.
-func (c *cli) run(args []string, needGroup bool, check func(pos []string) error,
-	do func(ctx context.Context, cl *client.Client) error) int {
-	return c.exit(func() error {
-		pos, err := c.parse(args)
-		if err != nil {
+// run makes c's command run this way: check the shared flags (and
+// --group when needGroup), let check read the positional arguments (nil:
+// none are taken) before anything is sent, connect, then do. Every client
+// command has this shape.
+func (c *cli) run(needGroup bool, check func(pos []string) error,
+	do func(ctx context.Context, cl *client.Client) error) *cobra.Command {
+	c.cmd.RunE = func(_ *cobra.Command, pos []string) error {
+		c.ran = true
+		if err := c.prepare(); err != nil {
 			return err
 		}
 		if needGroup {
@@ -223,14 +353,15 @@ func (c *cli) run(args []string, needGroup bool, check func(pos []string) error,
 		ctx, cancel := c.context()
 		defer cancel()
 		return do(ctx, cl)
-	}())
+	}
+	return c.cmd
 }
 
 // onGroup runs a command about the group of --group (an ID or a name), as
 // most are.
-func (c *cli) onGroup(args []string, check func(pos []string) error,
-	do func(ctx context.Context, cl *client.Client, g api.Group) error) int {
-	return c.run(args, true, check, func(ctx context.Context, cl *client.Client) error {
+func (c *cli) onGroup(check func(pos []string) error,
+	do func(ctx context.Context, cl *client.Client, g api.Group) error) *cobra.Command {
+	return c.run(true, check, func(ctx context.Context, cl *client.Client) error {
 		// pesd resolves the name. A deleted group's is found only with
 		// --all; without it pesd's 404 says when the group went and the
 		// ID its history is under.
@@ -292,34 +423,22 @@ func parseTime(flagName, v string, now time.Time) (time.Time, error) {
 	return time.Time{}, usagef("--%s: want an RFC 3339 time (2026-01-02T10:00:00Z) or a duration ago (90m, 2d), got %q", flagName, v)
 }
 
-func cliGroups(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("groups", "groups [--all] [-o json]", stdout, stderr, false)
-	all := c.fs.Bool("all", false, "include deleted groups")
-	return c.run(args, false, nil, func(ctx context.Context, cl *client.Client) error {
-		groups, err := cl.ListAllGroups(ctx, client.GroupFilter{IncludeDeleted: *all})
-		if err != nil {
-			return err
-		}
-		return c.print(groups, func(t *table) { groupsTable(t, groups) })
-	})
-}
-
-func cliNodes(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("nodes", "nodes --group ID [--all] [-o json]", stdout, stderr, true)
+func (e *env) nodesCmd() *cobra.Command {
+	c := e.newCLI("nodes --group ID [--all] [-o FORMAT]", "list a group's nodes", true)
 	c.fs.BoolVar(&c.deleted, "all", false, "include terminated nodes, and let --group name a deleted group")
-	return c.onGroup(args, nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
+	return c.onGroup(nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
 		return printList(ctx, c, g, client.NodeFilter{IncludeTerminated: c.deleted}, cl.ListNodes, nodesTable)
 	})
 }
 
-func cliEvents(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("events", "events --group ID [--all] [--since T] [--until T] [--type TYPE] [--effects] [-o json]", stdout, stderr, true)
+func (e *env) eventsCmd() *cobra.Command {
+	c := e.newCLI("events --group ID [--all] [--since T] [--until T] [--type TYPE] [--effects] [-o FORMAT]", "list a group's events", true)
 	w := c.windowFlags("events")
 	c.deletedFlag()
 	typ := c.fs.String("type", "", "only events of this `type` ("+strings.Join(api.EventTypes(), ", ")+")")
 	effects := c.fs.Bool("effects", false, "with each event's effects and explanation (-o json: the details)")
 	var f client.EventFilter
-	return c.onGroup(args, w.check(&f.Since, &f.Until), func(ctx context.Context, cl *client.Client, g api.Group) error {
+	return c.onGroup(w.check(&f.Since, &f.Until), func(ctx context.Context, cl *client.Client, g api.Group) error {
 		f.Type = *typ
 		if *effects {
 			return printList(ctx, c, g, f, cl.ListAllEventsDetailed, func(t *table, ds []api.EventDetail) { detailedEventsTable(t, ds, true) })
@@ -328,15 +447,15 @@ func cliEvents(args []string, stdout, stderr io.Writer) int {
 	})
 }
 
-func cliChanges(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("changes", "changes --group ID [--all] [--since T] [--until T] [--type TYPE] [--caused-by EVENT] [--causes] [-o json]", stdout, stderr, true)
+func (e *env) changesCmd() *cobra.Command {
+	c := e.newCLI("changes --group ID [--all] [--since T] [--until T] [--type TYPE] [--caused-by EVENT] [--causes] [-o FORMAT]", "list a group's capacity changes", true)
 	w := c.windowFlags("changes started")
 	c.deletedFlag()
 	typ := c.fs.String("type", "", "only changes of this `type` ("+strings.Join(api.ChangeTypes(), ", ")+")")
 	causedBy := c.fs.String("caused-by", "", "only changes caused by this `event` (ID or label such as E4)")
 	causes := c.fs.Bool("causes", false, "with each change's causes and explanation (-o json: the details)")
 	var f client.ChangeFilter
-	return c.onGroup(args, w.check(&f.Since, &f.Until), func(ctx context.Context, cl *client.Client, g api.Group) error {
+	return c.onGroup(w.check(&f.Since, &f.Until), func(ctx context.Context, cl *client.Client, g api.Group) error {
 		// The API takes an event's label ("E4") as well as its id.
 		f.Type, f.CausedBy = *typ, *causedBy
 		if *causes {
@@ -355,13 +474,16 @@ func printList[F, T any](ctx context.Context, c *cli, g api.Group, f F, list fun
 	if err != nil {
 		return err
 	}
+	if items == nil {
+		items = []T{} // -o json: [], not null
+	}
 	return c.print(items, func(t *table) { fill(t, items) })
 }
 
-func cliPeriods(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("periods", "periods --group ID [--all] [-o json]", stdout, stderr, true)
+func (e *env) periodsCmd() *cobra.Command {
+	c := e.newCLI("periods --group ID [--all] [-o FORMAT]", "list a group's periods (decision records)", true)
 	c.deletedFlag()
-	return c.onGroup(args, nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
+	return c.onGroup(nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
 		return printList(ctx, c, g, client.Page{}, cl.ListAllPeriods, periodsTable)
 	})
 }
@@ -434,8 +556,8 @@ func findRef[T any](items []T, noun, groupID, ref string, key func(T) (label, id
 	return zero, usagef("%s %s: %d %ss of group %s have an id starting so; give more of it", noun, ref, len(found), noun, groupID)
 }
 
-func cliExplain(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("explain", "explain change|event <ID, short ID or label> [--group ID] [--all] [-o json]", stdout, stderr, true)
+func (e *env) explainCmd() *cobra.Command {
+	c := e.newCLI("explain change|event <ID, short ID or label> [--group ID] [--all] [-o FORMAT]", "explain a change or an event: explain change|event <id or label>", true)
 	c.deletedFlag()
 	var kind, ref string
 	check := func(pos []string) error {
@@ -445,7 +567,7 @@ func cliExplain(args []string, stdout, stderr io.Writer) int {
 		kind, ref = pos[0], pos[1]
 		return nil
 	}
-	return c.run(args, false, check, func(ctx context.Context, cl *client.Client) error {
+	return c.run(false, check, func(ctx context.Context, cl *client.Client) error {
 		groupID := ""
 		if c.group != "" {
 			g, err := cl.FindGroup(ctx, c.group, c.deleted)
@@ -477,9 +599,9 @@ func cliExplain(args []string, stdout, stderr io.Writer) int {
 	})
 }
 
-func cliHarmonize(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("harmonize", "harmonize --group ID [-o json]", stdout, stderr, true)
-	return c.onGroup(args, nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
+func (e *env) harmonizeCmd() *cobra.Command {
+	c := e.newCLI("harmonize --group ID [-o FORMAT]", "end a group's period now and show the decision record", true)
+	return c.onGroup(nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
 		p, err := cl.Harmonize(ctx, g.ID)
 		if err != nil {
 			return err
@@ -488,14 +610,10 @@ func cliHarmonize(args []string, stdout, stderr io.Writer) int {
 	})
 }
 
-func cliInstruct(args []string, stdout, stderr io.Writer) int {
-	return instruct(args, os.Stdin, term.IsTerminal(int(os.Stdin.Fd())), stdout, stderr)
-}
-
-// instruct is the instruct verb; stdin answers the confirmation of a large
-// immediate change when terminal says a person is there to answer.
-func instruct(args []string, stdin io.Reader, terminal bool, stdout, stderr io.Writer) int {
-	c := newCLI("instruct", "instruct --group ID (--change-by N | --change-by-percent P | --set-to N) [--immediate [--yes]] [--priority N] [--reason TEXT]", stdout, stderr, true)
+// instructCmd is the instruct verb; stdin answers the confirmation of a
+// large immediate change when a person is there to answer.
+func (e *env) instructCmd() *cobra.Command {
+	c := e.newCLI("instruct --group ID (--change-by N | --change-by-percent P | --set-to N) [--immediate [--yes]] [--priority N] [--reason TEXT]", "send a user instruction (--change-by, --change-by-percent or --set-to)", true)
 	changeBy := c.fs.String("change-by", "", "add (or with a minus sign, remove) `N` nodes")
 	percent := c.fs.String("change-by-percent", "", "change by `P` percent")
 	setTo := c.fs.String("set-to", "", "set the desired quantity to `N`")
@@ -550,9 +668,9 @@ func instruct(args []string, stdin io.Reader, terminal bool, stdout, stderr io.W
 		}
 		return nil
 	}
-	return c.onGroup(args, check, func(ctx context.Context, cl *client.Client, g api.Group) error {
+	return c.onGroup(check, func(ctx context.Context, cl *client.Client, g api.Group) error {
 		if q := largeChange(g, in); q != "" && !*yes {
-			if err := confirm(q, stdin, terminal, stderr); err != nil {
+			if err := c.confirm("instruct", q); err != nil {
 				return err
 			}
 		}
@@ -593,14 +711,15 @@ func largeChange(g api.Group, in api.Instruction) string {
 	return fmt.Sprintf("this changes group %s from %d to %d nodes at once (%s)", g.Name, cur, target, why)
 }
 
-// confirm asks a person at the terminal about change; without a terminal
-// nobody can answer, so it refuses and says how to go ahead.
-func confirm(change string, stdin io.Reader, terminal bool, stderr io.Writer) error {
-	if !terminal {
-		return usagef("instruct: %s; stdin is not a terminal to confirm it, so pass --yes to go ahead", change)
+// confirm asks a person at the terminal about change, which verb is to
+// make; without a terminal nobody can answer, so it refuses and says how
+// to go ahead.
+func (e *env) confirm(verb, change string) error {
+	if !e.terminal {
+		return usagef("%s: %s; stdin is not a terminal to confirm it, so pass --yes to go ahead", verb, change)
 	}
-	fmt.Fprintf(stderr, "pesd: %s. Go ahead? [y/N] ", change)
-	answer, _ := bufio.NewReader(stdin).ReadString('\n')
+	fmt.Fprintf(e.stderr, "pesd: %s. Go ahead? [y/N] ", change)
+	answer, _ := bufio.NewReader(e.stdin).ReadString('\n')
 	switch strings.ToLower(strings.TrimSpace(answer)) {
 	case "y", "yes":
 		return nil
@@ -608,8 +727,8 @@ func confirm(change string, stdin io.Reader, terminal bool, stderr io.Writer) er
 	return errors.New("not confirmed; nothing was sent")
 }
 
-func cliPush(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("push", "push --group ID [--node NODE] name=value...", stdout, stderr, true)
+func (e *env) pushCmd() *cobra.Command {
+	c := e.newCLI("push --group ID [--node NODE] name=value...", "push metric samples: push --group ID name=value...", true)
 	node := c.fs.String("node", "", "attribute the samples to this node `ID`")
 	var samples []api.Sample
 	check := func(pos []string) error {
@@ -629,7 +748,7 @@ func cliPush(args []string, stdout, stderr io.Writer) int {
 		}
 		return nil
 	}
-	return c.onGroup(args, check, func(ctx context.Context, cl *client.Client, g api.Group) error {
+	return c.onGroup(check, func(ctx context.Context, cl *client.Client, g api.Group) error {
 		r, err := cl.PushMetrics(ctx, g.ID, samples)
 		if err != nil {
 			return err
@@ -638,9 +757,9 @@ func cliPush(args []string, stdout, stderr io.Writer) int {
 	})
 }
 
-func cliForecast(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("forecast", "forecast --group ID [-o json]", stdout, stderr, true)
-	return c.onGroup(args, nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
+func (e *env) forecastCmd() *cobra.Command {
+	c := e.newCLI("forecast --group ID [-o FORMAT]", "show a group's forecast of authorized quantities", true)
+	return c.onGroup(nil, func(ctx context.Context, cl *client.Client, g api.Group) error {
 		f, err := cl.Forecast(ctx, g.ID)
 		if err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"reflect"
 	"strings"
@@ -15,15 +16,22 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/cli/clitest"
 )
 
+// runCLI runs pesd's command line with no terminal and an empty stdin.
 func runCLI(args ...string) (code int, stdout, stderr string) {
+	return runCLIWith(strings.NewReader(""), false, args...)
+}
+
+func runCLIWith(stdin io.Reader, terminal bool, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	for _, c := range Commands() {
-		if c.Name == args[0] {
-			code = c.Run(args[1:], &out, &errb)
-			return code, out.String(), errb.String()
-		}
-	}
-	panic("no client command " + args[0])
+	e := &env{stdin: stdin, terminal: terminal, stdout: &out, stderr: &errb}
+	code = e.main(args)
+	return code, out.String(), errb.String()
+}
+
+// instruct is pesd instruct args, with stdin and terminal.
+func instruct(args []string, stdin io.Reader, terminal bool, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, terminal: terminal, stdout: stdout, stderr: stderr}
+	return e.main(append([]string{"instruct"}, args...))
 }
 
 func TestCLI(t *testing.T) {
@@ -99,15 +107,15 @@ func TestCLI(t *testing.T) {
 		{name: "explain event by short id", args: []string{"explain", "event", "e-2", "--group", "web"}, wantOut: []string{"Event E2 caused 1 change(s)."}},
 		{name: "explain ambiguous short id", args: []string{"explain", "change", "c-", "--group", "web"}, wantCode: 2,
 			wantErr: []string{"3 changes of group g-web have an id starting so; give more of it"}},
-		{name: "explain unknown short id", args: []string{"explain", "event", "e-9", "--group", "web"}, wantCode: 1,
+		{name: "explain unknown short id", args: []string{"explain", "event", "e-9", "--group", "web"}, wantCode: ExitNotFound,
 			wantErr: []string{"no event of group g-web has an id starting e-9"}},
 		{name: "explain change flags first", args: []string{"explain", "--group", "web", "change", "c2"}, wantOut: []string{"Change C2 was directly caused by event E2."}},
 		{name: "explain change by id json", args: []string{"explain", "change", "c-1", "-o", "json"}, wantOut: []string{`"explanation": "Change C1 was directly caused by event E1."`, `"causes"`}, wantJSONOf: api.ChangeDetail{}},
 		{name: "explain event", args: []string{"explain", "event", "E2", "--group", "g-web"}, wantOut: []string{"Event E2 caused 1 change(s).", "effects:", "C2"}},
 		{name: "explain label needs a group", args: []string{"explain", "change", "C1"}, wantCode: 2, wantErr: []string{"--group: required to find change C1"}},
-		{name: "explain unknown label", args: []string{"explain", "change", "C99", "--group", "g-web"}, wantCode: 1, wantErr: []string{"no change labelled C99"}},
+		{name: "explain unknown label", args: []string{"explain", "change", "C99", "--group", "g-web"}, wantCode: ExitNotFound, wantErr: []string{"no change labelled C99"}},
 		{name: "explain unknown kind", args: []string{"explain", "period", "H1", "--group", "g-web"}, wantCode: 2, wantErr: []string{"explain: want 'change"}},
-		{name: "bad group id", args: []string{"changes", "--group", "nope"}, wantCode: 1, wantErr: []string{"group nope not found", "not_found", "HTTP 404"}},
+		{name: "bad group id", args: []string{"changes", "--group", "nope"}, wantCode: ExitNotFound, wantErr: []string{"group nope not found", "not_found", "HTTP 404"}},
 		{name: "harmonize", args: []string{"harmonize", "--group", "g-web"}, wantOut: []string{"period H1: desired 3 → 3", "(period p-1)"}},
 		{name: "instruct change by", args: []string{"instruct", "--group", "g-web", "--change-by", "-2", "--reason", "night"}, wantOut: []string{"E9", "aggregated", "user instruction"}},
 		{name: "instruct field error", args: []string{"instruct", "--group", "g-web", "--set-to", "50"}, wantCode: 1, wantErr: []string{"must be at most max_quantity 10", "(field set_to)", "HTTP 400"}},
@@ -119,8 +127,8 @@ func TestCLI(t *testing.T) {
 		{name: "wrong token", args: []string{"groups", "--token", "wrong"}, wantCode: 1, wantErr: []string{"missing or wrong bearer token", "HTTP 401"}},
 		{name: "no token", args: []string{"groups"}, env: map[string]string{"PES_TOKEN": ""}, wantCode: 2, wantErr: []string{"--token: required"}},
 		{name: "endpoint down", args: []string{"groups", "--endpoint", "http://127.0.0.1:1", "--timeout", "2s"}, wantCode: 1, wantErr: []string{"pesd: error:"}},
-		{name: "bad output", args: []string{"groups", "-o", "yaml"}, wantCode: 2, wantErr: []string{"-o: must be table, wide or json"}},
-		{name: "unknown flag", args: []string{"groups", "--bogus"}, wantCode: 2, wantErr: []string{"flag provided but not defined: -bogus"}},
+		{name: "bad output", args: []string{"groups", "-o", "xml"}, wantCode: 2, wantErr: []string{"-o: must be table, wide, json or yaml"}},
+		{name: "unknown flag", args: []string{"groups", "--bogus"}, wantCode: 2, wantErr: []string{"pesd groups: unknown flag: --bogus", "pesd groups --help"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,34 +2,27 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/client"
 )
 
-// executionCommands are the verbs of distributed executions (SPEC §2.9).
-func executionCommands() []Command {
-	return []Command{
-		{"run", "run a program over an input on a group's nodes: run --group G --input-lines FILE --lines-per-job N -- CMD ARGS...", cliRun},
-		{"executions", "list executions", cliExecutions},
-		{"execution", "show an execution and its jobs: execution X1", cliExecution},
-		{"suspend", "suspend an execution (its jobs checkpoint): suspend X1 [--release-nodes]", cliSuspend},
-		{"resume", "resume a suspended execution: resume X1", cliResume},
-		{"cancel", "cancel an execution: cancel X1", cliCancel},
-	}
+// executionCmds are the verbs of distributed executions (SPEC §2.9).
+func (e *env) executionCmds() []*cobra.Command {
+	return []*cobra.Command{e.runCmd(), e.executionsCmd(), e.executionCmd(), e.suspendCmd(), e.resumeCmd(), e.cancelCmd()}
 }
 
 // pollEvery is how often "pesd run" reads the execution while it waits.
 const pollEvery = time.Second
 
-func cliRun(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("run", "run --group G (--input-lines FILE [--lines-per-job N] | --input-files DIR|GLOB [--files-per-job N]) [flags] [-- CMD ARGS...]", stdout, stderr, true)
+func (e *env) runCmd() *cobra.Command {
+	c := e.newCLI("run --group G (--input-lines FILE [--lines-per-job N] | --input-files DIR|GLOB [--files-per-job N]) [flags] [-- CMD ARGS...]", "run a program over an input on a group's nodes: run --group G --input-lines FILE --lines-per-job N -- CMD ARGS...", true)
 	lines := c.fs.String("input-lines", "", "split this `file` into lines (a path on pesd's machine)")
 	linesPer := c.fs.Int("lines-per-job", 0, "lines per job (default 1)")
 	files := c.fs.String("input-files", "", "one job per file of this `dir or glob` (on pesd's machine)")
@@ -40,7 +33,9 @@ func cliRun(args []string, stdout, stderr io.Writer) int {
 	maxAtt := c.fs.Int("max-attempts", api.DefaultMaxAttempts, "runs of a job before it is failed")
 	scaleTo := c.fs.Int("scale-to", -1, "scale the group to `N` nodes when the execution completes")
 	detach := c.fs.Bool("detach", false, "start the execution and return without waiting")
-	_ = c.fs.Set("timeout", "24h") // a run waits for the execution, not for one call
+	// A run waits for the execution, not for one call.
+	c.fs.Lookup("timeout").DefValue = "24h"
+	c.timeout = 24 * time.Hour
 	var cmd []string
 	check := func(pos []string) error {
 		cmd = pos
@@ -49,7 +44,7 @@ func cliRun(args []string, stdout, stderr io.Writer) int {
 		}
 		return nil
 	}
-	return c.onGroup(args, check, func(ctx context.Context, cl *client.Client, g api.Group) error {
+	return c.onGroup(check, func(ctx context.Context, cl *client.Client, g api.Group) error {
 		in := api.ExecutionCreate{GroupID: g.ID, Name: *name, ProgramType: *ptype, MaxParallel: *maxPar, MaxAttempts: maxAtt}
 		// pesd reads the input on its machine, from its own directory:
 		// a relative path is made absolute here.
@@ -59,7 +54,7 @@ func cliRun(args []string, stdout, stderr io.Writer) int {
 				return err
 			}
 			in.Input.Lines = abs
-			if c.flagSet("lines-per-job") {
+			if c.fs.Changed("lines-per-job") {
 				in.Input.LinesPerJob = linesPer
 			}
 		} else {
@@ -67,7 +62,7 @@ func cliRun(args []string, stdout, stderr io.Writer) int {
 			if abs, err := filepath.Abs(*files); err == nil {
 				in.Input.Files = abs
 			}
-			if c.flagSet("files-per-job") {
+			if c.fs.Changed("files-per-job") {
 				in.Input.FilesPerJob = filesPer
 			}
 		}
@@ -108,12 +103,6 @@ func cliRun(args []string, stdout, stderr io.Writer) int {
 		}
 		return nil
 	})
-}
-
-func (c *cli) flagSet(name string) bool {
-	set := false
-	c.fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
 }
 
 // progressLine is the one line "pesd run" keeps up to date.
@@ -167,10 +156,10 @@ func jobsTable(t *table, jobs []api.Job) {
 	}
 }
 
-func cliExecutions(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("executions", "executions [--group G] [--status S] [-o json]", stdout, stderr, true)
+func (e *env) executionsCmd() *cobra.Command {
+	c := e.newCLI("executions [--group G] [--status S] [-o FORMAT]", "list executions", true)
 	status := c.fs.String("status", "", "only executions with this `status`")
-	return c.run(args, false, nil, func(ctx context.Context, cl *client.Client) error {
+	return c.run(false, nil, func(ctx context.Context, cl *client.Client) error {
 		f := client.ExecutionFilter{Status: *status}
 		if c.group != "" {
 			g, err := cl.FindGroup(ctx, c.group, false)
@@ -198,10 +187,10 @@ func oneExecution(id *string) func(pos []string) error {
 	}
 }
 
-func cliExecution(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("execution", "execution X1 [-o json]", stdout, stderr, false)
+func (e *env) executionCmd() *cobra.Command {
+	c := e.newCLI("execution X1 [-o FORMAT]", "show an execution and its jobs: execution X1", false)
 	var id string
-	return c.run(args, false, oneExecution(&id), func(ctx context.Context, cl *client.Client) error {
+	return c.run(false, oneExecution(&id), func(ctx context.Context, cl *client.Client) error {
 		x, err := cl.GetExecution(ctx, id)
 		if err != nil {
 			return err
@@ -214,11 +203,11 @@ func cliExecution(args []string, stdout, stderr io.Writer) int {
 	})
 }
 
-func cliSuspend(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("suspend", "suspend X1 [--release-nodes]", stdout, stderr, false)
+func (e *env) suspendCmd() *cobra.Command {
+	c := e.newCLI("suspend X1 [--release-nodes]", "suspend an execution (its jobs checkpoint): suspend X1 [--release-nodes]", false)
 	release := c.fs.Bool("release-nodes", false, "scale the group to 0 once the jobs have checkpointed")
 	var id string
-	return c.run(args, false, oneExecution(&id), func(ctx context.Context, cl *client.Client) error {
+	return c.run(false, oneExecution(&id), func(ctx context.Context, cl *client.Client) error {
 		x, err := cl.SuspendExecution(ctx, id, *release)
 		if err != nil {
 			return err
@@ -227,19 +216,19 @@ func cliSuspend(args []string, stdout, stderr io.Writer) int {
 	})
 }
 
-func cliResume(args []string, stdout, stderr io.Writer) int {
-	return executionAction("resume", args, stdout, stderr, (*client.Client).ResumeExecution)
+func (e *env) resumeCmd() *cobra.Command {
+	return e.executionAction("resume", "resume a suspended execution: resume X1", (*client.Client).ResumeExecution)
 }
 
-func cliCancel(args []string, stdout, stderr io.Writer) int {
-	return executionAction("cancel", args, stdout, stderr, (*client.Client).CancelExecution)
+func (e *env) cancelCmd() *cobra.Command {
+	return e.executionAction("cancel", "cancel an execution: cancel X1", (*client.Client).CancelExecution)
 }
 
-func executionAction(verb string, args []string, stdout, stderr io.Writer,
-	act func(*client.Client, context.Context, string) (api.Execution, error)) int {
-	c := newCLI(verb, verb+" X1", stdout, stderr, false)
+func (e *env) executionAction(verb, short string,
+	act func(*client.Client, context.Context, string) (api.Execution, error)) *cobra.Command {
+	c := e.newCLI(verb+" X1", short, false)
 	var id string
-	return c.run(args, false, oneExecution(&id), func(ctx context.Context, cl *client.Client) error {
+	return c.run(false, oneExecution(&id), func(ctx context.Context, cl *client.Client) error {
 		x, err := act(cl, ctx, id)
 		if err != nil {
 			return err

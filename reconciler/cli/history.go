@@ -3,8 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
+
+	"github.com/spf13/cobra"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/client"
@@ -13,11 +14,11 @@ import (
 // cliHistory is "pesd history import --group ID FILE": a quantity history
 // exported from elsewhere becomes the group's past, so predictive
 // governing works before the group has min_history of its own.
-func cliHistory(args []string, stdout, stderr io.Writer) int {
-	c := newCLI("history", "history import --group ID FILE|- [-o json]\n\n"+
+func (e *env) historyCmd() *cobra.Command {
+	c := e.newCLI("history import --group ID FILE|- [-o FORMAT]\n\n"+
 		"FILE holds CSV lines time,desired[,actual] (RFC 3339 times; a header line and # comments\n"+
 		"are allowed) or a JSON array of {\"time\", \"desired\", \"actual\"}; - reads standard input.\n"+
-		"Only points older than the group's own history are recorded.", stdout, stderr, true)
+		"Only points older than the group's own history are recorded.", "import a quantity history for predictive governing: history import --group ID FILE", true)
 	var path string
 	check := func(pos []string) error {
 		if len(pos) != 2 || pos[0] != "import" {
@@ -26,8 +27,8 @@ func cliHistory(args []string, stdout, stderr io.Writer) int {
 		path = pos[1]
 		return nil
 	}
-	return c.onGroup(args, check, func(ctx context.Context, cl *client.Client, g api.Group) error {
-		var r io.Reader = os.Stdin
+	return c.onGroup(check, func(ctx context.Context, cl *client.Client, g api.Group) error {
+		var r = c.stdin
 		if path != "-" {
 			f, err := os.Open(path)
 			if err != nil {

@@ -108,7 +108,7 @@ func TestCLIHistoryImport(t *testing.T) {
 		{"bad line", []string{"history", "import", "--group", "fresh", bad}, ExitError, "",
 			"line 3, column 1 (time)"},
 		{"missing file", []string{"history", "import", "--group", "fresh", filepath.Join(dir, "nope.csv")}, ExitError, "", "nope.csv"},
-		{"unknown group", []string{"history", "import", "--group", "stale", good}, ExitError, "", "HTTP 404"},
+		{"unknown group", []string{"history", "import", "--group", "stale", good}, ExitNotFound, "", "HTTP 404"},
 		{"no file", []string{"history", "import", "--group", "fresh"}, ExitUsage, "", "want 'import FILE'"},
 		{"no group", []string{"history", "import", good}, ExitUsage, "", "--group: required"},
 		{"unknown subcommand", []string{"history", "export", "--group", "fresh", good}, ExitUsage, "", "want 'import FILE'"},

@@ -11,7 +11,7 @@ import (
 )
 
 // TestGroupNames: --group sends the name as typed and lets pesd resolve
-// it (no listing of groups); a deleted group's name fails with pesd's
+// it (no listing of groups); a deleted group's name fails (not found: exit 3) with pesd's
 // message saying where its history is, and --all reaches that history.
 func TestGroupNames(t *testing.T) {
 	f := clitest.NewAPI()
@@ -46,8 +46,8 @@ func TestGroupNames(t *testing.T) {
 		{"instruct", "--group", "old", "--change-by", "1"},
 	} {
 		code, out, errOut := runCLI(args...)
-		if code != ExitError || out != "" || !strings.Contains(errOut, want) {
-			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 1 and %q", strings.Join(args, " "), code, out, errOut, want)
+		if code != ExitNotFound || out != "" || !strings.Contains(errOut, want) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 3 and %q", strings.Join(args, " "), code, out, errOut, want)
 		}
 		sent()
 	}

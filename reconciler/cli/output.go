@@ -11,17 +11,28 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 )
 
-// print writes v as JSON (-o json: the API objects, for pipelines) or
-// lets fill write the table for people: fitted to tableWidth columns with
-// short ids by default, every column and full ids with -o wide.
+// print writes v as JSON or YAML (-o json|yaml: the API objects, for
+// pipelines; YAML has the JSON's field names) or lets fill write the
+// table for people: fitted to tableWidth columns with short ids by
+// default, every column and full ids with -o wide.
 func (c *cli) print(v any, fill func(t *table)) error {
-	if c.output == "json" {
+	switch c.output {
+	case "json":
 		enc := json.NewEncoder(c.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
+	case "yaml":
+		b, err := yaml.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_, err = c.stdout.Write(b)
+		return err
 	}
 	t := &table{w: c.stdout, wide: c.output == "wide"}
 	fill(t)

@@ -13,17 +13,32 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
 // Reader answers the queries. It is safe for concurrent use as its
 // store.Reader is.
 type Reader struct {
-	r store.Reader
+	r     store.Reader
+	clock clock.Clock
 }
 
+// Option configures a Reader.
+type Option func(*Reader)
+
+// WithClock sets the clock the last observed values are looked for back
+// from (default: the real one).
+func WithClock(c clock.Clock) Option { return func(h *Reader) { h.clock = c } }
+
 // New returns the read side over r.
-func New(r store.Reader) *Reader { return &Reader{r: r} }
+func New(r store.Reader, opts ...Option) *Reader {
+	h := &Reader{r: r, clock: clock.Real{}}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
+}
 
 // ResolveGroup returns the group ref names: a group's id (live or
 // deleted), or else the name of a live group, as people type it. Every
@@ -91,10 +106,6 @@ func (h *Reader) ResolveTrigger(ctx context.Context, ref, group string) (api.Tri
 	}
 	return api.Trigger{}, &api.Error{Code: api.CodeNotFound, Status: 404,
 		Message: fmt.Sprintf("group %s has no trigger %s", group, ref)}
-}
-
-func (h *Reader) ListTriggers(ctx context.Context, groupID string) ([]api.Trigger, error) {
-	return h.r.ListTriggers(ctx, groupID)
 }
 
 func (h *Reader) ListEvents(ctx context.Context, f store.EventFilter) ([]api.Event, string, error) {

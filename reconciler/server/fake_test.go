@@ -111,7 +111,7 @@ func (r *recorder) writes() []call {
 	defer r.mu.Unlock()
 	var out []call
 	for _, c := range r.calls {
-		if !slices.Contains([]string{"ListGroups", "GetGroup", "GetGroupByName", "GetTrigger", "ListTriggers", "ListNodes",
+		if !slices.Contains([]string{"ListGroups", "GetGroup", "GetGroupByName", "GetTrigger", "ListTriggers", "Samples", "ListNodes",
 			"ListEvents", "ListChanges", "ListPeriods", "GetPeriod", "GetEventByLabel", "ExplainEvent", "ExplainChange",
 			"ExplainEvents", "ExplainChanges", "Forecast"}, c.method) {
 			out = append(out, c)
@@ -275,6 +275,14 @@ type fakeReader struct {
 	nodes   []api.Node
 	events  []api.Event
 	changes []api.Change
+}
+
+// Samples answers the reads of a trigger's last observed values: none.
+func (f *fakeReader) Samples(ctx context.Context, groupID string, since time.Time) ([]store.StoredSample, error) {
+	if err := f.rec.record("Samples", groupID); err != nil {
+		return nil, err
+	}
+	return nil, nil
 }
 
 func (f *fakeReader) notFound(kind, id string) error {

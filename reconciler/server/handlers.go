@@ -397,7 +397,7 @@ func (s *server) listTriggers(w http.ResponseWriter, r *http.Request) {
 func (s *server) getTrigger(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	serve(s, w, r, "trigger "+id, http.StatusOK, func(ctx context.Context) (api.Trigger, error) {
-		return s.hist.ResolveTrigger(ctx, id, "")
+		return s.hist.GetTrigger(ctx, id)
 	})
 }
 

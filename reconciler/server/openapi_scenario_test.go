@@ -69,7 +69,7 @@ func newConformance(t *testing.T) *conformance {
 	}
 	t.Cleanup(func() { ctrl.Close() })
 	c := &conformance{t: t, ctx: context.Background(), clk: clk, ctrl: ctrl, ok: map[string]int{}}
-	c.srv = httptest.NewServer(server.New(ctrl, history.New(st), scenarioToken, nil, server.WithClock(clk)))
+	c.srv = httptest.NewServer(server.New(ctrl, history.New(st, history.WithClock(clk)), scenarioToken, nil, server.WithClock(clk)))
 	t.Cleanup(c.srv.Close)
 
 	b, err := server.OpenAPI()
@@ -224,6 +224,13 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	c.json("POST", "/v1/triggers/validate", `{"condition":"avg(cpu >"}`, 200, nil)
 	c.json("POST", "/v1/groups/"+g.ID+"/metrics", `{"samples":[{"name":"cpu","value":93.5},{"name":"cpu","value":12,"time":"2026-03-14T10:00:20Z"}]}`, 200, nil)
 	c.tick(time.Second)
+	// The trigger now answers with the last cpu it read.
+	var observed api.Trigger
+	c.json("GET", "/v1/triggers/"+tr.ID, "", 200, &observed)
+	if len(observed.Observed) != 1 || observed.Observed[0].Metric != "cpu" {
+		c.t.Errorf("trigger after a push: observed %+v, want the last cpu", observed.Observed)
+	}
+	c.json("GET", "/v1/groups/"+g.ID+"/triggers", "", 200, nil)
 
 	// Predictive governing: a forecast and a history import.
 	c.json("PATCH", "/v1/groups/"+g.ID, `{"predictive":{"mode":"forecast_only","history":"1d","min_history":"1h"}}`, 200, nil)

@@ -67,6 +67,9 @@ type History interface {
 	// ResolveTrigger finds a trigger by its id or, with group (an id or a
 	// name), by its name within that group.
 	ResolveTrigger(ctx context.Context, ref, group string) (api.Trigger, error)
+	// GetTrigger and ListTriggers answer GET: the triggers with the last
+	// values of what they read (api.Trigger.Observed).
+	GetTrigger(ctx context.Context, id string) (api.Trigger, error)
 	ListTriggers(ctx context.Context, groupID string) ([]api.Trigger, error)
 	ListEvents(ctx context.Context, f store.EventFilter) ([]api.Event, string, error)
 	// ListChanges takes f.CausedBy as an event's id or its label ("E4").

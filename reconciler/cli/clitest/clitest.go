@@ -28,8 +28,12 @@ type API struct {
 	Nodes        []api.Node
 	Instructions []api.Instruction
 	Samples      []api.Sample
-	Sent         []string // "GET /v1/groups?limit=2" for every request
-	PageSize     int
+	Triggers     []api.Trigger
+	// Actors names who created or deleted each group, in order
+	// ("create web by alice").
+	Actors   []string
+	Sent     []string // "GET /v1/groups?limit=2" for every request
+	PageSize int
 }
 
 // NewAPI returns the fake with two groups, and events, changes, a period
@@ -60,6 +64,15 @@ func NewAPI() *API {
 		{ID: "n-1", GroupID: "g-web", Name: "web-0", Index: 0, State: api.NodeReady, LaunchedAt: t0, ReadyAt: &t0,
 			Handle: map[string]string{"pid": "4242", "port": "8001", "log": "/var/lib/pes/nodes/n-1.log", "start_time": "1767348000"}},
 		{ID: "n-2", GroupID: "g-web", Name: "web-1.2", Index: 1, State: api.NodeInitFailed, LaunchedAt: t0, StateReason: "not ready within 10m"},
+	}
+	four, tolerance := 4, 0.1
+	f.Triggers = []api.Trigger{
+		{ID: "t-1", GroupID: "g-web", Name: "cpu-high", Condition: "avg(cpu_utilization, '2m') > 80", For: "1m", Request: api.Request{ChangeBy: &four},
+			Enabled: true, CreatedAt: t0, UpdatedAt: t0,
+			Observed: []api.Observation{{Metric: "cpu_utilization", Value: 84.2, Time: t0.Add(5 * time.Minute)}}},
+		{ID: "t-2", GroupID: "g-web", Name: "keep-cpu", Request: api.Request{Target: &api.Target{Metric: "cpu_utilization", Value: 60, Tolerance: &tolerance, Window: "1m"}},
+			Enabled: true, CreatedAt: t0, UpdatedAt: t0,
+			Observed: []api.Observation{{Metric: "cpu_utilization", Value: 71.5, Time: t0.Add(5 * time.Minute), Window: "1m"}}},
 	}
 	return f
 }
@@ -159,6 +172,105 @@ func (f *API) Handler() http.Handler {
 			}
 		}
 		page(w, r, gs, f.PageSize)
+	})
+	mux.HandleFunc("POST /v1/groups", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			api.GroupConfig
+			Actor string `json:"actor"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			writeErr(w, 400, api.CodeInvalid, err.Error(), "")
+			return
+		}
+		if err := api.ValidateGroupName(in.Name); err != nil {
+			writeErr(w, 400, api.CodeInvalid, "must be a name such as web", "name")
+			return
+		}
+		f.Mu.Lock()
+		defer f.Mu.Unlock()
+		g := api.Group{ID: "g-" + in.Name, GroupConfig: in.GroupConfig, Status: api.GroupActive}
+		f.Groups = append(f.Groups, g)
+		f.Actors = append(f.Actors, "create "+in.Name+" by "+in.Actor)
+		WriteJSON(w, 201, g)
+	})
+	mux.HandleFunc("DELETE /v1/groups/{id}", func(w http.ResponseWriter, r *http.Request) {
+		g, ok := group(w, r)
+		if !ok {
+			return
+		}
+		f.Mu.Lock()
+		defer f.Mu.Unlock()
+		for i := range f.Groups {
+			if f.Groups[i].ID == g.ID {
+				at := time.Date(2026, 1, 3, 9, 30, 0, 0, time.UTC)
+				f.Groups[i].Status, f.Groups[i].DeletedAt = api.GroupDeleted, &at
+			}
+		}
+		f.Actors = append(f.Actors, "delete "+g.Name+" by "+r.URL.Query().Get("actor"))
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /v1/groups/{id}/triggers", func(w http.ResponseWriter, r *http.Request) {
+		g, ok := group(w, r)
+		if !ok {
+			return
+		}
+		var out []api.Trigger
+		for _, t := range f.Triggers {
+			if t.GroupID == g.ID {
+				out = append(out, t)
+			}
+		}
+		page(w, r, out, f.PageSize)
+	})
+	mux.HandleFunc("POST /v1/groups/{id}/triggers", func(w http.ResponseWriter, r *http.Request) {
+		g, ok := group(w, r)
+		if !ok {
+			return
+		}
+		var spec api.TriggerSpec
+		if err := json.NewDecoder(r.Body).Decode(&spec); err != nil {
+			writeErr(w, 400, api.CodeInvalid, err.Error(), "")
+			return
+		}
+		if spec.Name == nil || *spec.Name == "" {
+			writeErr(w, 400, api.CodeInvalid, "required", "name")
+			return
+		}
+		t := api.Trigger{ID: "t-" + *spec.Name, GroupID: g.ID, Name: *spec.Name, Request: spec.Request, Enabled: true}
+		if spec.Condition != nil {
+			t.Condition = *spec.Condition
+		}
+		if spec.Target != nil && spec.Target.Metric == "cpu_utilisation" {
+			t.Warnings = []string{"metric cpu_utilisation has never been seen for this group; known: cpu_utilization"}
+		}
+		f.Mu.Lock()
+		defer f.Mu.Unlock()
+		f.Triggers = append(f.Triggers, t)
+		WriteJSON(w, 201, t)
+	})
+	// trigger resolves /v1/triggers/{id}: an id, or with ?group= a name.
+	trigger := func(w http.ResponseWriter, r *http.Request) (int, bool) {
+		ref, gref := r.PathValue("id"), r.URL.Query().Get("group")
+		for i, t := range f.Triggers {
+			if t.ID == ref || gref != "" && t.Name == ref && (t.GroupID == gref || "g-"+gref == t.GroupID) {
+				return i, true
+			}
+		}
+		writeErr(w, 404, api.CodeNotFound, "trigger "+ref+" not found", "")
+		return 0, false
+	}
+	mux.HandleFunc("GET /v1/triggers/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if i, ok := trigger(w, r); ok {
+			WriteJSON(w, 200, f.Triggers[i])
+		}
+	})
+	mux.HandleFunc("DELETE /v1/triggers/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if i, ok := trigger(w, r); ok {
+			f.Mu.Lock()
+			defer f.Mu.Unlock()
+			f.Triggers = append(f.Triggers[:i], f.Triggers[i+1:]...)
+			w.WriteHeader(http.StatusNoContent)
+		}
 	})
 	mux.HandleFunc("GET /v1/groups/{id}", func(w http.ResponseWriter, r *http.Request) {
 		if g, ok := group(w, r); ok {

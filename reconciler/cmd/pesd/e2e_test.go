@@ -950,8 +950,8 @@ func TestE2EAPIAndCLI(t *testing.T) {
 		servertest.RunReadsByName(t, d.url, d.token, g.ID, "cli-e2e")
 
 		code, out, errOut := runCLI("changes", "--group", "gone")
-		if code != cli.ExitError || !strings.Contains(errOut, want) {
-			t.Errorf("pesd changes --group gone: exit %d\n%s%s\nwant exit 1 and %q", code, out, errOut, want)
+		if code != cli.ExitNotFound || !strings.Contains(errOut, want) {
+			t.Errorf("pesd changes --group gone: exit %d\n%s%s\nwant exit 3 (not found) and %q", code, out, errOut, want)
 		}
 		code, out, errOut = runCLI("changes", "--group", "gone", "--all", "-o", "json")
 		var changes []api.Change

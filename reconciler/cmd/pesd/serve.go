@@ -159,7 +159,7 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := server.HTTPServer(server.New(ctrl, history.New(st), cfg.token, log, server.WithLimits(cfg.limits),
+	srv := server.HTTPServer(server.New(ctrl, history.New(st, history.WithClock(clk)), cfg.token, log, server.WithLimits(cfg.limits),
 		server.ReadyWhenWritable(st)),
 		slog.NewLogLogger(log.Handler(), slog.LevelWarn), server.DefaultTimeouts)
 	serveErr := make(chan error, 1)

@@ -265,6 +265,7 @@ func testTriggers(t *testing.T, s store.Store) {
 	full := filled[api.Trigger](1)
 	full.ID, full.GroupID = "t-full", "g1"
 	full.Warnings = nil // pesd's answer to a write, not stored
+	full.Observed = nil // read from the samples by history, not stored
 	full.CreatedAt = at(3)
 	forms := []api.Trigger{full}
 	for i, req := range []api.Request{{ChangeBy: ptr(-2)}, {ChangeByPercent: ptr(12.5)}, {SetTo: ptr(0)}} {
