@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
@@ -16,7 +17,11 @@ import (
 // store transaction, then wakes their writers. A writer returns only once
 // the transaction holding its callback has committed (its write is
 // durable) or its callback failed. The reconcile loop's writes go first,
-// so harmonizations stay on time under API load.
+// so harmonizations stay on time under API load: they commit in a
+// transaction of their own, and a batch of API writes being written when
+// one arrives commits the callbacks it has run and leaves the rest for
+// later, so a loop write waits for one API callback and a commit, not for
+// a whole batch of up to maxBatch.
 //
 // A failed callback must not take the batch down with it: the batch is
 // rolled back, the failed writer gets its error, and the rest run again
@@ -42,11 +47,15 @@ type committer struct {
 	mu      sync.Mutex
 	queue   [lanes][]*commitReq
 	leading bool // a writer is committing batches
+	// loopWaiting is len(queue[loopLane]), read without mu by the leader
+	// between the callbacks of a batch.
+	loopWaiting atomic.Int64
 }
 
 type commitReq struct {
-	ctx context.Context
-	fn  func(tx store.Tx) error
+	ctx  context.Context
+	fn   func(tx store.Tx) error
+	lane lane
 
 	// Set by the leader before it wakes the writer.
 	done     bool
@@ -75,9 +84,12 @@ func (g *committer) update(ctx context.Context, fn func(tx store.Tx) error) erro
 	if ctx.Value(loopKey{}) != nil {
 		l = loopLane
 	}
-	r := &commitReq{ctx: ctx, fn: fn, wake: make(chan struct{}, 1)}
+	r := &commitReq{ctx: ctx, fn: fn, lane: l, wake: make(chan struct{}, 1)}
 	g.mu.Lock()
 	g.queue[l] = append(g.queue[l], r)
+	if l == loopLane {
+		g.loopWaiting.Add(1)
+	}
 	if g.leading {
 		g.mu.Unlock()
 		<-r.wake
@@ -129,18 +141,29 @@ func (g *committer) queued() int {
 	return len(g.queue[loopLane]) + len(g.queue[apiLane])
 }
 
-// take dequeues the next batch: every loop write, then API writes up to
-// maxBatch.
+// take dequeues the next batch: every loop write, alone, or else API
+// writes up to maxBatch.
 func (g *committer) take() []*commitReq {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	batch := g.queue[loopLane]
-	g.queue[loopLane] = nil
+	if batch := g.queue[loopLane]; len(batch) > 0 {
+		g.queue[loopLane] = nil
+		g.loopWaiting.Store(0)
+		return batch
+	}
 	api := g.queue[apiLane]
 	n := min(len(api), maxBatch)
-	batch = append(batch, api[:n]...)
+	batch := api[:n:n]
 	g.queue[apiLane] = slices.Clone(api[n:])
 	return batch
+}
+
+// putBack returns API writes a batch did not run to the head of their
+// queue, in their order.
+func (g *committer) putBack(rs []*commitReq) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.queue[apiLane] = append(slices.Clone(rs), g.queue[apiLane]...)
 }
 
 func (g *committer) finish(r *commitReq, err error) {
@@ -162,23 +185,32 @@ func (g *committer) commitBatch(batch []*commitReq) {
 		live = append(live, r)
 	}
 	for len(live) > 0 {
-		failed := -1
+		failed, ran := -1, len(live)
 		// The transaction outlives any one writer's context: a writer
 		// that gives up must not roll back the others' writes.
 		err := g.st.Update(context.WithoutCancel(live[0].ctx), func(tx store.Tx) error {
+			ran = len(live)
 			for i, r := range live {
 				if err := run(r, tx); err != nil {
 					failed = i
 					return err
+				}
+				if r.lane == apiLane && i+1 < len(live) && g.loopWaiting.Load() > 0 {
+					ran = i + 1 // a loop write waits: commit what ran
+					break
 				}
 			}
 			return nil
 		})
 		if failed < 0 {
 			// Committed, or the transaction failed as a whole (begin or
-			// commit): every writer gets the outcome.
-			for _, r := range live {
+			// commit): every writer that ran gets the outcome, and the
+			// rest wait for a later batch.
+			for _, r := range live[:ran] {
 				g.finish(r, err)
+			}
+			if ran < len(live) {
+				g.putBack(live[ran:])
 			}
 			return
 		}

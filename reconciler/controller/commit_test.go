@@ -187,3 +187,53 @@ func TestGroupCommitPanic(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestGroupCommitLoopCutsBatch: a loop write that arrives while a batch of
+// API writes is being written waits for the callback running, not for
+// the batch: the batch commits what ran, the loop write commits alone,
+// then the rest of the API writes.
+func TestGroupCommitLoopCutsBatch(t *testing.T) {
+	st, c := newGated(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	var order []string
+	record := func(name string) {
+		mu.Lock()
+		order = append(order, name)
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = c.update(ctx, insertGroup("g-first")) })
+	<-st.entered
+	const writers = 5
+	running := make(chan struct{})
+	for i := range writers {
+		fn := func(tx store.Tx) error { record(fmt.Sprintf("api-%d", i)); return nil }
+		if i == 0 {
+			// The batch's first callback runs until the loop write is
+			// queued.
+			fn = func(tx store.Tx) error {
+				record("api-0")
+				close(running)
+				for c.loopWaiting.Load() == 0 {
+					time.Sleep(time.Millisecond)
+				}
+				return nil
+			}
+		}
+		wg.Go(func() { _ = c.update(ctx, fn) })
+		waitQueued(t, c, i+1)
+	}
+	close(st.gate)
+	<-running
+	wg.Go(func() { _ = c.update(loopWrites(ctx), func(tx store.Tx) error { record("loop"); return nil }) })
+	wg.Wait()
+	want := []string{"api-0", "loop", "api-1", "api-2", "api-3", "api-4"}
+	if fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Errorf("writes ran in the order %v, want %v", order, want)
+	}
+	// The first, the cut batch, the loop's, the rest.
+	if n := st.updates.Load(); n != 4 {
+		t.Errorf("%d transactions, want 4", n)
+	}
+}

@@ -80,3 +80,58 @@ func TestCommandThatCannotStart(t *testing.T) {
 	}
 
 }
+
+// TestCrashLoopSurvivesRestart: a pesd killed while a group crash-loops
+// comes back with the group still degraded and its backoff where it was
+// (the next launch waits out the doubled wait, not a fresh 0 s, 1 s …),
+// and the replacement the backoff held is asked for when it ends.
+func TestCrashLoopSurvivesRestart(t *testing.T) {
+	h := newHarness(t)
+	ld, err := local.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ld.Close() })
+	h.opts.Drivers = map[string]driver.Driver{api.DriverSim: h.drv, api.DriverLocal: ld}
+	h.crash()
+	g := h.createGroup(api.GroupConfig{Name: "broken", Driver: api.DriverLocal, DesiredQuantity: 1,
+		Program: api.Program{Command: "/no/such/binary"}})
+	failures := func() []time.Time {
+		var out []time.Time
+		for _, e := range h.events(g.ID) {
+			if e.Type == api.EventNodeInitFailed {
+				out = append(out, e.Time)
+			}
+		}
+		return out
+	}
+	// Failures at 0, 0, 1, 3, 7 and 15 s: six, the next due at 31 s.
+	for h.elapsed() < 20*time.Second {
+		h.clk.Advance(100 * time.Millisecond)
+		h.tick()
+	}
+	before := failures()
+	if len(before) != 6 {
+		t.Fatalf("%d failures in 20s, want 6", len(before))
+	}
+	if _, degraded := h.c.Degraded(g.ID); !degraded {
+		t.Fatal("not degraded before the restart")
+	}
+
+	h.crash()
+	why, degraded := h.c.Degraded(g.ID)
+	if !degraded || !strings.Contains(why, "6 nodes in a row failed within their first seconds") {
+		t.Errorf("after the restart Degraded = %q, %v; want degraded with the run's 6 failures", why, degraded)
+	}
+	for h.elapsed() < 40*time.Second {
+		h.clk.Advance(100 * time.Millisecond)
+		h.tick()
+	}
+	after := failures()[len(before):]
+	// A fresh backoff would have launched at once after the restart and
+	// 1 s, 3 s … later; the kept one launches once, at 31 s.
+	if len(after) != 1 || after[0].Sub(before[5]).Round(100*time.Millisecond) != 16*time.Second {
+		t.Errorf("after the restart failures at %v (the last before at +%s), want one, 16s after it",
+			after, before[5].Sub(t0))
+	}
+}

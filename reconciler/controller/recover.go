@@ -7,6 +7,7 @@ import (
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
+	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
@@ -71,6 +72,13 @@ func (c *Controller) load(ctx context.Context, g api.Group) (*groupState, error)
 	// label is never issued again, whatever the counter says.
 	labels.H = max(labels.H, labelNumber(g.CurrentPeriodLabel))
 	st.labels = labels
+	cl, err := c.store.CrashLoop(ctx, g.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load crash loop of group %s: %w", g.ID, err)
+	}
+	st.crash = engine.CrashLoop{Failures: cl.Failures, LastFailure: cl.LastFailure, LastExit: cl.LastExit}
+	st.retry = heldReplacement{held: cl.Held, parent: cl.HeldChange, node: cl.HeldNode}
+	c.noteDegraded(g.ID, st.crash)
 	nodes, err := c.store.ListNodes(ctx, g.ID, false)
 	if err != nil {
 		return nil, fmt.Errorf("load nodes of group %s: %w", g.ID, err)

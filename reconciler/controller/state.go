@@ -63,8 +63,9 @@ type state struct {
 	// The last add_nodes change that ended, for cooldown.
 	lastOut api.Change
 	// crash is the run of early node failures, for the launch backoff;
-	// retry is the replacement held by it (zero when none). Both live in
-	// memory only: a restarted pesd starts the backoff afresh.
+	// retry is the replacement held by it (zero when none). Both are
+	// stored with the group (saveCrashLoop), so a restarted pesd goes on
+	// backing off rather than relaunching a crash-looping group at once.
 	crash engine.CrashLoop
 	retry heldReplacement
 	// reported holds "trigger id/event type" for the trigger events of
@@ -253,6 +254,9 @@ func (w *work) finish() error {
 		w.s.group.ActualQuantity = a
 		w.groupDirty = true
 	}
+	if err := w.saveCrashLoop(); err != nil {
+		return err
+	}
 	if !w.groupDirty {
 		return w.saveLabels()
 	}
@@ -268,6 +272,20 @@ func (w *work) finish() error {
 		return fmt.Errorf("update group: %w", err)
 	}
 	w.groupDirty, w.configDirty = false, false
+	return nil
+}
+
+// saveCrashLoop stores the group's crash loop when the write changed it.
+func (w *work) saveCrashLoop() error {
+	if w.gs.st != nil && w.s.crash == w.gs.st.crash && w.s.retry == w.gs.st.retry {
+		return nil
+	}
+	c, r := w.s.crash, w.s.retry
+	err := w.tx.SetCrashLoop(w.s.group.ID, store.CrashLoop{Failures: c.Failures, LastFailure: c.LastFailure,
+		LastExit: c.LastExit, Held: r.held, HeldChange: r.parent, HeldNode: r.node})
+	if err != nil {
+		return fmt.Errorf("store crash loop: %w", err)
+	}
 	return nil
 }
 

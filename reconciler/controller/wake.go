@@ -94,6 +94,9 @@ func (c *Controller) React(ctx context.Context) error {
 		}
 	}
 	c.mu.Unlock()
+	// A reaction is the loop's, as a pass is: its harmonizations must not
+	// queue behind API writes.
+	ctx = loopWrites(ctx)
 	err := c.passGroups(ctx, gs, c.clock.Now(), false)
 	if xerr := c.reactExecutions(ctx, ids); xerr != nil {
 		err = errors.Join(err, xerr)

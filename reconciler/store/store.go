@@ -144,6 +144,9 @@ type Reader interface {
 	// Labels returns the group's label counters as last set (zero for a
 	// group that never set them; ErrNotFound for no group).
 	Labels(ctx context.Context, groupID string) (Labels, error)
+	// CrashLoop returns the group's crash loop as last set (zero for a
+	// group that never set it; ErrNotFound for no group).
+	CrashLoop(ctx context.Context, groupID string) (CrashLoop, error)
 
 	ExecutionReader
 }
@@ -174,6 +177,10 @@ type Tx interface {
 	// the counters stored never lag a committed label and a rolled-back
 	// transaction takes its labels back with it.
 	SetLabels(groupID string, l Labels) error
+	// SetCrashLoop records the group's run of early node failures and the
+	// replacement its backoff holds, so a restarted pesd keeps backing off
+	// (and the group stays degraded) instead of relaunching at once.
+	SetCrashLoop(groupID string, c CrashLoop) error
 
 	InsertEvent(e api.Event) error
 	UpdateEvent(e api.Event) error
@@ -200,6 +207,18 @@ type Tx interface {
 // period label (H).
 type Labels struct {
 	E, C, H int
+}
+
+// CrashLoop is a group's run of early node failures (engine.CrashLoop)
+// and the replacement its backoff holds.
+type CrashLoop struct {
+	Failures    int
+	LastFailure time.Time // zero when Failures is 0
+	LastExit    string
+	// Held: a replacement waits for the backoff; HeldChange removed
+	// HeldNode (both "" for a harmonization's launch).
+	Held                 bool
+	HeldChange, HeldNode string
 }
 
 // StoredSample is one persisted metric sample.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/client"
+	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 )
 
 // TestE2EBrokenPrograms: against a real pesd, a command that does not
@@ -78,5 +79,71 @@ func TestE2EBrokenPrograms(t *testing.T) {
 			t.Errorf("inter-launch gaps %v do not grow", gaps)
 			break
 		}
+	}
+}
+
+// TestE2ECrashLoopSurvivesKill: a pesd killed with SIGKILL while a group
+// crash-loops comes back with the group degraded and its backoff where it
+// was: the next launch waits out the run's doubled wait instead of
+// starting again at once.
+func TestE2ECrashLoopSurvivesKill(t *testing.T) {
+	needE2E(t)
+	dataDir := t.TempDir()
+	d := startDaemon(t, dataDir, "crash-token")
+	c := d.client(t)
+	ctx := ctxFor(t)
+	procs := newNodeProcs(t)
+	exits := localGroup("exits", 1, procs)
+	exits.Program = api.Program{Command: "sh", Args: []string{"-c", "exit 3"}, Env: procs.env()}
+	exits.HealthCheck = &api.HealthCheck{Type: api.HealthProcess, Interval: "200ms"}
+	g, err := c.CreateGroup(ctx, exits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failures := func(c *client.Client) []api.Event {
+		evs, err := c.ListAllEvents(ctx, g.ID, client.EventFilter{Type: api.EventNodeInitFailed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs
+	}
+	eventually(t, 40*time.Second, "group exits degraded", func() (bool, string) {
+		got, err := c.GetGroup(ctx, g.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Status == api.GroupDegraded, got.Status + " " + got.StatusReason
+	})
+	// Degraded at a failure: the next launch is a backoff away (8 s
+	// after five), long after the kill.
+	before := failures(c)
+	d.kill9()
+	last := before[len(before)-1].Time
+	wait := engine.Backoff(len(before)) // the run's next wait
+
+	d = startDaemon(t, dataDir, "crash-token")
+	c = d.client(t)
+	got, err := c.GetGroup(ctx, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != api.GroupDegraded || !strings.Contains(got.StatusReason, fmt.Sprintf("%d nodes in a row", len(before))) {
+		t.Errorf("after the restart the group reads %s (%q), want degraded after the run's %d failures",
+			got.Status, got.StatusReason, len(before))
+	}
+	var next api.Event
+	eventually(t, wait+20*time.Second, "the first launch failure after the restart", func() (bool, string) {
+		evs := failures(c)
+		if len(evs) > len(before) {
+			next = evs[len(before)]
+			return true, ""
+		}
+		return false, fmt.Sprintf("%d failures", len(evs))
+	})
+	// A node fails within moments of its launch: the failure times say
+	// when the launches were. Half a second of slack for the process.
+	if gap := next.Time.Sub(last); gap < wait-500*time.Millisecond {
+		t.Errorf("after the restart the next failure came %s after the last (%d failures before); want the backoff's %s",
+			gap, len(before), wait)
 	}
 }

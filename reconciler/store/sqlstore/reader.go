@@ -635,6 +635,26 @@ func scanPoint(sc scanner) (store.QuantityPoint, error) {
 	return p, err
 }
 
+func (r reader) CrashLoop(ctx context.Context, groupID string) (store.CrashLoop, error) {
+	return getOne(ctx, r.q, "group", groupID, `SELECT crash_failures, crash_last_failure,
+		crash_last_exit, crash_held, crash_held_change, crash_held_node FROM groups WHERE id = ?`,
+		func(sc scanner) (store.CrashLoop, error) {
+			var c store.CrashLoop
+			var last string
+			if err := sc.Scan(&c.Failures, &last, &c.LastExit, &c.Held, &c.HeldChange, &c.HeldNode); err != nil {
+				return c, err
+			}
+			if last != "" {
+				t, err := parseTime(last)
+				if err != nil {
+					return c, fmt.Errorf("crash_last_failure: %w", err)
+				}
+				c.LastFailure = t
+			}
+			return c, nil
+		}, groupID)
+}
+
 func (r reader) QuantityHistory(ctx context.Context, groupID string, since time.Time) ([]store.QuantityPoint, error) {
 	return queryAll(ctx, r.q, "quantity history",
 		r.sql.points, scanPoint, groupID, FormatTime(since))

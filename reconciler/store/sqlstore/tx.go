@@ -211,6 +211,21 @@ func (t *tx) SetLabels(groupID string, l store.Labels) error {
 		last_change_label = ?, last_period_label = ? WHERE id = ?`, l.E, l.C, l.H, groupID)
 }
 
+// SetCrashLoop writes the group's crash loop, which lives in its row.
+func (t *tx) SetCrashLoop(groupID string, c store.CrashLoop) error {
+	if c.Failures < 0 {
+		return fmt.Errorf("set crash loop of group %q: negative failures %d", groupID, c.Failures)
+	}
+	last := ""
+	if !c.LastFailure.IsZero() {
+		last = FormatTime(c.LastFailure)
+	}
+	return t.update("group", groupID, `UPDATE groups SET crash_failures = ?,
+		crash_last_failure = ?, crash_last_exit = ?, crash_held = ?, crash_held_change = ?,
+		crash_held_node = ? WHERE id = ?`,
+		c.Failures, last, c.LastExit, c.Held, c.HeldChange, c.HeldNode, groupID)
+}
+
 // ---- events
 
 func eventArgs(e api.Event) ([]any, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,6 +92,78 @@ func testLabels(t *testing.T, s store.Store) {
 	wantErr(t, "SetLabels of no group", err, store.ErrNotFound)
 	_, err = s.Labels(ctx, "nope")
 	wantErr(t, "Labels of no group", err, store.ErrNotFound)
+}
+
+func testCrashLoop(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	insertGroups(t, s, "g1", "g2")
+	crash := func(r store.Reader, g string) store.CrashLoop {
+		t.Helper()
+		c, err := r.CrashLoop(ctx, g)
+		if err != nil {
+			t.Fatalf("CrashLoop(%s): %v", g, err)
+		}
+		return c
+	}
+	if c := crash(s, "g1"); c != (store.CrashLoop{}) {
+		t.Errorf("crash loop of a new group: %+v, want zero", c)
+	}
+	held := store.CrashLoop{Failures: 6, LastFailure: at(3), LastExit: "exit status 3: boom",
+		Held: true, HeldChange: "c-1", HeldNode: "n-1"}
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.SetCrashLoop("g1", held); err != nil {
+			return err
+		}
+		if c := crash(tx, "g1"); !reflect.DeepEqual(c, held) {
+			t.Errorf("inside the transaction: %+v, want %+v", c, held)
+		}
+		return nil
+	})
+	if c := crash(s, "g1"); !reflect.DeepEqual(c, held) {
+		t.Errorf("g1 crash loop %+v, want %+v", c, held)
+	}
+	if c := crash(s, "g2"); c != (store.CrashLoop{}) {
+		t.Errorf("g2 crash loop %+v, want zero (per group)", c)
+	}
+	// The loop's writes of the group's state and configuration leave it.
+	g, err := s.GetGroup(ctx, "g1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.UpdateGroupState(g, store.Labels{E: 1}); err != nil {
+			return err
+		}
+		return tx.UpdateGroup(g)
+	})
+	if c := crash(s, "g1"); !reflect.DeepEqual(c, held) {
+		t.Errorf("after the group's state was written: %+v, want %+v", c, held)
+	}
+	// A run that ended: back to zero.
+	update(t, s, func(tx store.Tx) error { return tx.SetCrashLoop("g1", store.CrashLoop{}) })
+	if c := crash(s, "g1"); c != (store.CrashLoop{}) {
+		t.Errorf("after a reset: %+v, want zero", c)
+	}
+	// A rolled-back transaction takes it back.
+	boom := errors.New("boom")
+	err = s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.SetCrashLoop("g1", held); err != nil {
+			return err
+		}
+		return boom
+	})
+	wantErr(t, "rolled back Update", err, boom)
+	if c := crash(s, "g1"); c != (store.CrashLoop{}) {
+		t.Errorf("after a rollback: %+v, want zero", c)
+	}
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.SetCrashLoop("g1", store.CrashLoop{Failures: -1}) })
+	if err == nil {
+		t.Error("SetCrashLoop with negative failures: no error")
+	}
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.SetCrashLoop("nope", held) })
+	wantErr(t, "SetCrashLoop of no group", err, store.ErrNotFound)
+	_, err = s.CrashLoop(ctx, "nope")
+	wantErr(t, "CrashLoop of no group", err, store.ErrNotFound)
 }
 
 func testTransactions(t *testing.T, s store.Store) {

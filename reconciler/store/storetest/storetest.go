@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Nexus", testNexus},
 		{"ByID", testByID},
 		{"Labels", testLabels},
+		{"CrashLoop", testCrashLoop},
 		{"Transactions", testTransactions},
 		{"Pagination", testPagination},
 		{"BadPages", testBadPages},
