@@ -31,9 +31,10 @@ import (
 // benchRound is how long each measured round of requests runs.
 const benchRound = 2 * time.Second
 
-// benchFlags are pesd's flags for a throughput benchmark: no per-token
-// rate limit, which would cap the rate measured, and PES_BENCH_PPROF=addr
-// lets a profiler watch pesd while the figures are measured.
+// benchFlags are pesd's flags for a benchmark: no per-token rate limit,
+// which would cap the rate measured, and PES_BENCH_PPROF=127.0.0.1:6060
+// lets a profiler watch pesd while the figures are measured (go tool
+// pprof …/debug/pprof/profile).
 func benchFlags() []string {
 	flags := []string{"--rate-limit", "0"}
 	if addr := os.Getenv("PES_BENCH_PPROF"); addr != "" {
