@@ -327,6 +327,14 @@ func (c *Controller) register(gs *groupState) {
 	c.mu.Unlock()
 }
 
+// HasGroup reports whether id is the id of a group the controller holds
+// (server.Service): the server then resolves it without a read.
+func (c *Controller) HasGroup(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.groups[id] != nil
+}
+
 func (c *Controller) unregister(id string) {
 	c.mu.Lock()
 	delete(c.groups, id)

@@ -32,6 +32,16 @@ type recorder struct {
 	// watch is closed by changeGroup, as a commit closes the controller's.
 	watch    chan struct{}
 	watchers int // WatchGroup calls not yet done
+	// held are the ids HasGroup knows, as the controller holds its groups.
+	held map[string]bool
+}
+
+// HasGroup answers from held; with none, every group is resolved
+// through the reader.
+func (r *recorder) HasGroup(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.held[id]
 }
 
 func (r *recorder) WatchGroup(id string) (<-chan struct{}, func()) {

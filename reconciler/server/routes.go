@@ -90,7 +90,7 @@ func (s *server) table() []route {
 					Description: "How long a wait lasts at most, a duration above 0s and at most 60s (default 30s); only with wait."}}}, s.getGroup),
 		r(O{Pattern: "PATCH /v1/groups/{id}", ID: "updateGroup", Tag: tagGroups, Status: http.StatusOK,
 			Summary: "Change the fields present; a new desired_quantity is a set_to instruction.",
-			Body:    &B{Type: api.GroupPatch{}}, Response: api.Group{}, Errors: withBody}, s.byGroup(s.updateGroup)),
+			Body:    &B{Type: api.GroupPatch{}}, Response: api.Group{}, Errors: withBody}, s.withGroup(s.updateGroup)),
 		r(O{Pattern: "DELETE /v1/groups/{id}", ID: "deleteGroup", Tag: tagGroups, Status: http.StatusNoContent,
 			Summary: "Delete a group: its nodes are terminated, its history kept for the retention.",
 			Query:   []P{actorParam}, Errors: notFoundOrState}, s.byGroup(s.deleteGroup)),
@@ -163,7 +163,7 @@ func (s *server) table() []route {
 				{Name: "until", Type: "date-time", Description: "The end of the window (required)."},
 				{Name: "buckets", Type: "integer", Min: 1, Max: api.MaxTimelineBuckets, Description: "How many buckets the window is thinned to (default 320)."},
 			},
-			Response: api.Timeline{}, Errors: notFound}, s.byGroup(s.timeline)),
+			Response: api.Timeline{}, Errors: notFound}, s.withGroup(s.timeline)),
 		r(O{Pattern: "GET /v1/periods/{id}", ID: "getPeriod", Tag: tagHistory, Status: http.StatusOK,
 			Summary: "A period and its decision record.", Response: api.Period{}, Errors: notFound}, s.getPeriod),
 	}, s.executionRoutes()...)

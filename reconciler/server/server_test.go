@@ -122,8 +122,9 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
-func (tt routeCase) run(t *testing.T) {
-	f := newFixture(t)
+func (tt routeCase) run(t *testing.T) { tt.runOn(t, newFixture(t)) }
+
+func (tt routeCase) runOn(t *testing.T, f *fixture) {
 	status, h, body := f.do(t, tt.method, tt.path, tt.body)
 	if status != tt.wantStatus {
 		t.Fatalf("status %d, want %d: %s", status, tt.wantStatus, body)
@@ -304,6 +305,35 @@ func TestRoutesByName(t *testing.T) {
 	}
 	if n < 20 {
 		t.Errorf("only %d routes by name", n)
+	}
+}
+
+// TestRoutesHeldGroup sends every request of TestRoutes that names group
+// g1 with g1 held by the Service (HasGroup): each must do what it does
+// when g1 is looked up in the store, and only the routes that use the
+// group itself (withGroup) may read it.
+func TestRoutesHeldGroup(t *testing.T) {
+	n := 0
+	for _, tt := range routeCases(t) {
+		p, _, _ := strings.Cut(tt.path, "?")
+		if p != "/v1/groups/g1" && !strings.HasPrefix(p, "/v1/groups/g1/") {
+			continue
+		}
+		n++
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.svc.held = map[string]bool{"g1": true}
+			tt.runOn(t, f)
+			reads := tt.wantCall == "GetGroup" || tt.method == "PATCH" || strings.HasSuffix(p, "/timeline")
+			for _, c := range f.svc.calls {
+				if !reads && (c.method == "GetGroup" || c.method == "GetGroupByName") {
+					t.Errorf("%s %s read the held group: %s%v", tt.method, tt.path, c.method, c.args)
+				}
+			}
+		})
+	}
+	if n < 20 {
+		t.Errorf("only %d routes of a group", n)
 	}
 }
 

@@ -51,6 +51,10 @@ type Service interface {
 	// the long-poll read (GET /v1/groups/{id}?wait=) waits on it, so it
 	// answers as soon as the group changes without polling.
 	WatchGroup(id string) (<-chan struct{}, func())
+	// HasGroup reports whether id is the id of a group the Service holds
+	// in memory, so a request naming it needs no read of the store to
+	// resolve it. False is always a safe answer.
+	HasGroup(id string) bool
 
 	ExecutionService
 }

@@ -103,12 +103,7 @@ func BenchmarkCausalityHTTP(b *testing.B) {
 	t0 = time.Now()
 	// A long retention: a cached store must not lose its deleted
 	// groups' history to the purge as it ages.
-	flags := []string{"--retention", "3650d"}
-	// PES_BENCH_PPROF=127.0.0.1:6060 lets a profiler watch pesd while
-	// the figures are measured (go tool pprof …/debug/pprof/profile).
-	if addr := os.Getenv("PES_BENCH_PPROF"); addr != "" {
-		flags = append(flags, "--pprof", addr)
-	}
+	flags := append([]string{"--retention", "3650d"}, benchFlags()...)
 	d := startDaemon(b, dataDir, "bench-token", flags...)
 	b.Logf("pesd listening on the store after %s", time.Since(t0).Round(time.Millisecond))
 	c := d.client(b)

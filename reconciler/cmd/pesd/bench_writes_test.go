@@ -31,6 +31,18 @@ import (
 // benchRound is how long each measured round of requests runs.
 const benchRound = 2 * time.Second
 
+// benchFlags are pesd's flags for a benchmark: no per-token rate limit,
+// which would cap the rate measured, and PES_BENCH_PPROF=127.0.0.1:6060
+// lets a profiler watch pesd while the figures are measured (go tool
+// pprof …/debug/pprof/profile).
+func benchFlags() []string {
+	flags := []string{"--rate-limit", "0"}
+	if addr := os.Getenv("PES_BENCH_PPROF"); addr != "" {
+		flags = append(flags, "--pprof", addr)
+	}
+	return flags
+}
+
 // rawCommitRate commits one small row per transaction on a fresh SQLite
 // file in WAL mode with synchronous=NORMAL (pesd's store settings) for d
 // and returns the commits per second.
@@ -134,7 +146,7 @@ func post(hc *http.Client, d *pesdProc, path string, body []byte, want int) erro
 func BenchmarkInstructionPOSTs(b *testing.B) {
 	needE2E(b)
 	const clients = 8
-	d := startDaemon(b, b.TempDir(), "bench-token")
+	d := startDaemon(b, b.TempDir(), "bench-token", benchFlags()...)
 	c := d.client(b)
 	ctx := ctxFor(b)
 	groups := make([]string, clients)
@@ -171,7 +183,7 @@ func BenchmarkInstructionPOSTs(b *testing.B) {
 func BenchmarkMetricPushes(b *testing.B) {
 	needE2E(b)
 	const clients = 2
-	d := startDaemon(b, b.TempDir(), "bench-token")
+	d := startDaemon(b, b.TempDir(), "bench-token", benchFlags()...)
 	c := d.client(b)
 	ctx := ctxFor(b)
 	g, err := c.CreateGroup(ctx, simGroup("push", 1))
