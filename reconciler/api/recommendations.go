@@ -119,7 +119,9 @@ type RecommendationQuery struct {
 // its parameter. get returns a parameter's value ("" when absent).
 func ParseRecommendationQuery(get func(string) string) (RecommendationQuery, error) {
 	var q RecommendationQuery
-	s := get("input_size")
+	// Every parameter is read before any is judged, so the caller can
+	// tell a parameter this request does not take from one it does.
+	s, deadline, budget, maxNodes := get("input_size"), get("deadline"), get("max_node_hours"), get("max_nodes")
 	if s == "" {
 		return q, Invalid("input_size", "is required: the next input's items, lines or files (as in input_size=1e6)")
 	}
@@ -128,21 +130,21 @@ func ParseRecommendationQuery(get func(string) string) (RecommendationQuery, err
 		return q, Invalid("input_size", "must be a positive number such as 1e6; got %q", s)
 	}
 	q.InputSize = v
-	if s := get("deadline"); s != "" {
+	if s := deadline; s != "" {
 		d, err := ParseDuration(s)
 		if err != nil || d <= 0 {
 			return q, Invalid("deadline", "must be a positive duration such as 1h or 90m; got %q", s)
 		}
 		q.Deadline = d
 	}
-	if s := get("max_node_hours"); s != "" {
+	if s := budget; s != "" {
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil || v <= 0 || math.IsInf(v, 0) || math.IsNaN(v) {
 			return q, Invalid("max_node_hours", "must be a positive number such as 8.5; got %q", s)
 		}
 		q.MaxNodeHours = v
 	}
-	if s := get("max_nodes"); s != "" {
+	if s := maxNodes; s != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 || n > MaxQuantityLimit {
 			return q, Invalid("max_nodes", "must be a whole number from 1 to %d; got %q", MaxQuantityLimit, s)
@@ -243,3 +245,6 @@ const (
 // EventExecutionWarning is the event of an execution created with a
 // node quantity predicted to miss its criteria.
 const EventExecutionWarning = "execution_warning"
+
+// ValidateProgramType checks the {type} of a program-type route.
+func ValidateProgramType(t string) error { return validateName("type", t, true) }
