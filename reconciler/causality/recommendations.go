@@ -2,6 +2,7 @@ package causality
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,7 +22,7 @@ func Recommendation(r api.Recommendation) string {
 			plural(r.Runs, "run"), r.ProgramType, api.MinRuns)
 	}
 	s := fmt.Sprintf("%s: predicted %s and %s node-hours, %s; based on %s of %s, fit R² %.2f",
-		nodes(r.NodeQuantity), interval(*r.WallSeconds), num(r.NodeHours.Value), criterion(r), plural(r.Runs, "run"),
+		nodes(r.NodeQuantity), interval(*r.WallSeconds), hours(r.NodeHours.Value), criterion(r), plural(r.Runs, "run"),
 		r.ProgramType, r.Model.R2)
 	if r.NodeType != "" {
 		s += "; node type " + r.NodeType
@@ -52,7 +53,7 @@ func ExecutionWarning(label, kind string, n int, wall, nodeHours api.Interval, d
 		}
 	default:
 		s = fmt.Sprintf("execution %s: %s predicted to use %s node-hours (%s–%s), over its budget of %s",
-			label, nodesAre(n), num(nodeHours.Value), num(nodeHours.Low), num(nodeHours.High), num(budget))
+			label, nodesAre(n), hours(nodeHours.Value), hours(nodeHours.Low), hours(nodeHours.High), hours(budget))
 	}
 	return s + "; recommended: " + Recommendation(r)
 }
@@ -70,11 +71,11 @@ func criterion(r api.Recommendation) string {
 	case api.CriterionCheapestWithinDeadline:
 		s := "cheapest that meets the " + shortDuration(r.Deadline) + " deadline"
 		if r.MaxNodeHours > 0 {
-			s += " within " + num(r.MaxNodeHours) + " node-hours"
+			s += " within " + hours(r.MaxNodeHours) + " node-hours"
 		}
 		return s
 	case api.CriterionFastestWithinBudget:
-		return "fastest within " + num(r.MaxNodeHours) + " node-hours"
+		return "fastest within " + hours(r.MaxNodeHours) + " node-hours"
 	case api.CriterionKnee:
 		return fmt.Sprintf("the knee of the curve (more nodes would save less than %d%% of the time)", int(api.KneeTolerance*100))
 	}
@@ -83,7 +84,7 @@ func criterion(r api.Recommendation) string {
 		miss = append(miss, "the "+shortDuration(r.Deadline)+" deadline")
 	}
 	if r.MaxNodeHours > 0 {
-		miss = append(miss, "the budget of "+num(r.MaxNodeHours)+" node-hours")
+		miss = append(miss, "the budget of "+hours(r.MaxNodeHours)+" node-hours")
 	}
 	return fmt.Sprintf("the fastest possible: no quantity up to %d meets %s", r.MaxNodes, strings.Join(miss, " and "))
 }
@@ -97,6 +98,8 @@ func interval(i api.Interval) string {
 func span(sec float64) string {
 	d := time.Duration(sec * float64(time.Second))
 	switch {
+	case d < 10*time.Second:
+		d = d.Round(10 * time.Millisecond)
 	case d < 10*time.Minute:
 		d = d.Round(time.Second)
 	default:
@@ -114,6 +117,15 @@ func shortDuration(s string) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// hours is node-hours for people: two decimals, or two significant
+// digits below 0.1 (a short run's 0.0011).
+func hours(v float64) string {
+	if v > 0 && v < 0.1 {
+		return strconv.FormatFloat(v, 'g', 2, 64)
+	}
+	return num(v)
 }
 
 func nodesAre(n int) string {
