@@ -14,6 +14,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 )
@@ -247,7 +248,11 @@ func Recommend(programType string, runs []api.Run, q api.RecommendationQuery) (a
 	rec := api.Recommendation{ProgramType: programType, InputSize: q.InputSize, MaxNodeHours: q.MaxNodeHours,
 		RunLabels: []string{}, RunIDs: []string{}}
 	if q.Deadline > 0 {
+		// A deadline given as a time arrives with the clock's fraction.
 		rec.Deadline = q.Deadline.String()
+		if q.Deadline >= time.Second {
+			rec.Deadline = q.Deadline.Round(time.Second).String()
+		}
 	}
 	f, n := Fit(runs)
 	rec.Runs = n
