@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/recommend"
 )
 
@@ -165,5 +167,49 @@ func TestCriteria(t *testing.T) {
 	c = f.Choose(api.RecommendationQuery{InputSize: size, Deadline: time.Minute, MaxNodes: 40})
 	if c.Met || c.Criterion != api.CriterionFastest || c.Nodes != 39 {
 		t.Errorf("impossible deadline: %+v, want the fastest (39 nodes) not met", c)
+	}
+}
+
+// guideRuns are the runs of the worked example in the recommendations
+// guide (templates/guides/recommendations.md.tmpl).
+const guideRuns = `label,input_size,nodes_mean,wall_seconds
+wc-0301,1000000,4,5210
+wc-0302,1000000,8,2725
+wc-0303,2000000,8,5262
+wc-0304,1000000,16,1598
+wc-0305,500000,16,993
+wc-0306,1000000,24,1321
+wc-0307,1000000,32,1219
+`
+
+// TestGuideWorkedExample keeps the guide's worked example true: its
+// coefficients, its three recommendations and its sentence.
+func TestGuideWorkedExample(t *testing.T) {
+	runs, err := recommend.ParseRuns(strings.NewReader(guideRuns), "wordcount", time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, f := recommend.Recommend("wordcount", runs, api.RecommendationQuery{InputSize: 1e6, Deadline: 30 * time.Minute})
+	m := rec.Model
+	if math.Round(m.Overhead) != 98 || math.Abs(m.PerItem-0.0202) > 0.0001 || math.Abs(m.PerNode-15.56) > 0.01 ||
+		math.Round(m.Spread*10) != 148 || m.IntervalWidth != 2.776 || m.R2 < 0.9999 {
+		t.Errorf("model %+v", m)
+	}
+	if rec.NodeQuantity != 14 || math.Round(rec.WallSeconds.Value) != 1756 || math.Round(rec.NodeHours.Value*100) != 683 {
+		t.Errorf("deadline 30m: %d nodes, %v, %v", rec.NodeQuantity, *rec.WallSeconds, *rec.NodeHours)
+	}
+	if w, _ := f.Predict(1e6, 13); math.Round(w.Value) != 1851 {
+		t.Errorf("13 nodes: %v", w)
+	}
+	if got, want := causality.Recommendation(rec), "14 nodes: predicted 29m (28m–30m) and 6.83 node-hours, cheapest that meets the 30m deadline; based on 7 runs of wordcount, fit R² 1.00"; got != want {
+		t.Errorf("sentence\n got %q\nwant %q", got, want)
+	}
+	for _, c := range []struct {
+		q    api.RecommendationQuery
+		want int
+	}{{api.RecommendationQuery{InputSize: 1e6}, 23}, {api.RecommendationQuery{InputSize: 1e6, MaxNodeHours: 6}, 6}} {
+		if r, _ := recommend.Recommend("wordcount", runs, c.q); r.NodeQuantity != c.want {
+			t.Errorf("%+v: %d nodes, want %d", c.q, r.NodeQuantity, c.want)
+		}
 	}
 }
