@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -239,4 +240,40 @@ resource "pes_execution" "late" {
 		t.Fatalf("warning events %+v; want the one the warning names", evs)
 	}
 	t.Logf("event %s: %s", evs[0].Label, evs[0].Description)
+}
+
+// TestAccExecution_recommendedValidation: plan-time errors name the
+// attribute.
+func TestAccExecution_recommendedValidation(t *testing.T) {
+	cases := []struct{ name, config, want string }{
+		{"recommended without a type", `resource "pes_execution" "x" {
+  group_id      = "g"
+  input         = { items = ["1"] }
+  node_quantity = "recommended"
+}`, `(?s)needs a program type.*node_quantity`},
+		{"a number of nodes", `resource "pes_execution" "x" {
+  group_id      = "g"
+  program_type  = "t"
+  input         = { items = ["1"] }
+  node_quantity = "12"
+}`, `(?s)node_quantity.*value must be one of`},
+		{"a deadline that is no duration", `resource "pes_execution" "x" {
+  group_id     = "g"
+  program_type = "t"
+  input        = { items = ["1"] }
+  deadline     = "tomorrow"
+}`, `(?s)deadline`},
+		{"a negative input size", `data "pes_execution_recommendation" "x" {
+  program_type = "t"
+  input_size   = -1
+}`, `(?s)input_size.*at least`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps:                    []resource.TestStep{{Config: tc.config, PlanOnly: true, ExpectError: regexp.MustCompile(tc.want)}},
+			})
+		})
+	}
 }

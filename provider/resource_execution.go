@@ -37,9 +37,10 @@ const (
 )
 
 var (
-	_ resource.Resource                = (*executionResource)(nil)
-	_ resource.ResourceWithConfigure   = (*executionResource)(nil)
-	_ resource.ResourceWithImportState = (*executionResource)(nil)
+	_ resource.Resource                   = (*executionResource)(nil)
+	_ resource.ResourceWithConfigure      = (*executionResource)(nil)
+	_ resource.ResourceWithImportState    = (*executionResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*executionResource)(nil)
 )
 
 func newExecutionResource() resource.Resource { return &executionResource{} }
@@ -242,6 +243,18 @@ func (m executionModel) create(ctx context.Context, diags *diag.Diagnostics) api
 	in.MaxNodeHours = m.MaxNodeHours.ValueFloat64()
 	in.UseRecommendation = m.NodeQuantity.ValueString() == nodeQuantityRecommended
 	return in
+}
+
+// ValidateConfig checks at plan time what pesd would refuse: the
+// recommended quantity comes from the runs of a program type.
+func (r *executionResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var nq, pt types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("node_quantity"), &nq)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("program_type"), &pt)...)
+	if nq.ValueString() == nodeQuantityRecommended && pt.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("node_quantity"), "The recommended quantity needs a program type",
+			`node_quantity = "recommended" sizes the group from the prior runs of program_type; set program_type.`)
+	}
 }
 
 // warningDiags are an execution's warnings as Terraform warnings.
