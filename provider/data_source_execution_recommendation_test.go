@@ -144,32 +144,11 @@ func TestAccExecution_warning(t *testing.T) {
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1 (make testacc)")
 	}
-	tf := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if tf == "" {
-		tf, _ = exec.LookPath("terraform")
-	}
-	if tf == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("no Terraform CLI: set TF_ACC_TERRAFORM_PATH or put terraform on PATH (scripts/ensure-terraform.sh builds one)")
-		}
-		t.Skip("no Terraform CLI: set TF_ACC_TERRAFORM_PATH=$(scripts/ensure-terraform.sh)")
-	}
 	t.Parallel()
 	c := testClient(t)
 	importLawRuns(t, c, "acc-warn", 500)
 	tmp := t.TempDir()
-	pluginDir := filepath.Join(tmp, "plugins")
-	build := exec.Command("go", "build", "-o", filepath.Join(pluginDir, "terraform-provider-pes"), ".")
-	build.Dir = ".."
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the provider: %v\n%s", err, out)
-	}
-	rc := fmt.Sprintf("disable_checkpoint = true\nprovider_installation {\n  dev_overrides {\n    \"pes-project/pes\" = %q\n  }\n  direct {}\n}\n", pluginDir)
-	cliConfig := filepath.Join(tmp, "terraformrc")
-	if err := os.WriteFile(cliConfig, []byte(rc), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tf, cliConfig := terraformWithProvider(t, tmp)
 	dir := filepath.Join(tmp, "config")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
