@@ -13,7 +13,6 @@ package recommend
 import (
 	"math"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
@@ -59,7 +58,11 @@ func Fit(runs []api.Run) (*Fitted, int) {
 	if len(use) < api.MinRuns {
 		return nil, len(use)
 	}
-	sort.SliceStable(use, func(i, j int) bool { return use[i].EndedAt.Before(use[j].EndedAt) })
+	// The store answers in end order already; sorting costs only when not.
+	byEnd := func(a, b api.Run) int { return a.EndedAt.Compare(b.EndedAt) }
+	if !slices.IsSortedFunc(use, byEnd) {
+		slices.SortStableFunc(use, byEnd)
+	}
 	xs := make([][terms]float64, len(use))
 	ys := make([]float64, len(use))
 	f := &Fitted{Runs: use}
