@@ -64,10 +64,6 @@ func TestE2ERecommendationFromLocalRuns(t *testing.T) {
 			t.Errorf("run %d: %+v, want %s on %d nodes", i, r, labels[i], n)
 		}
 	}
-	// More nodes ran the same input faster.
-	if !(runs[0].WallSeconds > runs[1].WallSeconds && runs[1].WallSeconds > runs[2].WallSeconds) {
-		t.Errorf("wall times %.2f, %.2f, %.2f do not fall with the nodes", runs[0].WallSeconds, runs[1].WallSeconds, runs[2].WallSeconds)
-	}
 	rec, err := c.Recommend(ctx, "sum", api.RecommendationQuery{InputSize: 24, MaxNodes: 8})
 	if err != nil {
 		t.Fatal(err)
