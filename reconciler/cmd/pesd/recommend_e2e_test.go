@@ -4,8 +4,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +74,17 @@ func TestE2ERecommendationFromLocalRuns(t *testing.T) {
 	if rec.Status != api.RecommendationOK || rec.Runs != 3 || !slices.Equal(rec.RunLabels, labels) ||
 		rec.NodeQuantity < 1 || rec.NodeQuantity > 8 || rec.Criterion != api.CriterionKnee {
 		t.Errorf("recommendation %+v, want one from %v", rec, labels)
+	}
+
+	// The same through the command line, for people and as JSON.
+	out := pesdCLI(t, d, "recommend", "--type", "sum", "--input-size", "24", "--max-nodes", "8")
+	t.Logf("pesd recommend:\n%s", out)
+	if !strings.Contains(out, rec.Explanation) || !strings.Contains(out, strings.Join(labels, ", ")) {
+		t.Errorf("pesd recommend says\n%s\nwant %q and the runs", out, rec.Explanation)
+	}
+	var got api.Recommendation
+	if err := json.Unmarshal([]byte(pesdCLI(t, d, "recommend", "--type", "sum", "--input-size", "24", "--max-nodes", "8", "-o", "json")), &got); err != nil ||
+		got.NodeQuantity != rec.NodeQuantity || got.Runs != 3 {
+		t.Errorf("pesd recommend -o json: %+v, %v", got, err)
 	}
 }
