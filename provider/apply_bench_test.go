@@ -68,35 +68,14 @@ resource "terraform_data" "t" {
 // 150 terraform_data, each in a fresh directory, applyRounds times, and
 // reports the median wall time of each and their ratio.
 func BenchmarkTerraformApply(b *testing.B) {
-	tf := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if tf == "" {
-		tf, _ = exec.LookPath("terraform")
-	}
-	if tf == "" {
-		if os.Getenv("CI") != "" {
-			b.Fatal("no Terraform CLI: set TF_ACC_TERRAFORM_PATH or put terraform on PATH (scripts/ensure-terraform.sh builds one)")
-		}
-		b.Skip("no Terraform CLI: set TF_ACC_TERRAFORM_PATH=$(scripts/ensure-terraform.sh)")
-	}
 	tmp := b.TempDir()
-	pluginDir := filepath.Join(tmp, "plugins")
-	build := exec.Command("go", "build", "-o", filepath.Join(pluginDir, "terraform-provider-pes"), ".")
-	build.Dir = ".."
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("build the provider: %v\n%s", err, out)
-	}
+	tf, cliConfig := terraformWithProvider(b, tmp)
 	// pesd as deployed: its default intervals.
 	endpoint, stop, err := startPesd(tmp)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(stop)
-	cliConfig := filepath.Join(tmp, "terraformrc")
-	rc := fmt.Sprintf("disable_checkpoint = true\nprovider_installation {\n  dev_overrides {\n    \"pes-project/pes\" = %q\n  }\n  direct {}\n}\n", pluginDir)
-	if err := os.WriteFile(cliConfig, []byte(rc), 0o600); err != nil {
-		b.Fatal(err)
-	}
 	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
 		EnvEndpoint+"="+endpoint, EnvToken+"="+accToken)
 	c, err := client.New(endpoint, accToken)
@@ -166,4 +145,35 @@ func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// terraformWithProvider finds the Terraform CLI (skipping outside CI when
+// there is none), builds this provider into tmp and writes a CLI
+// configuration whose dev_overrides use it: the real CLI runs the real
+// plugin, as users do.
+func terraformWithProvider(tb testing.TB, tmp string) (tf, cliConfig string) {
+	tb.Helper()
+	tf = os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if tf == "" {
+		tf, _ = exec.LookPath("terraform")
+	}
+	if tf == "" {
+		if os.Getenv("CI") != "" {
+			tb.Fatal("no Terraform CLI: set TF_ACC_TERRAFORM_PATH or put terraform on PATH (scripts/ensure-terraform.sh builds one)")
+		}
+		tb.Skip("no Terraform CLI: set TF_ACC_TERRAFORM_PATH=$(scripts/ensure-terraform.sh)")
+	}
+	pluginDir := filepath.Join(tmp, "plugins")
+	build := exec.Command("go", "build", "-o", filepath.Join(pluginDir, "terraform-provider-pes"), ".")
+	build.Dir = ".."
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		tb.Fatalf("build the provider: %v\n%s", err, out)
+	}
+	cliConfig = filepath.Join(tmp, "terraformrc")
+	rc := fmt.Sprintf("disable_checkpoint = true\nprovider_installation {\n  dev_overrides {\n    \"pes-project/pes\" = %q\n  }\n  direct {}\n}\n", pluginDir)
+	if err := os.WriteFile(cliConfig, []byte(rc), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return tf, cliConfig
 }

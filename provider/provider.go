@@ -147,6 +147,7 @@ func (p *pesProvider) DataSources(context.Context) []func() datasource.DataSourc
 		newCapacityForecastDataSource,
 		newNodeGroupDataSource,
 		newExecutionsDataSource,
+		newRecommendationDataSource,
 	}
 }
 

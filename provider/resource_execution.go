@@ -9,11 +9,14 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
@@ -34,9 +37,10 @@ const (
 )
 
 var (
-	_ resource.Resource                = (*executionResource)(nil)
-	_ resource.ResourceWithConfigure   = (*executionResource)(nil)
-	_ resource.ResourceWithImportState = (*executionResource)(nil)
+	_ resource.Resource                   = (*executionResource)(nil)
+	_ resource.ResourceWithConfigure      = (*executionResource)(nil)
+	_ resource.ResourceWithImportState    = (*executionResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*executionResource)(nil)
 )
 
 func newExecutionResource() resource.Resource { return &executionResource{} }
@@ -81,8 +85,18 @@ type executionModel struct {
 	Succeeded         types.Int64            `tfsdk:"jobs_succeeded"`
 	Failed            types.Int64            `tfsdk:"jobs_failed"`
 	Output            types.String           `tfsdk:"output"`
+	Deadline          types.String           `tfsdk:"deadline"`
+	MaxNodeHours      types.Float64          `tfsdk:"max_node_hours"`
+	NodeQuantity      types.String           `tfsdk:"node_quantity"`
+	Warnings          types.List             `tfsdk:"warnings"`
+	Recommended       types.Int64            `tfsdk:"recommended_node_quantity"`
+	Recommendation    types.String           `tfsdk:"recommendation"`
 	Timeouts          timeouts.Value         `tfsdk:"timeouts"`
 }
+
+// nodeQuantityRecommended is node_quantity's one value: size the group by
+// the recommendation at start.
+const nodeQuantityRecommended = "recommended"
 
 func (r *executionResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_execution"
@@ -167,6 +181,22 @@ func (r *executionResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"jobs_succeeded":           readInt("Jobs that succeeded."),
 			"jobs_failed":              readInt("Jobs that failed after `max_attempts`."),
 			"output":                   readStr("The combined output file (the jobs' outputs in job order), once completed."),
+			"deadline": schema.StringAttribute{MarkdownDescription: "How long the execution may take from its creation (a duration such as `1h`). " +
+				"With `program_type`, a node quantity predicted (from the type's prior runs) to miss it gives a warning, recorded as an event of the group.",
+				Optional: true, PlanModifiers: replace, Validators: []validator.String{durationValidator{}}},
+			"max_node_hours": schema.Float64Attribute{MarkdownDescription: "The budget in node-hours. With `program_type`, a node quantity predicted to exceed it gives a warning.",
+				Optional: true, PlanModifiers: []planmodifier.Float64{float64planmodifier.RequiresReplace()},
+				Validators: []validator.Float64{float64validator.AtLeast(0)}},
+			"node_quantity": schema.StringAttribute{MarkdownDescription: "`\"recommended\"` sizes the group to the recommendation from the prior runs of `program_type` " +
+				"when the execution starts (meeting `deadline` and `max_node_hours`, within the group's `max_quantity`): a change caused by the start event, " +
+				"whose explanation cites the recommendation. Unset runs on the nodes the group has. Fewer than 3 completed runs of the type fail the create.",
+				Optional: true, PlanModifiers: replace, Validators: []validator.String{stringvalidator.OneOf(nodeQuantityRecommended)}},
+			"warnings": schema.ListAttribute{MarkdownDescription: "The warnings given at creation (also shown as Terraform warnings): the node quantity is predicted to miss `deadline` or exceed `max_node_hours`.",
+				Computed: true, ElementType: types.StringType, PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown()}},
+			"recommended_node_quantity": schema.Int64Attribute{MarkdownDescription: "The recommended node quantity, when one was made at creation (`node_quantity = \"recommended\"`, or beside a warning).",
+				Computed: true, PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
+			"recommendation": schema.StringAttribute{MarkdownDescription: "The recommendation made at creation, in a sentence.",
+				Computed: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{
@@ -204,7 +234,41 @@ func (m executionModel) create(ctx context.Context, diags *diag.Diagnostics) api
 	if d := m.SimItemDuration.ValueString(); d != "" {
 		in.Sim = &api.ExecutionSim{ItemDuration: d}
 	}
+	if d := m.Deadline.ValueString(); d != "" {
+		if v, err := api.ParseDuration(d); err == nil {
+			at := time.Now().Add(v).UTC()
+			in.Deadline = &at
+		}
+	}
+	in.MaxNodeHours = m.MaxNodeHours.ValueFloat64()
+	in.UseRecommendation = m.NodeQuantity.ValueString() == nodeQuantityRecommended
 	return in
+}
+
+// ValidateConfig checks at plan time what pesd would refuse: the
+// recommended quantity comes from the runs of a program type.
+func (r *executionResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var nq, pt types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("node_quantity"), &nq)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("program_type"), &pt)...)
+	if nq.ValueString() == nodeQuantityRecommended && pt.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("node_quantity"), "The recommended quantity needs a program type",
+			`node_quantity = "recommended" sizes the group from the prior runs of program_type; set program_type.`)
+	}
+}
+
+// warningDiags are an execution's warnings as Terraform warnings.
+func warningDiags(x api.Execution) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, w := range x.Warnings {
+		summary := "Execution predicted to miss its deadline"
+		if w.Kind == api.WarningMaxNodeHours {
+			summary = "Execution predicted to exceed its node-hour budget"
+		}
+		diags.AddWarning(summary, fmt.Sprintf("%s.\n\npesd recorded it as event %s of the group. Set node_quantity = %q to size the group "+
+			"by the recommendation, or change the group's desired_quantity.", w.Message, w.Event, nodeQuantityRecommended))
+	}
+	return diags
 }
 
 // observed copies pesd's view of the execution into the state.
@@ -215,6 +279,15 @@ func (m *executionModel) observed(x api.Execution) {
 	m.Succeeded = types.Int64Value(int64(x.Counts[api.JobSucceeded]))
 	m.Failed = types.Int64Value(int64(x.Counts[api.JobFailed]))
 	m.Output = types.StringValue(x.Output)
+	ws := make([]string, 0, len(x.Warnings))
+	for _, w := range x.Warnings {
+		ws = append(ws, w.Message)
+	}
+	m.Warnings, _ = types.ListValueFrom(context.Background(), types.StringType, ws)
+	m.Recommended, m.Recommendation = types.Int64Null(), types.StringNull()
+	if r := x.Recommendation; r != nil && r.Status == api.RecommendationOK {
+		m.Recommended, m.Recommendation = types.Int64Value(int64(r.NodeQuantity)), types.StringValue(r.Explanation)
+	}
 	switch x.Status {
 	case api.ExecutionSuspended, api.ExecutionSuspending:
 		m.Suspended = types.BoolValue(true)
@@ -247,6 +320,7 @@ func (r *executionResource) Create(ctx context.Context, req resource.CreateReque
 		resp.Diagnostics.Append(apiErrorDiag("Cannot create execution", r.c.endpoint, "group "+in.GroupID, err))
 		return
 	}
+	resp.Diagnostics.Append(warningDiags(x)...)
 	wantSuspended := plan.Suspended.ValueBool()
 	if wantSuspended {
 		x, err = r.c.api.SuspendExecution(ctx, x.ID, plan.ReleaseNodes.ValueBool())

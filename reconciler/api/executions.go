@@ -104,10 +104,17 @@ type ExecutionCreate struct {
 	MaxParallel int            `json:"max_parallel,omitempty"`
 	MaxAttempts *int           `json:"max_attempts,omitempty"`
 	// Deadline is when it should be done; the estimate says whether it
-	// will be.
-	Deadline   *time.Time    `json:"deadline,omitempty"`
-	OnComplete *OnComplete   `json:"on_complete,omitempty"`
-	Sim        *ExecutionSim `json:"sim,omitempty"`
+	// will be, and with program_type a node quantity predicted to miss it
+	// is warned of.
+	Deadline *time.Time `json:"deadline,omitempty"`
+	// MaxNodeHours is the budget: with program_type, a node quantity
+	// predicted to exceed it is warned of.
+	MaxNodeHours float64 `json:"max_node_hours,omitempty"`
+	// UseRecommendation sizes the group to the recommendation from the
+	// program type's prior runs at start (needs program_type).
+	UseRecommendation bool          `json:"use_recommendation,omitempty"`
+	OnComplete        *OnComplete   `json:"on_complete,omitempty"`
+	Sim               *ExecutionSim `json:"sim,omitempty"`
 	// SuspendGrace is how long a job has after SIGTERM to checkpoint
 	// and exit before it is killed.
 	SuspendGrace string `json:"suspend_grace,omitempty"`
@@ -141,8 +148,20 @@ type Execution struct {
 	MaxParallel int            `json:"max_parallel,omitempty"`
 	MaxAttempts int            `json:"max_attempts"`
 	Deadline    *time.Time     `json:"deadline,omitempty"`
-	OnComplete  *OnComplete    `json:"on_complete,omitempty"`
-	Sim         *ExecutionSim  `json:"sim,omitempty"`
+	// MaxNodeHours and UseRecommendation are as created.
+	MaxNodeHours      float64       `json:"max_node_hours,omitempty"`
+	UseRecommendation bool          `json:"use_recommendation,omitempty"`
+	OnComplete        *OnComplete   `json:"on_complete,omitempty"`
+	Sim               *ExecutionSim `json:"sim,omitempty"`
+	// Recommendation is the one made at creation (with use_recommendation,
+	// or beside a warning).
+	Recommendation *Recommendation `json:"recommendation,omitempty"`
+	// Warnings are the warnings given at creation: the node quantity is
+	// predicted to miss the deadline or exceed max_node_hours.
+	Warnings []ExecutionWarning `json:"warnings,omitempty"`
+	// Usage measures the group's ready nodes while the execution runs,
+	// for its run record.
+	Usage *ExecutionUsage `json:"usage,omitempty"`
 	// SuspendGrace is resolved (default DefaultSuspendGrace).
 	SuspendGrace string `json:"suspend_grace"`
 	Status       string `json:"status"`
@@ -246,4 +265,20 @@ func ExecutionDone(status string) bool {
 		return true
 	}
 	return false
+}
+
+// ExecutionUsage is what an execution used, measured at each step of
+// the planner: between two steps the group had the ready nodes counted at
+// the first.
+type ExecutionUsage struct {
+	// NodeSeconds integrates the ready nodes over the time the execution
+	// ran (not suspended); ActiveSeconds is that time, SuspendedSeconds
+	// the rest since its start.
+	NodeSeconds      float64 `json:"node_seconds"`
+	ActiveSeconds    float64 `json:"active_seconds"`
+	SuspendedSeconds float64 `json:"suspended_seconds"`
+	NodesMax         int     `json:"nodes_max"`
+	// Nodes were ready at At, the last measure.
+	Nodes int       `json:"nodes"`
+	At    time.Time `json:"at"`
 }

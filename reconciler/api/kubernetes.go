@@ -463,3 +463,31 @@ func abs(n int) int {
 	}
 	return n
 }
+
+// NodeType is the node type of a group's nodes for run records and
+// recommendations: a kubernetes pod's requests and limits ("requests
+// cpu=500m memory=256Mi; limits cpu=1"); "" for drivers without one.
+func NodeType(g Group) string {
+	k := g.Kubernetes
+	if g.Driver != DriverKubernetes || k == nil || k.Resources == nil {
+		return ""
+	}
+	var parts []string
+	for _, l := range []struct {
+		name string
+		list *KubernetesResourceList
+	}{{"requests", k.Resources.Requests}, {"limits", k.Resources.Limits}} {
+		if l.list == nil || (l.list.CPU == "" && l.list.Memory == "") {
+			continue
+		}
+		s := l.name
+		if l.list.CPU != "" {
+			s += " cpu=" + l.list.CPU
+		}
+		if l.list.Memory != "" {
+			s += " memory=" + l.list.Memory
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
+}

@@ -343,7 +343,8 @@ func EventTypes() []string {
 	return []string{EventGroupCreated, EventGroupDeleted, EventUserInstruction, EventTriggerFired,
 		EventNodeInitFailed, EventNodeUnavailable, EventReplacementRequest, EventNodeTerminatedUser,
 		EventMetricsMissing, EventMetricsReturned, EventExecutionStarted, EventExecutionCompleted, EventExecutionSuspended,
-		EventExecutionResumed, EventExecutionCancelled, EventJobFailed, EventJobRetried, EventJobRequeued}
+		EventExecutionResumed, EventExecutionCancelled, EventJobFailed, EventJobRetried, EventJobRequeued,
+		EventExecutionWarning}
 }
 
 // ChangeTypes lists the change type values (the type filter of change lists).

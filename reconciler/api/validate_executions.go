@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -62,6 +63,12 @@ func ValidateExecutionCreate(in *ExecutionCreate) error {
 	}
 	if in.Deadline != nil && in.Deadline.IsZero() {
 		return Invalid("deadline", "must be an RFC 3339 time")
+	}
+	if in.MaxNodeHours < 0 || math.IsInf(in.MaxNodeHours, 0) || math.IsNaN(in.MaxNodeHours) {
+		return Invalid("max_node_hours", "must be a positive number of node-hours (0: no budget); got %g", in.MaxNodeHours)
+	}
+	if in.UseRecommendation && in.ProgramType == "" {
+		return Invalid("use_recommendation", "needs program_type: the recommendation comes from prior runs of the same program type")
 	}
 	return nil
 }

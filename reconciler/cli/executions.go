@@ -15,7 +15,7 @@ import (
 
 // executionCmds are the verbs of distributed executions (SPEC §2.9).
 func (e *env) executionCmds() []*cobra.Command {
-	return []*cobra.Command{e.runCmd(), e.executionsCmd(), e.executionCmd(), e.suspendCmd(), e.resumeCmd(), e.cancelCmd()}
+	return []*cobra.Command{e.runCmd(), e.executionsCmd(), e.executionCmd(), e.suspendCmd(), e.resumeCmd(), e.cancelCmd(), e.recommendCmd()}
 }
 
 // pollEvery is how often "pesd run" reads the execution while it waits.
@@ -32,6 +32,9 @@ func (e *env) runCmd() *cobra.Command {
 	maxPar := c.fs.Int("max-parallel", 0, "at most this many jobs at once (0: one per free node)")
 	maxAtt := c.fs.Int("max-attempts", api.DefaultMaxAttempts, "runs of a job before it is failed")
 	scaleTo := c.fs.Int("scale-to", -1, "scale the group to `N` nodes when the execution completes")
+	deadline := c.fs.Duration("deadline", 0, "how long the execution may take; with --program-type, pesd warns when the group is predicted to miss it")
+	budget := c.fs.Float64("max-node-hours", 0, "the budget in node-hours; with --program-type, pesd warns when the group is predicted to exceed it")
+	recommended := c.fs.Bool("recommended", false, "size the group by the recommendation from the prior runs of --program-type when the execution starts")
 	detach := c.fs.Bool("detach", false, "start the execution and return without waiting")
 	// A run waits for the execution, not for one call.
 	c.fs.Lookup("timeout").DefValue = "24h"
@@ -41,6 +44,12 @@ func (e *env) runCmd() *cobra.Command {
 		cmd = pos
 		if (*lines == "") == (*files == "") {
 			return usagef("give one of --input-lines or --input-files")
+		}
+		if *recommended && *ptype == "" {
+			return usagef("--recommended: needs --program-type (the recommendation comes from its prior runs)")
+		}
+		if *deadline < 0 || *budget < 0 {
+			return usagef("--deadline and --max-node-hours must not be negative")
 		}
 		return nil
 	}
@@ -72,9 +81,21 @@ func (e *env) runCmd() *cobra.Command {
 		if *scaleTo >= 0 {
 			in.OnComplete = &api.OnComplete{ScaleTo: scaleTo}
 		}
+		if *deadline > 0 {
+			at := time.Now().Add(*deadline).UTC()
+			in.Deadline = &at
+		}
+		in.MaxNodeHours, in.UseRecommendation = *budget, *recommended
 		x, err := cl.CreateExecution(ctx, in)
 		if err != nil {
 			return err
+		}
+		// pesd's warnings (also events of the group) go where errors go.
+		for _, w := range x.Warnings {
+			fmt.Fprintf(c.stderr, "warning: %s (event %s)\n", w.Message, w.Event)
+		}
+		if r := x.Recommendation; r != nil && x.UseRecommendation {
+			fmt.Fprintf(c.stderr, "sized by the recommendation: %s\n", r.Explanation)
 		}
 		if *detach {
 			return c.print(x, func(t *table) { executionLine(t, x) })

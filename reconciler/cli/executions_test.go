@@ -23,6 +23,16 @@ func TestExecutionUsage(t *testing.T) {
 		{[]string{"suspend", "X1", "X2"}, "want one execution"},
 		{[]string{"resume"}, "want one execution"},
 		{[]string{"cancel"}, "want one execution"},
+		{[]string{"run", "--group", "g", "--input-lines", "a", "--recommended"}, "--recommended: needs --program-type"},
+		{[]string{"run", "--group", "g", "--input-lines", "a", "--deadline", "soon"}, "deadline"},
+		{[]string{"recommend", "--input-size", "1e6"}, "--type: required"},
+		{[]string{"recommend", "--type", "Word_Count", "--input-size", "1e6"}, "--type:"},
+		{[]string{"recommend", "--type", "wc"}, "--input-size: is required"},
+		{[]string{"recommend", "--type", "wc", "--input-size", "lots"}, "--input-size: must be a positive number"},
+		{[]string{"recommend", "--type", "wc", "--input-size", "1e6", "--deadline", "soon"}, "--deadline: must be a positive duration"},
+		{[]string{"recommend", "--type", "wc", "--input-size", "1e6", "--max-node-hours", "-1"}, "--max-node-hours:"},
+		{[]string{"recommend", "--type", "wc", "--input-size", "1e6", "--max-nodes", "0"}, "--max-nodes:"},
+		{[]string{"recommend", "--type", "wc", "--input-size", "1e6", "extra"}, "unexpected argument"},
 	} {
 		code, _, errOut := runCLI(c.args...)
 		if code != ExitUsage || !strings.Contains(errOut, c.want) {

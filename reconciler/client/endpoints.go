@@ -420,14 +420,18 @@ func (c *Client) ImportHistory(ctx context.Context, groupID string, r io.Reader)
 	if err != nil {
 		return 0, fmt.Errorf("import history of group %s: read: %w", groupID, err)
 	}
-	ct := "text/csv"
-	if t := bytes.TrimLeft(raw, " \t\r\n\uFEFF"); len(t) > 0 && t[0] == '[' {
-		ct = "application/json"
-	}
 	var out api.HistoryImport
 	err = c.do(ctx, call{method: http.MethodPost, path: "/v1/groups/" + seg(groupID) + "/history",
-		raw: raw, contentType: ct, out: &out, idempotent: true})
+		raw: raw, contentType: csvOrJSON(raw), out: &out, idempotent: true})
 	return out.Imported, err
+}
+
+// csvOrJSON is the media type of an import: a JSON array, or else CSV.
+func csvOrJSON(raw []byte) string {
+	if t := bytes.TrimLeft(raw, " \t\r\n\uFEFF"); len(t) > 0 && t[0] == '[' {
+		return "application/json"
+	}
+	return "text/csv"
 }
 
 // maxPages stops a server that keeps answering the same page token from

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
@@ -168,6 +169,7 @@ func (c *Controller) CreateExecution(ctx context.Context, in api.ExecutionCreate
 	x := api.Execution{
 		ID: newID(), GroupID: g.ID, Name: in.Name, ProgramType: in.ProgramType, Program: prog,
 		Input: in.Input, MaxParallel: in.MaxParallel, MaxAttempts: *in.MaxAttempts, Deadline: in.Deadline,
+		MaxNodeHours: in.MaxNodeHours, UseRecommendation: in.UseRecommendation,
 		OnComplete: in.OnComplete, Sim: in.Sim, SuspendGrace: in.SuspendGrace, Status: api.ExecutionPending,
 		CreatedAt: now, UpdatedAt: now, Events: []string{}, Actor: in.Actor,
 	}
@@ -194,6 +196,10 @@ func (c *Controller) CreateExecution(ctx context.Context, in api.ExecutionCreate
 	if err != nil {
 		return api.Execution{}, err
 	}
+	size := 0
+	for _, sub := range subsets {
+		size += sub.items
+	}
 	var inserted bool
 	err = c.stepGroup(ctx, gs, []*execState{s}, func(w *work) error {
 		label, err := w.tx.NextExecutionLabel()
@@ -201,6 +207,14 @@ func (c *Controller) CreateExecution(ctx context.Context, in api.ExecutionCreate
 			return err
 		}
 		s.x.Label = label
+		a, err := advise(ctx, w.tx, g, in, label, size, w.now)
+		if err != nil {
+			return err
+		}
+		s.x.Recommendation = a.rec
+		if err := w.recordWarnings(&s.x, a.warnings); err != nil {
+			return err
+		}
 		inserted = true
 		if err := w.tx.InsertExecution(s.x); err != nil {
 			return err
@@ -346,7 +360,7 @@ func (c *Controller) SuspendExecution(ctx context.Context, id string, in api.Exe
 // the resumption event.
 func (c *Controller) ResumeExecution(ctx context.Context, id string, in api.ExecutionAction) (api.Execution, error) {
 	return c.actOnExecution(ctx, id, func(w *work, s *execState) error {
-		x, changed, err := execution.Resume(s.x, s.jobs)
+		x, changed, err := execution.Resume(s.x, s.jobs, w.time(c))
 		if err != nil {
 			return err
 		}
@@ -372,7 +386,7 @@ func (c *Controller) ResumeExecution(ctx context.Context, id string, in api.Exec
 // failed as cancelled.
 func (c *Controller) CancelExecution(ctx context.Context, id string, in api.ExecutionAction) (api.Execution, error) {
 	return c.actOnExecution(ctx, id, func(w *work, s *execState) error {
-		x, changed, err := execution.Cancel(s.x, s.jobs, w.now)
+		x, changed, err := execution.Cancel(s.x, s.jobs, w.time(c))
 		if err != nil {
 			return err
 		}
@@ -427,6 +441,15 @@ func (c *Controller) actOnExecution(ctx context.Context, id string, act func(w *
 		return api.Execution{}, err
 	}
 	return c.executionView(s), nil
+}
+
+// time is the transaction's time, or the clock's for an action on an
+// ended execution, which acts without one (to say why it cannot).
+func (w *work) time(c *Controller) time.Time {
+	if w == nil {
+		return c.clock.Now()
+	}
+	return w.now
 }
 
 // executionView is the execution with its jobs, for an answer.
@@ -531,11 +554,18 @@ func (c *Controller) endWithGroup(ctx context.Context, g api.Group, ss []*execSt
 				}
 			}
 			x := s.x
+			x.Usage = execution.Measure(x, -1, now)
 			if !api.ExecutionDone(x.Status) {
 				x.Status, x.Reason = api.ExecutionCancelled, causality.ExecutionGroupDeleted()
 			}
 			x.EndedAt, x.UpdatedAt = &now, now
 			if err := tx.PutJobs(x.ID, changed); err != nil {
+				return err
+			}
+			for _, j := range changed {
+				s.jobs[j.Index] = j
+			}
+			if err := insertRun(tx, g, x, s.jobs); err != nil {
 				return err
 			}
 			if err := tx.UpdateExecution(x); err != nil {
@@ -692,6 +722,9 @@ func (c *Controller) record(w *work, s *execState, d execution.Decision) error {
 			return err
 		}
 	}
+	if err := w.recordRun(s); err != nil {
+		return err
+	}
 	for _, f := range d.Facts {
 		src := api.Source{Kind: api.SourceSystem}
 		switch f.Type {
@@ -711,6 +744,28 @@ func (c *Controller) record(w *work, s *execState, d execution.Decision) error {
 	return w.tx.UpdateExecution(s.x)
 }
 
+// recordRun writes the run record of an execution of a program type
+// that has ended, in the transaction that records its end (again is a
+// no-op: an execution leaves one run).
+func (w *work) recordRun(s *execState) error {
+	if s.x.EndedAt == nil {
+		return nil
+	}
+	return insertRun(w.tx, w.s.group, s.x, s.jobs)
+}
+
+func insertRun(tx store.Tx, g api.Group, x api.Execution, jobs []api.Job) error {
+	if x.ProgramType == "" {
+		return nil // no type to learn for
+	}
+	r := execution.RunOf(x, jobs, newID(), g.Driver, api.NodeType(g))
+	r.Note = causality.RunNote(r)
+	if _, err := tx.InsertRun(r); err != nil {
+		return fmt.Errorf("run record of execution %s: %w", x.Label, err)
+	}
+	return nil
+}
+
 // executionEvent records a fact as an event of the group. Completion
 // with on_complete scale_to, a suspension that releases the nodes and
 // the resumption after it carry a request, carried out at once and
@@ -721,6 +776,14 @@ func (w *work) executionEvent(s *execState, f execution.Fact, src api.Source) er
 		Priority: api.DefaultInstructionPriority, Reason: causality.ExecutionFact(x.Label, f)}
 	var setTo *int
 	switch f.Type {
+	case api.EventExecutionStarted:
+		// Sized by the recommendation at start: the change is this
+		// event's, and its explanation cites the recommendation.
+		if r := x.Recommendation; x.UseRecommendation && r != nil && r.NodeQuantity > 0 {
+			q := r.NodeQuantity
+			setTo = &q
+			e.Notes = append(e.Notes, causality.RecommendationNote(*r))
+		}
 	case api.EventExecutionCompleted:
 		if x.OnComplete != nil && x.OnComplete.ScaleTo != nil {
 			setTo = x.OnComplete.ScaleTo

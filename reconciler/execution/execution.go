@@ -157,7 +157,10 @@ func Plan(in Input) Decision {
 		x.Status = api.ExecutionRunning
 		now := in.Now
 		x.StartedAt = &now
+		x.Usage = &api.ExecutionUsage{Nodes: len(ready), NodesMax: len(ready), At: now}
 		d.Facts = append(d.Facts, fact(api.EventExecutionStarted, jobs))
+	} else {
+		x.Usage = Measure(x, len(ready), in.Now)
 	}
 
 	for i := range jobs {
@@ -327,10 +330,11 @@ func Suspend(x api.Execution, release bool, by string) (api.Execution, error) {
 
 // Resume puts a suspended (or suspending) execution back to running: its
 // suspended jobs are queued again, with their checkpoints.
-func Resume(x api.Execution, jobs []api.Job) (api.Execution, []api.Job, error) {
+func Resume(x api.Execution, jobs []api.Job, now time.Time) (api.Execution, []api.Job, error) {
 	if x.Status != api.ExecutionSuspended && x.Status != api.ExecutionSuspending {
 		return x, nil, api.ExecutionActionError("resume", x)
 	}
+	x.Usage = Measure(x, -1, now) // the suspension ends now
 	x.Status = api.ExecutionRunning
 	var changed []api.Job
 	for _, j := range jobs {
@@ -348,6 +352,7 @@ func Cancel(x api.Execution, jobs []api.Job, now time.Time) (api.Execution, []ap
 	if api.ExecutionDone(x.Status) {
 		return x, nil, api.ExecutionActionError("cancel", x)
 	}
+	x.Usage = Measure(x, -1, now)
 	x.Status = api.ExecutionCancelled
 	var changed []api.Job
 	for _, j := range jobs {
@@ -360,6 +365,69 @@ func Cancel(x api.Execution, jobs []api.Job, now time.Time) (api.Execution, []ap
 		x.EndedAt = &now
 	}
 	return x, changed, nil
+}
+
+// Measure adds the time since the last measure to x's usage: to its
+// suspended time if x was suspended through it, else to its active time
+// and its node-seconds at the ready nodes of the last measure. ready is
+// the count ready now (-1: unchanged). It returns the new usage; x is
+// not changed.
+func Measure(x api.Execution, ready int, now time.Time) *api.ExecutionUsage {
+	if x.Usage == nil {
+		return nil // not started
+	}
+	u := *x.Usage
+	if dt := now.Sub(u.At).Seconds(); dt > 0 {
+		if x.Status == api.ExecutionSuspended {
+			u.SuspendedSeconds += dt
+		} else {
+			u.ActiveSeconds += dt
+			u.NodeSeconds += float64(u.Nodes) * dt
+		}
+		u.At = now
+	}
+	if ready >= 0 {
+		u.Nodes = ready
+		if x.Status != api.ExecutionSuspended {
+			u.NodesMax = max(u.NodesMax, ready)
+		}
+	}
+	return &u
+}
+
+// RunOf is the run record an ended execution leaves for its program
+// type: wall time and node-hours without the time it was suspended.
+// nodeType is the driver's ("" for local and sim).
+func RunOf(x api.Execution, jobs []api.Job, id, driver, nodeType string) api.Run {
+	r := api.Run{ID: id, ProgramType: x.ProgramType, Label: x.Label, ExecutionID: x.ID, GroupID: x.GroupID,
+		Driver: driver, NodeType: nodeType, Status: x.Status, JobCount: len(jobs)}
+	if x.StartedAt != nil {
+		r.StartedAt = *x.StartedAt
+	}
+	if x.EndedAt != nil {
+		r.EndedAt = *x.EndedAt
+	}
+	for _, j := range jobs {
+		r.InputSize += float64(j.Items)
+		// Failures counts an attempt's non-zero exits; all but a failed
+		// job's last were retried.
+		r.Retries += j.Failures
+		if j.Status == api.JobFailed {
+			r.Failures++
+			if j.Failures > 0 {
+				r.Retries--
+			}
+		}
+	}
+	if u := x.Usage; u != nil {
+		r.WallSeconds, r.SuspendedSeconds, r.NodesMax = u.ActiveSeconds, u.SuspendedSeconds, u.NodesMax
+		r.NodeHours = u.NodeSeconds / 3600
+		r.NodesMean = float64(u.Nodes)
+		if u.ActiveSeconds > 0 {
+			r.NodesMean = u.NodeSeconds / u.ActiveSeconds
+		}
+	}
+	return r
 }
 
 // Summarize fills the execution's counts, progress, elapsed time and

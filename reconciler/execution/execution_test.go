@@ -223,7 +223,7 @@ func TestSuspendAndResume(t *testing.T) {
 	if _, err := Suspend(x, false, ""); !isConflict(err) {
 		t.Fatalf("suspend of a suspended execution: %v, want 409", err)
 	}
-	x, changed, err := Resume(x, jobs)
+	x, changed, err := Resume(x, jobs, t0)
 	if err != nil || len(changed) != 3 || x.Status != api.ExecutionRunning {
 		t.Fatalf("resume: %v %d %s", err, len(changed), x.Status)
 	}
@@ -234,7 +234,7 @@ func TestSuspendAndResume(t *testing.T) {
 	if !reflect.DeepEqual(d.Launch, []int{0}) || jobs[0].Attempt != 2 {
 		t.Fatalf("after resume launched %v", d.Launch)
 	}
-	if _, _, err := Resume(x, jobs); !isConflict(err) {
+	if _, _, err := Resume(x, jobs, t0); !isConflict(err) {
 		t.Fatalf("resume of a running execution: %v, want 409", err)
 	}
 }
@@ -267,4 +267,65 @@ func TestCancel(t *testing.T) {
 func isConflict(err error) bool {
 	var ae *api.Error
 	return errors.As(err, &ae) && ae.Status == 409
+}
+
+// TestUsageAndRun: the usage integrates the ready nodes between steps,
+// the suspended time goes apart (nodes held or not), and the run record
+// has wall time and node-hours without it.
+func TestUsageAndRun(t *testing.T) {
+	x, jobs := newExec(2)
+	x.ProgramType = "wordcount"
+	for i := range jobs {
+		jobs[i].Items = 5
+	}
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	// Started at 0 with 2 ready nodes; 10s later 4 are ready.
+	step(&x, jobs, Input{Nodes: nodes("a", "b"), Now: at(0), Observed: map[string]Observed{}})
+	step(&x, jobs, Input{Nodes: nodes("a", "b", "c", "d"), Now: at(10), Observed: running(jobs...)})
+	// Suspend at 20 (2·10 + 4·10 node-seconds so far); suspended by 25.
+	var err error
+	if x, err = Suspend(x, false, ""); err != nil {
+		t.Fatal(err)
+	}
+	stopped := map[string]Observed{jobs[0].ID: {ExitCode: 0}, jobs[1].ID: {ExitCode: 0}}
+	step(&x, jobs, Input{Nodes: nodes("a", "b", "c", "d"), Now: at(20), Observed: running(jobs...)})
+	d := step(&x, jobs, Input{Nodes: nodes("a", "b", "c", "d"), Now: at(25), Observed: stopped})
+	if x.Status != api.ExecutionSuspended {
+		t.Fatalf("status %s after %v", x.Status, types(d.Facts))
+	}
+	// Suspended 25 → 85 (a step at 50 while suspended changes nothing).
+	step(&x, jobs, Input{Nodes: nodes("a"), Now: at(50)})
+	x, changed, err := Resume(x, jobs, at(85))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range changed {
+		jobs[j.Index] = j
+	}
+	// Runs again on 1 node from 85; both jobs end at 95.
+	step(&x, jobs, Input{Nodes: nodes("a"), Now: at(85)})
+	step(&x, jobs, Input{Nodes: nodes("a", "b"), Now: at(90), Observed: running(jobs...)})
+	ok := map[string]Observed{}
+	for _, j := range jobs {
+		if j.Status == api.JobRunning {
+			ok[j.ID] = Observed{ExitCode: 0}
+		}
+	}
+	step(&x, jobs, Input{Nodes: nodes("a", "b"), Now: at(95), Observed: ok})
+	if x.Status != api.ExecutionCompleted {
+		t.Fatalf("status %s, jobs %+v", x.Status, jobs)
+	}
+	u := x.Usage
+	// Active: 0–25 and 85–95 = 35s; node-seconds 2·10 + 4·15 + 1·5 + 2·5 = 95.
+	if u.ActiveSeconds != 35 || u.SuspendedSeconds != 60 || u.NodeSeconds != 95 || u.NodesMax != 4 {
+		t.Errorf("usage %+v, want 35s active, 60s suspended, 95 node-seconds, at most 4", *u)
+	}
+	r := RunOf(x, jobs, "r1", api.DriverSim, "")
+	if r.WallSeconds != 35 || r.SuspendedSeconds != 60 || r.NodeHours != 95.0/3600 || r.NodesMean != 95.0/35 ||
+		r.InputSize != 10 || r.JobCount != 2 || r.Label != "X1" || r.ProgramType != "wordcount" || r.Status != api.ExecutionCompleted {
+		t.Errorf("run %+v", r)
+	}
+	if r.Retries != 0 || r.Failures != 0 { // a suspension is no retry
+		t.Errorf("retries %d failures %d, want 0", r.Retries, r.Failures)
+	}
 }

@@ -289,6 +289,31 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	c.json("POST", "/v1/executions", `{"group_id":"`+g.ID+`","input":{"items":[1]},"sim":{"item_duration":"1h"}}`, 201, &y)
 	c.json("POST", "/v1/executions/"+y.ID+"/cancel", `{"actor":"bob"}`, 200, nil)
 
+	// Runs: the completed execution left one; three more imported (CSV,
+	// then JSON), and the recommendation from the four.
+	var imp api.RunsImport
+	c.call("POST", "/v1/program-types/sum/runs", "text/csv",
+		"label,input_size,nodes_mean,wall_seconds\nold-1,3,1,40\nold-2,3,2,25\n", 200, &imp)
+	c.call("POST", "/v1/program-types/sum/runs", "application/json",
+		`[{"label":"old-3","input_size":3,"nodes_mean":3,"wall_seconds":20,"ended_at":"2026-03-01T00:00:00Z"}]`, 200, nil)
+	var runs api.List[api.Run]
+	c.json("GET", "/v1/program-types/sum/runs?limit=10", "", 200, &runs)
+	if len(runs.Items) != 4 {
+		t.Fatalf("runs of sum: %d, want 4 (one of %s, three imported)", len(runs.Items), x.Label)
+	}
+	var rec api.Recommendation
+	c.json("GET", "/v1/program-types/sum/recommendation?input_size=3&deadline=1m&max_nodes=4", "", 200, &rec)
+	if rec.Status != api.RecommendationOK || rec.Runs != 4 {
+		t.Fatalf("recommendation: %+v", rec)
+	}
+	c.json("GET", "/v1/program-types/sum/recommendation?input_size=many", "", 400, nil)
+	deadline := c.clk.Now().Add(time.Second).Format(time.RFC3339)
+	var warned api.Execution
+	c.json("POST", "/v1/executions", `{"group_id":"web","program_type":"sum","input":{"items":[1,2,3]},"deadline":"`+deadline+`"}`, 201, &warned)
+	if len(warned.Warnings) != 1 || warned.Recommendation == nil {
+		t.Fatalf("an execution predicted to miss its deadline: warnings %+v", warned.Warnings)
+	}
+
 	// Errors, in the envelope.
 	c.json("GET", "/v1/groups/nope", "", 404, nil)
 	c.json("GET", "/v1/groups?limit=0", "", 400, nil)

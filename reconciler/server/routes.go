@@ -166,5 +166,5 @@ func (s *server) table() []route {
 			Response: api.Timeline{}, Errors: notFound}, s.withGroup(s.timeline)),
 		r(O{Pattern: "GET /v1/periods/{id}", ID: "getPeriod", Tag: tagHistory, Status: http.StatusOK,
 			Summary: "A period and its decision record.", Response: api.Period{}, Errors: notFound}, s.getPeriod),
-	}, s.executionRoutes()...)
+	}, append(s.executionRoutes(), s.recommendationRoutes()...)...)
 }

@@ -57,6 +57,7 @@ type Service interface {
 	HasGroup(id string) bool
 
 	ExecutionService
+	RunService
 }
 
 // History is the read side of the API: every list and get, and the
@@ -97,6 +98,7 @@ type History interface {
 	Timeline(ctx context.Context, g api.Group, since, until time.Time, buckets int) (api.Timeline, error)
 
 	ExecutionHistory
+	RunHistory
 }
 
 // HealthSource is a Service that knows which groups are degraded (the

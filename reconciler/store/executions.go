@@ -36,3 +36,21 @@ type ExecutionWriter interface {
 	// PutJobs inserts or replaces jobs of an execution (keyed by index).
 	PutJobs(executionID string, jobs []api.Job) error
 }
+
+// RunReader reads run records (seed 003's recommendations) by program
+// type.
+type RunReader interface {
+	// ListRuns pages a program type's runs, oldest end first.
+	ListRuns(ctx context.Context, programType string, p Page) ([]api.Run, string, error)
+	// RecentRuns returns a program type's n runs that ended last, oldest
+	// end first: what a model is fit to.
+	RecentRuns(ctx context.Context, programType string, n int) ([]api.Run, error)
+}
+
+// RunWriter writes them, inside Store.Update.
+type RunWriter interface {
+	// InsertRun records a run; false (and nothing written) when its
+	// program type already has a run of its label, or its execution
+	// already left one.
+	InsertRun(r api.Run) (bool, error)
+}

@@ -149,6 +149,7 @@ type Reader interface {
 	CrashLoop(ctx context.Context, groupID string) (CrashLoop, error)
 
 	ExecutionReader
+	RunReader
 }
 
 // Tx is the write side, used inside Store.Update. It also reads, seeing its
@@ -200,6 +201,7 @@ type Tx interface {
 	InsertQuantityPoints(groupID string, p []QuantityPoint) error
 
 	ExecutionWriter
+	RunWriter
 }
 
 // Labels are a group's label counters: the number of the last event

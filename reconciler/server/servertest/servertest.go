@@ -235,7 +235,7 @@ func MalformedCases() []Case {
 		{Name: "metrics body over 8 MiB", Method: post, Path: metrics, Body: `{"samples":[]}`, PadTo: 8<<20 + 1,
 			WantStatus: http.StatusRequestEntityTooLarge, WantCode: api.CodeTooLarge},
 	}
-	return append(cases, executionCases()...)
+	return append(append(cases, executionCases()...), recommendationCases()...)
 }
 
 // RunMalformed sends every case to the API at baseURL (no trailing slash)

@@ -1,0 +1,73 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
+)
+
+// Runs are JSON documents (api.Run) beside the columns queries filter on,
+// as executions are.
+
+func scanRun(sc scanner) (api.Run, error) {
+	var (
+		r       api.Run
+		id, doc string
+	)
+	if err := sc.Scan(&id, &doc); err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal([]byte(doc), &r); err != nil {
+		return r, fmt.Errorf("run %s: decode: %w", id, err)
+	}
+	return r, nil
+}
+
+func (r reader) ListRuns(ctx context.Context, programType string, p store.Page) ([]api.Run, string, error) {
+	k := keyset[api.Run]{
+		what: "runs", from: `SELECT id, doc FROM runs`, timeCol: "ended_at", scan: scanRun,
+		conds: []string{"program_type = ?"}, args: []any{programType},
+		key: func(x api.Run) cursor { return cursor{FormatTime(x.EndedAt), x.ID} },
+	}
+	return k.page(ctx, r.q, p)
+}
+
+func (r reader) RecentRuns(ctx context.Context, programType string, n int) ([]api.Run, error) {
+	runs, err := queryAll(ctx, r.q, "runs of "+programType,
+		`SELECT id, doc FROM runs WHERE program_type = ? ORDER BY ended_at DESC, id DESC LIMIT ?`, scanRun, programType, n)
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(runs)
+	return runs, nil
+}
+
+func (t *tx) InsertRun(r api.Run) (bool, error) {
+	if r.ID == "" || r.Label == "" || r.ProgramType == "" {
+		return false, fmt.Errorf("insert run: empty id, label or program type")
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return false, fmt.Errorf("run %s: encode: %w", r.ID, err)
+	}
+	var exec any
+	if r.ExecutionID != "" {
+		exec = r.ExecutionID
+	}
+	res, err := t.exec("insert run "+strconv.Quote(r.Label)+" of "+strconv.Quote(r.ProgramType),
+		`INSERT INTO runs (id, program_type, label, execution_id, ended_at, doc) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`, r.ID, r.ProgramType, r.Label, exec, FormatTime(r.EndedAt), string(b))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("insert run %s: %w", r.ID, err)
+	}
+	return n == 1, nil
+}
