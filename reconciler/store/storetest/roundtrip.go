@@ -60,7 +60,7 @@ func testGroups(t *testing.T, s store.Store) {
 
 	cleared := changed
 	cleared.HealthCheck, cleared.Sim, cleared.Predictive, cleared.Labels = nil, nil, nil, nil
-	cleared.Kubernetes = nil
+	cleared.Kubernetes, cleared.Billing, cleared.BillingHistory = nil, nil, nil
 	cleared.NextHarmonizationAt, cleared.DeletedAt = nil, nil
 	update(t, s, func(tx store.Tx) error { return tx.UpdateGroup(cleared) })
 	got, err = s.GetGroup(ctx, full.ID)
