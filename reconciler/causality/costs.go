@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 )
 
 // CostRule is the attribution rule of GET /v1/groups/{id}/costs, in
@@ -34,16 +36,13 @@ func Money(micros int64, currency string) string {
 // ChangeCost is the sentence an explanation of a change ends with when
 // its group has billing: "C7 (add 5 nodes, 7 → 12) has cost 41.5
 // node-hours ($10.38) so far."
-func ChangeCost(c api.Change, seconds, micros int64, currency string, final bool, billed bool) string {
+func ChangeCost(c api.Change, seconds, micros int64, currency string, final bool) string {
 	when := "so far"
 	if final {
 		when = "in all"
 	}
-	s := fmt.Sprintf("%s (%s) has cost %s node-hours", c.Label, DescribeChange(c, nil), roundHours(seconds))
-	if billed {
-		s += " (" + Money(micros, currency) + ")"
-	}
-	return s + " " + when + "."
+	return fmt.Sprintf("%s (%s) has cost %s node-hours (%s) %s.", c.Label, DescribeChange(c, nil), roundHours(seconds),
+		Money(micros, currency), when)
 }
 
 // roundHours is node-hours to two decimals, without trailing zeros.
@@ -106,4 +105,41 @@ func CostRowDescription(by, label string, cause *api.Event, change *api.Change, 
 		return s + fmt.Sprintf(" over %d changes", changes)
 	}
 	return s + " over 1 change"
+}
+
+// ReplacementPaid says why a lost node's replacement was or was not
+// deferred once paid time was weighed (engine.Replace): "replaced at
+// once, not deferred: web-3's paid time runs until 10:59:00, past the
+// harmonization at 10:02:00, so waiting would leave capacity already
+// paid for idle and save nothing".
+func ReplacementPaid(w engine.PaidWeighed, replacedNow bool, now time.Time) string {
+	if replacedNow {
+		return fmt.Sprintf("replaced at once, not deferred: %s's paid time runs until %s (%s from now), past the harmonization at %s, "+
+			"so waiting would leave capacity already paid for idle and save nothing",
+			w.Node, clock(w.PaidUntil), api.FormatDuration(w.PaidUntil.Sub(now)), clock(w.Harmonization))
+	}
+	return fmt.Sprintf("deferred to save money: %s's paid time ended at %s, before the harmonization at %s; "+
+		"a replacement now would be billed at least %s (%s) that the harmonization may make unnecessary",
+		w.Node, clock(w.PaidUntil), clock(w.Harmonization), api.FormatDuration(w.MinimumBilled), Money(w.MinimumMicros, w.Currency))
+}
+
+// PaidRemovals is the note of a scale-in by closest_to_billing_boundary:
+// "closest_to_billing_boundary removed web-3 and web-5: their paid time
+// ends in 2m and 4m".
+func PaidRemovals(paid []engine.Paid) string {
+	if len(paid) == 0 {
+		return ""
+	}
+	names := make([]string, len(paid))
+	ends := make([]string, len(paid))
+	for i, p := range paid {
+		names[i] = p.Name
+		ends[i] = api.FormatDuration(p.Left)
+	}
+	whose := "their paid time ends"
+	if len(paid) == 1 {
+		whose = "its paid time ends"
+	}
+	return fmt.Sprintf("%s removed %s: %s in %s, the soonest of the group's ready nodes",
+		api.TerminateClosestToBillingBoundary, joinAnd(names), whose, joinAnd(ends))
 }

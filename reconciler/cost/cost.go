@@ -40,9 +40,9 @@ func ParseRates(hist []api.BillingRate) Rates {
 	return rs
 }
 
-// at returns the rate in force at t (the zero rate, 1s increments and no
+// At returns the rate in force at t (the zero rate, 1s increments and no
 // price, before the first).
-func (rs Rates) at(t time.Time) api.Rate {
+func (rs Rates) At(t time.Time) api.Rate {
 	i, _ := slices.BinarySearchFunc(rs, t, func(r api.Rate, t time.Time) int {
 		if r.From.After(t) {
 			return 1
@@ -92,7 +92,7 @@ func PaidUntil(launch, now time.Time, increment, minimum time.Duration) time.Tim
 // PaidUntilAt is PaidUntil with the terms of the rate in force at the
 // node's launch.
 func (rs Rates) PaidUntil(launch, now time.Time) time.Time {
-	r := rs.at(launch)
+	r := rs.At(launch)
 	return PaidUntil(launch, now, r.Increment, r.Minimum)
 }
 
@@ -122,7 +122,7 @@ func (rs Rates) Spans(n api.Node, now, since, until time.Time) []Span {
 	if n.TerminatedAt != nil {
 		stop = *n.TerminatedAt
 	}
-	r := rs.at(n.LaunchedAt)
+	r := rs.At(n.LaunchedAt)
 	end := Billed(n.LaunchedAt, stop, r.Increment, r.Minimum)
 	if n.TerminatedAt == nil && end.After(now) {
 		end = now // so far: time not yet passed is not counted
@@ -139,7 +139,7 @@ func (rs Rates) Spans(n api.Node, now, since, until time.Time) []Span {
 	}
 	var out []Span
 	for start.Before(end) {
-		cur := rs.at(start)
+		cur := rs.At(start)
 		next := end
 		for _, r := range rs {
 			if r.From.After(start) {

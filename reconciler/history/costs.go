@@ -135,7 +135,7 @@ func (h *Reader) Costed(ctx context.Context, d api.ChangeDetail, now time.Time) 
 	currency := rates.Currency()
 	if currency != "" {
 		d.Cost, d.Currency = api.FormatMoney(c.Micros), currency
-		d.Explanation += " " + causality.ChangeCost(d.Change, c.NodeSeconds, c.Micros, currency, c.Final, true)
+		d.Explanation += " " + causality.ChangeCost(d.Change, c.NodeSeconds, c.Micros, currency, c.Final)
 	}
 	return d, nil
 }
