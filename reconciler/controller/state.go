@@ -13,8 +13,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
-	"github.com/pes-project/terraform-provider-pes/reconciler/cost"
 	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
+	"github.com/pes-project/terraform-provider-pes/reconciler/cost"
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
