@@ -65,7 +65,7 @@ data "pes_capacity_costs" "by_actor" {
 						return c.TotalNodeSeconds > 0, err
 					})
 				},
-				Config:    withData,
+				Config: withData,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(byCause, tfjsonpath.New("currency"), knownvalue.StringExact("USD")),
 					statecheck.ExpectKnownValue(byCause, tfjsonpath.New("total_cost"), knownvalue.StringRegexp(money)),
