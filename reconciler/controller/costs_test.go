@@ -3,6 +3,7 @@ package controller
 import (
 	"fmt"
 	"math/big"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -159,8 +160,11 @@ func TestCostsOverThreeDays(t *testing.T) {
 		}
 	}
 
+	// One reader, as pesd has: the later queries read settled changes
+	// from its cache and must answer the same.
+	hr := h.hist()
 	costs := func(by string) api.Costs {
-		c, err := h.hist().Costs(h.ctx, h.group(g.ID), t0, now, now, by)
+		c, err := hr.Costs(h.ctx, h.group(g.ID), t0, now, now, by)
 		if err != nil {
 			t.Fatalf("costs by %s: %v", by, err)
 		}
@@ -199,6 +203,9 @@ func TestCostsOverThreeDays(t *testing.T) {
 		t.Errorf("the failure's row names %v and %v, want the failure, its replacement request, the loss and the launch", r.EventIDs, r.ChangeIDs)
 	}
 
+	if again := costs(api.CostsByCause); !reflect.DeepEqual(again, byCause) {
+		t.Errorf("by=cause read again (from the cache) differs:\n%+v\n%+v", again, byCause)
+	}
 	for _, by := range api.CostsBy() {
 		c := costs(by)
 		var secs, micros int64

@@ -13,6 +13,18 @@ type Records struct {
 	Nexuses map[string]api.Nexus
 	Events  map[string]api.Event
 	Periods map[string]*api.Period
+	// Shares, when it holds a change, is that change's attribution as
+	// Shares computed it before (a reader's cache of settled changes);
+	// its nexus and period need not be there then.
+	Shares map[string][]Share
+}
+
+// SharesOf is the change's shares: the ones held, else Shares'.
+func (rec Records) SharesOf(ch api.Change) []Share {
+	if s, ok := rec.Shares[ch.ID]; ok {
+		return s
+	}
+	return Shares(ch, rec)
 }
 
 // Scale is what the weights of one change's shares add up to.

@@ -207,3 +207,14 @@ func apportion(total int64, weights []int64) []int64 {
 // Micros turns units (price × seconds per hour) into micro-units, rounded
 // half up.
 func Micros(units int64) int64 { return (units + 1800) / 3600 }
+
+// Slack is the longest a node's billed time can run past its termination
+// under any of the rates (a whole increment, or the minimum): a node
+// terminated that long before a window may still have time in it.
+func (rs Rates) Slack() time.Duration {
+	var d time.Duration
+	for _, r := range rs {
+		d = max(d, r.Increment, r.Minimum)
+	}
+	return d
+}

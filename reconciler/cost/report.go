@@ -89,7 +89,7 @@ func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
 		if !ok {
 			ch = api.Change{ID: chID}
 		}
-		shares[chID] = Shares(ch, rec)
+		shares[chID] = rec.SharesOf(ch)
 	}
 	for _, chID := range order {
 		a, ss := byChange[chID], shares[chID]

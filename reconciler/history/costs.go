@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
@@ -15,11 +16,11 @@ import (
 // nodes are the group's durable record of node time (launched_at,
 // terminated_at); package cost prices and attributes them.
 func (h *Reader) Costs(ctx context.Context, g api.Group, since, until, now time.Time, by string) (api.Costs, error) {
-	nodes, err := h.r.ListNodes(ctx, g.ID, true)
+	rates := cost.ParseRates(g.BillingHistory)
+	nodes, err := h.r.NodeTimes(ctx, g.ID, since.Add(-rates.Slack()), until)
 	if err != nil {
 		return api.Costs{}, fmt.Errorf("nodes of group %s: %w", g.ID, err)
 	}
-	rates := cost.ParseRates(g.BillingHistory)
 	// Only the nodes with time in the window need their causes read.
 	inWindow := nodes[:0:0]
 	var changeIDs []string
@@ -29,7 +30,7 @@ func (h *Reader) Costs(ctx context.Context, g api.Group, since, until, now time.
 			changeIDs = append(changeIDs, n.ChangeID)
 		}
 	}
-	rec, err := h.costRecords(ctx, changeIDs)
+	rec, err := h.costRecords(ctx, changeIDs, now)
 	if err != nil {
 		return api.Costs{}, err
 	}
@@ -70,14 +71,26 @@ func (h *Reader) Costs(ctx context.Context, g api.Group, since, until, now time.
 // costRecords reads what attribution follows from the changes that
 // launched nodes: their nexuses, the causes and other changes they name,
 // the decision records of their periods, and the failure chains of
-// replacement requests.
-func (h *Reader) costRecords(ctx context.Context, changeIDs []string) (cost.Records, error) {
+// replacement requests. Settled changes come from the reader's cache with
+// their shares and causes, and join it once read.
+func (h *Reader) costRecords(ctx context.Context, changeIDs []string, now time.Time) (cost.Records, error) {
 	rs := newRecordSet(h.r)
-	if err := rs.fetchChanges(ctx, changeIDs, false); err != nil {
+	cached := h.settled.get(changeIDs, rs.Records)
+	var missing []string
+	for _, id := range changeIDs {
+		if _, ok := cached[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if err := rs.fetchChanges(ctx, missing, false); err != nil {
 		return cost.Records{}, fmt.Errorf("changes that launched nodes: %w", err)
 	}
 	var nexusIDs, periodIDs []string
-	for _, c := range rs.Changes {
+	for _, id := range missing {
+		c, ok := rs.Changes[id]
+		if !ok {
+			continue
+		}
 		nexusIDs = append(nexusIDs, c.NexusID)
 		periodIDs = append(periodIDs, c.PeriodID)
 	}
@@ -104,7 +117,9 @@ func (h *Reader) costRecords(ctx context.Context, changeIDs []string) (cost.Reco
 	if err != nil {
 		return cost.Records{}, err
 	}
-	return cost.Records{Changes: rs.Changes, Nexuses: rs.Nexuses, Events: rs.Events, Periods: periods}, nil
+	rec := cost.Records{Changes: rs.Changes, Nexuses: rs.Nexuses, Events: rs.Events, Periods: periods, Shares: cached}
+	h.settled.put(missing, rec, now)
+	return rec, nil
 }
 
 // Costed adds to a change's detail the node time and cost of the nodes it
@@ -118,7 +133,7 @@ func (h *Reader) Costed(ctx context.Context, d api.ChangeDetail, now time.Time) 
 	if err != nil {
 		return d, fmt.Errorf("group of change %s: %w", d.ID, err)
 	}
-	nodes, err := h.r.ListNodes(ctx, d.GroupID, true)
+	nodes, err := h.r.NodeTimes(ctx, d.GroupID, d.StartedAt, time.Time{})
 	if err != nil {
 		return d, fmt.Errorf("nodes of change %s: %w", d.ID, err)
 	}
@@ -156,11 +171,79 @@ func (h *Reader) TotalCost(ctx context.Context, groupID string, now time.Time) (
 	if err != nil {
 		return 0, 0, "", err
 	}
-	nodes, err := h.r.ListNodes(ctx, groupID, true)
+	nodes, err := h.r.NodeTimes(ctx, groupID, time.Time{}, time.Time{})
 	if err != nil {
 		return 0, 0, "", err
 	}
 	rates := cost.ParseRates(g.BillingHistory)
 	c := cost.OfChange(nodes, rates, now)
 	return c.NodeSeconds, c.Micros, rates.Currency(), nil
+}
+
+// settleAfter is how long after a change ended its attribution can still
+// move (a launch's late nodes join its nexus within the launch window;
+// this is far past it). Older changes are settled and cached.
+const settleAfter = time.Hour
+
+// maxSettled bounds the cache: past it, it starts again.
+const maxSettled = 2_000_000
+
+// settledCache holds the attribution of settled changes: the change, its
+// shares and the events they name, so a costs query over months reads
+// each change's nexus, causes and decision record once, not every time.
+type settledCache struct {
+	mu      sync.Mutex
+	entries map[string]settledChange
+}
+
+type settledChange struct {
+	change api.Change
+	shares []cost.Share
+	events []api.Event
+}
+
+// get returns the cached shares of ids and adds their changes and events
+// to into.
+func (c *settledCache) get(ids []string, into *causality.Records) map[string][]cost.Share {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string][]cost.Share, len(ids))
+	for _, id := range ids {
+		e, ok := c.entries[id]
+		if !ok {
+			continue
+		}
+		out[id] = e.shares
+		into.Changes[id] = e.change
+		for _, ev := range e.events {
+			into.Events[ev.ID] = ev
+		}
+	}
+	return out
+}
+
+// put caches the changes of ids that rec holds and that ended before
+// now - settleAfter.
+func (c *settledCache) put(ids []string, rec cost.Records, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries)+len(ids) > maxSettled {
+		c.entries = make(map[string]settledChange, len(ids))
+	}
+	for _, id := range ids {
+		ch, ok := rec.Changes[id]
+		if !ok || ch.EndedAt == nil || !ch.EndedAt.Before(now.Add(-settleAfter)) {
+			continue
+		}
+		shares := cost.Shares(ch, rec)
+		var events []api.Event
+		for _, s := range shares {
+			for _, ev := range s.Via {
+				if e, ok := rec.Events[ev]; ok {
+					events = append(events, e)
+				}
+			}
+		}
+		c.entries[id] = settledChange{change: ch, shares: shares, events: events}
+	}
 }

@@ -305,6 +305,35 @@ func (r reader) ListNodes(ctx context.Context, groupID string, includeTerminated
 	return queryAll(ctx, r.q, "nodes", q+` ORDER BY n.launched_at, n.id`, scanNode, groupID)
 }
 
+func (r reader) NodeTimes(ctx context.Context, groupID string, since, until time.Time) ([]api.Node, error) {
+	q := `SELECT id, group_id, idx, state, launched_at, terminated_at, change_id FROM nodes WHERE group_id = ?`
+	args := []any{groupID}
+	if !until.IsZero() {
+		q += ` AND launched_at < ?`
+		args = append(args, FormatTime(until))
+	}
+	if !since.IsZero() {
+		q += ` AND (terminated_at IS NULL OR terminated_at >= ?)`
+		args = append(args, FormatTime(since))
+	}
+	return queryAll(ctx, r.q, "node times", q+` ORDER BY launched_at, id`, func(sc scanner) (api.Node, error) {
+		var (
+			n          api.Node
+			launched   string
+			terminated sql.NullString
+		)
+		err := sc.Scan(&n.ID, &n.GroupID, &n.Index, &n.State, &launched, &terminated, &n.ChangeID)
+		if err != nil {
+			return n, err
+		}
+		if n.LaunchedAt, err = parseTime(launched); err != nil {
+			return n, err
+		}
+		n.TerminatedAt, err = parseTimePtr(terminated)
+		return n, err
+	}, args...)
+}
+
 // ---- events
 
 const eventCols = `id, group_id, label, type, source_kind, source_id, source_name,
