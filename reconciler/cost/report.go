@@ -29,7 +29,7 @@ type Row struct {
 	ChangeIDs   []string
 	EventIDs    []string
 
-	seen map[string]bool
+	seenChanges, seenEvents map[string]bool
 }
 
 // Report is the answer: rows, largest cost first (by=day: in time
@@ -48,7 +48,7 @@ func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
 	get := func(key string) *Row {
 		r, ok := rows[key]
 		if !ok {
-			r = &Row{Key: key, seen: map[string]bool{}}
+			r = &Row{Key: key, seenChanges: map[string]bool{}, seenEvents: map[string]bool{}}
 			rows[key] = r
 		}
 		return r
@@ -140,7 +140,7 @@ func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
 	}
 	rep.Rows = make([]Row, 0, len(rows))
 	for _, r := range rows {
-		r.seen = nil
+		r.seenChanges, r.seenEvents = nil, nil
 		rep.Rows = append(rep.Rows, *r)
 	}
 	slices.SortFunc(rep.Rows, func(a, b Row) int {
@@ -164,8 +164,8 @@ func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
 
 func (r *Row) addChanges(ids ...string) {
 	for _, id := range ids {
-		if id != "" && !r.seen["c"+id] {
-			r.seen["c"+id] = true
+		if id != "" && !r.seenChanges[id] {
+			r.seenChanges[id] = true
 			r.ChangeIDs = append(r.ChangeIDs, id)
 		}
 	}
@@ -173,8 +173,8 @@ func (r *Row) addChanges(ids ...string) {
 
 func (r *Row) addEvents(ids ...string) {
 	for _, id := range ids {
-		if id != "" && !r.seen["e"+id] {
-			r.seen["e"+id] = true
+		if id != "" && !r.seenEvents[id] {
+			r.seenEvents[id] = true
 			r.EventIDs = append(r.EventIDs, id)
 		}
 	}
