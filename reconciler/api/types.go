@@ -562,8 +562,8 @@ type ChangeDetail struct {
 	Explanation string  `json:"explanation"`
 	// NodeHours and Cost are the node time of the nodes the change
 	// launched and its price, so far or final once they are gone
-	// (CostFinal). GET /v1/changes/{id} sets them; lists leave them out.
-	// Cost is empty when the group has no billing.
+	// (CostFinal): set for add_nodes changes, here and in lists with
+	// causes alike. Cost is empty when the group has no billing.
 	NodeHours *float64 `json:"node_hours,omitempty"`
 	Cost      string   `json:"cost,omitempty"`
 	Currency  string   `json:"currency,omitempty"`

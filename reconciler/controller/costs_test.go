@@ -241,12 +241,14 @@ func TestCostsOverThreeDays(t *testing.T) {
 		}
 	}
 	d, err := h.hist().ExplainChange(h.ctx, firstPeak.ID)
-	if err == nil {
-		d, err = h.hist().Costed(h.ctx, d, now)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
+	ds, err := h.hist().Costed(h.ctx, []api.ChangeDetail{d}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d = ds[0]
 	// Scale-in removes the newest first, so one of its nodes still runs.
 	if d.NodeHours == nil || *d.NodeHours <= 0 || d.Cost == "" || d.CostFinal == nil || *d.CostFinal ||
 		!strings.Contains(d.Explanation, firstPeak.Label+" (add 4 nodes, 2 → 6) has cost ") || !strings.Contains(d.Explanation, "so far.") {

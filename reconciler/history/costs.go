@@ -122,37 +122,71 @@ func (h *Reader) costRecords(ctx context.Context, changeIDs []string, now time.T
 	return rec, nil
 }
 
-// Costed adds to a change's detail the node time and cost of the nodes it
-// launched (so far at now, or final once they are gone), and the
-// sentence that says it to its explanation.
-func (h *Reader) Costed(ctx context.Context, d api.ChangeDetail, now time.Time) (api.ChangeDetail, error) {
-	if d.Type != api.ChangeAddNodes {
-		return d, nil
+// Costed adds to changes' details the node time and cost of the nodes
+// each launched (so far at now, or final once they are gone), and the
+// sentence that says it to their explanations. It reads each group's
+// nodes once, over the page's time.
+func (h *Reader) Costed(ctx context.Context, ds []api.ChangeDetail, now time.Time) ([]api.ChangeDetail, error) {
+	type span struct{ since, until time.Time }
+	groups := map[string]*span{}
+	for _, d := range ds {
+		if d.Type != api.ChangeAddNodes {
+			continue
+		}
+		sp, ok := groups[d.GroupID]
+		if !ok {
+			sp = &span{since: d.StartedAt, until: d.StartedAt}
+			groups[d.GroupID] = sp
+		}
+		sp.since = minTime(sp.since, d.StartedAt)
+		sp.until = maxTime(sp.until, d.StartedAt)
 	}
-	g, err := h.r.GetGroup(ctx, d.GroupID)
-	if err != nil {
-		return d, fmt.Errorf("group of change %s: %w", d.ID, err)
-	}
-	nodes, err := h.r.NodeTimes(ctx, d.GroupID, d.StartedAt, time.Time{})
-	if err != nil {
-		return d, fmt.Errorf("nodes of change %s: %w", d.ID, err)
-	}
-	mine := nodes[:0:0]
-	for _, n := range nodes {
-		if n.ChangeID == d.ID {
-			mine = append(mine, n)
+	for gid, sp := range groups {
+		g, err := h.r.GetGroup(ctx, gid)
+		if err != nil {
+			return ds, fmt.Errorf("group %s: %w", gid, err)
+		}
+		// A change's nodes were launched when it started (a launch's late
+		// part is a later change of the nodes launched with the first).
+		nodes, err := h.r.NodeTimes(ctx, gid, sp.since, sp.until.Add(time.Nanosecond))
+		if err != nil {
+			return ds, fmt.Errorf("nodes of group %s: %w", gid, err)
+		}
+		byChange := map[string][]api.Node{}
+		for _, n := range nodes {
+			byChange[n.ChangeID] = append(byChange[n.ChangeID], n)
+		}
+		rates := cost.ParseRates(g.BillingHistory)
+		currency := rates.Currency()
+		for i := range ds {
+			d := &ds[i]
+			if d.GroupID != gid || d.Type != api.ChangeAddNodes {
+				continue
+			}
+			c := cost.OfChange(byChange[d.ID], rates, now)
+			nh, final := hours(c.NodeSeconds), c.Final
+			d.NodeHours, d.CostFinal = &nh, &final
+			if currency != "" {
+				d.Cost, d.Currency = api.FormatMoney(c.Micros), currency
+				d.Explanation += " " + causality.ChangeCost(d.Change, c.NodeSeconds, c.Micros, currency, c.Final)
+			}
 		}
 	}
-	rates := cost.ParseRates(g.BillingHistory)
-	c := cost.OfChange(mine, rates, now)
-	nh := hours(c.NodeSeconds)
-	d.NodeHours, d.CostFinal = &nh, &c.Final
-	currency := rates.Currency()
-	if currency != "" {
-		d.Cost, d.Currency = api.FormatMoney(c.Micros), currency
-		d.Explanation += " " + causality.ChangeCost(d.Change, c.NodeSeconds, c.Micros, currency, c.Final)
+	return ds, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
 	}
-	return d, nil
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func hours(seconds int64) float64 { return float64(seconds) / 3600 }

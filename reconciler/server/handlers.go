@@ -530,7 +530,7 @@ func (s *server) listChanges(w http.ResponseWriter, r *http.Request) {
 		return s.hist.ListChanges(ctx, f)
 	}
 	if causes {
-		serveList(s, w, r, q, l, detailed(list, s.hist.ExplainChanges))
+		serveList(s, w, r, q, l, detailed(list, s.explainChanges))
 		return
 	}
 	serveList(s, w, r, q, l, list)
@@ -543,7 +543,11 @@ func (s *server) getChange(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return d, err
 		}
-		return s.hist.Costed(ctx, d, s.clock.Now())
+		ds, err := s.hist.Costed(ctx, []api.ChangeDetail{d}, s.clock.Now())
+		if err != nil {
+			return d, err
+		}
+		return ds[0], nil
 	})
 }
 
@@ -581,6 +585,16 @@ func (s *server) timeline(w http.ResponseWriter, r *http.Request) {
 	serveQuery(s, w, r, q, "group "+g.ID, http.StatusOK, func(ctx context.Context) (api.Timeline, error) {
 		return s.hist.Timeline(ctx, g, since, until, buckets)
 	})
+}
+
+// explainChanges is a page of changes with their causes, explanations
+// and costs, as GET /v1/changes/{id} answers each one.
+func (s *server) explainChanges(ctx context.Context, cs []api.Change) ([]api.ChangeDetail, error) {
+	ds, err := s.hist.ExplainChanges(ctx, cs)
+	if err != nil {
+		return ds, err
+	}
+	return s.hist.Costed(ctx, ds, s.clock.Now())
 }
 
 // costs answers a group's node time and money over a window: since

@@ -267,6 +267,9 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		t.Errorf("costs: %+v", costs)
 	}
 	c.json("GET", "/v1/groups/"+g.ID+"/costs?by=colour", "", 400, nil)
+	if raw := c.call("GET", "/v1/groups/"+g.ID+"/costs?since=2026-12-02T00:00:00Z&until=2026-12-01T00:00:00Z", "", "", 400, nil); !strings.Contains(string(raw), `"field":"until"`) {
+		t.Errorf("since after until: %s, want a 400 naming until", raw)
+	}
 	c.call("GET", "/metrics", "", "", 200, nil, true)
 	if m := string(c.call("GET", "/metrics", "", "", 200, nil)); !strings.Contains(m, `pes_group_cost_total{currency="USD",group="web"`) ||
 		!strings.Contains(m, `pes_group_node_seconds_total{group="web"`) {
