@@ -164,7 +164,7 @@ func (s *server) table() []route {
 				{Name: "buckets", Type: "integer", Min: 1, Max: api.MaxTimelineBuckets, Description: "How many buckets the window is thinned to (default 320)."},
 			},
 			Response: api.Timeline{}, Errors: notFound}, s.withGroup(s.timeline)),
-					r(O{Pattern: "GET /v1/groups/{id}/costs", ID: "costs", Tag: tagHistory, Status: http.StatusOK,
+		r(O{Pattern: "GET /v1/groups/{id}/costs", ID: "costs", Tag: tagHistory, Status: http.StatusOK,
 			Summary: "The group's node time and money over a window, by cause, trigger, actor, change or day: exact totals that the rows add up to, " +
 				"and for each row the changes and events behind it.",
 			Query: []P{
