@@ -61,6 +61,7 @@ var nodeGroupDataDocs = map[string]string{
 	"kubernetes":               "Settings of the `kubernetes` driver's pods (null for other drivers).",
 	"metric_sources":           "The group's metric sources: Prometheus queries pesd runs at every evaluation pass.",
 	"predictive":               "Predictive governing settings (null when never set). The forecast itself is read with [`pes_capacity_forecast`](capacity_forecast.md).",
+	"billing":                  "What the group's node time costs (null when not set). Costs are read with [`pes_capacity_costs`](capacity_costs.md).",
 	"official_quantity":        "Quantity recorded at the last harmonization or immediate change.",
 	"actual_quantity":          "Nodes ready now.",
 	"status":                   "`active` or `deleted`.",

@@ -36,6 +36,7 @@ type nodeGroupFields struct {
 	Kubernetes             types.Object `tfsdk:"kubernetes"`
 	Predictive             types.Object `tfsdk:"predictive"`
 	MetricSources          types.List   `tfsdk:"metric_sources"`
+	Billing                types.Object `tfsdk:"billing"`
 	OfficialQuantity       types.Int64  `tfsdk:"official_quantity"`
 	ActualQuantity         types.Int64  `tfsdk:"actual_quantity"`
 	Status                 types.String `tfsdk:"status"`
@@ -78,6 +79,8 @@ func (f *nodeGroupFields) fromGroup(g api.Group, prior nodeGroupFields) diag.Dia
 	f.Predictive, d = predictiveObject(prior.Predictive, g.Predictive)
 	diags.Append(d...)
 	f.MetricSources, d = metricSourcesList(prior.MetricSources, g.MetricSources)
+	diags.Append(d...)
+	f.Billing, d = billingObject(prior.Billing, g.Billing)
 	diags.Append(d...)
 	f.OfficialQuantity = types.Int64Value(int64(g.OfficialQuantity))
 	f.ActualQuantity = types.Int64Value(int64(g.ActualQuantity))

@@ -145,6 +145,7 @@ func (p *pesProvider) DataSources(context.Context) []func() datasource.DataSourc
 		newCapacityChangesDataSource,
 		newCapacityEventsDataSource,
 		newCapacityForecastDataSource,
+		newCapacityCostsDataSource,
 		newNodeGroupDataSource,
 		newExecutionsDataSource,
 		newRecommendationDataSource,

@@ -164,7 +164,7 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				api.DefaultInitDeadline),
 			"cooldown": defaultedDuration("Quiet time after a scale-out's lockdown ends. Trigger firings during lockdown or cooldown are recorded as suppressed events, so \"why did it not scale?\" has an answer.",
 				api.DefaultCooldown),
-			"termination_policy": defaultedString("Which ready nodes go first on scale-in, after failed and unready ones: `newest` or `oldest`.",
+			"termination_policy": defaultedString("Which ready nodes go first on scale-in, after failed and unready ones: `newest`, `oldest`, or `closest_to_billing_boundary` (the nodes whose paid increment ends soonest; needs `billing`).",
 				api.DefaultTerminationPolicy, stringvalidator.OneOf(api.TerminationPolicies()...)),
 			"health_check": schema.SingleNestedAttribute{
 				MarkdownDescription: "How a node is judged ready and alive. Defaults to a `process` check (the process is alive).",
@@ -219,6 +219,7 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			},
 			"kubernetes":     kubernetesAttribute(),
 			"metric_sources": metricSourcesAttribute(),
+			"billing":        billingAttribute(),
 			"predictive": schema.SingleNestedAttribute{
 				MarkdownDescription: "Predictive governing: a forecast from the group's recorded history bounds the " +
 					"quantities triggers may ask for. With `enforce`, a trigger's request outside the forecast range of its " +
@@ -603,6 +604,9 @@ func (r *nodeGroupResource) Update(ctx context.Context, req resource.UpdateReque
 	if cfg.Predictive == nil && !state.Predictive.IsNull() {
 		patch.Predictive = &api.Predictive{Mode: api.PredictiveOff}
 	}
+	if cfg.Billing == nil && !state.Billing.IsNull() {
+		patch.Billing = &api.Billing{} // {} removes it
+	}
 	if patch.MetricSources == nil && len(state.MetricSources.Elements()) > 0 {
 		// As labels: an empty list clears them, nil would keep them.
 		patch.MetricSources = []api.MetricSource{}
@@ -638,6 +642,7 @@ func patchFor(cfg api.GroupConfig) api.GroupPatch {
 		Kubernetes:             cfg.Kubernetes,
 		Predictive:             cfg.Predictive,
 		MetricSources:          cfg.MetricSources,
+		Billing:                cfg.Billing,
 	}
 }
 
@@ -684,6 +689,8 @@ func (m nodeGroupModel) groupConfig(ctx context.Context) (api.GroupConfig, diag.
 	diags.Append(d...)
 	sources, d := metricSourcesFrom(ctx, m.MetricSources)
 	diags.Append(d...)
+	billing, d := billingFrom(ctx, m.Billing)
+	diags.Append(d...)
 	return api.GroupConfig{
 		Name:                   m.Name.ValueString(),
 		Driver:                 m.Driver.ValueString(),
@@ -704,6 +711,7 @@ func (m nodeGroupModel) groupConfig(ctx context.Context) (api.GroupConfig, diag.
 		Kubernetes:             kube,
 		Predictive:             pred,
 		MetricSources:          sources,
+		Billing:                billing,
 	}, diags
 }
 

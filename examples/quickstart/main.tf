@@ -6,6 +6,7 @@
 #   pesd push --group quickstart queue_depth=250              # the trigger fires
 #   pesd harmonize --group quickstart                         # or wait for the period's end
 #   terraform apply -refresh-only && terraform output explanations
+#   terraform output top_costs                                # what it cost, and why
 #
 # `make demo` does all of it, pesd included.
 
@@ -43,6 +44,13 @@ resource "pes_node_group" "web" {
   labels = {
     example = "quickstart"
   }
+
+  # What node time costs: pes counts it per change, cause, trigger and
+  # person (pes_capacity_costs below).
+  billing = {
+    price_per_node_hour = "0.25"
+    increment           = "1s"
+  }
 }
 
 resource "pes_trigger" "queue_high" {
@@ -56,6 +64,13 @@ data "pes_capacity_changes" "web" {
   group_id = pes_node_group.web.id
 
   # Read after the trigger exists, so a refresh sees what it caused.
+  depends_on = [pes_trigger.queue_high]
+}
+
+data "pes_capacity_costs" "web" {
+  group_id = pes_node_group.web.id
+  by       = "cause"
+
   depends_on = [pes_trigger.queue_high]
 }
 
@@ -83,4 +98,12 @@ output "changes" {
 output "explanations" {
   description = "Why each capacity change happened, in words."
   value       = [for c in data.pes_capacity_changes.web.changes : c.explanation]
+}
+
+output "top_costs" {
+  description = "The causes behind the most node time, and what it cost (largest first)."
+  value = concat(
+    [for r in slice(data.pes_capacity_costs.web.rows, 0, min(3, length(data.pes_capacity_costs.web.rows))) : r.description],
+    ["total: ${data.pes_capacity_costs.web.total_node_hours} node-hours, ${data.pes_capacity_costs.web.total_cost} ${coalesce(data.pes_capacity_costs.web.currency, "")}"],
+  )
 }

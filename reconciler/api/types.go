@@ -36,6 +36,10 @@ const (
 const (
 	TerminateNewest = "newest"
 	TerminateOldest = "oldest"
+	// TerminateClosestToBillingBoundary removes the nodes whose paid
+	// increment ends soonest (AWS's ClosestToNextInstanceHour); it needs
+	// a billing block.
+	TerminateClosestToBillingBoundary = "closest_to_billing_boundary"
 )
 
 // Health check types (SPEC §2.7).
@@ -155,6 +159,8 @@ type GroupConfig struct {
 	Kubernetes             *KubernetesConfig `json:"kubernetes,omitempty"`
 	Predictive             *Predictive       `json:"predictive,omitempty"`
 	MetricSources          []MetricSource    `json:"metric_sources,omitempty"`
+	// Billing prices the group's node time; nil: no costs are counted.
+	Billing *Billing `json:"billing,omitempty"`
 }
 
 // Group is a node group as pesd returns it.
@@ -171,6 +177,10 @@ type Group struct {
 	CreatedAt           time.Time  `json:"created_at"`
 	UpdatedAt           time.Time  `json:"updated_at"`
 	DeletedAt           *time.Time `json:"deleted_at,omitempty"`
+	// BillingHistory is every billing the group has had, oldest first,
+	// each in force from its time until the next (one with no price ends
+	// billing). Read-only: pesd appends to it when billing changes.
+	BillingHistory []BillingRate `json:"billing_history,omitempty"`
 }
 
 // GroupPatch is the body of PATCH /v1/groups/{id}: only the fields present
@@ -204,6 +214,9 @@ type GroupPatch struct {
 	// MetricSources replaces the group's sources as Labels does: absent
 	// leaves them, [] clears them.
 	MetricSources []MetricSource `json:"metric_sources,omitzero"`
+	// Billing replaces the group's billing from now on (earlier node time
+	// keeps its price); an empty object {} removes it.
+	Billing *Billing `json:"billing,omitempty"`
 	// Reason and Actor annotate the set_to instruction a new
 	// desired_quantity produces (the provider sends "terraform"); when
 	// Actor is empty pesd records "api".
@@ -547,6 +560,14 @@ type ChangeDetail struct {
 	Change
 	Causes      []Cause `json:"causes"`
 	Explanation string  `json:"explanation"`
+	// NodeHours and Cost are the node time of the nodes the change
+	// launched and its price, so far or final once they are gone
+	// (CostFinal): set for add_nodes changes, here and in lists with
+	// causes alike. Cost is empty when the group has no billing.
+	NodeHours *float64 `json:"node_hours,omitempty"`
+	Cost      string   `json:"cost,omitempty"`
+	Currency  string   `json:"currency,omitempty"`
+	CostFinal *bool    `json:"cost_final,omitempty"`
 }
 
 // EventDetail is GET /v1/events/{id}, and an item of

@@ -189,6 +189,14 @@ func ApplyGroupPatch(cur GroupConfig, p GroupPatch) (GroupConfig, error) {
 		pr := *p.Predictive
 		next.Predictive = &pr
 	}
+	if p.Billing != nil {
+		if *p.Billing == (Billing{}) {
+			next.Billing = nil
+		} else {
+			b := *p.Billing
+			next.Billing = &b
+		}
+	}
 	switch {
 	case p.MetricSources == nil: // absent: unchanged
 	case len(p.MetricSources) == 0: // []: cleared
@@ -221,6 +229,10 @@ func cloneResolved(c GroupConfig) GroupConfig {
 	}
 	c.Kubernetes = CloneKubernetes(c.Kubernetes)
 	c.MetricSources = cloneSources(c.MetricSources)
+	if c.Billing != nil {
+		b := *c.Billing
+		c.Billing = &b
+	}
 	return c
 }
 
@@ -280,6 +292,9 @@ func groupConfigProblems(cfg *GroupConfig, checkDesired bool) []error {
 	for _, e := range enums {
 		check(resolveEnum(e.field, e.value, e.def, e.allowed))
 	}
+	if check(ResolveBilling(cfg.Billing)) && cfg.Billing == nil && cfg.TerminationPolicy == TerminateClosestToBillingBoundary {
+		check(Invalid("termination_policy", "%s needs a billing block (it removes the nodes whose paid time ends soonest)", TerminateClosestToBillingBoundary))
+	}
 
 	check(resolveHealthCheck(cfg))
 	if driverOK {
@@ -322,7 +337,9 @@ func ReplacementPolicies() []string {
 }
 
 // TerminationPolicies lists the termination_policy values.
-func TerminationPolicies() []string { return []string{TerminateNewest, TerminateOldest} }
+func TerminationPolicies() []string {
+	return []string{TerminateNewest, TerminateOldest, TerminateClosestToBillingBoundary}
+}
 
 // Drivers lists the driver values.
 func Drivers() []string { return []string{DriverLocal, DriverSim, DriverKubernetes} }

@@ -168,6 +168,9 @@ func WriteRecord(d *engine.Decision, b *engine.Bounds) {
 	if d.ForecastNotReady {
 		d.Period.Notes = append(d.Period.Notes, notReadyNote(b))
 	}
+	if n := PaidRemovals(d.Paid); n != "" {
+		d.Period.Notes = append(d.Period.Notes, n)
+	}
 }
 
 // ImmediateNotes are an immediate request's notes (it has no decision
@@ -187,6 +190,9 @@ func ImmediateNotes(d engine.ImmediateDecision, b *engine.Bounds) []string {
 	}
 	if d.ForecastNotReady {
 		notes = append(notes, notReadyNote(b))
+	}
+	if n := PaidRemovals(d.Paid); n != "" {
+		notes = append(notes, n)
 	}
 	return notes
 }

@@ -125,7 +125,7 @@ func (e *env) root(extra []Command) *cobra.Command {
 		e.groupsCmd(),
 		e.triggersCmd(),
 		e.nodesCmd(), e.eventsCmd(), e.changesCmd(), e.periodsCmd(), e.explainCmd(),
-		e.harmonizeCmd(), e.instructCmd(), e.pushCmd(), e.forecastCmd(), e.historyCmd(),
+		e.harmonizeCmd(), e.instructCmd(), e.pushCmd(), e.forecastCmd(), e.historyCmd(), e.costsCmd(),
 	)
 	root.AddCommand(e.executionCmds()...)
 	e.completionCmd(root)

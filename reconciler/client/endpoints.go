@@ -460,3 +460,28 @@ func all[T any](ctx context.Context, p *Page, fetch func(context.Context) (api.L
 	}
 	return items, fmt.Errorf("more than %d pages", maxPages)
 }
+
+// CostsFilter is the window and grouping of a costs query; zero times
+// leave the server's defaults (the group's creation, now), an empty By is
+// by cause.
+type CostsFilter struct {
+	Since, Until time.Time
+	By           string
+}
+
+// Costs reads a group's node time and money over a window, grouped.
+func (c *Client) Costs(ctx context.Context, groupID string, f CostsFilter) (api.Costs, error) {
+	q := url.Values{}
+	if !f.Since.IsZero() {
+		q.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if !f.Until.IsZero() {
+		q.Set("until", f.Until.UTC().Format(time.RFC3339Nano))
+	}
+	if f.By != "" {
+		q.Set("by", f.By)
+	}
+	var out api.Costs
+	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(groupID) + "/costs", query: q, out: &out, idempotent: true})
+	return out, err
+}

@@ -47,6 +47,7 @@ func (c *Controller) CreateGroupBy(ctx context.Context, cfg api.GroupConfig, act
 		g := api.Group{
 			ID: id, GroupConfig: cfg, OfficialQuantity: cfg.DesiredQuantity,
 			Status: api.GroupActive, CreatedAt: w.now, UpdatedAt: w.now,
+			BillingHistory: api.NextBillingHistory(nil, cfg.Billing, w.now),
 		}
 		if err := w.tx.InsertGroup(g); err != nil {
 			if errors.Is(err, store.ErrConflict) {
@@ -149,6 +150,8 @@ func (c *Controller) UpdateGroup(ctx context.Context, id string, patch api.Group
 		if err := w.s.setConfig(cfg); err != nil {
 			return err
 		}
+		// A new price applies from now on; earlier node time keeps its own.
+		w.s.group.BillingHistory = api.NextBillingHistory(w.s.group.BillingHistory, cfg.Billing, w.now)
 		w.groupDirty, w.configDirty = true, true
 		if err := w.boundsChanged(before, patch.Actor); err != nil {
 			return err

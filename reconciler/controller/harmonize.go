@@ -39,7 +39,7 @@ func (w *work) harmonize() (api.Period, error) {
 		Config: s.config(), Now: w.now,
 		DesiredBefore: g.DesiredQuantity, OfficialBefore: g.OfficialQuantity,
 		Nodes: s.nodeList(), Requests: s.requests, Suppressed: s.suppressed,
-		Bounds: bounds, PeriodLabel: s.period.Label,
+		Bounds: bounds, PeriodLabel: s.period.Label, Rates: s.rates(),
 	})
 	causality.WriteRecord(&d, bounds)
 	requests := s.requests

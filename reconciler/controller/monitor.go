@@ -235,8 +235,20 @@ func (w *work) replace(parent api.Change, nodeID string) (api.Event, error) {
 		Type: api.EventReplacementRequest, Source: api.Source{Kind: api.SourceSystem, Name: "monitor"},
 		NodeID: nodeID, ParentChangeID: parent.ID,
 	}
-	launch, _ := engine.Reconcile(g.DesiredQuantity, w.s.nodeList(), g.TerminationPolicy)
-	now := engine.ReplaceNow(engine.ReplaceInput{Config: w.s.config(), Now: w.now, NextHarmonizationAt: next(g)})
+	launch, _ := engine.Reconcile(g.DesiredQuantity, w.s.nodeList(), w.s.removal(w.now))
+	lost, ok := w.s.nodes[nodeID]
+	if !ok {
+		// Already terminated: its launch time is in the store.
+		if n, err := w.tx.GetNode(w.ctx, g.ID, nodeID); err == nil {
+			lost = n
+		}
+	}
+	decided := engine.Replace(engine.ReplaceInput{Config: w.s.config(), Now: w.now, NextHarmonizationAt: next(g),
+		Lost: lost, Rates: w.s.rates()})
+	now := decided.Now
+	if decided.Billing != nil {
+		e.Notes = append(e.Notes, causality.ReplacementPaid(*decided.Billing, now, w.now))
+	}
 	switch {
 	case launch == 0:
 		e.Status = api.EventIgnored

@@ -62,7 +62,7 @@ func (w *work) immediate(e api.Event) (api.Event, error) {
 	bounds := w.c.bounds(w.ctx, g, w.now)
 	d := engine.Immediate(engine.ImmediateInput{
 		Config: w.s.config(), Now: w.now, DesiredBefore: g.DesiredQuantity,
-		Nodes: w.s.nodeList(), Event: e, Bounds: bounds,
+		Nodes: w.s.nodeList(), Event: e, Bounds: bounds, Rates: w.s.rates(),
 	})
 	e.Status = api.EventApplied
 	e.ProposedQuantity = &d.ProposedQuantity

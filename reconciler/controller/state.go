@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
+	"github.com/pes-project/terraform-provider-pes/reconciler/cost"
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
@@ -89,6 +90,15 @@ func (s *state) setConfig(cfg api.GroupConfig) error {
 	}
 	s.group.GroupConfig, s.durations = c.GroupConfig, c.Durations
 	return nil
+}
+
+// rates are the group's billing history as the engine and package cost
+// take it.
+func (s *state) rates() cost.Rates { return cost.ParseRates(s.group.BillingHistory) }
+
+// removal is how the group's scale-in chooses nodes at now.
+func (s *state) removal(now time.Time) engine.Removal {
+	return engine.Removal{Policy: s.group.TerminationPolicy, Now: now, Rates: s.rates()}
 }
 
 // config is the group's configuration as the engine takes it.

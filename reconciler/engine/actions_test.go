@@ -37,7 +37,7 @@ func TestSelectForRemoval(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := SelectForRemoval(nodes, tt.n, tt.policy); !slices.Equal(got, tt.want) {
+			if got := SelectForRemoval(nodes, tt.n, Removal{Policy: tt.policy}); !slices.Equal(got, tt.want) {
 				t.Errorf("SelectForRemoval(%d, %q) = %v, want %v", tt.n, tt.policy, got, tt.want)
 			}
 		})
@@ -68,7 +68,7 @@ func TestReconcile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l, term := Reconcile(tt.desired, tt.nodes, tt.policy)
+			l, term := Reconcile(tt.desired, tt.nodes, Removal{Policy: tt.policy})
 			if l != tt.wantLaunch || !slices.Equal(term, tt.wantTerminate) {
 				t.Errorf("Reconcile(%d) = %d %v, want %d %v", tt.desired, l, term, tt.wantLaunch, tt.wantTerminate)
 			}

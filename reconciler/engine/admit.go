@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/cost"
 )
 
 // Admit decides whether a trigger firing is accepted now. A scale-out
@@ -70,16 +71,44 @@ func (in AdmitInput) changeLabel(id string) string {
 // replacement deferred to the next harmonization (false). auto defers when
 // that harmonization is within replacement_defer_window, because it may
 // shrink the group and the lost node then counts as one of the removals.
-func ReplaceNow(in ReplaceInput) bool {
+func ReplaceNow(in ReplaceInput) bool { return Replace(in).Now }
+
+// Replace decides a lost node's replacement as ReplaceNow says and, when
+// the group has a price and auto would defer, weighs paid time as seed
+// 000 does ("the user having already paid for eight computing nodes until
+// later time T3"): the group has paid for the lost node's capacity until
+// the end of its increment in progress. When that paid time runs past the
+// harmonization, deferring leaves capacity already paid for idle and
+// saves nothing the harmonization could shrink, so the node is replaced
+// at once. When it ends before the harmonization, a replacement launched
+// now starts a new paid increment (at least MinimumBilled) that the
+// harmonization may make unnecessary, so the replacement waits for it.
+func Replace(in ReplaceInput) Replacement {
 	switch cmpOr(in.Config.Replacement, api.DefaultReplacement) {
 	case api.ReplacementImmediate:
-		return true
+		return Replacement{Now: true}
 	case api.ReplacementDeferred:
-		return false
+		return Replacement{}
 	}
 	if in.NextHarmonizationAt.IsZero() {
-		return true // no harmonization scheduled: nothing to wait for
+		return Replacement{Now: true} // no harmonization scheduled: nothing to wait for
 	}
 	window := in.Config.Durations.ReplacementDeferWindow
-	return in.NextHarmonizationAt.Sub(in.Now) > window
+	if in.NextHarmonizationAt.Sub(in.Now) > window {
+		return Replacement{Now: true}
+	}
+	rate := in.Rates.At(in.Now)
+	if rate.PriceMicros == 0 {
+		return Replacement{}
+	}
+	billed := max(rate.Increment, rate.Minimum)
+	w := &PaidWeighed{
+		Node:          cmpOr(in.Lost.Name, in.Lost.ID),
+		PaidUntil:     in.Rates.PaidUntil(in.Lost.LaunchedAt, in.Now),
+		Harmonization: in.NextHarmonizationAt,
+		MinimumBilled: billed,
+		MinimumMicros: cost.Micros(rate.PriceMicros * int64(billed/time.Second)),
+		Currency:      rate.Currency,
+	}
+	return Replacement{Now: w.PaidUntil.After(in.NextHarmonizationAt), Billing: w}
 }

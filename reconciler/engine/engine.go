@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/cost"
 )
 
 // Bounds is the forecast range of authorized quantities for the time of a
@@ -49,6 +50,9 @@ type HarmonizeInput struct {
 	Bounds     *Bounds
 	// PeriodLabel (e.g. "H2"), when known, is the record's Label.
 	PeriodLabel string
+	// Rates are the group's billing history parsed: when each node's paid
+	// time ends, for termination_policy closest_to_billing_boundary.
+	Rates cost.Rates
 }
 
 // Decision is a decision record plus the actions that carry it out.
@@ -71,6 +75,9 @@ type Decision struct {
 	// a request had its forecast been ready (Bounds.NotReady says why);
 	// the record's note is written from it (causality.WriteRecord).
 	ForecastNotReady bool
+	// Paid are the ready nodes closest_to_billing_boundary removed, with
+	// when their paid time ends; the record's note is written from them.
+	Paid []Paid
 }
 
 // ImmediateInput is an immediate request (instruction or trigger marked
@@ -82,6 +89,7 @@ type ImmediateInput struct {
 	Nodes         []api.Node
 	Event         api.Event // with Request set
 	Bounds        *Bounds
+	Rates         cost.Rates // as HarmonizeInput's
 }
 
 // ImmediateDecision is the outcome of an immediate request: the new
@@ -95,6 +103,7 @@ type ImmediateDecision struct {
 	ForecastNotReady bool
 	Launch           int
 	Terminate        []string
+	Paid             []Paid // as Decision's
 }
 
 // Admission is whether a trigger firing is accepted now and, when it is
@@ -145,6 +154,33 @@ type ReplaceInput struct {
 	Config              api.Config
 	Now                 time.Time
 	NextHarmonizationAt time.Time
+	// Lost is the node being replaced and Rates the group's billing: with
+	// a price and replacement auto, the decision weighs the lost node's
+	// paid time (Replace).
+	Lost  api.Node
+	Rates cost.Rates
+}
+
+// Replacement is the decision on a lost node's replacement: at once or
+// deferred, and, when billing was weighed, the facts it weighed.
+type Replacement struct {
+	Now bool
+	// Billing is set when the group has a price, replacement is auto and
+	// the harmonization is within replacement_defer_window.
+	Billing *PaidWeighed
+}
+
+// PaidWeighed are the facts of a billing-aware replacement decision: the
+// lost node's paid time ends at PaidUntil; the harmonization comes at
+// Harmonization; a replacement launched now would be billed at least
+// MinimumBilled (a whole increment, or the minimum), MinimumMicros.
+type PaidWeighed struct {
+	Node          string // its name
+	PaidUntil     time.Time
+	Harmonization time.Time
+	MinimumBilled time.Duration
+	MinimumMicros int64
+	Currency      string
 }
 
 // Functions the engine provides (see the files beside this one):

@@ -53,6 +53,10 @@ func Harmonize(in HarmonizeInput) Decision {
 		e := &reqs[i]
 		if e.Type == api.EventReplacementRequest {
 			repls = append(repls, *e)
+			// Why it was deferred, paid time weighed, belongs in the record.
+			for _, n := range e.Notes {
+				p.Notes = append(p.Notes, e.Label+": "+n)
+			}
 			p.Requests = append(p.Requests, api.PeriodRequest{
 				EventID: e.ID, Label: e.Label, ProposedQuantity: in.DesiredBefore,
 				Priority: e.Priority, Kind: kindReplacement,
@@ -108,7 +112,9 @@ func Harmonize(in HarmonizeInput) Decision {
 	p.OfficialAfter = desired
 
 	d := Decision{Period: p, ForecastNotReady: ungoverned}
-	d.Launch, d.Terminate = Reconcile(desired, in.Nodes, cfg.TerminationPolicy)
+	rm := Removal{Policy: cfg.TerminationPolicy, Now: in.Now, Rates: in.Rates}
+	d.Launch, d.Terminate = Reconcile(desired, in.Nodes, rm)
+	d.Paid = paidOf(in.Nodes, d.Terminate, rm)
 	if d.Launch > 0 || len(d.Terminate) > 0 {
 		fulfilled := min(len(repls), max(in.DesiredBefore-(p.Actual+p.InFlight), 0))
 		causes := make(map[string]bool)
@@ -148,7 +154,9 @@ func Immediate(in ImmediateInput) ImmediateDecision {
 	q, mm := limit(in.Config, q)
 	d.Clamps = append(d.Clamps, mm...)
 	d.DesiredAfter = q
-	d.Launch, d.Terminate = Reconcile(q, in.Nodes, in.Config.TerminationPolicy)
+	rm := Removal{Policy: in.Config.TerminationPolicy, Now: in.Now, Rates: in.Rates}
+	d.Launch, d.Terminate = Reconcile(q, in.Nodes, rm)
+	d.Paid = paidOf(in.Nodes, d.Terminate, rm)
 	return d
 }
 

@@ -2,7 +2,8 @@
 // pesd recorded (groups, nodes, triggers, events, changes, periods, and
 // the causes, effects and explanations between them) over a store.Reader,
 // with the words of package causality. It writes nothing and holds no
-// live state, so the API's reads never wait on the reconcile loop.
+// live state (only a cache of settled cost attributions), so the API's
+// reads never wait on the reconcile loop.
 package history
 
 import (
@@ -18,10 +19,12 @@ import (
 )
 
 // Reader answers the queries. It is safe for concurrent use as its
-// store.Reader is.
+// store.Reader is. The one state it keeps is a cache of the cost
+// attribution of settled changes (records that no longer change).
 type Reader struct {
-	r     store.Reader
-	clock clock.Clock
+	r       store.Reader
+	clock   clock.Clock
+	settled *settledCache
 }
 
 // Option configures a Reader.
@@ -33,7 +36,7 @@ func WithClock(c clock.Clock) Option { return func(h *Reader) { h.clock = c } }
 
 // New returns the read side over r.
 func New(r store.Reader, opts ...Option) *Reader {
-	h := &Reader{r: r, clock: clock.Real{}}
+	h := &Reader{r: r, clock: clock.Real{}, settled: &settledCache{}}
 	for _, o := range opts {
 		o(h)
 	}

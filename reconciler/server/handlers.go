@@ -530,7 +530,7 @@ func (s *server) listChanges(w http.ResponseWriter, r *http.Request) {
 		return s.hist.ListChanges(ctx, f)
 	}
 	if causes {
-		serveList(s, w, r, q, l, detailed(list, s.hist.ExplainChanges))
+		serveList(s, w, r, q, l, detailed(list, s.explainChanges))
 		return
 	}
 	serveList(s, w, r, q, l, list)
@@ -539,7 +539,15 @@ func (s *server) listChanges(w http.ResponseWriter, r *http.Request) {
 func (s *server) getChange(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	serve(s, w, r, "change "+id, http.StatusOK, func(ctx context.Context) (api.ChangeDetail, error) {
-		return s.hist.ExplainChange(ctx, id)
+		d, err := s.hist.ExplainChange(ctx, id)
+		if err != nil {
+			return d, err
+		}
+		ds, err := s.hist.Costed(ctx, []api.ChangeDetail{d}, s.clock.Now())
+		if err != nil {
+			return d, err
+		}
+		return ds[0], nil
 	})
 }
 
@@ -576,6 +584,47 @@ func (s *server) timeline(w http.ResponseWriter, r *http.Request) {
 	}
 	serveQuery(s, w, r, q, "group "+g.ID, http.StatusOK, func(ctx context.Context) (api.Timeline, error) {
 		return s.hist.Timeline(ctx, g, since, until, buckets)
+	})
+}
+
+// explainChanges is a page of changes with their causes, explanations
+// and costs, as GET /v1/changes/{id} answers each one.
+func (s *server) explainChanges(ctx context.Context, cs []api.Change) ([]api.ChangeDetail, error) {
+	ds, err := s.hist.ExplainChanges(ctx, cs)
+	if err != nil {
+		return ds, err
+	}
+	return s.hist.Costed(ctx, ds, s.clock.Now())
+}
+
+// costs answers a group's node time and money over a window: since
+// defaults to the group's creation, until to now.
+func (s *server) costs(w http.ResponseWriter, r *http.Request) {
+	g := groupOf(r)
+	q := newQuery(r.URL)
+	now := s.clock.Now()
+	since, until := q.time("since"), q.time("until")
+	by := q.enum("by", api.CostsBy())
+	if by == "" {
+		by = api.CostsByCause
+	}
+	if err := checkRange(since, until); err != nil {
+		q.setErr(err)
+	}
+	switch {
+	case since.IsZero():
+		since = g.CreatedAt
+	case until.IsZero() && since.After(now):
+		q.setErr(api.Invalid("since", "must not be after now (%s)", now.Format(time.RFC3339)))
+	}
+	if until.IsZero() {
+		until = now
+		if until.Before(since) { // a group created after now on a fake clock
+			until = since
+		}
+	}
+	serveQuery(s, w, r, q, "group "+g.ID, http.StatusOK, func(ctx context.Context) (api.Costs, error) {
+		return s.hist.Costs(ctx, g, since, until, now, by)
 	})
 }
 

@@ -240,7 +240,7 @@ func (s *server) gauges(ctx context.Context) (gauges []Gauge, ok bool) {
 	case StatsSource:
 		var st controller.Stats
 		if st, err = src.Stats(ctx); err == nil {
-			gauges = statsGauges(st)
+			gauges = append(statsGauges(st), s.costGauges(ctx, st.Active)...)
 		}
 	case MetricsSource:
 		gauges, err = src.Gauges(ctx)
@@ -251,4 +251,28 @@ func (s *server) gauges(ctx context.Context) (gauges []Gauge, ok bool) {
 		s.log.WarnContext(ctx, "metrics: gauges unavailable", "err", err)
 	}
 	return gauges, true
+}
+
+// costGauges are the node time and money of each active group whose
+// quantities are exported (so they are as bounded), counters since the
+// group was created. A group with no billing has node time and no cost.
+func (s *server) costGauges(ctx context.Context, groups []controller.GroupQuantities) []Gauge {
+	var out []Gauge
+	now := s.clock.Now()
+	for _, q := range groups {
+		secs, micros, currency, err := s.hist.TotalCost(ctx, q.ID, now)
+		if err != nil {
+			s.log.WarnContext(ctx, "metrics: group cost unavailable", "group", q.ID, "err", err)
+			continue
+		}
+		l := map[string]string{"group": q.Name, "group_id": q.ID}
+		out = append(out, Gauge{Name: "pes_group_node_seconds_total", Counter: true, Labels: l, Value: float64(secs),
+			Help: "Node time the group has been billed for since it was created, in node-seconds (from launch, whole increments)."})
+		if currency != "" {
+			out = append(out, Gauge{Name: "pes_group_cost_total", Counter: true, Value: float64(micros) / 1e6,
+				Labels: map[string]string{"group": q.Name, "group_id": q.ID, "currency": currency},
+				Help:   "What the group's node time has cost since it was created, in its billing currency."})
+		}
+	}
+	return out
 }

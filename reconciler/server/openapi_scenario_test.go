@@ -184,7 +184,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	var g api.Group
 	c.json("POST", "/v1/groups", `{"name":"web","driver":"sim","program":{"command":"worker"},"desired_quantity":2,
 		"max_quantity":10,"sim":{"boot_time":"1s"},"labels":{"team":"a"},"actor":"alice",
-		"health_check":{"type":"tcp","interval":"1s"}}`, 201, &g)
+		"health_check":{"type":"tcp","interval":"1s"},"billing":{"price_per_node_hour":"0.25","increment":"1m"}}`, 201, &g)
 	c.tick(2 * time.Second)
 	c.tick(2 * time.Second)
 	var groups api.List[api.Group]
@@ -261,7 +261,20 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	if len(tl.Changes) == 0 {
 		t.Errorf("timeline around %s: no changes", changes.Items[0].StartedAt)
 	}
+	var costs api.Costs
+	c.json("GET", "/v1/groups/"+g.ID+"/costs?by=trigger", "", 200, &costs)
+	if costs.TotalNodeSeconds == 0 || costs.Currency != "USD" || len(costs.Rows) == 0 {
+		t.Errorf("costs: %+v", costs)
+	}
+	c.json("GET", "/v1/groups/"+g.ID+"/costs?by=colour", "", 400, nil)
+	if raw := c.call("GET", "/v1/groups/"+g.ID+"/costs?since=2026-12-02T00:00:00Z&until=2026-12-01T00:00:00Z", "", "", 400, nil); !strings.Contains(string(raw), `"field":"until"`) {
+		t.Errorf("since after until: %s, want a 400 naming until", raw)
+	}
 	c.call("GET", "/metrics", "", "", 200, nil, true)
+	if m := string(c.call("GET", "/metrics", "", "", 200, nil)); !strings.Contains(m, `pes_group_cost_total{currency="USD",group="web"`) ||
+		!strings.Contains(m, `pes_group_node_seconds_total{group="web"`) {
+		t.Errorf("/metrics with the token has no cost counters of group web")
+	}
 
 	// Executions on the sim driver: started by the group's name, suspended,
 	// resumed by label, completed; another cancelled.

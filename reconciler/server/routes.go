@@ -164,6 +164,15 @@ func (s *server) table() []route {
 				{Name: "buckets", Type: "integer", Min: 1, Max: api.MaxTimelineBuckets, Description: "How many buckets the window is thinned to (default 320)."},
 			},
 			Response: api.Timeline{}, Errors: notFound}, s.withGroup(s.timeline)),
+		r(O{Pattern: "GET /v1/groups/{id}/costs", ID: "costs", Tag: tagHistory, Status: http.StatusOK,
+			Summary: "The group's node time and money over a window, by cause, trigger, actor, change or day: exact totals that the rows add up to, " +
+				"and for each row the changes and events behind it.",
+			Query: []P{
+				{Name: "since", Type: "date-time", Description: "The start of the window (default: the group's creation)."},
+				{Name: "until", Type: "date-time", Description: "The end of the window (default: now)."},
+				{Name: "by", Type: "string", Enum: api.CostsBy(), Description: "How rows are grouped (default cause)."},
+			},
+			Response: api.Costs{}, Errors: notFound}, s.withGroup(s.costs)),
 		r(O{Pattern: "GET /v1/periods/{id}", ID: "getPeriod", Tag: tagHistory, Status: http.StatusOK,
 			Summary: "A period and its decision record.", Response: api.Period{}, Errors: notFound}, s.getPeriod),
 	}, append(s.executionRoutes(), s.recommendationRoutes()...)...)

@@ -97,6 +97,15 @@ type History interface {
 	// buckets (history.Reader.Timeline).
 	Timeline(ctx context.Context, g api.Group, since, until time.Time, buckets int) (api.Timeline, error)
 
+	// Costs is g's node time and money over [since, until) grouped by by,
+	// live nodes counted until now (history.Reader.Costs); Costed adds
+	// to changes' details the node time and cost of the nodes they
+	// launched, and says it in their explanations.
+	Costs(ctx context.Context, g api.Group, since, until, now time.Time, by string) (api.Costs, error)
+	Costed(ctx context.Context, ds []api.ChangeDetail, now time.Time) ([]api.ChangeDetail, error)
+	// TotalCost is a group's node time and money until now, for /metrics.
+	TotalCost(ctx context.Context, groupID string, now time.Time) (seconds, micros int64, currency string, err error)
+
 	ExecutionHistory
 	RunHistory
 }

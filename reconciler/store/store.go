@@ -104,6 +104,12 @@ type Reader interface {
 	// ListNodes returns the group's nodes; terminated ones only when
 	// includeTerminated.
 	ListNodes(ctx context.Context, groupID string, includeTerminated bool) ([]api.Node, error)
+	// NodeTimes returns the group's nodes that ran at some time in
+	// [since, until): launched before until and not terminated before
+	// since (a zero time does not bound), oldest first. Only what node-time
+	// accounting reads is set: ID, GroupID, Index, State, LaunchedAt,
+	// TerminatedAt, ChangeID (no name, which costs a count per node).
+	NodeTimes(ctx context.Context, groupID string, since, until time.Time) ([]api.Node, error)
 
 	GetEvent(ctx context.Context, id string) (api.Event, error)
 	// GetEventByLabel finds "E4" within a group.

@@ -136,7 +136,7 @@ const groupCols = `id, name, driver, program, desired_quantity, min_quantity,
 	replacement_defer_window, init_deadline, cooldown, termination_policy,
 	health_check, labels, sim, predictive, official_quantity, actual_quantity,
 	status, next_harmonization_at, current_period_id, current_period_label,
-	created_at, updated_at, deleted_at, kubernetes, metric_sources`
+	created_at, updated_at, deleted_at, kubernetes, metric_sources, billing, billing_history`
 
 func scanGroup(sc scanner) (api.Group, error) {
 	var (
@@ -144,6 +144,7 @@ func scanGroup(sc scanner) (api.Group, error) {
 		program                   string
 		health, labels, sim, pred sql.NullString
 		kube, sources             sql.NullString
+		billing, billingHist      sql.NullString
 		nextHarm, deleted         sql.NullString
 		created, updated          string
 	)
@@ -152,7 +153,7 @@ func scanGroup(sc scanner) (api.Group, error) {
 		&g.ReplacementDeferWindow, &g.InitDeadline, &g.Cooldown, &g.TerminationPolicy,
 		&health, &labels, &sim, &pred, &g.OfficialQuantity, &g.ActualQuantity,
 		&g.Status, &nextHarm, &g.CurrentPeriodID, &g.CurrentPeriodLabel,
-		&created, &updated, &deleted, &kube, &sources)
+		&created, &updated, &deleted, &kube, &sources, &billing, &billingHist)
 	if err != nil {
 		return g, err
 	}
@@ -162,7 +163,8 @@ func scanGroup(sc scanner) (api.Group, error) {
 	for _, p := range []struct {
 		col sql.NullString
 		dst any
-	}{{health, &g.HealthCheck}, {labels, &g.Labels}, {sim, &g.Sim}, {pred, &g.Predictive}, {kube, &g.Kubernetes}, {sources, &g.MetricSources}} {
+	}{{health, &g.HealthCheck}, {labels, &g.Labels}, {sim, &g.Sim}, {pred, &g.Predictive}, {kube, &g.Kubernetes}, {sources, &g.MetricSources},
+		{billing, &g.Billing}, {billingHist, &g.BillingHistory}} {
 		if err := fromJSON(p.col, p.dst); err != nil {
 			return g, fmt.Errorf("group %s: %w", g.ID, err)
 		}
@@ -301,6 +303,35 @@ func (r reader) ListNodes(ctx context.Context, groupID string, includeTerminated
 		q += ` AND n.state <> 'terminated'`
 	}
 	return queryAll(ctx, r.q, "nodes", q+` ORDER BY n.launched_at, n.id`, scanNode, groupID)
+}
+
+func (r reader) NodeTimes(ctx context.Context, groupID string, since, until time.Time) ([]api.Node, error) {
+	q := `SELECT id, group_id, idx, state, launched_at, terminated_at, change_id FROM nodes WHERE group_id = ?`
+	args := []any{groupID}
+	if !until.IsZero() {
+		q += ` AND launched_at < ?`
+		args = append(args, FormatTime(until))
+	}
+	if !since.IsZero() {
+		q += ` AND (terminated_at IS NULL OR terminated_at >= ?)`
+		args = append(args, FormatTime(since))
+	}
+	return queryAll(ctx, r.q, "node times", q+` ORDER BY launched_at, id`, func(sc scanner) (api.Node, error) {
+		var (
+			n          api.Node
+			launched   string
+			terminated sql.NullString
+		)
+		err := sc.Scan(&n.ID, &n.GroupID, &n.Index, &n.State, &launched, &terminated, &n.ChangeID)
+		if err != nil {
+			return n, err
+		}
+		if n.LaunchedAt, err = parseTime(launched); err != nil {
+			return n, err
+		}
+		n.TerminatedAt, err = parseTimePtr(terminated)
+		return n, err
+	}, args...)
 }
 
 // ---- events

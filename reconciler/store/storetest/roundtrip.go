@@ -60,7 +60,7 @@ func testGroups(t *testing.T, s store.Store) {
 
 	cleared := changed
 	cleared.HealthCheck, cleared.Sim, cleared.Predictive, cleared.Labels = nil, nil, nil, nil
-	cleared.Kubernetes = nil
+	cleared.Kubernetes, cleared.Billing, cleared.BillingHistory = nil, nil, nil
 	cleared.NextHarmonizationAt, cleared.DeletedAt = nil, nil
 	update(t, s, func(tx store.Tx) error { return tx.UpdateGroup(cleared) })
 	got, err = s.GetGroup(ctx, full.ID)
@@ -383,6 +383,12 @@ func testNodes(t *testing.T, s store.Store) {
 	all, err := s.ListNodes(ctx, "g1", true)
 	must(t, err)
 	sameIDs(t, "ListNodes(g1) with terminated", []string{"n-full", "n-launching", "n-terminated", "n-unavailable", "n-init_failed"}, ids(all))
+	times, err := s.NodeTimes(ctx, "g1", time.Time{}, time.Time{})
+	must(t, err)
+	sameIDs(t, "NodeTimes(g1)", ids(all), ids(times))
+	if n := times[0]; !n.LaunchedAt.Equal(full.LaunchedAt) || n.ChangeID != full.ChangeID || n.Index != nodes[0].Index || n.Name != "" {
+		t.Errorf("NodeTimes: first %+v, want %s's times and change without a name", n, full.ID)
+	}
 
 	// Upsert of an existing node moves it through its states.
 	n := nodes[1]
@@ -396,6 +402,13 @@ func testNodes(t *testing.T, s store.Store) {
 	live, err = s.ListNodes(ctx, "g1", false)
 	must(t, err)
 	sameIDs(t, "ListNodes after termination", []string{"n-full", "n-unavailable", "n-init_failed"}, ids(live))
+	// n-launching ran from at(2) to at(90); n-terminated has no end recorded.
+	times, err = s.NodeTimes(ctx, "g1", at(91), time.Time{})
+	must(t, err)
+	sameIDs(t, "NodeTimes(g1) since after n-launching ended", []string{"n-full", "n-terminated", "n-unavailable", "n-init_failed"}, ids(times))
+	times, err = s.NodeTimes(ctx, "g1", at(90), at(3))
+	must(t, err)
+	sameIDs(t, "NodeTimes(g1) in [at(90), at(3))", []string{"n-full", "n-launching"}, ids(times))
 
 	// Index 2 held again by three nodes launched later, two of them at
 	// the same instant: generations 2, 3 and 4, in launch order with
