@@ -82,7 +82,7 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 	if err := os.MkdirAll(cfg.dataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	unlock, err := lockDataDir(cfg.dataDir)
+	unlock, err := lockDataDir(cfg.dataDir, cfg.storeKind)
 	if err != nil {
 		return err
 	}
@@ -223,8 +223,9 @@ func openStore(ctx context.Context, cfg serveConfig) (store.Store, error) {
 
 // lockDataDir takes an exclusive lock on <dataDir>/pesd.lock so that two
 // pesd never run the same nodes. The kernel drops the lock when the
-// process dies, even by kill -9.
-func lockDataDir(dataDir string) (func(), error) {
+// process dies, even by kill -9. Replicas on PostgreSQL share the
+// database, never a data dir: each has its own.
+func lockDataDir(dataDir, storeKind string) (func(), error) {
 	path := filepath.Join(dataDir, "pesd.lock")
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o640)
 	if err != nil {
@@ -233,7 +234,11 @@ func lockDataDir(dataDir string) (func(), error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("data dir %s is in use by another pesd (%s is locked)", dataDir, path)
+			how := "SQLite serves one pesd: to run several replicas, use --store postgres with one database and a --data-dir each"
+			if storeKind == "postgres" {
+				how = "replicas on one database each need a --data-dir of their own"
+			}
+			return nil, fmt.Errorf("data dir %s is in use by another pesd (%s is locked): %s", dataDir, path, how)
 		}
 		return nil, fmt.Errorf("lock data dir: %w", err)
 	}

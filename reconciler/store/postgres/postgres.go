@@ -37,6 +37,15 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: dsn: %w", err)
 	}
+	// A replica paused inside a transaction (SIGSTOP, a frozen VM) holds
+	// its lease rows (store.FencedTx) and would keep the next owner
+	// waiting: the server ends such a session after a few seconds.
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	if _, ok := cfg.RuntimeParams["idle_in_transaction_session_timeout"]; !ok {
+		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = "3s"
+	}
 	// One pool reads and writes: PostgreSQL runs writers concurrently
 	// (read committed), so there is nothing to gain from queueing them.
 	db := stdlib.OpenDB(*cfg)
