@@ -17,6 +17,7 @@ type counters struct {
 	passes, passErrors atomic.Int64
 	lastPass           atomic.Int64 // wall duration of the last pass, in ns
 	queries            atomic.Int64 // metric source queries run
+	fenced             atomic.Int64 // writes refused for a stale fencing token
 }
 
 // Stats is what the controller counts and holds live, for monitoring

@@ -1,0 +1,38 @@
+package api
+
+import "time"
+
+// ReplicaList is GET /v1/replicas: the pesd replicas sharing one
+// database, with the leases of the shards of groups each holds.
+type ReplicaList struct {
+	// Shards is how many shards the groups are split into (by a hash of
+	// their id); each has one owner at a time.
+	Shards int `json:"shards"`
+	// LeaseTTL is how long a lease lasts unrenewed, e.g. "10s".
+	LeaseTTL string    `json:"lease_ttl"`
+	Replicas []Replica `json:"replicas"`
+	// Unowned are the shards no live lease holds (a replica died and its
+	// leases have not expired yet, or none was taken).
+	Unowned []int `json:"unowned"`
+}
+
+// Replica is one pesd replica.
+type Replica struct {
+	ID      string `json:"id"`
+	Address string `json:"address"`
+	// Live: it renewed its registration within a TTL.
+	Live bool `json:"live"`
+	// Self: the replica answering.
+	Self      bool      `json:"self"`
+	StartedAt time.Time `json:"started_at"`
+	SeenAt    time.Time `json:"seen_at"`
+	Leases    []Lease   `json:"leases"`
+}
+
+// Lease is a replica's lease on one shard of groups. Its generation is
+// the fencing token every write for the shard carries.
+type Lease struct {
+	Shard      int       `json:"shard"`
+	Generation int64     `json:"generation"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}
