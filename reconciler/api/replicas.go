@@ -36,3 +36,16 @@ type Lease struct {
 	Generation int64     `json:"generation"`
 	ExpiresAt  time.Time `json:"expires_at"`
 }
+
+// HeaderNotApplied is set ("1") on a 503 whose request changed nothing
+// and may be sent again as is, even one that is not idempotent: no
+// replica owned the group at that moment, the replica lost the group's
+// lease before writing, or the owner could not be reached. Clients retry
+// such answers.
+const HeaderNotApplied = "X-Pes-Not-Applied"
+
+// NotOwnerError is the error of a write that reached a replica not
+// owning its group (its shard is moving): nothing was written.
+type NotOwnerError struct{ Message string }
+
+func (e *NotOwnerError) Error() string { return e.Message }

@@ -42,8 +42,7 @@ func (c *Controller) owns(groupID string) bool {
 // server forwards such writes to the owner, so this is seen only while a
 // shard moves.
 func (c *Controller) errNotOwner(groupID string) error {
-	return &api.Error{Code: api.CodeUnavailable,
-		Message: fmt.Sprintf("replica %s does not own group %s (its shard is moving between replicas); retry", c.opts.Ownership.ID(), groupID)}
+	return &api.NotOwnerError{Message: fmt.Sprintf("replica %s does not own group %s (its shard is moving between replicas); nothing was changed: retry", c.opts.Ownership.ID(), groupID)}
 }
 
 // fence checks, in the transaction tx, that this replica still holds the
@@ -84,8 +83,7 @@ func (c *Controller) newGroupID() (string, error) {
 			return id, nil
 		}
 	}
-	return "", &api.Error{Code: api.CodeUnavailable,
-		Message: fmt.Sprintf("replica %s holds no shard of groups yet; retry, or send the request to another replica", c.opts.Ownership.ID())}
+	return "", &api.NotOwnerError{Message: fmt.Sprintf("replica %s holds no shard of groups yet; nothing was changed: retry", c.opts.Ownership.ID())}
 }
 
 // AdoptShards takes on the groups of shards this replica has just

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"syscall"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 )
@@ -92,9 +95,7 @@ func (s *server) owned(pattern string, h http.HandlerFunc) http.HandlerFunc {
 		case err != nil:
 			s.fail(w, r, err, "")
 		case !ok:
-			w.Header().Set("Retry-After", "2")
-			writeAPIError(w, &api.Error{Code: api.CodeUnavailable, Status: http.StatusServiceUnavailable,
-				Message: "no pesd replica owns this group right now (its shard is moving after a replica left); retry in a few seconds"})
+			notApplied(w, "no pesd replica owns this group right now (its shard is moving after a replica left); nothing was changed: retry in a few seconds")
 		case self:
 			h(w, r)
 		default:
@@ -152,12 +153,28 @@ func (s *server) forwardTo(w http.ResponseWriter, r *http.Request, rep api.Repli
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			s.log.Warn("forward to the group's owner failed", "owner", rep.ID, "address", rep.Address, "err", err)
+			if neverSent(err) {
+				notApplied(w, "the group's owner, replica "+rep.ID+", could not be reached; nothing was changed: retry in a few seconds")
+				return
+			}
+			// It may have acted before the connection broke: only the
+			// client knows whether sending again is safe.
 			w.Header().Set("Retry-After", "2")
 			writeAPIError(w, &api.Error{Code: api.CodeUnavailable, Status: http.StatusServiceUnavailable,
-				Message: "the group's owner, replica " + rep.ID + ", did not answer; retry in a few seconds"})
+				Message: "the group's owner, replica " + rep.ID + ", did not answer; it may or may not have acted"})
 		},
 	}
 	p.ServeHTTP(w, r)
+}
+
+// neverSent reports whether a forward failed before it reached the owner:
+// the connection was refused or could not be dialled.
+func neverSent(err error) bool {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // owner sets the group's owner field.

@@ -12,12 +12,15 @@ import (
 
 var _ store.Leases = (*Store)(nil)
 
-// fenceQuery reads a shard's lease and holds its row (FOR SHARE) until the
-// writing transaction ends, so a takeover, which updates the row, waits
-// for the write to land and a write after the takeover sees the new
-// generation. The sessions' idle_in_transaction_session_timeout bounds
-// the wait when the writer is paused mid-transaction.
-const fenceQuery = `SELECT owner, generation, expires_at, released FROM leases WHERE shard = ? FOR SHARE`
+// fenceQuery reads a shard's lease and holds its row (FOR KEY SHARE)
+// until the writing transaction ends, so a takeover or a release, which
+// lock the row FOR UPDATE first, waits for the write to land, and a write
+// after them sees the new generation. The owner's renewals, which update
+// no key, do not wait for its writes, nor its writes for them (a renewal
+// of many rows against writes holding several would deadlock). The
+// sessions' idle_in_transaction_session_timeout bounds the wait when the
+// writer is paused mid-transaction.
+const fenceQuery = `SELECT owner, generation, expires_at, released FROM leases WHERE shard = ? FOR KEY SHARE`
 
 // millis binds a TTL as milliseconds for "now() + ? * interval '1 ms'".
 func millis(d time.Duration) int64 { return d.Milliseconds() }
@@ -146,9 +149,12 @@ func (s *Store) Renew(ctx context.Context, owner string, held []store.Fence, ttl
 	return out, rows.Err()
 }
 
+// Release locks the row FOR UPDATE first, so it waits for writes under
+// the lease still in flight (fenceQuery).
 func (s *Store) Release(ctx context.Context, f store.Fence) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE leases SET released = true, expires_at = now()
-		WHERE shard = $1 AND owner = $2 AND generation = $3`, f.Shard, f.Owner, f.Generation)
+		WHERE shard = (SELECT shard FROM leases WHERE shard = $1 AND owner = $2 AND generation = $3 FOR UPDATE)`,
+		f.Shard, f.Owner, f.Generation)
 	if err != nil {
 		return fmt.Errorf("postgres: release shard %d: %w", f.Shard, err)
 	}
