@@ -19,6 +19,3 @@ func OwnershipMoved(owner, previous string, released bool) string {
 // OwnershipNoChange is why an ownership move caused no change.
 const OwnershipNoChange = "An ownership move changes which pesd replica reconciles the group, never its capacity: " +
 	"the new owner adopted the group's nodes as they were."
-
-// NotOwnerForward is the log line of a request forwarded to the owner.
-const NotOwnerForward = "forwarded to the group's owner"

@@ -144,6 +144,7 @@ func (s *server) requestGroup(r *http.Request, path string) (string, error) {
 
 // forwardTo sends the request to rep and relays its answer.
 func (s *server) forwardTo(w http.ResponseWriter, r *http.Request, rep api.Replica) {
+	s.log.DebugContext(r.Context(), "forwarded to the group's owner", "request_id", requestID(r), "owner", rep.ID, "method", r.Method, "path", r.URL.Path)
 	target := &url.URL{Scheme: "http", Host: rep.Address}
 	p := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {

@@ -495,3 +495,39 @@ func firstLine(s, sub string) string {
 	}
 	return ""
 }
+
+// TestE2EReplicasScenarios: every scenario of the suite, against three
+// replicas on one PostgreSQL reached round-robin, so each request of a
+// scenario lands on the next replica: reads from the database, writes
+// forwarded to the group's owner.
+func TestE2EReplicasScenarios(t *testing.T) {
+	needE2E(t)
+	cl := startCluster(t, 3, fastTriggers...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cl.waitOwned(t, ctx, 30*time.Second)
+	c := cl.roundRobin(t)
+	for name, run := range map[string]func(*testing.T, *client.Client){
+		"Aggregation":        scenarioAggregation,
+		"CausalityAgrees":    scenarioCausalityAgrees,
+		"DeleteKeepsHistory": scenarioDeleteKeepsHistory,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			run(t, c)
+		})
+	}
+	t.Cleanup(func() {
+		// Cleanups run after the parallel subtests: count the writes
+		// that reached a replica not owning their group.
+		forwarded := 0
+		for i := range cl.procs {
+			b, _ := os.ReadFile(cl.proc(i).logPath)
+			forwarded += strings.Count(string(b), "forwarded to the group's owner")
+		}
+		t.Logf("%d requests forwarded to their group's owner", forwarded)
+		if forwarded == 0 {
+			t.Error("no request was forwarded: the round-robin client never reached a replica not owning the group")
+		}
+	})
+}
