@@ -37,7 +37,7 @@ func (c *Controller) CreateGroupBy(ctx context.Context, cfg api.GroupConfig, act
 	if err := forecast.Check(cfg.Predictive); err != nil {
 		return api.Group{}, err
 	}
-	id, err := c.newGroupID()
+	id, err := c.newGroupID(ctx, cfg.Driver)
 	if err != nil {
 		return api.Group{}, err
 	}

@@ -24,6 +24,9 @@ type Ownership interface {
 	// LostFence is told of a token the store refused: the shard is
 	// another replica's now.
 	LostFence(f store.Fence)
+	// Pin keeps a new group with this replica whatever its shard, before
+	// its first write: a local group's nodes run on this host.
+	Pin(ctx context.Context, groupID string) error
 }
 
 // ShardOf maps a group to its shard; set with Ownership.
@@ -74,9 +77,19 @@ func (c *Controller) fence(tx store.Tx, groupID string) error {
 
 // newGroupID is the id of a new group: one in a shard this replica owns,
 // so the replica that creates a group reconciles it from its first write.
-func (c *Controller) newGroupID() (string, error) {
+func (c *Controller) newGroupID(ctx context.Context, driverName string) (string, error) {
 	if c.opts.Ownership == nil {
 		return newID(), nil
+	}
+	if driverName == api.DriverLocal {
+		// Its nodes are processes of this host: no other replica could
+		// adopt them, so the group stays here (pinned), under this
+		// replica's home lease.
+		id := newID()
+		if err := c.opts.Ownership.Pin(ctx, id); err != nil {
+			return "", fmt.Errorf("pin the group to this replica: %w", err)
+		}
+		return id, nil
 	}
 	for range 10000 {
 		if id := newID(); c.owns(id) {

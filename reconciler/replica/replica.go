@@ -15,6 +15,7 @@ import (
 	"context"
 	"hash/fnv"
 	"log/slog"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -34,6 +35,19 @@ func ShardOf(groupID string, shards int) int {
 	h.Write([]byte(groupID))
 	return int(h.Sum32() % uint32(shards))
 }
+
+// HomeShard is the shard of a replica's home lease, which its pinned
+// groups (local nodes, which cannot move to another host) are written
+// under. Home shards are negative, apart from the shared ones, and no
+// other replica takes them: a pinned group waits for its replica.
+func HomeShard(replicaID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(replicaID))
+	return -1 - int(h.Sum32()&0x3fffffff)
+}
+
+// elsewhere is the shard of a group pinned to another replica: none.
+const elsewhere = math.MinInt
 
 // Options configure a Keeper.
 type Options struct {
@@ -64,7 +78,8 @@ type Keeper struct {
 
 	mu        sync.Mutex
 	held      map[int]store.Fence
-	renewedAt time.Time // last successful renewal (local clock)
+	renewedAt time.Time         // last successful renewal (local clock)
+	pins      map[string]string // pinned group → its replica
 }
 
 // New returns a keeper; Run starts it.
@@ -84,7 +99,50 @@ func New(o Options) *Keeper {
 	if o.Lost == nil {
 		o.Lost = func([]int) {}
 	}
-	return &Keeper{o: o, held: make(map[int]store.Fence)}
+	return &Keeper{o: o, held: make(map[int]store.Fence), pins: make(map[string]string)}
+}
+
+// Shard is the shard a group is written under by this replica: its home
+// shard for a group pinned here, math.MinInt for one pinned elsewhere,
+// else its hash.
+func (k *Keeper) Shard(groupID string) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.shardLocked(groupID)
+}
+
+func (k *Keeper) shardLocked(groupID string) int {
+	switch r, ok := k.pins[groupID]; {
+	case !ok:
+		return ShardOf(groupID, k.o.Shards)
+	case r == k.o.ID:
+		return HomeShard(k.o.ID)
+	}
+	return elsewhere
+}
+
+// Pin pins a new group to this replica, before its first write.
+func (k *Keeper) Pin(ctx context.Context, groupID string) error {
+	if err := k.o.Leases.Pin(ctx, groupID, k.o.ID); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	k.pins[groupID] = k.o.ID
+	k.mu.Unlock()
+	return nil
+}
+
+// PinnedTo is the replica a group is pinned to, if it is.
+func (k *Keeper) PinnedTo(groupID string) (string, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	r, ok := k.pins[groupID]
+	return r, ok
+}
+
+// InShards says whether a group is written under one of shards here.
+func (k *Keeper) InShards(shards []int) func(groupID string) bool {
+	return func(groupID string) bool { return slices.Contains(shards, k.Shard(groupID)) }
 }
 
 // ID is the replica's id.
@@ -100,19 +158,31 @@ func (k *Keeper) Shards() int { return k.o.Shards }
 func (k *Keeper) Fence(groupID string) (store.Fence, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	f, ok := k.held[ShardOf(groupID, k.o.Shards)]
+	f, ok := k.held[k.shardLocked(groupID)]
 	return f, ok
 }
 
-// Held lists the shards held, in order.
+// Held lists the shared shards held, in order (not the home shard).
 func (k *Keeper) Held() []int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make([]int, 0, len(k.held))
+	for s := range k.held {
+		if s >= 0 {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (k *Keeper) allHeld() []int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	out := make([]int, 0, len(k.held))
 	for s := range k.held {
 		out = append(out, s)
 	}
-	slices.Sort(out)
 	return out
 }
 
@@ -141,7 +211,7 @@ func (k *Keeper) Run(ctx context.Context) {
 func (k *Keeper) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), k.o.TTL)
 	defer cancel()
-	held := k.drop(k.Held())
+	held := k.drop(k.allHeld())
 	for _, f := range held {
 		if err := k.o.Leases.Release(ctx, f); err != nil {
 			k.o.Logger.Warn("release lease at shutdown", "shard", f.Shard, "err", err)
@@ -170,6 +240,39 @@ func (k *Keeper) Step(ctx context.Context) error {
 	if lost := missing(held, kept); len(lost) > 0 {
 		k.o.Logger.Warn("leases lost: another replica holds these shards now", "shards", lost)
 		k.drop(lost)
+	}
+	pins, err := l.Pins(ctx)
+	if err != nil {
+		return err
+	}
+	k.mu.Lock()
+	k.pins = pins
+	_, home := k.held[HomeShard(k.o.ID)]
+	k.mu.Unlock()
+	var got []store.Acquired
+	defer func() {
+		if len(got) > 0 {
+			k.o.Logger.Info("shards taken", "shards", shardsOf(got))
+			k.o.Gained(ctx, got)
+		}
+	}()
+	if !home {
+		// The home lease: this replica's alone, so it is free unless a
+		// process with the same id runs (a second replica given the same
+		// --replica-id, or this one's previous life before its TTL).
+		s := HomeShard(k.o.ID)
+		a, ok, err := l.Acquire(ctx, s, k.o.ID, k.o.TTL)
+		if err != nil {
+			return err
+		}
+		if ok {
+			k.mu.Lock()
+			k.held[s] = store.Fence{Shard: s, Owner: k.o.ID, Generation: a.Generation}
+			k.mu.Unlock()
+			got = append(got, a)
+		} else {
+			k.o.Logger.Warn("home lease held: another process runs with this replica id; its pinned (local) groups wait", "replica", k.o.ID)
+		}
 	}
 	replicas, err := l.Replicas(ctx)
 	if err != nil {
@@ -200,15 +303,10 @@ func (k *Keeper) Step(ctx context.Context) error {
 				return err
 			}
 		}
-		return nil
 	}
 	want := share - len(mine)
-	if want <= 0 {
-		return nil
-	}
-	var got []store.Acquired
 	for _, s := range k.candidates(leases) {
-		if want == 0 {
+		if want <= 0 {
 			break
 		}
 		a, ok, err := l.Acquire(ctx, s, k.o.ID, k.o.TTL)
@@ -223,10 +321,6 @@ func (k *Keeper) Step(ctx context.Context) error {
 		k.mu.Lock()
 		k.held[s] = store.Fence{Shard: s, Owner: k.o.ID, Generation: a.Generation}
 		k.mu.Unlock()
-	}
-	if len(got) > 0 {
-		k.o.Logger.Info("shards taken", "shards", shardsOf(got))
-		k.o.Gained(ctx, got)
 	}
 	return nil
 }
@@ -287,7 +381,7 @@ func (k *Keeper) unrenewed(err error) error {
 	late := !k.renewedAt.IsZero() && time.Since(k.renewedAt) > k.o.TTL
 	k.mu.Unlock()
 	if late {
-		if held := k.Held(); len(held) > 0 {
+		if held := k.allHeld(); len(held) > 0 {
 			k.o.Logger.Warn("leases not renewed for a TTL: dropping their groups", "shards", held)
 			k.drop(held)
 		}

@@ -36,6 +36,9 @@ func (r *Router) Owner(ctx context.Context, groupID string) (rep api.Replica, se
 		return api.Replica{}, false, false, err
 	}
 	shard := ShardOf(groupID, r.k.o.Shards)
+	if pinned, ok := r.k.PinnedTo(groupID); ok {
+		shard = HomeShard(pinned)
+	}
 	for _, rp := range list.Replicas {
 		if rp.Live && slices.ContainsFunc(rp.Leases, func(l api.Lease) bool { return l.Shard == shard }) {
 			return rp, rp.Self, true, nil
@@ -49,6 +52,7 @@ func (r *Router) Owner(ctx context.Context, groupID string) (rep api.Replica, se
 // live replica that holds some.
 func (r *Router) Creator(ctx context.Context) (rep api.Replica, self, ok bool, err error) {
 	if len(r.k.Held()) > 0 {
+		// (A local group is created by the replica reached, pinned to it.)
 		return api.Replica{ID: r.k.o.ID, Address: r.k.o.Address, Self: true, Live: true}, true, true, nil
 	}
 	list, err := r.List(ctx)
@@ -66,10 +70,13 @@ func (r *Router) Creator(ctx context.Context) (rep api.Replica, self, ok bool, e
 // OwnerOf is the owner of the group as of the last lease round (for the
 // group's owner field; "" while its shard moves).
 func (r *Router) OwnerOf(groupID string) string {
-	shard := ShardOf(groupID, r.k.o.Shards)
-	if _, held := r.k.heldShard(shard); held {
+	if _, held := r.k.Fence(groupID); held {
 		return r.k.o.ID
 	}
+	if pinned, ok := r.k.PinnedTo(groupID); ok {
+		return pinned
+	}
+	shard := ShardOf(groupID, r.k.o.Shards)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.owners[shard]
@@ -103,6 +110,7 @@ func (r *Router) List(ctx context.Context) (api.ReplicaList, error) {
 		if ls.Released || !ok || !ls.ExpiresAt.After(now) {
 			continue
 		}
+		// A negative shard is a replica's home lease (its pinned groups).
 		held[ls.Shard] = true
 		owners[ls.Shard] = ls.Owner
 		out.Replicas[i].Leases = append(out.Replicas[i].Leases,

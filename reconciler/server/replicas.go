@@ -82,6 +82,11 @@ func (s *server) owned(pattern string, h http.HandlerFunc) http.HandlerFunc {
 			groupID, _ = s.requestGroup(r, path)
 		)
 		switch {
+		case pattern == "POST /v1/groups" && createsLocal(r):
+			// A local group's nodes run on the host of the replica
+			// reached, which keeps the group (pinned).
+			h(w, r)
+			return
 		case pattern == "POST /v1/groups":
 			rep, self, ok, err = s.replicas.Creator(r.Context())
 		case groupID == "":
@@ -140,6 +145,17 @@ func (s *server) requestGroup(r *http.Request, path string) (string, error) {
 		return x.GroupID, err
 	}
 	return "", nil
+}
+
+// createsLocal reports whether a POST /v1/groups asks for the local
+// driver; the body is read and put back for the handler.
+func createsLocal(r *http.Request) bool {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var in struct {
+		Driver string `json:"driver"`
+	}
+	return err == nil && json.Unmarshal(body, &in) == nil && in.Driver == api.DriverLocal
 }
 
 // forwardTo sends the request to rep and relays its answer.

@@ -97,4 +97,9 @@ type Leases interface {
 	Renew(ctx context.Context, owner string, held []Fence, ttl time.Duration) ([]Fence, error)
 	// Release gives the shard up at once, if f is still its lease.
 	Release(ctx context.Context, f Fence) error
+	// Pin records that the group stays with the replica, whatever its
+	// shard (its nodes cannot move: the local driver). Pins lists them,
+	// group id → replica id.
+	Pin(ctx context.Context, groupID, replicaID string) error
+	Pins(ctx context.Context) (map[string]string, error)
 }

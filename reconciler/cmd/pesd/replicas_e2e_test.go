@@ -531,3 +531,68 @@ func TestE2EReplicasScenarios(t *testing.T) {
 		}
 	})
 }
+
+// TestE2EReplicasLocalPinned: a local group's nodes are processes of its
+// replica's host, so the group is pinned to the replica that created it.
+// Another replica forwards writes to it, does not take the group over
+// when it dies (the nodes could not move), and the replica restarted with
+// the same --replica-id and data dir adopts its nodes again.
+func TestE2EReplicasLocalPinned(t *testing.T) {
+	needE2E(t)
+	cl := startCluster(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// Slot 0 again, with an id and a data dir it keeps over a restart.
+	dir := t.TempDir()
+	pinnedFlags := append(slices.Clone(cl.flags), "--dsn", cl.dsn, "--replica-id", "host-a")
+	old := cl.id(0)
+	cl.proc(0).kill9()
+	cl.procs[0] = startDaemon(t, dir, cl.token, pinnedFlags...)
+	cl.waitOwned(t, ctx, 30*time.Second, old)
+	a, b := cl.proc(0).client(t), cl.proc(1).client(t)
+
+	g, err := a.CreateGroup(ctx, api.GroupConfig{Name: "pinned", Driver: api.DriverLocal,
+		Program: api.Program{Command: "sleep", Args: []string{"300"}}, DesiredQuantity: 1, MaxQuantity: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Owner != "host-a" {
+		t.Errorf("local group created on host-a: owner %q", g.Owner)
+	}
+	waitActual(t, ctx, b, g.ID, 1, 20*time.Second)
+	nodes, err := b.ListNodes(ctx, g.ID, client.NodeFilter{})
+	if err != nil || len(nodes) != 1 {
+		t.Fatalf("nodes of the local group: %v, %v", nodes, err)
+	}
+	// Through the other replica: forwarded to host-a.
+	if _, err := b.Instruct(ctx, g.ID, api.Instruction{Request: api.Request{SetTo: ptr(1)}, Reason: "through b"}); err != nil {
+		t.Fatalf("instruction through the other replica: %v", err)
+	}
+
+	cl.proc(0).kill9()
+	time.Sleep(replicaTTL + 3*time.Second)
+	evs, err := b.ListAllEvents(ctx, g.ID, client.EventFilter{Type: api.EventOwnershipMoved})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 0 {
+		t.Errorf("the pinned group was taken over: %+v", evs)
+	}
+	if l, err := b.Replicas(ctx); err != nil || len(l.Unowned) != 0 {
+		t.Errorf("the shared shards after host-a died: unowned %v, %v", l.Unowned, err)
+	}
+
+	cl.procs[0] = startDaemon(t, dir, cl.token, pinnedFlags...)
+	a = cl.proc(0).client(t)
+	waitActual(t, ctx, a, g.ID, 1, 20*time.Second)
+	again, err := a.ListNodes(ctx, g.ID, client.NodeFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again) != 1 || again[0].ID != nodes[0].ID {
+		t.Errorf("after host-a's restart the group has nodes %+v, want its node %s adopted", again, nodes[0].ID)
+	}
+	if err := a.DeleteGroup(ctx, g.ID); err != nil {
+		t.Errorf("delete the local group: %v", err)
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -148,18 +147,15 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		if id == "" {
 			id = addr
 		}
-		inShards := func(shards []int) func(string) bool {
-			return func(groupID string) bool { return slices.Contains(shards, replica.ShardOf(groupID, cfg.shards)) }
-		}
 		keeper = replica.New(replica.Options{
 			Leases: leases, ID: id, Address: addr, TTL: cfg.leaseTTL, Shards: cfg.shards,
 			Logger: log.With("component", "replica", "replica", id),
 			Gained: func(ctx context.Context, got []store.Acquired) {
-				if err := ctrl.AdoptShards(ctx, got, func(g string) int { return replica.ShardOf(g, cfg.shards) }); err != nil {
+				if err := ctrl.AdoptShards(ctx, got, keeper.Shard); err != nil {
 					log.Error("take on the groups of shards", "err", err)
 				}
 			},
-			Lost:  func(shards []int) { ctrl.DropShards(inShards(shards)) },
+			Lost:  func(shards []int) { ctrl.DropShards(keeper.InShards(shards)) },
 			Round: func(ctx context.Context) { _ = router.Refresh(ctx) },
 		})
 		router = replica.NewRouter(keeper)

@@ -161,6 +161,31 @@ func (s *Store) Release(ctx context.Context, f store.Fence) error {
 	return nil
 }
 
+func (s *Store) Pin(ctx context.Context, groupID, replicaID string) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO pins (group_id, replica) VALUES ($1, $2)
+		ON CONFLICT (group_id) DO UPDATE SET replica = excluded.replica`, groupID, replicaID); err != nil {
+		return fmt.Errorf("postgres: pin group %s to replica %s: %w", groupID, replicaID, err)
+	}
+	return nil
+}
+
+func (s *Store) Pins(ctx context.Context) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT group_id, replica FROM pins`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list pins: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]string)
+	for rows.Next() {
+		var g, r string
+		if err := rows.Scan(&g, &r); err != nil {
+			return nil, fmt.Errorf("postgres: list pins: %w", err)
+		}
+		out[g] = r
+	}
+	return out, rows.Err()
+}
+
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -164,6 +164,13 @@ func testReplicas(t *testing.T, _ store.Store, l store.Leases) {
 	if rs[0].SeenAt.Before(rs[0].StartedAt) {
 		t.Errorf("replica a seen %v before it started %v", rs[0].SeenAt, rs[0].StartedAt)
 	}
+	must(t, l.Pin(ctx, "g1", "a"))
+	must(t, l.Pin(ctx, "g2", "b"))
+	pins, err := l.Pins(ctx)
+	must(t, err)
+	if len(pins) != 2 || pins["g1"] != "a" || pins["g2"] != "b" {
+		t.Errorf("Pins = %v, want g1 on a and g2 on b", pins)
+	}
 	must(t, l.Unregister(ctx, "a"))
 	rs, err = l.Replicas(ctx)
 	must(t, err)

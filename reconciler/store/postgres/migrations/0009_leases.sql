@@ -17,3 +17,11 @@ CREATE TABLE replicas (
     started_at timestamptz NOT NULL,
     seen_at    timestamptz NOT NULL
 );
+
+-- A group on the local driver runs its nodes on one host: it is pinned to
+-- the replica that created it, whatever its shard, and only that replica
+-- (under its home lease) reconciles it.
+CREATE TABLE pins (
+    group_id text COLLATE "C" PRIMARY KEY,
+    replica  text COLLATE "C" NOT NULL
+);
