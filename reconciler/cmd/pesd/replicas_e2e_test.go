@@ -592,6 +592,19 @@ func TestE2EReplicasLocalPinned(t *testing.T) {
 	if len(again) != 1 || again[0].ID != nodes[0].ID {
 		t.Errorf("after host-a's restart the group has nodes %+v, want its node %s adopted", again, nodes[0].ID)
 	}
+	// pesd replicas prints the route table of the replicas.
+	cl.waitOwned(t, ctx, 30*time.Second)
+	t.Setenv("PES_ENDPOINT", cl.proc(1).url)
+	t.Setenv("PES_TOKEN", cl.token)
+	code, out, errOut := runCLI("replicas")
+	if code != 0 {
+		t.Fatalf("pesd replicas: exit %d\n%s", code, errOut)
+	}
+	for _, want := range []string{"REPLICA", "host-a", "home", cl.id(1) + " (this)", "shards, leases of 4s; unowned: none"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pesd replicas lacks %q:\n%s", want, out)
+		}
+	}
 	if err := a.DeleteGroup(ctx, g.ID); err != nil {
 		t.Errorf("delete the local group: %v", err)
 	}
