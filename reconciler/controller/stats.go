@@ -41,6 +41,9 @@ type Stats struct {
 	Passes, PassErrors            int64 // reconcile passes since start, and those that failed
 	LastPass                      time.Duration
 	SourceQueries                 int64 // metric source queries run since start
+	// FencedWrites are writes the store refused for a stale fencing
+	// token: this replica had lost the group's lease (several replicas).
+	FencedWrites int64
 }
 
 // Quantities are a group's desired, official and actual quantities.
@@ -90,5 +93,6 @@ func (c *Controller) Stats(ctx context.Context) (Stats, error) {
 	st.PassErrors = c.counts.passErrors.Load()
 	st.LastPass = time.Duration(c.counts.lastPass.Load())
 	st.SourceQueries = c.counts.queries.Load()
+	st.FencedWrites = c.counts.fenced.Load()
 	return st, nil
 }
