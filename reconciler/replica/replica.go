@@ -188,12 +188,29 @@ func (k *Keeper) allHeld() []int {
 
 // Run keeps the leases until ctx ends, then releases them and
 // unregisters, so the other replicas take the shards at once rather than
-// after the TTL.
+// after the TTL. Renewals run on their own, every TTL/4, so that taking
+// on a shard's groups, which may take seconds, never delays them.
 func (k *Keeper) Run(ctx context.Context) {
+	renewing := make(chan struct{})
+	go func() {
+		defer close(renewing)
+		t := time.NewTicker(k.o.TTL / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if err := k.renew(ctx); err != nil && ctx.Err() == nil {
+				k.o.Logger.Warn("leases", "err", err)
+			}
+		}
+	}()
 	t := time.NewTicker(k.o.TTL / 4)
 	defer t.Stop()
 	for {
-		if err := k.Step(ctx); err != nil && ctx.Err() == nil {
+		if err := k.balance(ctx); err != nil && ctx.Err() == nil {
 			k.o.Logger.Warn("leases", "err", err)
 		}
 		if k.o.Round != nil && ctx.Err() == nil {
@@ -201,6 +218,7 @@ func (k *Keeper) Run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
+			<-renewing
 			k.stop()
 			return
 		case <-t.C:
@@ -222,9 +240,17 @@ func (k *Keeper) stop() {
 	}
 }
 
-// Step is one round: heartbeat, renew, then take or give shards to reach
-// this replica's share.
+// Step is one round: heartbeat and renew, then take or give shards to
+// reach this replica's share.
 func (k *Keeper) Step(ctx context.Context) error {
+	if err := k.renew(ctx); err != nil {
+		return err
+	}
+	return k.balance(ctx)
+}
+
+// renew records that this replica is alive and renews its leases.
+func (k *Keeper) renew(ctx context.Context) error {
 	l := k.o.Leases
 	if err := l.Heartbeat(ctx, store.Replica{ID: k.o.ID, Address: k.o.Address}); err != nil {
 		return k.unrenewed(err)
@@ -238,9 +264,27 @@ func (k *Keeper) Step(ctx context.Context) error {
 	k.renewedAt = time.Now()
 	k.mu.Unlock()
 	if lost := missing(held, kept); len(lost) > 0 {
-		k.o.Logger.Warn("leases lost: another replica holds these shards now", "shards", lost)
-		k.drop(lost)
+		// Only those still held as they were renewed: balance may have
+		// let one go, or taken it again, meanwhile.
+		k.mu.Lock()
+		var still []int
+		for _, f := range lost {
+			if k.held[f.Shard] == f {
+				still = append(still, f.Shard)
+			}
+		}
+		k.mu.Unlock()
+		if len(still) > 0 {
+			k.o.Logger.Warn("leases lost: another replica holds these shards now", "shards", still)
+			k.drop(still)
+		}
 	}
+	return nil
+}
+
+// balance takes or gives shards to reach this replica's share.
+func (k *Keeper) balance(ctx context.Context) error {
+	l := k.o.Leases
 	pins, err := l.Pins(ctx)
 	if err != nil {
 		return err
@@ -417,14 +461,13 @@ func (k *Keeper) fences() []store.Fence {
 	return out
 }
 
-func missing(held, kept []store.Fence) []int {
-	var out []int
+func missing(held, kept []store.Fence) []store.Fence {
+	var out []store.Fence
 	for _, f := range held {
 		if !slices.Contains(kept, f) {
-			out = append(out, f.Shard)
+			out = append(out, f)
 		}
 	}
-	slices.Sort(out)
 	return out
 }
 

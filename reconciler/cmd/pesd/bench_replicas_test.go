@@ -135,7 +135,7 @@ func BenchmarkReplicaFailover(b *testing.B) {
 func BenchmarkReplicaPass10k(b *testing.B) {
 	needE2E(b)
 	for range b.N {
-		cl := startCluster(b, 1, "--evaluation-interval", "2s", "--observe-interval", "2s")
+		cl := startCluster(b, 1, "--lease-ttl", "10s", "--evaluation-interval", "2s", "--observe-interval", "2s")
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 		cl.waitOwned(b, ctx, 30*time.Second)
 		c := cl.proc(0).client(b)

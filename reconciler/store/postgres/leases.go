@@ -26,7 +26,7 @@ const fenceQuery = `SELECT owner, generation, expires_at, released FROM leases W
 func millis(d time.Duration) int64 { return d.Milliseconds() }
 
 func (s *Store) Heartbeat(ctx context.Context, r store.Replica) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO replicas (id, address, started_at, seen_at)
+	_, err := s.leases.ExecContext(ctx, `INSERT INTO replicas (id, address, started_at, seen_at)
 		VALUES ($1, $2, now(), now())
 		ON CONFLICT (id) DO UPDATE SET address = excluded.address, seen_at = now()`, r.ID, r.Address)
 	if err != nil {
@@ -36,14 +36,14 @@ func (s *Store) Heartbeat(ctx context.Context, r store.Replica) error {
 }
 
 func (s *Store) Unregister(ctx context.Context, id string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM replicas WHERE id = $1`, id); err != nil {
+	if _, err := s.leases.ExecContext(ctx, `DELETE FROM replicas WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("postgres: unregister replica %s: %w", id, err)
 	}
 	return nil
 }
 
 func (s *Store) Replicas(ctx context.Context) ([]store.Replica, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, address, started_at, seen_at FROM replicas ORDER BY started_at, id`)
+	rows, err := s.leases.QueryContext(ctx, `SELECT id, address, started_at, seen_at FROM replicas ORDER BY started_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list replicas: %w", err)
 	}
@@ -60,7 +60,7 @@ func (s *Store) Replicas(ctx context.Context) ([]store.Replica, error) {
 }
 
 func (s *Store) ListLeases(ctx context.Context) ([]store.Lease, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT shard, owner, generation, expires_at, released FROM leases ORDER BY shard`)
+	rows, err := s.leases.QueryContext(ctx, `SELECT shard, owner, generation, expires_at, released FROM leases ORDER BY shard`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list leases: %w", err)
 	}
@@ -130,7 +130,7 @@ func (s *Store) Renew(ctx context.Context, owner string, held []store.Fence, ttl
 	for i, f := range held {
 		shards[i], gens[i] = int64(f.Shard), f.Generation
 	}
-	rows, err := s.db.QueryContext(ctx, `UPDATE leases l SET expires_at = now() + $2 * interval '1 millisecond'
+	rows, err := s.leases.QueryContext(ctx, `UPDATE leases l SET expires_at = now() + $2 * interval '1 millisecond'
 		FROM unnest($3::int[], $4::bigint[]) AS h(shard, generation)
 		WHERE l.shard = h.shard AND l.generation = h.generation AND l.owner = $1 AND NOT l.released
 		RETURNING l.shard, l.generation`, owner, millis(ttl), shards, gens)
@@ -152,7 +152,7 @@ func (s *Store) Renew(ctx context.Context, owner string, held []store.Fence, ttl
 // Release locks the row FOR UPDATE first, so it waits for writes under
 // the lease still in flight (fenceQuery).
 func (s *Store) Release(ctx context.Context, f store.Fence) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE leases SET released = true, expires_at = now()
+	_, err := s.leases.ExecContext(ctx, `UPDATE leases SET released = true, expires_at = now()
 		WHERE shard = (SELECT shard FROM leases WHERE shard = $1 AND owner = $2 AND generation = $3 FOR UPDATE)`,
 		f.Shard, f.Owner, f.Generation)
 	if err != nil {
@@ -162,7 +162,7 @@ func (s *Store) Release(ctx context.Context, f store.Fence) error {
 }
 
 func (s *Store) Pin(ctx context.Context, groupID, replicaID string) error {
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO pins (group_id, replica) VALUES ($1, $2)
+	if _, err := s.leases.ExecContext(ctx, `INSERT INTO pins (group_id, replica) VALUES ($1, $2)
 		ON CONFLICT (group_id) DO UPDATE SET replica = excluded.replica`, groupID, replicaID); err != nil {
 		return fmt.Errorf("postgres: pin group %s to replica %s: %w", groupID, replicaID, err)
 	}
@@ -170,7 +170,7 @@ func (s *Store) Pin(ctx context.Context, groupID, replicaID string) error {
 }
 
 func (s *Store) Pins(ctx context.Context) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT group_id, replica FROM pins`)
+	rows, err := s.leases.QueryContext(ctx, `SELECT group_id, replica FROM pins`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list pins: %w", err)
 	}
@@ -187,7 +187,7 @@ func (s *Store) Pins(ctx context.Context) (map[string]string, error) {
 }
 
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.leases.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
