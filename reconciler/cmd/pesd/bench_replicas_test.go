@@ -63,13 +63,7 @@ func BenchmarkReplicaFailover(b *testing.B) {
 				if err != nil {
 					return false, err.Error()
 				}
-				var n []int
-				for _, r := range l.Replicas {
-					if r.Live {
-						n = append(n, len(r.Leases))
-					}
-				}
-				return len(n) == 3 && len(l.Unowned) == 0 && slices.Min(n) >= l.Shards/3, fmt.Sprintf("leases per replica %v", n)
+				return balanced(l, 3)
 			})
 			owner := map[int]string{}
 			for _, r := range l.Replicas {
@@ -176,13 +170,7 @@ func BenchmarkReplicaPass10k(b *testing.B) {
 			if err != nil {
 				return false, err.Error()
 			}
-			var n []int
-			for _, r := range l.Replicas {
-				if r.Live {
-					n = append(n, len(r.Leases))
-				}
-			}
-			return len(n) == 3 && len(l.Unowned) == 0 && slices.Min(n) >= l.Shards/3, fmt.Sprintf("leases per replica %v", n)
+			return balanced(l, 3)
 		})
 		three, threeCPU := passTimes(b, cl, 3)
 		cancel()

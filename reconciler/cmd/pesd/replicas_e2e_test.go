@@ -8,6 +8,7 @@ package main
 // checked in the database afterwards.
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -133,6 +134,36 @@ func (c *cluster) waitOwned(t testing.TB, ctx context.Context, timeout time.Dura
 		return true, ""
 	})
 	return time.Since(start)
+}
+
+// waitBalanced waits until n live replicas share the shards evenly, as
+// they do once a start's rebalancing is over.
+func (c *cluster) waitBalanced(t testing.TB, ctx context.Context, n int) {
+	t.Helper()
+	cl := c.alive(t)
+	eventually(t, time.Minute, "shards spread evenly", func() (bool, string) {
+		l, err := cl.Replicas(ctx)
+		if err != nil {
+			return false, err.Error()
+		}
+		return balanced(l, n)
+	})
+}
+
+// balanced reports whether n live replicas share the shards as the
+// keepers aim to: each at most its share, ceil(shards/n), so the last at
+// least what the others leave.
+func balanced(l api.ReplicaList, n int) (bool, string) {
+	var held []int
+	for _, r := range l.Replicas {
+		if r.Live {
+			shared := slices.DeleteFunc(slices.Clone(r.Leases), func(l api.Lease) bool { return l.Shard < 0 })
+			held = append(held, len(shared))
+		}
+	}
+	share := (l.Shards + n - 1) / n
+	return len(held) == n && len(l.Unowned) == 0 && slices.Min(held) >= l.Shards-(n-1)*share,
+		fmt.Sprintf("leases per replica %v", held)
 }
 
 // replicaGroup is a sim group of the replica tests: short periods, so
@@ -387,7 +418,7 @@ func TestE2EReplicasFencing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	api0 := cl.roundRobin(t)
-	cl.waitOwned(t, ctx, 30*time.Second)
+	cl.waitBalanced(t, ctx, 3)
 	var ids []string
 	for i := range 30 {
 		g, err := api0.CreateGroup(ctx, replicaGroup(fmt.Sprintf("fence-%02d", i)))
@@ -439,7 +470,7 @@ func TestE2EReplicasFencing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(evs) == 0 || !strings.Contains(evs[len(evs)-1].Reason, cl.id(slot)+"'s lease expired") {
+	if !slices.ContainsFunc(evs, func(e api.Event) bool { return strings.Contains(e.Reason, cl.id(slot)+"'s lease expired") }) {
 		t.Fatalf("ownership_moved events of group %s: %+v, want one saying %s's lease expired", ids[0], evs, cl.id(slot))
 	}
 	if _, err := others.Harmonize(ctx, ids[0]); err != nil {
@@ -449,7 +480,11 @@ func TestE2EReplicasFencing(t *testing.T) {
 	// Writes wait in the paused replica's listen queue, sent to it as if
 	// forwarded (so it acts on them itself): when it wakes, they race its
 	// keeper's renewal, and its loop's pass is due at once too.
-	var answered sync.WaitGroup
+	var (
+		answered sync.WaitGroup
+		statusMu sync.Mutex
+		statuses = map[int]int{}
+	)
 	for _, id := range mine {
 		answered.Go(func() {
 			r, err := http.NewRequestWithContext(ctx, http.MethodPost, paused.url+"/v1/groups/"+id+"/harmonize", nil)
@@ -458,9 +493,14 @@ func TestE2EReplicasFencing(t *testing.T) {
 			}
 			r.Header.Set("Authorization", "Bearer "+cl.token)
 			r.Header.Set("X-Pes-Forwarded-By", "test")
-			if resp, err := http.DefaultClient.Do(r); err == nil {
-				resp.Body.Close()
+			resp, err := http.DefaultClient.Do(r)
+			if err != nil {
+				return
 			}
+			resp.Body.Close()
+			statusMu.Lock()
+			statuses[resp.StatusCode]++
+			statusMu.Unlock()
 		})
 	}
 	time.Sleep(300 * time.Millisecond)
@@ -469,13 +509,22 @@ func TestE2EReplicasFencing(t *testing.T) {
 	}
 	stopped = false
 	answered.Wait()
+	// Every write waiting for the woken replica is refused: by the store,
+	// for its stale token, if it reached the database first; or before
+	// it, once the replica's renewal, which carries the same tokens, was
+	// refused and it dropped the groups. Either is logged.
+	if statuses[http.StatusServiceUnavailable] != len(mine) {
+		t.Errorf("the %d harmonizations sent to the woken replica were answered %v, want 503 (not applied) for all", len(mine), statuses)
+	}
+	const fenced, renewal = "write refused: stale fencing token", "leases lost: another replica holds these shards now"
 	eventually(t, 10*time.Second, "the woken replica logs its refused writes", func() (bool, string) {
 		b, _ := os.ReadFile(paused.logPath)
-		return strings.Contains(string(b), "write refused: stale fencing token"), "no refusal logged yet"
+		return strings.Contains(string(b), fenced) || strings.Contains(string(b), renewal), "no refusal logged yet"
 	})
 	b, _ := os.ReadFile(paused.logPath)
-	t.Logf("the woken replica refused %d stale writes, e.g. %s", strings.Count(string(b), "write refused: stale fencing token"),
-		firstLine(string(b), "write refused"))
+	t.Logf("the woken replica: %d writes refused for a stale token, %d renewals refused; answers %v; e.g. %s",
+		strings.Count(string(b), fenced), strings.Count(string(b), renewal), statuses,
+		cmp.Or(firstLine(string(b), fenced), firstLine(string(b), renewal)))
 	cl.waitOwned(t, ctx, replicaTTL+10*time.Second)
 	time.Sleep(time.Second)
 	db, err := sql.Open("pgx", cl.dsn)
