@@ -554,7 +554,8 @@ func TestE2EReplicasScenarios(t *testing.T) {
 	cl := startCluster(t, 3, fastTriggers...)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cl.waitOwned(t, ctx, 30*time.Second)
+	// Once the start's rebalancing is over, as clients meet a cluster.
+	cl.waitBalanced(t, ctx, 3)
 	c := cl.roundRobin(t)
 	for name, run := range map[string]func(*testing.T, *client.Client){
 		"Aggregation":        scenarioAggregation,
