@@ -1,4 +1,4 @@
--- Version 11: several pesd replicas on one database. Each shard of groups
+-- Version 12: several pesd replicas on one database. Each shard of groups
 -- has a lease; its generation is the fencing token every write for the
 -- shard carries (store.Fence). Times are the database's (timestamptz and
 -- now()), so the replicas' clocks need not agree.
