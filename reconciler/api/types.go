@@ -167,10 +167,13 @@ type GroupConfig struct {
 type Group struct {
 	ID string `json:"id"`
 	GroupConfig
-	OfficialQuantity    int        `json:"official_quantity"`
-	ActualQuantity      int        `json:"actual_quantity"`
-	Status              string     `json:"status"`
-	StatusReason        string     `json:"status_reason,omitempty"` // why degraded
+	OfficialQuantity int    `json:"official_quantity"`
+	ActualQuantity   int    `json:"actual_quantity"`
+	Status           string `json:"status"`
+	StatusReason     string `json:"status_reason,omitempty"` // why degraded
+	// Owner is the pesd replica reconciling the group (several replicas
+	// on one PostgreSQL); empty with one pesd, or while its shard moves.
+	Owner               string     `json:"owner,omitempty"`
 	NextHarmonizationAt *time.Time `json:"next_harmonization_at,omitempty"`
 	CurrentPeriodID     string     `json:"current_period_id,omitempty"`
 	CurrentPeriodLabel  string     `json:"current_period_label,omitempty"`
@@ -401,6 +404,10 @@ const (
 	// EventMetricsReturned ends a trigger's metrics_missing: its condition
 	// can be decided again. Status applied: a notice, not a request.
 	EventMetricsReturned = "metrics_returned"
+	// EventOwnershipMoved records that another pesd replica took the
+	// group over (its lease expired, or it was handed over). Status
+	// applied: a notice, not a request; it never changes capacity.
+	EventOwnershipMoved = "ownership_moved"
 )
 
 // Event statuses.

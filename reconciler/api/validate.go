@@ -359,7 +359,7 @@ func PredictiveGoverns() []string { return []string{GovernTriggers, GovernInstru
 func EventTypes() []string {
 	return []string{EventGroupCreated, EventGroupDeleted, EventUserInstruction, EventTriggerFired,
 		EventNodeInitFailed, EventNodeUnavailable, EventReplacementRequest, EventNodeTerminatedUser,
-		EventMetricsMissing, EventMetricsReturned, EventExecutionStarted, EventExecutionCompleted, EventExecutionSuspended,
+		EventMetricsMissing, EventMetricsReturned, EventOwnershipMoved, EventExecutionStarted, EventExecutionCompleted, EventExecutionSuspended,
 		EventExecutionResumed, EventExecutionCancelled, EventJobFailed, EventJobRetried, EventJobRequeued,
 		EventExecutionWarning}
 }

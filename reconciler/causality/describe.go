@@ -164,6 +164,11 @@ func what(e api.Event, l Lookup) string {
 		return "replacement of node " + node(e) + " requested"
 	case api.EventMetricsReturned:
 		return who(e) + " has data again" + paren(e.Observed)
+	case api.EventOwnershipMoved:
+		if e.Reason != "" {
+			return e.Reason
+		}
+		return who(e) + " took the group over"
 	case api.EventMetricsMissing:
 		s := who(e) + " was not evaluated"
 		if e.Source.Kind != api.SourceTrigger {

@@ -261,6 +261,8 @@ func whyNot(e api.Event, p *api.Period) string {
 			"It is recorded once when the data goes missing and once when it returns."
 	case e.Type == api.EventMetricsReturned:
 		return "The trigger's metrics have samples again, so its condition is evaluated again; this notice asks for nothing."
+	case e.Type == api.EventOwnershipMoved:
+		return OwnershipNoChange
 	case e.Status == api.EventSuppressed:
 		return "It was suppressed and caused no change: " + sentence(e.Reason)
 	case e.Status == api.EventIgnored:

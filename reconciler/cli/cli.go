@@ -126,6 +126,7 @@ func (e *env) root(extra []Command) *cobra.Command {
 		e.triggersCmd(),
 		e.nodesCmd(), e.eventsCmd(), e.changesCmd(), e.periodsCmd(), e.explainCmd(),
 		e.harmonizeCmd(), e.instructCmd(), e.pushCmd(), e.forecastCmd(), e.historyCmd(), e.costsCmd(),
+		e.replicasCmd(),
 	)
 	root.AddCommand(e.executionCmds()...)
 	e.completionCmd(root)

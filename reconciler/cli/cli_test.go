@@ -55,6 +55,11 @@ func TestCLI(t *testing.T) {
 	}{
 		{name: "groups table follows pages", args: []string{"groups"}, wantOut: []string{"NAME", "web", "batch", "g-sim"}},
 		{name: "groups wide", args: []string{"groups", "-o", "wide"}, wantOut: []string{"AGGREGATION", "CREATED", "NEXT HARMONIZATION", "g-web"}},
+		{name: "replicas", args: []string{"replicas"},
+			wantOut: []string{"REPLICA", "LIVE", "SHARDS", "pes-a (this)", "10.0.0.1:7400", "0,1,home", "3,1,1", "2026-01-02T10:00:09Z",
+				"pes-c", "no", "4 shards, leases of 10s; unowned: 3"}},
+		{name: "replicas json", args: []string{"replicas", "-o", "json"}, wantOut: []string{`"id": "pes-b"`, `"lease_ttl": "10s"`},
+			wantJSONOf: api.ReplicaList{}, wantSent: []string{"GET /v1/replicas"}},
 		{name: "groups json", args: []string{"groups", "-o", "json"}, wantOut: []string{`"name": "web"`, `"name": "batch"`}, wantJSONOf: []api.Group{}},
 		// The index is in the name (web-1.2: index 1, held before); -o
 		// wide has it in a column of its own.

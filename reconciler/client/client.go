@@ -327,13 +327,17 @@ func codeFor(status int) string {
 // checkRetry is the retry policy. Idempotent requests follow
 // retryablehttp's default (connection errors, 429, 5xx except 501). A
 // request that is not idempotent is sent again only when it never reached
-// the server (the dial failed), so an instruction is never applied twice.
+// the server (the dial failed) or the server says it changed nothing
+// (api.HeaderNotApplied), so an instruction is never applied twice.
 func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
 	if idem, _ := ctx.Value(idempotentKey{}).(bool); idem {
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	}
+	if resp != nil && resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get(api.HeaderNotApplied) != "" {
+		return true, nil
 	}
 	return err != nil && neverSent(err), nil
 }

@@ -64,6 +64,14 @@ func (c *Client) Healthz(ctx context.Context) error {
 	return c.do(ctx, call{method: http.MethodGet, path: "/healthz", idempotent: true})
 }
 
+// Replicas lists the pesd replicas sharing the database and the leases
+// each holds (one entry for a pesd on SQLite).
+func (c *Client) Replicas(ctx context.Context) (api.ReplicaList, error) {
+	var l api.ReplicaList
+	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/replicas", out: &l, idempotent: true})
+	return l, err
+}
+
 // CreateGroup creates a group, by the client's actor (WithActor). Fields
 // left zero take their defaults; the answer holds the resolved values.
 func (c *Client) CreateGroup(ctx context.Context, cfg api.GroupConfig) (api.Group, error) {

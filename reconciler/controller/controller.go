@@ -127,6 +127,11 @@ type Options struct {
 	// memory and the store with unique names. Series expire with the
 	// metric retention. There are no tenants yet, so no cap per tenant.
 	MaxSeriesPerGroup int
+	// Ownership shares the groups with other replicas on one database:
+	// the controller reconciles and writes only the groups whose lease
+	// its replica holds, each write carrying the lease's fencing token.
+	// Nil: it owns every group.
+	Ownership Ownership
 }
 
 // DefaultMaxSeriesPerGroup is Options.MaxSeriesPerGroup's default.
@@ -234,7 +239,7 @@ func New(opts Options) (*Controller, error) {
 	if err := c.recover(ctx); err != nil {
 		return nil, fmt.Errorf("controller: start-up: %w", err)
 	}
-	if err := c.recoverExecutions(ctx); err != nil {
+	if err := c.recoverExecutions(ctx, c.owns); err != nil {
 		return nil, fmt.Errorf("controller: start-up: %w", err)
 	}
 	return c, nil
@@ -344,6 +349,9 @@ func (c *Controller) unregister(id string) {
 // lockGroup returns the live group id locked, or an error the server
 // maps: not found (404) or deleted (409).
 func (c *Controller) lockGroup(ctx context.Context, id string) (*groupState, error) {
+	if !c.owns(id) {
+		return nil, c.errNotOwner(id)
+	}
 	c.mu.Lock()
 	gs := c.groups[id]
 	c.mu.Unlock()

@@ -926,7 +926,7 @@ func (c *Controller) executionNotes(ctx context.Context, groupID, condition stri
 // re-adopts their running attempts through the drivers; an attempt the
 // driver finds no trace of is re-queued from its checkpoint by the first
 // step.
-func (c *Controller) recoverExecutions(ctx context.Context) error {
+func (c *Controller) recoverExecutions(ctx context.Context, keep func(groupID string) bool) error {
 	var all []api.Execution
 	for _, f := range []store.ExecutionFilter{{Active: true}, {Status: api.ExecutionCancelled}} {
 		f.Limit = 1000
@@ -936,6 +936,9 @@ func (c *Controller) recoverExecutions(ctx context.Context) error {
 				return fmt.Errorf("list executions: %w", err)
 			}
 			for _, x := range xs {
+				if !keep(x.GroupID) || c.ex.get(x.ID) != nil {
+					continue
+				}
 				if x.Status != api.ExecutionCancelled || x.EndedAt == nil {
 					all = append(all, x)
 				}

@@ -37,13 +37,16 @@ func (c *Controller) CreateGroupBy(ctx context.Context, cfg api.GroupConfig, act
 	if err := forecast.Check(cfg.Predictive); err != nil {
 		return api.Group{}, err
 	}
-	id := newID()
+	id, err := c.newGroupID(ctx, cfg.Driver)
+	if err != nil {
+		return api.Group{}, err
+	}
 	gs := &groupState{id: id, st: &state{
 		nodes: make(map[string]api.Node), open: make(map[string]api.Change),
 	}}
 	gs.mu.Lock()
 	defer gs.mu.Unlock()
-	_, err := c.write(ctx, gs, func(w *work) error {
+	_, err = c.write(ctx, gs, func(w *work) error {
 		g := api.Group{
 			ID: id, GroupConfig: cfg, OfficialQuantity: cfg.DesiredQuantity,
 			Status: api.GroupActive, CreatedAt: w.now, UpdatedAt: w.now,

@@ -16,19 +16,29 @@ import (
 // did not finish, the rows say what was intended and the drivers say what
 // is, and the normal observation path reconciles the two.
 func (c *Controller) recover(ctx context.Context) error {
+	_, err := c.loadGroups(ctx, c.owns)
+	return err
+}
+
+// loadGroups loads the groups keep wants that still have work and this
+// controller has not loaded, adopts their nodes, and returns them.
+func (c *Controller) loadGroups(ctx context.Context, keep func(groupID string) bool) ([]*groupState, error) {
 	var loaded []*groupState
 	f := store.GroupFilter{IncludeDeleted: true, Page: store.Page{Limit: 1000}}
 	for {
 		groups, nextToken, err := c.store.ListGroups(ctx, f)
 		if err != nil {
-			return fmt.Errorf("list groups: %w", err)
+			return nil, fmt.Errorf("list groups: %w", err)
 		}
 		for _, g := range groups {
+			if !keep(g.ID) || c.HasGroup(g.ID) {
+				continue
+			}
 			// A deleted group is loaded only while nodes are left to stop.
 			if g.Status == api.GroupDeleted {
 				nodes, err := c.store.ListNodes(ctx, g.ID, false)
 				if err != nil {
-					return fmt.Errorf("load nodes of group %s: %w", g.ID, err)
+					return nil, fmt.Errorf("load nodes of group %s: %w", g.ID, err)
 				}
 				if !slices.ContainsFunc(nodes, func(n api.Node) bool { return n.State != api.NodeTerminated }) {
 					continue
@@ -36,7 +46,7 @@ func (c *Controller) recover(ctx context.Context) error {
 			}
 			gs, err := c.load(ctx, g)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			c.register(gs)
 			c.scheduleHarmonization(gs)
@@ -51,10 +61,10 @@ func (c *Controller) recover(ctx context.Context) error {
 	c.windows.EnsureRetention(c.eval.MaxWindow())
 	for _, gs := range loaded {
 		if err := c.loadSamples(ctx, gs); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return c.adopt(ctx, loaded)
+	return loaded, c.adopt(ctx, loaded)
 }
 
 // load reads a group's live rows and triggers. The caller then ensures

@@ -227,6 +227,9 @@ func (c *Controller) commit(ctx context.Context, gss []*groupState, fn func(w *w
 		ws = make([]*work, len(gss))
 		now := c.clock.Now()
 		for i, gs := range gss {
+			if err := c.fence(tx, gs.id); err != nil {
+				return fmt.Errorf("group %s: %w", gs.id, err)
+			}
 			w := &work{ctx: ctx, c: c, gs: gs, tx: tx, s: gs.st.clone(), now: now}
 			if err := fn(w); err != nil {
 				return fmt.Errorf("group %s: %w", gs.id, err)

@@ -17,6 +17,7 @@ type counters struct {
 	passes, passErrors atomic.Int64
 	lastPass           atomic.Int64 // wall duration of the last pass, in ns
 	queries            atomic.Int64 // metric source queries run
+	fenced             atomic.Int64 // writes refused for a stale fencing token
 }
 
 // Stats is what the controller counts and holds live, for monitoring
@@ -40,6 +41,9 @@ type Stats struct {
 	Passes, PassErrors            int64 // reconcile passes since start, and those that failed
 	LastPass                      time.Duration
 	SourceQueries                 int64 // metric source queries run since start
+	// FencedWrites are writes the store refused for a stale fencing
+	// token: this replica had lost the group's lease (several replicas).
+	FencedWrites int64
 }
 
 // Quantities are a group's desired, official and actual quantities.
@@ -89,5 +93,6 @@ func (c *Controller) Stats(ctx context.Context) (Stats, error) {
 	st.PassErrors = c.counts.passErrors.Load()
 	st.LastPass = time.Duration(c.counts.lastPass.Load())
 	st.SourceQueries = c.counts.queries.Load()
+	st.FencedWrites = c.counts.fenced.Load()
 	return st, nil
 }

@@ -166,6 +166,7 @@ func (s *server) createGroup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "group "+cfg.Name)
 		return
 	}
+	s.owner(&g)
 	created(w, "/v1/groups/"+g.ID, g)
 }
 

@@ -222,6 +222,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	c.json("PATCH", "/v1/triggers/"+tr.ID, `{"enabled":false,"change_by_percent":50}`, 200, nil)
 	c.json("POST", "/v1/triggers/validate", `{"condition":"avg(cpu, '2m') > 80"}`, 200, nil)
 	c.json("POST", "/v1/triggers/validate", `{"condition":"avg(cpu >"}`, 200, nil)
+	c.json("GET", "/v1/replicas", "", 200, nil)
 	c.json("POST", "/v1/groups/"+g.ID+"/metrics", `{"samples":[{"name":"cpu","value":93.5},{"name":"cpu","value":12,"time":"2026-03-14T10:00:20Z"}]}`, 200, nil)
 	c.tick(time.Second)
 	// The trigger now answers with the last cpu it read.

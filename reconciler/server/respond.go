@@ -65,8 +65,15 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error, what st
 	var (
 		e           *api.Error
 		unavailable *store.UnavailableError
+		notOwner    *api.NotOwnerError
 	)
 	switch {
+	case errors.As(err, &notOwner):
+		notApplied(w, notOwner.Message)
+	case errors.Is(err, store.ErrFenced):
+		// The lease moved while the write was under way: the store
+		// refused it whole, and the new owner takes the request.
+		notApplied(w, "this replica lost the group's lease before writing; nothing was changed: retry")
 	case errors.As(err, &e):
 		writeAPIError(w, e)
 	case errors.Is(err, store.ErrNotFound):
@@ -94,6 +101,14 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error, what st
 		writeAPIError(w, &api.Error{Code: api.CodeInternal, Status: http.StatusInternalServerError,
 			Message: "internal error; the pesd log has the details under request_id " + id})
 	}
+}
+
+// notApplied answers 503 for a request that changed nothing and may be
+// sent again as is (api.HeaderNotApplied).
+func notApplied(w http.ResponseWriter, msg string) {
+	w.Header().Set("Retry-After", "1")
+	w.Header().Set(api.HeaderNotApplied, "1")
+	writeAPIError(w, &api.Error{Code: api.CodeUnavailable, Status: http.StatusServiceUnavailable, Message: msg})
 }
 
 func (s *server) logPanic(r *http.Request, v any, stack []byte) {

@@ -67,6 +67,9 @@ func (s *server) table() []route {
 			Response: api.Health{}, Errors: []int{http.StatusServiceUnavailable}}, s.handleReadyz),
 		r(O{Pattern: "GET /metrics", ID: "metrics", Tag: tagService, Public: true, Status: http.StatusOK,
 			Summary: "Prometheus metrics in the text exposition format.", Response: "", ResponseMedia: "text/plain"}, s.handleMetrics),
+		r(O{Pattern: "GET /v1/replicas", ID: "listReplicas", Tag: tagService, Status: http.StatusOK,
+			Summary:  "The pesd replicas sharing the database, with the leases of the shards of groups each owns.",
+			Response: api.ReplicaList{}}, s.listReplicas),
 		r(O{Pattern: "GET /v1/openapi.json", ID: "openapi", Tag: tagService, Public: true, Status: http.StatusOK,
 			Summary: "This description of the API (OpenAPI 3.1).", Response: map[string]any{}}, s.handleOpenAPI),
 

@@ -39,6 +39,9 @@ type server struct {
 	limits  *limiter
 	ready   func(ctx context.Context) (bool, string)
 	clock   clock.Clock // of sample times
+	// replicas, when several pesd share one database: writes go to
+	// their group's owner (WithReplicas).
+	replicas Replicas
 }
 
 // New returns the HTTP handler of the API: svc does the writes, hist
@@ -77,7 +80,7 @@ func New(svc Service, hist History, token string, logger *slog.Logger, opts ...O
 func (s *server) routes() {
 	table := s.table()
 	for _, r := range table {
-		s.mux.HandleFunc(r.Pattern, r.handler)
+		s.mux.HandleFunc(r.Pattern, s.owned(r.Pattern, r.handler))
 		if r.Public {
 			s.public[r.Pattern] = true
 		}

@@ -119,6 +119,7 @@ type HealthSource interface {
 
 // health marks g degraded when the Service says it is.
 func (s *server) health(g *api.Group) {
+	s.owner(g)
 	hs, ok := s.svc.(HealthSource)
 	if !ok || g.Status != api.GroupActive {
 		return

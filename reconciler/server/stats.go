@@ -51,6 +51,7 @@ func statsGauges(st controller.Stats) []Gauge {
 	counter("pes_changes_written_total", "Capacity changes recorded since pesd started.", st.ChangesWritten)
 	counter("pes_reconcile_passes_total", "Reconcile passes since pesd started.", st.Passes)
 	counter("pes_reconcile_pass_errors_total", "Reconcile passes that ended with an error.", st.PassErrors)
+	counter("pes_fenced_writes_total", "Writes the store refused because this replica had lost the group's lease (stale fencing token).", st.FencedWrites)
 	add("pes_reconcile_last_pass_seconds", "Wall time of the last reconcile pass (observe, evaluate, harmonize, record).",
 		nil, st.LastPass.Seconds())
 	return out

@@ -72,7 +72,7 @@ func TestStatsExposition(t *testing.T) {
 				Nodes: map[string]int{api.NodeLaunching: 3, api.NodeReady: 3, api.NodeUnavailable: 0,
 					api.NodeInitFailed: 0, api.NodeTerminating: 1},
 				Sum:           controller.Quantities{Desired: 6, Official: 6, Actual: 3},
-				EventsWritten: events, ChangesWritten: changes, Passes: 3, PassErrors: 0,
+				EventsWritten: events, ChangesWritten: changes, Passes: 3, PassErrors: 0, FencedWrites: 2,
 				LastPass: 40 * time.Millisecond,
 			}
 			if tt.perGroup {
@@ -101,6 +101,8 @@ func TestStatsExposition(t *testing.T) {
 				fmt.Sprintf("pes_changes_written_total %d", changes),
 				`pes_reconcile_passes_total 3`,
 				`pes_reconcile_pass_errors_total 0`,
+				`# TYPE pes_fenced_writes_total counter`,
+				`pes_fenced_writes_total 2`,
 				`# TYPE pes_reconcile_last_pass_seconds gauge`,
 				`pes_reconcile_last_pass_seconds 0.04`,
 				// The help dashboards show.

@@ -164,6 +164,16 @@ func (f *API) Handler() http.Handler {
 		}
 		return api.Group{}, false
 	}
+	mux.HandleFunc("GET /v1/replicas", func(w http.ResponseWriter, r *http.Request) {
+		t := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+		WriteJSON(w, 200, api.ReplicaList{Shards: 4, LeaseTTL: "10s", Unowned: []int{3}, Replicas: []api.Replica{
+			{ID: "pes-a", Address: "10.0.0.1:7400", Live: true, Self: true, StartedAt: t, SeenAt: t,
+				Leases: []api.Lease{{Shard: 0, Generation: 3, ExpiresAt: t.Add(10 * time.Second)}, {Shard: 1, Generation: 1, ExpiresAt: t.Add(9 * time.Second)}, {Shard: -7, Generation: 1, ExpiresAt: t.Add(10 * time.Second)}}},
+			{ID: "pes-b", Address: "10.0.0.2:7400", Live: true, StartedAt: t, SeenAt: t,
+				Leases: []api.Lease{{Shard: 2, Generation: 5, ExpiresAt: t.Add(8 * time.Second)}}},
+			{ID: "pes-c", Address: "10.0.0.3:7400", StartedAt: t, SeenAt: t.Add(-time.Minute), Leases: []api.Lease{}},
+		}})
+	})
 	mux.HandleFunc("GET /v1/groups", func(w http.ResponseWriter, r *http.Request) {
 		var gs []api.Group
 		for _, g := range f.Groups {

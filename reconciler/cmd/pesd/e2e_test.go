@@ -816,6 +816,9 @@ func TestE2EDataDirLocked(t *testing.T) {
 	if !strings.Contains(string(out), "in use by another pesd") {
 		t.Errorf("second pesd says %q, want it to name the lock", out)
 	}
+	if !strings.Contains(string(out), "--store postgres") {
+		t.Errorf("second pesd says %q, want it to point at --store postgres for several replicas", out)
+	}
 }
 
 func TestE2EAPIAndCLI(t *testing.T) {

@@ -204,7 +204,10 @@ func ptr[T any](v T) *T { return &v }
 func TestScenarioAggregation(t *testing.T) {
 	needE2E(t)
 	d := startDaemon(t, t.TempDir(), "scenario-token", fastTriggers...)
-	c := d.client(t)
+	scenarioAggregation(t, d.client(t))
+}
+
+func scenarioAggregation(t *testing.T, c *client.Client) {
 	ctx := ctxFor(t)
 
 	// Desired 4. The requests, in this order:
@@ -585,7 +588,10 @@ func TestScenarioCausalityAgrees(t *testing.T) {
 	needE2E(t)
 	t.Parallel()
 	d := startDaemon(t, t.TempDir(), "scenario-token", fastTriggers...)
-	c := d.client(t)
+	scenarioCausalityAgrees(t, d.client(t))
+}
+
+func scenarioCausalityAgrees(t *testing.T, c *client.Client) {
 	ctx := ctxFor(t)
 	sc := playCausal(t, ctx, c, "causal")
 
@@ -666,7 +672,10 @@ func TestScenarioDeleteKeepsHistory(t *testing.T) {
 	needE2E(t)
 	t.Parallel()
 	d := startDaemon(t, t.TempDir(), "scenario-token", fastTriggers...)
-	c := d.client(t)
+	scenarioDeleteKeepsHistory(t, d.client(t))
+}
+
+func scenarioDeleteKeepsHistory(t *testing.T, c *client.Client) {
 	ctx := ctxFor(t)
 	sc := playCausal(t, ctx, c, "doomed")
 	id := sc.s.g.ID

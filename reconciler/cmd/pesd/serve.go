@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver/sim"
 	"github.com/pes-project/terraform-provider-pes/reconciler/governor"
 	"github.com/pes-project/terraform-provider-pes/reconciler/history"
+	"github.com/pes-project/terraform-provider-pes/reconciler/replica"
 	"github.com/pes-project/terraform-provider-pes/reconciler/server"
 	"github.com/pes-project/terraform-provider-pes/reconciler/source/prometheus"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
@@ -82,7 +84,7 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 	if err := os.MkdirAll(cfg.dataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	unlock, err := lockDataDir(cfg.dataDir)
+	unlock, err := lockDataDir(cfg.dataDir, cfg.storeKind)
 	if err != nil {
 		return err
 	}
@@ -126,9 +128,43 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		}
 	}()
 
+	// Replicas on one PostgreSQL share the groups by leases; the keeper
+	// starts once the API listens, and the controller then takes on the
+	// groups of the shards it leases. With SQLite it owns every group.
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	var (
+		ctrl   *controller.Controller
+		keeper *replica.Keeper
+		router *replica.Router
+		owner  controller.Ownership
+	)
+	if leases, ok := raw.(store.Leases); ok {
+		addr := advertised(cfg.advertise, ln.Addr().(*net.TCPAddr))
+		id := cfg.replicaID
+		if id == "" {
+			id = addr
+		}
+		keeper = replica.New(replica.Options{
+			Leases: leases, ID: id, Address: addr, TTL: cfg.leaseTTL, Shards: cfg.shards,
+			Logger: log.With("component", "replica", "replica", id),
+			Gained: func(ctx context.Context, got []store.Acquired) {
+				if err := ctrl.AdoptShards(ctx, got, keeper.Shard); err != nil {
+					log.Error("take on the groups of shards", "err", err)
+				}
+			},
+			Lost:  func(shards []int) { ctrl.DropShards(keeper.InShards(shards)) },
+			Round: func(ctx context.Context) { _ = router.Refresh(ctx) },
+		})
+		router = replica.NewRouter(keeper)
+		owner = keeper
+	}
+
 	// New re-adopts the nodes recorded before a restart.
 	clk := clock.Real{}
-	ctrl, err := controller.New(controller.Options{
+	ctrl, err = controller.New(controller.Options{
 		Store:              st,
 		Drivers:            drivers,
 		DisabledDrivers:    disabled,
@@ -142,8 +178,10 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		MaxSeriesPerGroup:  cfg.maxSeriesPerGroup,
 		DataDir:            cfg.dataDir,
 		Governor:           governor.New(st, governor.WithClock(clk), governor.WithLogger(log.With("component", "governor"))),
+		Ownership:          owner,
 	})
 	if err != nil {
+		ln.Close()
 		return err
 	}
 
@@ -155,12 +193,19 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		defer psrv.Close()
 	}
 
-	ln, err := net.Listen("tcp", cfg.listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+	if keeper != nil {
+		// A first round before the API answers: this replica holds its
+		// shards (or knows who does) by its first request.
+		if err := keeper.Step(ctx); err != nil {
+			log.Warn("leases", "err", err)
+		}
+		_ = router.Refresh(ctx)
 	}
-	srv := server.HTTPServer(server.New(ctrl, history.New(st, history.WithClock(clk)), cfg.token, log, server.WithLimits(cfg.limits),
-		server.ReadyWhenWritable(st)),
+	opts := []server.Option{server.WithLimits(cfg.limits), server.ReadyWhenWritable(st)}
+	if router != nil {
+		opts = append(opts, server.WithReplicas(router))
+	}
+	srv := server.HTTPServer(server.New(ctrl, history.New(st, history.WithClock(clk)), cfg.token, log, opts...),
 		slog.NewLogLogger(log.Handler(), slog.LevelWarn), server.DefaultTimeouts)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -168,6 +213,17 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 	loopCtx, stopLoop := context.WithCancel(context.Background())
 	loopDone := make(chan error, 1)
 	go func() { loopDone <- ctrl.Run(loopCtx) }()
+	keeperCtx, stopKeeper := context.WithCancel(context.Background())
+	keeperDone := make(chan struct{})
+	if keeper != nil {
+		go func() {
+			defer close(keeperDone)
+			keeper.Run(keeperCtx)
+		}()
+		log.Info("replica started", "replica", keeper.ID(), "lease_ttl", cfg.leaseTTL, "shards", cfg.shards)
+	} else {
+		close(keeperDone)
+	}
 
 	// The one line scripts and tests read: the real address (port 0
 	// resolved).
@@ -192,6 +248,10 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 	if lerr := <-loopDone; lerr != nil {
 		log.Warn("controller loop", "err", lerr)
 	}
+	// The leases go once the loop has stopped writing: the other
+	// replicas take the groups at once instead of after the TTL.
+	stopKeeper()
+	<-keeperDone
 	if cerr := ctrl.Close(); cerr != nil {
 		log.Warn("controller close", "err", cerr)
 	}
@@ -199,6 +259,21 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		log.Info("pesd stopped; local nodes keep running and are adopted at the next start")
 	}
 	return err
+}
+
+// advertised is the address other replicas reach this one at: --advertise,
+// else the listening address, with the host's name when it listens on
+// every address.
+func advertised(flag string, ln *net.TCPAddr) string {
+	if flag != "" {
+		return flag
+	}
+	if ln.IP.IsUnspecified() {
+		if h, err := os.Hostname(); err == nil {
+			return net.JoinHostPort(h, strconv.Itoa(ln.Port))
+		}
+	}
+	return ln.String()
 }
 
 func openStore(ctx context.Context, cfg serveConfig) (store.Store, error) {
@@ -223,8 +298,9 @@ func openStore(ctx context.Context, cfg serveConfig) (store.Store, error) {
 
 // lockDataDir takes an exclusive lock on <dataDir>/pesd.lock so that two
 // pesd never run the same nodes. The kernel drops the lock when the
-// process dies, even by kill -9.
-func lockDataDir(dataDir string) (func(), error) {
+// process dies, even by kill -9. Replicas on PostgreSQL share the
+// database, never a data dir: each has its own.
+func lockDataDir(dataDir, storeKind string) (func(), error) {
 	path := filepath.Join(dataDir, "pesd.lock")
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o640)
 	if err != nil {
@@ -233,7 +309,11 @@ func lockDataDir(dataDir string) (func(), error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("data dir %s is in use by another pesd (%s is locked)", dataDir, path)
+			how := "SQLite serves one pesd: to run several replicas, use --store postgres with one database and a --data-dir each"
+			if storeKind == "postgres" {
+				how = "replicas on one database each need a --data-dir of their own"
+			}
+			return nil, fmt.Errorf("data dir %s is in use by another pesd (%s is locked): %s", dataDir, path, how)
 		}
 		return nil, fmt.Errorf("lock data dir: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/controller"
+	"github.com/pes-project/terraform-provider-pes/reconciler/replica"
 	"github.com/pes-project/terraform-provider-pes/reconciler/server"
 )
 
@@ -36,6 +37,11 @@ type serveConfig struct {
 	limits             server.Limits
 	maxSeriesPerGroup  int
 	pprof              string // loopback address of the profiling listener, or ""
+	// Replicas on one PostgreSQL (--store postgres).
+	replicaID string
+	advertise string
+	leaseTTL  time.Duration
+	shards    int
 }
 
 // parseServe reads serve's flags; every error it returns is a usage error
@@ -50,7 +56,11 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		launch     = fs.String("launch-window", controller.DefaultLaunchWindow.String(), "nodes of one launch that become ready within this `duration` of the first are one change (0: each observation's own)")
 		retention  = fs.String("retention", "90d", "how long the history of a deleted group is kept (`duration`, d for days)")
 		level      = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+		leaseTTL   = fs.String("lease-ttl", replica.DefaultTTL.String(), "with --store postgres: how long a replica's lease on its groups lasts unrenewed (`duration`); another replica takes them over after it")
 	)
+	fs.StringVar(&cfg.replicaID, "replica-id", "", "with --store postgres: this replica's `id`, unique among the replicas (default: its --advertise address)")
+	fs.StringVar(&cfg.advertise, "advertise", "", "with --store postgres: the `host:port` other replicas forward writes for this replica's groups to (default: the --listen address, with the host name when it listens on all addresses)")
+	fs.IntVar(&cfg.shards, "shards", replica.DefaultShards, "with --store postgres: how many shards the groups are split into, the same on every replica")
 	cfg.limits = server.DefaultLimits
 	fs.IntVar(&cfg.limits.MaxInFlight, "max-in-flight", cfg.limits.MaxInFlight, "most API requests answered at once; past it 503 with Retry-After (0: no cap)")
 	fs.Float64Var(&cfg.limits.RatePerToken, "rate-limit", cfg.limits.RatePerToken, "API requests per second per token; past it 429 with Retry-After (0: no limit)")
@@ -122,6 +132,14 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 			return cfg, fmt.Errorf("--%s: want a positive duration such as 5s, 10m or 90d, got %q", d.name, d.v)
 		}
 		*d.dst = v
+	}
+	if v, err := api.ParseDuration(*leaseTTL); err != nil || v < time.Second {
+		return cfg, fmt.Errorf("--lease-ttl: want a duration of 1s or more such as 10s, got %q", *leaseTTL)
+	} else {
+		cfg.leaseTTL = v
+	}
+	if cfg.shards < 1 || cfg.shards > 4096 {
+		return cfg, fmt.Errorf("--shards: want 1 to 4096, got %d", cfg.shards)
 	}
 	v, err := api.ParseDuration(*launch)
 	if err != nil || v < 0 {

@@ -36,6 +36,7 @@ func dialect() sqlstore.Dialect {
 			applied_at text NOT NULL
 		)`,
 		LockMigrations: lockMigrations,
+		FenceQuery:     fenceQuery,
 	}
 }
 

@@ -7,6 +7,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,6 +22,10 @@ import (
 type Store struct {
 	*shared // every store method
 	db      *sql.DB
+	// leases is a small pool of its own for the lease table, so that a
+	// renewal never queues behind a reconcile pass's transactions and a
+	// busy replica does not lose its leases for want of a connection.
+	leases *sql.DB
 }
 
 var _ store.Store = (*Store)(nil)
@@ -36,6 +41,15 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: dsn: %w", err)
+	}
+	// A replica paused inside a transaction (SIGSTOP, a frozen VM) holds
+	// its lease rows (store.FencedTx) and would keep the next owner
+	// waiting: the server ends such a session after a few seconds.
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	if _, ok := cfg.RuntimeParams["idle_in_transaction_session_timeout"]; !ok {
+		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = "3s"
 	}
 	// One pool reads and writes: PostgreSQL runs writers concurrently
 	// (read committed), so there is nothing to gain from queueing them.
@@ -55,5 +69,13 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %s: %w", cfg.Database, err)
 	}
-	return &Store{shared: sqlstore.New(dialect(), db, db), db: db}, nil
+	leases := stdlib.OpenDB(*cfg)
+	leases.SetMaxOpenConns(4)
+	leases.SetMaxIdleConns(2)
+	return &Store{shared: sqlstore.New(dialect(), db, db), db: db, leases: leases}, nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.leases.Close(), s.shared.Close())
 }

@@ -29,6 +29,16 @@ func TestPostgres(t *testing.T) {
 		})
 	})
 
+	t.Run("Leases", func(t *testing.T) {
+		storetest.RunLeases(t, func(t *testing.T) store.Store {
+			s, err := Open(ctx, srv.NewDatabase(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		})
+	})
+
 	t.Run("ReopenAndMigrateOnce", func(t *testing.T) {
 		dsn := srv.NewDatabase(t)
 		// Replicas starting together: the advisory lock lets one migrate.

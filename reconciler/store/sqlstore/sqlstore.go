@@ -60,6 +60,12 @@ type Dialect struct {
 	// the database until unlock is called. It runs on the connection that
 	// then migrates.
 	LockMigrations func(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
+
+	// FenceQuery, if set, reads a shard's lease (owner, generation,
+	// expires_at, released) by its shard (one ? parameter) and holds its
+	// row until the transaction ends; the store then checks fencing
+	// tokens (store.FencedTx). A database without leases leaves it empty.
+	FenceQuery string
 }
 
 // Violation is a rule of the schema a write broke, as a Dialect reads it

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -15,9 +16,38 @@ import (
 type tx struct {
 	reader
 	ctx context.Context
+	// fenced are the shards whose token this transaction has checked,
+	// and holds the lease rows of.
+	fenced map[int]int64
 }
 
 var _ store.Tx = (*tx)(nil)
+var _ store.FencedTx = (*tx)(nil)
+
+// CheckFence refuses f when its shard's lease is no longer f's: another
+// owner or another generation. A shard is checked once per transaction:
+// its row stays held until the end.
+func (t *tx) CheckFence(f store.Fence) error {
+	if t.d.FenceQuery == "" {
+		return fmt.Errorf("%s: this store keeps no leases: it serves one pesd", t.d.Name)
+	}
+	if g, ok := t.fenced[f.Shard]; ok && g == f.Generation {
+		return nil
+	}
+	cur := store.Lease{Shard: f.Shard}
+	err := t.q.QueryRowContext(t.ctx, t.d.FenceQuery, f.Shard).Scan(&cur.Owner, &cur.Generation, &cur.ExpiresAt, &cur.Released)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return t.d.mapErr(fmt.Sprintf("check the lease of shard %d", f.Shard), err)
+	}
+	if err != nil || cur.Owner != f.Owner || cur.Generation != f.Generation || cur.Released {
+		return &store.FencedError{Fence: f, Current: cur}
+	}
+	if t.fenced == nil {
+		t.fenced = make(map[int]int64)
+	}
+	t.fenced[f.Shard] = f.Generation
+	return nil
+}
 
 func (t *tx) exec(what, query string, args ...any) (sql.Result, error) {
 	res, err := t.q.ExecContext(t.ctx, query, args...)

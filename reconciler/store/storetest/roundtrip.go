@@ -21,8 +21,8 @@ func testGroups(t *testing.T, s store.Store) {
 	full := filled[api.Group](1)
 	full.ID, full.Status = "g-full", api.GroupActive
 	// status_reason is the controller's, added when the API answers (a
-	// degraded group), never stored.
-	full.StatusReason = ""
+	// degraded group), never stored; owner is the lease's, added too.
+	full.StatusReason, full.Owner = "", ""
 	minimal := group("g-min", "minimal")
 	minimal.Program = api.Program{Command: "true"}
 	// A zone other than UTC and a monotonic reading: the store must
@@ -52,7 +52,7 @@ func testGroups(t *testing.T, s store.Store) {
 
 	// Every field can change, and pointers can go back to nil.
 	changed := filled[api.Group](2)
-	changed.ID, changed.Status, changed.StatusReason = full.ID, api.GroupActive, ""
+	changed.ID, changed.Status, changed.StatusReason, changed.Owner = full.ID, api.GroupActive, "", ""
 	update(t, s, func(tx store.Tx) error { return tx.UpdateGroup(changed) })
 	got, err := s.GetGroup(ctx, full.ID)
 	must(t, err)
