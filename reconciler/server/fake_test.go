@@ -315,7 +315,7 @@ func (f *fakeReader) GetGroup(ctx context.Context, id string) (api.Group, error)
 	return api.Group{}, f.notFound("group", id)
 }
 
-func (f *fakeReader) GetGroupByName(ctx context.Context, name string) (api.Group, error) {
+func (f *fakeReader) GetGroupByName(ctx context.Context, _, name string) (api.Group, error) {
 	if err := f.rec.record("GetGroupByName", name); err != nil {
 		return api.Group{}, err
 	}

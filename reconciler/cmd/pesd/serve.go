@@ -159,8 +159,11 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := server.HTTPServer(server.New(ctrl, history.New(st, history.WithClock(clk)), cfg.token, log, server.WithLimits(cfg.limits),
-		server.ReadyWhenWritable(st)),
+	opts := []server.Option{server.WithLimits(cfg.limits), server.ReadyWhenWritable(st), server.WithIdentity(st)}
+	if cfg.metricsPublic {
+		opts = append(opts, server.WithMetricsPublic())
+	}
+	srv := server.HTTPServer(server.New(ctrl, history.New(st, history.WithClock(clk)), cfg.token, log, opts...),
 		slog.NewLogLogger(log.Handler(), slog.LevelWarn), server.DefaultTimeouts)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
