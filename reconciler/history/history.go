@@ -85,9 +85,10 @@ func deletedMessage(g api.Group) string {
 }
 
 // Owns reports whether tenant may see the record of kind ("event",
-// "change", "period", "trigger", "execution") id: false only when it
-// exists and its group is another tenant's, so that the caller answers
-// it exactly as a missing one. An empty tenant (an admin) sees all.
+// "change", "period", "trigger", "execution") id: whether it exists and
+// its group is the tenant's. A missing record and another tenant's are
+// both false, so the caller answers them alike. An empty tenant (an
+// admin) sees all.
 func (h *Reader) Owns(ctx context.Context, tenant, kind, id string) (bool, error) {
 	if tenant == "" {
 		return true, nil
@@ -121,7 +122,7 @@ func (h *Reader) Owns(ctx context.Context, tenant, kind, id string) (bool, error
 		return false, fmt.Errorf("owns: unknown kind %q", kind)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return true, nil // the caller answers its own "not found"
+		return false, nil
 	}
 	if err != nil {
 		return false, err
