@@ -23,6 +23,8 @@ type serveConfig struct {
 	dataDir            string
 	token              string
 	tokenFile          string
+	tlsCert, tlsKey    string
+	clientCA           string
 	metricsPublic      bool
 	evaluationInterval time.Duration
 	observeInterval    time.Duration
@@ -62,6 +64,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&cfg.dataDir, "data-dir", "./.pes", "`directory` of the database and the node logs")
 	fs.StringVar(&cfg.token, "token", "", "bootstrap API bearer `token`, the admin principal \"admin\" (default: PES_TOKEN); --token-file keeps it out of ps")
 	fs.StringVar(&cfg.tokenFile, "token-file", "", "`file` holding the bootstrap token (instead of --token)")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate `file` to serve https with (with --tls-key); read again on SIGHUP")
+	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key `file` of --tls-cert")
+	fs.StringVar(&cfg.clientCA, "client-ca", "", "PEM `file` of the CAs whose client certificates pesd requires (mutual TLS; with --tls-cert)")
 	fs.BoolVar(&cfg.metricsPublic, "metrics-public", false, "serve /metrics without a token, then with aggregate series only (no group names or ids)")
 	fs.StringVar(&cfg.storeKind, "store", "sqlite", "`store`: sqlite or postgres")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log `format`: text (key=value) or json (one object a line)")
@@ -98,6 +103,12 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if strings.TrimSpace(cfg.token) == "" {
 		return cfg, fmt.Errorf("serve: no API token: pass --token-file, --token or set PES_TOKEN (the bootstrap admin token; clients send it as a bearer token)")
+	}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return cfg, fmt.Errorf("serve: --tls-cert and --tls-key go together: pass both to serve https")
+	}
+	if cfg.clientCA != "" && cfg.tlsCert == "" {
+		return cfg, fmt.Errorf("--client-ca: needs --tls-cert and --tls-key (client certificates are asked for in the TLS handshake)")
 	}
 	if _, _, err := net.SplitHostPort(cfg.listen); err != nil {
 		return cfg, fmt.Errorf("--listen: want host:port such as 127.0.0.1:7400, got %q", cfg.listen)
