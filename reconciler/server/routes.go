@@ -152,7 +152,9 @@ func (s *server) table() []route {
 				P{Name: "include", Type: "string", Enum: []string{api.IncludeEffects}, Description: "effects: each event with its effects and explanation."}),
 			Response: openapi.AnyOf{api.List[api.Event]{}, api.List[api.EventDetail]{}}, Errors: notFound}, s.byGroup(s.listEvents)),
 		r(O{Pattern: "GET /v1/events/{id}", ID: "getEvent", Tag: tagHistory, Status: http.StatusOK,
-			Summary: "An event with its effects and explanation.", Response: api.EventDetail{}, Errors: notFound}, s.inTenant("event", s.getEvent)),
+			Summary: "An event with its effects and explanation. A user's event names in source.principal the principal " +
+				"whose token asked (a contract addition of identity) and in source.on_behalf_of the actor the client named.",
+			Response: api.EventDetail{}, Errors: notFound}, s.inTenant("event", s.getEvent)),
 		r(O{Pattern: "GET /v1/groups/{id}/changes", ID: "listChanges", Tag: tagHistory, Status: http.StatusOK,
 			Summary: "List the group's capacity changes; with include=causes each is a ChangeDetail.",
 			Query: paged(sinceParam, untilParam,
