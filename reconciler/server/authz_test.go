@@ -278,3 +278,35 @@ func TestRouteRoleTenant(t *testing.T) {
 		t.Errorf("only %d cases: the router's route list looks short", cases)
 	}
 }
+
+// TestMetricsPerTenant: a tenant's token scrapes its tenant's group
+// series and none of another's; the admin scrapes all; no token, none.
+func TestMetricsPerTenant(t *testing.T) {
+	tn := newTenancy(t)
+	for _, c := range []struct {
+		name, token string
+		want, not   []string
+	}{
+		{"alpha's reader", tn.tokens["alpha"][api.RoleReader], []string{tn.ids["alpha"]["group"]}, []string{tn.ids["beta"]["group"]}},
+		{"beta's writer", tn.tokens["beta"][api.RoleWriter], []string{tn.ids["beta"]["group"]}, []string{tn.ids["alpha"]["group"]}},
+		{"admin", tn.admin, []string{tn.ids["alpha"]["group"], tn.ids["beta"]["group"]}, nil},
+	} {
+		status, body := tn.call(c.token, "GET", "/metrics", "")
+		if status != 200 {
+			t.Fatalf("%s: %d: %s", c.name, status, body)
+		}
+		for _, id := range c.want {
+			if !bytes.Contains(body, []byte(`group_id="`+id+`"`)) {
+				t.Errorf("%s: no series of group %s", c.name, id)
+			}
+		}
+		for _, id := range c.not {
+			if bytes.Contains(body, []byte(id)) {
+				t.Errorf("%s: a series of another tenant's group %s", c.name, id)
+			}
+		}
+	}
+	if status, _ := tn.call("", "GET", "/metrics", ""); status != 401 {
+		t.Errorf("no token: %d, want 401", status)
+	}
+}
