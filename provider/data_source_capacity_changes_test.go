@@ -124,7 +124,7 @@ output "explanations" {
 							"label":       knownvalue.StringExact("E1"),
 							"source_kind": knownvalue.StringExact(api.SourceUser),
 							"source_name": knownvalue.StringExact("terraform"),
-							"description": knownvalue.StringRegexp(regexp.MustCompile(`(?i)user terraform created the group`)),
+							"description": knownvalue.StringRegexp(regexp.MustCompile(`(?i)user admin \(on behalf of terraform\) created the group`)),
 							"explanation": knownvalue.NotNull(),
 							"effects": knownvalue.ListExact([]knownvalue.Check{knownvalue.ObjectPartial(map[string]knownvalue.Check{
 								"label":       knownvalue.StringExact("C1"),
