@@ -115,8 +115,11 @@ func newLimiter(l Limits) *limiter {
 }
 
 // admit answers 503 or 429 when r is past a limit, and otherwise returns
-// the function that frees its slot when it is answered.
-func (s *server) admit(w http.ResponseWriter, r *http.Request, auth *authentication) (release func(), ok bool) {
+// the function that frees its slot when it is answered. authenticate
+// runs once r holds a slot, so the store is asked about tokens at most
+// --max-in-flight times at once; the rate limit's bucket is the token's
+// it returns (nil: r needs none).
+func (s *server) admit(w http.ResponseWriter, r *http.Request, authenticate func() *authentication) (release func(), ok bool) {
 	l := s.limits
 	if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 		return func() {}, true
@@ -134,6 +137,7 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request, auth *authenticat
 	} else {
 		release = func() {}
 	}
+	auth := authenticate()
 	if l.RatePerToken <= 0 {
 		return release, true
 	}

@@ -163,15 +163,17 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("remote", r.RemoteAddr))
 	}()
 
-	// Authenticate before the limits, so the rate limit is per token;
+	// Authenticated within the limits, so the rate limit is per token;
 	// wrong tokens share one bucket.
 	var auth *authentication
-	if (r.URL.Path == "/v1" || strings.HasPrefix(r.URL.Path, "/v1/") || route == "GET /metrics") &&
-		(route == "unmatched" || s.access[route] != identity.Public) {
-		a := s.authenticate(r)
-		auth = &a
-	}
-	release, ok := s.admit(rec, r, auth)
+	release, ok := s.admit(rec, r, func() *authentication {
+		if (r.URL.Path == "/v1" || strings.HasPrefix(r.URL.Path, "/v1/") || route == "GET /metrics") &&
+			(route == "unmatched" || s.access[route] != identity.Public) {
+			a := s.authenticate(r)
+			auth = &a
+		}
+		return auth
+	})
 	if !ok {
 		return
 	}
