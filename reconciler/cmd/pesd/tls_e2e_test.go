@@ -8,8 +8,11 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -54,6 +57,32 @@ func TestE2ETLS(t *testing.T) {
 			!strings.Contains(err.Error(), "--ca-cert") {
 			t.Errorf("with %s: %v, want the wrong CA named and --ca-cert advised", name, err)
 		}
+	}
+
+	// The CLI over https: the CA from --ca-cert or PES_CA_CERT; another
+	// CA is refused with what to do.
+	cli := func(env []string, args ...string) (int, string) {
+		cmd := exec.Command(pesdBin, append([]string{"groups", "--endpoint", d.url, "--token", token}, args...)...)
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return cmd.ProcessState.ExitCode(), string(out)
+	}
+	wrongFile := filepath.Join(certDir, "wrong.pem")
+	if err := os.WriteFile(wrongFile, wrong.PEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := cli(nil, "--ca-cert", caFile); code != 0 {
+		t.Errorf("pesd groups --ca-cert: exit %d: %s", code, out)
+	}
+	if code, out := cli([]string{"PES_CA_CERT=" + caFile}); code != 0 {
+		t.Errorf("pesd groups with PES_CA_CERT: exit %d: %s", code, out)
+	}
+	if code, out := cli(nil, "--ca-cert", wrongFile); code != 1 || !strings.Contains(out, "not signed by a CA this client trusts") {
+		t.Errorf("pesd groups with another CA: exit %d: %s", code, out)
 	}
 
 	// A connection opened before the renewal.
