@@ -40,7 +40,7 @@ func (c *Controller) CreateGroupBy(ctx context.Context, cfg api.GroupConfig, act
 		cfg.Tenant = api.DefaultTenant
 	}
 	id := newID()
-	gs := &groupState{id: id, st: &state{
+	gs := &groupState{id: id, tenant: cfg.Tenant, st: &state{
 		nodes: make(map[string]api.Node), open: make(map[string]api.Change),
 	}}
 	gs.mu.Lock()

@@ -126,7 +126,7 @@ func (c *Controller) load(ctx context.Context, g api.Group) (*groupState, error)
 			}
 		}
 	}
-	gs := &groupState{id: g.ID, st: st}
+	gs := &groupState{id: g.ID, tenant: g.Tenant, st: st}
 	if g.Status != api.GroupActive {
 		return gs, nil
 	}

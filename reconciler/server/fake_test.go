@@ -38,7 +38,7 @@ type recorder struct {
 
 // HasGroup answers from held; with none, every group is resolved
 // through the reader.
-func (r *recorder) HasGroup(id string) bool {
+func (r *recorder) HasGroup(id, _ string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.held[id]

@@ -23,7 +23,7 @@ type groupKey struct{}
 func (s *server) byGroup(h http.HandlerFunc) http.HandlerFunc {
 	full := s.withGroup(h)
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.svc.HasGroup(r.PathValue("id")) {
+		if s.svc.HasGroup(r.PathValue("id"), tenantOf(r)) {
 			h(w, r)
 			return
 		}

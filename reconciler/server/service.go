@@ -52,9 +52,10 @@ type Service interface {
 	// answers as soon as the group changes without polling.
 	WatchGroup(id string) (<-chan struct{}, func())
 	// HasGroup reports whether id is the id of a group the Service holds
-	// in memory, so a request naming it needs no read of the store to
-	// resolve it. False is always a safe answer.
-	HasGroup(id string) bool
+	// in memory in tenant (any tenant when empty), so a request naming it
+	// needs no read of the store to resolve it. False is always a safe
+	// answer: another tenant's group is then resolved, and not found.
+	HasGroup(id, tenant string) bool
 
 	ExecutionService
 	RunService
