@@ -110,7 +110,7 @@ func newTenancy(t *testing.T) *tenancy {
 		tn.json(w, "POST", "/v1/groups/web/triggers", `{"name":"cpu-high","condition":"avg(cpu, '2m') > 80","change_by":1}`, 201, &tr)
 		ids["trigger"] = tr.ID
 		var x api.Execution
-		tn.json(w, "POST", "/v1/executions", `{"group_id":"web","input":{"items":[1,2]},"sim":{"item_duration":"1h"}}`, 201, &x)
+		tn.json(w, "POST", "/v1/executions", `{"group_id":"web","program_type":"sum","input":{"items":[1,2]},"sim":{"item_duration":"1h"}}`, 201, &x)
 		ids["execution"] = x.ID
 	}
 	return tn
@@ -216,8 +216,13 @@ func TestRouteRoleTenant(t *testing.T) {
 				name := fmt.Sprintf("%s/%s/%s", pattern, c.name, target)
 				fill := func(ids map[string]string) string {
 					return pathParam.ReplaceAllStringFunc(path, func(p string) string {
-						if p == "{node}" {
+						switch p {
+						case "{node}":
 							return ids["node"]
+						case "{type}":
+							// Program types are names every tenant may
+							// use; both tenants' executions are of sum.
+							return "sum"
 						}
 						return ids[kindOf(path)]
 					})
@@ -227,7 +232,7 @@ func TestRouteRoleTenant(t *testing.T) {
 					url += "?authz-probe=1"
 				}
 				status, body := tn.call(c.token, method, url, "")
-				hasID := strings.Contains(path, "{")
+				hasID := strings.Contains(path, "{id}")
 				switch {
 				case access == identity.Public:
 					if status == 401 || status == 403 {
