@@ -131,6 +131,8 @@ type eventFields struct {
 	SourceKind       types.String `tfsdk:"source_kind"`
 	SourceID         types.String `tfsdk:"source_id"`
 	SourceName       types.String `tfsdk:"source_name"`
+	SourcePrincipal  types.String `tfsdk:"source_principal"`
+	SourceOnBehalfOf types.String `tfsdk:"source_on_behalf_of"`
 	Time             types.String `tfsdk:"time"`
 	PeriodLabel      types.String `tfsdk:"period_label"`
 	ProposedQuantity types.Int64  `tfsdk:"proposed_quantity"`
@@ -143,11 +145,15 @@ type eventFields struct {
 
 func eventAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
-		"label":             computedString("Per-group sequence label of the event, e.g. `E4`."),
-		"type":              computedString("Type of the event: " + codeList(api.EventTypes()) + "."),
-		"source_kind":       computedString("`user`, `trigger` or `system`."),
-		"source_id":         computedString("ID of the source (the trigger's ID for a trigger)."),
-		"source_name":       computedString("Name of the source (a user name, `terraform`, a trigger name)."),
+		"label":       computedString("Per-group sequence label of the event, e.g. `E4`."),
+		"type":        computedString("Type of the event: " + codeList(api.EventTypes()) + "."),
+		"source_kind": computedString("`user`, `trigger` or `system`."),
+		"source_id":   computedString("ID of the source (the trigger's ID for a trigger)."),
+		"source_name": computedString("Name of the source: a user's principal (the name of the token that asked), a trigger's name."),
+		"source_principal": computedString("The authenticated principal whose token asked for the event: the name `pesd tokens create` " +
+			"gave the token, `admin` for pesd's bootstrap token. Null for pesd's own events and for events recorded before principals."),
+		"source_on_behalf_of": computedString("The actor the client named beside its token (the provider names `terraform`), " +
+			"when it is not the principal itself."),
 		"time":              computedString("When the event happened (RFC 3339)."),
 		"period_label":      computedString("Label of the aggregation period the event fell in, e.g. `H2`."),
 		"proposed_quantity": computedInt("Desired quantity the event proposed, null when it proposed none."),
@@ -166,6 +172,8 @@ func eventFieldsFrom(e api.Event) eventFields {
 		SourceKind:       types.StringValue(e.Source.Kind),
 		SourceID:         optString(e.Source.ID),
 		SourceName:       optString(e.Source.Name),
+		SourcePrincipal:  optString(e.Source.Principal),
+		SourceOnBehalfOf: optString(e.Source.OnBehalfOf),
 		Time:             timeString(e.Time),
 		PeriodLabel:      optString(e.PeriodLabel),
 		ProposedQuantity: types.Int64PointerValue(int64Ptr(e.ProposedQuantity)),

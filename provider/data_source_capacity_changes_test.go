@@ -112,20 +112,25 @@ output "explanations" {
 						"label":       knownvalue.StringExact("C1"),
 						"attribution": knownvalue.StringExact(api.AttributionDirect),
 						"causes": knownvalue.ListExact([]knownvalue.Check{knownvalue.ObjectPartial(map[string]knownvalue.Check{
-							"type":        knownvalue.StringExact(api.EventGroupCreated),
-							"attribution": knownvalue.StringExact(api.AttributionDirect),
-							"source_name": knownvalue.StringExact("terraform"),
+							"type":                knownvalue.StringExact(api.EventGroupCreated),
+							"attribution":         knownvalue.StringExact(api.AttributionDirect),
+							"source_name":         knownvalue.StringExact("admin"),
+							"source_principal":    knownvalue.StringExact("admin"),
+							"source_on_behalf_of": knownvalue.StringExact("terraform"),
 						})}),
 					})),
-					// Terraform created the group: the provider's client
-					// names it as the actor.
+					// Terraform created the group: the provider's client names it as
+					// the actor, on behalf of which the token's principal (pesd's
+					// bootstrap token, admin) asked.
 					statecheck.ExpectKnownValue(created, tfjsonpath.New("events"), knownvalue.ListExact([]knownvalue.Check{
 						knownvalue.ObjectPartial(map[string]knownvalue.Check{
-							"label":       knownvalue.StringExact("E1"),
-							"source_kind": knownvalue.StringExact(api.SourceUser),
-							"source_name": knownvalue.StringExact("terraform"),
-							"description": knownvalue.StringRegexp(regexp.MustCompile(`(?i)user terraform created the group`)),
-							"explanation": knownvalue.NotNull(),
+							"label":               knownvalue.StringExact("E1"),
+							"source_kind":         knownvalue.StringExact(api.SourceUser),
+							"source_name":         knownvalue.StringExact("admin"),
+							"source_principal":    knownvalue.StringExact("admin"),
+							"source_on_behalf_of": knownvalue.StringExact("terraform"),
+							"description":         knownvalue.StringRegexp(regexp.MustCompile(`(?i)user admin \(on behalf of terraform\) created the group`)),
+							"explanation":         knownvalue.NotNull(),
 							"effects": knownvalue.ListExact([]knownvalue.Check{knownvalue.ObjectPartial(map[string]knownvalue.Check{
 								"label":       knownvalue.StringExact("C1"),
 								"attribution": knownvalue.StringExact(api.AttributionDirect),
@@ -145,16 +150,20 @@ output "explanations" {
 					})),
 					statecheck.ExpectKnownValue(added, c2.AtMapKey("causes"), knownvalue.ListExact([]knownvalue.Check{
 						knownvalue.ObjectPartial(map[string]knownvalue.Check{
-							"label":             knownvalue.StringRegexp(eventLabel),
-							"attribution":       knownvalue.StringExact(api.AttributionIndirect),
-							"source_kind":       knownvalue.StringExact(api.SourceUser),
-							"source_name":       knownvalue.StringExact("alice"),
-							"proposed_quantity": knownvalue.Int64Exact(3),
+							"label":               knownvalue.StringRegexp(eventLabel),
+							"attribution":         knownvalue.StringExact(api.AttributionIndirect),
+							"source_kind":         knownvalue.StringExact(api.SourceUser),
+							"source_name":         knownvalue.StringExact("admin"),
+							"source_principal":    knownvalue.StringExact("admin"),
+							"source_on_behalf_of": knownvalue.StringExact("alice"),
+							"proposed_quantity":   knownvalue.Int64Exact(3),
 						}),
 						knownvalue.ObjectPartial(map[string]knownvalue.Check{
-							"attribution":       knownvalue.StringExact(api.AttributionIndirect),
-							"source_name":       knownvalue.StringExact("bob"),
-							"proposed_quantity": knownvalue.Int64Exact(5),
+							"attribution":         knownvalue.StringExact(api.AttributionIndirect),
+							"source_name":         knownvalue.StringExact("admin"),
+							"source_principal":    knownvalue.StringExact("admin"),
+							"source_on_behalf_of": knownvalue.StringExact("bob"),
+							"proposed_quantity":   knownvalue.Int64Exact(5),
 						}),
 						knownvalue.ObjectPartial(map[string]knownvalue.Check{
 							"attribution": knownvalue.StringExact(api.AttributionIndirect),
@@ -167,12 +176,14 @@ output "explanations" {
 					// Event → effects, the other way round.
 					statecheck.ExpectKnownValue(events, tfjsonpath.New("events"), knownvalue.ListSizeExact(2)),
 					statecheck.ExpectKnownValue(events, tfjsonpath.New("events").AtSliceIndex(0), knownvalue.ObjectPartial(map[string]knownvalue.Check{
-						"label":       knownvalue.StringRegexp(eventLabel),
-						"source_name": knownvalue.StringExact("alice"),
-						"change_by":   knownvalue.Int64Exact(1),
-						"reason":      knownvalue.StringExact("launch"),
-						"status":      knownvalue.StringExact(api.EventAggregated),
-						"explanation": knownvalue.NotNull(),
+						"label":               knownvalue.StringRegexp(eventLabel),
+						"source_name":         knownvalue.StringExact("admin"),
+						"source_principal":    knownvalue.StringExact("admin"),
+						"source_on_behalf_of": knownvalue.StringExact("alice"),
+						"change_by":           knownvalue.Int64Exact(1),
+						"reason":              knownvalue.StringExact("launch"),
+						"status":              knownvalue.StringExact(api.EventAggregated),
+						"explanation":         knownvalue.NotNull(),
 						"effects": knownvalue.ListExact([]knownvalue.Check{knownvalue.ObjectPartial(map[string]knownvalue.Check{
 							"label":       knownvalue.StringExact("C2"),
 							"attribution": knownvalue.StringExact(api.AttributionIndirect),

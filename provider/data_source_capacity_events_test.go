@@ -46,11 +46,13 @@ data "pes_capacity_events" "instructions" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(events, tfjsonpath.New("events"), knownvalue.ListExact([]knownvalue.Check{
 						knownvalue.ObjectPartial(map[string]knownvalue.Check{
-							"source_name":       knownvalue.StringExact("alice"),
-							"set_to":            knownvalue.Int64Exact(20),
-							"proposed_quantity": knownvalue.Int64Exact(20),
-							"status":            knownvalue.StringExact(api.EventApplied),
-							"reason":            knownvalue.StringExact("peak"),
+							"source_name":         knownvalue.StringExact("admin"),
+							"source_principal":    knownvalue.StringExact("admin"),
+							"source_on_behalf_of": knownvalue.StringExact("alice"),
+							"set_to":              knownvalue.Int64Exact(20),
+							"proposed_quantity":   knownvalue.Int64Exact(20),
+							"status":              knownvalue.StringExact(api.EventApplied),
+							"reason":              knownvalue.StringExact("peak"),
 							"notes": knownvalue.ListExact([]knownvalue.Check{
 								knownvalue.StringRegexp(regexp.MustCompile(`^clamped by max_quantity 10: 20 → 10\b`)),
 							}),

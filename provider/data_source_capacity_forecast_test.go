@@ -178,6 +178,8 @@ func configuredTestServer(t *testing.T, endpoint, token string) tfprotov6.Provid
 	cfg, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, map[string]tftypes.Value{
 		"endpoint": tftypes.NewValue(tftypes.String, endpoint),
 		"token":    tftypes.NewValue(tftypes.String, token),
+		"ca_cert":  tftypes.NewValue(tftypes.String, nil),
+		"insecure": tftypes.NewValue(tftypes.Bool, nil),
 	}))
 	if err != nil {
 		t.Fatal(err)

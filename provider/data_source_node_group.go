@@ -43,6 +43,7 @@ type nodeGroupDataModel struct {
 var nodeGroupDataDocs = map[string]string{
 	"id":                       "ID of the group.",
 	"name":                     "Name of the group.",
+	"tenant":                   "Tenant the group belongs to.",
 	"driver":                   "`local`, `sim` or `kubernetes`.",
 	"program":                  "The program every node runs.",
 	"desired_quantity":         "Live desired quantity (as moved by triggers and instructions).",

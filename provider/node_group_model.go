@@ -18,6 +18,7 @@ import (
 type nodeGroupFields struct {
 	ID                     types.String `tfsdk:"id"`
 	Name                   types.String `tfsdk:"name"`
+	Tenant                 types.String `tfsdk:"tenant"`
 	Driver                 types.String `tfsdk:"driver"`
 	Program                types.Object `tfsdk:"program"`
 	DesiredQuantity        types.Int64  `tfsdk:"desired_quantity"`
@@ -52,6 +53,7 @@ func (f *nodeGroupFields) fromGroup(g api.Group, prior nodeGroupFields) diag.Dia
 
 	f.ID = types.StringValue(g.ID)
 	f.Name = types.StringValue(g.Name)
+	f.Tenant = optString(g.Tenant)
 	f.Driver = types.StringValue(g.Driver)
 	f.Program, d = programObject(prior.Program, g.Program)
 	diags.Append(d...)

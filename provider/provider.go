@@ -34,6 +34,7 @@ const DefaultEndpoint = "http://127.0.0.1:7400"
 const (
 	EnvEndpoint = "PES_ENDPOINT"
 	EnvToken    = "PES_TOKEN"
+	EnvCACert   = client.EnvCACert
 )
 
 // terraformActor names Terraform in the causality record: pesd records
@@ -55,6 +56,8 @@ type pesProvider struct {
 type providerModel struct {
 	Endpoint types.String `tfsdk:"endpoint"`
 	Token    types.String `tfsdk:"token"`
+	CACert   types.String `tfsdk:"ca_cert"`
+	Insecure types.Bool   `tfsdk:"insecure"`
 }
 
 // pesClient is what resources and data sources receive from Configure: the
@@ -82,10 +85,22 @@ func (p *pesProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				Optional: true,
 			},
 			"token": schema.StringAttribute{
-				MarkdownDescription: "Bearer token pesd was started with (`pesd serve --token`). " +
-					"Falls back to the `PES_TOKEN` environment variable.",
+				MarkdownDescription: "Bearer token: one `pesd tokens create` issued (a `writer` token for a pipeline that applies, " +
+					"a `reader` token for one that only reads causality), or the bootstrap token pesd was started with " +
+					"(`pesd serve --token-file`). Falls back to the `PES_TOKEN` environment variable.",
 				Optional:  true,
 				Sensitive: true,
+			},
+			"ca_cert": schema.StringAttribute{
+				MarkdownDescription: "Certificate of the CA that signed pesd's certificate (`pesd serve --tls-cert`), " +
+					"as PEM text or the path of a PEM file, for an `https://` endpoint whose CA the system does not trust. " +
+					"Falls back to the `" + EnvCACert + "` environment variable.",
+				Optional: true,
+			},
+			"insecure": schema.BoolAttribute{
+				MarkdownDescription: "Skip the verification of pesd's certificate. Anyone on the path can then read the token: " +
+					"for a throwaway test setup only. Default `false`.",
+				Optional: true,
 			},
 		},
 	}
@@ -117,9 +132,22 @@ func (p *pesProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		return
 	}
 
-	c, err := client.New(endpoint, token,
-		client.WithUserAgent("terraform-provider-pes/"+p.version),
-		client.WithActor(terraformActor))
+	opts := []client.Option{client.WithUserAgent("terraform-provider-pes/" + p.version), client.WithActor(terraformActor)}
+	if ca := firstSet(cfg.CACert.ValueString(), os.Getenv(EnvCACert)); ca != "" {
+		if _, err := client.LoadCACert(ca); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("ca_cert"), "Invalid CA certificate",
+				fmt.Sprintf("%s. Set ca_cert (or %s) to the PEM text or the path of the PEM file of the CA that signed pesd's certificate.", err, EnvCACert))
+			return
+		}
+		opts = append(opts, client.WithCACert(ca))
+	}
+	if cfg.Insecure.ValueBool() {
+		resp.Diagnostics.AddAttributeWarning(path.Root("insecure"), "pesd's certificate is not verified",
+			"insecure = true: anyone between Terraform and pesd can read the token and change the answers. "+
+				"Give ca_cert instead, the CA that signed pesd's certificate.")
+		opts = append(opts, client.WithInsecure(true))
+	}
+	c, err := client.New(endpoint, token, opts...)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot create the pesd client", err.Error())
 		return

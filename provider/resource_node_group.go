@@ -98,6 +98,14 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Required:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
+			"tenant": schema.StringAttribute{
+				MarkdownDescription: "Tenant the group belongs to. Unset, the tenant of the provider's token (`default` for an admin token); " +
+					"only an admin token may name one, and a token of another tenant never sees the group. Changing it replaces the group.",
+				Optional: true,
+				Computed: true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured(),
+					stringplanmodifier.UseStateForUnknown()},
+			},
 			"driver": schema.StringAttribute{
 				MarkdownDescription: "What runs the nodes: `local` (OS processes on pesd's machine), `sim` (virtual nodes for tests, demos and what-if runs) or `kubernetes` (one pod per node on pesd's cluster, see `kubernetes`). Changing it replaces the group.",
 				Required:            true,
@@ -693,6 +701,7 @@ func (m nodeGroupModel) groupConfig(ctx context.Context) (api.GroupConfig, diag.
 	diags.Append(d...)
 	return api.GroupConfig{
 		Name:                   m.Name.ValueString(),
+		Tenant:                 m.Tenant.ValueString(),
 		Driver:                 m.Driver.ValueString(),
 		Program:                prog,
 		DesiredQuantity:        int(m.DesiredQuantity.ValueInt64()),

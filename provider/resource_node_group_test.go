@@ -47,6 +47,7 @@ func TestAccNodeGroup_lifecycle(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(name, tfjsonpath.New("id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f-]{36}$`))),
 					statecheck.ExpectKnownValue(name, tfjsonpath.New("desired_quantity"), knownvalue.Int64Exact(2)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("tenant"), knownvalue.StringExact(api.DefaultTenant)),
 					statecheck.ExpectKnownValue(name, tfjsonpath.New("current_desired_quantity"), knownvalue.Int64Exact(2)),
 					statecheck.ExpectKnownValue(name, tfjsonpath.New("actual_quantity"), knownvalue.Int64Exact(2)),
 					statecheck.ExpectKnownValue(name, tfjsonpath.New("official_quantity"), knownvalue.Int64Exact(2)),
@@ -129,6 +130,34 @@ func TestAccNodeGroup_lifecycle(t *testing.T) {
 
 // Labels can be removed, some or all: without the attribute, or with an
 // empty map, the update clears them in pesd and the next plan is empty.
+// TestAccNodeGroup_tenant: an admin token names the tenant of a group;
+// another name is another group (a replacement), and import reads the
+// tenant back.
+func TestAccNodeGroup_tenant(t *testing.T) {
+	const name = "pes_node_group.test"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: simGroup("acc-tenant", 1, `  tenant = "acc-payments"`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("tenant"), knownvalue.StringExact("acc-payments")),
+				},
+			},
+			{ResourceName: name, ImportState: true, ImportStateVerify: true},
+			{
+				Config: simGroup("acc-tenant", 1, `  tenant = "acc-search"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(name, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("tenant"), knownvalue.StringExact("acc-search")),
+				},
+			},
+		},
+	})
+}
+
 func TestAccNodeGroup_clearLabels(t *testing.T) {
 	const name = "pes_node_group.test"
 	step := func(labels string, want map[string]string, inState knownvalue.Check) resource.TestStep {
@@ -174,7 +203,9 @@ func checkLabelsInPesd(t *testing.T, name string, want map[string]string) resour
 }
 
 // checkLatestInstruction checks that the group's latest user instruction
-// came from actor, set the quantity to want, and acted at once.
+// came from the acceptance tests' token (pesd's bootstrap token, the
+// principal admin) on behalf of actor, set the quantity to want, and
+// acted at once.
 func checkLatestInstruction(t *testing.T, name, actor string, want int) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
 		id, err := stateID(s, name)
@@ -191,8 +222,8 @@ func checkLatestInstruction(t *testing.T, name, actor string, want int) resource
 		sortEvents(events)
 		e := events[len(events)-1]
 		switch {
-		case e.Source.Kind != api.SourceUser || e.Source.Name != actor:
-			return fmt.Errorf("instruction %s came from %s %q, want user %q", e.Label, e.Source.Kind, e.Source.Name, actor)
+		case e.Source.Kind != api.SourceUser || e.Source.Principal != api.BootstrapPrincipal || e.Source.OnBehalfOf != actor:
+			return fmt.Errorf("instruction %s came from %+v, want user %s on behalf of %q", e.Label, e.Source, api.BootstrapPrincipal, actor)
 		case e.Request == nil || e.Request.SetTo == nil || *e.Request.SetTo != want:
 			return fmt.Errorf("instruction %s asked for %+v, want set_to %d", e.Label, e.Request, want)
 		case e.Status != api.EventApplied:

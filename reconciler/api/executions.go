@@ -197,6 +197,9 @@ type Execution struct {
 	// record, oldest first.
 	Events []string `json:"events"`
 	Actor  string   `json:"actor,omitempty"`
+	// Principal is the authenticated principal that started the
+	// execution; its execution_started event names it.
+	Principal string `json:"principal,omitempty"`
 	// Jobs is filled by GET /v1/executions/{id}.
 	Jobs []Job `json:"jobs,omitempty"`
 }

@@ -161,6 +161,10 @@ type GroupConfig struct {
 	MetricSources          []MetricSource    `json:"metric_sources,omitempty"`
 	// Billing prices the group's node time; nil: no costs are counted.
 	Billing *Billing `json:"billing,omitempty"`
+	// Tenant is the tenant the group belongs to: its creator's, or one an
+	// admin names (default "default"). Names are unique per tenant, and a
+	// token of another tenant never sees the group.
+	Tenant string `json:"tenant,omitempty"`
 }
 
 // Group is a node group as pesd returns it.
@@ -430,6 +434,14 @@ type Source struct {
 	Kind string `json:"kind"`
 	ID   string `json:"id,omitempty"`
 	Name string `json:"name,omitempty"`
+	// Principal is the authenticated principal whose token made the
+	// request (issue 17): the name of the token, "admin" for the --token
+	// bootstrap token. It is what the causality record rests on; events
+	// pesd recorded by itself, or before principals existed, have none.
+	Principal string `json:"principal,omitempty"`
+	// OnBehalfOf is the actor the client named ("terraform", a user name),
+	// kept beside the principal, never in its place.
+	OnBehalfOf string `json:"on_behalf_of,omitempty"`
 }
 
 // Event is something that can cause a capacity change.

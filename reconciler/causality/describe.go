@@ -232,14 +232,24 @@ func firstCause(c api.Change, l Lookup) api.Event {
 	return e
 }
 
-// who names the actor: "user alice", "trigger cpu-high", "pesd".
+// who names the actor: "user alice", "user terraform-ci (on behalf of
+// terraform)", "trigger cpu-high", "pesd". A user is the authenticated
+// principal when the event has one; the actor the client named comes
+// after it, never in its place.
 func who(e api.Event) string {
 	switch e.Source.Kind {
 	case api.SourceUser:
-		if e.Source.Name == "" {
+		name := e.Source.Name
+		if e.Source.Principal != "" {
+			name = e.Source.Principal
+		}
+		if name == "" {
 			return "a user"
 		}
-		return "user " + e.Source.Name
+		if e.Source.OnBehalfOf != "" {
+			return "user " + name + " (on behalf of " + e.Source.OnBehalfOf + ")"
+		}
+		return "user " + name
 	case api.SourceTrigger:
 		if e.Source.Name == "" {
 			return "a trigger"

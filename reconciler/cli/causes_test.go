@@ -67,10 +67,13 @@ func TestCausesInOneCall(t *testing.T) {
 	}
 	for _, want := range []struct{ got, text string }{
 		{changes[0].Explanation, "Change C1 (add 2 nodes, 0 → 2) at "},
-		{changes[0].Explanation, "directly caused by event E1: user terraform created the group with 2 nodes."},
-		{changes[1].Explanation, `directly caused by event E2: user alice asked for 9 nodes at once ("launch day"); clamped by max_quantity 5: 9 → 5`},
+		// The token is pesd's bootstrap token: the principal admin, on
+		// behalf of the actor the client names.
+		{changes[0].Explanation, "directly caused by event E1: user admin (on behalf of terraform) created the group with 2 nodes."},
+		{changes[1].Explanation, `directly caused by event E2: user admin (on behalf of alice) asked for 9 nodes at once ("launch day"); clamped by max_quantity 5: 9 → 5`},
 		{events[0].Explanation, "Event E1 at "},
-		{events[0].Source.Name, "terraform"},
+		{events[0].Source.Principal, "admin"},
+		{events[0].Source.OnBehalfOf, "terraform"},
 	} {
 		if !strings.Contains(want.got, want.text) {
 			t.Errorf("%q does not say %q", want.got, want.text)
@@ -124,8 +127,8 @@ func TestCausesInOneCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(deleted) != 1 || deleted[0].Description != "user terraform deleted the group" {
-		t.Errorf("deletion events %+v, want one by user terraform", deleted)
+	if len(deleted) != 1 || deleted[0].Description != "user admin (on behalf of terraform) deleted the group" {
+		t.Errorf("deletion events %+v, want one by user admin on behalf of terraform", deleted)
 	}
 }
 

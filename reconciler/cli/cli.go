@@ -83,7 +83,7 @@ func (e *env) main(args []string, extra ...Command) int {
 
 // rootNote ends pesd's own usage.
 const rootNote = `Client commands take --endpoint (PES_ENDPOINT, default ` + DefaultEndpoint + `),
---token (PES_TOKEN) and -o table|wide|json|yaml. Run 'pesd <command> -h' for its flags.
+--token (PES_TOKEN), --ca-cert (PES_CA_CERT) and -o table|wide|json|yaml. Run 'pesd <command> -h' for its flags.
 Exit codes: 0 ok, 1 error, 2 usage, 3 not found.
 `
 
@@ -129,6 +129,7 @@ func (e *env) root(extra []Command) *cobra.Command {
 		e.replicasCmd(),
 	)
 	root.AddCommand(e.executionCmds()...)
+	root.AddCommand(e.tokensCmd(), e.auditCmd("audit [-o FORMAT]", "the audit record: who created and revoked which token (admin)"))
 	e.completionCmd(root)
 	return root
 }
@@ -173,6 +174,7 @@ type cli struct {
 	fs       *pflag.FlagSet
 	endpoint string
 	token    string
+	caCert   string
 	output   string
 	timeout  time.Duration
 	group    string
@@ -198,6 +200,7 @@ func (e *env) newCLI(use, short string, withGroup bool) *cli {
 	}
 	c.fs.StringVar(&c.endpoint, "endpoint", endpoint, "pesd `URL` (PES_ENDPOINT)")
 	c.fs.StringVar(&c.token, "token", "", "API `token` (default: PES_TOKEN)")
+	c.fs.StringVar(&c.caCert, "ca-cert", os.Getenv(client.EnvCACert), "CA certificate `file` (or PEM) that signed pesd's https certificate ("+client.EnvCACert+")")
 	c.fs.StringVarP(&c.output, "output", "o", "table", "output `format`: table (fits 120 columns, short ids), wide (every column, full ids), json or yaml (the API's objects)")
 	c.fs.DurationVar(&c.timeout, "timeout", time.Minute, "give up after this `duration`")
 	_ = c.cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(outputs, cobra.ShellCompDirectiveNoFileComp))
@@ -265,6 +268,9 @@ func (c *cli) client() (*client.Client, error) {
 		return nil, usagef("--token: required (or set PES_TOKEN)")
 	}
 	opts := []client.Option{client.WithUserAgent("pesd-cli")}
+	if c.caCert != "" {
+		opts = append(opts, client.WithCACert(c.caCert))
+	}
 	if user := os.Getenv("USER"); user != "" {
 		// Groups created and deleted here are recorded as the user's.
 		opts = append(opts, client.WithActor(user))

@@ -43,7 +43,7 @@ func inProcessPesd(t *testing.T) *controller.Controller {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(ctrl, history.New(st), clitest.Token, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(server.New(ctrl, history.New(st), clitest.Token, slog.New(slog.DiscardHandler), server.WithIdentity(st)))
 	t.Cleanup(srv.Close)
 	t.Setenv("PES_ENDPOINT", srv.URL)
 	t.Setenv("PES_TOKEN", clitest.Token)

@@ -265,6 +265,9 @@ func portPID(h map[string]string) string {
 
 func source(s api.Source) string {
 	switch {
+	case s.Name != "" && s.OnBehalfOf != "":
+		// The principal whose token asked, for the actor it named.
+		return s.Kind + ":" + s.Name + " for " + s.OnBehalfOf
 	case s.Name != "":
 		return s.Kind + ":" + s.Name
 	case s.ID != "":

@@ -8,6 +8,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,6 +65,9 @@ type settings struct {
 	retryWaitMin time.Duration
 	retryWaitMax time.Duration
 	logger       *slog.Logger
+	caCert       string
+	insecure     bool
+	clientCert   *tls.Certificate
 }
 
 // WithUserAgent sets the User-Agent header (the provider sends its name and
@@ -131,6 +135,14 @@ func New(endpoint, token string, opts ...Option) (*Client, error) {
 	}
 	if s.timeout > 0 {
 		hc.Timeout = s.timeout
+	}
+	tlsCfg, err := s.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	explicit := s.caCert != "" || s.insecure || s.clientCert != nil
+	if hc, err = withTLS(hc, tlsCfg, explicit); err != nil {
+		return nil, err
 	}
 
 	rc := &retryablehttp.Client{
@@ -249,7 +261,7 @@ func (c *Client) do(ctx context.Context, k call) error {
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", k.method, rawURL, err)
+		return fmt.Errorf("%s %s: %w", k.method, rawURL, explainTLS(err))
 	}
 	defer resp.Body.Close()
 

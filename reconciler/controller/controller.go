@@ -333,11 +333,13 @@ func (c *Controller) register(gs *groupState) {
 }
 
 // HasGroup reports whether id is the id of a group the controller holds
-// (server.Service): the server then resolves it without a read.
-func (c *Controller) HasGroup(id string) bool {
+// in tenant ("": in any) (server.Service): the server then resolves it
+// without a read.
+func (c *Controller) HasGroup(id, tenant string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.groups[id] != nil
+	gs := c.groups[id]
+	return gs != nil && (tenant == "" || gs.tenant == tenant)
 }
 
 func (c *Controller) unregister(id string) {

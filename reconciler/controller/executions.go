@@ -21,6 +21,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/execution"
+	"github.com/pes-project/terraform-provider-pes/reconciler/identity"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/window"
 )
@@ -172,6 +173,9 @@ func (c *Controller) CreateExecution(ctx context.Context, in api.ExecutionCreate
 		MaxNodeHours: in.MaxNodeHours, UseRecommendation: in.UseRecommendation,
 		OnComplete: in.OnComplete, Sim: in.Sim, SuspendGrace: in.SuspendGrace, Status: api.ExecutionPending,
 		CreatedAt: now, UpdatedAt: now, Events: []string{}, Actor: in.Actor,
+	}
+	if p, ok := identity.From(ctx); ok {
+		x.Principal = p.Name
 	}
 	// Inline items are in the job inputs; the record keeps their count.
 	x.Input.Items = nil
@@ -378,7 +382,7 @@ func (c *Controller) ResumeExecution(ctx context.Context, id string, in api.Exec
 				f.Queued++
 			}
 		}
-		return w.executionEvent(s, f, userSource(in.Actor))
+		return w.executionEvent(s, f, userSource(w.ctx, in.Actor))
 	})
 }
 
@@ -404,7 +408,7 @@ func (c *Controller) CancelExecution(ctx context.Context, id string, in api.Exec
 				f.Succeeded++
 			}
 		}
-		return w.executionEvent(s, f, userSource(in.Actor))
+		return w.executionEvent(s, f, userSource(w.ctx, in.Actor))
 	})
 }
 
@@ -729,9 +733,9 @@ func (c *Controller) record(w *work, s *execState, d execution.Decision) error {
 		src := api.Source{Kind: api.SourceSystem}
 		switch f.Type {
 		case api.EventExecutionStarted:
-			src = userSource(x.Actor)
+			src = identity.SourceFor(x.Principal, x.Actor)
 		case api.EventExecutionSuspended:
-			src = userSource(x.SuspendedBy)
+			src = identity.SourceFor("", x.SuspendedBy)
 		}
 		if err := w.executionEvent(s, f, src); err != nil {
 			return err

@@ -10,15 +10,14 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/forecast"
+	"github.com/pes-project/terraform-provider-pes/reconciler/identity"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
-// userSource is the source of a user's action through the API.
-func userSource(actor string) api.Source {
-	if actor == "" {
-		actor = "api"
-	}
-	return api.Source{Kind: api.SourceUser, Name: actor}
+// userSource is the source of a user's action through the API: the
+// authenticated principal ctx carries, on behalf of actor.
+func userSource(ctx context.Context, actor string) api.Source {
+	return identity.Source(ctx, actor)
 }
 
 // CreateGroup creates a group as CreateGroupBy does, by the actor "api".
@@ -37,11 +36,14 @@ func (c *Controller) CreateGroupBy(ctx context.Context, cfg api.GroupConfig, act
 	if err := forecast.Check(cfg.Predictive); err != nil {
 		return api.Group{}, err
 	}
+	if cfg.Tenant == "" {
+		cfg.Tenant = api.DefaultTenant
+	}
 	id, err := c.newGroupID(ctx, cfg.Driver)
 	if err != nil {
 		return api.Group{}, err
 	}
-	gs := &groupState{id: id, st: &state{
+	gs := &groupState{id: id, tenant: cfg.Tenant, st: &state{
 		nodes: make(map[string]api.Node), open: make(map[string]api.Change),
 	}}
 	gs.mu.Lock()
@@ -69,7 +71,7 @@ func (c *Controller) CreateGroupBy(ctx context.Context, cfg api.GroupConfig, act
 		}
 		desired := cfg.DesiredQuantity
 		e, err := w.newEvent(api.Event{
-			Type: api.EventGroupCreated, Source: userSource(actor), Status: api.EventApplied,
+			Type: api.EventGroupCreated, Source: userSource(ctx, actor), Status: api.EventApplied,
 			Request: &api.Request{SetTo: &desired}, ProposedQuantity: &desired,
 		})
 		if err != nil {
@@ -213,7 +215,7 @@ func (c *Controller) DeleteGroupBy(ctx context.Context, id, actor string) error 
 	}
 	defer gs.mu.Unlock()
 	_, err = c.write(ctx, gs, func(w *work) error {
-		e, err := w.newEvent(api.Event{Type: api.EventGroupDeleted, Source: userSource(actor), Status: api.EventApplied})
+		e, err := w.newEvent(api.Event{Type: api.EventGroupDeleted, Source: userSource(ctx, actor), Status: api.EventApplied})
 		if err != nil {
 			return err
 		}
@@ -284,7 +286,7 @@ func (c *Controller) TerminateNodeBy(ctx context.Context, groupID, nodeID, actor
 	_, err = c.write(ctx, gs, func(w *work) error {
 		reason := "terminated by the user"
 		e, err := w.newEvent(api.Event{
-			Type: api.EventNodeTerminatedUser, Source: userSource(actor), NodeID: nodeID,
+			Type: api.EventNodeTerminatedUser, Source: userSource(ctx, actor), NodeID: nodeID,
 			Status: api.EventApplied, Reason: reason,
 		})
 		if err != nil {

@@ -112,7 +112,7 @@ func advise(ctx context.Context, r store.Reader, g api.Group, in api.ExecutionCr
 // the execution.
 func (w *work) recordWarnings(x *api.Execution, ws []warning) error {
 	for _, wa := range ws {
-		e, err := w.newEvent(api.Event{Type: api.EventExecutionWarning, Source: userSource(x.Actor),
+		e, err := w.newEvent(api.Event{Type: api.EventExecutionWarning, Source: userSource(w.ctx, x.Actor),
 			Status: api.EventApplied, Priority: api.DefaultInstructionPriority, Reason: wa.message})
 		if err != nil {
 			return fmt.Errorf("warning of execution %s: %w", x.Label, err)

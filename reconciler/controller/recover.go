@@ -31,7 +31,7 @@ func (c *Controller) loadGroups(ctx context.Context, keep func(groupID string) b
 			return nil, fmt.Errorf("list groups: %w", err)
 		}
 		for _, g := range groups {
-			if !keep(g.ID) || c.HasGroup(g.ID) {
+			if !keep(g.ID) || c.HasGroup(g.ID, "") {
 				continue
 			}
 			// A deleted group is loaded only while nodes are left to stop.
@@ -136,7 +136,7 @@ func (c *Controller) load(ctx context.Context, g api.Group) (*groupState, error)
 			}
 		}
 	}
-	gs := &groupState{id: g.ID, st: st}
+	gs := &groupState{id: g.ID, tenant: g.Tenant, st: st}
 	if g.Status != api.GroupActive {
 		return gs, nil
 	}

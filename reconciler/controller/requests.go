@@ -32,7 +32,7 @@ func (w *work) instruct(in api.Instruction) (api.Event, error) {
 	}
 	req := in.Request
 	e := api.Event{
-		Type: api.EventUserInstruction, Source: userSource(in.Actor),
+		Type: api.EventUserInstruction, Source: userSource(w.ctx, in.Actor),
 		Request: &req, Immediate: in.Immediate, Priority: prio, Reason: in.Reason,
 	}
 	return w.request(e)

@@ -22,6 +22,9 @@ import (
 // groupState is one live group as the controller holds it.
 type groupState struct {
 	id string
+	// tenant is the group's tenant, which never changes: the server asks
+	// it without the lock (HasGroup).
+	tenant string
 
 	mu sync.Mutex // held for every write to the group, by the loop and the API
 	st *state     // replaced only after the transaction that wrote it commits

@@ -49,12 +49,20 @@ func New(r store.Reader, opts ...Option) *Reader {
 // id does. A name whose groups are all deleted finds the one deleted last
 // when includeDeleted; otherwise it is a 404 that says where its history
 // is, because "not found" would hide history pesd keeps.
-func (h *Reader) ResolveGroup(ctx context.Context, ref string, includeDeleted bool) (api.Group, error) {
+//
+// A non-empty tenant sees only its own groups: another tenant's id is not
+// found exactly as a missing id is, so existence does not leak, and a
+// name is looked up among the tenant's groups only. An empty tenant (an
+// admin) sees every tenant's.
+func (h *Reader) ResolveGroup(ctx context.Context, tenant, ref string, includeDeleted bool) (api.Group, error) {
 	g, err := h.r.GetGroup(ctx, ref)
+	if err == nil && tenant != "" && g.Tenant != tenant {
+		g, err = api.Group{}, fmt.Errorf("group %q: %w", ref, store.ErrNotFound)
+	}
 	if !errors.Is(err, store.ErrNotFound) || api.ValidateGroupName(ref) != nil {
 		return g, err
 	}
-	named, nerr := h.r.GetGroupByName(ctx, ref)
+	named, nerr := h.r.GetGroupByName(ctx, tenant, ref)
 	switch {
 	case errors.Is(nerr, store.ErrNotFound):
 		return g, err // the id's own "not found"
@@ -76,6 +84,56 @@ func deletedMessage(g api.Group) string {
 	return fmt.Sprintf("group %s was deleted at %s; its history is under id %s (pesd groups --all)", g.Name, when, g.ID)
 }
 
+// Owns reports whether tenant may see the record of kind ("event",
+// "change", "period", "trigger", "execution") id: whether it exists and
+// its group is the tenant's. A missing record and another tenant's are
+// both false, so the caller answers them alike. An empty tenant (an
+// admin) sees all.
+func (h *Reader) Owns(ctx context.Context, tenant, kind, id string) (bool, error) {
+	if tenant == "" {
+		return true, nil
+	}
+	var (
+		groupID string
+		err     error
+	)
+	switch kind {
+	case "event":
+		var e api.Event
+		e, err = h.r.GetEvent(ctx, id)
+		groupID = e.GroupID
+	case "change":
+		var c api.Change
+		c, err = h.r.GetChange(ctx, id)
+		groupID = c.GroupID
+	case "period":
+		var p api.Period
+		p, err = h.r.GetPeriod(ctx, id)
+		groupID = p.GroupID
+	case "trigger":
+		var t api.Trigger
+		t, err = h.r.GetTrigger(ctx, id)
+		groupID = t.GroupID
+	case "execution":
+		var x api.Execution
+		x, err = h.GetExecution(ctx, id)
+		groupID = x.GroupID
+	default:
+		return false, fmt.Errorf("owns: unknown kind %q", kind)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	g, err := h.r.GetGroup(ctx, groupID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && g.Tenant == tenant, err
+}
+
 func (h *Reader) ListGroups(ctx context.Context, f store.GroupFilter) ([]api.Group, string, error) {
 	return h.r.ListGroups(ctx, f)
 }
@@ -90,11 +148,11 @@ func (h *Reader) ListNodes(ctx context.Context, groupID string, includeTerminate
 // group (a group's id or name, as ResolveGroup takes it) the name of one
 // of that group's triggers (names are unique within a group). With group,
 // an id of another group's trigger is not found.
-func (h *Reader) ResolveTrigger(ctx context.Context, ref, group string) (api.Trigger, error) {
+func (h *Reader) ResolveTrigger(ctx context.Context, tenant, ref, group string) (api.Trigger, error) {
 	if group == "" {
 		return h.r.GetTrigger(ctx, ref)
 	}
-	g, err := h.ResolveGroup(ctx, group, false)
+	g, err := h.ResolveGroup(ctx, tenant, group, false)
 	if err != nil {
 		return api.Trigger{}, err
 	}

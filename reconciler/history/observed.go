@@ -12,7 +12,7 @@ import (
 // GetTrigger returns the trigger of id (ResolveTrigger without a group)
 // with the last values of what it reads (api.Trigger.Observed).
 func (h *Reader) GetTrigger(ctx context.Context, id string) (api.Trigger, error) {
-	t, err := h.ResolveTrigger(ctx, id, "")
+	t, err := h.ResolveTrigger(ctx, "", id, "")
 	if err != nil {
 		return t, err
 	}

@@ -32,7 +32,7 @@ func (r *groupsReader) GetGroup(ctx context.Context, id string) (api.Group, erro
 	return api.Group{}, fmt.Errorf("group %q: %w", id, store.ErrNotFound)
 }
 
-func (r *groupsReader) GetGroupByName(ctx context.Context, name string) (api.Group, error) {
+func (r *groupsReader) GetGroupByName(ctx context.Context, _, name string) (api.Group, error) {
 	r.byName++
 	var last *api.Group
 	for i, g := range r.groups {
@@ -83,7 +83,7 @@ func TestResolveGroup(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.ref, tt.includeDeleted), func(t *testing.T) {
-			g, err := h.ResolveGroup(ctx, tt.ref, tt.includeDeleted)
+			g, err := h.ResolveGroup(ctx, "", tt.ref, tt.includeDeleted)
 			if tt.wantMsg == "" {
 				if err != nil || g.ID != tt.wantID {
 					t.Errorf("%q: %s, %v; want %s", tt.ref, g.ID, err, tt.wantID)
@@ -102,14 +102,14 @@ func TestResolveGroup(t *testing.T) {
 		})
 	}
 	before := r.byName
-	if _, err := h.ResolveGroup(ctx, "Not-A-Name", false); err == nil || r.byName != before {
+	if _, err := h.ResolveGroup(ctx, "", "Not-A-Name", false); err == nil || r.byName != before {
 		t.Errorf("a ref that cannot be a name was looked up by name")
 	}
 
 	// A store failure is not a "not found".
 	boom := errors.New("disk on fire")
 	r.failing = boom
-	if _, err := h.ResolveGroup(ctx, "web", false); !errors.Is(err, boom) {
+	if _, err := h.ResolveGroup(ctx, "", "web", false); !errors.Is(err, boom) {
 		t.Errorf("store failure: %v, want it passed on", err)
 	}
 }
@@ -119,11 +119,11 @@ func TestResolveTrigger(t *testing.T) {
 	h := New(r)
 	ctx := context.Background()
 	for _, ref := range []string{"cpu-high", "t-1"} {
-		if tr, err := h.ResolveTrigger(ctx, ref, "web"); err != nil || tr.ID != "t-1" {
+		if tr, err := h.ResolveTrigger(ctx, "", ref, "web"); err != nil || tr.ID != "t-1" {
 			t.Errorf("%s in web: %+v, %v; want t-1", ref, tr, err)
 		}
 	}
-	_, err := h.ResolveTrigger(ctx, "cpu-low", "g-web")
+	_, err := h.ResolveTrigger(ctx, "", "cpu-low", "g-web")
 	var ae *api.Error
 	if !errors.As(err, &ae) || ae.Status != 404 || ae.Message != "group g-web has no trigger cpu-low" {
 		t.Errorf("unknown trigger name: %v", err)

@@ -244,7 +244,9 @@ func Build(spec Spec, ops []Operation) (*Document, error) {
 			Content:     map[string]*MediaType{"application/json": {Schema: errSchema}},
 		}},
 		SecuritySchemes: map[string]*SecurityScheme{"bearer": {Type: "http", Scheme: "bearer",
-			Description: "The token pesd was started with (--token or PES_TOKEN)."}},
+			Description: "A token pesd issued (POST /v1/tokens, pesd tokens create) or the bootstrap admin token it was " +
+				"started with (--token-file, --token or PES_TOKEN). Its role (admin, writer, reader, pusher) says which " +
+				"routes it may call (403 otherwise), and its tenant which groups it sees: another tenant's answer 404 as missing ones do."}},
 	}
 	return doc, nil
 }

@@ -41,7 +41,7 @@ func (s *server) executionRoutes() []route {
 	)
 	action := func(verb, id, summary string, body any, h http.HandlerFunc) route {
 		return r(O{Pattern: "POST /v1/executions/{id}/" + verb, ID: id, Tag: tagExecutions, Status: http.StatusOK,
-			Summary: summary, Body: &B{Type: body, Optional: true}, Response: api.Execution{}, Errors: notFoundOrState}, h)
+			Summary: summary, Body: &B{Type: body, Optional: true}, Response: api.Execution{}, Errors: notFoundOrState}, s.inTenant("execution", h))
 	}
 	return []route{
 		r(O{Pattern: "POST /v1/executions", ID: "createExecution", Tag: tagExecutions, Status: http.StatusCreated, Location: true,
@@ -56,13 +56,13 @@ func (s *server) executionRoutes() []route {
 			Response: api.List[api.Execution]{}, Errors: notFound}, s.listExecutions),
 		r(O{Pattern: "GET /v1/executions/{id}", ID: "getExecution", Tag: tagExecutions, Status: http.StatusOK,
 			Summary:  "An execution with its jobs, counts by status, elapsed time and estimate of the time left.",
-			Response: api.Execution{}, Errors: notFound}, s.getExecution),
+			Response: api.Execution{}, Errors: notFound}, s.inTenant("execution", s.getExecution)),
 		r(O{Pattern: "GET /v1/executions/{id}/jobs", ID: "listJobs", Tag: tagExecutions, Status: http.StatusOK,
 			Summary: "The execution's jobs in index order.", Query: paged(),
-			Response: api.List[api.Job]{}, Errors: notFound}, s.listJobs),
+			Response: api.List[api.Job]{}, Errors: notFound}, s.inTenant("execution", s.listJobs)),
 		r(O{Pattern: "GET /v1/executions/{id}/output", ID: "executionOutput", Tag: tagExecutions, Status: http.StatusOK,
 			Summary:  "Where the output is: each job's files, and the combined output once the execution completed.",
-			Response: api.ExecutionOutput{}, Errors: notFound}, s.executionOutput),
+			Response: api.ExecutionOutput{}, Errors: notFound}, s.inTenant("execution", s.executionOutput)),
 		action("suspend", "suspendExecution", "Suspend a running execution: its jobs get SIGTERM, checkpoint and exit; "+
 			"with release_nodes the group is then scaled to 0 (409 unless running).", api.ExecutionSuspend{}, s.suspendExecution),
 		action("resume", "resumeExecution", "Resume a suspended execution on the nodes ready now (409 unless suspended).",
@@ -78,7 +78,7 @@ func (s *server) createExecution(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Names work wherever ids go: group_id may name a live group.
-	g, err := s.hist.ResolveGroup(r.Context(), in.GroupID, false)
+	g, err := s.hist.ResolveGroup(r.Context(), tenantOf(r), in.GroupID, false)
 	if err != nil {
 		s.fail(w, r, err, "group "+in.GroupID)
 		return
@@ -94,12 +94,12 @@ func (s *server) createExecution(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) listExecutions(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r.URL)
-	f := store.ExecutionFilter{GroupID: q.get("group_id"), Status: q.enum("status", api.ExecutionStatuses())}
+	f := store.ExecutionFilter{GroupID: q.get("group_id"), Status: q.enum("status", api.ExecutionStatuses()), Tenant: tenantOf(r)}
 	serveList(s, w, r, q, listing{name: "executions", filters: []string{f.GroupID, f.Status}},
 		func(ctx context.Context, p store.Page) ([]api.Execution, string, error) {
 			if f.GroupID != "" {
 				// A group's name, or a deleted group's id or name.
-				g, err := s.hist.ResolveGroup(ctx, f.GroupID, true)
+				g, err := s.hist.ResolveGroup(ctx, f.Tenant, f.GroupID, true)
 				if err != nil {
 					return nil, "", err
 				}

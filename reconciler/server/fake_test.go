@@ -38,7 +38,7 @@ type recorder struct {
 
 // HasGroup answers from held; with none, every group is resolved
 // through the reader.
-func (r *recorder) HasGroup(id string) bool {
+func (r *recorder) HasGroup(id, _ string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.held[id]
@@ -315,7 +315,7 @@ func (f *fakeReader) GetGroup(ctx context.Context, id string) (api.Group, error)
 	return api.Group{}, f.notFound("group", id)
 }
 
-func (f *fakeReader) GetGroupByName(ctx context.Context, name string) (api.Group, error) {
+func (f *fakeReader) GetGroupByName(ctx context.Context, _, name string) (api.Group, error) {
 	if err := f.rec.record("GetGroupByName", name); err != nil {
 		return api.Group{}, err
 	}

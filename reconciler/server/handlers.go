@@ -161,6 +161,12 @@ func (s *server) createGroup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	tenant, err := tenantForCreate(r, cfg.Tenant)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	cfg.Tenant = tenant
 	g, err := s.svc.CreateGroupBy(r.Context(), cfg, in.Actor)
 	if err != nil {
 		s.fail(w, r, err, "group "+cfg.Name)
@@ -172,7 +178,7 @@ func (s *server) createGroup(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) listGroups(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r.URL)
-	f := store.GroupFilter{IncludeDeleted: q.bool("include_deleted")}
+	f := store.GroupFilter{IncludeDeleted: q.bool("include_deleted"), Tenant: tenantOf(r)}
 	serveList(s, w, r, q, listing{name: "groups", filters: []string{q.get("include_deleted")}},
 		func(ctx context.Context, p store.Page) ([]api.Group, string, error) {
 			f.Page = p
@@ -197,7 +203,7 @@ func (s *server) getGroup(w http.ResponseWriter, r *http.Request) {
 	deleted := q.bool("include_deleted")
 	cond, timeout, waiting := q.wait()
 	serveQuery(s, w, r, q, "group "+ref, http.StatusOK, func(ctx context.Context) (api.Group, error) {
-		g, err := s.hist.ResolveGroup(ctx, ref, deleted)
+		g, err := s.hist.ResolveGroup(ctx, tenantOf(r), ref, deleted)
 		if err != nil {
 			return g, err
 		}
@@ -223,7 +229,8 @@ func (s *server) waitGroup(ctx context.Context, id string, cond api.GroupWait, t
 	for {
 		// Watch before reading, so a write in between is not missed.
 		changed, done := s.svc.WatchGroup(id)
-		g, err := s.hist.ResolveGroup(ctx, id, true)
+		// id is the group ResolveGroup found for the caller's tenant.
+		g, err := s.hist.ResolveGroup(ctx, "", id, true)
 		switch {
 		case err != nil:
 			done()
@@ -410,7 +417,7 @@ func (s *server) updateTrigger(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	cur, err := s.hist.ResolveTrigger(r.Context(), id, "")
+	cur, err := s.hist.ResolveTrigger(r.Context(), "", id, "")
 	if err != nil {
 		s.fail(w, r, err, "trigger "+id)
 		return

@@ -115,8 +115,11 @@ func newLimiter(l Limits) *limiter {
 }
 
 // admit answers 503 or 429 when r is past a limit, and otherwise returns
-// the function that frees its slot when it is answered.
-func (s *server) admit(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
+// the function that frees its slot when it is answered. authenticate
+// runs once r holds a slot, so the store is asked about tokens at most
+// --max-in-flight times at once; the rate limit's bucket is the token's
+// it returns (nil: r needs none).
+func (s *server) admit(w http.ResponseWriter, r *http.Request, authenticate func() *authentication) (release func(), ok bool) {
 	l := s.limits
 	if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 		return func() {}, true
@@ -134,10 +137,11 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request) (release func(), 
 	} else {
 		release = func() {}
 	}
+	auth := authenticate()
 	if l.RatePerToken <= 0 {
 		return release, true
 	}
-	b := l.bucket(s.bucketKey(r))
+	b := l.bucket(bucketKey(auth))
 	now := l.now()
 	allowed := b.AllowN(now, 1)
 	remaining := max(0, int(math.Floor(b.TokensAt(now))))
@@ -159,11 +163,12 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request) (release func(), 
 	return release, true
 }
 
-// bucketKey is the hash of r's token when it is the valid one; every
-// other request shares the zero key, so wrong tokens cannot grow the map.
-func (s *server) bucketKey(r *http.Request) [sha256.Size]byte {
-	if h, ok := bearerHash(r); ok && s.validToken(h) {
-		return h
+// bucketKey is the hash of the request's token when it authenticated;
+// every other request shares the zero key, so wrong tokens cannot grow
+// the map.
+func bucketKey(auth *authentication) [sha256.Size]byte {
+	if auth != nil && auth.err == nil {
+		return auth.hash
 	}
 	return [sha256.Size]byte{}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/buildinfo"
 	"github.com/pes-project/terraform-provider-pes/reconciler/controller"
+	"github.com/pes-project/terraform-provider-pes/reconciler/identity"
 )
 
 // MetricsSource is implemented by a Service that has gauges (and
@@ -190,8 +191,12 @@ func validLabelName(s string) bool {
 func (s *server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	gatherers := prometheus.Gatherers{s.metrics.reg}
 	if gauges, ok := s.gauges(r.Context()); ok {
-		if h, ok := bearerHash(r); !ok || !s.validToken(h) {
+		p, authed := identity.From(r.Context())
+		switch {
+		case !authed:
 			gauges = withoutGroups(gauges)
+		case p.Tenant != "":
+			gauges = s.ofTenant(r.Context(), p.Tenant, gauges)
 		}
 		c, err := newGaugeCollector(gauges)
 		if err != nil {
@@ -214,9 +219,9 @@ type slogPrinter struct {
 
 func (p slogPrinter) Println(v ...any) { p.log.Warn("metrics: " + fmt.Sprint(v...)) }
 
-// withoutGroups drops the series that name a group: /metrics is open, and
-// group names and ids are the API's to give, with a token. A scraper
-// that sends the token ("authorization" in Prometheus) gets them all.
+// withoutGroups drops the series that name a group: served without a
+// token (--metrics-public), /metrics gives aggregates only, and group
+// names and ids are the API's to give, with a token.
 func withoutGroups(gauges []Gauge) []Gauge {
 	out := gauges[:0:0]
 	for _, g := range gauges {
@@ -227,6 +232,33 @@ func withoutGroups(gauges []Gauge) []Gauge {
 			continue
 		}
 		out = append(out, g)
+	}
+	return out
+}
+
+// ofTenant keeps the series of tenant's groups and the aggregates; a
+// group's series are read as its group_id label says.
+func (s *server) ofTenant(ctx context.Context, tenant string, gauges []Gauge) []Gauge {
+	owned := map[string]bool{}
+	out := gauges[:0:0]
+	for _, g := range gauges {
+		id, named := g.Labels["group_id"]
+		if !named {
+			if _, byName := g.Labels["group"]; byName {
+				continue // a group's, but which one is unknown
+			}
+			out = append(out, g)
+			continue
+		}
+		mine, seen := owned[id]
+		if !seen {
+			_, err := s.hist.ResolveGroup(ctx, tenant, id, true)
+			mine = err == nil
+			owned[id] = mine
+		}
+		if mine {
+			out = append(out, g)
+		}
 	}
 	return out
 }

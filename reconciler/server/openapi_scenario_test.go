@@ -69,7 +69,7 @@ func newConformance(t *testing.T) *conformance {
 	}
 	t.Cleanup(func() { ctrl.Close() })
 	c := &conformance{t: t, ctx: context.Background(), clk: clk, ctrl: ctrl, ok: map[string]int{}}
-	c.srv = httptest.NewServer(server.New(ctrl, history.New(st, history.WithClock(clk)), scenarioToken, nil, server.WithClock(clk)))
+	c.srv = httptest.NewServer(server.New(ctrl, history.New(st, history.WithClock(clk)), scenarioToken, nil, server.WithClock(clk), server.WithIdentity(st)))
 	t.Cleanup(c.srv.Close)
 
 	b, err := server.OpenAPI()
@@ -271,11 +271,17 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	if raw := c.call("GET", "/v1/groups/"+g.ID+"/costs?since=2026-12-02T00:00:00Z&until=2026-12-01T00:00:00Z", "", "", 400, nil); !strings.Contains(string(raw), `"field":"until"`) {
 		t.Errorf("since after until: %s, want a 400 naming until", raw)
 	}
-	c.call("GET", "/metrics", "", "", 200, nil, true)
 	if m := string(c.call("GET", "/metrics", "", "", 200, nil)); !strings.Contains(m, `pes_group_cost_total{currency="USD",group="web"`) ||
 		!strings.Contains(m, `pes_group_node_seconds_total{group="web"`) {
 		t.Errorf("/metrics with the token has no cost counters of group web")
 	}
+
+	// Tokens and the audit record (admin: the bootstrap token).
+	var tok api.TokenCreated
+	c.json("POST", "/v1/tokens", `{"name":"terraform-ci","tenant":"default","role":"writer","expires":"90d"}`, 201, &tok)
+	c.json("GET", "/v1/tokens", "", 200, nil)
+	c.json("DELETE", "/v1/tokens/"+tok.ID, "", 200, nil)
+	c.json("GET", "/v1/audit", "", 200, nil)
 
 	// Executions on the sim driver: started by the group's name, suspended,
 	// resumed by label, completed; another cancelled.

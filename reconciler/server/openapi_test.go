@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/identity"
 )
 
 // loadOpenAPI parses and validates the description as an OpenAPI 3.1
@@ -108,8 +110,8 @@ func TestEveryRouteDocumented(t *testing.T) {
 		if op.OperationID == "" || op.Summary == "" {
 			t.Errorf("route %s: operationId %q, summary %q; both are needed", p, op.OperationID, op.Summary)
 		}
-		if s.public[p] != (op.Security != nil && len(*op.Security) == 0) {
-			t.Errorf("route %s: public %v, but its description says otherwise", p, s.public[p])
+		if public := s.access[p] == identity.Public; public != (op.Security != nil && len(*op.Security) == 0) {
+			t.Errorf("route %s: public %v, but its description says otherwise", p, public)
 		}
 	}
 	// What is registered beside the table is the console's files only.

@@ -91,8 +91,38 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r.URL)
 	serveList(s, w, r, q, listing{name: "runs", filters: []string{typ}},
 		func(ctx context.Context, p store.Page) ([]api.Run, string, error) {
-			return s.hist.ListRuns(ctx, typ, p)
+			runs, next, err := s.hist.ListRuns(ctx, typ, p)
+			if err != nil {
+				return nil, "", err
+			}
+			return s.runsOfTenant(ctx, tenantOf(r), runs), next, nil
 		})
+}
+
+// runsOfTenant keeps the runs a tenant may see: those of its groups'
+// executions, and imported ones, which belong to no group. A page may
+// then hold fewer runs than its limit; the next page token stays right.
+func (s *server) runsOfTenant(ctx context.Context, tenant string, runs []api.Run) []api.Run {
+	if tenant == "" {
+		return runs
+	}
+	mine := map[string]bool{}
+	out := runs[:0]
+	for _, run := range runs {
+		if run.GroupID != "" {
+			ok, seen := mine[run.GroupID]
+			if !seen {
+				_, err := s.hist.ResolveGroup(ctx, tenant, run.GroupID, true)
+				ok = err == nil
+				mine[run.GroupID] = ok
+			}
+			if !ok {
+				continue
+			}
+		}
+		out = append(out, run)
+	}
+	return out
 }
 
 // importRuns reads runs exported from elsewhere, CSV or JSON (the

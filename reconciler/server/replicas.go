@@ -115,10 +115,10 @@ func (s *server) requestGroup(r *http.Request, path string) (string, error) {
 	ctx := r.Context()
 	switch {
 	case strings.HasPrefix(path, "/v1/groups/{id}"):
-		g, err := s.hist.ResolveGroup(ctx, r.PathValue("id"), false)
+		g, err := s.hist.ResolveGroup(ctx, tenantOf(r), r.PathValue("id"), false)
 		return g.ID, err
 	case strings.HasPrefix(path, "/v1/triggers/{id}"):
-		t, err := s.hist.ResolveTrigger(ctx, r.PathValue("id"), r.URL.Query().Get("group"))
+		t, err := s.hist.ResolveTrigger(ctx, tenantOf(r), r.PathValue("id"), r.URL.Query().Get("group"))
 		return t.GroupID, err
 	case path == "/v1/executions":
 		// The group is in the body: read it, and put it back for the
@@ -134,7 +134,7 @@ func (s *server) requestGroup(r *http.Request, path string) (string, error) {
 		if json.Unmarshal(body, &in) != nil || in.GroupID == "" {
 			return "", nil
 		}
-		g, err := s.hist.ResolveGroup(ctx, in.GroupID, false)
+		g, err := s.hist.ResolveGroup(ctx, tenantOf(r), in.GroupID, false)
 		return g.ID, err
 	case strings.HasPrefix(path, "/v1/executions/{id}"):
 		xh, ok := s.hist.(ExecutionHistory)

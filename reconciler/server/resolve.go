@@ -23,7 +23,7 @@ type groupKey struct{}
 func (s *server) byGroup(h http.HandlerFunc) http.HandlerFunc {
 	full := s.withGroup(h)
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.svc.HasGroup(r.PathValue("id")) {
+		if s.svc.HasGroup(r.PathValue("id"), tenantOf(r)) {
 			h(w, r)
 			return
 		}
@@ -36,7 +36,7 @@ func (s *server) byGroup(h http.HandlerFunc) http.HandlerFunc {
 func (s *server) withGroup(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ref := r.PathValue("id")
-		g, err := s.hist.ResolveGroup(r.Context(), ref, false)
+		g, err := s.hist.ResolveGroup(r.Context(), tenantOf(r), ref, false)
 		if err != nil {
 			s.fail(w, r, err, "group "+ref)
 			return
@@ -70,7 +70,7 @@ func (s *server) byTrigger(h http.HandlerFunc) http.HandlerFunc {
 			s.fail(w, r, api.Invalid("group", "takes one group id or name, whose trigger named %s is meant", ref), "")
 			return
 		}
-		t, err := s.hist.ResolveTrigger(r.Context(), ref, groups[0])
+		t, err := s.hist.ResolveTrigger(r.Context(), tenantOf(r), ref, groups[0])
 		if err != nil {
 			s.fail(w, r, err, "trigger "+ref+" of group "+groups[0])
 			return

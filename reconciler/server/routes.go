@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/identity"
 	"github.com/pes-project/terraform-provider-pes/reconciler/openapi"
 )
 
@@ -13,6 +14,10 @@ import (
 type route struct {
 	openapi.Operation
 	handler http.HandlerFunc
+	// access is what the route asks of its caller when the method does
+	// not say it (accessOf): push for samples, read for a POST that
+	// only reads, admin for token management.
+	access identity.Access
 }
 
 // Query parameters several routes share.
@@ -65,8 +70,10 @@ func (s *server) table() []route {
 		r(O{Pattern: "GET /readyz", ID: "readyz", Tag: tagService, Public: true, Status: http.StatusOK,
 			Summary:  "Readiness: the store answers and the first reconcile pass has run (503 with the reasons otherwise).",
 			Response: api.Health{}, Errors: []int{http.StatusServiceUnavailable}}, s.handleReadyz),
-		r(O{Pattern: "GET /metrics", ID: "metrics", Tag: tagService, Public: true, Status: http.StatusOK,
-			Summary: "Prometheus metrics in the text exposition format.", Response: "", ResponseMedia: "text/plain"}, s.handleMetrics),
+		r(O{Pattern: "GET /metrics", ID: "metrics", Tag: tagService, Public: s.metricsPublic, Status: http.StatusOK,
+			Summary: "Prometheus metrics in the text exposition format. A token of one tenant sees only its tenant's " +
+				"group series; with --metrics-public, no token is needed and then only aggregate series are served.",
+			Response: "", ResponseMedia: "text/plain"}, s.handleMetrics),
 		r(O{Pattern: "GET /v1/replicas", ID: "listReplicas", Tag: tagService, Status: http.StatusOK,
 			Summary:  "The pesd replicas sharing the database, with the leases of the shards of groups each owns.",
 			Response: api.ReplicaList{}}, s.listReplicas),
@@ -110,7 +117,8 @@ func (s *server) table() []route {
 			Body:    &B{Media: historyMedia()}, Response: api.HistoryImport{}, Errors: withBody}, s.byGroup(s.importHistory)),
 		r(O{Pattern: "POST /v1/groups/{id}/metrics", ID: "pushMetrics", Tag: tagGroups, Status: http.StatusOK,
 			Summary: "Push metric samples for the group's triggers.",
-			Body:    &B{Type: api.MetricsRequest{}, Required: []string{"samples"}}, Response: api.MetricsResponse{}, Errors: withBody}, s.byGroup(s.pushMetrics)),
+			Body:    &B{Type: api.MetricsRequest{}, Required: []string{"samples"}}, Response: api.MetricsResponse{}, Errors: withBody}, s.byGroup(s.pushMetrics)).
+			asks(identity.Push),
 
 		r(O{Pattern: "GET /v1/groups/{id}/nodes", ID: "listNodes", Tag: tagNodes, Status: http.StatusOK,
 			Summary:  "List the group's nodes.",
@@ -130,14 +138,15 @@ func (s *server) table() []route {
 		r(O{Pattern: "POST /v1/triggers/validate", ID: "validateCondition", Tag: tagTriggers, Status: http.StatusOK,
 			Summary:  "Check a trigger condition; a condition that does not compile is an answer (valid false), not an error.",
 			Body:     &B{Type: api.ValidateConditionRequest{}, Required: []string{"condition"}},
-			Response: api.ValidateConditionResponse{}, Errors: []int{http.StatusRequestEntityTooLarge}}, s.validateCondition),
+			Response: api.ValidateConditionResponse{}, Errors: []int{http.StatusRequestEntityTooLarge}}, s.validateCondition).
+			asks(identity.Read),
 		r(O{Pattern: "GET /v1/triggers/{id}", ID: "getTrigger", Tag: tagTriggers, Status: http.StatusOK,
-			Summary: "Get a trigger, with the last value of each metric it reads (observed).", Response: api.Trigger{}, Errors: notFound, Query: []P{triggerGroupParam}}, s.byTrigger(s.getTrigger)),
+			Summary: "Get a trigger, with the last value of each metric it reads (observed).", Response: api.Trigger{}, Errors: notFound, Query: []P{triggerGroupParam}}, s.inTenant("trigger", s.byTrigger(s.getTrigger))),
 		r(O{Pattern: "PATCH /v1/triggers/{id}", ID: "updateTrigger", Tag: tagTriggers, Status: http.StatusOK,
 			Summary: "Change the fields present; a request form given replaces the old one.",
-			Body:    &B{Type: api.TriggerSpec{}}, Response: api.Trigger{}, Errors: withBody, Query: []P{triggerGroupParam}}, s.byTrigger(s.updateTrigger)),
+			Body:    &B{Type: api.TriggerSpec{}}, Response: api.Trigger{}, Errors: withBody, Query: []P{triggerGroupParam}}, s.inTenant("trigger", s.byTrigger(s.updateTrigger))),
 		r(O{Pattern: "DELETE /v1/triggers/{id}", ID: "deleteTrigger", Tag: tagTriggers, Status: http.StatusNoContent,
-			Summary: "Delete a trigger.", Errors: notFoundOrState, Query: []P{triggerGroupParam}}, s.byTrigger(s.deleteTrigger)),
+			Summary: "Delete a trigger.", Errors: notFoundOrState, Query: []P{triggerGroupParam}}, s.inTenant("trigger", s.byTrigger(s.deleteTrigger))),
 
 		r(O{Pattern: "GET /v1/groups/{id}/events", ID: "listEvents", Tag: tagHistory, Status: http.StatusOK,
 			Summary: "List the group's events; with include=effects each is an EventDetail.",
@@ -146,7 +155,9 @@ func (s *server) table() []route {
 				P{Name: "include", Type: "string", Enum: []string{api.IncludeEffects}, Description: "effects: each event with its effects and explanation."}),
 			Response: openapi.AnyOf{api.List[api.Event]{}, api.List[api.EventDetail]{}}, Errors: notFound}, s.byGroup(s.listEvents)),
 		r(O{Pattern: "GET /v1/events/{id}", ID: "getEvent", Tag: tagHistory, Status: http.StatusOK,
-			Summary: "An event with its effects and explanation.", Response: api.EventDetail{}, Errors: notFound}, s.getEvent),
+			Summary: "An event with its effects and explanation. A user's event names in source.principal the principal " +
+				"whose token asked (a contract addition of identity) and in source.on_behalf_of the actor the client named.",
+			Response: api.EventDetail{}, Errors: notFound}, s.inTenant("event", s.getEvent)),
 		r(O{Pattern: "GET /v1/groups/{id}/changes", ID: "listChanges", Tag: tagHistory, Status: http.StatusOK,
 			Summary: "List the group's capacity changes; with include=causes each is a ChangeDetail.",
 			Query: paged(sinceParam, untilParam,
@@ -155,7 +166,7 @@ func (s *server) table() []route {
 				P{Name: "include", Type: "string", Enum: []string{api.IncludeCauses}, Description: "causes: each change with its causes and explanation."}),
 			Response: openapi.AnyOf{api.List[api.Change]{}, api.List[api.ChangeDetail]{}}, Errors: notFound}, s.byGroup(s.listChanges)),
 		r(O{Pattern: "GET /v1/changes/{id}", ID: "getChange", Tag: tagHistory, Status: http.StatusOK,
-			Summary: "A change with its causes and explanation.", Response: api.ChangeDetail{}, Errors: notFound}, s.getChange),
+			Summary: "A change with its causes and explanation.", Response: api.ChangeDetail{}, Errors: notFound}, s.inTenant("change", s.getChange)),
 		r(O{Pattern: "GET /v1/groups/{id}/periods", ID: "listPeriods", Tag: tagHistory, Status: http.StatusOK,
 			Summary: "List the group's aggregation periods and their decision records.", Query: paged(),
 			Response: api.List[api.Period]{}, Errors: notFound}, s.byGroup(s.listPeriods)),
@@ -177,6 +188,12 @@ func (s *server) table() []route {
 			},
 			Response: api.Costs{}, Errors: notFound}, s.withGroup(s.costs)),
 		r(O{Pattern: "GET /v1/periods/{id}", ID: "getPeriod", Tag: tagHistory, Status: http.StatusOK,
-			Summary: "A period and its decision record.", Response: api.Period{}, Errors: notFound}, s.getPeriod),
-	}, append(s.executionRoutes(), s.recommendationRoutes()...)...)
+			Summary: "A period and its decision record.", Response: api.Period{}, Errors: notFound}, s.inTenant("period", s.getPeriod)),
+	}, append(append(s.executionRoutes(), s.recommendationRoutes()...), s.identityRoutes()...)...)
+}
+
+// asks sets what the route asks of its caller (accessOf).
+func (r route) asks(a identity.Access) route {
+	r.access = a
+	return r
 }

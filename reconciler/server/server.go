@@ -7,7 +7,6 @@ package server
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -20,21 +19,27 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
 	"github.com/pes-project/terraform-provider-pes/reconciler/console"
+	"github.com/pes-project/terraform-provider-pes/reconciler/identity"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
 type server struct {
-	svc       Service
-	hist      History
-	tokenHash [sha256.Size]byte
-	noToken   bool
-	log       *slog.Logger
-	mux       *router
-	metrics   *httpMetrics
+	svc  Service
+	hist History
+	// ids authenticates bearer tokens: the bootstrap token and those
+	// issued from tokenStore.
+	ids           *identity.Tokens
+	bootstrap     string
+	tokenStore    store.Store
+	metricsPublic bool
+	log           *slog.Logger
+	mux           *router
+	metrics       *httpMetrics
 	// hostCPUs sizes the default max_quantity of local groups, whose
 	// nodes run on this host.
 	hostCPUs int
-	// public are the routes that need no token.
-	public  map[string]bool
+	// access is what each route (by pattern) asks of its caller.
+	access  map[string]identity.Access
 	openapi []byte // GET /v1/openapi.json
 	limits  *limiter
 	ready   func(ctx context.Context) (bool, string)
@@ -47,10 +52,12 @@ type server struct {
 // New returns the HTTP handler of the API: svc does the writes, hist
 // answers the reads. Every /v1 route requires
 // "Authorization: Bearer <token>" but /v1/openapi.json, which describes
-// the API and holds no data (as docs/openapi.json does); /healthz,
-// /readyz, /metrics and the console's files under /ui/ are open. An empty
-// token rejects every /v1 request: pesd never runs its API unauthenticated
-// by accident.
+// the API and holds no data (as docs/openapi.json does), and so does
+// /metrics unless WithMetricsPublic; /healthz, /readyz and the console's
+// files under /ui/ are open. token is the bootstrap token, the admin
+// principal "admin"; WithIdentity adds the tokens pesd issued. With
+// neither, every /v1 request is refused: pesd never runs its API
+// unauthenticated by accident.
 func New(svc Service, hist History, token string, logger *slog.Logger, opts ...Option) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -58,19 +65,19 @@ func New(svc Service, hist History, token string, logger *slog.Logger, opts ...O
 	s := &server{
 		svc:       svc,
 		hist:      hist,
-		tokenHash: sha256.Sum256([]byte(token)),
-		noToken:   token == "",
+		bootstrap: token,
 		log:       logger,
 		mux:       &router{ServeMux: http.NewServeMux()},
 		metrics:   newHTTPMetrics(),
 		hostCPUs:  runtime.NumCPU(),
-		public:    map[string]bool{},
+		access:    map[string]identity.Access{},
 		limits:    newLimiter(Limits{}), // pesd passes WithLimits(DefaultLimits)
 		clock:     clock.Real{},
 	}
 	for _, o := range opts {
 		o(s)
 	}
+	s.ids = identity.New(s.tokenStore, s.clock, s.bootstrap)
 	s.routes()
 	return s
 }
@@ -81,9 +88,7 @@ func (s *server) routes() {
 	table := s.table()
 	for _, r := range table {
 		s.mux.HandleFunc(r.Pattern, s.owned(r.Pattern, r.handler))
-		if r.Public {
-			s.public[r.Pattern] = true
-		}
+		s.access[r.Pattern] = accessOf(r)
 	}
 	s.openapi = mustOpenAPI(table)
 	// The web console: public files (they hold no data) whose pages read
@@ -161,13 +166,36 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("remote", r.RemoteAddr))
 	}()
 
-	release, ok := s.admit(rec, r)
+	// Authenticated within the limits, so the rate limit is per token;
+	// wrong tokens share one bucket.
+	var auth *authentication
+	release, ok := s.admit(rec, r, func() *authentication {
+		if (r.URL.Path == "/v1" || strings.HasPrefix(r.URL.Path, "/v1/") || route == "GET /metrics") &&
+			(route == "unmatched" || s.access[route] != identity.Public) {
+			a := s.authenticate(r)
+			auth = &a
+		}
+		return auth
+	})
 	if !ok {
 		return
 	}
 	defer release()
-	if (r.URL.Path == "/v1" || strings.HasPrefix(r.URL.Path, "/v1/")) && !s.public[route] && !s.authorized(rec, r) {
-		return
+	if auth != nil {
+		if auth.err != nil {
+			writeAPIError(rec, auth.err)
+			return
+		}
+		if a := s.access[route]; route != "unmatched" && !auth.principal.May(a) {
+			writeAPIError(rec, forbidden(auth.principal, a))
+			return
+		}
+		r = r.WithContext(identity.With(r.Context(), auth.principal))
+	} else if route == "GET /metrics" {
+		// --metrics-public without a token: the aggregate series only.
+		if a := s.authenticate(r); a.err == nil {
+			r = r.WithContext(identity.With(r.Context(), a.principal))
+		}
 	}
 	if route == "unmatched" {
 		s.notRouted(rec, r)
@@ -176,41 +204,13 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(rec, r)
 }
 
-// authorized checks the bearer token in constant time (hashing first, so
-// not even the length leaks) and answers 401 when it is wrong.
-func (s *server) authorized(w http.ResponseWriter, r *http.Request) bool {
-	unauthorized := func(msg string) bool {
-		writeAPIError(w, &api.Error{Code: api.CodeUnauthorized, Status: http.StatusUnauthorized, Message: msg})
-		return false
-	}
-	if s.noToken {
-		return unauthorized("pesd was started without a token; restart it with --token or PES_TOKEN")
-	}
-	if r.Header.Get("Authorization") == "" {
-		return unauthorized("missing bearer token: send the header \"Authorization: Bearer <token>\"")
-	}
-	got, ok := bearerHash(r)
-	if !ok {
-		return unauthorized("the Authorization header must be \"Bearer <token>\"")
-	}
-	if !s.validToken(got) {
-		return unauthorized("invalid bearer token")
-	}
-	return true
-}
-
 // bearerHash is the hash of r's bearer token; false when r has none.
 func bearerHash(r *http.Request) ([sha256.Size]byte, bool) {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return [sha256.Size]byte{}, false
 	}
-	return sha256.Sum256([]byte(strings.TrimSpace(token))), true
-}
-
-// validToken compares in constant time.
-func (s *server) validToken(h [sha256.Size]byte) bool {
-	return !s.noToken && subtle.ConstantTimeCompare(h[:], s.tokenHash[:]) == 1
+	return identity.Hash(strings.TrimSpace(token)), true
 }
 
 // notRouted answers a path no route matches (404) or a method the path

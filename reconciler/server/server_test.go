@@ -151,7 +151,7 @@ func routeCases(t *testing.T) []routeCase {
 			wantArgs: []any{api.GroupConfig{Name: "web", Driver: "local", Program: api.Program{Command: "python3", Args: []string{"-m", "http.server"}},
 				DesiredQuantity: 4, MinQuantity: 2, MaxQuantity: 20, AggregationPeriod: "60s", AggregationPolicy: "largest",
 				Replacement: "auto", ReplacementDeferWindow: "15s", InitDeadline: "10m", Cooldown: "0s", TerminationPolicy: "newest",
-				HealthCheck: &api.HealthCheck{Type: "process", Interval: "2s", FailureThreshold: 3}}, ""},
+				HealthCheck: &api.HealthCheck{Type: "process", Interval: "2s", FailureThreshold: 3}, Tenant: api.DefaultTenant}, ""},
 			check: func(t *testing.T, h http.Header, body []byte) {
 				if h.Get("Location") != "/v1/groups/g-new" {
 					t.Errorf("Location %q", h.Get("Location"))
@@ -696,19 +696,28 @@ func TestValidateCondition(t *testing.T) {
 
 func TestAuth(t *testing.T) {
 	f := newFixture(t)
-	for _, path := range []string{"/healthz", "/metrics"} {
+	// /metrics needs a token unless pesd serves it public
+	// (--metrics-public).
+	for path, want := range map[string]int{"/healthz": 200, "/metrics": 401} {
 		resp, err := http.Get(f.srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Errorf("%s without a token: %d, want 200", path, resp.StatusCode)
+		if resp.StatusCode != want {
+			t.Errorf("%s without a token: %d, want %d", path, resp.StatusCode, want)
 		}
+	}
+	rec := newRecorder()
+	public := httptest.NewServer(New(rec, rec.reads(), testToken, nil, WithMetricsPublic()))
+	defer public.Close()
+	if resp, err := http.Get(public.URL + "/metrics"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("/metrics without a token with WithMetricsPublic: %v, %v, want 200", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 
 	// A server started without a token refuses every /v1 request.
-	rec := newRecorder()
 	open := httptest.NewServer(New(rec, rec.reads(), "", nil))
 	defer open.Close()
 	for _, auth := range []string{"", "Bearer ", "Bearer x"} {

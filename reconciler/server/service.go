@@ -52,9 +52,10 @@ type Service interface {
 	// answers as soon as the group changes without polling.
 	WatchGroup(id string) (<-chan struct{}, func())
 	// HasGroup reports whether id is the id of a group the Service holds
-	// in memory, so a request naming it needs no read of the store to
-	// resolve it. False is always a safe answer.
-	HasGroup(id string) bool
+	// in memory in tenant (any tenant when empty), so a request naming it
+	// needs no read of the store to resolve it. False is always a safe
+	// answer: another tenant's group is then resolved, and not found.
+	HasGroup(id, tenant string) bool
 
 	ExecutionService
 	RunService
@@ -65,13 +66,17 @@ type Service interface {
 type History interface {
 	// ResolveGroup finds a group by its id or a live group by its name;
 	// with includeDeleted, a name all of whose groups are deleted finds
-	// the one deleted last (history.Reader.ResolveGroup).
-	ResolveGroup(ctx context.Context, ref string, includeDeleted bool) (api.Group, error)
+	// the one deleted last (history.Reader.ResolveGroup). A non-empty
+	// tenant finds only its own groups; another tenant's is not found.
+	ResolveGroup(ctx context.Context, tenant, ref string, includeDeleted bool) (api.Group, error)
+	// Owns reports whether tenant may see the record of kind id: false
+	// only when it exists in another tenant's group (history.Reader.Owns).
+	Owns(ctx context.Context, tenant, kind, id string) (bool, error)
 	ListGroups(ctx context.Context, f store.GroupFilter) ([]api.Group, string, error)
 	ListNodes(ctx context.Context, groupID string, includeTerminated bool) ([]api.Node, error)
 	// ResolveTrigger finds a trigger by its id or, with group (an id or a
-	// name), by its name within that group.
-	ResolveTrigger(ctx context.Context, ref, group string) (api.Trigger, error)
+	// name, resolved within tenant), by its name within that group.
+	ResolveTrigger(ctx context.Context, tenant, ref, group string) (api.Trigger, error)
 	// GetTrigger and ListTriggers answer GET: the triggers with the last
 	// values of what they read (api.Trigger.Observed).
 	GetTrigger(ctx context.Context, id string) (api.Trigger, error)

@@ -32,7 +32,7 @@ func scrape(t *testing.T, st controller.Stats) string {
 func scrapeAs(t *testing.T, st controller.Stats, token string) string {
 	t.Helper()
 	rec := newRecorder()
-	srv := httptest.NewServer(New(statsService{rec, st}, rec.reads(), testToken, nil))
+	srv := httptest.NewServer(New(statsService{rec, st}, rec.reads(), testToken, nil, WithMetricsPublic()))
 	defer srv.Close()
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)
 	if token != "" {
@@ -146,8 +146,9 @@ func TestStatsExposition(t *testing.T) {
 	}
 }
 
-// TestMetricsWithoutTokenNamesNoGroup: /metrics is open, so without the
-// token (or with a wrong one) it must not reveal which groups exist.
+// TestMetricsWithoutTokenNamesNoGroup: served public (--metrics-public),
+// /metrics without the token (or with a wrong one) must not reveal which
+// groups exist.
 func TestMetricsWithoutTokenNamesNoGroup(t *testing.T) {
 	const name, id = "secret-project", "0190-secret-id"
 	st := controller.Stats{

@@ -12,6 +12,9 @@ type ExecutionFilter struct {
 	GroupID string
 	Status  string
 	Active  bool
+	// Tenant keeps the executions of one tenant's groups; empty keeps
+	// every tenant's.
+	Tenant string
 	Page
 }
 

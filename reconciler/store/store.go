@@ -84,6 +84,8 @@ type ChangeFilter struct {
 // IncludeDeleted is set.
 type GroupFilter struct {
 	IncludeDeleted bool
+	// Tenant keeps the groups of one tenant; empty keeps every tenant's.
+	Tenant string
 	Page
 }
 
@@ -91,10 +93,12 @@ type GroupFilter struct {
 // ties by id) and the token of the next page ("" on the last).
 type Reader interface {
 	GetGroup(ctx context.Context, id string) (api.Group, error)
-	// GetGroupByName returns the live group named name or, when no live
-	// group has that name, the group of that name deleted last (names are
-	// unique among live groups only); ErrNotFound when none ever had it.
-	GetGroupByName(ctx context.Context, name string) (api.Group, error)
+	// GetGroupByName returns tenant's live group named name or, when no
+	// live group has that name, the group of that name deleted last (names
+	// are unique among a tenant's live groups only); ErrNotFound when none
+	// ever had it. An empty tenant looks in every tenant: a name live in
+	// two is ErrConflict.
+	GetGroupByName(ctx context.Context, tenant, name string) (api.Group, error)
 	ListGroups(ctx context.Context, f GroupFilter) ([]api.Group, string, error)
 
 	GetTrigger(ctx context.Context, id string) (api.Trigger, error)
@@ -156,6 +160,7 @@ type Reader interface {
 
 	ExecutionReader
 	RunReader
+	IdentityReader
 }
 
 // Tx is the write side, used inside Store.Update. It also reads, seeing its
@@ -208,6 +213,7 @@ type Tx interface {
 
 	ExecutionWriter
 	RunWriter
+	IdentityWriter
 }
 
 // Labels are a group's label counters: the number of the last event

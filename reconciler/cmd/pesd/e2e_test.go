@@ -122,6 +122,13 @@ func startDaemon(t testing.TB, dataDir, token string, flags ...string) *pesdProc
 // environment, as a deployment passes settings.
 func startDaemonEnv(t testing.TB, dataDir, token string, env []string, flags ...string) *pesdProc {
 	t.Helper()
+	return startBinary(t, pesdBin, dataDir, token, env, flags...)
+}
+
+// startBinary is startDaemonEnv of the pesd binary bin (another build of
+// pesd, such as an older one).
+func startBinary(t testing.TB, bin, dataDir, token string, env []string, flags ...string) *pesdProc {
+	t.Helper()
 	logf, err := os.CreateTemp(t.TempDir(), "pesd-*.log")
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +140,7 @@ func startDaemonEnv(t testing.TB, dataDir, token string, env []string, flags ...
 		"--evaluation-interval", "1s",
 		"--observe-interval", "100ms",
 		"--log-level", "debug"}, flags...)
-	d.cmd = exec.Command(pesdBin, args...)
+	d.cmd = exec.Command(bin, args...)
 	// The token comes from the environment, as in production.
 	d.cmd.Env = append(append(os.Environ(), "PES_TOKEN="+token), env...)
 	d.cmd.Stderr = logf
@@ -170,7 +177,11 @@ func startDaemonEnv(t testing.TB, dataDir, token string, env []string, flags ...
 			t.Fatalf("pesd's first line is %q, want %q...\n%s", l, prefix, tail(d.logPath, 40))
 		}
 		d.url, _, _ = strings.Cut(strings.TrimPrefix(l, prefix), " ")
-		if strings.HasSuffix(d.url, ":0") || !strings.HasPrefix(d.url, "http://127.0.0.1:") {
+		scheme := "http"
+		if flagValue(args, "tls-cert", "") != "" {
+			scheme = "https"
+		}
+		if strings.HasSuffix(d.url, ":0") || !strings.HasPrefix(d.url, scheme+"://127.0.0.1:") {
 			t.Fatalf("pesd printed %q: no real port", l)
 		}
 		want := fmt.Sprintf("(data dir %s, store %s)", dataDir, flagValue(args, "store", "sqlite"))

@@ -65,8 +65,12 @@ func TestServeFlags(t *testing.T) {
 		env     string
 		wantErr string
 	}{
-		{"no token", []string{"--data-dir", t.TempDir()}, "", "no API token: pass --token or set PES_TOKEN"},
+		{"no token", []string{"--data-dir", t.TempDir()}, "", "no API token: pass --token-file, --token or set PES_TOKEN"},
 		{"token from env", []string{"--listen", "127.0.0.1:0"}, "t", ""},
+		{"token and token file", []string{"--token", "t", "--token-file", "/nonexistent"}, "", "--token and --token-file both given"},
+		{"missing token file", []string{"--token-file", "/nonexistent/token"}, "", "--token-file: open /nonexistent/token"},
+		{"tls cert without key", []string{"--token", "t", "--tls-cert", "c.pem"}, "", "--tls-cert and --tls-key go together"},
+		{"client ca without tls", []string{"--token", "t", "--client-ca", "ca.pem"}, "", "--client-ca: needs --tls-cert"},
 		{"bad listen", []string{"--token", "t", "--listen", "7400"}, "", "--listen"},
 		{"bad interval", []string{"--token", "t", "--evaluation-interval", "soon"}, "", "--evaluation-interval"},
 		{"zero retention", []string{"--token", "t", "--retention", "0s"}, "", "--retention"},

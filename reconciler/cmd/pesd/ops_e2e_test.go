@@ -48,7 +48,10 @@ func TestOperability(t *testing.T) {
 	if code, body := get("/v1/openapi.json", false); code != 200 || !strings.Contains(body, `"openapi": "3.1.0"`) {
 		t.Errorf("GET /v1/openapi.json without a token: %d %.200s", code, body)
 	}
-	_, metrics := get("/metrics", false)
+	if code, _ := get("/metrics", false); code != http.StatusUnauthorized {
+		t.Errorf("/metrics without a token: %d, want 401 (it needs one unless --metrics-public)", code)
+	}
+	_, metrics := get("/metrics", true)
 	for _, want := range []string{"pes_build_info{", `goversion="` + runtime.Version() + `"`, "go_goroutines ", "process_start_time_seconds ",
 		`pes_http_request_duration_seconds_bucket{code="200",route="GET /v1/groups",le="0.005"}`, "pes_reconcile_passes_total "} {
 		if !strings.Contains(metrics, want) {

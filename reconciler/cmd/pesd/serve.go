@@ -201,14 +201,30 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		}
 		_ = router.Refresh(ctx)
 	}
-	opts := []server.Option{server.WithLimits(cfg.limits), server.ReadyWhenWritable(st)}
+	opts := []server.Option{server.WithLimits(cfg.limits), server.ReadyWhenWritable(st), server.WithIdentity(st)}
 	if router != nil {
 		opts = append(opts, server.WithReplicas(router))
 	}
+	if cfg.metricsPublic {
+		opts = append(opts, server.WithMetricsPublic())
+	}
 	srv := server.HTTPServer(server.New(ctrl, history.New(st, history.WithClock(clk)), cfg.token, log, opts...),
 		slog.NewLogLogger(log.Handler(), slog.LevelWarn), server.DefaultTimeouts)
+	scheme := "http"
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	if cfg.tlsCert != "" {
+		certs, err := server.LoadCertificates(cfg.tlsCert, cfg.tlsKey, cfg.clientCA)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		scheme, srv.TLSConfig = "https", certs.Config()
+		stopReload := reloadOnHangup(certs, log)
+		defer stopReload()
+		go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { serveErr <- srv.Serve(ln) }()
+	}
 
 	loopCtx, stopLoop := context.WithCancel(context.Background())
 	loopDone := make(chan error, 1)
@@ -227,7 +243,7 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 
 	// The one line scripts and tests read: the real address (port 0
 	// resolved).
-	fmt.Fprintf(stdout, "pesd listening on http://%s (data dir %s, store %s)\n", ln.Addr(), cfg.dataDir, cfg.storeKind)
+	fmt.Fprintf(stdout, "pesd listening on %s://%s (data dir %s, store %s)\n", scheme, ln.Addr(), cfg.dataDir, cfg.storeKind)
 	bi := buildinfo.Get()
 	log.Info("pesd started", "addr", ln.Addr().String(), "data_dir", cfg.dataDir, "store", cfg.storeKind,
 		"version", bi.Version, "commit", bi.Commit, "go", bi.GoVersion)
@@ -318,4 +334,28 @@ func lockDataDir(dataDir, storeKind string) (func(), error) {
 		return nil, fmt.Errorf("lock data dir: %w", err)
 	}
 	return func() { f.Close() }, nil
+}
+
+// reloadOnHangup reads the TLS certificate and key again on each SIGHUP,
+// as certificate renewals expect; a file that does not load leaves the
+// certificate served as it was. It returns the function that stops it.
+func reloadOnHangup(certs *server.Certificates, log *slog.Logger) func() {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				if err := certs.Reload(); err != nil {
+					log.Error("TLS certificate not reloaded; serving the one loaded before", "err", err)
+					continue
+				}
+				log.Info("TLS certificate reloaded")
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(hup); close(done) }
 }

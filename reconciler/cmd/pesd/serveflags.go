@@ -23,6 +23,10 @@ type serveConfig struct {
 	listen             string
 	dataDir            string
 	token              string
+	tokenFile          string
+	tlsCert, tlsKey    string
+	clientCA           string
+	metricsPublic      bool
 	evaluationInterval time.Duration
 	observeInterval    time.Duration
 	launchWindow       time.Duration
@@ -68,7 +72,12 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.IntVar(&cfg.maxSeriesPerGroup, "max-series-per-group", controller.DefaultMaxSeriesPerGroup, "most metric series (names) a group holds at once; a push past it gets 429 naming the cap")
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:7400", "`address` to serve the API on (port 0 picks a free one)")
 	fs.StringVar(&cfg.dataDir, "data-dir", "./.pes", "`directory` of the database and the node logs")
-	fs.StringVar(&cfg.token, "token", "", "API bearer `token` (default: PES_TOKEN)")
+	fs.StringVar(&cfg.token, "token", "", "bootstrap API bearer `token`, the admin principal \"admin\" (default: PES_TOKEN); --token-file keeps it out of ps")
+	fs.StringVar(&cfg.tokenFile, "token-file", "", "`file` holding the bootstrap token (instead of --token)")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate `file` to serve https with (with --tls-key); read again on SIGHUP")
+	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key `file` of --tls-cert")
+	fs.StringVar(&cfg.clientCA, "client-ca", "", "PEM `file` of the CAs whose client certificates pesd requires (mutual TLS; with --tls-cert)")
+	fs.BoolVar(&cfg.metricsPublic, "metrics-public", false, "serve /metrics without a token, then with aggregate series only (no group names or ids)")
 	fs.StringVar(&cfg.storeKind, "store", "sqlite", "`store`: sqlite or postgres")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log `format`: text (key=value) or json (one object a line)")
 	fs.StringVar(&cfg.dsn, "dsn", "", "PostgreSQL `DSN` (with --store postgres; default: PES_DSN)")
@@ -89,11 +98,27 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
+	if cfg.tokenFile != "" {
+		if cfg.token != "" {
+			return cfg, fmt.Errorf("serve: --token and --token-file both given: pass one")
+		}
+		tok, err := readTokenFile(cfg.tokenFile)
+		if err != nil {
+			return cfg, fmt.Errorf("--token-file: %w", err)
+		}
+		cfg.token = tok
+	}
 	if cfg.token == "" {
 		cfg.token = os.Getenv("PES_TOKEN")
 	}
 	if strings.TrimSpace(cfg.token) == "" {
-		return cfg, fmt.Errorf("serve: no API token: pass --token or set PES_TOKEN (every client must send it as a bearer token)")
+		return cfg, fmt.Errorf("serve: no API token: pass --token-file, --token or set PES_TOKEN (the bootstrap admin token; clients send it as a bearer token)")
+	}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return cfg, fmt.Errorf("serve: --tls-cert and --tls-key go together: pass both to serve https")
+	}
+	if cfg.clientCA != "" && cfg.tlsCert == "" {
+		return cfg, fmt.Errorf("--client-ca: needs --tls-cert and --tls-key (client certificates are asked for in the TLS handshake)")
 	}
 	if _, _, err := net.SplitHostPort(cfg.listen); err != nil {
 		return cfg, fmt.Errorf("--listen: want host:port such as 127.0.0.1:7400, got %q", cfg.listen)
@@ -188,4 +213,18 @@ func checkLoopback(addr string) error {
 		return fmt.Errorf("want a loopback IP address such as 127.0.0.1:6060 or [::1]:6060 (the profiles are served without a token), got %q", addr)
 	}
 	return nil
+}
+
+// readTokenFile reads a token from a file, as secrets are mounted: the
+// whole file, surrounding white space trimmed.
+func readTokenFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
+		return "", fmt.Errorf("%s must hold one token on one line", path)
+	}
+	return tok, nil
 }

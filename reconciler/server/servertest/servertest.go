@@ -235,7 +235,28 @@ func MalformedCases() []Case {
 		{Name: "metrics body over 8 MiB", Method: post, Path: metrics, Body: `{"samples":[]}`, PadTo: 8<<20 + 1,
 			WantStatus: http.StatusRequestEntityTooLarge, WantCode: api.CodeTooLarge},
 	}
-	return append(append(cases, executionCases()...), recommendationCases()...)
+	return append(append(append(cases, executionCases()...), recommendationCases()...), identityCases()...)
+}
+
+// identityCases are malformed token requests and tenants (issue 17); the
+// token the suite sends is an admin's.
+func identityCases() []Case {
+	bad := func(name, method, path, body, field, msg string) Case {
+		return Case{Name: name, Method: method, Path: path, Body: body,
+			WantStatus: http.StatusBadRequest, WantCode: api.CodeInvalid, WantField: field, WantMessage: msg}
+	}
+	const tokens = "/v1/tokens"
+	post := http.MethodPost
+	return []Case{
+		bad("token without a name", post, tokens, `{"role":"writer"}`, "name", "is required"),
+		bad("token name with spaces", post, tokens, `{"name":"terraform ci","role":"writer"}`, "name", "lowercase DNS label"),
+		bad("token of no role", post, tokens, `{"name":"ci","role":"owner"}`, "role", "admin, writer, reader, pusher"),
+		bad("admin token in a tenant", post, tokens, `{"name":"ops","role":"admin","tenant":"payments"}`, "tenant", "every tenant"),
+		bad("token tenant not a name", post, tokens, `{"name":"ci","role":"reader","tenant":"Pay Ments"}`, "tenant", "lowercase DNS label"),
+		bad("token expires not a duration", post, tokens, `{"name":"ci","role":"reader","expires":"soon"}`, "expires", "not a duration"),
+		bad("token expires too soon", post, tokens, `{"name":"ci","role":"reader","expires":"5s"}`, "expires", "at least 1m"),
+		bad("group tenant not a name", post, "/v1/groups", `{`+group+`,"tenant":"Pay Ments"}`, "tenant", "lowercase DNS label"),
+	}
 }
 
 // RunMalformed sends every case to the API at baseURL (no trailing slash)

@@ -438,3 +438,44 @@ func TestMigration6MovesLabelCounters(t *testing.T) {
 		}
 	}
 }
+
+// TestTenantsMigrationKeepsGroups: the groups of a database from before
+// tenants go to the tenant "default", keep their names, and a second
+// tenant may then use the same name.
+func TestTenantsMigrationKeepsGroups(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "pes.db")
+	db := rawDB(t, path)
+	ms := mustMigrations()
+	before := slices.IndexFunc(ms, func(m sqlstore.Migration) bool { return strings.HasSuffix(m.Name, "_tenants.sql") })
+	if before < 0 {
+		t.Fatal("no tenants migration")
+	}
+	if err := migrate(ctx, db, ms[:before], time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ts := sqlstore.FormatTime(time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC))
+	if _, err := db.Exec(`INSERT INTO groups (id, name, driver, program, desired_quantity, min_quantity, max_quantity,
+		aggregation_period, aggregation_policy, replacement, replacement_defer_window, init_deadline,
+		cooldown, termination_policy, official_quantity, actual_quantity, status, current_period_id,
+		current_period_label, created_at, updated_at)
+		VALUES ('g1', 'web', 'sim', '{"command":"x"}', 3, 0, 10, '60s', 'largest', 'auto', '15s', '10m',
+		'0s', 'newest', 3, 3, 'active', '', '', ?, ?)`, ts, ts); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	g, err := s.GetGroupByName(ctx, api.DefaultTenant, "web")
+	if err != nil || g.ID != "g1" || g.Tenant != api.DefaultTenant {
+		t.Fatalf("web after the migration: %+v, %v; want g1 in tenant default", g, err)
+	}
+	other := g
+	other.ID, other.Tenant = "g2", "payments"
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.InsertGroup(other) }); err != nil {
+		t.Errorf("a second tenant's web: %v", err)
+	}
+}

@@ -51,6 +51,9 @@ func (r reader) ListExecutions(ctx context.Context, f store.ExecutionFilter) ([]
 	if f.Status != "" {
 		k.conds, k.args = append(k.conds, "status = ?"), append(k.args, f.Status)
 	}
+	if f.Tenant != "" {
+		k.conds, k.args = append(k.conds, "group_id IN (SELECT id FROM groups WHERE tenant = ?)"), append(k.args, f.Tenant)
+	}
 	if f.Active {
 		k.conds = append(k.conds, `status NOT IN ('completed', 'completed_with_errors', 'failed', 'cancelled')`)
 	}

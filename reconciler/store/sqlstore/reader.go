@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -136,7 +137,7 @@ const groupCols = `id, name, driver, program, desired_quantity, min_quantity,
 	replacement_defer_window, init_deadline, cooldown, termination_policy,
 	health_check, labels, sim, predictive, official_quantity, actual_quantity,
 	status, next_harmonization_at, current_period_id, current_period_label,
-	created_at, updated_at, deleted_at, kubernetes, metric_sources, billing, billing_history`
+	created_at, updated_at, deleted_at, kubernetes, metric_sources, billing, billing_history, tenant`
 
 func scanGroup(sc scanner) (api.Group, error) {
 	var (
@@ -153,7 +154,7 @@ func scanGroup(sc scanner) (api.Group, error) {
 		&g.ReplacementDeferWindow, &g.InitDeadline, &g.Cooldown, &g.TerminationPolicy,
 		&health, &labels, &sim, &pred, &g.OfficialQuantity, &g.ActualQuantity,
 		&g.Status, &nextHarm, &g.CurrentPeriodID, &g.CurrentPeriodLabel,
-		&created, &updated, &deleted, &kube, &sources, &billing, &billingHist)
+		&created, &updated, &deleted, &kube, &sources, &billing, &billingHist, &g.Tenant)
 	if err != nil {
 		return g, err
 	}
@@ -186,17 +187,28 @@ func (r reader) GetGroup(ctx context.Context, id string) (api.Group, error) {
 	return getOne(ctx, r.q, "group", id, `SELECT `+groupCols+` FROM groups WHERE id = ?`, scanGroup, id)
 }
 
-func (r reader) GetGroupByName(ctx context.Context, name string) (api.Group, error) {
+func (r reader) GetGroupByName(ctx context.Context, tenant, name string) (api.Group, error) {
 	// The live group through the partial unique index; only a miss reads
 	// the deleted ones, which have no index on name (they are few, and
-	// purged after the retention).
-	g, err := getOne(ctx, r.q, "group named", name,
-		`SELECT `+groupCols+` FROM groups WHERE name = ? AND status <> 'deleted'`, scanGroup, name)
-	if !errors.Is(err, store.ErrNotFound) {
-		return g, err
+	// purged after the retention). With no tenant (an admin's view) a
+	// name two tenants use is a conflict: the caller must give the id.
+	cond, args := "name = ?", []any{name}
+	if tenant != "" {
+		cond, args = "tenant = ? AND name = ?", []any{tenant, name}
+	}
+	live, err := queryAll(ctx, r.q, "groups named "+strconv.Quote(name),
+		`SELECT `+groupCols+` FROM groups WHERE `+cond+` AND status <> 'deleted' ORDER BY tenant LIMIT 2`, scanGroup, args...)
+	switch {
+	case err != nil:
+		return api.Group{}, err
+	case len(live) > 1:
+		return api.Group{}, fmt.Errorf("groups named %q live in tenants %s and %s; use the group's id: %w",
+			name, live[0].Tenant, live[1].Tenant, store.ErrConflict)
+	case len(live) == 1:
+		return live[0], nil
 	}
 	return getOne(ctx, r.q, "group named", name, `SELECT `+groupCols+` FROM groups
-		WHERE name = ? AND status = 'deleted' ORDER BY deleted_at DESC, id DESC LIMIT 1`, scanGroup, name)
+		WHERE `+cond+` AND status = 'deleted' ORDER BY deleted_at DESC, id DESC LIMIT 1`, scanGroup, args...)
 }
 
 func (r reader) ListGroups(ctx context.Context, f store.GroupFilter) ([]api.Group, string, error) {
@@ -207,6 +219,9 @@ func (r reader) ListGroups(ctx context.Context, f store.GroupFilter) ([]api.Grou
 	}
 	if !f.IncludeDeleted {
 		k.conds = []string{"status <> 'deleted'"}
+	}
+	if f.Tenant != "" {
+		k.conds, k.args = append(k.conds, "tenant = ?"), append(k.args, f.Tenant)
 	}
 	return k.page(ctx, r.q, f.Page)
 }
@@ -339,7 +354,7 @@ func (r reader) NodeTimes(ctx context.Context, groupID string, since, until time
 const eventCols = `id, group_id, label, type, source_kind, source_id, source_name,
 	time, period_id, period_label, request, immediate, proposed_quantity,
 	priority, status, reason, notes, observed, node_id, node_name, parent_change_id,
-	nexus_id, description`
+	nexus_id, description, source_principal, source_on_behalf_of`
 
 func scanEvent(sc scanner) (api.Event, error) {
 	var (
@@ -352,7 +367,7 @@ func scanEvent(sc scanner) (api.Event, error) {
 	err := sc.Scan(&e.ID, &e.GroupID, &e.Label, &e.Type, &e.Source.Kind, &e.Source.ID,
 		&e.Source.Name, &tm, &e.PeriodID, &e.PeriodLabel, &req, &e.Immediate, &proposed,
 		&e.Priority, &e.Status, &e.Reason, &notes, &e.Observed, &e.NodeID, &e.NodeName, &e.ParentChangeID,
-		&e.NexusID, &e.Description)
+		&e.NexusID, &e.Description, &e.Source.Principal, &e.Source.OnBehalfOf)
 	if err != nil {
 		return e, err
 	}

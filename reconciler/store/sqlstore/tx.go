@@ -98,7 +98,7 @@ func groupArgs(g api.Group) ([]any, error) {
 		g.ReplacementDeferWindow, g.InitDeadline, g.Cooldown, g.TerminationPolicy,
 		js[1], js[2], js[3], js[4], g.OfficialQuantity, g.ActualQuantity,
 		g.Status, fmtTimePtr(g.NextHarmonizationAt), g.CurrentPeriodID, g.CurrentPeriodLabel,
-		FormatTime(g.CreatedAt), FormatTime(g.UpdatedAt), fmtTimePtr(g.DeletedAt), js[5], js[6], js[7], js[8], g.ID}, nil
+		FormatTime(g.CreatedAt), FormatTime(g.UpdatedAt), fmtTimePtr(g.DeletedAt), js[5], js[6], js[7], js[8], g.Tenant, g.ID}, nil
 }
 
 func (t *tx) InsertGroup(g api.Group) error {
@@ -114,8 +114,8 @@ func (t *tx) InsertGroup(g api.Group) error {
 		replacement, replacement_defer_window, init_deadline, cooldown, termination_policy,
 		health_check, labels, sim, predictive, official_quantity, actual_quantity, status,
 		next_harmonization_at, current_period_id, current_period_label, created_at,
-		updated_at, deleted_at, kubernetes, metric_sources, billing, billing_history, id)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+		updated_at, deleted_at, kubernetes, metric_sources, billing, billing_history, tenant, id)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
 	return err
 }
 
@@ -131,7 +131,7 @@ func (t *tx) UpdateGroup(g api.Group) error {
 		labels = ?, sim = ?, predictive = ?, official_quantity = ?, actual_quantity = ?,
 		status = ?, next_harmonization_at = ?, current_period_id = ?,
 		current_period_label = ?, created_at = ?, updated_at = ?, deleted_at = ?,
-		kubernetes = ?, metric_sources = ?, billing = ?, billing_history = ?
+		kubernetes = ?, metric_sources = ?, billing = ?, billing_history = ?, tenant = ?
 		WHERE id = ?`, args...)
 }
 
@@ -273,7 +273,7 @@ func eventArgs(e api.Event) ([]any, error) {
 	return []any{e.GroupID, e.Label, e.Type, e.Source.Kind, e.Source.ID, e.Source.Name,
 		FormatTime(e.Time), e.PeriodID, e.PeriodLabel, req, e.Immediate,
 		nullInt(e.ProposedQuantity), e.Priority, e.Status, e.Reason, notes, e.Observed, e.NodeID,
-		e.NodeName, e.ParentChangeID, e.NexusID, e.Description, e.ID}, nil
+		e.NodeName, e.ParentChangeID, e.NexusID, e.Description, e.Source.Principal, e.Source.OnBehalfOf, e.ID}, nil
 }
 
 func (t *tx) InsertEvent(e api.Event) error {
@@ -287,8 +287,9 @@ func (t *tx) InsertEvent(e api.Event) error {
 	_, err = t.exec("insert event "+strconv.Quote(e.ID), `INSERT INTO events (group_id, label, type,
 		source_kind, source_id, source_name, time, period_id, period_label, request,
 		immediate, proposed_quantity, priority, status, reason, notes, observed, node_id,
-		node_name, parent_change_id, nexus_id, description, id)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+		node_name, parent_change_id, nexus_id, description, source_principal,
+		source_on_behalf_of, id)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
 	return err
 }
 
@@ -301,7 +302,7 @@ func (t *tx) UpdateEvent(e api.Event) error {
 		source_kind = ?, source_id = ?, source_name = ?, time = ?, period_id = ?,
 		period_label = ?, request = ?, immediate = ?, proposed_quantity = ?, priority = ?,
 		status = ?, reason = ?, notes = ?, observed = ?, node_id = ?, node_name = ?, parent_change_id = ?,
-		nexus_id = ?, description = ? WHERE id = ?`, args...)
+		nexus_id = ?, description = ?, source_principal = ?, source_on_behalf_of = ? WHERE id = ?`, args...)
 }
 
 // ---- changes

@@ -166,7 +166,7 @@ func testGroupByName(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	byName := func(name string) (string, error) {
 		t.Helper()
-		g, err := s.GetGroupByName(ctx, name)
+		g, err := s.GetGroupByName(ctx, "", name)
 		return g.ID, err
 	}
 	del := func(id string, when time.Time) {
@@ -206,7 +206,7 @@ func testGroupByName(t *testing.T, s store.Store) {
 	}
 	// Inside a transaction, as the controller reads.
 	update(t, s, func(tx store.Tx) error {
-		g, err := tx.GetGroupByName(ctx, "api")
+		g, err := tx.GetGroupByName(ctx, "", "api")
 		if err != nil || g.ID != "g2" {
 			t.Errorf("api in a transaction: %q, %v; want g2", g.ID, err)
 		}

@@ -52,6 +52,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"Executions", testExecutions},
 		{"Runs", testRuns},
+		{"Tokens", testTokens},
+		{"Tenants", testTenants},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
