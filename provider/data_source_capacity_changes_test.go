@@ -115,6 +115,7 @@ output "explanations" {
 							"type":        knownvalue.StringExact(api.EventGroupCreated),
 							"attribution": knownvalue.StringExact(api.AttributionDirect),
 							"source_name": knownvalue.StringExact("terraform"),
+							"decisive":    knownvalue.Bool(false),
 						})}),
 					})),
 					// Terraform created the group: the provider's client
@@ -150,11 +151,14 @@ output "explanations" {
 							"source_kind":       knownvalue.StringExact(api.SourceUser),
 							"source_name":       knownvalue.StringExact("alice"),
 							"proposed_quantity": knownvalue.Int64Exact(3),
+							"decisive":          knownvalue.Bool(false),
 						}),
 						knownvalue.ObjectPartial(map[string]knownvalue.Check{
 							"attribution":       knownvalue.StringExact(api.AttributionIndirect),
 							"source_name":       knownvalue.StringExact("bob"),
 							"proposed_quantity": knownvalue.Int64Exact(5),
+							// largest took bob's 5: the one decisive cause.
+							"decisive": knownvalue.Bool(true),
 						}),
 						knownvalue.ObjectPartial(map[string]knownvalue.Check{
 							"attribution": knownvalue.StringExact(api.AttributionIndirect),
@@ -162,6 +166,7 @@ output "explanations" {
 							"source_kind": knownvalue.StringExact(api.SourceTrigger),
 							"source_name": knownvalue.StringExact("queue-high"),
 							"observed":    knownvalue.StringRegexp(regexp.MustCompile(`queue_depth 500 > 100`)),
+							"decisive":    knownvalue.Bool(false),
 						}),
 					})),
 					// Event → effects, the other way round.

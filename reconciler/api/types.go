@@ -532,19 +532,26 @@ func NodeName(group string, index, generation int) string {
 
 // Nexus links a set of events to the set of changes they caused.
 type Nexus struct {
-	ID          string    `json:"id"`
-	GroupID     string    `json:"group_id"`
-	Attribution string    `json:"attribution"`
-	PeriodID    string    `json:"period_id,omitempty"`
-	EventIDs    []string  `json:"event_ids"`
-	ChangeIDs   []string  `json:"change_ids"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID          string   `json:"id"`
+	GroupID     string   `json:"group_id"`
+	Attribution string   `json:"attribution"`
+	PeriodID    string   `json:"period_id,omitempty"`
+	EventIDs    []string `json:"event_ids"`
+	ChangeIDs   []string `json:"change_ids"`
+	// DecisiveEventID, on an indirect nexus, is the event whose proposal
+	// the period's policy took (seed 004); empty when the policy combines
+	// proposals (average, sum).
+	DecisiveEventID string    `json:"decisive_event_id,omitempty"`
+	CreatedAt       time.Time `json:"created_at"`
 }
 
 // Cause is one entry of a change's causes.
 type Cause struct {
 	Attribution string `json:"attribution"`
-	Event       Event  `json:"event"`
+	// Decisive marks the cause the policy chose among several competing
+	// requests (seed 004): at most one cause of a change has it.
+	Decisive bool  `json:"decisive,omitempty"`
+	Event    Event `json:"event"`
 }
 
 // Effect is one entry of an event's effects.

@@ -61,7 +61,7 @@ func (w *work) harmonize() (api.Period, error) {
 			}
 		}
 		if len(causes) > 0 {
-			if _, err := w.link(api.AttributionIndirect, period.ID, causes, changes); err != nil {
+			if _, err := w.linkDecided(api.AttributionIndirect, period.ID, d.DecisiveEventID, causes, changes); err != nil {
 				return api.Period{}, err
 			}
 		} else {

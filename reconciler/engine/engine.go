@@ -71,6 +71,11 @@ type Decision struct {
 	// to (indirect): every aggregated request of the period plus the
 	// replacement requests the change fulfils. Empty when no change.
 	CauseEventIDs []string
+	// DecisiveEventID is the cause whose proposal the policy took (largest,
+	// smallest, priority, first, last): seed 004's "the trigger that
+	// determined the change", as data. Empty when the policy combines
+	// proposals (average, sum) or there is no change.
+	DecisiveEventID string
 	// ForecastNotReady says that predictive governing would have bounded
 	// a request had its forecast been ready (Bounds.NotReady says why);
 	// the record's note is written from it (causality.WriteRecord).

@@ -99,8 +99,10 @@ func Harmonize(in HarmonizeInput) Decision {
 	}
 
 	desired := in.DesiredBefore
+	chosen := -1
 	if len(props) > 0 {
-		agg, _ := aggregate(policy, in.DesiredBefore, props)
+		var agg int
+		agg, chosen = aggregate(policy, in.DesiredBefore, props)
 		p.AggregatedQuantity = &agg
 		desired = agg
 	}
@@ -128,6 +130,9 @@ func Harmonize(in HarmonizeInput) Decision {
 			if causes[e.ID] {
 				d.CauseEventIDs = append(d.CauseEventIDs, e.ID)
 			}
+		}
+		if chosen >= 0 {
+			d.DecisiveEventID = props[chosen].id
 		}
 	}
 	return d

@@ -37,7 +37,7 @@ type queries struct {
 func newQueries(d *Dialect) *queries {
 	return &queries{
 		nexusSelect: `SELECT id, group_id, attribution, period_id, created_at, ` +
-			d.ListJSON("event_ids") + `, ` + d.ListJSON("change_ids") + ` FROM nexus`,
+			d.ListJSON("event_ids") + `, ` + d.ListJSON("change_ids") + `, decisive_event_id FROM nexus`,
 		byID: d.InList("id", "?"),
 		// The event and its nexus by primary key, then the (few) changes
 		// by primary key.
@@ -509,7 +509,7 @@ func scanNexus(sc scanner) (api.Nexus, error) {
 		created         string
 		events, changes string
 	)
-	if err := sc.Scan(&n.ID, &n.GroupID, &n.Attribution, &n.PeriodID, &created, &events, &changes); err != nil {
+	if err := sc.Scan(&n.ID, &n.GroupID, &n.Attribution, &n.PeriodID, &created, &events, &changes, &n.DecisiveEventID); err != nil {
 		return n, err
 	}
 	var err error

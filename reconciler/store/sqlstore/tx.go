@@ -365,16 +365,16 @@ func (t *tx) InsertNexus(n api.Nexus) error {
 		return fmt.Errorf("insert nexus: empty id")
 	}
 	_, err := t.exec("insert nexus "+strconv.Quote(n.ID), `INSERT INTO nexus (group_id, attribution,
-		period_id, created_at, event_ids, change_ids, id) VALUES (?,?,?,?,?,?,?)`,
-		n.GroupID, n.Attribution, n.PeriodID, FormatTime(n.CreatedAt), t.members(n.EventIDs), t.members(n.ChangeIDs), n.ID)
+		period_id, created_at, event_ids, change_ids, decisive_event_id, id) VALUES (?,?,?,?,?,?,?,?)`,
+		n.GroupID, n.Attribution, n.PeriodID, FormatTime(n.CreatedAt), t.members(n.EventIDs), t.members(n.ChangeIDs), n.DecisiveEventID, n.ID)
 	return err
 }
 
 // UpdateNexus rewrites the nexus, members included.
 func (t *tx) UpdateNexus(n api.Nexus) error {
 	return t.update("nexus", n.ID, `UPDATE nexus SET group_id = ?, attribution = ?, period_id = ?,
-		created_at = ?, event_ids = ?, change_ids = ? WHERE id = ?`,
-		n.GroupID, n.Attribution, n.PeriodID, FormatTime(n.CreatedAt), t.members(n.EventIDs), t.members(n.ChangeIDs), n.ID)
+		created_at = ?, event_ids = ?, change_ids = ?, decisive_event_id = ? WHERE id = ?`,
+		n.GroupID, n.Attribution, n.PeriodID, FormatTime(n.CreatedAt), t.members(n.EventIDs), t.members(n.ChangeIDs), n.DecisiveEventID, n.ID)
 }
 
 // ---- periods
