@@ -136,14 +136,14 @@ const groupCols = `id, name, driver, program, desired_quantity, min_quantity,
 	replacement_defer_window, init_deadline, cooldown, termination_policy,
 	health_check, labels, sim, predictive, official_quantity, actual_quantity,
 	status, next_harmonization_at, current_period_id, current_period_label,
-	created_at, updated_at, deleted_at, kubernetes, metric_sources, billing, billing_history`
+	created_at, updated_at, deleted_at, kubernetes, metric_sources, billing, billing_history, engine_options`
 
 func scanGroup(sc scanner) (api.Group, error) {
 	var (
 		g                         api.Group
 		program                   string
 		health, labels, sim, pred sql.NullString
-		kube, sources             sql.NullString
+		kube, sources, options    sql.NullString
 		billing, billingHist      sql.NullString
 		nextHarm, deleted         sql.NullString
 		created, updated          string
@@ -153,7 +153,7 @@ func scanGroup(sc scanner) (api.Group, error) {
 		&g.ReplacementDeferWindow, &g.InitDeadline, &g.Cooldown, &g.TerminationPolicy,
 		&health, &labels, &sim, &pred, &g.OfficialQuantity, &g.ActualQuantity,
 		&g.Status, &nextHarm, &g.CurrentPeriodID, &g.CurrentPeriodLabel,
-		&created, &updated, &deleted, &kube, &sources, &billing, &billingHist)
+		&created, &updated, &deleted, &kube, &sources, &billing, &billingHist, &options)
 	if err != nil {
 		return g, err
 	}
@@ -164,7 +164,7 @@ func scanGroup(sc scanner) (api.Group, error) {
 		col sql.NullString
 		dst any
 	}{{health, &g.HealthCheck}, {labels, &g.Labels}, {sim, &g.Sim}, {pred, &g.Predictive}, {kube, &g.Kubernetes}, {sources, &g.MetricSources},
-		{billing, &g.Billing}, {billingHist, &g.BillingHistory}} {
+		{billing, &g.Billing}, {billingHist, &g.BillingHistory}, {options, &g.EngineOptions}} {
 		if err := fromJSON(p.col, p.dst); err != nil {
 			return g, fmt.Errorf("group %s: %w", g.ID, err)
 		}
