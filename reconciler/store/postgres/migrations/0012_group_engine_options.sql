@@ -2,4 +2,4 @@
 -- harmonize_after_requests, instructions_silence_triggers,
 -- decreases_outrank_increases) as one JSON object; NULL on older rows,
 -- which read as the defaults.
-ALTER TABLE groups ADD COLUMN engine_options TEXT;
+ALTER TABLE groups ADD COLUMN engine_options jsonb;  -- api.EngineOptions
