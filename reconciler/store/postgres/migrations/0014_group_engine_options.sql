@@ -1,4 +1,4 @@
--- Version 13: a group's engine options (lockdown_after_removal,
+-- Version 14: a group's engine options (lockdown_after_removal,
 -- harmonize_after_requests, instructions_silence_triggers,
 -- decreases_outrank_increases) as one JSON object; NULL on older rows,
 -- which read as the defaults.
