@@ -230,6 +230,7 @@ func changeFieldsFrom(c api.Change) changeFields {
 // causeModel is one event that caused a change.
 type causeModel struct {
 	Attribution types.String `tfsdk:"attribution"`
+	Decisive    types.Bool   `tfsdk:"decisive"`
 	EventID     types.String `tfsdk:"event_id"`
 	eventFields
 }
@@ -244,7 +245,10 @@ type effectModel struct {
 func causeAttributes() map[string]schema.Attribute {
 	return with(eventAttributes(), map[string]schema.Attribute{
 		"attribution": computedString("`direct` or `indirect`."),
-		"event_id":    computedString("ID of the event."),
+		"decisive": computedBool("True on the one cause whose request the period's aggregation policy chose among " +
+			"competing requests (the trigger or instruction that determined the change); false on the others, and on " +
+			"every cause when the policy combines requests (`average`, `sum`) or the change is direct."),
+		"event_id": computedString("ID of the event."),
 	})
 }
 
@@ -261,6 +265,7 @@ func causesFrom(causes []api.Cause) []causeModel {
 		func(c api.Cause) causeModel {
 			return causeModel{
 				Attribution: types.StringValue(c.Attribution),
+				Decisive:    types.BoolValue(c.Decisive),
 				EventID:     types.StringValue(c.Event.ID),
 				eventFields: eventFieldsFrom(c.Event),
 			}

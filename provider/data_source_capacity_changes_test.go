@@ -117,6 +117,7 @@ output "explanations" {
 							"source_name":         knownvalue.StringExact("admin"),
 							"source_principal":    knownvalue.StringExact("admin"),
 							"source_on_behalf_of": knownvalue.StringExact("terraform"),
+							"decisive":            knownvalue.Bool(false),
 						})}),
 					})),
 					// Terraform created the group: the provider's client names it as
@@ -157,6 +158,7 @@ output "explanations" {
 							"source_principal":    knownvalue.StringExact("admin"),
 							"source_on_behalf_of": knownvalue.StringExact("alice"),
 							"proposed_quantity":   knownvalue.Int64Exact(3),
+							"decisive":            knownvalue.Bool(false),
 						}),
 						knownvalue.ObjectPartial(map[string]knownvalue.Check{
 							"attribution":         knownvalue.StringExact(api.AttributionIndirect),
@@ -164,6 +166,8 @@ output "explanations" {
 							"source_principal":    knownvalue.StringExact("admin"),
 							"source_on_behalf_of": knownvalue.StringExact("bob"),
 							"proposed_quantity":   knownvalue.Int64Exact(5),
+							// largest took bob's 5: the one decisive cause.
+							"decisive": knownvalue.Bool(true),
 						}),
 						knownvalue.ObjectPartial(map[string]knownvalue.Check{
 							"attribution": knownvalue.StringExact(api.AttributionIndirect),
@@ -171,6 +175,7 @@ output "explanations" {
 							"source_kind": knownvalue.StringExact(api.SourceTrigger),
 							"source_name": knownvalue.StringExact("queue-high"),
 							"observed":    knownvalue.StringRegexp(regexp.MustCompile(`queue_depth 500 > 100`)),
+							"decisive":    knownvalue.Bool(false),
 						}),
 					})),
 					// Event → effects, the other way round.

@@ -16,31 +16,35 @@ import (
 // reports them. The data source's schema is derived from the resource's
 // for these attributes, so one conversion (fromGroup) serves both.
 type nodeGroupFields struct {
-	ID                     types.String `tfsdk:"id"`
-	Name                   types.String `tfsdk:"name"`
-	Tenant                 types.String `tfsdk:"tenant"`
-	Driver                 types.String `tfsdk:"driver"`
-	Program                types.Object `tfsdk:"program"`
-	DesiredQuantity        types.Int64  `tfsdk:"desired_quantity"`
-	MinQuantity            types.Int64  `tfsdk:"min_quantity"`
-	MaxQuantity            types.Int64  `tfsdk:"max_quantity"`
-	AggregationPeriod      types.String `tfsdk:"aggregation_period"`
-	AggregationPolicy      types.String `tfsdk:"aggregation_policy"`
-	Replacement            types.String `tfsdk:"replacement"`
-	ReplacementDeferWindow types.String `tfsdk:"replacement_defer_window"`
-	InitDeadline           types.String `tfsdk:"init_deadline"`
-	Cooldown               types.String `tfsdk:"cooldown"`
-	TerminationPolicy      types.String `tfsdk:"termination_policy"`
-	HealthCheck            types.Object `tfsdk:"health_check"`
-	Labels                 types.Map    `tfsdk:"labels"`
-	Sim                    types.Object `tfsdk:"sim"`
-	Kubernetes             types.Object `tfsdk:"kubernetes"`
-	Predictive             types.Object `tfsdk:"predictive"`
-	MetricSources          types.List   `tfsdk:"metric_sources"`
-	Billing                types.Object `tfsdk:"billing"`
-	OfficialQuantity       types.Int64  `tfsdk:"official_quantity"`
-	ActualQuantity         types.Int64  `tfsdk:"actual_quantity"`
-	Status                 types.String `tfsdk:"status"`
+	ID                          types.String `tfsdk:"id"`
+	Name                        types.String `tfsdk:"name"`
+	Tenant                      types.String `tfsdk:"tenant"`
+	Driver                      types.String `tfsdk:"driver"`
+	Program                     types.Object `tfsdk:"program"`
+	DesiredQuantity             types.Int64  `tfsdk:"desired_quantity"`
+	MinQuantity                 types.Int64  `tfsdk:"min_quantity"`
+	MaxQuantity                 types.Int64  `tfsdk:"max_quantity"`
+	AggregationPeriod           types.String `tfsdk:"aggregation_period"`
+	AggregationPolicy           types.String `tfsdk:"aggregation_policy"`
+	Replacement                 types.String `tfsdk:"replacement"`
+	ReplacementDeferWindow      types.String `tfsdk:"replacement_defer_window"`
+	InitDeadline                types.String `tfsdk:"init_deadline"`
+	Cooldown                    types.String `tfsdk:"cooldown"`
+	TerminationPolicy           types.String `tfsdk:"termination_policy"`
+	LockdownAfterRemoval        types.Bool   `tfsdk:"lockdown_after_removal"`
+	HarmonizeAfterRequests      types.Int64  `tfsdk:"harmonize_after_requests"`
+	InstructionsSilenceTriggers types.Bool   `tfsdk:"instructions_silence_triggers"`
+	DecreasesOutrankIncreases   types.Bool   `tfsdk:"decreases_outrank_increases"`
+	HealthCheck                 types.Object `tfsdk:"health_check"`
+	Labels                      types.Map    `tfsdk:"labels"`
+	Sim                         types.Object `tfsdk:"sim"`
+	Kubernetes                  types.Object `tfsdk:"kubernetes"`
+	Predictive                  types.Object `tfsdk:"predictive"`
+	MetricSources               types.List   `tfsdk:"metric_sources"`
+	Billing                     types.Object `tfsdk:"billing"`
+	OfficialQuantity            types.Int64  `tfsdk:"official_quantity"`
+	ActualQuantity              types.Int64  `tfsdk:"actual_quantity"`
+	Status                      types.String `tfsdk:"status"`
 }
 
 // fromGroup sets f from pesd's answer. prior is what Terraform had: values
@@ -70,6 +74,10 @@ func (f *nodeGroupFields) fromGroup(g api.Group, prior nodeGroupFields) diag.Dia
 	f.InitDeadline = keepDuration(prior.InitDeadline, g.InitDeadline)
 	f.Cooldown = keepDuration(prior.Cooldown, g.Cooldown)
 	f.TerminationPolicy = types.StringValue(g.TerminationPolicy)
+	f.LockdownAfterRemoval = types.BoolValue(g.LockdownOnRemoval())
+	f.HarmonizeAfterRequests = types.Int64Value(int64(g.HarmonizeAfterRequests))
+	f.InstructionsSilenceTriggers = types.BoolValue(g.InstructionsSilenceTriggers)
+	f.DecreasesOutrankIncreases = types.BoolValue(g.DecreasesOutrankIncreases)
 	f.HealthCheck, d = healthCheckObject(prior.HealthCheck, g.HealthCheck)
 	diags.Append(d...)
 	f.Labels, d = stringMap(prior.Labels, g.Labels)

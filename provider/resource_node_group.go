@@ -174,6 +174,19 @@ func (r *nodeGroupResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				api.DefaultCooldown),
 			"termination_policy": defaultedString("Which ready nodes go first on scale-in, after failed and unready ones: `newest`, `oldest`, or `closest_to_billing_boundary` (the nodes whose paid increment ends soonest; needs `billing`).",
 				api.DefaultTerminationPolicy, stringvalidator.OneOf(api.TerminationPolicies()...)),
+			"lockdown_after_removal": defaultedBool("Lock the group down while a removal's nodes are terminating, as a scale-out does while its "+
+				"nodes launch: trigger firings until the removed nodes are gone are recorded as suppressed, with that reason.",
+				api.DefaultLockdownAfterRemoval),
+			"harmonize_after_requests": defaultedInt(fmt.Sprintf("Harmonize early once this many requests (instructions and trigger "+
+				"firings that are not immediate) wait in the period, instead of waiting for `aggregation_period` to end; the "+
+				"period's decision record says it ended early. `0` (up to `%d`) harmonizes on time only.", api.MaxHarmonizeAfterRequests),
+				0, int64validator.Between(0, api.MaxHarmonizeAfterRequests)),
+			"instructions_silence_triggers": defaultedBool("A user instruction in a period overrides that period's trigger firings: they "+
+				"are recorded as `ignored` with that reason, before and after the instruction, and the decision record lists them.",
+				false),
+			"decreases_outrank_increases": defaultedBool("When a period has requests to shrink the group, its requests to grow it are set "+
+				"aside (marked `outranked` in the decision record) and `aggregation_policy` combines the decreases only.",
+				false),
 			"health_check": schema.SingleNestedAttribute{
 				MarkdownDescription: "How a node is judged ready and alive. Defaults to a `process` check (the process is alive).",
 				Optional:            true,
@@ -632,25 +645,29 @@ func (r *nodeGroupResource) Update(ctx context.Context, req resource.UpdateReque
 // quantity (which is an instruction, sent only when it changed).
 func patchFor(cfg api.GroupConfig) api.GroupPatch {
 	return api.GroupPatch{
-		Name:                   &cfg.Name,
-		Driver:                 &cfg.Driver,
-		MinQuantity:            &cfg.MinQuantity,
-		MaxQuantity:            &cfg.MaxQuantity,
-		AggregationPeriod:      &cfg.AggregationPeriod,
-		AggregationPolicy:      &cfg.AggregationPolicy,
-		Replacement:            &cfg.Replacement,
-		ReplacementDeferWindow: &cfg.ReplacementDeferWindow,
-		InitDeadline:           &cfg.InitDeadline,
-		Cooldown:               &cfg.Cooldown,
-		TerminationPolicy:      &cfg.TerminationPolicy,
-		HealthCheck:            cfg.HealthCheck,
-		Labels:                 cfg.Labels,
-		Program:                &cfg.Program,
-		Sim:                    cfg.Sim,
-		Kubernetes:             cfg.Kubernetes,
-		Predictive:             cfg.Predictive,
-		MetricSources:          cfg.MetricSources,
-		Billing:                cfg.Billing,
+		Name:                        &cfg.Name,
+		Driver:                      &cfg.Driver,
+		MinQuantity:                 &cfg.MinQuantity,
+		MaxQuantity:                 &cfg.MaxQuantity,
+		AggregationPeriod:           &cfg.AggregationPeriod,
+		AggregationPolicy:           &cfg.AggregationPolicy,
+		Replacement:                 &cfg.Replacement,
+		ReplacementDeferWindow:      &cfg.ReplacementDeferWindow,
+		InitDeadline:                &cfg.InitDeadline,
+		Cooldown:                    &cfg.Cooldown,
+		TerminationPolicy:           &cfg.TerminationPolicy,
+		LockdownAfterRemoval:        cfg.LockdownAfterRemoval,
+		HarmonizeAfterRequests:      &cfg.HarmonizeAfterRequests,
+		InstructionsSilenceTriggers: &cfg.InstructionsSilenceTriggers,
+		DecreasesOutrankIncreases:   &cfg.DecreasesOutrankIncreases,
+		HealthCheck:                 cfg.HealthCheck,
+		Labels:                      cfg.Labels,
+		Program:                     &cfg.Program,
+		Sim:                         cfg.Sim,
+		Kubernetes:                  cfg.Kubernetes,
+		Predictive:                  cfg.Predictive,
+		MetricSources:               cfg.MetricSources,
+		Billing:                     cfg.Billing,
 	}
 }
 
@@ -721,6 +738,12 @@ func (m nodeGroupModel) groupConfig(ctx context.Context) (api.GroupConfig, diag.
 		Predictive:             pred,
 		MetricSources:          sources,
 		Billing:                billing,
+		EngineOptions: api.EngineOptions{
+			LockdownAfterRemoval:        m.LockdownAfterRemoval.ValueBoolPointer(),
+			HarmonizeAfterRequests:      int(m.HarmonizeAfterRequests.ValueInt64()),
+			InstructionsSilenceTriggers: m.InstructionsSilenceTriggers.ValueBool(),
+			DecreasesOutrankIncreases:   m.DecreasesOutrankIncreases.ValueBool(),
+		},
 	}, diags
 }
 

@@ -54,6 +54,10 @@ func TestAccNodeGroup_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(name, tfjsonpath.New("status"), knownvalue.StringExact(api.GroupActive)),
 					statecheck.ExpectKnownValue(name, tfjsonpath.New("aggregation_policy"), knownvalue.StringExact(api.DefaultAggregationPolicy)),
 					statecheck.ExpectKnownValue(name, tfjsonpath.New("init_deadline"), knownvalue.StringExact(api.DefaultInitDeadline)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("lockdown_after_removal"), knownvalue.Bool(api.DefaultLockdownAfterRemoval)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("harmonize_after_requests"), knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("instructions_silence_triggers"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("decreases_outrank_increases"), knownvalue.Bool(false)),
 					statecheck.ExpectKnownValue(name, tfjsonpath.New("health_check"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 						"type":              knownvalue.StringExact(api.HealthProcess),
 						"path":              knownvalue.Null(),
@@ -92,7 +96,11 @@ func TestAccNodeGroup_lifecycle(t *testing.T) {
   aggregation_policy = "sum"
   cooldown           = "30s"
   labels             = { team = "green", tier = "web" }
-  health_check       = { type = "tcp", interval = "1s" }`),
+  health_check       = { type = "tcp", interval = "1s" }
+  lockdown_after_removal        = false
+  harmonize_after_requests      = 5
+  instructions_silence_triggers = true
+  decreases_outrank_increases   = true`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(name, plancheck.ResourceActionUpdate),
@@ -107,6 +115,10 @@ func TestAccNodeGroup_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(name, tfjsonpath.New("health_check").AtMapKey("type"), knownvalue.StringExact("tcp")),
 					statecheck.ExpectKnownValue(name, tfjsonpath.New("health_check").AtMapKey("interval"), knownvalue.StringExact("1s")),
 					statecheck.ExpectKnownValue(name, tfjsonpath.New("labels").AtMapKey("tier"), knownvalue.StringExact("web")),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("lockdown_after_removal"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("harmonize_after_requests"), knownvalue.Int64Exact(5)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("instructions_silence_triggers"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("decreases_outrank_increases"), knownvalue.Bool(true)),
 				},
 				// The new desired quantity is a user instruction from
 				// Terraform, applied at once, in the causality record.
@@ -119,7 +131,11 @@ func TestAccNodeGroup_lifecycle(t *testing.T) {
   aggregation_policy = "sum"
   cooldown           = "30s"
   labels             = { team = "green", tier = "web" }
-  health_check       = { type = "tcp", interval = "1s" }`),
+  health_check       = { type = "tcp", interval = "1s" }
+  lockdown_after_removal        = false
+  harmonize_after_requests      = 5
+  instructions_silence_triggers = true
+  decreases_outrank_increases   = true`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
@@ -371,6 +387,8 @@ func TestAccNodeGroup_planTimeErrors(t *testing.T) {
   aggregation_period = "10ms"`), `(?s)aggregation_period.*must be at least 1s`},
 		{"bad enum", group(`  desired_quantity = 1
   aggregation_policy = "biggest"`), `(?s)aggregation_policy.*value must be one of.*"biggest"`},
+		{"negative harmonize_after_requests", group(`  desired_quantity = 1
+  harmonize_after_requests = -1`), `(?s)harmonize_after_requests.*between 0 and 10000, got: -1`},
 		{"bad driver", `resource "pes_node_group" "test" {
   name = "acc-invalid"
   driver = "docker"

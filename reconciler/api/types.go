@@ -165,6 +165,43 @@ type GroupConfig struct {
 	// admin names (default "default"). Names are unique per tenant, and a
 	// token of another tenant never sees the group.
 	Tenant string `json:"tenant,omitempty"`
+	EngineOptions
+}
+
+// DefaultLockdownAfterRemoval: a removal locks the group down until its
+// nodes are gone, as an addition does until its nodes are ready.
+const DefaultLockdownAfterRemoval = true
+
+// MaxHarmonizeAfterRequests bounds harmonize_after_requests.
+const MaxHarmonizeAfterRequests = 10_000
+
+// EngineOptions are seed 000's optional decision rules, flat in a group's
+// JSON beside the other settings.
+type EngineOptions struct {
+	// LockdownAfterRemoval: a remove_nodes change locks the group down
+	// until its nodes are terminated; trigger firings meanwhile are
+	// suppressed. Unset means DefaultLockdownAfterRemoval; pesd echoes the
+	// value it applied.
+	LockdownAfterRemoval *bool `json:"lockdown_after_removal,omitempty"`
+	// HarmonizeAfterRequests, when above 0, ends a period early once that
+	// many requests wait in it.
+	HarmonizeAfterRequests int `json:"harmonize_after_requests"`
+	// InstructionsSilenceTriggers: a user instruction in a period makes
+	// that period's trigger firings ignored (seed 000: the user's word
+	// overrides the triggers').
+	InstructionsSilenceTriggers bool `json:"instructions_silence_triggers"`
+	// DecreasesOutrankIncreases: when a period has requests to shrink the
+	// group, its requests to grow it are set aside before the policy
+	// aggregates (seed 000's "decreases given higher priority").
+	DecreasesOutrankIncreases bool `json:"decreases_outrank_increases"`
+}
+
+// LockdownOnRemoval is LockdownAfterRemoval with its default applied.
+func (o EngineOptions) LockdownOnRemoval() bool {
+	if o.LockdownAfterRemoval == nil {
+		return DefaultLockdownAfterRemoval
+	}
+	return *o.LockdownAfterRemoval
 }
 
 // Group is a node group as pesd returns it.
@@ -223,7 +260,11 @@ type GroupPatch struct {
 	MetricSources []MetricSource `json:"metric_sources,omitzero"`
 	// Billing replaces the group's billing from now on (earlier node time
 	// keeps its price); an empty object {} removes it.
-	Billing *Billing `json:"billing,omitempty"`
+	Billing                     *Billing `json:"billing,omitempty"`
+	LockdownAfterRemoval        *bool    `json:"lockdown_after_removal,omitempty"`
+	HarmonizeAfterRequests      *int     `json:"harmonize_after_requests,omitempty"`
+	InstructionsSilenceTriggers *bool    `json:"instructions_silence_triggers,omitempty"`
+	DecreasesOutrankIncreases   *bool    `json:"decreases_outrank_increases,omitempty"`
 	// Reason and Actor annotate the set_to instruction a new
 	// desired_quantity produces (the provider sends "terraform"); when
 	// Actor is empty pesd records "api".
@@ -544,19 +585,26 @@ func NodeName(group string, index, generation int) string {
 
 // Nexus links a set of events to the set of changes they caused.
 type Nexus struct {
-	ID          string    `json:"id"`
-	GroupID     string    `json:"group_id"`
-	Attribution string    `json:"attribution"`
-	PeriodID    string    `json:"period_id,omitempty"`
-	EventIDs    []string  `json:"event_ids"`
-	ChangeIDs   []string  `json:"change_ids"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID          string   `json:"id"`
+	GroupID     string   `json:"group_id"`
+	Attribution string   `json:"attribution"`
+	PeriodID    string   `json:"period_id,omitempty"`
+	EventIDs    []string `json:"event_ids"`
+	ChangeIDs   []string `json:"change_ids"`
+	// DecisiveEventID, on an indirect nexus, is the event whose proposal
+	// the period's policy took (seed 004); empty when the policy combines
+	// proposals (average, sum).
+	DecisiveEventID string    `json:"decisive_event_id,omitempty"`
+	CreatedAt       time.Time `json:"created_at"`
 }
 
 // Cause is one entry of a change's causes.
 type Cause struct {
 	Attribution string `json:"attribution"`
-	Event       Event  `json:"event"`
+	// Decisive marks the cause the policy chose among several competing
+	// requests (seed 004): at most one cause of a change has it.
+	Decisive bool  `json:"decisive,omitempty"`
+	Event    Event `json:"event"`
 }
 
 // Effect is one entry of an event's effects.
@@ -612,6 +660,10 @@ type PeriodRequest struct {
 	Priority         int    `json:"priority"`
 	// Kind is user, trigger or replacement.
 	Kind string `json:"kind,omitempty"`
+	// Outranked is set on an increase that decreases_outrank_increases
+	// set aside: the period also had decreases, and only they were
+	// aggregated.
+	Outranked bool `json:"outranked,omitempty"`
 }
 
 // PeriodSuppressed is one request that was not considered, with why.

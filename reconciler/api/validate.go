@@ -163,6 +163,19 @@ func ApplyGroupPatch(cur GroupConfig, p GroupPatch) (GroupConfig, error) {
 	setString(&next.InitDeadline, p.InitDeadline)
 	setString(&next.Cooldown, p.Cooldown)
 	setString(&next.TerminationPolicy, p.TerminationPolicy)
+	if p.LockdownAfterRemoval != nil {
+		v := *p.LockdownAfterRemoval
+		next.LockdownAfterRemoval = &v
+	}
+	if p.HarmonizeAfterRequests != nil {
+		next.HarmonizeAfterRequests = *p.HarmonizeAfterRequests
+	}
+	if p.InstructionsSilenceTriggers != nil {
+		next.InstructionsSilenceTriggers = *p.InstructionsSilenceTriggers
+	}
+	if p.DecreasesOutrankIncreases != nil {
+		next.DecreasesOutrankIncreases = *p.DecreasesOutrankIncreases
+	}
 	if p.HealthCheck != nil {
 		hc := *p.HealthCheck
 		next.HealthCheck = &hc
@@ -233,6 +246,10 @@ func cloneResolved(c GroupConfig) GroupConfig {
 		b := *c.Billing
 		c.Billing = &b
 	}
+	if c.LockdownAfterRemoval != nil {
+		v := *c.LockdownAfterRemoval
+		c.LockdownAfterRemoval = &v
+	}
 	return c
 }
 
@@ -296,6 +313,7 @@ func groupConfigProblems(cfg *GroupConfig, checkDesired bool) []error {
 		check(Invalid("termination_policy", "%s needs a billing block (it removes the nodes whose paid time ends soonest)", TerminateClosestToBillingBoundary))
 	}
 
+	check(resolveEngineOptions(&cfg.EngineOptions))
 	check(resolveHealthCheck(cfg))
 	if driverOK {
 		check(resolveSim(cfg))
@@ -314,6 +332,19 @@ func groupConfigProblems(cfg *GroupConfig, checkDesired bool) []error {
 		}
 	}
 	return errs
+}
+
+// resolveEngineOptions checks harmonize_after_requests and writes the
+// default of lockdown_after_removal.
+func resolveEngineOptions(o *EngineOptions) error {
+	if o.LockdownAfterRemoval == nil {
+		v := DefaultLockdownAfterRemoval
+		o.LockdownAfterRemoval = &v
+	}
+	if n := o.HarmonizeAfterRequests; n < 0 || n > MaxHarmonizeAfterRequests {
+		return Invalid("harmonize_after_requests", "must be 0 (off: harmonize on time only) to %d; got %d", MaxHarmonizeAfterRequests, n)
+	}
+	return nil
 }
 
 func validateDriver(driver string) error {

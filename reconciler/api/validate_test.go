@@ -67,7 +67,8 @@ func TestResolveGroupConfigDefaults(t *testing.T) {
 		DesiredQuantity: 2, MinQuantity: 0, MaxQuantity: DefaultMaxQuantity,
 		AggregationPeriod: "60s", AggregationPolicy: "largest", Replacement: "auto",
 		ReplacementDeferWindow: "15s", InitDeadline: "10m", Cooldown: "0s", TerminationPolicy: "newest",
-		HealthCheck: &HealthCheck{Type: HealthProcess, Interval: "2s", FailureThreshold: 3},
+		HealthCheck:   &HealthCheck{Type: HealthProcess, Interval: "2s", FailureThreshold: 3},
+		EngineOptions: EngineOptions{LockdownAfterRemoval: ptr(true)},
 	}
 	if g, w := mustJSON(t, cfg), mustJSON(t, want); g != w {
 		t.Errorf("resolved\n got %s\nwant %s", g, w)

@@ -1,6 +1,7 @@
 package causality
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -36,6 +37,20 @@ func Suppression(a engine.Admission) string {
 		}
 		return fmt.Sprintf("lockdown: %s %s still launching (until %s at the latest)",
 			joinAnd(parts), verb, clock(a.LaunchingUntil))
+	case a.SilencedBy != "":
+		return fmt.Sprintf("instructions_silence_triggers: user instruction %s in this period overrides the triggers", a.SilencedBy)
+	case len(a.Removing) > 0:
+		parts := make([]string, 0, len(a.Removing))
+		total := 0
+		for _, l := range a.Removing {
+			total += l.Nodes
+			parts = append(parts, nodes(l.Nodes)+" removed by "+cmp.Or(l.Change, "a removal"))
+		}
+		verb := "are"
+		if total == 1 {
+			verb = "is"
+		}
+		return fmt.Sprintf("lockdown after removal: %s %s still terminating", joinAnd(parts), verb)
 	default:
 		what := "the last scale-out"
 		if a.LastScaleOut != "" {

@@ -171,6 +171,42 @@ func WriteRecord(d *engine.Decision, b *engine.Bounds) {
 	if n := PaidRemovals(d.Paid); n != "" {
 		d.Period.Notes = append(d.Period.Notes, n)
 	}
+	if d.EndedEarly > 0 {
+		d.Period.Notes = append(d.Period.Notes, fmt.Sprintf(
+			"ended early: %d requests were waiting (harmonize_after_requests)", d.EndedEarly))
+	}
+	for _, s := range d.Silenced {
+		for i, ig := range d.Period.Ignored {
+			if ig.EventID == s.EventID {
+				d.Period.Ignored[i].Reason = Silenced(s)
+			}
+		}
+	}
+	if len(d.Silenced) > 0 {
+		labels := make([]string, 0, len(d.Silenced))
+		for _, s := range d.Silenced {
+			labels = append(labels, s.Label)
+		}
+		d.Period.Notes = append(d.Period.Notes, fmt.Sprintf(
+			"instructions_silence_triggers: user instruction %s ignored trigger firings %s", d.Silenced[0].By, joinAnd(labels)))
+	}
+	if len(d.Outranked) > 0 {
+		var labels []string
+		for _, r := range d.Period.Requests {
+			if r.Outranked {
+				labels = append(labels, r.Label)
+			}
+		}
+		d.Period.Notes = append(d.Period.Notes, fmt.Sprintf(
+			"decreases_outrank_increases: the increases %s were set aside for the period's decreases", joinAnd(labels)))
+	}
+}
+
+// Silenced is the reason of a trigger firing a user instruction of its
+// period silenced (instructions_silence_triggers), at admission or at the
+// harmonization: the same words either way.
+func Silenced(s engine.Silenced) string {
+	return Suppression(engine.Admission{Suppressed: true, SilencedBy: s.By})
 }
 
 // ImmediateNotes are an immediate request's notes (it has no decision

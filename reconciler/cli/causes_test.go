@@ -133,3 +133,37 @@ func TestCausesInOneCall(t *testing.T) {
 }
 
 func intPtr(n int) *int { return &n }
+
+// TestCLIDecisiveMark: of two instructions aggregated by largest, the CLI
+// marks the one the policy chose with a * in the changes table and in
+// pesd explain, and only that one.
+func TestCLIDecisiveMark(t *testing.T) {
+	inProcessPesd(t)
+	ctx := context.Background()
+	c, err := client.New(os.Getenv("PES_ENDPOINT"), clitest.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := c.CreateGroup(ctx, api.GroupConfig{Name: "pick", Driver: api.DriverSim, Program: api.Program{Command: "w"},
+		DesiredQuantity: 1, MaxQuantity: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{3, 1} { // E2 asks +3, E3 asks +1: largest takes E2
+		if _, err := c.Instruct(ctx, g.ID, api.Instruction{Request: api.Request{ChangeBy: intPtr(n)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := c.Harmonize(ctx, g.ID)
+	if err != nil || len(p.ChangeIDs) != 1 {
+		t.Fatalf("harmonize: %v, changes %v", err, p.ChangeIDs)
+	}
+	code, out, errOut := runCLI("changes", "--group", "pick", "--causes")
+	if code != ExitOK || !strings.Contains(out, "E2*,E3") || strings.Contains(out, "E3*") {
+		t.Errorf("pesd changes --causes: exit %d, want E2 marked decisive and E3 not\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI("explain", "change", "C2", "--group", "pick")
+	if code != ExitOK || !strings.Contains(out, "E2*") || strings.Contains(out, "E3*") || !strings.Contains(out, "* decisive") {
+		t.Errorf("pesd explain change C2: exit %d, want E2 marked decisive\n%s%s", code, out, errOut)
+	}
+}

@@ -374,7 +374,7 @@ func detailedChangesTable(t *table, ds []api.ChangeDetail, withCauses bool) {
 		}
 		ls := make([]string, 0, len(d.Causes))
 		for _, c := range d.Causes {
-			ls = append(ls, c.Event.Label)
+			ls = append(ls, causeLabel(c))
 		}
 		causes := orDash(strings.Join(ls, ","))
 		t.row(changeRow(t, id, d.Change, &causes)...)
@@ -482,8 +482,20 @@ func explainChange(t *table, d api.ChangeDetail) {
 	id := t.ids(mapOf(d.Causes, func(c api.Cause) string { return c.Event.ID })...)
 	t.row("ATTRIBUTION", "LABEL", "TIME", "TYPE", "SOURCE", "ID", "DESCRIPTION")
 	for _, c := range d.Causes {
-		t.row(c.Attribution, c.Event.Label, ts(c.Event.Time), c.Event.Type, source(c.Event.Source), id(c.Event.ID), c.Event.Description)
+		t.row(c.Attribution, causeLabel(c), ts(c.Event.Time), c.Event.Type, source(c.Event.Source), id(c.Event.ID), c.Event.Description)
 	}
+	if slices.ContainsFunc(d.Causes, func(c api.Cause) bool { return c.Decisive }) {
+		t.line("* decisive: the request the period's policy chose")
+	}
+}
+
+// causeLabel is a cause's event label, marked * when it is the decisive
+// cause (the request the policy chose, seed 004).
+func causeLabel(c api.Cause) string {
+	if c.Decisive {
+		return c.Event.Label + "*"
+	}
+	return c.Event.Label
 }
 
 func explainEvent(t *table, d api.EventDetail) {

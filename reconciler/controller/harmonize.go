@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
@@ -31,7 +32,11 @@ func (c *Controller) Harmonize(ctx context.Context, groupID string) (api.Period,
 // carrying them out are attributed indirectly, through one nexus, to the
 // events the decision names; desired and official take the decided
 // quantity; the next period opens.
-func (w *work) harmonize() (api.Period, error) {
+func (w *work) harmonize() (api.Period, error) { return w.harmonizeEarly(0) }
+
+// harmonizeEarly is harmonize with the number of requests waiting that
+// ended the period before its time (0: on time, or asked for).
+func (w *work) harmonizeEarly(waiting int) (api.Period, error) {
 	s := w.s
 	g := s.group
 	bounds := w.c.bounds(w.ctx, g, w.now)
@@ -39,9 +44,22 @@ func (w *work) harmonize() (api.Period, error) {
 		Config: s.config(), Now: w.now,
 		DesiredBefore: g.DesiredQuantity, OfficialBefore: g.OfficialQuantity,
 		Nodes: s.nodeList(), Requests: s.requests, Suppressed: s.suppressed,
-		Bounds: bounds, PeriodLabel: s.period.Label, Rates: s.rates(),
+		Bounds: bounds, PeriodLabel: s.period.Label, Rates: s.rates(), EndedEarly: waiting,
 	})
 	causality.WriteRecord(&d, bounds)
+	// Firings a user instruction silenced are ignored, not requests.
+	for _, sl := range d.Silenced {
+		i := slices.IndexFunc(s.requests, func(e api.Event) bool { return e.ID == sl.EventID })
+		if i < 0 {
+			continue
+		}
+		e := s.requests[i]
+		e.Status, e.Reason = api.EventIgnored, causality.Silenced(sl)
+		if _, err := w.updateEvent(e); err != nil {
+			return api.Period{}, err
+		}
+	}
+	s = w.s
 	requests := s.requests
 	period := s.period
 	changes, err := w.carryOut(d.Launch, d.Terminate, period.ID, period.Label, causality.HarmonizationChange(period.Label))
@@ -61,7 +79,7 @@ func (w *work) harmonize() (api.Period, error) {
 			}
 		}
 		if len(causes) > 0 {
-			if _, err := w.link(api.AttributionIndirect, period.ID, causes, changes); err != nil {
+			if _, err := w.linkDecided(api.AttributionIndirect, period.ID, d.DecisiveEventID, causes, changes); err != nil {
 				return api.Period{}, err
 			}
 		} else {

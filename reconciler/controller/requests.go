@@ -50,7 +50,16 @@ func (w *work) request(e api.Event) (api.Event, error) {
 	}
 	if !e.Immediate {
 		e.Status = api.EventAggregated
-		return w.newEvent(e)
+		e, err := w.newEvent(e)
+		if err != nil {
+			return e, err
+		}
+		if n, early := engine.HarmonizeEarly(w.s.config(), w.s.requests); early {
+			if _, err := w.harmonizeEarly(n); err != nil {
+				return e, err
+			}
+		}
+		return e, nil
 	}
 	return w.immediate(e)
 }

@@ -508,10 +508,16 @@ func (w *work) trackChange(ch api.Change) {
 // link records a nexus between events and changes already written, and
 // sets their nexus_id.
 func (w *work) link(attribution string, periodID string, events []*api.Event, changes []*api.Change) (api.Nexus, error) {
+	return w.linkDecided(attribution, periodID, "", events, changes)
+}
+
+// linkDecided is link naming the decisive event among events (the one a
+// harmonization's policy took), "" for none.
+func (w *work) linkDecided(attribution, periodID, decisive string, events []*api.Event, changes []*api.Change) (api.Nexus, error) {
 	nx := api.Nexus{
 		ID: newID(), GroupID: w.s.group.ID, Attribution: attribution, PeriodID: periodID,
 		EventIDs: make([]string, 0, len(events)), ChangeIDs: make([]string, 0, len(changes)),
-		CreatedAt: w.now,
+		DecisiveEventID: decisive, CreatedAt: w.now,
 	}
 	for _, e := range events {
 		nx.EventIDs = append(nx.EventIDs, e.ID)

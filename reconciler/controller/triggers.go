@@ -357,14 +357,15 @@ func (w *work) outcome(o trigger.Outcome) error {
 }
 
 // fire records an admitted trigger firing as a request, or a suppressed
-// one during lockdown or cooldown.
+// one during lockdown or cooldown, or an ignored one a user instruction
+// of the period silences (instructions_silence_triggers).
 func (w *work) fire(e api.Event) error {
 	if adm := engine.Admit(w.admitInput()); adm.Suppressed {
 		if e.ProposedQuantity == nil {
 			proposed := engine.Propose(w.s.group.DesiredQuantity, *e.Request)
 			e.ProposedQuantity = &proposed
 		}
-		e.Status, e.Reason = api.EventSuppressed, causality.Suppression(adm)
+		e.Status, e.Reason = adm.Status(), causality.Suppression(adm)
 		_, err := w.newEvent(e)
 		return err
 	}
@@ -483,6 +484,17 @@ func (w *work) admitInput() engine.AdmitInput {
 	}
 	if l := w.s.lastOut; l.EndedAt != nil {
 		in.LastScaleOutEnd, in.LastScaleOutID, in.LastScaleOutName = *l.EndedAt, l.ID, l.Label
+	}
+	for _, ch := range w.s.openList() {
+		if ch.Type == api.ChangeRemoveNodes {
+			in.Removals = append(in.Removals, ch)
+		}
+	}
+	for _, e := range w.s.requests {
+		if e.Type == api.EventUserInstruction {
+			in.Instruction = e.Label
+			break
+		}
 	}
 	return in
 }

@@ -15,6 +15,9 @@ import (
 // answer. User instructions are not
 // subject to Admit.
 func Admit(in AdmitInput) Admission {
+	if in.Config.InstructionsSilenceTriggers && in.Instruction != "" {
+		return Admission{Suppressed: true, SilencedBy: in.Instruction}
+	}
 	deadline := in.Config.Durations.InitDeadline
 	var (
 		order []string // change IDs in order of first appearance
@@ -46,6 +49,11 @@ func Admit(in AdmitInput) Admission {
 		}
 		return a
 	}
+	if in.Config.LockdownOnRemoval() {
+		if removing := removing(in.Removals, in.Nodes); len(removing) > 0 {
+			return Admission{Suppressed: true, Removing: removing}
+		}
+	}
 
 	cooldown := in.Config.Durations.Cooldown
 	if cooldown > 0 && !in.LastScaleOutEnd.IsZero() {
@@ -55,6 +63,33 @@ func Admit(in AdmitInput) Admission {
 		}
 	}
 	return Admission{}
+}
+
+// removing counts, per removal, its nodes that are not gone yet (nodes
+// holds the group's nodes that are not terminated).
+func removing(removals []api.Change, nodes []api.Node) []Launching {
+	left := make(map[string]bool, len(nodes))
+	for _, n := range nodes {
+		if n.State != api.NodeTerminated {
+			left[n.ID] = true
+		}
+	}
+	var out []Launching
+	for _, ch := range removals {
+		if ch.Type != api.ChangeRemoveNodes || ch.Status != api.ChangeInProgress {
+			continue
+		}
+		n := 0
+		for _, id := range ch.NodeIDs {
+			if left[id] {
+				n++
+			}
+		}
+		if n > 0 {
+			out = append(out, Launching{Change: ch.Label, Nodes: n})
+		}
+	}
+	return out
 }
 
 func (in AdmitInput) changeLabel(id string) string {

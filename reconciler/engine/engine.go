@@ -53,6 +53,9 @@ type HarmonizeInput struct {
 	// Rates are the group's billing history parsed: when each node's paid
 	// time ends, for termination_policy closest_to_billing_boundary.
 	Rates cost.Rates
+	// EndedEarly, when above 0, is the number of requests waiting that
+	// ended the period before its time (harmonize_after_requests).
+	EndedEarly int
 }
 
 // Decision is a decision record plus the actions that carry it out.
@@ -71,6 +74,11 @@ type Decision struct {
 	// to (indirect): every aggregated request of the period plus the
 	// replacement requests the change fulfils. Empty when no change.
 	CauseEventIDs []string
+	// DecisiveEventID is the cause whose proposal the policy took (largest,
+	// smallest, priority, first, last): seed 004's "the trigger that
+	// determined the change", as data. Empty when the policy combines
+	// proposals (average, sum) or there is no change.
+	DecisiveEventID string
 	// ForecastNotReady says that predictive governing would have bounded
 	// a request had its forecast been ready (Bounds.NotReady says why);
 	// the record's note is written from it (causality.WriteRecord).
@@ -78,6 +86,22 @@ type Decision struct {
 	// Paid are the ready nodes closest_to_billing_boundary removed, with
 	// when their paid time ends; the record's note is written from them.
 	Paid []Paid
+	// Silenced are the trigger firings a user instruction of the period
+	// silenced (instructions_silence_triggers): they are in the record's
+	// Ignored, and the controller records them ignored.
+	Silenced []Silenced
+	// Outranked are the increases set aside because the period has
+	// decreases (decreases_outrank_increases), by event ID; the record's
+	// requests mark them too.
+	Outranked []string
+	// EndedEarly is HarmonizeInput's, for the record's note.
+	EndedEarly int
+}
+
+// Silenced is a trigger firing set aside by the user instruction By (its
+// label).
+type Silenced struct {
+	EventID, Label, By string
 }
 
 // ImmediateInput is an immediate request (instruction or trigger marked
@@ -123,6 +147,23 @@ type Admission struct {
 	LastScaleOut    string
 	LastScaleOutEnd time.Time
 	CooldownUntil   time.Time
+	// Removing, with lockdown_after_removal, are the nodes removals are
+	// still terminating, by the change that removes them: the lockdown
+	// lasts until they are gone.
+	Removing []Launching
+	// SilencedBy, with instructions_silence_triggers, is the label of the
+	// user instruction in the open period that silences the firing: it
+	// is recorded ignored rather than suppressed.
+	SilencedBy string
+}
+
+// Status is the status of a refused firing: ignored when an instruction
+// silenced it, suppressed otherwise.
+func (a Admission) Status() string {
+	if a.SilencedBy != "" {
+		return api.EventIgnored
+	}
+	return api.EventSuppressed
 }
 
 // Launching counts the launching nodes one change added.
@@ -145,6 +186,11 @@ type AdmitInput struct {
 	// ChangeLabels optionally maps the IDs of the changes that launched
 	// the in-flight nodes to their labels, for the lockdown reason.
 	ChangeLabels map[string]string
+	// Removals are the remove_nodes changes in progress, with their nodes.
+	Removals []api.Change
+	// Instruction is the label of the first user instruction aggregated
+	// in the open period, "" when there is none.
+	Instruction string
 }
 
 // Replace says whether the replacement of a lost node happens now or is

@@ -46,6 +46,19 @@ func Harmonize(in HarmonizeInput) Decision {
 	}
 	p.Actual, p.InFlight = counts(in.Nodes)
 
+	// A user instruction silences the period's trigger firings when the
+	// group says so (seed 000: the user's word overrides the triggers').
+	silencer := ""
+	if cfg.InstructionsSilenceTriggers {
+		for _, e := range reqs {
+			if e.Type != api.EventReplacementRequest && requestKind(e) == kindUser {
+				silencer = e.Label
+				break
+			}
+		}
+	}
+	var silenced []Silenced
+
 	props := make([]proposal, 0, len(reqs))
 	var repls []api.Event
 	ungoverned := false // a request governing would have bounded, had it been ready
@@ -68,6 +81,11 @@ func Harmonize(in HarmonizeInput) Decision {
 			continue // an event with no request form proposes nothing
 		}
 		pr := proposal{id: e.ID, priority: e.Priority, kind: requestKind(*e), quantity: asked}
+		if silencer != "" && pr.kind == kindTrigger {
+			silenced = append(silenced, Silenced{EventID: e.ID, Label: e.Label, By: silencer})
+			p.Ignored = append(p.Ignored, api.PeriodSuppressed{EventID: e.ID, Label: e.Label})
+			continue
+		}
 		ungoverned = ungoverned || notReady(pr.kind, in.Bounds)
 		if governed(pr.kind, in.Bounds) {
 			q, c, clamped := forecastClamp(in.Bounds, asked, e.ID)
@@ -98,9 +116,19 @@ func Harmonize(in HarmonizeInput) Decision {
 		}
 	}
 
+	var outranked []string
+	if cfg.DecreasesOutrankIncreases {
+		props, outranked = outrank(props, in.DesiredBefore)
+		for i := range p.Requests {
+			p.Requests[i].Outranked = slices.Contains(outranked, p.Requests[i].EventID)
+		}
+	}
+
 	desired := in.DesiredBefore
+	chosen := -1
 	if len(props) > 0 {
-		agg, _ := aggregate(policy, in.DesiredBefore, props)
+		var agg int
+		agg, chosen = aggregate(policy, in.DesiredBefore, props)
 		p.AggregatedQuantity = &agg
 		desired = agg
 	}
@@ -111,7 +139,7 @@ func Harmonize(in HarmonizeInput) Decision {
 	p.DesiredAfter = desired
 	p.OfficialAfter = desired
 
-	d := Decision{Period: p, ForecastNotReady: ungoverned}
+	d := Decision{Period: p, ForecastNotReady: ungoverned, Silenced: silenced, Outranked: outranked, EndedEarly: in.EndedEarly}
 	rm := Removal{Policy: cfg.TerminationPolicy, Now: in.Now, Rates: in.Rates}
 	d.Launch, d.Terminate = Reconcile(desired, in.Nodes, rm)
 	d.Paid = paidOf(in.Nodes, d.Terminate, rm)
@@ -128,6 +156,9 @@ func Harmonize(in HarmonizeInput) Decision {
 			if causes[e.ID] {
 				d.CauseEventIDs = append(d.CauseEventIDs, e.ID)
 			}
+		}
+		if chosen >= 0 {
+			d.DecisiveEventID = props[chosen].id
 		}
 	}
 	return d
@@ -174,7 +205,7 @@ func Chosen(p api.Period) string {
 	}
 	var props []proposal
 	for _, r := range p.Requests {
-		if r.Kind == kindReplacement {
+		if r.Kind == kindReplacement || r.Outranked {
 			continue
 		}
 		q := r.ProposedQuantity
@@ -187,6 +218,42 @@ func Chosen(p api.Period) string {
 		return props[i].id
 	}
 	return ""
+}
+
+// outrank sets the increases aside when there are decreases among the
+// proposals (decreases_outrank_increases); it returns the proposals kept
+// and the IDs set aside.
+func outrank(ps []proposal, desired int) ([]proposal, []string) {
+	if !slices.ContainsFunc(ps, func(p proposal) bool { return p.quantity < desired }) {
+		return ps, nil
+	}
+	var kept []proposal
+	var aside []string
+	for _, p := range ps {
+		if p.quantity > desired {
+			aside = append(aside, p.id)
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return kept, aside
+}
+
+// HarmonizeEarly says whether the open period should end now: with
+// harmonize_after_requests N above 0, once N requests (instructions and
+// trigger firings; replacements propose nothing) wait in it. It returns
+// how many wait.
+func HarmonizeEarly(cfg api.Config, requests []api.Event) (int, bool) {
+	if cfg.HarmonizeAfterRequests <= 0 {
+		return 0, false
+	}
+	n := 0
+	for _, e := range requests {
+		if e.Type != api.EventReplacementRequest && e.Status == api.EventAggregated {
+			n++
+		}
+	}
+	return n, n >= cfg.HarmonizeAfterRequests
 }
 
 // proposalOf is the quantity an event proposes relative to desired: the

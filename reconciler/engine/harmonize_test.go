@@ -315,3 +315,57 @@ func TestHarmonizeNotReady(t *testing.T) {
 		})
 	}
 }
+
+// Seed 004: of competing requests, the one the policy took is named as data,
+// once, among the change's causes; a combining policy names none.
+func TestHarmonizeDecisiveCause(t *testing.T) {
+	hi := func(e api.Event, p int) api.Event { e.Priority = p; return e }
+	reqs := []api.Event{
+		hi(trigger("E1", "cpu", 1, by(2)), 60), trigger("E2", "queue", 2, by(5)),
+		user("E3", "bob", 3, by(-1)), replacement("E4", 4, "n9"),
+	}
+	tests := []struct {
+		policy string
+		want   string // label of the decisive cause; "" for none
+	}{
+		{api.PolicyLargest, "E2"},
+		{api.PolicySmallest, "E3"},
+		{api.PolicyPriority, "E3"},
+		{api.PolicyFirst, "E1"},
+		{api.PolicyLast, "E3"},
+		{api.PolicyAverage, ""},
+		{api.PolicySum, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.policy, func(t *testing.T) {
+			d := Harmonize(HarmonizeInput{Config: cfg(tt.policy), DesiredBefore: 8, OfficialBefore: 8,
+				Nodes: ready(8), Requests: reqs})
+			if d.Launch == 0 && len(d.Terminate) == 0 {
+				t.Fatalf("no change decided (desired after %d)", d.Period.DesiredAfter)
+			}
+			n := 0
+			for _, id := range d.CauseEventIDs {
+				if id == d.DecisiveEventID {
+					n++
+				}
+			}
+			if tt.want == "" {
+				if d.DecisiveEventID != "" {
+					t.Errorf("decisive = %q, want none", d.DecisiveEventID)
+				}
+				return
+			}
+			if d.DecisiveEventID != "id-"+tt.want || n != 1 {
+				t.Errorf("decisive = %q (%d among causes %v), want id-%s once", d.DecisiveEventID, n, d.CauseEventIDs, tt.want)
+			}
+			if got := Chosen(d.Period); got != d.DecisiveEventID {
+				t.Errorf("Chosen(record) = %q, decision's decisive = %q", got, d.DecisiveEventID)
+			}
+		})
+	}
+	d := Harmonize(HarmonizeInput{Config: cfg(api.PolicyLargest), DesiredBefore: 8, OfficialBefore: 8,
+		Nodes: ready(8), Requests: []api.Event{trigger("E1", "cpu", 1, by(0))}})
+	if d.DecisiveEventID != "" {
+		t.Errorf("no change, but decisive = %q", d.DecisiveEventID)
+	}
+}

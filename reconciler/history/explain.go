@@ -87,7 +87,8 @@ func explainChanges(ctx context.Context, r store.Reader, changes []api.Change) (
 		d := api.ChangeDetail{Change: ch, Causes: []api.Cause{}}
 		if nx, ok := rs.Nexuses[ch.NexusID]; ok {
 			for _, id := range nx.EventIDs {
-				d.Causes = append(d.Causes, api.Cause{Attribution: nx.Attribution, Event: rs.Events[id]})
+				d.Causes = append(d.Causes, api.Cause{Attribution: nx.Attribution,
+					Decisive: id == nx.DecisiveEventID, Event: rs.Events[id]})
 			}
 		}
 		if causality.NeedsPeriod(ch, d.Causes) {

@@ -151,7 +151,8 @@ func routeCases(t *testing.T) []routeCase {
 			wantArgs: []any{api.GroupConfig{Name: "web", Driver: "local", Program: api.Program{Command: "python3", Args: []string{"-m", "http.server"}},
 				DesiredQuantity: 4, MinQuantity: 2, MaxQuantity: 20, AggregationPeriod: "60s", AggregationPolicy: "largest",
 				Replacement: "auto", ReplacementDeferWindow: "15s", InitDeadline: "10m", Cooldown: "0s", TerminationPolicy: "newest",
-				HealthCheck: &api.HealthCheck{Type: "process", Interval: "2s", FailureThreshold: 3}, Tenant: api.DefaultTenant}, ""},
+				HealthCheck:   &api.HealthCheck{Type: "process", Interval: "2s", FailureThreshold: 3},
+				EngineOptions: api.EngineOptions{LockdownAfterRemoval: ptr(true)}, Tenant: api.DefaultTenant}, ""},
 			check: func(t *testing.T, h http.Header, body []byte) {
 				if h.Get("Location") != "/v1/groups/g-new" {
 					t.Errorf("Location %q", h.Get("Location"))

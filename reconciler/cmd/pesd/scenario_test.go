@@ -218,16 +218,17 @@ func scenarioAggregation(t *testing.T, c *client.Client) {
 	// last, the smallest nor the largest proposal.
 	const desired = 4
 	tests := []struct {
-		policy string
-		want   int
+		policy   string
+		want     int
+		decisive string // the request the policy chose; "" when it combines them
 	}{
-		{api.PolicyLargest, 8},
-		{api.PolicySmallest, 3},
-		{api.PolicyAverage, 6}, // (3+7+8)/3
-		{api.PolicySum, 10},    // 4 - 1 + 3 + 4
-		{api.PolicyPriority, 7},
-		{api.PolicyFirst, 3},
-		{api.PolicyLast, 8},
+		{api.PolicyLargest, 8, queueHigh},
+		{api.PolicySmallest, 3, "alice"},
+		{api.PolicyAverage, 6, ""}, // (3+7+8)/3
+		{api.PolicySum, 10, ""},    // 4 - 1 + 3 + 4
+		{api.PolicyPriority, 7, latencyHigh},
+		{api.PolicyFirst, 3, "alice"},
+		{api.PolicyLast, 8, queueHigh},
 	}
 	for _, tt := range tests {
 		t.Run(tt.policy, func(t *testing.T) {
@@ -276,12 +277,19 @@ func scenarioAggregation(t *testing.T, c *client.Client) {
 				t.Errorf("change %s: %s %d, %s, period %s %s; want %s %d, indirect, period %s %s",
 					ch.Label, ch.Type, ch.Amount, ch.Attribution, ch.PeriodLabel, ch.PeriodID, wantType, wantAmount, p.Label, p.ID)
 			}
-			var causes []string
+			var causes, decisive []string
 			for _, cs := range ch.Causes {
 				causes = append(causes, cs.Event.ID)
 				if cs.Attribution != api.AttributionIndirect {
 					t.Errorf("cause %s of %s is %s, want indirect", cs.Event.Label, ch.Label, cs.Attribution)
 				}
+				if cs.Decisive {
+					decisive = append(decisive, cs.Event.Source.Name)
+				}
+			}
+			// Seed 004: the request the policy chose is named as data, once.
+			if want := []string{tt.decisive}; (tt.decisive == "" && len(decisive) > 0) || (tt.decisive != "" && !slices.Equal(decisive, want)) {
+				t.Errorf("decisive causes of %s: %v, want %q", ch.Label, decisive, tt.decisive)
 			}
 			if want := []string{user.ID, lat.ID, queue.ID}; !sameSet(causes, want) {
 				t.Errorf("causes of %s: %v, want the three requests %v", ch.Label, causes, want)
@@ -538,6 +546,18 @@ func checkCausality(t testing.TB, ctx context.Context, c *client.Client, groupID
 		}
 		if !mentions(d.Explanation, ch.Label) || d.Description == "" {
 			t.Errorf("change %s: description %q, explanation %q", ch.Label, d.Description, d.Explanation)
+		}
+		decisive := 0
+		for _, cs := range d.Causes {
+			if cs.Decisive {
+				decisive++
+				if cs.Attribution != api.AttributionIndirect {
+					t.Errorf("change %s: decisive cause %s is %s; only a harmonization chooses", ch.Label, cs.Event.Label, cs.Attribution)
+				}
+			}
+		}
+		if decisive > 1 {
+			t.Errorf("change %s has %d decisive causes, want at most one", ch.Label, decisive)
 		}
 		for _, cs := range d.Causes {
 			fromChanges[link{cs.Event.ID, ch.ID}] = cs.Attribution

@@ -38,7 +38,7 @@ type queries struct {
 func newQueries(d *Dialect) *queries {
 	return &queries{
 		nexusSelect: `SELECT id, group_id, attribution, period_id, created_at, ` +
-			d.ListJSON("event_ids") + `, ` + d.ListJSON("change_ids") + ` FROM nexus`,
+			d.ListJSON("event_ids") + `, ` + d.ListJSON("change_ids") + `, decisive_event_id FROM nexus`,
 		byID: d.InList("id", "?"),
 		// The event and its nexus by primary key, then the (few) changes
 		// by primary key.
@@ -137,14 +137,14 @@ const groupCols = `id, name, driver, program, desired_quantity, min_quantity,
 	replacement_defer_window, init_deadline, cooldown, termination_policy,
 	health_check, labels, sim, predictive, official_quantity, actual_quantity,
 	status, next_harmonization_at, current_period_id, current_period_label,
-	created_at, updated_at, deleted_at, kubernetes, metric_sources, billing, billing_history, tenant`
+	created_at, updated_at, deleted_at, kubernetes, metric_sources, billing, billing_history, tenant, engine_options`
 
 func scanGroup(sc scanner) (api.Group, error) {
 	var (
 		g                         api.Group
 		program                   string
 		health, labels, sim, pred sql.NullString
-		kube, sources             sql.NullString
+		kube, sources, options    sql.NullString
 		billing, billingHist      sql.NullString
 		nextHarm, deleted         sql.NullString
 		created, updated          string
@@ -154,7 +154,7 @@ func scanGroup(sc scanner) (api.Group, error) {
 		&g.ReplacementDeferWindow, &g.InitDeadline, &g.Cooldown, &g.TerminationPolicy,
 		&health, &labels, &sim, &pred, &g.OfficialQuantity, &g.ActualQuantity,
 		&g.Status, &nextHarm, &g.CurrentPeriodID, &g.CurrentPeriodLabel,
-		&created, &updated, &deleted, &kube, &sources, &billing, &billingHist, &g.Tenant)
+		&created, &updated, &deleted, &kube, &sources, &billing, &billingHist, &g.Tenant, &options)
 	if err != nil {
 		return g, err
 	}
@@ -165,7 +165,7 @@ func scanGroup(sc scanner) (api.Group, error) {
 		col sql.NullString
 		dst any
 	}{{health, &g.HealthCheck}, {labels, &g.Labels}, {sim, &g.Sim}, {pred, &g.Predictive}, {kube, &g.Kubernetes}, {sources, &g.MetricSources},
-		{billing, &g.Billing}, {billingHist, &g.BillingHistory}} {
+		{billing, &g.Billing}, {billingHist, &g.BillingHistory}, {options, &g.EngineOptions}} {
 		if err := fromJSON(p.col, p.dst); err != nil {
 			return g, fmt.Errorf("group %s: %w", g.ID, err)
 		}
@@ -524,7 +524,7 @@ func scanNexus(sc scanner) (api.Nexus, error) {
 		created         string
 		events, changes string
 	)
-	if err := sc.Scan(&n.ID, &n.GroupID, &n.Attribution, &n.PeriodID, &created, &events, &changes); err != nil {
+	if err := sc.Scan(&n.ID, &n.GroupID, &n.Attribution, &n.PeriodID, &created, &events, &changes, &n.DecisiveEventID); err != nil {
 		return n, err
 	}
 	var err error

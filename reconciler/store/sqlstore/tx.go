@@ -89,7 +89,7 @@ func jsonArgs(what string, vs ...any) ([]any, error) {
 // ---- groups
 
 func groupArgs(g api.Group) ([]any, error) {
-	js, err := jsonArgs("group "+g.ID, g.Program, g.HealthCheck, g.Labels, g.Sim, g.Predictive, g.Kubernetes, g.MetricSources, g.Billing, g.BillingHistory)
+	js, err := jsonArgs("group "+g.ID, g.Program, g.HealthCheck, g.Labels, g.Sim, g.Predictive, g.Kubernetes, g.MetricSources, g.Billing, g.BillingHistory, g.EngineOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func groupArgs(g api.Group) ([]any, error) {
 		g.ReplacementDeferWindow, g.InitDeadline, g.Cooldown, g.TerminationPolicy,
 		js[1], js[2], js[3], js[4], g.OfficialQuantity, g.ActualQuantity,
 		g.Status, fmtTimePtr(g.NextHarmonizationAt), g.CurrentPeriodID, g.CurrentPeriodLabel,
-		FormatTime(g.CreatedAt), FormatTime(g.UpdatedAt), fmtTimePtr(g.DeletedAt), js[5], js[6], js[7], js[8], g.Tenant, g.ID}, nil
+		FormatTime(g.CreatedAt), FormatTime(g.UpdatedAt), fmtTimePtr(g.DeletedAt), js[5], js[6], js[7], js[8], g.Tenant, js[9], g.ID}, nil
 }
 
 func (t *tx) InsertGroup(g api.Group) error {
@@ -114,8 +114,8 @@ func (t *tx) InsertGroup(g api.Group) error {
 		replacement, replacement_defer_window, init_deadline, cooldown, termination_policy,
 		health_check, labels, sim, predictive, official_quantity, actual_quantity, status,
 		next_harmonization_at, current_period_id, current_period_label, created_at,
-		updated_at, deleted_at, kubernetes, metric_sources, billing, billing_history, tenant, id)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+		updated_at, deleted_at, kubernetes, metric_sources, billing, billing_history, tenant, engine_options, id)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
 	return err
 }
 
@@ -131,7 +131,7 @@ func (t *tx) UpdateGroup(g api.Group) error {
 		labels = ?, sim = ?, predictive = ?, official_quantity = ?, actual_quantity = ?,
 		status = ?, next_harmonization_at = ?, current_period_id = ?,
 		current_period_label = ?, created_at = ?, updated_at = ?, deleted_at = ?,
-		kubernetes = ?, metric_sources = ?, billing = ?, billing_history = ?, tenant = ?
+		kubernetes = ?, metric_sources = ?, billing = ?, billing_history = ?, tenant = ?, engine_options = ?
 		WHERE id = ?`, args...)
 }
 
@@ -366,16 +366,16 @@ func (t *tx) InsertNexus(n api.Nexus) error {
 		return fmt.Errorf("insert nexus: empty id")
 	}
 	_, err := t.exec("insert nexus "+strconv.Quote(n.ID), `INSERT INTO nexus (group_id, attribution,
-		period_id, created_at, event_ids, change_ids, id) VALUES (?,?,?,?,?,?,?)`,
-		n.GroupID, n.Attribution, n.PeriodID, FormatTime(n.CreatedAt), t.members(n.EventIDs), t.members(n.ChangeIDs), n.ID)
+		period_id, created_at, event_ids, change_ids, decisive_event_id, id) VALUES (?,?,?,?,?,?,?,?)`,
+		n.GroupID, n.Attribution, n.PeriodID, FormatTime(n.CreatedAt), t.members(n.EventIDs), t.members(n.ChangeIDs), n.DecisiveEventID, n.ID)
 	return err
 }
 
 // UpdateNexus rewrites the nexus, members included.
 func (t *tx) UpdateNexus(n api.Nexus) error {
 	return t.update("nexus", n.ID, `UPDATE nexus SET group_id = ?, attribution = ?, period_id = ?,
-		created_at = ?, event_ids = ?, change_ids = ? WHERE id = ?`,
-		n.GroupID, n.Attribution, n.PeriodID, FormatTime(n.CreatedAt), t.members(n.EventIDs), t.members(n.ChangeIDs), n.ID)
+		created_at = ?, event_ids = ?, change_ids = ?, decisive_event_id = ? WHERE id = ?`,
+		n.GroupID, n.Attribution, n.PeriodID, FormatTime(n.CreatedAt), t.members(n.EventIDs), t.members(n.ChangeIDs), n.DecisiveEventID, n.ID)
 }
 
 // ---- periods

@@ -655,16 +655,19 @@ func testNexus(t *testing.T, s store.Store) {
 		}
 		// Order is the caller's (E5, E6, E4), not id order.
 		return tx.InsertNexus(api.Nexus{ID: "x-h2", GroupID: "g1", Attribution: api.AttributionIndirect,
-			PeriodID: "h2", EventIDs: []string{"e5", "e6", "e4"}, ChangeIDs: []string{"c7"}, CreatedAt: at(11)})
+			PeriodID: "h2", EventIDs: []string{"e5", "e6", "e4"}, ChangeIDs: []string{"c7"},
+			DecisiveEventID: "e6", CreatedAt: at(11)})
 	})
 	want := api.Nexus{ID: "x-h2", GroupID: "g1", Attribution: api.AttributionIndirect, PeriodID: "h2",
-		EventIDs: []string{"e5", "e6", "e4"}, ChangeIDs: []string{"c7"}, CreatedAt: at(11)}
+		EventIDs: []string{"e5", "e6", "e4"}, ChangeIDs: []string{"c7"}, DecisiveEventID: "e6", CreatedAt: at(11)}
 	got, err := s.GetNexus(ctx, "x-h2")
 	must(t, err)
 	checkSame(t, "nexus x-h2", want, got)
 
-	// A later change of the same harmonization joins the nexus.
+	// A later change of the same harmonization joins the nexus; the
+	// decisive cause can be rewritten with it.
 	want.ChangeIDs = []string{"c7", "c8"}
+	want.DecisiveEventID = "e4"
 	update(t, s, func(tx store.Tx) error { return tx.UpdateNexus(want) })
 	got, err = s.GetNexus(ctx, "x-h2")
 	must(t, err)
