@@ -127,6 +127,15 @@ type Options struct {
 	// memory and the store with unique names. Series expire with the
 	// metric retention. There are no tenants yet, so no cap per tenant.
 	MaxSeriesPerGroup int
+	// NotifyAllow lists the hosts, besides loopback, that notify triggers
+	// may POST to (pesd serve --notify-allow).
+	NotifyAllow []string
+	// NotifyAttempts is how many times a notify firing is POSTed before
+	// its delivery is recorded failed (default DefaultNotifyAttempts);
+	// NotifyBackoff the wait before the first retry, doubled for each
+	// next one up to a minute (default DefaultNotifyBackoff).
+	NotifyAttempts int
+	NotifyBackoff  time.Duration
 }
 
 // DefaultMaxSeriesPerGroup is Options.MaxSeriesPerGroup's default.
@@ -161,6 +170,8 @@ type Controller struct {
 	watch watches   // readers waiting for a group to change
 
 	ex executions // distributed executions with work (executions.go)
+
+	notify *notifier // notify triggers' deliveries, off the loop (notify.go)
 }
 
 // New returns a controller over opts.Store and loads the live groups:
@@ -222,6 +233,7 @@ func New(opts Options) (*Controller, error) {
 		eval:    trigger.NewEvaluator(),
 		wakes:   newWakeups(),
 	}
+	c.notify = newNotifier(opts)
 	// Before recovery, so a node that changes while pesd adopts it is
 	// pushed too.
 	for _, d := range opts.Drivers {
@@ -275,6 +287,7 @@ func (c *Controller) Close() error {
 		stop()
 		<-stopped
 	}
+	c.notify.close()
 	return nil
 }
 

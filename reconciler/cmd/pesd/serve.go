@@ -140,6 +140,9 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		Retention:          cfg.retention,
 		Sources:            controller.SourceOptions{PrometheusURL: cfg.prometheusURL, Client: &prometheus.Client{}},
 		MaxSeriesPerGroup:  cfg.maxSeriesPerGroup,
+		NotifyAllow:        cfg.notifyAllow,
+		NotifyAttempts:     cfg.notifyAttempts,
+		NotifyBackoff:      cfg.notifyBackoff,
 		DataDir:            cfg.dataDir,
 		Governor:           governor.New(st, governor.WithClock(clk), governor.WithLogger(log.With("component", "governor"))),
 	})

@@ -36,6 +36,9 @@ type serveConfig struct {
 	limits             server.Limits
 	maxSeriesPerGroup  int
 	pprof              string // loopback address of the profiling listener, or ""
+	notifyAllow        []string
+	notifyAttempts     int
+	notifyBackoff      time.Duration
 }
 
 // parseServe reads serve's flags; every error it returns is a usage error
@@ -50,7 +53,10 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		launch     = fs.String("launch-window", controller.DefaultLaunchWindow.String(), "nodes of one launch that become ready within this `duration` of the first are one change (0: each observation's own)")
 		retention  = fs.String("retention", "90d", "how long the history of a deleted group is kept (`duration`, d for days)")
 		level      = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+		allow      = fs.String("notify-allow", "", "comma-separated `hosts` (names or IPs) that notify triggers may POST to, besides loopback")
+		backoff    = fs.String("notify-backoff", controller.DefaultNotifyBackoff.String(), "wait before a notify delivery's first retry (`duration`), doubled for each next one up to a minute")
 	)
+	fs.IntVar(&cfg.notifyAttempts, "notify-attempts", controller.DefaultNotifyAttempts, "times a notify firing is POSTed before its delivery is recorded failed")
 	cfg.limits = server.DefaultLimits
 	fs.IntVar(&cfg.limits.MaxInFlight, "max-in-flight", cfg.limits.MaxInFlight, "most API requests answered at once; past it 503 with Retry-After (0: no cap)")
 	fs.Float64Var(&cfg.limits.RatePerToken, "rate-limit", cfg.limits.RatePerToken, "API requests per second per token; past it 429 with Retry-After (0: no limit)")
@@ -128,6 +134,22 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return cfg, fmt.Errorf("--launch-window: want a duration such as 3s, or 0 to record each observation's nodes apart, got %q", *launch)
 	}
 	cfg.launchWindow = v
+	if v, err = api.ParseDuration(*backoff); err != nil || v <= 0 {
+		return cfg, fmt.Errorf("--notify-backoff: want a positive duration such as 1s, got %q", *backoff)
+	}
+	cfg.notifyBackoff = v
+	if cfg.notifyAttempts < 1 {
+		return cfg, fmt.Errorf("--notify-attempts: want 1 or more, got %d", cfg.notifyAttempts)
+	}
+	for _, h := range strings.Split(*allow, ",") {
+		if h = strings.TrimSpace(h); h == "" {
+			continue
+		}
+		if strings.ContainsAny(h, "/:@ ") && net.ParseIP(h) == nil {
+			return cfg, fmt.Errorf("--notify-allow: want host names or IPs separated by commas (no scheme, port or path), got %q", h)
+		}
+		cfg.notifyAllow = append(cfg.notifyAllow, h)
+	}
 	switch cfg.storeKind {
 	case "sqlite":
 		if cfg.dsn != "" {
