@@ -53,9 +53,36 @@ type triggerModel struct {
 	ChangeByPercent types.Float64 `tfsdk:"change_by_percent"`
 	SetTo           types.Int64   `tfsdk:"set_to"`
 	Target          *targetModel  `tfsdk:"target"`
+	Notify          *notifyModel  `tfsdk:"notify"`
 	Priority        types.Int64   `tfsdk:"priority"`
 	Immediate       types.Bool    `tfsdk:"immediate"`
 	Enabled         types.Bool    `tfsdk:"enabled"`
+}
+
+// notifyModel is pes_trigger.notify.
+type notifyModel struct {
+	URL    types.String `tfsdk:"url"`
+	Secret types.String `tfsdk:"secret"`
+}
+
+func (n *notifyModel) api() *api.Notify {
+	if n == nil {
+		return nil
+	}
+	return &api.Notify{URL: n.URL.ValueString(), Secret: n.Secret.ValueString()}
+}
+
+// notifyFrom is the state of pesd's notify. pesd never returns the
+// secret, so the state keeps the one written (prior).
+func notifyFrom(n *api.Notify, prior *notifyModel) *notifyModel {
+	if n == nil {
+		return nil
+	}
+	secret := types.StringNull()
+	if prior != nil {
+		secret = prior.Secret
+	}
+	return &notifyModel{URL: types.StringValue(n.URL), Secret: secret}
 }
 
 // targetModel is pes_trigger.target.
@@ -102,6 +129,7 @@ func (r *triggerResource) Metadata(_ context.Context, req resource.MetadataReque
 func (r *triggerResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	requestForms := []path.Expression{
 		path.MatchRoot("change_by"), path.MatchRoot("change_by_percent"), path.MatchRoot("set_to"), path.MatchRoot("target"),
+		path.MatchRoot("notify"),
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A capacity trigger of a node group: when its `condition` holds (for `for`, or at a " +
@@ -148,7 +176,7 @@ func (r *triggerResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Validators:          []validator.String{scheduleValidator{}},
 			},
 			"change_by": schema.Int64Attribute{
-				MarkdownDescription: "Ask for the desired quantity plus this many nodes (negative to remove). Exactly one of `change_by`, `change_by_percent`, `set_to` and `target`.",
+				MarkdownDescription: "Ask for the desired quantity plus this many nodes (negative to remove). Exactly one of `change_by`, `change_by_percent`, `set_to`, `target` and `notify`.",
 				Optional:            true,
 				Validators: []validator.Int64{
 					int64validator.ExactlyOneOf(requestForms...),
@@ -209,6 +237,30 @@ func (r *triggerResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 						Computed:            true,
 						Default:             stringdefault.StaticString(api.DefaultScaleInStabilization),
 						Validators:          []validator.String{forValidator{}},
+					},
+				},
+			},
+			"notify": schema.SingleNestedAttribute{
+				MarkdownDescription: "Notify another system instead of asking for a change (seed 000): each firing is " +
+					"POSTed as JSON (`group_id`, `group`, `trigger_id`, `trigger`, `event_id`, `event_label`, `observed`, " +
+					"`time`) to `url`, signed in the `" + api.NotifySignatureHeader + "` header with `sha256=` and the hex " +
+					"HMAC-SHA256 of the body under `secret`, and retried with a doubling backoff. pesd records a `notified` " +
+					"event for each delivery, failed ones with the error. The receiver decides the change: it answers with " +
+					"an instruction whose `in_reply_to` is the firing's `event_id`, and the firing is then among the causes " +
+					"of the changes it makes. `url` must be loopback or a host pesd allows (`pesd serve --notify-allow`).",
+				Optional: true,
+				Validators: []validator.Object{
+					objectvalidator.ExactlyOneOf(requestForms...),
+				},
+				Attributes: map[string]schema.Attribute{
+					"url": schema.StringAttribute{
+						MarkdownDescription: "The receiver's `http` or `https` URL, checked at plan time; pesd refuses a host that is neither loopback nor in its `--notify-allow` list.",
+						Required:            true,
+					},
+					"secret": schema.StringAttribute{
+						MarkdownDescription: "The key deliveries are signed with. Write-only in pesd: it is never returned, so the state keeps the one written here.",
+						Required:            true,
+						Sensitive:           true,
 					},
 				},
 			},
@@ -317,6 +369,15 @@ func triggerValidationSpec(m triggerModel) *api.TriggerSpec {
 			tg.ScaleInStabilization = ""
 		}
 		spec.Target = tg
+	case m.Notify != nil:
+		n := api.Notify{URL: "http://127.0.0.1/", Secret: "placeholder"}
+		if known(m.Notify.URL) {
+			n.URL = m.Notify.URL.ValueString()
+		}
+		if known(m.Notify.Secret) {
+			n.Secret = m.Notify.Secret.ValueString()
+		}
+		spec.Notify = &n
 	default:
 		one := 1
 		spec.ChangeBy = &one
@@ -337,6 +398,7 @@ func (m triggerModel) spec() api.TriggerSpec {
 			SetTo:           intPtr(m.SetTo),
 			Target:          m.Target.api(),
 		},
+		Notify:    m.Notify.api(),
 		Priority:  intPtr(m.Priority),
 		Immediate: boolPtr(m.Immediate),
 		Enabled:   boolPtr(m.Enabled),
@@ -358,6 +420,7 @@ func triggerFrom(t api.Trigger, prior triggerModel) triggerModel {
 		ChangeByPercent: types.Float64PointerValue(t.ChangeByPercent),
 		SetTo:           types.Int64PointerValue(int64Ptr(t.SetTo)),
 		Target:          targetFrom(t.Target, prior.Target),
+		Notify:          notifyFrom(t.Notify, prior.Notify),
 		Priority:        types.Int64Value(int64(t.Priority)),
 		Immediate:       types.BoolValue(t.Immediate),
 		Enabled:         types.BoolValue(t.Enabled),

@@ -175,6 +175,50 @@ resource "pes_trigger" "test" {
 	})
 }
 
+// A notify trigger keeps its write-only secret in the state (pesd never
+// returns it) and plans empty after apply; pesd refuses a host outside
+// its allowed list with a 400 naming notify.url.
+func TestAccTrigger_notify(t *testing.T) {
+	const name = "pes_trigger.test"
+	group := simGroup("acc-notify", 1, "")
+	notify := func(url string) string {
+		return group + fmt.Sprintf(`
+resource "pes_trigger" "test" {
+  group_id  = pes_node_group.test.id
+  name      = "ask"
+  condition = "last(queue_depth) > 10"
+  notify = {
+    url    = %q
+    secret = "s3cret"
+  }
+}
+`, url)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: notify("http://127.0.0.1:9/hook"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("notify").AtMapKey("url"), knownvalue.StringExact("http://127.0.0.1:9/hook")),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("notify").AtMapKey("secret"), knownvalue.StringExact("s3cret")),
+					statecheck.ExpectKnownValue(name, tfjsonpath.New("change_by"), knownvalue.Null()),
+				},
+			},
+			{
+				Config: notify("http://127.0.0.1:9/hook"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				Config:      notify("http://192.0.2.7:9000/hook"),
+				ExpectError: regexp.MustCompile(`(?s)notify.url.*neither loopback nor allowed`),
+			},
+		},
+	})
+}
+
 func TestAccTrigger_planTimeErrors(t *testing.T) {
 	trig := func(body string) string {
 		return fmt.Sprintf(`resource "pes_trigger" "test" {
@@ -212,6 +256,11 @@ func TestAccTrigger_planTimeErrors(t *testing.T) {
 		{"target with for", trig(`  target = { metric = "cpu", value = 60 }
   for    = "1m"`), `(?s)for.*must be empty for a target-tracking trigger`},
 		{"target window", trig(`  target = { metric = "cpu", value = 60, window = "0s" }`), `(?s)target.window.*between 1s`},
+		{"notify url", trig(`  condition = "last(queue_depth) > 10"
+  notify = { url = "ftp://127.0.0.1/hook", secret = "k" }`), `(?s)notify.url.*http or https`},
+		{"notify and change_by", trig(`  condition = "last(queue_depth) > 10"
+  change_by = 1
+  notify = { url = "http://127.0.0.1/hook", secret = "k" }`), `(?s)Invalid Attribute Combination`},
 		{"bad schedule", trig(`  schedule  = "every morning"
   change_by = 1`), `(?s)Invalid schedule.*not a cron expression`},
 		{"bad name", trig(`  condition = "last(queue_depth) > 10"

@@ -315,6 +315,41 @@ type Instruction struct {
 	// Actor names who gave the instruction (a user name, "terraform"); when
 	// empty pesd records "api".
 	Actor string `json:"actor,omitempty"`
+	// InReplyTo names the firing (an event's id) of a notify trigger that
+	// this instruction answers: the instruction's event records it as its
+	// parent (Event.ParentEventID), so the firing is a cause of the
+	// changes the instruction makes.
+	InReplyTo string `json:"in_reply_to,omitempty"`
+}
+
+// Notify is a trigger's webhook action (seed 000: a trigger that notifies
+// another system, which then decides the change), in place of a request
+// form. pesd POSTs each firing (NotifyPayload) to URL, signed with
+// HMAC-SHA256 of the body under Secret in the NotifySignatureHeader
+// header, and records a notified event; the receiver answers, if it
+// wants a change, with an instruction whose in_reply_to names the firing.
+// URL must be loopback or a host pesd serve allows (--notify-allow).
+type Notify struct {
+	URL string `json:"url"`
+	// Secret is write-only: pesd keeps it to sign deliveries and never
+	// returns it.
+	Secret string `json:"secret,omitempty"`
+}
+
+// NotifySignatureHeader carries "sha256=" and the hex HMAC-SHA256 of a
+// delivery's body under the trigger's secret.
+const NotifySignatureHeader = "X-Pes-Signature"
+
+// NotifyPayload is the body pesd POSTs to a notify trigger's URL.
+type NotifyPayload struct {
+	GroupID    string    `json:"group_id"`
+	Group      string    `json:"group"`
+	TriggerID  string    `json:"trigger_id"`
+	Trigger    string    `json:"trigger"`
+	EventID    string    `json:"event_id"`
+	EventLabel string    `json:"event_label"`
+	Observed   string    `json:"observed,omitempty"`
+	Time       time.Time `json:"time"`
 }
 
 // Node states (SPEC §2.7).
@@ -350,13 +385,16 @@ type Node struct {
 
 // Trigger is a capacity-modification trigger (SPEC §2.5).
 type Trigger struct {
-	ID        string    `json:"id"`
-	GroupID   string    `json:"group_id"`
-	Name      string    `json:"name"`
-	Condition string    `json:"condition"`
-	For       string    `json:"for,omitempty"`
-	Schedule  string    `json:"schedule,omitempty"`
-	Request             // change_by | change_by_percent | set_to
+	ID        string `json:"id"`
+	GroupID   string `json:"group_id"`
+	Name      string `json:"name"`
+	Condition string `json:"condition"`
+	For       string `json:"for,omitempty"`
+	Schedule  string `json:"schedule,omitempty"`
+	Request          // change_by | change_by_percent | set_to
+	// Notify, in place of a request form, sends each firing to another
+	// system, which decides the change (Notify).
+	Notify    *Notify   `json:"notify,omitempty"`
 	Priority  int       `json:"priority"`
 	Immediate bool      `json:"immediate"`
 	Enabled   bool      `json:"enabled"`
@@ -396,9 +434,12 @@ type TriggerSpec struct {
 	For       *string `json:"for,omitempty"`
 	Schedule  *string `json:"schedule,omitempty"`
 	Request
-	Priority  *int  `json:"priority,omitempty"`
-	Immediate *bool `json:"immediate,omitempty"`
-	Enabled   *bool `json:"enabled,omitempty"`
+	// Notify given replaces the request form (and a request form given
+	// replaces a notify).
+	Notify    *Notify `json:"notify,omitempty"`
+	Priority  *int    `json:"priority,omitempty"`
+	Immediate *bool   `json:"immediate,omitempty"`
+	Enabled   *bool   `json:"enabled,omitempty"`
 }
 
 // ValidateConditionRequest is the body of POST /v1/triggers/validate.
@@ -453,6 +494,10 @@ const (
 	// group over (its lease expired, or it was handed over). Status
 	// applied: a notice, not a request; it never changes capacity.
 	EventOwnershipMoved = "ownership_moved"
+	// EventNotified records a notify trigger's delivery of its firing
+	// (ParentEventID), delivered or failed after its retries (Reason says
+	// how). Status applied: a notice, not a request.
+	EventNotified = "notified"
 )
 
 // Event statuses.
@@ -514,8 +559,13 @@ type Event struct {
 	// (Node.Name), for people; NodeID stays the key.
 	NodeName       string `json:"node_name,omitempty"`
 	ParentChangeID string `json:"parent_change_id,omitempty"`
-	NexusID        string `json:"nexus_id,omitempty"`
-	Description    string `json:"description"`
+	// ParentEventID is the notify firing this event follows: the
+	// notified event of its delivery, or the instruction that answered it
+	// (in_reply_to). The firing joins the answer's nexus, so it is among
+	// the causes of the answer's changes and they are among its effects.
+	ParentEventID string `json:"parent_event_id,omitempty"`
+	NexusID       string `json:"nexus_id,omitempty"`
+	Description   string `json:"description"`
 }
 
 // Change types.
@@ -836,6 +886,16 @@ type Error struct {
 	// the answer. Errors made in pesd need not set it: the server answers
 	// them by Code.
 	Status int `json:"-"`
+}
+
+// Redacted is t as pesd answers it: without its notify secret.
+func (t Trigger) Redacted() Trigger {
+	if t.Notify != nil {
+		n := *t.Notify
+		n.Secret = ""
+		t.Notify = &n
+	}
+	return t
 }
 
 func (e *Error) Error() string {

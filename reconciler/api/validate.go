@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -392,7 +394,7 @@ func EventTypes() []string {
 		EventNodeInitFailed, EventNodeUnavailable, EventReplacementRequest, EventNodeTerminatedUser,
 		EventMetricsMissing, EventMetricsReturned, EventOwnershipMoved, EventExecutionStarted, EventExecutionCompleted, EventExecutionSuspended,
 		EventExecutionResumed, EventExecutionCancelled, EventJobFailed, EventJobRetried, EventJobRequeued,
-		EventExecutionWarning}
+		EventExecutionWarning, EventNotified}
 }
 
 // ChangeTypes lists the change type values (the type filter of change lists).
@@ -610,6 +612,18 @@ func ValidateInstruction(in *Instruction) error {
 // most one (a patch) of change_by, change_by_percent, set_to and target,
 // and applies a target's defaults.
 func validateRequest(r Request, required bool) error {
+	given := requestForms(r)
+	switch {
+	case len(given) == 0 && required:
+		return Invalid("change_by", "one of change_by, change_by_percent or set_to is required")
+	case len(given) > 1:
+		return Invalid(given[1], "conflicts with %s: give exactly one of change_by, change_by_percent, set_to, target", given[0])
+	}
+	return checkRequestValues(r)
+}
+
+// requestForms names the request forms r gives.
+func requestForms(r Request) []string {
 	var given []string
 	if r.Target != nil {
 		given = append(given, "target")
@@ -623,12 +637,10 @@ func validateRequest(r Request, required bool) error {
 	if r.SetTo != nil {
 		given = append(given, "set_to")
 	}
-	switch {
-	case len(given) == 0 && required:
-		return Invalid("change_by", "one of change_by, change_by_percent or set_to is required")
-	case len(given) > 1:
-		return Invalid(given[1], "conflicts with %s: give exactly one of change_by, change_by_percent, set_to, target", given[0])
-	}
+	return given
+}
+
+func checkRequestValues(r Request) error {
 	if r.Target != nil {
 		if err := resolveTarget(r.Target); err != nil {
 			return err
@@ -703,7 +715,15 @@ func TriggerSpecProblems(spec *TriggerSpec, create bool) []error {
 			check(Invalid("for", "must be at most %s; got %q", MaxTriggerFor, *spec.For))
 		}
 	}
-	check(validateRequest(spec.Request, create))
+	if spec.Notify != nil {
+		check(validateNotify(*spec.Notify))
+		check(validateRequest(spec.Request, false))
+		if f := requestForms(spec.Request); len(f) > 0 {
+			check(Invalid(f[0], "conflicts with notify: a notify trigger leaves the change to its receiver"))
+		}
+	} else {
+		check(validateRequest(spec.Request, create))
+	}
 	if spec.Priority != nil && *spec.Priority < 0 {
 		check(Invalid("priority", "must not be negative; got %d", *spec.Priority))
 	}
@@ -856,4 +876,41 @@ func validateMetricName(field func() string, name string) error {
 		return Invalid(field(), "%s is computed by pesd and cannot be pushed", name)
 	}
 	return nil
+}
+
+// MaxNotifySecret bounds a notify secret's length.
+const MaxNotifySecret = 1024
+
+// validateNotify checks a notify's form: an http or https URL with a host,
+// and a secret. Whether pesd may reach the host is NotifyAllowed's.
+func validateNotify(n Notify) error {
+	u, err := url.Parse(strings.TrimSpace(n.URL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return Invalid("notify.url", "must be an http or https URL such as http://127.0.0.1:9000/pes; got %q", n.URL)
+	}
+	if n.Secret == "" || len(n.Secret) > MaxNotifySecret {
+		return Invalid("notify.secret", "is required: 1 to %d characters, the key deliveries are signed with", MaxNotifySecret)
+	}
+	return nil
+}
+
+// NotifyAllowed checks that pesd may POST to rawURL: its host is a
+// loopback address (or localhost) or one of allow (host names or IPs,
+// compared without case), so a trigger cannot make pesd reach an
+// arbitrary host. The error names notify.url.
+func NotifyAllowed(rawURL string, allow []string) error {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil || u.Hostname() == "" {
+		return Invalid("notify.url", "must be an http or https URL; got %q", rawURL)
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	for _, a := range allow {
+		if strings.EqualFold(strings.TrimSpace(a), host) {
+			return nil
+		}
+	}
+	return Invalid("notify.url", "host %q is neither loopback nor allowed: pesd serve --notify-allow lists the hosts triggers may notify", host)
 }

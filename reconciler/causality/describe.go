@@ -120,7 +120,13 @@ func what(e api.Event, l Lookup) string {
 		return who(e) + " created the group"
 	case api.EventGroupDeleted:
 		return who(e) + " deleted the group"
-	case api.EventUserInstruction, api.EventTriggerFired:
+	case api.EventTriggerFired:
+		if e.Request == nil && e.ProposedQuantity == nil {
+			// A notify trigger's firing: the receiver decides.
+			return who(e) + " fired" + paren(e.Observed) + "; " + joinNonEmpty("; ", e.Notes...)
+		}
+		fallthrough
+	case api.EventUserInstruction:
 		s := who(e) + " asked for " + ask(e)
 		if e.Immediate {
 			s += " at once"
@@ -169,6 +175,8 @@ func what(e api.Event, l Lookup) string {
 			return e.Reason
 		}
 		return who(e) + " took the group over"
+	case api.EventNotified:
+		return who(e) + " notified: " + e.Reason
 	case api.EventMetricsMissing:
 		s := who(e) + " was not evaluated"
 		if e.Source.Kind != api.SourceTrigger {

@@ -620,7 +620,7 @@ func (e *env) harmonizeCmd() *cobra.Command {
 // instructCmd is the instruct verb; stdin answers the confirmation of a
 // large immediate change when a person is there to answer.
 func (e *env) instructCmd() *cobra.Command {
-	c := e.newCLI("instruct --group ID (--change-by N | --change-by-percent P | --set-to N) [--immediate [--yes]] [--priority N] [--reason TEXT]", "send a user instruction (--change-by, --change-by-percent or --set-to)", true)
+	c := e.newCLI("instruct --group ID (--change-by N | --change-by-percent P | --set-to N) [--immediate [--yes]] [--priority N] [--reason TEXT] [--in-reply-to EVENT]", "send a user instruction (--change-by, --change-by-percent or --set-to)", true)
 	changeBy := c.fs.String("change-by", "", "add (or with a minus sign, remove) `N` nodes")
 	percent := c.fs.String("change-by-percent", "", "change by `P` percent")
 	setTo := c.fs.String("set-to", "", "set the desired quantity to `N`")
@@ -629,12 +629,13 @@ func (e *env) instructCmd() *cobra.Command {
 	priority := c.fs.String("priority", "", "request `priority` (default: the instruction default)")
 	reason := c.fs.String("reason", "", "why, for the causality record")
 	actor := c.fs.String("actor", "", "who gives the instruction (default: your user name)")
+	replyTo := c.fs.String("in-reply-to", "", "the notify trigger's firing this answers (its event id or label): the firing becomes a cause of the change")
 	var in api.Instruction
 	check := func(pos []string) error {
 		if err := noArgs(pos); err != nil {
 			return err
 		}
-		in = api.Instruction{Immediate: *immediate, Reason: *reason, Actor: *actor}
+		in = api.Instruction{Immediate: *immediate, Reason: *reason, Actor: *actor, InReplyTo: *replyTo}
 		if in.Actor == "" {
 			in.Actor = os.Getenv("USER")
 		}

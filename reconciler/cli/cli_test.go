@@ -122,7 +122,7 @@ func TestCLI(t *testing.T) {
 		{name: "explain unknown kind", args: []string{"explain", "period", "H1", "--group", "g-web"}, wantCode: 2, wantErr: []string{"explain: want 'change"}},
 		{name: "bad group id", args: []string{"changes", "--group", "nope"}, wantCode: ExitNotFound, wantErr: []string{"group nope not found", "not_found", "HTTP 404"}},
 		{name: "harmonize", args: []string{"harmonize", "--group", "g-web"}, wantOut: []string{"period H1: desired 3 → 3", "(period p-1)"}},
-		{name: "instruct change by", args: []string{"instruct", "--group", "g-web", "--change-by", "-2", "--reason", "night"}, wantOut: []string{"E9", "aggregated", "user instruction"}},
+		{name: "instruct change by", args: []string{"instruct", "--group", "g-web", "--change-by", "-2", "--reason", "night", "--in-reply-to", "E5"}, wantOut: []string{"E9", "aggregated", "user instruction"}},
 		{name: "instruct field error", args: []string{"instruct", "--group", "g-web", "--set-to", "50"}, wantCode: 1, wantErr: []string{"must be at most max_quantity 10", "(field set_to)", "HTTP 400"}},
 		{name: "instruct needs one form", args: []string{"instruct", "--group", "g-web", "--set-to", "5", "--change-by", "1"}, wantCode: 2, wantErr: []string{"exactly one of"}},
 		{name: "instruct bad number", args: []string{"instruct", "--group", "g-web", "--set-to", "five"}, wantCode: 2, wantErr: []string{"--set-to: want a whole number"}},
@@ -190,7 +190,8 @@ func TestCLI(t *testing.T) {
 	// What the commands sent.
 	f.Mu.Lock()
 	defer f.Mu.Unlock()
-	if len(f.Instructions) != 1 || f.Instructions[0].ChangeBy == nil || *f.Instructions[0].ChangeBy != -2 || f.Instructions[0].Reason != "night" {
+	if len(f.Instructions) != 1 || f.Instructions[0].ChangeBy == nil || *f.Instructions[0].ChangeBy != -2 || f.Instructions[0].Reason != "night" ||
+		f.Instructions[0].InReplyTo != "E5" {
 		t.Errorf("instructions received: %+v", f.Instructions)
 	}
 	if len(f.Samples) != 2 || f.Samples[0].Name != "queue_depth" || f.Samples[0].Value != 12 || f.Samples[1].Value != 3.5 {

@@ -132,6 +132,15 @@ type Options struct {
 	// its replica holds, each write carrying the lease's fencing token.
 	// Nil: it owns every group.
 	Ownership Ownership
+	// NotifyAllow lists the hosts, besides loopback, that notify triggers
+	// may POST to (pesd serve --notify-allow).
+	NotifyAllow []string
+	// NotifyAttempts is how many times a notify firing is POSTed before
+	// its delivery is recorded failed (default DefaultNotifyAttempts);
+	// NotifyBackoff the wait before the first retry, doubled for each
+	// next one up to a minute (default DefaultNotifyBackoff).
+	NotifyAttempts int
+	NotifyBackoff  time.Duration
 }
 
 // DefaultMaxSeriesPerGroup is Options.MaxSeriesPerGroup's default.
@@ -166,6 +175,8 @@ type Controller struct {
 	watch watches   // readers waiting for a group to change
 
 	ex executions // distributed executions with work (executions.go)
+
+	notify *notifier // notify triggers' deliveries, off the loop (notify.go)
 }
 
 // New returns a controller over opts.Store and loads the live groups:
@@ -227,6 +238,7 @@ func New(opts Options) (*Controller, error) {
 		eval:    trigger.NewEvaluator(),
 		wakes:   newWakeups(),
 	}
+	c.notify = newNotifier(opts)
 	// Before recovery, so a node that changes while pesd adopts it is
 	// pushed too.
 	for _, d := range opts.Drivers {
@@ -280,6 +292,7 @@ func (c *Controller) Close() error {
 		stop()
 		<-stopped
 	}
+	c.notify.close()
 	return nil
 }
 

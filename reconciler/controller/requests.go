@@ -35,6 +35,13 @@ func (w *work) instruct(in api.Instruction) (api.Event, error) {
 		Type: api.EventUserInstruction, Source: userSource(w.ctx, in.Actor),
 		Request: &req, Immediate: in.Immediate, Priority: prio, Reason: in.Reason,
 	}
+	if in.InReplyTo != "" {
+		firing, err := w.replyTo(in.InReplyTo)
+		if err != nil {
+			return api.Event{}, err
+		}
+		e.ParentEventID = firing.ID
+	}
 	return w.request(e)
 }
 

@@ -163,6 +163,8 @@ type work struct {
 	launch []api.Node // to start after commit
 	stop   []string   // node IDs to terminate after commit
 
+	deliveries []delivery // notify firings to POST after commit
+
 	groupDirty  bool // s.group changed and must be written
 	configDirty bool // and more than its state: configuration or status (see store.Tx.UpdateGroupState)
 	// register: the group is new; the controller takes it on when the
@@ -220,6 +222,7 @@ func (c *Controller) writeBatch(ctx context.Context, gss []*groupState, fn func(
 		}
 	}
 	c.actuate(ctx, ws)
+	c.deliver(ws)
 	return ws, err
 }
 
@@ -518,6 +521,10 @@ func (w *work) linkDecided(attribution, periodID, decisive string, events []*api
 		ID: newID(), GroupID: w.s.group.ID, Attribution: attribution, PeriodID: periodID,
 		EventIDs: make([]string, 0, len(events)), ChangeIDs: make([]string, 0, len(changes)),
 		DecisiveEventID: decisive, CreatedAt: w.now,
+	}
+	events, err := w.withFirings(events)
+	if err != nil {
+		return nx, err
 	}
 	for _, e := range events {
 		nx.EventIDs = append(nx.EventIDs, e.ID)

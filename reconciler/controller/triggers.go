@@ -41,17 +41,17 @@ func (c *Controller) CreateTrigger(ctx context.Context, groupID string, spec api
 		CreatedAt: now, UpdatedAt: now,
 	}
 	applyTriggerSpec(&t, spec)
-	if err := checkTrigger(t); err != nil {
+	if err := c.checkTrigger(t); err != nil {
 		return api.Trigger{}, err
 	}
 	if err := c.update(ctx, func(tx store.Tx) error { return tx.InsertTrigger(t) }); err != nil {
 		return api.Trigger{}, triggerConflict(t, err)
 	}
 	if err := c.setTrigger(gs, t, now, true); err != nil {
-		return t, err
+		return t.Redacted(), err
 	}
 	t.Warnings = c.triggerWarnings(gs, t)
-	return t, nil
+	return t.Redacted(), nil
 }
 
 // UpdateTrigger changes the fields present in spec. A request form given
@@ -75,17 +75,17 @@ func (c *Controller) UpdateTrigger(ctx context.Context, id string, spec api.Trig
 	now := c.clock.Now()
 	applyTriggerSpec(&t, spec)
 	t.UpdatedAt = now
-	if err := checkTrigger(t); err != nil {
+	if err := c.checkTrigger(t); err != nil {
 		return api.Trigger{}, err
 	}
 	if err := c.update(ctx, func(tx store.Tx) error { return tx.UpdateTrigger(t) }); err != nil {
 		return api.Trigger{}, triggerConflict(t, err)
 	}
 	if err := c.setTrigger(gs, t, now, true); err != nil {
-		return t, err
+		return t.Redacted(), err
 	}
 	t.Warnings = c.triggerWarnings(gs, t)
-	return t, nil
+	return t.Redacted(), nil
 }
 
 // DeleteTrigger removes a trigger. Its past events stay.
@@ -151,7 +151,11 @@ func applyTriggerSpec(t *api.Trigger, s api.TriggerSpec) {
 	set(&t.For, s.For)
 	set(&t.Schedule, s.Schedule)
 	if s.ChangeBy != nil || s.ChangeByPercent != nil || s.SetTo != nil || s.Target != nil {
-		t.Request = s.Request
+		t.Request, t.Notify = s.Request, nil
+	}
+	if s.Notify != nil {
+		n := *s.Notify
+		t.Request, t.Notify = api.Request{}, &n
 	}
 	if s.Priority != nil {
 		t.Priority = *s.Priority
@@ -164,8 +168,14 @@ func applyTriggerSpec(t *api.Trigger, s api.TriggerSpec) {
 	}
 }
 
-// checkTrigger compiles the trigger; the error names the field.
-func checkTrigger(t api.Trigger) error {
+// checkTrigger compiles the trigger and checks that pesd may reach its
+// notify URL; the error names the field.
+func (c *Controller) checkTrigger(t api.Trigger) error {
+	if t.Notify != nil {
+		if err := api.NotifyAllowed(t.Notify.URL, c.opts.NotifyAllow); err != nil {
+			return err
+		}
+	}
 	if _, err := trigger.ParseTrigger(t); err != nil {
 		var fe *trigger.FieldError
 		if errors.As(err, &fe) {
@@ -348,6 +358,11 @@ func (w *work) outcome(o trigger.Outcome) error {
 		observed = o.Observed
 	}
 	observed += w.sourcesNote(o.Metrics)
+	if t.Notify != nil {
+		// The receiver decides the change; its answer goes through
+		// admission like any instruction.
+		return w.notifyFiring(t, src, observed)
+	}
 	e := api.Event{
 		Type: api.EventTriggerFired, Source: src, Request: &req,
 		Immediate: t.Immediate, Priority: t.Priority, Observed: observed,

@@ -148,9 +148,11 @@ func (h *Reader) ListNodes(ctx context.Context, groupID string, includeTerminate
 // group (a group's id or name, as ResolveGroup takes it) the name of one
 // of that group's triggers (names are unique within a group). With group,
 // an id of another group's trigger is not found.
+// A notify secret is write-only: the read side never returns it.
 func (h *Reader) ResolveTrigger(ctx context.Context, tenant, ref, group string) (api.Trigger, error) {
 	if group == "" {
-		return h.r.GetTrigger(ctx, ref)
+		t, err := h.r.GetTrigger(ctx, ref)
+		return t.Redacted(), err
 	}
 	g, err := h.ResolveGroup(ctx, tenant, group, false)
 	if err != nil {
@@ -162,7 +164,7 @@ func (h *Reader) ResolveTrigger(ctx context.Context, tenant, ref, group string) 
 	}
 	for _, t := range ts {
 		if t.Name == ref || t.ID == ref {
-			return t, nil
+			return t.Redacted(), nil
 		}
 	}
 	return api.Trigger{}, &api.Error{Code: api.CodeNotFound, Status: 404,

@@ -28,6 +28,9 @@ func (h *Reader) ListTriggers(ctx context.Context, groupID string) ([]api.Trigge
 	if err != nil {
 		return nil, err
 	}
+	for i := range ts {
+		ts[i] = ts[i].Redacted()
+	}
 	return ts, h.observe(ctx, groupID, ts)
 }
 

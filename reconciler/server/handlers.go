@@ -454,7 +454,10 @@ func mergeTrigger(cur api.Trigger, spec api.TriggerSpec) api.Trigger {
 		cur.Schedule = *spec.Schedule
 	}
 	if spec.ChangeBy != nil || spec.ChangeByPercent != nil || spec.SetTo != nil || spec.Target != nil {
-		cur.Request = spec.Request
+		cur.Request, cur.Notify = spec.Request, nil
+	}
+	if spec.Notify != nil {
+		cur.Request, cur.Notify = api.Request{}, spec.Notify
 	}
 	return cur
 }

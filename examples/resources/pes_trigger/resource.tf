@@ -26,3 +26,21 @@ resource "pes_trigger" "morning" {
   set_to    = 10
   immediate = true
 }
+
+# Notify another system when the queue is deep, and let it decide the
+# change: pesd POSTs the firing, signed with the secret, to the receiver,
+# which answers with an instruction whose in_reply_to is the firing.
+resource "pes_trigger" "queue_ask" {
+  group_id  = pes_node_group.web.id
+  name      = "queue-ask"
+  condition = "last(queue_depth) > 500"
+  notify = {
+    url    = "http://127.0.0.1:9000/pes"
+    secret = var.notify_secret
+  }
+}
+
+variable "notify_secret" {
+  type      = string
+  sensitive = true
+}

@@ -42,10 +42,13 @@ type serveConfig struct {
 	maxSeriesPerGroup  int
 	pprof              string // loopback address of the profiling listener, or ""
 	// Replicas on one PostgreSQL (--store postgres).
-	replicaID string
-	advertise string
-	leaseTTL  time.Duration
-	shards    int
+	replicaID      string
+	advertise      string
+	leaseTTL       time.Duration
+	shards         int
+	notifyAllow    []string
+	notifyAttempts int
+	notifyBackoff  time.Duration
 }
 
 // parseServe reads serve's flags; every error it returns is a usage error
@@ -61,10 +64,13 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		retention  = fs.String("retention", "90d", "how long the history of a deleted group is kept (`duration`, d for days)")
 		level      = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 		leaseTTL   = fs.String("lease-ttl", replica.DefaultTTL.String(), "with --store postgres: how long a replica's lease on its groups lasts unrenewed (`duration`); another replica takes them over after it")
+		allow      = fs.String("notify-allow", "", "comma-separated `hosts` (names or IPs) that notify triggers may POST to, besides loopback")
+		backoff    = fs.String("notify-backoff", controller.DefaultNotifyBackoff.String(), "wait before a notify delivery's first retry (`duration`), doubled for each next one up to a minute")
 	)
 	fs.StringVar(&cfg.replicaID, "replica-id", "", "with --store postgres: this replica's `id`, unique among the replicas (default: its --advertise address)")
 	fs.StringVar(&cfg.advertise, "advertise", "", "with --store postgres: the `host:port` other replicas forward writes for this replica's groups to (default: the --listen address, with the host name when it listens on all addresses)")
 	fs.IntVar(&cfg.shards, "shards", replica.DefaultShards, "with --store postgres: how many shards the groups are split into, the same on every replica")
+	fs.IntVar(&cfg.notifyAttempts, "notify-attempts", controller.DefaultNotifyAttempts, "times a notify firing is POSTed before its delivery is recorded failed")
 	cfg.limits = server.DefaultLimits
 	fs.IntVar(&cfg.limits.MaxInFlight, "max-in-flight", cfg.limits.MaxInFlight, "most API requests answered at once; past it 503 with Retry-After (0: no cap)")
 	fs.Float64Var(&cfg.limits.RatePerToken, "rate-limit", cfg.limits.RatePerToken, "API requests per second per token; past it 429 with Retry-After (0: no limit)")
@@ -171,6 +177,22 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return cfg, fmt.Errorf("--launch-window: want a duration such as 3s, or 0 to record each observation's nodes apart, got %q", *launch)
 	}
 	cfg.launchWindow = v
+	if v, err = api.ParseDuration(*backoff); err != nil || v <= 0 {
+		return cfg, fmt.Errorf("--notify-backoff: want a positive duration such as 1s, got %q", *backoff)
+	}
+	cfg.notifyBackoff = v
+	if cfg.notifyAttempts < 1 {
+		return cfg, fmt.Errorf("--notify-attempts: want 1 or more, got %d", cfg.notifyAttempts)
+	}
+	for _, h := range strings.Split(*allow, ",") {
+		if h = strings.TrimSpace(h); h == "" {
+			continue
+		}
+		if strings.ContainsAny(h, "/:@ ") && net.ParseIP(h) == nil {
+			return cfg, fmt.Errorf("--notify-allow: want host names or IPs separated by commas (no scheme, port or path), got %q", h)
+		}
+		cfg.notifyAllow = append(cfg.notifyAllow, h)
+	}
 	switch cfg.storeKind {
 	case "sqlite":
 		if cfg.dsn != "" {

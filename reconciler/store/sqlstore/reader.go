@@ -230,7 +230,7 @@ func (r reader) ListGroups(ctx context.Context, f store.GroupFilter) ([]api.Grou
 
 const triggerCols = `id, group_id, name, condition, for_duration, schedule,
 	change_by, change_by_percent, set_to, priority, immediate, enabled,
-	created_at, updated_at, target`
+	created_at, updated_at, target, notify`
 
 func scanTrigger(sc scanner) (api.Trigger, error) {
 	var (
@@ -238,15 +238,18 @@ func scanTrigger(sc scanner) (api.Trigger, error) {
 		changeBy, setTo  sql.NullInt64
 		pct              sql.NullFloat64
 		created, updated string
-		target           sql.NullString
+		target, notify   sql.NullString
 	)
 	err := sc.Scan(&t.ID, &t.GroupID, &t.Name, &t.Condition, &t.For, &t.Schedule,
-		&changeBy, &pct, &setTo, &t.Priority, &t.Immediate, &t.Enabled, &created, &updated, &target)
+		&changeBy, &pct, &setTo, &t.Priority, &t.Immediate, &t.Enabled, &created, &updated, &target, &notify)
 	if err != nil {
 		return t, err
 	}
 	if err := fromJSON(target, &t.Target); err != nil {
 		return t, fmt.Errorf("trigger %s target: %w", t.ID, err)
+	}
+	if err := fromJSON(notify, &t.Notify); err != nil {
+		return t, fmt.Errorf("trigger %s notify: %w", t.ID, err)
 	}
 	t.ChangeBy, t.SetTo = intPtr(changeBy), intPtr(setTo)
 	if pct.Valid {
@@ -354,7 +357,7 @@ func (r reader) NodeTimes(ctx context.Context, groupID string, since, until time
 const eventCols = `id, group_id, label, type, source_kind, source_id, source_name,
 	time, period_id, period_label, request, immediate, proposed_quantity,
 	priority, status, reason, notes, observed, node_id, node_name, parent_change_id,
-	nexus_id, description, source_principal, source_on_behalf_of`
+	nexus_id, description, source_principal, source_on_behalf_of, parent_event_id`
 
 func scanEvent(sc scanner) (api.Event, error) {
 	var (
@@ -367,7 +370,7 @@ func scanEvent(sc scanner) (api.Event, error) {
 	err := sc.Scan(&e.ID, &e.GroupID, &e.Label, &e.Type, &e.Source.Kind, &e.Source.ID,
 		&e.Source.Name, &tm, &e.PeriodID, &e.PeriodLabel, &req, &e.Immediate, &proposed,
 		&e.Priority, &e.Status, &e.Reason, &notes, &e.Observed, &e.NodeID, &e.NodeName, &e.ParentChangeID,
-		&e.NexusID, &e.Description, &e.Source.Principal, &e.Source.OnBehalfOf)
+		&e.NexusID, &e.Description, &e.Source.Principal, &e.Source.OnBehalfOf, &e.ParentEventID)
 	if err != nil {
 		return e, err
 	}

@@ -155,10 +155,14 @@ func triggerArgs(tr api.Trigger) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("trigger %q: encode target: %w", tr.ID, err)
 	}
+	notify, err := toJSON(tr.Notify)
+	if err != nil {
+		return nil, fmt.Errorf("trigger %q: encode notify: %w", tr.ID, err)
+	}
 	return []any{tr.GroupID, tr.Name, tr.Condition, tr.For, tr.Schedule,
 		nullInt(tr.ChangeBy), nullFloat(tr.ChangeByPercent), nullInt(tr.SetTo),
 		tr.Priority, tr.Immediate, tr.Enabled,
-		FormatTime(tr.CreatedAt), FormatTime(tr.UpdatedAt), target, tr.ID}, nil
+		FormatTime(tr.CreatedAt), FormatTime(tr.UpdatedAt), target, notify, tr.ID}, nil
 }
 
 func (t *tx) InsertTrigger(tr api.Trigger) error {
@@ -171,8 +175,8 @@ func (t *tx) InsertTrigger(tr api.Trigger) error {
 	}
 	_, err = t.exec("insert trigger "+strconv.Quote(tr.ID), `INSERT INTO triggers (group_id, name,
 		condition, for_duration, schedule, change_by, change_by_percent, set_to, priority,
-		immediate, enabled, created_at, updated_at, target, id)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+		immediate, enabled, created_at, updated_at, target, notify, id)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
 	return err
 }
 
@@ -184,7 +188,7 @@ func (t *tx) UpdateTrigger(tr api.Trigger) error {
 	return t.update("trigger", tr.ID, `UPDATE triggers SET group_id = ?, name = ?,
 		condition = ?, for_duration = ?, schedule = ?, change_by = ?, change_by_percent = ?,
 		set_to = ?, priority = ?, immediate = ?, enabled = ?, created_at = ?, updated_at = ?,
-		target = ?
+		target = ?, notify = ?
 		WHERE id = ?`, args...)
 }
 
@@ -273,7 +277,7 @@ func eventArgs(e api.Event) ([]any, error) {
 	return []any{e.GroupID, e.Label, e.Type, e.Source.Kind, e.Source.ID, e.Source.Name,
 		FormatTime(e.Time), e.PeriodID, e.PeriodLabel, req, e.Immediate,
 		nullInt(e.ProposedQuantity), e.Priority, e.Status, e.Reason, notes, e.Observed, e.NodeID,
-		e.NodeName, e.ParentChangeID, e.NexusID, e.Description, e.Source.Principal, e.Source.OnBehalfOf, e.ID}, nil
+		e.NodeName, e.ParentChangeID, e.NexusID, e.Description, e.Source.Principal, e.Source.OnBehalfOf, e.ParentEventID, e.ID}, nil
 }
 
 func (t *tx) InsertEvent(e api.Event) error {
@@ -288,8 +292,8 @@ func (t *tx) InsertEvent(e api.Event) error {
 		source_kind, source_id, source_name, time, period_id, period_label, request,
 		immediate, proposed_quantity, priority, status, reason, notes, observed, node_id,
 		node_name, parent_change_id, nexus_id, description, source_principal,
-		source_on_behalf_of, id)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+		source_on_behalf_of, parent_event_id, id)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
 	return err
 }
 
@@ -302,7 +306,7 @@ func (t *tx) UpdateEvent(e api.Event) error {
 		source_kind = ?, source_id = ?, source_name = ?, time = ?, period_id = ?,
 		period_label = ?, request = ?, immediate = ?, proposed_quantity = ?, priority = ?,
 		status = ?, reason = ?, notes = ?, observed = ?, node_id = ?, node_name = ?, parent_change_id = ?,
-		nexus_id = ?, description = ?, source_principal = ?, source_on_behalf_of = ? WHERE id = ?`, args...)
+		nexus_id = ?, description = ?, source_principal = ?, source_on_behalf_of = ?, parent_event_id = ? WHERE id = ?`, args...)
 }
 
 // ---- changes

@@ -316,6 +316,17 @@ func testTriggers(t *testing.T, s store.Store) {
 	got, err = s.GetTrigger(ctx, upd.ID)
 	must(t, err)
 	checkSame(t, "trigger updated from a target", upd, got)
+	// A notify (its secret kept: pesd signs with it) replaces the form.
+	upd.SetTo, upd.Notify = nil, &api.Notify{URL: "http://127.0.0.1:9000/pes", Secret: "s3cret"}
+	update(t, s, func(tx store.Tx) error { return tx.UpdateTrigger(upd) })
+	got, err = s.GetTrigger(ctx, upd.ID)
+	must(t, err)
+	checkSame(t, "trigger updated to a notify", upd, got)
+	upd.SetTo, upd.Notify = ptr(3), nil
+	update(t, s, func(tx store.Tx) error { return tx.UpdateTrigger(upd) })
+	got, err = s.GetTrigger(ctx, upd.ID)
+	must(t, err)
+	checkSame(t, "trigger updated from a notify", upd, got)
 
 	update(t, s, func(tx store.Tx) error { return tx.DeleteTrigger("t-b") })
 	_, err = s.GetTrigger(ctx, "t-b")
