@@ -24,10 +24,14 @@ func (h *Reader) Costs(ctx context.Context, g api.Group, since, until, now time.
 	// Only the nodes with time in the window need their causes read.
 	inWindow := nodes[:0:0]
 	var changeIDs []string
+	seen := make(map[string]bool, len(nodes))
 	for _, n := range nodes {
 		if len(rates.Spans(n, now, since, until)) > 0 {
 			inWindow = append(inWindow, n)
-			changeIDs = append(changeIDs, n.ChangeID)
+			if !seen[n.ChangeID] { // a change launches several nodes
+				seen[n.ChangeID] = true
+				changeIDs = append(changeIDs, n.ChangeID)
+			}
 		}
 	}
 	rec, err := h.costRecords(ctx, changeIDs, now)
@@ -242,6 +246,13 @@ func (c *settledCache) get(ids []string, into *causality.Records) map[string][]c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make(map[string][]cost.Share, len(ids))
+	// Sized once: a query over months holds a change and two or three
+	// events for every id, and growing the maps step by step costs more
+	// than filling them.
+	if len(into.Changes) == 0 && len(into.Events) == 0 {
+		into.Changes = make(map[string]api.Change, len(ids))
+		into.Events = make(map[string]api.Event, 2*len(ids))
+	}
 	for _, id := range ids {
 		e, ok := c.entries[id]
 		if !ok {
