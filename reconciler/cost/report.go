@@ -119,8 +119,8 @@ func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
 		}
 		secs, units := apportion(a.seconds, ws), apportion(a.units, ws)
 		for i, s := range ss {
-			var cause *api.Event
-			if e, ok := rec.Events[s.Cause]; ok {
+			cause := s.Event
+			if e, ok := rec.Events[s.Cause]; ok && cause == nil {
 				cause = &e
 			}
 			r := get(key(q.By, s.Cause, cause))
