@@ -102,7 +102,7 @@ func CostRowDescription(by, label string, cause *api.Event, change *api.Change, 
 		s += " (" + Money(micros, currency) + ")"
 	}
 	if changes != 1 {
-		return s + fmt.Sprintf(" over %d changes", changes)
+		return s + " over " + strconv.Itoa(changes) + " changes" // once a row, and a query can have 100,000
 	}
 	return s + " over 1 change"
 }

@@ -42,6 +42,9 @@ type Share struct {
 	Via       []string
 	ChangeIDs []string
 	Weight    int64 // of Scale
+	// Event is Cause's record when the share was kept with it (a reader's
+	// cache of settled changes), so Compute need not look it up.
+	Event *api.Event
 }
 
 // Shares attributes a change's node time to its causes (the rule the

@@ -48,15 +48,19 @@ func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
 	get := func(key string) *Row {
 		r, ok := rows[key]
 		if !ok {
-			r = &Row{Key: key, seenChanges: map[string]bool{}, seenEvents: map[string]bool{}}
+			r = &Row{Key: key}
 			rows[key] = r
 		}
 		return r
 	}
 	var rep Report
-	type acc struct{ seconds, units int64 }
+	type acc struct {
+		seconds, units int64
+		shares         []Share
+	}
 	byChange := map[string]*acc{}
-	var order []string
+	var order []*acc
+	var orderIDs []string
 	for _, n := range nodes {
 		spans := rates.Spans(n, q.Now, q.Since, q.Until)
 		if len(spans) == 0 {
@@ -66,7 +70,8 @@ func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
 		if !ok {
 			a = &acc{}
 			byChange[n.ChangeID] = a
-			order = append(order, n.ChangeID)
+			order = append(order, a)
+			orderIDs = append(orderIDs, n.ChangeID)
 		}
 		for _, s := range spans {
 			a.seconds += s.Seconds()
@@ -83,16 +88,15 @@ func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
 		rep.NodeSeconds += spansSeconds(spans)
 		rep.Units += spansUnits(spans)
 	}
-	shares := make(map[string][]Share, len(order))
-	for _, chID := range order {
+	for i, chID := range orderIDs {
 		ch, ok := rec.Changes[chID]
 		if !ok {
 			ch = api.Change{ID: chID}
 		}
-		shares[chID] = rec.SharesOf(ch)
+		order[i].shares = rec.SharesOf(ch)
 	}
-	for _, chID := range order {
-		a, ss := byChange[chID], shares[chID]
+	for i, chID := range orderIDs {
+		a, ss := order[i], order[i].shares
 		switch q.By {
 		case api.CostsByDay:
 			continue // rows made above; their events below
@@ -115,8 +119,8 @@ func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
 		}
 		secs, units := apportion(a.seconds, ws), apportion(a.units, ws)
 		for i, s := range ss {
-			var cause *api.Event
-			if e, ok := rec.Events[s.Cause]; ok {
+			cause := s.Event
+			if e, ok := rec.Events[s.Cause]; ok && cause == nil {
 				cause = &e
 			}
 			r := get(key(q.By, s.Cause, cause))
@@ -132,7 +136,7 @@ func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
 	if q.By == api.CostsByDay {
 		for _, r := range rows {
 			for _, chID := range r.ChangeIDs {
-				for _, s := range shares[chID] {
+				for _, s := range byChange[chID].shares {
 					r.addEvents(s.Via...)
 				}
 			}
@@ -163,21 +167,41 @@ func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
 }
 
 func (r *Row) addChanges(ids ...string) {
-	for _, id := range ids {
-		if id != "" && !r.seenChanges[id] {
-			r.seenChanges[id] = true
-			r.ChangeIDs = append(r.ChangeIDs, id)
-		}
-	}
+	r.ChangeIDs = addNew(r.ChangeIDs, &r.seenChanges, ids)
 }
 
 func (r *Row) addEvents(ids ...string) {
+	r.EventIDs = addNew(r.EventIDs, &r.seenEvents, ids)
+}
+
+// addNew appends to list the non-empty ids it does not hold yet. Most
+// rows name a change or two: those are searched, and a set is built only
+// for a long list (a row of a query over months can name thousands).
+func addNew(list []string, seen *map[string]bool, ids []string) []string {
+	const short = 8
 	for _, id := range ids {
-		if id != "" && !r.seenEvents[id] {
-			r.seenEvents[id] = true
-			r.EventIDs = append(r.EventIDs, id)
+		if id == "" {
+			continue
+		}
+		if *seen == nil {
+			if slices.Contains(list, id) {
+				continue
+			}
+			list = append(list, id)
+			if len(list) > short {
+				*seen = make(map[string]bool, 2*len(list))
+				for _, v := range list {
+					(*seen)[v] = true
+				}
+			}
+			continue
+		}
+		if !(*seen)[id] {
+			(*seen)[id] = true
+			list = append(list, id)
 		}
 	}
+	return list
 }
 
 // key is the row a cause's share goes to under by: the cause event

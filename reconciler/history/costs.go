@@ -22,12 +22,16 @@ func (h *Reader) Costs(ctx context.Context, g api.Group, since, until, now time.
 		return api.Costs{}, fmt.Errorf("nodes of group %s: %w", g.ID, err)
 	}
 	// Only the nodes with time in the window need their causes read.
-	inWindow := nodes[:0:0]
+	inWindow := nodes[:0] // in place: nodes is not read again
 	var changeIDs []string
+	seen := make(map[string]bool, len(nodes))
 	for _, n := range nodes {
 		if len(rates.Spans(n, now, since, until)) > 0 {
 			inWindow = append(inWindow, n)
-			changeIDs = append(changeIDs, n.ChangeID)
+			if !seen[n.ChangeID] { // a change launches several nodes
+				seen[n.ChangeID] = true
+				changeIDs = append(changeIDs, n.ChangeID)
+			}
 		}
 	}
 	rec, err := h.costRecords(ctx, changeIDs, now)
@@ -232,16 +236,19 @@ type settledCache struct {
 
 type settledChange struct {
 	change api.Change
-	shares []cost.Share
-	events []api.Event
+	shares []cost.Share // with their cause events
 }
 
-// get returns the cached shares of ids and adds their changes and events
-// to into.
+// get returns the cached shares of ids and adds their changes to into.
 func (c *settledCache) get(ids []string, into *causality.Records) map[string][]cost.Share {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make(map[string][]cost.Share, len(ids))
+	// Sized once: a query over months holds a change for every id, and
+	// growing the map step by step costs more than filling it.
+	if len(into.Changes) == 0 {
+		into.Changes = make(map[string]api.Change, len(ids))
+	}
 	for _, id := range ids {
 		e, ok := c.entries[id]
 		if !ok {
@@ -249,9 +256,6 @@ func (c *settledCache) get(ids []string, into *causality.Records) map[string][]c
 		}
 		out[id] = e.shares
 		into.Changes[id] = e.change
-		for _, ev := range e.events {
-			into.Events[ev.ID] = ev
-		}
 	}
 	return out
 }
@@ -270,14 +274,11 @@ func (c *settledCache) put(ids []string, rec cost.Records, now time.Time) {
 			continue
 		}
 		shares := cost.Shares(ch, rec)
-		var events []api.Event
-		for _, s := range shares {
-			for _, ev := range s.Via {
-				if e, ok := rec.Events[ev]; ok {
-					events = append(events, e)
-				}
+		for i, s := range shares {
+			if e, ok := rec.Events[s.Cause]; ok {
+				shares[i].Event = &e
 			}
 		}
-		c.entries[id] = settledChange{change: ch, shares: shares, events: events}
+		c.entries[id] = settledChange{change: ch, shares: shares}
 	}
 }

@@ -356,6 +356,40 @@ func testTriggers(t *testing.T, s store.Store) {
 	}
 }
 
+// NodeTimes reads a group's nodes in launch order, ties by id, however
+// they were written, and only those that ran in the window: a costs
+// query's answer follows that order (the index of launch times serves it).
+func testNodeTimesInLaunchOrder(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	insertGroups(t, s, "g1", "g2")
+	// Written newest first; n-b and n-a were launched at the same instant.
+	nodes := []api.Node{
+		{ID: "n-e", GroupID: "g1", Index: 5, State: api.NodeReady, LaunchedAt: at(50)},
+		{ID: "n-d", GroupID: "g1", Index: 4, State: api.NodeTerminated, LaunchedAt: at(40), TerminatedAt: ptr(at(45))},
+		{ID: "n-b", GroupID: "g1", Index: 2, State: api.NodeTerminated, LaunchedAt: at(20), TerminatedAt: ptr(at(60))},
+		{ID: "n-a", GroupID: "g1", Index: 1, State: api.NodeTerminated, LaunchedAt: at(20), TerminatedAt: ptr(at(25))},
+		{ID: "n-c", GroupID: "g1", Index: 3, State: api.NodeReady, LaunchedAt: at(30)},
+		{ID: "n-0", GroupID: "g1", Index: 0, State: api.NodeTerminated, LaunchedAt: at(10), TerminatedAt: ptr(at(15))},
+		{ID: "n-x", GroupID: "g2", Index: 0, State: api.NodeReady, LaunchedAt: at(35)},
+	}
+	update(t, s, func(tx store.Tx) error {
+		for _, n := range nodes {
+			if err := tx.UpsertNode(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	times, err := s.NodeTimes(ctx, "g1", time.Time{}, time.Time{})
+	must(t, err)
+	sameIDs(t, "NodeTimes(g1)", []string{"n-0", "n-a", "n-b", "n-c", "n-d", "n-e"}, ids(times))
+	// Ran in [at(26), at(50)): not n-0 and n-a (ended before), nor n-e
+	// (launched at its end).
+	times, err = s.NodeTimes(ctx, "g1", at(26), at(50))
+	must(t, err)
+	sameIDs(t, "NodeTimes(g1) in [at(26), at(50))", []string{"n-b", "n-c", "n-d"}, ids(times))
+}
+
 func testNodes(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	insertGroups(t, s, "g1", "g2")

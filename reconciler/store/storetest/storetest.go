@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ListGroups", testListGroups},
 		{"Triggers", testTriggers},
 		{"Nodes", testNodes},
+		{"NodeTimesInLaunchOrder", testNodeTimesInLaunchOrder},
 		{"Events", testEvents},
 		{"Changes", testChanges},
 		{"Periods", testPeriods},
