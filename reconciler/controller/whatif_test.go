@@ -168,4 +168,6 @@ func TestWhatIfWindow(t *testing.T) {
 	}
 }
 
-func storeChangesSince(groupID string) store.ChangeFilter { return store.ChangeFilter{GroupID: groupID} }
+func storeChangesSince(groupID string) store.ChangeFilter {
+	return store.ChangeFilter{GroupID: groupID}
+}
