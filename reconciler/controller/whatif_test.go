@@ -171,3 +171,37 @@ func TestWhatIfWindow(t *testing.T) {
 func storeChangesSince(groupID string) store.ChangeFilter {
 	return store.ChangeFilter{GroupID: groupID}
 }
+
+// TestMetricHistory: stored samples outlive the triggers' windows for the
+// metric history, and are pruned after it.
+func TestMetricHistory(t *testing.T) {
+	h := newHarness(t)
+	h.opts.MetricHistory = 48 * time.Hour
+	h.open()
+	g := h.createGroup(api.GroupConfig{Name: "web", DesiredQuantity: 1})
+	first := h.clk.Now()
+	h.push(g.ID, api.Sample{Name: "load", Value: 1, Time: &first})
+	stored := func() int {
+		t.Helper()
+		ss, err := h.st.Samples(h.ctx, g.ID, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ss)
+	}
+	h.clk.Advance(24 * time.Hour) // far past the windows' hour
+	h.push(g.ID, api.Sample{Name: "load", Value: 2})
+	h.tick()
+	if n := stored(); n != 2 {
+		t.Errorf("a day on: %d samples stored, want 2 (history 48h)", n)
+	}
+	h.clk.Advance(25 * time.Hour)
+	h.push(g.ID, api.Sample{Name: "load", Value: 3})
+	h.tick()
+	if n := stored(); n != 2 {
+		t.Errorf("49h on: %d samples stored, want 2 (the first pruned)", n)
+	}
+	if got := h.c.MetricHistory(); got != 48*time.Hour {
+		t.Errorf("MetricHistory %s, want 48h", got)
+	}
+}
