@@ -146,6 +146,7 @@ func (p *pesProvider) DataSources(context.Context) []func() datasource.DataSourc
 		newCapacityEventsDataSource,
 		newCapacityForecastDataSource,
 		newCapacityCostsDataSource,
+		newCapacityWhatIfDataSource,
 		newNodeGroupDataSource,
 		newExecutionsDataSource,
 		newRecommendationDataSource,
