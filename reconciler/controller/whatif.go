@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -36,7 +37,7 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	cfg := g.GroupConfig
 	if req.Group != nil {
 		if cfg, err = api.ApplyGroupPatch(cfg, *req.Group); err != nil {
-			return api.WhatIf{}, err
+			return api.WhatIf{}, prefixField("group.", err)
 		}
 	}
 	specs := req.Triggers
@@ -99,10 +100,7 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	}
 	for i, s := range specs {
 		if _, err := r.CreateTrigger(ctx, rg.ID, s); err != nil {
-			if e, ok := err.(*api.Error); ok && e.Field != "" {
-				e.Field = fmt.Sprintf("triggers[%d].%s", i, e.Field)
-			}
-			return api.WhatIf{}, err
+			return api.WhatIf{}, prefixField(fmt.Sprintf("triggers[%d].", i), err)
 		}
 	}
 	// What the group's creation recorded stands for the capacity the
@@ -146,6 +144,16 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	out.Replayed = summarize(quantity, changes, out.Periods, since, until)
 	out.Recorded = summarize(rec.quantityAt(since, g.DesiredQuantity), rec.changes, rec.periodsIn(since, until), since, until)
 	return out, nil
+}
+
+// prefixField makes an error about a field of the proposal name it as a
+// field of the request.
+func prefixField(prefix string, err error) error {
+	var e *api.Error
+	if errors.As(err, &e) && e.Field != "" {
+		e.Field = prefix + e.Field
+	}
+	return err
 }
 
 // whatIfWindow checks the request's window against the metric history.

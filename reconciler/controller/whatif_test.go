@@ -205,3 +205,29 @@ func TestMetricHistory(t *testing.T) {
 		t.Errorf("MetricHistory %s, want 48h", got)
 	}
 }
+
+// TestWhatIfBadProposal: a proposal's mistakes are 400s naming the field
+// of the request.
+func TestWhatIfBadProposal(t *testing.T) {
+	h := newHarness(t)
+	g := h.createGroup(api.GroupConfig{Name: "web", DesiredQuantity: 1})
+	h.clk.Advance(time.Hour)
+	since := t0
+	for _, tc := range []struct {
+		name  string
+		req   api.WhatIfRequest
+		field string
+	}{
+		{"bad condition", api.WhatIfRequest{Since: &since, Triggers: []api.TriggerSpec{
+			{Name: ptr("ok"), Condition: ptr("last(load) > 1"), Request: api.Request{ChangeBy: ptr(1)}},
+			{Name: ptr("bad"), Condition: ptr("avg(load >"), Request: api.Request{ChangeBy: ptr(1)}},
+		}}, "triggers[1].condition"},
+		{"bad cooldown", api.WhatIfRequest{Since: &since, Group: &api.GroupPatch{Cooldown: ptr("soon")}}, "group.cooldown"},
+	} {
+		_, err := h.c.WhatIf(h.ctx, g.ID, tc.req)
+		var e *api.Error
+		if !errors.As(err, &e) || e.Code != api.CodeInvalid || e.Field != tc.field {
+			t.Errorf("%s: %v, want invalid_argument on %s", tc.name, err, tc.field)
+		}
+	}
+}
