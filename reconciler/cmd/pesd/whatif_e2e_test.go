@@ -77,16 +77,25 @@ func TestE2EWhatIf(t *testing.T) {
 			}
 		}
 	}()
-	// periodStart waits for the next harmonization and returns its time.
+	// nextPeriod waits for the end of the open period and returns its
+	// time. Right at the end the group may still show that period's end
+	// (pesd harmonizes a moment later): it waits for a later one.
+	var last time.Time
 	nextPeriod := func() time.Time {
 		t.Helper()
-		cur, err := c.GetGroup(ctx, g.ID)
-		if err != nil || cur.NextHarmonizationAt == nil {
-			t.Fatalf("group: %v %+v", err, cur)
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			cur, err := c.GetGroup(ctx, g.ID)
+			if err != nil {
+				t.Fatalf("group: %v", err)
+			}
+			if at := cur.NextHarmonizationAt; at != nil && at.After(last) {
+				last = *at
+				time.Sleep(time.Until(last))
+				return last
+			}
 		}
-		at := *cur.NextHarmonizationAt
-		time.Sleep(time.Until(at))
-		return at
+		t.Fatalf("no period after %s", last)
+		return last
 	}
 	since := nextPeriod()
 	nextPeriod()
