@@ -53,7 +53,25 @@ func (d *capacityChangesDataSource) Metadata(_ context.Context, req datasource.M
 }
 
 func (d *capacityChangesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	change := with(changeAttributes(), map[string]schema.Attribute{
+	change := changeDetailAttributes()
+	resp.Schema = historySchema("The capacity changes of a node group with their causes: which events (user instructions, "+
+		"trigger firings, node failures, replacements) caused each change, directly or indirectly, and an "+
+		"explanation in words.",
+		"changes", api.ChangeTypes(), map[string]schema.Attribute{
+			"caused_by": schema.StringAttribute{
+				MarkdownDescription: "Only the changes this event (an event ID) caused, directly or together with others.",
+				Optional:            true,
+			},
+			"changes": computedList("The changes, oldest first (by start time, then label), each with its causes and an explanation.", change),
+		})
+}
+
+// Read lists the changes with their causes and explanations, a page of
+// up to historyPageSize in one request.
+// changeDetailAttributes are a change's attributes with its causes and
+// explanation, as pes_capacity_changes and pes_capacity_whatif list them.
+func changeDetailAttributes() map[string]schema.Attribute {
+	return with(changeAttributes(), map[string]schema.Attribute{
 		"id":          computedString("ID of the change."),
 		"ended_at":    computedString("When it ended (RFC 3339), null while in progress."),
 		"period_id":   computedString("ID of the aggregation period the change belongs to."),
@@ -69,20 +87,8 @@ func (d *capacityChangesDataSource) Schema(_ context.Context, _ datasource.Schem
 		"causes":      computedList("The events that caused the change, oldest first.", causeAttributes()),
 		"explanation": computedString("Why the change happened, written for a person: the events, what each asked for, the policy and clamps (of `min_quantity`, `max_quantity` and, with predictive governing, the forecast)."),
 	})
-	resp.Schema = historySchema("The capacity changes of a node group with their causes: which events (user instructions, "+
-		"trigger firings, node failures, replacements) caused each change, directly or indirectly, and an "+
-		"explanation in words.",
-		"changes", api.ChangeTypes(), map[string]schema.Attribute{
-			"caused_by": schema.StringAttribute{
-				MarkdownDescription: "Only the changes this event (an event ID) caused, directly or together with others.",
-				Optional:            true,
-			},
-			"changes": computedList("The changes, oldest first (by start time, then label), each with its causes and an explanation.", change),
-		})
 }
 
-// Read lists the changes with their causes and explanations, a page of
-// up to historyPageSize in one request.
 func (d *capacityChangesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	readHistory(ctx, d.c, req, resp, "capacity changes", func(ctx context.Context, c *client.Client, m *capacityChangesModel) error {
 		changes, err := c.ListAllChangesDetailed(ctx, m.GroupID.ValueString(), m.changeFilter(m.CausedBy))

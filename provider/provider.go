@@ -174,6 +174,7 @@ func (p *pesProvider) DataSources(context.Context) []func() datasource.DataSourc
 		newCapacityEventsDataSource,
 		newCapacityForecastDataSource,
 		newCapacityCostsDataSource,
+		newCapacityWhatIfDataSource,
 		newNodeGroupDataSource,
 		newExecutionsDataSource,
 		newRecommendationDataSource,

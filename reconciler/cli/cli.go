@@ -39,6 +39,7 @@ const (
 	ExitError    = 1 // the command failed (an API error, an unreadable file, a daemon that cannot start)
 	ExitUsage    = 2 // the command line is wrong: an unknown command or flag, a bad flag value, a missing argument
 	ExitNotFound = 3 // what the command names (a group, a trigger, a change, ...) does not exist
+	ExitGate     = 4 // whatif: the replay went past a gate (--max-changes, --max-node-hours)
 )
 
 // Command is a verb that parses its own flags: cmd/pesd's serve.
@@ -84,7 +85,7 @@ func (e *env) main(args []string, extra ...Command) int {
 // rootNote ends pesd's own usage.
 const rootNote = `Client commands take --endpoint (PES_ENDPOINT, default ` + DefaultEndpoint + `),
 --token (PES_TOKEN), --ca-cert (PES_CA_CERT) and -o table|wide|json|yaml. Run 'pesd <command> -h' for its flags.
-Exit codes: 0 ok, 1 error, 2 usage, 3 not found.
+Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 a whatif gate exceeded.
 `
 
 // usageTemplate keeps pesd's usage as it read before cobra: the synopsis,
@@ -126,7 +127,7 @@ func (e *env) root(extra []Command) *cobra.Command {
 		e.triggersCmd(),
 		e.nodesCmd(), e.eventsCmd(), e.changesCmd(), e.periodsCmd(), e.explainCmd(),
 		e.harmonizeCmd(), e.instructCmd(), e.pushCmd(), e.forecastCmd(), e.historyCmd(), e.costsCmd(),
-		e.replicasCmd(),
+		e.replicasCmd(), e.whatifCmd(),
 	)
 	root.AddCommand(e.executionCmds()...)
 	root.AddCommand(e.tokensCmd(), e.auditCmd("audit [-o FORMAT]", "the audit record: who created and revoked which token (admin)"))

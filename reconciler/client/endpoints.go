@@ -493,3 +493,12 @@ func (c *Client) Costs(ctx context.Context, groupID string, f CostsFilter) (api.
 	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(groupID) + "/costs", query: q, out: &out, idempotent: true})
 	return out, err
 }
+
+// WhatIf backtests a proposal over the group's recorded samples. It
+// changes nothing, so it is retried like a GET.
+func (c *Client) WhatIf(ctx context.Context, groupID string, req api.WhatIfRequest) (api.WhatIf, error) {
+	var r api.WhatIf
+	err := c.do(ctx, call{method: http.MethodPost, path: "/v1/groups/" + seg(groupID) + "/whatif",
+		body: req, out: &r, idempotent: true})
+	return r, err
+}

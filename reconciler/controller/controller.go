@@ -42,7 +42,10 @@ const (
 	DefaultRetention        = 90 * 24 * time.Hour
 	DefaultTerminationGrace = 10 * time.Second
 	DefaultMetricRetention  = time.Hour
-	DefaultBatchSize        = 500
+	// DefaultMetricHistory is how long stored samples are kept for
+	// backtests (POST /v1/groups/{id}/whatif).
+	DefaultMetricHistory = 14 * 24 * time.Hour
+	DefaultBatchSize     = 500
 	// DefaultLaunchWindow is pesd serve's --launch-window: a few seconds,
 	// the spread of a launch's boot times on a busy host.
 	DefaultLaunchWindow = 3 * time.Second
@@ -97,6 +100,11 @@ type Options struct {
 	// MetricRetention is how long metric samples are kept, in memory and
 	// in the store; it bounds the longest usable window.
 	MetricRetention time.Duration
+	// MetricHistory is how long the store keeps samples, at the
+	// resolution they were pushed or observed, for backtests (default
+	// DefaultMetricHistory); never less than MetricRetention or the
+	// longest window in use. It bounds a backtest's window.
+	MetricHistory time.Duration
 	// Governor is the predictive-governing seam; nil turns it off.
 	Governor Governor
 	// BatchSize is how many groups one transaction of a pass writes.
@@ -212,6 +220,9 @@ func New(opts Options) (*Controller, error) {
 	}
 	if opts.MetricRetention <= 0 {
 		opts.MetricRetention = DefaultMetricRetention
+	}
+	if opts.MetricHistory <= 0 {
+		opts.MetricHistory = DefaultMetricHistory
 	}
 	if opts.Sources.QueryTimeout <= 0 {
 		opts.Sources.QueryTimeout = DefaultQueryTimeout

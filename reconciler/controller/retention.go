@@ -30,9 +30,10 @@ func (c *Controller) purgeIfDue(ctx context.Context, now time.Time) error {
 	if n > 0 {
 		c.log.Info("purged the history of deleted groups", "groups", n, "retention", c.opts.Retention)
 	}
-	// Samples older than the longest window are of no use: drop them
-	// (PushMetrics prunes its group; this catches driver samples).
-	cutoff := now.Add(-c.windows.Retention())
+	// Samples older than the backtest history (or the longest window)
+	// are of no use: drop them (PushMetrics prunes its group; this
+	// catches driver samples).
+	cutoff := now.Add(-c.sampleHistory())
 	c.windows.Prune(now)
 	c.mu.Lock()
 	ids := make([]string, 0, len(c.groups))

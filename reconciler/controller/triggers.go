@@ -244,7 +244,7 @@ func (c *Controller) PushMetrics(ctx context.Context, groupID string, samples []
 			return fmt.Errorf("store samples: %w", err)
 		}
 		if prune {
-			return tx.DeleteSamplesBefore(gs.id, now.Add(-c.windows.Retention()))
+			return tx.DeleteSamplesBefore(gs.id, now.Add(-c.sampleHistory()))
 		}
 		return nil
 	})
@@ -273,6 +273,15 @@ func (c *Controller) checkSeriesCap(groupID string, samples []api.Sample) error 
 	return &api.Error{Code: api.CodeExhausted, Status: 429, Field: "samples",
 		Message: causality.SeriesCapReached(limit, have, fresh, c.windows.Retention())}
 }
+
+// sampleHistory is how long stored samples are kept: the backtest
+// history, or the longest window in use when that is longer.
+func (c *Controller) sampleHistory() time.Duration {
+	return max(c.opts.MetricHistory, c.windows.Retention())
+}
+
+// MetricHistory is how far back a backtest can replay samples.
+func (c *Controller) MetricHistory() time.Duration { return c.sampleHistory() }
 
 func (c *Controller) addStored(groupID string, ss []store.StoredSample) int {
 	ms := make([]window.Sample, len(ss))

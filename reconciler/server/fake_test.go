@@ -213,6 +213,13 @@ func (r *recorder) PushMetrics(ctx context.Context, groupID string, samples []ap
 	return len(samples), nil
 }
 
+func (r *recorder) WhatIf(ctx context.Context, groupID string, req api.WhatIfRequest) (api.WhatIf, error) {
+	if err := r.record("WhatIf", groupID, req); err != nil {
+		return api.WhatIf{}, err
+	}
+	return api.WhatIf{Periods: []api.Period{}, Changes: []api.ChangeDetail{}, Events: []api.Event{}}, nil
+}
+
 // fakeHistory is the read side the handlers get: history.Reader over
 // fakeReader (so caused_by labels resolve as in pesd), with the
 // explanations recorded and answered in fixed words.

@@ -349,6 +349,20 @@ func (s *server) pushMetrics(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.MetricsResponse{Accepted: n})
 }
 
+func (s *server) whatIf(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	in, ok := decodeRequest[api.WhatIfRequest](s, w, r, maxBodyBytes, nil)
+	if !ok {
+		return
+	}
+	out, err := s.svc.WhatIf(r.Context(), id, in)
+	if err != nil {
+		s.fail(w, r, err, "group "+id)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
 // Nodes.
 
 func (s *server) listNodes(w http.ResponseWriter, r *http.Request) {

@@ -259,6 +259,15 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	since, until := changes.Items[0].StartedAt.Add(-time.Hour), changes.Items[0].StartedAt.Add(time.Hour)
 	var tl api.Timeline
 	c.json("GET", "/v1/groups/"+g.ID+"/timeline?since="+since.Format(time.RFC3339)+"&until="+until.Format(time.RFC3339)+"&buckets=50", "", 200, &tl)
+	// A backtest of the last minutes with a proposed trigger, and a window
+	// the wrong way round.
+	from := c.clk.Now().Add(-5 * time.Minute).Format(time.RFC3339)
+	var wi api.WhatIf
+	c.json("POST", "/v1/groups/"+g.ID+"/whatif", `{"since":"`+from+`","triggers":[{"name":"cpu-high","condition":"avg(cpu, '2m') > 50","change_by":2}],"group":{"cooldown":"1m"}}`, 200, &wi)
+	if wi.Samples == 0 {
+		c.t.Errorf("whatif replayed no samples: %+v", wi)
+	}
+	c.json("POST", "/v1/groups/"+g.ID+"/whatif", `{"since":"`+from+`","until":"`+from+`"}`, 400, nil)
 	if len(tl.Changes) == 0 {
 		t.Errorf("timeline around %s: no changes", changes.Items[0].StartedAt)
 	}

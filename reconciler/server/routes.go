@@ -119,6 +119,10 @@ func (s *server) table() []route {
 			Summary: "Push metric samples for the group's triggers.",
 			Body:    &B{Type: api.MetricsRequest{}, Required: []string{"samples"}}, Response: api.MetricsResponse{}, Errors: withBody}, s.byGroup(s.pushMetrics)).
 			asks(identity.Push),
+		r(O{Pattern: "POST /v1/groups/{id}/whatif", ID: "whatIf", Tag: tagGroups, Status: http.StatusOK,
+			Summary: "Backtest: replay the group's recorded samples of a window (since, until) through the engine with proposed triggers and settings, on the sim driver and a fake clock; answers the periods, changes and events it would have recorded, and a summary beside what really happened. Writes nothing to the group's record.",
+			Body:    &B{Type: api.WhatIfRequest{}, Required: []string{"since"}}, Response: api.WhatIf{}, Errors: withBody}, s.byGroup(s.whatIf)).
+			asks(identity.Read),
 
 		r(O{Pattern: "GET /v1/groups/{id}/nodes", ID: "listNodes", Tag: tagNodes, Status: http.StatusOK,
 			Summary:  "List the group's nodes.",

@@ -39,6 +39,9 @@ type Service interface {
 	DeleteTrigger(ctx context.Context, id string) error
 
 	PushMetrics(ctx context.Context, groupID string, samples []api.Sample) (int, error)
+	// WhatIf backtests a proposal over the group's recorded samples,
+	// writing nothing to the group's record.
+	WhatIf(ctx context.Context, groupID string, req api.WhatIfRequest) (api.WhatIf, error)
 
 	Forecast(ctx context.Context, groupID string) (api.Forecast, error)
 	// ImportHistory records a quantity history (CSV or JSON, read from r,

@@ -174,6 +174,7 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		ObserveInterval:    cfg.observeInterval,
 		LaunchWindow:       cfg.launchWindow,
 		Retention:          cfg.retention,
+		MetricHistory:      cfg.metricHistory,
 		Sources:            controller.SourceOptions{PrometheusURL: cfg.prometheusURL, Client: &prometheus.Client{}},
 		MaxSeriesPerGroup:  cfg.maxSeriesPerGroup,
 		NotifyAllow:        cfg.notifyAllow,

@@ -1,0 +1,187 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+)
+
+var (
+	_ datasource.DataSource              = (*capacityWhatIfDataSource)(nil)
+	_ datasource.DataSourceWithConfigure = (*capacityWhatIfDataSource)(nil)
+)
+
+func newCapacityWhatIfDataSource() datasource.DataSource { return &capacityWhatIfDataSource{} }
+
+type capacityWhatIfDataSource struct {
+	dataSourceClient
+}
+
+type capacityWhatIfModel struct {
+	ID           types.String  `tfsdk:"id"`
+	GroupID      types.String  `tfsdk:"group_id"`
+	Since        types.String  `tfsdk:"since"`
+	Until        types.String  `tfsdk:"until"`
+	TriggersJSON types.String  `tfsdk:"triggers_json"`
+	GroupJSON    types.String  `tfsdk:"group_json"`
+	BootTime     types.String  `tfsdk:"boot_time"`
+	Samples      types.Int64   `tfsdk:"samples"`
+	Replayed     *summaryModel `tfsdk:"replayed"`
+	Recorded     *summaryModel `tfsdk:"recorded"`
+	Changes      []changeModel `tfsdk:"changes"`
+}
+
+type summaryModel struct {
+	Changes      types.Int64   `tfsdk:"changes"`
+	PeakQuantity types.Int64   `tfsdk:"peak_quantity"`
+	MeanQuantity types.Float64 `tfsdk:"mean_quantity"`
+	NodeHours    types.Float64 `tfsdk:"node_hours"`
+	Suppressed   types.Int64   `tfsdk:"suppressed"`
+	Ignored      types.Int64   `tfsdk:"ignored"`
+}
+
+func (d *capacityWhatIfDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_capacity_whatif"
+}
+
+func summaryAttribute(desc string) schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{MarkdownDescription: desc, Computed: true, Attributes: map[string]schema.Attribute{
+		"changes":       computedInt("Capacity changes started in the window."),
+		"peak_quantity": computedInt("Highest desired quantity in the window."),
+		"mean_quantity": computedFloat("Desired quantity averaged over the window's time."),
+		"node_hours":    computedFloat("Desired quantity integrated over the window, in node-hours."),
+		"suppressed":    computedInt("Firings the window's decision records suppressed (cooldown, lockdown)."),
+		"ignored":       computedInt("Firings the window's decision records ignored (missing data)."),
+	}}
+}
+
+func (d *capacityWhatIfDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A backtest of proposed triggers (and group settings) on a node group's recorded metric samples: " +
+			"pesd replays the window through the same engine on the sim driver with a fake clock, the nodes booting in the " +
+			"time the group's own nodes took, and answers the changes it would have made, each with its causes and " +
+			"explanation, and a summary beside what really happened. It writes nothing to the group's record. pesd keeps " +
+			"samples for `pesd serve --metric-history` (14 days by default), which bounds the window.\n\n" +
+			"Put it beside a trigger change so that `terraform plan` shows what the change would have done last week.",
+		Attributes: map[string]schema.Attribute{
+			"id": computedString("The group ID (the data source has no ID of its own)."),
+			"group_id": schema.StringAttribute{
+				MarkdownDescription: "ID of the node group.",
+				Required:            true,
+			},
+			"since": schema.StringAttribute{
+				MarkdownDescription: "Start of the window: an RFC 3339 time, or a duration ago such as `7d` or `36h`.",
+				Required:            true,
+			},
+			"until": schema.StringAttribute{
+				MarkdownDescription: "End of the window (RFC 3339 or a duration ago); default now.",
+				Optional:            true,
+			},
+			"triggers_json": schema.StringAttribute{
+				MarkdownDescription: "The proposed triggers, a JSON array of objects as `POST /v1/groups/{id}/triggers` " +
+					"takes them (`jsonencode([{ name = \"busy\", condition = \"avg(cpu, '5m') > 80\", change_by = 2 }])`). " +
+					"Absent: the group's own triggers.",
+				Optional: true,
+			},
+			"group_json": schema.StringAttribute{
+				MarkdownDescription: "Proposed group settings, a JSON object as `PATCH /v1/groups/{id}` takes it " +
+					"(`aggregation_period`, `aggregation_policy`, `cooldown`, `min_quantity`, `max_quantity`, `predictive`).",
+				Optional: true,
+			},
+			"boot_time": computedString("The boot time the replayed nodes took: the median of the group's observed launches."),
+			"samples":   computedInt("How many recorded samples were replayed."),
+			"replayed":  summaryAttribute("The replay's summary."),
+			"recorded":  summaryAttribute("The same summary of what really happened over the window."),
+			"changes":   computedList("The changes the replay would have made, oldest first, each with its causes and explanation.", changeDetailAttributes()),
+		},
+	}
+}
+
+func (d *capacityWhatIfDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	if !d.c.ready(&resp.Diagnostics, "reading a backtest") {
+		return
+	}
+	m, ok := load[capacityWhatIfModel](ctx, req.Config, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	in, diags := m.request(time.Now())
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	groupID := m.GroupID.ValueString()
+	r, err := d.c.api.WhatIf(ctx, groupID, in)
+	if err != nil {
+		resp.Diagnostics.Append(apiErrorDiag("Cannot backtest", d.c.endpoint, groupID, err))
+		return
+	}
+	m.fill(r)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// request builds the API's request, each mistake naming its attribute.
+func (m capacityWhatIfModel) request(now time.Time) (api.WhatIfRequest, diag.Diagnostics) {
+	var in api.WhatIfRequest
+	var diags diag.Diagnostics
+	when := func(name string, v types.String) *time.Time {
+		if v.IsNull() || v.IsUnknown() {
+			return nil
+		}
+		if t, err := time.Parse(time.RFC3339Nano, v.ValueString()); err == nil {
+			return &t
+		}
+		if d, err := api.ParseDuration(v.ValueString()); err == nil && d >= 0 {
+			t := now.Add(-d).UTC()
+			return &t
+		}
+		diags.AddAttributeError(path.Root(name), "Invalid "+name,
+			fmt.Sprintf("want an RFC 3339 time (2026-01-02T10:00:00Z) or a duration ago (7d, 36h), got %q", v.ValueString()))
+		return nil
+	}
+	in.Since, in.Until = when("since", m.Since), when("until", m.Until)
+	decode := func(name string, v types.String, out any) {
+		if v.IsNull() || v.IsUnknown() {
+			return
+		}
+		if err := json.Unmarshal([]byte(v.ValueString()), out); err != nil {
+			diags.AddAttributeError(path.Root(name), "Invalid "+name, err.Error())
+		}
+	}
+	decode("triggers_json", m.TriggersJSON, &in.Triggers)
+	if !m.TriggersJSON.IsNull() && in.Triggers == nil {
+		in.Triggers = []api.TriggerSpec{}
+	}
+	if !m.GroupJSON.IsNull() {
+		in.Group = &api.GroupPatch{}
+		decode("group_json", m.GroupJSON, in.Group)
+	}
+	return in, diags
+}
+
+func (m *capacityWhatIfModel) fill(r api.WhatIf) {
+	m.ID = m.GroupID
+	m.BootTime = types.StringValue(r.BootTime)
+	m.Samples = types.Int64Value(int64(r.Samples))
+	m.Replayed, m.Recorded = summaryFrom(r.Replayed), summaryFrom(r.Recorded)
+	m.Changes = sortedMap(r.Changes, func(a, b api.ChangeDetail) int { return compareChanges(a.Change, b.Change) }, changeFrom)
+}
+
+func summaryFrom(s api.WhatIfSummary) *summaryModel {
+	return &summaryModel{
+		Changes:      types.Int64Value(int64(s.Changes)),
+		PeakQuantity: types.Int64Value(int64(s.PeakQuantity)),
+		MeanQuantity: types.Float64Value(s.MeanQuantity),
+		NodeHours:    types.Float64Value(s.NodeHours),
+		Suppressed:   types.Int64Value(int64(s.Suppressed)),
+		Ignored:      types.Int64Value(int64(s.Ignored)),
+	}
+}

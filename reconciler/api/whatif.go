@@ -1,0 +1,47 @@
+package api
+
+import "time"
+
+// WhatIfRequest is the body of POST /v1/groups/{id}/whatif: a proposed
+// configuration replayed over a window of the group's recorded samples.
+type WhatIfRequest struct {
+	// Since and Until bound the window (Until defaults to now); it may
+	// not be longer than pesd's metric history (--metric-history).
+	Since *time.Time `json:"since"`
+	Until *time.Time `json:"until,omitempty"`
+	// Triggers replace the group's triggers in the replay; absent, the
+	// group's current triggers are replayed.
+	Triggers []TriggerSpec `json:"triggers,omitempty"`
+	// Group changes the group's settings in the replay (policy, period,
+	// min/max, cooldown, predictive) as a PATCH would.
+	Group *GroupPatch `json:"group,omitempty"`
+}
+
+// WhatIf answers a backtest: what the proposal would have recorded over
+// the window, and a summary of it beside what really happened.
+type WhatIf struct {
+	Since    time.Time      `json:"since"`
+	Until    time.Time      `json:"until"`
+	Periods  []Period       `json:"periods"`
+	Changes  []ChangeDetail `json:"changes"`
+	Events   []Event        `json:"events"`
+	Replayed WhatIfSummary  `json:"replayed"`
+	Recorded WhatIfSummary  `json:"recorded"`
+	// BootTime is the sim boot time the replay used, from the group's
+	// observed launches.
+	BootTime string `json:"boot_time"`
+	// Samples is how many recorded samples were replayed.
+	Samples int `json:"samples"`
+}
+
+// WhatIfSummary sums up a record over a backtest's window.
+type WhatIfSummary struct {
+	Changes      int     `json:"changes"`
+	PeakQuantity int     `json:"peak_quantity"`
+	MeanQuantity float64 `json:"mean_quantity"`
+	NodeHours    float64 `json:"node_hours"`
+	// Suppressed and Ignored count the firings the periods' decision
+	// records suppressed and ignored.
+	Suppressed int `json:"suppressed"`
+	Ignored    int `json:"ignored"`
+}
