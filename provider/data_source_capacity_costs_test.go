@@ -17,7 +17,8 @@ import (
 )
 
 // TestAccCapacityCosts_byCauseAndActor reads a billed group's costs by
-// cause and by actor: the group's creation by terraform is behind all of
+// cause and by actor: the group's creation by terraform (through the admin
+// token) is behind all of
 // its node time, and a second plan is empty although the figures grow
 // with every read (an output of them would change with each plan, as any
 // output of a clock-bound read does; a fixed until keeps it still).
@@ -73,14 +74,14 @@ data "pes_capacity_costs" "by_actor" {
 					statecheck.ExpectKnownValue(byCause, row, knownvalue.ObjectPartial(map[string]knownvalue.Check{
 						"label":       knownvalue.StringExact("E1"),
 						"type":        knownvalue.StringExact(api.EventGroupCreated),
-						"name":        knownvalue.StringExact("terraform"),
+						"name":        knownvalue.StringExact("admin"),
 						"cost":        knownvalue.StringRegexp(money),
 						"change_ids":  knownvalue.ListSizeExact(1),
-						"description": knownvalue.StringRegexp(regexp.MustCompile(`^E1: user terraform created the group with 2 nodes: [0-9.]+ node-hours \(\$[0-9.]+\) over 1 change$`)),
+						"description": knownvalue.StringRegexp(regexp.MustCompile(`^E1: user admin \(on behalf of terraform\) created the group with 2 nodes: [0-9.]+ node-hours \(\$[0-9.]+\) over 1 change$`)),
 					})),
 					statecheck.ExpectKnownValue(byActor, row, knownvalue.ObjectPartial(map[string]knownvalue.Check{
-						"key":   knownvalue.StringExact("user:terraform"),
-						"label": knownvalue.StringExact("user terraform"),
+						"key":   knownvalue.StringExact("user:admin/terraform"),
+						"label": knownvalue.StringExact("user admin (on behalf of terraform)"),
 						"type":  knownvalue.StringExact(api.SourceUser),
 					})),
 				},

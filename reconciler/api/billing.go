@@ -198,7 +198,8 @@ func CostsBy() []string {
 // window, and the changes and events behind it.
 type CostRow struct {
 	// Key identifies the row: an event id (by=cause), a trigger or actor
-	// name, a change id, a day (2026-12-07).
+	// ("user:ci", or "user:ci/alice" for a principal acting on behalf of
+	// alice), a change id, a day (2026-12-07).
 	Key string `json:"key"`
 	// Label is how people read the key: "E5", "trigger cpu-high", "C7".
 	Label string `json:"label"`

@@ -206,7 +206,8 @@ func addNew(list []string, seen *map[string]bool, ids []string) []string {
 
 // key is the row a cause's share goes to under by: the cause event
 // (by=cause), "trigger:<name>" or the source kind for what no trigger
-// caused (by=trigger), "<kind>:<name>" (by=actor).
+// caused (by=trigger), "<kind>:<name>" or "<kind>:<principal>/<on behalf
+// of>" (by=actor).
 func key(by, cause string, e *api.Event) string {
 	switch by {
 	case api.CostsByTrigger:
@@ -220,6 +221,11 @@ func key(by, cause string, e *api.Event) string {
 	case api.CostsByActor:
 		if e == nil {
 			return ""
+		}
+		// The principal, and whom it acted for: a shared CI token's
+		// instructions for alice and for bob are two actors' costs.
+		if e.Source.OnBehalfOf != "" {
+			return e.Source.Kind + ":" + e.Source.Name + "/" + e.Source.OnBehalfOf
 		}
 		return e.Source.Kind + ":" + e.Source.Name
 	}

@@ -284,7 +284,12 @@ func scenarioAggregation(t *testing.T, c *client.Client) {
 					t.Errorf("cause %s of %s is %s, want indirect", cs.Event.Label, ch.Label, cs.Attribution)
 				}
 				if cs.Decisive {
-					decisive = append(decisive, cs.Event.Source.Name)
+					// Triggers by name, users by whom the admin token acted for.
+					who := cs.Event.Source.Name
+					if cs.Event.Source.OnBehalfOf != "" {
+						who = cs.Event.Source.OnBehalfOf
+					}
+					decisive = append(decisive, who)
 				}
 			}
 			// Seed 004: the request the policy chose is named as data, once.
