@@ -764,7 +764,7 @@ func insertRun(tx store.Tx, g api.Group, x api.Execution, jobs []api.Job) error 
 	}
 	r := execution.RunOf(x, jobs, newID(), g.Driver, api.NodeType(g))
 	r.Note = causality.RunNote(r)
-	if _, err := tx.InsertRun(r); err != nil {
+	if _, err := tx.InsertRun(g.Tenant, r); err != nil {
 		return fmt.Errorf("run record of execution %s: %w", x.Label, err)
 	}
 	return nil

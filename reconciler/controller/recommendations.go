@@ -19,9 +19,9 @@ import (
 // predicted to miss its criteria, or sized by the recommendation.
 
 // ImportRuns records runs exported from elsewhere (CSV or JSON, read
-// from r, which the handler bounds) as programType's, and answers how
-// many it recorded and how many it had already.
-func (c *Controller) ImportRuns(ctx context.Context, programType string, r io.Reader) (api.RunsImport, error) {
+// from r, which the handler bounds) as tenant's runs of programType, and
+// answers how many it recorded and how many the tenant had already.
+func (c *Controller) ImportRuns(ctx context.Context, tenant, programType string, r io.Reader) (api.RunsImport, error) {
 	runs, err := recommend.ParseRuns(r, programType, c.clock.Now())
 	if err != nil {
 		return api.RunsImport{}, err
@@ -31,7 +31,7 @@ func (c *Controller) ImportRuns(ctx context.Context, programType string, r io.Re
 		out = api.RunsImport{}
 		for _, run := range runs {
 			run.ID = newID()
-			ok, err := tx.InsertRun(run)
+			ok, err := tx.InsertRun(tenant, run)
 			if err != nil {
 				return err
 			}
@@ -74,7 +74,7 @@ func advise(ctx context.Context, r store.Reader, g api.Group, in api.ExecutionCr
 		// A deadline already past is one nothing meets.
 		q.Deadline = max(left, time.Nanosecond)
 	}
-	rec, fit, err := history.Recommend(ctx, r, in.ProgramType, q)
+	rec, fit, err := history.Recommend(ctx, r, g.Tenant, in.ProgramType, q)
 	if err != nil {
 		return a, err
 	}

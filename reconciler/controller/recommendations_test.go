@@ -36,7 +36,7 @@ func TestRunRecords(t *testing.T) {
 	if done.Status != api.ExecutionCompleted {
 		t.Fatalf("after resume: %s %v", done.Status, done.Counts)
 	}
-	runs, err := h.st.RecentRuns(h.ctx, "wc", 10)
+	runs, err := h.st.RecentRuns(h.ctx, api.DefaultTenant, "wc", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestRunRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.runTo(120*time.Second, nil)
-	runs, _ = h.st.RecentRuns(h.ctx, "wc", 10)
+	runs, _ = h.st.RecentRuns(h.ctx, api.DefaultTenant, "wc", 10)
 	if len(runs) != 2 || runs[1].Label != y.Label || runs[1].Status != api.ExecutionCancelled || runs[1].Completed() {
 		t.Fatalf("runs %+v; want X1's and the cancelled %s's", runs, y.Label)
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // ImportRuns records the body it read and answers one run per line.
-func (r *recorder) ImportRuns(ctx context.Context, programType string, body io.Reader) (api.RunsImport, error) {
+func (r *recorder) ImportRuns(ctx context.Context, tenant, programType string, body io.Reader) (api.RunsImport, error) {
 	b, err := io.ReadAll(body)
 	if err != nil {
 		return api.RunsImport{}, fmt.Errorf("import runs of %s: read: %w", programType, err)
@@ -23,9 +23,10 @@ func (r *recorder) ImportRuns(ctx context.Context, programType string, body io.R
 	return api.RunsImport{Imported: strings.Count(string(b), "\n")}, nil
 }
 
-// The fake store has three runs of wordcount, at 2, 4 and 8 nodes.
-func (f *fakeReader) fakeRuns(programType string) []api.Run {
-	if programType != "wordcount" {
+// The fake store has three runs of wordcount, at 2, 4 and 8 nodes, in
+// the default tenant.
+func (f *fakeReader) fakeRuns(tenant, programType string) []api.Run {
+	if programType != "wordcount" || (tenant != "" && tenant != api.DefaultTenant) {
 		return []api.Run{}
 	}
 	t := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
@@ -39,16 +40,16 @@ func (f *fakeReader) fakeRuns(programType string) []api.Run {
 	return runs
 }
 
-func (f *fakeReader) ListRuns(ctx context.Context, programType string, p store.Page) ([]api.Run, string, error) {
+func (f *fakeReader) ListRuns(ctx context.Context, tenant, programType string, p store.Page) ([]api.Run, string, error) {
 	if err := f.rec.record("ListRuns", programType); err != nil {
 		return nil, "", err
 	}
-	return f.fakeRuns(programType), "", nil
+	return f.fakeRuns(tenant, programType), "", nil
 }
 
-func (f *fakeReader) RecentRuns(ctx context.Context, programType string, n int) ([]api.Run, error) {
+func (f *fakeReader) RecentRuns(ctx context.Context, tenant, programType string, n int) ([]api.Run, error) {
 	if err := f.rec.record("RecentRuns", programType); err != nil {
 		return nil, err
 	}
-	return f.fakeRuns(programType), nil
+	return f.fakeRuns(tenant, programType), nil
 }

@@ -15,15 +15,15 @@ import (
 // RunService records imported runs (seed 003's recommendations).
 type RunService interface {
 	// ImportRuns records runs (CSV or JSON, read from r, which the
-	// handler bounds) as the program type's.
-	ImportRuns(ctx context.Context, programType string, r io.Reader) (api.RunsImport, error)
+	// handler bounds) as tenant's runs of the program type.
+	ImportRuns(ctx context.Context, tenant, programType string, r io.Reader) (api.RunsImport, error)
 }
 
-// RunHistory is the read side: a program type's runs, and the
-// recommendation from them.
+// RunHistory is the read side: a program type's runs of a tenant (every
+// tenant's when empty), and the recommendation from them.
 type RunHistory interface {
-	ListRuns(ctx context.Context, programType string, p store.Page) ([]api.Run, string, error)
-	Recommend(ctx context.Context, programType string, q api.RecommendationQuery) (api.Recommendation, error)
+	ListRuns(ctx context.Context, tenant, programType string, p store.Page) ([]api.Run, string, error)
+	Recommend(ctx context.Context, tenant, programType string, q api.RecommendationQuery) (api.Recommendation, error)
 }
 
 // tagRecommendations is the tag of the program-type routes.
@@ -78,7 +78,7 @@ func (s *server) getRecommendation(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	serveQuery(s, w, r, q, "program type "+typ, http.StatusOK, func(ctx context.Context) (api.Recommendation, error) {
-		return s.hist.Recommend(ctx, typ, rq)
+		return s.hist.Recommend(ctx, tenantOf(r), typ, rq)
 	})
 }
 
@@ -91,38 +91,8 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r.URL)
 	serveList(s, w, r, q, listing{name: "runs", filters: []string{typ}},
 		func(ctx context.Context, p store.Page) ([]api.Run, string, error) {
-			runs, next, err := s.hist.ListRuns(ctx, typ, p)
-			if err != nil {
-				return nil, "", err
-			}
-			return s.runsOfTenant(ctx, tenantOf(r), runs), next, nil
+			return s.hist.ListRuns(ctx, tenantOf(r), typ, p)
 		})
-}
-
-// runsOfTenant keeps the runs a tenant may see: those of its groups'
-// executions, and imported ones, which belong to no group. A page may
-// then hold fewer runs than its limit; the next page token stays right.
-func (s *server) runsOfTenant(ctx context.Context, tenant string, runs []api.Run) []api.Run {
-	if tenant == "" {
-		return runs
-	}
-	mine := map[string]bool{}
-	out := runs[:0]
-	for _, run := range runs {
-		if run.GroupID != "" {
-			ok, seen := mine[run.GroupID]
-			if !seen {
-				_, err := s.hist.ResolveGroup(ctx, tenant, run.GroupID, true)
-				ok = err == nil
-				mine[run.GroupID] = ok
-			}
-			if !ok {
-				continue
-			}
-		}
-		out = append(out, run)
-	}
-	return out
 }
 
 // importRuns reads runs exported from elsewhere, CSV or JSON (the
@@ -132,12 +102,17 @@ func (s *server) importRuns(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = newQuery(r.URL).done()
 	}
-	if err != nil {
-		s.fail(w, r, err, "")
-		return
+	// The importer's tenant; an admin's imports go to the default tenant,
+	// as its groups do when it names none.
+	tenant, terr := tenantForCreate(r, "")
+	for _, e := range []error{err, terr} {
+		if e != nil {
+			s.fail(w, r, e, "")
+			return
+		}
 	}
 	serve(s, w, r, "program type "+typ, http.StatusOK, func(ctx context.Context) (api.RunsImport, error) {
-		out, err := s.svc.ImportRuns(ctx, typ, http.MaxBytesReader(w, r.Body, api.MaxRunsImport))
+		out, err := s.svc.ImportRuns(ctx, tenant, typ, http.MaxBytesReader(w, r.Body, api.MaxRunsImport))
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			err = &api.Error{Code: api.CodeTooLarge, Status: http.StatusRequestEntityTooLarge, Field: "runs",

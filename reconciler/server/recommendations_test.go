@@ -169,6 +169,33 @@ func TestRecommendationWarning(t *testing.T) {
 	}
 }
 
+// TestRecommendationWarningOfTenant: an execution's creation reads only
+// its group's tenant's runs. The runs the admin imports are the default
+// tenant's, so the same execution on a group of tenant beta is neither
+// warned nor sized: beta has no history.
+func TestRecommendationWarningOfTenant(t *testing.T) {
+	c := newConformance(t)
+	c.tick(time.Second)
+	const size = 5000
+	c.json("POST", "/v1/program-types/synthetic/runs", lawRunsJSON(size), 200, nil)
+	c.json("POST", "/v1/groups", `{"name":"small-beta","tenant":"beta","driver":"sim","desired_quantity":2,"max_quantity":64,"sim":{"boot_time":"1s"}}`, 201, nil)
+	c.tick(2 * time.Second)
+	create := func(extra string) string {
+		return fmt.Sprintf(`{"group_id":"small-beta","program_type":"synthetic",
+		"input":{"items":%s,"items_per_job":500},"deadline":%q,"sim":{"item_duration":"1ms"}%s}`,
+			items(size), c.clk.Now().Add(5*time.Minute).Format(time.RFC3339), extra)
+	}
+	var x api.Execution
+	c.json("POST", "/v1/executions", create(""), 201, &x)
+	if len(x.Warnings) != 0 || x.Recommendation != nil {
+		t.Errorf("execution of tenant beta warned from the default tenant's runs: %+v, %v", x.Warnings, x.Recommendation)
+	}
+	body := c.json("POST", "/v1/executions", create(`,"use_recommendation":true`), 400, nil)
+	if !strings.Contains(string(body), "use_recommendation") || !strings.Contains(string(body), "not enough history") {
+		t.Errorf("use_recommendation in tenant beta: %s", body)
+	}
+}
+
 // TestRecommendationNotEnoughHistory is acceptance 5: fewer than 3 runs
 // say so with the count; use_recommendation without them is a 400 naming
 // it; bad query parameters are a 400 naming the parameter.

@@ -43,17 +43,19 @@ type ExecutionWriter interface {
 // RunReader reads run records (seed 003's recommendations) by program
 // type.
 type RunReader interface {
-	// ListRuns pages a program type's runs, oldest end first.
-	ListRuns(ctx context.Context, programType string, p Page) ([]api.Run, string, error)
-	// RecentRuns returns a program type's n runs that ended last, oldest
-	// end first: what a model is fit to.
-	RecentRuns(ctx context.Context, programType string, n int) ([]api.Run, error)
+	// ListRuns pages a program type's runs of tenant, oldest end first;
+	// an empty tenant keeps every tenant's.
+	ListRuns(ctx context.Context, tenant, programType string, p Page) ([]api.Run, string, error)
+	// RecentRuns returns a program type's n runs of tenant that ended
+	// last, oldest end first: what a model is fit to. An empty tenant
+	// reads every tenant's.
+	RecentRuns(ctx context.Context, tenant, programType string, n int) ([]api.Run, error)
 }
 
 // RunWriter writes them, inside Store.Update.
 type RunWriter interface {
-	// InsertRun records a run; false (and nothing written) when its
-	// program type already has a run of its label, or its execution
-	// already left one.
-	InsertRun(r api.Run) (bool, error)
+	// InsertRun records a run of tenant; false (and nothing written)
+	// when the tenant's program type already has a run of its label, or
+	// its execution already left one.
+	InsertRun(tenant string, r api.Run) (bool, error)
 }

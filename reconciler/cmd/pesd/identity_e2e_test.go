@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -210,5 +211,65 @@ func TestE2ETenants(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestE2ETenantRecommendations: run records belong to a tenant. Runs
+// tenant alpha imports are listed and fit for alpha alone: beta's
+// recommendation for the same program type has not enough history and
+// names none of alpha's labels, and beta may import the same file, which
+// records its own runs rather than skipping alpha's.
+func TestE2ETenantRecommendations(t *testing.T) {
+	needE2E(t)
+	d := startDaemon(t, t.TempDir(), "e2e-token")
+	admin := as{t, d.url, "e2e-token"}
+	issue := func(name, tenant string) as {
+		var tok api.TokenCreated
+		admin.want("POST", "/v1/tokens", `{"name":"`+name+`","tenant":"`+tenant+`","role":"writer"}`, 201, &tok)
+		return as{t, d.url, tok.Secret}
+	}
+	alpha, beta := issue("alpha-ci", "alpha"), issue("beta-ci", "beta")
+
+	var runs []string
+	for i, n := range []int{2, 4, 8, 16} {
+		runs = append(runs, fmt.Sprintf(`{"label":"alpha-%d","input_size":1000,"nodes_mean":%d,"wall_seconds":%g,"ended_at":"2026-03-01T0%d:00:00Z"}`,
+			n, n, 30+600/float64(n)+2*float64(n), i))
+	}
+	file := "[" + strings.Join(runs, ",") + "]"
+	var imp api.RunsImport
+	alpha.want("POST", "/v1/program-types/wc/runs", file, 200, &imp)
+	if imp.Imported != 4 {
+		t.Fatalf("alpha imported %+v, want 4", imp)
+	}
+	const recommend = "/v1/program-types/wc/recommendation?input_size=1000"
+	var rec api.Recommendation
+	alpha.want("GET", recommend, "", 200, &rec)
+	if rec.Status != api.RecommendationOK || rec.Runs != 4 {
+		t.Fatalf("alpha's recommendation %+v, want one from its 4 runs", rec)
+	}
+
+	var list api.List[api.Run]
+	beta.want("GET", "/v1/program-types/wc/runs", "", 200, &list)
+	if len(list.Items) != 0 {
+		t.Errorf("beta lists %d runs of alpha's", len(list.Items))
+	}
+	body := beta.want("GET", recommend, "", 200, &rec)
+	t.Logf("beta's recommendation: %s", rec.Explanation)
+	if rec.Status != api.RecommendationNotEnoughRuns || rec.Runs != 0 || strings.Contains(string(body), "alpha-") {
+		t.Errorf("beta's recommendation %s: want not_enough_history from 0 runs, naming no run of alpha's", body)
+	}
+
+	// The same file in beta is beta's runs, not a repeat of alpha's.
+	beta.want("POST", "/v1/program-types/wc/runs", file, 200, &imp)
+	if imp.Imported != 4 || imp.Skipped != 0 {
+		t.Errorf("beta imported %+v, want 4 recorded", imp)
+	}
+	beta.want("GET", recommend, "", 200, &rec)
+	if rec.Status != api.RecommendationOK || rec.Runs != 4 {
+		t.Errorf("beta's recommendation after its import %+v, want one from its 4 runs", rec)
+	}
+	admin.want("GET", "/v1/program-types/wc/runs", "", 200, &list)
+	if len(list.Items) != 8 {
+		t.Errorf("the admin lists %d runs, want both tenants' 8", len(list.Items))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
@@ -28,18 +29,31 @@ func scanRun(sc scanner) (api.Run, error) {
 	return r, nil
 }
 
-func (r reader) ListRuns(ctx context.Context, programType string, p store.Page) ([]api.Run, string, error) {
+func (r reader) ListRuns(ctx context.Context, tenant, programType string, p store.Page) ([]api.Run, string, error) {
+	conds, args := runsOf(tenant, programType)
 	k := keyset[api.Run]{
 		what: "runs", from: `SELECT id, doc FROM runs`, timeCol: "ended_at", scan: scanRun,
-		conds: []string{"program_type = ?"}, args: []any{programType},
+		conds: conds, args: args,
 		key: func(x api.Run) cursor { return cursor{FormatTime(x.EndedAt), x.ID} },
 	}
 	return k.page(ctx, r.q, p)
 }
 
-func (r reader) RecentRuns(ctx context.Context, programType string, n int) ([]api.Run, error) {
+// runsOf is the condition of a program type's runs of tenant (every
+// tenant's when empty).
+func runsOf(tenant, programType string) ([]string, []any) {
+	conds, args := []string{"program_type = ?"}, []any{programType}
+	if tenant != "" {
+		conds, args = append(conds, "tenant = ?"), append(args, tenant)
+	}
+	return conds, args
+}
+
+func (r reader) RecentRuns(ctx context.Context, tenant, programType string, n int) ([]api.Run, error) {
+	conds, args := runsOf(tenant, programType)
 	runs, err := queryAll(ctx, r.q, "runs of "+programType,
-		`SELECT id, doc FROM runs WHERE program_type = ? ORDER BY ended_at DESC, id DESC LIMIT ?`, scanRun, programType, n)
+		`SELECT id, doc FROM runs WHERE `+strings.Join(conds, " AND ")+` ORDER BY ended_at DESC, id DESC LIMIT ?`,
+		scanRun, append(args, n)...)
 	if err != nil {
 		return nil, err
 	}
@@ -47,9 +61,9 @@ func (r reader) RecentRuns(ctx context.Context, programType string, n int) ([]ap
 	return runs, nil
 }
 
-func (t *tx) InsertRun(r api.Run) (bool, error) {
-	if r.ID == "" || r.Label == "" || r.ProgramType == "" {
-		return false, fmt.Errorf("insert run: empty id, label or program type")
+func (t *tx) InsertRun(tenant string, r api.Run) (bool, error) {
+	if tenant == "" || r.ID == "" || r.Label == "" || r.ProgramType == "" {
+		return false, fmt.Errorf("insert run: empty tenant, id, label or program type")
 	}
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -60,8 +74,8 @@ func (t *tx) InsertRun(r api.Run) (bool, error) {
 		exec = r.ExecutionID
 	}
 	res, err := t.exec("insert run "+strconv.Quote(r.Label)+" of "+strconv.Quote(r.ProgramType),
-		`INSERT INTO runs (id, program_type, label, execution_id, ended_at, doc) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT DO NOTHING`, r.ID, r.ProgramType, r.Label, exec, FormatTime(r.EndedAt), string(b))
+		`INSERT INTO runs (id, tenant, program_type, label, execution_id, ended_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`, r.ID, tenant, r.ProgramType, r.Label, exec, FormatTime(r.EndedAt), string(b))
 	if err != nil {
 		return false, err
 	}
