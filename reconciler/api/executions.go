@@ -193,6 +193,10 @@ type Execution struct {
 	// SuspendedBy names who asked for the suspension under way or in
 	// effect, the source of its event.
 	SuspendedBy string `json:"suspended_by,omitempty"`
+	// SuspendedByPrincipal is the authenticated principal that asked for
+	// it (SuspendedBy is whom it acted for), kept for the event recorded
+	// when the suspension completes.
+	SuspendedByPrincipal string `json:"suspended_by_principal,omitempty"`
 	// Events are the labels of the execution's events in the causality
 	// record, oldest first.
 	Events []string `json:"events"`

@@ -353,6 +353,10 @@ func (c *Controller) SuspendExecution(ctx context.Context, id string, in api.Exe
 		if err != nil {
 			return err
 		}
+		x.SuspendedByPrincipal = ""
+		if p, ok := identity.From(ctx); ok {
+			x.SuspendedByPrincipal = p.Name
+		}
 		s.x = x
 		return nil
 	})
@@ -735,7 +739,7 @@ func (c *Controller) record(w *work, s *execState, d execution.Decision) error {
 		case api.EventExecutionStarted:
 			src = identity.SourceFor(x.Principal, x.Actor)
 		case api.EventExecutionSuspended:
-			src = identity.SourceFor("", x.SuspendedBy)
+			src = identity.SourceFor(x.SuspendedByPrincipal, x.SuspendedBy)
 		}
 		if err := w.executionEvent(s, f, src); err != nil {
 			return err

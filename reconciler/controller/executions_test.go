@@ -14,6 +14,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver/local"
+	"github.com/pes-project/terraform-provider-pes/reconciler/identity"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlite"
 )
@@ -138,7 +139,8 @@ func TestExecutionSuspendReleaseResume(t *testing.T) {
 	x := h.createExecution(api.ExecutionCreate{GroupID: g.ID, Input: api.ExecutionInput{Items: items(4)},
 		Sim: &api.ExecutionSim{ItemDuration: "10s"}})
 	h.runTo(5*time.Second, nil)
-	if _, err := h.c.SuspendExecution(h.ctx, x.ID, api.ExecutionSuspend{ReleaseNodes: true, Actor: "alice"}); err != nil {
+	ci := identity.With(h.ctx, identity.Principal{Name: "ci", Role: api.RoleWriter, Tenant: api.DefaultTenant})
+	if _, err := h.c.SuspendExecution(ci, x.ID, api.ExecutionSuspend{ReleaseNodes: true, Actor: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.c.SuspendExecution(h.ctx, x.ID, api.ExecutionSuspend{}); err == nil {
@@ -153,8 +155,9 @@ func TestExecutionSuspendReleaseResume(t *testing.T) {
 		t.Errorf("job 0 suspended at progress %.2f, want about 0.3 (3s of 10s)", p)
 	}
 	susp := h.eventOf(g.ID, api.EventExecutionSuspended)
-	if susp.Source.Name != "alice" {
-		t.Errorf("suspended by %+v, want alice", susp.Source)
+	// Recorded when the suspension completes, by whom asked for it then.
+	if susp.Source.Principal != "ci" || susp.Source.OnBehalfOf != "alice" {
+		t.Errorf("suspended by %+v, want principal ci on behalf of alice", susp.Source)
 	}
 	if len(susp.Effects) != 1 || susp.Effects[0].Change.Type != api.ChangeRemoveNodes || h.group(g.ID).DesiredQuantity != 0 {
 		t.Fatalf("suspension %s: effects %+v, desired %d; want the nodes released", susp.Label, susp.Effects, h.group(g.ID).DesiredQuantity)
