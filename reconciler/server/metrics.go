@@ -252,8 +252,12 @@ func (s *server) ofTenant(ctx context.Context, tenant string, gauges []Gauge) []
 		}
 		mine, seen := owned[id]
 		if !seen {
-			_, err := s.hist.ResolveGroup(ctx, tenant, id, true)
-			mine = err == nil
+			// A group the Service holds needs no read (byGroup).
+			mine = s.svc.HasGroup(id, tenant)
+			if !mine {
+				_, err := s.hist.ResolveGroup(ctx, tenant, id, true)
+				mine = err == nil
+			}
 			owned[id] = mine
 		}
 		if mine {

@@ -191,8 +191,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		r = r.WithContext(identity.With(r.Context(), auth.principal))
-	} else if route == "GET /metrics" {
-		// --metrics-public without a token: the aggregate series only.
+	} else if route == "GET /metrics" && r.Header.Get("Authorization") != "" {
+		// --metrics-public: a scrape with a token gets its series, one
+		// without gets the aggregate ones and costs no token lookup.
 		if a := s.authenticate(r); a.err == nil {
 			r = r.WithContext(identity.With(r.Context(), a.principal))
 		}
