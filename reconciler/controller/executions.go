@@ -386,7 +386,7 @@ func (c *Controller) ResumeExecution(ctx context.Context, id string, in api.Exec
 				f.Queued++
 			}
 		}
-		return w.executionEvent(s, f, userSource(w.ctx, in.Actor))
+		return w.executionEvent(s, f, identity.Source(w.ctx, in.Actor))
 	})
 }
 
@@ -412,7 +412,7 @@ func (c *Controller) CancelExecution(ctx context.Context, id string, in api.Exec
 				f.Succeeded++
 			}
 		}
-		return w.executionEvent(s, f, userSource(w.ctx, in.Actor))
+		return w.executionEvent(s, f, identity.Source(w.ctx, in.Actor))
 	})
 }
 

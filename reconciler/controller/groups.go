@@ -14,12 +14,6 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
-// userSource is the source of a user's action through the API: the
-// authenticated principal ctx carries, on behalf of actor.
-func userSource(ctx context.Context, actor string) api.Source {
-	return identity.Source(ctx, actor)
-}
-
 // CreateGroup creates a group as CreateGroupBy does, by the actor "api".
 func (c *Controller) CreateGroup(ctx context.Context, cfg api.GroupConfig) (api.Group, error) {
 	return c.CreateGroupBy(ctx, cfg, "")
@@ -71,7 +65,7 @@ func (c *Controller) CreateGroupBy(ctx context.Context, cfg api.GroupConfig, act
 		}
 		desired := cfg.DesiredQuantity
 		e, err := w.newEvent(api.Event{
-			Type: api.EventGroupCreated, Source: userSource(ctx, actor), Status: api.EventApplied,
+			Type: api.EventGroupCreated, Source: identity.Source(ctx, actor), Status: api.EventApplied,
 			Request: &api.Request{SetTo: &desired}, ProposedQuantity: &desired,
 		})
 		if err != nil {
@@ -215,7 +209,7 @@ func (c *Controller) DeleteGroupBy(ctx context.Context, id, actor string) error 
 	}
 	defer gs.mu.Unlock()
 	_, err = c.write(ctx, gs, func(w *work) error {
-		e, err := w.newEvent(api.Event{Type: api.EventGroupDeleted, Source: userSource(ctx, actor), Status: api.EventApplied})
+		e, err := w.newEvent(api.Event{Type: api.EventGroupDeleted, Source: identity.Source(ctx, actor), Status: api.EventApplied})
 		if err != nil {
 			return err
 		}
@@ -286,7 +280,7 @@ func (c *Controller) TerminateNodeBy(ctx context.Context, groupID, nodeID, actor
 	_, err = c.write(ctx, gs, func(w *work) error {
 		reason := "terminated by the user"
 		e, err := w.newEvent(api.Event{
-			Type: api.EventNodeTerminatedUser, Source: userSource(ctx, actor), NodeID: nodeID,
+			Type: api.EventNodeTerminatedUser, Source: identity.Source(ctx, actor), NodeID: nodeID,
 			Status: api.EventApplied, Reason: reason,
 		})
 		if err != nil {

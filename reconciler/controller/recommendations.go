@@ -9,6 +9,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/history"
+	"github.com/pes-project/terraform-provider-pes/reconciler/identity"
 	"github.com/pes-project/terraform-provider-pes/reconciler/recommend"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
@@ -112,7 +113,7 @@ func advise(ctx context.Context, r store.Reader, g api.Group, in api.ExecutionCr
 // the execution.
 func (w *work) recordWarnings(x *api.Execution, ws []warning) error {
 	for _, wa := range ws {
-		e, err := w.newEvent(api.Event{Type: api.EventExecutionWarning, Source: userSource(w.ctx, x.Actor),
+		e, err := w.newEvent(api.Event{Type: api.EventExecutionWarning, Source: identity.Source(w.ctx, x.Actor),
 			Status: api.EventApplied, Priority: api.DefaultInstructionPriority, Reason: wa.message})
 		if err != nil {
 			return fmt.Errorf("warning of execution %s: %w", x.Label, err)

@@ -6,6 +6,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
+	"github.com/pes-project/terraform-provider-pes/reconciler/identity"
 )
 
 // Instruct records a user instruction. Immediate ones act at once and are
@@ -32,7 +33,7 @@ func (w *work) instruct(in api.Instruction) (api.Event, error) {
 	}
 	req := in.Request
 	e := api.Event{
-		Type: api.EventUserInstruction, Source: userSource(w.ctx, in.Actor),
+		Type: api.EventUserInstruction, Source: identity.Source(w.ctx, in.Actor),
 		Request: &req, Immediate: in.Immediate, Priority: prio, Reason: in.Reason,
 	}
 	if in.InReplyTo != "" {

@@ -118,10 +118,15 @@ func (c *Controller) querySources(ctx context.Context, groups []*groupState, now
 		byGroup[q.gs] = append(byGroup[q.gs], q)
 	}
 	for gs, qs := range byGroup {
-		failed := make(map[string]sourceFailure)
+		// Nil unless a query failed: every evaluation runs this for each
+		// group with sources, and failures are rare.
+		var failed map[string]sourceFailure
 		var samples []window.Sample
 		for _, q := range qs {
 			if q.err != nil {
+				if failed == nil {
+					failed = make(map[string]sourceFailure)
+				}
 				failed[q.name] = sourceFailure{query: q.query, err: q.err}
 				continue
 			}
