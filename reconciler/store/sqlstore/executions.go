@@ -16,19 +16,12 @@ import (
 
 const executionCols = `id, doc FROM executions`
 
+var scanExecutionDoc = scanDoc[api.Execution]("execution")
+
 func scanExecution(sc scanner) (api.Execution, error) {
-	var (
-		x       api.Execution
-		id, doc string
-	)
-	if err := sc.Scan(&id, &doc); err != nil {
-		return x, err
-	}
-	if err := json.Unmarshal([]byte(doc), &x); err != nil {
-		return x, fmt.Errorf("execution %s: decode: %w", id, err)
-	}
+	x, err := scanExecutionDoc(sc)
 	x.Jobs = nil
-	return x, nil
+	return x, err
 }
 
 func (r reader) GetExecution(ctx context.Context, id string) (api.Execution, error) {

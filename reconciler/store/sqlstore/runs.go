@@ -15,19 +15,7 @@ import (
 // Runs are JSON documents (api.Run) beside the columns queries filter on,
 // as executions are.
 
-func scanRun(sc scanner) (api.Run, error) {
-	var (
-		r       api.Run
-		id, doc string
-	)
-	if err := sc.Scan(&id, &doc); err != nil {
-		return r, err
-	}
-	if err := json.Unmarshal([]byte(doc), &r); err != nil {
-		return r, fmt.Errorf("run %s: decode: %w", id, err)
-	}
-	return r, nil
-}
+var scanRun = scanDoc[api.Run]("run")
 
 func (r reader) ListRuns(ctx context.Context, tenant, programType string, p store.Page) ([]api.Run, string, error) {
 	conds, args := runsOf(tenant, programType)
