@@ -16,19 +16,12 @@ import (
 
 const executionCols = `id, doc FROM executions`
 
+var scanExecutionDoc = scanDoc[api.Execution]("execution")
+
 func scanExecution(sc scanner) (api.Execution, error) {
-	var (
-		x       api.Execution
-		id, doc string
-	)
-	if err := sc.Scan(&id, &doc); err != nil {
-		return x, err
-	}
-	if err := json.Unmarshal([]byte(doc), &x); err != nil {
-		return x, fmt.Errorf("execution %s: decode: %w", id, err)
-	}
+	x, err := scanExecutionDoc(sc)
 	x.Jobs = nil
-	return x, nil
+	return x, err
 }
 
 func (r reader) GetExecution(ctx context.Context, id string) (api.Execution, error) {
@@ -91,11 +84,7 @@ func (t *tx) NextExecutionLabel() (string, error) {
 
 func executionDoc(x api.Execution) (string, error) {
 	x.Jobs = nil // jobs have their own rows
-	b, err := json.Marshal(x)
-	if err != nil {
-		return "", fmt.Errorf("execution %s: encode: %w", x.ID, err)
-	}
-	return string(b), nil
+	return encodeDoc("execution "+x.ID, x)
 }
 
 func (t *tx) InsertExecution(x api.Execution) error {
@@ -125,14 +114,14 @@ func (t *tx) PutJobs(executionID string, jobs []api.Job) error {
 		if j.ExecutionID != executionID {
 			return fmt.Errorf("put job %d: belongs to execution %q, not %q", j.Index, j.ExecutionID, executionID)
 		}
-		b, err := json.Marshal(j)
+		doc, err := encodeDoc("job "+strconv.Itoa(j.Index)+" of execution "+executionID, j)
 		if err != nil {
-			return fmt.Errorf("job %d of execution %s: encode: %w", j.Index, executionID, err)
+			return err
 		}
 		if _, err := t.exec("put job "+strconv.Itoa(j.Index)+" of execution "+strconv.Quote(executionID),
 			`INSERT INTO execution_jobs (execution_id, idx, status, doc) VALUES (?, ?, ?, ?)
 			ON CONFLICT (execution_id, idx) DO UPDATE SET status = excluded.status, doc = excluded.doc`,
-			executionID, j.Index, j.Status, string(b)); err != nil {
+			executionID, j.Index, j.Status, doc); err != nil {
 			return err
 		}
 	}

@@ -30,6 +30,15 @@ func scanDoc[T any](what string) func(sc scanner) (T, error) {
 	}
 }
 
+// encodeDoc is v as its doc column holds it; what names it in an error.
+func encodeDoc(what string, v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("%s: encode: %w", what, err)
+	}
+	return string(b), nil
+}
+
 var (
 	scanToken = scanDoc[api.Token]("token")
 	scanAudit = scanDoc[api.AuditEntry]("audit entry")
@@ -64,33 +73,33 @@ func (t *tx) InsertToken(tok api.Token, hash string) error {
 	if tok.ID == "" || hash == "" {
 		return fmt.Errorf("insert token: empty id or hash")
 	}
-	doc, err := json.Marshal(tok)
+	doc, err := encodeDoc("token "+tok.ID, tok)
 	if err != nil {
-		return fmt.Errorf("token %s: encode: %w", tok.ID, err)
+		return err
 	}
 	_, err = t.exec("insert token "+strconv.Quote(tok.ID),
 		`INSERT INTO tokens (id, hash, created_at, doc) VALUES (?, ?, ?, ?)`,
-		tok.ID, hash, FormatTime(tok.CreatedAt), string(doc))
+		tok.ID, hash, FormatTime(tok.CreatedAt), doc)
 	return err
 }
 
 func (t *tx) UpdateToken(tok api.Token) error {
-	doc, err := json.Marshal(tok)
+	doc, err := encodeDoc("token "+tok.ID, tok)
 	if err != nil {
-		return fmt.Errorf("token %s: encode: %w", tok.ID, err)
+		return err
 	}
-	return t.update("token", tok.ID, `UPDATE tokens SET doc = ? WHERE id = ?`, string(doc), tok.ID)
+	return t.update("token", tok.ID, `UPDATE tokens SET doc = ? WHERE id = ?`, doc, tok.ID)
 }
 
 func (t *tx) InsertAudit(a api.AuditEntry) error {
 	if a.ID == "" {
 		return fmt.Errorf("insert audit entry: empty id")
 	}
-	doc, err := json.Marshal(a)
+	doc, err := encodeDoc("audit entry "+a.ID, a)
 	if err != nil {
-		return fmt.Errorf("audit entry %s: encode: %w", a.ID, err)
+		return err
 	}
 	_, err = t.exec("insert audit entry "+strconv.Quote(a.ID),
-		`INSERT INTO audit (id, time, doc) VALUES (?, ?, ?)`, a.ID, FormatTime(a.Time), string(doc))
+		`INSERT INTO audit (id, time, doc) VALUES (?, ?, ?)`, a.ID, FormatTime(a.Time), doc)
 	return err
 }

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -15,19 +14,7 @@ import (
 // Runs are JSON documents (api.Run) beside the columns queries filter on,
 // as executions are.
 
-func scanRun(sc scanner) (api.Run, error) {
-	var (
-		r       api.Run
-		id, doc string
-	)
-	if err := sc.Scan(&id, &doc); err != nil {
-		return r, err
-	}
-	if err := json.Unmarshal([]byte(doc), &r); err != nil {
-		return r, fmt.Errorf("run %s: decode: %w", id, err)
-	}
-	return r, nil
-}
+var scanRun = scanDoc[api.Run]("run")
 
 func (r reader) ListRuns(ctx context.Context, tenant, programType string, p store.Page) ([]api.Run, string, error) {
 	conds, args := runsOf(tenant, programType)
@@ -65,9 +52,9 @@ func (t *tx) InsertRun(tenant string, r api.Run) (bool, error) {
 	if tenant == "" || r.ID == "" || r.Label == "" || r.ProgramType == "" {
 		return false, fmt.Errorf("insert run: empty tenant, id, label or program type")
 	}
-	b, err := json.Marshal(r)
+	doc, err := encodeDoc("run "+r.ID, r)
 	if err != nil {
-		return false, fmt.Errorf("run %s: encode: %w", r.ID, err)
+		return false, err
 	}
 	var exec any
 	if r.ExecutionID != "" {
@@ -75,7 +62,7 @@ func (t *tx) InsertRun(tenant string, r api.Run) (bool, error) {
 	}
 	res, err := t.exec("insert run "+strconv.Quote(r.Label)+" of "+strconv.Quote(r.ProgramType),
 		`INSERT INTO runs (id, tenant, program_type, label, execution_id, ended_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT DO NOTHING`, r.ID, tenant, r.ProgramType, r.Label, exec, FormatTime(r.EndedAt), string(b))
+		ON CONFLICT DO NOTHING`, r.ID, tenant, r.ProgramType, r.Label, exec, FormatTime(r.EndedAt), doc)
 	if err != nil {
 		return false, err
 	}

@@ -58,12 +58,18 @@ func packSamples(s []store.StoredSample) ([]*series, error) {
 			sr.last = x.Time
 		}
 		ns := x.Time.UnixNano()
-		sr.data = binary.AppendUvarint(sr.data, uint64(i))
-		sr.data = binary.AppendVarint(sr.data, ns-prev[sr])
-		sr.data = binary.LittleEndian.AppendUint64(sr.data, math.Float64bits(x.Value))
+		sr.data = appendPacked(sr.data, i, ns-prev[sr], x.Value)
 		prev[sr] = ns
 	}
 	return out, nil
+}
+
+// appendPacked appends one sample to a row's data: its position in the
+// call, its time less the previous sample's (nanoseconds) and its value.
+func appendPacked(data []byte, pos int, dt int64, v float64) []byte {
+	data = binary.AppendUvarint(data, uint64(pos))
+	data = binary.AppendVarint(data, dt)
+	return binary.LittleEndian.AppendUint64(data, math.Float64bits(v))
 }
 
 // packed is one sample read back from a row, with what orders it.
@@ -110,9 +116,7 @@ func repack(data []byte, t time.Time) ([]byte, time.Time, error) {
 	first := time.Time{}
 	for _, p := range kept {
 		ns := p.s.Time.UnixNano()
-		out = binary.AppendUvarint(out, uint64(p.pos))
-		out = binary.AppendVarint(out, ns-prev)
-		out = binary.LittleEndian.AppendUint64(out, math.Float64bits(p.s.Value))
+		out = appendPacked(out, p.pos, ns-prev, p.s.Value)
 		prev = ns
 		if first.IsZero() || p.s.Time.Before(first) {
 			first = p.s.Time

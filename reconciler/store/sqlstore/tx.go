@@ -151,18 +151,14 @@ func (t *tx) UpdateGroupState(g api.Group, l store.Labels) error {
 // ---- triggers
 
 func triggerArgs(tr api.Trigger) ([]any, error) {
-	target, err := toJSON(tr.Target)
+	js, err := jsonArgs("trigger "+strconv.Quote(tr.ID), tr.Target, tr.Notify)
 	if err != nil {
-		return nil, fmt.Errorf("trigger %q: encode target: %w", tr.ID, err)
-	}
-	notify, err := toJSON(tr.Notify)
-	if err != nil {
-		return nil, fmt.Errorf("trigger %q: encode notify: %w", tr.ID, err)
+		return nil, err
 	}
 	return []any{tr.GroupID, tr.Name, tr.Condition, tr.For, tr.Schedule,
 		nullInt(tr.ChangeBy), nullFloat(tr.ChangeByPercent), nullInt(tr.SetTo),
 		tr.Priority, tr.Immediate, tr.Enabled,
-		FormatTime(tr.CreatedAt), FormatTime(tr.UpdatedAt), target, notify, tr.ID}, nil
+		FormatTime(tr.CreatedAt), FormatTime(tr.UpdatedAt), js[0], js[1], tr.ID}, nil
 }
 
 func (t *tx) InsertTrigger(tr api.Trigger) error {
