@@ -237,12 +237,7 @@ func (c *Client) CreateTrigger(ctx context.Context, groupID string, spec api.Tri
 
 // ListTriggers reads the group's triggers, following every page.
 func (c *Client) ListTriggers(ctx context.Context, groupID string) ([]api.Trigger, error) {
-	var p Page
-	return all(ctx, &p, func(ctx context.Context) (api.List[api.Trigger], error) {
-		q := url.Values{}
-		p.encode(q)
-		return list[api.Trigger](ctx, c, "/v1/groups/"+seg(groupID)+"/triggers", q)
-	})
+	return listEvery[api.Trigger](ctx, c, "/v1/groups/"+seg(groupID)+"/triggers")
 }
 
 // FindTrigger reads the trigger named name in group (the group's id or
@@ -321,6 +316,16 @@ func list[T any](ctx context.Context, c *Client, path string, q url.Values) (api
 	var l api.List[T]
 	err := c.do(ctx, call{method: http.MethodGet, path: path, query: q, out: &l, idempotent: true})
 	return l, err
+}
+
+// listEvery reads every page of the list at path.
+func listEvery[T any](ctx context.Context, c *Client, path string) ([]T, error) {
+	var p Page
+	return all(ctx, &p, func(ctx context.Context) (api.List[T], error) {
+		q := url.Values{}
+		p.encode(q)
+		return list[T](ctx, c, path, q)
+	})
 }
 
 // withInclude returns q with include set.

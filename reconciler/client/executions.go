@@ -53,12 +53,7 @@ func (c *Client) ListAllExecutions(ctx context.Context, f ExecutionFilter) ([]ap
 
 // ListJobs reads every job of an execution, in index order.
 func (c *Client) ListJobs(ctx context.Context, id string) ([]api.Job, error) {
-	var p Page
-	return all(ctx, &p, func(ctx context.Context) (api.List[api.Job], error) {
-		q := url.Values{}
-		p.encode(q)
-		return list[api.Job](ctx, c, "/v1/executions/"+seg(id)+"/jobs", q)
-	})
+	return listEvery[api.Job](ctx, c, "/v1/executions/"+seg(id)+"/jobs")
 }
 
 // ExecutionOutput lists an execution's outputs.

@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"net/http"
-	"net/url"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 )
@@ -19,12 +18,7 @@ func (c *Client) CreateToken(ctx context.Context, in api.TokenCreate) (api.Token
 
 // ListTokens reads every token issued, revoked and expired ones included.
 func (c *Client) ListTokens(ctx context.Context) ([]api.Token, error) {
-	var p Page
-	return all(ctx, &p, func(ctx context.Context) (api.List[api.Token], error) {
-		q := url.Values{}
-		p.encode(q)
-		return list[api.Token](ctx, c, "/v1/tokens", q)
-	})
+	return listEvery[api.Token](ctx, c, "/v1/tokens")
 }
 
 // RevokeToken revokes the token of id ref, or every active token named
@@ -37,10 +31,5 @@ func (c *Client) RevokeToken(ctx context.Context, ref string) ([]api.Token, erro
 
 // ListAudit reads the whole audit record, oldest first.
 func (c *Client) ListAudit(ctx context.Context) ([]api.AuditEntry, error) {
-	var p Page
-	return all(ctx, &p, func(ctx context.Context) (api.List[api.AuditEntry], error) {
-		q := url.Values{}
-		p.encode(q)
-		return list[api.AuditEntry](ctx, c, "/v1/audit", q)
-	})
+	return listEvery[api.AuditEntry](ctx, c, "/v1/audit")
 }

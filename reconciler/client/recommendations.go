@@ -25,12 +25,7 @@ func (c *Client) Recommend(ctx context.Context, programType string, q api.Recomm
 
 // ListRuns reads every run record of a program type, oldest end first.
 func (c *Client) ListRuns(ctx context.Context, programType string) ([]api.Run, error) {
-	var p Page
-	return all(ctx, &p, func(ctx context.Context) (api.List[api.Run], error) {
-		q := url.Values{}
-		p.encode(q)
-		return list[api.Run](ctx, c, "/v1/program-types/"+seg(programType)+"/runs", q)
-	})
+	return listEvery[api.Run](ctx, c, "/v1/program-types/"+seg(programType)+"/runs")
 }
 
 // ImportRuns sends runs recorded elsewhere (CSV with a header line, or a
