@@ -44,4 +44,13 @@ type WhatIfSummary struct {
 	// records suppressed and ignored.
 	Suppressed int `json:"suppressed"`
 	Ignored    int `json:"ignored"`
+	// ForecastClamps counts the forecast clamps of the periods' decision
+	// records: firings predictive governing held to its forecast range
+	// (under forecast_only, recorded without being applied).
+	ForecastClamps int `json:"forecast_clamps"`
+	// Cost is what the nodes' time over the window cost at the group's
+	// billing rates, totalled as GET /v1/groups/{id}/costs totals it;
+	// Cost and Currency are absent when the group has no billing.
+	Cost     string `json:"cost,omitempty"`
+	Currency string `json:"currency,omitempty"`
 }

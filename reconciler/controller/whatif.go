@@ -11,6 +11,7 @@ import (
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
+	"github.com/pes-project/terraform-provider-pes/reconciler/cost"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver/sim"
 	"github.com/pes-project/terraform-provider-pes/reconciler/history"
@@ -143,7 +144,33 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	out.Events = events
 	out.Replayed = summarize(quantity, changes, out.Periods, since, until)
 	out.Recorded = summarize(rec.quantityAt(since, g.DesiredQuantity), rec.changes, rec.periodsIn(since, until), since, until)
+	// Both are priced at the group's real rates: the replayed nodes ran
+	// when the recorded ones did, at the prices then in force.
+	rates := cost.ParseRates(g.BillingHistory)
+	if err := priceSummary(ctx, &out.Replayed, st, rg.ID, rates, since, until, until); err != nil {
+		return api.WhatIf{}, err
+	}
+	if err := priceSummary(ctx, &out.Recorded, c.store, g.ID, rates, since, until, c.clock.Now()); err != nil {
+		return api.WhatIf{}, err
+	}
 	return out, nil
+}
+
+// priceSummary sets s's cost: the money of the group's node time over
+// [since, until) at rates, as GET /v1/groups/{id}/costs totals it (live
+// nodes count until now). Without billing it leaves s unpriced.
+func priceSummary(ctx context.Context, s *api.WhatIfSummary, r store.Reader, groupID string, rates cost.Rates, since, until, now time.Time) error {
+	currency := rates.Currency()
+	if currency == "" {
+		return nil
+	}
+	nodes, err := r.NodeTimes(ctx, groupID, since.Add(-rates.Slack()), until)
+	if err != nil {
+		return fmt.Errorf("whatif: nodes of group %s: %w", groupID, err)
+	}
+	_, micros := cost.Total(nodes, rates, now, since, until)
+	s.Cost, s.Currency = api.FormatMoney(micros), currency
+	return nil
 }
 
 // prefixField makes an error about a field of the proposal name it as a
@@ -378,6 +405,11 @@ func summarize(q int, changes []api.Change, periods []api.Period, since, until t
 	for _, p := range periods {
 		s.Suppressed += len(p.Suppressed)
 		s.Ignored += len(p.Ignored)
+		for _, cl := range p.Clamps {
+			if cl.Kind == api.ClampForecast {
+				s.ForecastClamps++
+			}
+		}
 	}
 	return s
 }
