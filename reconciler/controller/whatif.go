@@ -14,6 +14,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/cost"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver/sim"
+	"github.com/pes-project/terraform-provider-pes/reconciler/forecast"
 	"github.com/pes-project/terraform-provider-pes/reconciler/history"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlite"
@@ -85,10 +86,14 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	}
 	defer st.Close()
 	clk := clock.NewFake(start)
+	gov, err := c.replayGovernor(cfg.Predictive, st)
+	if err != nil {
+		return api.WhatIf{}, err
+	}
 	r, err := New(Options{Store: st, Clock: clk, Drivers: map[string]driver.Driver{api.DriverSim: sim.New(clk)},
 		EvaluationInterval: c.opts.EvaluationInterval, LaunchWindow: c.opts.LaunchWindow,
 		MetricRetention: c.opts.MetricRetention, MaxSeriesPerGroup: c.opts.MaxSeriesPerGroup,
-		DataDir: dir, MetricHistory: c.opts.MetricHistory})
+		DataDir: dir, MetricHistory: c.opts.MetricHistory, Governor: gov})
 	if err != nil {
 		return api.WhatIf{}, fmt.Errorf("whatif: %w", err)
 	}
@@ -102,6 +107,11 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	for i, s := range specs {
 		if _, err := r.CreateTrigger(ctx, rg.ID, s); err != nil {
 			return api.WhatIf{}, prefixField(fmt.Sprintf("triggers[%d].", i), err)
+		}
+	}
+	if gov != nil {
+		if err := c.seedQuantityHistory(ctx, st, g.ID, rg.ID, cfg.Predictive, start); err != nil {
+			return api.WhatIf{}, err
 		}
 	}
 	// What the group's creation recorded stands for the capacity the
@@ -171,6 +181,40 @@ func priceSummary(ctx context.Context, s *api.WhatIfSummary, r store.Reader, gro
 	_, micros := cost.Total(nodes, rates, now, since, until)
 	s.Cost, s.Currency = api.FormatMoney(micros), currency
 	return nil
+}
+
+// replayGovernor is the Governor of a replay over st: nil when p does
+// not govern or this pesd governs nothing (live decisions are then not
+// governed either).
+func (c *Controller) replayGovernor(p *api.Predictive, st store.Reader) (Governor, error) {
+	if !governed(p) || c.opts.Governor == nil {
+		return nil, nil
+	}
+	if c.opts.ReplayGovernor == nil {
+		return nil, &api.Error{Code: api.CodeConflict, Field: "group.predictive",
+			Message: "this pesd cannot govern a backtest's replay; replay with predictive mode off"}
+	}
+	return c.opts.ReplayGovernor(st), nil
+}
+
+// seedQuantityHistory gives the replay's group the real group's quantity
+// history before start, as far back as its forecast reads, so the replay
+// is governed by the forecast the group had then; from start on, the
+// replay records its own.
+func (c *Controller) seedQuantityHistory(ctx context.Context, st store.Store, groupID, replayID string, p *api.Predictive, start time.Time) error {
+	fc, err := forecast.ConfigFrom(*p)
+	if err != nil {
+		return nil // the replay's decision records say why it is not governed
+	}
+	pts, err := c.store.QuantityHistory(ctx, groupID, start.Add(-fc.History))
+	if err != nil {
+		return fmt.Errorf("whatif: quantity history: %w", err)
+	}
+	pts = slices.DeleteFunc(pts, func(q store.QuantityPoint) bool { return !q.Time.Before(start) })
+	if len(pts) == 0 {
+		return nil
+	}
+	return st.Update(ctx, func(tx store.Tx) error { return tx.InsertQuantityPoints(replayID, pts) })
 }
 
 // prefixField makes an error about a field of the proposal name it as a
