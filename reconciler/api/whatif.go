@@ -30,8 +30,11 @@ type WhatIf struct {
 	// BootTime is the sim boot time the replay used, from the group's
 	// observed launches.
 	BootTime string `json:"boot_time"`
-	// Samples is how many recorded samples were replayed.
+	// Samples is how many samples were replayed.
 	Samples int `json:"samples"`
+	// Queried is how many of them came from Prometheus range queries of
+	// the group's metric sources, over the times pesd kept none of theirs.
+	Queried int `json:"queried"`
 }
 
 // WhatIfSummary sums up a record over a backtest's window.

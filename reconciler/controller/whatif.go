@@ -74,6 +74,10 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	if i >= 0 {
 		samples = samples[:i]
 	}
+	samples, queried, err := c.sourceRanges(ctx, cfg.MetricSources, samples, start.Add(-c.windows.Retention()), start, until)
+	if err != nil {
+		return api.WhatIf{}, err
+	}
 
 	dir, err := os.MkdirTemp("", "pes-whatif-")
 	if err != nil {
@@ -128,7 +132,7 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 		return api.WhatIf{}, fmt.Errorf("whatif: replay: %w", err)
 	}
 
-	out := api.WhatIf{Since: since, Until: until, BootTime: api.FormatDuration(boot), Samples: len(samples),
+	out := api.WhatIf{Since: since, Until: until, BootTime: api.FormatDuration(boot), Samples: len(samples), Queried: queried,
 		Periods: []api.Period{}, Changes: []api.ChangeDetail{}, Events: []api.Event{}}
 	ps, err := listPeriods(ctx, st, rg.ID)
 	if err != nil {
@@ -143,7 +147,7 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	if err != nil {
 		return api.WhatIf{}, err
 	}
-	changes = slices.DeleteFunc(changes, func(ch api.Change) bool { return skip[ch.ID] || ch.StartedAt.Before(since) })
+	changes = slices.DeleteFunc(changes, func(ch api.Change) bool { return skip[ch.ID] || !inWindow(ch.StartedAt, since, until) })
 	if out.Changes, err = history.New(st).ExplainChanges(ctx, changes); err != nil {
 		return api.WhatIf{}, err
 	}
@@ -253,6 +257,54 @@ func (c *Controller) whatIfWindow(req api.WhatIfRequest) (since, until time.Time
 				api.FormatDuration(c.sampleHistory()), oldest.Format(time.RFC3339))}
 	}
 	return since, until, nil
+}
+
+// sourceRanges adds to samples (the stored ones of [from, until), in time
+// order) the values of Prometheus-sourced metrics where pesd kept none of
+// them: from from on, up to the first kept sample of the metric, or until
+// when none was kept. They are asked for with range queries at the times
+// the replay's passes would query them (start ± whole evaluation
+// intervals). It returns the samples and how many it added.
+func (c *Controller) sourceRanges(ctx context.Context, srcs []api.MetricSource, samples []store.StoredSample, from, start, until time.Time) ([]store.StoredSample, int, error) {
+	step := c.opts.EvaluationInterval
+	from = start.Add(-(start.Sub(from) + step - 1) / step * step)
+	var added []store.StoredSample
+	for _, s := range srcs {
+		if s.Prometheus == nil {
+			continue
+		}
+		end := until
+		if i := slices.IndexFunc(samples, func(x store.StoredSample) bool { return x.Name == s.Name && x.NodeID == "" }); i >= 0 {
+			end = samples[i].Time
+		}
+		if !from.Before(end) {
+			continue
+		}
+		addr := c.sourceAddress(s.Prometheus)
+		var times []time.Time
+		var values []float64
+		err := errNoPrometheusURL
+		if addr != "" && c.opts.Sources.Client == nil {
+			err = errNoQuerier
+		} else if addr != "" {
+			times, values, err = c.opts.Sources.Client.QueryRange(ctx, addr, s.Prometheus.Query, from, end.Add(-time.Nanosecond), step)
+		}
+		if err != nil {
+			return nil, 0, &api.Error{Code: api.CodeUnavailable, Message: fmt.Sprintf(
+				"whatif: the range query of metric source %s (%s) failed: %v", s.Name, s.Prometheus.Query, err)}
+		}
+		for k, t := range times {
+			if !t.Before(from) && t.Before(end) {
+				added = append(added, store.StoredSample{Name: s.Name, Time: t, Value: values[k]})
+			}
+		}
+	}
+	if len(added) == 0 {
+		return samples, 0, nil
+	}
+	samples = append(samples, added...)
+	slices.SortStableFunc(samples, func(a, b store.StoredSample) int { return a.Time.Compare(b.Time) })
+	return samples, len(added), nil
 }
 
 // replay moves the clock from its start to until, one evaluation
