@@ -106,7 +106,8 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	cfg.DesiredQuantity = quantity
 	rg, err := r.CreateGroup(ctx, cfg)
 	if err != nil {
-		return api.WhatIf{}, err
+		// The group's own settings passed: what fails is the proposal's.
+		return api.WhatIf{}, prefixField("group.", err)
 	}
 	for i, s := range specs {
 		if _, err := r.CreateTrigger(ctx, rg.ID, s); err != nil {
