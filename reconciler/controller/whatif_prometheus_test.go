@@ -1,7 +1,9 @@
 package controller
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,5 +119,15 @@ func TestWhatIfPrometheusRange(t *testing.T) {
 	}
 	if len(alt.Changes) != 0 {
 		t.Errorf("busy > 0.95 over a load of at most 0.9: %v, want no changes", byTrigger(t, h, alt.Changes))
+	}
+
+	// Prometheus gone: the backtest is unavailable, naming the source,
+	// rather than replayed without its metric.
+	prom.Stop()
+	_, err = h.c.WhatIf(h.ctx, g.ID, api.WhatIfRequest{Since: &since, Until: &until})
+	var e *api.Error
+	if !errors.As(err, &e) || e.Code != api.CodeUnavailable || !strings.Contains(e.Message, "metric source load (max(pes_test_load))") ||
+		!strings.Contains(e.Message, "connection refused") {
+		t.Errorf("WhatIf with Prometheus stopped: %v, want unavailable naming the source and the error", err)
 	}
 }
