@@ -109,8 +109,8 @@ type Options struct {
 	Governor Governor
 	// ReplayGovernor makes the Governor of a backtest's replay: the same
 	// governing as Governor, over the replay's own store (which the
-	// backtest fills with the group's real quantity history first). With
-	// a Governor and without it, a backtest of a governed group is
+	// backtest fills with the group's real quantity history first). When
+	// Governor is set and this is not, a backtest of a governed group is
 	// refused rather than replayed ungoverned.
 	ReplayGovernor func(st store.Reader) Governor
 	// BatchSize is how many groups one transaction of a pass writes.

@@ -146,6 +146,19 @@ func (c *Controller) sourceAddress(p *api.PrometheusSource) string {
 	return c.opts.Sources.PrometheusURL
 }
 
+// queryRange runs a source's query over [start, end] at step (a
+// backtest's replay).
+func (c *Controller) queryRange(ctx context.Context, p *api.PrometheusSource, start, end time.Time, step time.Duration) ([]time.Time, []float64, error) {
+	addr := c.sourceAddress(p)
+	switch {
+	case addr == "":
+		return nil, nil, errNoPrometheusURL
+	case c.opts.Sources.Client == nil:
+		return nil, nil, errNoQuerier
+	}
+	return c.opts.Sources.Client.QueryRange(ctx, addr, p.Query, start, end, step)
+}
+
 type noPrometheusURL struct{}
 
 func (noPrometheusURL) Error() string {

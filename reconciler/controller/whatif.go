@@ -281,18 +281,10 @@ func (c *Controller) sourceRanges(ctx context.Context, srcs []api.MetricSource, 
 		if !from.Before(end) {
 			continue
 		}
-		addr := c.sourceAddress(s.Prometheus)
-		var times []time.Time
-		var values []float64
-		err := errNoPrometheusURL
-		if addr != "" && c.opts.Sources.Client == nil {
-			err = errNoQuerier
-		} else if addr != "" {
-			times, values, err = c.opts.Sources.Client.QueryRange(ctx, addr, s.Prometheus.Query, from, end.Add(-time.Nanosecond), step)
-		}
+		times, values, err := c.queryRange(ctx, s.Prometheus, from, end.Add(-time.Nanosecond), step)
 		if err != nil {
 			return nil, 0, &api.Error{Code: api.CodeUnavailable, Message: fmt.Sprintf(
-				"whatif: the range query of metric source %s (%s) failed: %v", s.Name, s.Prometheus.Query, err)}
+				"the range query of metric source %s (%s) failed: %v", s.Name, s.Prometheus.Query, err)}
 		}
 		for k, t := range times {
 			if !t.Before(from) && t.Before(end) {
