@@ -35,18 +35,22 @@ type capacityWhatIfModel struct {
 	GroupJSON    types.String  `tfsdk:"group_json"`
 	BootTime     types.String  `tfsdk:"boot_time"`
 	Samples      types.Int64   `tfsdk:"samples"`
+	Queried      types.Int64   `tfsdk:"queried"`
 	Replayed     *summaryModel `tfsdk:"replayed"`
 	Recorded     *summaryModel `tfsdk:"recorded"`
 	Changes      []changeModel `tfsdk:"changes"`
 }
 
 type summaryModel struct {
-	Changes      types.Int64   `tfsdk:"changes"`
-	PeakQuantity types.Int64   `tfsdk:"peak_quantity"`
-	MeanQuantity types.Float64 `tfsdk:"mean_quantity"`
-	NodeHours    types.Float64 `tfsdk:"node_hours"`
-	Suppressed   types.Int64   `tfsdk:"suppressed"`
-	Ignored      types.Int64   `tfsdk:"ignored"`
+	Changes        types.Int64   `tfsdk:"changes"`
+	PeakQuantity   types.Int64   `tfsdk:"peak_quantity"`
+	MeanQuantity   types.Float64 `tfsdk:"mean_quantity"`
+	NodeHours      types.Float64 `tfsdk:"node_hours"`
+	Suppressed     types.Int64   `tfsdk:"suppressed"`
+	Ignored        types.Int64   `tfsdk:"ignored"`
+	ForecastClamps types.Int64   `tfsdk:"forecast_clamps"`
+	Cost           types.String  `tfsdk:"cost"`
+	Currency       types.String  `tfsdk:"currency"`
 }
 
 func (d *capacityWhatIfDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -61,6 +65,13 @@ func summaryAttribute(desc string) schema.SingleNestedAttribute {
 		"node_hours":    computedFloat("Desired quantity integrated over the window, in node-hours."),
 		"suppressed":    computedInt("Firings the window's decision records suppressed (cooldown, lockdown)."),
 		"ignored":       computedInt("Firings the window's decision records ignored (missing data)."),
+		"forecast_clamps": computedInt("Forecast clamps in the window's decision records: firings predictive governing " +
+			"held to its forecast range (under `forecast_only`, recorded without being applied). The replay is governed " +
+			"as live decisions are, by the group's `predictive` settings or those of `group_json`, with a forecast of the " +
+			"group's real quantity history."),
+		"cost": computedString("What the nodes' time over the window cost at the group's billing rates, a decimal string, " +
+			"totalled as `pes_capacity_costs` totals it; null when the group has no billing."),
+		"currency": computedString("The billing currency of `cost`; null when the group has no billing."),
 	}}
 }
 
@@ -70,7 +81,8 @@ func (d *capacityWhatIfDataSource) Schema(_ context.Context, _ datasource.Schema
 			"pesd replays the window through the same engine on the sim driver with a fake clock, the nodes booting in the " +
 			"time the group's own nodes took, and answers the changes it would have made, each with its causes and " +
 			"explanation, and a summary beside what really happened. It writes nothing to the group's record. pesd keeps " +
-			"samples for `pesd serve --metric-history` (14 days by default), which bounds the window.\n\n" +
+			"samples for `pesd serve --metric-history` (14 days by default), which bounds the window; metrics of the " +
+			"group's Prometheus `metric_sources` are replayed from Prometheus range queries where pesd kept none.\n\n" +
 			"Put it beside a trigger change so that `terraform plan` shows what the change would have done last week.",
 		Attributes: map[string]schema.Attribute{
 			"id": computedString("The group ID (the data source has no ID of its own)."),
@@ -98,10 +110,13 @@ func (d *capacityWhatIfDataSource) Schema(_ context.Context, _ datasource.Schema
 				Optional: true,
 			},
 			"boot_time": computedString("The boot time the replayed nodes took: the median of the group's observed launches."),
-			"samples":   computedInt("How many recorded samples were replayed."),
-			"replayed":  summaryAttribute("The replay's summary."),
-			"recorded":  summaryAttribute("The same summary of what really happened over the window."),
-			"changes":   computedList("The changes the replay would have made, oldest first, each with its causes and explanation.", changeDetailAttributes()),
+			"samples":   computedInt("How many samples were replayed."),
+			"queried": computedInt("How many of the replayed samples came from Prometheus range queries: a metric of the " +
+				"group's `metric_sources` is asked of Prometheus (`query_range`, a step of pesd's evaluation interval) over " +
+				"the times pesd kept none of its samples."),
+			"replayed": summaryAttribute("The replay's summary."),
+			"recorded": summaryAttribute("The same summary of what really happened over the window."),
+			"changes":  computedList("The changes the replay would have made, oldest first, each with its causes and explanation.", changeDetailAttributes()),
 		},
 	}
 }
@@ -171,17 +186,21 @@ func (m *capacityWhatIfModel) fill(r api.WhatIf) {
 	m.ID = m.GroupID
 	m.BootTime = types.StringValue(r.BootTime)
 	m.Samples = types.Int64Value(int64(r.Samples))
+	m.Queried = types.Int64Value(int64(r.Queried))
 	m.Replayed, m.Recorded = summaryFrom(r.Replayed), summaryFrom(r.Recorded)
 	m.Changes = sortedMap(r.Changes, func(a, b api.ChangeDetail) int { return compareChanges(a.Change, b.Change) }, changeFrom)
 }
 
 func summaryFrom(s api.WhatIfSummary) *summaryModel {
 	return &summaryModel{
-		Changes:      types.Int64Value(int64(s.Changes)),
-		PeakQuantity: types.Int64Value(int64(s.PeakQuantity)),
-		MeanQuantity: types.Float64Value(s.MeanQuantity),
-		NodeHours:    types.Float64Value(s.NodeHours),
-		Suppressed:   types.Int64Value(int64(s.Suppressed)),
-		Ignored:      types.Int64Value(int64(s.Ignored)),
+		Changes:        types.Int64Value(int64(s.Changes)),
+		PeakQuantity:   types.Int64Value(int64(s.PeakQuantity)),
+		MeanQuantity:   types.Float64Value(s.MeanQuantity),
+		NodeHours:      types.Float64Value(s.NodeHours),
+		Suppressed:     types.Int64Value(int64(s.Suppressed)),
+		Ignored:        types.Int64Value(int64(s.Ignored)),
+		ForecastClamps: types.Int64Value(int64(s.ForecastClamps)),
+		Cost:           optString(s.Cost),
+		Currency:       optString(s.Currency),
 	}
 }

@@ -62,9 +62,38 @@ output "replayed_changes" {
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("replayed").AtMapKey("peak_quantity"), knownvalue.Int64Exact(4)),
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("recorded").AtMapKey("peak_quantity"), knownvalue.Int64Exact(2)),
 					statecheck.ExpectKnownValue("pes_node_group.test", tfjsonpath.New("desired_quantity"), knownvalue.Int64Exact(2)),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("queried"), knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("replayed").AtMapKey("forecast_clamps"), knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("replayed").AtMapKey("cost"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("recorded").AtMapKey("currency"), knownvalue.Null()),
 				},
 			},
 		},
+	})
+}
+
+// TestAccCapacityWhatIf_cost: a billed group's backtest prices both
+// summaries in its currency (the figures are the controller's tests').
+func TestAccCapacityWhatIf_cost(t *testing.T) {
+	config := simGroup("acc-whatif-cost", 2, `  billing = { price_per_node_hour = "3600", currency = "EUR" }`) + `
+data "pes_capacity_whatif" "own" {
+  group_id = pes_node_group.test.id
+  since    = "10m"
+}
+`
+	const ds = "data.pes_capacity_whatif.own"
+	money := knownvalue.StringRegexp(regexp.MustCompile(`^[0-9]+\.[0-9]{6}$`))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: config,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("replayed").AtMapKey("cost"), money),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("replayed").AtMapKey("currency"), knownvalue.StringExact("EUR")),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("recorded").AtMapKey("cost"), money),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("recorded").AtMapKey("currency"), knownvalue.StringExact("EUR")),
+			},
+		}},
 	})
 }
 

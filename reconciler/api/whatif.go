@@ -30,8 +30,11 @@ type WhatIf struct {
 	// BootTime is the sim boot time the replay used, from the group's
 	// observed launches.
 	BootTime string `json:"boot_time"`
-	// Samples is how many recorded samples were replayed.
+	// Samples is how many samples were replayed.
 	Samples int `json:"samples"`
+	// Queried is how many of them came from Prometheus range queries of
+	// the group's metric sources, over the times pesd kept none of theirs.
+	Queried int `json:"queried"`
 }
 
 // WhatIfSummary sums up a record over a backtest's window.
@@ -44,4 +47,13 @@ type WhatIfSummary struct {
 	// records suppressed and ignored.
 	Suppressed int `json:"suppressed"`
 	Ignored    int `json:"ignored"`
+	// ForecastClamps counts the forecast clamps of the periods' decision
+	// records: firings predictive governing held to its forecast range
+	// (under forecast_only, recorded without being applied).
+	ForecastClamps int `json:"forecast_clamps"`
+	// Cost is what the nodes' time over the window cost at the group's
+	// billing rates, totalled as GET /v1/groups/{id}/costs totals it;
+	// Cost and Currency are absent when the group has no billing.
+	Cost     string `json:"cost,omitempty"`
+	Currency string `json:"currency,omitempty"`
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -112,8 +113,12 @@ func strictJSON(b []byte, v any) error {
 }
 
 func whatifTable(t *table, g api.Group, r api.WhatIf) {
-	t.line("backtest of group %s from %s to %s: %d samples replayed, nodes booting in %s",
-		g.Name, r.Since.Format(time.RFC3339), r.Until.Format(time.RFC3339), r.Samples, r.BootTime)
+	queried := ""
+	if r.Queried > 0 {
+		queried = fmt.Sprintf(" (%d from Prometheus range queries)", r.Queried)
+	}
+	t.line("backtest of group %s from %s to %s: %d samples replayed%s, nodes booting in %s",
+		g.Name, r.Since.Format(time.RFC3339), r.Until.Format(time.RFC3339), r.Samples, queried, r.BootTime)
 	t.row("", "REPLAYED", "RECORDED")
 	s, o := r.Replayed, r.Recorded
 	t.row("changes", fmt.Sprint(s.Changes), fmt.Sprint(o.Changes))
@@ -122,6 +127,12 @@ func whatifTable(t *table, g api.Group, r api.WhatIf) {
 	t.row("node-hours", fmt.Sprintf("%.1f", s.NodeHours), fmt.Sprintf("%.1f", o.NodeHours))
 	t.row("suppressed firings", fmt.Sprint(s.Suppressed), fmt.Sprint(o.Suppressed))
 	t.row("ignored firings", fmt.Sprint(s.Ignored), fmt.Sprint(o.Ignored))
+	if s.ForecastClamps > 0 || o.ForecastClamps > 0 {
+		t.row("forecast clamps", fmt.Sprint(s.ForecastClamps), fmt.Sprint(o.ForecastClamps))
+	}
+	if s.Currency != "" || o.Currency != "" {
+		t.row("cost", strings.TrimSpace(s.Cost+" "+s.Currency), strings.TrimSpace(o.Cost+" "+o.Currency))
+	}
 	if len(r.Changes) > 0 {
 		t.line("")
 		t.line("changes the replay would have made:")

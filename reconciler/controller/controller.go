@@ -107,6 +107,12 @@ type Options struct {
 	MetricHistory time.Duration
 	// Governor is the predictive-governing seam; nil turns it off.
 	Governor Governor
+	// ReplayGovernor makes the Governor of a backtest's replay: the same
+	// governing as Governor, over the replay's own store (which the
+	// backtest fills with the group's real quantity history first). When
+	// Governor is set and this is not, a backtest of a governed group is
+	// refused rather than replayed ungoverned.
+	ReplayGovernor func(st store.Reader) Governor
 	// BatchSize is how many groups one transaction of a pass writes.
 	BatchSize int
 	// LaunchWindow is how close together the nodes of one launch must
@@ -439,9 +445,15 @@ func (c *Controller) driverNames() string {
 	return strings.Join(names, ", ")
 }
 
+// governed reports whether predictive settings p govern at all
+// (forecast_only or enforce).
+func governed(p *api.Predictive) bool {
+	return p != nil && p.Mode != "" && p.Mode != api.PredictiveOff
+}
+
 // bounds asks the governor for the authorized range of g at t.
 func (c *Controller) bounds(ctx context.Context, g api.Group, t time.Time) *engine.Bounds {
-	if c.opts.Governor == nil || g.Predictive == nil || g.Predictive.Mode == "" || g.Predictive.Mode == api.PredictiveOff {
+	if c.opts.Governor == nil || !governed(g.Predictive) {
 		return nil
 	}
 	b, err := c.opts.Governor.Bounds(ctx, g, t)

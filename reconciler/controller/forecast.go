@@ -18,7 +18,7 @@ func (c *Controller) Forecast(ctx context.Context, groupID string) (api.Forecast
 		return api.Forecast{}, err
 	}
 	f := api.Forecast{GroupID: g.ID, Mode: api.PredictiveOff, Intervals: []api.ForecastInterval{}}
-	if g.Predictive == nil || g.Predictive.Mode == "" || g.Predictive.Mode == api.PredictiveOff {
+	if !governed(g.Predictive) {
 		f.Reason = causality.ForecastNotConfigured
 		return f, nil
 	}

@@ -39,10 +39,13 @@ type SourceOptions struct {
 	Client Querier
 }
 
-// Querier runs one instant query against a metric source's server. It is
-// declared here so the controller needs no HTTP client of its own.
+// Querier runs a metric source's queries against its server: one instant
+// query at each evaluation, and range queries for backtests (the values
+// at start, start+step, … up to end, in time order). It is declared here
+// so the controller needs no HTTP client of its own.
 type Querier interface {
 	Query(ctx context.Context, address, query string, at time.Time) (float64, error)
+	QueryRange(ctx context.Context, address, query string, start, end time.Time, step time.Duration) ([]time.Time, []float64, error)
 }
 
 var errNoQuerier = errors.New("this pesd has no metric source client")
@@ -80,11 +83,7 @@ func (c *Controller) querySources(ctx context.Context, groups []*groupState, now
 			if s.Prometheus == nil {
 				continue
 			}
-			addr := s.Prometheus.Address
-			if addr == "" {
-				addr = c.opts.Sources.PrometheusURL
-			}
-			qs = append(qs, &sourceQuery{gs: gs, name: s.Name, address: addr, query: s.Prometheus.Query})
+			qs = append(qs, &sourceQuery{gs: gs, name: s.Name, address: c.sourceAddress(s.Prometheus), query: s.Prometheus.Query})
 		}
 	}
 	if len(qs) == 0 {
@@ -137,6 +136,27 @@ func (c *Controller) querySources(ctx context.Context, groups []*groupState, now
 		gs.sourceFailures = failed
 		gs.mu.Unlock()
 	}
+}
+
+// sourceAddress is the server a Prometheus source queries.
+func (c *Controller) sourceAddress(p *api.PrometheusSource) string {
+	if p.Address != "" {
+		return p.Address
+	}
+	return c.opts.Sources.PrometheusURL
+}
+
+// queryRange runs a source's query over [start, end] at step (a
+// backtest's replay).
+func (c *Controller) queryRange(ctx context.Context, p *api.PrometheusSource, start, end time.Time, step time.Duration) ([]time.Time, []float64, error) {
+	addr := c.sourceAddress(p)
+	switch {
+	case addr == "":
+		return nil, nil, errNoPrometheusURL
+	case c.opts.Sources.Client == nil:
+		return nil, nil, errNoQuerier
+	}
+	return c.opts.Sources.Client.QueryRange(ctx, addr, p.Query, start, end, step)
 }
 
 type noPrometheusURL struct{}

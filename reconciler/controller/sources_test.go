@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -136,6 +137,10 @@ func (q *stuckQuerier) Query(context.Context, string, string, time.Time) (float6
 	q.once.Do(func() { close(q.asked) })
 	<-q.release
 	return q.value, nil
+}
+
+func (q *stuckQuerier) QueryRange(context.Context, string, string, time.Time, time.Time, time.Duration) ([]time.Time, []float64, error) {
+	return nil, nil, errors.New("stuckQuerier answers instant queries only")
 }
 
 // TestQueriesOffTheLoop: the loop runs the metric sources' queries in the

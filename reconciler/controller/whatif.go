@@ -11,8 +11,10 @@ import (
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/clock"
+	"github.com/pes-project/terraform-provider-pes/reconciler/cost"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver/sim"
+	"github.com/pes-project/terraform-provider-pes/reconciler/forecast"
 	"github.com/pes-project/terraform-provider-pes/reconciler/history"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlite"
@@ -72,6 +74,10 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	if i >= 0 {
 		samples = samples[:i]
 	}
+	samples, queried, err := c.sourceRanges(ctx, cfg.MetricSources, samples, start.Add(-c.windows.Retention()), start, until)
+	if err != nil {
+		return api.WhatIf{}, err
+	}
 
 	dir, err := os.MkdirTemp("", "pes-whatif-")
 	if err != nil {
@@ -84,10 +90,14 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	}
 	defer st.Close()
 	clk := clock.NewFake(start)
+	gov, err := c.replayGovernor(cfg.Predictive, st)
+	if err != nil {
+		return api.WhatIf{}, err
+	}
 	r, err := New(Options{Store: st, Clock: clk, Drivers: map[string]driver.Driver{api.DriverSim: sim.New(clk)},
 		EvaluationInterval: c.opts.EvaluationInterval, LaunchWindow: c.opts.LaunchWindow,
 		MetricRetention: c.opts.MetricRetention, MaxSeriesPerGroup: c.opts.MaxSeriesPerGroup,
-		DataDir: dir, MetricHistory: c.opts.MetricHistory})
+		DataDir: dir, MetricHistory: c.opts.MetricHistory, Governor: gov})
 	if err != nil {
 		return api.WhatIf{}, fmt.Errorf("whatif: %w", err)
 	}
@@ -96,11 +106,17 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	cfg.DesiredQuantity = quantity
 	rg, err := r.CreateGroup(ctx, cfg)
 	if err != nil {
-		return api.WhatIf{}, err
+		// The group's own settings passed: what fails is the proposal's.
+		return api.WhatIf{}, prefixField("group.", err)
 	}
 	for i, s := range specs {
 		if _, err := r.CreateTrigger(ctx, rg.ID, s); err != nil {
 			return api.WhatIf{}, prefixField(fmt.Sprintf("triggers[%d].", i), err)
+		}
+	}
+	if gov != nil {
+		if err := c.seedQuantityHistory(ctx, st, g.ID, rg.ID, cfg.Predictive, start); err != nil {
+			return api.WhatIf{}, err
 		}
 	}
 	// What the group's creation recorded stands for the capacity the
@@ -117,7 +133,7 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 		return api.WhatIf{}, fmt.Errorf("whatif: replay: %w", err)
 	}
 
-	out := api.WhatIf{Since: since, Until: until, BootTime: api.FormatDuration(boot), Samples: len(samples),
+	out := api.WhatIf{Since: since, Until: until, BootTime: api.FormatDuration(boot), Samples: len(samples), Queried: queried,
 		Periods: []api.Period{}, Changes: []api.ChangeDetail{}, Events: []api.Event{}}
 	ps, err := listPeriods(ctx, st, rg.ID)
 	if err != nil {
@@ -132,7 +148,7 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	if err != nil {
 		return api.WhatIf{}, err
 	}
-	changes = slices.DeleteFunc(changes, func(ch api.Change) bool { return skip[ch.ID] || ch.StartedAt.Before(since) })
+	changes = slices.DeleteFunc(changes, func(ch api.Change) bool { return skip[ch.ID] || !inWindow(ch.StartedAt, since, until) })
 	if out.Changes, err = history.New(st).ExplainChanges(ctx, changes); err != nil {
 		return api.WhatIf{}, err
 	}
@@ -143,7 +159,67 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	out.Events = events
 	out.Replayed = summarize(quantity, changes, out.Periods, since, until)
 	out.Recorded = summarize(rec.quantityAt(since, g.DesiredQuantity), rec.changes, rec.periodsIn(since, until), since, until)
+	// Both are priced at the group's real rates: the replayed nodes ran
+	// when the recorded ones did, at the prices then in force.
+	rates := cost.ParseRates(g.BillingHistory)
+	if err := priceSummary(ctx, &out.Replayed, st, rg.ID, rates, since, until, until); err != nil {
+		return api.WhatIf{}, err
+	}
+	if err := priceSummary(ctx, &out.Recorded, c.store, g.ID, rates, since, until, c.clock.Now()); err != nil {
+		return api.WhatIf{}, err
+	}
 	return out, nil
+}
+
+// priceSummary sets s's cost: the money of the group's node time over
+// [since, until) at rates, as GET /v1/groups/{id}/costs totals it (live
+// nodes count until now). Without billing it leaves s unpriced.
+func priceSummary(ctx context.Context, s *api.WhatIfSummary, r store.Reader, groupID string, rates cost.Rates, since, until, now time.Time) error {
+	currency := rates.Currency()
+	if currency == "" {
+		return nil
+	}
+	nodes, err := r.NodeTimes(ctx, groupID, since.Add(-rates.Slack()), until)
+	if err != nil {
+		return fmt.Errorf("whatif: nodes of group %s: %w", groupID, err)
+	}
+	_, micros := cost.Total(nodes, rates, now, since, until)
+	s.Cost, s.Currency = api.FormatMoney(micros), currency
+	return nil
+}
+
+// replayGovernor is the Governor of a replay over st: nil when p does
+// not govern or this pesd governs nothing (live decisions are then not
+// governed either).
+func (c *Controller) replayGovernor(p *api.Predictive, st store.Reader) (Governor, error) {
+	if !governed(p) || c.opts.Governor == nil {
+		return nil, nil
+	}
+	if c.opts.ReplayGovernor == nil {
+		return nil, &api.Error{Code: api.CodeConflict, Field: "group.predictive",
+			Message: "this pesd cannot govern a backtest's replay; replay with predictive mode off"}
+	}
+	return c.opts.ReplayGovernor(st), nil
+}
+
+// seedQuantityHistory gives the replay's group the real group's quantity
+// history before start, as far back as its forecast reads, so the replay
+// is governed by the forecast the group had then; from start on, the
+// replay records its own.
+func (c *Controller) seedQuantityHistory(ctx context.Context, st store.Store, groupID, replayID string, p *api.Predictive, start time.Time) error {
+	fc, err := forecast.ConfigFrom(*p)
+	if err != nil {
+		return nil // the replay's decision records say why it is not governed
+	}
+	pts, err := c.store.QuantityHistory(ctx, groupID, start.Add(-fc.History))
+	if err != nil {
+		return fmt.Errorf("whatif: quantity history: %w", err)
+	}
+	pts = slices.DeleteFunc(pts, func(q store.QuantityPoint) bool { return !q.Time.Before(start) })
+	if len(pts) == 0 {
+		return nil
+	}
+	return st.Update(ctx, func(tx store.Tx) error { return tx.InsertQuantityPoints(replayID, pts) })
 }
 
 // prefixField makes an error about a field of the proposal name it as a
@@ -182,6 +258,46 @@ func (c *Controller) whatIfWindow(req api.WhatIfRequest) (since, until time.Time
 				api.FormatDuration(c.sampleHistory()), oldest.Format(time.RFC3339))}
 	}
 	return since, until, nil
+}
+
+// sourceRanges adds to samples (the stored ones of [from, until), in time
+// order) the values of Prometheus-sourced metrics where pesd kept none of
+// them: from from on, up to the first kept sample of the metric, or until
+// when none was kept. They are asked for with range queries at the times
+// the replay's passes would query them (start ± whole evaluation
+// intervals). It returns the samples and how many it added.
+func (c *Controller) sourceRanges(ctx context.Context, srcs []api.MetricSource, samples []store.StoredSample, from, start, until time.Time) ([]store.StoredSample, int, error) {
+	step := c.opts.EvaluationInterval
+	from = start.Add(-(start.Sub(from) + step - 1) / step * step)
+	var added []store.StoredSample
+	for _, s := range srcs {
+		if s.Prometheus == nil {
+			continue
+		}
+		end := until
+		if i := slices.IndexFunc(samples, func(x store.StoredSample) bool { return x.Name == s.Name && x.NodeID == "" }); i >= 0 {
+			end = samples[i].Time
+		}
+		if !from.Before(end) {
+			continue
+		}
+		times, values, err := c.queryRange(ctx, s.Prometheus, from, end.Add(-time.Nanosecond), step)
+		if err != nil {
+			return nil, 0, &api.Error{Code: api.CodeUnavailable, Message: fmt.Sprintf(
+				"the range query of metric source %s (%s) failed: %v", s.Name, s.Prometheus.Query, err)}
+		}
+		for k, t := range times {
+			if !t.Before(from) && t.Before(end) {
+				added = append(added, store.StoredSample{Name: s.Name, Time: t, Value: values[k]})
+			}
+		}
+	}
+	if len(added) == 0 {
+		return samples, 0, nil
+	}
+	samples = append(samples, added...)
+	slices.SortStableFunc(samples, func(a, b store.StoredSample) int { return a.Time.Compare(b.Time) })
+	return samples, len(added), nil
 }
 
 // replay moves the clock from its start to until, one evaluation
@@ -378,6 +494,11 @@ func summarize(q int, changes []api.Change, periods []api.Period, since, until t
 	for _, p := range periods {
 		s.Suppressed += len(p.Suppressed)
 		s.Ignored += len(p.Ignored)
+		for _, cl := range p.Clamps {
+			if cl.Kind == api.ClampForecast {
+				s.ForecastClamps++
+			}
+		}
 	}
 	return s
 }

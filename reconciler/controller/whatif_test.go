@@ -223,6 +223,8 @@ func TestWhatIfBadProposal(t *testing.T) {
 			{Name: ptr("bad"), Condition: ptr("avg(load >"), Request: api.Request{ChangeBy: ptr(1)}},
 		}}, "triggers[1].condition"},
 		{"bad cooldown", api.WhatIfRequest{Since: &since, Group: &api.GroupPatch{Cooldown: ptr("soon")}}, "group.cooldown"},
+		{"predictive settings that give no forecast together", api.WhatIfRequest{Since: &since, Group: &api.GroupPatch{
+			Predictive: &api.Predictive{Mode: api.PredictiveEnforce, History: "1d", MinHistory: "2d"}}}, "group.predictive.min_history"},
 	} {
 		_, err := h.c.WhatIf(h.ctx, g.ID, tc.req)
 		var e *api.Error

@@ -157,6 +157,10 @@ func TestComputeRowsAddUpWhateverTheGrouping(t *testing.T) {
 			t.Errorf("by=%s total %d s %d µ; by=cause %d s %d µ", by, rep.NodeSeconds, rep.Micros, total.NodeSeconds, total.Micros)
 		}
 	}
+	// Total, without records or rows, is the same total.
+	if secs, micros := Total(nodes, rates, q.Now, q.Since, q.Until); secs != total.NodeSeconds || micros != total.Micros {
+		t.Errorf("Total %d s %d µ; Compute %d s %d µ", secs, micros, total.NodeSeconds, total.Micros)
+	}
 	if len(total.Rows) != 5 || total.Rows[0].Key != "E5" {
 		t.Errorf("by=cause rows %+v", total.Rows)
 	}

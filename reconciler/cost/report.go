@@ -285,3 +285,15 @@ func OfChange(nodes []api.Node, rates Rates, now time.Time) ChangeCost {
 	c.Micros = Micros(units)
 	return c
 }
+
+// Total is the node time and money of nodes over [since, until), as
+// Compute totals them (a live node counts until now).
+func Total(nodes []api.Node, rates Rates, now, since, until time.Time) (seconds, micros int64) {
+	var units int64
+	for _, n := range nodes {
+		spans := rates.Spans(n, now, since, until)
+		seconds += spansSeconds(spans)
+		units += spansUnits(spans)
+	}
+	return seconds, Micros(units)
+}

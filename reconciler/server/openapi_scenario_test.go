@@ -26,6 +26,7 @@ import (
 	"github.com/pes-project/terraform-provider-pes/reconciler/governor"
 	"github.com/pes-project/terraform-provider-pes/reconciler/history"
 	"github.com/pes-project/terraform-provider-pes/reconciler/server"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlite"
 )
 
@@ -62,8 +63,9 @@ func newConformance(t *testing.T) *conformance {
 	t.Cleanup(func() { st.Close() })
 	clk := clock.NewFake(time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC))
 	ctrl, err := controller.New(controller.Options{Store: st, Clock: clk, DataDir: t.TempDir(),
-		Drivers:  map[string]driver.Driver{api.DriverSim: sim.New(clk)},
-		Governor: governor.New(st, governor.WithClock(clk))})
+		Drivers:        map[string]driver.Driver{api.DriverSim: sim.New(clk)},
+		Governor:       governor.New(st, governor.WithClock(clk)),
+		ReplayGovernor: func(st store.Reader) controller.Governor { return governor.New(st) }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -120,7 +120,7 @@ func (s *server) table() []route {
 			Body:    &B{Type: api.MetricsRequest{}, Required: []string{"samples"}}, Response: api.MetricsResponse{}, Errors: withBody}, s.byGroup(s.pushMetrics)).
 			asks(identity.Push),
 		r(O{Pattern: "POST /v1/groups/{id}/whatif", ID: "whatIf", Tag: tagGroups, Status: http.StatusOK,
-			Summary: "Backtest: replay the group's recorded samples of a window (since, until) through the engine with proposed triggers and settings, on the sim driver and a fake clock; answers the periods, changes and events it would have recorded, and a summary beside what really happened. Writes nothing to the group's record.",
+			Summary: "Backtest: replay the group's recorded samples of a window (since, until) through the engine with proposed triggers and settings, on the sim driver and a fake clock; metrics of Prometheus metric sources come from range queries where pesd kept none (queried), and the replay is governed by the group's or the proposed predictive settings. Answers the periods, changes and events it would have recorded, and a summary beside what really happened (with forecast clamps, and cost where the group has billing). Writes nothing to the group's record.",
 			Body:    &B{Type: api.WhatIfRequest{}, Required: []string{"since"}}, Response: api.WhatIf{}, Errors: withBody}, s.byGroup(s.whatIf)).
 			asks(identity.Read),
 

@@ -164,6 +164,11 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 
 	// New re-adopts the nodes recorded before a restart.
 	clk := clock.Real{}
+	// One governing for live decisions and for backtests' replays, each
+	// over its own store.
+	newGovernor := func(st store.Reader) controller.Governor {
+		return governor.New(st, governor.WithClock(clk), governor.WithLogger(log.With("component", "governor")))
+	}
 	ctrl, err = controller.New(controller.Options{
 		Store:              st,
 		Drivers:            drivers,
@@ -181,7 +186,8 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		NotifyAttempts:     cfg.notifyAttempts,
 		NotifyBackoff:      cfg.notifyBackoff,
 		DataDir:            cfg.dataDir,
-		Governor:           governor.New(st, governor.WithClock(clk), governor.WithLogger(log.With("component", "governor"))),
+		Governor:           newGovernor(st),
+		ReplayGovernor:     newGovernor,
 		Ownership:          owner,
 	})
 	if err != nil {

@@ -141,6 +141,23 @@ func TestE2EWhatIf(t *testing.T) {
 		t.Errorf("boot time %q, want 1s (the group's nodes)", got.BootTime)
 	}
 
+	// pesd governs replays as it governs groups: proposed predictive
+	// settings are replayed, and with a minute of history the forecast is
+	// not ready, so nothing is clamped and the record is reproduced.
+	governed, err := c.WhatIf(ctx, g.ID, api.WhatIfRequest{Since: &since, Until: &until,
+		Group: &api.GroupPatch{Predictive: &api.Predictive{Mode: api.PredictiveEnforce}}})
+	if err != nil {
+		t.Fatalf("whatif with predictive enforce: %v", err)
+	}
+	if have := causedBy(governed.Changes); !slices.Equal(have, want) || governed.Replayed.ForecastClamps != 0 {
+		t.Errorf("replay governed without enough history: %v, %d clamps; want the record's %v", have, governed.Replayed.ForecastClamps, want)
+	}
+	if !slices.ContainsFunc(governed.Periods, func(p api.Period) bool {
+		return slices.ContainsFunc(p.Notes, func(n string) bool { return strings.Contains(n, "history") })
+	}) {
+		t.Errorf("no period of the governed replay notes the forecast's missing history")
+	}
+
 	proposed := `[{"name":"busy","condition":"last(load) > 0.95","change_by":2},
 		{"name":"quiet","condition":"last(load) < 0.3","change_by":-2}]`
 	var spec []api.TriggerSpec

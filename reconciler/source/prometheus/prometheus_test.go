@@ -2,8 +2,10 @@ package prometheus
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +79,58 @@ func TestQuery(t *testing.T) {
 	defer cancel()
 	if _, err := c.Query(ctx, hang.URL, "one", at); err == nil || !strings.Contains(err.Error(), "no answer") {
 		t.Errorf("hanging server: %v, want no answer in time", err)
+	}
+}
+
+// TestQueryRange: a range longer than MaxRangeSteps is asked for in
+// pieces that meet without overlap; steps without a number are left
+// out; several series are an error.
+func TestQueryRange(t *testing.T) {
+	var asked [][3]string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if r.URL.Path != "/api/v1/query_range" {
+			http.NotFound(w, r)
+			return
+		}
+		asked = append(asked, [3]string{q.Get("start"), q.Get("end"), q.Get("step")})
+		switch q.Get("query") {
+		case "two":
+			w.Write([]byte(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"1"},"values":[]},{"metric":{"a":"2"},"values":[]}]}}`))
+		case "none":
+			w.Write([]byte(`{"status":"success","data":{"resultType":"matrix","result":[]}}`))
+		default:
+			// One point at the start of each piece, and a NaN after it.
+			start, _ := strconv.ParseFloat(q.Get("start"), 64)
+			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[%g,"%g"],[%g,"NaN"]]}]}}`,
+				start, start, start+10)
+		}
+	}))
+	defer srv.Close()
+	c := &Client{}
+	start := time.Unix(1700000000, 0)
+	end := start.Add((MaxRangeSteps + 5) * 10 * time.Second)
+	times, values, err := c.QueryRange(context.Background(), srv.URL, "up", start, end, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := start.Add(MaxRangeSteps * 10 * time.Second)
+	want := [][3]string{
+		{"1700000000.000", fmt.Sprintf("%d.000", second.Add(-10*time.Second).Unix()), "10"},
+		{fmt.Sprintf("%d.000", second.Unix()), fmt.Sprintf("%d.000", end.Unix()), "10"},
+	}
+	if fmt.Sprint(asked) != fmt.Sprint(want) {
+		t.Errorf("asked %v, want %v", asked, want)
+	}
+	if len(times) != 2 || !times[0].Equal(start) || !times[1].Equal(second) ||
+		values[0] != float64(start.Unix()) || values[1] != float64(second.Unix()) {
+		t.Errorf("points %v %v, want one at the start of each piece", times, values)
+	}
+	if times, _, err := c.QueryRange(context.Background(), srv.URL, "none", start, start.Add(time.Minute), time.Second); err != nil || len(times) != 0 {
+		t.Errorf("no series: %v, %v; want no points", times, err)
+	}
+	if _, _, err := c.QueryRange(context.Background(), srv.URL, "two", start, start.Add(time.Minute), time.Second); err == nil ||
+		!strings.Contains(err.Error(), "returned 2 series") {
+		t.Errorf("two series: %v, want an error", err)
 	}
 }

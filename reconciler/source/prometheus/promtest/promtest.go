@@ -1,6 +1,7 @@
 // Package promtest starts a real Prometheus server for tests: on loopback,
 // in a temporary directory, scraping every second a small exporter the
-// test serves and whose gauges it sets. The binary is $PES_PROMETHEUS or
+// test serves and whose gauges it sets, and holding, if asked, a past
+// the test gives it (backfilled with promtool). The binary is $PES_PROMETHEUS or
 // prometheus on PATH (scripts/ensure-prometheus.sh installs Debian's);
 // without it a test skips outside CI and fails in CI.
 package promtest
@@ -32,6 +33,35 @@ func Bin() string {
 	return p
 }
 
+// Promtool returns the promtool binary: $PES_PROMTOOL, the one beside
+// the Prometheus binary (Debian's package ships both), or promtool on
+// PATH; "" when there is none.
+func Promtool() string {
+	if p := os.Getenv("PES_PROMTOOL"); p != "" {
+		return p
+	}
+	if bin := Bin(); bin != "" {
+		if p := filepath.Join(filepath.Dir(bin), "promtool"); fileExists(p) {
+			return p
+		}
+	}
+	p, _ := exec.LookPath("promtool")
+	return p
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// Point is a past value of a series (a metric name, without labels), for
+// StartWithHistory.
+type Point struct {
+	Series string
+	Time   time.Time
+	Value  float64
+}
+
 // Server is a running Prometheus and the exporter it scrapes.
 type Server struct {
 	t        testing.TB
@@ -49,15 +79,22 @@ type Server struct {
 // changed with Set). It is stopped when the test ends.
 func Start(t testing.TB, gauges map[string]float64) *Server {
 	t.Helper()
+	return StartWithHistory(t, gauges, nil)
+}
+
+// StartWithHistory is Start with past points already in Prometheus's
+// storage, as blocks promtool writes from them (a TSDB backfill), so
+// that queries over past times answer with them.
+func StartWithHistory(t testing.TB, gauges map[string]float64, history []Point) *Server {
+	t.Helper()
 	bin := Bin()
 	if bin == "" {
-		msg := "Prometheus tests need the prometheus binary, not found in $PES_PROMETHEUS or on PATH; scripts/ensure-prometheus.sh installs Debian's"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg + " (CI must run these tests: `make test` gets it)")
-		}
-		t.Skip(msg)
+		missing(t, "Prometheus tests need the prometheus binary, not found in $PES_PROMETHEUS or on PATH; scripts/ensure-prometheus.sh installs Debian's")
 	}
 	s := &Server{t: t, bin: bin, dir: t.TempDir(), gauges: map[string]float64{}}
+	if len(history) > 0 {
+		s.backfill(history)
+	}
 	for k, v := range gauges {
 		s.gauges[k] = v
 	}
@@ -81,6 +118,52 @@ scrape_configs:
 	s.start()
 	t.Cleanup(s.Stop)
 	return s
+}
+
+// missing skips a test that needs a missing binary, outside CI only.
+func missing(t testing.TB, msg string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg + " (CI must run these tests: `make test` gets it)")
+	}
+	t.Skip(msg)
+}
+
+// backfill writes history into the storage directory as TSDB blocks,
+// with promtool tsdb create-blocks-from openmetrics.
+func (s *Server) backfill(history []Point) {
+	s.t.Helper()
+	tool := Promtool()
+	if tool == "" {
+		missing(s.t, "this test backfills Prometheus with promtool, not found in $PES_PROMTOOL, beside prometheus or on PATH; Debian's prometheus package (scripts/ensure-prometheus.sh) has it")
+	}
+	bySeries := map[string][]Point{}
+	var names []string
+	for _, p := range history {
+		if _, ok := bySeries[p.Series]; !ok {
+			names = append(names, p.Series)
+		}
+		bySeries[p.Series] = append(bySeries[p.Series], p)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		ps := bySeries[n]
+		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Time.Before(ps[j].Time) })
+		fmt.Fprintf(&b, "# TYPE %s gauge\n", n)
+		for _, p := range ps {
+			fmt.Fprintf(&b, "%s %g %s\n", n, p.Value, strconv.FormatFloat(float64(p.Time.UnixMilli())/1000, 'f', 3, 64))
+		}
+	}
+	b.WriteString("# EOF\n")
+	in := filepath.Join(s.dir, "history.om")
+	if err := os.WriteFile(in, []byte(b.String()), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	out, err := exec.Command(tool, "tsdb", "create-blocks-from", "openmetrics", in, filepath.Join(s.dir, "data")).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("promtool backfill: %v\n%s", err, out)
+	}
 }
 
 // metrics serves the gauges in the text exposition format. A gauge's name

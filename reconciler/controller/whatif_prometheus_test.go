@@ -1,0 +1,133 @@
+package controller
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/source/prometheus/promtest"
+)
+
+// TestWhatIfPrometheusRange: a group whose load is a Prometheus metric
+// source. pesd keeps no samples of a pulled metric, so the backtest asks
+// Prometheus for the window with range queries, at the passes' times,
+// and reproduces what the group recorded from its instant queries; where
+// pesd kept samples of the metric, it asks only for the times before them.
+// Prometheus holds four hours of a load (every 10s, backfilled): 0.1,
+// with 0.9 from +1h to +1h30m and from +2h to +2h20m.
+func TestWhatIfPrometheusRange(t *testing.T) {
+	// Hours in the past, within Prometheus's retention, on whole hours so
+	// the passes fall on the points.
+	base := time.Now().UTC().Truncate(time.Hour).Add(-5 * time.Hour)
+	loadAt := func(at time.Time) float64 {
+		switch d := at.Sub(base); {
+		case d >= time.Hour && d < 90*time.Minute, d >= 2*time.Hour && d < 140*time.Minute:
+			return 0.9
+		}
+		return 0.1
+	}
+	var history []promtest.Point
+	for at := base.Add(-time.Hour); at.Before(base.Add(3 * time.Hour)); at = at.Add(10 * time.Second) {
+		history = append(history, promtest.Point{Series: "pes_test_load", Time: at, Value: loadAt(at)})
+	}
+	prom := promtest.StartWithHistory(t, nil, history)
+
+	h := newHarness(t)
+	h.clk.Set(base)
+	h.opts.EvaluationInterval = 10 * time.Second
+	h.opts.Sources.PrometheusURL = prom.URL
+	h.crash() // reopen with the options
+	g := h.createGroup(api.GroupConfig{Name: "web", DesiredQuantity: 2, MinQuantity: 1, MaxQuantity: 10,
+		AggregationPeriod: "10m", Cooldown: "5m", Sim: &api.SimConfig{BootTime: "30s"},
+		MetricSources: []api.MetricSource{{Name: "load", Prometheus: &api.PrometheusSource{Query: "max(pes_test_load)"}}}})
+	for _, s := range []api.TriggerSpec{
+		{Name: ptr("busy"), Condition: ptr("avg(load, '5m') > 0.8"), Request: api.Request{ChangeBy: ptr(2)}},
+		{Name: ptr("quiet"), Condition: ptr("avg(load, '5m') < 0.3"), Request: api.Request{ChangeBy: ptr(-1)}},
+	} {
+		if _, err := h.c.CreateTrigger(h.ctx, g.ID, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for h.clk.Now().Before(base.Add(3 * time.Hour)) {
+		h.clk.Advance(h.c.opts.EvaluationInterval)
+		h.tick()
+	}
+	// The window starts in a quiet spell: the replay's group, created at
+	// its start, is in cooldown for its first minutes.
+	since, until := base.Add(50*time.Minute), base.Add(3*time.Hour)
+	real, err := listChanges(h.ctx, h.st, storeChangesSince(g.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	real = slices.DeleteFunc(real, func(c api.Change) bool { return c.StartedAt.Before(since) || !c.StartedAt.Before(until) })
+	realDetail, err := h.hist().ExplainChanges(h.ctx, real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := byTrigger(t, h, realDetail)
+	if len(want) < 4 {
+		t.Fatalf("the record has %d changes, want the two busy spells and the quiet after each: %v", len(want), want)
+	}
+
+	got, err := h.c.WhatIf(h.ctx, g.ID, api.WhatIfRequest{Since: &since, Until: &until})
+	if err != nil {
+		t.Fatalf("WhatIf: %v", err)
+	}
+	// The windows are filled from an hour (the metric retention) before
+	// the window: 3h10m of 10s steps.
+	if got.Queried != 1140 || got.Samples != 1140 {
+		t.Errorf("%d samples replayed, %d of them queried; want 1140 queried", got.Samples, got.Queried)
+	}
+	if have := byTrigger(t, h, got.Changes); !slices.Equal(have, want) {
+		t.Errorf("replay from range queries:\n got %v\nwant %v", have, want)
+		for _, e := range h.events(g.ID) {
+			if e.Time.After(since) {
+				t.Logf("live %s %s %s %s", e.Time.Sub(base), e.Type, e.Status, e.Description)
+			}
+		}
+		for _, e := range got.Events {
+			t.Logf("replay %s %s %s %s", e.Time.Sub(base), e.Type, e.Status, e.Description)
+		}
+	}
+
+	// pesd kept samples of load from +2h30m on (pushed under its name):
+	// Prometheus is asked only for the times before.
+	for at := base.Add(150 * time.Minute); at.Before(until); at = at.Add(10 * time.Second) {
+		at := at
+		h.push(g.ID, api.Sample{Name: "load", Value: loadAt(at), Time: &at})
+	}
+	got, err = h.c.WhatIf(h.ctx, g.ID, api.WhatIfRequest{Since: &since, Until: &until})
+	if err != nil {
+		t.Fatalf("WhatIf: %v", err)
+	}
+	if got.Queried != 960 || got.Samples != 1140 {
+		t.Errorf("with 30m kept: %d samples replayed, %d of them queried; want 1140, 960 queried", got.Samples, got.Queried)
+	}
+	if have := byTrigger(t, h, got.Changes); !slices.Equal(have, want) {
+		t.Errorf("replay from range queries and kept samples:\n got %v\nwant %v", have, want)
+	}
+
+	// A proposed threshold the load never passes: no busy changes.
+	alt, err := h.c.WhatIf(h.ctx, g.ID, api.WhatIfRequest{Since: &since, Until: &until, Triggers: []api.TriggerSpec{
+		{Name: ptr("busy"), Condition: ptr("avg(load, '5m') > 0.95"), Request: api.Request{ChangeBy: ptr(2)}},
+	}})
+	if err != nil {
+		t.Fatalf("WhatIf: %v", err)
+	}
+	if len(alt.Changes) != 0 {
+		t.Errorf("busy > 0.95 over a load of at most 0.9: %v, want no changes", byTrigger(t, h, alt.Changes))
+	}
+
+	// Prometheus gone: the backtest is unavailable, naming the source,
+	// rather than replayed without its metric.
+	prom.Stop()
+	_, err = h.c.WhatIf(h.ctx, g.ID, api.WhatIfRequest{Since: &since, Until: &until})
+	var e *api.Error
+	if !errors.As(err, &e) || e.Code != api.CodeUnavailable || !strings.Contains(e.Message, "metric source load (max(pes_test_load))") ||
+		!strings.Contains(e.Message, "connection refused") {
+		t.Errorf("WhatIf with Prometheus stopped: %v, want unavailable naming the source and the error", err)
+	}
+}
