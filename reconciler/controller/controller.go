@@ -155,6 +155,14 @@ type Options struct {
 	// next one up to a minute (default DefaultNotifyBackoff).
 	NotifyAttempts int
 	NotifyBackoff  time.Duration
+
+	// observeOnPush: a pass observes a group only when its driver pushed
+	// it since the last pass, or when an observation could find
+	// something no push announces (observeDue). Only for a driver whose
+	// pushes are complete on the controller's clock, as the sim's are on
+	// a fake one: a backtest's replay (WhatIf), which would otherwise
+	// observe unchanged nodes at each of its passes.
+	observeOnPush bool
 }
 
 // DefaultMaxSeriesPerGroup is Options.MaxSeriesPerGroup's default.
