@@ -84,7 +84,7 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 		return api.WhatIf{}, fmt.Errorf("whatif: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	st, err := sqlite.Open(filepath.Join(dir, "whatif.db"))
+	st, err := sqlite.OpenScratch(filepath.Join(dir, "whatif.db"))
 	if err != nil {
 		return api.WhatIf{}, fmt.Errorf("whatif: %w", err)
 	}

@@ -40,6 +40,18 @@ type shared = sqlstore.Store
 // at path and migrates it to the newest schema. A database written by a
 // newer pesd is refused with an error wrapping ErrSchemaTooNew.
 func Open(path string) (*Store, error) {
+	return open(path, true)
+}
+
+// OpenScratch is Open for a database that is thrown away after use, such
+// as a backtest's replay: its commits keep the journal in memory and
+// never wait for the disk, so they are not durable, and a crash may leave
+// the file corrupt. Never for pesd's own store.
+func OpenScratch(path string) (*Store, error) {
+	return open(path, false)
+}
+
+func open(path string, durable bool) (*Store, error) {
 	if errNoCgo != nil {
 		return nil, fmt.Errorf("sqlite: %w", errNoCgo)
 	}
@@ -58,7 +70,7 @@ func Open(path string) (*Store, error) {
 	// What NORMAL gives up is the last commits on power loss or an OS
 	// crash (never consistency), which FULL would buy with an fsync per
 	// commit.
-	w, err := sql.Open("sqlite3", dsn(abs, url.Values{
+	params := url.Values{
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {"NORMAL"},
 		"_foreign_keys": {"on"},
@@ -69,7 +81,12 @@ func Open(path string) (*Store, error) {
 		"_mutex":           {"no"},
 		"_cache_size":      {"-32768"}, // KiB
 		"_stmt_cache_size": {"128"},
-	}))
+	}
+	if !durable {
+		params.Set("_journal_mode", "MEMORY")
+		params.Set("_synchronous", "OFF")
+	}
+	w, err := sql.Open("sqlite3", dsn(abs, params))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
