@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -84,7 +83,7 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 		return api.WhatIf{}, fmt.Errorf("whatif: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	st, err := sqlite.OpenScratch(filepath.Join(dir, "whatif.db"))
+	st, err := sqlite.OpenScratch()
 	if err != nil {
 		return api.WhatIf{}, fmt.Errorf("whatif: %w", err)
 	}
