@@ -31,9 +31,9 @@ type batch struct {
 // evaluate → harmonize in order, under its lock.
 func (c *Controller) passGroups(ctx context.Context, groups []*groupState, now time.Time, evaluate bool) error {
 	var pushed map[string]bool // nil: observe every group
-	if c.opts.observeOnPush {
+	if c.nodePushes != nil {
 		pushed = map[string]bool{}
-		for _, id := range c.wakes.take() {
+		for _, id := range c.nodePushes.take() {
 			pushed[id] = true
 		}
 	}
