@@ -32,9 +32,12 @@ type batch struct {
 func (c *Controller) passGroups(ctx context.Context, groups []*groupState, now time.Time, evaluate bool) error {
 	var pushed map[string]bool // nil: observe every group
 	if c.nodePushes != nil {
-		pushed = map[string]bool{}
-		for _, id := range c.nodePushes.take() {
-			pushed[id] = true
+		pushed = nonePushed
+		if ids := c.nodePushes.take(); len(ids) > 0 {
+			pushed = make(map[string]bool, len(ids))
+			for _, id := range ids {
+				pushed[id] = true
+			}
 		}
 	}
 	if len(groups) <= c.opts.BatchSize {
@@ -54,6 +57,9 @@ func (c *Controller) passGroups(ctx context.Context, groups []*groupState, now t
 	}
 	return joinErrs(errs)
 }
+
+// nonePushed is passGroups' pushed when no group was: never written.
+var nonePushed = map[string]bool{}
 
 // prepare locks a batch, observes its groups' nodes (those pushed or
 // due, when pushed is not nil) and evaluates their triggers. Nothing is
