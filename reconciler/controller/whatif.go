@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -83,7 +84,7 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 		return api.WhatIf{}, fmt.Errorf("whatif: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	st, err := sqlite.OpenScratch()
+	st, err := sqlite.OpenScratch(filepath.Join(dir, "whatif.db"))
 	if err != nil {
 		return api.WhatIf{}, fmt.Errorf("whatif: %w", err)
 	}

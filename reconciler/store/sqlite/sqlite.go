@@ -40,6 +40,24 @@ type shared = sqlstore.Store
 // at path and migrates it to the newest schema. A database written by a
 // newer pesd is refused with an error wrapping ErrSchemaTooNew.
 func Open(path string) (*Store, error) {
+	return open(path, true)
+}
+
+// OpenScratch is Open for a database thrown away after use, such as a
+// backtest's replay: its rollback journal is kept in memory and its
+// commits never wait for the disk, so they are not durable and a crash
+// may leave the file corrupt. Readers still see only what has committed
+// (a commit waits for the reads in progress). Never for pesd's own store.
+//
+// Not a database in memory: SQLite gives such a database's readers no
+// isolation from a write in progress, and a store read made during a
+// write (the predictive governor's, inside a harmonization) would wait
+// for it forever.
+func OpenScratch(path string) (*Store, error) {
+	return open(path, false)
+}
+
+func open(path string, durable bool) (*Store, error) {
 	if errNoCgo != nil {
 		return nil, fmt.Errorf("sqlite: %w", errNoCgo)
 	}
@@ -69,6 +87,10 @@ func Open(path string) (*Store, error) {
 		"_mutex":           {"no"},
 		"_cache_size":      {"-32768"}, // KiB
 		"_stmt_cache_size": {"128"},
+	}
+	if !durable {
+		params.Set("_synchronous", "OFF")
+		params.Set("_journal_mode", "MEMORY")
 	}
 	w, err := sql.Open("sqlite3", dsn(abs, params))
 	if err != nil {
@@ -103,35 +125,6 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", abs, err)
 	}
 	return &Store{shared: sqlstore.New(dialect(), w, r), path: abs, w: w, r: r}, nil
-}
-
-// OpenScratch opens a new, empty database in memory, for data thrown
-// away after use such as a backtest's replay: nothing touches the disk,
-// so its commits cost no I/O. It lives on one connection, which reads
-// as well as writes (Path is "").
-func OpenScratch() (*Store, error) {
-	if errNoCgo != nil {
-		return nil, fmt.Errorf("sqlite: %w", errNoCgo)
-	}
-	db, err := sql.Open("sqlite3", "file::memory:?"+url.Values{
-		"_foreign_keys":    {"on"},
-		"_mutex":           {"no"},
-		"_stmt_cache_size": {"128"},
-	}.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open a database in memory: %w", err)
-	}
-	// Each connection to :memory: is a database of its own: keep the
-	// one forever.
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
-	if err := sqlstore.Migrate(context.Background(), db, dialect(), mustMigrations(), time.Now()); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: a database in memory: %w", err)
-	}
-	return &Store{shared: sqlstore.New(dialect(), db, db), w: db, r: db}, nil
 }
 
 func dsn(abs string, params url.Values) string {
