@@ -194,11 +194,11 @@ type Controller struct {
 	commits committer // every write goes through it (group commit)
 
 	wakes *wakeups  // groups pushed by drivers and harmonization timers
+	due   dueTimers // the harmonization timers
+	watch watches   // readers waiting for a group to change
 	// nodePushes are the groups pushed by drivers alone, for
 	// Options.observeOnPush; nil otherwise.
 	nodePushes *wakeups
-	due   dueTimers // the harmonization timers
-	watch watches   // readers waiting for a group to change
 
 	ex executions // distributed executions with work (executions.go)
 
