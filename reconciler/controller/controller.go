@@ -155,6 +155,15 @@ type Options struct {
 	// next one up to a minute (default DefaultNotifyBackoff).
 	NotifyAttempts int
 	NotifyBackoff  time.Duration
+
+	// observeOnPush: a pass observes a group only when its driver pushed
+	// it since the last pass (a harmonization timer's push is not
+	// enough), or when an observation could find something no push
+	// announces (observeDue). Only for a driver whose
+	// pushes are complete on the controller's clock, as the sim's are on
+	// a fake one: a backtest's replay (WhatIf), which would otherwise
+	// observe unchanged nodes at each of its passes.
+	observeOnPush bool
 }
 
 // DefaultMaxSeriesPerGroup is Options.MaxSeriesPerGroup's default.
@@ -187,6 +196,9 @@ type Controller struct {
 	wakes *wakeups  // groups pushed by drivers and harmonization timers
 	due   dueTimers // the harmonization timers
 	watch watches   // readers waiting for a group to change
+	// nodePushes are the groups pushed by drivers alone, for
+	// Options.observeOnPush; nil otherwise.
+	nodePushes *wakeups
 
 	ex executions // distributed executions with work (executions.go)
 
@@ -258,8 +270,16 @@ func New(opts Options) (*Controller, error) {
 	c.notify = newNotifier(opts)
 	// Before recovery, so a node that changes while pesd adopts it is
 	// pushed too.
+	notify := c.wakes.push
+	if opts.observeOnPush {
+		c.nodePushes = newWakeups()
+		notify = func(id string) {
+			c.nodePushes.push(id)
+			c.wakes.push(id)
+		}
+	}
 	for _, d := range opts.Drivers {
-		d.SetNotify(c.wakes.push)
+		d.SetNotify(notify)
 	}
 	c.windows = window.New(opts.Clock, window.Options{Retention: opts.MetricRetention})
 	// Start-up is bounded so a wedged driver cannot hang pesd forever.

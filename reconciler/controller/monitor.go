@@ -97,6 +97,29 @@ func plan(s *state, obs []driver.Observation, now time.Time) obsPlan {
 	return p
 }
 
+// observeDue reports whether an observation at now could find what a
+// driver does not push: a node being stopped (gone or still running), a
+// launch past its init deadline, a run of early failures that a node
+// steady past engine.EarlyFailure ends. Every other finding of plan is a
+// node's change of state, which a driver with complete pushes announces.
+func (s *state) observeDue(now time.Time) bool {
+	if s.crash.Failures > 0 {
+		return true
+	}
+	for _, n := range s.nodes {
+		switch n.State {
+		case api.NodeReady:
+		case api.NodeLaunching:
+			if !now.Before(n.LaunchedAt.Add(s.durations.InitDeadline)) {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+	return false
+}
+
 // observe asks the group's driver for its nodes. The caller holds gs.mu.
 func (c *Controller) observe(ctx context.Context, gs *groupState, now time.Time) (obsPlan, error) {
 	if len(gs.st.nodes) == 0 {

@@ -30,11 +30,25 @@ type batch struct {
 // computation, on the other cores. Each group still goes observe →
 // evaluate → harmonize in order, under its lock.
 func (c *Controller) passGroups(ctx context.Context, groups []*groupState, now time.Time, evaluate bool) error {
+	var pushed map[string]bool // nil: observe every group
+	if c.nodePushes != nil {
+		pushed = nonePushed
+		if ids := c.nodePushes.take(); len(ids) > 0 {
+			pushed = make(map[string]bool, len(ids))
+			for _, id := range ids {
+				pushed[id] = true
+			}
+		}
+	}
+	if len(groups) <= c.opts.BatchSize {
+		// One batch has nothing to overlap with: no goroutine.
+		return joinErrs(c.settle(ctx, c.prepare(ctx, groups, now, evaluate, pushed), now))
+	}
 	prepared := make(chan *batch, 1)
 	go func() {
 		defer close(prepared)
 		for start := 0; start < len(groups); start += c.opts.BatchSize {
-			prepared <- c.prepare(ctx, groups[start:min(start+c.opts.BatchSize, len(groups))], now, evaluate)
+			prepared <- c.prepare(ctx, groups[start:min(start+c.opts.BatchSize, len(groups))], now, evaluate, pushed)
 		}
 	}()
 	var errs []error
@@ -44,9 +58,13 @@ func (c *Controller) passGroups(ctx context.Context, groups []*groupState, now t
 	return joinErrs(errs)
 }
 
-// prepare locks a batch, observes its groups' nodes and evaluates their
-// triggers. Nothing is written yet.
-func (c *Controller) prepare(ctx context.Context, groups []*groupState, now time.Time, evaluate bool) *batch {
+// nonePushed is passGroups' pushed when no group was: never written.
+var nonePushed = map[string]bool{}
+
+// prepare locks a batch, observes its groups' nodes (those pushed or
+// due, when pushed is not nil) and evaluates their triggers. Nothing is
+// written yet.
+func (c *Controller) prepare(ctx context.Context, groups []*groupState, now time.Time, evaluate bool, pushed map[string]bool) *batch {
 	b := &batch{
 		groups:   groups,
 		plans:    make(map[*groupState]*obsPlan),
@@ -62,15 +80,17 @@ func (c *Controller) prepare(ctx context.Context, groups []*groupState, now time
 	}
 	var eval []*groupState
 	for _, gs := range groups {
-		p, err := c.observe(ctx, gs, now)
-		if err != nil {
-			b.errs = append(b.errs, err)
-		}
-		if len(p.samples) > 0 {
-			b.samples[gs] = c.addSamples(gs, p.samples, now)
-		}
-		if !p.empty() {
-			b.plans[gs] = &p
+		if pushed == nil || pushed[gs.id] || gs.st.observeDue(now) {
+			p, err := c.observe(ctx, gs, now)
+			if err != nil {
+				b.errs = append(b.errs, err)
+			}
+			if len(p.samples) > 0 {
+				b.samples[gs] = c.addSamples(gs, p.samples, now)
+			}
+			if !p.empty() {
+				b.plans[gs] = &p
+			}
 		}
 		if evaluate && len(gs.triggers) > 0 && gs.st.group.Status == api.GroupActive {
 			eval = append(eval, gs)
@@ -80,24 +100,28 @@ func (c *Controller) prepare(ctx context.Context, groups []*groupState, now time
 	// groups over the cores. The evaluator and the windows are safe for
 	// concurrent use, and each group is evaluated by one goroutine.
 	out := make([][]trigger.Outcome, len(eval))
-	workers := min(runtime.GOMAXPROCS(0), len(eval))
-	var wg sync.WaitGroup
-	for k := range workers {
-		wg.Go(func() {
-			for i := k; i < len(eval); i += workers {
-				gs := eval[i]
-				ready := gs.st.ready()
-				if p := b.plans[gs]; p != nil {
-					ready += len(p.ready) - len(p.lost)
-				}
-				c.windows.Add(gs.id,
-					window.Sample{Name: metricNodesReady, Value: float64(ready), Time: now},
-					window.Sample{Name: metricNodesDesired, Value: float64(gs.st.group.DesiredQuantity), Time: now})
-				out[i] = c.eval.Evaluate(now, gs.id, gs.st.period.ID, c.evalSource(gs))
+	evaluateFrom := func(k, workers int) {
+		for i := k; i < len(eval); i += workers {
+			gs := eval[i]
+			ready := gs.st.ready()
+			if p := b.plans[gs]; p != nil {
+				ready += len(p.ready) - len(p.lost)
 			}
-		})
+			c.windows.Add(gs.id,
+				window.Sample{Name: metricNodesReady, Value: float64(ready), Time: now},
+				window.Sample{Name: metricNodesDesired, Value: float64(gs.st.group.DesiredQuantity), Time: now})
+			out[i] = c.eval.Evaluate(now, gs.id, gs.st.period.ID, c.evalSource(gs))
+		}
 	}
-	wg.Wait()
+	if workers := min(runtime.GOMAXPROCS(0), len(eval)); workers > 1 {
+		var wg sync.WaitGroup
+		for k := range workers {
+			wg.Go(func() { evaluateFrom(k, workers) })
+		}
+		wg.Wait()
+	} else {
+		evaluateFrom(0, 1)
+	}
 	for i, gs := range eval {
 		if len(out[i]) > 0 {
 			b.outcomes[gs] = out[i]

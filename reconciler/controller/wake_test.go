@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/engine"
 )
 
 // react runs the reactions the pushes queued, as the loop does when a
@@ -158,5 +159,36 @@ func TestWatchGroup(t *testing.T) {
 	otherDone()
 	if n := h.c.watch.n.Load(); n != 0 {
 		t.Errorf("%d watches open after every reader is done or woken, want 0", n)
+	}
+}
+
+// TestObserveDue: what a replay (Options.observeOnPush) observes without
+// a push from the driver: whatever plan could find that no push
+// announces.
+func TestObserveDue(t *testing.T) {
+	now := t0.Add(time.Hour)
+	node := func(state string, launched time.Time) api.Node {
+		return api.Node{ID: state, State: state, LaunchedAt: launched}
+	}
+	for _, c := range []struct {
+		name  string
+		nodes []api.Node
+		crash engine.CrashLoop
+		want  bool
+	}{
+		{"no nodes", nil, engine.CrashLoop{}, false},
+		{"ready and booting", []api.Node{node(api.NodeReady, t0), node(api.NodeLaunching, now.Add(-time.Minute))}, engine.CrashLoop{}, false},
+		{"booting past its init deadline", []api.Node{node(api.NodeLaunching, now.Add(-10*time.Minute))}, engine.CrashLoop{}, true},
+		{"being stopped", []api.Node{node(api.NodeReady, t0), node(api.NodeTerminating, t0)}, engine.CrashLoop{}, true},
+		{"failed before a crash", []api.Node{node(api.NodeInitFailed, t0)}, engine.CrashLoop{}, true},
+		{"early failures to end", []api.Node{node(api.NodeReady, t0)}, engine.CrashLoop{Failures: 1, LastFailure: t0}, true},
+	} {
+		s := &state{nodes: map[string]api.Node{}, crash: c.crash, durations: api.Durations{InitDeadline: 10 * time.Minute}}
+		for _, n := range c.nodes {
+			s.nodes[n.ID] = n
+		}
+		if got := s.observeDue(now); got != c.want {
+			t.Errorf("%s: observeDue = %v, want %v", c.name, got, c.want)
+		}
 	}
 }

@@ -84,7 +84,7 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 		return api.WhatIf{}, fmt.Errorf("whatif: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	st, err := sqlite.Open(filepath.Join(dir, "whatif.db"))
+	st, err := sqlite.OpenScratch(filepath.Join(dir, "whatif.db"))
 	if err != nil {
 		return api.WhatIf{}, fmt.Errorf("whatif: %w", err)
 	}
@@ -97,7 +97,7 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	r, err := New(Options{Store: st, Clock: clk, Drivers: map[string]driver.Driver{api.DriverSim: sim.New(clk)},
 		EvaluationInterval: c.opts.EvaluationInterval, LaunchWindow: c.opts.LaunchWindow,
 		MetricRetention: c.opts.MetricRetention, MaxSeriesPerGroup: c.opts.MaxSeriesPerGroup,
-		DataDir: dir, MetricHistory: c.opts.MetricHistory, Governor: gov})
+		DataDir: dir, MetricHistory: c.opts.MetricHistory, Governor: gov, observeOnPush: true})
 	if err != nil {
 		return api.WhatIf{}, fmt.Errorf("whatif: %w", err)
 	}

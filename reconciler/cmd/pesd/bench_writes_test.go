@@ -179,11 +179,21 @@ func BenchmarkInstructionPOSTs(b *testing.B) {
 // BenchmarkMetricPushes measures batched metric pushes over HTTP: 2
 // clients pushing bodies of api.MaxSamplesPerRequest samples (2 metrics
 // of 50 nodes, each body's times in order and after the last body's, as
-// agents send them) to a group of a real pesd.
+// agents send them) to a group of a real pesd. It runs with the durable
+// metric history pesd keeps for backtests at its default (14d), and at
+// its least: --metric-history 1s keeps the samples only as long as the
+// longest trigger window (pesd's metric retention, 1h), which is what
+// pesd kept before it had a history.
 func BenchmarkMetricPushes(b *testing.B) {
+	for _, history := range []struct{ name, flag string }{{"history=14d", "14d"}, {"history=window", "1s"}} {
+		b.Run(history.name, func(b *testing.B) { benchMetricPushes(b, "--metric-history", history.flag) })
+	}
+}
+
+func benchMetricPushes(b *testing.B, flags ...string) {
 	needE2E(b)
 	const clients = 2
-	d := startDaemon(b, b.TempDir(), "bench-token", benchFlags()...)
+	d := startDaemon(b, b.TempDir(), "bench-token", append(benchFlags(), flags...)...)
 	c := d.client(b)
 	ctx := ctxFor(b)
 	g, err := c.CreateGroup(ctx, simGroup("push", 1))

@@ -40,6 +40,24 @@ type shared = sqlstore.Store
 // at path and migrates it to the newest schema. A database written by a
 // newer pesd is refused with an error wrapping ErrSchemaTooNew.
 func Open(path string) (*Store, error) {
+	return open(path, true)
+}
+
+// OpenScratch is Open for a database thrown away after use, such as a
+// backtest's replay: its rollback journal is kept in memory and its
+// commits never wait for the disk, so they are not durable and a crash
+// may leave the file corrupt. Readers still see only what has committed
+// (a commit waits for the reads in progress). Never for pesd's own store.
+//
+// Not a database in memory: SQLite gives such a database's readers no
+// isolation from a write in progress, and a store read made during a
+// write (the predictive governor's, inside a harmonization) would wait
+// for it forever.
+func OpenScratch(path string) (*Store, error) {
+	return open(path, false)
+}
+
+func open(path string, durable bool) (*Store, error) {
 	if errNoCgo != nil {
 		return nil, fmt.Errorf("sqlite: %w", errNoCgo)
 	}
@@ -58,7 +76,7 @@ func Open(path string) (*Store, error) {
 	// What NORMAL gives up is the last commits on power loss or an OS
 	// crash (never consistency), which FULL would buy with an fsync per
 	// commit.
-	w, err := sql.Open("sqlite3", dsn(abs, url.Values{
+	params := url.Values{
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {"NORMAL"},
 		"_foreign_keys": {"on"},
@@ -69,7 +87,12 @@ func Open(path string) (*Store, error) {
 		"_mutex":           {"no"},
 		"_cache_size":      {"-32768"}, // KiB
 		"_stmt_cache_size": {"128"},
-	}))
+	}
+	if !durable {
+		params.Set("_synchronous", "OFF")
+		params.Set("_journal_mode", "MEMORY")
+	}
+	w, err := sql.Open("sqlite3", dsn(abs, params))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}

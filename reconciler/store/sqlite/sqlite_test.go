@@ -17,3 +17,15 @@ func TestConformance(t *testing.T) {
 		return s
 	})
 }
+
+// TestScratchConformance: the throwaway database a backtest replays into
+// is a store like any other, durability aside.
+func TestScratchConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := OpenScratch(filepath.Join(t.TempDir(), "scratch.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
