@@ -78,7 +78,12 @@ func queryInto[T any](ctx context.Context, q querier, what, query string, scan f
 		return nil, fmt.Errorf("list %s: %w", what, err)
 	}
 	defer rows.Close()
-	for rows.Next() {
+	for n := 1; rows.Next(); n++ {
+		// The read pool's statements do not watch ctx (detached): a
+		// long scan stops here instead once the caller is gone.
+		if n%1024 == 0 && ctx.Err() != nil {
+			return nil, fmt.Errorf("list %s: %w", what, ctx.Err())
+		}
 		v, err := scan(rows)
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", what, err)
@@ -644,13 +649,11 @@ func scanPeriod(sc scanner) (api.Period, error) {
 		return p, err
 	}
 	p.AggregatedQuantity = intPtr(aggregated)
-	for _, c := range []struct {
-		col sql.NullString
-		dst any
-	}{{requests, &p.Requests}, {suppressed, &p.Suppressed}, {clamps, &p.Clamps}, {changeIDs, &p.ChangeIDs}, {notes, &p.Notes}, {ignored, &p.Ignored}} {
-		if err := fromJSON(c.col, c.dst); err != nil {
-			return p, fmt.Errorf("period %s: %w", p.ID, err)
-		}
+	err = errors.Join(fromJSONArray(requests, &p.Requests), fromJSONArray(suppressed, &p.Suppressed),
+		fromJSONArray(clamps, &p.Clamps), fromJSONStrings(changeIDs, &p.ChangeIDs),
+		fromJSONArray(notes, &p.Notes), fromJSONArray(ignored, &p.Ignored))
+	if err != nil {
+		return p, fmt.Errorf("period %s: %w", p.ID, err)
 	}
 	return p, nil
 }
