@@ -106,7 +106,7 @@ func open(path string, durable bool) (*Store, error) {
 	}
 
 	readers := max(4, runtime.GOMAXPROCS(0))
-	r, err := sql.Open("sqlite3", dsn(abs, url.Values{
+	r, err := sql.Open(readerDriver, dsn(abs, url.Values{
 		"_query_only":      {"true"},
 		"_mutex":           {"no"},
 		"_busy_timeout":    {"10000"},
@@ -126,6 +126,16 @@ func open(path string, durable bool) (*Store, error) {
 	}
 	return &Store{shared: sqlstore.New(dialect(), w, r), path: abs, w: w, r: r}, nil
 }
+
+// readerDriver is the driver of the query-only connections (cgo.go).
+const readerDriver = "sqlite3-reader"
+
+// readerMmapSize is how much of the file each reader maps: SQLite's
+// compiled-in ceiling (SQLITE_MAX_MMAP_SIZE, just under 2 GiB); pages
+// past it are read with read(2) as before. The mapping costs address
+// space, not memory: the pages are the OS's page cache, shared by the
+// readers.
+const readerMmapSize = 0x7fff0000
 
 func dsn(abs string, params url.Values) string {
 	u := url.URL{Scheme: "file", Path: abs, RawQuery: params.Encode()}

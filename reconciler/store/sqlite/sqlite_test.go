@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -28,4 +29,27 @@ func TestScratchConformance(t *testing.T) {
 		}
 		return s
 	})
+}
+
+// TestReadersMapTheFile: the query-only connections read pages through a
+// memory map and the writer does not (writes stay on write(2)).
+func TestReadersMapTheFile(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "pes.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, c := range []struct {
+		name string
+		db   *sql.DB
+		want int64
+	}{{"reader", s.r, readerMmapSize}, {"writer", s.w, 0}} {
+		var got int64
+		if err := c.db.QueryRow("PRAGMA mmap_size").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("%s: mmap_size = %d, want %d", c.name, got, c.want)
+		}
+	}
 }

@@ -106,6 +106,18 @@ func fromJSON(s sql.NullString, dst any) error {
 	return json.Unmarshal([]byte(s.String), dst)
 }
 
+// fromJSONArray decodes a JSON array column as fromJSON does, without
+// encoding/json for the empty array most rows hold (a period's
+// suppressed requests, clamps, ignored events): []T{}, not nil, exactly
+// as json.Unmarshal leaves it.
+func fromJSONArray[T any](s sql.NullString, dst *[]T) error {
+	if s.Valid && s.String == "[]" {
+		*dst = []T{}
+		return nil
+	}
+	return fromJSON(s, dst)
+}
+
 // decodeJSON decodes a NOT NULL JSON column.
 func decodeJSON(dst any, s string) error {
 	return fromJSON(sql.NullString{String: s, Valid: true}, dst)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,13 +66,24 @@ func getOne[T any](ctx context.Context, q querier, kind, id, query string, scan 
 }
 
 func queryAll[T any](ctx context.Context, q querier, what, query string, scan func(scanner) (T, error), args ...any) ([]T, error) {
+	return queryInto(ctx, q, what, query, scan, []T{}, args...) // none is [], not null, on the wire
+}
+
+// queryInto is queryAll appending to out, which the caller sizes when it
+// knows how many rows to expect: the records are large, and growing the
+// slice row by row copies them again and again.
+func queryInto[T any](ctx context.Context, q querier, what, query string, scan func(scanner) (T, error), out []T, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", what, err)
 	}
 	defer rows.Close()
-	out := []T{} // none is [], not null, on the wire
-	for rows.Next() {
+	for n := 1; rows.Next(); n++ {
+		// The read pool's statements do not watch ctx (detached): a
+		// long scan stops here instead once the caller is gone.
+		if n%1024 == 0 && ctx.Err() != nil {
+			return nil, fmt.Errorf("list %s: %w", what, ctx.Err())
+		}
 		v, err := scan(rows)
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", what, err)
@@ -119,7 +131,7 @@ func (k keyset[T]) page(ctx context.Context, q querier, p store.Page) ([]T, stri
 	}
 	query += " ORDER BY " + k.timeCol + ", id LIMIT ?"
 	args = append(args[:len(args):len(args)], n+1)
-	items, err := queryAll(ctx, q, k.what, query, k.scan, args...)
+	items, err := queryInto(ctx, q, k.what, query, k.scan, make([]T, 0, min(n+1, 128)), args...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -558,25 +570,39 @@ func (r reader) GetNexusesByID(ctx context.Context, ids []string) ([]api.Nexus, 
 // (duplicates repeated); any missing id is store.ErrNotFound. The ids go
 // in as one List argument, so the statement text (and its cached prepared
 // statement) is the same for any number of ids.
+//
+// One id (a single GET's cause or period, the most common call) is read
+// by primary key with "id = ?": the list argument would cost a JSON
+// parse and a temporary table for nothing.
 func getByID[T any](ctx context.Context, r reader, kind, from string, ids []string, scan func(scanner) (T, error), id func(T) string) ([]T, error) {
 	if len(ids) == 0 {
 		return []T{}, nil
 	}
-	items, err := queryAll(ctx, r.q, kind, from+` WHERE `+r.sql.byID, scan, r.d.List(ids))
+	var (
+		items []T
+		err   error
+	)
+	if one := ids[0]; !slices.ContainsFunc(ids[1:], func(id string) bool { return id != one }) {
+		items, err = queryInto(ctx, r.q, kind, from+` WHERE id = ?`, scan, make([]T, 0, 1), one)
+	} else {
+		items, err = queryInto(ctx, r.q, kind, from+` WHERE `+r.sql.byID, scan, make([]T, 0, len(ids)), r.d.List(ids))
+	}
 	if err != nil {
 		return nil, err
 	}
-	found := make(map[string]T, len(items))
-	for _, it := range items {
-		found[id(it)] = it
+	// Rows come in the database's order; answer in the order of ids,
+	// indexing positions rather than copying the records into a map.
+	at := make(map[string]int, len(items))
+	for i := range items {
+		at[id(items[i])] = i
 	}
 	out := make([]T, len(ids))
 	for i, v := range ids {
-		it, ok := found[v]
+		j, ok := at[v]
 		if !ok {
 			return nil, notFound(kind, v)
 		}
-		out[i] = it
+		out[i] = items[j]
 	}
 	return out, nil
 }
@@ -623,13 +649,11 @@ func scanPeriod(sc scanner) (api.Period, error) {
 		return p, err
 	}
 	p.AggregatedQuantity = intPtr(aggregated)
-	for _, c := range []struct {
-		col sql.NullString
-		dst any
-	}{{requests, &p.Requests}, {suppressed, &p.Suppressed}, {clamps, &p.Clamps}, {changeIDs, &p.ChangeIDs}, {notes, &p.Notes}, {ignored, &p.Ignored}} {
-		if err := fromJSON(c.col, c.dst); err != nil {
-			return p, fmt.Errorf("period %s: %w", p.ID, err)
-		}
+	err = errors.Join(fromJSONArray(requests, &p.Requests), fromJSONArray(suppressed, &p.Suppressed),
+		fromJSONArray(clamps, &p.Clamps), fromJSONStrings(changeIDs, &p.ChangeIDs),
+		fromJSONArray(notes, &p.Notes), fromJSONArray(ignored, &p.Ignored))
+	if err != nil {
+		return p, fmt.Errorf("period %s: %w", p.ID, err)
 	}
 	return p, nil
 }

@@ -180,3 +180,21 @@ func TestFromJSONStrings(t *testing.T) {
 		t.Errorf("NULL: got %#v, %v; want nil", got, err)
 	}
 }
+
+// TestFromJSONArray checks the empty-array shortcut against
+// encoding/json: [] stays an empty slice (not nil, which is null on the
+// wire), NULL stays nil, anything else decodes as before.
+func TestFromJSONArray(t *testing.T) {
+	for _, in := range []string{`[]`, ` [] `, `[{"label":"E1","priority":5}]`, `null`, `[`} {
+		var got, want []api.PeriodRequest
+		gerr := fromJSONArray(sql.NullString{String: in, Valid: true}, &got)
+		werr := json.Unmarshal([]byte(in), &want)
+		if (gerr == nil) != (werr == nil) || !reflect.DeepEqual(got, want) || (got == nil) != (want == nil) {
+			t.Errorf("%q: got %#v, %v; encoding/json %#v, %v", in, got, gerr, want, werr)
+		}
+	}
+	var got []api.Clamp
+	if err := fromJSONArray(sql.NullString{}, &got); err != nil || got != nil {
+		t.Errorf("NULL: got %#v, %v; want nil", got, err)
+	}
+}

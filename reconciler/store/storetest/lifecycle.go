@@ -282,6 +282,13 @@ func testTransactions(t *testing.T, s store.Store) {
 	}
 	_, err = s.GetEvent(ctx, "e-cancelled")
 	wantErr(t, "event of a cancelled transaction", err, store.ErrNotFound)
+
+	// Reads with a cancelled context fail with its error, by key, by ids
+	// or by page: the caller is gone, and no statement starts for it.
+	wantErr(t, "GetEvent with a cancelled context", get(s.GetEvent(cctx, "e-ok")), context.Canceled)
+	wantErr(t, "GetEventsByID with a cancelled context", get(s.GetEventsByID(cctx, []string{"e-ok", "e-first"})), context.Canceled)
+	_, _, err = s.ListEvents(cctx, store.EventFilter{GroupID: "g1"})
+	wantErr(t, "ListEvents with a cancelled context", err, context.Canceled)
 }
 
 func get[T any](_ T, err error) error { return err }
