@@ -116,7 +116,7 @@ func readHistory[M any, PM interface {
 		return
 	}
 	f.ID = f.GroupID
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &m)...)
 }
 
 func parseTime(v types.String) time.Time {

@@ -136,5 +136,5 @@ func (d *capacityCostsDataSource) Read(ctx context.Context, req datasource.ReadR
 			ChangeIDs: changes, EventIDs: events, Description: types.StringValue(r.Description),
 		})
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &m)...)
 }

@@ -94,7 +94,7 @@ func (d *capacityForecastDataSource) Read(ctx context.Context, req datasource.Re
 		return
 	}
 	m = forecastFrom(groupID, f)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &m)...)
 }
 
 // forecastFrom converts pesd's forecast. pesd answers confidence 0 and no

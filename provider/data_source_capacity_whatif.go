@@ -140,7 +140,7 @@ func (d *capacityWhatIfDataSource) Read(ctx context.Context, req datasource.Read
 		return
 	}
 	m.fill(r)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &m)...)
 }
 
 // request builds the API's request, each mistake naming its attribute.

@@ -134,5 +134,5 @@ func (d *recommendationDataSource) Read(ctx context.Context, req datasource.Read
 		}
 		m.WallSeconds, m.NodeHours = iv(rec.WallSeconds), iv(rec.NodeHours)
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &m)...)
 }

@@ -115,7 +115,7 @@ func (d *executionsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		}
 		m.Executions = append(m.Executions, executionRead(full))
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &m)...)
 }
 
 func executionRead(x api.Execution) executionReadModel {

@@ -144,7 +144,7 @@ func (d *nodeGroupDataSource) Read(ctx context.Context, req datasource.ReadReque
 		return
 	}
 	resp.Diagnostics.Append(m.fromGroup(g)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &m)...)
 }
 
 func (m *nodeGroupDataModel) fromGroup(g api.Group) diag.Diagnostics {

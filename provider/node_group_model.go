@@ -169,6 +169,9 @@ func asModel[T any](ctx context.Context, o types.Object, dst *T) (ok bool, diags
 	if o.IsNull() || o.IsUnknown() {
 		return false, nil
 	}
+	if decodeAttributes(o.Attributes(), dst) == nil {
+		return true, nil
+	}
 	diags = o.As(ctx, dst, basetypes.ObjectAsOptions{UnhandledNullAsEmpty: true, UnhandledUnknownAsEmpty: true})
 	return !diags.HasError(), diags
 }

@@ -254,7 +254,7 @@ func load[M any](ctx context.Context, from interface {
 	Get(context.Context, any) diag.Diagnostics
 }, diags *diag.Diagnostics) (M, bool) {
 	var m M
-	diags.Append(from.Get(ctx, &m)...)
+	diags.Append(getModel(ctx, from, &m)...)
 	return m, !diags.HasError()
 }
 

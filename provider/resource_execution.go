@@ -332,7 +332,7 @@ func (r *executionResource) Create(ctx context.Context, req resource.CreateReque
 	if plan.Suspended.IsUnknown() {
 		plan.Suspended = types.BoolValue(wantSuspended)
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &plan)...)
 	if err != nil {
 		resp.Diagnostics.Append(r.failure(x, err))
 	} else if !wantSuspended {
@@ -418,7 +418,7 @@ func (r *executionResource) Read(ctx context.Context, req resource.ReadRequest, 
 		state.GroupID = types.StringValue(x.GroupID)
 	}
 	state.observed(x)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &state)...)
 }
 
 // Update suspends or resumes; everything else replaces the execution.
@@ -450,7 +450,7 @@ func (r *executionResource) Update(ctx context.Context, req resource.UpdateReque
 		next.observed(x)
 	}
 	next.Suspended = types.BoolValue(want)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &next)...)
 	if err != nil {
 		resp.Diagnostics.Append(r.failure(x, err))
 	} else if !want {

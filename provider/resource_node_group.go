@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -371,7 +372,7 @@ func (r *nodeGroupResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 			plan.Sim = obj
 		}
 	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setPlan(ctx, &resp.Plan, &plan)...)
 }
 
 // resolvedHealthCheck returns the health check pesd will store for the
@@ -449,7 +450,7 @@ func (r *nodeGroupResource) Create(ctx context.Context, req resource.CreateReque
 // finish waits for capacity when asked and writes the state. The state is
 // written even when the wait fails, so Terraform keeps track of the group
 // (and marks it tainted).
-func (r *nodeGroupResource) finish(ctx context.Context, g api.Group, plan nodeGroupModel, timeout time.Duration, st stateSetter, diags *diag.Diagnostics) {
+func (r *nodeGroupResource) finish(ctx context.Context, g api.Group, plan nodeGroupModel, timeout time.Duration, st *tfsdk.State, diags *diag.Diagnostics) {
 	if plan.WaitForCapacity.ValueBool() {
 		waited, err := r.waitForCapacity(ctx, g, timeout)
 		if waited.ID != "" {
@@ -461,11 +462,7 @@ func (r *nodeGroupResource) finish(ctx context.Context, g api.Group, plan nodeGr
 	}
 	var state nodeGroupModel
 	diags.Append(state.fromGroup(g, plan)...)
-	diags.Append(st.Set(ctx, &state)...)
-}
-
-type stateSetter interface {
-	Set(ctx context.Context, val any) diag.Diagnostics
+	diags.Append(setState(ctx, st, &state)...)
 }
 
 // waitForCapacity waits until the group's ready nodes reach the live
@@ -587,7 +584,7 @@ func (r *nodeGroupResource) Read(ctx context.Context, req resource.ReadRequest, 
 	}
 	var next nodeGroupModel
 	resp.Diagnostics.Append(next.fromGroup(g, state)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &next)...)
 }
 
 func (r *nodeGroupResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

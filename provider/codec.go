@@ -1,0 +1,265 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+// Models to and from Terraform values by their tfsdk tags, as the
+// framework's Get and Set do, for the models of this provider: fields of
+// framework value types (types.String, types.Object, timeouts.Value...),
+// pointers to nested models (nil for null) and embedded models. The
+// framework's reflection compiles a regular expression for every field it
+// visits and walks the schema by path for every value; with 300 plans and
+// 300 validations of node groups and triggers in an apply, that was a
+// tenth of the provider's CPU. A model of another shape (a slice of
+// structs) goes through the framework as before.
+
+// errModelShape says a model has a field the codec does not handle.
+var errModelShape = errors.New("model shape not handled by the codec")
+
+// schemaTyped is the part of a schema the codec needs: the object type of
+// its values (tfsdk.Config, Plan and State carry one).
+type schemaTyped interface {
+	Type() attr.Type
+}
+
+// decodeModel sets the struct dst points to from raw, an object of the
+// schema's type.
+func decodeModel(ctx context.Context, raw tftypes.Value, ty attr.Type, dst any) error {
+	v := reflect.ValueOf(dst)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return errModelShape
+	}
+	return decodeObject(ctx, raw, ty, v.Elem())
+}
+
+func decodeObject(ctx context.Context, raw tftypes.Value, ty attr.Type, dst reflect.Value) error {
+	ot, ok := ty.(attr.TypeWithAttributeTypes)
+	if !ok {
+		return errModelShape
+	}
+	if !raw.IsKnown() || raw.IsNull() {
+		return fmt.Errorf("cannot read a null or unknown object into %s", dst.Type())
+	}
+	var vals map[string]tftypes.Value
+	if err := raw.As(&vals); err != nil {
+		return err
+	}
+	return decodeFields(ctx, vals, ot.AttributeTypes(), dst)
+}
+
+func decodeFields(ctx context.Context, vals map[string]tftypes.Value, types map[string]attr.Type, dst reflect.Value) error {
+	t := dst.Type()
+	for i := range t.NumField() {
+		f, fv := t.Field(i), dst.Field(i)
+		name := f.Tag.Get("tfsdk")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			if err := decodeFields(ctx, vals, types, fv); err != nil {
+				return err
+			}
+			continue
+		}
+		at, ok := types[name]
+		if !ok {
+			return fmt.Errorf("%s.%s: no attribute %q in the schema", t, f.Name, name)
+		}
+		raw := vals[name]
+		if f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct {
+			if raw.IsNull() {
+				fv.SetZero()
+				continue
+			}
+			p := reflect.New(f.Type.Elem())
+			if err := decodeObject(ctx, raw, at, p.Elem()); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			fv.Set(p)
+			continue
+		}
+		if !f.Type.Implements(attrValueType) {
+			return errModelShape
+		}
+		v, err := at.ValueFromTerraform(ctx, raw)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		rv := reflect.ValueOf(v)
+		if !rv.Type().AssignableTo(f.Type) {
+			return errModelShape
+		}
+		fv.Set(rv)
+	}
+	return nil
+}
+
+var attrValueType = reflect.TypeFor[attr.Value]()
+
+// encodeModel is the object of type ty holding the struct src points to.
+func encodeModel(ctx context.Context, src any, ty attr.Type) (tftypes.Value, error) {
+	v := reflect.ValueOf(src)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return tftypes.Value{}, errModelShape
+	}
+	return encodeObject(ctx, v.Elem(), ty)
+}
+
+func encodeObject(ctx context.Context, src reflect.Value, ty attr.Type) (tftypes.Value, error) {
+	ot, ok := ty.(attr.TypeWithAttributeTypes)
+	if !ok {
+		return tftypes.Value{}, errModelShape
+	}
+	types := ot.AttributeTypes()
+	vals := make(map[string]tftypes.Value, len(types))
+	if err := encodeFields(ctx, src, types, vals); err != nil {
+		return tftypes.Value{}, err
+	}
+	if len(vals) != len(types) {
+		return tftypes.Value{}, fmt.Errorf("%s has %d of the %d attributes of its schema", src.Type(), len(vals), len(types))
+	}
+	tfType := ty.TerraformType(ctx)
+	if err := tftypes.ValidateValue(tfType, vals); err != nil {
+		return tftypes.Value{}, err
+	}
+	return tftypes.NewValue(tfType, vals), nil
+}
+
+func encodeFields(ctx context.Context, src reflect.Value, types map[string]attr.Type, vals map[string]tftypes.Value) error {
+	t := src.Type()
+	for i := range t.NumField() {
+		f, fv := t.Field(i), src.Field(i)
+		name := f.Tag.Get("tfsdk")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			if err := encodeFields(ctx, fv, types, vals); err != nil {
+				return err
+			}
+			continue
+		}
+		at, ok := types[name]
+		if !ok {
+			return fmt.Errorf("%s.%s: no attribute %q in the schema", t, f.Name, name)
+		}
+		if f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct {
+			if fv.IsNil() {
+				vals[name] = tftypes.NewValue(at.TerraformType(ctx), nil)
+				continue
+			}
+			v, err := encodeObject(ctx, fv.Elem(), at)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			vals[name] = v
+			continue
+		}
+		av, ok := fv.Interface().(attr.Value)
+		if !ok {
+			return errModelShape
+		}
+		v, err := av.ToTerraformValue(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		vals[name] = v
+	}
+	return nil
+}
+
+// rawOf is the value and schema of a configuration, plan or state.
+func rawOf(from any) (tftypes.Value, schemaTyped, bool) {
+	switch f := from.(type) {
+	case tfsdk.Config:
+		return f.Raw, f.Schema, f.Schema != nil
+	case tfsdk.Plan:
+		return f.Raw, f.Schema, f.Schema != nil
+	case tfsdk.State:
+		return f.Raw, f.Schema, f.Schema != nil
+	}
+	return tftypes.Value{}, nil, false
+}
+
+// getModel reads a configuration, plan or state into dst, a pointer to a
+// model, as from.Get does.
+func getModel(ctx context.Context, from interface {
+	Get(context.Context, any) diag.Diagnostics
+}, dst any) diag.Diagnostics {
+	raw, schema, ok := rawOf(from)
+	if !ok {
+		return from.Get(ctx, dst)
+	}
+	err := decodeModel(ctx, raw, schema.Type(), dst)
+	if errors.Is(err, errModelShape) {
+		return from.Get(ctx, dst)
+	}
+	if err != nil {
+		var diags diag.Diagnostics
+		diags.AddError("Value Conversion Error",
+			"An unexpected error was encountered trying to read a value. This is always an error in the provider. "+
+				"Please report the following to the provider developer:\n\n"+err.Error())
+		return diags
+	}
+	return nil
+}
+
+// setState writes the model src points to into st, as st.Set does.
+func setState(ctx context.Context, st *tfsdk.State, src any) diag.Diagnostics {
+	if st.Schema == nil {
+		return st.Set(ctx, src)
+	}
+	v, err := encodeModel(ctx, src, st.Schema.Type())
+	return setRaw(ctx, &st.Raw, v, err, func() diag.Diagnostics { return st.Set(ctx, src) })
+}
+
+// setPlan is setState for a plan.
+func setPlan(ctx context.Context, p *tfsdk.Plan, src any) diag.Diagnostics {
+	if p.Schema == nil {
+		return p.Set(ctx, src)
+	}
+	v, err := encodeModel(ctx, src, p.Schema.Type())
+	return setRaw(ctx, &p.Raw, v, err, func() diag.Diagnostics { return p.Set(ctx, src) })
+}
+
+func setRaw(_ context.Context, dst *tftypes.Value, v tftypes.Value, err error, fallback func() diag.Diagnostics) diag.Diagnostics {
+	if errors.Is(err, errModelShape) {
+		return fallback()
+	}
+	if err != nil {
+		var diags diag.Diagnostics
+		diags.AddError("Value Conversion Error",
+			"An unexpected error was encountered trying to write a value. This is always an error in the provider. "+
+				"Please report the following to the provider developer:\n\n"+err.Error())
+		return diags
+	}
+	*dst = v
+	return nil
+}
+
+// decodeAttributes sets the struct dst points to from the attributes of
+// an object value, as types.Object.As does.
+func decodeAttributes(attrs map[string]attr.Value, dst any) error {
+	v := reflect.ValueOf(dst)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return errModelShape
+	}
+	s := v.Elem()
+	t := s.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		a, ok := attrs[f.Tag.Get("tfsdk")]
+		if !ok || a == nil {
+			return errModelShape
+		}
+		av := reflect.ValueOf(a)
+		if !av.Type().AssignableTo(f.Type) {
+			return errModelShape
+		}
+		s.Field(i).Set(av)
+	}
+	return nil
+}
