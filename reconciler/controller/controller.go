@@ -101,7 +101,7 @@ type Options struct {
 	// in the store; it bounds the longest usable window.
 	MetricRetention time.Duration
 	// MetricHistory is how long the store keeps samples, at the
-	// resolution they were pushed or observed, for backtests (default
+	// resolution they were pushed, observed or pulled, for backtests (default
 	// DefaultMetricHistory); never less than MetricRetention or the
 	// longest window in use. It bounds a backtest's window.
 	MetricHistory time.Duration
