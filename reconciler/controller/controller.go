@@ -101,7 +101,7 @@ type Options struct {
 	// in the store; it bounds the longest usable window.
 	MetricRetention time.Duration
 	// MetricHistory is how long the store keeps samples, at the
-	// resolution they were pushed or observed, for backtests (default
+	// resolution they were pushed, observed or pulled, for backtests (default
 	// DefaultMetricHistory); never less than MetricRetention or the
 	// longest window in use. It bounds a backtest's window.
 	MetricHistory time.Duration
@@ -203,6 +203,9 @@ type Controller struct {
 	ex executions // distributed executions with work (executions.go)
 
 	notify *notifier // notify triggers' deliveries, off the loop (notify.go)
+
+	pulled  pulledSamples  // metric sources' samples not yet stored (sources.go)
+	storing sync.WaitGroup // the loop's writes of them, off the loop
 }
 
 // New returns a controller over opts.Store and loads the live groups:
@@ -338,8 +341,10 @@ func (c *Controller) Close() error {
 // has ended, and purge expired history. Tests drive it on a fake clock;
 // the loop runs the same two steps, the queries off the loop.
 func (c *Controller) Tick(ctx context.Context) error {
-	c.querySources(ctx, c.snapshot(), c.clock.Now())
-	return c.pass(ctx, true)
+	now := c.clock.Now()
+	c.querySources(ctx, c.snapshot(), now)
+	serr := c.storePulled(ctx, now, false)
+	return errors.Join(c.pass(ctx, true), serr)
 }
 
 func (c *Controller) pass(ctx context.Context, evaluate bool) error {

@@ -32,7 +32,7 @@ func (c *Controller) purgeIfDue(ctx context.Context, now time.Time) error {
 	}
 	// Samples older than the backtest history (or the longest window)
 	// are of no use: drop them (PushMetrics prunes its group; this
-	// catches driver samples).
+	// catches driver and metric source samples).
 	cutoff := now.Add(-c.sampleHistory())
 	c.windows.Prune(now)
 	c.mu.Lock()

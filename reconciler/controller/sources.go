@@ -3,17 +3,19 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/trigger"
-	"github.com/pes-project/terraform-provider-pes/reconciler/window"
 )
 
 // Metric sources: the Prometheus queries of groups' metric_sources, run by
 // pesd at every evaluation pass. A value joins the group's windows like a
-// pushed sample; a failing or empty query hides the metric from that
+// pushed sample, and is stored like one (storePulled), a minute's worth
+// at a time; a failing or empty query hides the metric from that
 // pass's evaluation, so conditions and targets over it are not satisfied
 // and the outage is recorded once (trigger.Evaluator), with the query's
 // error.
@@ -120,7 +122,7 @@ func (c *Controller) querySources(ctx context.Context, groups []*groupState, now
 		// Nil unless a query failed: every evaluation runs this for each
 		// group with sources, and failures are rare.
 		var failed map[string]sourceFailure
-		var samples []window.Sample
+		var samples []store.StoredSample
 		for _, q := range qs {
 			if q.err != nil {
 				if failed == nil {
@@ -129,13 +131,70 @@ func (c *Controller) querySources(ctx context.Context, groups []*groupState, now
 				failed[q.name] = sourceFailure{query: q.query, err: q.err}
 				continue
 			}
-			samples = append(samples, window.Sample{Name: q.name, Value: q.value, Time: now})
+			samples = append(samples, store.StoredSample{Name: q.name, Value: q.value, Time: now})
 		}
-		c.windows.Add(gs.id, samples...)
+		c.addStored(gs.id, samples)
+		c.pulled.add(gs.id, samples, now)
 		gs.mu.Lock()
 		gs.sourceFailures = failed
 		gs.mu.Unlock()
 	}
+}
+
+// pulledFlushAfter is how long the samples of metric sources wait in
+// memory before they are stored: a row of the store holds a series'
+// samples of one write, so a minute's in one row instead of one a pass.
+// A crash loses at most this much of them; Prometheus still has them.
+const pulledFlushAfter = time.Minute
+
+// pulledSamples holds the samples of metric sources not yet stored.
+type pulledSamples struct {
+	mu      sync.Mutex
+	byGroup map[string][]store.StoredSample
+	oldest  time.Time // of the samples held; zero when none
+}
+
+func (p *pulledSamples) add(groupID string, ss []store.StoredSample, now time.Time) {
+	if len(ss) == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.byGroup == nil {
+		p.byGroup = make(map[string][]store.StoredSample)
+	}
+	p.byGroup[groupID] = append(p.byGroup[groupID], ss...)
+	if p.oldest.IsZero() {
+		p.oldest = now
+	}
+}
+
+// take empties the buffer and returns what it held: all of it, or,
+// without all, nothing until its oldest sample is pulledFlushAfter old.
+func (p *pulledSamples) take(now time.Time, all bool) map[string][]store.StoredSample {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.oldest.IsZero() || !all && now.Sub(p.oldest) < pulledFlushAfter {
+		return nil
+	}
+	out := p.byGroup
+	p.byGroup, p.oldest = nil, time.Time{}
+	return out
+}
+
+// storePulled writes the samples of metric sources held in memory, as
+// pushed ones are stored (storeSamples: one transaction, a row per
+// series of each group), once they are due or, with all, at once. It
+// writes on the API's lane: the loop's writes go first.
+func (c *Controller) storePulled(ctx context.Context, now time.Time, all bool) error {
+	byGroup := c.pulled.take(now, all)
+	if len(byGroup) == 0 {
+		return nil
+	}
+	if err := c.storeSamples(ctx, byGroup); err != nil {
+		return fmt.Errorf("store the samples of metric sources: %w", err)
+	}
+	return nil
 }
 
 // sourceAddress is the server a Prometheus source queries.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/source/prometheus/promtest"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
 const sourceBenchGroups = 1_000
@@ -23,6 +24,8 @@ const sourceBenchGroups = 1_000
 //	queries:    the queries alone (querySources), which the loop runs in
 //	            the background.
 //	evaluation: the pass after the answers are in: all the loop waits for.
+//	store:      storing a minute's answers (12 passes of 1,000 samples),
+//	            which the loop does off the pass once a minute.
 //
 // Each reports the wall time and the CPU time of the test process and of
 // Prometheus, and the queries answered a second; the pass must fit well
@@ -89,6 +92,55 @@ func BenchmarkPrometheusSources1k(b *testing.B) {
 			checkSourced(b, h, groups)
 		})
 	}
+
+	b.Run("store", func(b *testing.B) {
+		const minute = int(pulledFlushAfter / DefaultEvaluationInterval)
+		// What the passes above left in memory is not this write's.
+		if err := h.c.storePulled(h.ctx, time.Now(), true); err != nil {
+			b.Fatal(err)
+		}
+		var cpu time.Duration
+		stored0 := h.storedSamples(groups[0].id)
+		b.ResetTimer()
+		for range b.N {
+			b.StopTimer()
+			// The answers of a minute's passes, as querySources holds them.
+			at := time.Now()
+			for k := range minute {
+				for i, gs := range groups {
+					h.c.pulled.add(gs.id, []store.StoredSample{{Name: "rps", Value: float64(i),
+						Time: at.Add(time.Duration(k) * DefaultEvaluationInterval)}}, at)
+				}
+			}
+			runtime.GC()
+			cpu0 := cpuTime()
+			b.StartTimer()
+			if err := h.c.storePulled(h.ctx, at, true); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			cpu += cpuTime() - cpu0
+			b.StartTimer()
+		}
+		b.StopTimer()
+		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
+		b.ReportMetric(ms(b.Elapsed()), "ms/write")
+		b.ReportMetric(ms(cpu), "cpu-ms/write")
+		b.ReportMetric(ms(cpu)/float64(minute), "cpu-ms/pass")
+		if got, want := h.storedSamples(groups[0].id)-stored0, b.N*minute; got < want {
+			b.Errorf("%d samples of the first group stored, want at least %d", got, want)
+		}
+	})
+}
+
+// storedSamples counts the group's stored samples.
+func (h *harness) storedSamples(groupID string) int {
+	h.t.Helper()
+	ss, err := h.st.Samples(h.ctx, groupID, time.Time{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return len(ss)
 }
 
 // checkSourced fails b unless every group's last query answered, with

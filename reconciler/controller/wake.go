@@ -257,6 +257,12 @@ func (c *Controller) loop(ctx context.Context) error {
 		if queried != nil {
 			<-queried // ctx is done: the queries end at once
 		}
+		// What the sources answered is kept across a restart: stored
+		// before the caller closes the store.
+		c.storing.Wait()
+		if err := c.storePulled(context.WithoutCancel(ctx), time.Now(), true); err != nil {
+			c.log.Error("stopping", "err", err)
+		}
 	}()
 	timer := time.NewTimer(time.Until(earliest(nextResync, nextEval)))
 	defer timer.Stop()
@@ -307,9 +313,18 @@ func (c *Controller) loop(ctx context.Context) error {
 // returns a channel closed when they have answered.
 func (c *Controller) queryAsync(ctx context.Context) chan struct{} {
 	done := make(chan struct{})
+	c.storing.Add(1)
 	go func() {
-		defer close(done)
-		c.querySources(ctx, c.snapshot(), c.clock.Now())
+		defer c.storing.Done()
+		now := c.clock.Now()
+		c.querySources(ctx, c.snapshot(), now)
+		close(done)
+		// The evaluation has its answers: storing them holds it up no
+		// more. The write finishes even when ctx ends meanwhile; the
+		// loop waits for it before it returns.
+		if err := c.storePulled(context.WithoutCancel(ctx), now, false); err != nil {
+			c.log.Error("metric sources", "err", err)
+		}
 	}()
 	return done
 }

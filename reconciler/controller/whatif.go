@@ -65,7 +65,11 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	} else if p := lastBefore(rec.periods, since); p != nil {
 		quantity = p.DesiredAfter
 	}
-	// Samples from before the window fill the triggers' windows.
+	// Samples from before the window fill the triggers' windows; those
+	// of metric sources still in memory are stored first.
+	if err := c.storePulled(ctx, c.clock.Now(), true); err != nil {
+		return api.WhatIf{}, fmt.Errorf("whatif: %w", err)
+	}
 	samples, err := c.store.Samples(ctx, g.ID, start.Add(-c.windows.Retention()))
 	if err != nil {
 		return api.WhatIf{}, fmt.Errorf("whatif: samples: %w", err)

@@ -9,13 +9,15 @@ import (
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/source/prometheus/promtest"
+	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
 // TestWhatIfPrometheusRange: a group whose load is a Prometheus metric
-// source. pesd keeps no samples of a pulled metric, so the backtest asks
-// Prometheus for the window with range queries, at the passes' times,
-// and reproduces what the group recorded from its instant queries; where
-// pesd kept samples of the metric, it asks only for the times before them.
+// source. pesd keeps the samples its instant queries answered, so a
+// backtest replays them and asks Prometheus, with range queries at the
+// passes' times, only for the times before the first kept one: none for
+// a window they cover. Where pesd kept none, it asks for the whole
+// window; either way it reproduces what the group recorded.
 // Prometheus holds four hours of a load (every 10s, backfilled): 0.1,
 // with 0.9 from +1h to +1h30m and from +2h to +2h20m.
 func TestWhatIfPrometheusRange(t *testing.T) {
@@ -36,7 +38,8 @@ func TestWhatIfPrometheusRange(t *testing.T) {
 	prom := promtest.StartWithHistory(t, nil, history)
 
 	h := newHarness(t)
-	h.clk.Set(base)
+	// The group runs from -20m, so pesd kept the load from -19m50s on.
+	h.clk.Set(base.Add(-20 * time.Minute))
 	h.opts.EvaluationInterval = 10 * time.Second
 	h.opts.Sources.PrometheusURL = prom.URL
 	h.crash() // reopen with the options
@@ -72,12 +75,45 @@ func TestWhatIfPrometheusRange(t *testing.T) {
 		t.Fatalf("the record has %d changes, want the two busy spells and the quiet after each: %v", len(want), want)
 	}
 
+	// The windows are filled from an hour (the metric retention) before
+	// the window: 3h10m of 10s steps, from -10m, all of them kept.
 	got, err := h.c.WhatIf(h.ctx, g.ID, api.WhatIfRequest{Since: &since, Until: &until})
 	if err != nil {
 		t.Fatalf("WhatIf: %v", err)
 	}
-	// The windows are filled from an hour (the metric retention) before
-	// the window: 3h10m of 10s steps.
+	if got.Queried != 0 || got.Samples != 1140 {
+		t.Errorf("a window of kept samples: %d samples replayed, %d of them queried; want 1140, none queried", got.Samples, got.Queried)
+	}
+	if have := byTrigger(t, h, got.Changes); !slices.Equal(have, want) {
+		t.Errorf("replay from kept samples:\n got %v\nwant %v", have, want)
+	}
+
+	// Kept from +20m on: Prometheus is asked for the 180 steps before.
+	prune := func(before time.Time) {
+		t.Helper()
+		if err := h.st.Update(h.ctx, func(tx store.Tx) error { return tx.DeleteSamplesBefore(g.ID, before) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prune(base.Add(20 * time.Minute))
+	got, err = h.c.WhatIf(h.ctx, g.ID, api.WhatIfRequest{Since: &since, Until: &until})
+	if err != nil {
+		t.Fatalf("WhatIf: %v", err)
+	}
+	if got.Queried != 180 || got.Samples != 1140 {
+		t.Errorf("kept from +20m: %d samples replayed, %d of them queried; want 1140, 180 queried", got.Samples, got.Queried)
+	}
+	if have := byTrigger(t, h, got.Changes); !slices.Equal(have, want) {
+		t.Errorf("replay from range queries and kept samples:\n got %v\nwant %v", have, want)
+	}
+
+	// None kept (their history pruned): all of the window is asked of
+	// Prometheus.
+	prune(until.Add(time.Hour))
+	got, err = h.c.WhatIf(h.ctx, g.ID, api.WhatIfRequest{Since: &since, Until: &until})
+	if err != nil {
+		t.Fatalf("WhatIf: %v", err)
+	}
 	if got.Queried != 1140 || got.Samples != 1140 {
 		t.Errorf("%d samples replayed, %d of them queried; want 1140 queried", got.Samples, got.Queried)
 	}

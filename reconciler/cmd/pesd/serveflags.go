@@ -63,7 +63,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		observe    = fs.String("observe-interval", "5s", "how often every group is observed again (`duration`); drivers push node changes and periods end on time without it")
 		launch     = fs.String("launch-window", controller.DefaultLaunchWindow.String(), "nodes of one launch that become ready within this `duration` of the first are one change (0: each observation's own)")
 		retention  = fs.String("retention", "90d", "how long the history of a deleted group is kept (`duration`, d for days)")
-		history    = fs.String("metric-history", "14d", "how long pushed and observed metric samples are kept, at full resolution, for backtests (`duration`, d for days)")
+		history    = fs.String("metric-history", "14d", "how long pushed, observed and pulled (metric source) samples are kept, at full resolution, for backtests (`duration`, d for days)")
 		level      = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 		leaseTTL   = fs.String("lease-ttl", replica.DefaultTTL.String(), "with --store postgres: how long a replica's lease on its groups lasts unrenewed (`duration`); another replica takes them over after it")
 		allow      = fs.String("notify-allow", "", "comma-separated `hosts` (names or IPs) that notify triggers may POST to, besides loopback")
