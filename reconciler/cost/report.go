@@ -41,9 +41,83 @@ type Report struct {
 	Micros      int64
 }
 
+// Tally is the whole billed time of some terminated nodes of one change,
+// added up ahead (a reader's ledger of settled node time): a query whose
+// window holds all of it adds the sums instead of cutting every node again.
+// The sums are those the nodes' spans give, so the answer is the same to
+// the micro-unit.
+type Tally struct {
+	ChangeID string
+	// First and FirstNode are the change's first node in launch order
+	// (launch, then id): where the change stands among a query's nodes.
+	// Last is when its nodes' billed time ends.
+	First     time.Time
+	FirstNode string
+	Last      time.Time
+	Seconds   int64
+	Units     int64
+	Days      []DayTime // by UTC day, in time order
+	// Shares and Change are the change's attribution and record once they
+	// are settled and kept with the tally; else Records has them.
+	Shares []Share
+	Change *api.Change
+}
+
+// DayTime is a tally's node time within one UTC day.
+type DayTime struct {
+	Day     string // 2026-12-07
+	Seconds int64
+	Units   int64
+}
+
+// Add adds a terminated node's whole billed time to the tally.
+func (t *Tally) Add(n api.Node, rates Rates) {
+	spans := rates.Spans(n, time.Time{}, time.Time{}, time.Time{})
+	if len(spans) == 0 {
+		return
+	}
+	if t.FirstNode == "" || n.LaunchedAt.Before(t.First) || (n.LaunchedAt.Equal(t.First) && n.ID < t.FirstNode) {
+		t.First, t.FirstNode = n.LaunchedAt, n.ID
+	}
+	t.Last = maxTime(t.Last, spans[len(spans)-1].End)
+	for _, s := range spans {
+		t.Seconds += s.Seconds()
+		t.Units += s.Units()
+		for _, d := range splitDays(s) {
+			day := d.Start.UTC().Format(time.DateOnly)
+			i, found := slices.BinarySearchFunc(t.Days, day, func(x DayTime, day string) int { return cmp.Compare(x.Day, day) })
+			if !found {
+				t.Days = slices.Insert(t.Days, i, DayTime{Day: day})
+			}
+			t.Days[i].Seconds += d.Seconds()
+			t.Days[i].Units += d.Units()
+		}
+	}
+}
+
+// Within reports whether all the tally's time lies in [since, until) (a
+// zero until is no bound).
+func (t *Tally) Within(since, until time.Time) bool {
+	return !t.First.Before(since) && (until.IsZero() || !t.Last.After(until))
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 // Compute answers q over the nodes a group ever had, its rates and its
 // causality records.
 func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
+	return ComputeTallied(nodes, nil, rates, rec, q)
+}
+
+// ComputeTallied is Compute over nodes and tallies of other nodes (every
+// tally within q's window). Both come in launch order (a tally at its
+// first node); a change may have both.
+func ComputeTallied(nodes []api.Node, tallies []Tally, rates Rates, rec Records, q Query) Report {
 	rows := map[string]*Row{}
 	get := func(key string) *Row {
 		r, ok := rows[key]
@@ -55,24 +129,66 @@ func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
 	}
 	var rep Report
 	type acc struct {
+		id             string
 		seconds, units int64
 		shares         []Share
+		change         *api.Change
 	}
-	byChange := map[string]*acc{}
-	var order []*acc
-	var orderIDs []string
+	// Changes in the order their first node launched: the order of the
+	// ids a row names.
+	order := make([]acc, 0, len(tallies)+len(nodes)/2+1)
+	byChange := map[string]int{} // the nodes' changes, and tallies of theirs
 	for _, n := range nodes {
+		if _, ok := byChange[n.ChangeID]; !ok {
+			byChange[n.ChangeID] = -1
+		}
+	}
+	at := func(id string) *acc {
+		i, ok := byChange[id]
+		if ok && i >= 0 {
+			return &order[i]
+		}
+		order = append(order, acc{id: id})
+		if ok {
+			byChange[id] = len(order) - 1
+		}
+		return &order[len(order)-1]
+	}
+	ti := 0
+	addTally := func(t *Tally) {
+		a := at(t.ChangeID)
+		a.seconds += t.Seconds
+		a.units += t.Units
+		if t.Shares != nil {
+			a.shares = t.Shares
+		}
+		if t.Change != nil {
+			a.change = t.Change
+		}
+		rep.NodeSeconds += t.Seconds
+		rep.Units += t.Units
+		if q.By == api.CostsByDay {
+			for _, d := range t.Days {
+				r := get(d.Day)
+				r.NodeSeconds += d.Seconds
+				r.Units += d.Units
+				r.addChanges(t.ChangeID)
+			}
+		}
+	}
+	for _, n := range nodes {
+		for ; ti < len(tallies); ti++ {
+			t := &tallies[ti]
+			if t.First.After(n.LaunchedAt) || (t.First.Equal(n.LaunchedAt) && t.FirstNode > n.ID) {
+				break
+			}
+			addTally(t)
+		}
 		spans := rates.Spans(n, q.Now, q.Since, q.Until)
 		if len(spans) == 0 {
 			continue
 		}
-		a, ok := byChange[n.ChangeID]
-		if !ok {
-			a = &acc{}
-			byChange[n.ChangeID] = a
-			order = append(order, a)
-			orderIDs = append(orderIDs, n.ChangeID)
-		}
+		a := at(n.ChangeID)
 		for _, s := range spans {
 			a.seconds += s.Seconds()
 			a.units += s.Units()
@@ -88,40 +204,54 @@ func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
 		rep.NodeSeconds += spansSeconds(spans)
 		rep.Units += spansUnits(spans)
 	}
-	for i, chID := range orderIDs {
-		ch, ok := rec.Changes[chID]
-		if !ok {
-			ch = api.Change{ID: chID}
-		}
-		order[i].shares = rec.SharesOf(ch)
+	for ; ti < len(tallies); ti++ {
+		addTally(&tallies[ti])
 	}
-	for i, chID := range orderIDs {
-		a, ss := order[i], order[i].shares
+	for i := range order {
+		a := &order[i]
+		if a.change == nil {
+			if ch, ok := rec.Changes[a.id]; ok {
+				a.change = &ch
+			}
+		}
+		if a.shares == nil {
+			ch := api.Change{ID: a.id}
+			if a.change != nil {
+				ch = *a.change
+			}
+			a.shares = rec.SharesOf(ch)
+		}
+	}
+	var secs, units, ws []int64
+	for i := range order {
+		a := &order[i]
+		ss := a.shares
 		switch q.By {
 		case api.CostsByDay:
 			continue // rows made above; their events below
 		case api.CostsByChange:
-			r := get(chID)
-			if ch, ok := rec.Changes[chID]; ok {
-				r.Change = &ch
-			}
+			r := get(a.id)
+			r.Change = a.change
 			r.NodeSeconds += a.seconds
 			r.Units += a.units
-			r.addChanges(chID)
+			r.addChanges(a.id)
 			for _, s := range ss {
 				r.addEvents(s.Via...)
 			}
 			continue
 		}
-		ws := make([]int64, len(ss))
-		for i, s := range ss {
-			ws[i] = s.Weight
+		ws = ws[:0]
+		for _, s := range ss {
+			ws = append(ws, s.Weight)
 		}
-		secs, units := apportion(a.seconds, ws), apportion(a.units, ws)
+		secs = apportionInto(secs[:0], a.seconds, ws)
+		units = apportionInto(units[:0], a.units, ws)
 		for i, s := range ss {
 			cause := s.Event
-			if e, ok := rec.Events[s.Cause]; ok && cause == nil {
-				cause = &e
+			if cause == nil {
+				if e, ok := rec.Events[s.Cause]; ok {
+					cause = &e
+				}
 			}
 			r := get(key(q.By, s.Cause, cause))
 			if r.Cause == nil {
@@ -134,9 +264,13 @@ func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
 		}
 	}
 	if q.By == api.CostsByDay {
+		sharesOf := make(map[string][]Share, len(order))
+		for _, a := range order {
+			sharesOf[a.id] = a.shares
+		}
 		for _, r := range rows {
 			for _, chID := range r.ChangeIDs {
-				for _, s := range byChange[chID].shares {
+				for _, s := range sharesOf[chID] {
 					r.addEvents(s.Via...)
 				}
 			}
@@ -156,7 +290,7 @@ func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
 	// Money rows by largest remainder of their exact units, so they add
 	// up to the total, rounded once.
 	rep.Micros = Micros(rep.Units)
-	ws := make([]int64, len(rep.Rows))
+	ws = make([]int64, len(rep.Rows))
 	for i, r := range rep.Rows {
 		ws[i] = r.Units
 	}
