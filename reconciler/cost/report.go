@@ -117,15 +117,20 @@ func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
 // ComputeTallied is Compute over nodes and tallies of other nodes (every
 // tally within q's window). Both come in launch order (a tally at its
 // first node); a change may have both.
-func ComputeTallied(nodes []api.Node, tallies []Tally, rates Rates, rec Records, q Query) Report {
-	rows := map[string]*Row{}
+func ComputeTallied(nodes []api.Node, tallies []*Tally, rates Rates, rec Records, q Query) Report {
+	// Rows live in one slice, found by key: a query by cause over months
+	// has a row for nearly every cause, and a row each on the heap, in a
+	// map grown step by step, cost more than the rest of it.
+	var rows []Row
+	rowOf := map[string]int{}
 	get := func(key string) *Row {
-		r, ok := rows[key]
+		i, ok := rowOf[key]
 		if !ok {
-			r = &Row{Key: key}
-			rows[key] = r
+			i = len(rows)
+			rows = append(rows, Row{Key: key})
+			rowOf[key] = i
 		}
-		return r
+		return &rows[i]
 	}
 	var rep Report
 	type acc struct {
@@ -178,7 +183,7 @@ func ComputeTallied(nodes []api.Node, tallies []Tally, rates Rates, rec Records,
 	}
 	for _, n := range nodes {
 		for ; ti < len(tallies); ti++ {
-			t := &tallies[ti]
+			t := tallies[ti]
 			if t.First.After(n.LaunchedAt) || (t.First.Equal(n.LaunchedAt) && t.FirstNode > n.ID) {
 				break
 			}
@@ -205,7 +210,7 @@ func ComputeTallied(nodes []api.Node, tallies []Tally, rates Rates, rec Records,
 		rep.Units += spansUnits(spans)
 	}
 	for ; ti < len(tallies); ti++ {
-		addTally(&tallies[ti])
+		addTally(tallies[ti])
 	}
 	for i := range order {
 		a := &order[i]
@@ -221,6 +226,14 @@ func ComputeTallied(nodes []api.Node, tallies []Tally, rates Rates, rec Records,
 			}
 			a.shares = rec.SharesOf(ch)
 		}
+	}
+	if q.By == api.CostsByCause || q.By == api.CostsByChange {
+		n := 0 // rows at most: a change's, or one a share
+		for _, a := range order {
+			n += max(len(a.shares), 1)
+		}
+		rows = make([]Row, 0, n)
+		rowOf = make(map[string]int, n)
 	}
 	var secs, units, ws []int64
 	for i := range order {
@@ -268,7 +281,8 @@ func ComputeTallied(nodes []api.Node, tallies []Tally, rates Rates, rec Records,
 		for _, a := range order {
 			sharesOf[a.id] = a.shares
 		}
-		for _, r := range rows {
+		for i := range rows {
+			r := &rows[i]
 			for _, chID := range r.ChangeIDs {
 				for _, s := range sharesOf[chID] {
 					r.addEvents(s.Via...)
@@ -276,17 +290,45 @@ func ComputeTallied(nodes []api.Node, tallies []Tally, rates Rates, rec Records,
 			}
 		}
 	}
-	rep.Rows = make([]Row, 0, len(rows))
-	for _, r := range rows {
-		r.seenChanges, r.seenEvents = nil, nil
-		rep.Rows = append(rep.Rows, *r)
+	// Sorted by index: a row is too large to move around.
+	perm := make([]int32, len(rows))
+	for i := range perm {
+		perm[i] = int32(i)
 	}
-	slices.SortFunc(rep.Rows, func(a, b Row) int {
+	slices.SortFunc(perm, func(i, j int32) int {
+		a, b := &rows[i], &rows[j]
 		if q.By == api.CostsByDay {
 			return cmp.Compare(a.Key, b.Key)
 		}
-		return cmp.Or(cmp.Compare(b.Units, a.Units), cmp.Compare(b.NodeSeconds, a.NodeSeconds), cmp.Compare(a.Key, b.Key))
+		if a.Units != b.Units {
+			return cmp.Compare(b.Units, a.Units)
+		}
+		if a.NodeSeconds != b.NodeSeconds {
+			return cmp.Compare(b.NodeSeconds, a.NodeSeconds)
+		}
+		return cmp.Compare(a.Key, b.Key)
 	})
+	// Put in that order in place, cycle by cycle: no second slice of rows.
+	for i := range perm {
+		if perm[i] == int32(i) {
+			continue
+		}
+		held, k := rows[i], i
+		for {
+			j := int(perm[k])
+			perm[k] = int32(k)
+			if j == i {
+				rows[k] = held
+				break
+			}
+			rows[k] = rows[j]
+			k = j
+		}
+	}
+	for i := range rows {
+		rows[i].seenChanges, rows[i].seenEvents = nil, nil
+	}
+	rep.Rows = rows
 	// Money rows by largest remainder of their exact units, so they add
 	// up to the total, rounded once.
 	rep.Micros = Micros(rep.Units)
@@ -313,6 +355,12 @@ func (r *Row) addEvents(ids ...string) {
 // for a long list (a row of a query over months can name thousands).
 func addNew(list []string, seen *map[string]bool, ids []string) []string {
 	const short = 8
+	if len(list) == 0 && distinct(ids) {
+		// A new row takes the ids as they are (clipped: what it appends
+		// later goes to a copy), as most rows of a query by cause name
+		// only these.
+		return slices.Clip(ids)
+	}
 	for _, id := range ids {
 		if id == "" {
 			continue
@@ -336,6 +384,19 @@ func addNew(list []string, seen *map[string]bool, ids []string) []string {
 		}
 	}
 	return list
+}
+
+// distinct reports whether ids, a few, are non-empty and differ.
+func distinct(ids []string) bool {
+	if len(ids) > 4 {
+		return false
+	}
+	for i, id := range ids {
+		if id == "" || slices.Contains(ids[:i], id) {
+			return false
+		}
+	}
+	return true
 }
 
 // key is the row a cause's share goes to under by: the cause event
@@ -400,6 +461,7 @@ func spansUnits(ss []Span) int64 {
 // so far (Final once they are all terminated).
 type ChangeCost struct {
 	NodeSeconds int64
+	Units       int64 // exact: Micros is it rounded once
 	Micros      int64
 	Final       bool
 }
@@ -407,16 +469,15 @@ type ChangeCost struct {
 // OfChange is ChangeCost for the nodes of a change.
 func OfChange(nodes []api.Node, rates Rates, now time.Time) ChangeCost {
 	c := ChangeCost{Final: true}
-	var units int64
 	for _, n := range nodes {
 		spans := rates.Spans(n, now, time.Time{}, time.Time{})
 		c.NodeSeconds += spansSeconds(spans)
-		units += spansUnits(spans)
+		c.Units += spansUnits(spans)
 		if n.TerminatedAt == nil {
 			c.Final = false
 		}
 	}
-	c.Micros = Micros(units)
+	c.Micros = Micros(c.Units)
 	return c
 }
 
