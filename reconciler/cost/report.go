@@ -236,6 +236,7 @@ func ComputeTallied(nodes []api.Node, tallies []*Tally, rates Rates, rec Records
 		rowOf = make(map[string]int, n)
 	}
 	var secs, units, ws []int64
+	var kb []byte
 	for i := range order {
 		a := &order[i]
 		ss := a.shares
@@ -266,7 +267,17 @@ func ComputeTallied(nodes []api.Node, tallies []*Tally, rates Rates, rec Records
 					cause = &e
 				}
 			}
-			r := get(key(q.By, s.Cause, cause))
+			var r *Row
+			if q.By == api.CostsByCause {
+				r = get(s.Cause)
+			} else {
+				kb = appendKey(kb[:0], q.By, cause)
+				if i, ok := rowOf[string(kb)]; ok { // looked up without a string made
+					r = &rows[i]
+				} else {
+					r = get(string(kb))
+				}
+			}
 			if r.Cause == nil {
 				r.Cause = cause
 			}
@@ -290,24 +301,30 @@ func ComputeTallied(nodes []api.Node, tallies []*Tally, rates Rates, rec Records
 			}
 		}
 	}
-	// Sorted by index: a row is too large to move around.
-	perm := make([]int32, len(rows))
-	for i := range perm {
-		perm[i] = int32(i)
+	// Sorted as a small key each (a row is too large to move around, and
+	// read through its index it is a cache miss each comparison).
+	type sortKey struct {
+		units, seconds int64
+		row            int32
 	}
-	slices.SortFunc(perm, func(i, j int32) int {
-		a, b := &rows[i], &rows[j]
-		if q.By == api.CostsByDay {
-			return cmp.Compare(a.Key, b.Key)
+	keys := make([]sortKey, len(rows))
+	for i := range rows {
+		keys[i] = sortKey{units: rows[i].Units, seconds: rows[i].NodeSeconds, row: int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		switch {
+		case q.By == api.CostsByDay:
+		case a.units != b.units:
+			return cmp.Compare(b.units, a.units)
+		case a.seconds != b.seconds:
+			return cmp.Compare(b.seconds, a.seconds)
 		}
-		if a.Units != b.Units {
-			return cmp.Compare(b.Units, a.Units)
-		}
-		if a.NodeSeconds != b.NodeSeconds {
-			return cmp.Compare(b.NodeSeconds, a.NodeSeconds)
-		}
-		return cmp.Compare(a.Key, b.Key)
+		return cmp.Compare(rows[a.row].Key, rows[b.row].Key)
 	})
+	perm := make([]int32, len(rows))
+	for k, key := range keys {
+		perm[k] = key.row
+	}
 	// Put in that order in place, cycle by cycle: no second slice of rows.
 	for i := range perm {
 		if perm[i] == int32(i) {
@@ -399,32 +416,29 @@ func distinct(ids []string) bool {
 	return true
 }
 
-// key is the row a cause's share goes to under by: the cause event
-// (by=cause), "trigger:<name>" or the source kind for what no trigger
-// caused (by=trigger), "<kind>:<name>" or "<kind>:<principal>/<on behalf
-// of>" (by=actor).
-func key(by, cause string, e *api.Event) string {
+// appendKey appends the row key a cause's share goes to under by=trigger
+// ("trigger:<name>", or the source kind for what no trigger caused) or
+// by=actor ("<kind>:<name>" or "<kind>:<principal>/<on behalf of>"); by
+// cause the key is the cause event's id.
+func appendKey(b []byte, by string, e *api.Event) []byte {
+	if e == nil {
+		return b
+	}
 	switch by {
 	case api.CostsByTrigger:
-		if e == nil {
-			return ""
-		}
 		if e.Source.Kind == api.SourceTrigger {
-			return e.Source.Kind + ":" + e.Source.Name
+			return append(append(append(b, e.Source.Kind...), ':'), e.Source.Name...)
 		}
-		return e.Source.Kind
+		return append(b, e.Source.Kind...)
 	case api.CostsByActor:
-		if e == nil {
-			return ""
-		}
+		b = append(append(append(b, e.Source.Kind...), ':'), e.Source.Name...)
 		// The principal, and whom it acted for: a shared CI token's
 		// instructions for alice and for bob are two actors' costs.
 		if e.Source.OnBehalfOf != "" {
-			return e.Source.Kind + ":" + e.Source.Name + "/" + e.Source.OnBehalfOf
+			b = append(append(b, '/'), e.Source.OnBehalfOf...)
 		}
-		return e.Source.Kind + ":" + e.Source.Name
 	}
-	return cause
+	return b
 }
 
 // splitDays cuts a span at UTC midnights.

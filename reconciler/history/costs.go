@@ -3,6 +3,8 @@ package history
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
@@ -20,7 +22,12 @@ func (h *Reader) Costs(ctx context.Context, g api.Group, since, until, now time.
 	rates := cost.ParseRates(g.BillingHistory)
 	gl := h.ledger.group(g.ID)
 	gl.mu.Lock()
-	defer gl.mu.Unlock()
+	locked := true
+	defer func() {
+		if locked {
+			gl.mu.Unlock()
+		}
+	}()
 	pending, err := gl.advance(ctx, h.r, g.ID, rates, now)
 	if err != nil {
 		return api.Costs{}, fmt.Errorf("nodes of group %s: %w", g.ID, err)
@@ -68,37 +75,57 @@ func (h *Reader) Costs(ctx context.Context, g api.Group, since, until, now time.
 		}
 	}
 	rep := cost.ComputeTallied(nodes, tallies, rates, rec, cost.Query{Since: since, Until: until, Now: now, By: by})
+	// The rows hold only what the ledger no longer changes.
+	gl.mu.Unlock()
+	locked = false
 	currency := rates.Currency()
-	billed := currency != ""
 	out := api.Costs{
 		GroupID: g.ID, By: by, Since: since, Until: until, Currency: currency,
-		Rule: causality.CostRule, Rows: make([]api.CostRow, 0, len(rep.Rows)),
+		Rule: causality.CostRule, Rows: make([]api.CostRow, len(rep.Rows)),
 		TotalNodeSeconds: rep.NodeSeconds, TotalNodeHours: hours(rep.NodeSeconds),
 		TotalCostMicros: rep.Micros, TotalCost: api.FormatMoney(rep.Micros),
 	}
-	for _, r := range rep.Rows {
-		row := api.CostRow{
-			Key: r.Key, NodeSeconds: r.NodeSeconds, NodeHours: hours(r.NodeSeconds),
-			CostMicros: r.Micros, Cost: api.FormatMoney(r.Micros),
-			ChangeIDs: nonNil(r.ChangeIDs), EventIDs: nonNil(r.EventIDs),
-		}
-		row.Label = causality.CostRowLabel(by, r.Key, r.Cause, r.Change)
-		switch {
-		case by == api.CostsByChange && r.Change != nil:
-			row.Type = r.Change.Type
-		case by == api.CostsByCause && r.Cause != nil:
-			row.Type, row.Name = r.Cause.Type, r.Cause.Source.Name
-		case (by == api.CostsByTrigger || by == api.CostsByActor) && r.Cause != nil:
-			row.Type = r.Cause.Source.Kind
-			if by == api.CostsByActor || row.Type == api.SourceTrigger {
-				row.Name = r.Cause.Source.Name
-			}
-		}
-		row.Description = causality.CostRowDescription(by, row.Label, r.Cause, r.Change,
-			r.NodeSeconds, r.Micros, currency, billed, len(r.ChangeIDs))
-		out.Rows = append(out.Rows, row)
+	// The rows are written in parts side by side: by cause over months
+	// they are 100,000 sentences, and each row is its own.
+	parts := 1
+	if len(rep.Rows) >= 20_000 {
+		parts = runtime.GOMAXPROCS(0)
 	}
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*len(rep.Rows)/parts, (p+1)*len(rep.Rows)/parts
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				out.Rows[i] = costRow(by, &rep.Rows[i], currency)
+			}
+		})
+	}
+	wg.Wait()
 	return out, nil
+}
+
+// costRow is a row of the answer in the API's words.
+func costRow(by string, r *cost.Row, currency string) api.CostRow {
+	row := api.CostRow{
+		Key: r.Key, NodeSeconds: r.NodeSeconds, NodeHours: hours(r.NodeSeconds),
+		CostMicros: r.Micros, Cost: api.FormatMoney(r.Micros),
+		ChangeIDs: nonNil(r.ChangeIDs), EventIDs: nonNil(r.EventIDs),
+	}
+	row.Label = causality.CostRowLabel(by, r.Key, r.Cause, r.Change)
+	switch {
+	case by == api.CostsByChange && r.Change != nil:
+		row.Type = r.Change.Type
+	case by == api.CostsByCause && r.Cause != nil:
+		row.Type, row.Name = r.Cause.Type, r.Cause.Source.Name
+	case (by == api.CostsByTrigger || by == api.CostsByActor) && r.Cause != nil:
+		row.Type = r.Cause.Source.Kind
+		if by == api.CostsByActor || row.Type == api.SourceTrigger {
+			row.Name = r.Cause.Source.Name
+		}
+	}
+	row.Description = causality.CostRowDescription(by, row.Label, r.Cause, r.Change,
+		r.NodeSeconds, r.Micros, currency, currency != "", len(r.ChangeIDs))
+	return row
 }
 
 // costRecords reads into rec what attribution follows from the changes
