@@ -305,11 +305,19 @@ func ComputeTallied(nodes []api.Node, tallies []*Tally, rates Rates, rec Records
 	// read through its index it is a cache miss each comparison).
 	type sortKey struct {
 		units, seconds int64
+		prefix         uint64 // the key's first bytes: most ties end there
 		row            int32
 	}
 	keys := make([]sortKey, len(rows))
 	for i := range rows {
-		keys[i] = sortKey{units: rows[i].Units, seconds: rows[i].NodeSeconds, row: int32(i)}
+		var p uint64
+		for k := range 8 {
+			p <<= 8
+			if k < len(rows[i].Key) {
+				p |= uint64(rows[i].Key[k])
+			}
+		}
+		keys[i] = sortKey{units: rows[i].Units, seconds: rows[i].NodeSeconds, prefix: p, row: int32(i)}
 	}
 	slices.SortFunc(keys, func(a, b sortKey) int {
 		switch {
@@ -318,6 +326,9 @@ func ComputeTallied(nodes []api.Node, tallies []*Tally, rates Rates, rec Records
 			return cmp.Compare(b.units, a.units)
 		case a.seconds != b.seconds:
 			return cmp.Compare(b.seconds, a.seconds)
+		}
+		if a.prefix != b.prefix {
+			return cmp.Compare(a.prefix, b.prefix)
 		}
 		return cmp.Compare(rows[a.row].Key, rows[b.row].Key)
 	})
