@@ -30,6 +30,7 @@ type Row struct {
 	EventIDs    []string
 
 	seenChanges, seenEvents map[string]bool
+	lastOwn                 int // 1 + the change (of a query's) whose id it added last
 }
 
 // Report is the answer: rows, largest cost first (by=day: in time
@@ -108,6 +109,23 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
+// acc is one change's node time in a query's window.
+type acc struct {
+	id             string
+	seconds, units int64
+	shares         []Share
+	change         *api.Change
+	days           []int // by=day: the rows of the days it has time in
+}
+
+// addDay notes that the change has time in day row i (a change has time
+// in a day or two: a search, not a set).
+func (a *acc) addDay(i int) {
+	if !slices.Contains(a.days, i) {
+		a.days = append(a.days, i)
+	}
+}
+
 // Compute answers q over the nodes a group ever had, its rates and its
 // causality records.
 func Compute(nodes []api.Node, rates Rates, rec Records, q Query) Report {
@@ -123,22 +141,17 @@ func ComputeTallied(nodes []api.Node, tallies []*Tally, rates Rates, rec Records
 	// map grown step by step, cost more than the rest of it.
 	var rows []Row
 	rowOf := map[string]int{}
-	get := func(key string) *Row {
+	index := func(key string) int {
 		i, ok := rowOf[key]
 		if !ok {
 			i = len(rows)
 			rows = append(rows, Row{Key: key})
 			rowOf[key] = i
 		}
-		return &rows[i]
+		return i
 	}
+	get := func(key string) *Row { return &rows[index(key)] }
 	var rep Report
-	type acc struct {
-		id             string
-		seconds, units int64
-		shares         []Share
-		change         *api.Change
-	}
 	// Changes in the order their first node launched: the order of the
 	// ids a row names.
 	order := make([]acc, 0, len(tallies)+len(nodes)/2+1)
@@ -174,10 +187,10 @@ func ComputeTallied(nodes []api.Node, tallies []*Tally, rates Rates, rec Records
 		rep.Units += t.Units
 		if q.By == api.CostsByDay {
 			for _, d := range t.Days {
-				r := get(d.Day)
-				r.NodeSeconds += d.Seconds
-				r.Units += d.Units
-				r.addChanges(t.ChangeID)
+				i := index(d.Day)
+				rows[i].NodeSeconds += d.Seconds
+				rows[i].Units += d.Units
+				a.addDay(i)
 			}
 		}
 	}
@@ -199,10 +212,10 @@ func ComputeTallied(nodes []api.Node, tallies []*Tally, rates Rates, rec Records
 			a.units += s.Units()
 			if q.By == api.CostsByDay {
 				for _, d := range splitDays(s) {
-					r := get(d.Start.UTC().Format(time.DateOnly))
-					r.NodeSeconds += d.Seconds()
-					r.Units += d.Units()
-					r.addChanges(n.ChangeID)
+					i := index(d.Start.UTC().Format(time.DateOnly))
+					rows[i].NodeSeconds += d.Seconds()
+					rows[i].Units += d.Units()
+					a.addDay(i)
 				}
 			}
 		}
@@ -260,7 +273,7 @@ func ComputeTallied(nodes []api.Node, tallies []*Tally, rates Rates, rec Records
 		}
 		secs = apportionInto(secs[:0], a.seconds, ws)
 		units = apportionInto(units[:0], a.units, ws)
-		for i, s := range ss {
+		for k, s := range ss {
 			cause := s.Event
 			if cause == nil {
 				if e, ok := rec.Events[s.Cause]; ok {
@@ -281,22 +294,20 @@ func ComputeTallied(nodes []api.Node, tallies []*Tally, rates Rates, rec Records
 			if r.Cause == nil {
 				r.Cause = cause
 			}
-			r.NodeSeconds += secs[i]
-			r.Units += units[i]
-			r.addChanges(s.ChangeIDs...)
+			r.NodeSeconds += secs[k]
+			r.Units += units[k]
+			r.addShareChanges(i+1, s.ChangeIDs)
 			r.addEvents(s.Via...)
 		}
 	}
 	if q.By == api.CostsByDay {
-		sharesOf := make(map[string][]Share, len(order))
-		for _, a := range order {
-			sharesOf[a.id] = a.shares
-		}
-		for i := range rows {
-			r := &rows[i]
-			for _, chID := range r.ChangeIDs {
-				for _, s := range sharesOf[chID] {
-					r.addEvents(s.Via...)
+		// A day names each change with time in it once, in launch order,
+		// and the events behind them.
+		for i := range order {
+			for _, d := range order[i].days {
+				rows[d].ChangeIDs = append(rows[d].ChangeIDs, order[i].id)
+				for _, s := range order[i].shares {
+					rows[d].addEvents(s.Via...)
 				}
 			}
 		}
@@ -368,6 +379,28 @@ func ComputeTallied(nodes []api.Node, tallies []*Tally, rates Rates, rec Records
 		rep.Rows[i].Micros = m
 	}
 	return rep
+}
+
+// addShareChanges adds the changes of a share of change c (1 + its index
+// in the query): the change itself first, then those of its failure chain.
+// A change's shares are added one change after another, so the change is
+// new to the row unless the row's last change was c: no set to look in.
+// The chain's changes removed lost nodes and launched none, so they are
+// never another share's first.
+func (r *Row) addShareChanges(c int, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	if len(r.ChangeIDs) == 0 {
+		r.lastOwn = c
+		r.addChanges(ids...)
+		return
+	}
+	if r.lastOwn != c {
+		r.lastOwn = c
+		r.ChangeIDs = append(r.ChangeIDs, ids[0])
+	}
+	r.addChanges(ids[1:]...)
 }
 
 func (r *Row) addChanges(ids ...string) {
