@@ -1,6 +1,10 @@
 package cost
 
 import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -167,5 +171,36 @@ func TestComputeRowsAddUpWhateverTheGrouping(t *testing.T) {
 	q.By = api.CostsByDay
 	if rep := Compute(nodes, rates, rec, q); len(rep.Rows) != 3 || rep.Rows[0].Key != "2026-12-01" { // 10:00 on the 1st to 01:00 on the 3rd
 		t.Errorf("by=day: %d rows", len(rep.Rows))
+	}
+}
+
+// Rows come largest cost first, then most node time, then by key, however
+// alike the keys begin (the sort compares their first bytes before the
+// whole).
+func TestComputeRowsInCostThenKeyOrder(t *testing.T) {
+	rec := Records{Changes: map[string]api.Change{}, Nexuses: map[string]api.Nexus{}, Events: map[string]api.Event{}}
+	keys := []string{"a", "ab", "ab\x00", "abcdefgh", "abcdefghi", "abcdefgg", "b", "", "zz", "abcdefgh\x00",
+		"abcdefghijklmnop", "abcdefghijklmnopq", "abcdefghijklmnoo", "abcdefghijklmno"}
+	var nodes []api.Node
+	for i := range 80 {
+		ch := fmt.Sprintf("c%d", i)
+		rec.Changes[ch] = api.Change{ID: ch, NexusID: "x" + ch}
+		rec.Nexuses["x"+ch] = api.Nexus{ID: "x" + ch, Attribution: api.AttributionDirect, EventIDs: []string{keys[i%len(keys)] + strconv.Itoa(i%3)}}
+		end := at(time.Duration(i%4)*time.Hour + time.Hour)
+		nodes = append(nodes, api.Node{ID: ch, ChangeID: ch, LaunchedAt: at(0), TerminatedAt: &end})
+	}
+	rates := ParseRates([]api.BillingRate{{From: t0, Billing: api.Billing{PricePerNodeHour: "1", Increment: "1s"}}})
+	rep := Compute(nodes, rates, rec, Query{Since: t0, Until: at(10 * time.Hour), Now: at(10 * time.Hour), By: api.CostsByCause})
+	want := slices.Clone(rep.Rows)
+	slices.SortFunc(want, func(a, b Row) int {
+		return cmp.Or(cmp.Compare(b.Units, a.Units), cmp.Compare(b.NodeSeconds, a.NodeSeconds), cmp.Compare(a.Key, b.Key))
+	})
+	if len(want) < 40 {
+		t.Fatalf("%d rows", len(want))
+	}
+	for i := range want {
+		if want[i].Key != rep.Rows[i].Key {
+			t.Fatalf("row %d is %q, want %q", i, rep.Rows[i].Key, want[i].Key)
+		}
 	}
 }

@@ -316,33 +316,43 @@ func ComputeTallied(nodes []api.Node, tallies []*Tally, rates Rates, rec Records
 	// read through its index it is a cache miss each comparison).
 	type sortKey struct {
 		units, seconds int64
-		prefix         uint64 // the key's first bytes: most ties end there
+		prefix         [2]uint64 // the key's first bytes: most ties end there
 		row            int32
 	}
 	keys := make([]sortKey, len(rows))
 	for i := range rows {
-		var p uint64
-		for k := range 8 {
-			p <<= 8
-			if k < len(rows[i].Key) {
-				p |= uint64(rows[i].Key[k])
+		k := sortKey{units: rows[i].Units, seconds: rows[i].NodeSeconds, row: int32(i)}
+		key := rows[i].Key
+		for j := range 16 {
+			k.prefix[j/8] <<= 8
+			if j < len(key) {
+				k.prefix[j/8] |= uint64(key[j])
 			}
 		}
-		keys[i] = sortKey{units: rows[i].Units, seconds: rows[i].NodeSeconds, prefix: p, row: int32(i)}
+		keys[i] = k
 	}
-	slices.SortFunc(keys, func(a, b sortKey) int {
-		switch {
-		case q.By == api.CostsByDay:
-		case a.units != b.units:
-			return cmp.Compare(b.units, a.units)
-		case a.seconds != b.seconds:
-			return cmp.Compare(b.seconds, a.seconds)
-		}
+	byKey := func(a, b sortKey) int {
 		if a.prefix != b.prefix {
-			return cmp.Compare(a.prefix, b.prefix)
+			if a.prefix[0] != b.prefix[0] {
+				return cmp.Compare(a.prefix[0], b.prefix[0])
+			}
+			return cmp.Compare(a.prefix[1], b.prefix[1])
 		}
 		return cmp.Compare(rows[a.row].Key, rows[b.row].Key)
-	})
+	}
+	if q.By == api.CostsByDay {
+		slices.SortFunc(keys, byKey)
+	} else {
+		slices.SortFunc(keys, func(a, b sortKey) int {
+			switch {
+			case a.units != b.units:
+				return cmp.Compare(b.units, a.units)
+			case a.seconds != b.seconds:
+				return cmp.Compare(b.seconds, a.seconds)
+			}
+			return byKey(a, b)
+		})
+	}
 	perm := make([]int32, len(rows))
 	for k, key := range keys {
 		perm[k] = key.row
