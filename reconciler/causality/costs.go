@@ -112,13 +112,24 @@ func CostRowLabel(by, key string, cause *api.Event, change *api.Change) string {
 // CostRowDescription: "E5: trigger cpu-high asked for +4: 12.5
 // node-hours ($3.13) over 3 changes".
 func CostRowDescription(by, label string, cause *api.Event, change *api.Change, seconds, micros int64, currency string, billed bool, changes int) string {
-	head := label
+	return CostRowDescribed(CostRowHead(by, label, cause, change), seconds, micros, currency, billed, changes)
+}
+
+// CostRowHead is what a costs row's description says before its figures:
+// "E5: trigger cpu-high asked for +4". By cause it depends on the cause
+// alone, so a reader may keep it with a settled cause.
+func CostRowHead(by, label string, cause *api.Event, change *api.Change) string {
 	switch {
 	case by == api.CostsByCause && cause != nil:
-		head += ": " + DescribeEvent(*cause)
+		return label + ": " + DescribeEvent(*cause)
 	case by == api.CostsByChange && change != nil:
-		head += ": " + DescribeChange(*change, nil)
+		return label + ": " + DescribeChange(*change, nil)
 	}
+	return label
+}
+
+// CostRowDescribed is CostRowDescription after CostRowHead's words.
+func CostRowDescribed(head string, seconds, micros int64, currency string, billed bool, changes int) string {
 	// Written in one buffer: once a row, and a query can have 100,000.
 	var buf [64]byte
 	b := append(buf[:0], ": "...)

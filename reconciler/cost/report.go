@@ -19,6 +19,7 @@ type Query struct {
 type Row struct {
 	Key    string
 	Cause  *api.Event  // by=cause: the cause; by=trigger, by=actor: the first cause seen
+	Head   string      // the words a reader kept with Cause's share, if any
 	Change *api.Change // by=change
 	// NodeSeconds and Units (price × seconds per hour) are exact; Micros
 	// is the row's money, set by Compute by largest remainder over the
@@ -292,7 +293,7 @@ func ComputeTallied(nodes []api.Node, tallies []*Tally, rates Rates, rec Records
 				}
 			}
 			if r.Cause == nil {
-				r.Cause = cause
+				r.Cause, r.Head = cause, s.Head
 			}
 			r.NodeSeconds += secs[k]
 			r.Units += units[k]

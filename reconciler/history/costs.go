@@ -123,8 +123,11 @@ func costRow(by string, r *cost.Row, currency string) api.CostRow {
 			row.Name = r.Cause.Source.Name
 		}
 	}
-	row.Description = causality.CostRowDescription(by, row.Label, r.Cause, r.Change,
-		r.NodeSeconds, r.Micros, currency, currency != "", len(r.ChangeIDs))
+	head := r.Head
+	if by != api.CostsByCause || head == "" {
+		head = causality.CostRowHead(by, row.Label, r.Cause, r.Change)
+	}
+	row.Description = causality.CostRowDescribed(head, r.NodeSeconds, r.Micros, currency, currency != "", len(r.ChangeIDs))
 	return row
 }
 
@@ -182,7 +185,9 @@ func sharesWithEvents(ch api.Change, rec cost.Records) []cost.Share {
 	shares := cost.Shares(ch, rec)
 	for i, s := range shares {
 		if e, ok := rec.Events[s.Cause]; ok {
+			// Its words by cause, written once rather than in every answer.
 			shares[i].Event = &e
+			shares[i].Head = causality.CostRowHead(api.CostsByCause, causality.CostRowLabel(api.CostsByCause, e.ID, &e, nil), &e, nil)
 		}
 	}
 	return shares

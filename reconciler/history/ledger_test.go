@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/cost"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store/sqlite"
@@ -127,6 +128,15 @@ func TestLedgerAnswersAsEveryNodeCut(t *testing.T) {
 				if len(got.Rows) != len(want.Rows) {
 					t.Errorf("%s: %d rows, cutting every node %d", what, len(got.Rows), len(want.Rows))
 					continue
+				}
+				for _, r := range got.Rows {
+					e, ok := rec.Events[r.Key]
+					if by != api.CostsByCause || !ok {
+						continue
+					}
+					if d := causality.CostRowDescription(by, e.Label, &e, nil, r.NodeSeconds, r.CostMicros, "USD", true, len(r.ChangeIDs)); r.Description != d {
+						t.Errorf("%s: row %s says %q, want %q", what, r.Key, r.Description, d)
+					}
 				}
 				for i, r := range want.Rows {
 					if g := got.Rows[i]; g.Key != r.Key || g.NodeSeconds != r.NodeSeconds || g.CostMicros != r.Micros || len(g.ChangeIDs) != len(r.ChangeIDs) || len(g.EventIDs) != len(r.EventIDs) {
