@@ -180,9 +180,11 @@ func TestComputeRowsAddUpWhateverTheGrouping(t *testing.T) {
 func TestComputeRowsInCostThenKeyOrder(t *testing.T) {
 	rec := Records{Changes: map[string]api.Change{}, Nexuses: map[string]api.Nexus{}, Events: map[string]api.Event{}}
 	keys := []string{"a", "ab", "ab\x00", "abcdefgh", "abcdefghi", "abcdefgg", "b", "", "zz", "abcdefgh\x00",
-		"abcdefghijklmnop", "abcdefghijklmnopq", "abcdefghijklmnoo", "abcdefghijklmno"}
+		"abcdefghijklmnop", "abcdefghijklmnopq", "abcdefghijklmnoo", "abcdefghijklmno",
+		"0190b6c8-2f5e-7a3c-9d1e-0123456789ab", "0190b6c8-2f5e-7a3c-9d1e-0123456789aa", "0190b6c8-2f5e-7a3c-9d1e-01234567",
+		"0190b6c8-2f5e-7a3c-9d1e-012345670", "0190b6c8-2f5e-7a3c-9d1e-01234566zz"}
 	var nodes []api.Node
-	for i := range 80 {
+	for i := range 120 {
 		ch := fmt.Sprintf("c%d", i)
 		rec.Changes[ch] = api.Change{ID: ch, NexusID: "x" + ch}
 		rec.Nexuses["x"+ch] = api.Nexus{ID: "x" + ch, Attribution: api.AttributionDirect, EventIDs: []string{keys[i%len(keys)] + strconv.Itoa(i%3)}}

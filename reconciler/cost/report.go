@@ -317,14 +317,14 @@ func ComputeTallied(nodes []api.Node, tallies []*Tally, rates Rates, rec Records
 	// read through its index it is a cache miss each comparison).
 	type sortKey struct {
 		units, seconds int64
-		prefix         [2]uint64 // the key's first bytes: most ties end there
+		prefix         [4]uint64 // the key's first bytes: most ties end there
 		row            int32
 	}
 	keys := make([]sortKey, len(rows))
 	for i := range rows {
 		k := sortKey{units: rows[i].Units, seconds: rows[i].NodeSeconds, row: int32(i)}
 		key := rows[i].Key
-		for j := range 16 {
+		for j := range 32 { // past a UUID v7's time: keys made in one millisecond differ
 			k.prefix[j/8] <<= 8
 			if j < len(key) {
 				k.prefix[j/8] |= uint64(key[j])
@@ -333,11 +333,10 @@ func ComputeTallied(nodes []api.Node, tallies []*Tally, rates Rates, rec Records
 		keys[i] = k
 	}
 	byKey := func(a, b sortKey) int {
-		if a.prefix != b.prefix {
-			if a.prefix[0] != b.prefix[0] {
-				return cmp.Compare(a.prefix[0], b.prefix[0])
+		for j := range a.prefix {
+			if a.prefix[j] != b.prefix[j] {
+				return cmp.Compare(a.prefix[j], b.prefix[j])
 			}
-			return cmp.Compare(a.prefix[1], b.prefix[1])
 		}
 		return cmp.Compare(rows[a.row].Key, rows[b.row].Key)
 	}
