@@ -206,3 +206,29 @@ func TestComputeRowsInCostThenKeyOrder(t *testing.T) {
 		}
 	}
 }
+
+// A long list of rows is sorted in two halves and merged: the same order
+// as one sort.
+func TestSortedRowsInHalvesAsOneSort(t *testing.T) {
+	var keys []sortKey
+	seed := uint64(3)
+	for i := range 25_001 {
+		seed = seed*6364136223846793005 + 1442695040888963407
+		keys = append(keys, sortKey{units: int64(seed>>60) * 100, seconds: int64(seed>>50) % 7, prefix: [4]uint64{seed >> 62, uint64(i) % 5}, row: int32(i)})
+	}
+	rank := func(a, b sortKey) int {
+		return cmp.Or(cmp.Compare(b.units, a.units), cmp.Compare(b.seconds, a.seconds), cmp.Compare(a.prefix[0], b.prefix[0]),
+			cmp.Compare(a.prefix[1], b.prefix[1]), cmp.Compare(a.row, b.row))
+	}
+	want := slices.Clone(keys)
+	slices.SortFunc(want, rank)
+	got := sortedRows(slices.Clone(keys), rank)
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i].row {
+			t.Fatalf("place %d holds row %d, want %d", i, got[i], want[i].row)
+		}
+	}
+}
