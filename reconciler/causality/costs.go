@@ -20,17 +20,29 @@ const CostRule = "Node time runs from launch to termination, billed in whole inc
 // Money writes micro-units rounded to the cent, with the currency's
 // sign when it has a common one: "$10.38", "EUR 3.10".
 func Money(micros int64, currency string) string {
-	cents := (micros + 5_000) / 10_000
-	s := fmt.Sprintf("%d.%02d", cents/100, cents%100)
+	return string(AppendMoney(nil, micros, currency))
+}
+
+// AppendMoney appends Money's text to b (strconv, not fmt: a costs answer
+// writes it once a row).
+func AppendMoney(b []byte, micros int64, currency string) []byte {
 	switch currency {
 	case "USD", "":
-		return "$" + s
+		b = append(b, '$')
 	case "EUR":
-		return "€" + s
+		b = append(b, "€"...)
 	case "GBP":
-		return "£" + s
+		b = append(b, "£"...)
+	default:
+		b = append(append(b, currency...), ' ')
 	}
-	return currency + " " + s
+	cents := (micros + 5_000) / 10_000
+	if cents < 0 { // never billed; written as it always was
+		return fmt.Appendf(b, "%d.%02d", cents/100, cents%100)
+	}
+	b = strconv.AppendInt(b, cents/100, 10)
+	b = append(b, '.', byte('0'+cents%100/10), byte('0'+cents%10))
+	return b
 }
 
 // ChangeCost is the sentence an explanation of a change ends with when
@@ -47,9 +59,19 @@ func ChangeCost(c api.Change, seconds, micros int64, currency string, final bool
 
 // roundHours is node-hours to two decimals, without trailing zeros.
 func roundHours(seconds int64) string {
-	s := strconv.FormatFloat(float64(seconds)/3600, 'f', 2, 64)
-	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	return s
+	return string(appendHours(nil, seconds))
+}
+
+func appendHours(b []byte, seconds int64) []byte {
+	start := len(b)
+	b = strconv.AppendFloat(b, float64(seconds)/3600, 'f', 2, 64)
+	for len(b) > start && b[len(b)-1] == '0' {
+		b = b[:len(b)-1]
+	}
+	if len(b) > start && b[len(b)-1] == '.' {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 // CostRowLabel and CostRowDescription say what a costs row is: its key
@@ -90,21 +112,42 @@ func CostRowLabel(by, key string, cause *api.Event, change *api.Change) string {
 // CostRowDescription: "E5: trigger cpu-high asked for +4: 12.5
 // node-hours ($3.13) over 3 changes".
 func CostRowDescription(by, label string, cause *api.Event, change *api.Change, seconds, micros int64, currency string, billed bool, changes int) string {
-	head := label
+	return CostRowDescribed(CostRowHead(by, label, cause, change), seconds, micros, currency, billed, changes)
+}
+
+// CostRowHead is what a costs row's description says before its figures:
+// "E5: trigger cpu-high asked for +4". By cause it depends on the cause
+// alone, so a reader may keep it with a settled cause.
+func CostRowHead(by, label string, cause *api.Event, change *api.Change) string {
 	switch {
 	case by == api.CostsByCause && cause != nil:
-		head += ": " + DescribeEvent(*cause)
+		return label + ": " + DescribeEvent(*cause)
 	case by == api.CostsByChange && change != nil:
-		head += ": " + DescribeChange(*change, nil)
+		return label + ": " + DescribeChange(*change, nil)
 	}
-	s := head + ": " + roundHours(seconds) + " node-hours"
+	return label
+}
+
+// CostRowDescribed is CostRowDescription after CostRowHead's words.
+func CostRowDescribed(head string, seconds, micros int64, currency string, billed bool, changes int) string {
+	// Written in one buffer: once a row, and a query can have 100,000.
+	var buf [64]byte
+	b := append(buf[:0], ": "...)
+	b = appendHours(b, seconds)
+	b = append(b, " node-hours"...)
 	if billed {
-		s += " (" + Money(micros, currency) + ")"
+		b = append(AppendMoney(append(b, " ("...), micros, currency), ')')
 	}
 	if changes != 1 {
-		return s + " over " + strconv.Itoa(changes) + " changes" // once a row, and a query can have 100,000
+		b = append(strconv.AppendInt(append(b, " over "...), int64(changes), 10), " changes"...)
+	} else {
+		b = append(b, " over 1 change"...)
 	}
-	return s + " over 1 change"
+	var sb strings.Builder
+	sb.Grow(len(head) + len(b))
+	sb.WriteString(head)
+	sb.Write(b)
+	return sb.String()
 }
 
 // ReplacementPaid says why a lost node's replacement was or was not

@@ -9,6 +9,7 @@ package causality
 import (
 	"cmp"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -274,8 +275,11 @@ func who(e api.Event) string {
 func ask(e api.Event) string {
 	if r := e.Request; r != nil {
 		switch {
-		case r.ChangeBy != nil:
-			return fmt.Sprintf("%+d", *r.ChangeBy)
+		case r.ChangeBy != nil: // strconv: a costs answer describes 100,000 causes
+			if *r.ChangeBy >= 0 {
+				return "+" + strconv.Itoa(*r.ChangeBy)
+			}
+			return strconv.Itoa(*r.ChangeBy)
 		case r.ChangeByPercent != nil:
 			return fmt.Sprintf("%+g%%", *r.ChangeByPercent)
 		case r.SetTo != nil:
@@ -303,7 +307,7 @@ func nodes(n int) string {
 	if n == 1 {
 		return "1 node"
 	}
-	return fmt.Sprintf("%d nodes", n)
+	return strconv.Itoa(n) + " nodes"
 }
 
 func paren(s string) string {

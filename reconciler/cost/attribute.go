@@ -43,8 +43,10 @@ type Share struct {
 	ChangeIDs []string
 	Weight    int64 // of Scale
 	// Event is Cause's record when the share was kept with it (a reader's
-	// cache of settled changes), so Compute need not look it up.
+	// ledger of settled changes), so Compute need not look it up; Head is
+	// the cause in words as the reader kept them with it (Row.Head).
 	Event *api.Event
+	Head  string
 }
 
 // Shares attributes a change's node time to its causes (the rule the

@@ -159,39 +159,57 @@ func (rs Rates) Spans(n api.Node, now, since, until time.Time) []Span {
 // remainder, so the parts are whole and add up to total exactly. Ties go
 // to the earlier weight.
 func apportion(total int64, weights []int64) []int64 {
-	out := make([]int64, len(weights))
+	return apportionInto(make([]int64, 0, len(weights)), total, weights)
+}
+
+// apportionInto is apportion appending the parts to dst. A change's few
+// shares are split without allocating: a query over months splits
+// hundreds of thousands.
+func apportionInto(dst []int64, total int64, weights []int64) []int64 {
+	base := len(dst)
+	for range weights {
+		dst = append(dst, 0)
+	}
+	out := dst[base:]
 	var sum int64
 	for _, w := range weights {
 		sum += w
 	}
 	if sum == 0 || len(weights) == 0 {
-		return out
+		return dst
 	}
 	neg := total < 0
 	if neg {
 		total = -total
 	}
-	rem := make([]uint64, len(weights))
+	var remBuf [8]uint64
+	var orderBuf [8]int
+	rem, order := remBuf[:0], orderBuf[:0]
+	if len(weights) > len(remBuf) {
+		rem, order = make([]uint64, 0, len(weights)), make([]int, 0, len(weights))
+	}
 	var given int64
 	for i, w := range weights {
 		hi, lo := bits.Mul64(uint64(total), uint64(w))
 		q, r := bits.Div64(hi, lo, uint64(sum))
-		out[i], rem[i] = int64(q), r
+		out[i] = int64(q)
+		rem = append(rem, r)
+		order = append(order, i)
 		given += int64(q)
 	}
-	order := make([]int, len(weights))
-	for i := range order {
-		order[i] = i
+	if given < total {
+		// Largest remainder first, ties to the earlier weight (a total
+		// order, so an unstable sort gives the stable one's result).
+		slices.SortFunc(order, func(a, b int) int {
+			switch {
+			case rem[a] > rem[b]:
+				return -1
+			case rem[a] < rem[b]:
+				return 1
+			}
+			return a - b
+		})
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		switch {
-		case rem[a] > rem[b]:
-			return -1
-		case rem[a] < rem[b]:
-			return 1
-		}
-		return 0
-	})
 	for k := 0; given < total; k++ {
 		out[order[k%len(order)]]++
 		given++
@@ -201,7 +219,7 @@ func apportion(total int64, weights []int64) []int64 {
 			out[i] = -out[i]
 		}
 	}
-	return out
+	return dst
 }
 
 // Micros turns units (price × seconds per hour) into micro-units, rounded

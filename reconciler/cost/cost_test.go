@@ -1,6 +1,10 @@
 package cost
 
 import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -167,5 +171,64 @@ func TestComputeRowsAddUpWhateverTheGrouping(t *testing.T) {
 	q.By = api.CostsByDay
 	if rep := Compute(nodes, rates, rec, q); len(rep.Rows) != 3 || rep.Rows[0].Key != "2026-12-01" { // 10:00 on the 1st to 01:00 on the 3rd
 		t.Errorf("by=day: %d rows", len(rep.Rows))
+	}
+}
+
+// Rows come largest cost first, then most node time, then by key, however
+// alike the keys begin (the sort compares their first bytes before the
+// whole).
+func TestComputeRowsInCostThenKeyOrder(t *testing.T) {
+	rec := Records{Changes: map[string]api.Change{}, Nexuses: map[string]api.Nexus{}, Events: map[string]api.Event{}}
+	keys := []string{"a", "ab", "ab\x00", "abcdefgh", "abcdefghi", "abcdefgg", "b", "", "zz", "abcdefgh\x00",
+		"abcdefghijklmnop", "abcdefghijklmnopq", "abcdefghijklmnoo", "abcdefghijklmno",
+		"0190b6c8-2f5e-7a3c-9d1e-0123456789ab", "0190b6c8-2f5e-7a3c-9d1e-0123456789aa", "0190b6c8-2f5e-7a3c-9d1e-01234567",
+		"0190b6c8-2f5e-7a3c-9d1e-012345670", "0190b6c8-2f5e-7a3c-9d1e-01234566zz"}
+	var nodes []api.Node
+	for i := range 120 {
+		ch := fmt.Sprintf("c%d", i)
+		rec.Changes[ch] = api.Change{ID: ch, NexusID: "x" + ch}
+		rec.Nexuses["x"+ch] = api.Nexus{ID: "x" + ch, Attribution: api.AttributionDirect, EventIDs: []string{keys[i%len(keys)] + strconv.Itoa(i%3)}}
+		end := at(time.Duration(i%4)*time.Hour + time.Hour)
+		nodes = append(nodes, api.Node{ID: ch, ChangeID: ch, LaunchedAt: at(0), TerminatedAt: &end})
+	}
+	rates := ParseRates([]api.BillingRate{{From: t0, Billing: api.Billing{PricePerNodeHour: "1", Increment: "1s"}}})
+	rep := Compute(nodes, rates, rec, Query{Since: t0, Until: at(10 * time.Hour), Now: at(10 * time.Hour), By: api.CostsByCause})
+	want := slices.Clone(rep.Rows)
+	slices.SortFunc(want, func(a, b Row) int {
+		return cmp.Or(cmp.Compare(b.Units, a.Units), cmp.Compare(b.NodeSeconds, a.NodeSeconds), cmp.Compare(a.Key, b.Key))
+	})
+	if len(want) < 40 {
+		t.Fatalf("%d rows", len(want))
+	}
+	for i := range want {
+		if want[i].Key != rep.Rows[i].Key {
+			t.Fatalf("row %d is %q, want %q", i, rep.Rows[i].Key, want[i].Key)
+		}
+	}
+}
+
+// A long list of rows is sorted in two halves and merged: the same order
+// as one sort.
+func TestSortedRowsInHalvesAsOneSort(t *testing.T) {
+	var keys []sortKey
+	seed := uint64(3)
+	for i := range 25_001 {
+		seed = seed*6364136223846793005 + 1442695040888963407
+		keys = append(keys, sortKey{units: int64(seed>>60) * 100, seconds: int64(seed>>50) % 7, prefix: [4]uint64{seed >> 62, uint64(i) % 5}, row: int32(i)})
+	}
+	rank := func(a, b sortKey) int {
+		return cmp.Or(cmp.Compare(b.units, a.units), cmp.Compare(b.seconds, a.seconds), cmp.Compare(a.prefix[0], b.prefix[0]),
+			cmp.Compare(a.prefix[1], b.prefix[1]), cmp.Compare(a.row, b.row))
+	}
+	want := slices.Clone(keys)
+	slices.SortFunc(want, rank)
+	got := sortedRows(slices.Clone(keys), rank)
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i].row {
+			t.Fatalf("place %d holds row %d, want %d", i, got[i], want[i].row)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -14,83 +15,133 @@ import (
 // Costs answers GET /v1/groups/{id}/costs: g's node time and money over
 // [since, until) grouped by by, with live nodes counted until now. The
 // nodes are the group's durable record of node time (launched_at,
-// terminated_at); package cost prices and attributes them.
+// terminated_at); package cost prices and attributes them. Settled node
+// time comes from the reader's ledger as tallies per change, so a query
+// over months cuts only the nodes at its edges and those not yet settled.
 func (h *Reader) Costs(ctx context.Context, g api.Group, since, until, now time.Time, by string) (api.Costs, error) {
 	rates := cost.ParseRates(g.BillingHistory)
-	nodes, err := h.r.NodeTimes(ctx, g.ID, since.Add(-rates.Slack()), until)
+	gl := h.ledger.group(g.ID)
+	gl.mu.Lock()
+	locked := true
+	defer func() {
+		if locked {
+			gl.mu.Unlock()
+		}
+	}()
+	pending, err := gl.advance(ctx, h.r, g.ID, rates, now)
 	if err != nil {
 		return api.Costs{}, fmt.Errorf("nodes of group %s: %w", g.ID, err)
 	}
-	// Only the nodes with time in the window need their causes read.
-	inWindow := nodes[:0] // in place: nodes is not read again
+	tallies, cut := gl.window(since, until)
+	// Only the nodes with time in the window count, and need their causes.
+	nodes := make([]api.Node, 0, len(cut)+len(pending))
+	for _, n := range append(cut, pending...) {
+		if len(rates.Spans(n, now, since, until)) > 0 {
+			nodes = append(nodes, n)
+		}
+	}
+	inLaunchOrder(nodes)
+	rec := cost.Records{Changes: map[string]api.Change{}, Shares: map[string][]cost.Share{}}
 	var changeIDs []string
 	seen := make(map[string]bool, len(nodes))
 	for _, n := range nodes {
-		if len(rates.Spans(n, now, since, until)) > 0 {
-			inWindow = append(inWindow, n)
-			if !seen[n.ChangeID] { // a change launches several nodes
-				seen[n.ChangeID] = true
-				changeIDs = append(changeIDs, n.ChangeID)
+		if seen[n.ChangeID] {
+			continue // a change launches several nodes
+		}
+		seen[n.ChangeID] = true
+		if lc := gl.byID[n.ChangeID]; lc != nil && lc.tally.Shares != nil {
+			rec.Shares[n.ChangeID], rec.Changes[n.ChangeID] = lc.tally.Shares, *lc.tally.Change
+			continue
+		}
+		changeIDs = append(changeIDs, n.ChangeID)
+	}
+	var unsettled []*cost.Tally
+	for _, t := range tallies {
+		if t.Shares == nil {
+			unsettled = append(unsettled, t)
+			if !seen[t.ChangeID] {
+				changeIDs = append(changeIDs, t.ChangeID)
 			}
 		}
 	}
-	rec, err := h.costRecords(ctx, changeIDs, now)
-	if err != nil {
+	if err := h.costRecords(ctx, changeIDs, &rec); err != nil {
 		return api.Costs{}, err
 	}
-	rep := cost.Compute(inWindow, rates, rec, cost.Query{Since: since, Until: until, Now: now, By: by})
+	// Tallies whose change has settled keep its attribution from now on.
+	for _, t := range unsettled {
+		ch, ok := rec.Changes[t.ChangeID]
+		if ok && ch.EndedAt != nil && ch.EndedAt.Before(now.Add(-settleAfter)) {
+			t.Shares, t.Change = sharesWithEvents(ch, rec), &ch
+		}
+	}
+	rep := cost.ComputeTallied(nodes, tallies, rates, rec, cost.Query{Since: since, Until: until, Now: now, By: by})
+	// The rows hold only what the ledger no longer changes.
+	gl.mu.Unlock()
+	locked = false
 	currency := rates.Currency()
-	billed := currency != ""
 	out := api.Costs{
 		GroupID: g.ID, By: by, Since: since, Until: until, Currency: currency,
-		Rule: causality.CostRule, Rows: make([]api.CostRow, 0, len(rep.Rows)),
+		Rule: causality.CostRule, Rows: make([]api.CostRow, len(rep.Rows)),
 		TotalNodeSeconds: rep.NodeSeconds, TotalNodeHours: hours(rep.NodeSeconds),
 		TotalCostMicros: rep.Micros, TotalCost: api.FormatMoney(rep.Micros),
 	}
-	for _, r := range rep.Rows {
-		row := api.CostRow{
-			Key: r.Key, NodeSeconds: r.NodeSeconds, NodeHours: hours(r.NodeSeconds),
-			CostMicros: r.Micros, Cost: api.FormatMoney(r.Micros),
-			ChangeIDs: nonNil(r.ChangeIDs), EventIDs: nonNil(r.EventIDs),
-		}
-		row.Label = causality.CostRowLabel(by, r.Key, r.Cause, r.Change)
-		switch {
-		case by == api.CostsByChange && r.Change != nil:
-			row.Type = r.Change.Type
-		case by == api.CostsByCause && r.Cause != nil:
-			row.Type, row.Name = r.Cause.Type, r.Cause.Source.Name
-		case (by == api.CostsByTrigger || by == api.CostsByActor) && r.Cause != nil:
-			row.Type = r.Cause.Source.Kind
-			if by == api.CostsByActor || row.Type == api.SourceTrigger {
-				row.Name = r.Cause.Source.Name
-			}
-		}
-		row.Description = causality.CostRowDescription(by, row.Label, r.Cause, r.Change,
-			r.NodeSeconds, r.Micros, currency, billed, len(r.ChangeIDs))
-		out.Rows = append(out.Rows, row)
+	// The rows are written in parts side by side: by cause over months
+	// they are 100,000 sentences, and each row is its own.
+	parts := 1
+	if len(rep.Rows) >= 20_000 {
+		parts = runtime.GOMAXPROCS(0)
 	}
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*len(rep.Rows)/parts, (p+1)*len(rep.Rows)/parts
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				out.Rows[i] = costRow(by, &rep.Rows[i], currency)
+			}
+		})
+	}
+	wg.Wait()
 	return out, nil
 }
 
-// costRecords reads what attribution follows from the changes that
-// launched nodes: their nexuses, the causes and other changes they name,
-// the decision records of their periods, and the failure chains of
-// replacement requests. Settled changes come from the reader's cache with
-// their shares and causes, and join it once read.
-func (h *Reader) costRecords(ctx context.Context, changeIDs []string, now time.Time) (cost.Records, error) {
-	rs := newRecordSet(h.r)
-	cached := h.settled.get(changeIDs, rs.Records)
-	var missing []string
-	for _, id := range changeIDs {
-		if _, ok := cached[id]; !ok {
-			missing = append(missing, id)
+// costRow is a row of the answer in the API's words.
+func costRow(by string, r *cost.Row, currency string) api.CostRow {
+	row := api.CostRow{
+		Key: r.Key, NodeSeconds: r.NodeSeconds, NodeHours: hours(r.NodeSeconds),
+		CostMicros: r.Micros, Cost: api.FormatMoney(r.Micros),
+		ChangeIDs: nonNil(r.ChangeIDs), EventIDs: nonNil(r.EventIDs),
+	}
+	row.Label = causality.CostRowLabel(by, r.Key, r.Cause, r.Change)
+	switch {
+	case by == api.CostsByChange && r.Change != nil:
+		row.Type = r.Change.Type
+	case by == api.CostsByCause && r.Cause != nil:
+		row.Type, row.Name = r.Cause.Type, r.Cause.Source.Name
+	case (by == api.CostsByTrigger || by == api.CostsByActor) && r.Cause != nil:
+		row.Type = r.Cause.Source.Kind
+		if by == api.CostsByActor || row.Type == api.SourceTrigger {
+			row.Name = r.Cause.Source.Name
 		}
 	}
-	if err := rs.fetchChanges(ctx, missing, false); err != nil {
-		return cost.Records{}, fmt.Errorf("changes that launched nodes: %w", err)
+	head := r.Head
+	if by != api.CostsByCause || head == "" {
+		head = causality.CostRowHead(by, row.Label, r.Cause, r.Change)
+	}
+	row.Description = causality.CostRowDescribed(head, r.NodeSeconds, r.Micros, currency, currency != "", len(r.ChangeIDs))
+	return row
+}
+
+// costRecords reads into rec what attribution follows from the changes
+// that launched nodes: their nexuses, the causes and other changes they
+// name, the decision records of their periods, and the failure chains of
+// replacement requests.
+func (h *Reader) costRecords(ctx context.Context, changeIDs []string, rec *cost.Records) error {
+	rs := newRecordSet(h.r)
+	if err := rs.fetchChanges(ctx, changeIDs, false); err != nil {
+		return fmt.Errorf("changes that launched nodes: %w", err)
 	}
 	var nexusIDs, periodIDs []string
-	for _, id := range missing {
+	for _, id := range changeIDs {
 		c, ok := rs.Changes[id]
 		if !ok {
 			continue
@@ -99,7 +150,7 @@ func (h *Reader) costRecords(ctx context.Context, changeIDs []string, now time.T
 		periodIDs = append(periodIDs, c.PeriodID)
 	}
 	if err := rs.fetchNexuses(ctx, nexusIDs, false); err != nil {
-		return cost.Records{}, err
+		return err
 	}
 	var eventIDs, others []string
 	for _, id := range nexusIDs {
@@ -109,21 +160,37 @@ func (h *Reader) costRecords(ctx context.Context, changeIDs []string, now time.T
 		}
 	}
 	if err := rs.fetchEvents(ctx, eventIDs, false); err != nil {
-		return cost.Records{}, err
+		return err
 	}
 	if err := rs.fetchChanges(ctx, others, false); err != nil {
-		return cost.Records{}, err
+		return err
 	}
 	if err := rs.followLosses(ctx, eventIDs); err != nil {
-		return cost.Records{}, err
+		return err
 	}
 	periods, err := readPeriods(ctx, h.r, periodIDs)
 	if err != nil {
-		return cost.Records{}, err
+		return err
 	}
-	rec := cost.Records{Changes: rs.Changes, Nexuses: rs.Nexuses, Events: rs.Events, Periods: periods, Shares: cached}
-	h.settled.put(missing, rec, now)
-	return rec, nil
+	for id, c := range rs.Changes {
+		rec.Changes[id] = c
+	}
+	rec.Nexuses, rec.Events, rec.Periods = rs.Nexuses, rs.Events, periods
+	return nil
+}
+
+// sharesWithEvents is a settled change's attribution, each share with its
+// cause's record, to be kept in the ledger without the records.
+func sharesWithEvents(ch api.Change, rec cost.Records) []cost.Share {
+	shares := cost.Shares(ch, rec)
+	for i, s := range shares {
+		if e, ok := rec.Events[s.Cause]; ok {
+			// Its words by cause, written once rather than in every answer.
+			shares[i].Event = &e
+			shares[i].Head = causality.CostRowHead(api.CostsByCause, causality.CostRowLabel(api.CostsByCause, e.ID, &e, nil), &e, nil)
+		}
+	}
+	return shares
 }
 
 // Costed adds to changes' details the node time and cost of the nodes
@@ -203,82 +270,22 @@ func nonNil(s []string) []string {
 }
 
 // TotalCost is a group's node time and money since it was created, until
-// now: what /metrics exports as counters.
+// now: what /metrics exports as counters. The ledger's settled total plus
+// the nodes not yet settled, so a scrape reads only those.
 func (h *Reader) TotalCost(ctx context.Context, groupID string, now time.Time) (seconds, micros int64, currency string, err error) {
 	g, err := h.r.GetGroup(ctx, groupID)
 	if err != nil {
 		return 0, 0, "", err
 	}
-	nodes, err := h.r.NodeTimes(ctx, groupID, time.Time{}, time.Time{})
+	rates := cost.ParseRates(g.BillingHistory)
+	gl := h.ledger.group(groupID)
+	gl.mu.Lock()
+	defer gl.mu.Unlock()
+	pending, err := gl.advance(ctx, h.r, groupID, rates, now)
 	if err != nil {
 		return 0, 0, "", err
 	}
-	rates := cost.ParseRates(g.BillingHistory)
-	c := cost.OfChange(nodes, rates, now)
-	return c.NodeSeconds, c.Micros, rates.Currency(), nil
-}
-
-// settleAfter is how long after a change ended its attribution can still
-// move (a launch's late nodes join its nexus within the launch window;
-// this is far past it). Older changes are settled and cached.
-const settleAfter = time.Hour
-
-// maxSettled bounds the cache: past it, it starts again.
-const maxSettled = 2_000_000
-
-// settledCache holds the attribution of settled changes: the change, its
-// shares and the events they name, so a costs query over months reads
-// each change's nexus, causes and decision record once, not every time.
-type settledCache struct {
-	mu      sync.Mutex
-	entries map[string]settledChange
-}
-
-type settledChange struct {
-	change api.Change
-	shares []cost.Share // with their cause events
-}
-
-// get returns the cached shares of ids and adds their changes to into.
-func (c *settledCache) get(ids []string, into *causality.Records) map[string][]cost.Share {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make(map[string][]cost.Share, len(ids))
-	// Sized once: a query over months holds a change for every id, and
-	// growing the map step by step costs more than filling it.
-	if len(into.Changes) == 0 {
-		into.Changes = make(map[string]api.Change, len(ids))
-	}
-	for _, id := range ids {
-		e, ok := c.entries[id]
-		if !ok {
-			continue
-		}
-		out[id] = e.shares
-		into.Changes[id] = e.change
-	}
-	return out
-}
-
-// put caches the changes of ids that rec holds and that ended before
-// now - settleAfter.
-func (c *settledCache) put(ids []string, rec cost.Records, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries)+len(ids) > maxSettled {
-		c.entries = make(map[string]settledChange, len(ids))
-	}
-	for _, id := range ids {
-		ch, ok := rec.Changes[id]
-		if !ok || ch.EndedAt == nil || !ch.EndedAt.Before(now.Add(-settleAfter)) {
-			continue
-		}
-		shares := cost.Shares(ch, rec)
-		for i, s := range shares {
-			if e, ok := rec.Events[s.Cause]; ok {
-				shares[i].Event = &e
-			}
-		}
-		c.entries[id] = settledChange{change: ch, shares: shares}
-	}
+	c := cost.OfChange(pending, rates, now)
+	seconds, units := gl.seconds+c.NodeSeconds, gl.units+c.Units
+	return seconds, cost.Micros(units), rates.Currency(), nil
 }

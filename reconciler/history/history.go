@@ -2,7 +2,7 @@
 // pesd recorded (groups, nodes, triggers, events, changes, periods, and
 // the causes, effects and explanations between them) over a store.Reader,
 // with the words of package causality. It writes nothing and holds no
-// live state (only a cache of settled cost attributions), so the API's
+// live state (only a ledger of settled node time and attribution), so the API's
 // reads never wait on the reconcile loop.
 package history
 
@@ -19,12 +19,12 @@ import (
 )
 
 // Reader answers the queries. It is safe for concurrent use as its
-// store.Reader is. The one state it keeps is a cache of the cost
-// attribution of settled changes (records that no longer change).
+// store.Reader is. The one state it keeps is a ledger of settled node
+// time and its attribution (records that no longer change).
 type Reader struct {
-	r       store.Reader
-	clock   clock.Clock
-	settled *settledCache
+	r      store.Reader
+	clock  clock.Clock
+	ledger *ledger
 }
 
 // Option configures a Reader.
@@ -36,7 +36,7 @@ func WithClock(c clock.Clock) Option { return func(h *Reader) { h.clock = c } }
 
 // New returns the read side over r.
 func New(r store.Reader, opts ...Option) *Reader {
-	h := &Reader{r: r, clock: clock.Real{}, settled: &settledCache{}}
+	h := &Reader{r: r, clock: clock.Real{}, ledger: &ledger{}}
 	for _, o := range opts {
 		o(h)
 	}

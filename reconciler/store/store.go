@@ -114,6 +114,11 @@ type Reader interface {
 	// accounting reads is set: ID, GroupID, Index, State, LaunchedAt,
 	// TerminatedAt, ChangeID (no name, which costs a count per node).
 	NodeTimes(ctx context.Context, groupID string, since, until time.Time) ([]api.Node, error)
+	// NodeTimesEndedSince returns the group's live nodes and those
+	// terminated at or after since, oldest first, set as NodeTimes sets
+	// them: the node time a ledger of time settled before since has yet
+	// to take in. It reads only those nodes, however many ended before.
+	NodeTimesEndedSince(ctx context.Context, groupID string, since time.Time) ([]api.Node, error)
 
 	GetEvent(ctx context.Context, id string) (api.Event, error)
 	// GetEventByLabel finds "E4" within a group.

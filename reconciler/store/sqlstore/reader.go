@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -336,7 +337,7 @@ func (r reader) ListNodes(ctx context.Context, groupID string, includeTerminated
 }
 
 func (r reader) NodeTimes(ctx context.Context, groupID string, since, until time.Time) ([]api.Node, error) {
-	q := `SELECT id, group_id, idx, state, launched_at, terminated_at, change_id FROM nodes WHERE group_id = ?`
+	q := `SELECT ` + nodeTimeCols + ` FROM nodes WHERE group_id = ?`
 	args := []any{groupID}
 	if !until.IsZero() {
 		q += ` AND launched_at < ?`
@@ -346,22 +347,38 @@ func (r reader) NodeTimes(ctx context.Context, groupID string, since, until time
 		q += ` AND (terminated_at IS NULL OR terminated_at >= ?)`
 		args = append(args, FormatTime(since))
 	}
-	return queryAll(ctx, r.q, "node times", q+` ORDER BY launched_at, id`, func(sc scanner) (api.Node, error) {
-		var (
-			n          api.Node
-			launched   string
-			terminated sql.NullString
-		)
-		err := sc.Scan(&n.ID, &n.GroupID, &n.Index, &n.State, &launched, &terminated, &n.ChangeID)
-		if err != nil {
-			return n, err
-		}
-		if n.LaunchedAt, err = parseTime(launched); err != nil {
-			return n, err
-		}
-		n.TerminatedAt, err = parseTimePtr(terminated)
+	return queryAll(ctx, r.q, "node times", q+` ORDER BY launched_at, id`, scanNodeTime, args...)
+}
+
+func (r reader) NodeTimesEndedSince(ctx context.Context, groupID string, since time.Time) ([]api.Node, error) {
+	// Two ranges of the terminated index, sorted here: ordered by launch
+	// in SQL, the planner walks every node of the group instead.
+	ns, err := queryAll(ctx, r.q, "node times", `SELECT `+nodeTimeCols+` FROM nodes WHERE group_id = ? AND terminated_at IS NULL
+		UNION ALL SELECT `+nodeTimeCols+` FROM nodes WHERE group_id = ? AND terminated_at >= ?`,
+		scanNodeTime, groupID, groupID, FormatTime(since))
+	slices.SortFunc(ns, func(a, b api.Node) int {
+		return cmp.Or(a.LaunchedAt.Compare(b.LaunchedAt), strings.Compare(a.ID, b.ID))
+	})
+	return ns, err
+}
+
+const nodeTimeCols = `id, group_id, idx, state, launched_at, terminated_at, change_id`
+
+func scanNodeTime(sc scanner) (api.Node, error) {
+	var (
+		n          api.Node
+		launched   string
+		terminated sql.NullString
+	)
+	err := sc.Scan(&n.ID, &n.GroupID, &n.Index, &n.State, &launched, &terminated, &n.ChangeID)
+	if err != nil {
 		return n, err
-	}, args...)
+	}
+	if n.LaunchedAt, err = parseTime(launched); err != nil {
+		return n, err
+	}
+	n.TerminatedAt, err = parseTimePtr(terminated)
+	return n, err
 }
 
 // ---- events

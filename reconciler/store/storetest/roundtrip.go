@@ -390,6 +390,43 @@ func testNodeTimesInLaunchOrder(t *testing.T, s store.Store) {
 	sameIDs(t, "NodeTimes(g1) in [at(26), at(50))", []string{"n-b", "n-c", "n-d"}, ids(times))
 }
 
+// NodeTimesEndedSince reads a group's live nodes and those terminated at
+// or after a time, in launch order: what a costs ledger has yet to take in.
+func testNodeTimesEndedSince(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	insertGroups(t, s, "g1", "g2")
+	nodes := []api.Node{
+		{ID: "n-e", GroupID: "g1", Index: 5, State: api.NodeReady, LaunchedAt: at(50), ChangeID: "c-2"},
+		{ID: "n-d", GroupID: "g1", Index: 4, State: api.NodeTerminated, LaunchedAt: at(40), TerminatedAt: ptr(at(45)), ChangeID: "c-2"},
+		{ID: "n-b", GroupID: "g1", Index: 2, State: api.NodeTerminated, LaunchedAt: at(20), TerminatedAt: ptr(at(60)), ChangeID: "c-1"},
+		{ID: "n-a", GroupID: "g1", Index: 1, State: api.NodeTerminated, LaunchedAt: at(20), TerminatedAt: ptr(at(25)), ChangeID: "c-1"},
+		{ID: "n-c", GroupID: "g1", Index: 3, State: api.NodeReady, LaunchedAt: at(30), ChangeID: "c-1"},
+		{ID: "n-0", GroupID: "g1", Index: 0, State: api.NodeTerminated, LaunchedAt: at(10), TerminatedAt: ptr(at(15)), ChangeID: "c-0"},
+		{ID: "n-x", GroupID: "g2", Index: 0, State: api.NodeReady, LaunchedAt: at(35)},
+	}
+	update(t, s, func(tx store.Tx) error {
+		for _, n := range nodes {
+			if err := tx.UpsertNode(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	times, err := s.NodeTimesEndedSince(ctx, "g1", at(45))
+	must(t, err)
+	// n-d ended exactly then; n-0 and n-a before.
+	sameIDs(t, "NodeTimesEndedSince(g1, at(45))", []string{"n-b", "n-c", "n-d", "n-e"}, ids(times))
+	if n := times[2]; !n.LaunchedAt.Equal(at(40)) || n.TerminatedAt == nil || !n.TerminatedAt.Equal(at(45)) || n.ChangeID != "c-2" {
+		t.Errorf("NodeTimesEndedSince: n-d read as %+v", n)
+	}
+	times, err = s.NodeTimesEndedSince(ctx, "g1", at(61))
+	must(t, err)
+	sameIDs(t, "NodeTimesEndedSince(g1, at(61)): the live ones", []string{"n-c", "n-e"}, ids(times))
+	times, err = s.NodeTimesEndedSince(ctx, "g3", at(0))
+	must(t, err)
+	sameIDs(t, "NodeTimesEndedSince(no such group)", nil, ids(times))
+}
+
 func testNodes(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	insertGroups(t, s, "g1", "g2")

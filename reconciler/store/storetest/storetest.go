@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Triggers", testTriggers},
 		{"Nodes", testNodes},
 		{"NodeTimesInLaunchOrder", testNodeTimesInLaunchOrder},
+		{"NodeTimesEndedSince", testNodeTimesEndedSince},
 		{"Events", testEvents},
 		{"Changes", testChanges},
 		{"Periods", testPeriods},

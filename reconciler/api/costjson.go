@@ -1,0 +1,173 @@
+package api
+
+import (
+	"io"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// WriteJSON writes c as encoding/json's Encoder with HTML escaping off
+// writes it (the API's responses), byte for byte, by appending in chunks:
+// an answer by cause over months has 100,000 rows, and reflection took
+// longer to write them than pesd to compute them.
+func (c Costs) WriteJSON(w io.Writer) error {
+	if math.IsNaN(c.TotalNodeHours) || math.IsInf(c.TotalNodeHours, 0) {
+		return unsupportedFloat(c.TotalNodeHours)
+	}
+	since, err := c.Since.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	until, err := c.Until.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	const chunk = 64 << 10
+	b := make([]byte, 0, chunk+4<<10)
+	b = appendJSONString(append(b, `{"group_id":`...), c.GroupID)
+	b = appendJSONString(append(b, `,"by":`...), c.By)
+	b = append(append(b, `,"since":`...), since...)
+	b = append(append(b, `,"until":`...), until...)
+	b = appendJSONString(append(b, `,"currency":`...), c.Currency)
+	b = appendJSONString(append(b, `,"rule":`...), c.Rule)
+	b = append(b, `,"rows":`...)
+	if c.Rows == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, r := range c.Rows {
+			if math.IsNaN(r.NodeHours) || math.IsInf(r.NodeHours, 0) {
+				return unsupportedFloat(r.NodeHours)
+			}
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = r.appendJSON(b)
+			if len(b) >= chunk {
+				if _, err := w.Write(b); err != nil {
+					return err
+				}
+				b = b[:0]
+			}
+		}
+		b = append(b, ']')
+	}
+	b = strconv.AppendInt(append(b, `,"total_node_seconds":`...), c.TotalNodeSeconds, 10)
+	b = appendJSONFloat(append(b, `,"total_node_hours":`...), c.TotalNodeHours)
+	b = strconv.AppendInt(append(b, `,"total_cost_micros":`...), c.TotalCostMicros, 10)
+	b = appendJSONString(append(b, `,"total_cost":`...), c.TotalCost)
+	_, err = w.Write(append(b, "}\n"...))
+	return err
+}
+
+type unsupportedFloat float64
+
+func (f unsupportedFloat) Error() string {
+	return "json: unsupported value: " + strconv.FormatFloat(float64(f), 'g', -1, 64)
+}
+
+// appendJSON appends a row as encoding/json writes the struct.
+func (r CostRow) appendJSON(b []byte) []byte {
+	b = append(b, `{"key":`...)
+	b = appendJSONString(b, r.Key)
+	b = append(b, `,"label":`...)
+	b = appendJSONString(b, r.Label)
+	if r.Type != "" {
+		b = appendJSONString(append(b, `,"type":`...), r.Type)
+	}
+	if r.Name != "" {
+		b = appendJSONString(append(b, `,"name":`...), r.Name)
+	}
+	b = strconv.AppendInt(append(b, `,"node_seconds":`...), r.NodeSeconds, 10)
+	b = append(b, `,"node_hours":`...)
+	b = appendJSONFloat(b, r.NodeHours)
+	b = strconv.AppendInt(append(b, `,"cost_micros":`...), r.CostMicros, 10)
+	b = appendJSONString(append(b, `,"cost":`...), r.Cost)
+	b = appendJSONStrings(append(b, `,"change_ids":`...), r.ChangeIDs)
+	b = appendJSONStrings(append(b, `,"event_ids":`...), r.EventIDs)
+	b = appendJSONString(append(b, `,"description":`...), r.Description)
+	return append(b, '}')
+}
+
+func appendJSONStrings(b []byte, ss []string) []byte {
+	if ss == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, s)
+	}
+	return append(b, ']')
+}
+
+// appendJSONFloat is encoding/json's float64: the shortest form, with an
+// exponent only for very small or large values.
+func appendJSONFloat(b []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' { // e-09 to e-9, as encoding/json writes it
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// appendJSONString is encoding/json's string with HTML escaping off.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(append(b, s[start:]...), '"')
+}
