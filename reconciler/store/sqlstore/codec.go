@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -88,6 +89,9 @@ func parseTimePtr(s sql.NullString) (*time.Time, error) {
 // toJSON encodes a nested part; a nil pointer, slice or map becomes NULL so
 // that nil and empty stay distinct.
 func toJSON(v any) (any, error) {
+	if j, ok := emptyJSON(v); ok {
+		return j, nil
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -96,6 +100,40 @@ func toJSON(v any) (any, error) {
 		return nil, nil
 	}
 	return string(b), nil
+}
+
+// emptyJSON is toJSON without encoding/json for what a pass writes most:
+// nil and empty slices and maps, and nil pointers. ok is false for
+// anything else, and for types that marshal themselves or as strings
+// ([]byte).
+func emptyJSON(v any) (j any, ok bool) {
+	if _, custom := v.(json.Marshaler); custom {
+		return nil, false
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Invalid:
+		return nil, true
+	case reflect.Pointer:
+		return nil, rv.IsNil()
+	case reflect.Slice:
+		switch {
+		case rv.Type().Elem().Kind() == reflect.Uint8:
+			return nil, false
+		case rv.IsNil():
+			return nil, true
+		case rv.Len() == 0:
+			return "[]", true
+		}
+	case reflect.Map:
+		switch {
+		case rv.IsNil():
+			return nil, true
+		case rv.Len() == 0:
+			return "{}", true
+		}
+	}
+	return nil, false
 }
 
 // fromJSON decodes a nested part; NULL leaves dst as its zero value.

@@ -198,3 +198,38 @@ func TestFromJSONArray(t *testing.T) {
 		t.Errorf("NULL: got %#v, %v; want nil", got, err)
 	}
 }
+
+// markedList marshals itself, so toJSON must not take its shortcut.
+type markedList []string
+
+func (markedList) MarshalJSON() ([]byte, error) { return []byte(`"marked"`), nil }
+
+// TestToJSONShortcut checks that toJSON's shortcut for empty values
+// writes what encoding/json writes (NULL for "null").
+func TestToJSONShortcut(t *testing.T) {
+	var nilClamp *api.Clamp
+	for _, v := range []any{
+		nil, []string(nil), []string{}, []string{"a"}, []api.PeriodRequest{},
+		[]api.Clamp(nil), map[string]string(nil), map[string]string{}, map[string]string{"k": "v"},
+		nilClamp, &api.Clamp{Kind: api.ClampMax}, []byte{}, []byte(nil), []byte("x"),
+		markedList(nil), markedList{}, api.Program{}, "", 0,
+	} {
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := toJSON(v)
+		if err != nil {
+			t.Fatalf("toJSON(%#v): %v", v, err)
+		}
+		if string(want) == "null" {
+			if got != nil {
+				t.Errorf("toJSON(%#v) = %#v, want nil", v, got)
+			}
+			continue
+		}
+		if got != string(want) {
+			t.Errorf("toJSON(%#v) = %#v, want %q", v, got, want)
+		}
+	}
+}
