@@ -18,10 +18,16 @@ import (
 // transaction, acted on) and unlocked.
 type batch struct {
 	groups   []*groupState
+	now      time.Time
 	plans    map[*groupState]*obsPlan
 	outcomes map[*groupState][]trigger.Outcome
 	samples  map[*groupState][]store.StoredSample
 	errs     []error
+	// todo are the groups with something to write, and decided their
+	// shares as decide decided them (a nil work: decide in the
+	// transaction).
+	todo    []*groupState
+	decided []decided
 }
 
 // passGroups runs one pass over groups, a batch at a time, as a two-stage
@@ -67,6 +73,7 @@ var nonePushed = map[string]bool{}
 func (c *Controller) prepare(ctx context.Context, groups []*groupState, now time.Time, evaluate bool, pushed map[string]bool) *batch {
 	b := &batch{
 		groups:   groups,
+		now:      now,
 		plans:    make(map[*groupState]*obsPlan),
 		outcomes: make(map[*groupState][]trigger.Outcome),
 		samples:  make(map[*groupState][]store.StoredSample),
@@ -127,7 +134,59 @@ func (c *Controller) prepare(ctx context.Context, groups []*groupState, now time
 			b.outcomes[gs] = out[i]
 		}
 	}
+	for _, gs := range groups {
+		if b.plans[gs] != nil || len(b.outcomes[gs]) > 0 || len(b.samples[gs]) > 0 || due(gs.st.group, now) ||
+			gs.st.launchDue(now, c.opts.LaunchWindow) || retryDue(gs.st, now) {
+			b.todo = append(b.todo, gs)
+		}
+	}
+	// Decide the writes on the cores too (decide, record.go); the transaction
+	// replays them.
+	b.decided = make([]decided, len(b.todo))
+	workers = min(runtime.GOMAXPROCS(0), len(b.todo))
+	for k := range workers {
+		wg.Go(func() {
+			for i := k; i < len(b.todo); i += workers {
+				if d, ok := c.decide(ctx, b.todo[i], b.write); ok {
+					b.decided[i] = d
+				}
+			}
+		})
+	}
+	wg.Wait()
 	return b
+}
+
+// write is a group's share of the batch's transaction: the samples, the
+// observation, the held replacement, the trigger outcomes and the
+// harmonization of a period that ended.
+func (b *batch) write(w *work) error {
+	if ss := b.samples[w.gs]; len(ss) > 0 {
+		if err := w.tx.InsertSamples(w.gs.id, ss); err != nil {
+			return fmt.Errorf("store samples: %w", err)
+		}
+	}
+	if p := b.plans[w.gs]; p != nil {
+		if err := w.applyPlan(p); err != nil {
+			return err
+		}
+	}
+	if retryDue(w.s, w.now) {
+		if err := w.retryHeld(); err != nil {
+			return err
+		}
+	}
+	for _, o := range b.outcomes[w.gs] {
+		if err := w.outcome(o); err != nil {
+			return err
+		}
+	}
+	if due(w.s.group, b.now) {
+		if _, err := w.harmonize(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // due reports whether the group's period has ended at now.
@@ -145,43 +204,8 @@ func (c *Controller) settle(ctx context.Context, b *batch, now time.Time) []erro
 		}
 	}()
 	errs := b.errs
-	var todo []*groupState
-	for _, gs := range b.groups {
-		if b.plans[gs] != nil || len(b.outcomes[gs]) > 0 || len(b.samples[gs]) > 0 || due(gs.st.group, now) ||
-			gs.st.launchDue(now, c.opts.LaunchWindow) || retryDue(gs.st, now) {
-			todo = append(todo, gs)
-		}
-	}
-	if len(todo) > 0 && ctx.Err() == nil {
-		_, err := c.writeBatch(ctx, todo, func(w *work) error {
-			if ss := b.samples[w.gs]; len(ss) > 0 {
-				if err := w.tx.InsertSamples(w.gs.id, ss); err != nil {
-					return fmt.Errorf("store samples: %w", err)
-				}
-			}
-			if p := b.plans[w.gs]; p != nil {
-				if err := w.applyPlan(p); err != nil {
-					return err
-				}
-			}
-			if retryDue(w.s, w.now) {
-				if err := w.retryHeld(); err != nil {
-					return err
-				}
-			}
-			for _, o := range b.outcomes[w.gs] {
-				if err := w.outcome(o); err != nil {
-					return err
-				}
-			}
-			if due(w.s.group, now) {
-				if _, err := w.harmonize(); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+	if len(b.todo) > 0 && ctx.Err() == nil {
+		if _, err := c.writeDecided(ctx, b.todo, b.write, b.decided); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -18,8 +18,39 @@ import (
 // nanoseconds a native timestamp type might cut.
 const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
-// FormatTime is t as the time columns hold it.
-func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+// FormatTime is t as the time columns hold it. Years 0–9999 are written
+// digit by digit, without time.Format's layout walk: every row written
+// has one or more.
+func FormatTime(t time.Time) string {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.Format(timeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	var b [30]byte
+	put := func(at, width, n int) {
+		for i := at + width - 1; i >= at; i-- {
+			b[i] = byte('0' + n%10)
+			n /= 10
+		}
+	}
+	put(0, 4, year)
+	b[4] = '-'
+	put(5, 2, int(month))
+	b[7] = '-'
+	put(8, 2, day)
+	b[10] = 'T'
+	put(11, 2, hour)
+	b[13] = ':'
+	put(14, 2, minute)
+	b[16] = ':'
+	put(17, 2, sec)
+	b[19] = '.'
+	put(20, 9, t.Nanosecond())
+	b[29] = 'Z'
+	return string(b[:])
+}
 
 func fmtTimePtr(t *time.Time) any {
 	if t == nil {

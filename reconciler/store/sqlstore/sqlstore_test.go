@@ -233,3 +233,21 @@ func TestToJSONShortcut(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatTime checks FormatTime's digit-by-digit writing against
+// time.Format with the layout it stands for.
+func TestFormatTime(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Date(2025, 3, 14, 10, 0, 0, 5, time.UTC),
+		time.Date(2026, 12, 31, 23, 59, 59, 999_999_999, time.FixedZone("x", 5*3600)),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 1, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		{},
+	} {
+		if got, want := FormatTime(tm), tm.UTC().Format(timeLayout); got != want {
+			t.Errorf("FormatTime(%v) = %q, want %q", tm, got, want)
+		}
+	}
+}
