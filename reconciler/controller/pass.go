@@ -107,28 +107,17 @@ func (c *Controller) prepare(ctx context.Context, groups []*groupState, now time
 	// groups over the cores. The evaluator and the windows are safe for
 	// concurrent use, and each group is evaluated by one goroutine.
 	out := make([][]trigger.Outcome, len(eval))
-	evaluateFrom := func(k, workers int) {
-		for i := k; i < len(eval); i += workers {
-			gs := eval[i]
-			ready := gs.st.ready()
-			if p := b.plans[gs]; p != nil {
-				ready += len(p.ready) - len(p.lost)
-			}
-			c.windows.Add(gs.id,
-				window.Sample{Name: metricNodesReady, Value: float64(ready), Time: now},
-				window.Sample{Name: metricNodesDesired, Value: float64(gs.st.group.DesiredQuantity), Time: now})
-			out[i] = c.eval.Evaluate(now, gs.id, gs.st.period.ID, c.evalSource(gs))
+	spread(len(eval), func(i int) {
+		gs := eval[i]
+		ready := gs.st.ready()
+		if p := b.plans[gs]; p != nil {
+			ready += len(p.ready) - len(p.lost)
 		}
-	}
-	if workers := min(runtime.GOMAXPROCS(0), len(eval)); workers > 1 {
-		var wg sync.WaitGroup
-		for k := range workers {
-			wg.Go(func() { evaluateFrom(k, workers) })
-		}
-		wg.Wait()
-	} else {
-		evaluateFrom(0, 1)
-	}
+		c.windows.Add(gs.id,
+			window.Sample{Name: metricNodesReady, Value: float64(ready), Time: now},
+			window.Sample{Name: metricNodesDesired, Value: float64(gs.st.group.DesiredQuantity), Time: now})
+		out[i] = c.eval.Evaluate(now, gs.id, gs.st.period.ID, c.evalSource(gs))
+	})
 	for i, gs := range eval {
 		if len(out[i]) > 0 {
 			b.outcomes[gs] = out[i]
@@ -143,17 +132,11 @@ func (c *Controller) prepare(ctx context.Context, groups []*groupState, now time
 	// Decide the writes on the cores too (decide, record.go); the transaction
 	// replays them.
 	b.decided = make([]decided, len(b.todo))
-	workers = min(runtime.GOMAXPROCS(0), len(b.todo))
-	for k := range workers {
-		wg.Go(func() {
-			for i := k; i < len(b.todo); i += workers {
-				if d, ok := c.decide(ctx, b.todo[i], b.write); ok {
-					b.decided[i] = d
-				}
-			}
-		})
-	}
-	wg.Wait()
+	spread(len(b.todo), func(i int) {
+		if d, ok := c.decide(ctx, b.todo[i], b.write); ok {
+			b.decided[i] = d
+		}
+	})
 	return b
 }
 
@@ -187,6 +170,27 @@ func (b *batch) write(w *work) error {
 		}
 	}
 	return nil
+}
+
+// spread calls f for 0..n-1 over GOMAXPROCS goroutines, or on this one
+// when there is one call or one core, and returns when all have.
+func spread(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for k := range workers {
+		wg.Go(func() {
+			for i := k; i < n; i += workers {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // due reports whether the group's period has ended at now.
