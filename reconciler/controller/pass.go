@@ -18,10 +18,16 @@ import (
 // transaction, acted on) and unlocked.
 type batch struct {
 	groups   []*groupState
+	now      time.Time
 	plans    map[*groupState]*obsPlan
 	outcomes map[*groupState][]trigger.Outcome
 	samples  map[*groupState][]store.StoredSample
 	errs     []error
+	// todo are the groups with something to write, and decided their
+	// shares as decide decided them (a nil work: decide in the
+	// transaction).
+	todo    []*groupState
+	decided []decided
 }
 
 // passGroups runs one pass over groups, a batch at a time, as a two-stage
@@ -67,6 +73,7 @@ var nonePushed = map[string]bool{}
 func (c *Controller) prepare(ctx context.Context, groups []*groupState, now time.Time, evaluate bool, pushed map[string]bool) *batch {
 	b := &batch{
 		groups:   groups,
+		now:      now,
 		plans:    make(map[*groupState]*obsPlan),
 		outcomes: make(map[*groupState][]trigger.Outcome),
 		samples:  make(map[*groupState][]store.StoredSample),
@@ -100,34 +107,90 @@ func (c *Controller) prepare(ctx context.Context, groups []*groupState, now time
 	// groups over the cores. The evaluator and the windows are safe for
 	// concurrent use, and each group is evaluated by one goroutine.
 	out := make([][]trigger.Outcome, len(eval))
-	evaluateFrom := func(k, workers int) {
-		for i := k; i < len(eval); i += workers {
-			gs := eval[i]
-			ready := gs.st.ready()
-			if p := b.plans[gs]; p != nil {
-				ready += len(p.ready) - len(p.lost)
-			}
-			c.windows.Add(gs.id,
-				window.Sample{Name: metricNodesReady, Value: float64(ready), Time: now},
-				window.Sample{Name: metricNodesDesired, Value: float64(gs.st.group.DesiredQuantity), Time: now})
-			out[i] = c.eval.Evaluate(now, gs.id, gs.st.period.ID, c.evalSource(gs))
+	spread(len(eval), func(i int) {
+		gs := eval[i]
+		ready := gs.st.ready()
+		if p := b.plans[gs]; p != nil {
+			ready += len(p.ready) - len(p.lost)
 		}
-	}
-	if workers := min(runtime.GOMAXPROCS(0), len(eval)); workers > 1 {
-		var wg sync.WaitGroup
-		for k := range workers {
-			wg.Go(func() { evaluateFrom(k, workers) })
-		}
-		wg.Wait()
-	} else {
-		evaluateFrom(0, 1)
-	}
+		c.windows.Add(gs.id,
+			window.Sample{Name: metricNodesReady, Value: float64(ready), Time: now},
+			window.Sample{Name: metricNodesDesired, Value: float64(gs.st.group.DesiredQuantity), Time: now})
+		out[i] = c.eval.Evaluate(now, gs.id, gs.st.period.ID, c.evalSource(gs))
+	})
 	for i, gs := range eval {
 		if len(out[i]) > 0 {
 			b.outcomes[gs] = out[i]
 		}
 	}
+	for _, gs := range groups {
+		if b.plans[gs] != nil || len(b.outcomes[gs]) > 0 || len(b.samples[gs]) > 0 || due(gs.st.group, now) ||
+			gs.st.launchDue(now, c.opts.LaunchWindow) || retryDue(gs.st, now) {
+			b.todo = append(b.todo, gs)
+		}
+	}
+	// Decide the writes on the cores too (decide, record.go); the transaction
+	// replays them.
+	b.decided = make([]decided, len(b.todo))
+	spread(len(b.todo), func(i int) {
+		if d, ok := c.decide(ctx, b.todo[i], b.write); ok {
+			b.decided[i] = d
+		}
+	})
 	return b
+}
+
+// write is a group's share of the batch's transaction: the samples, the
+// observation, the held replacement, the trigger outcomes and the
+// harmonization of a period that ended.
+func (b *batch) write(w *work) error {
+	if ss := b.samples[w.gs]; len(ss) > 0 {
+		if err := w.tx.InsertSamples(w.gs.id, ss); err != nil {
+			return fmt.Errorf("store samples: %w", err)
+		}
+	}
+	if p := b.plans[w.gs]; p != nil {
+		if err := w.applyPlan(p); err != nil {
+			return err
+		}
+	}
+	if retryDue(w.s, w.now) {
+		if err := w.retryHeld(); err != nil {
+			return err
+		}
+	}
+	for _, o := range b.outcomes[w.gs] {
+		if err := w.outcome(o); err != nil {
+			return err
+		}
+	}
+	if due(w.s.group, b.now) {
+		if _, err := w.harmonize(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// spread calls f for 0..n-1 over GOMAXPROCS goroutines, or on this one
+// when there is one call or one core, and returns when all have.
+func spread(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for k := range workers {
+		wg.Go(func() {
+			for i := k; i < n; i += workers {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // due reports whether the group's period has ended at now.
@@ -145,43 +208,8 @@ func (c *Controller) settle(ctx context.Context, b *batch, now time.Time) []erro
 		}
 	}()
 	errs := b.errs
-	var todo []*groupState
-	for _, gs := range b.groups {
-		if b.plans[gs] != nil || len(b.outcomes[gs]) > 0 || len(b.samples[gs]) > 0 || due(gs.st.group, now) ||
-			gs.st.launchDue(now, c.opts.LaunchWindow) || retryDue(gs.st, now) {
-			todo = append(todo, gs)
-		}
-	}
-	if len(todo) > 0 && ctx.Err() == nil {
-		_, err := c.writeBatch(ctx, todo, func(w *work) error {
-			if ss := b.samples[w.gs]; len(ss) > 0 {
-				if err := w.tx.InsertSamples(w.gs.id, ss); err != nil {
-					return fmt.Errorf("store samples: %w", err)
-				}
-			}
-			if p := b.plans[w.gs]; p != nil {
-				if err := w.applyPlan(p); err != nil {
-					return err
-				}
-			}
-			if retryDue(w.s, w.now) {
-				if err := w.retryHeld(); err != nil {
-					return err
-				}
-			}
-			for _, o := range b.outcomes[w.gs] {
-				if err := w.outcome(o); err != nil {
-					return err
-				}
-			}
-			if due(w.s.group, now) {
-				if _, err := w.harmonize(); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+	if len(b.todo) > 0 && ctx.Err() == nil {
+		if _, err := c.writeDecided(ctx, b.todo, b.write, b.decided); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -194,12 +194,19 @@ func (c *Controller) write(ctx context.Context, gs *groupState, fn func(w *work)
 // returned joins the groups that still failed. The caller holds every
 // gs.mu. The returned work has nil entries for groups that failed.
 func (c *Controller) writeBatch(ctx context.Context, gss []*groupState, fn func(w *work) error) ([]*work, error) {
-	ws, err := c.commit(ctx, gss, fn)
+	return c.writeDecided(ctx, gss, fn, nil)
+}
+
+// writeDecided is writeBatch for groups whose shares were decided before
+// the transaction (decide), one per group in pre, or none (nil). When
+// the batch fails, each group is written alone with fn.
+func (c *Controller) writeDecided(ctx context.Context, gss []*groupState, fn func(w *work) error, pre []decided) ([]*work, error) {
+	ws, err := c.commit(ctx, gss, fn, pre)
 	if err != nil && len(gss) > 1 && ctx.Err() == nil {
 		ws = make([]*work, len(gss))
 		var errs []error
 		for i := range gss {
-			one, err := c.commit(ctx, gss[i:i+1], fn)
+			one, err := c.commit(ctx, gss[i:i+1], fn, nil)
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -226,8 +233,9 @@ func (c *Controller) writeBatch(ctx context.Context, gss []*groupState, fn func(
 	return ws, err
 }
 
-// commit runs fn for each group in one transaction; nil work on failure.
-func (c *Controller) commit(ctx context.Context, gss []*groupState, fn func(w *work) error) ([]*work, error) {
+// commit runs fn for each group in one transaction, or replays the
+// group's share decided in pre (when pre has one); nil work on failure.
+func (c *Controller) commit(ctx context.Context, gss []*groupState, fn func(w *work) error, pre []decided) ([]*work, error) {
 	var ws []*work
 	err := c.update(ctx, func(tx store.Tx) error {
 		ws = make([]*work, len(gss))
@@ -235,6 +243,13 @@ func (c *Controller) commit(ctx context.Context, gss []*groupState, fn func(w *w
 		for i, gs := range gss {
 			if err := c.fence(tx, gs.id); err != nil {
 				return fmt.Errorf("group %s: %w", gs.id, err)
+			}
+			if pre != nil && pre[i].w != nil {
+				if err := pre[i].rec.replay(tx); err != nil {
+					return fmt.Errorf("group %s: %w", gs.id, err)
+				}
+				ws[i] = pre[i].w
+				continue
 			}
 			w := &work{ctx: ctx, c: c, gs: gs, tx: tx, s: gs.st.clone(), now: now}
 			if err := fn(w); err != nil {

@@ -74,9 +74,13 @@ type evalEnv struct {
 // Condition is a compiled condition. It is immutable and safe for
 // concurrent use.
 type Condition struct {
-	src       string
-	always    bool // an empty condition of a scheduled trigger
-	program   *vm.Program
+	src     string
+	always  bool // an empty condition of a scheduled trigger
+	program *vm.Program
+	// native decides the usual conditions (comparisons of function
+	// values with numbers, joined by and, or, not) without the
+	// expression VM, as the VM would; nil for any other.
+	native    func(v []float64) bool
 	calls     []call
 	text      []segment // the condition for people, with value holes
 	metrics   []string
@@ -177,6 +181,10 @@ func (c *Condition) eval(now time.Time, src Source, s *evalScratch) Result {
 	utc := now.UTC()
 	s.env.Hour, s.env.Weekday = utc.Hour(), int(utc.Weekday())
 	if len(res.Missing) > 0 {
+		return res
+	}
+	if c.native != nil {
+		res.Satisfied = c.native(s.env.V)
 		return res
 	}
 	out, err := s.vm.Run(c.program, &s.env)
@@ -292,7 +300,99 @@ func compile(src string) (*Condition, error) {
 		return nil, typeError(src, err)
 	}
 	cond.program = prog
+	cond.native = c.native(tree.Node)
 	return cond, nil
+}
+
+// native builds Condition.native for node, or returns nil when node is
+// more than comparisons of function values and numbers joined by and,
+// or and not.
+func (c *compiler) native(node ast.Node) func(v []float64) bool {
+	switch n := node.(type) {
+	case *ast.BoolNode:
+		b := n.Value
+		return func([]float64) bool { return b }
+	case *ast.UnaryNode:
+		if n.Operator != "not" && n.Operator != "!" {
+			return nil
+		}
+		x := c.native(n.Node)
+		if x == nil {
+			return nil
+		}
+		return func(v []float64) bool { return !x(v) }
+	case *ast.BinaryNode:
+		switch n.Operator {
+		case "and", "&&", "or", "||":
+			l, r := c.native(n.Left), c.native(n.Right)
+			if l == nil || r == nil {
+				return nil
+			}
+			if n.Operator == "and" || n.Operator == "&&" {
+				return func(v []float64) bool { return l(v) && r(v) }
+			}
+			return func(v []float64) bool { return l(v) || r(v) }
+		}
+		return c.nativeComparison(n)
+	}
+	return nil
+}
+
+// nativeComparison is native for a comparison of two operands, each a
+// function value or a number (the VM compares them as float64 too).
+func (c *compiler) nativeComparison(n *ast.BinaryNode) func(v []float64) bool {
+	_, lconst := numberLiteral(n.Left)
+	_, rconst := numberLiteral(n.Right)
+	if lconst && rconst {
+		return nil // two integers compare exactly in the VM, not as float64
+	}
+	l, r := c.nativeOperand(n.Left), c.nativeOperand(n.Right)
+	if l == nil || r == nil {
+		return nil
+	}
+	switch n.Operator {
+	case "<":
+		return func(v []float64) bool { return l(v) < r(v) }
+	case "<=":
+		return func(v []float64) bool { return l(v) <= r(v) }
+	case ">":
+		return func(v []float64) bool { return l(v) > r(v) }
+	case ">=":
+		return func(v []float64) bool { return l(v) >= r(v) }
+	case "==":
+		return func(v []float64) bool { return l(v) == r(v) }
+	case "!=":
+		return func(v []float64) bool { return l(v) != r(v) }
+	}
+	return nil
+}
+
+// nativeOperand is a function value (its slot) or a number literal,
+// negated or not; nil for anything else.
+func (c *compiler) nativeOperand(node ast.Node) func(v []float64) float64 {
+	switch n := node.(type) {
+	case *ast.IntegerNode, *ast.FloatNode:
+		x, _ := numberLiteral(n)
+		return func([]float64) float64 { return x }
+	case *ast.UnaryNode:
+		if n.Operator != "-" {
+			return nil
+		}
+		if x, ok := numberLiteral(n.Node); ok {
+			return func([]float64) float64 { return -x }
+		}
+	case *ast.CallNode:
+		i, ok := slotOf(n, c.slots)
+		if !ok {
+			return nil
+		}
+		switch c.calls[i].kind {
+		case fnHour, fnWeekday:
+			return nil // integers, read from the environment
+		}
+		return func(v []float64) float64 { return v[i] }
+	}
+	return nil
 }
 
 // divFunc is what a / b runs as (rewriter).

@@ -362,3 +362,56 @@ func TestFormatValue(t *testing.T) {
 		}
 	}
 }
+
+// TestNativeMatchesVM: the conditions decided without the expression VM
+// (Condition.native) decide as the VM does, over values at, around and
+// beyond their thresholds; the others are left to the VM.
+func TestNativeMatchesVM(t *testing.T) {
+	for _, tc := range []struct {
+		src    string
+		native bool
+	}{
+		{"avg(cpu, '2m') > 80", true},
+		{"percentile(lat, 95, '2m') >= 250.5", true},
+		{"rate(q, '2m') > 5 and last(q) > 100", true},
+		{"last(q) < -3 || not (max(cpu, '1m') != 80)", true},
+		{"!(min(cpu, '1m') <= 0) && avg(cpu, '1m') == 80 or false", true},
+		{"80 < avg(cpu, '2m')", true},
+		{"avg(cpu, '2m') > 80 and avg(cpu, '2m') < 90", true},
+		{"avg(cpu, '2m') / 2 > 40", false},
+		{"hour() >= 9 and avg(cpu, '2m') > 80", false},
+		{"1 < 2 and avg(cpu, '2m') > 80", false},
+	} {
+		c, err := Compile(tc.src)
+		if err != nil {
+			t.Fatalf("Compile(%q): %v", tc.src, err)
+		}
+		if (c.native != nil) != tc.native {
+			t.Errorf("%q: native %t, want %t", tc.src, c.native != nil, tc.native)
+		}
+		if c.native == nil {
+			continue
+		}
+		values := []float64{-101, -3, -2.5, 0, 40, 79.999, 80, 80.001, 90, 100, 100.5, 250.5, 1e300,
+			math.Inf(1), math.Inf(-1), math.NaN()}
+		var s evalScratch
+		s.reset(len(c.calls))
+		// Every combination of values over the slots.
+		combos := 1
+		for range c.calls {
+			combos *= len(values)
+		}
+		for k := range combos {
+			for i, x := 0, k; i < len(c.calls); i, x = i+1, x/len(values) {
+				s.env.V[i] = values[x%len(values)]
+			}
+			out, err := s.vm.Run(c.program, &s.env)
+			if err != nil {
+				t.Fatalf("%q: VM: %v", tc.src, err)
+			}
+			if got := c.native(s.env.V); got != out.(bool) {
+				t.Errorf("%q with %v: native %t, VM %t", tc.src, s.env.V, got, out)
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -17,8 +18,39 @@ import (
 // nanoseconds a native timestamp type might cut.
 const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
-// FormatTime is t as the time columns hold it.
-func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+// FormatTime is t as the time columns hold it. Years 0–9999 are written
+// digit by digit, without time.Format's layout walk: every row written
+// has one or more.
+func FormatTime(t time.Time) string {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.Format(timeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	var b [30]byte
+	put := func(at, width, n int) {
+		for i := at + width - 1; i >= at; i-- {
+			b[i] = byte('0' + n%10)
+			n /= 10
+		}
+	}
+	put(0, 4, year)
+	b[4] = '-'
+	put(5, 2, int(month))
+	b[7] = '-'
+	put(8, 2, day)
+	b[10] = 'T'
+	put(11, 2, hour)
+	b[13] = ':'
+	put(14, 2, minute)
+	b[16] = ':'
+	put(17, 2, sec)
+	b[19] = '.'
+	put(20, 9, t.Nanosecond())
+	b[29] = 'Z'
+	return string(b[:])
+}
 
 func fmtTimePtr(t *time.Time) any {
 	if t == nil {
@@ -88,6 +120,9 @@ func parseTimePtr(s sql.NullString) (*time.Time, error) {
 // toJSON encodes a nested part; a nil pointer, slice or map becomes NULL so
 // that nil and empty stay distinct.
 func toJSON(v any) (any, error) {
+	if j, ok := emptyJSON(v); ok {
+		return j, nil
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -96,6 +131,40 @@ func toJSON(v any) (any, error) {
 		return nil, nil
 	}
 	return string(b), nil
+}
+
+// emptyJSON is toJSON without encoding/json for what a pass writes most:
+// nil and empty slices and maps, and nil pointers. ok is false for
+// anything else, and for types that marshal themselves or as strings
+// ([]byte).
+func emptyJSON(v any) (j any, ok bool) {
+	if _, custom := v.(json.Marshaler); custom {
+		return nil, false
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Invalid:
+		return nil, true
+	case reflect.Pointer:
+		return nil, rv.IsNil()
+	case reflect.Slice:
+		switch {
+		case rv.Type().Elem().Kind() == reflect.Uint8:
+			return nil, false
+		case rv.IsNil():
+			return nil, true
+		case rv.Len() == 0:
+			return "[]", true
+		}
+	case reflect.Map:
+		switch {
+		case rv.IsNil():
+			return nil, true
+		case rv.Len() == 0:
+			return "{}", true
+		}
+	}
+	return nil, false
 }
 
 // fromJSON decodes a nested part; NULL leaves dst as its zero value.

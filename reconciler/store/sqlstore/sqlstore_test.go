@@ -198,3 +198,56 @@ func TestFromJSONArray(t *testing.T) {
 		t.Errorf("NULL: got %#v, %v; want nil", got, err)
 	}
 }
+
+// markedList marshals itself, so toJSON must not take its shortcut.
+type markedList []string
+
+func (markedList) MarshalJSON() ([]byte, error) { return []byte(`"marked"`), nil }
+
+// TestToJSONShortcut checks that toJSON's shortcut for empty values
+// writes what encoding/json writes (NULL for "null").
+func TestToJSONShortcut(t *testing.T) {
+	var nilClamp *api.Clamp
+	for _, v := range []any{
+		nil, []string(nil), []string{}, []string{"a"}, []api.PeriodRequest{},
+		[]api.Clamp(nil), map[string]string(nil), map[string]string{}, map[string]string{"k": "v"},
+		nilClamp, &api.Clamp{Kind: api.ClampMax}, []byte{}, []byte(nil), []byte("x"),
+		markedList(nil), markedList{}, api.Program{}, "", 0,
+	} {
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := toJSON(v)
+		if err != nil {
+			t.Fatalf("toJSON(%#v): %v", v, err)
+		}
+		if string(want) == "null" {
+			if got != nil {
+				t.Errorf("toJSON(%#v) = %#v, want nil", v, got)
+			}
+			continue
+		}
+		if got != string(want) {
+			t.Errorf("toJSON(%#v) = %#v, want %q", v, got, want)
+		}
+	}
+}
+
+// TestFormatTime checks FormatTime's digit-by-digit writing against
+// time.Format with the layout it stands for.
+func TestFormatTime(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Date(2025, 3, 14, 10, 0, 0, 5, time.UTC),
+		time.Date(2026, 12, 31, 23, 59, 59, 999_999_999, time.FixedZone("x", 5*3600)),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 1, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		{},
+	} {
+		if got, want := FormatTime(tm), tm.UTC().Format(timeLayout); got != want {
+			t.Errorf("FormatTime(%v) = %q, want %q", tm, got, want)
+		}
+	}
+}

@@ -57,9 +57,19 @@ func (t *tx) exec(what, query string, args ...any) (sql.Result, error) {
 	return res, nil
 }
 
+// execOn is exec for a statement on one row, verb kind "id": the error's
+// context is built only on error, since a pass runs tens of thousands.
+func (t *tx) execOn(verb, kind, id, query string, args ...any) (sql.Result, error) {
+	res, err := t.q.ExecContext(t.ctx, query, args...)
+	if err != nil {
+		return nil, t.d.mapErr(verb+" "+kind+" "+strconv.Quote(id), err)
+	}
+	return res, nil
+}
+
 // update runs an UPDATE; no row matched is store.ErrNotFound.
 func (t *tx) update(kind, id, query string, args ...any) error {
-	res, err := t.exec("update "+kind+" "+strconv.Quote(id), query, args...)
+	res, err := t.execOn("update", kind, id, query, args...)
 	if err != nil {
 		return err
 	}
@@ -109,7 +119,7 @@ func (t *tx) InsertGroup(g api.Group) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec("insert group "+strconv.Quote(g.ID), `INSERT INTO groups (name, driver, program,
+	_, err = t.execOn("insert", "group", g.ID, `INSERT INTO groups (name, driver, program,
 		desired_quantity, min_quantity, max_quantity, aggregation_period, aggregation_policy,
 		replacement, replacement_defer_window, init_deadline, cooldown, termination_policy,
 		health_check, labels, sim, predictive, official_quantity, actual_quantity, status,
@@ -169,7 +179,7 @@ func (t *tx) InsertTrigger(tr api.Trigger) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec("insert trigger "+strconv.Quote(tr.ID), `INSERT INTO triggers (group_id, name,
+	_, err = t.execOn("insert", "trigger", tr.ID, `INSERT INTO triggers (group_id, name,
 		condition, for_duration, schedule, change_by, change_by_percent, set_to, priority,
 		immediate, enabled, created_at, updated_at, target, notify, id)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
@@ -211,7 +221,7 @@ func (t *tx) UpsertNode(n api.Node) error {
 	if err != nil {
 		return fmt.Errorf("upsert node %q: encode handle: %w", n.ID, err)
 	}
-	_, err = t.exec("upsert node "+strconv.Quote(n.ID), `INSERT INTO nodes (group_id, id, idx, state,
+	_, err = t.execOn("upsert", "node", n.ID, `INSERT INTO nodes (group_id, id, idx, state,
 		state_reason, launched_at, ready_at, terminated_at, change_id, handle)
 		VALUES (?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (group_id, id) DO UPDATE SET idx = excluded.idx, state = excluded.state,
@@ -284,7 +294,7 @@ func (t *tx) InsertEvent(e api.Event) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec("insert event "+strconv.Quote(e.ID), `INSERT INTO events (group_id, label, type,
+	_, err = t.execOn("insert", "event", e.ID, `INSERT INTO events (group_id, label, type,
 		source_kind, source_id, source_name, time, period_id, period_label, request,
 		immediate, proposed_quantity, priority, status, reason, notes, observed, node_id,
 		node_name, parent_change_id, nexus_id, description, source_principal,
@@ -329,7 +339,7 @@ func (t *tx) InsertChange(c api.Change) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec("insert change "+strconv.Quote(c.ID), `INSERT INTO changes (group_id, label, type,
+	_, err = t.execOn("insert", "change", c.ID, `INSERT INTO changes (group_id, label, type,
 		amount, quantity_before, quantity_after, status, started_at, ended_at, period_id,
 		period_label, nexus_id, attribution, node_ids, parts, description, id)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
@@ -365,7 +375,7 @@ func (t *tx) InsertNexus(n api.Nexus) error {
 	if n.ID == "" {
 		return fmt.Errorf("insert nexus: empty id")
 	}
-	_, err := t.exec("insert nexus "+strconv.Quote(n.ID), `INSERT INTO nexus (group_id, attribution,
+	_, err := t.execOn("insert", "nexus", n.ID, `INSERT INTO nexus (group_id, attribution,
 		period_id, created_at, event_ids, change_ids, decisive_event_id, id) VALUES (?,?,?,?,?,?,?,?)`,
 		n.GroupID, n.Attribution, n.PeriodID, FormatTime(n.CreatedAt), t.members(n.EventIDs), t.members(n.ChangeIDs), n.DecisiveEventID, n.ID)
 	return err
@@ -385,6 +395,7 @@ func periodArgs(p api.Period) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The identity first: UpdatePeriod leaves it out.
 	return []any{p.GroupID, p.Label, FormatTime(p.StartedAt), fmtTimePtr(p.EndedAt),
 		p.Harmonized, p.Policy, p.DesiredBefore, p.DesiredAfter, p.OfficialBefore,
 		p.OfficialAfter, p.Actual, p.InFlight, js[0], js[1], nullInt(p.AggregatedQuantity),
@@ -399,7 +410,7 @@ func (t *tx) InsertPeriod(p api.Period) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec("insert period "+strconv.Quote(p.ID), `INSERT INTO periods (group_id, label,
+	_, err = t.execOn("insert", "period", p.ID, `INSERT INTO periods (group_id, label,
 		started_at, ended_at, harmonized, policy, desired_before, desired_after,
 		official_before, official_after, actual, in_flight, requests, suppressed,
 		aggregated_quantity, clamps, change_ids, summary, notes, ignored, id)
@@ -412,18 +423,20 @@ func (t *tx) UpdatePeriod(p api.Period) error {
 	if err != nil {
 		return err
 	}
-	return t.update("period", p.ID, `UPDATE periods SET group_id = ?, label = ?,
-		started_at = ?, ended_at = ?, harmonized = ?, policy = ?, desired_before = ?,
+	// The period's identity (group, label, start) is set at insert and
+	// never rewritten: setting its columns would update both of the
+	// table's indexes and check the group's reference, at every close.
+	return t.update("period", p.ID, `UPDATE periods SET ended_at = ?, harmonized = ?, policy = ?, desired_before = ?,
 		desired_after = ?, official_before = ?, official_after = ?, actual = ?,
 		in_flight = ?, requests = ?, suppressed = ?, aggregated_quantity = ?, clamps = ?,
-		change_ids = ?, summary = ?, notes = ?, ignored = ? WHERE id = ?`, args...)
+		change_ids = ?, summary = ?, notes = ?, ignored = ? WHERE id = ?`, args[3:]...)
 }
 
 // ---- samples and quantity history
 
 func (t *tx) InsertQuantityPoints(groupID string, ps []store.QuantityPoint) error {
 	for _, p := range ps {
-		if _, err := t.exec("insert quantity points for group "+strconv.Quote(groupID),
+		if _, err := t.execOn("insert", "quantity points for group", groupID,
 			`INSERT INTO quantity_points (group_id, time, desired, actual) VALUES (?,?,?,?)`,
 			groupID, FormatTime(p.Time), p.Desired, p.Actual); err != nil {
 			return err
