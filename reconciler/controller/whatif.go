@@ -98,6 +98,12 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	if err != nil {
 		return api.WhatIf{}, err
 	}
+	if gov == nil {
+		// Nothing reads the replay's store while it writes (a governor
+		// would, inside a harmonization), so its updates need not commit
+		// one by one: they commit when it is read.
+		st.DeferCommits()
+	}
 	r, err := New(Options{Store: st, Clock: clk, Drivers: map[string]driver.Driver{api.DriverSim: sim.New(clk)},
 		EvaluationInterval: c.opts.EvaluationInterval, LaunchWindow: c.opts.LaunchWindow,
 		MetricRetention: c.opts.MetricRetention, MaxSeriesPerGroup: c.opts.MaxSeriesPerGroup,

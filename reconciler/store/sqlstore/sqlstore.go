@@ -87,6 +87,8 @@ type Store struct {
 	reader // reads go to the read pool
 	d      *Dialect
 	w, r   *sql.DB
+
+	deferred *deferred // set by DeferCommits
 }
 
 var _ store.Store = (*Store)(nil)
@@ -97,7 +99,7 @@ var _ store.Store = (*Store)(nil)
 func New(d Dialect, write, read *sql.DB) *Store {
 	dp := &d
 	q := newQueries(dp)
-	return &Store{reader: reader{q: detached{dp.wrap(read)}, d: dp, sql: q}, d: dp, w: write, r: read}
+	return &Store{reader: reader{q: detached{q: dp.wrap(read)}, d: dp, sql: q}, d: dp, w: write, r: read}
 }
 
 // Update runs fn in one transaction on the write pool: all its writes
@@ -105,6 +107,9 @@ func New(d Dialect, write, read *sql.DB) *Store {
 // back), so callers keep their *api.Error values. Update must not be
 // called from inside fn.
 func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	if s.deferred != nil {
+		return s.updateDeferred(ctx, fn)
+	}
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return s.d.unavailable(fmt.Errorf("%s: begin: %w", s.d.Name, err))
@@ -163,10 +168,11 @@ func (s *Store) PurgeBefore(ctx context.Context, t time.Time) (int, error) {
 
 // Close closes the pools.
 func (s *Store) Close() error {
+	err := s.closeDeferred()
 	if s.r == s.w {
-		return s.w.Close()
+		return errors.Join(err, s.w.Close())
 	}
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(err, s.r.Close(), s.w.Close())
 }
 
 // querier is what statements run on: a pool (*sql.DB) or a transaction
@@ -185,11 +191,20 @@ type querier interface {
 // transaction are short (by key, or a page of at most MaxLimit rows); the
 // long scans check the context between rows instead (queryInto). A
 // transaction's statements keep their context: they hold the writer.
-type detached struct{ q querier }
+type detached struct {
+	q querier
+	// flush, if set, commits a store's deferred updates (DeferCommits).
+	flush func() error
+}
 
 func (d detached) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if d.flush != nil {
+		if err := d.flush(); err != nil {
+			return nil, err
+		}
 	}
 	return d.q.ExecContext(context.WithoutCancel(ctx), query, args...)
 }
@@ -198,12 +213,26 @@ func (d detached) QueryContext(ctx context.Context, query string, args ...any) (
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if d.flush != nil {
+		if err := d.flush(); err != nil {
+			return nil, err
+		}
+	}
 	return d.q.QueryContext(context.WithoutCancel(ctx), query, args...)
 }
 
 func (d detached) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	if ctx.Err() != nil {
 		return d.q.QueryRowContext(ctx, query, args...) // a Row holding ctx's error, at once
+	}
+	if d.flush != nil {
+		if err := d.flush(); err != nil {
+			// A Row cannot be made with an error; one with a cancelled
+			// context fails at once, and the store keeps err for later calls.
+			cancelled, cancel := context.WithCancel(ctx)
+			cancel()
+			return d.q.QueryRowContext(cancelled, query, args...)
+		}
 	}
 	return d.q.QueryRowContext(context.WithoutCancel(ctx), query, args...)
 }
