@@ -61,16 +61,7 @@ func TestWhatIfPrometheusRange(t *testing.T) {
 	// The window starts in a quiet spell: the replay's group, created at
 	// its start, is in cooldown for its first minutes.
 	since, until := base.Add(50*time.Minute), base.Add(3*time.Hour)
-	real, err := listChanges(h.ctx, h.st, storeChangesSince(g.ID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	real = slices.DeleteFunc(real, func(c api.Change) bool { return c.StartedAt.Before(since) || !c.StartedAt.Before(until) })
-	realDetail, err := h.hist().ExplainChanges(h.ctx, real)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := byTrigger(t, h, realDetail)
+	want := recordedByTrigger(t, h, g.ID, since, until)
 	if len(want) < 4 {
 		t.Fatalf("the record has %d changes, want the two busy spells and the quiet after each: %v", len(want), want)
 	}

@@ -67,6 +67,22 @@ func byTrigger(t *testing.T, h *harness, cs []api.ChangeDetail) []string {
 	return out
 }
 
+// recordedByTrigger is the group's real changes started in [since,
+// until), as byTrigger writes them.
+func recordedByTrigger(t *testing.T, h *harness, groupID string, since, until time.Time) []string {
+	t.Helper()
+	real, err := listChanges(h.ctx, h.st, storeChangesSince(groupID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	real = slices.DeleteFunc(real, func(c api.Change) bool { return c.StartedAt.Before(since) || !c.StartedAt.Before(until) })
+	realDetail, err := h.hist().ExplainChanges(h.ctx, real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return byTrigger(t, h, realDetail)
+}
+
 // TestWhatIfReproducesTheRecord: replaying three days of recorded samples
 // with the group's own configuration reproduces its changes (count,
 // quantities, causes by trigger name); a proposed threshold changes the
@@ -79,16 +95,7 @@ func TestWhatIfReproducesTheRecord(t *testing.T) {
 	since := t0.Add(2 * time.Hour) // after the group's creation settled
 	until := h.clk.Now()
 
-	real, err := listChanges(h.ctx, h.st, storeChangesSince(g.ID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	real = slices.DeleteFunc(real, func(c api.Change) bool { return c.StartedAt.Before(since) || !c.StartedAt.Before(until) })
-	realDetail, err := h.hist().ExplainChanges(h.ctx, real)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := byTrigger(t, h, realDetail)
+	want := recordedByTrigger(t, h, g.ID, since, until)
 	if len(want) < 6 {
 		t.Fatalf("the record has %d changes over 3 days, want a few a day: %v", len(want), want)
 	}

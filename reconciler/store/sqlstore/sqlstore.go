@@ -197,26 +197,28 @@ type detached struct {
 	flush func() error
 }
 
-func (d detached) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+// ready says whether a statement may run: the caller is still there and
+// the deferred updates, if any, are committed.
+func (d detached) ready(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	if d.flush != nil {
-		if err := d.flush(); err != nil {
-			return nil, err
-		}
+		return d.flush()
+	}
+	return nil
+}
+
+func (d detached) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := d.ready(ctx); err != nil {
+		return nil, err
 	}
 	return d.q.ExecContext(context.WithoutCancel(ctx), query, args...)
 }
 
 func (d detached) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if err := ctx.Err(); err != nil {
+	if err := d.ready(ctx); err != nil {
 		return nil, err
-	}
-	if d.flush != nil {
-		if err := d.flush(); err != nil {
-			return nil, err
-		}
 	}
 	return d.q.QueryContext(context.WithoutCancel(ctx), query, args...)
 }
