@@ -1,10 +1,6 @@
 package api
 
-import (
-	"slices"
-	"strings"
-	"time"
-)
+import "time"
 
 // ValidateTokenCreate checks a POST /v1/tokens body and applies its
 // defaults: a tenant role without a tenant acts in "default".
@@ -12,8 +8,8 @@ func ValidateTokenCreate(in *TokenCreate) error {
 	if err := validateName("name", in.Name, true); err != nil {
 		return err
 	}
-	if !slices.Contains(Roles(), in.Role) {
-		return Invalid("role", "must be one of %s; got %q", strings.Join(Roles(), ", "), in.Role)
+	if err := ValidateEnum("role", in.Role, Roles()); err != nil {
+		return err
 	}
 	if in.Role == RoleAdmin {
 		if in.Tenant != "" {

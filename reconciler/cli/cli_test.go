@@ -160,21 +160,7 @@ func TestCLI(t *testing.T) {
 					t.Errorf("a request with %q in:\n%s", s, sent)
 				}
 			}
-			for _, s := range tt.wantOut {
-				if !strings.Contains(out, s) {
-					t.Errorf("stdout lacks %q:\n%s", s, out)
-				}
-			}
-			for _, s := range tt.notOut {
-				if strings.Contains(out, s) {
-					t.Errorf("stdout has %q:\n%s", s, out)
-				}
-			}
-			for _, s := range tt.wantErr {
-				if !strings.Contains(errOut, s) {
-					t.Errorf("stderr lacks %q:\n%s", s, errOut)
-				}
-			}
+			checkOutput(t, out, errOut, tt.wantOut, tt.notOut, tt.wantErr)
 			if tt.wantCode != 0 && out != "" && tt.wantErr != nil && !strings.Contains(out, "usage") {
 				t.Errorf("a failing command wrote to stdout:\n%s", out)
 			}
@@ -291,6 +277,27 @@ func TestParseTime(t *testing.T) {
 		got, err := parseTime("since", tt.in, now)
 		if (err != nil) != tt.wantErr || !got.Equal(tt.want) {
 			t.Errorf("parseTime(%q) = %v, %v; want %v (error %v)", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+// checkOutput fails t for each string of wantOut stdout lacks, of notOut
+// it has, and of wantErr stderr lacks.
+func checkOutput(t *testing.T, out, errOut string, wantOut, notOut, wantErr []string) {
+	t.Helper()
+	for _, s := range wantOut {
+		if !strings.Contains(out, s) {
+			t.Errorf("stdout lacks %q:\n%s", s, out)
+		}
+	}
+	for _, s := range notOut {
+		if strings.Contains(out, s) {
+			t.Errorf("stdout has %q:\n%s", s, out)
+		}
+	}
+	for _, s := range wantErr {
+		if !strings.Contains(errOut, s) {
+			t.Errorf("stderr lacks %q:\n%s", s, errOut)
 		}
 	}
 }

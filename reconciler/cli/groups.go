@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -130,15 +129,7 @@ func (c *cli) fileFlag(noun string, v any) func(pos []string) error {
 		if *path == "" {
 			return usagef("-f: required: the file of the %s, JSON or YAML (- for standard input)", noun)
 		}
-		var (
-			b   []byte
-			err error
-		)
-		if *path == "-" {
-			b, err = io.ReadAll(c.stdin)
-		} else {
-			b, err = os.ReadFile(*path)
-		}
+		b, err := c.readInput(*path)
 		if err != nil {
 			return err
 		}
@@ -147,6 +138,14 @@ func (c *cli) fileFlag(noun string, v any) func(pos []string) error {
 		}
 		return nil
 	}
+}
+
+// readInput reads the file at path, or standard input for -.
+func (c *cli) readInput(path string) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(c.stdin)
+	}
+	return os.ReadFile(path)
 }
 
 // decodeObject reads one JSON or YAML object into v, strictly.
@@ -158,7 +157,5 @@ func decodeObject(b []byte, v any) error {
 	if bytes.Equal(bytes.TrimSpace(j), []byte("null")) {
 		return fmt.Errorf("empty: want an object")
 	}
-	dec := json.NewDecoder(bytes.NewReader(j))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	return strictJSON(j, v)
 }

@@ -124,21 +124,7 @@ func TestManage(t *testing.T) {
 			if code != tt.wantCode {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
 			}
-			for _, s := range tt.wantOut {
-				if !strings.Contains(out, s) {
-					t.Errorf("stdout lacks %q:\n%s", s, out)
-				}
-			}
-			for _, s := range tt.notOut {
-				if strings.Contains(out, s) {
-					t.Errorf("stdout has %q:\n%s", s, out)
-				}
-			}
-			for _, s := range tt.wantErr {
-				if !strings.Contains(errOut, s) {
-					t.Errorf("stderr lacks %q:\n%s", s, errOut)
-				}
-			}
+			checkOutput(t, out, errOut, tt.wantOut, tt.notOut, tt.wantErr)
 			if tt.wantCode != ExitOK && out != "" {
 				t.Errorf("a failing command wrote to stdout:\n%s", out)
 			}

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -76,13 +74,7 @@ func (e *env) whatifCmd() *cobra.Command {
 // readProposal reads --triggers: an array of triggers, or an object with
 // triggers and group settings.
 func (c *cli) readProposal(path string, req *api.WhatIfRequest) error {
-	var b []byte
-	var err error
-	if path == "-" {
-		b, err = io.ReadAll(c.stdin)
-	} else {
-		b, err = os.ReadFile(path)
-	}
+	b, err := c.readInput(path)
 	if err != nil {
 		return fmt.Errorf("whatif: %w", err)
 	}

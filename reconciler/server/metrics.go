@@ -252,12 +252,8 @@ func (s *server) ofTenant(ctx context.Context, tenant string, gauges []Gauge) []
 		}
 		mine, seen := owned[id]
 		if !seen {
-			// A group the Service holds needs no read (byGroup).
-			mine = s.svc.HasGroup(id, tenant)
-			if !mine {
-				_, err := s.hist.ResolveGroup(ctx, tenant, id, true)
-				mine = err == nil
-			}
+			_, err := s.groupID(ctx, tenant, id, true)
+			mine = err == nil
 			owned[id] = mine
 		}
 		if mine {

@@ -115,12 +115,7 @@ func (s *server) requestGroup(r *http.Request, path string) (string, error) {
 	ctx := r.Context()
 	switch {
 	case strings.HasPrefix(path, "/v1/groups/{id}"):
-		// As byGroup: a group the Service holds needs no read to resolve.
-		if id := r.PathValue("id"); s.svc.HasGroup(id, tenantOf(r)) {
-			return id, nil
-		}
-		g, err := s.hist.ResolveGroup(ctx, tenantOf(r), r.PathValue("id"), false)
-		return g.ID, err
+		return s.groupID(ctx, tenantOf(r), r.PathValue("id"), false)
 	case strings.HasPrefix(path, "/v1/triggers/{id}"):
 		t, err := s.hist.ResolveTrigger(ctx, tenantOf(r), r.PathValue("id"), r.URL.Query().Get("group"))
 		return t.GroupID, err

@@ -47,6 +47,18 @@ func (s *server) withGroup(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// groupID is the id of the group ref names in tenant (history.Reader.
+// ResolveGroup), for a caller that needs only the id: the id of a group
+// the Service holds is answered with no read of the store, as byGroup
+// does.
+func (s *server) groupID(ctx context.Context, tenant, ref string, includeDeleted bool) (string, error) {
+	if s.svc.HasGroup(ref, tenant) {
+		return ref, nil
+	}
+	g, err := s.hist.ResolveGroup(ctx, tenant, ref, includeDeleted)
+	return g.ID, err
+}
+
 // groupOf is the group withGroup resolved, as it was when the request came.
 func groupOf(r *http.Request) api.Group {
 	g, _ := r.Context().Value(groupKey{}).(api.Group)
