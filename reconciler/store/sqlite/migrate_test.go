@@ -30,6 +30,21 @@ func rawDB(t *testing.T, path string) *sql.DB {
 	return db
 }
 
+// oldGroup inserts an active group with the columns every schema since
+// version 2 has, created and updated at ts, into a database migrated by
+// hand.
+func oldGroup(t *testing.T, db *sql.DB, id, name, ts string) {
+	t.Helper()
+	if _, err := db.Exec(`INSERT INTO groups (id, name, driver, program, desired_quantity, min_quantity, max_quantity,
+		aggregation_period, aggregation_policy, replacement, replacement_defer_window, init_deadline,
+		cooldown, termination_policy, official_quantity, actual_quantity, status, current_period_id,
+		current_period_label, created_at, updated_at)
+		VALUES (?, ?, 'sim', '{"command":"x"}', 3, 0, 10, '60s', 'largest', 'auto', '15s', '10m',
+		'0s', 'newest', 3, 3, 'active', '', '', ?, ?)`, id, name, ts, ts); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // migrate runs the shared migrations runner with SQLite's dialect.
 func migrate(ctx context.Context, db *sql.DB, ms []sqlstore.Migration, now time.Time) error {
 	return sqlstore.Migrate(ctx, db, dialect(), ms, now)
@@ -333,14 +348,7 @@ func TestMigration3SplitsEventNotes(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := sqlstore.FormatTime(time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC))
-	if _, err := db.Exec(`INSERT INTO groups (id, name, driver, program, desired_quantity, min_quantity, max_quantity,
-		aggregation_period, aggregation_policy, replacement, replacement_defer_window, init_deadline,
-		cooldown, termination_policy, official_quantity, actual_quantity, status, current_period_id,
-		current_period_label, created_at, updated_at)
-		VALUES ('g1', 'web', 'sim', '{"command":"x"}', 3, 0, 10, '60s', 'largest', 'auto', '15s', '10m',
-		'0s', 'newest', 3, 3, 'active', '', '', ?, ?)`, ts, ts); err != nil {
-		t.Fatal(err)
-	}
+	oldGroup(t, db, "g1", "web", ts)
 	for i, c := range storetest.LegacyReasons() {
 		if _, err := db.Exec(`INSERT INTO events (id, group_id, label, type, source_kind, source_id, source_name,
 			time, period_id, period_label, immediate, priority, status, reason, observed, node_id,
@@ -414,14 +422,7 @@ func TestMigration6MovesLabelCounters(t *testing.T) {
 	}
 	ts := sqlstore.FormatTime(time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC))
 	for _, g := range []string{"g1", "g2"} {
-		if _, err := db.Exec(`INSERT INTO groups (id, name, driver, program, desired_quantity, min_quantity, max_quantity,
-			aggregation_period, aggregation_policy, replacement, replacement_defer_window, init_deadline,
-			cooldown, termination_policy, official_quantity, actual_quantity, status, current_period_id,
-			current_period_label, created_at, updated_at)
-			VALUES (?, ?, 'sim', '{"command":"x"}', 3, 0, 10, '60s', 'largest', 'auto', '15s', '10m',
-			'0s', 'newest', 3, 3, 'active', '', '', ?, ?)`, g, "name-"+g, ts, ts); err != nil {
-			t.Fatal(err)
-		}
+		oldGroup(t, db, g, "name-"+g, ts)
 	}
 	if _, err := db.Exec(`INSERT INTO labels (group_id, kind, last) VALUES ('g1', 'E', 41), ('g1', 'C', 7), ('g1', 'H', 12)`); err != nil {
 		t.Fatal(err)
@@ -455,14 +456,7 @@ func TestTenantsMigrationKeepsGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := sqlstore.FormatTime(time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC))
-	if _, err := db.Exec(`INSERT INTO groups (id, name, driver, program, desired_quantity, min_quantity, max_quantity,
-		aggregation_period, aggregation_policy, replacement, replacement_defer_window, init_deadline,
-		cooldown, termination_policy, official_quantity, actual_quantity, status, current_period_id,
-		current_period_label, created_at, updated_at)
-		VALUES ('g1', 'web', 'sim', '{"command":"x"}', 3, 0, 10, '60s', 'largest', 'auto', '15s', '10m',
-		'0s', 'newest', 3, 3, 'active', '', '', ?, ?)`, ts, ts); err != nil {
-		t.Fatal(err)
-	}
+	oldGroup(t, db, "g1", "web", ts)
 	db.Close()
 	s, err := Open(path)
 	if err != nil {

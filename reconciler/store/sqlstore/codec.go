@@ -187,6 +187,34 @@ func fromJSONArray[T any](s sql.NullString, dst *[]T) error {
 	return fromJSON(s, dst)
 }
 
+// scanDoc scans an (id, doc) row of a table that keeps its records as JSON
+// documents (executions, runs, tokens, audit entries); what names the
+// record in an error.
+func scanDoc[T any](what string) func(sc scanner) (T, error) {
+	return func(sc scanner) (T, error) {
+		var (
+			v       T
+			id, doc string
+		)
+		if err := sc.Scan(&id, &doc); err != nil {
+			return v, err
+		}
+		if err := json.Unmarshal([]byte(doc), &v); err != nil {
+			return v, fmt.Errorf("%s %s: decode: %w", what, id, err)
+		}
+		return v, nil
+	}
+}
+
+// encodeDoc is v as its doc column holds it; what names it in an error.
+func encodeDoc(what string, v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("%s: encode: %w", what, err)
+	}
+	return string(b), nil
+}
+
 // decodeJSON decodes a NOT NULL JSON column.
 func decodeJSON(dst any, s string) error {
 	return fromJSON(sql.NullString{String: s, Valid: true}, dst)

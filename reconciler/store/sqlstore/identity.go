@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -11,33 +10,9 @@ import (
 )
 
 // Tokens and audit entries are JSON documents (the wire types) beside the
-// columns queries look up and sort on, as executions are. A token's
-// secret is never stored: its hash column is the SHA-256 of it, in hex.
-
-func scanDoc[T any](what string) func(sc scanner) (T, error) {
-	return func(sc scanner) (T, error) {
-		var (
-			v       T
-			id, doc string
-		)
-		if err := sc.Scan(&id, &doc); err != nil {
-			return v, err
-		}
-		if err := json.Unmarshal([]byte(doc), &v); err != nil {
-			return v, fmt.Errorf("%s %s: decode: %w", what, id, err)
-		}
-		return v, nil
-	}
-}
-
-// encodeDoc is v as its doc column holds it; what names it in an error.
-func encodeDoc(what string, v any) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", fmt.Errorf("%s: encode: %w", what, err)
-	}
-	return string(b), nil
-}
+// columns queries look up and sort on, as executions are (scanDoc,
+// encodeDoc). A token's secret is never stored: its hash column is the
+// SHA-256 of it, in hex.
 
 var (
 	scanToken = scanDoc[api.Token]("token")

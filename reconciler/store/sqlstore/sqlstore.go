@@ -224,17 +224,13 @@ func (d detached) QueryContext(ctx context.Context, query string, args ...any) (
 }
 
 func (d detached) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if ctx.Err() != nil {
-		return d.q.QueryRowContext(ctx, query, args...) // a Row holding ctx's error, at once
-	}
-	if d.flush != nil {
-		if err := d.flush(); err != nil {
-			// A Row cannot be made with an error; one with a cancelled
-			// context fails at once, and the store keeps err for later calls.
-			cancelled, cancel := context.WithCancel(ctx)
-			cancel()
-			return d.q.QueryRowContext(cancelled, query, args...)
-		}
+	if d.ready(ctx) != nil {
+		// A Row cannot be made with an error; one with a cancelled context
+		// fails at once (with ctx's own error when ctx is done), and the
+		// store keeps a failed flush's error for later calls.
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		return d.q.QueryRowContext(cancelled, query, args...)
 	}
 	return d.q.QueryRowContext(context.WithoutCancel(ctx), query, args...)
 }

@@ -300,33 +300,26 @@ func testTriggers(t *testing.T, s store.Store) {
 	// Update: a new request form replaces the old one entirely.
 	upd := forms[1]
 	upd.ChangeBy, upd.SetTo, upd.Enabled, upd.UpdatedAt = nil, ptr(7), false, at(50)
-	update(t, s, func(tx store.Tx) error { return tx.UpdateTrigger(upd) })
-	got, err := s.GetTrigger(ctx, upd.ID)
-	must(t, err)
-	checkSame(t, "updated trigger", upd, got)
+	// rewrite stores upd and reads it back as it is.
+	rewrite := func(what string) {
+		t.Helper()
+		update(t, s, func(tx store.Tx) error { return tx.UpdateTrigger(upd) })
+		got, err := s.GetTrigger(ctx, upd.ID)
+		must(t, err)
+		checkSame(t, what, upd, got)
+	}
+	rewrite("updated trigger")
 	// ... and a target replaces a set_to, then set_to the target.
 	upd.SetTo, upd.Target = nil, &api.Target{Metric: "cpu_utilization", Value: 60, Tolerance: ptr(0.0),
 		Window: "1m", ScaleInStabilization: "5m"}
-	update(t, s, func(tx store.Tx) error { return tx.UpdateTrigger(upd) })
-	got, err = s.GetTrigger(ctx, upd.ID)
-	must(t, err)
-	checkSame(t, "trigger updated to a target", upd, got)
+	rewrite("trigger updated to a target")
 	upd.SetTo, upd.Target = ptr(3), nil
-	update(t, s, func(tx store.Tx) error { return tx.UpdateTrigger(upd) })
-	got, err = s.GetTrigger(ctx, upd.ID)
-	must(t, err)
-	checkSame(t, "trigger updated from a target", upd, got)
+	rewrite("trigger updated from a target")
 	// A notify (its secret kept: pesd signs with it) replaces the form.
 	upd.SetTo, upd.Notify = nil, &api.Notify{URL: "http://127.0.0.1:9000/pes", Secret: "s3cret"}
-	update(t, s, func(tx store.Tx) error { return tx.UpdateTrigger(upd) })
-	got, err = s.GetTrigger(ctx, upd.ID)
-	must(t, err)
-	checkSame(t, "trigger updated to a notify", upd, got)
+	rewrite("trigger updated to a notify")
 	upd.SetTo, upd.Notify = ptr(3), nil
-	update(t, s, func(tx store.Tx) error { return tx.UpdateTrigger(upd) })
-	got, err = s.GetTrigger(ctx, upd.ID)
-	must(t, err)
-	checkSame(t, "trigger updated from a notify", upd, got)
+	rewrite("trigger updated from a notify")
 
 	update(t, s, func(tx store.Tx) error { return tx.DeleteTrigger("t-b") })
 	_, err = s.GetTrigger(ctx, "t-b")
