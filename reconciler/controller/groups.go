@@ -244,16 +244,23 @@ func (c *Controller) DeleteGroupBy(ctx context.Context, id, actor string) error 
 	if err != nil {
 		return err
 	}
-	c.eval.RemoveGroup(id)
-	c.windows.DropGroup(id)
-	if f, ok := c.opts.Governor.(Forgetter); ok {
-		f.Forget(id)
-	}
+	c.forgetEvaluation(id)
 	gs.triggers = nil
 	if len(gs.st.nodes) == 0 {
 		c.unregister(id)
 	}
 	return nil
+}
+
+// forgetEvaluation drops what the evaluation keeps of a group the
+// controller no longer reconciles: its triggers' state, its windows and
+// the governor's memory of it.
+func (c *Controller) forgetEvaluation(id string) {
+	c.eval.RemoveGroup(id)
+	c.windows.DropGroup(id)
+	if f, ok := c.opts.Governor.(Forgetter); ok {
+		f.Forget(id)
+	}
 }
 
 // TerminateNode terminates a node as TerminateNodeBy does, by the actor

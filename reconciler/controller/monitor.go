@@ -258,7 +258,9 @@ func (w *work) replace(parent api.Change, nodeID string) (api.Event, error) {
 		Type: api.EventReplacementRequest, Source: api.Source{Kind: api.SourceSystem, Name: "monitor"},
 		NodeID: nodeID, ParentChangeID: parent.ID,
 	}
-	launch, _ := engine.Reconcile(g.DesiredQuantity, w.s.nodeList(), w.s.removal(w.now))
+	// Only the shortfall is used: which nodes a scale-in would pick (and
+	// so the billing rates) does not matter here.
+	launch, _ := engine.Reconcile(g.DesiredQuantity, w.s.nodeList(), engine.Removal{Policy: g.TerminationPolicy})
 	lost, ok := w.s.nodes[nodeID]
 	if !ok {
 		// Already terminated: its launch time is in the store.

@@ -160,11 +160,7 @@ func (c *Controller) DropShards(inShards func(groupID string) bool) {
 		}
 		gs.mu.Lock()
 		c.unregister(gs.id)
-		c.eval.RemoveGroup(gs.id)
-		c.windows.DropGroup(gs.id)
-		if f, ok := c.opts.Governor.(Forgetter); ok {
-			f.Forget(gs.id)
-		}
+		c.forgetEvaluation(gs.id)
 		if t, ok := c.clock.(clock.Timer); ok && !gs.dueAt.IsZero() {
 			c.due.move(t, c.wakes, gs.id, gs.dueAt, time.Time{})
 			gs.dueAt = time.Time{}

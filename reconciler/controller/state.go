@@ -99,11 +99,6 @@ func (s *state) setConfig(cfg api.GroupConfig) error {
 // take it.
 func (s *state) rates() cost.Rates { return cost.ParseRates(s.group.BillingHistory) }
 
-// removal is how the group's scale-in chooses nodes at now.
-func (s *state) removal(now time.Time) engine.Removal {
-	return engine.Removal{Policy: s.group.TerminationPolicy, Now: now, Rates: s.rates()}
-}
-
 // config is the group's configuration as the engine takes it.
 func (s *state) config() api.Config {
 	return api.Config{GroupConfig: s.group.GroupConfig, Durations: s.durations}

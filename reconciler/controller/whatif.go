@@ -149,11 +149,7 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	if err != nil {
 		return api.WhatIf{}, err
 	}
-	for _, p := range ps {
-		if p.EndedAt != nil && !p.EndedAt.Before(since) && p.EndedAt.Before(until) {
-			out.Periods = append(out.Periods, p)
-		}
-	}
+	out.Periods = append(out.Periods, endedIn(ps, since, until)...)
 	changes, err := listChanges(ctx, st, store.ChangeFilter{GroupID: rg.ID})
 	if err != nil {
 		return api.WhatIf{}, err
@@ -168,7 +164,7 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	}
 	out.Events = events
 	out.Replayed = summarize(quantity, changes, out.Periods, since, until)
-	out.Recorded = summarize(rec.quantityAt(since, g.DesiredQuantity), rec.changes, rec.periodsIn(since, until), since, until)
+	out.Recorded = summarize(rec.quantityAt(since, g.DesiredQuantity), rec.changes, endedIn(rec.periods, since, until), since, until)
 	// Both are priced at the group's real rates: the replayed nodes ran
 	// when the recorded ones did, at the prices then in force.
 	rates := cost.ParseRates(g.BillingHistory)
@@ -434,9 +430,10 @@ func (r record) quantityAt(t time.Time, fallback int) int {
 	return fallback
 }
 
-func (r record) periodsIn(since, until time.Time) []api.Period {
+// endedIn are the periods of ps that ended in [since, until).
+func endedIn(ps []api.Period, since, until time.Time) []api.Period {
 	var out []api.Period
-	for _, p := range r.periods {
+	for _, p := range ps {
 		if p.EndedAt != nil && inWindow(*p.EndedAt, since, until) {
 			out = append(out, p)
 		}

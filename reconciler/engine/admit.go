@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
@@ -119,7 +120,7 @@ func ReplaceNow(in ReplaceInput) bool { return Replace(in).Now }
 // now starts a new paid increment (at least MinimumBilled) that the
 // harmonization may make unnecessary, so the replacement waits for it.
 func Replace(in ReplaceInput) Replacement {
-	switch cmpOr(in.Config.Replacement, api.DefaultReplacement) {
+	switch cmp.Or(in.Config.Replacement, api.DefaultReplacement) {
 	case api.ReplacementImmediate:
 		return Replacement{Now: true}
 	case api.ReplacementDeferred:
@@ -138,7 +139,7 @@ func Replace(in ReplaceInput) Replacement {
 	}
 	billed := max(rate.Increment, rate.Minimum)
 	w := &PaidWeighed{
-		Node:          cmpOr(in.Lost.Name, in.Lost.ID),
+		Node:          cmp.Or(in.Lost.Name, in.Lost.ID),
 		PaidUntil:     in.Rates.PaidUntil(in.Lost.LaunchedAt, in.Now),
 		Harmonization: in.NextHarmonizationAt,
 		MinimumBilled: billed,

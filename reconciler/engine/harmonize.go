@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -30,7 +31,7 @@ type proposal struct {
 // counted toward the change.
 func Harmonize(in HarmonizeInput) Decision {
 	cfg := in.Config
-	policy := cmpOr(cfg.AggregationPolicy, api.DefaultAggregationPolicy)
+	policy := cmp.Or(cfg.AggregationPolicy, api.DefaultAggregationPolicy)
 	reqs := byTime(in.Requests)
 
 	p := api.Period{
@@ -214,7 +215,7 @@ func Chosen(p api.Period) string {
 		}
 		props = append(props, proposal{id: r.EventID, priority: r.Priority, kind: r.Kind, quantity: q})
 	}
-	if _, i := aggregate(cmpOr(p.Policy, api.DefaultAggregationPolicy), p.DesiredBefore, props); i >= 0 {
+	if _, i := aggregate(cmp.Or(p.Policy, api.DefaultAggregationPolicy), p.DesiredBefore, props); i >= 0 {
 		return props[i].id
 	}
 	return ""
@@ -390,11 +391,4 @@ func byTime(evs []api.Event) []api.Event {
 		out[i] = evs[p]
 	}
 	return out
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
