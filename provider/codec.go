@@ -198,46 +198,47 @@ func getModel(ctx context.Context, from interface {
 		return from.Get(ctx, dst)
 	}
 	if err != nil {
-		var diags diag.Diagnostics
-		diags.AddError("Value Conversion Error",
-			"An unexpected error was encountered trying to read a value. This is always an error in the provider. "+
-				"Please report the following to the provider developer:\n\n"+err.Error())
-		return diags
+		return conversionError("read", err)
 	}
 	return nil
 }
 
 // setState writes the model src points to into st, as st.Set does.
 func setState(ctx context.Context, st *tfsdk.State, src any) diag.Diagnostics {
-	if st.Schema == nil {
-		return st.Set(ctx, src)
-	}
-	v, err := encodeModel(ctx, src, st.Schema.Type())
-	return setRaw(ctx, &st.Raw, v, err, func() diag.Diagnostics { return st.Set(ctx, src) })
+	return setModel(ctx, &st.Raw, st.Schema, src, st.Set)
 }
 
 // setPlan is setState for a plan.
 func setPlan(ctx context.Context, p *tfsdk.Plan, src any) diag.Diagnostics {
-	if p.Schema == nil {
-		return p.Set(ctx, src)
-	}
-	v, err := encodeModel(ctx, src, p.Schema.Type())
-	return setRaw(ctx, &p.Raw, v, err, func() diag.Diagnostics { return p.Set(ctx, src) })
+	return setModel(ctx, &p.Raw, p.Schema, src, p.Set)
 }
 
-func setRaw(_ context.Context, dst *tftypes.Value, v tftypes.Value, err error, fallback func() diag.Diagnostics) diag.Diagnostics {
+// setModel encodes src into *dst by schema; set, the framework's own Set,
+// serves a model the codec does not handle (and a value with no schema).
+func setModel(ctx context.Context, dst *tftypes.Value, schema schemaTyped, src any,
+	set func(context.Context, any) diag.Diagnostics) diag.Diagnostics {
+	if schema == nil {
+		return set(ctx, src)
+	}
+	v, err := encodeModel(ctx, src, schema.Type())
 	if errors.Is(err, errModelShape) {
-		return fallback()
+		return set(ctx, src)
 	}
 	if err != nil {
-		var diags diag.Diagnostics
-		diags.AddError("Value Conversion Error",
-			"An unexpected error was encountered trying to write a value. This is always an error in the provider. "+
-				"Please report the following to the provider developer:\n\n"+err.Error())
-		return diags
+		return conversionError("write", err)
 	}
 	*dst = v
 	return nil
+}
+
+// conversionError is the framework's own error for a value its Get or Set
+// could not convert.
+func conversionError(verb string, err error) diag.Diagnostics {
+	var diags diag.Diagnostics
+	diags.AddError("Value Conversion Error",
+		"An unexpected error was encountered trying to "+verb+" a value. This is always an error in the provider. "+
+			"Please report the following to the provider developer:\n\n"+err.Error())
+	return diags
 }
 
 // decodeAttributes sets the struct dst points to from the attributes of

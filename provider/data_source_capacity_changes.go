@@ -53,7 +53,6 @@ func (d *capacityChangesDataSource) Metadata(_ context.Context, req datasource.M
 }
 
 func (d *capacityChangesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	change := changeDetailAttributes()
 	resp.Schema = historySchema("The capacity changes of a node group with their causes: which events (user instructions, "+
 		"trigger firings, node failures, replacements) caused each change, directly or indirectly, and an "+
 		"explanation in words.",
@@ -62,12 +61,10 @@ func (d *capacityChangesDataSource) Schema(_ context.Context, _ datasource.Schem
 				MarkdownDescription: "Only the changes this event (an event ID) caused, directly or together with others.",
 				Optional:            true,
 			},
-			"changes": computedList("The changes, oldest first (by start time, then label), each with its causes and an explanation.", change),
+			"changes": computedList("The changes, oldest first (by start time, then label), each with its causes and an explanation.", changeDetailAttributes()),
 		})
 }
 
-// Read lists the changes with their causes and explanations, a page of
-// up to historyPageSize in one request.
 // changeDetailAttributes are a change's attributes with its causes and
 // explanation, as pes_capacity_changes and pes_capacity_whatif list them.
 func changeDetailAttributes() map[string]schema.Attribute {
@@ -89,6 +86,8 @@ func changeDetailAttributes() map[string]schema.Attribute {
 	})
 }
 
+// Read lists the changes with their causes and explanations, a page of
+// up to historyPageSize in one request.
 func (d *capacityChangesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	readHistory(ctx, d.c, req, resp, "capacity changes", func(ctx context.Context, c *client.Client, m *capacityChangesModel) error {
 		changes, err := c.ListAllChangesDetailed(ctx, m.GroupID.ValueString(), m.changeFilter(m.CausedBy))
