@@ -303,11 +303,14 @@ func quantity(e api.Event) (int, bool) {
 	return 0, false
 }
 
-func nodes(n int) string {
+func nodes(n int) string { return plural(n, "node") }
+
+// plural is "1 run" or "3 runs".
+func plural(n int, what string) string {
 	if n == 1 {
-		return "1 node"
+		return "1 " + what
 	}
-	return strconv.Itoa(n) + " nodes"
+	return strconv.Itoa(n) + " " + what + "s"
 }
 
 func paren(s string) string {

@@ -117,16 +117,6 @@ func executionWhat(e api.Event) (string, bool) {
 	return s, true
 }
 
-func jobs(n int) string {
-	if n == 1 {
-		return "1 job"
-	}
-	return fmt.Sprintf("%d jobs", n)
-}
+func jobs(n int) string { return plural(n, "job") }
 
-func attempts(n int) string {
-	if n == 1 {
-		return "1 attempt"
-	}
-	return fmt.Sprintf("%d attempts", n)
-}
+func attempts(n int) string { return plural(n, "attempt") }

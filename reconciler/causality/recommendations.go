@@ -135,13 +135,6 @@ func nodesAre(n int) string {
 	return fmt.Sprintf("%d nodes are", n)
 }
 
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
-}
-
 // runList names at most 5 runs.
 func runList(ls []string) string {
 	if len(ls) > 5 {

@@ -89,8 +89,8 @@ func PaidUntil(launch, now time.Time, increment, minimum time.Duration) time.Tim
 	return end
 }
 
-// PaidUntilAt is PaidUntil with the terms of the rate in force at the
-// node's launch.
+// PaidUntil is the package's PaidUntil with the terms of the rate in
+// force at the node's launch.
 func (rs Rates) PaidUntil(launch, now time.Time) time.Time {
 	r := rs.At(launch)
 	return PaidUntil(launch, now, r.Increment, r.Minimum)

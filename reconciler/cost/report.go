@@ -572,15 +572,8 @@ type ChangeCost struct {
 
 // OfChange is ChangeCost for the nodes of a change.
 func OfChange(nodes []api.Node, rates Rates, now time.Time) ChangeCost {
-	c := ChangeCost{Final: true}
-	for _, n := range nodes {
-		spans := rates.Spans(n, now, time.Time{}, time.Time{})
-		c.NodeSeconds += spansSeconds(spans)
-		c.Units += spansUnits(spans)
-		if n.TerminatedAt == nil {
-			c.Final = false
-		}
-	}
+	c := ChangeCost{Final: !slices.ContainsFunc(nodes, func(n api.Node) bool { return n.TerminatedAt == nil })}
+	c.NodeSeconds, c.Units = total(nodes, rates, now, time.Time{}, time.Time{})
 	c.Micros = Micros(c.Units)
 	return c
 }
@@ -588,11 +581,17 @@ func OfChange(nodes []api.Node, rates Rates, now time.Time) ChangeCost {
 // Total is the node time and money of nodes over [since, until), as
 // Compute totals them (a live node counts until now).
 func Total(nodes []api.Node, rates Rates, now, since, until time.Time) (seconds, micros int64) {
-	var units int64
+	seconds, units := total(nodes, rates, now, since, until)
+	return seconds, Micros(units)
+}
+
+// total is the node-seconds and exact money units of nodes over
+// [since, until) (zero times: all of it).
+func total(nodes []api.Node, rates Rates, now, since, until time.Time) (seconds, units int64) {
 	for _, n := range nodes {
 		spans := rates.Spans(n, now, since, until)
 		seconds += spansSeconds(spans)
 		units += spansUnits(spans)
 	}
-	return seconds, Micros(units)
+	return seconds, units
 }

@@ -20,23 +20,53 @@ import (
 // over months cuts only the nodes at its edges and those not yet settled.
 func (h *Reader) Costs(ctx context.Context, g api.Group, since, until, now time.Time, by string) (api.Costs, error) {
 	rates := cost.ParseRates(g.BillingHistory)
-	gl := h.ledger.group(g.ID)
-	gl.mu.Lock()
-	locked := true
-	defer func() {
-		if locked {
-			gl.mu.Unlock()
-		}
-	}()
-	pending, err := gl.advance(ctx, h.r, g.ID, rates, now)
+	rep, err := h.costReport(ctx, g.ID, rates, cost.Query{Since: since, Until: until, Now: now, By: by})
 	if err != nil {
-		return api.Costs{}, fmt.Errorf("nodes of group %s: %w", g.ID, err)
+		return api.Costs{}, err
 	}
-	tallies, cut := gl.window(since, until)
+	currency := rates.Currency()
+	out := api.Costs{
+		GroupID: g.ID, By: by, Since: since, Until: until, Currency: currency,
+		Rule: causality.CostRule, Rows: make([]api.CostRow, len(rep.Rows)),
+		TotalNodeSeconds: rep.NodeSeconds, TotalNodeHours: hours(rep.NodeSeconds),
+		TotalCostMicros: rep.Micros, TotalCost: api.FormatMoney(rep.Micros),
+	}
+	// The rows are written in parts side by side: by cause over months
+	// they are 100,000 sentences, and each row is its own.
+	parts := 1
+	if len(rep.Rows) >= 20_000 {
+		parts = runtime.GOMAXPROCS(0)
+	}
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*len(rep.Rows)/parts, (p+1)*len(rep.Rows)/parts
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				out.Rows[i] = costRow(by, &rep.Rows[i], currency)
+			}
+		})
+	}
+	wg.Wait()
+	return out, nil
+}
+
+// costReport is the report of the group's node time under q: the ledger's tallies
+// within the window and the nodes cut at its edges or not yet settled.
+// The ledger is locked only while it is read; the report holds only what
+// the ledger no longer changes.
+func (h *Reader) costReport(ctx context.Context, groupID string, rates cost.Rates, q cost.Query) (cost.Report, error) {
+	gl := h.ledger.group(groupID)
+	gl.mu.Lock()
+	defer gl.mu.Unlock()
+	pending, err := gl.advance(ctx, h.r, groupID, rates, q.Now)
+	if err != nil {
+		return cost.Report{}, fmt.Errorf("nodes of group %s: %w", groupID, err)
+	}
+	tallies, cut := gl.window(q.Since, q.Until)
 	// Only the nodes with time in the window count, and need their causes.
 	nodes := make([]api.Node, 0, len(cut)+len(pending))
 	for _, n := range append(cut, pending...) {
-		if len(rates.Spans(n, now, since, until)) > 0 {
+		if len(rates.Spans(n, q.Now, q.Since, q.Until)) > 0 {
 			nodes = append(nodes, n)
 		}
 	}
@@ -65,43 +95,16 @@ func (h *Reader) Costs(ctx context.Context, g api.Group, since, until, now time.
 		}
 	}
 	if err := h.costRecords(ctx, changeIDs, &rec); err != nil {
-		return api.Costs{}, err
+		return cost.Report{}, err
 	}
 	// Tallies whose change has settled keep its attribution from now on.
 	for _, t := range unsettled {
 		ch, ok := rec.Changes[t.ChangeID]
-		if ok && ch.EndedAt != nil && ch.EndedAt.Before(now.Add(-settleAfter)) {
+		if ok && ch.EndedAt != nil && ch.EndedAt.Before(q.Now.Add(-settleAfter)) {
 			t.Shares, t.Change = sharesWithEvents(ch, rec), &ch
 		}
 	}
-	rep := cost.ComputeTallied(nodes, tallies, rates, rec, cost.Query{Since: since, Until: until, Now: now, By: by})
-	// The rows hold only what the ledger no longer changes.
-	gl.mu.Unlock()
-	locked = false
-	currency := rates.Currency()
-	out := api.Costs{
-		GroupID: g.ID, By: by, Since: since, Until: until, Currency: currency,
-		Rule: causality.CostRule, Rows: make([]api.CostRow, len(rep.Rows)),
-		TotalNodeSeconds: rep.NodeSeconds, TotalNodeHours: hours(rep.NodeSeconds),
-		TotalCostMicros: rep.Micros, TotalCost: api.FormatMoney(rep.Micros),
-	}
-	// The rows are written in parts side by side: by cause over months
-	// they are 100,000 sentences, and each row is its own.
-	parts := 1
-	if len(rep.Rows) >= 20_000 {
-		parts = runtime.GOMAXPROCS(0)
-	}
-	var wg sync.WaitGroup
-	for p := range parts {
-		lo, hi := p*len(rep.Rows)/parts, (p+1)*len(rep.Rows)/parts
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				out.Rows[i] = costRow(by, &rep.Rows[i], currency)
-			}
-		})
-	}
-	wg.Wait()
-	return out, nil
+	return cost.ComputeTallied(nodes, tallies, rates, rec, q), nil
 }
 
 // costRow is a row of the answer in the API's words.

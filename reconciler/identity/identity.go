@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -144,7 +145,7 @@ var errNoStore = &api.Error{Code: api.CodeConflict, Status: 409,
 func New(st store.Store, c clock.Clock, bootstrap string) *Tokens {
 	t := &Tokens{st: st, clock: c}
 	if bootstrap != "" {
-		t.bootstrap, t.hasBootstrap = sha256.Sum256([]byte(bootstrap)), true
+		t.bootstrap, t.hasBootstrap = Hash(bootstrap), true
 	}
 	return t
 }
@@ -228,13 +229,18 @@ func (t *Tokens) Create(ctx context.Context, by Principal, in api.TokenCreate) (
 		if err := tx.InsertToken(tok, hex.EncodeToString(h[:])); err != nil {
 			return err
 		}
-		return tx.InsertAudit(api.AuditEntry{ID: newID(), Time: now, Principal: by.Name, Action: api.AuditTokenCreated,
-			TokenID: tok.ID, TokenName: tok.Name, Tenant: tok.Tenant, Role: tok.Role})
+		return tx.InsertAudit(audit(now, by, api.AuditTokenCreated, tok))
 	})
 	if err != nil {
 		return api.TokenCreated{}, err
 	}
 	return api.TokenCreated{Token: tok, Secret: secret}, nil
+}
+
+// audit is the audit entry of by's action on tok.
+func audit(now time.Time, by Principal, action string, tok api.Token) api.AuditEntry {
+	return api.AuditEntry{ID: newID(), Time: now, Principal: by.Name, Action: action,
+		TokenID: tok.ID, TokenName: tok.Name, Tenant: tok.Tenant, Role: tok.Role}
 }
 
 // Revoke revokes the token ref names (its id, or its name: every active
@@ -258,8 +264,7 @@ func (t *Tokens) Revoke(ctx context.Context, by Principal, ref string) ([]api.To
 				if err := tx.UpdateToken(tok); err != nil {
 					return err
 				}
-				if err := tx.InsertAudit(api.AuditEntry{ID: newID(), Time: now, Principal: by.Name, Action: api.AuditTokenRevoked,
-					TokenID: tok.ID, TokenName: tok.Name, Tenant: tok.Tenant, Role: tok.Role}); err != nil {
+				if err := tx.InsertAudit(audit(now, by, api.AuditTokenRevoked, tok)); err != nil {
 					return err
 				}
 			}
