@@ -15,7 +15,6 @@ import (
 	"context"
 	"hash/fnv"
 	"log/slog"
-	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -165,16 +164,26 @@ func (k *Keeper) Fence(groupID string) (store.Fence, bool) {
 
 // Held lists the shared shards held, in order (not the home shard).
 func (k *Keeper) Held() []int {
-	out := slices.DeleteFunc(k.allHeld(), func(s int) bool { return s < 0 })
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make([]int, 0, len(k.held))
+	for s := range k.held {
+		if s >= 0 {
+			out = append(out, s)
+		}
+	}
 	slices.Sort(out)
 	return out
 }
 
-// allHeld lists every shard held, the home shard too, in no order.
 func (k *Keeper) allHeld() []int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return slices.Collect(maps.Keys(k.held))
+	out := make([]int, 0, len(k.held))
+	for s := range k.held {
+		out = append(out, s)
+	}
+	return out
 }
 
 // Run keeps the leases until ctx ends, then releases them and
@@ -445,7 +454,11 @@ func (k *Keeper) drop(shards []int) []store.Fence {
 func (k *Keeper) fences() []store.Fence {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return slices.Collect(maps.Values(k.held))
+	out := make([]store.Fence, 0, len(k.held))
+	for _, f := range k.held {
+		out = append(out, f)
+	}
+	return out
 }
 
 func missing(held, kept []store.Fence) []store.Fence {
