@@ -104,18 +104,20 @@ func (r *Router) List(ctx context.Context) (api.ReplicaList, error) {
 			Live: now.Sub(rp.SeenAt) <= r.k.o.TTL, StartedAt: rp.StartedAt, SeenAt: rp.SeenAt, Leases: []api.Lease{},
 		})
 	}
+	held := make(map[int]bool)
 	for _, ls := range leases {
 		i, ok := idx[ls.Owner]
 		if ls.Released || !ok || !ls.ExpiresAt.After(now) {
 			continue
 		}
 		// A negative shard is a replica's home lease (its pinned groups).
+		held[ls.Shard] = true
 		owners[ls.Shard] = ls.Owner
 		out.Replicas[i].Leases = append(out.Replicas[i].Leases,
 			api.Lease{Shard: ls.Shard, Generation: ls.Generation, ExpiresAt: ls.ExpiresAt})
 	}
 	for s := range r.k.o.Shards {
-		if _, held := owners[s]; !held {
+		if !held[s] {
 			out.Unowned = append(out.Unowned, s)
 		}
 	}
