@@ -80,7 +80,6 @@ func (s *Store) ListLeases(ctx context.Context) ([]store.Lease, error) {
 // The first owner of a shard inserts its row; a concurrent first
 // acquisition loses on the primary key and finds the shard held.
 func (s *Store) Acquire(ctx context.Context, shard int, owner string, ttl time.Duration) (store.Acquired, bool, error) {
-	const taken = ` RETURNING shard, owner, generation, expires_at, released`
 	var a store.Acquired
 	ok := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -88,28 +87,33 @@ func (s *Store) Acquire(ctx context.Context, shard int, owner string, ttl time.D
 		var free bool
 		err := tx.QueryRowContext(ctx, `SELECT owner, generation, released, expires_at <= now()
 			FROM leases WHERE shard = $1 FOR UPDATE`, shard).Scan(&cur.Owner, &cur.Generation, &cur.Released, &free)
-		var row *sql.Row
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			row = tx.QueryRowContext(ctx, `INSERT INTO leases (shard, owner, generation, expires_at, acquired_at)
-				VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond', now()) ON CONFLICT (shard) DO NOTHING`+taken,
+			res, err := tx.ExecContext(ctx, `INSERT INTO leases (shard, owner, generation, expires_at, acquired_at)
+				VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond', now()) ON CONFLICT (shard) DO NOTHING`,
 				shard, owner, millis(ttl))
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil || n == 0 {
+				return err
+			}
 		case err != nil:
 			return err
 		case !free && !cur.Released:
 			return nil
 		default:
 			a.PreviousOwner, a.PreviousReleased = cur.Owner, cur.Released
-			row = tx.QueryRowContext(ctx, `UPDATE leases SET owner = $2, generation = generation + 1,
+			if _, err := tx.ExecContext(ctx, `UPDATE leases SET owner = $2, generation = generation + 1,
 				expires_at = now() + $3 * interval '1 millisecond', released = false, acquired_at = now()
-				WHERE shard = $1`+taken, shard, owner, millis(ttl))
+				WHERE shard = $1`, shard, owner, millis(ttl)); err != nil {
+				return err
+			}
 		}
-		err = row.Scan(&a.Shard, &a.Owner, &a.Generation, &a.ExpiresAt, &a.Released)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil // the insert lost on the primary key: the shard is held
-		}
-		ok = err == nil
-		return err
+		ok = true
+		return tx.QueryRowContext(ctx, `SELECT shard, owner, generation, expires_at, released FROM leases WHERE shard = $1`,
+			shard).Scan(&a.Shard, &a.Owner, &a.Generation, &a.ExpiresAt, &a.Released)
 	})
 	if err != nil {
 		return store.Acquired{}, false, fmt.Errorf("postgres: acquire shard %d: %w", shard, err)
