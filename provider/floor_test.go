@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
+	"syscall"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -22,20 +26,48 @@ import (
 // no work inside the provider can go below.
 //
 // The test binary serves it when Terraform starts it with envFloor set
-// (see TestMain), under the provider's name.
+// (see TestMain), under the provider's name. envFloor names a file to
+// which each floor process, when Terraform stops it, appends the CPU it
+// used in milliseconds, so the benchmark can tell Terraform's own CPU
+// from the plugin's.
 const envFloor = "PES_BENCH_FLOOR_PROVIDER"
 
 // serveFloor runs the floor as the plugin process and reports whether it
 // was asked to.
 func serveFloor() bool {
-	if os.Getenv(envFloor) == "" {
+	cpuLog := os.Getenv(envFloor)
+	if cpuLog == "" {
 		return false
 	}
 	if err := Serve(context.Background(), func() provider.Provider { return floorProvider{New("floor")()} }, false); err != nil {
 		fmt.Fprintln(os.Stderr, "floor provider:", err)
 		os.Exit(1)
 	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		if f, err := os.OpenFile(cpuLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+			fmt.Fprintln(f, time.Duration(ru.Utime.Nano()+ru.Stime.Nano()).Milliseconds())
+			f.Close()
+		}
+	}
 	return true
+}
+
+// floorPluginCPU is the CPU the floor processes logged to cpuLog.
+func floorPluginCPU(cpuLog string) (time.Duration, error) {
+	b, err := os.ReadFile(cpuLog)
+	if err != nil {
+		return 0, err
+	}
+	var sum time.Duration
+	for _, f := range strings.Fields(string(b)) {
+		ms, err := strconv.Atoi(f)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", cpuLog, err)
+		}
+		sum += time.Duration(ms) * time.Millisecond
+	}
+	return sum, nil
 }
 
 type floorProvider struct{ real provider.Provider }
