@@ -67,9 +67,16 @@ resource "terraform_data" "t" {
 // against a real pesd with its default intervals, and of the same graph of
 // 150 terraform_data, each in a fresh directory, applyRounds times, and
 // reports the median wall time of each and their ratio.
+//
+// For reference it also applies the pes configuration against the floor
+// (floor_test.go: the same schemas, nothing behind them) in the same
+// rounds, and reports that median and its ratio to terraform_data: what
+// Terraform and the plugin framework cost for these schemas alone; and of
+// that apply's CPU, the part that was Terraform's own.
 func BenchmarkTerraformApply(b *testing.B) {
 	tmp := b.TempDir()
 	tf, cliConfig := terraformWithProvider(b, tmp)
+	floorConfig := floorCLIConfig(b, tmp)
 	// pesd as deployed: its default intervals.
 	endpoint, stop, err := startPesd(tmp)
 	if err != nil {
@@ -83,7 +90,11 @@ func BenchmarkTerraformApply(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	apply := func(dir, config, run string) (wall, cpu time.Duration) {
+	floorCPULog := filepath.Join(tmp, "floor-cpu.log")
+	floorEnv := append(os.Environ(), "TF_CLI_CONFIG_FILE="+floorConfig, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
+		envFloor+"="+floorCPULog)
+
+	apply := func(env []string, dir, config, run string) (wall, cpu time.Duration) {
 		b.Helper()
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			b.Fatal(err)
@@ -118,27 +129,41 @@ func BenchmarkTerraformApply(b *testing.B) {
 		}
 	}
 
-	var pesWall, dataWall, pesCPU, dataCPU []time.Duration
+	var pesWall, dataWall, floorWall, pesCPU, dataCPU, floorCPU, floorTerraformCPU []time.Duration
 	for b.Loop() {
 		for r := range applyRounds {
 			run := fmt.Sprintf("%d-%d", b.N, r)
-			w, cpu := apply(filepath.Join(tmp, "data-"+run), fmt.Sprintf(dataConfig, applyGroups, applyTriggers, applyGroups), run)
+			pes := fmt.Sprintf(pesConfig, applyGroups, applyTriggers, applyGroups)
+			w, cpu := apply(env, filepath.Join(tmp, "data-"+run), fmt.Sprintf(dataConfig, applyGroups, applyTriggers, applyGroups), run)
 			dataWall, dataCPU = append(dataWall, w), append(dataCPU, cpu)
-			w, cpu = apply(filepath.Join(tmp, "pes-"+run), fmt.Sprintf(pesConfig, applyGroups, applyTriggers, applyGroups), run)
+			w, cpu = apply(env, filepath.Join(tmp, "pes-"+run), pes, run)
 			pesWall, pesCPU = append(pesWall, w), append(pesCPU, cpu)
 			b.StopTimer()
+			if err := os.RemoveAll(floorCPULog); err != nil {
+				b.Fatal(err)
+			}
+			w, cpu = apply(floorEnv, filepath.Join(tmp, "floor-"+run), pes, run)
+			plugin, err := floorPluginCPU(floorCPULog)
+			if err != nil {
+				b.Fatal(err)
+			}
+			floorWall, floorCPU, floorTerraformCPU = append(floorWall, w), append(floorCPU, cpu), append(floorTerraformCPU, cpu-plugin)
 			cleanup()
 			b.StartTimer()
 		}
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	pw, dw := median(pesWall), median(dataWall)
+	pw, dw, fw := median(pesWall), median(dataWall), median(floorWall)
 	b.ReportMetric(ms(pw), "pes-ms")
 	b.ReportMetric(ms(dw), "data-ms")
 	b.ReportMetric(ms(median(pesCPU)), "pes-cpu-ms")
 	b.ReportMetric(ms(median(dataCPU)), "data-cpu-ms")
 	b.ReportMetric(float64(pw)/float64(dw), "ratio")
-	b.Logf("pes apply %v, terraform_data apply %v", pesWall, dataWall)
+	b.ReportMetric(ms(fw), "floor-ms")
+	b.ReportMetric(ms(median(floorCPU)), "floor-cpu-ms")
+	b.ReportMetric(float64(fw)/float64(dw), "floor-ratio")
+	b.ReportMetric(ms(median(floorTerraformCPU)), "floor-terraform-cpu-ms")
+	b.Logf("pes apply %v, terraform_data apply %v, floor apply %v", pesWall, dataWall, floorWall)
 }
 
 func median(ds []time.Duration) time.Duration {
@@ -170,10 +195,35 @@ func terraformWithProvider(tb testing.TB, tmp string) (tf, cliConfig string) {
 	if out, err := build.CombinedOutput(); err != nil {
 		tb.Fatalf("build the provider: %v\n%s", err, out)
 	}
-	cliConfig = filepath.Join(tmp, "terraformrc")
-	rc := fmt.Sprintf("disable_checkpoint = true\nprovider_installation {\n  dev_overrides {\n    \"pes-project/pes\" = %q\n  }\n  direct {}\n}\n", pluginDir)
-	if err := os.WriteFile(cliConfig, []byte(rc), 0o600); err != nil {
+	return tf, devOverride(tb, pluginDir, filepath.Join(tmp, "terraformrc"))
+}
+
+// floorCLIConfig writes a CLI configuration whose dev_overrides run this
+// test binary as the provider; Terraform started with envFloor set then
+// talks to the floor (floor_test.go).
+func floorCLIConfig(tb testing.TB, tmp string) string {
+	tb.Helper()
+	self, err := os.Executable()
+	if err != nil {
 		tb.Fatal(err)
 	}
-	return tf, cliConfig
+	pluginDir := filepath.Join(tmp, "floor-plugins")
+	if err := os.MkdirAll(pluginDir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.Symlink(self, filepath.Join(pluginDir, "terraform-provider-pes")); err != nil {
+		tb.Fatal(err)
+	}
+	return devOverride(tb, pluginDir, filepath.Join(tmp, "floor-terraformrc"))
+}
+
+// devOverride writes at path a CLI configuration that takes the provider
+// from pluginDir, and returns path.
+func devOverride(tb testing.TB, pluginDir, path string) string {
+	tb.Helper()
+	rc := fmt.Sprintf("disable_checkpoint = true\nprovider_installation {\n  dev_overrides {\n    \"pes-project/pes\" = %q\n  }\n  direct {}\n}\n", pluginDir)
+	if err := os.WriteFile(path, []byte(rc), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path
 }

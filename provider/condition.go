@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
@@ -31,9 +32,29 @@ func (conditionValidator) ValidateString(_ context.Context, req validator.String
 		return
 	}
 	src := req.ConfigValue.ValueString()
-	if _, err := trigger.Compile(src); err != nil {
+	if err := checkCondition(src); err != nil {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid trigger condition", conditionErrorDetail(src, err))
 	}
+}
+
+// compiled holds what compiling each condition source gave (a
+// compileResult), for the life of the plugin process: Terraform validates
+// every trigger instance in each of validate, plan and apply, and
+// ValidateConfig checks the condition again, so with count one source is
+// compiled hundreds of times an apply. The sources are the configuration's
+// own, so the map is as small as the configuration.
+var compiled sync.Map
+
+type compileResult struct{ err error }
+
+// checkCondition is the error trigger.Compile gives for src.
+func checkCondition(src string) error {
+	if r, ok := compiled.Load(src); ok {
+		return r.(compileResult).err
+	}
+	_, err := trigger.Compile(src)
+	compiled.Store(src, compileResult{err})
+	return err
 }
 
 // conditionErrorDetail renders a compile error the way compilers do: the

@@ -361,7 +361,7 @@ func triggerValidationSpec(m triggerModel) *api.TriggerSpec {
 		always := conditionAlways // unknown, or reported by conditionValidator
 		spec.Condition = &always
 		if known(m.Condition) {
-			if _, err := trigger.Compile(m.Condition.ValueString()); err == nil {
+			if checkCondition(m.Condition.ValueString()) == nil {
 				spec.Condition = m.Condition.ValueStringPointer()
 			}
 		}

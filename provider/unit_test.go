@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -157,6 +158,24 @@ func TestConditionErrorDetail(t *testing.T) {
 		for _, w := range tt.wants {
 			if !strings.Contains(got, w) {
 				t.Errorf("detail for %q lacks %q:\n%s", tt.src, w, got)
+			}
+		}
+	}
+}
+
+// TestCheckCondition: a remembered result is the compiler's, for a
+// source that compiles and for one that does not, on every call.
+func TestCheckCondition(t *testing.T) {
+	for _, src := range []string{"avg(cpu_utilization, '2m') > 80", "avgg(cpu_utilization, '2m') > 80", "last(queue_depth) >", ""} {
+		_, want := trigger.Compile(src)
+		for range 2 {
+			got := checkCondition(src)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("checkCondition(%q) = %v, want %v", src, got, want)
+			}
+			var ce *trigger.CompileError
+			if want != nil && !errors.As(got, &ce) {
+				t.Errorf("checkCondition(%q) = %T, want the compiler's *trigger.CompileError", src, got)
 			}
 		}
 	}
