@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -235,5 +236,55 @@ func TestGroupCommitLoopCutsBatch(t *testing.T) {
 	// The first, the cut batch, the loop's, the rest.
 	if n := st.updates.Load(); n != 4 {
 		t.Errorf("%d transactions, want 4", n)
+	}
+}
+
+// TestFailedWriteLeavesTheState: a write shares the state's maps until it
+// changes them; the changes of a write that fails (its nodes, its changes
+// in progress, its trigger reports) never reach the group's state.
+func TestFailedWriteLeavesTheState(t *testing.T) {
+	h := newHarness(t)
+	g := h.createGroup(api.GroupConfig{Name: "rollback", DesiredQuantity: 2, MaxQuantity: 10, Sim: &api.SimConfig{BootTime: "1s"}})
+	h.runTo(5*time.Second, nil)
+	gs, err := h.c.lockGroup(h.ctx, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gs.mu.Unlock()
+	if len(gs.st.nodes) != 2 {
+		t.Fatalf("%d nodes, want 2", len(gs.st.nodes))
+	}
+	// A trigger reported in the period, so the state has reports to share.
+	if _, err := h.c.write(h.ctx, gs, func(w *work) error {
+		w.s.report(api.Event{Type: api.EventTriggerFired, Source: api.Source{Kind: api.SourceTrigger, ID: "t0"}})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	nodes, open, reported := maps.Clone(gs.st.nodes), maps.Clone(gs.st.open), maps.Clone(gs.st.reported)
+	fail := errors.New("the write fails")
+	_, err = h.c.write(h.ctx, gs, func(w *work) error {
+		for _, n := range w.s.nodes {
+			n.State = api.NodeTerminated
+			if err := w.putNode(n); err != nil {
+				return err
+			}
+			break
+		}
+		w.trackChange(api.Change{ID: "in-progress", Status: api.ChangeInProgress})
+		w.s.report(api.Event{Type: api.EventTriggerFired, Source: api.Source{Kind: api.SourceTrigger, ID: "t1"}})
+		if len(w.s.nodes) != 1 || len(w.s.open) != len(open)+1 || len(w.s.reported) != len(reported)+1 {
+			t.Errorf("the write sees %d nodes, %d open, %d reported; want its changes", len(w.s.nodes), len(w.s.open), len(w.s.reported))
+		}
+		return fail
+	})
+	if !errors.Is(err, fail) {
+		t.Fatalf("write: %v, want %v", err, fail)
+	}
+	if !maps.EqualFunc(gs.st.nodes, nodes, func(a, b api.Node) bool { return a.State == b.State }) ||
+		!maps.EqualFunc(gs.st.open, open, func(a, b api.Change) bool { return a.ID == b.ID }) ||
+		!maps.Equal(gs.st.reported, reported) {
+		t.Errorf("after a failed write the state has %d nodes, %d open, %d reported; want %d, %d, %d",
+			len(gs.st.nodes), len(gs.st.open), len(gs.st.reported), len(nodes), len(open), len(reported))
 	}
 }

@@ -37,6 +37,7 @@ func (w *work) nodeName(id string) (string, error) {
 	}
 	if ok {
 		n.Name = got.Name
+		w.s.own(sharedNodes)
 		w.s.nodes[id] = n
 	}
 	return got.Name, nil

@@ -80,7 +80,21 @@ type state struct {
 	// the copy a write takes, so a rolled-back write gives its labels
 	// back and a committed one moves them on: labels stay gapless.
 	labels store.Labels
+	// shared are the maps above that this copy shares with the state it
+	// was copied from (clone); a write copies one before its first change
+	// to it (own), so the writes that change none (an instruction, most
+	// passes) copy none.
+	shared sharedMaps
 }
+
+// sharedMaps is a set of the state's maps.
+type sharedMaps uint8
+
+const (
+	sharedNodes sharedMaps = 1 << iota
+	sharedOpen
+	sharedReported
+)
 
 // setConfig makes cfg the group's configuration. cfg has been resolved
 // (api.ResolveGroupConfig, or read back from the store), so parsing it
@@ -106,15 +120,31 @@ func (s *state) config() api.Config {
 
 func (s *state) clone() *state {
 	c := *s
-	c.nodes = maps.Clone(s.nodes)
-	c.open = maps.Clone(s.open)
+	// The maps are copied on the copy's first change to them (own).
+	c.shared = sharedNodes | sharedOpen | sharedReported
 	// The period's events are shared, not copied: a period gathers
 	// thousands of requests, and copying them for every write made each
 	// write cost the whole period. Sharing is safe because the copy only
 	// appends (past the end s sees) and copies before it removes (track);
 	// a group has one copy being written at a time.
-	c.reported = maps.Clone(s.reported)
 	return &c
+}
+
+// own makes the maps m of s its own, copying them if they are shared,
+// before s changes them. Every change to nodes, open or reported goes
+// after an own.
+func (s *state) own(m sharedMaps) {
+	copies := s.shared & m
+	if copies&sharedNodes != 0 {
+		s.nodes = maps.Clone(s.nodes)
+	}
+	if copies&sharedOpen != 0 {
+		s.open = maps.Clone(s.open)
+	}
+	if copies&sharedReported != 0 {
+		s.reported = maps.Clone(s.reported)
+	}
+	s.shared &^= m
 }
 
 // nodeList returns the nodes in launch order.
@@ -366,6 +396,7 @@ func (s *state) report(e api.Event) {
 	if e.Source.Kind != api.SourceTrigger {
 		return
 	}
+	s.own(sharedReported)
 	if s.reported == nil {
 		s.reported = make(map[string]bool)
 	}
@@ -394,6 +425,7 @@ func (w *work) putNode(n api.Node) error {
 	if err := w.tx.UpsertNode(n); err != nil {
 		return fmt.Errorf("write node %s: %w", n.ID, err)
 	}
+	w.s.own(sharedNodes)
 	if n.State == api.NodeTerminated {
 		delete(w.s.nodes, n.ID)
 	} else {
@@ -458,10 +490,16 @@ func (w *work) track(e api.Event, known bool) {
 
 // without returns es without the event id, as a new slice when it was
 // there: es may be shared with the state a write copied (see clone).
+// Without the first, it is es past it, with no copy: a harmonization
+// rewrites its period's requests in order, and copying the rest for each
+// made that quadratic in the requests.
 func without(es []api.Event, id string) []api.Event {
 	i := slices.IndexFunc(es, func(x api.Event) bool { return x.ID == id })
-	if i < 0 {
+	switch {
+	case i < 0:
 		return es
+	case i == 0:
+		return es[1:]
 	}
 	return slices.Concat(es[:i], es[i+1:])
 }
@@ -507,6 +545,7 @@ func (w *work) updateChange(ch api.Change) (api.Change, error) {
 }
 
 func (w *work) trackChange(ch api.Change) {
+	w.s.own(sharedOpen)
 	if ch.Status == api.ChangeInProgress {
 		w.s.open[ch.ID] = ch
 		return

@@ -200,6 +200,8 @@ type Tx interface {
 	SetCrashLoop(groupID string, c CrashLoop) error
 
 	InsertEvent(e api.Event) error
+	// UpdateEvent rewrites an event; its identity (group, label, time,
+	// period) stays as inserted.
 	UpdateEvent(e api.Event) error
 	InsertChange(c api.Change) error
 	UpdateChange(c api.Change) error

@@ -9,12 +9,16 @@ package main
 //	go test -run '^$' -bench 'InstructionPOSTs|MetricPushes' ./reconciler/cmd/pesd/
 
 import (
+	"bufio"
 	"bytes"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -26,6 +30,7 @@ import (
 	_ "github.com/mattn/go-sqlite3" // the raw commit loop's driver, as the store's
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/server"
 )
 
 // benchRound is how long each measured round of requests runs.
@@ -120,22 +125,114 @@ func hammer(b *testing.B, clients int, d time.Duration, do func(client int) erro
 
 // post sends body to path and fails unless pesd answers want.
 func post(hc *http.Client, d *pesdProc, path string, body []byte, want int) error {
-	req, err := http.NewRequest(http.MethodPost, d.url+path, bytes.NewReader(body))
+	_, err := postTo(hc, d.url, d.token, path, body, want)
+	return err
+}
+
+// postTo sends body to path of the server at base and returns its answer
+// unless it is not want.
+func postTo(hc *http.Client, base, token, path string, body []byte, want int) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodPost, base+path, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+d.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != want {
-		return fmt.Errorf("POST %s: %d: %.300s", path, resp.StatusCode, out)
+		return nil, fmt.Errorf("POST %s: %d: %.300s", path, resp.StatusCode, out)
 	}
-	return nil
+	resp.Body = io.NopCloser(bytes.NewReader(out))
+	return resp, nil
+}
+
+// floorEnv, set in the environment of this test binary, makes it the
+// instruction benchmark's floor server instead of running tests: its
+// value is the file of the answer to give.
+const floorEnv = "PES_BENCH_FLOOR_ANSWER"
+
+// serveFloor is the floor of the instruction benchmark: an HTTP server,
+// with pesd's server settings, that reads each request's body and answers
+// every request with the 201 pesd gave an instruction (its body, content
+// type and a Location of the same length), and does nothing else. It
+// prints where it listens, as pesd does, and serves until killed.
+func serveFloor(answerFile string) {
+	fail := func(err error) {
+		fmt.Fprintln(os.Stderr, "floor server:", err)
+		os.Exit(1)
+	}
+	raw, err := os.ReadFile(answerFile)
+	if err != nil {
+		fail(err)
+	}
+	var a floorAnswer
+	if err := json.Unmarshal(raw, &a); err != nil {
+		fail(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("floor listening on http://%s\n", ln.Addr())
+	srv := server.HTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", a.ContentType)
+		w.Header().Set("Location", a.Location)
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write(a.Body)
+	}), nil, server.DefaultTimeouts)
+	fail(srv.Serve(ln))
+}
+
+// floorAnswer is the answer the floor server gives, as pesd gave it.
+type floorAnswer struct {
+	ContentType string `json:"content_type"`
+	Location    string `json:"location"`
+	Body        []byte `json:"body"`
+}
+
+// floorProc is a running floor server.
+type floorProc struct {
+	pid int
+	url string
+}
+
+// startFloor starts this test binary as the floor server answering a.
+func startFloor(b *testing.B, a floorAnswer) floorProc {
+	b.Helper()
+	raw, err := json.Marshal(a)
+	if err != nil {
+		b.Fatal(err)
+	}
+	file := filepath.Join(b.TempDir(), "floor-answer.json")
+	if err := os.WriteFile(file, raw, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), floorEnv+"="+file)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "floor listening on ")
+	if err != nil || !ok {
+		b.Fatalf("floor server said %q: %v", line, err)
+	}
+	return floorProc{pid: cmd.Process.Pid, url: url}
 }
 
 // BenchmarkInstructionPOSTs measures instruction POSTs from 8 concurrent
@@ -143,6 +240,11 @@ func post(hc *http.Client, d *pesdProc, path string, body []byte, want int) erro
 // in the same run, the raw commit rate of SQLite (WAL, synchronous=NORMAL)
 // on this machine: one small row per transaction, on one connection. Each
 // POST is acknowledged only once its event is durable.
+//
+// For reference it also measures the floor, the same POSTs from the same
+// client against a server that does nothing but answer (serveFloor), and
+// the client's own CPU per POST: client and servers share the machine's
+// cores, so together they say what rate HTTP alone allows here.
 func BenchmarkInstructionPOSTs(b *testing.B) {
 	needE2E(b)
 	const clients = 8
@@ -159,21 +261,44 @@ func BenchmarkInstructionPOSTs(b *testing.B) {
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 30 * time.Second}
 	body := []byte(`{"change_by":1,"reason":"bench","priority":10}`)
-	var raw, posts, cpu float64
+	path := func(k int) string { return "/v1/groups/" + groups[k] + "/instructions" }
+	// The floor: what HTTP alone allows here, the same requests from the
+	// same client answered by a server that does nothing but give pesd's
+	// answer to one of them.
+	resp, err := postTo(hc, d.url, d.token, path(0), body, http.StatusCreated)
+	if err != nil {
+		b.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	floor := startFloor(b, floorAnswer{ContentType: resp.Header.Get("Content-Type"), Location: resp.Header.Get("Location"), Body: answer})
+	var raw, posts, cpu, clientCPU, floorPosts, floorCPU float64
 	for b.Loop() {
 		raw += rawCommitRate(b, benchRound)
-		cpu0 := procCPU(b, d.cmd.Process.Pid)
+		cpu0, self0 := procCPU(b, d.cmd.Process.Pid), procCPU(b, os.Getpid())
 		rate := hammer(b, clients, benchRound, func(k int) error {
-			return post(hc, d, "/v1/groups/"+groups[k]+"/instructions", body, http.StatusCreated)
+			return post(hc, d, path(k), body, http.StatusCreated)
 		})
 		posts += rate
 		cpu += float64(procCPU(b, d.cmd.Process.Pid)-cpu0) / float64(time.Microsecond) / (rate * benchRound.Seconds())
+		clientCPU += float64(procCPU(b, os.Getpid())-self0) / float64(time.Microsecond) / (rate * benchRound.Seconds())
+
+		cpu0 = procCPU(b, floor.pid)
+		rate = hammer(b, clients, benchRound, func(k int) error {
+			_, err := postTo(hc, floor.url, d.token, path(k), body, http.StatusCreated)
+			return err
+		})
+		floorPosts += rate
+		floorCPU += float64(procCPU(b, floor.pid)-cpu0) / float64(time.Microsecond) / (rate * benchRound.Seconds())
 	}
 	n := float64(b.N)
 	b.ReportMetric(raw/n, "raw-commits/s")
 	b.ReportMetric(posts/n, "posts/s")
 	b.ReportMetric(100*posts/raw, "%-of-raw")
 	b.ReportMetric(cpu/n, "pesd-cpu-µs/post")
+	b.ReportMetric(clientCPU/n, "client-cpu-µs/post")
+	b.ReportMetric(floorPosts/n, "floor-posts/s")
+	b.ReportMetric(100*floorPosts/raw, "floor-%-of-raw")
+	b.ReportMetric(floorCPU/n, "floor-cpu-µs/post")
 }
 
 // BenchmarkMetricPushes measures batched metric pushes over HTTP: 2

@@ -39,6 +39,9 @@ import (
 var pesdBin string
 
 func TestMain(m *testing.M) {
+	if answer := os.Getenv(floorEnv); answer != "" {
+		serveFloor(answer) // the instruction benchmark's floor server
+	}
 	flag.Parse()
 	if testing.Short() {
 		os.Exit(m.Run())

@@ -308,9 +308,14 @@ func (t *tx) UpdateEvent(e api.Event) error {
 	if err != nil {
 		return err
 	}
-	return t.update("event", e.ID, `UPDATE events SET group_id = ?, label = ?, type = ?,
-		source_kind = ?, source_id = ?, source_name = ?, time = ?, period_id = ?,
-		period_label = ?, request = ?, immediate = ?, proposed_quantity = ?, priority = ?,
+	// The event's identity (group, label, time, period) is set at insert
+	// and never rewritten: setting its columns would update all three of
+	// the table's indexes for each event a harmonization links or
+	// settles, and check the group's reference.
+	args = append(args[2:6:6], args[9:]...)
+	return t.update("event", e.ID, `UPDATE events SET type = ?,
+		source_kind = ?, source_id = ?, source_name = ?,
+		request = ?, immediate = ?, proposed_quantity = ?, priority = ?,
 		status = ?, reason = ?, notes = ?, observed = ?, node_id = ?, node_name = ?, parent_change_id = ?,
 		nexus_id = ?, description = ?, source_principal = ?, source_on_behalf_of = ?, parent_event_id = ? WHERE id = ?`, args...)
 }

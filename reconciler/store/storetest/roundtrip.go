@@ -568,6 +568,15 @@ func testEvents(t *testing.T, s store.Store) {
 	must(t, err)
 	checkSame(t, "updated event", upd, got)
 
+	// The identity stays as inserted.
+	moved := upd
+	moved.GroupID, moved.Label, moved.Time = "g2", "E77", moved.Time.Add(time.Hour)
+	moved.PeriodID, moved.PeriodLabel = "p-elsewhere", "H77"
+	update(t, s, func(tx store.Tx) error { return tx.UpdateEvent(moved) })
+	got, err = s.GetEvent(ctx, upd.ID)
+	must(t, err)
+	checkSame(t, "event updated with another identity", upd, got)
+
 	// Notes can go again; empty notes read back as none (nil), which is
 	// the same on the wire (omitempty).
 	for _, notes := range [][]string{nil, {}} {
