@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -153,10 +154,20 @@ func startPesd(tmp string, flags ...string) (endpoint string, stop func(), err e
 		close(lines)
 	}()
 
+	// pesd serves every acceptance test: if it dies before they end, say
+	// so with its log, which goes with the temporary directory.
+	var stopping atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		err := cmd.Wait()
+		if !stopping.Load() {
+			fmt.Fprintf(os.Stderr, "acceptance tests: the shared pesd exited before the tests ended (%v); its log:\n%s\n", err, tail(logPath))
+		}
+		close(done)
+	}()
 	kill := func() {
+		stopping.Store(true)
 		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
