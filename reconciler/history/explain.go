@@ -58,7 +58,8 @@ func (h *Reader) ExplainEvents(ctx context.Context, events []api.Event) ([]api.E
 }
 
 // minPart is the fewest records of a page explained apart from the rest:
-// below it a part's fixed reads cost more than another core saves.
+// each part makes the page's fixed reads again, so only long pages (a
+// list's page of 1,000) are split.
 const minPart = 128
 
 // inParts explains a long page in parts, one a core, at once: a page of
