@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -237,6 +238,50 @@ func TestExplainPages(t *testing.T) {
 	}
 	if strings.Contains(all, "pesd:") {
 		t.Errorf("an explanation shows the notes' mark:\n%s", all)
+	}
+}
+
+// TestExplainLongPagesInParts: a page long enough to be explained in
+// parts, at once, answers as its records explained one page at a time.
+func TestExplainLongPagesInParts(t *testing.T) {
+	// Parts need two cores.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
+	h, g := explainHistory(t)
+	changes, events := h.changes(g.ID), h.events(g.ID)
+	cds, err := h.hist().ExplainChanges(h.ctx, changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eds, err := h.hist().ExplainEvents(h.ctx, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The history repeated into pages of 400 or more.
+	var longChanges []api.Change
+	var longEvents []api.Event
+	for len(longChanges) < 400 || len(longEvents) < 400 {
+		longChanges, longEvents = append(longChanges, changes...), append(longEvents, events...)
+	}
+	lcds, err := h.hist().ExplainChanges(h.ctx, longChanges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leds, err := h.hist().ExplainEvents(h.ctx, longEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lcds) != len(longChanges) || len(leds) != len(longEvents) {
+		t.Fatalf("%d change details for %d changes, %d event details for %d events", len(lcds), len(longChanges), len(leds), len(longEvents))
+	}
+	for i, d := range lcds {
+		if want := cds[i%len(cds)]; !reflect.DeepEqual(d, want) {
+			t.Fatalf("change %d (%s) in the long page:\n%+v\nin the short one:\n%+v", i, d.Label, d, want)
+		}
+	}
+	for i, d := range leds {
+		if want := eds[i%len(eds)]; !reflect.DeepEqual(d, want) {
+			t.Fatalf("event %d (%s) in the long page:\n%+v\nin the short one:\n%+v", i, d.Label, d, want)
+		}
 	}
 }
 

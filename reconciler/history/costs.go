@@ -216,7 +216,7 @@ func (h *Reader) Costed(ctx context.Context, ds []api.ChangeDetail, now time.Tim
 		sp.until = maxTime(sp.until, d.StartedAt)
 	}
 	for gid, sp := range groups {
-		g, err := h.r.GetGroup(ctx, gid)
+		hist, err := h.r.BillingHistory(ctx, gid)
 		if err != nil {
 			return ds, fmt.Errorf("group %s: %w", gid, err)
 		}
@@ -230,7 +230,7 @@ func (h *Reader) Costed(ctx context.Context, ds []api.ChangeDetail, now time.Tim
 		for _, n := range nodes {
 			byChange[n.ChangeID] = append(byChange[n.ChangeID], n)
 		}
-		rates := cost.ParseRates(g.BillingHistory)
+		rates := cost.ParseRates(hist)
 		currency := rates.Currency()
 		for i := range ds {
 			d := &ds[i]
@@ -276,11 +276,11 @@ func nonNil(s []string) []string {
 // now: what /metrics exports as counters. The ledger's settled total plus
 // the nodes not yet settled, so a scrape reads only those.
 func (h *Reader) TotalCost(ctx context.Context, groupID string, now time.Time) (seconds, micros int64, currency string, err error) {
-	g, err := h.r.GetGroup(ctx, groupID)
+	hist, err := h.r.BillingHistory(ctx, groupID)
 	if err != nil {
 		return 0, 0, "", err
 	}
-	rates := cost.ParseRates(g.BillingHistory)
+	rates := cost.ParseRates(hist)
 	gl := h.ledger.group(groupID)
 	gl.mu.Lock()
 	defer gl.mu.Unlock()

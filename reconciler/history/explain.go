@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
+	"sync"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
@@ -41,17 +44,48 @@ func (h *Reader) ExplainEvent(ctx context.Context, id string) (api.EventDetail, 
 
 // ExplainChanges answers change → causes for a page of changes, as
 // ExplainChange does for one, in a fixed number of reads whatever the
-// page's length: the nexuses of the page, then the events and changes they
-// name, then the replacement chains, then the periods whose decision
-// records the explanations use.
+// length of the page, or of each of its parts (inParts): the nexuses of
+// the page, then the events and changes they name, then the replacement
+// chains, then the periods whose decision records the explanations use.
 func (h *Reader) ExplainChanges(ctx context.Context, changes []api.Change) ([]api.ChangeDetail, error) {
-	return explainChanges(ctx, h.r, changes)
+	return inParts(ctx, h.r, changes, explainChanges)
 }
 
 // ExplainEvents answers event → effects for a page of events, as
 // ExplainEvent does for one, in a fixed number of reads.
 func (h *Reader) ExplainEvents(ctx context.Context, events []api.Event) ([]api.EventDetail, error) {
-	return explainEvents(ctx, h.r, events)
+	return inParts(ctx, h.r, events, explainEvents)
+}
+
+// minPart is the fewest records of a page explained apart from the rest:
+// each part makes the page's fixed reads again, so only long pages (a
+// list's page of 1,000) are split.
+const minPart = 128
+
+// inParts explains a long page in parts, one a core, at once: a page of
+// 1,000 is answered in the time of its largest part rather than of all
+// of it. Each part reads the records its own explanations follow, so an
+// answer does not depend on the split; records two parts both follow
+// (a shared period) are read by each.
+func inParts[T, D any](ctx context.Context, r store.Reader, page []T, explain func(context.Context, store.Reader, []T) ([]D, error)) ([]D, error) {
+	n := min(runtime.GOMAXPROCS(0), len(page)/minPart)
+	if n < 2 {
+		return explain(ctx, r, page)
+	}
+	out := make([][]D, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		part := page[i*len(page)/n : (i+1)*len(page)/n]
+		wg.Go(func() { out[i], errs[i] = explain(ctx, r, part) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return slices.Concat(out...), nil
 }
 
 func explainChanges(ctx context.Context, r store.Reader, changes []api.Change) ([]api.ChangeDetail, error) {

@@ -121,7 +121,7 @@ func (r *recorder) writes() []call {
 	defer r.mu.Unlock()
 	var out []call
 	for _, c := range r.calls {
-		if !slices.Contains([]string{"ListGroups", "GetGroup", "GetGroupByName", "GetTrigger", "ListTriggers", "Samples", "ListNodes",
+		if !slices.Contains([]string{"ListGroups", "GetGroup", "BillingHistory", "GetGroupByName", "GetTrigger", "ListTriggers", "Samples", "ListNodes",
 			"ListEvents", "ListChanges", "ListPeriods", "GetPeriod", "GetEventByLabel", "ExplainEvent", "ExplainChange",
 			"ExplainEvents", "ExplainChanges", "Forecast"}, c.method) {
 			out = append(out, c)
@@ -320,6 +320,22 @@ func (f *fakeReader) GetGroup(ctx context.Context, id string) (api.Group, error)
 		return f.deleted, nil
 	}
 	return api.Group{}, f.notFound("group", id)
+}
+
+func (f *fakeReader) BillingHistory(ctx context.Context, groupID string) ([]api.BillingRate, error) {
+	if err := f.rec.record("BillingHistory", groupID); err != nil {
+		return nil, err
+	}
+	f.rec.mu.Lock()
+	g := f.group
+	f.rec.mu.Unlock()
+	switch groupID {
+	case g.ID:
+		return g.BillingHistory, nil
+	case f.deleted.ID:
+		return f.deleted.BillingHistory, nil
+	}
+	return nil, f.notFound("group", groupID)
 }
 
 func (f *fakeReader) GetGroupByName(ctx context.Context, _, name string) (api.Group, error) {

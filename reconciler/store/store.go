@@ -93,6 +93,9 @@ type GroupFilter struct {
 // ties by id) and the token of the next page ("" on the last).
 type Reader interface {
 	GetGroup(ctx context.Context, id string) (api.Group, error)
+	// BillingHistory is GetGroup's BillingHistory alone, for what prices
+	// node time and reads nothing else of the group.
+	BillingHistory(ctx context.Context, groupID string) ([]api.BillingRate, error)
 	// GetGroupByName returns tenant's live group named name or, when no
 	// live group has that name, the group of that name deleted last (names
 	// are unique among a tenant's live groups only); ErrNotFound when none

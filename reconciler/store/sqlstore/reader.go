@@ -200,6 +200,23 @@ func (r reader) GetGroup(ctx context.Context, id string) (api.Group, error) {
 	return getOne(ctx, r.q, "group", id, `SELECT `+groupCols+` FROM groups WHERE id = ?`, scanGroup, id)
 }
 
+func (r reader) BillingHistory(ctx context.Context, groupID string) ([]api.BillingRate, error) {
+	return getOne(ctx, r.q, "group", groupID, `SELECT billing_history FROM groups WHERE id = ?`,
+		func(sc scanner) ([]api.BillingRate, error) {
+			var (
+				hist []api.BillingRate
+				col  sql.NullString
+			)
+			if err := sc.Scan(&col); err != nil {
+				return nil, err
+			}
+			if err := fromJSON(col, &hist); err != nil {
+				return nil, fmt.Errorf("group %s billing_history: %w", groupID, err)
+			}
+			return hist, nil
+		}, groupID)
+}
+
 func (r reader) GetGroupByName(ctx context.Context, tenant, name string) (api.Group, error) {
 	// The live group through the partial unique index; only a miss reads
 	// the deleted ones, which have no index on name (they are few, and

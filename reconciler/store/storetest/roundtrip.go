@@ -16,6 +16,15 @@ import (
 // back three ways: inside the same transaction (read your writes), after
 // commit through the store, and in lists.
 
+// checkBilling checks that BillingHistory reads the group's billing
+// history as GetGroup does.
+func checkBilling(t *testing.T, s store.Store, g api.Group) {
+	t.Helper()
+	hist, err := s.BillingHistory(context.Background(), g.ID)
+	must(t, err)
+	checkSame(t, "billing history of "+g.ID, g.BillingHistory, hist)
+}
+
 func testGroups(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	full := filled[api.Group](1)
@@ -48,6 +57,7 @@ func testGroups(t *testing.T, s store.Store) {
 		got, err := s.GetGroup(ctx, g.ID)
 		must(t, err)
 		checkSame(t, "group "+g.ID, g, got)
+		checkBilling(t, s, g)
 	}
 
 	// Every field can change, and pointers can go back to nil.
@@ -57,6 +67,7 @@ func testGroups(t *testing.T, s store.Store) {
 	got, err := s.GetGroup(ctx, full.ID)
 	must(t, err)
 	checkSame(t, "updated group", changed, got)
+	checkBilling(t, s, changed)
 
 	cleared := changed
 	cleared.HealthCheck, cleared.Sim, cleared.Predictive, cleared.Labels = nil, nil, nil, nil
@@ -66,6 +77,9 @@ func testGroups(t *testing.T, s store.Store) {
 	got, err = s.GetGroup(ctx, full.ID)
 	must(t, err)
 	checkSame(t, "cleared group", cleared, got)
+	checkBilling(t, s, cleared)
+	_, err = s.BillingHistory(ctx, "g-nope")
+	wantErr(t, "BillingHistory(g-nope)", err, store.ErrNotFound)
 
 	// UpdateGroupState writes the state and leaves the rest as stored.
 	other := filled[api.Group](3)
