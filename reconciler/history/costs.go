@@ -201,7 +201,10 @@ func sharesWithEvents(ch api.Change, rec cost.Records) []cost.Share {
 // sentence that says it to their explanations. It reads each group's
 // nodes once, over the page's time.
 func (h *Reader) Costed(ctx context.Context, ds []api.ChangeDetail, now time.Time) ([]api.ChangeDetail, error) {
-	type span struct{ since, until time.Time }
+	type span struct {
+		since, until time.Time
+		changes      []string
+	}
 	groups := map[string]*span{}
 	for _, d := range ds {
 		if d.Type != api.ChangeAddNodes {
@@ -214,6 +217,7 @@ func (h *Reader) Costed(ctx context.Context, ds []api.ChangeDetail, now time.Tim
 		}
 		sp.since = minTime(sp.since, d.StartedAt)
 		sp.until = maxTime(sp.until, d.StartedAt)
+		sp.changes = append(sp.changes, d.ID)
 	}
 	for gid, sp := range groups {
 		hist, err := h.r.BillingHistory(ctx, gid)
@@ -222,7 +226,7 @@ func (h *Reader) Costed(ctx context.Context, ds []api.ChangeDetail, now time.Tim
 		}
 		// A change's nodes were launched when it started (a launch's late
 		// part is a later change of the nodes launched with the first).
-		nodes, err := h.r.NodeTimes(ctx, gid, sp.since, sp.until.Add(time.Nanosecond))
+		nodes, err := h.r.NodeTimesOfChanges(ctx, gid, sp.changes, sp.since, sp.until.Add(time.Nanosecond))
 		if err != nil {
 			return ds, fmt.Errorf("nodes of group %s: %w", gid, err)
 		}

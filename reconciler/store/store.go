@@ -122,6 +122,10 @@ type Reader interface {
 	// them: the node time a ledger of time settled before since has yet
 	// to take in. It reads only those nodes, however many ended before.
 	NodeTimesEndedSince(ctx context.Context, groupID string, since time.Time) ([]api.Node, error)
+	// NodeTimesOfChanges returns what NodeTimes returns of the nodes the
+	// changes changeIDs launched, and only those: it reads them by change,
+	// not every node of the group launched before until.
+	NodeTimesOfChanges(ctx context.Context, groupID string, changeIDs []string, since, until time.Time) ([]api.Node, error)
 
 	GetEvent(ctx context.Context, id string) (api.Event, error)
 	// GetEventByLabel finds "E4" within a group.

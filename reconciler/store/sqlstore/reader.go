@@ -31,6 +31,7 @@ var _ store.Reader = reader{}
 type queries struct {
 	nexusSelect string
 	byID        string // rows whose id is in one List argument
+	byChange    string // rows whose change_id is in one List argument
 	causedBy    string // changes of the nexus of one event id argument
 	narrowGroup string // the group condition when another narrows better
 	samples     string
@@ -41,7 +42,8 @@ func newQueries(d *Dialect) *queries {
 	return &queries{
 		nexusSelect: `SELECT id, group_id, attribution, period_id, created_at, ` +
 			d.ListJSON("event_ids") + `, ` + d.ListJSON("change_ids") + `, decisive_event_id FROM nexus`,
-		byID: d.InList("id", "?"),
+		byID:     d.InList("id", "?"),
+		byChange: d.InList("change_id", "?"),
 		// The event and its nexus by primary key, then the (few) changes
 		// by primary key.
 		causedBy: d.InList("id", `(SELECT x.change_ids
@@ -377,6 +379,25 @@ func (r reader) NodeTimesEndedSince(ctx context.Context, groupID string, since t
 		return cmp.Or(a.LaunchedAt.Compare(b.LaunchedAt), strings.Compare(a.ID, b.ID))
 	})
 	return ns, err
+}
+
+func (r reader) NodeTimesOfChanges(ctx context.Context, groupID string, changeIDs []string, since, until time.Time) ([]api.Node, error) {
+	if len(changeIDs) == 0 {
+		return []api.Node{}, nil
+	}
+	// By the change index alone: the group's and launch's indexes would
+	// walk every node of the group launched before until.
+	q := `SELECT ` + nodeTimeCols + ` FROM nodes WHERE ` + r.sql.byChange + ` AND ` + r.sql.narrowGroup
+	args := []any{r.d.List(changeIDs), groupID}
+	if !until.IsZero() {
+		q += ` AND ` + r.d.Unindexed("launched_at") + ` < ?`
+		args = append(args, FormatTime(until))
+	}
+	if !since.IsZero() {
+		q += ` AND (terminated_at IS NULL OR ` + r.d.Unindexed("terminated_at") + ` >= ?)`
+		args = append(args, FormatTime(since))
+	}
+	return queryAll(ctx, r.q, "node times", q+` ORDER BY launched_at, id`, scanNodeTime, args...)
 }
 
 const nodeTimeCols = `id, group_id, idx, state, launched_at, terminated_at, change_id`

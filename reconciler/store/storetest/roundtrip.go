@@ -371,13 +371,13 @@ func testNodeTimesInLaunchOrder(t *testing.T, s store.Store) {
 	insertGroups(t, s, "g1", "g2")
 	// Written newest first; n-b and n-a were launched at the same instant.
 	nodes := []api.Node{
-		{ID: "n-e", GroupID: "g1", Index: 5, State: api.NodeReady, LaunchedAt: at(50)},
-		{ID: "n-d", GroupID: "g1", Index: 4, State: api.NodeTerminated, LaunchedAt: at(40), TerminatedAt: ptr(at(45))},
-		{ID: "n-b", GroupID: "g1", Index: 2, State: api.NodeTerminated, LaunchedAt: at(20), TerminatedAt: ptr(at(60))},
-		{ID: "n-a", GroupID: "g1", Index: 1, State: api.NodeTerminated, LaunchedAt: at(20), TerminatedAt: ptr(at(25))},
-		{ID: "n-c", GroupID: "g1", Index: 3, State: api.NodeReady, LaunchedAt: at(30)},
+		{ID: "n-e", GroupID: "g1", Index: 5, State: api.NodeReady, LaunchedAt: at(50), ChangeID: "c2"},
+		{ID: "n-d", GroupID: "g1", Index: 4, State: api.NodeTerminated, LaunchedAt: at(40), TerminatedAt: ptr(at(45)), ChangeID: "c2"},
+		{ID: "n-b", GroupID: "g1", Index: 2, State: api.NodeTerminated, LaunchedAt: at(20), TerminatedAt: ptr(at(60)), ChangeID: "c1"},
+		{ID: "n-a", GroupID: "g1", Index: 1, State: api.NodeTerminated, LaunchedAt: at(20), TerminatedAt: ptr(at(25)), ChangeID: "c1"},
+		{ID: "n-c", GroupID: "g1", Index: 3, State: api.NodeReady, LaunchedAt: at(30), ChangeID: "c3"},
 		{ID: "n-0", GroupID: "g1", Index: 0, State: api.NodeTerminated, LaunchedAt: at(10), TerminatedAt: ptr(at(15))},
-		{ID: "n-x", GroupID: "g2", Index: 0, State: api.NodeReady, LaunchedAt: at(35)},
+		{ID: "n-x", GroupID: "g2", Index: 0, State: api.NodeReady, LaunchedAt: at(35), ChangeID: "c2"},
 	}
 	update(t, s, func(tx store.Tx) error {
 		for _, n := range nodes {
@@ -395,6 +395,26 @@ func testNodeTimesInLaunchOrder(t *testing.T, s store.Store) {
 	times, err = s.NodeTimes(ctx, "g1", at(26), at(50))
 	must(t, err)
 	sameIDs(t, "NodeTimes(g1) in [at(26), at(50))", []string{"n-b", "n-c", "n-d"}, ids(times))
+
+	// The same, of some changes' nodes only: c2's and c1's in g1 (not
+	// g2's node that names c2), in launch order, in the window or not.
+	times, err = s.NodeTimesOfChanges(ctx, "g1", []string{"c2", "c1"}, time.Time{}, time.Time{})
+	must(t, err)
+	sameIDs(t, "NodeTimesOfChanges(g1, c2 c1)", []string{"n-a", "n-b", "n-d", "n-e"}, ids(times))
+	for _, n := range times {
+		if want := map[string]string{"n-a": "c1", "n-b": "c1", "n-d": "c2", "n-e": "c2"}[n.ID]; n.ChangeID != want || n.GroupID != "g1" {
+			t.Errorf("NodeTimesOfChanges: node %s of change %q in group %s, want change %q in g1", n.ID, n.ChangeID, n.GroupID, want)
+		}
+	}
+	times, err = s.NodeTimesOfChanges(ctx, "g1", []string{"c2", "c1"}, at(26), at(50))
+	must(t, err)
+	sameIDs(t, "NodeTimesOfChanges(g1, c2 c1) in [at(26), at(50))", []string{"n-b", "n-d"}, ids(times))
+	times, err = s.NodeTimesOfChanges(ctx, "g1", []string{"c3"}, time.Time{}, at(30))
+	must(t, err)
+	sameIDs(t, "NodeTimesOfChanges(g1, c3) before at(30)", []string{}, ids(times))
+	times, err = s.NodeTimesOfChanges(ctx, "g1", nil, time.Time{}, time.Time{})
+	must(t, err)
+	sameIDs(t, "NodeTimesOfChanges(g1, none)", []string{}, ids(times))
 }
 
 // NodeTimesEndedSince reads a group's live nodes and those terminated at
