@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -55,9 +56,16 @@ func appendList[T any](b []byte, l List[T], item func(*T, []byte) ([]byte, bool)
 			if i > 0 {
 				b = append(b, ',')
 			}
+			start := len(b)
 			var ok bool
 			if b, ok = item(&l.Items[i], b); !ok {
 				return b, false
+			}
+			if i == 0 {
+				// Room for the rest at the first item's size, grown
+				// once: doubling up to a long page's megabytes costs
+				// more than writing it.
+				b = slices.Grow(b, (len(b)-start+1)*(len(l.Items)-1)*9/8)
 			}
 		}
 		b = append(b, ']')
