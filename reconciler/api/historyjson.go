@@ -62,10 +62,10 @@ func appendList[T any](b []byte, l List[T], item func(*T, []byte) ([]byte, bool)
 				return b, false
 			}
 			if i == 0 {
-				// Room for the rest at the first item's size, grown
-				// once: doubling up to a long page's megabytes costs
-				// more than writing it.
-				b = slices.Grow(b, (len(b)-start+1)*(len(l.Items)-1)*9/8)
+				// Room for the rest at half again the first item's
+				// size, grown once: doubling up to a long page's
+				// megabytes cost more than writing it.
+				b = slices.Grow(b, (len(b)-start+1)*(len(l.Items)-1)*3/2)
 			}
 		}
 		b = append(b, ']')
