@@ -31,27 +31,26 @@ func DecodeJSON(data []byte, v any) error {
 // readByHand reads data into v when v is a shape the scanner knows and
 // the scanner reads all of it; false leaves *v as it was.
 func readByHand(data []byte, v any) bool {
-	var ok bool
 	switch v := v.(type) {
 	case *ChangeDetail:
-		ok = decodeFast(data, v, (*ChangeDetail).read)
+		return readInto(data, v, (*ChangeDetail).read)
 	case *EventDetail:
-		ok = decodeFast(data, v, (*EventDetail).read)
+		return readInto(data, v, (*EventDetail).read)
 	case *List[ChangeDetail]:
-		ok = decodeFast(data, v, func(l *List[ChangeDetail], r *jsonReader) { readList(r, l, (*ChangeDetail).read) })
+		return readInto(data, v, listOf((*ChangeDetail).read))
 	case *List[EventDetail]:
-		ok = decodeFast(data, v, func(l *List[EventDetail], r *jsonReader) { readList(r, l, (*EventDetail).read) })
+		return readInto(data, v, listOf((*EventDetail).read))
 	case *List[Change]:
-		ok = decodeFast(data, v, func(l *List[Change], r *jsonReader) { readList(r, l, (*Change).read) })
+		return readInto(data, v, listOf((*Change).read))
 	case *List[Event]:
-		ok = decodeFast(data, v, func(l *List[Event], r *jsonReader) { readList(r, l, (*Event).read) })
+		return readInto(data, v, listOf((*Event).read))
 	}
-	return ok
+	return false
 }
 
-// decodeFast reads data into the zero value at v with read; false, with
+// readInto reads data into the zero value at v with read; false, with
 // *v zero again, when the scanner gave up.
-func decodeFast[T any](data []byte, v *T, read func(*T, *jsonReader)) bool {
+func readInto[T any](data []byte, v *T, read func(*T, *jsonReader)) bool {
 	if v == nil || !reflect.ValueOf(v).Elem().IsZero() {
 		return false
 	}
@@ -126,8 +125,8 @@ func (r *jsonReader) null() bool {
 
 // field reads the n-th key of an object (the '{' before the first) and
 // its colon into r.key; false at the end of the object or on a failure.
-// A key in another case than the field's, or with escapes, would need
-// encoding/json's folding: field gives up on it.
+// A key with escapes or beyond ASCII would need unquoting and Unicode
+// folding: field gives up on it.
 func (r *jsonReader) field(n int) bool {
 	c := r.peek()
 	switch {
@@ -557,25 +556,21 @@ func readSlice[T any](r *jsonReader, p *[]T, read func(*jsonReader, *T)) {
 	*p = s[:i]
 }
 
-func readStr(r *jsonReader, p *string)     { r.str(p) }
-func readInt(r *jsonReader, p *int)        { r.integer(p) }
-func readFloat(r *jsonReader, p *float64)  { r.float(p) }
-func readBool(r *jsonReader, p *bool)      { r.boolean(p) }
-func readTime(r *jsonReader, p *time.Time) { r.time(p) }
-
-// readList reads a list envelope whose items read themselves.
-func readList[T any](r *jsonReader, l *List[T], item func(*T, *jsonReader)) {
-	if r.null() {
-		return
-	}
-	for n := 0; r.field(n); n++ {
-		switch string(r.key) {
-		case "items":
-			readSlice(r, &l.Items, func(r *jsonReader, t *T) { item(t, r) })
-		case "next_page_token":
-			r.str(&l.NextPageToken)
-		default:
-			r.other("items next_page_token")
+// listOf is the reader of a list envelope whose items read themselves.
+func listOf[T any](item func(*T, *jsonReader)) func(*List[T], *jsonReader) {
+	return func(l *List[T], r *jsonReader) {
+		if r.null() {
+			return
+		}
+		for n := 0; r.field(n); n++ {
+			switch string(r.key) {
+			case "items":
+				readSlice(r, &l.Items, func(r *jsonReader, t *T) { item(t, r) })
+			case "next_page_token":
+				r.str(&l.NextPageToken)
+			default:
+				r.other("items next_page_token")
+			}
 		}
 	}
 }
@@ -600,13 +595,13 @@ func (d *ChangeDetail) read(r *jsonReader) {
 		case "explanation":
 			r.str(&d.Explanation)
 		case "node_hours":
-			readPtr(r, &d.NodeHours, readFloat)
+			readPtr(r, &d.NodeHours, (*jsonReader).float)
 		case "cost":
 			r.str(&d.Cost)
 		case "currency":
 			r.str(&d.Currency)
 		case "cost_final":
-			readPtr(r, &d.CostFinal, readBool)
+			readPtr(r, &d.CostFinal, (*jsonReader).boolean)
 		default:
 			if !d.Change.readField(r) {
 				r.other(changeFields + " causes explanation node_hours cost currency cost_final")
@@ -701,7 +696,7 @@ func (c *Change) readField(r *jsonReader) bool {
 	case "started_at":
 		r.time(&c.StartedAt)
 	case "ended_at":
-		readPtr(r, &c.EndedAt, readTime)
+		readPtr(r, &c.EndedAt, (*jsonReader).time)
 	case "period_id":
 		r.str(&c.PeriodID)
 	case "period_label":
@@ -711,7 +706,7 @@ func (c *Change) readField(r *jsonReader) bool {
 	case "attribution":
 		r.str(&c.Attribution)
 	case "node_ids":
-		readSlice(r, &c.NodeIDs, readStr)
+		readSlice(r, &c.NodeIDs, (*jsonReader).str)
 	case "parts":
 		readSlice(r, &c.Parts, (*jsonReader).part)
 	case "description":
@@ -774,7 +769,7 @@ func (e *Event) readField(r *jsonReader) bool {
 	case "immediate":
 		r.boolean(&e.Immediate)
 	case "proposed_quantity":
-		readPtr(r, &e.ProposedQuantity, readInt)
+		readPtr(r, &e.ProposedQuantity, (*jsonReader).integer)
 	case "priority":
 		r.integer(&e.Priority)
 	case "status":
@@ -782,7 +777,7 @@ func (e *Event) readField(r *jsonReader) bool {
 	case "reason":
 		r.str(&e.Reason)
 	case "notes":
-		readSlice(r, &e.Notes, readStr)
+		readSlice(r, &e.Notes, (*jsonReader).str)
 	case "observed":
 		r.str(&e.Observed)
 	case "node_id":
@@ -832,11 +827,11 @@ func (r *jsonReader) request(q *Request) {
 	for n := 0; r.field(n); n++ {
 		switch string(r.key) {
 		case "change_by":
-			readPtr(r, &q.ChangeBy, readInt)
+			readPtr(r, &q.ChangeBy, (*jsonReader).integer)
 		case "change_by_percent":
-			readPtr(r, &q.ChangeByPercent, readFloat)
+			readPtr(r, &q.ChangeByPercent, (*jsonReader).float)
 		case "set_to":
-			readPtr(r, &q.SetTo, readInt)
+			readPtr(r, &q.SetTo, (*jsonReader).integer)
 		case "target":
 			readPtr(r, &q.Target, (*jsonReader).target)
 		default:
@@ -856,7 +851,7 @@ func (r *jsonReader) target(t *Target) {
 		case "value":
 			r.float(&t.Value)
 		case "tolerance":
-			readPtr(r, &t.Tolerance, readFloat)
+			readPtr(r, &t.Tolerance, (*jsonReader).float)
 		case "window":
 			r.str(&t.Window)
 		case "scale_in_stabilization":
