@@ -35,6 +35,8 @@ func decodeAll(t *testing.T, data []byte) {
 	sameDecode[List[EventDetail]](t, data)
 	sameDecode[List[Change]](t, data)
 	sameDecode[List[Event]](t, data)
+	sameDecode[Event](t, data)
+	sameDecode[Change](t, data)
 }
 
 // Answers the API writes, with every field filled at random (odd strings,
@@ -50,6 +52,8 @@ func TestDecodeJSONAsDecoder(t *testing.T) {
 			List[EventDetail]{Items: randomOf[EventDetail](r, r.IntN(4))},
 			List[Change]{Items: randomOf[Change](r, r.IntN(4))},
 			List[Event]{Items: randomOf[Event](r, r.IntN(4))},
+			randomOf[Event](r, 1)[0],
+			randomOf[Change](r, 1)[0],
 		} {
 			data := encoded(t, v)
 			if !readByHand(data, reflect.New(reflect.TypeOf(v)).Interface()) {
@@ -73,6 +77,10 @@ func TestDecodeJSONAsDecoder(t *testing.T) {
 					sameDecode[List[Change]](t, d)
 				case List[Event]:
 					sameDecode[List[Event]](t, d)
+				case Event:
+					sameDecode[Event](t, d)
+				case Change:
+					sameDecode[Change](t, d)
 				}
 			}
 		}

@@ -11,8 +11,8 @@ import (
 
 // AppendJSON appends v as the API writes its answers: byte for byte what
 // encoding/json's Encoder with HTML escaping off writes, the newline
-// included. The causality shapes (changes with their causes, events with
-// their effects, and their lists) are appended by hand: a page of a
+// included. The causality shapes (changes and events, alone, with their
+// causes or effects, and their lists) are appended by hand: a page of a
 // thousand changes with causes is 1.6 MB, and reflection took about a
 // tenth of pesd's CPU to write it. Any other v, or a value the encoder
 // would refuse (a NaN, a year past 9999), goes through the encoder, so
@@ -24,6 +24,10 @@ func AppendJSON(b []byte, v any) ([]byte, error) {
 	case ChangeDetail:
 		b, ok = v.appendJSON(b)
 	case EventDetail:
+		b, ok = v.appendJSON(b)
+	case Event: // an instruction's answer
+		b, ok = v.appendJSON(b)
+	case Change:
 		b, ok = v.appendJSON(b)
 	case List[ChangeDetail]:
 		b, ok = appendList(b, v, (*ChangeDetail).appendJSON)

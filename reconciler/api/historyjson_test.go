@@ -120,6 +120,8 @@ func TestAppendJSONAsEncoder(t *testing.T) {
 			List[Change]{Items: randomOf[Change](r, r.IntN(4))},
 			List[Event]{Items: randomOf[Event](r, r.IntN(4))},
 			List[Change]{},
+			randomOf[Event](r, 1)[0],
+			randomOf[Change](r, 1)[0],
 		} {
 			prefix := []byte("kept ")
 			got, err := AppendJSON(prefix, v)
