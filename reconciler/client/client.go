@@ -275,10 +275,42 @@ func (c *Client) do(ctx context.Context, k call) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 		return nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(k.out); err != nil {
+	raw, err := readAnswer(resp)
+	if err == nil {
+		err = api.DecodeJSON(raw, k.out)
+	}
+	if err != nil {
 		return fmt.Errorf("%s %s: decode answer (status %d): %w", k.method, k.path, resp.StatusCode, err)
 	}
 	return nil
+}
+
+// maxPresized bounds the buffer allocated up front from an answer's
+// Content-Length; a longer answer grows it as it arrives.
+const maxPresized = 64 << 20
+
+// readAnswer reads the whole body of an answer, in a buffer of its
+// Content-Length: a page of changes with causes is 1.6 MB, which
+// io.ReadAll would reach by doubling, copying it a dozen times.
+func readAnswer(resp *http.Response) ([]byte, error) {
+	size := 512
+	if n := resp.ContentLength; n > 0 && n < maxPresized {
+		size = int(n) + 1 // room to see the end without growing
+	}
+	b := make([]byte, 0, size)
+	for {
+		n, err := resp.Body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // decodeError turns a non-2xx answer into an *api.Error. An answer without

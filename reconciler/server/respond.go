@@ -2,32 +2,52 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
+	"sync"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
-// jsonWriter is a response that writes its own JSON, byte for byte what
-// the encoder below would (api.Costs: 100,000 rows by cause).
+// jsonWriter is a response that writes its own JSON in chunks as it
+// goes, byte for byte what api.AppendJSON would (api.Costs: 100,000 rows
+// by cause).
 type jsonWriter interface{ WriteJSON(w io.Writer) error }
 
-// writeJSON writes v with status.
+// answers holds the buffers answers are written into, so a page of a
+// thousand changes with their causes (1.6 MB) is not allocated afresh
+// each time; one larger than maxPooledAnswer is left to the collector.
+var answers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledAnswer = 4 << 20
+
+// writeJSON writes v with status. The answer is built whole first, so it
+// goes out with its Content-Length in one write rather than chunked.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
 	if jw, ok := v.(jsonWriter); ok {
+		w.WriteHeader(status)
 		_ = jw.WriteJSON(w) // as below: the client going away
 		return
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // messages say "5 > 3", not "5 \u003e 3"
-	// An error here is the client going away; there is no one to tell.
-	_ = enc.Encode(v)
+	buf := answers.Get().(*[]byte)
+	b, err := api.AppendJSON((*buf)[:0], v)
+	if err == nil {
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	}
+	w.WriteHeader(status)
+	if err == nil {
+		// An error here is the client going away; there is no one to tell.
+		_, _ = w.Write(b)
+	}
+	if cap(b) <= maxPooledAnswer {
+		*buf = b[:0]
+		answers.Put(buf)
+	}
 }
 
 // writeAPIError writes the error envelope.

@@ -158,12 +158,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		d := time.Since(start)
 		s.metrics.observe(route, rec.status(), d)
-		// The access log: the route's pattern rather than the path (ids
-		// say little, and the label set of the metrics is the same), and
-		// never a header: the token stays out of the log.
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", id),
-			slog.String("method", r.Method), slog.String("route", route), slog.Int("status", rec.status()),
-			slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("remote", r.RemoteAddr))
+		s.accessLog(r, id, route, rec.status(), d)
 	}()
 
 	// Authenticated within the limits, so the rate limit is per token;
@@ -203,6 +198,22 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(rec, r)
+}
+
+// accessLog writes the access log line of a request: the route's
+// pattern rather than the path (ids say little, and the label set of the
+// metrics is the same), and never a header, so the token stays out of
+// the log. The record goes to the handler straight: Logger.LogAttrs would
+// also look up its caller, for a source pesd's handlers do not print.
+func (s *server) accessLog(r *http.Request, id, route string, status int, d time.Duration) {
+	ctx, h := r.Context(), s.log.Handler()
+	if !h.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+	rec.AddAttrs(slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", route),
+		slog.Int("status", status), slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("remote", r.RemoteAddr))
+	_ = h.Handle(ctx, rec) // as Logger.LogAttrs: a log that cannot be written has no one to tell
 }
 
 // bearerHash is the hash of r's bearer token; false when r has none.
