@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"net/url"
+	"sync"
 	"time"
 )
 
@@ -36,10 +37,12 @@ const writerAutocheckpoint = 10000
 const checkpointEvery = 50 * time.Millisecond
 
 type checkpointer struct {
-	db   *sql.DB // one connection
-	wake chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	db      *sql.DB // one connection
+	wake    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	stopped sync.Once
+	err     error // close's
 }
 
 func startCheckpointer(path string) (*checkpointer, error) {
@@ -96,8 +99,12 @@ func (c *checkpointer) run() {
 }
 
 // close stops the checkpointer; the writer's close checkpoints the rest.
+// A store may be closed twice.
 func (c *checkpointer) close() error {
-	close(c.stop)
-	<-c.done
-	return c.db.Close()
+	c.stopped.Do(func() {
+		close(c.stop)
+		<-c.done
+		c.err = c.db.Close()
+	})
+	return c.err
 }

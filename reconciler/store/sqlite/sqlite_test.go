@@ -218,3 +218,16 @@ func TestCheckpointsOffTheWriter(t *testing.T) {
 	}
 	t.Errorf("the database file has %d bytes 10s after the commit, want %d (%d pages): nothing checkpointed it", size, want, pages)
 }
+
+// TestCloseTwice: a store may be closed twice (the checkpointer stops
+// once).
+func TestCloseTwice(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "pes.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close() // database/sql's second close of the pools is its own business
+}
