@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
@@ -36,13 +35,6 @@ type batch struct {
 // writer), the next batch is observed and evaluated, which is pure
 // computation, on the other cores. Each group still goes observe →
 // evaluate → harmonize in order, under its lock.
-//
-// The writer is the pipeline's longer stage, so it keeps a core of its
-// own: while it writes, the next batch is prepared on the other cores,
-// and on all of them only while it waits (spread). Had it shared, the Go
-// scheduler would preempt it every 10 ms, or take its core during a long
-// SQLite call (a commit), for a goroutine preparing, and it would wait
-// for a core again until that goroutine was preempted in turn.
 func (c *Controller) passGroups(ctx context.Context, groups []*groupState, now time.Time, evaluate bool) error {
 	var pushed map[string]bool // nil: observe every group
 	if c.nodePushes != nil {
@@ -56,21 +48,18 @@ func (c *Controller) passGroups(ctx context.Context, groups []*groupState, now t
 	}
 	if len(groups) <= c.opts.BatchSize {
 		// One batch has nothing to overlap with: no goroutine.
-		return joinErrs(c.settle(ctx, c.prepare(ctx, groups, now, evaluate, pushed, nil), now))
+		return joinErrs(c.settle(ctx, c.prepare(ctx, groups, now, evaluate, pushed), now))
 	}
-	var writing atomic.Bool
 	prepared := make(chan *batch, 1)
 	go func() {
 		defer close(prepared)
 		for start := 0; start < len(groups); start += c.opts.BatchSize {
-			prepared <- c.prepare(ctx, groups[start:min(start+c.opts.BatchSize, len(groups))], now, evaluate, pushed, &writing)
+			prepared <- c.prepare(ctx, groups[start:min(start+c.opts.BatchSize, len(groups))], now, evaluate, pushed)
 		}
 	}()
 	var errs []error
 	for b := range prepared {
-		writing.Store(true)
 		errs = append(errs, c.settle(ctx, b, now)...)
-		writing.Store(false)
 	}
 	return joinErrs(errs)
 }
@@ -80,9 +69,8 @@ var nonePushed = map[string]bool{}
 
 // prepare locks a batch, observes its groups' nodes (those pushed or
 // due, when pushed is not nil) and evaluates their triggers. Nothing is
-// written yet. writing, when not nil, is set while the writer writes
-// (spread).
-func (c *Controller) prepare(ctx context.Context, groups []*groupState, now time.Time, evaluate bool, pushed map[string]bool, writing *atomic.Bool) *batch {
+// written yet.
+func (c *Controller) prepare(ctx context.Context, groups []*groupState, now time.Time, evaluate bool, pushed map[string]bool) *batch {
 	b := &batch{
 		groups:   groups,
 		now:      now,
@@ -119,7 +107,7 @@ func (c *Controller) prepare(ctx context.Context, groups []*groupState, now time
 	// groups over the cores. The evaluator and the windows are safe for
 	// concurrent use, and each group is evaluated by one goroutine.
 	out := make([][]trigger.Outcome, len(eval))
-	spread(len(eval), writing, func(i int) {
+	spread(len(eval), func(i int) {
 		gs := eval[i]
 		ready := gs.st.ready()
 		if p := b.plans[gs]; p != nil {
@@ -144,7 +132,7 @@ func (c *Controller) prepare(ctx context.Context, groups []*groupState, now time
 	// Decide the writes on the cores too (decide, record.go); the transaction
 	// replays them.
 	b.decided = make([]decided, len(b.todo))
-	spread(len(b.todo), writing, func(i int) {
+	spread(len(b.todo), func(i int) {
 		if d, ok := c.decide(ctx, b.todo[i], b.write); ok {
 			b.decided[i] = d
 		}
@@ -184,30 +172,24 @@ func (b *batch) write(w *work) error {
 	return nil
 }
 
-// spread calls f for 0..n-1 on this goroutine and GOMAXPROCS-1 others,
-// and returns when all calls have returned. The last core's goroutine
-// stops taking calls while writing (if not nil) is set, leaving that
-// core to the writer (passGroups).
-func spread(n int, writing *atomic.Bool, f func(i int)) {
-	var next atomic.Int64
-	work := func(writers bool) {
-		for {
-			if writers && writing != nil && writing.Load() {
-				return
-			}
-			i := int(next.Add(1)) - 1
-			if i >= n {
-				return
-			}
+// spread calls f for 0..n-1 over GOMAXPROCS goroutines, or on this one
+// when there is one call or one core, and returns when all have.
+func spread(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
 			f(i)
 		}
+		return
 	}
-	procs := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
-	for k := 1; k < min(procs, n); k++ {
-		wg.Go(func() { work(k == procs-1) })
+	for k := range workers {
+		wg.Go(func() {
+			for i := k; i < n; i += workers {
+				f(i)
+			}
+		})
 	}
-	work(false)
 	wg.Wait()
 }
 
