@@ -122,8 +122,10 @@ func (g *committer) lead(r *commitReq) {
 	}()
 	for !r.done {
 		// Let the writers that are ready queue up first, while more keep
-		// coming: a bigger batch for the price of one commit.
-		for n, queued := 0, g.queued(); n < 4; n++ {
+		// coming: a bigger batch for the price of one commit. Not for the
+		// loop's writes, which go alone (take): yielding would only let
+		// the pass's other goroutines run ahead of its write.
+		for n, queued := 0, g.queued(); n < 4 && g.loopWaiting.Load() == 0; n++ {
 			runtime.Gosched()
 			now := g.queued()
 			if now == queued {

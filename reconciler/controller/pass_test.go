@@ -2,6 +2,7 @@ package controller
 
 import (
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,5 +61,19 @@ func TestPassBatchOneGroupFails(t *testing.T) {
 		}
 		h.push(gs[0].ID, api.Sample{Name: "load", Value: 5})
 		h.push(gs[2].ID, api.Sample{Name: "load", Value: 5})
+	}
+}
+
+// TestSpread: spread calls f once for each index, and has returned from
+// every call when it returns.
+func TestSpread(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 1000} {
+		calls := make([]atomic.Int32, n)
+		spread(n, func(i int) { calls[i].Add(1) })
+		for i := range calls {
+			if got := calls[i].Load(); got != 1 {
+				t.Errorf("n=%d: f(%d) called %d times, want once", n, i, got)
+			}
+		}
 	}
 }

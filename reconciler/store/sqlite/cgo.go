@@ -23,9 +23,16 @@ var errNoCgo error
 // gigabytes is most of a point read's cost. Only readers map it: writes
 // still go through write(2), and pesd never shrinks the file (no VACUUM),
 // so no mapped page is ever cut off under a reader.
+//
+// The writer's driver leaves checkpoints to the checkpointer
+// (checkpoint.go) up to a backstop.
 func init() {
 	sql.Register(readerDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		_, err := c.Exec("PRAGMA mmap_size = "+strconv.Itoa(readerMmapSize), nil)
+		return err
+	}})
+	sql.Register(writerDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec("PRAGMA wal_autocheckpoint = "+strconv.Itoa(writerAutocheckpoint), nil)
 		return err
 	}})
 }

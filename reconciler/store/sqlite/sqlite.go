@@ -10,6 +10,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -27,8 +28,9 @@ import (
 type Store struct {
 	*shared // every store method
 	path    string
-	w       *sql.DB // exactly one connection
-	r       *sql.DB // query-only connections
+	w       *sql.DB       // exactly one connection
+	r       *sql.DB       // query-only connections
+	ck      *checkpointer // nil: no WAL (a scratch store)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -92,7 +94,7 @@ func open(path string, durable bool) (*Store, error) {
 		params.Set("_synchronous", "OFF")
 		params.Set("_journal_mode", "MEMORY")
 	}
-	w, err := sql.Open("sqlite3", dsn(abs, params))
+	w, err := sql.Open(writerDriver, dsn(abs, params))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
@@ -124,7 +126,45 @@ func open(path string, durable bool) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", abs, err)
 	}
-	return &Store{shared: sqlstore.New(dialect(), w, r), path: abs, w: w, r: r}, nil
+	s := &Store{shared: sqlstore.New(dialect(), w, r), path: abs, w: w, r: r}
+	if durable {
+		if s.ck, err = startCheckpointer(abs); err != nil {
+			r.Close()
+			w.Close()
+			return nil, fmt.Errorf("sqlite: open %s for checkpoints: %w", abs, err)
+		}
+	}
+	return s, nil
+}
+
+// Update is sqlstore's, and wakes the checkpointer.
+func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	err := s.shared.Update(ctx, fn)
+	s.committed()
+	return err
+}
+
+// PurgeBefore is sqlstore's, and wakes the checkpointer.
+func (s *Store) PurgeBefore(ctx context.Context, t time.Time) (int, error) {
+	n, err := s.shared.PurgeBefore(ctx, t)
+	s.committed()
+	return n, err
+}
+
+func (s *Store) committed() {
+	if s.ck != nil {
+		s.ck.committed()
+	}
+}
+
+// Close stops the checkpointer, then closes the connections; the last
+// one to close checkpoints the WAL.
+func (s *Store) Close() error {
+	var err error
+	if s.ck != nil {
+		err = s.ck.close()
+	}
+	return errors.Join(err, s.shared.Close())
 }
 
 // readerDriver is the driver of the query-only connections (cgo.go).

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -53,12 +55,7 @@ func TestDeferCommits(t *testing.T) {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	insert := func(id string, then error) error {
 		return s.Update(ctx, func(tx store.Tx) error {
-			if err := tx.InsertGroup(api.Group{ID: id, GroupConfig: api.GroupConfig{Name: id, Driver: api.DriverSim,
-				Program: api.Program{Command: "sleep"}, AggregationPeriod: api.DefaultAggregationPeriod,
-				AggregationPolicy: api.DefaultAggregationPolicy, Replacement: api.DefaultReplacement,
-				ReplacementDeferWindow: api.DefaultReplacementDeferWindow, InitDeadline: api.DefaultInitDeadline,
-				Cooldown: api.DefaultCooldown, TerminationPolicy: api.DefaultTerminationPolicy},
-				Status: api.GroupActive, CreatedAt: at, UpdatedAt: at}); err != nil {
+			if err := tx.InsertGroup(testGroup(id, at)); err != nil {
 				return err
 			}
 			return then
@@ -156,4 +153,81 @@ func TestReadersMapTheFile(t *testing.T) {
 			t.Errorf("%s: mmap_size = %d, want %d", c.name, got, c.want)
 		}
 	}
+}
+
+func testGroup(id string, at time.Time) api.Group {
+	return api.Group{ID: id, GroupConfig: api.GroupConfig{Name: id, Driver: api.DriverSim,
+		Program: api.Program{Command: "sleep"}, AggregationPeriod: api.DefaultAggregationPeriod,
+		AggregationPolicy: api.DefaultAggregationPolicy, Replacement: api.DefaultReplacement,
+		ReplacementDeferWindow: api.DefaultReplacementDeferWindow, InitDeadline: api.DefaultInitDeadline,
+		Cooldown: api.DefaultCooldown, TerminationPolicy: api.DefaultTerminationPolicy},
+		Status: api.GroupActive, CreatedAt: at, UpdatedAt: at}
+}
+
+// TestCheckpointsOffTheWriter: the writer leaves checkpoints to the
+// checkpointer up to its backstop, and the checkpointer copies a commit
+// of well over SQLite's default 1,000 pages into the database file, with
+// no further write to set it off.
+func TestCheckpointsOffTheWriter(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "pes.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var auto int
+	if err := s.w.QueryRow("PRAGMA wal_autocheckpoint").Scan(&auto); err != nil {
+		t.Fatal(err)
+	}
+	if auto != writerAutocheckpoint {
+		t.Errorf("writer: wal_autocheckpoint = %d, want %d", auto, writerAutocheckpoint)
+	}
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const groups = 20000 // about 2,300 pages with their indexes
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		for i := range groups {
+			if err := tx.InsertGroup(testGroup(fmt.Sprintf("g%05d", i), at)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var pages, pageSize int64
+	if err := s.r.QueryRow("PRAGMA page_count").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.r.QueryRow("PRAGMA page_size").Scan(&pageSize); err != nil {
+		t.Fatal(err)
+	}
+	if pages < 2000 {
+		t.Fatalf("the commit made %d pages, want over 2,000", pages)
+	}
+	want := pages * pageSize
+	var size int64
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if size = fi.Size(); size >= want {
+			return
+		}
+	}
+	t.Errorf("the database file has %d bytes 10s after the commit, want %d (%d pages): nothing checkpointed it", size, want, pages)
+}
+
+// TestCloseTwice: a store may be closed twice (the checkpointer stops
+// once).
+func TestCloseTwice(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "pes.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close() // database/sql's second close of the pools is its own business
 }
