@@ -33,8 +33,8 @@ cleanup() {
     stop_pesd
   fi
   if [ "$rc" -ne 0 ]; then
-    echo "demo failed (exit $rc); pesd's log:" >&2
-    tail -n 30 "$work/pesd.log" 2>/dev/null >&2
+    echo "demo failed (exit $rc); pesd's output and log:" >&2
+    tail -n 30 "$work/pesd.out" "$work/pesd.log" 2>/dev/null >&2
   fi
   rm -rf "$work"
   exit "$rc"
@@ -91,10 +91,10 @@ bin/pesd push --group "$group" queue_depth=250
 
 step "Waiting for pesd to evaluate the trigger (evaluation interval 1s)"
 for _ in $(seq 60); do
-  bin/pesd events --group "$group" --type trigger_fired 2>/dev/null | grep -q trigger_fired && break
+  bin/pesd events --group "$group" --type trigger_fired -o json 2>/dev/null | grep -q '"trigger_fired"' && break
   sleep 0.5
 done
-bin/pesd events --group "$group" --type trigger_fired | grep -q trigger_fired || die "the trigger did not fire"
+bin/pesd events --group "$group" --type trigger_fired -o json | grep -q '"trigger_fired"' || die "the trigger did not fire"
 # The queue drains: the trigger stops holding, so it fires once.
 bin/pesd push --group "$group" queue_depth=0 >/dev/null
 bin/pesd events --group "$group"
