@@ -445,10 +445,6 @@ func (r *jsonReader) integer(p *int) {
 	if r.null() {
 		return
 	}
-	if c := r.peek(); c != '-' && (c < '0' || c > '9') {
-		r.bad = true
-		return
-	}
 	lit, integer := r.number()
 	if r.bad || !integer {
 		r.bad = true
@@ -464,10 +460,6 @@ func (r *jsonReader) integer(p *int) {
 
 func (r *jsonReader) float(p *float64) {
 	if r.null() {
-		return
-	}
-	if c := r.peek(); c != '-' && (c < '0' || c > '9') {
-		r.bad = true
 		return
 	}
 	lit, _ := r.number()
