@@ -56,13 +56,15 @@ func decodeObject(ctx context.Context, raw tftypes.Value, ty attr.Type, dst refl
 	return decodeFields(ctx, vals, ot.AttributeTypes(), dst)
 }
 
-func decodeFields(ctx context.Context, vals map[string]tftypes.Value, types map[string]attr.Type, dst reflect.Value) error {
-	t := dst.Type()
+// eachField calls fn with each tagged field of the struct s, those of
+// embedded models included, and its attribute's type in types.
+func eachField(s reflect.Value, types map[string]attr.Type, fn func(name string, at attr.Type, f reflect.StructField, fv reflect.Value) error) error {
+	t := s.Type()
 	for i := range t.NumField() {
-		f, fv := t.Field(i), dst.Field(i)
+		f, fv := t.Field(i), s.Field(i)
 		name := f.Tag.Get("tfsdk")
 		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
-			if err := decodeFields(ctx, vals, types, fv); err != nil {
+			if err := eachField(fv, types, fn); err != nil {
 				return err
 			}
 			continue
@@ -71,18 +73,27 @@ func decodeFields(ctx context.Context, vals map[string]tftypes.Value, types map[
 		if !ok {
 			return fmt.Errorf("%s.%s: no attribute %q in the schema", t, f.Name, name)
 		}
+		if err := fn(name, at, f, fv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func decodeFields(ctx context.Context, vals map[string]tftypes.Value, types map[string]attr.Type, dst reflect.Value) error {
+	return eachField(dst, types, func(name string, at attr.Type, f reflect.StructField, fv reflect.Value) error {
 		raw := vals[name]
 		if f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct {
 			if raw.IsNull() {
 				fv.SetZero()
-				continue
+				return nil
 			}
 			p := reflect.New(f.Type.Elem())
 			if err := decodeObject(ctx, raw, at, p.Elem()); err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
 			fv.Set(p)
-			continue
+			return nil
 		}
 		if !f.Type.Implements(attrValueType) {
 			return errModelShape
@@ -96,8 +107,8 @@ func decodeFields(ctx context.Context, vals map[string]tftypes.Value, types map[
 			return errModelShape
 		}
 		fv.Set(rv)
-	}
-	return nil
+		return nil
+	})
 }
 
 var attrValueType = reflect.TypeFor[attr.Value]()
@@ -132,31 +143,18 @@ func encodeObject(ctx context.Context, src reflect.Value, ty attr.Type) (tftypes
 }
 
 func encodeFields(ctx context.Context, src reflect.Value, types map[string]attr.Type, vals map[string]tftypes.Value) error {
-	t := src.Type()
-	for i := range t.NumField() {
-		f, fv := t.Field(i), src.Field(i)
-		name := f.Tag.Get("tfsdk")
-		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
-			if err := encodeFields(ctx, fv, types, vals); err != nil {
-				return err
-			}
-			continue
-		}
-		at, ok := types[name]
-		if !ok {
-			return fmt.Errorf("%s.%s: no attribute %q in the schema", t, f.Name, name)
-		}
+	return eachField(src, types, func(name string, at attr.Type, f reflect.StructField, fv reflect.Value) error {
 		if f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct {
 			if fv.IsNil() {
 				vals[name] = tftypes.NewValue(at.TerraformType(ctx), nil)
-				continue
+				return nil
 			}
 			v, err := encodeObject(ctx, fv.Elem(), at)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
 			vals[name] = v
-			continue
+			return nil
 		}
 		av, ok := fv.Interface().(attr.Value)
 		if !ok {
@@ -167,8 +165,8 @@ func encodeFields(ctx context.Context, src reflect.Value, types map[string]attr.
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		vals[name] = v
-	}
-	return nil
+		return nil
+	})
 }
 
 // rawOf is the value and schema of a configuration, plan or state.

@@ -70,22 +70,17 @@ func floorPluginCPU(cpuLog string) (time.Duration, error) {
 	return sum, nil
 }
 
-type floorProvider struct{ real provider.Provider }
-
-func (p floorProvider) Metadata(ctx context.Context, req provider.MetadataRequest, resp *provider.MetadataResponse) {
-	p.real.Metadata(ctx, req, resp)
-}
-
-func (p floorProvider) Schema(ctx context.Context, req provider.SchemaRequest, resp *provider.SchemaResponse) {
-	p.real.Schema(ctx, req, resp)
-}
+// The floor's types embed the real ones as interfaces, so they take the
+// real Metadata and Schema and none of the optional interfaces (Configure,
+// ModifyPlan, ValidateConfig...) of the real types.
+type floorProvider struct{ provider.Provider }
 
 func (floorProvider) Configure(context.Context, provider.ConfigureRequest, *provider.ConfigureResponse) {
 }
 
 func (p floorProvider) Resources(ctx context.Context) []func() resource.Resource {
 	var out []func() resource.Resource
-	for _, f := range p.real.Resources(ctx) {
+	for _, f := range p.Provider.Resources(ctx) {
 		out = append(out, func() resource.Resource { return floorResource{f()} })
 	}
 	return out
@@ -93,21 +88,13 @@ func (p floorProvider) Resources(ctx context.Context) []func() resource.Resource
 
 func (p floorProvider) DataSources(ctx context.Context) []func() datasource.DataSource {
 	var out []func() datasource.DataSource
-	for _, f := range p.real.DataSources(ctx) {
+	for _, f := range p.Provider.DataSources(ctx) {
 		out = append(out, func() datasource.DataSource { return floorDataSource{f()} })
 	}
 	return out
 }
 
-type floorResource struct{ real resource.Resource }
-
-func (r floorResource) Metadata(ctx context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	r.real.Metadata(ctx, req, resp)
-}
-
-func (r floorResource) Schema(ctx context.Context, req resource.SchemaRequest, resp *resource.SchemaResponse) {
-	r.real.Schema(ctx, req, resp)
-}
+type floorResource struct{ resource.Resource }
 
 func (floorResource) Create(_ context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	resp.State.Raw = known(req.Plan.Raw)
@@ -121,15 +108,7 @@ func (floorResource) Update(_ context.Context, req resource.UpdateRequest, resp 
 
 func (floorResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
 
-type floorDataSource struct{ real datasource.DataSource }
-
-func (d floorDataSource) Metadata(ctx context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	d.real.Metadata(ctx, req, resp)
-}
-
-func (d floorDataSource) Schema(ctx context.Context, req datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	d.real.Schema(ctx, req, resp)
-}
+type floorDataSource struct{ datasource.DataSource }
 
 func (floorDataSource) Read(_ context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	resp.State.Raw = known(req.Config.Raw)
