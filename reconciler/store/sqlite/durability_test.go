@@ -118,10 +118,7 @@ func TestKill9LosesNothing(t *testing.T) {
 func killRound(t *testing.T, killAfter int) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "pes.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, path)
 	if err := s.Update(ctx, func(tx store.Tx) error {
 		return tx.InsertGroup(api.Group{ID: "g1", GroupConfig: api.GroupConfig{Name: "web"}, Status: api.GroupActive})
 	}); err != nil {

@@ -70,10 +70,7 @@ func versions(t *testing.T, db *sql.DB) []int {
 
 func TestOpenAppliesEveryMigration(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a", "b", "pes.db") // parents created
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, path)
 	defer s.Close()
 	ms := mustMigrations()
 	got := versions(t, s.w)
@@ -117,10 +114,7 @@ func TestOpenMigratesAnOlderDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, path)
 	defer s.Close()
 	if got := versions(t, s.w); len(got) != len(ms) {
 		t.Errorf("versions after Open: %v, want %d", got, len(ms))
@@ -186,15 +180,12 @@ func TestMigrateStepByStep(t *testing.T) {
 
 func TestOpenRefusesANewerDatabase(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "pes.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, path)
 	if _, err := s.w.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', '')`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
-	_, err = Open(path)
+	_, err := Open(path)
 	if !errors.Is(err, ErrSchemaTooNew) {
 		t.Fatalf("Open of a newer database: %v, want ErrSchemaTooNew", err)
 	}
@@ -232,11 +223,8 @@ func TestOpenErrors(t *testing.T) {
 func TestReopenKeepsData(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "pes.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = s.Update(ctx, func(tx store.Tx) error {
+	s := mustOpen(t, path)
+	err := s.Update(ctx, func(tx store.Tx) error {
 		if err := tx.InsertGroup(api.Group{ID: "g1", GroupConfig: api.GroupConfig{Name: "web"}, Status: api.GroupActive}); err != nil {
 			return err
 		}
@@ -248,10 +236,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = mustOpen(t, path)
 	defer s.Close()
 	if _, err := s.GetGroup(ctx, "g1"); err != nil {
 		t.Errorf("after reopen: %v", err)
@@ -312,10 +297,7 @@ func TestMigration2KeepsNexusMembers(t *testing.T) {
 	}
 	db.Close()
 
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, path)
 	defer s.Close()
 	x, err := s.GetNexus(ctx, "x1")
 	if err != nil {
@@ -359,10 +341,7 @@ func TestMigration3SplitsEventNotes(t *testing.T) {
 	}
 	db.Close()
 
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, path)
 	defer s.Close()
 	storetest.CheckLegacyReasons(t, s)
 }
@@ -372,10 +351,7 @@ func TestMigration3SplitsEventNotes(t *testing.T) {
 // drops them.
 func TestMigration5ReadsOldSamples(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(filepath.Join(t.TempDir(), "pes.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, filepath.Join(t.TempDir(), "pes.db"))
 	defer s.Close()
 	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
 	if err := s.Update(ctx, func(tx store.Tx) error {
@@ -428,10 +404,7 @@ func TestMigration6MovesLabelCounters(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, path)
 	defer s.Close()
 	for g, want := range map[string]store.Labels{"g1": {E: 41, C: 7, H: 12}, "g2": {}} {
 		if l, err := s.Labels(ctx, g); err != nil || l != want {
@@ -458,10 +431,7 @@ func TestTenantsMigrationKeepsGroups(t *testing.T) {
 	ts := sqlstore.FormatTime(time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC))
 	oldGroup(t, db, "g1", "web", ts)
 	db.Close()
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, path)
 	defer s.Close()
 	g, err := s.GetGroupByName(ctx, api.DefaultTenant, "web")
 	if err != nil || g.ID != "g1" || g.Tenant != api.DefaultTenant {

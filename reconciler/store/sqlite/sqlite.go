@@ -133,28 +133,9 @@ func open(path string, durable bool) (*Store, error) {
 			w.Close()
 			return nil, fmt.Errorf("sqlite: open %s for checkpoints: %w", abs, err)
 		}
+		s.OnCommit(s.ck.committed)
 	}
 	return s, nil
-}
-
-// Update is sqlstore's, and wakes the checkpointer.
-func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
-	err := s.shared.Update(ctx, fn)
-	s.committed()
-	return err
-}
-
-// PurgeBefore is sqlstore's, and wakes the checkpointer.
-func (s *Store) PurgeBefore(ctx context.Context, t time.Time) (int, error) {
-	n, err := s.shared.PurgeBefore(ctx, t)
-	s.committed()
-	return n, err
-}
-
-func (s *Store) committed() {
-	if s.ck != nil {
-		s.ck.committed()
-	}
 }
 
 // Close stops the checkpointer, then closes the connections; the last

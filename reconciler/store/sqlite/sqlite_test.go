@@ -18,11 +18,7 @@ import (
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := Open(filepath.Join(t.TempDir(), "data", "pes.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return mustOpen(t, filepath.Join(t.TempDir(), "data", "pes.db"))
 	})
 }
 
@@ -30,11 +26,7 @@ func TestConformance(t *testing.T) {
 // is a store like any other, durability aside.
 func TestScratchConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := OpenScratch(filepath.Join(t.TempDir(), "scratch.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return mustOpenScratch(t, filepath.Join(t.TempDir(), "scratch.db"))
 	})
 }
 
@@ -47,10 +39,7 @@ func TestScratchConformance(t *testing.T) {
 func TestDeferCommits(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "scratch.db")
-	s, err := OpenScratch(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpenScratch(t, path)
 	s.DeferCommits()
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	insert := func(id string, then error) error {
@@ -120,10 +109,7 @@ func TestDeferCommits(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = mustOpen(t, path)
 	defer s.Close()
 	for id, want := range map[string]bool{"d": true, "e": true} {
 		if got := exists(id); got != want {
@@ -135,10 +121,7 @@ func TestDeferCommits(t *testing.T) {
 // TestReadersMapTheFile: the query-only connections read pages through a
 // memory map and the writer does not (writes stay on write(2)).
 func TestReadersMapTheFile(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "pes.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, filepath.Join(t.TempDir(), "pes.db"))
 	defer s.Close()
 	for _, c := range []struct {
 		name string
@@ -153,6 +136,26 @@ func TestReadersMapTheFile(t *testing.T) {
 			t.Errorf("%s: mmap_size = %d, want %d", c.name, got, c.want)
 		}
 	}
+}
+
+// mustOpen is Open, failing the test on an error; the caller closes.
+func mustOpen(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// mustOpenScratch is OpenScratch, failing the test on an error.
+func mustOpenScratch(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := OpenScratch(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func testGroup(id string, at time.Time) api.Group {
@@ -171,10 +174,7 @@ func testGroup(id string, at time.Time) api.Group {
 func TestCheckpointsOffTheWriter(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "pes.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, path)
 	defer s.Close()
 	var auto int
 	if err := s.w.QueryRow("PRAGMA wal_autocheckpoint").Scan(&auto); err != nil {
@@ -222,10 +222,7 @@ func TestCheckpointsOffTheWriter(t *testing.T) {
 // TestCloseTwice: a store may be closed twice (the checkpointer stops
 // once).
 func TestCloseTwice(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "pes.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, filepath.Join(t.TempDir(), "pes.db"))
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

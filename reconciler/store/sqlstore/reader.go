@@ -356,17 +356,7 @@ func (r reader) ListNodes(ctx context.Context, groupID string, includeTerminated
 }
 
 func (r reader) NodeTimes(ctx context.Context, groupID string, since, until time.Time) ([]api.Node, error) {
-	q := `SELECT ` + nodeTimeCols + ` FROM nodes WHERE group_id = ?`
-	args := []any{groupID}
-	if !until.IsZero() {
-		q += ` AND launched_at < ?`
-		args = append(args, FormatTime(until))
-	}
-	if !since.IsZero() {
-		q += ` AND (terminated_at IS NULL OR terminated_at >= ?)`
-		args = append(args, FormatTime(since))
-	}
-	return queryAll(ctx, r.q, "node times", q+` ORDER BY launched_at, id`, scanNodeTime, args...)
+	return r.nodeTimes(ctx, `group_id = ?`, []any{groupID}, func(col string) string { return col }, since, until)
 }
 
 func (r reader) NodeTimesEndedSince(ctx context.Context, groupID string, since time.Time) ([]api.Node, error) {
@@ -387,14 +377,22 @@ func (r reader) NodeTimesOfChanges(ctx context.Context, groupID string, changeID
 	}
 	// By the change index alone: the group's and launch's indexes would
 	// walk every node of the group launched before until.
-	q := `SELECT ` + nodeTimeCols + ` FROM nodes WHERE ` + r.sql.byChange + ` AND ` + r.sql.narrowGroup
-	args := []any{r.d.List(changeIDs), groupID}
+	return r.nodeTimes(ctx, r.sql.byChange+` AND `+r.sql.narrowGroup, []any{r.d.List(changeIDs), groupID},
+		r.d.Unindexed, since, until)
+}
+
+// nodeTimes reads the node times of the nodes where selects (args are
+// its parameters) that ran in [since, until), either end open when zero,
+// in launch order. col writes the window's columns in the conditions: as
+// they are, or Unindexed when where narrows better.
+func (r reader) nodeTimes(ctx context.Context, where string, args []any, col func(string) string, since, until time.Time) ([]api.Node, error) {
+	q := `SELECT ` + nodeTimeCols + ` FROM nodes WHERE ` + where
 	if !until.IsZero() {
-		q += ` AND ` + r.d.Unindexed("launched_at") + ` < ?`
+		q += ` AND ` + col("launched_at") + ` < ?`
 		args = append(args, FormatTime(until))
 	}
 	if !since.IsZero() {
-		q += ` AND (terminated_at IS NULL OR ` + r.d.Unindexed("terminated_at") + ` >= ?)`
+		q += ` AND (terminated_at IS NULL OR ` + col("terminated_at") + ` >= ?)`
 		args = append(args, FormatTime(since))
 	}
 	return queryAll(ctx, r.q, "node times", q+` ORDER BY launched_at, id`, scanNodeTime, args...)

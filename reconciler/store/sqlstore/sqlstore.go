@@ -89,6 +89,7 @@ type Store struct {
 	w, r   *sql.DB
 
 	deferred *deferred // set by DeferCommits
+	onCommit func()    // set by OnCommit
 }
 
 var _ store.Store = (*Store)(nil)
@@ -134,8 +135,17 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 	if err := sqlTx.Commit(); err != nil {
 		return s.d.unavailable(s.d.mapErr(s.d.Name+": commit", err))
 	}
+	if s.onCommit != nil {
+		s.onCommit()
+	}
 	return nil
 }
+
+// OnCommit makes Update call f after each transaction it commits: every
+// write of the store commits there, PurgeBefore's too (the deferred
+// commits of DeferCommits do not call it). f must not block: it runs on
+// the writer's path. Call it before the store is used.
+func (s *Store) OnCommit(f func()) { s.onCommit = f }
 
 // unavailable marks err with store.ErrUnavailable and its cause when the
 // dialect says the database could not write.

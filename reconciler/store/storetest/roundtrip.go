@@ -379,14 +379,7 @@ func testNodeTimesInLaunchOrder(t *testing.T, s store.Store) {
 		{ID: "n-0", GroupID: "g1", Index: 0, State: api.NodeTerminated, LaunchedAt: at(10), TerminatedAt: ptr(at(15))},
 		{ID: "n-x", GroupID: "g2", Index: 0, State: api.NodeReady, LaunchedAt: at(35), ChangeID: "c2"},
 	}
-	update(t, s, func(tx store.Tx) error {
-		for _, n := range nodes {
-			if err := tx.UpsertNode(n); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	upsertNodes(t, s, nodes...)
 	times, err := s.NodeTimes(ctx, "g1", time.Time{}, time.Time{})
 	must(t, err)
 	sameIDs(t, "NodeTimes(g1)", []string{"n-0", "n-a", "n-b", "n-c", "n-d", "n-e"}, ids(times))
@@ -431,14 +424,7 @@ func testNodeTimesEndedSince(t *testing.T, s store.Store) {
 		{ID: "n-0", GroupID: "g1", Index: 0, State: api.NodeTerminated, LaunchedAt: at(10), TerminatedAt: ptr(at(15)), ChangeID: "c-0"},
 		{ID: "n-x", GroupID: "g2", Index: 0, State: api.NodeReady, LaunchedAt: at(35)},
 	}
-	update(t, s, func(tx store.Tx) error {
-		for _, n := range nodes {
-			if err := tx.UpsertNode(n); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	upsertNodes(t, s, nodes...)
 	times, err := s.NodeTimesEndedSince(ctx, "g1", at(45))
 	must(t, err)
 	// n-d ended exactly then; n-0 and n-a before.
@@ -473,14 +459,7 @@ func testNodes(t *testing.T, s store.Store) {
 	for i := range nodes {
 		nodes[i].Name = api.NodeName("name-"+nodes[i].GroupID, nodes[i].Index, 1)
 	}
-	update(t, s, func(tx store.Tx) error {
-		for _, n := range nodes {
-			if err := tx.UpsertNode(n); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	upsertNodes(t, s, nodes...)
 	for _, n := range nodes {
 		got, err := s.GetNode(ctx, n.GroupID, n.ID)
 		must(t, err)
@@ -527,14 +506,7 @@ func testNodes(t *testing.T, s store.Store) {
 		{ID: "n-again-a", GroupID: "g1", Index: 2, State: api.NodeReady, LaunchedAt: at(100)},
 		{ID: "n-again-c", GroupID: "g1", Index: 2, State: api.NodeLaunching, LaunchedAt: at(101)},
 	}
-	update(t, s, func(tx store.Tx) error {
-		for _, n := range again {
-			if err := tx.UpsertNode(n); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	upsertNodes(t, s, again...)
 	names := map[string]string{}
 	all, err = s.ListNodes(ctx, "g1", true)
 	must(t, err)

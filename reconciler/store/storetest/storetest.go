@@ -152,6 +152,19 @@ func insertGroups(t *testing.T, s store.Store, ids ...string) {
 	})
 }
 
+// upsertNodes writes nodes in one update, in their order.
+func upsertNodes(t *testing.T, s store.Store, nodes ...api.Node) {
+	t.Helper()
+	update(t, s, func(tx store.Tx) error {
+		for _, n := range nodes {
+			if err := tx.UpsertNode(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 func event(id, groupID string, tm time.Time) api.Event {
 	return api.Event{
 		ID: id, GroupID: groupID, Type: api.EventUserInstruction,
