@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
-	"github.com/pes-project/terraform-provider-pes/reconciler/source/prometheus/promtest"
 	"github.com/pes-project/terraform-provider-pes/reconciler/store"
 )
 
@@ -21,17 +20,7 @@ func TestPulledSamplesSurviveRestart(t *testing.T) {
 	// the fake clock's queries answer with the step's own value.
 	base := time.Now().UTC().Truncate(time.Hour).Add(-2 * time.Hour)
 	loadAt := func(at time.Time) float64 { return float64(at.Sub(base) / time.Second) }
-	var history []promtest.Point
-	for at := base.Add(-10 * time.Minute); at.Before(base.Add(20 * time.Minute)); at = at.Add(5 * time.Second) {
-		history = append(history, promtest.Point{Series: "pes_test_load", Time: at, Value: loadAt(at)})
-	}
-	prom := promtest.StartWithHistory(t, nil, history)
-
-	h := newHarness(t)
-	h.clk.Set(base)
-	h.opts.EvaluationInterval = 5 * time.Second
-	h.opts.Sources.PrometheusURL = prom.URL
-	h.crash() // reopen with the options
+	h, _ := promHarness(t, base.Add(-10*time.Minute), base.Add(20*time.Minute), 5*time.Second, loadAt, base)
 	g := h.createGroup(api.GroupConfig{Name: "web", DesiredQuantity: 1, MaxQuantity: 5, AggregationPeriod: "10m",
 		Sim:           &api.SimConfig{BootTime: "1s"},
 		MetricSources: []api.MetricSource{{Name: "load", Prometheus: &api.PrometheusSource{Query: "max(pes_test_load)"}}}})

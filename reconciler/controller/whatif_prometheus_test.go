@@ -31,18 +31,8 @@ func TestWhatIfPrometheusRange(t *testing.T) {
 		}
 		return 0.1
 	}
-	var history []promtest.Point
-	for at := base.Add(-time.Hour); at.Before(base.Add(3 * time.Hour)); at = at.Add(10 * time.Second) {
-		history = append(history, promtest.Point{Series: "pes_test_load", Time: at, Value: loadAt(at)})
-	}
-	prom := promtest.StartWithHistory(t, nil, history)
-
-	h := newHarness(t)
 	// The group runs from -20m, so pesd kept the load from -19m50s on.
-	h.clk.Set(base.Add(-20 * time.Minute))
-	h.opts.EvaluationInterval = 10 * time.Second
-	h.opts.Sources.PrometheusURL = prom.URL
-	h.crash() // reopen with the options
+	h, prom := promHarness(t, base.Add(-time.Hour), base.Add(3*time.Hour), 10*time.Second, loadAt, base.Add(-20*time.Minute))
 	g := h.createGroup(api.GroupConfig{Name: "web", DesiredQuantity: 2, MinQuantity: 1, MaxQuantity: 10,
 		AggregationPeriod: "10m", Cooldown: "5m", Sim: &api.SimConfig{BootTime: "30s"},
 		MetricSources: []api.MetricSource{{Name: "load", Prometheus: &api.PrometheusSource{Query: "max(pes_test_load)"}}}})
@@ -157,4 +147,23 @@ func TestWhatIfPrometheusRange(t *testing.T) {
 		!strings.Contains(e.Message, "connection refused") {
 		t.Errorf("WhatIf with Prometheus stopped: %v, want unavailable naming the source and the error", err)
 	}
+}
+
+// promHarness starts a Prometheus holding the load pes_test_load, at
+// loadAt every step over [from, until) (backfilled), and a harness whose
+// clock is at start, that passes every step and reads its groups'
+// Prometheus metric sources from it.
+func promHarness(t *testing.T, from, until time.Time, step time.Duration, loadAt func(time.Time) float64, start time.Time) (*harness, *promtest.Server) {
+	t.Helper()
+	var history []promtest.Point
+	for at := from; at.Before(until); at = at.Add(step) {
+		history = append(history, promtest.Point{Series: "pes_test_load", Time: at, Value: loadAt(at)})
+	}
+	prom := promtest.StartWithHistory(t, nil, history)
+	h := newHarness(t)
+	h.clk.Set(start)
+	h.opts.EvaluationInterval = step
+	h.opts.Sources.PrometheusURL = prom.URL
+	h.crash() // reopen with the options
+	return h, prom
 }

@@ -3,6 +3,7 @@ package cost
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
@@ -78,7 +79,7 @@ func (t *Tally) Add(n api.Node, rates Rates) {
 	if len(spans) == 0 {
 		return
 	}
-	if t.FirstNode == "" || n.LaunchedAt.Before(t.First) || (n.LaunchedAt.Equal(t.First) && n.ID < t.FirstNode) {
+	if t.FirstNode == "" || LaunchOrder(n.LaunchedAt, n.ID, t.First, t.FirstNode) < 0 {
 		t.First, t.FirstNode = n.LaunchedAt, n.ID
 	}
 	t.Last = maxTime(t.Last, spans[len(spans)-1].End)
@@ -101,6 +102,15 @@ func (t *Tally) Add(n api.Node, rates Rates) {
 // zero until is no bound).
 func (t *Tally) Within(since, until time.Time) bool {
 	return !t.First.Before(since) && (until.IsZero() || !t.Last.After(until))
+}
+
+// LaunchOrder orders nodes by launch, then id (a tally at its first
+// node): the order the store reads them in and a query takes them in.
+func LaunchOrder(aAt time.Time, aID string, bAt time.Time, bID string) int {
+	if c := aAt.Compare(bAt); c != 0 {
+		return c
+	}
+	return strings.Compare(aID, bID)
 }
 
 func maxTime(a, b time.Time) time.Time {
@@ -242,7 +252,7 @@ func ComputeTallied(nodes []api.Node, tallies []*Tally, rates Rates, rec Records
 	for _, n := range nodes {
 		for ; ti < len(tallies); ti++ {
 			t := tallies[ti]
-			if t.First.After(n.LaunchedAt) || (t.First.Equal(n.LaunchedAt) && t.FirstNode > n.ID) {
+			if LaunchOrder(t.First, t.FirstNode, n.LaunchedAt, n.ID) > 0 {
 				break
 			}
 			addTally(t)

@@ -201,12 +201,14 @@ func sharesWithEvents(ch api.Change, rec cost.Records) []cost.Share {
 // sentence that says it to their explanations. It reads each group's
 // nodes once, over the page's time.
 func (h *Reader) Costed(ctx context.Context, ds []api.ChangeDetail, now time.Time) ([]api.ChangeDetail, error) {
+	// A group's launches in ds: their indices, ids and span of starts.
 	type span struct {
 		since, until time.Time
+		at           []int
 		changes      []string
 	}
 	groups := map[string]*span{}
-	for _, d := range ds {
+	for i, d := range ds {
 		if d.Type != api.ChangeAddNodes {
 			continue
 		}
@@ -217,6 +219,7 @@ func (h *Reader) Costed(ctx context.Context, ds []api.ChangeDetail, now time.Tim
 		}
 		sp.since = minTime(sp.since, d.StartedAt)
 		sp.until = maxTime(sp.until, d.StartedAt)
+		sp.at = append(sp.at, i)
 		sp.changes = append(sp.changes, d.ID)
 	}
 	for gid, sp := range groups {
@@ -236,11 +239,8 @@ func (h *Reader) Costed(ctx context.Context, ds []api.ChangeDetail, now time.Tim
 		}
 		rates := cost.ParseRates(hist)
 		currency := rates.Currency()
-		for i := range ds {
+		for _, i := range sp.at {
 			d := &ds[i]
-			if d.GroupID != gid || d.Type != api.ChangeAddNodes {
-				continue
-			}
 			c := cost.OfChange(byChange[d.ID], rates, now)
 			nh, final := hours(c.NodeSeconds), c.Final
 			d.NodeHours, d.CostFinal = &nh, &final

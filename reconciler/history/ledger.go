@@ -1,10 +1,8 @@
 package history
 
 import (
-	"cmp"
 	"context"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -121,7 +119,7 @@ func (gl *groupLedger) advance(ctx context.Context, r nodeTimesReader, groupID s
 	if added > 0 {
 		gl.owner.count(added)
 		slices.SortFunc(gl.order, func(a, b *ledgerChange) int {
-			return cmp.Or(a.tally.First.Compare(b.tally.First), strings.Compare(a.tally.FirstNode, b.tally.FirstNode))
+			return cost.LaunchOrder(a.tally.First, a.tally.FirstNode, b.tally.First, b.tally.FirstNode)
 		})
 	}
 	return pending, nil
@@ -181,6 +179,6 @@ type nodeTimesReader interface {
 // inLaunchOrder sorts nodes by launch, then id, as the store reads them.
 func inLaunchOrder(nodes []api.Node) {
 	slices.SortFunc(nodes, func(a, b api.Node) int {
-		return cmp.Or(a.LaunchedAt.Compare(b.LaunchedAt), strings.Compare(a.ID, b.ID))
+		return cost.LaunchOrder(a.LaunchedAt, a.ID, b.LaunchedAt, b.ID)
 	})
 }
