@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -159,6 +160,32 @@ func BenchmarkCausalityHTTP(b *testing.B) {
 		reportLatency(b, ds)
 		reportCPU(b, procCPU(b, pid)-cpu0, len(ds), "pesd-cpu-µs/get")
 	})
+	// The floor, for reference: the same GETs from the same client,
+	// answered by a server that does nothing but give pesd's answer for
+	// one change (serveFloor). The difference from change-causes is what
+	// pesd itself spends on a GET.
+	b.Run("get-floor", func(b *testing.B) {
+		floor := startFloor(b, changeAnswer(b, d, m.SampleChanges[0]))
+		fc, err := client.New(floor.url, d.token, client.WithRetryMax(2))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ds []time.Duration
+		cpu0 := procCPU(b, floor.pid)
+		for b.Loop() {
+			for range benchLookups {
+				id := m.SampleChanges[r.IntN(len(m.SampleChanges))]
+				start := time.Now()
+				_, err := fc.GetChange(ctx, id)
+				ds = append(ds, time.Since(start))
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		reportLatency(b, ds)
+		reportCPU(b, procCPU(b, floor.pid)-cpu0, len(ds), "floor-cpu-µs/get")
+	})
 	// A page of 1,000 changes with their causes and explanations in one
 	// request (?include=causes), as the provider's data source and
 	// 'pesd changes --causes' read it: the goal of the causality issue is
@@ -282,6 +309,27 @@ func TestCausalityFixtureIsConsistent(t *testing.T) {
 	if checked[api.GroupActive] == 0 || checked[api.GroupDeleted] == 0 {
 		t.Errorf("checked %v: want active and deleted groups", checked)
 	}
+}
+
+// changeAnswer is pesd's answer to GET /v1/changes/{id}, for the floor
+// to give.
+func changeAnswer(b *testing.B, d *pesdProc, id string) floorAnswer {
+	b.Helper()
+	req, err := http.NewRequest(http.MethodGet, d.url+"/v1/changes/"+id, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+d.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("GET change %s: %d %s %v", id, resp.StatusCode, body, err)
+	}
+	return floorAnswer{Status: http.StatusOK, ContentType: resp.Header.Get("Content-Type"), Body: body}
 }
 
 // reportLatency reports the median and 99th percentile of ds.

@@ -11,6 +11,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -156,10 +157,11 @@ func postTo(hc *http.Client, base, token, path string, body []byte, want int) (*
 // value is the file of the answer to give.
 const floorEnv = "PES_BENCH_FLOOR_ANSWER"
 
-// serveFloor is the floor of the instruction benchmark: an HTTP server,
-// with pesd's server settings, that reads each request's body and answers
-// every request with the 201 pesd gave an instruction (its body, content
-// type and a Location of the same length), and does nothing else. It
+// serveFloor is the floor of the instruction and causality benchmarks:
+// an HTTP server, with pesd's server settings, that reads each request's
+// body and answers every request with the answer pesd gave one of them
+// (the 201 of an instruction, with a Location of the same length; the 200
+// of a change with its causes), and does nothing else. It
 // prints where it listens, as pesd does, and serves until killed.
 func serveFloor(answerFile string) {
 	fail := func(err error) {
@@ -182,8 +184,10 @@ func serveFloor(answerFile string) {
 	srv := server.HTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", a.ContentType)
-		w.Header().Set("Location", a.Location)
-		w.WriteHeader(http.StatusCreated)
+		if a.Location != "" {
+			w.Header().Set("Location", a.Location)
+		}
+		w.WriteHeader(cmp.Or(a.Status, http.StatusCreated))
 		_, _ = w.Write(a.Body)
 	}), nil, server.DefaultTimeouts)
 	fail(srv.Serve(ln))
@@ -191,8 +195,9 @@ func serveFloor(answerFile string) {
 
 // floorAnswer is the answer the floor server gives, as pesd gave it.
 type floorAnswer struct {
+	Status      int    `json:"status"` // 201 when zero
 	ContentType string `json:"content_type"`
-	Location    string `json:"location"`
+	Location    string `json:"location"` // none when empty
 	Body        []byte `json:"body"`
 }
 

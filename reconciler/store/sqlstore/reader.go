@@ -376,7 +376,9 @@ func (r reader) NodeTimesOfChanges(ctx context.Context, groupID string, changeID
 		return []api.Node{}, nil
 	}
 	// By the change index alone: the group's and launch's indexes would
-	// walk every node of the group launched before until.
+	// walk every node of the group launched before until. The list form
+	// serves one change too: "change_id = ?" with this ORDER BY took about
+	// twice as long over the same plan (the causality benchmark's store).
 	return r.nodeTimes(ctx, r.sql.byChange+` AND `+r.sql.narrowGroup, []any{r.d.List(changeIDs), groupID},
 		r.d.Unindexed, since, until)
 }

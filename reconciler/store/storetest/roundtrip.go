@@ -402,6 +402,13 @@ func testNodeTimesInLaunchOrder(t *testing.T, s store.Store) {
 	times, err = s.NodeTimesOfChanges(ctx, "g1", []string{"c2", "c1"}, at(26), at(50))
 	must(t, err)
 	sameIDs(t, "NodeTimesOfChanges(g1, c2 c1) in [at(26), at(50))", []string{"n-b", "n-d"}, ids(times))
+	// One change, as a single GET reads it: c2's nodes in g1 only.
+	times, err = s.NodeTimesOfChanges(ctx, "g1", []string{"c2"}, time.Time{}, time.Time{})
+	must(t, err)
+	sameIDs(t, "NodeTimesOfChanges(g1, c2)", []string{"n-d", "n-e"}, ids(times))
+	times, err = s.NodeTimesOfChanges(ctx, "g1", []string{"c2"}, at(46), time.Time{})
+	must(t, err)
+	sameIDs(t, "NodeTimesOfChanges(g1, c2) since at(46)", []string{"n-e"}, ids(times))
 	times, err = s.NodeTimesOfChanges(ctx, "g1", []string{"c3"}, time.Time{}, at(30))
 	must(t, err)
 	sameIDs(t, "NodeTimesOfChanges(g1, c3) before at(30)", []string{}, ids(times))
