@@ -2,8 +2,10 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
@@ -81,6 +83,10 @@ func (c *Controller) load(ctx context.Context, g api.Group) (*groupState, error)
 	// The group row names its open period, the last one opened: its
 	// label is never issued again, whatever the counter says.
 	labels.H = max(labels.H, labelNumber(g.CurrentPeriodLabel))
+	// The event counter is stored only with other writes (saveLabels).
+	if labels.E, err = c.lastEventLabel(ctx, g.ID, labels.E); err != nil {
+		return nil, fmt.Errorf("load label counters of group %s: %w", g.ID, err)
+	}
 	st.labels = labels
 	cl, err := c.store.CrashLoop(ctx, g.ID)
 	if err != nil {
@@ -302,4 +308,46 @@ func listEvents(ctx context.Context, r store.Reader, f store.EventFilter) ([]api
 		}
 		f.Token = next
 	}
+}
+
+// lastEventLabel is the number of the group's last event label, found
+// from stored, the counter as last stored, which may lag the events.
+// Event labels are gapless (a label is issued in the transaction that
+// writes its event, and given back when it rolls back), so E<n> exists
+// for every n up to the last: the search doubles its step past stored
+// until a label is missing, then halves it, a few point reads in all.
+func (c *Controller) lastEventLabel(ctx context.Context, groupID string, stored int) (int, error) {
+	exists := func(n int) (bool, error) {
+		_, err := c.store.GetEventByLabel(ctx, groupID, "E"+strconv.Itoa(n))
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	// last exists (or is 0); past does not.
+	last, past := stored, 0
+	for step := 1; past == 0; step *= 2 {
+		ok, err := exists(last + step)
+		switch {
+		case err != nil:
+			return 0, err
+		case ok:
+			last += step
+		default:
+			past = last + step
+		}
+	}
+	for past-last > 1 {
+		mid := last + (past-last)/2
+		ok, err := exists(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			last = mid
+		} else {
+			past = mid
+		}
+	}
+	return last, nil
 }
