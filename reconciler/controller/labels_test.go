@@ -1,8 +1,10 @@
 package controller
 
 import (
+	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 )
@@ -43,6 +45,54 @@ func TestEventLabelsAfterCrash(t *testing.T) {
 				if !seen["E"+strconv.Itoa(i)] {
 					t.Errorf("labels %v: E%d is missing", seen, i)
 				}
+			}
+		})
+	}
+}
+
+// TestOpenPeriodAfterCrash: a restarted controller holds the open
+// period's requests, and only them: those given after an earlier
+// harmonization, whether their times lie after the period's start or,
+// the clock having stepped back, before it.
+func TestOpenPeriodAfterCrash(t *testing.T) {
+	for _, back := range []time.Duration{0, time.Hour} {
+		t.Run(back.String(), func(t *testing.T) {
+			h := newHarness(t)
+			g := h.createGroup(api.GroupConfig{Name: "period", DesiredQuantity: 1, MaxQuantity: 10, AggregationPeriod: "1h"})
+			instruct := func(n int) (ids []string) {
+				t.Helper()
+				for range n {
+					h.clk.Advance(time.Second)
+					e, err := h.c.Instruct(h.ctx, g.ID, api.Instruction{Request: api.Request{ChangeBy: ptr(1)}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					ids = append(ids, e.ID)
+				}
+				return ids
+			}
+			instruct(3)
+			h.clk.Advance(time.Minute)
+			if _, err := h.c.Harmonize(h.ctx, g.ID); err != nil {
+				t.Fatal(err)
+			}
+			want := instruct(2)
+			h.clk.Set(h.clk.Now().Add(-back))
+			want = append(want, instruct(2)...)
+			h.crash()
+			gs, err := h.c.lockGroup(h.ctx, g.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer gs.mu.Unlock()
+			var got []string
+			for _, e := range gs.st.requests {
+				got = append(got, e.ID)
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("after a crash the open period %s holds requests %v, want %v", gs.st.period.Label, got, want)
 			}
 		})
 	}

@@ -128,7 +128,7 @@ func (c *Controller) load(ctx context.Context, g api.Group) (*groupState, error)
 		if st.period, err = c.store.GetPeriod(ctx, g.CurrentPeriodID); err != nil {
 			return nil, fmt.Errorf("load period of group %s: %w", g.ID, err)
 		}
-		events, err := listEvents(ctx, c.store, store.EventFilter{GroupID: g.ID, PeriodID: g.CurrentPeriodID})
+		events, err := c.openPeriodEvents(ctx, g.ID, st.period, st.labels.E)
 		if err != nil {
 			return nil, fmt.Errorf("load events of group %s: %w", g.ID, err)
 		}
@@ -308,6 +308,45 @@ func listEvents(ctx context.Context, r store.Reader, f store.EventFilter) ([]api
 		}
 		f.Token = next
 	}
+}
+
+// openPeriodEvents returns the events of the group's open period p, in
+// time order; last is the number of the group's last event label. A new
+// event always goes to the open period, and labels are issued in order
+// and gapless, so p's events are the last ones issued: E<first> to
+// E<last>, for some first. They are read from p's start by the group's
+// time index (no index leads with an event's period: it cost a page per
+// instruction's commit), and
+// their labels say whether that was all of them: all from first to last,
+// and E<first-1> of another period. A clock that stepped back may have
+// put some before p's start: then the group's events are read through.
+func (c *Controller) openPeriodEvents(ctx context.Context, groupID string, p api.Period, last int) ([]api.Event, error) {
+	since, err := listEvents(ctx, c.store, store.EventFilter{GroupID: groupID, Since: p.StartedAt})
+	if err != nil {
+		return nil, err
+	}
+	var in []api.Event
+	first := last + 1 // with none in p: E<last> must be another period's
+	for _, e := range since {
+		if e.PeriodID == p.ID {
+			in = append(in, e)
+			first = min(first, labelNumber(e.Label))
+		}
+	}
+	if len(in) == last-first+1 {
+		before := first - 1
+		if before < 1 {
+			return in, nil
+		}
+		e, err := c.store.GetEventByLabel(ctx, groupID, "E"+strconv.Itoa(before))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if err == nil && e.PeriodID != p.ID {
+			return in, nil
+		}
+	}
+	return listEvents(ctx, c.store, store.EventFilter{GroupID: groupID, PeriodID: p.ID})
 }
 
 // lastEventLabel is the number of the group's last event label, found
