@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -261,5 +262,77 @@ func BenchmarkCausalityPageJSON(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	})
+}
+
+// sameStrict checks that ReadRequest reads data into a zero T as a
+// Decoder with DisallowUnknownFields does whenever it reads it at all,
+// gives up on whatever that Decoder rejects, and leaves *T zero when it
+// gives up.
+func sameStrict[T any](t *testing.T, data []byte) (read bool) {
+	t.Helper()
+	var got, want T
+	read = ReadRequest(data, &got)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	werr := dec.Decode(&want)
+	if werr == nil {
+		if _, err := dec.Token(); err != io.EOF {
+			werr = fmt.Errorf("data after the value")
+		}
+	}
+	switch {
+	case !read && !reflect.ValueOf(got).IsZero():
+		t.Fatalf("%T from %.300q: gave up but left %+v", got, data, got)
+	case read && werr != nil:
+		t.Fatalf("%T from %.300q: read %+v where a strict Decoder fails: %v", got, data, got, werr)
+	case read && !reflect.DeepEqual(got, want):
+		t.Fatalf("%T from %.300q:\n got  %+v\n want %+v", got, data, got, want)
+	}
+	return read
+}
+
+var instructionBodies = []string{
+	`{"change_by":1,"reason":"bench","priority":10}`,
+	` {"set_to":3,"immediate":true,"actor":"terraform","in_reply_to":"e1"} `,
+	`{"change_by_percent":-12.5,"priority":null,"reason":"caf\u00e9 \"q\""}`,
+	`{"target":{"metric":"cpu","value":0.5,"tolerance":0.1,"window":"1m","scale_in_stabilization":"5m"}}`,
+	`{}`, `{"change_by":null,"target":null}`, `{"reason":"a","reason":"b","change_by":1,"change_by":2}`,
+	`{"immediate":false,"immediate":null}`,
+}
+
+// Instruction bodies the scanner must read, and odd ones it must leave
+// to the Decoder: unknown keys (also inside target), keys in another
+// case or escaped, wrong types, fractions for integers, null at the top,
+// data after the value, bad syntax.
+func TestReadRequestAsStrictDecoder(t *testing.T) {
+	for _, d := range instructionBodies {
+		if !sameStrict[Instruction](t, []byte(d)) {
+			t.Errorf("gave up on %q", d)
+		}
+	}
+	for _, d := range []string{
+		`{"change_by":1,"bogus":2}`, `{"target":{"metric":"cpu","value":1,"bogus":1}}`, `{"Change_By":1}`,
+		`{"change_\u0062y":1}`, `{"change_by":1.5}`, `{"change_by":"1"}`, `{"priority":1e2}`, `{"immediate":"yes"}`,
+		`null`, `[]`, `{"change_by":1} {}`, `{"change_by":1`, `{"change_by":1,}`, ``, `{"reason":5}`,
+		`{"change_by":99999999999999999999}`, `{"target":[]}`,
+	} {
+		if sameStrict[Instruction](t, []byte(d)) {
+			t.Errorf("read %q, which a strict decoding rejects or names differently", d)
+		}
+	}
+	// Only instructions: anything else is the Decoder's.
+	var e Event
+	if ReadRequest([]byte(`{"id":"a"}`), &e) {
+		t.Error("read an event as a request")
+	}
+}
+
+func FuzzReadRequest(f *testing.F) {
+	for _, d := range instructionBodies {
+		f.Add([]byte(d))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sameStrict[Instruction](t, data)
 	})
 }

@@ -2,8 +2,10 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
@@ -81,6 +83,10 @@ func (c *Controller) load(ctx context.Context, g api.Group) (*groupState, error)
 	// The group row names its open period, the last one opened: its
 	// label is never issued again, whatever the counter says.
 	labels.H = max(labels.H, labelNumber(g.CurrentPeriodLabel))
+	// The event counter is stored only with other writes (saveLabels).
+	if labels.E, err = c.lastEventLabel(ctx, g.ID, labels.E); err != nil {
+		return nil, fmt.Errorf("load label counters of group %s: %w", g.ID, err)
+	}
 	st.labels = labels
 	cl, err := c.store.CrashLoop(ctx, g.ID)
 	if err != nil {
@@ -122,7 +128,7 @@ func (c *Controller) load(ctx context.Context, g api.Group) (*groupState, error)
 		if st.period, err = c.store.GetPeriod(ctx, g.CurrentPeriodID); err != nil {
 			return nil, fmt.Errorf("load period of group %s: %w", g.ID, err)
 		}
-		events, err := listEvents(ctx, c.store, store.EventFilter{GroupID: g.ID, PeriodID: g.CurrentPeriodID})
+		events, err := c.openPeriodEvents(ctx, g.ID, st.period, st.labels.E)
 		if err != nil {
 			return nil, fmt.Errorf("load events of group %s: %w", g.ID, err)
 		}
@@ -302,4 +308,85 @@ func listEvents(ctx context.Context, r store.Reader, f store.EventFilter) ([]api
 		}
 		f.Token = next
 	}
+}
+
+// openPeriodEvents returns the events of the group's open period p, in
+// time order; last is the number of the group's last event label. A new
+// event always goes to the open period, and labels are issued in order
+// and gapless, so p's events are the last ones issued: E<first> to
+// E<last>, for some first. They are read from p's start by the group's
+// time index (no index leads with an event's period: it cost a page per
+// instruction's commit), and
+// their labels say whether that was all of them: all from first to last,
+// and E<first-1> of another period. A clock that stepped back may have
+// put some before p's start: then the group's events are read through.
+func (c *Controller) openPeriodEvents(ctx context.Context, groupID string, p api.Period, last int) ([]api.Event, error) {
+	since, err := listEvents(ctx, c.store, store.EventFilter{GroupID: groupID, Since: p.StartedAt})
+	if err != nil {
+		return nil, err
+	}
+	var in []api.Event
+	first := last + 1 // with none in p: E<last> must be another period's
+	for _, e := range since {
+		if e.PeriodID == p.ID {
+			in = append(in, e)
+			first = min(first, labelNumber(e.Label))
+		}
+	}
+	if len(in) == last-first+1 {
+		before := first - 1
+		if before < 1 {
+			return in, nil
+		}
+		e, err := c.store.GetEventByLabel(ctx, groupID, "E"+strconv.Itoa(before))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if err == nil && e.PeriodID != p.ID {
+			return in, nil
+		}
+	}
+	return listEvents(ctx, c.store, store.EventFilter{GroupID: groupID, PeriodID: p.ID})
+}
+
+// lastEventLabel is the number of the group's last event label, found
+// from stored, the counter as last stored, which may lag the events.
+// Event labels are gapless (a label is issued in the transaction that
+// writes its event, and given back when it rolls back), so E<n> exists
+// for every n up to the last: the search doubles its step past stored
+// until a label is missing, then halves it, a few point reads in all.
+func (c *Controller) lastEventLabel(ctx context.Context, groupID string, stored int) (int, error) {
+	exists := func(n int) (bool, error) {
+		_, err := c.store.GetEventByLabel(ctx, groupID, "E"+strconv.Itoa(n))
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	// last exists (or is 0); past does not.
+	last, past := stored, 0
+	for step := 1; past == 0; step *= 2 {
+		ok, err := exists(last + step)
+		switch {
+		case err != nil:
+			return 0, err
+		case ok:
+			last += step
+		default:
+			past = last + step
+		}
+	}
+	for past-last > 1 {
+		mid := last + (past-last)/2
+		ok, err := exists(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			last = mid
+		} else {
+			past = mid
+		}
+	}
+	return last, nil
 }

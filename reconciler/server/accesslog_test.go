@@ -1,6 +1,8 @@
 package server
 
 import (
+	"log/slog"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -28,5 +30,24 @@ func TestAccessLog(t *testing.T) {
 	}
 	if strings.Contains(logged, testToken) || strings.Contains(logged, "/v1/groups/g1") {
 		t.Errorf("the access log holds the token or a path:\n%s", logged)
+	}
+}
+
+// TestAccessLogElsewhere: WithAccessLog takes the access lines, and only
+// them, away from the main logger.
+func TestAccessLogElsewhere(t *testing.T) {
+	f := newFixture(t)
+	var access logBuffer
+	h := New(f.svc, f.svc.reads(), testToken, slog.New(slog.NewTextHandler(f.log, nil)),
+		WithAccessLog(slog.New(slog.NewTextHandler(&access, nil))))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	f.srv = srv
+	f.do(t, "GET", "/v1/groups/g1", "")
+	if n := strings.Count(access.String(), "msg=request "); n != 1 {
+		t.Errorf("%d access lines in the access log for 1 request:\n%s", n, access.String())
+	}
+	if strings.Contains(f.log.String(), "msg=request ") {
+		t.Errorf("the main log holds an access line:\n%s", f.log.String())
 	}
 }

@@ -72,6 +72,9 @@ func decodeFast(body []byte, v any) bool {
 	if m, ok := v.(*api.MetricsRequest); ok && decodeSamples(body, m) {
 		return true
 	}
+	if api.ReadRequest(body, v) {
+		return true
+	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return false

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log"
+	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
@@ -68,6 +69,12 @@ type Option func(*server)
 // WithLimits sets the request limits; without it there are none.
 func WithLimits(l Limits) Option {
 	return func(s *server) { s.limits = newLimiter(l) }
+}
+
+// WithAccessLog sends the access log's lines (one per request) to l
+// rather than to the logger New was given.
+func WithAccessLog(l *slog.Logger) Option {
+	return func(s *server) { s.accessLogger = l }
 }
 
 // WithReadiness adds to what /readyz asks: whether pesd can serve, and

@@ -33,6 +33,7 @@ type server struct {
 	tokenStore    store.Store
 	metricsPublic bool
 	log           *slog.Logger
+	accessLogger  *slog.Logger // of the access log's lines; log without WithAccessLog
 	mux           *router
 	metrics       *httpMetrics
 	// hostCPUs sizes the default max_quantity of local groups, whose
@@ -76,6 +77,9 @@ func New(svc Service, hist History, token string, logger *slog.Logger, opts ...O
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.accessLogger == nil {
+		s.accessLogger = s.log
 	}
 	s.ids = identity.New(s.tokenStore, s.clock, s.bootstrap)
 	s.routes()
@@ -206,7 +210,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the log. The record goes to the handler straight: Logger.LogAttrs would
 // also look up its caller, for a source pesd's handlers do not print.
 func (s *server) accessLog(r *http.Request, id, route string, status int, d time.Duration) {
-	ctx, h := r.Context(), s.log.Handler()
+	ctx, h := r.Context(), s.accessLogger.Handler()
 	if !h.Enabled(ctx, slog.LevelInfo) {
 		return
 	}

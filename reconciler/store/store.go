@@ -198,8 +198,9 @@ type Tx interface {
 	// SetLabels records the group's label counters: the numbers of the
 	// last labels issued. The caller issues labels from counters it holds
 	// and sets them in the transaction that writes the labelled rows, so
-	// the counters stored never lag a committed label and a rolled-back
-	// transaction takes its labels back with it.
+	// a rolled-back transaction takes its labels back with it. The
+	// controller lets the event counter lag (an instruction writes only
+	// its event): it finds the last event label from the events.
 	SetLabels(groupID string, l Labels) error
 	// SetCrashLoop records the group's run of early node failures and the
 	// replacement its backoff holds, so a restarted pesd keeps backing off

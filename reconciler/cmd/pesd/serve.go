@@ -60,8 +60,11 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	// After the first signal, a second one kills pesd at once instead of
 	// waiting for a slow shutdown.
 	go func() { <-ctx.Done(); stop() }()
-	log := slog.New(logHandler(cfg, stderr))
-	if err := daemon(ctx, cfg, stdout, log); err != nil {
+	logs := newLogBuffer(stderr, accessFlushAfter)
+	log, access := slog.New(logHandler(cfg, logs.direct())), slog.New(logHandler(cfg, logs))
+	err = daemon(ctx, cfg, stdout, log, access)
+	logs.Flush()
+	if err != nil {
 		fmt.Fprintf(stderr, "pesd: %v\n", err)
 		return cli.ExitError
 	}
@@ -79,8 +82,9 @@ func logHandler(cfg serveConfig, w io.Writer) slog.Handler {
 
 // daemon wires the store, the drivers, the controller and the HTTP
 // server, and tears them down in reverse order when ctx ends. Local nodes
-// keep running: the next start adopts them.
-func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Logger) (err error) {
+// keep running: the next start adopts them. The access log goes to
+// access, every other line to log.
+func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log, access *slog.Logger) (err error) {
 	if err := os.MkdirAll(cfg.dataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -211,7 +215,8 @@ func daemon(ctx context.Context, cfg serveConfig, stdout io.Writer, log *slog.Lo
 		}
 		_ = router.Refresh(ctx)
 	}
-	opts := []server.Option{server.WithLimits(cfg.limits), server.ReadyWhenWritable(st), server.WithIdentity(st)}
+	opts := []server.Option{server.WithLimits(cfg.limits), server.ReadyWhenWritable(st), server.WithIdentity(st),
+		server.WithAccessLog(access)}
 	if router != nil {
 		opts = append(opts, server.WithReplicas(router))
 	}

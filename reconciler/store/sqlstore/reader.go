@@ -487,17 +487,20 @@ type filter struct {
 	since, until time.Time
 	typ          string
 	periodID     string
-	status       string
-	causedBy     string // changes only
+	// periodIndexed: an index leads with the period (changes have one;
+	// events have none: an event's commit would write a page to it).
+	periodIndexed bool
+	status        string
+	causedBy      string // changes only
 }
 
 // where builds the conditions of a list. Since is inclusive and Until
 // exclusive, so consecutive windows never overlap.
 //
-// A period or a caused_by event picks out a few rows of one group, so
-// then the group condition is written so that the planner does not walk
-// the group's whole (time, id) index, which SQLite without statistics
-// would prefer because it needs no sort.
+// An indexed period or a caused_by event picks out a few rows of one
+// group, so then the group condition is written so that the planner does
+// not walk the group's whole (time, id) index, which SQLite without
+// statistics would prefer because it needs no sort.
 func (f filter) where(q *queries, timeCol string) ([]string, []any) {
 	var conds []string
 	var args []any
@@ -506,7 +509,7 @@ func (f filter) where(q *queries, timeCol string) ([]string, []any) {
 		args = append(args, arg)
 	}
 	if f.groupID != "" {
-		if f.periodID != "" || f.causedBy != "" {
+		if f.periodID != "" && f.periodIndexed || f.causedBy != "" {
 			add(q.narrowGroup, f.groupID)
 		} else {
 			add("group_id = ?", f.groupID)
@@ -582,7 +585,7 @@ func (r reader) ListChanges(ctx context.Context, f store.ChangeFilter) ([]api.Ch
 		key:  func(c api.Change) cursor { return cursor{FormatTime(c.StartedAt), c.ID} },
 	}
 	k.conds, k.args = filter{groupID: f.GroupID, since: f.Since, until: f.Until, typ: f.Type,
-		periodID: f.PeriodID, status: f.Status, causedBy: f.CausedBy}.where(r.sql, "started_at")
+		periodID: f.PeriodID, periodIndexed: true, status: f.Status, causedBy: f.CausedBy}.where(r.sql, "started_at")
 	return k.page(ctx, r.q, f.Page)
 }
 
