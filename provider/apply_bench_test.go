@@ -158,21 +158,27 @@ func BenchmarkTerraformApply(b *testing.B) {
 		return wall, cpu
 	}
 	// A stand-in's apply: also the part of its CPU that was Terraform's own
-	// (the stand-in's processes log theirs), and how many it started.
-	type reference struct{ wall, cpu, terraformCPU []time.Duration }
-	var starts int
+	// (the stand-in's processes log theirs), and each process's CPU.
+	type reference struct {
+		wall, cpu, terraformCPU []time.Duration
+		processes               []time.Duration // of the last apply
+	}
 	applyReference := func(ref *reference, env []string, dir, config, run string) {
 		b.Helper()
 		if err := os.RemoveAll(cpuLog); err != nil {
 			b.Fatal(err)
 		}
 		w, cpu := apply(env, dir, config, run)
-		plugin, n, err := standin.ReadCPULog(cpuLog)
+		processes, err := standin.ReadCPULog(cpuLog)
 		if err != nil {
 			b.Fatal(err)
 		}
+		var plugin time.Duration
+		for _, p := range processes {
+			plugin += p
+		}
 		ref.wall, ref.cpu, ref.terraformCPU = append(ref.wall, w), append(ref.cpu, cpu), append(ref.terraformCPU, cpu-plugin)
-		starts = n
+		ref.processes = processes
 	}
 	cleanup := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -223,9 +229,11 @@ func BenchmarkTerraformApply(b *testing.B) {
 		b.ReportMetric(float64(w)/float64(dw), r.name+"-ratio")
 		b.ReportMetric(ms(median(r.ref.terraformCPU)), r.name+"-terraform-cpu-ms")
 	}
-	b.ReportMetric(float64(starts), "plugin-starts")
+	b.ReportMetric(float64(len(proto.processes)), "plugin-starts")
 	b.Logf("pes apply %v, terraform_data apply %v, floor apply %v, proto apply %v, tiny apply %v",
 		pesWall, dataWall, floor.wall, proto.wall, tiny.wall)
+	b.Logf("CPU of each plugin process, in the order they ended: floor %v, proto %v, tiny %v",
+		floor.processes, proto.processes, tiny.processes)
 }
 
 func median(ds []time.Duration) time.Duration {

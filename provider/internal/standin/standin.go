@@ -208,22 +208,22 @@ func LogCPU(path string) error {
 	return errors.Join(err, f.Close())
 }
 
-// ReadCPULog is the CPU the processes logged to path, and how many
-// processes logged it.
-func ReadCPULog(path string) (cpu time.Duration, processes int, err error) {
+// ReadCPULog is the CPU each process logged to path, in the order they
+// ended.
+func ReadCPULog(path string) ([]time.Duration, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
+	var cpu []time.Duration
 	for _, f := range strings.Fields(string(b)) {
 		ms, err := strconv.Atoi(f)
 		if err != nil {
-			return 0, 0, fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		cpu += time.Duration(ms) * time.Millisecond
-		processes++
+		cpu = append(cpu, time.Duration(ms)*time.Millisecond)
 	}
-	return cpu, processes, nil
+	return cpu, nil
 }
 
 // server is the stand-in. What Terraform does not call for a
