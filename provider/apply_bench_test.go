@@ -98,7 +98,7 @@ resource "terraform_data" "t" {
 // that do nothing, and reports each median, its ratio to terraform_data,
 // and of its CPU the part that was Terraform's own:
 //   - floor: the pes configuration against the framework-based floor
-//     (floor_test.go: the same schemas, nothing behind them), what
+//     (internal/floor: the same schemas, nothing behind them), what
 //     Terraform and the plugin framework cost for these schemas alone;
 //   - proto: the pes configuration against the protocol-level stand-in
 //     (internal/standin) with the same schemas and no framework, what
@@ -112,7 +112,7 @@ resource "terraform_data" "t" {
 func BenchmarkTerraformApply(b *testing.B) {
 	tmp := b.TempDir()
 	tf, cliConfig := terraformWithProvider(b, tmp)
-	floorConfig := floorCLIConfig(b, tmp)
+	floorConfig := pluginCLIConfig(b, tmp, "floor", "./provider/testdata/floor")
 	standinConfig, protoSchemas, tinySchemas := standinCLIConfig(b, tmp)
 	// pesd as deployed: its default intervals.
 	endpoint, stop, err := startPesd(tmp)
@@ -129,7 +129,7 @@ func BenchmarkTerraformApply(b *testing.B) {
 
 	cpuLog := filepath.Join(tmp, "plugin-cpu.log")
 	floorEnv := append(os.Environ(), "TF_CLI_CONFIG_FILE="+floorConfig, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
-		envFloor+"="+cpuLog)
+		standin.EnvCPULog+"="+cpuLog)
 	standinEnv := func(schemas string) []string {
 		return append(os.Environ(), "TF_CLI_CONFIG_FILE="+standinConfig, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
 			standin.EnvCPULog+"="+cpuLog, standin.EnvSchemas+"="+schemas)
@@ -258,47 +258,32 @@ func terraformWithProvider(tb testing.TB, tmp string) (tf, cliConfig string) {
 		}
 		tb.Skip("no Terraform CLI: set TF_ACC_TERRAFORM_PATH=$(scripts/ensure-terraform.sh)")
 	}
-	pluginDir := filepath.Join(tmp, "plugins")
-	build := exec.Command("go", "build", "-o", filepath.Join(pluginDir, "terraform-provider-pes"), ".")
-	build.Dir = ".."
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		tb.Fatalf("build the provider: %v\n%s", err, out)
-	}
-	return tf, devOverride(tb, pluginDir, filepath.Join(tmp, "terraformrc"))
+	return tf, pluginCLIConfig(tb, tmp, "provider", ".")
 }
 
-// floorCLIConfig writes a CLI configuration whose dev_overrides run this
-// test binary as the provider; Terraform started with envFloor set then
-// talks to the floor (floor_test.go).
-func floorCLIConfig(tb testing.TB, tmp string) string {
+// pluginCLIConfig builds the package pkg (a path from the module root)
+// into a directory of tmp named for it, as the provider is built, and
+// writes a CLI configuration whose dev_overrides take the provider from
+// there, and returns its path.
+func pluginCLIConfig(tb testing.TB, tmp, name, pkg string) string {
 	tb.Helper()
-	self, err := os.Executable()
-	if err != nil {
-		tb.Fatal(err)
+	pluginDir := filepath.Join(tmp, name+"-plugins")
+	build := exec.Command("go", "build", "-o", filepath.Join(pluginDir, "terraform-provider-pes"), pkg)
+	build.Dir = ".." // the module root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		tb.Fatalf("build %s: %v\n%s", pkg, err, out)
 	}
-	pluginDir := filepath.Join(tmp, "floor-plugins")
-	if err := os.MkdirAll(pluginDir, 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.Symlink(self, filepath.Join(pluginDir, "terraform-provider-pes")); err != nil {
-		tb.Fatal(err)
-	}
-	return devOverride(tb, pluginDir, filepath.Join(tmp, "floor-terraformrc"))
+	return devOverride(tb, pluginDir, filepath.Join(tmp, name+"-terraformrc"))
 }
 
 // standinCLIConfig builds the protocol-level stand-in (testdata/standin)
-// into tmp, writes a CLI configuration whose dev_overrides use it, and the
+// into tmp and writes a CLI configuration whose dev_overrides use it, and the
 // two sets of schemas it serves: this provider's own, as its
 // GetProviderSchema answers (so they cannot drift), and tinySchemas.
 func standinCLIConfig(tb testing.TB, tmp string) (cliConfig, protoSchemas, tinySchemas string) {
 	tb.Helper()
-	pluginDir := filepath.Join(tmp, "standin-plugins")
-	build := exec.Command("go", "build", "-o", filepath.Join(pluginDir, "terraform-provider-pes"), "./testdata/standin")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		tb.Fatalf("build the stand-in provider: %v\n%s", err, out)
-	}
+	cliConfig = pluginCLIConfig(tb, tmp, "standin", "./provider/testdata/standin")
 	resp, err := providerserver.NewProtocol6(New("bench")())().GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		tb.Fatal(err)
@@ -318,7 +303,7 @@ func standinCLIConfig(tb testing.TB, tmp string) (cliConfig, protoSchemas, tinyS
 	if err := tiny.WriteFile(tinySchemas); err != nil {
 		tb.Fatal(err)
 	}
-	return devOverride(tb, pluginDir, filepath.Join(tmp, "standin-terraformrc")), protoSchemas, tinySchemas
+	return cliConfig, protoSchemas, tinySchemas
 }
 
 // tinySchema is as small as terraform_data's: an id, an input, an output

@@ -1,48 +1,37 @@
-package provider
+// Package floor is the floor of BenchmarkTerraformApply: a provider that
+// serves exactly this provider's schemas (taken from its own resources
+// and data sources, so they cannot drift) through the plugin framework,
+// and does nothing behind them. Create and Update echo the plan, with
+// every value left unknown filled with a constant (standin.Known, as the
+// protocol-level stand-ins do); Read keeps the state; Delete forgets it.
+// An apply against it costs what Terraform and the plugin framework cost
+// for these schemas, which no work inside the provider can go below.
+//
+// It is built into a binary of its own (provider/testdata/floor) that
+// links what the provider links, so a process start costs what the
+// provider's does.
+package floor
 
 import (
 	"context"
-	"fmt"
 	"os"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 
+	pes "github.com/pes-project/terraform-provider-pes/provider"
 	"github.com/pes-project/terraform-provider-pes/provider/internal/standin"
 )
 
-// The floor of BenchmarkTerraformApply: a provider that serves exactly
-// this provider's schemas (taken from its own resources and data sources,
-// so they cannot drift) and does nothing behind them. Create and Update
-// echo the plan, with every value left unknown filled with a constant
-// (standin.Known, as the protocol-level stand-ins do); Read keeps the
-// state; Delete forgets it. An apply against it costs what Terraform and
-// the plugin framework cost for these schemas, which no work inside the
-// provider can go below.
-//
-// The test binary serves it when Terraform starts it with envFloor set
-// (see TestMain), under the provider's name. envFloor names a file to
-// which each floor process, when Terraform stops it, appends the CPU it
-// used in milliseconds, so the benchmark can tell Terraform's own CPU
-// from the plugin's.
-const envFloor = standin.EnvCPULog
-
-// serveFloor runs the floor as the plugin process and reports whether it
-// was asked to.
-func serveFloor() bool {
-	cpuLog := os.Getenv(envFloor)
-	if cpuLog == "" {
-		return false
+// Main serves the floor, the way the provider is served (pes.Serve),
+// until Terraform stops it, then logs its CPU to standin.EnvCPULog, so
+// the benchmark can tell Terraform's own CPU from the plugin's.
+func Main() error {
+	if err := pes.Serve(context.Background(), func() provider.Provider { return floorProvider{pes.New("floor")()} }, false); err != nil {
+		return err
 	}
-	if err := Serve(context.Background(), func() provider.Provider { return floorProvider{New("floor")()} }, false); err != nil {
-		fmt.Fprintln(os.Stderr, "floor provider:", err)
-		os.Exit(1)
-	}
-	if err := standin.LogCPU(cpuLog); err != nil {
-		fmt.Fprintln(os.Stderr, "floor provider:", err)
-	}
-	return true
+	return standin.LogCPU(os.Getenv(standin.EnvCPULog))
 }
 
 // The floor's types embed the real ones as interfaces, so they take the
