@@ -11,6 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/pes-project/terraform-provider-pes/provider/internal/standin"
 	"github.com/pes-project/terraform-provider-pes/reconciler/client"
 )
 
@@ -49,6 +54,27 @@ resource "pes_trigger" "t" {
 }
 `
 
+// tinyConfig is the terraform_data graph on the protocol-level stand-in
+// with a schema as small as terraform_data's (tinySchemas).
+const tinyConfig = `terraform {
+  required_providers {
+    pes = { source = "pes-project/pes" }
+  }
+}
+
+variable "run" { type = string }
+
+resource "pes_node_group" "g" {
+  count = %d
+  input = "apply-${var.run}-${count.index}"
+}
+
+resource "pes_trigger" "t" {
+  count = %d
+  input = pes_node_group.g[count.index %% %d].id
+}
+`
+
 const dataConfig = `variable "run" { type = string }
 
 resource "terraform_data" "g" {
@@ -68,15 +94,26 @@ resource "terraform_data" "t" {
 // 150 terraform_data, each in a fresh directory, applyRounds times, and
 // reports the median wall time of each and their ratio.
 //
-// For reference it also applies the pes configuration against the floor
-// (floor_test.go: the same schemas, nothing behind them) in the same
-// rounds, and reports that median and its ratio to terraform_data: what
-// Terraform and the plugin framework cost for these schemas alone; and of
-// that apply's CPU, the part that was Terraform's own.
+// For reference it also applies, in the same rounds, three stand-ins
+// that do nothing, and reports each median, its ratio to terraform_data,
+// and of its CPU the part that was Terraform's own:
+//   - floor: the pes configuration against the framework-based floor
+//     (internal/floor: the same schemas, nothing behind them), what
+//     Terraform and the plugin framework cost for these schemas alone;
+//   - proto: the pes configuration against the protocol-level stand-in
+//     (internal/standin) with the same schemas and no framework, what
+//     the schemas cost in Terraform and on the wire;
+//   - tiny: the terraform_data graph against the protocol-level stand-in
+//     with a schema as small as terraform_data's, what being a plugin
+//     process at all costs against a built-in resource.
+//
+// It also reports how many plugin processes Terraform started for one
+// apply (plugin-starts, counted by the proto stand-in's processes).
 func BenchmarkTerraformApply(b *testing.B) {
 	tmp := b.TempDir()
 	tf, cliConfig := terraformWithProvider(b, tmp)
-	floorConfig := floorCLIConfig(b, tmp)
+	floorConfig := pluginCLIConfig(b, tmp, "floor", "./provider/testdata/floor")
+	standinConfig, protoSchemas, tinySchemas := standinCLIConfig(b, tmp)
 	// pesd as deployed: its default intervals.
 	endpoint, stop, err := startPesd(tmp)
 	if err != nil {
@@ -90,9 +127,14 @@ func BenchmarkTerraformApply(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	floorCPULog := filepath.Join(tmp, "floor-cpu.log")
+	cpuLog := filepath.Join(tmp, "plugin-cpu.log")
 	floorEnv := append(os.Environ(), "TF_CLI_CONFIG_FILE="+floorConfig, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
-		envFloor+"="+floorCPULog)
+		standin.EnvCPULog+"="+cpuLog)
+	standinEnv := func(schemas string) []string {
+		return append(os.Environ(), "TF_CLI_CONFIG_FILE="+standinConfig, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
+			standin.EnvCPULog+"="+cpuLog, standin.EnvSchemas+"="+schemas)
+	}
+	protoEnv, tinyEnv := standinEnv(protoSchemas), standinEnv(tinySchemas)
 
 	apply := func(env []string, dir, config, run string) (wall, cpu time.Duration) {
 		b.Helper()
@@ -115,6 +157,29 @@ func BenchmarkTerraformApply(b *testing.B) {
 		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		return wall, cpu
 	}
+	// A stand-in's apply: also the part of its CPU that was Terraform's own
+	// (the stand-in's processes log theirs), and each process's CPU.
+	type reference struct {
+		wall, cpu, terraformCPU []time.Duration
+		processes               []time.Duration // of the last apply
+	}
+	applyReference := func(ref *reference, env []string, dir, config, run string) {
+		b.Helper()
+		if err := os.RemoveAll(cpuLog); err != nil {
+			b.Fatal(err)
+		}
+		w, cpu := apply(env, dir, config, run)
+		processes, err := standin.ReadCPULog(cpuLog)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var plugin time.Duration
+		for _, p := range processes {
+			plugin += p
+		}
+		ref.wall, ref.cpu, ref.terraformCPU = append(ref.wall, w), append(ref.cpu, cpu), append(ref.terraformCPU, cpu-plugin)
+		ref.processes = processes
+	}
 	cleanup := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -129,7 +194,8 @@ func BenchmarkTerraformApply(b *testing.B) {
 		}
 	}
 
-	var pesWall, dataWall, floorWall, pesCPU, dataCPU, floorCPU, floorTerraformCPU []time.Duration
+	var pesWall, dataWall, pesCPU, dataCPU []time.Duration
+	var floor, proto, tiny reference
 	for b.Loop() {
 		for r := range applyRounds {
 			run := fmt.Sprintf("%d-%d", b.N, r)
@@ -139,31 +205,35 @@ func BenchmarkTerraformApply(b *testing.B) {
 			w, cpu = apply(env, filepath.Join(tmp, "pes-"+run), pes, run)
 			pesWall, pesCPU = append(pesWall, w), append(pesCPU, cpu)
 			b.StopTimer()
-			if err := os.RemoveAll(floorCPULog); err != nil {
-				b.Fatal(err)
-			}
-			w, cpu = apply(floorEnv, filepath.Join(tmp, "floor-"+run), pes, run)
-			plugin, err := floorPluginCPU(floorCPULog)
-			if err != nil {
-				b.Fatal(err)
-			}
-			floorWall, floorCPU, floorTerraformCPU = append(floorWall, w), append(floorCPU, cpu), append(floorTerraformCPU, cpu-plugin)
+			applyReference(&floor, floorEnv, filepath.Join(tmp, "floor-"+run), pes, run)
+			applyReference(&tiny, tinyEnv, filepath.Join(tmp, "tiny-"+run), fmt.Sprintf(tinyConfig, applyGroups, applyTriggers, applyGroups), run)
+			applyReference(&proto, protoEnv, filepath.Join(tmp, "proto-"+run), pes, run)
 			cleanup()
 			b.StartTimer()
 		}
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	pw, dw, fw := median(pesWall), median(dataWall), median(floorWall)
+	pw, dw := median(pesWall), median(dataWall)
 	b.ReportMetric(ms(pw), "pes-ms")
 	b.ReportMetric(ms(dw), "data-ms")
 	b.ReportMetric(ms(median(pesCPU)), "pes-cpu-ms")
 	b.ReportMetric(ms(median(dataCPU)), "data-cpu-ms")
 	b.ReportMetric(float64(pw)/float64(dw), "ratio")
-	b.ReportMetric(ms(fw), "floor-ms")
-	b.ReportMetric(ms(median(floorCPU)), "floor-cpu-ms")
-	b.ReportMetric(float64(fw)/float64(dw), "floor-ratio")
-	b.ReportMetric(ms(median(floorTerraformCPU)), "floor-terraform-cpu-ms")
-	b.Logf("pes apply %v, terraform_data apply %v, floor apply %v", pesWall, dataWall, floorWall)
+	for _, r := range []struct {
+		name string
+		ref  reference
+	}{{"floor", floor}, {"proto", proto}, {"tiny", tiny}} {
+		w := median(r.ref.wall)
+		b.ReportMetric(ms(w), r.name+"-ms")
+		b.ReportMetric(ms(median(r.ref.cpu)), r.name+"-cpu-ms")
+		b.ReportMetric(float64(w)/float64(dw), r.name+"-ratio")
+		b.ReportMetric(ms(median(r.ref.terraformCPU)), r.name+"-terraform-cpu-ms")
+	}
+	b.ReportMetric(float64(len(proto.processes)), "plugin-starts")
+	b.Logf("pes apply %v, terraform_data apply %v, floor apply %v, proto apply %v, tiny apply %v",
+		pesWall, dataWall, floor.wall, proto.wall, tiny.wall)
+	b.Logf("CPU of each plugin process, in the order they ended: floor %v, proto %v, tiny %v",
+		floor.processes, proto.processes, tiny.processes)
 }
 
 func median(ds []time.Duration) time.Duration {
@@ -188,33 +258,63 @@ func terraformWithProvider(tb testing.TB, tmp string) (tf, cliConfig string) {
 		}
 		tb.Skip("no Terraform CLI: set TF_ACC_TERRAFORM_PATH=$(scripts/ensure-terraform.sh)")
 	}
-	pluginDir := filepath.Join(tmp, "plugins")
-	build := exec.Command("go", "build", "-o", filepath.Join(pluginDir, "terraform-provider-pes"), ".")
-	build.Dir = ".."
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		tb.Fatalf("build the provider: %v\n%s", err, out)
-	}
-	return tf, devOverride(tb, pluginDir, filepath.Join(tmp, "terraformrc"))
+	return tf, pluginCLIConfig(tb, tmp, "provider", ".")
 }
 
-// floorCLIConfig writes a CLI configuration whose dev_overrides run this
-// test binary as the provider; Terraform started with envFloor set then
-// talks to the floor (floor_test.go).
-func floorCLIConfig(tb testing.TB, tmp string) string {
+// pluginCLIConfig builds the package pkg (a path from the module root)
+// into a directory of tmp named for it, as the provider is built, and
+// writes a CLI configuration whose dev_overrides take the provider from
+// there, and returns its path.
+func pluginCLIConfig(tb testing.TB, tmp, name, pkg string) string {
 	tb.Helper()
-	self, err := os.Executable()
+	pluginDir := filepath.Join(tmp, name+"-plugins")
+	build := exec.Command("go", "build", "-o", filepath.Join(pluginDir, "terraform-provider-pes"), pkg)
+	build.Dir = ".." // the module root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		tb.Fatalf("build %s: %v\n%s", pkg, err, out)
+	}
+	return devOverride(tb, pluginDir, filepath.Join(tmp, name+"-terraformrc"))
+}
+
+// standinCLIConfig builds the protocol-level stand-in (testdata/standin)
+// into tmp and writes a CLI configuration whose dev_overrides use it, and the
+// two sets of schemas it serves: this provider's own, as its
+// GetProviderSchema answers (so they cannot drift), and tinySchemas.
+func standinCLIConfig(tb testing.TB, tmp string) (cliConfig, protoSchemas, tinySchemas string) {
+	tb.Helper()
+	cliConfig = pluginCLIConfig(tb, tmp, "standin", "./provider/testdata/standin")
+	resp, err := providerserver.NewProtocol6(New("bench")())().GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	pluginDir := filepath.Join(tmp, "floor-plugins")
-	if err := os.MkdirAll(pluginDir, 0o755); err != nil {
+	if len(resp.Diagnostics) > 0 {
+		tb.Fatalf("the provider's schemas: %v", resp.Diagnostics[0])
+	}
+	protoSchemas, tinySchemas = filepath.Join(tmp, "proto-schemas.json"), filepath.Join(tmp, "tiny-schemas.json")
+	if err := standin.FromResponse(resp).WriteFile(protoSchemas); err != nil {
 		tb.Fatal(err)
 	}
-	if err := os.Symlink(self, filepath.Join(pluginDir, "terraform-provider-pes")); err != nil {
+	tiny := standin.Schemas{
+		Capabilities: resp.ServerCapabilities,
+		Provider:     &tfprotov6.Schema{Block: &tfprotov6.SchemaBlock{}},
+		Resources:    map[string]*tfprotov6.Schema{"pes_node_group": tinySchema(), "pes_trigger": tinySchema()},
+	}
+	if err := tiny.WriteFile(tinySchemas); err != nil {
 		tb.Fatal(err)
 	}
-	return devOverride(tb, pluginDir, filepath.Join(tmp, "floor-terraformrc"))
+	return cliConfig, protoSchemas, tinySchemas
+}
+
+// tinySchema is as small as terraform_data's: an id, an input, an output
+// and triggers_replace (strings here, where terraform_data's are dynamic).
+func tinySchema() *tfprotov6.Schema {
+	return &tfprotov6.Schema{Block: &tfprotov6.SchemaBlock{Attributes: []*tfprotov6.SchemaAttribute{
+		{Name: "id", Type: tftypes.String, Computed: true},
+		{Name: "input", Type: tftypes.String, Optional: true},
+		{Name: "output", Type: tftypes.String, Computed: true},
+		{Name: "triggers_replace", Type: tftypes.String, Optional: true},
+	}}}
 }
 
 // devOverride writes at path a CLI configuration that takes the provider

@@ -46,9 +46,6 @@ var accPesd struct {
 const accToken = "acc-test-token"
 
 func TestMain(m *testing.M) {
-	if serveFloor() {
-		return // Terraform ran this binary as the benchmark's floor provider
-	}
 	os.Exit(runTests(m))
 }
 
