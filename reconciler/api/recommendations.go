@@ -80,7 +80,13 @@ type Run struct {
 	WallSeconds      float64   `json:"wall_seconds"`
 	SuspendedSeconds float64   `json:"suspended_seconds"`
 	NodeHours        float64   `json:"node_hours"`
-	// Cost is the run's cost where billing exists.
+	// Cost is what the run cost under its group's billing, in the
+	// billing's currency: the billed time of the group's nodes (whole
+	// increments, at least the minimum, at the price of each moment, as
+	// GET /v1/groups/{id}/costs counts it) over the time the execution
+	// ran, its suspensions left out as NodeHours leaves them out. Absent
+	// only when the group had no billing while it ran; an imported run
+	// keeps the cost it brought, if any.
 	Cost *float64 `json:"cost,omitempty"`
 	// Failures are jobs that failed for good; Retries the attempts that
 	// failed and were retried.

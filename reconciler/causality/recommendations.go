@@ -63,7 +63,11 @@ func RunNote(r api.Run) string {
 	if r.SuspendedSeconds <= 0 {
 		return ""
 	}
-	return fmt.Sprintf("wall time and node-hours exclude the %s it was suspended", span(r.SuspendedSeconds))
+	what := "wall time and node-hours"
+	if r.Cost != nil {
+		what = "wall time, node-hours and cost"
+	}
+	return fmt.Sprintf("%s exclude the %s it was suspended", what, span(r.SuspendedSeconds))
 }
 
 func criterion(r api.Recommendation) string {

@@ -43,4 +43,8 @@ func TestRecommendationWords(t *testing.T) {
 	if got := RunNote(api.Run{SuspendedSeconds: 90}); got != "wall time and node-hours exclude the 1m30s it was suspended" {
 		t.Errorf("run note %q", got)
 	}
+	priced := 0.0
+	if got := RunNote(api.Run{SuspendedSeconds: 90, Cost: &priced}); got != "wall time, node-hours and cost exclude the 1m30s it was suspended" {
+		t.Errorf("run note of a priced run %q", got)
+	}
 }

@@ -3,6 +3,7 @@ package controller
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
 	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
+	"github.com/pes-project/terraform-provider-pes/reconciler/cost"
 	"github.com/pes-project/terraform-provider-pes/reconciler/driver"
 	"github.com/pes-project/terraform-provider-pes/reconciler/execution"
 	"github.com/pes-project/terraform-provider-pes/reconciler/identity"
@@ -573,7 +575,7 @@ func (c *Controller) endWithGroup(ctx context.Context, g api.Group, ss []*execSt
 			for _, j := range changed {
 				s.jobs[j.Index] = j
 			}
-			if err := insertRun(tx, g, x, s.jobs); err != nil {
+			if err := insertRun(ctx, tx, g, x, s.jobs); err != nil {
 				return err
 			}
 			if err := tx.UpdateExecution(x); err != nil {
@@ -759,19 +761,63 @@ func (w *work) recordRun(s *execState) error {
 	if s.x.EndedAt == nil {
 		return nil
 	}
-	return insertRun(w.tx, w.s.group, s.x, s.jobs)
+	return insertRun(w.ctx, w.tx, w.s.group, s.x, s.jobs)
 }
 
-func insertRun(tx store.Tx, g api.Group, x api.Execution, jobs []api.Job) error {
+func insertRun(ctx context.Context, tx store.Tx, g api.Group, x api.Execution, jobs []api.Job) error {
 	if x.ProgramType == "" {
 		return nil // no type to learn for
 	}
 	r := execution.RunOf(x, jobs, newID(), g.Driver, api.NodeType(g))
+	var err error
+	if r.Cost, err = runCost(ctx, tx, g, x); err != nil {
+		return fmt.Errorf("run record of execution %s: %w", x.Label, err)
+	}
 	r.Note = causality.RunNote(r)
 	if _, err := tx.InsertRun(g.Tenant, r); err != nil {
 		return fmt.Errorf("run record of execution %s: %w", x.Label, err)
 	}
 	return nil
+}
+
+// runCost prices an ended execution's run from what the transaction
+// sees: the group's nodes over the run and, when it was suspended, its
+// suspension and resumption events. nil when the group had no billing.
+func runCost(ctx context.Context, tx store.Tx, g api.Group, x api.Execution) (*float64, error) {
+	if len(g.BillingHistory) == 0 || x.StartedAt == nil || x.EndedAt == nil {
+		return nil, nil // never billed: nothing to read
+	}
+	rates := cost.ParseRates(g.BillingHistory)
+	since, until := *x.StartedAt, *x.EndedAt
+	var events []api.Event
+	if x.Usage != nil && x.Usage.SuspendedSeconds > 0 {
+		mine := make(map[string]bool, len(x.Events))
+		for _, l := range x.Events {
+			mine[l] = true
+		}
+		for _, typ := range []string{api.EventExecutionSuspended, api.EventExecutionResumed} {
+			es, err := listEvents(ctx, tx, store.EventFilter{GroupID: g.ID, Type: typ, Since: since, Until: until.Add(time.Nanosecond)})
+			if err != nil {
+				return nil, fmt.Errorf("events of the run: %w", err)
+			}
+			for _, e := range es {
+				if mine[e.Label] {
+					events = append(events, e)
+				}
+			}
+		}
+		// In the order they were recorded: a resumption may share its
+		// suspension's time.
+		slices.SortFunc(events, func(a, b api.Event) int {
+			return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(labelNumber(a.Label), labelNumber(b.Label)))
+		})
+	}
+	// A node ended before the run began may still be billed into it.
+	nodes, err := tx.NodeTimes(ctx, g.ID, since.Add(-rates.Slack()), until.Add(time.Nanosecond))
+	if err != nil {
+		return nil, fmt.Errorf("nodes of the run: %w", err)
+	}
+	return execution.RunCost(x, events, nodes, rates), nil
 }
 
 // executionEvent records a fact as an event of the group. Completion

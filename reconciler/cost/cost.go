@@ -236,3 +236,21 @@ func (rs Rates) Slack() time.Duration {
 	}
 	return d
 }
+
+// CurrencyIn is the currency of the latest rate with a price in force at
+// some time from since to until ("" when none was: no billing then).
+func (rs Rates) CurrencyIn(since, until time.Time) string {
+	for i := len(rs) - 1; i >= 0; i-- {
+		r := rs[i]
+		if r.From.After(until) {
+			continue
+		}
+		if r.Currency != "" {
+			return r.Currency
+		}
+		if !r.From.After(since) {
+			break // the rates before it were not in force from since on
+		}
+	}
+	return ""
+}

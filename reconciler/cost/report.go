@@ -605,3 +605,17 @@ func total(nodes []api.Node, rates Rates, now, since, until time.Time) (seconds,
 	}
 	return seconds, units
 }
+
+// Window is the time from Since until Until.
+type Window struct{ Since, Until time.Time }
+
+// TotalIn is Total over disjoint windows, rounded once: the node time and
+// money of a run over the time it ran, without its suspensions.
+func TotalIn(nodes []api.Node, rates Rates, now time.Time, ws []Window) (seconds, micros int64) {
+	var units int64
+	for _, w := range ws {
+		s, u := total(nodes, rates, now, w.Since, w.Until)
+		seconds, units = seconds+s, units+u
+	}
+	return seconds, Micros(units)
+}

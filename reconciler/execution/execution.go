@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/cost"
 )
 
 // Why pesd asked a running job to stop (api.Job.Stopping): what its exit
@@ -428,6 +429,48 @@ func RunOf(x api.Execution, jobs []api.Job, id, driver, nodeType string) api.Run
 		}
 	}
 	return r
+}
+
+// Active is the time an ended execution ran: from its start to its end,
+// less each suspension, from its execution_suspended event to the
+// execution_resumed event after it (or the end). That is the time Measure
+// counts as active, so node-hours and cost leave out the same time: the
+// step that records the suspended event is the last measure that counts
+// as active, and Resume measures at the time of its event. events are the
+// execution's events (x.Events) in time order; other types are ignored.
+func Active(x api.Execution, events []api.Event) []cost.Window {
+	if x.StartedAt == nil || x.EndedAt == nil {
+		return nil
+	}
+	var ws []cost.Window
+	from := *x.StartedAt // the running stretch's start; zero while suspended
+	for _, e := range events {
+		switch {
+		case e.Type == api.EventExecutionSuspended && !from.IsZero():
+			ws = append(ws, cost.Window{Since: from, Until: e.Time})
+			from = time.Time{}
+		case e.Type == api.EventExecutionResumed && from.IsZero():
+			from = e.Time
+		}
+	}
+	if !from.IsZero() {
+		ws = append(ws, cost.Window{Since: from, Until: *x.EndedAt})
+	}
+	return ws
+}
+
+// RunCost is what an ended execution's run cost under its group's billing
+// (rates): the billed time of the group's nodes (package cost's pricing)
+// over the time it ran (Active), in the billing's currency. nodes are the
+// group's nodes that ran at some time from its start to its end. It is
+// nil when no billing was in force while it ran.
+func RunCost(x api.Execution, events []api.Event, nodes []api.Node, rates cost.Rates) *float64 {
+	if x.StartedAt == nil || x.EndedAt == nil || rates.CurrencyIn(*x.StartedAt, *x.EndedAt) == "" {
+		return nil
+	}
+	_, micros := cost.TotalIn(nodes, rates, *x.EndedAt, Active(x, events))
+	c := float64(micros) / 1e6
+	return &c
 }
 
 // Summarize fills the execution's counts, progress, elapsed time and

@@ -33,6 +33,17 @@ func TestParseRuns(t *testing.T) {
 		r.ProgramType != "wc" || !r.StartedAt.Equal(r.EndedAt.Add(-300*time.Second)) {
 		t.Errorf("defaults: %+v", r)
 	}
+	// An imported run keeps the cost it brings (and has none without).
+	if r.Cost != nil {
+		t.Errorf("a run imported without a cost has %g", *r.Cost)
+	}
+	for _, body := range []string{"input_size,nodes_mean,wall_seconds,cost\n1000,2.5,300,12.75\n",
+		`[{"input_size":1000,"nodes_mean":2.5,"wall_seconds":300,"cost":12.75}]`} {
+		priced, err := recommend.ParseRuns(strings.NewReader(body), "wc", now)
+		if err != nil || priced[0].Cost == nil || *priced[0].Cost != 12.75 {
+			t.Errorf("%q: %+v, %v; want cost 12.75", body, priced, err)
+		}
+	}
 	other, _ := recommend.ParseRuns(strings.NewReader("input_size,nodes_mean,wall_seconds\n1000,2.5,301\n"), "wc", now)
 	if other[0].Label == r.Label || !other[0].EndedAt.Equal(now) {
 		t.Errorf("another run: label %q ended %s", other[0].Label, other[0].EndedAt)
@@ -46,6 +57,10 @@ func TestParseRuns(t *testing.T) {
 		{"input_size,nodes_mean,wall_seconds,status\n1,2,3,running\n", "runs[0].status", "must be completed"},
 		{`[{"input_size":1,"nodes_mean":0,"wall_seconds":3}]`, "runs[0].nodes_mean", "positive"},
 		{`[{"input_size":1,"nodes_mean":2,"wall_seconds":3,"program_type":"sort"}]`, "runs[0].program_type", "imported into"},
+		{"input_size,nodes_mean,wall_seconds,cost\n1,2,3,ten\n", "runs", "line 2, column cost"},
+		{"input_size,nodes_mean,wall_seconds,cost\n1,2,3,NaN\n", "runs[0].cost", "must not be negative"},
+		{`[{"input_size":1,"nodes_mean":2,"wall_seconds":3,"cost":-0.5}]`, "runs[0].cost", "must not be negative"},
+		{`[{"input_size":1,"nodes_mean":2,"wall_seconds":3,"cost":"ten"}]`, "runs[0].cost", "cannot unmarshal"},
 		{`[1]`, "runs[0]", "not a JSON object"},
 		{`[{"input_size":1`, "runs", "not a JSON array"},
 	} {

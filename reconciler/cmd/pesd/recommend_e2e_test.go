@@ -27,7 +27,11 @@ func TestE2ERecommendationFromLocalRuns(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	g, err := c.CreateGroup(ctx, sleepGroup("sums", 1, procs))
+	// Billed a unit a node-second, so each run's cost is about its
+	// nodes times its wall time.
+	cfg := sleepGroup("sums", 1, procs)
+	cfg.Billing = &api.Billing{PricePerNodeHour: "3600", Increment: "1s"}
+	g, err := c.CreateGroup(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,11 +63,16 @@ func TestE2ERecommendationFromLocalRuns(t *testing.T) {
 	}
 	for i, r := range runs {
 		n := []int{1, 2, 4}[i]
-		t.Logf("run %s: %g items in %d jobs, %.2f nodes (max %d), %.2fs, %.5f node-hours", r.Label, r.InputSize, r.JobCount,
-			r.NodesMean, r.NodesMax, r.WallSeconds, r.NodeHours)
+		t.Logf("run %s: %g items in %d jobs, %.2f nodes (max %d), %.2fs, %.5f node-hours, cost %v", r.Label, r.InputSize, r.JobCount,
+			r.NodesMean, r.NodesMax, r.WallSeconds, r.NodeHours, costOf(r))
 		if r.Label != labels[i] || r.Driver != api.DriverLocal || r.InputSize != 24 || r.JobCount != 8 ||
 			r.NodesMax != n || math.Abs(r.NodesMean-float64(n)) > 0.5 || r.WallSeconds <= 0 || r.Status != api.ExecutionCompleted {
 			t.Errorf("run %d: %+v, want %s on %d nodes", i, r, labels[i], n)
+		}
+		// Each live node's seconds are counted whole from its launch: at
+		// most one off the run's wall time.
+		if r.Cost == nil || math.Abs(*r.Cost-float64(n)*r.WallSeconds) > float64(n) {
+			t.Errorf("run %d on %d nodes for %.2fs: cost %v, want about %.2f", i, n, r.WallSeconds, r.Cost, float64(n)*r.WallSeconds)
 		}
 	}
 	rec, err := c.Recommend(ctx, "sum", api.RecommendationQuery{InputSize: 24, MaxNodes: 8})
@@ -87,4 +96,11 @@ func TestE2ERecommendationFromLocalRuns(t *testing.T) {
 		got.NodeQuantity != rec.NodeQuantity || got.Runs != 3 {
 		t.Errorf("pesd recommend -o json: %+v, %v", got, err)
 	}
+}
+
+func costOf(r api.Run) any {
+	if r.Cost == nil {
+		return nil
+	}
+	return *r.Cost
 }
