@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -155,16 +154,12 @@ func (m capacityWhatIfModel) request(now time.Time) (api.WhatIfRequest, diag.Dia
 		if v.IsNull() || v.IsUnknown() {
 			return nil
 		}
-		if t, err := time.Parse(time.RFC3339Nano, v.ValueString()); err == nil {
-			return &t
+		t, err := api.ParseTimeOrAgo(v.ValueString(), now)
+		if err != nil {
+			diags.AddAttributeError(path.Root(name), "Invalid "+name, err.Error())
+			return nil
 		}
-		if d, err := api.ParseDuration(v.ValueString()); err == nil && d >= 0 {
-			t := now.Add(-d).UTC()
-			return &t
-		}
-		diags.AddAttributeError(path.Root(name), "Invalid "+name,
-			fmt.Sprintf("want an RFC 3339 time (2026-01-02T10:00:00Z) or a duration ago (7d, 36h), got %q", v.ValueString()))
-		return nil
+		return &t
 	}
 	in.Since, in.Until = when("since", m.Since), when("until", m.Until)
 	decode := func(name string, v types.String, out any) {
