@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -49,6 +48,7 @@ type summaryModel struct {
 	Suppressed     types.Int64   `tfsdk:"suppressed"`
 	Ignored        types.Int64   `tfsdk:"ignored"`
 	ForecastClamps types.Int64   `tfsdk:"forecast_clamps"`
+	Notifications  types.Int64   `tfsdk:"notifications"`
 	Cost           types.String  `tfsdk:"cost"`
 	Currency       types.String  `tfsdk:"currency"`
 }
@@ -69,6 +69,9 @@ func summaryAttribute(desc string) schema.SingleNestedAttribute {
 			"held to its forecast range (under `forecast_only`, recorded without being applied). The replay is governed " +
 			"as live decisions are, by the group's `predictive` settings or those of `group_json`, with a forecast of the " +
 			"group's real quantity history."),
+		"notifications": computedInt("Firings of notify triggers in the window. They request no capacity: live, each is " +
+			"sent to its receiver, whose answer decides the change. The replay sends none, so the changes those answers " +
+			"would have made are not in its `changes`."),
 		"cost": computedString("What the nodes' time over the window cost at the group's billing rates, a decimal string, " +
 			"totalled as `pes_capacity_costs` totals it; null when the group has no billing."),
 		"currency": computedString("The billing currency of `cost`; null when the group has no billing."),
@@ -151,16 +154,12 @@ func (m capacityWhatIfModel) request(now time.Time) (api.WhatIfRequest, diag.Dia
 		if v.IsNull() || v.IsUnknown() {
 			return nil
 		}
-		if t, err := time.Parse(time.RFC3339Nano, v.ValueString()); err == nil {
-			return &t
+		t, err := api.ParseTimeOrAgo(v.ValueString(), now)
+		if err != nil {
+			diags.AddAttributeError(path.Root(name), "Invalid "+name, err.Error())
+			return nil
 		}
-		if d, err := api.ParseDuration(v.ValueString()); err == nil && d >= 0 {
-			t := now.Add(-d).UTC()
-			return &t
-		}
-		diags.AddAttributeError(path.Root(name), "Invalid "+name,
-			fmt.Sprintf("want an RFC 3339 time (2026-01-02T10:00:00Z) or a duration ago (7d, 36h), got %q", v.ValueString()))
-		return nil
+		return &t
 	}
 	in.Since, in.Until = when("since", m.Since), when("until", m.Until)
 	decode := func(name string, v types.String, out any) {
@@ -200,6 +199,7 @@ func summaryFrom(s api.WhatIfSummary) *summaryModel {
 		Suppressed:     types.Int64Value(int64(s.Suppressed)),
 		Ignored:        types.Int64Value(int64(s.Ignored)),
 		ForecastClamps: types.Int64Value(int64(s.ForecastClamps)),
+		Notifications:  types.Int64Value(int64(s.Notifications)),
 		Cost:           optString(s.Cost),
 		Currency:       optString(s.Currency),
 	}

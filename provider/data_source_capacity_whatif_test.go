@@ -64,6 +64,7 @@ output "replayed_changes" {
 					statecheck.ExpectKnownValue("pes_node_group.test", tfjsonpath.New("desired_quantity"), knownvalue.Int64Exact(2)),
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("queried"), knownvalue.Int64Exact(0)),
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("replayed").AtMapKey("forecast_clamps"), knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("replayed").AtMapKey("notifications"), knownvalue.Int64Exact(0)),
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("replayed").AtMapKey("cost"), knownvalue.Null()),
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("recorded").AtMapKey("currency"), knownvalue.Null()),
 				},

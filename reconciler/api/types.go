@@ -336,6 +336,10 @@ type Notify struct {
 	Secret string `json:"secret,omitempty"`
 }
 
+// NotifyFiring reports whether e is a notify trigger's firing: a
+// trigger_fired event without a request, since its receiver decides.
+func (e Event) NotifyFiring() bool { return e.Type == EventTriggerFired && e.Request == nil }
+
 // NotifySignatureHeader carries "sha256=" and the hex HMAC-SHA256 of a
 // delivery's body under the trigger's secret.
 const NotifySignatureHeader = "X-Pes-Signature"

@@ -13,6 +13,20 @@ import (
 // sees the same advice whichever field it was.
 const errNotDuration = `not a duration: use a Go duration such as "90s" or "5m"`
 
+// ParseTimeOrAgo reads a time written as RFC 3339 or as a duration
+// meaning that long before now ("90m", "7d"), in UTC: how the CLI's
+// --since/--until and the provider's since/until take a time. The error
+// says what is wanted; the caller names the flag or attribute.
+func ParseTimeOrAgo(v string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t.UTC(), nil
+	}
+	if d, err := ParseDuration(v); err == nil {
+		return now.Add(-d).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("want an RFC 3339 time (2026-01-02T10:00:00Z) or a duration ago (90m, 7d), got %q", v)
+}
+
 // ParseDuration parses a Go duration string ("90s", "1h30m") that may also
 // start with a number of days ("14d", "1d12h", "1.5d"), which time.Duration
 // does not know but forecast history windows are naturally written in.

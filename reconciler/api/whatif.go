@@ -51,6 +51,11 @@ type WhatIfSummary struct {
 	// records: firings predictive governing held to its forecast range
 	// (under forecast_only, recorded without being applied).
 	ForecastClamps int `json:"forecast_clamps"`
+	// Notifications counts the firings of notify triggers. They request
+	// no capacity: live, each is sent to its receiver, whose answer (an
+	// instruction in reply) decides the change. A replay sends none, so
+	// what the receivers would have answered is not in its changes.
+	Notifications int `json:"notifications"`
 	// Cost is what the nodes' time over the window cost at the group's
 	// billing rates, totalled as GET /v1/groups/{id}/costs totals it;
 	// Cost and Currency are absent when the group has no billing.

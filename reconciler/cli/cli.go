@@ -422,13 +422,11 @@ func parseTime(flagName, v string, now time.Time) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t.UTC(), nil
+	t, err := api.ParseTimeOrAgo(v, now)
+	if err != nil {
+		return t, usagef("--%s: %v", flagName, err)
 	}
-	if d, err := api.ParseDuration(v); err == nil && d >= 0 {
-		return now.Add(-d).UTC(), nil
-	}
-	return time.Time{}, usagef("--%s: want an RFC 3339 time (2026-01-02T10:00:00Z) or a duration ago (90m, 2d), got %q", flagName, v)
+	return t, nil
 }
 
 func (e *env) nodesCmd() *cobra.Command {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pes-project/terraform-provider-pes/reconciler/api"
+	"github.com/pes-project/terraform-provider-pes/reconciler/causality"
 	"github.com/pes-project/terraform-provider-pes/reconciler/client"
 )
 
@@ -122,8 +123,14 @@ func whatifTable(t *table, g api.Group, r api.WhatIf) {
 	if s.ForecastClamps > 0 || o.ForecastClamps > 0 {
 		t.row("forecast clamps", fmt.Sprint(s.ForecastClamps), fmt.Sprint(o.ForecastClamps))
 	}
+	if s.Notifications > 0 || o.Notifications > 0 {
+		t.row("notifications", fmt.Sprint(s.Notifications), fmt.Sprint(o.Notifications))
+	}
 	if s.Currency != "" || o.Currency != "" {
 		t.row("cost", strings.TrimSpace(s.Cost+" "+s.Currency), strings.TrimSpace(o.Cost+" "+o.Currency))
+	}
+	if s.Notifications > 0 {
+		t.line("%s", causality.BacktestNotifications(s.Notifications))
 	}
 	if len(r.Changes) > 0 {
 		t.line("")

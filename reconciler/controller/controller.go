@@ -164,6 +164,9 @@ type Options struct {
 	// a fake one: a backtest's replay (WhatIf), which would otherwise
 	// observe unchanged nodes at each of its passes.
 	observeOnPush bool
+	// backtest: notify firings are recorded but not sent (a backtest's
+	// replay, WhatIf).
+	backtest bool
 }
 
 // DefaultMaxSeriesPerGroup is Options.MaxSeriesPerGroup's default.

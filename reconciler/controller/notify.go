@@ -83,14 +83,18 @@ func (n *notifier) close() {
 
 // notifyFiring records a notify trigger's firing: a trigger_fired event
 // with no request (the receiver decides the change), whose delivery is
-// sent after the commit.
+// sent after the commit. A backtest's replay records the firing and
+// sends nothing: a receiver would act on it as on a live one.
 func (w *work) notifyFiring(t api.Trigger, src api.Source, observed string) error {
+	note := causality.NotifyingNote(t.Notify.URL)
+	if w.c.opts.backtest {
+		note = causality.NotNotifiedInBacktest(t.Notify.URL)
+	}
 	e, err := w.newEvent(api.Event{
 		Type: api.EventTriggerFired, Source: src, Status: api.EventApplied,
-		Priority: t.Priority, Observed: observed,
-		Notes: []string{causality.NotifyingNote(t.Notify.URL)},
+		Priority: t.Priority, Observed: observed, Notes: []string{note},
 	})
-	if err != nil {
+	if err != nil || w.c.opts.backtest {
 		return err
 	}
 	w.deliveries = append(w.deliveries, delivery{notify: *t.Notify, firing: e, payload: api.NotifyPayload{
@@ -217,7 +221,7 @@ func (w *work) replyTo(ref string) (api.Event, error) {
 		return e, api.Invalid("in_reply_to", "names no event of this group: want the event_id of a notify trigger's firing; got %q", ref)
 	case err != nil:
 		return e, fmt.Errorf("in_reply_to %s: %w", ref, err)
-	case e.GroupID != w.s.group.ID || e.Type != api.EventTriggerFired || e.Request != nil:
+	case e.GroupID != w.s.group.ID || !e.NotifyFiring():
 		return e, api.Invalid("in_reply_to", "must name a notify trigger's firing of this group; %s is a %s event", ref, e.Type)
 	}
 	return e, nil

@@ -514,11 +514,6 @@ func (w *work) admitInput() engine.AdmitInput {
 			in.Removals = append(in.Removals, ch)
 		}
 	}
-	for _, e := range w.s.requests {
-		if e.Type == api.EventUserInstruction {
-			in.Instruction = e.Label
-			break
-		}
-	}
+	in.Requests = w.s.requests
 	return in
 }

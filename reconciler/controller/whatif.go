@@ -107,10 +107,12 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	r, err := New(Options{Store: st, Clock: clk, Drivers: map[string]driver.Driver{api.DriverSim: sim.New(clk)},
 		EvaluationInterval: c.opts.EvaluationInterval, LaunchWindow: c.opts.LaunchWindow,
 		MetricRetention: c.opts.MetricRetention, MaxSeriesPerGroup: c.opts.MaxSeriesPerGroup,
-		DataDir: dir, MetricHistory: c.opts.MetricHistory, Governor: gov, observeOnPush: true})
+		DataDir: dir, MetricHistory: c.opts.MetricHistory, Governor: gov, NotifyAllow: c.opts.NotifyAllow,
+		observeOnPush: true, backtest: true})
 	if err != nil {
 		return api.WhatIf{}, fmt.Errorf("whatif: %w", err)
 	}
+	defer r.Close()
 	cfg.Driver, cfg.Kubernetes, cfg.MetricSources = api.DriverSim, nil, nil
 	cfg.Sim = &api.SimConfig{BootTime: api.FormatDuration(boot)}
 	cfg.DesiredQuantity = quantity
@@ -164,7 +166,9 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	}
 	out.Events = events
 	out.Replayed = summarize(quantity, changes, out.Periods, since, until)
+	out.Replayed.Notifications = notifications(events)
 	out.Recorded = summarize(rec.quantityAt(since, g.DesiredQuantity), rec.changes, endedIn(rec.periods, since, until), since, until)
+	out.Recorded.Notifications = notifications(rec.firings)
 	// Both are priced at the group's real rates: the replayed nodes ran
 	// when the recorded ones did, at the prices then in force.
 	rates := cost.ParseRates(g.BillingHistory)
@@ -376,7 +380,7 @@ func (c *Controller) harmonizationDue(groupID string) time.Time {
 
 // triggerSpec is the spec that creates t again.
 func triggerSpec(t api.Trigger) api.TriggerSpec {
-	s := api.TriggerSpec{Name: &t.Name, Request: t.Request, Priority: &t.Priority, Immediate: &t.Immediate, Enabled: &t.Enabled}
+	s := api.TriggerSpec{Name: &t.Name, Request: t.Request, Notify: t.Notify, Priority: &t.Priority, Immediate: &t.Immediate, Enabled: &t.Enabled}
 	if t.Condition != "" {
 		s.Condition = &t.Condition
 	}
@@ -393,6 +397,7 @@ func triggerSpec(t api.Trigger) api.TriggerSpec {
 type record struct {
 	periods []api.Period
 	changes []api.Change // started in the window
+	firings []api.Event  // trigger firings in the window
 	nodes   []api.Node
 }
 
@@ -410,6 +415,9 @@ func (c *Controller) recorded(ctx context.Context, g api.Group, since, until tim
 		if inWindow(ch.StartedAt, since, until) {
 			r.changes = append(r.changes, ch)
 		}
+	}
+	if r.firings, err = listEvents(ctx, c.store, store.EventFilter{GroupID: g.ID, Since: since, Until: until, Type: api.EventTriggerFired}); err != nil {
+		return r, fmt.Errorf("whatif: events: %w", err)
 	}
 	if r.nodes, err = c.store.ListNodes(ctx, g.ID, true); err != nil {
 		return r, err
@@ -508,6 +516,17 @@ func summarize(q int, changes []api.Change, periods []api.Period, since, until t
 		}
 	}
 	return s
+}
+
+// notifications counts the notify firings among events.
+func notifications(events []api.Event) int {
+	n := 0
+	for _, e := range events {
+		if e.NotifyFiring() {
+			n++
+		}
+	}
+	return n
 }
 
 // listPeriods reads every period of the group.

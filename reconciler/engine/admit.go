@@ -16,8 +16,8 @@ import (
 // answer. User instructions are not
 // subject to Admit.
 func Admit(in AdmitInput) Admission {
-	if in.Config.InstructionsSilenceTriggers && in.Instruction != "" {
-		return Admission{Suppressed: true, SilencedBy: in.Instruction}
+	if by := Silencer(in.Config, in.Requests); by != "" {
+		return Admission{Suppressed: true, SilencedBy: by}
 	}
 	deadline := in.Config.Durations.InitDeadline
 	var (
@@ -147,4 +147,27 @@ func Replace(in ReplaceInput) Replacement {
 		Currency:      rate.Currency,
 	}
 	return Replacement{Now: w.PaidUntil.After(in.NextHarmonizationAt), Billing: w}
+}
+
+// Silencer is the label of the user instruction that silences a period's
+// trigger firings under instructions_silence_triggers: the earliest among
+// the period's requests, "" when none does or the option is off. Only a
+// user instruction silences (seed 000: the user's word overrides the
+// triggers'): admission and harmonization both ask here, so a firing is
+// never admitted by one and silenced by the other.
+func Silencer(cfg api.Config, requests []api.Event) string {
+	if !cfg.InstructionsSilenceTriggers {
+		return ""
+	}
+	var first *api.Event
+	for i := range requests {
+		e := &requests[i]
+		if e.Type == api.EventUserInstruction && (first == nil || e.Time.Before(first.Time)) {
+			first = e
+		}
+	}
+	if first == nil {
+		return ""
+	}
+	return first.Label
 }

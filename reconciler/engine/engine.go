@@ -188,9 +188,9 @@ type AdmitInput struct {
 	ChangeLabels map[string]string
 	// Removals are the remove_nodes changes in progress, with their nodes.
 	Removals []api.Change
-	// Instruction is the label of the first user instruction aggregated
-	// in the open period, "" when there is none.
-	Instruction string
+	// Requests are the open period's aggregated requests: a user
+	// instruction among them silences the firing (Silencer).
+	Requests []api.Event
 }
 
 // Replace says whether the replacement of a lost node happens now or is

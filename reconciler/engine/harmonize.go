@@ -47,17 +47,7 @@ func Harmonize(in HarmonizeInput) Decision {
 	}
 	p.Actual, p.InFlight = counts(in.Nodes)
 
-	// A user instruction silences the period's trigger firings when the
-	// group says so (seed 000: the user's word overrides the triggers').
-	silencer := ""
-	if cfg.InstructionsSilenceTriggers {
-		for _, e := range reqs {
-			if e.Type != api.EventReplacementRequest && requestKind(e) == kindUser {
-				silencer = e.Label
-				break
-			}
-		}
-	}
+	silencer := Silencer(cfg, reqs)
 	var silenced []Silenced
 
 	props := make([]proposal, 0, len(reqs))

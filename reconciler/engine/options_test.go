@@ -96,7 +96,11 @@ func TestAdmitInstructionsSilenceTriggers(t *testing.T) {
 			c := cfg("")
 			c.Cooldown, c.Durations.Cooldown = "0s", 0
 			c.InstructionsSilenceTriggers = tt.on
-			got := Admit(AdmitInput{Config: c, Now: at(0), Nodes: ready(8), Instruction: tt.instruction})
+			var reqs []api.Event
+			if tt.instruction != "" {
+				reqs = []api.Event{trigger("E3", "cpu", 0, by(1)), user(tt.instruction, "bob", 0, to(10))}
+			}
+			got := Admit(AdmitInput{Config: c, Now: at(0), Nodes: ready(8), Requests: reqs})
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Admit = %+v\nwant %+v", got, tt.want)
 			}
@@ -230,6 +234,50 @@ func TestHarmonizePrecedenceOptions(t *testing.T) {
 			}
 			if got := Chosen(d.Period); got != tt.wantDecisive {
 				t.Errorf("Chosen(record) = %q, want %q", got, tt.wantDecisive)
+			}
+		})
+	}
+}
+
+// TestSilencerOneRule: admission and harmonization agree on what
+// silences a period's trigger firings (instructions_silence_triggers):
+// a user instruction, and only that. A user-sourced request that is not
+// an instruction (an execution's scale_to on completion, asked by alice)
+// silences nothing at either, nor does a replacement; with an instruction
+// after it, the instruction is the silencer named at both.
+func TestSilencerOneRule(t *testing.T) {
+	execution := api.Event{ID: "id-E2", Label: "E2", GroupID: "g", Type: api.EventExecutionCompleted,
+		Source: api.Source{Kind: api.SourceUser, Name: "alice"}, Time: at(2), Request: ptr(to(12)),
+		Priority: api.DefaultInstructionPriority, Status: api.EventAggregated}
+	userReplacement := replacement("E3", 3, "n-1")
+	userReplacement.Source = api.Source{Kind: api.SourceUser, Name: "bob"}
+	firing := trigger("E1", "cpu", 1, by(2))
+	tests := []struct {
+		name string
+		reqs []api.Event
+		want string // the silencer's label, "" for none
+	}{
+		{"a user instruction", []api.Event{firing, user("E4", "bob", 4, to(10))}, "E4"},
+		{"a user-sourced request that is not an instruction", []api.Event{firing, execution}, ""},
+		{"a replacement asked by a user", []api.Event{firing, userReplacement}, ""},
+		{"an instruction after a user-sourced request", []api.Event{firing, execution, user("E4", "bob", 4, to(10))}, "E4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := cfg("")
+			c.Cooldown, c.Durations.Cooldown = "0s", 0
+			c.InstructionsSilenceTriggers = true
+			adm := Admit(AdmitInput{Config: c, Now: at(5), Nodes: ready(8), Requests: tt.reqs})
+			d := Harmonize(HarmonizeInput{Config: c, Now: at(60), DesiredBefore: 8, OfficialBefore: 8, Nodes: ready(8), Requests: tt.reqs})
+			harmonized := ""
+			for _, s := range d.Silenced {
+				if s.Label != firing.Label || (harmonized != "" && s.By != harmonized) {
+					t.Errorf("silenced %+v; want only the firing %s", s, firing.Label)
+				}
+				harmonized = s.By
+			}
+			if adm.SilencedBy != tt.want || harmonized != tt.want {
+				t.Errorf("silenced by %q at admission, %q at harmonization; want %q at both", adm.SilencedBy, harmonized, tt.want)
 			}
 		})
 	}
