@@ -17,25 +17,7 @@ func TestRunRecords(t *testing.T) {
 	h := newHarness(t)
 	g := h.createGroup(api.GroupConfig{Name: "batch", DesiredQuantity: 2, Sim: &api.SimConfig{BootTime: "1s"}})
 	h.runTo(2*time.Second, nil)
-	x := h.createExecution(api.ExecutionCreate{GroupID: g.ID, ProgramType: "wc", Input: api.ExecutionInput{Items: items(4)},
-		Sim: &api.ExecutionSim{ItemDuration: "10s"}})
-	// Runs 2s → 5s on 2 nodes, suspended from 5s (its jobs checkpoint at
-	// the next step, 6s) until 66s, crash included; then the rest.
-	h.runTo(5*time.Second, nil)
-	if _, err := h.c.SuspendExecution(h.ctx, x.ID, api.ExecutionSuspend{}); err != nil {
-		t.Fatal(err)
-	}
-	h.runTo(30*time.Second, nil)
-	h.crash()
-	h.runTo(66*time.Second, nil)
-	if _, err := h.c.ResumeExecution(h.ctx, x.ID, api.ExecutionAction{}); err != nil {
-		t.Fatal(err)
-	}
-	h.runTo(100*time.Second, nil)
-	done := h.execution(x.ID)
-	if done.Status != api.ExecutionCompleted {
-		t.Fatalf("after resume: %s %v", done.Status, done.Counts)
-	}
+	done := h.suspendedRun(t, g, api.ExecutionSuspend{})
 	runs, err := h.st.RecentRuns(h.ctx, api.DefaultTenant, "wc", 10)
 	if err != nil {
 		t.Fatal(err)
@@ -91,23 +73,7 @@ func TestRunRecordCost(t *testing.T) {
 	g := h.createGroup(api.GroupConfig{Name: "batch", DesiredQuantity: 2, Sim: &api.SimConfig{BootTime: "1s"},
 		Billing: &api.Billing{PricePerNodeHour: "3.6", Currency: "EUR", Increment: "1m", Minimum: "10m"}})
 	h.runTo(2*time.Second, nil)
-	x := h.createExecution(api.ExecutionCreate{GroupID: g.ID, ProgramType: "wc", Input: api.ExecutionInput{Items: items(4)},
-		Sim: &api.ExecutionSim{ItemDuration: "10s"}})
-	h.runTo(5*time.Second, nil)
-	if _, err := h.c.SuspendExecution(h.ctx, x.ID, api.ExecutionSuspend{ReleaseNodes: true}); err != nil {
-		t.Fatal(err)
-	}
-	h.runTo(30*time.Second, nil)
-	h.crash()
-	h.runTo(66*time.Second, nil)
-	if _, err := h.c.ResumeExecution(h.ctx, x.ID, api.ExecutionAction{}); err != nil {
-		t.Fatal(err)
-	}
-	h.runTo(100*time.Second, nil)
-	done := h.execution(x.ID)
-	if done.Status != api.ExecutionCompleted {
-		t.Fatalf("after resume: %s %v", done.Status, done.Counts)
-	}
+	done := h.suspendedRun(t, g, api.ExecutionSuspend{ReleaseNodes: true})
 	var suspended, resumed time.Time
 	for _, e := range h.events(g.ID) {
 		switch e.Type {
@@ -180,4 +146,30 @@ func TestRunRecordCost(t *testing.T) {
 	if runs[0].Cost != nil {
 		t.Errorf("a run without billing costs %g", *runs[0].Cost)
 	}
+}
+
+// suspendedRun runs an execution of type wc over 4 items on g (its nodes
+// ready by 2s): 2s → 5s, suspended with how from 5s (its jobs checkpoint
+// at the next step, 6s) until 66s, a crash of pesd included; then the
+// rest. It returns the execution, completed.
+func (h *harness) suspendedRun(t *testing.T, g api.Group, how api.ExecutionSuspend) api.Execution {
+	t.Helper()
+	x := h.createExecution(api.ExecutionCreate{GroupID: g.ID, ProgramType: "wc", Input: api.ExecutionInput{Items: items(4)},
+		Sim: &api.ExecutionSim{ItemDuration: "10s"}})
+	h.runTo(5*time.Second, nil)
+	if _, err := h.c.SuspendExecution(h.ctx, x.ID, how); err != nil {
+		t.Fatal(err)
+	}
+	h.runTo(30*time.Second, nil)
+	h.crash()
+	h.runTo(66*time.Second, nil)
+	if _, err := h.c.ResumeExecution(h.ctx, x.ID, api.ExecutionAction{}); err != nil {
+		t.Fatal(err)
+	}
+	h.runTo(100*time.Second, nil)
+	done := h.execution(x.ID)
+	if done.Status != api.ExecutionCompleted {
+		t.Fatalf("after resume: %s %v", done.Status, done.Counts)
+	}
+	return done
 }
