@@ -111,8 +111,9 @@ func (d *capacityCostsDataSource) Read(ctx context.Context, req datasource.ReadR
 		return
 	}
 	groupID := m.GroupID.ValueString()
-	c, err := d.c.api.Costs(ctx, groupID, client.CostsFilter{
+	c, err := d.c.api.AllCosts(ctx, groupID, client.CostsFilter{
 		Since: parseTime(m.Since), Until: parseTime(m.Until), By: m.By.ValueString(),
+		Page: client.Page{Limit: historyPageSize},
 	})
 	if err != nil {
 		resp.Diagnostics.Append(apiErrorDiag("Cannot read capacity costs", d.c.endpoint, groupID, err))

@@ -246,4 +246,8 @@ type Costs struct {
 	TotalNodeHours   float64   `json:"total_node_hours"`
 	TotalCostMicros  int64     `json:"total_cost_micros"`
 	TotalCost        string    `json:"total_cost"`
+	// NextPageToken, when the query gave a limit and more rows remain,
+	// asks for the next page (page_token); the totals are always the
+	// whole window's.
+	NextPageToken string `json:"next_page_token,omitempty"`
 }

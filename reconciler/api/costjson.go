@@ -56,6 +56,9 @@ func (c Costs) WriteJSON(w io.Writer) error {
 	b = appendJSONFloat(append(b, `,"total_node_hours":`...), c.TotalNodeHours)
 	b = strconv.AppendInt(append(b, `,"total_cost_micros":`...), c.TotalCostMicros, 10)
 	b = appendJSONString(append(b, `,"total_cost":`...), c.TotalCost)
+	if c.NextPageToken != "" {
+		b = appendJSONString(append(b, `,"next_page_token":`...), c.NextPageToken)
+	}
 	_, err = w.Write(append(b, "}\n"...))
 	return err
 }

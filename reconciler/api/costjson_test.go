@@ -25,8 +25,10 @@ func TestCostsWriteJSONAsEncoder(t *testing.T) {
 			NodeSeconds: int64(i) * 3599, NodeHours: floats[i%len(floats)], CostMicros: -int64(i) * 7, Cost: s,
 			ChangeIDs: [][]string{nil, {}, {s, "c"}}[i%3], EventIDs: odd[:i%len(odd)], Description: odd[(i+4)%len(odd)]})
 	}
-	for _, rows := range [][]CostRow{c.Rows, nil, {}} {
+	all := c.Rows
+	for i, rows := range [][]CostRow{all, nil, {}, all[:3]} {
 		c.Rows = rows
+		c.NextPageToken = [...]string{"", "", "", "AAAA_x-9"}[i] // a page of a paged query
 		var got, want bytes.Buffer
 		if err := c.WriteJSON(&got); err != nil {
 			t.Fatal(err)

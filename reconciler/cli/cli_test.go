@@ -105,6 +105,12 @@ func TestCLI(t *testing.T) {
 		{name: "changes caused by an unknown label", args: []string{"changes", "--group", "g-web", "--caused-by", "E77"}, wantCode: 1,
 			wantErr: []string{"group g-web has no event E77", "(field caused_by)", "HTTP 400"}, notSent: []string{"/events"}},
 		{name: "periods", args: []string{"periods", "--group", "g-web"}, wantOut: []string{"H1", "largest", "3 → 3"}},
+		// The fake serves costs two rows a page: every row is shown, once.
+		{name: "costs table follows pages", args: []string{"costs", "--group", "web", "--by", "change"},
+			wantOut:  []string{"NODE-HOURS", "C1", "C2", "C3", "add 1 node to replace n-2", "total", "3.00", "$0.75"},
+			wantSent: []string{"GET /v1/groups/g-web/costs?by=change&limit=1000", "page_token=2"}},
+		{name: "costs json follows pages", args: []string{"costs", "--group", "web", "--by", "change", "-o", "json"},
+			wantOut: []string{`"key": "c-1"`, `"key": "c-3"`, `"total_cost": "0.75"`}, notOut: []string{"next_page_token"}, wantJSONOf: api.Costs{}},
 		{name: "explain change by label", args: []string{"explain", "change", "C3", "--group", "g-web"}, wantOut: []string{"Change C3 was directly caused by event E3.", "causes:", "replacement_requested"}},
 		{name: "explain change with parts", args: []string{"explain", "change", "C1", "--group", "g-web"}, wantOut: []string{"parts: 2@10:00:02,1@10:00:03"}},
 		// Tables show ids shortened; explain takes them back.

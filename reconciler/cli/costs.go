@@ -29,6 +29,10 @@ func costsTable(t *table, c api.Costs) {
 	t.row("total", hours(c.TotalNodeHours), money(c.TotalCostMicros), "", ts(c.Since)+" to "+ts(c.Until))
 }
 
+// costsPageSize is the largest page pesd serves: a window of months by
+// change is read in answers of a bounded size.
+const costsPageSize = 1000
+
 func hours(h float64) string { return strconv.FormatFloat(h, 'f', 2, 64) }
 
 func (e *env) costsCmd() *cobra.Command {
@@ -48,8 +52,8 @@ func (e *env) costsCmd() *cobra.Command {
 		}
 		return check(pos)
 	}, func(ctx context.Context, cl *client.Client, g api.Group) error {
-		f.By = *by
-		costs, err := cl.Costs(ctx, g.ID, f)
+		f.By, f.Limit = *by, costsPageSize
+		costs, err := cl.AllCosts(ctx, g.ID, f)
 		if err != nil {
 			return err
 		}

@@ -476,13 +476,15 @@ func all[T any](ctx context.Context, p *Page, fetch func(context.Context) (api.L
 
 // CostsFilter is the window and grouping of a costs query; zero times
 // leave the server's defaults (the group's creation, now), an empty By is
-// by cause.
+// by cause. A zero Page reads every row in one answer.
 type CostsFilter struct {
 	Since, Until time.Time
 	By           string
+	Page
 }
 
-// Costs reads a group's node time and money over a window, grouped.
+// Costs reads a group's node time and money over a window, grouped: with
+// f.Limit, one page of the rows (and the whole window's totals).
 func (c *Client) Costs(ctx context.Context, groupID string, f CostsFilter) (api.Costs, error) {
 	q := url.Values{}
 	if !f.Since.IsZero() {
@@ -494,9 +496,31 @@ func (c *Client) Costs(ctx context.Context, groupID string, f CostsFilter) (api.
 	if f.By != "" {
 		q.Set("by", f.By)
 	}
+	f.Page.encode(q)
 	var out api.Costs
 	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/groups/" + seg(groupID) + "/costs", query: q, out: &out, idempotent: true})
 	return out, err
+}
+
+// AllCosts follows every page of Costs: the answer has all the rows, and
+// no next page token.
+func (c *Client) AllCosts(ctx context.Context, groupID string, f CostsFilter) (api.Costs, error) {
+	var first api.Costs
+	rows, err := all(ctx, &f.Page, func(ctx context.Context) (api.List[api.CostRow], error) {
+		page, err := c.Costs(ctx, groupID, f)
+		if first.GroupID == "" {
+			first = page
+		}
+		return api.List[api.CostRow]{Items: page.Rows, NextPageToken: page.NextPageToken}, err
+	})
+	if err != nil {
+		return api.Costs{}, err
+	}
+	first.Rows, first.NextPageToken = rows, ""
+	if first.Rows == nil {
+		first.Rows = []api.CostRow{} // the wire's [] of an empty window
+	}
+	return first, nil
 }
 
 // WhatIf backtests a proposal over the group's recorded samples. It

@@ -623,7 +623,10 @@ func (s *server) explainChanges(ctx context.Context, cs []api.Change) ([]api.Cha
 }
 
 // costs answers a group's node time and money over a window: since
-// defaults to the group's creation, until to now.
+// defaults to the group's creation, until to now. With limit it answers
+// a page of the rows and the whole window's totals; its page token
+// carries the window the first page resolved, so a later page reads the
+// same window even though until defaults to a moving now.
 func (s *server) costs(w http.ResponseWriter, r *http.Request) {
 	g := groupOf(r)
 	q := newQuery(r.URL)
@@ -632,6 +635,21 @@ func (s *server) costs(w http.ResponseWriter, r *http.Request) {
 	by := q.enum("by", api.CostsBy())
 	if by == "" {
 		by = api.CostsByCause
+	}
+	limit := 0 // all rows, as before costs were paged
+	if q.get("limit") != "" {
+		limit = q.limit()
+	}
+	sc := scope("costs", g.ID, by, q.get("since"), q.get("until"))
+	offset, paged := "", false
+	if tok := q.get("page_token"); tok != "" {
+		var ok bool
+		offset, since, until, ok = openCostsToken(sc, tok)
+		if !ok {
+			q.setErr(api.Invalid("page_token", "is not a token of this query; pass the next_page_token of the previous page "+
+				"with the same by, since and until, or omit it to start from the first page"))
+		}
+		paged = true
 	}
 	if err := checkRange(since, until); err != nil {
 		q.setErr(err)
@@ -649,8 +667,36 @@ func (s *server) costs(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	serveQuery(s, w, r, q, "group "+g.ID, http.StatusOK, func(ctx context.Context) (api.Costs, error) {
-		return s.hist.Costs(ctx, g, since, until, now, by)
+		c, err := s.hist.Costs(ctx, g, since, until, now, by)
+		if err != nil || (limit == 0 && !paged) {
+			return c, err
+		}
+		if limit == 0 { // a page token without limit: the rest
+			limit = max(len(c.Rows), 1)
+		}
+		rows, next, ok := pageOf(c.Rows, limit, offset)
+		if !ok {
+			return api.Costs{}, api.Invalid("page_token", "is not a token this list returned; omit it to start from the first page")
+		}
+		c.Rows = rows
+		if next != "" {
+			c.NextPageToken = sealToken(sc, next+" "+since.Format(time.RFC3339Nano)+" "+until.Format(time.RFC3339Nano))
+		}
+		return c, nil
 	})
+}
+
+// openCostsToken reads a costs page token: the offset of its page and
+// the window the first page resolved.
+func openCostsToken(scope, tok string) (offset string, since, until time.Time, ok bool) {
+	inner, ok := openToken(scope, tok)
+	parts := strings.Split(inner, " ")
+	if !ok || len(parts) != 3 {
+		return "", time.Time{}, time.Time{}, false
+	}
+	since, err1 := time.Parse(time.RFC3339Nano, parts[1])
+	until, err2 := time.Parse(time.RFC3339Nano, parts[2])
+	return parts[0], since, until, err1 == nil && err2 == nil
 }
 
 func (s *server) getPeriod(w http.ResponseWriter, r *http.Request) {

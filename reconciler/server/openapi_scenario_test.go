@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -282,6 +284,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	if raw := c.call("GET", "/v1/groups/"+g.ID+"/costs?since=2026-12-02T00:00:00Z&until=2026-12-01T00:00:00Z", "", "", 400, nil); !strings.Contains(string(raw), `"field":"until"`) {
 		t.Errorf("since after until: %s, want a 400 naming until", raw)
 	}
+	costsPaged(c, "/v1/groups/"+g.ID+"/costs")
 	if m := string(c.call("GET", "/metrics", "", "", 200, nil)); !strings.Contains(m, `pes_group_cost_total{currency="USD",group="web"`) ||
 		!strings.Contains(m, `pes_group_node_seconds_total{group="web"`) {
 		t.Errorf("/metrics with the token has no cost counters of group web")
@@ -372,5 +375,77 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("answers that matched: %v", fmt.Sprint(c.ok))
+	}
+}
+
+// costsPaged reads a group's costs by change and by cause in pages of one
+// row: the pages together are the unpaged rows in the same order, each
+// page has the whole window's totals, later pages keep the first page's
+// window though until was left to default to now and the clock moved, and
+// a bad limit or a token of another query is a 400 naming the field.
+func costsPaged(c *conformance, path string) {
+	t := c.t
+	t.Helper()
+	for _, by := range []string{api.CostsByChange, api.CostsByCause} {
+		var first api.Costs
+		c.json("GET", path+"?by="+by+"&limit=1", "", 200, &first)
+		var all api.Costs
+		window := "&since=" + url.QueryEscape(first.Since.Format(time.RFC3339Nano)) + "&until=" + url.QueryEscape(first.Until.Format(time.RFC3339Nano))
+		c.json("GET", path+"?by="+by+window, "", 200, &all)
+		if all.NextPageToken != "" {
+			t.Errorf("by %s: an unpaged answer has next_page_token %q", by, all.NextPageToken)
+		}
+		if len(all.Rows) < 2 {
+			t.Fatalf("by %s: %d rows; the scenario needs 2 or more to page", by, len(all.Rows))
+		}
+		c.tick(time.Minute) // now moves on: later pages must keep the first page's until
+		got, page, pages := []api.CostRow(nil), first, 1
+		for {
+			got = append(got, page.Rows...)
+			if len(page.Rows) != 1 || !page.Since.Equal(all.Since) || !page.Until.Equal(all.Until) ||
+				page.TotalNodeSeconds != all.TotalNodeSeconds || page.TotalCostMicros != all.TotalCostMicros || page.TotalCost != all.TotalCost {
+				t.Errorf("by %s, page %d: %d rows, window %s to %s, totals %d s %s; want 1 row and the window's %s to %s, %d s %s",
+					by, pages, len(page.Rows), page.Since, page.Until, page.TotalNodeSeconds, page.TotalCost,
+					all.Since, all.Until, all.TotalNodeSeconds, all.TotalCost)
+			}
+			if page.NextPageToken == "" || pages > len(all.Rows) {
+				break
+			}
+			tok := page.NextPageToken
+			page = api.Costs{}
+			c.json("GET", path+"?by="+by+"&limit=1&page_token="+url.QueryEscape(tok), "", 200, &page)
+			pages++
+		}
+		if !reflect.DeepEqual(got, all.Rows) {
+			t.Errorf("by %s: %d pages give %d rows unlike the %d unpaged rows:\n%+v\nwant\n%+v", by, pages, len(got), len(all.Rows), got, all.Rows)
+		}
+		// A token without limit reads the rest.
+		var rest api.Costs
+		c.json("GET", path+"?by="+by+"&page_token="+url.QueryEscape(first.NextPageToken), "", 200, &rest)
+		if !reflect.DeepEqual(rest.Rows, all.Rows[1:]) || rest.NextPageToken != "" {
+			t.Errorf("by %s: the rest after page 1 is %d rows (next %q), want %d", by, len(rest.Rows), rest.NextPageToken, len(all.Rows)-1)
+		}
+		for _, tc := range []struct{ query, field, says string }{
+			{"&limit=0", "limit", "from 1 to"},
+			{"&limit=1001", "limit", "from 1 to"},
+			{"&limit=ten", "limit", "whole number"},
+			{"&page_token=%21%21not-a-token", "page_token", "omit it to start"},
+			{"&page_token=" + url.QueryEscape(first.NextPageToken) + "&until=" + url.QueryEscape(first.Until.Format(time.RFC3339Nano)), "page_token", "same by, since and until"},
+			{"&page_token=" + url.QueryEscape(first.NextPageToken[:len(first.NextPageToken)-2]), "page_token", "not a token"},
+		} {
+			var e api.ErrorBody
+			c.json("GET", path+"?by="+by+tc.query, "", 400, &e)
+			if e.Error.Field != tc.field || !strings.Contains(e.Error.Message, tc.says) {
+				t.Errorf("by %s%s: error %+v, want one naming %s that says %q", by, tc.query, e.Error, tc.field, tc.says)
+			}
+		}
+	}
+	// A token of another grouping.
+	var first api.Costs
+	c.json("GET", path+"?by=change&limit=1", "", 200, &first)
+	var e api.ErrorBody
+	c.json("GET", path+"?by=day&limit=1&page_token="+url.QueryEscape(first.NextPageToken), "", 400, &e)
+	if e.Error.Field != "page_token" {
+		t.Errorf("a by=change token with by=day: %+v, want a 400 naming page_token", e.Error)
 	}
 }

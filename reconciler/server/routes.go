@@ -189,6 +189,11 @@ func (s *server) table() []route {
 				{Name: "since", Type: "date-time", Description: "The start of the window (default: the group's creation)."},
 				{Name: "until", Type: "date-time", Description: "The end of the window (default: now)."},
 				{Name: "by", Type: "string", Enum: api.CostsBy(), Description: "How rows are grouped (default cause)."},
+				{Name: "limit", Type: "integer", Min: 1, Max: maxLimit,
+					Description: "Rows per page (default: all rows in one answer); the totals are always the whole window's."},
+				{Name: "page_token", Type: "string",
+					Description: "The next_page_token of the previous page; valid only with the same by, since and until. " +
+						"It carries the window of the first page, so later pages read the same window when until was left to default to now."},
 			},
 			Response: api.Costs{}, Errors: notFound}, s.withGroup(s.costs)),
 		r(O{Pattern: "GET /v1/periods/{id}", ID: "getPeriod", Tag: tagHistory, Status: http.StatusOK,

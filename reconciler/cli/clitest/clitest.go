@@ -29,6 +29,9 @@ type API struct {
 	Instructions []api.Instruction
 	Samples      []api.Sample
 	Triggers     []api.Trigger
+	// Costs is group g-web's costs answer, served in pages of PageSize
+	// rows (the totals on every page) whatever the window asked.
+	Costs api.Costs
 	// Actors names who created or deleted each group, in order
 	// ("create web by alice").
 	Actors   []string
@@ -73,6 +76,12 @@ func NewAPI() *API {
 		{ID: "t-2", GroupID: "g-web", Name: "keep-cpu", Request: api.Request{Target: &api.Target{Metric: "cpu_utilization", Value: 60, Tolerance: &tolerance, Window: "1m"}},
 			Enabled: true, CreatedAt: t0, UpdatedAt: t0,
 			Observed: []api.Observation{{Metric: "cpu_utilization", Value: 71.5, Time: t0.Add(5 * time.Minute), Window: "1m"}}},
+	}
+	f.Costs = api.Costs{GroupID: "g-web", By: api.CostsByChange, Since: t0, Until: t0.Add(time.Hour), Currency: "USD", Rule: "each node is charged to its change",
+		TotalNodeSeconds: 10800, TotalNodeHours: 3, TotalCostMicros: 750000, TotalCost: "0.75"}
+	for i, c := range f.Changes {
+		f.Costs.Rows = append(f.Costs.Rows, api.CostRow{Key: c.ID, Label: c.Label, Type: c.Type, NodeSeconds: 3600, NodeHours: 1,
+			CostMicros: 250000, Cost: "0.25", ChangeIDs: []string{c.ID}, EventIDs: []string{f.Events[i].ID}, Description: c.Description})
 	}
 	return f
 }
@@ -286,6 +295,19 @@ func (f *API) Handler() http.Handler {
 		if g, ok := group(w, r); ok {
 			WriteJSON(w, 200, g)
 		}
+	})
+	mux.HandleFunc("GET /v1/groups/{id}/costs", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := group(w, r); !ok {
+			return
+		}
+		start, _ := strconv.Atoi(r.URL.Query().Get("page_token"))
+		c := f.Costs
+		end := min(start+f.PageSize, len(c.Rows))
+		c.Rows = append([]api.CostRow{}, c.Rows[start:end]...)
+		if end < len(f.Costs.Rows) {
+			c.NextPageToken = strconv.Itoa(end)
+		}
+		WriteJSON(w, 200, c)
 	})
 	mux.HandleFunc("GET /v1/groups/{id}/nodes", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := group(w, r); ok {

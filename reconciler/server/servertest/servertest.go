@@ -176,6 +176,8 @@ func MalformedCases() []Case {
 		bad("until before since", get, one+"/changes?since=2026-01-02T10:00:00Z&until=2026-01-01T10:00:00Z", "", "until", "before since"),
 		bad("page token garbage", get, one+"/events?page_token=%21%21not-a-token", "", "page_token", "not a token"),
 		bad("page token of another list", get, one+"/changes?page_token=AAAAAAAx", "", "page_token", "not a token"),
+		bad("costs limit too large", get, one+"/costs?by=change&limit=1001", "", "limit", "from 1 to 1000"),
+		bad("costs page token of another list", get, one+"/costs?by=change&page_token=AAAAAAAx", "", "page_token", "same by, since and until"),
 		bad("event type", get, one+"/events?type=exploded", "", "type", "must be one of"),
 		bad("change type", get, one+"/changes?type=grow", "", "type", "must be one of add_nodes, remove_nodes, node_lost"),
 		bad("changes include effects", get, one+"/changes?include=effects", "", "include", `only "causes"`),
