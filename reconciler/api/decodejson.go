@@ -339,9 +339,7 @@ func (r *jsonReader) rawString() (lit []byte, plain bool) {
 		case c < 0x20:
 			r.bad = true
 			return nil, false
-		case c < utf8.RuneSelf:
-			i++
-		default:
+		default: // plainASCII stopped at a multi-byte character's first byte
 			rr, size := utf8.DecodeRune(b[i:])
 			if rr == utf8.RuneError && size == 1 {
 				plain = false

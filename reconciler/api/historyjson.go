@@ -110,12 +110,8 @@ func (d *ChangeDetail) appendJSON(b []byte) ([]byte, bool) {
 			return b, false
 		}
 	}
-	if d.Cost != "" {
-		b = appendJSONString(append(b, `,"cost":`...), d.Cost)
-	}
-	if d.Currency != "" {
-		b = appendJSONString(append(b, `,"currency":`...), d.Currency)
-	}
+	b = appendOmitString(b, `,"cost":`, d.Cost)
+	b = appendOmitString(b, `,"currency":`, d.Currency)
 	if d.CostFinal != nil {
 		b = strconv.AppendBool(append(b, `,"cost_final":`...), *d.CostFinal)
 	}

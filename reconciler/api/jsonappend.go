@@ -52,11 +52,9 @@ func appendJSONString(b []byte, s string) []byte {
 		if i = plainASCII(s, i); i == len(s) {
 			break
 		}
+		// plainASCII stopped at a control character, '"', '\\' or a
+		// multi-byte character's first byte.
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '\\', '"':

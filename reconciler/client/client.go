@@ -7,6 +7,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -293,24 +294,12 @@ const maxPresized = 64 << 20
 // Content-Length: a page of changes with causes is 1.6 MB, which
 // io.ReadAll would reach by doubling, copying it a dozen times.
 func readAnswer(resp *http.Response) ([]byte, error) {
-	size := 512
+	var b bytes.Buffer
 	if n := resp.ContentLength; n > 0 && n < maxPresized {
-		size = int(n) + 1 // room to see the end without growing
+		b.Grow(int(n) + bytes.MinRead) // room to see the end without growing
 	}
-	b := make([]byte, 0, size)
-	for {
-		n, err := resp.Body.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-	}
+	_, err := b.ReadFrom(resp.Body)
+	return b.Bytes(), err
 }
 
 // decodeError turns a non-2xx answer into an *api.Error. An answer without
