@@ -791,19 +791,25 @@ func runCost(ctx context.Context, tx store.Tx, g api.Group, x api.Execution) (*f
 	since, until := *x.StartedAt, *x.EndedAt
 	var events []api.Event
 	if x.Usage != nil && x.Usage.SuspendedSeconds > 0 {
-		mine := make(map[string]bool, len(x.Events))
+		// The execution's own events, by their labels: a few point reads,
+		// where a list of the group's events by type would walk all of
+		// them over the run, in the writer's transaction.
+		read := make(map[string]bool, len(x.Events))
 		for _, l := range x.Events {
-			mine[l] = true
-		}
-		for _, typ := range []string{api.EventExecutionSuspended, api.EventExecutionResumed} {
-			es, err := listEvents(ctx, tx, store.EventFilter{GroupID: g.ID, Type: typ, Since: since, Until: until.Add(time.Nanosecond)})
-			if err != nil {
+			if read[l] {
+				continue
+			}
+			read[l] = true
+			e, err := tx.GetEventByLabel(ctx, g.ID, l)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				continue
+			case err != nil:
 				return nil, fmt.Errorf("events of the run: %w", err)
 			}
-			for _, e := range es {
-				if mine[e.Label] {
-					events = append(events, e)
-				}
+			if (e.Type == api.EventExecutionSuspended || e.Type == api.EventExecutionResumed) &&
+				!e.Time.Before(since) && !e.Time.After(until) {
+				events = append(events, e)
 			}
 		}
 		// In the order they were recorded: a resumption may share its

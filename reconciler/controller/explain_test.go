@@ -241,13 +241,10 @@ func TestExplainPages(t *testing.T) {
 	}
 }
 
-// TestExplainLongPagesInParts: a page long enough to be explained in
-// parts, at once, answers as its records explained one page at a time.
-func TestExplainLongPagesInParts(t *testing.T) {
-	// Parts need two cores.
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
-	h, g := explainHistory(t)
-	changes, events := h.changes(g.ID), h.events(g.ID)
+// explainPages is ExplainChanges of changes and ExplainEvents of events,
+// failing the test on an error.
+func explainPages(t *testing.T, h *harness, changes []api.Change, events []api.Event) ([]api.ChangeDetail, []api.EventDetail) {
+	t.Helper()
 	cds, err := h.hist().ExplainChanges(h.ctx, changes)
 	if err != nil {
 		t.Fatal(err)
@@ -256,20 +253,24 @@ func TestExplainLongPagesInParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cds, eds
+}
+
+// TestExplainLongPagesInParts: a page long enough to be explained in
+// parts, at once, answers as its records explained one page at a time.
+func TestExplainLongPagesInParts(t *testing.T) {
+	// Parts need two cores.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
+	h, g := explainHistory(t)
+	changes, events := h.changes(g.ID), h.events(g.ID)
+	cds, eds := explainPages(t, h, changes, events)
 	// The history repeated into pages of 400 or more.
 	var longChanges []api.Change
 	var longEvents []api.Event
 	for len(longChanges) < 400 || len(longEvents) < 400 {
 		longChanges, longEvents = append(longChanges, changes...), append(longEvents, events...)
 	}
-	lcds, err := h.hist().ExplainChanges(h.ctx, longChanges)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leds, err := h.hist().ExplainEvents(h.ctx, longEvents)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lcds, leds := explainPages(t, h, longChanges, longEvents)
 	if len(lcds) != len(longChanges) || len(leds) != len(longEvents) {
 		t.Fatalf("%d change details for %d changes, %d event details for %d events", len(lcds), len(longChanges), len(leds), len(longEvents))
 	}

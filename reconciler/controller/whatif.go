@@ -168,7 +168,7 @@ func (c *Controller) WhatIf(ctx context.Context, groupID string, req api.WhatIfR
 	out.Replayed = summarize(quantity, changes, out.Periods, since, until)
 	out.Replayed.Notifications = notifications(events)
 	out.Recorded = summarize(rec.quantityAt(since, g.DesiredQuantity), rec.changes, endedIn(rec.periods, since, until), since, until)
-	out.Recorded.Notifications = notifications(rec.firings)
+	out.Recorded.Notifications = rec.notifications
 	// Both are priced at the group's real rates: the replayed nodes ran
 	// when the recorded ones did, at the prices then in force.
 	rates := cost.ParseRates(g.BillingHistory)
@@ -397,8 +397,9 @@ func triggerSpec(t api.Trigger) api.TriggerSpec {
 type record struct {
 	periods []api.Period
 	changes []api.Change // started in the window
-	firings []api.Event  // trigger firings in the window
-	nodes   []api.Node
+	// notifications counts the notify firings in the window.
+	notifications int
+	nodes         []api.Node
 }
 
 func (c *Controller) recorded(ctx context.Context, g api.Group, since, until time.Time) (record, error) {
@@ -416,9 +417,11 @@ func (c *Controller) recorded(ctx context.Context, g api.Group, since, until tim
 			r.changes = append(r.changes, ch)
 		}
 	}
-	if r.firings, err = listEvents(ctx, c.store, store.EventFilter{GroupID: g.ID, Since: since, Until: until, Type: api.EventTriggerFired}); err != nil {
+	firings, err := listEvents(ctx, c.store, store.EventFilter{GroupID: g.ID, Since: since, Until: until, Type: api.EventTriggerFired})
+	if err != nil {
 		return r, fmt.Errorf("whatif: events: %w", err)
 	}
+	r.notifications = notifications(firings)
 	if r.nodes, err = c.store.ListNodes(ctx, g.ID, true); err != nil {
 		return r, err
 	}
