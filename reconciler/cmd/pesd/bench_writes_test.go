@@ -157,8 +157,8 @@ func sendTo(hc *http.Client, base, token, method, path string, body []byte, want
 }
 
 // floorEnv, set in the environment of this test binary, makes it the
-// instruction benchmark's floor server instead of running tests: its
-// value is the file of the answer to give.
+// floor server (serveFloor) instead of running tests: its value is the
+// file of the answer to give.
 const floorEnv = "PES_BENCH_FLOOR_ANSWER"
 
 // serveFloor is the floor of the instruction and causality benchmarks:
