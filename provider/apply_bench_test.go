@@ -120,21 +120,20 @@ func BenchmarkTerraformApply(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(stop)
-	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
-		EnvEndpoint+"="+endpoint, EnvToken+"="+accToken)
+	// Terraform's environment for each CLI configuration, with extra.
+	tfEnv := func(cliConfig string, extra ...string) []string {
+		return append(append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1"), extra...)
+	}
+	env := tfEnv(cliConfig, EnvEndpoint+"="+endpoint, EnvToken+"="+accToken)
 	c, err := client.New(endpoint, accToken)
 	if err != nil {
 		b.Fatal(err)
 	}
 
 	cpuLog := filepath.Join(tmp, "plugin-cpu.log")
-	floorEnv := append(os.Environ(), "TF_CLI_CONFIG_FILE="+floorConfig, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
-		standin.EnvCPULog+"="+cpuLog)
-	standinEnv := func(schemas string) []string {
-		return append(os.Environ(), "TF_CLI_CONFIG_FILE="+standinConfig, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
-			standin.EnvCPULog+"="+cpuLog, standin.EnvSchemas+"="+schemas)
-	}
-	protoEnv, tinyEnv := standinEnv(protoSchemas), standinEnv(tinySchemas)
+	floorEnv := tfEnv(floorConfig, standin.EnvCPULog+"="+cpuLog)
+	protoEnv := tfEnv(standinConfig, standin.EnvCPULog+"="+cpuLog, standin.EnvSchemas+"="+protoSchemas)
+	tinyEnv := tfEnv(standinConfig, standin.EnvCPULog+"="+cpuLog, standin.EnvSchemas+"="+tinySchemas)
 
 	apply := func(env []string, dir, config, run string) (wall, cpu time.Duration) {
 		b.Helper()

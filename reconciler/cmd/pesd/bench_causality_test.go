@@ -315,21 +315,11 @@ func TestCausalityFixtureIsConsistent(t *testing.T) {
 // to give.
 func changeAnswer(b *testing.B, d *pesdProc, id string) floorAnswer {
 	b.Helper()
-	req, err := http.NewRequest(http.MethodGet, d.url+"/v1/changes/"+id, nil)
+	h, body, err := sendTo(http.DefaultClient, d.url, d.token, http.MethodGet, "/v1/changes/"+id, nil, http.StatusOK)
 	if err != nil {
 		b.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+d.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		b.Fatalf("GET change %s: %d %s %v", id, resp.StatusCode, body, err)
-	}
-	return floorAnswer{Status: http.StatusOK, ContentType: resp.Header.Get("Content-Type"), Body: body}
+	return floorAnswer{Status: http.StatusOK, ContentType: h.Get("Content-Type"), Body: body}
 }
 
 // reportLatency reports the median and 99th percentile of ds.

@@ -126,35 +126,39 @@ func hammer(b *testing.B, clients int, d time.Duration, do func(client int) erro
 
 // post sends body to path and fails unless pesd answers want.
 func post(hc *http.Client, d *pesdProc, path string, body []byte, want int) error {
-	_, err := postTo(hc, d.url, d.token, path, body, want)
+	_, _, err := sendTo(hc, d.url, d.token, http.MethodPost, path, body, want)
 	return err
 }
 
-// postTo sends body to path of the server at base and returns its answer
-// unless it is not want.
-func postTo(hc *http.Client, base, token, path string, body []byte, want int) (*http.Response, error) {
-	req, err := http.NewRequest(http.MethodPost, base+path, bytes.NewReader(body))
+// sendTo makes one request of the server at base and returns the answer's
+// header and body, unless its status is not want.
+func sendTo(hc *http.Client, base, token, method, path string, body []byte, want int) (http.Header, []byte, error) {
+	req, err := http.NewRequest(method, base+path, bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		return nil, fmt.Errorf("POST %s: %d: %.300s", path, resp.StatusCode, out)
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(out))
-	return resp, nil
+	if resp.StatusCode != want {
+		return nil, nil, fmt.Errorf("%s %s: %d: %.300s", method, path, resp.StatusCode, out)
+	}
+	return resp.Header, out, nil
 }
 
 // floorEnv, set in the environment of this test binary, makes it the
-// instruction benchmark's floor server instead of running tests: its
-// value is the file of the answer to give.
+// floor server (serveFloor) instead of running tests: its value is the
+// file of the answer to give.
 const floorEnv = "PES_BENCH_FLOOR_ANSWER"
 
 // serveFloor is the floor of the instruction and causality benchmarks:
@@ -270,12 +274,11 @@ func BenchmarkInstructionPOSTs(b *testing.B) {
 	// The floor: what HTTP alone allows here, the same requests from the
 	// same client answered by a server that does nothing but give pesd's
 	// answer to one of them.
-	resp, err := postTo(hc, d.url, d.token, path(0), body, http.StatusCreated)
+	h, answer, err := sendTo(hc, d.url, d.token, http.MethodPost, path(0), body, http.StatusCreated)
 	if err != nil {
 		b.Fatal(err)
 	}
-	answer, _ := io.ReadAll(resp.Body)
-	floor := startFloor(b, floorAnswer{ContentType: resp.Header.Get("Content-Type"), Location: resp.Header.Get("Location"), Body: answer})
+	floor := startFloor(b, floorAnswer{ContentType: h.Get("Content-Type"), Location: h.Get("Location"), Body: answer})
 	var raw, posts, cpu, clientCPU, floorPosts, floorCPU float64
 	for b.Loop() {
 		raw += rawCommitRate(b, benchRound)
@@ -289,7 +292,7 @@ func BenchmarkInstructionPOSTs(b *testing.B) {
 
 		cpu0 = procCPU(b, floor.pid)
 		rate = hammer(b, clients, benchRound, func(k int) error {
-			_, err := postTo(hc, floor.url, d.token, path(k), body, http.StatusCreated)
+			_, _, err := sendTo(hc, floor.url, d.token, http.MethodPost, path(k), body, http.StatusCreated)
 			return err
 		})
 		floorPosts += rate
