@@ -62,7 +62,7 @@ func (f *filterModel) filters() *filterModel { return f }
 
 // historyPageSize is the largest page pesd serves: a page of changes with
 // their causes (or events with their effects) is one request.
-const historyPageSize = 1000
+const historyPageSize = api.MaxPageLimit
 
 func (f *filterModel) eventFilter() client.EventFilter {
 	return client.EventFilter{

@@ -851,6 +851,14 @@ type HistoryImport struct {
 	Imported int `json:"imported"`
 }
 
+// Page sizes of every list (SPEC §4): the page a list answers without
+// ?limit=, and the largest one it answers. Readers that want everything
+// ask for MaxPageLimit at a time.
+const (
+	DefaultPageLimit = 100
+	MaxPageLimit     = 1000
+)
+
 // List is the envelope of every list answer.
 type List[T any] struct {
 	Items         []T    `json:"items"`

@@ -31,7 +31,7 @@ func costsTable(t *table, c api.Costs) {
 
 // costsPageSize is the largest page pesd serves: a window of months by
 // change is read in answers of a bounded size.
-const costsPageSize = 1000
+const costsPageSize = api.MaxPageLimit
 
 func hours(h float64) string { return strconv.FormatFloat(h, 'f', 2, 64) }
 

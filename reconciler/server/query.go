@@ -16,8 +16,8 @@ import (
 
 // List limits.
 const (
-	defaultLimit = 100
-	maxLimit     = 1000
+	defaultLimit = api.DefaultPageLimit
+	maxLimit     = api.MaxPageLimit
 )
 
 // query reads and validates URL query parameters. Each reader records

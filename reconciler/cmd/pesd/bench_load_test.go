@@ -13,11 +13,9 @@ package main
 // pesd's profiles during it.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -195,27 +193,8 @@ func loadRun(b *testing.B, hc *http.Client, d *pesdProc, groups []string, d0 tim
 
 // send makes one request and fails unless pesd answers want.
 func send(hc *http.Client, d *pesdProc, method, path string, body []byte, want int) error {
-	req, err := http.NewRequest(method, d.url+path, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+d.token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
-	}
-	if resp.StatusCode != want {
-		return fmt.Errorf("%s %s: %d: %.300s", method, path, resp.StatusCode, out)
-	}
-	return nil
+	_, _, err := sendTo(hc, d.url, d.token, method, path, body, want)
+	return err
 }
 
 // harmonizationLateness is, for each harmonization due between from and

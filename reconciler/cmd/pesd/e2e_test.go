@@ -40,7 +40,7 @@ var pesdBin string
 
 func TestMain(m *testing.M) {
 	if answer := os.Getenv(floorEnv); answer != "" {
-		serveFloor(answer) // the instruction benchmark's floor server
+		serveFloor(answer) // the instruction and causality benchmarks' floor server
 	}
 	flag.Parse()
 	if testing.Short() {

@@ -313,8 +313,8 @@ func nullFloat(p *float64) any {
 
 // Page sizes (SPEC §4).
 const (
-	DefaultLimit = 100
-	MaxLimit     = 1000
+	DefaultLimit = api.DefaultPageLimit
+	MaxLimit     = api.MaxPageLimit
 )
 
 // limit resolves a page's limit: 0 is the default, above MaxLimit is
